@@ -1,0 +1,21 @@
+//! Command-line plumbing shared by the Kafka tools (`kafka-topics`, the console producer and
+//! consumer): a jopt-simple-like option parser (Kafka's tools parse with jopt-simple 5, whose
+//! single-dash long options, argument rules and messages users and scripts depend on, which no
+//! Rust argument crate reproduces), Kafka's `CommandLineUtils` checks, `.properties` files,
+//! `key=value` lists and the tools' log-line format.
+
+pub mod help;
+pub mod host_port;
+pub mod parser;
+pub mod properties;
+pub mod spec;
+pub mod tool_log;
+pub mod usage;
+
+pub use host_port::validate_host_ports;
+pub use parser::{OptionError, OptionParser, ParsedOptions};
+pub use properties::{
+    load_properties, parse_key_value_args, parse_properties, Properties, PropertiesError,
+};
+pub use spec::{ArgKind, OptionSpec, ValueType};
+pub use usage::{Abort, KAFKA_VERSION};

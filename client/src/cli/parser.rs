@@ -1,0 +1,476 @@
+//! The option parser: jopt-simple 5 semantics as Kafka 3.9's tools configure it
+//! (`new OptionParser(false)`: no abbreviations, no POSIXLY_CORRECT).
+//!
+//! Rules reproduced from jopt-simple because users rely on them:
+//! - `--name value`, `--name=value`; a single dash works too (`-partitions 3`, `-partitions=3`).
+//!   An unrecognised single-dash word is read as a cluster of short options, and since Kafka
+//!   defines none the error names its first character (`p is not a recognized option`).
+//! - A required argument is the next token whatever it looks like (`--topic --list` names a
+//!   topic `--list`); an empty inline value (`--topic=`) also takes the next token.
+//! - An optional argument never takes a token that looks like an option.
+//! - Words that are not options are kept as non-option arguments, silently.
+//! - `--` ends the options.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use super::help;
+use super::spec::{ArgKind, OptionSpec, ValueType};
+
+/// jopt-simple's exceptions, with its exact messages (`ExceptionMessages.properties`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    #[error("{0} is not a recognized option")]
+    Unrecognized(String),
+    #[error("Option {0} requires an argument")]
+    MissingArgument(String),
+    #[error("Cannot parse argument '{value}' of option {option}")]
+    Conversion { value: String, option: String },
+    #[error("Missing required option(s) [{}]", .0.join(", "))]
+    MissingRequired(Vec<String>),
+    #[error("Found multiple arguments for option {0}, but you asked for only one")]
+    MultipleArguments(String),
+}
+
+/// The options a tool accepts. `new()` adds `--help` and `--version` like Kafka's
+/// `CommandDefaultOptions`.
+#[derive(Debug, Clone, Default)]
+pub struct OptionParser {
+    specs: Vec<OptionSpec>,
+    /// Options whose values may be given several times (`valuesOf` in the Java tool).
+    repeatable: Vec<String>,
+}
+
+impl OptionParser {
+    pub fn new() -> Self {
+        let mut parser = OptionParser::default();
+        parser
+            .accepts("help", "Print usage information.")
+            .for_help();
+        parser
+            .accepts("version", "Display Kafka version.")
+            .for_help();
+        parser
+    }
+
+    /// A parser without the default `--help` / `--version`.
+    pub fn bare() -> Self {
+        OptionParser::default()
+    }
+
+    /// Declares an option; chain the setters on the returned spec. Redeclaring a name replaces it.
+    pub fn accepts(&mut self, name: &str, description: &str) -> &mut OptionSpec {
+        self.specs.retain(|s| s.name != name);
+        self.specs.push(OptionSpec::new(name, description));
+        let last = self.specs.len() - 1;
+        &mut self.specs[last]
+    }
+
+    /// Marks an option as taking several values (`--config a=1 --config b=2`).
+    pub fn repeatable(&mut self, name: &str) -> &mut Self {
+        self.repeatable.push(name.to_string());
+        self
+    }
+
+    pub fn specs(&self) -> &[OptionSpec] {
+        &self.specs
+    }
+
+    pub fn spec(&self, name: &str) -> Option<&OptionSpec> {
+        self.specs.iter().find(|s| s.name == name)
+    }
+
+    /// The jopt-style help table.
+    pub fn help(&self) -> String {
+        help::format_help(&self.specs)
+    }
+
+    /// Parses `args` (without the program name).
+    pub fn parse<S: AsRef<str>>(&self, args: &[S]) -> Result<ParsedOptions, OptionError> {
+        let args: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
+        let mut detected: Vec<(String, Option<String>)> = Vec::new();
+        let mut non_options = Vec::new();
+        let mut no_more_options = false;
+        let mut i = 0;
+        while i < args.len() {
+            let token = args[i];
+            i += 1;
+            if no_more_options {
+                non_options.push(token.to_string());
+            } else if token == "--" {
+                no_more_options = true;
+            } else if let Some(body) = token.strip_prefix("--") {
+                let (key, inline) = split_key_value(body);
+                let spec = self
+                    .spec(key)
+                    .ok_or_else(|| OptionError::Unrecognized(key.to_string()))?;
+                detected.push(take_argument(spec, inline, &args, &mut i)?);
+            } else if let Some(body) = token.strip_prefix('-').filter(|b| !b.is_empty()) {
+                let (key, inline) = split_key_value(body);
+                match self.spec(key) {
+                    Some(spec) => detected.push(take_argument(spec, inline, &args, &mut i)?),
+                    None => return Err(self.short_cluster_error(body)),
+                }
+            } else {
+                non_options.push(token.to_string());
+            }
+        }
+        let parsed = ParsedOptions {
+            detected,
+            non_options,
+            defaults: self
+                .specs
+                .iter()
+                .filter_map(|s| s.default.clone().map(|d| (s.name.clone(), d)))
+                .collect(),
+        };
+        self.ensure_required(&parsed)?;
+        self.ensure_single_values(&parsed)?;
+        self.ensure_convertible(&parsed)?;
+        Ok(parsed)
+    }
+
+    /// jopt reads an unrecognised `-word` as short options `w`, `o`, ...; Kafka tools define none,
+    /// so the first one that is unknown is reported.
+    fn short_cluster_error(&self, body: &str) -> OptionError {
+        for c in body.chars() {
+            let name = c.to_string();
+            if self.spec(&name).is_none() {
+                return OptionError::Unrecognized(name);
+            }
+        }
+        OptionError::Unrecognized(body.to_string())
+    }
+
+    fn ensure_required(&self, parsed: &ParsedOptions) -> Result<(), OptionError> {
+        let help_present = self.specs.iter().any(|s| s.for_help && parsed.has(&s.name));
+        if help_present {
+            return Ok(());
+        }
+        let missing: Vec<String> = self
+            .specs
+            .iter()
+            .filter(|s| !parsed.has(&s.name))
+            .filter(|s| {
+                s.required
+                    || s.required_unless
+                        .as_deref()
+                        .is_some_and(|other| !parsed.has(other))
+            })
+            .map(|s| s.name.clone())
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(OptionError::MissingRequired(missing))
+        }
+    }
+
+    fn ensure_single_values(&self, parsed: &ParsedOptions) -> Result<(), OptionError> {
+        for spec in &self.specs {
+            if spec.arg != ArgKind::None
+                && !self.repeatable.contains(&spec.name)
+                && parsed.values_of(&spec.name).len() > 1
+            {
+                return Err(OptionError::MultipleArguments(spec.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn ensure_convertible(&self, parsed: &ParsedOptions) -> Result<(), OptionError> {
+        for (name, value) in &parsed.detected {
+            let (Some(spec), Some(value)) = (self.spec(name), value) else {
+                continue;
+            };
+            if !spec.value_type.accepts(value) {
+                return Err(OptionError::Conversion {
+                    value: value.clone(),
+                    option: name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `name=value` -> (`name`, Some(`value`)); `name` -> (`name`, None).
+fn split_key_value(body: &str) -> (&str, Option<&str>) {
+    match body.split_once('=') {
+        Some((k, v)) => (k, Some(v)),
+        None => (body, None),
+    }
+}
+
+/// jopt's `looksLikeAnOption`: any `-x` or `--x` token (a lone `-` is a word).
+fn looks_like_option(token: &str) -> bool {
+    token.starts_with('-') && token != "-"
+}
+
+fn take_argument(
+    spec: &OptionSpec,
+    inline: Option<&str>,
+    args: &[&str],
+    next: &mut usize,
+) -> Result<(String, Option<String>), OptionError> {
+    let name = spec.name.clone();
+    let inline = inline.filter(|v| !v.is_empty());
+    match spec.arg {
+        // jopt ignores `=value` on a flag.
+        ArgKind::None => Ok((name, None)),
+        ArgKind::Required => match inline {
+            Some(v) => Ok((name, Some(v.to_string()))),
+            None => match args.get(*next) {
+                Some(v) => {
+                    *next += 1;
+                    Ok((name, Some((*v).to_string())))
+                }
+                None => Err(OptionError::MissingArgument(name)),
+            },
+        },
+        ArgKind::Optional => match inline {
+            Some(v) => Ok((name, Some(v.to_string()))),
+            None => match args.get(*next) {
+                Some(v)
+                    if spec.value_type.accepts(v)
+                        && (!looks_like_option(v) || spec.value_type != ValueType::String) =>
+                {
+                    *next += 1;
+                    Ok((name, Some((*v).to_string())))
+                }
+                _ => Ok((name, None)),
+            },
+        },
+    }
+}
+
+/// The result of a successful parse (jopt's `OptionSet`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedOptions {
+    /// Every detected option in command-line order, with its argument if it took one.
+    detected: Vec<(String, Option<String>)>,
+    non_options: Vec<String>,
+    defaults: HashMap<String, String>,
+}
+
+impl ParsedOptions {
+    pub fn has(&self, name: &str) -> bool {
+        self.detected.iter().any(|(n, _)| n == name)
+    }
+
+    /// The option's argument, else its default (jopt's `valueOf`). For a repeated option, the first.
+    pub fn value_of(&self, name: &str) -> Option<&str> {
+        self.detected
+            .iter()
+            .find_map(|(n, v)| (n == name).then_some(v.as_deref()).flatten())
+            .or_else(|| self.defaults.get(name).map(String::as_str))
+    }
+
+    /// Every argument given to the option, in order (no default).
+    pub fn values_of(&self, name: &str) -> Vec<&str> {
+        self.detected
+            .iter()
+            .filter(|(n, _)| n == name)
+            .filter_map(|(_, v)| v.as_deref())
+            .collect()
+    }
+
+    /// The argument (or default) as an i32; `parse` has already checked Integer options convert.
+    pub fn int_of(&self, name: &str) -> Option<i32> {
+        self.value_of(name).and_then(|v| v.parse().ok())
+    }
+
+    pub fn long_of(&self, name: &str) -> Option<i64> {
+        self.value_of(name).and_then(|v| v.parse().ok())
+    }
+
+    pub fn non_option_args(&self) -> &[String] {
+        &self.non_options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topics_like() -> OptionParser {
+        let mut p = OptionParser::new();
+        p.accepts(
+            "bootstrap-server",
+            "REQUIRED: The Kafka server to connect to.",
+        )
+        .with_required_arg()
+        .described_as("server to connect to");
+        p.accepts("list", "List all available topics.");
+        p.accepts("create", "Create a new topic.");
+        p.accepts("topic", "The topic.").with_required_arg();
+        p.accepts("partitions", "The number of partitions.")
+            .with_required_arg()
+            .of_type(ValueType::Integer);
+        p.accepts("config", "A topic config.").with_required_arg();
+        p.repeatable("config");
+        p.accepts("compression-codec", "codec").with_optional_arg();
+        p.accepts("batch-size", "size")
+            .with_required_arg()
+            .of_type(ValueType::Integer)
+            .defaults_to("16384");
+        p
+    }
+
+    fn parse(args: &[&str]) -> Result<ParsedOptions, OptionError> {
+        topics_like().parse(args)
+    }
+
+    #[test]
+    fn double_dash_with_separate_and_inline_values() {
+        let o = parse(&["--topic", "a", "--partitions=3"]).unwrap();
+        assert_eq!(o.value_of("topic"), Some("a"));
+        assert_eq!(o.int_of("partitions"), Some(3));
+    }
+
+    #[test]
+    fn single_dash_long_options_equal_double_dash() {
+        let o = parse(&["-partitions", "3", "-topic=t", "-create"]).unwrap();
+        assert_eq!(o.int_of("partitions"), Some(3));
+        assert_eq!(o.value_of("topic"), Some("t"));
+        assert!(o.has("create"));
+    }
+
+    #[test]
+    fn unrecognised_single_dash_word_reports_its_first_character() {
+        let err = parse(&["-partition", "3"]).unwrap_err();
+        assert_eq!(err.to_string(), "p is not a recognized option");
+        assert_eq!(
+            parse(&["-1"]).unwrap_err().to_string(),
+            "1 is not a recognized option"
+        );
+    }
+
+    #[test]
+    fn unrecognised_double_dash_option_is_named() {
+        assert_eq!(
+            parse(&["--partition", "3"]).unwrap_err().to_string(),
+            "partition is not a recognized option"
+        );
+        assert_eq!(
+            parse(&["--nope=1"]).unwrap_err().to_string(),
+            "nope is not a recognized option"
+        );
+    }
+
+    #[test]
+    fn abbreviations_are_not_accepted() {
+        assert_eq!(
+            parse(&["--bootstrap", "x"]).unwrap_err().to_string(),
+            "bootstrap is not a recognized option"
+        );
+    }
+
+    #[test]
+    fn required_argument_takes_next_token_even_if_it_looks_like_an_option() {
+        let o = parse(&["--topic", "--list"]).unwrap();
+        assert_eq!(o.value_of("topic"), Some("--list"));
+        assert!(!o.has("list"));
+    }
+
+    #[test]
+    fn empty_inline_value_takes_the_next_token() {
+        let o = parse(&["--topic=", "x"]).unwrap();
+        assert_eq!(o.value_of("topic"), Some("x"));
+    }
+
+    #[test]
+    fn missing_required_argument_at_end() {
+        assert_eq!(
+            parse(&["--list", "--topic"]).unwrap_err().to_string(),
+            "Option topic requires an argument"
+        );
+    }
+
+    #[test]
+    fn optional_argument_does_not_take_an_option_looking_token() {
+        let o = parse(&["--compression-codec", "--list"]).unwrap();
+        assert!(o.has("compression-codec"));
+        assert_eq!(o.value_of("compression-codec"), None);
+        assert!(o.has("list"));
+        let o = parse(&["--compression-codec", "lz4"]).unwrap();
+        assert_eq!(o.value_of("compression-codec"), Some("lz4"));
+        let o = parse(&["--compression-codec"]).unwrap();
+        assert!(o.has("compression-codec"));
+        let o = parse(&["--compression-codec=snappy"]).unwrap();
+        assert_eq!(o.value_of("compression-codec"), Some("snappy"));
+    }
+
+    #[test]
+    fn stray_words_are_kept_as_non_option_arguments() {
+        let o = parse(&["stray", "--list", "-", "--", "--topic"]).unwrap();
+        assert_eq!(o.non_option_args(), &["stray", "-", "--topic"]);
+        assert!(o.has("list"));
+        assert!(!o.has("topic"));
+    }
+
+    #[test]
+    fn flag_ignores_an_inline_value() {
+        let o = parse(&["--list=yes"]).unwrap();
+        assert!(o.has("list"));
+    }
+
+    #[test]
+    fn bad_integer_is_a_conversion_error() {
+        assert_eq!(
+            parse(&["--partitions", "abc"]).unwrap_err().to_string(),
+            "Cannot parse argument 'abc' of option partitions"
+        );
+    }
+
+    #[test]
+    fn defaults_apply_only_when_absent() {
+        assert_eq!(parse(&[]).unwrap().int_of("batch-size"), Some(16384));
+        assert_eq!(
+            parse(&["--batch-size", "5"]).unwrap().int_of("batch-size"),
+            Some(5)
+        );
+    }
+
+    #[test]
+    fn repeatable_options_collect_every_value() {
+        let o = parse(&["--config", "a=1", "--config=b=2"]).unwrap();
+        assert_eq!(o.values_of("config"), vec!["a=1", "b=2"]);
+    }
+
+    #[test]
+    fn non_repeatable_option_given_twice_is_an_error() {
+        assert_eq!(
+            parse(&["--topic", "a", "--topic", "b"])
+                .unwrap_err()
+                .to_string(),
+            "Found multiple arguments for option topic, but you asked for only one"
+        );
+    }
+
+    #[test]
+    fn required_options_are_checked_unless_help_is_given() {
+        let mut p = OptionParser::new();
+        p.accepts("bootstrap-server", "b")
+            .with_required_arg()
+            .required_unless("broker-list");
+        p.accepts("broker-list", "b").with_required_arg();
+        assert_eq!(
+            p.parse(&["--sync"]).unwrap_err().to_string(),
+            "sync is not a recognized option"
+        );
+        assert_eq!(
+            p.parse::<&str>(&[]).unwrap_err().to_string(),
+            "Missing required option(s) [bootstrap-server]"
+        );
+        assert!(p.parse(&["--broker-list", "h:1"]).is_ok());
+        assert!(p.parse(&["--help"]).is_ok());
+        assert!(p.parse(&["--version"]).is_ok());
+    }
+
+    #[test]
+    fn negative_number_is_a_valid_required_argument() {
+        let o = parse(&["--partitions", "-1"]).unwrap();
+        assert_eq!(o.int_of("partitions"), Some(-1));
+    }
+}

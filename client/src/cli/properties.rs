@@ -1,0 +1,257 @@
+//! Java `.properties` files (`--producer.config`, `--consumer.config`, `--command-config`) and
+//! `key=value` argument lists (`--property`, `--producer-property`, `--consumer-property`).
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+/// Ordered key/value settings; a later `set` of the same key replaces the value in place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Properties(IndexMap<String, String>);
+
+impl Properties {
+    pub fn new() -> Self {
+        Properties::default()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(key.into(), value.into());
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.0.shift_remove(key)
+    }
+
+    /// Copies every entry of `other` over this one (Java's `putAll`).
+    pub fn extend(&mut self, other: &Properties) {
+        for (k, v) in &other.0 {
+            self.set(k.clone(), v.clone());
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries as owned pairs, for config builders that take `&[(String, String)]`.
+    pub fn to_pairs(&self) -> Vec<(String, String)> {
+        self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PropertiesError {
+    #[error("cannot read properties file {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// `Utils.loadProps(path)`.
+pub fn load_properties(path: impl AsRef<Path>) -> Result<Properties, PropertiesError> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| PropertiesError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(parse_properties(&String::from_utf8_lossy(&bytes)))
+}
+
+/// Parses `.properties` text as `java.util.Properties.load` does: `#`/`!` comments, `=`, `:` or
+/// whitespace between key and value, backslash line continuations and escapes.
+pub fn parse_properties(text: &str) -> Properties {
+    let mut props = Properties::new();
+    let lines = split_lines(text);
+    let mut i = 0;
+    while i < lines.len() {
+        let mut logical = lines[i]
+            .trim_start_matches([' ', '\t', '\u{c}'])
+            .to_string();
+        i += 1;
+        if logical.is_empty() || logical.starts_with('#') || logical.starts_with('!') {
+            continue;
+        }
+        while ends_with_odd_backslashes(&logical) {
+            logical.pop();
+            match lines.get(i) {
+                Some(next) => {
+                    logical.push_str(next.trim_start_matches([' ', '\t', '\u{c}']));
+                    i += 1;
+                }
+                None => break,
+            }
+        }
+        let (key, value) = split_entry(&logical);
+        props.set(unescape(&key), unescape(&value));
+    }
+    props
+}
+
+/// `\n`, `\r\n` and `\r` all end a line.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\n' || bytes[i] == b'\r' {
+            lines.push(&text[start..i]);
+            if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
+
+fn ends_with_odd_backslashes(s: &str) -> bool {
+    s.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1
+}
+
+/// Splits a logical line into the raw (still escaped) key and value.
+fn split_entry(line: &str) -> (String, String) {
+    let chars: Vec<char> = line.chars().collect();
+    let mut key_end = chars.len();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 2,
+            '=' | ':' | ' ' | '\t' | '\u{c}' => {
+                key_end = i;
+                break;
+            }
+            _ => i += 1,
+        }
+    }
+    let key: String = chars[..key_end.min(chars.len())].iter().collect();
+    let mut j = key_end;
+    while j < chars.len() && matches!(chars[j], ' ' | '\t' | '\u{c}') {
+        j += 1;
+    }
+    if j < chars.len() && matches!(chars[j], '=' | ':') {
+        j += 1;
+        while j < chars.len() && matches!(chars[j], ' ' | '\t' | '\u{c}') {
+            j += 1;
+        }
+    }
+    let value: String = chars[j.min(chars.len())..].iter().collect();
+    (key, value)
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) if hex.len() == 4 => out.push(ch),
+                    _ => {
+                        out.push_str("\\u");
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// `CommandLineUtils.parseKeyValueArgs`: `k=v` (the value may contain `=`); `k` alone or `k=`
+/// gives an empty value.
+pub fn parse_key_value_args<S: AsRef<str>>(args: &[S]) -> Properties {
+    let mut props = Properties::new();
+    for arg in args {
+        let arg = arg.as_ref();
+        match arg.split_once('=') {
+            Some((k, v)) => props.set(k, v),
+            None => props.set(arg, ""),
+        }
+    }
+    props
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_file_syntax_like_java() {
+        let text = "# comment\n! also\n\nbootstrap.servers=localhost:9092\n  acks : all\nlinger.ms 5\r\nmulti=a,\\\n    b\nescaped\\ key=tab\\there\nempty=\nunicode=\\u0041\r";
+        let p = parse_properties(text);
+        assert_eq!(p.get("bootstrap.servers"), Some("localhost:9092"));
+        assert_eq!(p.get("acks"), Some("all"));
+        assert_eq!(p.get("linger.ms"), Some("5"));
+        assert_eq!(p.get("multi"), Some("a,b"));
+        assert_eq!(p.get("escaped key"), Some("tab\there"));
+        assert_eq!(p.get("empty"), Some(""));
+        assert_eq!(p.get("unicode"), Some("A"));
+        assert_eq!(p.len(), 7);
+    }
+
+    #[test]
+    fn later_key_wins() {
+        let p = parse_properties("a=1\na=2\n");
+        assert_eq!(p.get("a"), Some("2"));
+    }
+
+    #[test]
+    fn key_value_args_split_on_first_equals() {
+        let p = parse_key_value_args(&["a=b=c", "flag", "e=", "a=z"]);
+        assert_eq!(p.get("a"), Some("z"));
+        assert_eq!(p.get("flag"), Some(""));
+        assert_eq!(p.get("e"), Some(""));
+        let p = parse_key_value_args(&["a=b=c"]);
+        assert_eq!(p.get("a"), Some("b=c"));
+    }
+
+    #[test]
+    fn missing_file_error_names_the_path() {
+        let err = load_properties("/nonexistent/x.properties").unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/x.properties"));
+    }
+
+    #[test]
+    fn load_from_file() {
+        let dir = std::env::temp_dir().join(format!("cli-props-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("p.properties");
+        std::fs::write(&path, "client.id=me\n").unwrap();
+        assert_eq!(load_properties(&path).unwrap().get("client.id"), Some("me"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,78 @@
+//! Log lines in the format of Kafka's `config/tools-log4j.properties` (`[%d] %p %m (%c)%n`),
+//! written to stderr: `[2026-11-24 10:00:00,123] ERROR <message> (<logger>)`. The time is UTC.
+
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Formats one tool log line (without the newline) for the given time.
+pub fn format_log_line(time: SystemTime, level: &str, message: &str, logger: &str) -> String {
+    format!("[{}] {level} {message} ({logger})", format_timestamp(time))
+}
+
+/// `yyyy-MM-dd HH:mm:ss,SSS` in UTC.
+pub fn format_timestamp(time: SystemTime) -> String {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since_epoch.as_secs();
+    let millis = since_epoch.subsec_millis();
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02},{millis:03}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Writes a log line to stderr now.
+pub fn log(level: &str, message: &str, logger: &str) {
+    let line = format_log_line(SystemTime::now(), level, message, logger);
+    // stderr being closed leaves nowhere to report to.
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+pub fn error(message: &str, logger: &str) {
+    log("ERROR", message, logger);
+}
+
+pub fn warn(message: &str, logger: &str) {
+    log("WARN", message, logger);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn log_line_matches_kafka_tools_layout() {
+        // 2026-11-24 10:00:00.123 UTC
+        let t = UNIX_EPOCH + Duration::from_millis(1_795_514_400_123);
+        assert_eq!(
+            format_log_line(t, "ERROR", "boom", "org.apache.kafka.tools.TopicCommand"),
+            "[2026-11-24 10:00:00,123] ERROR boom (org.apache.kafka.tools.TopicCommand)"
+        );
+    }
+
+    #[test]
+    fn timestamps_across_leap_years() {
+        assert_eq!(format_timestamp(UNIX_EPOCH), "1970-01-01 00:00:00,000");
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(format_timestamp(t), "2000-02-29 00:00:00,000");
+    }
+}
