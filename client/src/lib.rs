@@ -1,1 +1,27 @@
+//! Kafka client library shared by our CLI tools: one pipelined, version-negotiating connection per
+//! broker (`connection`), a metadata cache that finds partition leaders and the controller
+//! (`cluster`), the admin calls `kafka-topics` makes (`admin`), an idempotent batching producer
+//! (`producer`) with Kafka's murmur2 key placement (`partitioner`), and an assign-only consumer
+//! (`consumer`). It speaks the Kafka wire protocol through the `kafka-protocol` codec and owns
+//! everything around it: framing, version choice, error texts, record batch encoding and safe
+//! decoding. `cli` (owned by the tools' side) holds the shared option parser.
 
+pub mod admin;
+pub mod cluster;
+pub mod connection;
+pub mod error;
+mod error_codes;
+mod frame;
+pub mod metadata;
+pub mod partitioner;
+pub mod records;
+pub mod versions;
+
+#[cfg(test)]
+mod test_broker;
+
+pub use admin::{
+    format_topic_id, Admin, ConfigEntry, NewTopic, PartitionDescription, TopicDescription,
+    TopicListing,
+};
+pub use error::ClientError;

@@ -12,7 +12,6 @@
 //! - `--` ends the options.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use super::help;
 use super::spec::{ArgKind, OptionSpec, ValueType};
