@@ -7,6 +7,7 @@
 //! decoding. `cli` (owned by the tools' side) holds the shared option parser.
 
 pub mod admin;
+pub mod cli;
 pub mod cluster;
 pub mod connection;
 pub mod error;
