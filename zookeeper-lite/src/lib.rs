@@ -1,1 +1,19 @@
+//! zookeeper-lite owns the cluster's metadata and acts as its controller: live brokers (sessions
+//! kept alive by heartbeats), topics with their ids and config overrides, and partitions with
+//! replicas, leader, leader epoch and ISR. It places replicas when topics are created and moves
+//! leadership within the ISR when a broker's session expires. Every change to topics and
+//! partitions is journaled and fsynced in `dataDir` before it is acknowledged, so `kill -9` and a
+//! restart lose nothing that was answered. Brokers talk to it over a small framed-JSON protocol
+//! (PROTOCOL.md) through [`client::ZkClient`].
+//!
+//! Layout: [`protocol`] (types and frame codec, no I/O), [`state`] (the pure state machine),
+//! [`journal`] (snapshot + journal on disk), [`coordinator`] (the two glued together),
+//! [`server`] (TCP), [`client`], [`config`] (`zookeeper.properties`).
 
+pub mod client;
+pub mod config;
+pub mod coordinator;
+pub mod journal;
+pub mod protocol;
+pub mod server;
+pub mod state;

@@ -1,0 +1,229 @@
+//! `ZkClient`, the brokers' handle on zookeeper-lite: one connection, one request at a time,
+//! each call bounded by the timeout. After an I/O error, a timeout or a garbled answer the
+//! connection is dropped (its framing can no longer be trusted) and the next call reconnects.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+
+use crate::protocol::{
+    decode_body, encode_frame, frame_body_len, BrokerId, BrokerInfo, ClusterMetadata, NewTopic,
+    Request, Response, ServerError, SessionId, TopicInfo, FRAME_HEADER_BYTES,
+};
+
+#[derive(Debug, Error)]
+pub enum ZkError {
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    #[error("request timed out")]
+    Timeout,
+    #[error("{0}")]
+    Server(ServerError),
+}
+
+#[derive(Clone)]
+pub struct ZkClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    addrs: Vec<String>,
+    timeout: Duration,
+    conn: Mutex<Option<TcpStream>>,
+}
+
+/// `zookeeper.connect` syntax: `host:port[,host:port...][/chroot]`; the chroot is ignored.
+fn parse_connect(addr: &str) -> Vec<String> {
+    let hosts = addr.split('/').next().unwrap_or_default();
+    hosts
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+async fn open(addrs: &[String]) -> Result<TcpStream, ZkError> {
+    let mut last = None;
+    for a in addrs {
+        match TcpStream::connect(a.as_str()).await {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) => ZkError::Io(e),
+        None => ZkError::Protocol("no zookeeper-lite address given".into()),
+    })
+}
+
+async fn exchange(stream: &mut TcpStream, req: &Request) -> Result<Response, ZkError> {
+    let frame = encode_frame(req).map_err(|e| ZkError::Protocol(e.to_string()))?;
+    stream.write_all(&frame).await?;
+    let mut header = [0u8; FRAME_HEADER_BYTES];
+    stream.read_exact(&mut header).await?;
+    let len = frame_body_len(header).map_err(|e| ZkError::Protocol(e.to_string()))?;
+    let mut body = Vec::new();
+    let n = (&mut *stream)
+        .take(len as u64)
+        .read_to_end(&mut body)
+        .await?;
+    if n < len {
+        return Err(ZkError::Protocol(format!(
+            "connection closed after {n} of {len} bytes of a response"
+        )));
+    }
+    decode_body(&body).map_err(|e| ZkError::Protocol(e.to_string()))
+}
+
+fn unexpected(r: Response) -> ZkError {
+    ZkError::Protocol(format!("unexpected response: {r:?}"))
+}
+
+impl ZkClient {
+    /// Connects to the first reachable address of `addr` within `timeout`, which also bounds
+    /// every later call.
+    pub async fn connect(addr: &str, timeout: Duration) -> Result<Self, ZkError> {
+        let addrs = parse_connect(addr);
+        let stream = tokio::time::timeout(timeout, open(&addrs))
+            .await
+            .map_err(|_| ZkError::Timeout)??;
+        Ok(ZkClient {
+            inner: Arc::new(Inner {
+                addrs,
+                timeout,
+                conn: Mutex::new(Some(stream)),
+            }),
+        })
+    }
+
+    async fn call(&self, req: Request) -> Result<Response, ZkError> {
+        let mut conn = self.inner.conn.lock().await;
+        let result = tokio::time::timeout(self.inner.timeout, async {
+            if conn.is_none() {
+                *conn = Some(open(&self.inner.addrs).await?);
+            }
+            match conn.as_mut() {
+                Some(stream) => exchange(stream, &req).await,
+                None => Err(ZkError::Protocol("not connected".into())),
+            }
+        })
+        .await
+        .unwrap_or(Err(ZkError::Timeout));
+        match result {
+            Ok(Response::Error { error }) => Err(ZkError::Server(error)),
+            Ok(r) => Ok(r),
+            Err(e) => {
+                // Mid-exchange failure: a late answer would be read as the next one's.
+                *conn = None;
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn register_broker(
+        &self,
+        broker: BrokerInfo,
+        session_timeout_ms: u64,
+    ) -> Result<SessionId, ZkError> {
+        match self
+            .call(Request::RegisterBroker {
+                broker,
+                session_timeout_ms,
+            })
+            .await?
+        {
+            Response::Registered { session } => Ok(session),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    pub async fn heartbeat(&self, broker_id: BrokerId, session: SessionId) -> Result<u64, ZkError> {
+        match self.call(Request::Heartbeat { broker_id, session }).await? {
+            Response::Heartbeat { version } => Ok(version),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    pub async fn unregister_broker(
+        &self,
+        broker_id: BrokerId,
+        session: SessionId,
+    ) -> Result<(), ZkError> {
+        match self
+            .call(Request::UnregisterBroker { broker_id, session })
+            .await?
+        {
+            Response::Unregistered => Ok(()),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    pub async fn metadata(&self) -> Result<ClusterMetadata, ZkError> {
+        match self.call(Request::Metadata).await? {
+            Response::Metadata { metadata } => Ok(metadata),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    pub async fn create_topic(&self, t: NewTopic) -> Result<TopicInfo, ZkError> {
+        match self.call(Request::CreateTopic { topic: t }).await? {
+            Response::TopicCreated { topic } => Ok(topic),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    pub async fn delete_topic(&self, name: &str) -> Result<(), ZkError> {
+        match self
+            .call(Request::DeleteTopic {
+                name: name.to_string(),
+            })
+            .await?
+        {
+            Response::TopicDeleted => Ok(()),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    pub async fn create_partitions(
+        &self,
+        name: &str,
+        total: i32,
+        assignment: Option<Vec<Vec<BrokerId>>>,
+    ) -> Result<TopicInfo, ZkError> {
+        match self
+            .call(Request::CreatePartitions {
+                name: name.to_string(),
+                total,
+                assignment,
+            })
+            .await?
+        {
+            Response::PartitionsCreated { topic } => Ok(topic),
+            r => Err(unexpected(r)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_string_drops_chroot_and_splits_hosts() {
+        assert_eq!(parse_connect("localhost:2181"), ["localhost:2181"]);
+        assert_eq!(
+            parse_connect("a:1, b:2/kafka"),
+            ["a:1".to_string(), "b:2".to_string()]
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! `zookeeper.properties`: a small Java-style `.properties` parser and the typed config built
+//! from it. Unknown keys are warned about by name (a misspelled key must never be silently
+//! ignored); a bad value is an error naming the key and the value.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Invalid value '{value}' for configuration {key}: {reason}")]
+    BadValue {
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error("Missing required configuration {0}")]
+    Missing(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZkConfig {
+    pub data_dir: PathBuf,
+    /// 0 = an ephemeral port.
+    pub client_port: u16,
+    pub client_port_address: IpAddr,
+    /// Concurrent connections allowed from one IP address; 0 = unlimited (ZooKeeper's meaning).
+    pub max_client_cnxns: u32,
+    // The rest are accepted for compatibility with ZooKeeper's file; they have no effect here.
+    pub admin_enable_server: bool,
+    pub admin_server_port: u16,
+    pub tick_time: u32,
+    pub init_limit: u32,
+    pub sync_limit: u32,
+}
+
+impl ZkConfig {
+    pub fn load(path: &Path) -> Result<ZkConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        ZkConfig::from_pairs(&parse_properties(&text))
+    }
+
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<ZkConfig, ConfigError> {
+        let mut data_dir = None;
+        let mut c = ZkConfig {
+            data_dir: PathBuf::new(),
+            client_port: 2181,
+            client_port_address: IpAddr::from([0, 0, 0, 0]),
+            max_client_cnxns: 60,
+            admin_enable_server: true,
+            admin_server_port: 8080,
+            tick_time: 3000,
+            init_limit: 10,
+            sync_limit: 5,
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "dataDir" => {
+                    if value.is_empty() {
+                        return Err(bad(key, value, "must not be empty"));
+                    }
+                    data_dir = Some(PathBuf::from(value));
+                }
+                "clientPort" => c.client_port = num(key, value)?,
+                "clientPortAddress" => {
+                    c.client_port_address = match value.as_str() {
+                        "localhost" => IpAddr::from([127, 0, 0, 1]),
+                        v => v
+                            .parse()
+                            .map_err(|_| bad(key, value, "not an IP address"))?,
+                    }
+                }
+                "maxClientCnxns" => c.max_client_cnxns = num(key, value)?,
+                "admin.enableServer" => c.admin_enable_server = boolean(key, value)?,
+                "admin.serverPort" => c.admin_server_port = num(key, value)?,
+                "tickTime" => c.tick_time = num(key, value)?,
+                "initLimit" => c.init_limit = num(key, value)?,
+                "syncLimit" => c.sync_limit = num(key, value)?,
+                k if k.starts_with("autopurge.") => {}
+                _ => tracing::warn!("unknown configuration key '{key}' (ignored)"),
+            }
+        }
+        c.data_dir = data_dir.ok_or(ConfigError::Missing("dataDir"))?;
+        Ok(c)
+    }
+}
+
+fn bad(key: &str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::BadValue {
+        key: key.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
+    value
+        .parse()
+        .map_err(|_| bad(key, value, "not a number in the allowed range"))
+}
+
+fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(bad(key, value, "expected true or false")),
+    }
+}
+
+/// Parses Java `.properties` text: `#`/`!` comment lines, `key=value`, `key:value` or
+/// `key value`, surrounding whitespace trimmed, a trailing backslash continues the line, and the
+/// usual escapes (`\t`, `\n`, `\\`, `\=`, `\:`, `\uXXXX`). Later keys win when read in order.
+pub fn parse_properties(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut logical = String::new();
+    for raw in text.lines() {
+        // Leading whitespace goes, on continuation lines too (as in Java).
+        let line = raw.trim_start();
+        if logical.is_empty() && (line.is_empty() || line.starts_with('#') || line.starts_with('!'))
+        {
+            continue;
+        }
+        let trailing_backslashes = line.chars().rev().take_while(|&c| c == '\\').count();
+        if trailing_backslashes % 2 == 1 {
+            logical.push_str(&line[..line.len() - 1]);
+            continue;
+        }
+        logical.push_str(line);
+        out.push(split_pair(&logical));
+        logical.clear();
+    }
+    if !logical.is_empty() {
+        out.push(split_pair(&logical));
+    }
+    out
+}
+
+fn split_pair(line: &str) -> (String, String) {
+    let mut key_end = line.len();
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '=' || c == ':' || c.is_whitespace() {
+            key_end = i;
+            break;
+        }
+    }
+    let key = &line[..key_end];
+    let mut rest = line[key_end..].trim_start();
+    if let Some(r) = rest.strip_prefix(['=', ':']) {
+        rest = r.trim_start();
+    }
+    (unescape(key), unescape(rest.trim_end()))
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push_str("\\u");
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn pairs(text: &str) -> Vec<(String, String)> {
+        parse_properties(text)
+    }
+
+    #[test]
+    fn properties_syntax_is_java_like() {
+        let p = pairs(
+            "# comment\n! also\n  a = 1 \nb:2\nc 3\nlong=x\\\n   y\nesc\\=k=v\\u0041\nempty=\n",
+        );
+        let want: Vec<(String, String)> = [
+            ("a", "1"),
+            ("b", "2"),
+            ("c", "3"),
+            ("long", "xy"),
+            ("esc=k", "vA"),
+            ("empty", ""),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(p, want);
+    }
+
+    #[test]
+    fn shipped_zookeeper_properties_parse() {
+        let c = ZkConfig::from_pairs(&pairs(
+            "dataDir=/tmp/zookeeper\nclientPort=2181\nmaxClientCnxns=0\nadmin.enableServer=false\n# admin.serverPort=8080\n",
+        ))
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/zookeeper"));
+        assert_eq!(c.client_port, 2181);
+        assert_eq!(c.max_client_cnxns, 0);
+        assert!(!c.admin_enable_server);
+        assert_eq!(c.client_port_address, IpAddr::from([0, 0, 0, 0]));
+    }
+
+    #[test]
+    fn bad_value_names_key_and_value() {
+        let err = ZkConfig::from_pairs(&pairs("dataDir=/x\nclientPort=abc\n")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("clientPort") && msg.contains("'abc'"), "{msg}");
+        let err = ZkConfig::from_pairs(&pairs("dataDir=/x\nclientPort=70000\n")).unwrap_err();
+        assert!(err.to_string().contains("70000"));
+    }
+
+    #[test]
+    fn unknown_key_is_not_an_error_and_data_dir_is_required() {
+        assert!(ZkConfig::from_pairs(&pairs("dataDir=/x\nclientPortt=1\n")).is_ok());
+        assert!(matches!(
+            ZkConfig::from_pairs(&pairs("clientPort=1\n")),
+            Err(ConfigError::Missing("dataDir"))
+        ));
+    }
+}

@@ -1,0 +1,206 @@
+//! The coordinator: the state machine and its journal glued together. Each request is planned
+//! against the state, its records journaled (fsynced), then applied, then answered; nothing is
+//! acknowledged that a crash could lose.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::journal::{Journal, JournalError};
+use crate::protocol::{Request, Response, ServerError, ZkErrorCode};
+use crate::state::{Record, State};
+
+pub struct Coordinator {
+    state: State,
+    journal: Journal,
+}
+
+impl Coordinator {
+    /// Recovers from `data_dir`; brokers named in partitions get their grace from `now`.
+    pub fn open(data_dir: &Path, now: Instant) -> Result<Coordinator, JournalError> {
+        let (durable, journal) = Journal::open(data_dir)?;
+        Ok(Coordinator {
+            state: State::new(durable, now),
+            journal,
+        })
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    fn commit(&mut self, records: &[Record]) -> Result<(), ServerError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.journal.append(records) {
+            tracing::error!("journal append failed, change refused: {e}");
+            return Err(ServerError::new(
+                ZkErrorCode::Internal,
+                format!("journal write failed: {e}"),
+            ));
+        }
+        for r in records {
+            self.state.apply(r);
+        }
+        Ok(())
+    }
+
+    /// Expires overdue sessions, moving leadership away from them.
+    pub fn tick(&mut self, now: Instant) {
+        for id in self.state.expired(now) {
+            let records = self.state.plan_remove_broker(id);
+            if self.commit(&records).is_err() {
+                // Retried on the next tick; the broker stays listed until the change is durable.
+                return;
+            }
+            self.state.remove_broker(id);
+            tracing::info!(
+                "broker {id}: session expired; {} topics had leadership or ISR changed",
+                records.len()
+            );
+        }
+    }
+
+    pub fn handle(&mut self, req: Request, now: Instant) -> Response {
+        // Expire first, so a heartbeat after its deadline is refused even between ticks.
+        self.tick(now);
+        match self.dispatch(req, now) {
+            Ok(r) => r,
+            Err(error) => Response::Error { error },
+        }
+    }
+
+    fn dispatch(&mut self, req: Request, now: Instant) -> Result<Response, ServerError> {
+        match req {
+            Request::RegisterBroker {
+                broker,
+                session_timeout_ms,
+            } => {
+                let records = self.state.plan_register(&broker, session_timeout_ms)?;
+                self.commit(&records)?;
+                let (id, host, port) = (broker.id, broker.host.clone(), broker.port);
+                let session = self.state.register(broker, session_timeout_ms, now);
+                tracing::info!(
+                    "broker {id} registered from {host}:{port} (session {session}, timeout {session_timeout_ms} ms)"
+                );
+                Ok(Response::Registered { session })
+            }
+            Request::Heartbeat { broker_id, session } => Ok(Response::Heartbeat {
+                version: self.state.heartbeat(broker_id, session, now)?,
+            }),
+            Request::UnregisterBroker { broker_id, session } => {
+                self.state.check_session(broker_id, session)?;
+                let records = self.state.plan_remove_broker(broker_id);
+                self.commit(&records)?;
+                self.state.remove_broker(broker_id);
+                tracing::info!("broker {broker_id} unregistered");
+                Ok(Response::Unregistered)
+            }
+            Request::Metadata => Ok(Response::Metadata {
+                metadata: self.state.metadata(),
+            }),
+            Request::CreateTopic { topic } => {
+                let info = self.state.plan_create_topic(&topic)?;
+                if !topic.validate_only {
+                    self.commit(&[Record::PutTopic {
+                        topic: info.clone(),
+                    }])?;
+                    tracing::info!(
+                        "created topic {} (id {}, {} partitions)",
+                        info.name,
+                        info.id,
+                        info.partitions.len()
+                    );
+                }
+                Ok(Response::TopicCreated { topic: info })
+            }
+            Request::DeleteTopic { name } => {
+                let record = self.state.plan_delete_topic(&name)?;
+                self.commit(&[record])?;
+                tracing::info!("deleted topic {name}");
+                Ok(Response::TopicDeleted)
+            }
+            Request::CreatePartitions {
+                name,
+                total,
+                assignment,
+            } => {
+                let info =
+                    self.state
+                        .plan_create_partitions(&name, total, assignment.as_deref())?;
+                self.commit(&[Record::PutTopic {
+                    topic: info.clone(),
+                }])?;
+                tracing::info!("topic {name} now has {total} partitions");
+                Ok(Response::PartitionsCreated { topic: info })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::protocol::{BrokerInfo, NewTopic};
+    use std::time::Duration;
+
+    #[test]
+    fn acknowledged_topics_survive_reopen_and_sessions_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Instant::now();
+        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let broker = BrokerInfo {
+            id: 0,
+            host: "localhost".into(),
+            port: 9092,
+            rack: None,
+        };
+        let r = c.handle(
+            Request::RegisterBroker {
+                broker,
+                session_timeout_ms: 100,
+            },
+            now,
+        );
+        let Response::Registered { session } = r else {
+            panic!("{r:?}")
+        };
+        let r = c.handle(
+            Request::CreateTopic {
+                topic: NewTopic {
+                    name: "t".into(),
+                    num_partitions: 2,
+                    replication_factor: 1,
+                    replica_assignment: None,
+                    configs: [("retention.ms".to_string(), "1000".to_string())].into(),
+                    validate_only: false,
+                },
+            },
+            now,
+        );
+        let Response::TopicCreated { topic } = r else {
+            panic!("{r:?}")
+        };
+        let v = c.state().version();
+        drop(c);
+        let later = now + Duration::from_millis(50);
+        let mut c = Coordinator::open(dir.path(), later).unwrap();
+        assert!(c.state().version() > v);
+        let Response::Metadata { metadata } = c.handle(Request::Metadata, later) else {
+            panic!()
+        };
+        assert_eq!(metadata.topics["t"], topic);
+        assert!(metadata.brokers.is_empty());
+        let r = c.handle(
+            Request::Heartbeat {
+                broker_id: 0,
+                session,
+            },
+            later,
+        );
+        assert!(
+            matches!(r, Response::Error { error } if error.code == ZkErrorCode::SessionExpired)
+        );
+    }
+}

@@ -1,0 +1,278 @@
+//! The coordinator protocol: the shared types, one request/response pair per operation, and the
+//! frame codec as pure functions over bytes (the socket code in `server` and `client` calls them).
+//!
+//! A frame is a u32 big-endian length followed by that many bytes of JSON. See PROTOCOL.md.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use thiserror::Error;
+
+pub type BrokerId = i32;
+pub type SessionId = u64;
+
+/// Largest frame body either side accepts; checked before anything is allocated.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+/// Size of the length prefix.
+pub const FRAME_HEADER_BYTES: usize = 4;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BrokerInfo {
+    pub id: BrokerId,
+    pub host: String,
+    pub port: u16,
+    #[serde(default)]
+    pub rack: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    pub replicas: Vec<BrokerId>,
+    /// -1 when the partition has no leader.
+    pub leader: BrokerId,
+    pub leader_epoch: i32,
+    pub isr: Vec<BrokerId>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct TopicInfo {
+    pub name: String,
+    pub id: uuid::Uuid,
+    /// Overrides only; defaults are the broker's business.
+    #[serde(default)]
+    pub configs: BTreeMap<String, String>,
+    /// Sorted by partition, index == partition.
+    pub partitions: Vec<PartitionInfo>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ClusterMetadata {
+    /// Increases on every change (brokers and topics), also across restarts.
+    pub version: u64,
+    /// Live brokers, sorted by id.
+    pub brokers: Vec<BrokerInfo>,
+    pub topics: BTreeMap<String, TopicInfo>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct NewTopic {
+    pub name: String,
+    pub num_partitions: i32,
+    pub replication_factor: i16,
+    /// Index = partition. When set, `num_partitions` and `replication_factor` are ignored.
+    #[serde(default)]
+    pub replica_assignment: Option<Vec<Vec<BrokerId>>>,
+    #[serde(default)]
+    pub configs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub validate_only: bool,
+}
+
+/// Errors the coordinator answers with; each maps to a Kafka error code in the broker.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ZkErrorCode {
+    BrokerIdInUse,
+    SessionExpired,
+    TopicAlreadyExists,
+    UnknownTopic,
+    InvalidReplicationFactor,
+    InvalidPartitions,
+    InvalidReplicaAssignment,
+    InvalidTopic,
+    InvalidConfig,
+    InvalidRequest,
+    Internal,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct ServerError {
+    pub code: ZkErrorCode,
+    pub message: String,
+}
+
+impl ServerError {
+    pub fn new(code: ZkErrorCode, message: impl Into<String>) -> Self {
+        ServerError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ZkErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// One request per frame; `op` names the operation.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    RegisterBroker {
+        broker: BrokerInfo,
+        session_timeout_ms: u64,
+    },
+    Heartbeat {
+        broker_id: BrokerId,
+        session: SessionId,
+    },
+    UnregisterBroker {
+        broker_id: BrokerId,
+        session: SessionId,
+    },
+    Metadata,
+    CreateTopic {
+        topic: NewTopic,
+    },
+    DeleteTopic {
+        name: String,
+    },
+    CreatePartitions {
+        name: String,
+        total: i32,
+        #[serde(default)]
+        assignment: Option<Vec<Vec<BrokerId>>>,
+    },
+}
+
+/// One response per request, in request order; `result` names the kind.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Response {
+    Registered { session: SessionId },
+    Heartbeat { version: u64 },
+    Unregistered,
+    Metadata { metadata: ClusterMetadata },
+    TopicCreated { topic: TopicInfo },
+    TopicDeleted,
+    PartitionsCreated { topic: TopicInfo },
+    Error { error: ServerError },
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum FrameError {
+    #[error("frame length 0 is not allowed")]
+    Empty,
+    #[error("frame length {0} exceeds the maximum of {MAX_FRAME_BYTES} bytes")]
+    TooLarge(u64),
+    #[error("invalid frame body: {0}")]
+    Body(String),
+}
+
+/// Encodes `msg` as one frame (length prefix + JSON).
+pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
+    let body = serde_json::to_vec(msg).map_err(|e| FrameError::Body(e.to_string()))?;
+    if body.len() > MAX_FRAME_BYTES {
+        return Err(FrameError::TooLarge(body.len() as u64));
+    }
+    let mut out = Vec::with_capacity(FRAME_HEADER_BYTES + body.len());
+    // Cannot truncate: checked against MAX_FRAME_BYTES (< u32::MAX) above.
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Validates a length prefix; callers allocate the body only after this says yes.
+pub fn frame_body_len(header: [u8; FRAME_HEADER_BYTES]) -> Result<usize, FrameError> {
+    let len = u32::from_be_bytes(header) as u64;
+    if len == 0 {
+        return Err(FrameError::Empty);
+    }
+    if len > MAX_FRAME_BYTES as u64 {
+        return Err(FrameError::TooLarge(len));
+    }
+    Ok(len as usize)
+}
+
+/// Incremental decoder over a receive buffer: `Ok(None)` means more bytes are needed,
+/// `Ok(Some((body, consumed)))` is one complete frame body and the bytes it used.
+pub fn decode_frame(buf: &[u8]) -> Result<Option<(&[u8], usize)>, FrameError> {
+    let Some(header) = buf.get(..FRAME_HEADER_BYTES) else {
+        return Ok(None);
+    };
+    let mut h = [0u8; FRAME_HEADER_BYTES];
+    h.copy_from_slice(header);
+    let len = frame_body_len(h)?;
+    let end = FRAME_HEADER_BYTES + len;
+    match buf.get(FRAME_HEADER_BYTES..end) {
+        Some(body) => Ok(Some((body, end))),
+        None => Ok(None),
+    }
+}
+
+/// Parses a frame body; unknown ops and malformed JSON are both `FrameError::Body`.
+pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, FrameError> {
+    serde_json::from_slice(body).map_err(|e| FrameError::Body(e.to_string()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_round_trips_through_a_frame() {
+        let req = Request::CreatePartitions {
+            name: "t".into(),
+            total: 3,
+            assignment: Some(vec![vec![1], vec![2]]),
+        };
+        let frame = encode_frame(&req).unwrap();
+        let (body, used) = decode_frame(&frame).unwrap().unwrap();
+        assert_eq!(used, frame.len());
+        assert_eq!(decode_body::<Request>(body).unwrap(), req);
+    }
+
+    #[test]
+    fn partial_frame_asks_for_more() {
+        let frame = encode_frame(&Request::Metadata).unwrap();
+        for cut in 0..frame.len() {
+            assert_eq!(decode_frame(&frame[..cut]).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn zero_and_oversize_lengths_are_rejected_before_allocating() {
+        assert_eq!(frame_body_len([0, 0, 0, 0]), Err(FrameError::Empty));
+        assert_eq!(
+            frame_body_len([0x7f, 0xff, 0xff, 0xff]),
+            Err(FrameError::TooLarge(0x7fff_ffff))
+        );
+        assert_eq!(
+            decode_frame(&[0xff, 0xff, 0xff, 0xff, 1]),
+            Err(FrameError::TooLarge(0xffff_ffff))
+        );
+        assert!(frame_body_len(16u32.pow(6).to_be_bytes()).is_ok());
+        assert!(frame_body_len((16u32.pow(6) + 1).to_be_bytes()).is_err());
+    }
+
+    #[test]
+    fn unknown_op_and_bad_json_are_body_errors() {
+        assert!(matches!(
+            decode_body::<Request>(br#"{"op":"launch_missiles"}"#),
+            Err(FrameError::Body(m)) if m.contains("unknown variant")
+        ));
+        assert!(decode_body::<Request>(b"\xff\x00garbage").is_err());
+        assert_eq!(
+            decode_body::<Request>(br#"{"op":"metadata"}"#).unwrap(),
+            Request::Metadata
+        );
+    }
+
+    #[test]
+    fn optional_fields_may_be_omitted() {
+        let req: Request = decode_body(
+            br#"{"op":"create_topic","topic":{"name":"a","num_partitions":1,"replication_factor":1}}"#,
+        )
+        .unwrap();
+        let Request::CreateTopic { topic } = req else {
+            panic!("wrong op")
+        };
+        assert!(topic.configs.is_empty() && topic.replica_assignment.is_none());
+        assert!(!topic.validate_only);
+    }
+}
