@@ -62,6 +62,12 @@ impl ZkConfig {
             init_limit: 10,
             sync_limit: 5,
         };
+        // Warn about every unknown key before any bad value stops the parse.
+        for (key, _) in pairs {
+            if !KNOWN_KEYS.contains(&key.as_str()) && !key.starts_with("autopurge.") {
+                tracing::warn!("unknown configuration key '{key}' (ignored)");
+            }
+        }
         for (key, value) in pairs {
             match key.as_str() {
                 "dataDir" => {
@@ -85,14 +91,25 @@ impl ZkConfig {
                 "tickTime" => c.tick_time = num(key, value)?,
                 "initLimit" => c.init_limit = num(key, value)?,
                 "syncLimit" => c.sync_limit = num(key, value)?,
-                k if k.starts_with("autopurge.") => {}
-                _ => tracing::warn!("unknown configuration key '{key}' (ignored)"),
+                _ => {} // autopurge.* and unknown keys: warned about above.
             }
         }
         c.data_dir = data_dir.ok_or(ConfigError::Missing("dataDir"))?;
         Ok(c)
     }
 }
+
+const KNOWN_KEYS: &[&str] = &[
+    "dataDir",
+    "clientPort",
+    "clientPortAddress",
+    "maxClientCnxns",
+    "admin.enableServer",
+    "admin.serverPort",
+    "tickTime",
+    "initLimit",
+    "syncLimit",
+];
 
 fn bad(key: &str, value: &str, reason: &str) -> ConfigError {
     ConfigError::BadValue {
