@@ -1,1 +1,90 @@
-fn main() {}
+//! `kafka-topics`: create, list, describe, alter and delete topics, with Kafka 3.9's options,
+//! output and messages (`org.apache.kafka.tools.TopicCommand`).
+
+mod admin_port;
+mod client_admin;
+mod command;
+mod create_args;
+mod describe;
+mod errors;
+mod options;
+mod topic_filter;
+
+use std::io::Write;
+use std::time::Duration;
+
+use client::cli::{load_properties, tool_log, Properties};
+use client::Admin;
+
+use crate::errors::{CommandError, LOGGER};
+use crate::options::{OptionsFailure, TopicOptions};
+
+fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let code = match options::parse_args(&args) {
+        Err(OptionsFailure::Abort(abort)) => abort.exit(&options::parser()),
+        Err(OptionsFailure::Command(message)) => report(&CommandError {
+            exception: "joptsimple.OptionArgumentConversionException".into(),
+            message,
+        }),
+        Ok(opts) => run(&opts),
+    };
+    std::process::exit(code);
+}
+
+/// Prints the failure as Kafka's `printException` does; returns the exit code.
+fn report(e: &CommandError) -> i32 {
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{}", e.stdout_line());
+    let _ = stdout.flush();
+    tool_log::error(&e.log_message(), LOGGER);
+    1
+}
+
+fn run(opts: &TopicOptions) -> i32 {
+    for notice in &opts.notices {
+        println!("{notice}");
+    }
+    let admin_props = match &opts.command_config {
+        Some(path) => match load_properties(path) {
+            Ok(p) => p,
+            Err(e) => {
+                return report(&CommandError {
+                    exception: "java.nio.file.NoSuchFileException".into(),
+                    message: e.to_string(),
+                })
+            }
+        },
+        None => Properties::new(),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(async {
+        let client_id = admin_props.get("client.id").unwrap_or("adminclient-1");
+        let timeout = admin_props
+            .get("default.api.timeout.ms")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(client::admin::DEFAULT_API_TIMEOUT, Duration::from_millis);
+        let admin = Admin::connect_with_timeout(&opts.bootstrap_server, client_id, timeout).await?;
+        let mut out = std::io::BufWriter::new(std::io::stdout());
+        let result = command::run(&admin, opts, &mut out).await;
+        // stdout going away (e.g. `| head`) is not the command's failure.
+        let _ = out.flush();
+        result
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => report(&e),
+    }
+}

@@ -206,6 +206,7 @@ pub fn parse_key_value_args<S: AsRef<str>>(args: &[S]) -> Properties {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

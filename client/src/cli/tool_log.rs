@@ -55,6 +55,7 @@ pub fn warn(message: &str, logger: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::time::Duration;

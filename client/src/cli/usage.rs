@@ -106,6 +106,7 @@ pub fn check_invalid_args_set(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
