@@ -186,7 +186,11 @@ impl Process {
         }
         let mut child = match cmd.spawn() {
             Ok(c) => c,
-            Err(e) => panic!("{}: cannot start {}: {e}", self.name, self.program.display()),
+            Err(e) => panic!(
+                "{}: cannot start {}: {e}",
+                self.name,
+                self.program.display()
+            ),
         };
         if let Some(out) = child.stdout.take() {
             pump(out, self.log.clone());
@@ -236,7 +240,9 @@ impl Process {
 
     /// Exit status if the child has exited.
     pub fn exit_status(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     fn died_message(&mut self, what: &str) -> Option<String> {
@@ -302,7 +308,8 @@ impl Process {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
-            self.log.push("==== harness: killed with SIGKILL".to_string());
+            self.log
+                .push("==== harness: killed with SIGKILL".to_string());
         }
     }
 
@@ -381,6 +388,30 @@ pub fn listening_port(line: &str) -> Option<u16> {
     token.rsplit(':').next()?.parse().ok()
 }
 
+/// How a server is started: its binary directly, or the `scripts/` wrapper (which `exec`s the
+/// same binary, so signals reach the server itself).
+#[derive(Clone, Copy, Debug)]
+enum Launch {
+    Binary,
+    Script,
+}
+
+impl Launch {
+    fn program(self, binary_name: &str, script: &str) -> (PathBuf, Vec<(String, String)>) {
+        match self {
+            Launch::Binary => (binary(binary_name), vec![]),
+            Launch::Script => {
+                // Fail early and clearly if the binary the script would run is missing.
+                let _ = binary(binary_name);
+                (
+                    repo_root().join("scripts").join(script),
+                    vec![("KAFKA_BIN_DIR".to_string(), bin_dir().display().to_string())],
+                )
+            }
+        }
+    }
+}
+
 /// A zookeeper-lite server on an ephemeral port with its own data directory.
 pub struct ZooKeeper {
     pub process: Process,
@@ -390,15 +421,25 @@ pub struct ZooKeeper {
 
 impl ZooKeeper {
     pub fn start() -> ZooKeeper {
+        ZooKeeper::launch(Launch::Binary)
+    }
+
+    /// Starts it through `scripts/zookeeper-server-start.sh`, as a user does.
+    pub fn start_via_script() -> ZooKeeper {
+        ZooKeeper::launch(Launch::Script)
+    }
+
+    fn launch(how: Launch) -> ZooKeeper {
         let dir = tempdir("zk");
         let data = dir.path().join("data");
         let props = dir.path().join("zookeeper.properties");
         write_zk_properties(&props, &data, 0);
+        let (program, envs) = how.program("zookeeper-lite", "zookeeper-server-start.sh");
         let mut process = Process::spawn(
             "zookeeper-lite",
-            binary("zookeeper-lite"),
+            program,
             vec![props.display().to_string()],
-            vec![],
+            envs,
         );
         let port = process.wait_for_port(STARTUP_TIMEOUT);
         ZooKeeper { process, dir, port }
@@ -467,6 +508,15 @@ pub struct Broker {
 impl Broker {
     /// Starts broker `id` against `zk` with `extra` overrides (applied last, so they win).
     pub fn start(zk: &ZooKeeper, id: i32, extra: &[(&str, &str)]) -> Broker {
+        Broker::launch(zk, id, extra, Launch::Binary)
+    }
+
+    /// Starts it through `scripts/kafka-server-start.sh ... --override ...`, as a user does.
+    pub fn start_via_script(zk: &ZooKeeper, id: i32, extra: &[(&str, &str)]) -> Broker {
+        Broker::launch(zk, id, extra, Launch::Script)
+    }
+
+    fn launch(zk: &ZooKeeper, id: i32, extra: &[(&str, &str)], how: Launch) -> Broker {
         let dir = tempdir(&format!("broker{id}"));
         let extra: Vec<(String, String)> = extra
             .iter()
@@ -474,7 +524,8 @@ impl Broker {
             .collect();
         let zk_connect = zk.connect_string();
         let args = broker_args(id, 0, &dir.path().join("logs"), &zk_connect, &extra);
-        let process = Process::spawn(&format!("broker {id}"), binary("broker"), args, vec![]);
+        let (program, envs) = how.program("broker", "kafka-server-start.sh");
+        let process = Process::spawn(&format!("broker {id}"), program, args, envs);
         let mut b = Broker {
             process,
             dir,
@@ -638,10 +689,7 @@ pub struct ToolOutput {
 
 impl ToolOutput {
     pub fn assert_success(&self, what: &str) {
-        assert!(
-            self.code == Some(0),
-            "{what}: expected exit 0; got {self}"
-        );
+        assert!(self.code == Some(0), "{what}: expected exit 0; got {self}");
     }
 
     pub fn assert_code(&self, code: i32, what: &str) {
@@ -697,8 +745,18 @@ pub fn run_command(mut cmd: Command, stdin: &[u8], timeout: Duration) -> ToolOut
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = collect(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let err = collect(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let out = collect(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err = collect(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
     let deadline = Instant::now() + timeout;
     let mut timed_out = false;
     let status = loop {
