@@ -8,12 +8,13 @@
 //!
 //! Layout: [`protocol`] (types and frame codec, no I/O), [`state`] (the pure state machine),
 //! [`journal`] (snapshot + journal on disk), [`coordinator`] (the two glued together),
-//! [`server`] (TCP), [`client`], [`config`] (`zookeeper.properties`).
+//! [`server`] (TCP), [`client`], [`config`] (`zookeeper.properties`), [`logging`] (Kafka's log layout).
 
 pub mod client;
 pub mod config;
 pub mod coordinator;
 pub mod journal;
+pub mod logging;
 pub mod protocol;
 pub mod server;
 pub mod state;

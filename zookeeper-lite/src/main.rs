@@ -17,14 +17,7 @@ fn main() -> ExitCode {
         eprintln!("USAGE: zookeeper-lite zookeeper.properties");
         return ExitCode::from(1);
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    zookeeper_lite::logging::init();
     match run(Path::new(config_path)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -40,6 +33,11 @@ async fn run(config_path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("reading {}", config_path.display()))?;
     let coordinator = Coordinator::open(&config.data_dir, Instant::now())
         .with_context(|| format!("recovering dataDir {}", config.data_dir.display()))?;
+    tracing::info!(
+        "recovered {} topics from dataDir {}",
+        coordinator.state().durable().topics.len(),
+        config.data_dir.display()
+    );
     let bind = SocketAddr::new(config.client_port_address, config.client_port);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
