@@ -2,7 +2,7 @@
 //! from it. Unknown keys are warned about by name (a misspelled key must never be silently
 //! ignored); a bad value is an error naming the key and the value.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -78,12 +78,8 @@ impl ZkConfig {
                 }
                 "clientPort" => c.client_port = num(key, value)?,
                 "clientPortAddress" => {
-                    c.client_port_address = match value.as_str() {
-                        "localhost" => IpAddr::from([127, 0, 0, 1]),
-                        v => v
-                            .parse()
-                            .map_err(|_| bad(key, value, "not an IP address"))?,
-                    }
+                    c.client_port_address = resolve(value)
+                        .ok_or_else(|| bad(key, value, "not an IP address or resolvable host"))?
                 }
                 "maxClientCnxns" => c.max_client_cnxns = num(key, value)?,
                 "admin.enableServer" => c.admin_enable_server = boolean(key, value)?,
@@ -110,6 +106,17 @@ const KNOWN_KEYS: &[&str] = &[
     "initLimit",
     "syncLimit",
 ];
+
+/// An IP address, or a host name resolved now (ZooKeeper accepts both).
+fn resolve(host: &str) -> Option<IpAddr> {
+    if let Ok(ip) = host.parse() {
+        return Some(ip);
+    }
+    if host == "localhost" {
+        return Some(IpAddr::from([127, 0, 0, 1]));
+    }
+    (host, 0).to_socket_addrs().ok()?.next().map(|a| a.ip())
+}
 
 fn bad(key: &str, value: &str, reason: &str) -> ConfigError {
     ConfigError::BadValue {

@@ -329,6 +329,23 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_bytes_replay_without_panicking() {
+        let good = encode_record(&Record::DeleteTopic { name: "a".into() }).unwrap();
+        let mut x: u32 = 7;
+        for n in 0..500usize {
+            let mut bytes = good.clone();
+            bytes.extend((0..n % 40).map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            }));
+            let replay = decode_records(&bytes);
+            assert!(!replay.records.is_empty() && replay.good_bytes <= bytes.len());
+        }
+    }
+
+    #[test]
     fn corrupt_snapshot_refuses_to_start() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join(SNAPSHOT_FILE), b"{not json").unwrap();

@@ -263,6 +263,36 @@ mod tests {
         );
     }
 
+    /// Deterministic pseudo-random bytes (xorshift), so a failure can be replayed.
+    fn noise(seed: u32, n: usize) -> Vec<u8> {
+        let mut x = seed.max(1);
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_decoder() {
+        for seed in 1..2000 {
+            let mut bytes = noise(seed, (seed % 64) as usize);
+            if seed % 3 == 0 && bytes.len() >= 4 {
+                // Plausible lengths too, so bodies reach the JSON decoder.
+                let n = (bytes.len() - 4) as u32;
+                bytes[..4].copy_from_slice(&n.to_be_bytes());
+            }
+            if let Ok(Some((body, used))) = decode_frame(&bytes) {
+                assert!(used <= bytes.len());
+                let _ = decode_body::<Request>(body);
+                let _ = decode_body::<Response>(body);
+            }
+        }
+    }
+
     #[test]
     fn optional_fields_may_be_omitted() {
         let req: Request = decode_body(
