@@ -1,0 +1,415 @@
+//! The record batch v2 header as stored (kafka-facts.md §8) and the validation of produced bytes.
+//!
+//! Only the 61 header bytes are ever interpreted: the records themselves stay opaque, which keeps
+//! the produce path free of per-record work and makes a forged `recordsCount` harmless (nothing
+//! is allocated from it).
+
+use super::LogError;
+
+/// Size of the v2 batch header (`RECORD_BATCH_OVERHEAD`).
+pub const BATCH_HEADER_LEN: usize = 61;
+/// baseOffset + batchLength: the bytes not counted by `batchLength`.
+pub const LOG_OVERHEAD: usize = 12;
+/// The only batch format this broker stores.
+pub const MAGIC_V2: i8 = 2;
+
+const BASE_OFFSET_AT: usize = 0;
+const BATCH_LENGTH_AT: usize = 8;
+const LEADER_EPOCH_AT: usize = 12;
+const MAGIC_AT: usize = 16;
+const CRC_AT: usize = 17;
+/// The CRC covers everything from the attributes to the end of the batch.
+pub const CRC_START: usize = 21;
+const ATTRIBUTES_AT: usize = 21;
+const LAST_OFFSET_DELTA_AT: usize = 23;
+const BASE_TIMESTAMP_AT: usize = 27;
+const MAX_TIMESTAMP_AT: usize = 35;
+const PRODUCER_ID_AT: usize = 43;
+const PRODUCER_EPOCH_AT: usize = 51;
+const BASE_SEQUENCE_AT: usize = 53;
+const RECORDS_COUNT_AT: usize = 57;
+
+pub const COMPRESSION_MASK: i16 = 0x07;
+pub const TIMESTAMP_TYPE_FLAG: i16 = 0x08;
+pub const TRANSACTIONAL_FLAG: i16 = 0x10;
+pub const CONTROL_FLAG: i16 = 0x20;
+
+/// A view over the 61 header bytes of a v2 batch: `BatchHeader<&[u8]>` over a buffer,
+/// `BatchHeader<[u8; 61]>` as an owned copy read from a file, `BatchHeader<&mut [u8]>` to patch.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchHeader<B> {
+    buf: B,
+}
+
+fn be<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&bytes[at..at + N]);
+    out
+}
+
+impl<B: AsRef<[u8]>> BatchHeader<B> {
+    /// Wraps `buf`, which must hold at least the 61 header bytes.
+    pub fn new(buf: B) -> Result<Self, LogError> {
+        let len = buf.as_ref().len();
+        if len < BATCH_HEADER_LEN {
+            return Err(LogError::CorruptMessage(format!(
+                "{len} bytes is shorter than a batch header ({BATCH_HEADER_LEN})"
+            )));
+        }
+        Ok(BatchHeader { buf })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.buf.as_ref()
+    }
+
+    pub fn base_offset(&self) -> i64 {
+        i64::from_be_bytes(be(self.bytes(), BASE_OFFSET_AT))
+    }
+    pub fn batch_length(&self) -> i32 {
+        i32::from_be_bytes(be(self.bytes(), BATCH_LENGTH_AT))
+    }
+    pub fn partition_leader_epoch(&self) -> i32 {
+        i32::from_be_bytes(be(self.bytes(), LEADER_EPOCH_AT))
+    }
+    pub fn magic(&self) -> i8 {
+        self.bytes()[MAGIC_AT] as i8
+    }
+    pub fn crc(&self) -> u32 {
+        u32::from_be_bytes(be(self.bytes(), CRC_AT))
+    }
+    pub fn attributes(&self) -> i16 {
+        i16::from_be_bytes(be(self.bytes(), ATTRIBUTES_AT))
+    }
+    pub fn last_offset_delta(&self) -> i32 {
+        i32::from_be_bytes(be(self.bytes(), LAST_OFFSET_DELTA_AT))
+    }
+    pub fn base_timestamp(&self) -> i64 {
+        i64::from_be_bytes(be(self.bytes(), BASE_TIMESTAMP_AT))
+    }
+    pub fn max_timestamp(&self) -> i64 {
+        i64::from_be_bytes(be(self.bytes(), MAX_TIMESTAMP_AT))
+    }
+    pub fn producer_id(&self) -> i64 {
+        i64::from_be_bytes(be(self.bytes(), PRODUCER_ID_AT))
+    }
+    pub fn producer_epoch(&self) -> i16 {
+        i16::from_be_bytes(be(self.bytes(), PRODUCER_EPOCH_AT))
+    }
+    pub fn base_sequence(&self) -> i32 {
+        i32::from_be_bytes(be(self.bytes(), BASE_SEQUENCE_AT))
+    }
+    pub fn records_count(&self) -> i32 {
+        i32::from_be_bytes(be(self.bytes(), RECORDS_COUNT_AT))
+    }
+
+    /// Codec id (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd).
+    pub fn compression(&self) -> u8 {
+        (self.attributes() & COMPRESSION_MASK) as u8
+    }
+    pub fn is_log_append_time(&self) -> bool {
+        self.attributes() & TIMESTAMP_TYPE_FLAG != 0
+    }
+    pub fn is_transactional(&self) -> bool {
+        self.attributes() & TRANSACTIONAL_FLAG != 0
+    }
+    pub fn is_control(&self) -> bool {
+        self.attributes() & CONTROL_FLAG != 0
+    }
+    /// Size of the whole batch on disk, if `batchLength` is at least a header's worth.
+    pub fn total_size(&self) -> Option<usize> {
+        let len = usize::try_from(self.batch_length()).ok()?;
+        (len >= BATCH_HEADER_LEN - LOG_OVERHEAD).then_some(len + LOG_OVERHEAD)
+    }
+    pub fn last_offset(&self) -> i64 {
+        self.base_offset()
+            .saturating_add(i64::from(self.last_offset_delta()))
+    }
+    /// Sequence of the last record, wrapping at `i32::MAX` as Kafka's `incrementSequence` does.
+    pub fn last_sequence(&self) -> i32 {
+        increment_sequence(self.base_sequence(), self.last_offset_delta())
+    }
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> BatchHeader<B> {
+    /// Overwrites baseOffset; it lies outside the CRC, so the batch stays valid.
+    pub fn set_base_offset(&mut self, offset: i64) {
+        self.buf.as_mut()[BASE_OFFSET_AT..BASE_OFFSET_AT + 8].copy_from_slice(&offset.to_be_bytes());
+    }
+    /// Overwrites partitionLeaderEpoch; it lies outside the CRC, so the batch stays valid.
+    pub fn set_partition_leader_epoch(&mut self, epoch: i32) {
+        self.buf.as_mut()[LEADER_EPOCH_AT..LEADER_EPOCH_AT + 4].copy_from_slice(&epoch.to_be_bytes());
+    }
+}
+
+/// Kafka's `DefaultRecordBatch.incrementSequence`: sequences wrap from `i32::MAX` to 0.
+pub fn increment_sequence(sequence: i32, increment: i32) -> i32 {
+    if sequence > i32::MAX - increment {
+        increment - (i32::MAX - sequence) - 1
+    } else {
+        sequence + increment
+    }
+}
+
+/// What validation learned about one batch; positions are relative to the validated buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchInfo {
+    pub position: usize,
+    pub size: usize,
+    pub base_offset: i64,
+    pub last_offset_delta: i32,
+    pub records_count: i32,
+    pub max_timestamp: i64,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
+    pub attributes: i16,
+}
+
+impl BatchInfo {
+    pub fn from_header<B: AsRef<[u8]>>(header: &BatchHeader<B>, position: usize, size: usize) -> Self {
+        BatchInfo {
+            position,
+            size,
+            base_offset: header.base_offset(),
+            last_offset_delta: header.last_offset_delta(),
+            records_count: header.records_count(),
+            max_timestamp: header.max_timestamp(),
+            producer_id: header.producer_id(),
+            producer_epoch: header.producer_epoch(),
+            base_sequence: header.base_sequence(),
+            attributes: header.attributes(),
+        }
+    }
+    pub fn last_offset(&self) -> i64 {
+        self.base_offset
+            .saturating_add(i64::from(self.last_offset_delta))
+    }
+    pub fn last_sequence(&self) -> i32 {
+        increment_sequence(self.base_sequence, self.last_offset_delta)
+    }
+    pub fn is_control(&self) -> bool {
+        self.attributes & CONTROL_FLAG != 0
+    }
+    pub fn compression(&self) -> u8 {
+        (self.attributes & COMPRESSION_MASK) as u8
+    }
+}
+
+/// Checks the header fields that make a batch structurally usable, given the bytes available
+/// after its start (`available`): length, magic, offset/count consistency, and the size limit.
+/// Returns the batch's total size. The CRC is checked separately (it needs the body).
+pub fn check_header<B: AsRef<[u8]>>(
+    header: &BatchHeader<B>,
+    available: usize,
+    max_size: usize,
+) -> Result<usize, LogError> {
+    if header.magic() != MAGIC_V2 {
+        return Err(LogError::UnsupportedMagic(header.magic()));
+    }
+    let size = header.total_size().ok_or_else(|| {
+        LogError::CorruptMessage(format!("batchLength {} is too small", header.batch_length()))
+    })?;
+    if size > max_size {
+        return Err(LogError::MessageTooLarge {
+            size,
+            max: max_size,
+        });
+    }
+    if size > available {
+        return Err(LogError::CorruptMessage(format!(
+            "batch of {size} bytes is cut off after {available} bytes"
+        )));
+    }
+    let count = header.records_count();
+    if count < 1 || i64::from(count) != i64::from(header.last_offset_delta()) + 1 {
+        return Err(LogError::InvalidRecord(format!(
+            "inconsistent batch: lastOffsetDelta {} and recordsCount {count}",
+            header.last_offset_delta()
+        )));
+    }
+    // An uncompressed record takes at least one byte (in fact at least 7), so a count above the
+    // body size is forged. Compressed bodies can legitimately hold more records than bytes.
+    let body = size - BATCH_HEADER_LEN;
+    if header.compression() == 0 && count as usize > body {
+        return Err(LogError::CorruptMessage(format!(
+            "recordsCount {count} cannot fit in {body} bytes of records"
+        )));
+    }
+    Ok(size)
+}
+
+/// CRC-32C of a whole batch's covered range (attributes to end).
+pub fn batch_crc(batch: &[u8]) -> u32 {
+    crc32c::crc32c(batch.get(CRC_START..).unwrap_or(&[]))
+}
+
+/// Validates one batch at the start of `buf` (header sanity and CRC).
+pub fn check_batch(buf: &[u8], position: usize, max_size: usize) -> Result<BatchInfo, LogError> {
+    // The magic byte sits at offset 16 in every message format, so an old-format message set is
+    // recognised as such even when it is shorter than a v2 header.
+    if buf.len() > MAGIC_AT && buf[MAGIC_AT] as i8 != MAGIC_V2 {
+        return Err(LogError::UnsupportedMagic(buf[MAGIC_AT] as i8));
+    }
+    let header = BatchHeader::new(buf)?;
+    let size = check_header(&header, buf.len(), max_size)?;
+    let computed = batch_crc(&buf[..size]);
+    if computed != header.crc() {
+        return Err(LogError::CorruptMessage(format!(
+            "CRC-32C mismatch: stored {:#010x}, computed {computed:#010x}",
+            header.crc()
+        )));
+    }
+    Ok(BatchInfo::from_header(&header, position, size))
+}
+
+/// Validates the records of a produce request: one or more whole v2 batches, each with a good
+/// CRC, consistent counts, no control batches, none above `max_message_bytes`.
+pub fn validate_produce_payload(
+    payload: &[u8],
+    max_message_bytes: usize,
+) -> Result<Vec<BatchInfo>, LogError> {
+    if payload.is_empty() {
+        return Err(LogError::InvalidRecord("no record batches".into()));
+    }
+    let mut batches = Vec::new();
+    let mut position = 0;
+    while position < payload.len() {
+        let info = check_batch(&payload[position..], position, max_message_bytes)?;
+        if info.is_control() {
+            return Err(LogError::InvalidRecord(
+                "clients may not write control batches".into(),
+            ));
+        }
+        position += info.size;
+        batches.push(info);
+    }
+    Ok(batches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::testutil::{batch, batch_with, BatchSpec};
+
+    #[test]
+    fn header_getters_read_every_field() {
+        let bytes = batch_with(&BatchSpec {
+            records: 3,
+            producer_id: 42,
+            producer_epoch: 7,
+            base_sequence: 10,
+            timestamp: 1_000,
+            ..BatchSpec::default()
+        });
+        let h = BatchHeader::new(&bytes[..]).expect("header");
+        assert_eq!(h.base_offset(), 0);
+        assert_eq!(h.magic(), 2);
+        assert_eq!(h.total_size(), Some(bytes.len()));
+        assert_eq!(h.last_offset_delta(), 2);
+        assert_eq!(h.records_count(), 3);
+        assert_eq!(h.producer_id(), 42);
+        assert_eq!(h.producer_epoch(), 7);
+        assert_eq!(h.base_sequence(), 10);
+        assert_eq!(h.last_sequence(), 12);
+        assert_eq!(h.base_timestamp(), 1_000);
+        assert_eq!(h.max_timestamp(), 1_002);
+        assert_eq!(h.compression(), 0);
+        assert!(!h.is_control());
+        assert_eq!(h.crc(), batch_crc(&bytes));
+    }
+
+    #[test]
+    fn patching_offset_and_epoch_keeps_crc_valid() {
+        let mut bytes = batch(2, 100);
+        let mut h = BatchHeader::new(&mut bytes[..]).expect("header");
+        h.set_base_offset(1234);
+        h.set_partition_leader_epoch(9);
+        assert_eq!(h.base_offset(), 1234);
+        assert_eq!(h.partition_leader_epoch(), 9);
+        let info = check_batch(&bytes, 0, usize::MAX).expect("still valid");
+        assert_eq!(info.base_offset, 1234);
+        assert_eq!(info.last_offset(), 1235);
+    }
+
+    #[test]
+    fn several_batches_validate() {
+        let mut payload = batch(2, 10);
+        payload.extend_from_slice(&batch(3, 10));
+        let infos = validate_produce_payload(&payload, 1 << 20).expect("valid");
+        assert_eq!(infos.len(), 2);
+        assert_eq!(infos[1].position, infos[0].size);
+        assert_eq!(infos[1].records_count, 3);
+    }
+
+    #[test]
+    fn bad_crc_is_rejected() {
+        let mut bytes = batch(1, 10);
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        let err = validate_produce_payload(&bytes, 1 << 20).expect_err("crc");
+        assert_eq!(err.kafka_error_code(), 2);
+    }
+
+    #[test]
+    fn forged_records_count_is_rejected_without_allocation() {
+        let mut bytes = batch(1, 10);
+        // Claim two billion records while keeping lastOffsetDelta consistent and the CRC right:
+        // only the length check can catch it.
+        bytes[23..27].copy_from_slice(&(i32::MAX - 1).to_be_bytes());
+        bytes[57..61].copy_from_slice(&i32::MAX.to_be_bytes());
+        let crc = batch_crc(&bytes);
+        bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+        let err = validate_produce_payload(&bytes, 1 << 20).expect_err("forged");
+        assert!(matches!(err, LogError::CorruptMessage(_)), "{err}");
+    }
+
+    #[test]
+    fn count_inconsistent_with_delta_is_invalid_record() {
+        let mut bytes = batch(2, 10);
+        bytes[57..61].copy_from_slice(&5i32.to_be_bytes());
+        let crc = batch_crc(&bytes);
+        bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+        let err = validate_produce_payload(&bytes, 1 << 20).expect_err("count");
+        assert_eq!(err.kafka_error_code(), 87);
+    }
+
+    #[test]
+    fn old_magic_and_short_and_oversize_batches_are_rejected() {
+        let mut bytes = batch(1, 10);
+        bytes[16] = 1;
+        let err = validate_produce_payload(&bytes, 1 << 20).expect_err("magic");
+        assert_eq!(err.kafka_error_code(), 43);
+
+        let bytes = batch(1, 10);
+        let err = validate_produce_payload(&bytes[..40], 1 << 20).expect_err("short");
+        assert_eq!(err.kafka_error_code(), 2);
+        let err = validate_produce_payload(&bytes[..bytes.len() - 1], 1 << 20).expect_err("cut");
+        assert_eq!(err.kafka_error_code(), 2);
+
+        let err = validate_produce_payload(&bytes, 20).expect_err("too large");
+        assert_eq!(err.kafka_error_code(), 10);
+
+        let mut bytes = batch(1, 10);
+        bytes[8..12].copy_from_slice(&3i32.to_be_bytes());
+        let err = validate_produce_payload(&bytes, 1 << 20).expect_err("length");
+        assert_eq!(err.kafka_error_code(), 2);
+    }
+
+    #[test]
+    fn control_batches_from_clients_are_rejected() {
+        let bytes = batch_with(&BatchSpec {
+            control: true,
+            ..BatchSpec::default()
+        });
+        let err = validate_produce_payload(&bytes, 1 << 20).expect_err("control");
+        assert_eq!(err.kafka_error_code(), 87);
+    }
+
+    #[test]
+    fn sequence_wraps_at_i32_max() {
+        assert_eq!(increment_sequence(i32::MAX, 1), 0);
+        assert_eq!(increment_sequence(i32::MAX - 1, 3), 1);
+        assert_eq!(increment_sequence(5, 0), 5);
+    }
+}

@@ -1,0 +1,388 @@
+//! `DurableLog`: a `PartitionLog` for async callers, with the flush policy applied.
+//!
+//! The log sits behind one `std::sync::Mutex`, held only for in-memory work and the positional
+//! write of an append, never across an `.await`; fsyncs and reads run outside it from the plans it
+//! hands out. One flusher task per partition does the fsyncs:
+//!
+//! - `flush.messages=1` (acknowledged means fsynced): an append writes, wakes the flusher and
+//!   waits until the durable offset passes its batch. While one fsync runs, the appends arriving
+//!   meanwhile pile up and are covered together by the next one (group commit). The high
+//!   watermark follows the durable offset, so consumers never see data that could still vanish.
+//! - otherwise (Kafka's page-cache durability): an append returns once written; the flusher
+//!   fsyncs after `flush.messages` records or every `flush.ms`, and the high watermark is the log
+//!   end offset.
+//!
+//! Either way the flusher also fsyncs everything and writes the recovery checkpoint every
+//! `CHECKPOINT_INTERVAL`, so a restart after a crash only scans recent data.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::partition_log::{AppendInfo, PartitionLog};
+use super::read::ReadPlan;
+use super::{LogConfig, LogError};
+
+/// Kafka's `log.flush.offset.checkpoint.interval.ms` default.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What the flusher has made durable, or why it stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Durability {
+    offset: i64,
+    failed: Option<String>,
+}
+
+struct Shared {
+    log: Mutex<PartitionLog>,
+    fsync_each: bool,
+    flush_interval_messages: u64,
+    flush_interval_ms: Option<u64>,
+    durable: watch::Sender<Durability>,
+    high_watermark: watch::Sender<i64>,
+    wake_flusher: Notify,
+    shutdown: watch::Sender<bool>,
+    closed: AtomicBool,
+    /// Flush rounds (each one fsync per touched file): group commit makes this far smaller than
+    /// the number of appends.
+    flushes: AtomicU64,
+    flusher: Mutex<Option<JoinHandle<()>>>,
+}
+
+pub struct DurableLog {
+    shared: Arc<Shared>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn poisoned() -> LogError {
+    LogError::Offline("an earlier failure left the partition log in an unknown state".into())
+}
+
+impl Shared {
+    /// The log for a change; a lock poisoned by a panic keeps the partition offline instead of
+    /// letting later requests work on half-updated state.
+    fn lock(&self) -> Result<MutexGuard<'_, PartitionLog>, LogError> {
+        self.log.lock().map_err(|_| poisoned())
+    }
+
+    /// The log for a read-only look, even after a panic.
+    fn peek(&self) -> MutexGuard<'_, PartitionLog> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn raise_high_watermark(&self, to: i64) {
+        self.high_watermark.send_if_modified(|hw| {
+            let raise = to > *hw;
+            if raise {
+                *hw = to;
+            }
+            raise
+        });
+    }
+
+    fn fail(&self, why: String) {
+        tracing::error!("{why}");
+        self.durable.send_modify(|d| d.failed = Some(why));
+    }
+
+    /// One flush round: plan under the lock, fsync outside it, record the result.
+    async fn flush_round(self: &Arc<Self>, checkpoint: bool) {
+        let plan = match self.lock() {
+            Ok(log) => log.flush_plan(checkpoint),
+            Err(e) => {
+                self.fail(e.to_string());
+                return;
+            }
+        };
+        let Some(plan) = plan else {
+            return;
+        };
+        let plan = Arc::new(plan);
+        let job = plan.clone();
+        let result = tokio::task::spawn_blocking(move || job.execute()).await;
+        match result {
+            Ok(Ok(_)) => {
+                self.flushes.fetch_add(1, Ordering::Relaxed);
+                let durable = match self.lock() {
+                    Ok(mut log) => {
+                        log.mark_flushed(&plan);
+                        log.durable_offset()
+                    }
+                    Err(e) => {
+                        self.fail(e.to_string());
+                        return;
+                    }
+                };
+                self.durable.send_if_modified(|d| {
+                    let advance = durable > d.offset;
+                    if advance {
+                        d.offset = durable;
+                    }
+                    advance
+                });
+                if self.fsync_each {
+                    self.raise_high_watermark(durable);
+                }
+            }
+            // After a failed fsync the kernel may have dropped the dirty pages: nothing written
+            // since the last good flush can be vouched for, so the partition goes offline.
+            Ok(Err(e)) => self.fail(format!("fsync of partition log failed: {e}")),
+            Err(e) => self.fail(format!("fsync task failed: {e}")),
+        }
+    }
+
+    async fn run_flusher(self: Arc<Self>) {
+        let mut shutdown = self.shutdown.subscribe();
+        let tick = self
+            .flush_interval_ms
+            .map(Duration::from_millis)
+            .unwrap_or(CHECKPOINT_INTERVAL)
+            .clamp(Duration::from_millis(1), CHECKPOINT_INTERVAL);
+        let mut last_checkpoint = Instant::now();
+        let mut last_flush = Instant::now();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            tokio::select! {
+                _ = self.wake_flusher.notified() => {}
+                _ = tokio::time::sleep(tick) => {}
+                _ = shutdown.changed() => break,
+            }
+            if self.durable.borrow().failed.is_some() {
+                break;
+            }
+            let checkpoint_due = last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL
+                && self.peek().needs_checkpoint();
+            let interval_due = self
+                .flush_interval_ms
+                .is_some_and(|ms| last_flush.elapsed() >= Duration::from_millis(ms));
+            let count_due = self.peek().unflushed_messages() >= self.flush_interval_messages;
+            if checkpoint_due {
+                self.flush_round(true).await;
+                last_checkpoint = Instant::now();
+                last_flush = Instant::now();
+            } else if self.fsync_each || count_due || interval_due {
+                self.flush_round(false).await;
+                last_flush = Instant::now();
+            }
+        }
+    }
+}
+
+impl DurableLog {
+    /// Opens (and recovers) the partition directory. Blocking: call it from `spawn_blocking` or
+    /// outside the runtime. The flusher task starts here when a tokio runtime is current, else
+    /// on the first append.
+    pub fn open(dir: &Path, config: LogConfig) -> Result<Self, LogError> {
+        let fsync_each = config.fsync_every_append();
+        let flush_interval_messages = config.flush_interval_messages.max(1);
+        let flush_interval_ms = config.flush_interval_ms;
+        let log = PartitionLog::open(dir, config)?;
+        let end = log.log_end_offset();
+        let shared = Arc::new(Shared {
+            log: Mutex::new(log),
+            fsync_each,
+            flush_interval_messages,
+            flush_interval_ms,
+            durable: watch::Sender::new(Durability {
+                offset: end,
+                failed: None,
+            }),
+            high_watermark: watch::Sender::new(end),
+            wake_flusher: Notify::new(),
+            shutdown: watch::Sender::new(false),
+            closed: AtomicBool::new(false),
+            flushes: AtomicU64::new(0),
+            flusher: Mutex::new(None),
+        });
+        let durable_log = DurableLog { shared };
+        durable_log.ensure_flusher();
+        Ok(durable_log)
+    }
+
+    fn ensure_flusher(&self) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let mut slot = self.shared.flusher.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() && !self.shared.closed.load(Ordering::Acquire) {
+            *slot = Some(handle.spawn(self.shared.clone().run_flusher()));
+        }
+    }
+
+    fn check_usable(&self) -> Result<(), LogError> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(LogError::Offline("the partition log is closed".into()));
+        }
+        if let Some(why) = &self.shared.durable.borrow().failed {
+            return Err(LogError::Offline(why.clone()));
+        }
+        Ok(())
+    }
+
+    /// Appends a produce request's records for this partition; returns once they are as durable
+    /// as the flush policy demands.
+    pub async fn append(&self, mut payload: BytesMut, leader_epoch: i32) -> Result<AppendInfo, LogError> {
+        self.check_usable()?;
+        self.ensure_flusher();
+        let (info, end, unflushed) = {
+            let mut log = self.shared.lock()?;
+            let info = log.append(&mut payload, leader_epoch, now_ms())?;
+            (info, log.log_end_offset(), log.unflushed_messages())
+        };
+        if self.shared.fsync_each {
+            // A duplicate waits too: its original may still be on its way to disk.
+            self.shared.wake_flusher.notify_one();
+            self.wait_durable(info.last_offset.saturating_add(1)).await?;
+        } else {
+            self.shared.raise_high_watermark(end);
+            if unflushed >= self.shared.flush_interval_messages {
+                self.shared.wake_flusher.notify_one();
+            }
+        }
+        Ok(info)
+    }
+
+    async fn wait_durable(&self, offset: i64) -> Result<(), LogError> {
+        let mut rx = self.shared.durable.subscribe();
+        let state = rx
+            .wait_for(|d| d.failed.is_some() || d.offset >= offset)
+            .await
+            .map_err(|_| LogError::Offline("the partition log was dropped".into()))?;
+        match &state.failed {
+            Some(why) => Err(LogError::Offline(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// The offset below which consumers may read: the durable offset when every append is
+    /// fsynced, else the log end offset. (Replication will lower it to the ISR's minimum.)
+    pub fn high_watermark(&self) -> i64 {
+        *self.shared.high_watermark.borrow()
+    }
+
+    /// Changes of the high watermark, for long-polling fetches.
+    pub fn subscribe_high_watermark(&self) -> watch::Receiver<i64> {
+        self.shared.high_watermark.subscribe()
+    }
+
+    pub fn log_start_offset(&self) -> i64 {
+        self.shared.peek().log_start_offset()
+    }
+
+    pub fn log_end_offset(&self) -> i64 {
+        self.shared.peek().log_end_offset()
+    }
+
+    /// Resolves a read under the lock; run `execute` on the plan afterwards (off the lock).
+    pub fn read_plan(&self, offset: i64, max_bytes: usize, max_offset: i64) -> Result<ReadPlan, LogError> {
+        self.shared.peek().read_plan(offset, max_bytes, max_offset)
+    }
+
+    /// Whole batches from the one containing `offset`, below `max_offset`, about `max_bytes`.
+    pub fn read(&self, offset: i64, max_bytes: usize, max_offset: i64) -> Result<Bytes, LogError> {
+        let plan = self.read_plan(offset, max_bytes, max_offset)?;
+        Ok(plan.execute()?.records)
+    }
+
+    /// ListOffsets by timestamp (see `PartitionLog::offset_for_timestamp`), capped at the high
+    /// watermark.
+    pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<(i64, i64)>, LogError> {
+        let hw = self.high_watermark();
+        let found = self.shared.peek().offset_for_timestamp(timestamp)?;
+        Ok(found.filter(|(offset, _)| *offset <= hw || timestamp == -1).map(|(o, t)| {
+            if timestamp == -1 {
+                (hw, t)
+            } else {
+                (o, t)
+            }
+        }))
+    }
+
+    /// ListOffsets -3: the record with the largest timestamp.
+    pub fn max_timestamp_offset(&self) -> Result<Option<(i64, i64)>, LogError> {
+        let hw = self.high_watermark();
+        let found = self.shared.peek().max_timestamp_offset()?;
+        Ok(found.filter(|(offset, _)| *offset < hw))
+    }
+
+    /// Deletes old segments per retention.ms / retention.bytes; returns how many. The file
+    /// deletions run on a blocking thread.
+    pub async fn apply_retention(&self) -> Result<usize, LogError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || shared.lock()?.apply_retention(now_ms()))
+            .await
+            .map_err(|e| LogError::Offline(format!("retention task failed: {e}")))?
+    }
+
+    /// Applies changed topic configs (segment, retention, size limits) to later operations.
+    pub fn set_config(&self, config: LogConfig) -> Result<(), LogError> {
+        self.shared.lock()?.set_config(config);
+        Ok(())
+    }
+
+    /// Drops offsets at or above `offset` (follower truncation).
+    pub fn truncate_to(&self, offset: i64) -> Result<(), LogError> {
+        let end = {
+            let mut log = self.shared.lock()?;
+            log.truncate_to(offset)?;
+            log.log_end_offset()
+        };
+        self.shared.durable.send_modify(|d| d.offset = d.offset.min(end));
+        self.shared.high_watermark.send_modify(|hw| *hw = (*hw).min(end));
+        Ok(())
+    }
+
+    /// Flush rounds run so far (each is one fsync per file touched since the previous round).
+    pub fn flush_count(&self) -> u64 {
+        self.shared.flushes.load(Ordering::Relaxed)
+    }
+
+    /// Stops the flusher, fsyncs everything and writes the recovery checkpoint. Errors are
+    /// logged: at shutdown there is no one left to hand them to.
+    pub async fn close(&self) {
+        if self.shared.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.shared.shutdown.send_replace(true);
+        let flusher = self
+            .shared
+            .flusher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(task) = flusher {
+            let _ = task.await;
+        }
+        let shared = self.shared.clone();
+        let result = tokio::task::spawn_blocking(move || -> Result<(), LogError> {
+            let mut log = shared.lock()?;
+            log.flush()
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("closing partition log: {e}"),
+            Err(e) => tracing::error!("closing partition log: {e}"),
+        }
+    }
+}
+
+impl Drop for DurableLog {
+    fn drop(&mut self) {
+        // The flusher holds the shared state; without this it would outlive the log.
+        self.shared.shutdown.send_replace(true);
+    }
+}

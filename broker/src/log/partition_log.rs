@@ -1,0 +1,544 @@
+//! `PartitionLog`: the synchronous owner of one partition directory. It validates and appends
+//! produced batches (offsets assigned by patching headers in place), plans reads, answers
+//! timestamp lookups, rolls segments, applies retention, truncates, and tracks what is durable.
+//!
+//! It does no locking and no waiting of its own: `DurableLog` puts it behind one mutex and runs
+//! reads and fsyncs from the plans it hands out, outside that mutex.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use super::batch::{validate_produce_payload, BatchHeader, BATCH_HEADER_LEN};
+use super::checkpoint::{self, RecoveryCheckpoint};
+use super::producer_state::{ProducerStateManager, Verdict};
+use super::read::{ReadPlan, ReadSlice};
+use super::record_walk::first_record_at_or_after;
+use super::recovery::{self, scan_segment};
+use super::segment::Segment;
+use super::{LogConfig, LogError};
+
+/// What an append did, in the terms of a ProduceResponse partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppendInfo {
+    /// First offset assigned (for a duplicate: of the original write).
+    pub base_offset: i64,
+    pub last_offset: i64,
+    /// Always -1: topics use CreateTime.
+    pub log_append_time: i64,
+    pub log_start_offset: i64,
+    /// The batch had been written before; nothing was written now.
+    pub duplicate: bool,
+}
+
+pub struct PartitionLog {
+    dir: PathBuf,
+    config: LogConfig,
+    /// Segments that no longer take appends, by base offset.
+    sealed: BTreeMap<i64, Segment>,
+    active: Segment,
+    producers: ProducerStateManager,
+    /// Offsets below this are fsynced (log files).
+    durable_offset: i64,
+    /// Offsets below this are fsynced with their indexes and recorded in the checkpoint file.
+    checkpointed_offset: i64,
+    /// Bumped by truncation: flush plans made before it must not move the recovery point.
+    generation: u64,
+    /// Serialises checkpoint writers and holds the generation they must match.
+    checkpoint_gate: Arc<Mutex<u64>>,
+}
+
+/// fsyncs to run outside the partition's lock, and the checkpoint to write after them.
+pub struct FlushPlan {
+    files: Vec<Arc<File>>,
+    up_to: i64,
+    generation: u64,
+    checkpoint: Option<(PathBuf, RecoveryCheckpoint, Arc<Mutex<u64>>)>,
+}
+
+impl FlushPlan {
+    /// Offsets below this are durable once `execute` succeeded.
+    pub fn up_to(&self) -> i64 {
+        self.up_to
+    }
+
+    /// Runs the fsyncs (and writes the checkpoint); returns how many files were synced.
+    pub fn execute(&self) -> io::Result<usize> {
+        for f in &self.files {
+            f.sync_data()?;
+        }
+        if let Some((dir, cp, gate)) = &self.checkpoint {
+            let current = gate.lock().unwrap_or_else(|e| e.into_inner());
+            // A truncation since this plan was made wrote its own, newer checkpoint.
+            if *current == self.generation {
+                checkpoint::write(dir, cp)?;
+            }
+        }
+        Ok(self.files.len())
+    }
+}
+
+fn not_found_is_ok(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+impl PartitionLog {
+    /// Opens (creating if needed) the partition directory and recovers it.
+    pub fn open(dir: &Path, config: LogConfig) -> Result<Self, LogError> {
+        let recovered = recovery::recover(dir, &config)?;
+        let mut sealed = recovered.segments;
+        let Some((_, active)) = sealed.pop_last() else {
+            return Err(LogError::Io(io::Error::other("recovery produced no segment")));
+        };
+        let mut log = PartitionLog {
+            dir: dir.to_path_buf(),
+            config,
+            sealed,
+            active,
+            producers: recovered.producers,
+            durable_offset: 0,
+            checkpointed_offset: 0,
+            generation: 0,
+            checkpoint_gate: Arc::new(Mutex::new(0)),
+        };
+        // Recovery synced what it scanned; recording that now spares the next start the scan.
+        log.durable_offset = log.log_start_offset();
+        log.checkpointed_offset = log.log_start_offset();
+        log.flush()?;
+        Ok(log)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    pub fn config(&self) -> &LogConfig {
+        &self.config
+    }
+    /// Applies changed topic configs to later appends, rolls and retention runs.
+    pub fn set_config(&mut self, config: LogConfig) {
+        self.config = config;
+    }
+
+    pub fn log_start_offset(&self) -> i64 {
+        self.sealed
+            .first_key_value()
+            .map_or(self.active.base_offset(), |(base, _)| *base)
+    }
+    pub fn log_end_offset(&self) -> i64 {
+        self.active.next_offset()
+    }
+    /// Offsets below this are fsynced.
+    pub fn durable_offset(&self) -> i64 {
+        self.durable_offset
+    }
+    /// Records appended since the last fsync.
+    pub fn unflushed_messages(&self) -> u64 {
+        u64::try_from(self.log_end_offset() - self.durable_offset).unwrap_or(0)
+    }
+    pub fn segment_count(&self) -> usize {
+        self.sealed.len() + 1
+    }
+    /// Bytes stored across all segments.
+    pub fn size_bytes(&self) -> u64 {
+        self.segments().map(Segment::size).sum()
+    }
+    pub fn producers(&self) -> &ProducerStateManager {
+        &self.producers
+    }
+
+    /// All segments in offset order, the active one last.
+    pub fn segments(&self) -> impl DoubleEndedIterator<Item = &Segment> {
+        self.sealed.values().chain(std::iter::once(&self.active))
+    }
+
+    /// Validates every batch of `payload`, then assigns offsets by patching baseOffset and
+    /// partitionLeaderEpoch in place and appends the bytes unchanged otherwise.
+    pub fn append(
+        &mut self,
+        payload: &mut [u8],
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo, LogError> {
+        let mut batches = validate_produce_payload(payload, self.config.max_message_bytes)?;
+        let segment_limit = self.config.segment_bytes.min(u64::from(u32::MAX));
+        if payload.len() as u64 > segment_limit {
+            return Err(LogError::RecordListTooLarge {
+                size: payload.len(),
+                max: segment_limit,
+            });
+        }
+        let first_offset = self.log_end_offset();
+        let mut next = first_offset;
+        for b in &mut batches {
+            b.base_offset = next;
+            next = b.last_offset().saturating_add(1);
+        }
+        let last_offset = next - 1;
+
+        let mut producer_append = self.producers.begin();
+        for b in &batches {
+            if let Verdict::Duplicate(original) = producer_append.check(b)? {
+                return Ok(AppendInfo {
+                    base_offset: original.first_offset,
+                    last_offset: original.last_offset,
+                    log_append_time: -1,
+                    log_start_offset: self.log_start_offset(),
+                    duplicate: true,
+                });
+            }
+        }
+        let staged = producer_append.into_staged();
+
+        if self
+            .active
+            .roll_due(&self.config, payload.len() as u64, last_offset, now_ms)
+        {
+            self.roll()?;
+        }
+        for b in &batches {
+            let mut header = BatchHeader::new(&mut payload[b.position..b.position + b.size])?;
+            header.set_base_offset(b.base_offset);
+            header.set_partition_leader_epoch(leader_epoch);
+        }
+        self.active.append(payload, &batches, now_ms)?;
+        self.producers.commit(staged);
+        Ok(AppendInfo {
+            base_offset: first_offset,
+            last_offset,
+            log_append_time: -1,
+            log_start_offset: self.log_start_offset(),
+            duplicate: false,
+        })
+    }
+
+    /// Seals the active segment and starts a new one at the log end offset.
+    pub fn roll(&mut self) -> Result<(), LogError> {
+        self.active.finish()?;
+        let next = Segment::create(&self.dir, self.log_end_offset(), self.config.index_interval_bytes)?;
+        // The new file's directory entry must survive a crash, or its data would vanish with it.
+        checkpoint::sync_dir(&self.dir)?;
+        let old = std::mem::replace(&mut self.active, next);
+        self.sealed.insert(old.base_offset(), old);
+        Ok(())
+    }
+
+    fn check_range(&self, offset: i64) -> Result<(), LogError> {
+        let (start, end) = (self.log_start_offset(), self.log_end_offset());
+        if offset < start || offset > end {
+            return Err(LogError::OffsetOutOfRange {
+                offset,
+                log_start: start,
+                log_end: end,
+            });
+        }
+        Ok(())
+    }
+
+    /// The segment holding `offset` (or the first one after a gap at `offset`).
+    fn segment_for(&self, offset: i64) -> &Segment {
+        if offset >= self.active.base_offset() {
+            return &self.active;
+        }
+        match self.sealed.range(..=offset).next_back() {
+            Some((_, seg)) if offset < seg.next_offset() => seg,
+            _ => self
+                .sealed
+                .range(offset.saturating_add(1)..)
+                .next()
+                .map_or(&self.active, |(_, seg)| seg),
+        }
+    }
+
+    /// Resolves a read of whole batches from the one containing `offset`, stopping before
+    /// `max_offset` (the high watermark) and after about `max_bytes` (but at least one batch).
+    pub fn read_plan(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        max_offset: i64,
+    ) -> Result<ReadPlan, LogError> {
+        self.check_range(offset)?;
+        let max_offset = max_offset.min(self.log_end_offset());
+        if offset >= max_offset {
+            return Ok(ReadPlan::empty());
+        }
+        let seg = self.segment_for(offset);
+        Ok(ReadPlan::new(
+            seg.log_file(),
+            seg.position_hint(offset),
+            seg.size(),
+            offset,
+            max_offset,
+            max_bytes,
+        ))
+    }
+
+    /// `read_plan` + `execute` in one step, up to the log end.
+    pub fn read(&self, offset: i64, max_bytes: usize) -> Result<ReadSlice, LogError> {
+        self.read_plan(offset, max_bytes, i64::MAX)?.execute()
+    }
+
+    /// The first batch of `seg` from `start` satisfying `pred`: (position, header).
+    fn find_batch(
+        seg: &Segment,
+        start: u64,
+        pred: impl Fn(&BatchHeader<[u8; BATCH_HEADER_LEN]>) -> bool,
+    ) -> Result<Option<(u64, BatchHeader<[u8; BATCH_HEADER_LEN]>)>, LogError> {
+        let file = seg.log_file();
+        let mut pos = start;
+        while seg.size().saturating_sub(pos) >= BATCH_HEADER_LEN as u64 {
+            let mut raw = [0u8; BATCH_HEADER_LEN];
+            file.read_exact_at(&mut raw, pos)?;
+            let header = BatchHeader::new(raw)?;
+            if pred(&header) {
+                return Ok(Some((pos, header)));
+            }
+            let Some(size) = header.total_size() else {
+                return Err(LogError::CorruptMessage(format!(
+                    "{}: bad batch length at position {pos}",
+                    seg.log_path().display()
+                )));
+            };
+            pos += size as u64;
+        }
+        Ok(None)
+    }
+
+    /// Narrows a batch found by timestamp to its first record at or after `target`.
+    fn exact_record(
+        seg: &Segment,
+        pos: u64,
+        header: &BatchHeader<[u8; BATCH_HEADER_LEN]>,
+        target: i64,
+    ) -> Result<(i64, i64), LogError> {
+        let fallback = (header.base_offset(), header.max_timestamp());
+        let Some(size) = header.total_size() else {
+            return Ok(fallback);
+        };
+        if header.compression() != 0 || pos + size as u64 > seg.size() {
+            return Ok(fallback);
+        }
+        let mut bytes = vec![0u8; size];
+        seg.log_file().read_exact_at(&mut bytes, pos)?;
+        Ok(first_record_at_or_after(&bytes, target).unwrap_or(fallback))
+    }
+
+    /// ListOffsets: -2 earliest, -1 latest, -3 the record with the largest timestamp, otherwise
+    /// the first record whose timestamp is at least `timestamp`. `None` when there is none.
+    pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<(i64, i64)>, LogError> {
+        match timestamp {
+            -2 => return Ok(Some((self.log_start_offset(), -1))),
+            -1 => return Ok(Some((self.log_end_offset(), -1))),
+            -3 => return self.max_timestamp_offset(),
+            t if t < 0 => return Ok(None),
+            _ => {}
+        }
+        let Some(seg) = self.segments().find(|s| s.max_timestamp() >= timestamp) else {
+            return Ok(None);
+        };
+        let start = seg.time_position_hint(timestamp);
+        match Self::find_batch(seg, start, |h| h.max_timestamp() >= timestamp)? {
+            Some((pos, header)) => Self::exact_record(seg, pos, &header, timestamp).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The record carrying the largest timestamp in the log (the first such, by offset).
+    pub fn max_timestamp_offset(&self) -> Result<Option<(i64, i64)>, LogError> {
+        let mut best: Option<&Segment> = None;
+        for seg in self.segments() {
+            if seg.max_timestamp() >= 0 && best.is_none_or(|b| seg.max_timestamp() > b.max_timestamp()) {
+                best = Some(seg);
+            }
+        }
+        let Some(seg) = best else {
+            return Ok(None);
+        };
+        let target = seg.offset_of_max_timestamp();
+        let max_ts = seg.max_timestamp();
+        match Self::find_batch(seg, seg.position_hint(target), |h| h.last_offset() >= target)? {
+            Some((pos, header)) => Self::exact_record(seg, pos, &header, max_ts).map(Some),
+            None => Ok(Some((target, max_ts))),
+        }
+    }
+
+    /// Removes every offset at or above `offset` (the whole batch containing it, if it falls
+    /// inside one). Used when a follower must drop a diverged tail.
+    pub fn truncate_to(&mut self, offset: i64) -> Result<(), LogError> {
+        if offset >= self.log_end_offset() {
+            return Ok(());
+        }
+        {
+            let mut gate = self.checkpoint_gate.lock().unwrap_or_else(|e| e.into_inner());
+            *gate += 1;
+            self.generation = *gate;
+        }
+        // The checkpoint may describe data that is about to go; until a new one is written, a
+        // crash must make recovery scan everything rather than trust it.
+        checkpoint::remove(&self.dir)?;
+        while self.active.base_offset() > offset {
+            let Some((_, previous)) = self.sealed.pop_last() else {
+                break;
+            };
+            let dropped = std::mem::replace(&mut self.active, previous);
+            dropped.delete()?;
+        }
+        if self.active.base_offset() > offset {
+            // Truncating below the first segment: start over empty at `offset`.
+            let fresh = Segment::create(&self.dir, offset, self.config.index_interval_bytes)?;
+            let dropped = std::mem::replace(&mut self.active, fresh);
+            dropped.delete()?;
+        } else {
+            let cut = Self::find_batch(&self.active, self.active.position_hint(offset), |h| {
+                h.last_offset() >= offset
+            })?;
+            if let Some((pos, header)) = cut {
+                // Rebuild the indexes and max timestamp of what stays by rescanning it.
+                self.active.truncate_at(pos, header.base_offset())?;
+                self.active.offset_index.truncate_entries(0)?;
+                self.active.time_index.truncate_entries(0)?;
+                let base = self.active.base_offset();
+                self.active.set_recovered_state(0, base, -1, base);
+                let mut scratch = ProducerStateManager::new();
+                scan_segment(&mut self.active, &mut scratch, i64::MAX)?;
+            }
+        }
+        checkpoint::sync_dir(&self.dir)?;
+        let end = self.log_end_offset();
+        self.producers.truncate_to(end);
+        self.durable_offset = self.durable_offset.min(end);
+        self.checkpointed_offset = self.checkpointed_offset.min(end);
+        self.flush()
+    }
+
+    /// Deletes whole sealed segments past `retention.ms` (by their largest timestamp) or beyond
+    /// `retention.bytes` (oldest first). The active segment is never deleted.
+    pub fn apply_retention(&mut self, now_ms: i64) -> Result<usize, LogError> {
+        let mut deleted = 0;
+        if let Some(retention_ms) = self.config.retention_ms.filter(|ms| *ms >= 0) {
+            while let Some((_, first)) = self.sealed.first_key_value() {
+                let newest = if first.max_timestamp() >= 0 {
+                    first.max_timestamp()
+                } else {
+                    modified_ms(first.log_path()).unwrap_or(now_ms)
+                };
+                if now_ms.saturating_sub(newest) <= retention_ms {
+                    break;
+                }
+                self.delete_oldest()?;
+                deleted += 1;
+            }
+        }
+        if let Some(limit) = self.config.retention_bytes.filter(|b| *b >= 0) {
+            let limit = limit as u64;
+            let mut size = self.size_bytes();
+            while let Some((_, first)) = self.sealed.first_key_value() {
+                if size.saturating_sub(first.size()) < limit {
+                    break;
+                }
+                size -= first.size();
+                self.delete_oldest()?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
+    fn delete_oldest(&mut self) -> Result<(), LogError> {
+        if let Some((base, seg)) = self.sealed.pop_first() {
+            tracing::info!(
+                "{}: deleting segment {base:020} by retention",
+                self.dir.display()
+            );
+            let path = seg.log_path().to_path_buf();
+            not_found_is_ok(seg.delete()).map_err(|e| {
+                LogError::Io(io::Error::new(
+                    e.kind(),
+                    format!("deleting {}: {e}", path.display()),
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// What must be fsynced to make everything appended so far durable: just the log files
+    /// written since the last flush, or with `checkpoint` all files since the last checkpoint
+    /// plus a new checkpoint. `None` when there is nothing to do.
+    pub fn flush_plan(&self, checkpoint: bool) -> Option<FlushPlan> {
+        let end = self.log_end_offset();
+        let since = if checkpoint {
+            self.checkpointed_offset
+        } else {
+            self.durable_offset
+        };
+        if !checkpoint && since >= end {
+            return None;
+        }
+        let mut files = Vec::new();
+        for seg in self.segments().filter(|s| s.next_offset() > since) {
+            if checkpoint {
+                files.extend(seg.files());
+            } else {
+                files.push(seg.log_file());
+            }
+        }
+        let checkpoint = checkpoint.then(|| {
+            (
+                self.dir.clone(),
+                RecoveryCheckpoint::new(
+                    end,
+                    self.active.base_offset(),
+                    self.active.size(),
+                    self.active.max_timestamp(),
+                    self.active.offset_of_max_timestamp(),
+                    self.producers.snapshot(),
+                ),
+                self.checkpoint_gate.clone(),
+            )
+        });
+        Some(FlushPlan {
+            files,
+            up_to: end,
+            generation: self.generation,
+            checkpoint,
+        })
+    }
+
+    /// Records that `plan` was executed successfully.
+    pub fn mark_flushed(&mut self, plan: &FlushPlan) {
+        if plan.generation != self.generation {
+            return;
+        }
+        self.durable_offset = self.durable_offset.max(plan.up_to);
+        if plan.checkpoint.is_some() {
+            self.checkpointed_offset = self.checkpointed_offset.max(plan.up_to);
+        }
+    }
+
+    /// Whether the checkpoint file lags behind the log.
+    pub fn needs_checkpoint(&self) -> bool {
+        self.checkpointed_offset < self.log_end_offset()
+    }
+
+    /// fsyncs everything and writes the recovery checkpoint (clean close, tests, truncation).
+    pub fn flush(&mut self) -> Result<(), LogError> {
+        if let Some(plan) = self.flush_plan(true) {
+            plan.execute()?;
+            self.mark_flushed(&plan);
+        }
+        Ok(())
+    }
+}
+
+fn modified_ms(path: &Path) -> Option<i64> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    let since = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    i64::try_from(since.as_millis()).ok()
+}

@@ -1,0 +1,340 @@
+//! Opening a partition directory after a clean stop or a crash.
+//!
+//! Segments wholly below the recovery checkpoint were fsynced with their indexes and are trusted
+//! (their indexes are loaded and sanity-checked). From the recovery point on, every batch is
+//! re-validated (header, CRC-32C, offsets following each other) and the indexes are rebuilt. The
+//! first bad batch ends the log: the file is cut there and the loss is logged with the file,
+//! position, bytes and offsets dropped; segments after it are deleted, since their offsets would
+//! no longer follow. This protects against a crash in the middle of a write (torn tail) and
+//! against garbage the file system left after power loss.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::batch::{batch_crc, check_header, BatchHeader, BatchInfo, BATCH_HEADER_LEN, CRC_START};
+use super::checkpoint::{self, RecoveryCheckpoint};
+use super::index::{IndexEntry, OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
+use super::producer_state::ProducerStateManager;
+use super::segment::{
+    parse_log_file_name, segment_file, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX,
+};
+use super::{LogConfig, LogError};
+
+/// Batches up to this size are checked from one window read; larger ones in chunks.
+const WINDOW: usize = 1 << 20;
+const CRC_CHUNK: usize = 64 << 10;
+
+pub(crate) struct Recovered {
+    pub segments: BTreeMap<i64, Segment>,
+    pub producers: ProducerStateManager,
+}
+
+/// Why a scan stopped before the end of the file.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ScanEnd {
+    Clean,
+    Bad { position: u64, reason: String },
+}
+
+/// Reads through a file in large windows so that small batches cost no syscall each.
+struct Window {
+    buf: Vec<u8>,
+    start: u64,
+}
+
+impl Window {
+    fn new() -> Self {
+        Window {
+            buf: Vec::new(),
+            start: 0,
+        }
+    }
+
+    /// `len` bytes at `pos`; `len <= WINDOW` and `pos + len <= end`.
+    fn get(&mut self, file: &File, pos: u64, len: usize, end: u64) -> io::Result<&[u8]> {
+        let cached_end = self.start + self.buf.len() as u64;
+        if pos < self.start || pos + len as u64 > cached_end {
+            let n = usize::try_from((end - pos).min(WINDOW as u64)).unwrap_or(WINDOW);
+            self.buf.resize(n, 0);
+            file.read_exact_at(&mut self.buf, pos)?;
+            self.start = pos;
+        }
+        let at = usize::try_from(pos - self.start).unwrap_or(0);
+        Ok(&self.buf[at..at + len])
+    }
+}
+
+fn chunked_crc(file: &File, pos: u64, size: usize) -> io::Result<u32> {
+    let mut crc = 0u32;
+    let mut chunk = vec![0u8; CRC_CHUNK];
+    let mut done = CRC_START;
+    while done < size {
+        let n = (size - done).min(CRC_CHUNK);
+        file.read_exact_at(&mut chunk[..n], pos + done as u64)?;
+        crc = crc32c::crc32c_append(crc, &chunk[..n]);
+        done += n;
+    }
+    Ok(crc)
+}
+
+/// Validates the batches of `file` from `from` to `end`, expecting offsets to continue at
+/// `expected`, and hands each good one to `on_batch`. Stops at the first bad batch.
+pub(crate) fn scan_batches(
+    file: &File,
+    from: u64,
+    end: u64,
+    mut expected: i64,
+    mut on_batch: impl FnMut(&BatchInfo) -> io::Result<()>,
+) -> io::Result<ScanEnd> {
+    let mut window = Window::new();
+    let mut pos = from;
+    let bad = |position: u64, reason: String| Ok(ScanEnd::Bad { position, reason });
+    while pos < end {
+        let remaining = end - pos;
+        if remaining < BATCH_HEADER_LEN as u64 {
+            return bad(pos, format!("{remaining} bytes are too few for a batch header"));
+        }
+        let mut raw = [0u8; BATCH_HEADER_LEN];
+        raw.copy_from_slice(window.get(file, pos, BATCH_HEADER_LEN, end)?);
+        let header = BatchHeader::new(raw).map_err(io::Error::other)?;
+        let available = usize::try_from(remaining).unwrap_or(usize::MAX);
+        let size = match check_header(&header, available, usize::MAX) {
+            Ok(size) => size,
+            Err(e) => return bad(pos, e.to_string()),
+        };
+        if header.base_offset() != expected {
+            return bad(
+                pos,
+                format!(
+                    "batch claims offset {} where {expected} was expected",
+                    header.base_offset()
+                ),
+            );
+        }
+        let crc = if size <= WINDOW {
+            batch_crc(window.get(file, pos, size, end)?)
+        } else {
+            chunked_crc(file, pos, size)?
+        };
+        if crc != header.crc() {
+            return bad(pos, "CRC-32C mismatch".to_string());
+        }
+        let info = BatchInfo::from_header(&header, usize::try_from(pos).unwrap_or(usize::MAX), size);
+        on_batch(&info)?;
+        expected = info.last_offset().saturating_add(1);
+        pos += size as u64;
+    }
+    Ok(ScanEnd::Clean)
+}
+
+/// Validates `segment`'s log file from its committed size to the end of the file, extending the
+/// committed part batch by batch (indexes included) and cutting the file at the first bad batch.
+/// Returns whether something was cut.
+pub(crate) fn scan_segment(
+    segment: &mut Segment,
+    producers: &mut ProducerStateManager,
+    replay_from: i64,
+) -> io::Result<bool> {
+    let file = segment.log_file();
+    let file_len = file.metadata()?.len();
+    let start = segment.size();
+    let expected = segment.next_offset();
+    let end = scan_batches(&file, start, file_len, expected, |b| {
+        if b.last_offset() >= replay_from {
+            producers.replay(b);
+        }
+        segment.note_batch(
+            b.position as u64,
+            b.size as u64,
+            b.base_offset,
+            b.last_offset(),
+            b.max_timestamp,
+        )
+    })?;
+    match end {
+        ScanEnd::Clean => Ok(false),
+        ScanEnd::Bad { position, reason } => {
+            tracing::warn!(
+                file = %segment.log_path().display(),
+                position,
+                bytes_dropped = file_len - position,
+                first_offset_dropped = segment.next_offset(),
+                "truncating log at the first invalid batch ({reason}): {} bytes from position \
+                 {position} dropped, offsets from {} on are lost",
+                file_len - position,
+                segment.next_offset()
+            );
+            file.set_len(position)?;
+            Ok(true)
+        }
+    }
+}
+
+fn list_segments(dir: &Path) -> io::Result<Vec<i64>> {
+    let mut bases = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Some(base) = entry.file_name().to_str().and_then(parse_log_file_name) {
+            bases.push(base);
+        }
+    }
+    bases.sort_unstable();
+    Ok(bases)
+}
+
+/// Index sanity for a segment of `log_len` bytes whose offsets stay below `offset_limit`.
+fn load_indexes(
+    dir: &Path,
+    base: i64,
+    log_len: u64,
+    offset_limit: i64,
+) -> io::Result<(OffsetIndex, TimeIndex)> {
+    // No more entries than batches could fit: a garbage file never makes a big allocation.
+    let max_entries = usize::try_from(log_len / BATCH_HEADER_LEN as u64 + 1).unwrap_or(usize::MAX);
+    let rel_limit = offset_limit.saturating_sub(base);
+    let offsets = OffsetIndex::load(
+        &segment_file(dir, base, INDEX_SUFFIX),
+        max_entries,
+        |prev: Option<&OffsetEntry>, e| {
+            u64::from(e.position) < log_len
+                && i64::from(e.relative_offset) < rel_limit
+                && prev.is_none_or(|p| {
+                    e.relative_offset > p.relative_offset && e.position > p.position
+                })
+        },
+    )?;
+    let times = TimeIndex::load(
+        &segment_file(dir, base, TIME_INDEX_SUFFIX),
+        max_entries,
+        |prev: Option<&TimeEntry>, e| {
+            i64::from(e.relative_offset) < rel_limit
+                && prev.is_none_or(|p| {
+                    e.timestamp > p.timestamp && e.relative_offset >= p.relative_offset
+                })
+        },
+    )?;
+    debug_assert!(OffsetEntry::SIZE == 8 && TimeEntry::SIZE == 12);
+    Ok((offsets, times))
+}
+
+/// Whether the checkpoint describes this directory's segments.
+fn usable(cp: &RecoveryCheckpoint, dir: &Path, bases: &[i64]) -> bool {
+    if bases.first().is_some_and(|first| cp.segment_base < *first) {
+        // Retention deleted the checkpointed segment since: its producer state still holds,
+        // but every segment gets scanned.
+        return true;
+    }
+    if !bases.contains(&cp.segment_base) || cp.recovery_point < cp.segment_base {
+        return false;
+    }
+    let len = fs::metadata(segment_file(dir, cp.segment_base, LOG_SUFFIX)).map(|m| m.len());
+    matches!(len, Ok(len) if cp.segment_position <= len)
+}
+
+pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogError> {
+    fs::create_dir_all(dir)?;
+    let bases = list_segments(dir)?;
+    let interval = config.index_interval_bytes;
+    let cp = checkpoint::read(dir).filter(|cp| {
+        let ok = usable(cp, dir, &bases);
+        if !ok {
+            tracing::warn!(
+                "{}: recovery checkpoint does not match the segments; scanning everything",
+                dir.display()
+            );
+        }
+        ok
+    });
+    let (mut producers, replay_from) = match &cp {
+        Some(cp) => (
+            ProducerStateManager::from_snapshot(cp.producers.clone()),
+            cp.recovery_point,
+        ),
+        None => (ProducerStateManager::new(), i64::MIN),
+    };
+
+    let mut segments = BTreeMap::new();
+    if bases.is_empty() {
+        segments.insert(0, Segment::create(dir, 0, interval)?);
+        checkpoint::sync_dir(dir)?;
+        return Ok(Recovered {
+            segments,
+            producers,
+        });
+    }
+
+    let mut cut_at: Option<usize> = None;
+    for (i, &base) in bases.iter().enumerate() {
+        let next_base = bases.get(i + 1).copied();
+        let log_path = segment_file(dir, base, LOG_SUFFIX);
+        let file = Segment::open_log_file(&log_path)?;
+        let log_len = file.metadata()?.len();
+        let trusted = cp.as_ref().is_some_and(|cp| base < cp.segment_base);
+        let resume = cp.as_ref().filter(|cp| cp.segment_base == base);
+        let mut segment = if let (true, Some(next)) = (trusted, next_base) {
+            let (offsets, times) = load_indexes(dir, base, log_len, next)?;
+            let (max_ts, max_ts_offset) = times.last().map_or((-1, base), |e| {
+                (e.timestamp, base + i64::from(e.relative_offset))
+            });
+            let mut s = Segment::from_parts(base, log_path, file, offsets, times, interval);
+            s.set_recovered_state(log_len, next, max_ts, max_ts_offset);
+            s
+        } else if let Some(cp) = resume {
+            let (mut offsets, times) = load_indexes(dir, base, log_len, cp.recovery_point)?;
+            offsets.truncate_to_position(cp.segment_position)?;
+            let mut s = Segment::from_parts(base, log_path, file, offsets, times, interval);
+            s.set_recovered_state(
+                cp.segment_position,
+                cp.recovery_point,
+                cp.max_timestamp,
+                cp.offset_of_max_timestamp,
+            );
+            s
+        } else {
+            let offsets = OffsetIndex::create(&segment_file(dir, base, INDEX_SUFFIX))?;
+            let times = TimeIndex::create(&segment_file(dir, base, TIME_INDEX_SUFFIX))?;
+            Segment::from_parts(base, log_path, file, offsets, times, interval)
+        };
+        let mut cut = false;
+        if !trusted || next_base.is_none() {
+            cut = scan_segment(&mut segment, &mut producers, replay_from)?;
+            segment.sync()?;
+        }
+        let overlaps = next_base.is_some_and(|next| segment.next_offset() > next);
+        if overlaps {
+            tracing::warn!(
+                "{}: segment {base} runs past the next segment's base offset",
+                dir.display()
+            );
+        }
+        segments.insert(base, segment);
+        if cut || overlaps {
+            cut_at = Some(i + 1);
+            break;
+        }
+    }
+    if let Some(first_dropped) = cut_at {
+        for &base in &bases[first_dropped..] {
+            tracing::warn!(
+                "{}: deleting segment {base:020}, which follows a truncated or inconsistent \
+                 segment",
+                dir.display()
+            );
+            for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+                match fs::remove_file(segment_file(dir, base, suffix)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        checkpoint::sync_dir(dir)?;
+    }
+    Ok(Recovered {
+        segments,
+        producers,
+    })
+}

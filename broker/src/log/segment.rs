@@ -1,0 +1,382 @@
+//! One segment: the log file `<base>.log` holding whole batches back to back, plus its offset and
+//! time indexes. Appends go through positional writes at the committed size, reads through
+//! positional reads (`read_at`), so readers and the writer never share a file cursor.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::batch::BatchInfo;
+use super::index::{OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
+use super::LogConfig;
+
+pub const LOG_SUFFIX: &str = "log";
+pub const INDEX_SUFFIX: &str = "index";
+pub const TIME_INDEX_SUFFIX: &str = "timeindex";
+
+/// Positions and relative offsets are stored as u32 in the indexes, as in Kafka.
+const MAX_SEGMENT_BYTES: u64 = u32::MAX as u64;
+
+/// `<dir>/<base offset, 20 digits>.<suffix>`.
+pub fn segment_file(dir: &Path, base_offset: i64, suffix: &str) -> PathBuf {
+    dir.join(format!("{base_offset:020}.{suffix}"))
+}
+
+/// The base offset of a segment log file name, if `name` is one.
+pub fn parse_log_file_name(name: &str) -> Option<i64> {
+    let stem = name.strip_suffix(".log")?;
+    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    stem.parse().ok()
+}
+
+#[derive(Debug)]
+pub struct Segment {
+    base_offset: i64,
+    log_path: PathBuf,
+    log: Arc<File>,
+    /// Bytes of whole, committed batches; anything in the file beyond is not part of the log.
+    size: u64,
+    /// One past the last offset stored here (= base offset while empty).
+    next_offset: i64,
+    pub(crate) offset_index: OffsetIndex,
+    pub(crate) time_index: TimeIndex,
+    max_timestamp: i64,
+    /// Base offset of the first batch carrying `max_timestamp`.
+    offset_of_max_timestamp: i64,
+    bytes_since_last_index: u64,
+    index_interval: u64,
+    /// Wall-clock time of the first append since this segment was created or opened, for
+    /// `segment.ms`.
+    rolling_timestamp: Option<i64>,
+}
+
+fn open_log(path: &Path, truncate: bool) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(truncate)
+        .open(path)
+}
+
+impl Segment {
+    /// Creates an empty segment (any stale files of that name are emptied).
+    pub fn create(dir: &Path, base_offset: i64, index_interval: u32) -> io::Result<Self> {
+        let log_path = segment_file(dir, base_offset, LOG_SUFFIX);
+        let log = open_log(&log_path, true)?;
+        Ok(Segment {
+            base_offset,
+            log_path,
+            log: Arc::new(log),
+            size: 0,
+            next_offset: base_offset,
+            offset_index: OffsetIndex::create(&segment_file(dir, base_offset, INDEX_SUFFIX))?,
+            time_index: TimeIndex::create(&segment_file(dir, base_offset, TIME_INDEX_SUFFIX))?,
+            max_timestamp: -1,
+            offset_of_max_timestamp: base_offset,
+            bytes_since_last_index: 0,
+            index_interval: u64::from(index_interval),
+            rolling_timestamp: None,
+        })
+    }
+
+    /// Opens an existing segment's log with its indexes as recovery left them; the caller
+    /// (recovery) sets the committed size, next offset and timestamps.
+    pub(crate) fn from_parts(
+        base_offset: i64,
+        log_path: PathBuf,
+        log: File,
+        offset_index: OffsetIndex,
+        time_index: TimeIndex,
+        index_interval: u32,
+    ) -> Self {
+        Segment {
+            base_offset,
+            log_path,
+            log: Arc::new(log),
+            size: 0,
+            next_offset: base_offset,
+            offset_index,
+            time_index,
+            max_timestamp: -1,
+            offset_of_max_timestamp: base_offset,
+            bytes_since_last_index: 0,
+            index_interval: u64::from(index_interval),
+            rolling_timestamp: None,
+        }
+    }
+
+    /// Sets what recovery established about the committed part of the log file.
+    pub(crate) fn set_recovered_state(
+        &mut self,
+        size: u64,
+        next_offset: i64,
+        max_timestamp: i64,
+        offset_of_max_timestamp: i64,
+    ) {
+        self.size = size;
+        self.next_offset = next_offset;
+        self.max_timestamp = max_timestamp;
+        self.offset_of_max_timestamp = offset_of_max_timestamp;
+        let last_indexed = self
+            .offset_index
+            .last()
+            .map_or(0, |e| u64::from(e.position));
+        self.bytes_since_last_index = size.saturating_sub(last_indexed);
+    }
+
+    pub(crate) fn open_log_file(path: &Path) -> io::Result<File> {
+        open_log(path, false)
+    }
+
+    pub fn base_offset(&self) -> i64 {
+        self.base_offset
+    }
+    pub fn next_offset(&self) -> i64 {
+        self.next_offset
+    }
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+    pub fn max_timestamp(&self) -> i64 {
+        self.max_timestamp
+    }
+    pub fn offset_of_max_timestamp(&self) -> i64 {
+        self.offset_of_max_timestamp
+    }
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+    /// The log file, shareable with readers and the flusher.
+    pub fn log_file(&self) -> Arc<File> {
+        self.log.clone()
+    }
+    /// The log file and both index files, for an fsync outside the owner's lock.
+    pub fn files(&self) -> [Arc<File>; 3] {
+        [
+            self.log.clone(),
+            self.offset_index.file(),
+            self.time_index.file(),
+        ]
+    }
+
+    fn relative(&self, offset: i64) -> u32 {
+        u32::try_from(offset.saturating_sub(self.base_offset)).unwrap_or(u32::MAX)
+    }
+
+    /// Whether an append of `incoming` bytes ending at `last_offset` must go to a new segment.
+    /// An empty segment is never rolled, so a batch always finds a home.
+    pub fn roll_due(&self, config: &LogConfig, incoming: u64, last_offset: i64, now_ms: i64) -> bool {
+        if self.size == 0 {
+            return false;
+        }
+        let limit = config.segment_bytes.min(MAX_SEGMENT_BYTES);
+        let too_big = self.size.saturating_add(incoming) > limit;
+        let offsets_overflow = last_offset.saturating_sub(self.base_offset) > i64::from(u32::MAX);
+        let too_old = match (config.segment_ms, self.rolling_timestamp) {
+            (Some(ms), Some(created)) => now_ms.saturating_sub(created) >= ms,
+            _ => false,
+        };
+        too_big || offsets_overflow || too_old
+    }
+
+    /// Records a batch now stored at `position`: indexes, max timestamp, next offset. Used by
+    /// appends and by the recovery scan, so both build identical indexes.
+    pub(crate) fn note_batch(
+        &mut self,
+        position: u64,
+        size: u64,
+        base_offset: i64,
+        last_offset: i64,
+        max_timestamp: i64,
+    ) -> io::Result<()> {
+        if max_timestamp > self.max_timestamp {
+            self.max_timestamp = max_timestamp;
+            self.offset_of_max_timestamp = base_offset;
+        }
+        // Kafka indexes once more than index.interval.bytes have gone by; the first batch of a
+        // segment needs no entry (an empty lookup means "from position 0").
+        if position > 0 && self.bytes_since_last_index >= self.index_interval {
+            self.offset_index.append(OffsetEntry {
+                relative_offset: self.relative(base_offset),
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+            })?;
+            self.append_time_entry()?;
+            self.bytes_since_last_index = 0;
+        }
+        self.bytes_since_last_index += size;
+        self.size = position + size;
+        self.next_offset = last_offset.saturating_add(1);
+        Ok(())
+    }
+
+    /// Adds (max timestamp so far, its offset) to the time index if it moved forward.
+    fn append_time_entry(&mut self) -> io::Result<()> {
+        if self.max_timestamp < 0 {
+            return Ok(());
+        }
+        if self
+            .time_index
+            .last()
+            .is_some_and(|e| e.timestamp >= self.max_timestamp)
+        {
+            return Ok(());
+        }
+        let entry = TimeEntry {
+            timestamp: self.max_timestamp,
+            relative_offset: self.relative(self.offset_of_max_timestamp),
+        };
+        self.time_index.append(entry)
+    }
+
+    /// Appends already validated and offset-patched batches (`batches` describe `bytes`).
+    pub fn append(&mut self, bytes: &[u8], batches: &[BatchInfo], now_ms: i64) -> io::Result<()> {
+        let start = self.size;
+        if let Err(e) = self.log.write_all_at(bytes, start) {
+            // Cut whatever part made it so the file holds only whole batches; if even that fails
+            // the next append overwrites from the same committed size, and recovery would cut it.
+            let _ = self.log.set_len(start);
+            return Err(e);
+        }
+        for b in batches {
+            self.note_batch(
+                start + b.position as u64,
+                b.size as u64,
+                b.base_offset,
+                b.last_offset(),
+                b.max_timestamp,
+            )?;
+        }
+        if self.rolling_timestamp.is_none() {
+            self.rolling_timestamp = Some(now_ms);
+        }
+        Ok(())
+    }
+
+    /// Called when this segment stops being the active one: the time index's last entry then
+    /// carries the segment's max timestamp, which is what a reopened log knows it by.
+    pub fn finish(&mut self) -> io::Result<()> {
+        self.append_time_entry()?;
+        self.time_index.sync()?;
+        self.offset_index.sync()
+    }
+
+    /// Where to start scanning for the batch containing `offset`.
+    pub fn position_hint(&self, offset: i64) -> u64 {
+        self.offset_index
+            .lookup(self.relative(offset))
+            .map_or(0, |e| u64::from(e.position))
+    }
+
+    /// Where to start scanning for the first batch with a max timestamp at or above `timestamp`.
+    pub fn time_position_hint(&self, timestamp: i64) -> u64 {
+        match self.time_index.lookup_before(timestamp) {
+            Some(e) => self.position_hint(self.base_offset + i64::from(e.relative_offset)),
+            None => 0,
+        }
+    }
+
+    /// Drops everything from `position` on (a batch boundary), with the index entries pointing
+    /// there; the caller rescans to restore the max timestamp and next offset.
+    pub(crate) fn truncate_at(&mut self, position: u64, next_offset: i64) -> io::Result<()> {
+        self.log.set_len(position)?;
+        self.offset_index.truncate_to_position(position)?;
+        let rel = self.relative(next_offset);
+        self.time_index.truncate_to_offset(rel)?;
+        self.size = position;
+        self.next_offset = next_offset;
+        Ok(())
+    }
+
+    pub fn sync(&self) -> io::Result<()> {
+        self.log.sync_data()?;
+        self.offset_index.sync()?;
+        self.time_index.sync()
+    }
+
+    /// Removes the segment's files. Readers holding the log file keep reading the unlinked file.
+    pub fn delete(self) -> io::Result<()> {
+        for path in [
+            self.log_path.as_path(),
+            self.offset_index.path(),
+            self.time_index.path(),
+        ] {
+            match fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::{validate_produce_payload, BatchHeader};
+    use crate::log::testutil::batch;
+
+    fn append_batch(seg: &mut Segment, records: usize, value_len: usize) {
+        let mut bytes = batch(records, value_len);
+        let mut h = BatchHeader::new(&mut bytes[..]).expect("header");
+        h.set_base_offset(seg.next_offset());
+        let infos = validate_produce_payload(&bytes, usize::MAX).expect("valid");
+        seg.append(&bytes, &infos, 0).expect("append");
+    }
+
+    #[test]
+    fn file_names_are_twenty_digit_base_offsets() {
+        let p = segment_file(Path::new("/x"), 42, LOG_SUFFIX);
+        assert_eq!(p, Path::new("/x/00000000000000000042.log"));
+        assert_eq!(parse_log_file_name("00000000000000000042.log"), Some(42));
+        assert_eq!(parse_log_file_name("42.log"), None);
+        assert_eq!(parse_log_file_name("00000000000000000042.index"), None);
+    }
+
+    #[test]
+    fn appends_are_indexed_every_interval() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut seg = Segment::create(dir.path(), 100, 1000).expect("create");
+        for _ in 0..10 {
+            append_batch(&mut seg, 2, 300);
+        }
+        assert_eq!(seg.next_offset(), 120);
+        assert!(seg.offset_index.entries().len() >= 2);
+        // Every entry points at the start of the batch holding its offset.
+        for e in seg.offset_index.entries() {
+            let mut h = [0u8; 61];
+            seg.log_file()
+                .read_exact_at(&mut h, u64::from(e.position))
+                .expect("read");
+            let h = BatchHeader::new(h).expect("header");
+            assert_eq!(h.base_offset(), 100 + i64::from(e.relative_offset));
+        }
+        assert_eq!(seg.position_hint(100), 0);
+        let size = seg.size();
+        assert_eq!(std::fs::metadata(seg.log_path()).expect("meta").len(), size);
+    }
+
+    #[test]
+    fn roll_is_due_by_size_age_and_never_when_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            segment_bytes: 500,
+            segment_ms: Some(1000),
+            ..LogConfig::default()
+        };
+        let mut seg = Segment::create(dir.path(), 0, 4096).expect("create");
+        assert!(!seg.roll_due(&config, 10_000, 0, 0));
+        append_batch(&mut seg, 1, 100);
+        assert!(!seg.roll_due(&config, 100, 1, 10));
+        assert!(seg.roll_due(&config, 400, 1, 10));
+        assert!(seg.roll_due(&config, 10, 1, 1000));
+    }
+}
