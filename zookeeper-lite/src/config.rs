@@ -9,10 +9,11 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("reading {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        // Not named `source`: the message already includes it, anyhow would print it twice.
+        cause: std::io::Error,
     },
     #[error("Invalid value '{value}' for configuration {key}: {reason}")]
     BadValue {
@@ -42,9 +43,9 @@ pub struct ZkConfig {
 
 impl ZkConfig {
     pub fn load(path: &Path) -> Result<ZkConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         ZkConfig::from_pairs(&parse_properties(&text))
     }

@@ -22,8 +22,9 @@ pub const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Error)]
 pub enum JournalError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    // `cause`, not `source`: the message includes it, anyhow would print it twice.
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: io::Error },
     #[error("{path}: unreadable snapshot ({reason}); refusing to start rather than lose metadata")]
     CorruptSnapshot { path: PathBuf, reason: String },
     #[error("encoding a journal record: {0}")]
@@ -31,9 +32,9 @@ pub enum JournalError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
-    move |source| JournalError::Io {
+    move |cause| JournalError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
