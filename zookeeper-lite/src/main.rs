@@ -29,8 +29,7 @@ fn main() -> ExitCode {
 
 #[tokio::main]
 async fn run(config_path: &Path) -> anyhow::Result<()> {
-    let config = ZkConfig::load(config_path)
-        .context("loading the configuration")?;
+    let config = ZkConfig::load(config_path).context("loading the configuration")?;
     let coordinator = Coordinator::open(&config.data_dir, Instant::now())
         .with_context(|| format!("recovering dataDir {}", config.data_dir.display()))?;
     tracing::info!(
