@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end tests need besides Rust, idempotently:
+#   - kcat (Debian package) for the librdkafka compatibility tests;
+#   - .venv at the repository root with kafka-python, confluent-kafka and the compression
+#     libraries kafka-python uses (lz4, python-snappy (on cramjam), zstandard; gzip is built in).
+# Used by ./test.sh and .ci/run.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if ! command -v kcat >/dev/null 2>&1; then
+  echo "Installing kcat (apt-get)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q kcat
+fi
+
+venv="$root/.venv"
+py_ok() {
+  "$venv/bin/python" -c 'import kafka, confluent_kafka, lz4.frame, snappy, zstandard' 2>/dev/null
+}
+if ! py_ok; then
+  echo "Creating $venv with the Python Kafka clients"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    # Debian splits venv support into its own package.
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install -q --disable-pip-version-check \
+    kafka-python confluent-kafka lz4 python-snappy zstandard
+  py_ok
+fi
