@@ -35,52 +35,11 @@ impl CommandError {
 
 impl From<ClientError> for CommandError {
     fn from(e: ClientError) -> Self {
-        let exception = match &e {
-            ClientError::Timeout(_) => {
-                "org.apache.kafka.common.errors.TimeoutException".to_string()
-            }
-            ClientError::UnsupportedVersion(_) => {
-                "org.apache.kafka.common.errors.UnsupportedVersionException".to_string()
-            }
-            ClientError::Kafka { code, .. } => exception_class(*code),
-            ClientError::Io { .. } => "java.io.IOException".to_string(),
-            _ => "org.apache.kafka.common.KafkaException".to_string(),
-        };
         CommandError {
-            exception,
+            exception: client::cli::exception::exception_class(&e),
             message: e.to_string(),
         }
     }
-}
-
-/// `TOPIC_ALREADY_EXISTS` -> `org.apache.kafka.common.errors.TopicExistsException` for the codes
-/// whose class name is not simply the camel-cased error name.
-fn exception_class(code: i16) -> String {
-    let special = match code {
-        3 => Some("UnknownTopicOrPartitionException"),
-        7 => Some("TimeoutException"),
-        36 => Some("TopicExistsException"),
-        40 => Some("InvalidConfigurationException"),
-        _ => None,
-    };
-    let simple = match special {
-        Some(s) => s.to_string(),
-        None => {
-            let camel: String = client::error::error_name(code)
-                .split('_')
-                .map(|w| {
-                    let lower = w.to_ascii_lowercase();
-                    let mut chars = lower.chars();
-                    match chars.next() {
-                        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                        None => String::new(),
-                    }
-                })
-                .collect();
-            format!("{camel}Exception")
-        }
-    };
-    format!("org.apache.kafka.common.errors.{simple}")
 }
 
 #[cfg(test)]

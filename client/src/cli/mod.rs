@@ -4,6 +4,7 @@
 //! Rust argument crate reproduces), Kafka's `CommandLineUtils` checks, `.properties` files,
 //! `key=value` lists and the tools' log-line format.
 
+pub mod exception;
 pub mod help;
 pub mod host_port;
 pub mod parser;

@@ -1,0 +1,278 @@
+//! The producer's main loop: read lines, turn each into a record, send it, and at the end of
+//! input wait until every record is acknowledged. Unlike Kafka (whose async mode logs a failed
+//! send and still exits 0), any failure makes the exit code 1, as the issue demands.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use client::cli::exception::exception_class;
+use client::cli::tool_log::format_log_line;
+use client::ClientError;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::line_reader::{LineReaderConfig, LineRecord};
+
+/// What the stdin reader (or a signal) hands the loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Line(String),
+    /// End of input, or Ctrl-C / SIGTERM: stop reading, deliver what was read.
+    End,
+    /// Reading stdin failed.
+    ReadError(String),
+}
+
+/// Where records go: the client library's producer, or a fake in tests.
+#[allow(async_fn_in_trait)]
+pub trait Sink {
+    type Delivery: Future<Output = Result<(), ClientError>> + Send + 'static;
+    /// Queues a record; the returned future resolves when it is acknowledged or has failed.
+    async fn send(&self, topic: &str, record: LineRecord) -> Result<Self::Delivery, ClientError>;
+    /// Sends everything queued and waits for the answers.
+    async fn flush(&self) -> Result<(), ClientError>;
+}
+
+/// Receives complete stderr text (log lines, possibly several).
+pub type Report = Arc<dyn Fn(&str) + Send + Sync>;
+
+const CALLBACK_LOGGER: &str = "org.apache.kafka.clients.producer.internals.ErrorLoggingCallback";
+
+fn describe_bytes(b: &Option<Vec<u8>>) -> String {
+    match b {
+        None => "null".to_string(),
+        Some(v) => format!("{} bytes", v.len()),
+    }
+}
+
+/// `ErrorLoggingCallback`'s ERROR line followed by the exception, as Kafka logs a failed send.
+pub fn send_error_text(
+    topic: &str,
+    key: &Option<Vec<u8>>,
+    value: &Option<Vec<u8>>,
+    e: &ClientError,
+) -> String {
+    let line = format_log_line(
+        SystemTime::now(),
+        "ERROR",
+        &format!(
+            "Error when sending message to topic {topic} with key: {}, value: {} with error:",
+            describe_bytes(key),
+            describe_bytes(value)
+        ),
+        CALLBACK_LOGGER,
+    );
+    format!("{line}\n{}: {e}\n", exception_class(e))
+}
+
+/// Runs until `Input::End`, a read error or a line that cannot be parsed; returns the exit code.
+pub async fn produce<S: Sink>(
+    sink: &S,
+    topic: &str,
+    reader: &LineReaderConfig,
+    sync: bool,
+    input: &mut mpsc::Receiver<Input>,
+    report: Report,
+) -> i32 {
+    let failed = Arc::new(AtomicBool::new(false));
+    let mut deliveries: JoinSet<()> = JoinSet::new();
+    let mut line_number: u64 = 0;
+    let mut fatal: Option<String> = None;
+    loop {
+        let line = match input.recv().await {
+            Some(Input::Line(line)) => line,
+            Some(Input::End) | None => break,
+            Some(Input::ReadError(e)) => {
+                fatal = Some(format!("java.io.IOException: {e}\n"));
+                break;
+            }
+        };
+        line_number += 1;
+        let record = match reader.parse_line(&line, line_number) {
+            Ok(r) => r,
+            Err(message) => {
+                fatal = Some(format!(
+                    "org.apache.kafka.common.KafkaException: {message}\n"
+                ));
+                break;
+            }
+        };
+        let (key, value) = (record.key.clone(), record.value.clone());
+        match sink.send(topic, record).await {
+            Err(e) => {
+                report(&send_error_text(topic, &key, &value, &e));
+                failed.store(true, Ordering::SeqCst);
+                if sync {
+                    break;
+                }
+            }
+            Ok(delivery) if sync => {
+                if let Err(e) = delivery.await {
+                    report(&send_error_text(topic, &key, &value, &e));
+                    failed.store(true, Ordering::SeqCst);
+                    break;
+                }
+            }
+            Ok(delivery) => {
+                let failed = failed.clone();
+                let report = report.clone();
+                let topic = topic.to_string();
+                deliveries.spawn(async move {
+                    if let Err(e) = delivery.await {
+                        report(&send_error_text(&topic, &key, &value, &e));
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                });
+                // Reap finished deliveries so a long input does not keep them all.
+                while deliveries.try_join_next().is_some() {}
+            }
+        }
+    }
+    // Every line read so far is delivered (or has failed) before we report and exit, as
+    // Kafka's `producer.close()` does before the exception escapes.
+    if let Err(e) = sink.flush().await {
+        report(&format!(
+            "{}\n",
+            format_log_line(
+                SystemTime::now(),
+                "ERROR",
+                &format!("Flushing the producer failed: {e}"),
+                "kafka.tools.ConsoleProducer$"
+            )
+        ));
+        failed.store(true, Ordering::SeqCst);
+    }
+    while deliveries.join_next().await.is_some() {}
+    if let Some(text) = fatal {
+        report(&text);
+        return 1;
+    }
+    if failed.load(Ordering::SeqCst) {
+        1
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use client::cli::parse_key_value_args;
+    use std::pin::Pin;
+    use std::sync::Mutex;
+
+    /// Acknowledges every record except values equal to "fail"; "refuse" fails at send time.
+    #[derive(Default)]
+    struct FakeSink {
+        sent: Mutex<Vec<LineRecord>>,
+        acked: Arc<Mutex<Vec<LineRecord>>>,
+        flushed: Mutex<u32>,
+    }
+
+    impl Sink for FakeSink {
+        type Delivery = Pin<Box<dyn Future<Output = Result<(), ClientError>> + Send>>;
+        async fn send(
+            &self,
+            _topic: &str,
+            record: LineRecord,
+        ) -> Result<Self::Delivery, ClientError> {
+            if record.value.as_deref() == Some(b"refuse") {
+                return Err(ClientError::Timeout(
+                    "Topic t not present in metadata after 60000 ms.".into(),
+                ));
+            }
+            self.sent.lock().unwrap().push(record.clone());
+            let acked = self.acked.clone();
+            Ok(Box::pin(async move {
+                if record.value.as_deref() == Some(b"fail") {
+                    Err(ClientError::kafka(3, None))
+                } else {
+                    acked.lock().unwrap().push(record);
+                    Ok(())
+                }
+            }))
+        }
+        async fn flush(&self) -> Result<(), ClientError> {
+            *self.flushed.lock().unwrap() += 1;
+            Ok(())
+        }
+    }
+
+    fn run(lines: &[&str], props: &[&str], sync: bool) -> (i32, FakeSink, String) {
+        let sink = FakeSink::default();
+        let reader = LineReaderConfig::from_properties(&parse_key_value_args(props)).unwrap();
+        let (tx, mut rx) = mpsc::channel(100);
+        for l in lines {
+            tx.try_send(Input::Line(l.to_string())).unwrap();
+        }
+        tx.try_send(Input::End).unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let log2 = log.clone();
+        let report: Report = Arc::new(move |s: &str| log2.lock().unwrap().push_str(s));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let code = rt.block_on(produce(&sink, "t", &reader, sync, &mut rx, report));
+        let text = log.lock().unwrap().clone();
+        (code, sink, text)
+    }
+
+    #[test]
+    fn every_line_including_empty_ones_is_sent_and_acknowledged() {
+        let (code, sink, log) = run(&["a", "", "c"], &[], false);
+        assert_eq!(code, 0);
+        assert_eq!(sink.acked.lock().unwrap().len(), 3);
+        assert_eq!(*sink.flushed.lock().unwrap(), 1);
+        assert!(log.is_empty());
+    }
+
+    #[test]
+    fn a_failed_delivery_is_logged_and_makes_the_exit_code_non_zero() {
+        let (code, sink, log) = run(&["a", "fail", "c"], &[], false);
+        assert_eq!(code, 1);
+        assert_eq!(sink.acked.lock().unwrap().len(), 2);
+        assert!(log.contains("ERROR Error when sending message to topic t with key: null, value: 4 bytes with error: (org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)"), "{log}");
+        assert!(log.contains("org.apache.kafka.common.errors.UnknownTopicOrPartitionException: "));
+    }
+
+    #[test]
+    fn a_refused_send_is_logged_and_reading_goes_on() {
+        let (code, sink, log) = run(&["refuse", "b"], &[], false);
+        assert_eq!(code, 1);
+        assert_eq!(sink.acked.lock().unwrap().len(), 1);
+        assert!(log.contains("org.apache.kafka.common.errors.TimeoutException: Topic t not present in metadata after 60000 ms."));
+    }
+
+    #[test]
+    fn sync_mode_stops_at_the_first_failure() {
+        let (code, sink, _) = run(&["a", "fail", "c"], &[], true);
+        assert_eq!(code, 1);
+        assert_eq!(sink.sent.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn missing_key_separator_stops_after_delivering_earlier_lines() {
+        let (code, sink, log) = run(&["k\tv", "nokey", "k2\tv2"], &["parse.key=true"], false);
+        assert_eq!(code, 1);
+        assert_eq!(sink.acked.lock().unwrap().len(), 1);
+        assert_eq!(
+            sink.acked.lock().unwrap()[0].key.as_deref(),
+            Some(&b"k"[..])
+        );
+        assert!(log.contains("org.apache.kafka.common.KafkaException: No key separator found on line number 2: 'nokey'"));
+    }
+
+    #[test]
+    fn key_description_counts_bytes() {
+        let text = send_error_text(
+            "t",
+            &Some(b"ab".to_vec()),
+            &None,
+            &ClientError::kafka(2, None),
+        );
+        assert!(text.contains("with key: 2 bytes, value: null with error:"));
+    }
+}
