@@ -109,12 +109,17 @@ impl ZkClient {
     async fn call(&self, req: Request) -> Result<Response, ZkError> {
         let mut conn = self.inner.conn.lock().await;
         let result = tokio::time::timeout(self.inner.timeout, async {
-            if conn.is_none() {
-                *conn = Some(open(&self.inner.addrs).await?);
-            }
-            match conn.as_mut() {
-                Some(stream) => exchange(stream, &req).await,
-                None => Err(ZkError::Protocol("not connected".into())),
+            // A kept connection may have died while idle (zookeeper-lite restarted). Reads are
+            // safe to send again on a fresh one; changes are not (the first may have landed),
+            // so those report the error and only the next call reconnects.
+            let may_retry = conn.is_some() && matches!(req, Request::Metadata);
+            let first = Self::exchange_on(&mut conn, &self.inner.addrs, &req).await;
+            match first {
+                Err(ZkError::Io(_) | ZkError::Protocol(_)) if may_retry => {
+                    *conn = None;
+                    Self::exchange_on(&mut conn, &self.inner.addrs, &req).await
+                }
+                other => other,
             }
         })
         .await
@@ -128,6 +133,18 @@ impl ZkClient {
                 Err(e)
             }
         }
+    }
+
+    async fn exchange_on(
+        conn: &mut Option<TcpStream>,
+        addrs: &[String],
+        req: &Request,
+    ) -> Result<Response, ZkError> {
+        let stream = match conn {
+            Some(s) => s,
+            None => conn.insert(open(addrs).await?),
+        };
+        exchange(stream, req).await
     }
 
     pub async fn register_broker(

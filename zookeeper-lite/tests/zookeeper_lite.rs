@@ -51,10 +51,11 @@ async fn topics_survive_kill_9_and_restart() {
     client.create_partitions("beta", 2, None).await.unwrap();
     let before = client.metadata().await.unwrap();
     assert_eq!(before.topics.keys().collect::<Vec<_>>(), ["alpha", "beta"]);
+    let port = zk.port;
     zk.kill9();
 
-    let zk = ZkProcess::start(dir.path());
-    let client = ZkClient::connect(&zk.addr(), TIMEOUT).await.unwrap();
+    // Back on the same port: the old client's dead connection is replaced transparently.
+    let _zk = ZkProcess::start_on(dir.path(), port);
     let after = client.metadata().await.unwrap();
     assert_eq!(
         after.topics, before.topics,
@@ -218,7 +219,7 @@ fn usage_bad_config_and_sigterm() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let config = common::write_config(dir.path(), "clientPort=abc\ntickTme=1\n");
+    let config = common::write_config(dir.path(), 0, "clientPort=abc\ntickTme=1\n");
     let out = Command::new(bin).arg(&config).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

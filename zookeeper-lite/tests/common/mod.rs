@@ -18,10 +18,10 @@ pub struct ZkProcess {
 }
 
 /// Writes `<dir>/zookeeper.properties` pointing at `<dir>/data` and returns its path.
-pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
+pub fn write_config(dir: &Path, port: u16, extra: &str) -> PathBuf {
     let path = dir.join("zookeeper.properties");
     let text = format!(
-        "dataDir={}\nclientPort=0\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n{extra}",
+        "dataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n{extra}",
         dir.join("data").display()
     );
     std::fs::write(&path, text).unwrap();
@@ -30,7 +30,12 @@ pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
 
 impl ZkProcess {
     pub fn start(dir: &Path) -> ZkProcess {
-        let config = write_config(dir, "");
+        ZkProcess::start_on(dir, 0)
+    }
+
+    /// Starts on a given port (0 = ephemeral), e.g. to come back where clients expect it.
+    pub fn start_on(dir: &Path, port: u16) -> ZkProcess {
+        let config = write_config(dir, port, "");
         let mut child = Command::new(env!("CARGO_BIN_EXE_zookeeper-lite"))
             .arg(&config)
             .stdin(Stdio::null())
