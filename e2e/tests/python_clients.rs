@@ -45,7 +45,8 @@ fn run_roundtrip(cluster: &Cluster, python: &PathBuf, script: &str, topic: &str)
     cmd.arg(repo_root().join("e2e/python").join(script))
         .arg(cluster.bootstrap())
         .arg(topic)
-        .env("PYTHONUNBUFFERED", "1");
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
     let out = run_command(cmd, b"", SCRIPT_TIMEOUT);
     out.assert_success(script);
     out.stdout
