@@ -229,3 +229,24 @@ async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, shared: Shar
     let _ = stream.shutdown().await;
     tracing::debug!("connection from {peer} closed");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_per_ip_are_limited_and_released() {
+        let counts: Arc<Mutex<HashMap<IpAddr, u32>>> = Arc::default();
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let a = ConnSlot::take(&counts, ip, 2);
+        let b = ConnSlot::take(&counts, ip, 2);
+        assert!(a.is_some() && b.is_some());
+        assert!(ConnSlot::take(&counts, ip, 2).is_none());
+        assert!(ConnSlot::take(&counts, IpAddr::from([10, 0, 0, 1]), 2).is_some());
+        drop(a);
+        assert!(ConnSlot::take(&counts, ip, 2).is_some());
+        // 0 means no limit.
+        let many: Vec<_> = (0..100).map(|_| ConnSlot::take(&counts, ip, 0)).collect();
+        assert!(many.iter().all(Option::is_some));
+    }
+}
