@@ -203,4 +203,61 @@ mod tests {
             matches!(r, Response::Error { error } if error.code == ZkErrorCode::SessionExpired)
         );
     }
+
+    #[test]
+    fn validate_only_changes_nothing_and_unregister_moves_leadership_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Instant::now();
+        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let mut sessions = Vec::new();
+        for id in [0, 1] {
+            let broker = BrokerInfo {
+                id,
+                host: "localhost".into(),
+                port: 9092,
+                rack: None,
+            };
+            let r = c.handle(
+                Request::RegisterBroker {
+                    broker,
+                    session_timeout_ms: 60_000,
+                },
+                now,
+            );
+            let Response::Registered { session } = r else {
+                panic!("{r:?}")
+            };
+            sessions.push(session);
+        }
+        let mut topic = NewTopic {
+            name: "t".into(),
+            num_partitions: 1,
+            replication_factor: 2,
+            replica_assignment: None,
+            configs: Default::default(),
+            validate_only: true,
+        };
+        let v = c.state().version();
+        let r = c.handle(
+            Request::CreateTopic {
+                topic: topic.clone(),
+            },
+            now,
+        );
+        assert!(matches!(r, Response::TopicCreated { .. }), "{r:?}");
+        assert_eq!(c.state().version(), v);
+        assert!(c.state().durable().topics.is_empty());
+        topic.validate_only = false;
+        c.handle(Request::CreateTopic { topic }, now);
+        let r = c.handle(
+            Request::UnregisterBroker {
+                broker_id: 0,
+                session: sessions[0],
+            },
+            now,
+        );
+        assert_eq!(r, Response::Unregistered);
+        let p = &c.state().durable().topics["t"].partitions[0];
+        assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (1, 1, vec![1]));
+    }
 }
