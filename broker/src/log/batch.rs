@@ -134,11 +134,13 @@ impl<B: AsRef<[u8]>> BatchHeader<B> {
 impl<B: AsRef<[u8]> + AsMut<[u8]>> BatchHeader<B> {
     /// Overwrites baseOffset; it lies outside the CRC, so the batch stays valid.
     pub fn set_base_offset(&mut self, offset: i64) {
-        self.buf.as_mut()[BASE_OFFSET_AT..BASE_OFFSET_AT + 8].copy_from_slice(&offset.to_be_bytes());
+        self.buf.as_mut()[BASE_OFFSET_AT..BASE_OFFSET_AT + 8]
+            .copy_from_slice(&offset.to_be_bytes());
     }
     /// Overwrites partitionLeaderEpoch; it lies outside the CRC, so the batch stays valid.
     pub fn set_partition_leader_epoch(&mut self, epoch: i32) {
-        self.buf.as_mut()[LEADER_EPOCH_AT..LEADER_EPOCH_AT + 4].copy_from_slice(&epoch.to_be_bytes());
+        self.buf.as_mut()[LEADER_EPOCH_AT..LEADER_EPOCH_AT + 4]
+            .copy_from_slice(&epoch.to_be_bytes());
     }
 }
 
@@ -167,7 +169,11 @@ pub struct BatchInfo {
 }
 
 impl BatchInfo {
-    pub fn from_header<B: AsRef<[u8]>>(header: &BatchHeader<B>, position: usize, size: usize) -> Self {
+    pub fn from_header<B: AsRef<[u8]>>(
+        header: &BatchHeader<B>,
+        position: usize,
+        size: usize,
+    ) -> Self {
         BatchInfo {
             position,
             size,
@@ -208,7 +214,10 @@ pub fn check_header<B: AsRef<[u8]>>(
         return Err(LogError::UnsupportedMagic(header.magic()));
     }
     let size = header.total_size().ok_or_else(|| {
-        LogError::CorruptMessage(format!("batchLength {} is too small", header.batch_length()))
+        LogError::CorruptMessage(format!(
+            "batchLength {} is too small",
+            header.batch_length()
+        ))
     })?;
     if size > max_size {
         return Err(LogError::MessageTooLarge {

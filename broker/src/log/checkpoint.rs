@@ -68,7 +68,10 @@ pub fn read(dir: &Path) -> Option<RecoveryCheckpoint> {
         }
     };
     let mut text = String::new();
-    if let Err(e) = Read::by_ref(&mut file).take(MAX_FILE_BYTES).read_to_string(&mut text) {
+    if let Err(e) = Read::by_ref(&mut file)
+        .take(MAX_FILE_BYTES)
+        .read_to_string(&mut text)
+    {
         tracing::warn!("ignoring {}: {e}", path.display());
         return None;
     }

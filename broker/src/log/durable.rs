@@ -124,6 +124,10 @@ impl Shared {
                         return;
                     }
                 };
+                // The high watermark moves first, so an acknowledged append is always visible.
+                if self.fsync_each {
+                    self.raise_high_watermark(durable);
+                }
                 self.durable.send_if_modified(|d| {
                     let advance = durable > d.offset;
                     if advance {
@@ -131,9 +135,6 @@ impl Shared {
                     }
                     advance
                 });
-                if self.fsync_each {
-                    self.raise_high_watermark(durable);
-                }
             }
             // After a failed fsync the kernel may have dropped the dirty pages: nothing written
             // since the last good flush can be vouched for, so the partition goes offline.
@@ -163,8 +164,8 @@ impl Shared {
             if self.durable.borrow().failed.is_some() {
                 break;
             }
-            let checkpoint_due = last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL
-                && self.peek().needs_checkpoint();
+            let checkpoint_due =
+                last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL && self.peek().needs_checkpoint();
             let interval_due = self
                 .flush_interval_ms
                 .is_some_and(|ms| last_flush.elapsed() >= Duration::from_millis(ms));
@@ -216,7 +217,11 @@ impl DurableLog {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let mut slot = self.shared.flusher.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self
+            .shared
+            .flusher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if slot.is_none() && !self.shared.closed.load(Ordering::Acquire) {
             *slot = Some(handle.spawn(self.shared.clone().run_flusher()));
         }
@@ -234,7 +239,11 @@ impl DurableLog {
 
     /// Appends a produce request's records for this partition; returns once they are as durable
     /// as the flush policy demands.
-    pub async fn append(&self, mut payload: BytesMut, leader_epoch: i32) -> Result<AppendInfo, LogError> {
+    pub async fn append(
+        &self,
+        mut payload: BytesMut,
+        leader_epoch: i32,
+    ) -> Result<AppendInfo, LogError> {
         self.check_usable()?;
         self.ensure_flusher();
         let (info, end, unflushed) = {
@@ -245,7 +254,8 @@ impl DurableLog {
         if self.shared.fsync_each {
             // A duplicate waits too: its original may still be on its way to disk.
             self.shared.wake_flusher.notify_one();
-            self.wait_durable(info.last_offset.saturating_add(1)).await?;
+            self.wait_durable(info.last_offset.saturating_add(1))
+                .await?;
         } else {
             self.shared.raise_high_watermark(end);
             if unflushed >= self.shared.flush_interval_messages {
@@ -287,7 +297,12 @@ impl DurableLog {
     }
 
     /// Resolves a read under the lock; run `execute` on the plan afterwards (off the lock).
-    pub fn read_plan(&self, offset: i64, max_bytes: usize, max_offset: i64) -> Result<ReadPlan, LogError> {
+    pub fn read_plan(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        max_offset: i64,
+    ) -> Result<ReadPlan, LogError> {
         self.shared.peek().read_plan(offset, max_bytes, max_offset)
     }
 
@@ -302,13 +317,9 @@ impl DurableLog {
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<(i64, i64)>, LogError> {
         let hw = self.high_watermark();
         let found = self.shared.peek().offset_for_timestamp(timestamp)?;
-        Ok(found.filter(|(offset, _)| *offset <= hw || timestamp == -1).map(|(o, t)| {
-            if timestamp == -1 {
-                (hw, t)
-            } else {
-                (o, t)
-            }
-        }))
+        Ok(found
+            .filter(|(offset, _)| *offset <= hw || timestamp == -1)
+            .map(|(o, t)| if timestamp == -1 { (hw, t) } else { (o, t) }))
     }
 
     /// ListOffsets -3: the record with the largest timestamp.
@@ -340,8 +351,12 @@ impl DurableLog {
             log.truncate_to(offset)?;
             log.log_end_offset()
         };
-        self.shared.durable.send_modify(|d| d.offset = d.offset.min(end));
-        self.shared.high_watermark.send_modify(|hw| *hw = (*hw).min(end));
+        self.shared
+            .durable
+            .send_modify(|d| d.offset = d.offset.min(end));
+        self.shared
+            .high_watermark
+            .send_modify(|hw| *hw = (*hw).min(end));
         Ok(())
     }
 
@@ -384,5 +399,119 @@ impl Drop for DurableLog {
     fn drop(&mut self) {
         // The flusher holds the shared state; without this it would outlive the log.
         self.shared.shutdown.send_replace(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::testutil::batch;
+
+    fn fsync_config() -> LogConfig {
+        LogConfig {
+            flush_interval_messages: 1,
+            ..LogConfig::default()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_commit_makes_every_append_durable_with_fewer_fsyncs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = Arc::new(DurableLog::open(dir.path(), fsync_config()).expect("open"));
+        let appends = 64;
+        let mut tasks = Vec::new();
+        for _ in 0..appends {
+            let log = log.clone();
+            tasks.push(tokio::spawn(async move {
+                let info = log
+                    .append(BytesMut::from(&batch(1, 100)[..]), 0)
+                    .await
+                    .expect("append");
+                // Acknowledged means durable, and visible below the high watermark.
+                assert!(log.high_watermark() > info.last_offset);
+                info.base_offset
+            }));
+        }
+        let mut offsets = Vec::new();
+        for t in tasks {
+            offsets.push(t.await.expect("task"));
+        }
+        offsets.sort_unstable();
+        assert_eq!(offsets, (0..appends).collect::<Vec<i64>>());
+        let flushes = log.flush_count();
+        assert!(flushes >= 1);
+        assert!(
+            flushes < appends as u64,
+            "{flushes} flush rounds for {appends} appends"
+        );
+        assert_eq!(log.high_watermark(), appends);
+        log.close().await;
+        drop(log);
+        let reopened = PartitionLog::open(dir.path(), LogConfig::default()).expect("reopen");
+        assert_eq!(reopened.log_end_offset(), appends);
+    }
+
+    #[tokio::test]
+    async fn page_cache_mode_acknowledges_after_the_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = DurableLog::open(dir.path(), LogConfig::default()).expect("open");
+        let mut hw = log.subscribe_high_watermark();
+        let info = log
+            .append(BytesMut::from(&batch(3, 10)[..]), 0)
+            .await
+            .expect("append");
+        assert_eq!((info.base_offset, info.last_offset), (0, 2));
+        // The watch wakes long-polling fetches.
+        tokio::time::timeout(Duration::from_secs(5), hw.changed())
+            .await
+            .expect("woken")
+            .expect("sender alive");
+        assert_eq!(*hw.borrow(), 3);
+        assert_eq!(log.flush_count(), 0);
+        let bytes = log.read(1, 1 << 20, log.high_watermark()).expect("read");
+        assert!(!bytes.is_empty());
+        assert_eq!(log.offset_for_timestamp(-1).expect("latest"), Some((3, -1)));
+        assert_eq!(log.max_timestamp_offset().expect("max"), Some((2, 1_002)));
+        log.close().await;
+        let err = log
+            .append(BytesMut::from(&batch(1, 10)[..]), 0)
+            .await
+            .expect_err("closed");
+        assert_eq!(err.kafka_error_code(), 56);
+    }
+
+    #[tokio::test]
+    async fn flush_by_message_count_runs_in_the_background() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            flush_interval_messages: 4,
+            ..LogConfig::default()
+        };
+        let log = DurableLog::open(dir.path(), config).expect("open");
+        for _ in 0..4 {
+            log.append(BytesMut::from(&batch(1, 10)[..]), 0)
+                .await
+                .expect("append");
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while log.flush_count() == 0 {
+            assert!(Instant::now() < deadline, "no background flush");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        log.close().await;
+    }
+
+    #[tokio::test]
+    async fn invalid_appends_report_their_kafka_code() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = DurableLog::open(dir.path(), fsync_config()).expect("open");
+        let err = log
+            .append(BytesMut::from(&b"not a batch at all"[..]), 0)
+            .await
+            .expect_err("garbage");
+        assert_eq!(err.kafka_error_code(), 2);
+        assert_eq!(log.high_watermark(), 0);
+        assert_eq!(log.read(0, 100, 0).expect("empty"), Bytes::new());
+        log.close().await;
     }
 }

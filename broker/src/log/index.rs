@@ -272,7 +272,10 @@ mod tests {
         assert_eq!(index.lookup_before(100), None);
         assert_eq!(index.lookup_before(101).map(|e| e.relative_offset), Some(3));
         assert_eq!(index.lookup_before(300).map(|e| e.relative_offset), Some(9));
-        assert_eq!(index.lookup_before(i64::MAX).map(|e| e.relative_offset), Some(20));
+        assert_eq!(
+            index.lookup_before(i64::MAX).map(|e| e.relative_offset),
+            Some(20)
+        );
         index.truncate_to_offset(9).expect("truncate");
         assert_eq!(index.entries().len(), 1);
     }

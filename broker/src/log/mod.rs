@@ -17,8 +17,8 @@ pub mod index;
 pub mod partition_log;
 pub mod producer_state;
 pub mod read;
-mod recovery;
 mod record_walk;
+mod recovery;
 pub mod segment;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -161,14 +161,20 @@ mod tests {
 
     #[test]
     fn every_error_maps_to_its_kafka_code() {
-        assert_eq!(LogError::CorruptMessage(String::new()).kafka_error_code(), 2);
+        assert_eq!(
+            LogError::CorruptMessage(String::new()).kafka_error_code(),
+            2
+        );
         assert_eq!(LogError::UnsupportedMagic(1).kafka_error_code(), 43);
         assert_eq!(LogError::UnsupportedMagic(7).kafka_error_code(), 2);
         assert_eq!(
             LogError::MessageTooLarge { size: 2, max: 1 }.kafka_error_code(),
             10
         );
-        assert_eq!(LogError::InvalidRecord(String::new()).kafka_error_code(), 87);
+        assert_eq!(
+            LogError::InvalidRecord(String::new()).kafka_error_code(),
+            87
+        );
         let range = LogError::OffsetOutOfRange {
             offset: 9,
             log_start: 0,

@@ -22,6 +22,9 @@ use super::recovery::{self, scan_segment};
 use super::segment::Segment;
 use super::{LogConfig, LogError};
 
+/// A batch header copied out of a segment file.
+type StoredHeader = BatchHeader<[u8; BATCH_HEADER_LEN]>;
+
 /// What an append did, in the terms of a ProduceResponse partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AppendInfo {
@@ -95,7 +98,9 @@ impl PartitionLog {
         let recovered = recovery::recover(dir, &config)?;
         let mut sealed = recovered.segments;
         let Some((_, active)) = sealed.pop_last() else {
-            return Err(LogError::Io(io::Error::other("recovery produced no segment")));
+            return Err(LogError::Io(io::Error::other(
+                "recovery produced no segment",
+            )));
         };
         let mut log = PartitionLog {
             dir: dir.to_path_buf(),
@@ -221,7 +226,11 @@ impl PartitionLog {
     /// Seals the active segment and starts a new one at the log end offset.
     pub fn roll(&mut self) -> Result<(), LogError> {
         self.active.finish()?;
-        let next = Segment::create(&self.dir, self.log_end_offset(), self.config.index_interval_bytes)?;
+        let next = Segment::create(
+            &self.dir,
+            self.log_end_offset(),
+            self.config.index_interval_bytes,
+        )?;
         // The new file's directory entry must survive a crash, or its data would vanish with it.
         checkpoint::sync_dir(&self.dir)?;
         let old = std::mem::replace(&mut self.active, next);
@@ -289,8 +298,8 @@ impl PartitionLog {
     fn find_batch(
         seg: &Segment,
         start: u64,
-        pred: impl Fn(&BatchHeader<[u8; BATCH_HEADER_LEN]>) -> bool,
-    ) -> Result<Option<(u64, BatchHeader<[u8; BATCH_HEADER_LEN]>)>, LogError> {
+        pred: impl Fn(&StoredHeader) -> bool,
+    ) -> Result<Option<(u64, StoredHeader)>, LogError> {
         let file = seg.log_file();
         let mut pos = start;
         while seg.size().saturating_sub(pos) >= BATCH_HEADER_LEN as u64 {
@@ -315,7 +324,7 @@ impl PartitionLog {
     fn exact_record(
         seg: &Segment,
         pos: u64,
-        header: &BatchHeader<[u8; BATCH_HEADER_LEN]>,
+        header: &StoredHeader,
         target: i64,
     ) -> Result<(i64, i64), LogError> {
         let fallback = (header.base_offset(), header.max_timestamp());
@@ -354,7 +363,9 @@ impl PartitionLog {
     pub fn max_timestamp_offset(&self) -> Result<Option<(i64, i64)>, LogError> {
         let mut best: Option<&Segment> = None;
         for seg in self.segments() {
-            if seg.max_timestamp() >= 0 && best.is_none_or(|b| seg.max_timestamp() > b.max_timestamp()) {
+            if seg.max_timestamp() >= 0
+                && best.is_none_or(|b| seg.max_timestamp() > b.max_timestamp())
+            {
                 best = Some(seg);
             }
         }
@@ -363,7 +374,9 @@ impl PartitionLog {
         };
         let target = seg.offset_of_max_timestamp();
         let max_ts = seg.max_timestamp();
-        match Self::find_batch(seg, seg.position_hint(target), |h| h.last_offset() >= target)? {
+        match Self::find_batch(seg, seg.position_hint(target), |h| {
+            h.last_offset() >= target
+        })? {
             Some((pos, header)) => Self::exact_record(seg, pos, &header, max_ts).map(Some),
             None => Ok(Some((target, max_ts))),
         }
@@ -376,7 +389,10 @@ impl PartitionLog {
             return Ok(());
         }
         {
-            let mut gate = self.checkpoint_gate.lock().unwrap_or_else(|e| e.into_inner());
+            let mut gate = self
+                .checkpoint_gate
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             *gate += 1;
             self.generation = *gate;
         }
@@ -541,4 +557,385 @@ fn modified_ms(path: &Path) -> Option<i64> {
     let modified = std::fs::metadata(path).ok()?.modified().ok()?;
     let since = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
     i64::try_from(since.as_millis()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::check_batch;
+    use crate::log::testutil::{batch, batch_with, idempotent_batch, timed_batch, BatchSpec};
+
+    fn small_config() -> LogConfig {
+        LogConfig {
+            segment_bytes: 1_000,
+            index_interval_bytes: 100,
+            retention_ms: None,
+            ..LogConfig::default()
+        }
+    }
+
+    fn append(log: &mut PartitionLog, mut bytes: Vec<u8>) -> AppendInfo {
+        log.append(&mut bytes, 3, 0).expect("append")
+    }
+
+    /// Every batch in `bytes`, checked (CRC included) as a consumer would.
+    fn batches_in(bytes: &[u8]) -> Vec<crate::log::BatchInfo> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let info = check_batch(&bytes[pos..], pos, usize::MAX).expect("stored batch is valid");
+            pos += info.size;
+            out.push(info);
+        }
+        out
+    }
+
+    /// Reads the whole log batch by batch from `from`, returning each batch's base offset.
+    fn read_all(log: &PartitionLog, from: i64) -> Vec<i64> {
+        let mut next = from;
+        let mut bases = Vec::new();
+        while next < log.log_end_offset() {
+            let slice = log.read(next, 1).expect("read");
+            let infos = batches_in(&slice.records);
+            assert!(!infos.is_empty(), "empty read at {next}");
+            for b in infos {
+                bases.push(b.base_offset);
+                next = b.last_offset() + 1;
+            }
+        }
+        bases
+    }
+
+    #[test]
+    fn append_read_roundtrip_patches_offsets_and_keeps_crc() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        let first = append(&mut log, batch(2, 10));
+        let mut two = batch(3, 10);
+        two.extend_from_slice(&batch(1, 10));
+        let second = log.append(&mut two, 7, 0).expect("append");
+        assert_eq!((first.base_offset, first.last_offset), (0, 1));
+        assert_eq!((second.base_offset, second.last_offset), (2, 5));
+        assert_eq!(second.log_append_time, -1);
+        assert_eq!(log.log_end_offset(), 6);
+
+        let slice = log.read(0, 1 << 20).expect("read");
+        let infos = batches_in(&slice.records);
+        assert_eq!(
+            infos.iter().map(|b| b.base_offset).collect::<Vec<_>>(),
+            vec![0, 2, 5]
+        );
+        let epochs: Vec<i32> = infos
+            .iter()
+            .map(|b| {
+                BatchHeader::new(&slice.records[b.position..])
+                    .expect("header")
+                    .partition_leader_epoch()
+            })
+            .collect();
+        assert_eq!(epochs, vec![3, 7, 7]);
+        // The stored bytes are the produced bytes apart from the two patched fields.
+        let mut original = batch(2, 10);
+        BatchHeader::new(&mut original[..])
+            .expect("header")
+            .set_partition_leader_epoch(3);
+        assert_eq!(&slice.records[..original.len()], &original[..]);
+    }
+
+    #[test]
+    fn read_inside_a_batch_returns_the_whole_batch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        append(&mut log, batch(5, 10));
+        append(&mut log, batch(5, 10));
+        let slice = log.read(3, 1).expect("read");
+        let infos = batches_in(&slice.records);
+        assert_eq!(
+            infos.len(),
+            1,
+            "at least one whole batch, even above max_bytes"
+        );
+        assert_eq!((infos[0].base_offset, infos[0].last_offset()), (0, 4));
+        let slice = log.read(7, 1 << 20).expect("read");
+        assert_eq!(batches_in(&slice.records)[0].base_offset, 5);
+    }
+
+    #[test]
+    fn reads_stop_at_whole_batches_and_at_max_offset() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        let one = batch(1, 100);
+        let size = one.len();
+        for _ in 0..4 {
+            append(&mut log, one.clone());
+        }
+        let slice = log.read(0, size * 2 + size / 2).expect("read");
+        assert_eq!(batches_in(&slice.records).len(), 2, "no partial batch");
+        let plan = log.read_plan(0, 1 << 20, 3).expect("plan");
+        assert_eq!(batches_in(&plan.execute().expect("read").records).len(), 3);
+        assert!(log.read(4, 100).expect("at end").records.is_empty());
+        let past = log.read(5, 100).expect_err("past end");
+        assert_eq!(past.kafka_error_code(), 1);
+        let plan = log.read_plan(3, 100, 3).expect("plan at high watermark");
+        assert!(plan.execute().expect("read").records.is_empty());
+    }
+
+    #[test]
+    fn segments_roll_by_size_and_reads_span_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        for i in 0..30 {
+            let info = append(&mut log, batch(2, 100));
+            assert_eq!(info.base_offset, i * 2);
+        }
+        assert!(log.segment_count() > 3, "{} segments", log.segment_count());
+        for seg in log.segments() {
+            assert!(seg.size() <= 1_000);
+        }
+        let bases = read_all(&log, 0);
+        assert_eq!(bases, (0..30).map(|i| i * 2).collect::<Vec<_>>());
+        // Every odd offset lands inside its batch, whichever segment holds it.
+        for offset in (1..60).step_by(2) {
+            let slice = log.read(offset, 1).expect("read");
+            assert_eq!(batches_in(&slice.records)[0].base_offset, offset - 1);
+        }
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        assert!(names.contains(&"00000000000000000000.log".to_string()));
+        assert!(names.iter().any(|n| n.ends_with(".timeindex")));
+    }
+
+    #[test]
+    fn segments_roll_by_age() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            segment_ms: Some(1_000),
+            ..LogConfig::default()
+        };
+        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        log.append(&mut batch(1, 10), 0, 10_000).expect("append");
+        log.append(&mut batch(1, 10), 0, 10_500).expect("append");
+        assert_eq!(log.segment_count(), 1);
+        log.append(&mut batch(1, 10), 0, 11_000).expect("append");
+        assert_eq!(log.segment_count(), 2);
+    }
+
+    #[test]
+    fn offset_index_is_used_for_lookups() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            index_interval_bytes: 100,
+            ..LogConfig::default()
+        };
+        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        for _ in 0..50 {
+            append(&mut log, batch(1, 80));
+        }
+        let seg = log.segments().next().expect("segment");
+        assert!(seg.offset_index.entries().len() > 10);
+        for offset in 0..50 {
+            let hint = seg.position_hint(offset);
+            let slice = log.read(offset, 1).expect("read");
+            assert_eq!(batches_in(&slice.records)[0].base_offset, offset);
+            // The hint never points past the batch.
+            let exact = (offset as u64) * slice.records.len() as u64;
+            assert!(hint <= exact);
+        }
+    }
+
+    #[test]
+    fn timestamps_are_found_through_the_time_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        for i in 0..20 {
+            append(&mut log, timed_batch(3, 1_000 + i * 100));
+        }
+        assert_eq!(log.offset_for_timestamp(0).expect("ts"), Some((0, 1_000)));
+        // Batch 7 holds offsets 21..=23 with timestamps 1700..=1702.
+        assert_eq!(
+            log.offset_for_timestamp(1_701).expect("ts"),
+            Some((22, 1_701))
+        );
+        assert_eq!(
+            log.offset_for_timestamp(1_703).expect("ts"),
+            Some((24, 1_800))
+        );
+        assert_eq!(log.offset_for_timestamp(10_000).expect("ts"), None);
+        assert_eq!(
+            log.offset_for_timestamp(-2).expect("earliest"),
+            Some((0, -1))
+        );
+        assert_eq!(
+            log.offset_for_timestamp(-1).expect("latest"),
+            Some((60, -1))
+        );
+        assert_eq!(
+            log.offset_for_timestamp(-3).expect("max"),
+            Some((59, 2_902))
+        );
+    }
+
+    #[test]
+    fn retention_by_bytes_deletes_whole_old_segments() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = small_config();
+        config.retention_bytes = Some(2_500);
+        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        for _ in 0..40 {
+            append(&mut log, batch(1, 200));
+        }
+        let before = log.segment_count();
+        let deleted = log.apply_retention(0).expect("retention");
+        assert!(deleted > 0);
+        assert_eq!(log.segment_count(), before - deleted);
+        assert!(log.size_bytes() >= 2_500 - 1_000 && log.size_bytes() <= 2_500 + 1_000);
+        let start = log.log_start_offset();
+        assert!(start > 0);
+        assert_eq!(
+            log.read(start - 1, 1).expect_err("gone").kafka_error_code(),
+            1
+        );
+        assert_eq!(read_all(&log, start).first(), Some(&start));
+        assert!(!dir.path().join("00000000000000000000.log").exists());
+    }
+
+    #[test]
+    fn retention_by_time_deletes_old_segments_but_never_the_active_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = small_config();
+        config.retention_ms = Some(1_000);
+        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        for i in 0..20 {
+            let bytes = batch_with(&BatchSpec {
+                value_len: 200,
+                timestamp: 10_000 + i * 100,
+                ..BatchSpec::default()
+            });
+            append(&mut log, bytes);
+        }
+        assert!(log.segment_count() > 4);
+        // Segments whose newest record is older than now - 1000 go.
+        let deleted = log.apply_retention(11_500).expect("retention");
+        assert!(deleted > 0);
+        for seg in log.segments() {
+            assert!(seg.max_timestamp() >= 10_500 || seg.base_offset() == log.log_start_offset());
+        }
+        let all = log.apply_retention(i64::MAX / 2).expect("retention");
+        assert!(all > 0);
+        assert_eq!(log.segment_count(), 1, "the active segment stays");
+        assert_eq!(log.log_end_offset(), 20);
+    }
+
+    #[test]
+    fn duplicate_idempotent_batch_returns_original_offsets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        append(&mut log, batch(2, 10));
+        let first = append(&mut log, idempotent_batch(9, 0, 0, 3));
+        let second = append(&mut log, idempotent_batch(9, 0, 3, 2));
+        assert_eq!((first.base_offset, second.base_offset), (2, 5));
+        let retry = append(&mut log, idempotent_batch(9, 0, 0, 3));
+        assert!(retry.duplicate);
+        assert_eq!((retry.base_offset, retry.last_offset), (2, 4));
+        assert_eq!(log.log_end_offset(), 7, "nothing written for the retry");
+        let gap = log
+            .append(&mut idempotent_batch(9, 0, 9, 1), 0, 0)
+            .expect_err("gap");
+        assert_eq!(gap.kafka_error_code(), 45);
+
+        // Producer state survives a clean restart (checkpoint) and a restart without one (scan).
+        drop(log);
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("reopen");
+        assert!(append(&mut log, idempotent_batch(9, 0, 3, 2)).duplicate);
+        drop(log);
+        std::fs::remove_file(dir.path().join(checkpoint::FILE_NAME)).expect("rm checkpoint");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("reopen");
+        assert!(append(&mut log, idempotent_batch(9, 0, 3, 2)).duplicate);
+        let next = append(&mut log, idempotent_batch(9, 0, 5, 1));
+        assert!(!next.duplicate);
+    }
+
+    #[test]
+    fn old_producer_epoch_is_fenced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        append(&mut log, idempotent_batch(4, 2, 0, 1));
+        let err = log
+            .append(&mut idempotent_batch(4, 1, 1, 1), 0, 0)
+            .expect_err("fenced");
+        assert_eq!(err.kafka_error_code(), 47);
+        assert_eq!(log.log_end_offset(), 1);
+    }
+
+    #[test]
+    fn invalid_payloads_write_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        let mut good_then_bad = batch(1, 10);
+        let mut bad = batch(1, 10);
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        good_then_bad.extend_from_slice(&bad);
+        let err = log.append(&mut good_then_bad, 0, 0).expect_err("bad crc");
+        assert_eq!(err.kafka_error_code(), 2);
+        let mut huge = Vec::new();
+        for _ in 0..10 {
+            huge.extend_from_slice(&batch(1, 200));
+        }
+        let err = log
+            .append(&mut huge, 0, 0)
+            .expect_err("too big for a segment");
+        assert_eq!(err.kafka_error_code(), 18);
+        assert_eq!(log.log_end_offset(), 0);
+        assert_eq!(log.size_bytes(), 0);
+    }
+
+    #[test]
+    fn data_survives_reopen_and_appends_continue() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        for _ in 0..25 {
+            append(&mut log, batch(2, 100));
+        }
+        log.flush().expect("flush");
+        let segments = log.segment_count();
+        drop(log);
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+        assert_eq!(log.segment_count(), segments);
+        assert_eq!(log.log_end_offset(), 50);
+        assert_eq!(append(&mut log, batch(1, 10)).base_offset, 50);
+        assert_eq!(read_all(&log, 0).len(), 26);
+        assert_eq!(
+            log.offset_for_timestamp(-3).expect("max").map(|x| x.1),
+            Some(1_001)
+        );
+    }
+
+    #[test]
+    fn truncate_to_drops_the_tail_and_appends_continue_there() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        for _ in 0..20 {
+            append(&mut log, batch(2, 100));
+        }
+        log.truncate_to(15).expect("truncate");
+        // Offset 15 sits in the batch 14..=15, which goes entirely.
+        assert_eq!(log.log_end_offset(), 14);
+        assert_eq!(read_all(&log, 0).last(), Some(&12));
+        assert_eq!(append(&mut log, batch(1, 10)).base_offset, 14);
+        drop(log);
+        let log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+        assert_eq!(log.log_end_offset(), 15);
+        log.truncate_to_check();
+    }
+
+    impl PartitionLog {
+        fn truncate_to_check(&self) {
+            assert!(self
+                .segments()
+                .all(|s| s.next_offset() <= self.log_end_offset()));
+        }
+    }
 }

@@ -176,57 +176,56 @@ impl ProducerAppend<'_> {
         let pid = batch.producer_id;
         let epoch = batch.producer_epoch;
         let first_seq = batch.base_sequence;
-        let mut entry = match self.current(pid) {
-            // Unknown producer (new, or its state expired): any sequence is accepted, as Kafka
-            // does when it has no entry.
-            None => ProducerEntry {
-                producer_id: pid,
-                epoch,
-                batches: VecDeque::new(),
-            },
-            Some(current) => {
-                if epoch < current.epoch {
-                    return Err(LogError::InvalidProducerEpoch {
-                        producer_id: pid,
-                        got: epoch,
-                        current: current.epoch,
-                    });
-                }
-                if epoch == current.epoch {
-                    if let Some(dup) = current
-                        .batches
-                        .iter()
-                        .find(|m| m.first_seq == first_seq && m.last_seq == batch.last_sequence())
-                    {
-                        return Ok(Verdict::Duplicate(*dup));
+        let mut entry =
+            match self.current(pid) {
+                // Unknown producer (new, or its state expired): any sequence is accepted, as Kafka
+                // does when it has no entry.
+                None => ProducerEntry {
+                    producer_id: pid,
+                    epoch,
+                    batches: VecDeque::new(),
+                },
+                Some(current) => {
+                    if epoch < current.epoch {
+                        return Err(LogError::InvalidProducerEpoch {
+                            producer_id: pid,
+                            got: epoch,
+                            current: current.epoch,
+                        });
                     }
-                    if let Some(last) = current.batches.back() {
-                        if !in_sequence(last.last_seq, first_seq) {
+                    if epoch == current.epoch {
+                        if let Some(dup) = current.batches.iter().find(|m| {
+                            m.first_seq == first_seq && m.last_seq == batch.last_sequence()
+                        }) {
+                            return Ok(Verdict::Duplicate(*dup));
+                        }
+                        if let Some(last) = current.batches.back() {
+                            if !in_sequence(last.last_seq, first_seq) {
+                                return Err(LogError::OutOfOrderSequence {
+                                    producer_id: pid,
+                                    expected: last.last_seq.wrapping_add(1).max(0),
+                                    got: first_seq,
+                                });
+                            }
+                        }
+                        current.clone()
+                    } else {
+                        // A bumped epoch starts its sequences again at 0.
+                        if first_seq != 0 {
                             return Err(LogError::OutOfOrderSequence {
                                 producer_id: pid,
-                                expected: last.last_seq.wrapping_add(1).max(0),
+                                expected: 0,
                                 got: first_seq,
                             });
                         }
-                    }
-                    current.clone()
-                } else {
-                    // A bumped epoch starts its sequences again at 0.
-                    if first_seq != 0 {
-                        return Err(LogError::OutOfOrderSequence {
+                        ProducerEntry {
                             producer_id: pid,
-                            expected: 0,
-                            got: first_seq,
-                        });
-                    }
-                    ProducerEntry {
-                        producer_id: pid,
-                        epoch,
-                        batches: VecDeque::new(),
+                            epoch,
+                            batches: VecDeque::new(),
+                        }
                     }
                 }
-            }
-        };
+            };
         entry.push(metadata(batch));
         self.staged.insert(pid, entry);
         Ok(Verdict::Append)
@@ -267,8 +266,14 @@ mod tests {
     #[test]
     fn duplicate_of_recent_batch_returns_original_offsets() {
         let mut m = ProducerStateManager::new();
-        assert_eq!(append(&mut m, info(1, 0, 0, 3, 10)).ok(), Some(Verdict::Append));
-        assert_eq!(append(&mut m, info(1, 0, 3, 2, 13)).ok(), Some(Verdict::Append));
+        assert_eq!(
+            append(&mut m, info(1, 0, 0, 3, 10)).ok(),
+            Some(Verdict::Append)
+        );
+        assert_eq!(
+            append(&mut m, info(1, 0, 3, 2, 13)).ok(),
+            Some(Verdict::Append)
+        );
         match append(&mut m, info(1, 0, 0, 3, 99)) {
             Ok(Verdict::Duplicate(meta)) => {
                 assert_eq!((meta.first_offset, meta.last_offset), (10, 12));
@@ -287,14 +292,20 @@ mod tests {
         assert_eq!(old.kafka_error_code(), 47);
         let new_epoch_not_zero = append(&mut m, info(1, 3, 1, 1, 1)).expect_err("new epoch");
         assert_eq!(new_epoch_not_zero.kafka_error_code(), 45);
-        assert_eq!(append(&mut m, info(1, 3, 0, 1, 1)).ok(), Some(Verdict::Append));
+        assert_eq!(
+            append(&mut m, info(1, 3, 0, 1, 1)).ok(),
+            Some(Verdict::Append)
+        );
     }
 
     #[test]
     fn sequence_wraps_and_unknown_producers_start_anywhere() {
         let mut m = ProducerStateManager::new();
         append(&mut m, info(7, 0, i32::MAX - 1, 2, 0)).expect("unknown producer at any seq");
-        assert_eq!(append(&mut m, info(7, 0, 0, 1, 2)).ok(), Some(Verdict::Append));
+        assert_eq!(
+            append(&mut m, info(7, 0, 0, 1, 2)).ok(),
+            Some(Verdict::Append)
+        );
     }
 
     #[test]

@@ -81,7 +81,10 @@ impl ReadPlan {
             }
             p.file.read_exact_at(&mut header, pos)?;
             let h = BatchHeader::new(header)?;
-            let size = h.total_size().map(|s| s as u64).filter(|s| pos + s <= p.end);
+            let size = h
+                .total_size()
+                .map(|s| s as u64)
+                .filter(|s| pos + s <= p.end);
             let Some(size) = size else {
                 return Err(LogError::CorruptMessage(format!(
                     "stored batch at position {pos} has a bad length {}",

@@ -173,7 +173,13 @@ impl Segment {
 
     /// Whether an append of `incoming` bytes ending at `last_offset` must go to a new segment.
     /// An empty segment is never rolled, so a batch always finds a home.
-    pub fn roll_due(&self, config: &LogConfig, incoming: u64, last_offset: i64, now_ms: i64) -> bool {
+    pub fn roll_due(
+        &self,
+        config: &LogConfig,
+        incoming: u64,
+        last_offset: i64,
+        now_ms: i64,
+    ) -> bool {
         if self.size == 0 {
             return false;
         }

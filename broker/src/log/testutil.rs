@@ -75,7 +75,12 @@ pub fn batch(records: usize, value_len: usize) -> Vec<u8> {
 }
 
 /// An idempotent producer's batch.
-pub fn idempotent_batch(producer_id: i64, epoch: i16, base_sequence: i32, records: usize) -> Vec<u8> {
+pub fn idempotent_batch(
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+    records: usize,
+) -> Vec<u8> {
     batch_with(&BatchSpec {
         records,
         producer_id,
