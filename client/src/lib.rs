@@ -10,12 +10,16 @@ pub mod admin;
 pub mod cli;
 pub mod cluster;
 pub mod connection;
+pub mod consumer;
 pub mod error;
 mod error_codes;
 mod frame;
 pub mod metadata;
 pub mod partitioner;
+pub mod producer;
+mod properties;
 pub mod records;
+mod time;
 pub mod versions;
 
 #[cfg(test)]
@@ -25,4 +29,10 @@ pub use admin::{
     format_topic_id, Admin, ConfigEntry, NewTopic, PartitionDescription, TopicDescription,
     TopicListing,
 };
+pub use consumer::{
+    Consumer, ConsumerConfig, ConsumerRecord, OffsetReset, StartOffset, TimestampType,
+};
 pub use error::ClientError;
+pub use producer::{
+    Compression, DeliveryFuture, Producer, ProducerConfig, ProducerRecord, RecordMetadata,
+};

@@ -1,0 +1,182 @@
+//! Consumer settings with Kafka 3.9's names and defaults, read from `key=value` pairs as
+//! `--consumer-property` and `consumer.properties` give them. Group keys are accepted (the
+//! console consumer always sets some) though this consumer only does manual assignment so far.
+
+use crate::error::ClientError;
+use crate::properties::{
+    invalid, parse_i32, parse_non_negative_i32, parse_non_negative_i64, warn_unknown,
+};
+
+/// What to do when the position is missing or out of range (`auto.offset.reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    Earliest,
+    Latest,
+    /// Fail with OFFSET_OUT_OF_RANGE instead.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerConfig {
+    pub bootstrap_servers: String,
+    pub client_id: String,
+    pub group_id: Option<String>,
+    pub fetch_max_wait_ms: i32,
+    pub fetch_min_bytes: i32,
+    pub fetch_max_bytes: i32,
+    pub max_partition_fetch_bytes: i32,
+    /// 0 read_uncommitted, 1 read_committed.
+    pub isolation_level: i8,
+    pub request_timeout_ms: u64,
+    pub auto_offset_reset: OffsetReset,
+    pub retry_backoff_ms: u64,
+    pub max_poll_records: usize,
+    pub metadata_max_age_ms: u64,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            bootstrap_servers: String::new(),
+            client_id: "consumer-1".to_string(),
+            group_id: None,
+            fetch_max_wait_ms: 500,
+            fetch_min_bytes: 1,
+            fetch_max_bytes: 52_428_800,
+            max_partition_fetch_bytes: 1_048_576,
+            isolation_level: 0,
+            request_timeout_ms: 30_000,
+            auto_offset_reset: OffsetReset::Latest,
+            retry_backoff_ms: 100,
+            max_poll_records: 500,
+            metadata_max_age_ms: 300_000,
+        }
+    }
+}
+
+/// Keys of the group protocol and deserializers: valid Kafka consumer keys we do not use yet.
+const ACCEPTED_KEYS: &[&str] = &[
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "partition.assignment.strategy",
+    "group.instance.id",
+    "key.deserializer",
+    "value.deserializer",
+    "check.crcs",
+    "default.api.timeout.ms",
+    "client.rack",
+    "exclude.internal.topics",
+    "allow.auto.create.topics",
+    "receive.buffer.bytes",
+    "send.buffer.bytes",
+    "connections.max.idle.ms",
+    "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms",
+    "retry.backoff.max.ms",
+    "security.protocol",
+];
+
+impl ConsumerConfig {
+    /// Builds a config from Kafka consumer keys over the defaults. An unknown key is a warning;
+    /// a bad value is an error naming the key and the value.
+    pub fn from_properties<K: AsRef<str>, V: AsRef<str>>(
+        props: &[(K, V)],
+    ) -> Result<ConsumerConfig, ClientError> {
+        let mut c = ConsumerConfig::default();
+        for (k, v) in props {
+            let (key, value) = (k.as_ref().trim(), v.as_ref().trim());
+            match key {
+                "bootstrap.servers" => c.bootstrap_servers = value.to_string(),
+                "client.id" => c.client_id = value.to_string(),
+                "group.id" => c.group_id = Some(value.to_string()),
+                "fetch.max.wait.ms" => c.fetch_max_wait_ms = parse_non_negative_i32(key, value)?,
+                "fetch.min.bytes" => c.fetch_min_bytes = parse_non_negative_i32(key, value)?,
+                "fetch.max.bytes" => c.fetch_max_bytes = parse_non_negative_i32(key, value)?,
+                "max.partition.fetch.bytes" => {
+                    c.max_partition_fetch_bytes = parse_non_negative_i32(key, value)?
+                }
+                "isolation.level" => {
+                    c.isolation_level = match value.to_ascii_lowercase().as_str() {
+                        "read_uncommitted" => 0,
+                        "read_committed" => 1,
+                        _ => {
+                            return Err(invalid(
+                                key,
+                                value,
+                                "String must be one of: read_committed, read_uncommitted",
+                            ))
+                        }
+                    }
+                }
+                "request.timeout.ms" => {
+                    c.request_timeout_ms = parse_non_negative_i32(key, value)? as u64
+                }
+                "auto.offset.reset" => {
+                    c.auto_offset_reset = match value.to_ascii_lowercase().as_str() {
+                        "earliest" => OffsetReset::Earliest,
+                        "latest" => OffsetReset::Latest,
+                        "none" => OffsetReset::None,
+                        _ => {
+                            return Err(invalid(
+                                key,
+                                value,
+                                "String must be one of: latest, earliest, none",
+                            ))
+                        }
+                    }
+                }
+                "retry.backoff.ms" => {
+                    c.retry_backoff_ms = parse_non_negative_i64(key, value)? as u64
+                }
+                "max.poll.records" => {
+                    let n = parse_i32(key, value)?;
+                    if n < 1 {
+                        return Err(invalid(key, value, "Value must be at least 1"));
+                    }
+                    c.max_poll_records = n as usize;
+                }
+                "metadata.max.age.ms" => {
+                    c.metadata_max_age_ms = parse_non_negative_i64(key, value)? as u64
+                }
+                k if ACCEPTED_KEYS.contains(&k) => {}
+                _ => warn_unknown(key),
+            }
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_consumer_keys_parse() {
+        let c = ConsumerConfig::from_properties(&[
+            ("bootstrap.servers", "localhost:9092"),
+            ("group.id", "console-consumer-123"),
+            ("auto.offset.reset", "earliest"),
+            ("enable.auto.commit", "false"),
+            ("isolation.level", "read_committed"),
+        ])
+        .expect("parse");
+        assert_eq!(c.auto_offset_reset, OffsetReset::Earliest);
+        assert_eq!(c.isolation_level, 1);
+        assert_eq!(c.fetch_max_wait_ms, 500);
+    }
+
+    #[test]
+    fn bad_values_name_key_and_value() {
+        let e = ConsumerConfig::from_properties(&[("auto.offset.reset", "begin")])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("Invalid value begin for configuration auto.offset.reset: String must be one of: latest, earliest, none")
+        );
+        assert!(ConsumerConfig::from_properties(&[("fetch.min.bytes", "x")]).is_err());
+    }
+}

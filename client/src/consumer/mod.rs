@@ -1,0 +1,468 @@
+//! An assign-only consumer (consumer groups come later): positions start from ListOffsets
+//! (earliest / latest) or a given offset, `poll` sends Fetch to each partition's leader
+//! (long-polling up to `fetch.max.wait.ms`) and returns records in offset order per partition.
+//! OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset`; leadership errors refresh
+//! metadata and retry.
+
+mod config;
+mod fetch;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use kafka_protocol::messages::{
+    fetch_request::{FetchPartition, FetchTopic},
+    list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic},
+    BrokerId, FetchRequest, FetchResponse, ListOffsetsRequest, TopicName,
+};
+use kafka_protocol::protocol::StrBytes;
+
+use crate::cluster::Cluster;
+use crate::connection::{Connection, ConnectionOptions};
+use crate::error::{invalidates_metadata, is_retriable, ClientError};
+use crate::metadata::UNKNOWN_TOPIC_OR_PARTITION;
+
+pub use config::{ConsumerConfig, OffsetReset};
+
+const OFFSET_OUT_OF_RANGE: i16 = 1;
+/// ListOffsets timestamps meaning "the log end" and "the log start".
+const LATEST_TIMESTAMP: i64 = -1;
+const EARLIEST_TIMESTAMP: i64 = -2;
+
+/// Where an assigned partition starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartOffset {
+    Earliest,
+    Latest,
+    Offset(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampType {
+    CreateTime,
+    LogAppendTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: i64,
+    pub timestamp_type: TimestampType,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    pub headers: Vec<(String, Option<Bytes>)>,
+}
+
+#[derive(Debug, Clone)]
+struct Assigned {
+    topic: String,
+    partition: i32,
+    /// None until resolved through ListOffsets.
+    position: Option<i64>,
+    /// How to resolve a missing position.
+    reset: StartOffset,
+}
+
+pub struct Consumer {
+    config: ConsumerConfig,
+    cluster: Arc<Cluster>,
+    assigned: Vec<Assigned>,
+    buffered: VecDeque<ConsumerRecord>,
+}
+
+impl Consumer {
+    /// Prepares a consumer; brokers are contacted by the first call that needs them.
+    pub async fn new(config: ConsumerConfig) -> Result<Consumer, ClientError> {
+        let request_timeout = Duration::from_millis(config.request_timeout_ms.max(1))
+            + Duration::from_millis(config.fetch_max_wait_ms.max(0) as u64);
+        let options = ConnectionOptions {
+            client_id: config.client_id.clone(),
+            request_timeout,
+            connect_timeout: Duration::from_secs(10),
+            ..Default::default()
+        };
+        let cluster = Arc::new(Cluster::new(&config.bootstrap_servers, options)?);
+        Ok(Consumer {
+            config,
+            cluster,
+            assigned: Vec::new(),
+            buffered: VecDeque::new(),
+        })
+    }
+
+    fn backoff(&self) -> Duration {
+        Duration::from_millis(self.config.retry_backoff_ms.max(10))
+    }
+
+    /// The partition ids of a topic, sorted. A topic that does not exist is Kafka error 3.
+    pub async fn partitions_for(&self, topic: &str) -> Result<Vec<i32>, ClientError> {
+        let snapshot = self
+            .cluster
+            .refresh(Some(&[topic.to_string()]), false)
+            .await?;
+        match snapshot.topics.get(topic) {
+            Some(t) if t.error_code == 0 => Ok(t.partitions.iter().map(|p| p.partition).collect()),
+            Some(t) => Err(ClientError::kafka(t.error_code, None)),
+            None => Err(ClientError::kafka(UNKNOWN_TOPIC_OR_PARTITION, None)),
+        }
+    }
+
+    /// Replaces the assignment. Earliest/latest positions are looked up on the next `poll`.
+    pub async fn assign(
+        &mut self,
+        assignments: Vec<(String, i32, StartOffset)>,
+    ) -> Result<(), ClientError> {
+        self.buffered.clear();
+        self.assigned = assignments
+            .into_iter()
+            .map(|(topic, partition, start)| Assigned {
+                topic,
+                partition,
+                position: match start {
+                    StartOffset::Offset(o) if o >= 0 => Some(o),
+                    _ => None,
+                },
+                reset: match start {
+                    StartOffset::Offset(_) => self.reset_start(),
+                    other => other,
+                },
+            })
+            .collect();
+        let topics = self.assigned_topics();
+        if !topics.is_empty() {
+            self.cluster.refresh(Some(&topics), false).await?;
+        }
+        Ok(())
+    }
+
+    /// The current position of an assigned partition, if known.
+    pub fn position(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.assigned
+            .iter()
+            .find(|a| a.topic == topic && a.partition == partition)
+            .and_then(|a| a.position)
+    }
+
+    fn reset_start(&self) -> StartOffset {
+        match self.config.auto_offset_reset {
+            OffsetReset::Earliest => StartOffset::Earliest,
+            // `None` surfaces as an error when a reset is actually needed (see poll).
+            OffsetReset::Latest | OffsetReset::None => StartOffset::Latest,
+        }
+    }
+
+    fn assigned_topics(&self) -> Vec<String> {
+        let mut topics: Vec<String> = self.assigned.iter().map(|a| a.topic.clone()).collect();
+        topics.sort();
+        topics.dedup();
+        topics
+    }
+
+    /// Returns the next records (possibly none once `timeout` has passed), in offset order per
+    /// partition, at most `max.poll.records` at a time.
+    pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, ClientError> {
+        let deadline = crate::time::after(Instant::now(), timeout);
+        loop {
+            if !self.buffered.is_empty() {
+                let n = self.buffered.len().min(self.config.max_poll_records);
+                return Ok(self.buffered.drain(..n).collect());
+            }
+            if self.assigned.is_empty() {
+                tokio::time::sleep_until(deadline.into()).await;
+                return Ok(Vec::new());
+            }
+            let progressed = match self.resolve_positions().await {
+                Ok(()) => self.fetch_once(deadline).await?,
+                Err(e) if e.is_retriable() => {
+                    tracing::debug!("resolving positions: {e}");
+                    false
+                }
+                Err(e) => return Err(e),
+            };
+            if !self.buffered.is_empty() {
+                continue;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Vec::new());
+            }
+            if !progressed {
+                // Nothing was fetched because of an error: wait a little before trying again.
+                let wake = crate::time::after(now, self.backoff()).min(deadline);
+                tokio::time::sleep_until(wake.into()).await;
+            }
+        }
+    }
+
+    /// Looks up positions for partitions that have none (ListOffsets to each leader).
+    async fn resolve_positions(&mut self) -> Result<(), ClientError> {
+        let pending: Vec<usize> = (0..self.assigned.len())
+            .filter(|i| self.assigned[*i].position.is_none())
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let snapshot = self.cluster.snapshot();
+        let mut by_leader: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        let mut missing_leader = false;
+        for i in pending {
+            let a = &self.assigned[i];
+            match snapshot.leader_of(&a.topic, a.partition) {
+                Some(l) => by_leader.entry(l).or_default().push(i),
+                None => missing_leader = true,
+            }
+        }
+        if missing_leader {
+            self.cluster
+                .refresh(Some(&self.assigned_topics()), false)
+                .await?;
+        }
+        for (leader, indexes) in by_leader {
+            let mut topics: BTreeMap<String, Vec<ListOffsetsPartition>> = BTreeMap::new();
+            for &i in &indexes {
+                let a = &self.assigned[i];
+                let timestamp = match a.reset {
+                    StartOffset::Earliest => EARLIEST_TIMESTAMP,
+                    _ => LATEST_TIMESTAMP,
+                };
+                topics.entry(a.topic.clone()).or_default().push(
+                    ListOffsetsPartition::default()
+                        .with_partition_index(a.partition)
+                        .with_current_leader_epoch(-1)
+                        .with_timestamp(timestamp),
+                );
+            }
+            let request = ListOffsetsRequest::default()
+                .with_replica_id(BrokerId(-1))
+                .with_isolation_level(self.config.isolation_level)
+                .with_topics(
+                    topics
+                        .into_iter()
+                        .map(|(name, partitions)| {
+                            ListOffsetsTopic::default()
+                                .with_name(TopicName(StrBytes::from_string(name)))
+                                .with_partitions(partitions)
+                        })
+                        .collect(),
+                );
+            let conn = self.cluster.connection(leader).await?;
+            let response = conn.send(request).await?;
+            for topic in response.topics {
+                for p in topic.partitions {
+                    let Some(a) = self
+                        .assigned
+                        .iter_mut()
+                        .find(|a| *a.topic == *topic.name.0 && a.partition == p.partition_index)
+                    else {
+                        continue;
+                    };
+                    if p.error_code != 0 {
+                        if invalidates_metadata(p.error_code) {
+                            self.cluster
+                                .refresh(Some(std::slice::from_ref(&a.topic)), false)
+                                .await?;
+                        }
+                        return Err(ClientError::kafka(p.error_code, None));
+                    }
+                    a.position = Some(p.offset);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One round of fetches to every leader with assigned partitions. Returns whether every
+    /// fetch came back without an error.
+    async fn fetch_once(&mut self, deadline: Instant) -> Result<bool, ClientError> {
+        let snapshot = self.cluster.snapshot();
+        let mut by_leader: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        let mut ok = true;
+        for (i, a) in self.assigned.iter().enumerate() {
+            if a.position.is_none() {
+                continue;
+            }
+            match snapshot.leader_of(&a.topic, a.partition) {
+                Some(l) => by_leader.entry(l).or_default().push(i),
+                None => ok = false,
+            }
+        }
+        if !ok {
+            let _ = self
+                .cluster
+                .refresh(Some(&self.assigned_topics()), false)
+                .await;
+        }
+        if by_leader.is_empty() {
+            return Ok(false);
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let max_wait =
+            (self.config.fetch_max_wait_ms.max(0) as u64).min(remaining.as_millis() as u64);
+        let mut tasks = tokio::task::JoinSet::new();
+        for (leader, indexes) in by_leader {
+            let request = self.fetch_request(&indexes, max_wait as i32);
+            let cluster = self.cluster.clone();
+            tasks.spawn(async move {
+                let result = async {
+                    let conn: Connection = cluster.connection(leader).await?;
+                    conn.send(request).await
+                }
+                .await;
+                (indexes, result)
+            });
+        }
+        let mut refresh = false;
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((indexes, result)) = joined else {
+                ok = false;
+                continue;
+            };
+            match result {
+                Ok(response) => match self.apply_fetch(&indexes, response) {
+                    Ok(needs_refresh) => {
+                        refresh |= needs_refresh;
+                        ok &= !needs_refresh;
+                    }
+                    Err(e) => return Err(e),
+                },
+                Err(e) if e.is_retriable() => {
+                    tracing::debug!("fetch failed: {e}");
+                    refresh = true;
+                    ok = false;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if refresh {
+            let _ = self
+                .cluster
+                .refresh(Some(&self.assigned_topics()), false)
+                .await;
+        }
+        Ok(ok)
+    }
+
+    fn fetch_request(&self, indexes: &[usize], max_wait_ms: i32) -> FetchRequest {
+        let mut topics: BTreeMap<String, Vec<FetchPartition>> = BTreeMap::new();
+        for &i in indexes {
+            let a = &self.assigned[i];
+            topics.entry(a.topic.clone()).or_default().push(
+                FetchPartition::default()
+                    .with_partition(a.partition)
+                    .with_current_leader_epoch(-1)
+                    .with_fetch_offset(a.position.unwrap_or(0))
+                    .with_log_start_offset(-1)
+                    .with_partition_max_bytes(self.config.max_partition_fetch_bytes),
+            );
+        }
+        FetchRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_max_wait_ms(max_wait_ms)
+            .with_min_bytes(self.config.fetch_min_bytes)
+            .with_max_bytes(self.config.fetch_max_bytes)
+            .with_isolation_level(self.config.isolation_level)
+            // Sessionless full fetches (KIP-227: id 0, epoch -1).
+            .with_session_id(0)
+            .with_session_epoch(-1)
+            .with_topics(
+                topics
+                    .into_iter()
+                    .map(|(name, partitions)| {
+                        FetchTopic::default()
+                            .with_topic(TopicName(StrBytes::from_string(name)))
+                            .with_partitions(partitions)
+                    })
+                    .collect(),
+            )
+    }
+
+    /// Buffers the records of one fetch response and advances positions. Returns whether
+    /// metadata needs a refresh.
+    fn apply_fetch(
+        &mut self,
+        indexes: &[usize],
+        response: FetchResponse,
+    ) -> Result<bool, ClientError> {
+        if response.error_code != 0 {
+            let err = ClientError::kafka(response.error_code, None);
+            return if err.is_retriable() {
+                Ok(true)
+            } else {
+                Err(err)
+            };
+        }
+        let mut needs_refresh = false;
+        let mut data: BTreeMap<(String, i32), _> = BTreeMap::new();
+        for topic in response.responses {
+            for p in topic.partitions {
+                data.insert((topic.topic.0.to_string(), p.partition_index), p);
+            }
+        }
+        // Walk in assignment order so records come out grouped by partition, in offset order.
+        for &i in indexes {
+            let (topic, partition) = {
+                let a = &self.assigned[i];
+                (a.topic.clone(), a.partition)
+            };
+            let Some(p) = data.remove(&(topic.clone(), partition)) else {
+                continue;
+            };
+            match p.error_code {
+                0 => {
+                    let Some(position) = self.assigned[i].position else {
+                        continue;
+                    };
+                    let (records, next) = fetch::records_after(p.records, position)?;
+                    self.assigned[i].position = Some(next);
+                    for r in records {
+                        self.buffered.push_back(ConsumerRecord {
+                            topic: topic.clone(),
+                            partition,
+                            offset: r.offset,
+                            timestamp: r.timestamp,
+                            timestamp_type: match r.timestamp_type {
+                                kafka_protocol::records::TimestampType::LogAppend => {
+                                    TimestampType::LogAppendTime
+                                }
+                                kafka_protocol::records::TimestampType::Creation => {
+                                    TimestampType::CreateTime
+                                }
+                            },
+                            key: r.key,
+                            value: r.value,
+                            headers: r.headers,
+                        });
+                    }
+                }
+                OFFSET_OUT_OF_RANGE => {
+                    if self.config.auto_offset_reset == OffsetReset::None {
+                        return Err(ClientError::kafka(
+                            OFFSET_OUT_OF_RANGE,
+                            Some(&format!(
+                                "Fetch position {:?} is out of range for partition {topic}-{partition}",
+                                self.assigned[i].position
+                            )),
+                        ));
+                    }
+                    tracing::info!(
+                        "Fetch position {:?} is out of range for partition {topic}-{partition}, resetting offset",
+                        self.assigned[i].position
+                    );
+                    let reset = self.reset_start();
+                    let a = &mut self.assigned[i];
+                    a.position = None;
+                    a.reset = reset;
+                }
+                code if is_retriable(code) || invalidates_metadata(code) => {
+                    needs_refresh = true;
+                }
+                code => return Err(ClientError::kafka(code, None)),
+            }
+        }
+        Ok(needs_refresh)
+    }
+}

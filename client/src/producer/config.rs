@@ -1,0 +1,232 @@
+//! Producer settings with Kafka 3.9's names and defaults, read from `key=value` pairs as
+//! `--producer-property` and `producer.properties` give them.
+
+use kafka_protocol::records::Compression;
+
+use crate::error::ClientError;
+use crate::properties::{
+    invalid, parse_bool, parse_i32, parse_non_negative_i32, parse_non_negative_i64, warn_unknown,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProducerConfig {
+    pub bootstrap_servers: String,
+    pub client_id: String,
+    /// -1 (all), 0 or 1.
+    pub acks: i16,
+    pub linger_ms: u64,
+    pub batch_size: usize,
+    pub compression: Compression,
+    pub retries: u32,
+    pub retry_backoff_ms: u64,
+    pub request_timeout_ms: u64,
+    pub max_block_ms: u64,
+    /// Effective only with acks=all; `from_properties` turns it off when acks is not all and the
+    /// user did not ask for it explicitly, as the Java client does.
+    pub enable_idempotence: bool,
+    pub buffer_memory: u64,
+    pub send_buffer_bytes: i32,
+    pub max_in_flight_requests_per_connection: u32,
+    pub delivery_timeout_ms: u64,
+    pub metadata_max_age_ms: u64,
+    pub max_request_size: usize,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            bootstrap_servers: String::new(),
+            client_id: "producer-1".to_string(),
+            acks: -1,
+            linger_ms: 0,
+            batch_size: 16384,
+            compression: Compression::None,
+            retries: i32::MAX as u32,
+            retry_backoff_ms: 100,
+            request_timeout_ms: 30_000,
+            max_block_ms: 60_000,
+            enable_idempotence: true,
+            buffer_memory: 33_554_432,
+            send_buffer_bytes: 131_072,
+            max_in_flight_requests_per_connection: 5,
+            delivery_timeout_ms: 120_000,
+            metadata_max_age_ms: 300_000,
+            max_request_size: 1_048_576,
+        }
+    }
+}
+
+/// Kafka's names for the codecs, as `compression.type` takes them.
+pub fn parse_compression(key: &str, value: &str) -> Result<Compression, ClientError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "none" => Ok(Compression::None),
+        "gzip" => Ok(Compression::Gzip),
+        "snappy" => Ok(Compression::Snappy),
+        "lz4" => Ok(Compression::Lz4),
+        "zstd" => Ok(Compression::Zstd),
+        _ => Err(invalid(
+            key,
+            value,
+            "String must be one of: none, gzip, snappy, lz4, zstd",
+        )),
+    }
+}
+
+/// `acks`: all / -1 / 0 / 1.
+pub fn parse_acks(key: &str, value: &str) -> Result<i16, ClientError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "all" | "-1" => Ok(-1),
+        "0" => Ok(0),
+        "1" => Ok(1),
+        _ => Err(invalid(key, value, "String must be one of: all, -1, 0, 1")),
+    }
+}
+
+impl ProducerConfig {
+    /// Builds a config from Kafka producer keys over the defaults. An unknown key is a warning;
+    /// a bad value is an error naming the key and the value.
+    pub fn from_properties<K: AsRef<str>, V: AsRef<str>>(
+        props: &[(K, V)],
+    ) -> Result<ProducerConfig, ClientError> {
+        let mut c = ProducerConfig::default();
+        let mut idempotence_explicit = None;
+        for (k, v) in props {
+            let (key, value) = (k.as_ref().trim(), v.as_ref().trim());
+            match key {
+                "bootstrap.servers" => c.bootstrap_servers = value.to_string(),
+                "client.id" => c.client_id = value.to_string(),
+                "acks" => c.acks = parse_acks(key, value)?,
+                "linger.ms" => c.linger_ms = parse_non_negative_i64(key, value)? as u64,
+                "batch.size" => c.batch_size = parse_non_negative_i32(key, value)? as usize,
+                "compression.type" => c.compression = parse_compression(key, value)?,
+                "retries" => c.retries = parse_non_negative_i32(key, value)? as u32,
+                "retry.backoff.ms" => {
+                    c.retry_backoff_ms = parse_non_negative_i64(key, value)? as u64
+                }
+                "request.timeout.ms" => {
+                    c.request_timeout_ms = parse_non_negative_i32(key, value)? as u64
+                }
+                "max.block.ms" => c.max_block_ms = parse_non_negative_i64(key, value)? as u64,
+                "enable.idempotence" => idempotence_explicit = Some(parse_bool(key, value)?),
+                "buffer.memory" => c.buffer_memory = parse_non_negative_i64(key, value)? as u64,
+                "send.buffer.bytes" => c.send_buffer_bytes = parse_i32(key, value)?,
+                "max.in.flight.requests.per.connection" => {
+                    let n = parse_i32(key, value)?;
+                    if n < 1 {
+                        return Err(invalid(key, value, "Value must be at least 1"));
+                    }
+                    c.max_in_flight_requests_per_connection = n as u32;
+                }
+                "delivery.timeout.ms" => {
+                    c.delivery_timeout_ms = parse_non_negative_i32(key, value)? as u64
+                }
+                "metadata.max.age.ms" => {
+                    c.metadata_max_age_ms = parse_non_negative_i64(key, value)? as u64
+                }
+                "max.request.size" => {
+                    c.max_request_size = parse_non_negative_i32(key, value)? as usize
+                }
+                // Accepted because Kafka's tools always pass them; we only send bytes.
+                "key.serializer" | "value.serializer" => {}
+                _ => warn_unknown(key),
+            }
+        }
+        c.enable_idempotence = match idempotence_explicit {
+            Some(true) => {
+                if c.acks != -1 {
+                    return Err(ClientError::Config {
+                        key: "acks".to_string(),
+                        value: c.acks.to_string(),
+                        reason: "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.".to_string(),
+                    });
+                }
+                if c.retries == 0 {
+                    return Err(ClientError::Config {
+                        key: "retries".to_string(),
+                        value: "0".to_string(),
+                        reason: "Must set retries to non-zero when using the idempotent producer."
+                            .to_string(),
+                    });
+                }
+                if c.max_in_flight_requests_per_connection > 5 {
+                    return Err(ClientError::Config {
+                        key: "max.in.flight.requests.per.connection".to_string(),
+                        value: c.max_in_flight_requests_per_connection.to_string(),
+                        reason: "Must set max.in.flight.requests.per.connection to at most 5 when using the idempotent producer.".to_string(),
+                    });
+                }
+                true
+            }
+            Some(false) => false,
+            // Java 3.x: idempotence is the default only when nothing conflicts with it.
+            None => c.acks == -1 && c.retries > 0 && c.max_in_flight_requests_per_connection <= 5,
+        };
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_kafkas() {
+        let c = ProducerConfig::from_properties::<&str, &str>(&[]).expect("defaults");
+        assert_eq!(c.acks, -1);
+        assert!(c.enable_idempotence);
+        assert_eq!(c.batch_size, 16384);
+        assert_eq!(c.delivery_timeout_ms, 120_000);
+    }
+
+    #[test]
+    fn console_producer_keys_parse() {
+        let c = ProducerConfig::from_properties(&[
+            ("bootstrap.servers", "localhost:9092"),
+            ("acks", "all"),
+            ("linger.ms", "1000"),
+            ("compression.type", "zstd"),
+            ("retries", "3"),
+            (
+                "key.serializer",
+                "org.apache.kafka.common.serialization.ByteArraySerializer",
+            ),
+        ])
+        .expect("parse");
+        assert_eq!(c.linger_ms, 1000);
+        assert_eq!(c.compression, Compression::Zstd);
+        assert_eq!(c.retries, 3);
+        assert!(c.enable_idempotence);
+    }
+
+    #[test]
+    fn acks_one_turns_default_idempotence_off() {
+        let c = ProducerConfig::from_properties(&[("acks", "1")]).expect("parse");
+        assert!(!c.enable_idempotence);
+    }
+
+    #[test]
+    fn explicit_idempotence_with_acks_one_is_an_error() {
+        let e = ProducerConfig::from_properties(&[("acks", "1"), ("enable.idempotence", "true")]);
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn bad_values_name_key_and_value() {
+        let e = ProducerConfig::from_properties(&[("acks", "2")])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1")
+        );
+        let e = ProducerConfig::from_properties(&[("compression.type", "brotli")])
+            .err()
+            .map(|e| e.to_string());
+        assert!(e.unwrap_or_default().contains("compression.type"));
+    }
+
+    #[test]
+    fn unknown_key_is_only_a_warning() {
+        assert!(ProducerConfig::from_properties(&[("lingr.ms", "5")]).is_ok());
+    }
+}

@@ -1,0 +1,420 @@
+//! The producer: `send` places a record on a partition (murmur2 for keys, round-robin otherwise),
+//! waiting up to `max.block.ms` for the topic's metadata, and queues it in a per-partition
+//! batch; one sender task turns ready batches into Produce requests to each partition's leader,
+//! retries retriable failures after a metadata refresh, and resolves each record's
+//! `DeliveryFuture` with its offset. With idempotence (the default, as in Kafka) the sender first
+//! obtains a producer id and numbers every partition's batches so the broker drops duplicates.
+
+mod accumulator;
+mod config;
+mod sender;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tokio::sync::{oneshot, watch, Notify};
+
+use crate::cluster::Cluster;
+use crate::connection::ConnectionOptions;
+use crate::error::ClientError;
+use crate::metadata::{LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION};
+use crate::partitioner::{partition_for_key, RoundRobin};
+use crate::records::OutgoingRecord;
+
+pub use accumulator::TopicPartition;
+pub use config::{parse_acks, parse_compression, ProducerConfig};
+pub use kafka_protocol::records::Compression;
+
+use accumulator::Accumulator;
+
+/// A record to send. `partition: None` lets the partitioner choose; `timestamp: None` means now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProducerRecord {
+    pub topic: String,
+    pub partition: Option<i32>,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    pub headers: Vec<(String, Option<Bytes>)>,
+    pub timestamp: Option<i64>,
+}
+
+impl ProducerRecord {
+    pub fn new(topic: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        ProducerRecord {
+            topic: topic.into(),
+            value: Some(value.into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn with_key(mut self, key: impl Into<Bytes>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    pub fn with_partition(mut self, partition: i32) -> Self {
+        self.partition = Some(partition);
+        self
+    }
+}
+
+/// Where an acknowledged record landed. `offset` is -1 with acks=0 (nobody answers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMetadata {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: i64,
+}
+
+/// Resolves once the broker acknowledged the record, or with the error that made it fail.
+#[derive(Debug)]
+pub struct DeliveryFuture {
+    rx: oneshot::Receiver<Result<RecordMetadata, ClientError>>,
+}
+
+impl Future for DeliveryFuture {
+    type Output = Result<RecordMetadata, ClientError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.rx).poll(cx).map(|r| match r {
+            Ok(result) => result,
+            Err(_) => Err(ClientError::Closed(
+                "The producer stopped before the record was acknowledged.".to_string(),
+            )),
+        })
+    }
+}
+
+pub(crate) struct Shared {
+    pub config: ProducerConfig,
+    pub cluster: Cluster,
+    pub acc: Mutex<Accumulator>,
+    pub wake: Notify,
+    round_robin: RoundRobin,
+    /// (records, bytes) queued or in flight; flush and buffer.memory wait on it.
+    pub outstanding: watch::Sender<(usize, usize)>,
+    pub flushing: AtomicUsize,
+    pub closing: AtomicBool,
+    /// Set when the sender task has ended (normally or not).
+    pub dead: AtomicBool,
+    /// An error that stops the producer for good (e.g. no InitProducerId on the broker).
+    pub fatal: Mutex<Option<ClientError>>,
+    topic_refreshed: Mutex<HashMap<String, Instant>>,
+    metadata_requests: AtomicI32,
+}
+
+impl Shared {
+    pub fn lock_acc(&self) -> std::sync::MutexGuard<'_, Accumulator> {
+        match self.acc.lock() {
+            Ok(a) => a,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub fn publish(&self, acc: &Accumulator) {
+        self.outstanding.send_replace(acc.outstanding());
+    }
+
+    pub fn fatal_error(&self) -> Option<ClientError> {
+        match self.fatal.lock() {
+            Ok(f) => f.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn set_fatal(&self, err: ClientError) {
+        match self.fatal.lock() {
+            Ok(mut f) => *f = Some(err),
+            Err(poisoned) => *poisoned.into_inner() = Some(err),
+        }
+    }
+}
+
+pub struct Producer {
+    shared: Arc<Shared>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Producer {
+    /// Starts a producer; brokers are contacted by the first `send`.
+    pub async fn new(mut config: ProducerConfig) -> Result<Producer, ClientError> {
+        if config.enable_idempotence && config.acks != -1 {
+            tracing::warn!(
+                "idempotence needs acks=all; disabling it for acks={}",
+                config.acks
+            );
+            config.enable_idempotence = false;
+        }
+        let options = ConnectionOptions {
+            client_id: config.client_id.clone(),
+            request_timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
+            connect_timeout: Duration::from_millis(config.request_timeout_ms.clamp(1000, 10_000)),
+            ..Default::default()
+        };
+        let cluster = Cluster::new(&config.bootstrap_servers, options)?;
+        let (outstanding, _) = watch::channel((0, 0));
+        let shared = Arc::new(Shared {
+            acc: Mutex::new(Accumulator::new(
+                config.batch_size.max(1),
+                Duration::from_millis(config.linger_ms),
+            )),
+            config,
+            cluster,
+            wake: Notify::new(),
+            round_robin: RoundRobin::default(),
+            outstanding,
+            flushing: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
+            dead: AtomicBool::new(false),
+            fatal: Mutex::new(None),
+            topic_refreshed: Mutex::new(HashMap::new()),
+            metadata_requests: AtomicI32::new(0),
+        });
+        let task = tokio::spawn(sender::run(shared.clone()));
+        Ok(Producer {
+            shared,
+            task: Mutex::new(Some(task)),
+        })
+    }
+
+    /// Queues a record; the returned future resolves when the broker acknowledged it (or it
+    /// failed). Fails right away if the topic's metadata does not arrive within `max.block.ms`,
+    /// the record is too large, or the producer is closed.
+    pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, ClientError> {
+        if let Some(e) = self.shared.fatal_error() {
+            return Err(e);
+        }
+        if self.shared.closing.load(Ordering::SeqCst) {
+            return Err(ClientError::Closed(
+                "Cannot perform operation after producer has been closed".to_string(),
+            ));
+        }
+        let config = &self.shared.config;
+        let deadline =
+            crate::time::after(Instant::now(), Duration::from_millis(config.max_block_ms));
+        let partition = self.choose_partition(&record, deadline).await?;
+        let outgoing = OutgoingRecord {
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+            timestamp: record.timestamp.unwrap_or_else(now_ms),
+        };
+        let size = outgoing.estimated_size();
+        if size > config.max_request_size {
+            return Err(ClientError::kafka(10, Some(&format!(
+                "The message is {size} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
+                config.max_request_size
+            ))));
+        }
+        if size as u64 > config.buffer_memory {
+            return Err(ClientError::kafka(10, Some(&format!(
+                "The message is {size} bytes when serialized which is larger than the total memory buffer you have configured with the buffer.memory configuration."
+            ))));
+        }
+        self.wait_for_buffer(size, deadline).await?;
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut acc = self.shared.lock_acc();
+            acc.append(
+                TopicPartition {
+                    topic: record.topic,
+                    partition,
+                },
+                outgoing,
+                tx,
+                Instant::now(),
+            );
+            self.shared.publish(&acc);
+        }
+        self.shared.wake.notify_one();
+        Ok(DeliveryFuture { rx })
+    }
+
+    async fn wait_for_buffer(&self, size: usize, deadline: Instant) -> Result<(), ClientError> {
+        let limit = self.shared.config.buffer_memory as usize;
+        let mut rx = self.shared.outstanding.subscribe();
+        let waited = tokio::time::timeout_at(
+            deadline.into(),
+            rx.wait_for(|(_, bytes)| *bytes == 0 || bytes + size <= limit),
+        )
+        .await;
+        match waited {
+            Ok(_) => Ok(()),
+            Err(_) => Err(ClientError::Timeout(format!(
+                "Failed to allocate {size} bytes within the configured max blocking time {} ms. Total memory: {limit} bytes.",
+                self.shared.config.max_block_ms
+            ))),
+        }
+    }
+
+    /// Picks the record's partition, fetching (and, broker permitting, auto-creating) the topic's
+    /// metadata until `deadline`.
+    async fn choose_partition(
+        &self,
+        record: &ProducerRecord,
+        deadline: Instant,
+    ) -> Result<i32, ClientError> {
+        let config = &self.shared.config;
+        let topic = &record.topic;
+        let backoff = Duration::from_millis(config.retry_backoff_ms.max(10));
+        let max_age = Duration::from_millis(config.metadata_max_age_ms);
+        let mut refreshes = 0u32;
+        loop {
+            let fresh = self.topic_fresh(topic, max_age);
+            let snapshot = self.shared.cluster.snapshot();
+            let mut count = None;
+            if let Some(meta) = snapshot
+                .topics
+                .get(topic)
+                .filter(|t| !t.partitions.is_empty())
+            {
+                let n = meta.partitions.len() as i32;
+                count = Some(n);
+                match record.partition {
+                    Some(p) if p < 0 => {
+                        return Err(ClientError::InvalidArgument(format!(
+                        "Invalid partition given with record: {p} is not in the range [0...{n}]."
+                    )))
+                    }
+                    Some(p) if p < n => return Ok(p),
+                    Some(_) => {}
+                    None if fresh || refreshes > 0 => {
+                        return Ok(match &record.key {
+                            Some(key) => partition_for_key(key, n),
+                            None => {
+                                self.shared
+                                    .round_robin
+                                    .next(topic, n, &meta.available_partitions())
+                            }
+                        });
+                    }
+                    None => {}
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(ClientError::Timeout(match (record.partition, count) {
+                    (Some(p), Some(n)) => format!(
+                        "Partition {p} of topic {topic} with partition count {n} is not present in metadata after {} ms.",
+                        config.max_block_ms
+                    ),
+                    _ => format!(
+                        "Topic {topic} not present in metadata after {} ms.",
+                        config.max_block_ms
+                    ),
+                }));
+            }
+            if refreshes > 0 {
+                let wake = crate::time::after(Instant::now(), backoff).min(deadline);
+                tokio::time::sleep_until(wake.into()).await;
+            }
+            refreshes += 1;
+            let names = [topic.clone()];
+            let refresh = self.shared.cluster.refresh(Some(&names), true);
+            let result = match tokio::time::timeout_at(deadline.into(), refresh).await {
+                Ok(r) => r,
+                Err(_) => continue,
+            };
+            let correlation = self
+                .shared
+                .metadata_requests
+                .fetch_add(1, Ordering::Relaxed)
+                + 1;
+            match result {
+                Ok(s) => match s.topics.get(topic) {
+                    Some(t) if t.error_code == 0 => self.mark_fresh(topic),
+                    Some(t)
+                        if t.error_code == LEADER_NOT_AVAILABLE
+                            || t.error_code == UNKNOWN_TOPIC_OR_PARTITION =>
+                    {
+                        tracing::warn!(
+                            "[Producer clientId={}] The metadata response from the cluster reported a recoverable issue with correlation id {correlation} : {{{topic}={}}}",
+                            config.client_id,
+                            crate::error::error_name(t.error_code)
+                        );
+                    }
+                    Some(t) => return Err(ClientError::kafka(t.error_code, None)),
+                    None => {}
+                },
+                Err(e) => tracing::debug!("metadata for {topic}: {e}"),
+            }
+        }
+    }
+
+    fn topic_fresh(&self, topic: &str, max_age: Duration) -> bool {
+        let map = match self.shared.topic_refreshed.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.get(topic).is_some_and(|t| t.elapsed() < max_age)
+    }
+
+    fn mark_fresh(&self, topic: &str) {
+        let mut map = match self.shared.topic_refreshed.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.insert(topic.to_string(), Instant::now());
+    }
+
+    /// Sends everything queued now (ignoring linger) and waits until every record queued before
+    /// the call is acknowledged or failed. Per-record failures are reported through their
+    /// `DeliveryFuture`s; this fails only if the producer itself stopped.
+    pub async fn flush(&self) -> Result<(), ClientError> {
+        self.shared.flushing.fetch_add(1, Ordering::SeqCst);
+        self.shared.wake.notify_one();
+        let result = self.wait_idle().await;
+        self.shared.flushing.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    async fn wait_idle(&self) -> Result<(), ClientError> {
+        let mut rx = self.shared.outstanding.subscribe();
+        let shared = self.shared.clone();
+        let _ = rx
+            .wait_for(|(records, _)| *records == 0 || shared.dead.load(Ordering::SeqCst))
+            .await;
+        if rx.borrow().0 == 0 {
+            Ok(())
+        } else {
+            Err(ClientError::Closed(
+                "The producer's sender stopped with records still pending.".to_string(),
+            ))
+        }
+    }
+
+    /// Sends everything queued, waits for the answers, then stops the sender.
+    pub async fn close(self) -> Result<(), ClientError> {
+        self.shared.closing.store(true, Ordering::SeqCst);
+        self.shared.wake.notify_one();
+        let result = self.wait_idle().await;
+        let task = match self.task.lock() {
+            Ok(mut t) => t.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        result
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        // The sender drains what is queued and then ends on its own.
+        self.shared.closing.store(true, Ordering::SeqCst);
+        self.shared.wake.notify_one();
+    }
+}
