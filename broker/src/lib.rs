@@ -1,1 +1,14 @@
+//! The broker: serves the Kafka wire protocol to clients, stores partition logs on disk, and keeps
+//! its view of the cluster (brokers, topics, leaders) from zookeeper-lite.
+//!
+//! `net` frames and dispatches requests, `handlers` answers them (one file per API family), `log`
+//! is the storage contract, `partitions` the set of logs this broker hosts, `cluster` the link to
+//! zookeeper-lite, `config` the server.properties keys.
 
+pub mod cluster;
+pub mod config;
+pub mod handlers;
+pub mod log;
+pub mod net;
+pub mod partitions;
+pub mod server;

@@ -1,0 +1,456 @@
+//! The broker's configuration: Kafka's `server.properties` keys and defaults.
+//!
+//! Unknown keys are warned about by name (a misspelled key must never be silently ignored); a bad
+//! value is an error that names the key and the value.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum ConfigError {
+    #[error("invalid value '{value}' for configuration key '{key}': {reason}")]
+    InvalidValue {
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error("line {line}: expected key=value, found '{text}'")]
+    Syntax { line: usize, text: String },
+    #[error("--override expects key=value, found '{0}'")]
+    BadOverride(String),
+}
+
+/// Keys of Kafka's broker configuration that we accept but do not act on (yet): they are not
+/// reported as unknown, so Kafka's own `server.properties` loads without noise.
+const ACCEPTED_KEYS: &[&str] = &[
+    "num.network.threads",
+    "num.io.threads",
+    "socket.send.buffer.bytes",
+    "socket.receive.buffer.bytes",
+    "num.recovery.threads.per.data.dir",
+    "offsets.topic.replication.factor",
+    "offsets.topic.num.partitions",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "zookeeper.connection.timeout.ms",
+    "group.initial.rebalance.delay.ms",
+    "group.min.session.timeout.ms",
+    "group.max.session.timeout.ms",
+    "listener.security.protocol.map",
+    "inter.broker.listener.name",
+    "min.insync.replicas",
+    "unclean.leader.election.enable",
+    "replica.lag.time.max.ms",
+    "log.cleanup.policy",
+    "log.cleaner.enable",
+    "compression.type",
+    "broker.rack",
+    "controlled.shutdown.enable",
+    "auto.leader.rebalance.enable",
+];
+
+/// Keys this broker acts on.
+const KNOWN_KEYS: &[&str] = &[
+    "broker.id",
+    "listeners",
+    "advertised.listeners",
+    "log.dirs",
+    "log.dir",
+    "num.partitions",
+    "default.replication.factor",
+    "log.segment.bytes",
+    "log.roll.ms",
+    "log.roll.hours",
+    "log.index.interval.bytes",
+    "log.retention.hours",
+    "log.retention.minutes",
+    "log.retention.ms",
+    "log.retention.bytes",
+    "log.retention.check.interval.ms",
+    "log.flush.interval.messages",
+    "log.flush.interval.ms",
+    "zookeeper.connect",
+    "zookeeper.session.timeout.ms",
+    "auto.create.topics.enable",
+    "delete.topic.enable",
+    "message.max.bytes",
+    "socket.request.max.bytes",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerConfig {
+    pub broker_id: i32,
+    /// Address to bind, from `listeners` (`PLAINTEXT://host:port`; an empty host binds all).
+    pub listen_host: String,
+    pub listen_port: u16,
+    /// Host and port given to clients in Metadata; `None` host means "use the bound address".
+    pub advertised_host: Option<String>,
+    pub advertised_port: Option<u16>,
+    pub log_dirs: Vec<PathBuf>,
+    pub num_partitions: i32,
+    pub default_replication_factor: i16,
+    pub log_segment_bytes: u64,
+    pub log_roll_ms: Option<i64>,
+    pub log_index_interval_bytes: u32,
+    /// `None` keeps data forever (`-1`).
+    pub log_retention_ms: Option<i64>,
+    pub log_retention_bytes: Option<i64>,
+    pub log_retention_check_interval: Duration,
+    pub log_flush_interval_messages: u64,
+    pub log_flush_interval_ms: Option<u64>,
+    pub zookeeper_connect: String,
+    pub zookeeper_session_timeout_ms: u64,
+    pub auto_create_topics_enable: bool,
+    pub delete_topic_enable: bool,
+    pub message_max_bytes: usize,
+    pub socket_request_max_bytes: usize,
+    /// Every key/value as given, for DescribeConfigs of the broker defaults.
+    pub raw: BTreeMap<String, String>,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            broker_id: 0,
+            listen_host: String::new(),
+            listen_port: 9092,
+            advertised_host: None,
+            advertised_port: None,
+            log_dirs: vec![PathBuf::from("/tmp/kafka-logs")],
+            num_partitions: 1,
+            default_replication_factor: 1,
+            log_segment_bytes: 1_073_741_824,
+            log_roll_ms: Some(168 * 3_600_000),
+            log_index_interval_bytes: 4096,
+            log_retention_ms: Some(168 * 3_600_000),
+            log_retention_bytes: None,
+            log_retention_check_interval: Duration::from_millis(300_000),
+            log_flush_interval_messages: u64::MAX,
+            log_flush_interval_ms: None,
+            zookeeper_connect: "localhost:2181".to_string(),
+            zookeeper_session_timeout_ms: 18_000,
+            auto_create_topics_enable: true,
+            delete_topic_enable: true,
+            message_max_bytes: 1_048_588,
+            socket_request_max_bytes: 104_857_600,
+            raw: BTreeMap::new(),
+        }
+    }
+}
+
+/// Parses Java `.properties` text: `key=value` or `key:value`, `#`/`!` comments, trailing
+/// backslash continues a line.
+pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let mut pending_line = 0;
+    for (i, raw_line) in text.lines().enumerate() {
+        let line = raw_line.trim_start();
+        if pending.is_empty() {
+            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+                continue;
+            }
+            pending_line = i + 1;
+        }
+        if let Some(stripped) = line.strip_suffix('\\') {
+            pending.push_str(stripped);
+            continue;
+        }
+        pending.push_str(line);
+        let entry = std::mem::take(&mut pending);
+        let split = entry.find(['=', ':']);
+        match split {
+            Some(pos) => out.push((
+                entry[..pos].trim().to_string(),
+                entry[pos + 1..].trim().to_string(),
+            )),
+            None if !entry.trim().is_empty() => {
+                return Err(ConfigError::Syntax {
+                    line: pending_line,
+                    text: entry,
+                })
+            }
+            None => {}
+        }
+    }
+    if !pending.trim().is_empty() {
+        return Err(ConfigError::Syntax {
+            line: pending_line,
+            text: pending,
+        });
+    }
+    Ok(out)
+}
+
+/// Splits one `--override key=value` argument.
+pub fn parse_override(arg: &str) -> Result<(String, String), ConfigError> {
+    match arg.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(ConfigError::BadOverride(arg.to_string())),
+    }
+}
+
+fn invalid(key: &str, value: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::InvalidValue {
+        key: key.to_string(),
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
+    value
+        .parse::<T>()
+        .map_err(|_| invalid(key, value, "not a valid number"))
+}
+
+fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid(key, value, "expected true or false")),
+    }
+}
+
+/// Parses `PLAINTEXT://host:port` (the first listener when several are listed).
+fn listener(key: &str, value: &str) -> Result<(String, u16), ConfigError> {
+    let first = value.split(',').next().unwrap_or("").trim();
+    let rest = match first.split_once("://") {
+        Some((proto, rest)) if proto.eq_ignore_ascii_case("PLAINTEXT") => rest,
+        Some((proto, _)) => {
+            return Err(invalid(
+                key,
+                value,
+                format!("security protocol {proto} is not supported (only PLAINTEXT)"),
+            ))
+        }
+        None => return Err(invalid(key, value, "expected PLAINTEXT://host:port")),
+    };
+    let (host, port) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| invalid(key, value, "expected PLAINTEXT://host:port"))?;
+    let port = port
+        .parse::<u16>()
+        .map_err(|_| invalid(key, value, "port is not a number from 0 to 65535"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Ok((host.to_string(), port))
+}
+
+/// What loading a configuration produced besides the config itself: keys nobody knows.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub unknown_keys: Vec<String>,
+}
+
+impl BrokerConfig {
+    /// Builds a config from `(key, value)` pairs; later pairs win (so overrides go last).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<(Self, LoadReport), ConfigError> {
+        let mut c = BrokerConfig::default();
+        let mut report = LoadReport::default();
+        let mut retention_hours = None;
+        let mut retention_minutes = None;
+        let mut retention_ms = None;
+        let mut roll_hours = None;
+        let mut roll_ms = None;
+        for (key, value) in pairs {
+            c.raw.insert(key.clone(), value.clone());
+            let (k, v) = (key.as_str(), value.as_str());
+            match k {
+                "broker.id" => c.broker_id = number(k, v)?,
+                "listeners" => {
+                    let (h, p) = listener(k, v)?;
+                    c.listen_host = h;
+                    c.listen_port = p;
+                }
+                "advertised.listeners" => {
+                    let (h, p) = listener(k, v)?;
+                    c.advertised_host = (!h.is_empty()).then_some(h);
+                    c.advertised_port = Some(p);
+                }
+                "log.dirs" | "log.dir" => {
+                    let dirs: Vec<PathBuf> = v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .map(PathBuf::from)
+                        .collect();
+                    if dirs.is_empty() {
+                        return Err(invalid(k, v, "no directory given"));
+                    }
+                    c.log_dirs = dirs;
+                }
+                "num.partitions" => {
+                    c.num_partitions = number(k, v)?;
+                    if c.num_partitions < 1 {
+                        return Err(invalid(k, v, "must be at least 1"));
+                    }
+                }
+                "default.replication.factor" => {
+                    c.default_replication_factor = number(k, v)?;
+                    if c.default_replication_factor < 1 {
+                        return Err(invalid(k, v, "must be at least 1"));
+                    }
+                }
+                "log.segment.bytes" => {
+                    c.log_segment_bytes = number(k, v)?;
+                    if c.log_segment_bytes < 14 {
+                        return Err(invalid(k, v, "must be at least 14"));
+                    }
+                }
+                "log.roll.ms" => roll_ms = Some(number::<i64>(k, v)?),
+                "log.roll.hours" => roll_hours = Some(number::<i64>(k, v)?),
+                "log.index.interval.bytes" => c.log_index_interval_bytes = number(k, v)?,
+                "log.retention.hours" => retention_hours = Some(number::<i64>(k, v)?),
+                "log.retention.minutes" => retention_minutes = Some(number::<i64>(k, v)?),
+                "log.retention.ms" => retention_ms = Some(number::<i64>(k, v)?),
+                "log.retention.bytes" => {
+                    let b: i64 = number(k, v)?;
+                    c.log_retention_bytes = (b >= 0).then_some(b);
+                }
+                "log.retention.check.interval.ms" => {
+                    let ms: u64 = number(k, v)?;
+                    if ms == 0 {
+                        return Err(invalid(k, v, "must be at least 1"));
+                    }
+                    c.log_retention_check_interval = Duration::from_millis(ms);
+                }
+                "log.flush.interval.messages" => {
+                    let n: i64 = number(k, v)?;
+                    if n < 1 {
+                        return Err(invalid(k, v, "must be at least 1"));
+                    }
+                    c.log_flush_interval_messages = n as u64;
+                }
+                "log.flush.interval.ms" => {
+                    let n: i64 = number(k, v)?;
+                    c.log_flush_interval_ms = (n >= 0).then_some(n as u64);
+                }
+                "zookeeper.connect" => {
+                    if v.is_empty() {
+                        return Err(invalid(k, v, "no address given"));
+                    }
+                    c.zookeeper_connect = v.to_string();
+                }
+                "zookeeper.session.timeout.ms" => {
+                    c.zookeeper_session_timeout_ms = number(k, v)?;
+                    if c.zookeeper_session_timeout_ms < 100 {
+                        return Err(invalid(k, v, "must be at least 100"));
+                    }
+                }
+                "auto.create.topics.enable" => c.auto_create_topics_enable = boolean(k, v)?,
+                "delete.topic.enable" => c.delete_topic_enable = boolean(k, v)?,
+                "message.max.bytes" => c.message_max_bytes = number(k, v)?,
+                "socket.request.max.bytes" => {
+                    c.socket_request_max_bytes = number(k, v)?;
+                    if c.socket_request_max_bytes < 64 {
+                        return Err(invalid(k, v, "must be at least 64"));
+                    }
+                }
+                _ if ACCEPTED_KEYS.contains(&k) => {}
+                _ => {
+                    debug_assert!(!KNOWN_KEYS.contains(&k));
+                    report.unknown_keys.push(key.clone());
+                }
+            }
+        }
+        // Kafka's precedence: ms over minutes over hours; -1 means keep forever.
+        let retention = retention_ms
+            .or(retention_minutes.map(|m| m * 60_000))
+            .or(retention_hours.map(|h| h * 3_600_000));
+        if let Some(ms) = retention {
+            c.log_retention_ms = (ms >= 0).then_some(ms);
+        }
+        if let Some(ms) = roll_ms.or(roll_hours.map(|h| h * 3_600_000)) {
+            c.log_roll_ms = (ms > 0).then_some(ms);
+        }
+        Ok((c, report))
+    }
+
+    /// The host clients should connect to.
+    pub fn advertised_host(&self, bound: &std::net::SocketAddr) -> String {
+        if let Some(h) = &self.advertised_host {
+            return h.clone();
+        }
+        if !self.listen_host.is_empty() && self.listen_host != "0.0.0.0" {
+            return self.listen_host.clone();
+        }
+        if bound.ip().is_unspecified() {
+            "localhost".to_string()
+        } else {
+            bound.ip().to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn kafka_shipped_file_loads_without_unknown_keys() {
+        let text = "broker.id=0\nnum.network.threads=3\n# comment\nlog.dirs=/tmp/kafka-logs\n\
+                    zookeeper.connect=localhost:2181\nlog.retention.hours=168\n\
+                    group.initial.rebalance.delay.ms=0\n";
+        let (c, report) = BrokerConfig::from_pairs(&parse_properties(text).unwrap()).unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.log_retention_ms, Some(168 * 3_600_000));
+    }
+
+    #[test]
+    fn misspelled_key_is_reported_by_name() {
+        let (_, report) =
+            BrokerConfig::from_pairs(&pairs(&[("log.retension.hours", "1")])).unwrap();
+        assert_eq!(report.unknown_keys, vec!["log.retension.hours".to_string()]);
+    }
+
+    #[test]
+    fn bad_value_names_key_and_value() {
+        let err = BrokerConfig::from_pairs(&pairs(&[("num.partitions", "three")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value 'three' for configuration key 'num.partitions': not a valid number"
+        );
+    }
+
+    #[test]
+    fn listeners_parse_host_and_port() {
+        let (c, _) =
+            BrokerConfig::from_pairs(&pairs(&[("listeners", "PLAINTEXT://127.0.0.1:0")])).unwrap();
+        assert_eq!((c.listen_host.as_str(), c.listen_port), ("127.0.0.1", 0));
+        let (c, _) = BrokerConfig::from_pairs(&pairs(&[("listeners", "PLAINTEXT://:9092")])).unwrap();
+        assert_eq!((c.listen_host.as_str(), c.listen_port), ("", 9092));
+        assert!(BrokerConfig::from_pairs(&pairs(&[("listeners", "SSL://:9093")])).is_err());
+    }
+
+    #[test]
+    fn later_pairs_override_earlier_ones() {
+        let (c, _) = BrokerConfig::from_pairs(&pairs(&[("broker.id", "0"), ("broker.id", "2")]))
+            .unwrap();
+        assert_eq!(c.broker_id, 2);
+    }
+
+    #[test]
+    fn retention_ms_wins_over_hours_and_minus_one_keeps_forever() {
+        let (c, _) = BrokerConfig::from_pairs(&pairs(&[
+            ("log.retention.hours", "1"),
+            ("log.retention.ms", "-1"),
+        ]))
+        .unwrap();
+        assert_eq!(c.log_retention_ms, None);
+    }
+
+    #[test]
+    fn continuation_lines_join() {
+        let p = parse_properties("a=1,\\\n  2\nb : x\n").unwrap();
+        assert_eq!(p, pairs(&[("a", "1,2"), ("b", "x")]));
+    }
+}

@@ -1,0 +1,154 @@
+//! Metadata: live brokers, a live controller id, and topics with their ids and partitions.
+//! A request for an unknown topic creates it when auto-creation is allowed on both sides.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::ResponseError;
+use zookeeper_lite::protocol::{ClusterMetadata, NewTopic, TopicInfo};
+
+use super::topics::{validate_topic_name, zk_error};
+use crate::server::Broker;
+
+const CLUSTER_ID: &str = "zookeeper-lite-cluster";
+
+fn topic_entry(md: &ClusterMetadata, info: &TopicInfo) -> MetadataResponseTopic {
+    let live = |id: i32| md.brokers.iter().any(|b| b.id == id);
+    let partitions = info
+        .partitions
+        .iter()
+        .map(|p| {
+            let error = if p.leader >= 0 && live(p.leader) {
+                0
+            } else {
+                ResponseError::LeaderNotAvailable.code()
+            };
+            MetadataResponsePartition::default()
+                .with_error_code(error)
+                .with_partition_index(p.partition)
+                .with_leader_id(BrokerId(p.leader))
+                .with_leader_epoch(p.leader_epoch)
+                .with_replica_nodes(p.replicas.iter().map(|b| BrokerId(*b)).collect())
+                .with_isr_nodes(p.isr.iter().map(|b| BrokerId(*b)).collect())
+                .with_offline_replicas(
+                    p.replicas
+                        .iter()
+                        .filter(|b| !live(**b))
+                        .map(|b| BrokerId(*b))
+                        .collect(),
+                )
+        })
+        .collect();
+    MetadataResponseTopic::default()
+        .with_name(Some(TopicName(StrBytes::from_string(info.name.clone()))))
+        .with_topic_id(info.id)
+        .with_is_internal(info.name.starts_with("__"))
+        .with_partitions(partitions)
+}
+
+fn topic_error(name: Option<String>, id: uuid::Uuid, code: i16) -> MetadataResponseTopic {
+    MetadataResponseTopic::default()
+        .with_name(name.map(|n| TopicName(StrBytes::from_string(n))))
+        .with_topic_id(id)
+        .with_error_code(code)
+}
+
+pub async fn handle(broker: &Arc<Broker>, request: MetadataRequest, version: i16) -> MetadataResponse {
+    // Before v4 there is no flag and Kafka always auto-creates.
+    let client_allows = version < 4 || request.allow_auto_topic_creation;
+    let mut md = broker.cluster.metadata();
+    let mut topics = Vec::new();
+    match &request.topics {
+        None => {
+            topics.extend(md.topics.values().map(|t| topic_entry(&md, t)));
+        }
+        Some(requested) => {
+            // Names to create first, so one refresh covers them all.
+            let mut created = BTreeMap::new();
+            for t in requested {
+                let Some(name) = t.name.as_ref().map(|n| n.0.as_str().to_string()) else {
+                    continue;
+                };
+                if md.topics.contains_key(&name)
+                    || !client_allows
+                    || !broker.config.auto_create_topics_enable
+                    || validate_topic_name(&name).is_err()
+                {
+                    continue;
+                }
+                let new = NewTopic {
+                    name: name.clone(),
+                    num_partitions: broker.config.num_partitions,
+                    replication_factor: broker.config.default_replication_factor,
+                    replica_assignment: None,
+                    configs: BTreeMap::new(),
+                    validate_only: false,
+                };
+                match broker.cluster.zk().create_topic(new).await {
+                    Ok(_) => {
+                        tracing::info!("auto-created topic {name}");
+                        created.insert(name, ());
+                    }
+                    Err(e) => {
+                        let (code, message) = zk_error(&e);
+                        if code != ResponseError::TopicAlreadyExists.code() {
+                            tracing::warn!("auto-creating topic {name} failed: {message}");
+                        }
+                        created.insert(name, ());
+                    }
+                }
+            }
+            if !created.is_empty() {
+                if let Err(e) = broker.refresh_metadata().await {
+                    tracing::warn!("metadata refresh after auto-create failed: {e:#}");
+                }
+                md = broker.cluster.metadata();
+            }
+            for t in requested {
+                let by_name = t.name.as_ref().map(|n| n.0.as_str().to_string());
+                let info = match &by_name {
+                    Some(n) => md.topics.get(n),
+                    None => md.topics.values().find(|i| i.id == t.topic_id),
+                };
+                topics.push(match (info, by_name) {
+                    (Some(info), _) => topic_entry(&md, info),
+                    (None, Some(n)) if validate_topic_name(&n).is_err() => {
+                        topic_error(Some(n), t.topic_id, ResponseError::InvalidTopicException.code())
+                    }
+                    (None, Some(n)) if created.contains_key(&n) => {
+                        topic_error(Some(n), t.topic_id, ResponseError::LeaderNotAvailable.code())
+                    }
+                    (None, Some(n)) => topic_error(
+                        Some(n),
+                        t.topic_id,
+                        ResponseError::UnknownTopicOrPartition.code(),
+                    ),
+                    (None, None) => {
+                        topic_error(None, t.topic_id, ResponseError::UnknownTopicId.code())
+                    }
+                });
+            }
+        }
+    }
+    let brokers = md
+        .brokers
+        .iter()
+        .map(|b| {
+            MetadataResponseBroker::default()
+                .with_node_id(BrokerId(b.id))
+                .with_host(StrBytes::from_string(b.host.clone()))
+                .with_port(i32::from(b.port))
+                .with_rack(b.rack.clone().map(StrBytes::from_string))
+        })
+        .collect();
+    MetadataResponse::default()
+        .with_brokers(brokers)
+        .with_cluster_id(Some(StrBytes::from_static_str(CLUSTER_ID)))
+        .with_controller_id(BrokerId(broker.controller_id()))
+        .with_topics(topics)
+}

@@ -1,0 +1,135 @@
+//! Request handlers, one file per API family. `dispatch` routes a decoded request to its handler;
+//! `SUPPORTED_APIS` is the single source of what ApiVersions advertises and what the network
+//! layer accepts.
+
+mod api_versions;
+mod configs;
+mod fetch;
+mod init_producer_id;
+mod list_offsets;
+mod metadata;
+mod produce;
+mod topics;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
+
+use kafka_protocol::ResponseError;
+
+use crate::partitions::HostedPartition;
+use crate::server::Broker;
+
+pub use api_versions::unsupported_version_response;
+pub use configs::{topic_log_config, validate_topic_configs};
+
+/// The APIs this broker implements, with the version ranges it advertises.
+///
+/// Produce is advertised from 0 although bodies below v3 are refused: librdkafka turns
+/// compression off against brokers that do not list Produce v0. Fetch stops at 12 because v13+
+/// identifies topics by id only.
+pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, 0, 11),
+    (ApiKey::Fetch, 4, 12),
+    (ApiKey::ListOffsets, 1, 7),
+    (ApiKey::Metadata, 0, 12),
+    (ApiKey::ApiVersions, 0, 3),
+    (ApiKey::CreateTopics, 2, 7),
+    (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::CreatePartitions, 0, 3),
+];
+
+/// The advertised range of `key`, if we implement it.
+pub fn supported_range(key: ApiKey) -> Option<(i16, i16)> {
+    SUPPORTED_APIS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, min, max)| (*min, *max))
+}
+
+/// The lowest version whose body we can actually decode (Produce v0-2 carry old message sets).
+pub fn min_decodable(key: ApiKey) -> i16 {
+    key.valid_versions().min
+}
+
+/// The hosted partition `topic`/`partition` if this broker leads it, else the error code a client
+/// expects (unknown topic, or "not the leader" so that it refreshes its metadata).
+pub(crate) fn leader_partition(
+    broker: &Broker,
+    topic: &str,
+    partition: i32,
+) -> Result<Arc<HostedPartition>, i16> {
+    let md = broker.cluster.metadata();
+    let info = md
+        .topics
+        .get(topic)
+        .and_then(|t| t.partitions.iter().find(|p| p.partition == partition))
+        .ok_or(ResponseError::UnknownTopicOrPartition.code())?;
+    if info.leader != broker.config.broker_id {
+        return Err(ResponseError::NotLeaderOrFollower.code());
+    }
+    broker
+        .partitions
+        .get(topic, partition)
+        .ok_or(ResponseError::NotLeaderOrFollower.code())
+}
+
+/// Everything a handler may need to know about the request besides its body.
+pub struct RequestContext<'a> {
+    pub header: &'a RequestHeader,
+    pub peer: SocketAddr,
+}
+
+/// What the network layer does after a request was handled.
+pub enum Outcome {
+    Respond(ResponseKind),
+    /// Produce with acks=0 gets no response.
+    NoResponse,
+    /// The request cannot be served on this connection (an API we do not implement).
+    Close,
+}
+
+/// Routes one request to its handler.
+pub async fn dispatch(
+    broker: &Arc<Broker>,
+    ctx: &RequestContext<'_>,
+    request: RequestKind,
+) -> Outcome {
+    let version = ctx.header.request_api_version;
+    Outcome::Respond(match request {
+        RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions::handle()),
+        RequestKind::Metadata(r) => ResponseKind::Metadata(metadata::handle(broker, r, version).await),
+        RequestKind::CreateTopics(r) => ResponseKind::CreateTopics(topics::create(broker, r).await),
+        RequestKind::DeleteTopics(r) => {
+            ResponseKind::DeleteTopics(topics::delete(broker, r, version).await)
+        }
+        RequestKind::CreatePartitions(r) => {
+            ResponseKind::CreatePartitions(topics::create_partitions(broker, r).await)
+        }
+        RequestKind::DescribeConfigs(r) => ResponseKind::DescribeConfigs(configs::describe(broker, r)),
+        RequestKind::InitProducerId(r) => {
+            ResponseKind::InitProducerId(init_producer_id::handle(broker, r))
+        }
+        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r).await),
+        RequestKind::Produce(r) => {
+            let acks = r.acks;
+            let response = produce::handle(broker, r).await;
+            if acks == 0 {
+                return Outcome::NoResponse;
+            }
+            ResponseKind::Produce(response)
+        }
+        RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(broker, r).await),
+        _ => {
+            tracing::error!(
+                peer = %ctx.peer,
+                api_key = ctx.header.request_api_key,
+                "no handler for this API; closing the connection"
+            );
+            return Outcome::Close;
+        }
+    })
+}

@@ -1,0 +1,338 @@
+//! CreateTopics, DeleteTopics and CreatePartitions: validated here, carried out by zookeeper-lite
+//! (the controller), then reflected in the hosted partitions before the answer goes out.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+use kafka_protocol::messages::create_topics_response::{CreatableTopicConfigs, CreatableTopicResult};
+use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
+use kafka_protocol::messages::{
+    CreatePartitionsRequest, CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse,
+    DeleteTopicsRequest, DeleteTopicsResponse, TopicName,
+};
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::ResponseError;
+use zookeeper_lite::client::ZkError;
+use zookeeper_lite::protocol::{NewTopic, ZkErrorCode};
+
+use super::configs::{describe_topic_config_entries, validate_topic_configs};
+use crate::server::Broker;
+
+/// Kafka's `Topic.validate`: the rules and the messages.
+pub fn validate_topic_name(name: &str) -> Result<(), String> {
+    let reason = if name.is_empty() {
+        "the empty string is not allowed".to_string()
+    } else if name == "." || name == ".." {
+        format!("'{name}' is not allowed")
+    } else if name.len() > 249 {
+        format!("the length of '{name}' is longer than the max allowed length 249")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
+    {
+        format!("'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'")
+    } else {
+        return Ok(());
+    };
+    Err(format!("Topic name is invalid: {reason}"))
+}
+
+/// Maps a coordinator error to Kafka's error code and a message for the client.
+pub fn zk_error(e: &ZkError) -> (i16, String) {
+    let code = match e {
+        ZkError::Server(s) => match s.code {
+            ZkErrorCode::TopicAlreadyExists => ResponseError::TopicAlreadyExists.code(),
+            ZkErrorCode::UnknownTopic => ResponseError::UnknownTopicOrPartition.code(),
+            ZkErrorCode::InvalidReplicationFactor => ResponseError::InvalidReplicationFactor.code(),
+            ZkErrorCode::InvalidPartitions => ResponseError::InvalidPartitions.code(),
+            ZkErrorCode::InvalidReplicaAssignment => ResponseError::InvalidReplicaAssignment.code(),
+            ZkErrorCode::InvalidTopic => ResponseError::InvalidTopicException.code(),
+            ZkErrorCode::InvalidConfig => ResponseError::InvalidConfig.code(),
+            ZkErrorCode::InvalidRequest => ResponseError::InvalidRequest.code(),
+            _ => ResponseError::UnknownServerError.code(),
+        },
+        _ => ResponseError::RequestTimedOut.code(),
+    };
+    let message = match e {
+        ZkError::Server(s) => s.message.clone(),
+        other => format!("the coordinator (zookeeper-lite) did not answer: {other}"),
+    };
+    (code, message)
+}
+
+fn failed(name: TopicName, code: i16, message: String) -> CreatableTopicResult {
+    CreatableTopicResult::default()
+        .with_name(name)
+        .with_error_code(code)
+        .with_error_message(Some(StrBytes::from_string(message)))
+        .with_num_partitions(-1)
+        .with_replication_factor(-1)
+}
+
+pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> CreateTopicsResponse {
+    let mut results = Vec::with_capacity(request.topics.len());
+    let mut created_any = false;
+    for t in request.topics {
+        let name = t.name.0.as_str().to_string();
+        if let Err(message) = validate_topic_name(&name) {
+            results.push(failed(t.name, ResponseError::InvalidTopicException.code(), message));
+            continue;
+        }
+        let configs: BTreeMap<String, String> = t
+            .configs
+            .iter()
+            .filter_map(|c| {
+                c.value
+                    .as_ref()
+                    .map(|v| (c.name.as_str().to_string(), v.as_str().to_string()))
+            })
+            .collect();
+        if let Err(message) = validate_topic_configs(&configs) {
+            results.push(failed(t.name, ResponseError::InvalidConfig.code(), message));
+            continue;
+        }
+        let replica_assignment = if t.assignments.is_empty() {
+            None
+        } else {
+            if t.num_partitions != -1 || t.replication_factor != -1 {
+                results.push(failed(
+                    t.name,
+                    ResponseError::InvalidRequest.code(),
+                    "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.".to_string(),
+                ));
+                continue;
+            }
+            let mut assignments = t.assignments.clone();
+            assignments.sort_by_key(|a| a.partition_index);
+            let in_order = assignments
+                .iter()
+                .enumerate()
+                .all(|(i, a)| a.partition_index == i as i32);
+            if !in_order {
+                results.push(failed(
+                    t.name,
+                    ResponseError::InvalidReplicaAssignment.code(),
+                    "Partitions should be a consecutive 0-based integer sequence".to_string(),
+                ));
+                continue;
+            }
+            Some(
+                assignments
+                    .into_iter()
+                    .map(|a| a.broker_ids.into_iter().map(|b| b.0).collect())
+                    .collect::<Vec<Vec<i32>>>(),
+            )
+        };
+        let num_partitions = match t.num_partitions {
+            -1 => replica_assignment
+                .as_ref()
+                .map_or(broker.config.num_partitions, |a| a.len() as i32),
+            n => n,
+        };
+        let replication_factor = match t.replication_factor {
+            -1 => replica_assignment
+                .as_ref()
+                .and_then(|a| a.first())
+                .map_or(broker.config.default_replication_factor, |r| r.len() as i16),
+            n => n,
+        };
+        let new = NewTopic {
+            name: name.clone(),
+            num_partitions,
+            replication_factor,
+            replica_assignment,
+            configs: configs.clone(),
+            validate_only: request.validate_only,
+        };
+        match broker.cluster.zk().create_topic(new).await {
+            Ok(info) => {
+                created_any |= !request.validate_only;
+                tracing::info!(
+                    "created topic {name} with {num_partitions} partition(s), replication factor {replication_factor}"
+                );
+                let entries = describe_topic_config_entries(&broker.config, &info.configs)
+                    .into_iter()
+                    .map(|e| {
+                        CreatableTopicConfigs::default()
+                            .with_name(StrBytes::from_string(e.name))
+                            .with_value(Some(StrBytes::from_string(e.value)))
+                            .with_config_source(e.source)
+                    })
+                    .collect();
+                results.push(
+                    CreatableTopicResult::default()
+                        .with_name(t.name)
+                        .with_topic_id(info.id)
+                        .with_num_partitions(num_partitions)
+                        .with_replication_factor(replication_factor)
+                        .with_configs(Some(entries)),
+                );
+            }
+            Err(e) => {
+                let (code, message) = zk_error(&e);
+                results.push(failed(t.name, code, message));
+            }
+        }
+    }
+    if created_any {
+        if let Err(e) = broker.refresh_metadata().await {
+            tracing::warn!("metadata refresh after CreateTopics failed: {e:#}");
+        }
+    }
+    CreateTopicsResponse::default().with_topics(results)
+}
+
+pub async fn delete(
+    broker: &Arc<Broker>,
+    request: DeleteTopicsRequest,
+    version: i16,
+) -> DeleteTopicsResponse {
+    let md = broker.cluster.metadata();
+    // v6 names topics in `topics` (by name or id); older versions in `topic_names`.
+    let targets: Vec<(Option<String>, uuid::Uuid)> = if version >= 6 {
+        request
+            .topics
+            .iter()
+            .map(|t| match &t.name {
+                Some(n) => (Some(n.0.as_str().to_string()), t.topic_id),
+                None => (
+                    md.topics
+                        .values()
+                        .find(|i| i.id == t.topic_id)
+                        .map(|i| i.name.clone()),
+                    t.topic_id,
+                ),
+            })
+            .collect()
+    } else {
+        request
+            .topic_names
+            .iter()
+            .map(|n| (Some(n.0.as_str().to_string()), uuid::Uuid::nil()))
+            .collect()
+    };
+    let mut responses = Vec::with_capacity(targets.len());
+    let mut deleted_any = false;
+    for (name, id) in targets {
+        let mut result = DeletableTopicResult::default()
+            .with_name(name.clone().map(|n| TopicName(StrBytes::from_string(n))))
+            .with_topic_id(id);
+        let outcome = match &name {
+            None => Err((
+                ResponseError::UnknownTopicId.code(),
+                "This server does not host this topic ID.".to_string(),
+            )),
+            Some(_) if !broker.config.delete_topic_enable => Err((
+                ResponseError::TopicDeletionDisabled.code(),
+                "Topic deletion is disabled.".to_string(),
+            )),
+            Some(n) => broker
+                .cluster
+                .zk()
+                .delete_topic(n)
+                .await
+                .map_err(|e| zk_error(&e)),
+        };
+        match outcome {
+            Ok(()) => {
+                deleted_any = true;
+                if let (Some(n), true) = (&name, id.is_nil()) {
+                    if let Some(info) = md.topics.get(n) {
+                        result = result.with_topic_id(info.id);
+                    }
+                }
+                tracing::info!("deleted topic {}", name.unwrap_or_default());
+            }
+            Err((code, message)) => {
+                result = result
+                    .with_error_code(code)
+                    .with_error_message(Some(StrBytes::from_string(message)));
+            }
+        }
+        responses.push(result);
+    }
+    if deleted_any {
+        if let Err(e) = broker.refresh_metadata().await {
+            tracing::warn!("metadata refresh after DeleteTopics failed: {e:#}");
+        }
+    }
+    DeleteTopicsResponse::default().with_responses(responses)
+}
+
+pub async fn create_partitions(
+    broker: &Arc<Broker>,
+    request: CreatePartitionsRequest,
+) -> CreatePartitionsResponse {
+    let mut results = Vec::with_capacity(request.topics.len());
+    let mut changed = false;
+    for t in request.topics {
+        let name = t.name.0.as_str().to_string();
+        let assignment = t.assignments.as_ref().map(|list| {
+            list.iter()
+                .map(|a| a.broker_ids.iter().map(|b| b.0).collect::<Vec<i32>>())
+                .collect::<Vec<_>>()
+        });
+        let outcome = if request.validate_only {
+            let md = broker.cluster.metadata();
+            match md.topics.get(&name) {
+                None => Err((
+                    ResponseError::UnknownTopicOrPartition.code(),
+                    format!("The topic '{name}' does not exist."),
+                )),
+                Some(info) if (info.partitions.len() as i32) > t.count => Err((
+                    ResponseError::InvalidPartitions.code(),
+                    format!(
+                        "Topic currently has {} partitions, which is higher than the requested {}.",
+                        info.partitions.len(),
+                        t.count
+                    ),
+                )),
+                Some(info) if (info.partitions.len() as i32) == t.count => Err((
+                    ResponseError::InvalidPartitions.code(),
+                    format!("Topic already has {} partitions.", t.count),
+                )),
+                Some(_) => Ok(()),
+            }
+        } else {
+            broker
+                .cluster
+                .zk()
+                .create_partitions(&name, t.count, assignment)
+                .await
+                .map(|_| ())
+                .map_err(|e| zk_error(&e))
+        };
+        let mut result = CreatePartitionsTopicResult::default().with_name(t.name);
+        match outcome {
+            Ok(()) => changed |= !request.validate_only,
+            Err((code, message)) => {
+                result = result
+                    .with_error_code(code)
+                    .with_error_message(Some(StrBytes::from_string(message)));
+            }
+        }
+        results.push(result);
+    }
+    if changed {
+        if let Err(e) = broker.refresh_metadata().await {
+            tracing::warn!("metadata refresh after CreatePartitions failed: {e:#}");
+        }
+    }
+    CreatePartitionsResponse::default().with_results(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_topic_name;
+
+    #[test]
+    fn topic_names_follow_kafka_rules() {
+        assert!(validate_topic_name("vmc-topic").is_ok());
+        assert!(validate_topic_name("a.b_c-1").is_ok());
+        assert!(validate_topic_name("").is_err());
+        assert!(validate_topic_name("..").is_err());
+        assert!(validate_topic_name("bad name").is_err());
+        assert!(validate_topic_name(&"x".repeat(250)).is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! Accepting connections, framing requests and writing responses. Requests on one connection are
+//! answered in order, one at a time (as Kafka does); connections are served concurrently.
+
+pub mod frame;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
+use kafka_protocol::protocol::{Decodable, Encodable};
+use thiserror::Error;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::handlers::{self, Outcome, RequestContext};
+use crate::server::Broker;
+use frame::FrameError;
+
+#[derive(Debug, Error)]
+enum ConnError {
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    #[error("unknown API key {0}")]
+    UnknownApiKey(i16),
+    #[error("unsupported version {version} of {key:?}")]
+    UnsupportedVersion { key: ApiKey, version: i16 },
+    #[error("malformed {key:?} v{version} request: {reason}")]
+    Malformed {
+        key: ApiKey,
+        version: i16,
+        reason: String,
+    },
+    #[error("encoding the {key:?} response failed: {reason}")]
+    Encode { key: ApiKey, reason: String },
+    #[error("API {0:?} is not served by this broker")]
+    NotServed(ApiKey),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub async fn serve(listener: TcpListener, broker: Arc<Broker>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let broker = broker.clone();
+                tokio::spawn(async move {
+                    let _ = stream.set_nodelay(true);
+                    match connection(stream, peer, broker).await {
+                        Ok(()) => {}
+                        Err(ConnError::Io(e))
+                            if matches!(
+                                e.kind(),
+                                std::io::ErrorKind::ConnectionReset
+                                    | std::io::ErrorKind::BrokenPipe
+                                    | std::io::ErrorKind::UnexpectedEof
+                            ) => {}
+                        Err(e) => tracing::error!("closing connection from {peer}: {e}"),
+                    }
+                });
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::error!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    broker: Arc<Broker>,
+) -> Result<(), ConnError> {
+    let max = broker.config.socket_request_max_bytes;
+    loop {
+        let mut prefix = [0u8; 4];
+        match stream.read_exact(&mut prefix).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        let len = frame::body_len(prefix, max)?;
+        let mut body = BytesMut::zeroed(len);
+        stream.read_exact(&mut body).await?;
+        let body = body.freeze();
+        let Some(response) = handle_frame(&broker, peer, body).await? else {
+            continue;
+        };
+        stream.write_all(&response).await?;
+    }
+}
+
+/// Decodes, handles and encodes one request; `Ok(None)` means no response is sent.
+async fn handle_frame(
+    broker: &Arc<Broker>,
+    peer: SocketAddr,
+    body: Bytes,
+) -> Result<Option<Bytes>, ConnError> {
+    let prefix = frame::header_prefix(&body).ok_or(FrameError::TooSmall {
+        size: body.len() as i32,
+    })?;
+    let key = ApiKey::try_from(prefix.api_key).map_err(|_| ConnError::UnknownApiKey(prefix.api_key))?;
+    let version = prefix.api_version;
+    let Some((min, max)) = handlers::supported_range(key) else {
+        return Err(ConnError::NotServed(key));
+    };
+    if key == ApiKey::ApiVersions && version > max {
+        // KIP-511: answer in v0 so that any client can read our ranges and retry.
+        let response = ResponseKind::ApiVersions(handlers::unsupported_version_response());
+        return encode_response(key, 0, prefix.correlation_id, &response).map(Some);
+    }
+    if version < min || version > max || version < handlers::min_decodable(key) {
+        return Err(ConnError::UnsupportedVersion { key, version });
+    }
+    let (header, request) = decode(key, version, body)?;
+    let ctx = RequestContext {
+        header: &header,
+        peer,
+    };
+    match handlers::dispatch(broker, &ctx, request).await {
+        Outcome::Respond(response) => {
+            encode_response(key, version, header.correlation_id, &response).map(Some)
+        }
+        Outcome::NoResponse => Ok(None),
+        Outcome::Close => Err(ConnError::NotServed(key)),
+    }
+}
+
+/// Runs the protocol crate's decoders. They are not trusted to reject every malformed input
+/// without panicking, so a panic is caught and treated as a malformed request: one bad peer must
+/// not take the broker down.
+fn decode(key: ApiKey, version: i16, mut body: Bytes) -> Result<(RequestHeader, RequestKind), ConnError> {
+    let malformed = |reason: String| ConnError::Malformed {
+        key,
+        version,
+        reason,
+    };
+    let result = std::panic::catch_unwind(move || {
+        let header = RequestHeader::decode(&mut body, key.request_header_version(version))
+            .map_err(|e| format!("header: {e}"))?;
+        let request = RequestKind::decode(key, &mut body, version).map_err(|e| e.to_string())?;
+        Ok::<_, String>((header, request))
+    });
+    match result {
+        Ok(Ok(decoded)) => Ok(decoded),
+        Ok(Err(reason)) => Err(malformed(reason)),
+        Err(_) => Err(malformed("the decoder rejected it".to_string())),
+    }
+}
+
+fn encode_response(
+    key: ApiKey,
+    version: i16,
+    correlation_id: i32,
+    response: &ResponseKind,
+) -> Result<Bytes, ConnError> {
+    let fail = |e: anyhow::Error| ConnError::Encode {
+        key,
+        reason: e.to_string(),
+    };
+    let mut buf = BytesMut::with_capacity(64);
+    buf.extend_from_slice(&[0, 0, 0, 0]);
+    let header_version = if key == ApiKey::ApiVersions {
+        0 // the ApiVersions response header is always v0 (KIP-511)
+    } else {
+        key.response_header_version(version)
+    };
+    ResponseHeader::default()
+        .with_correlation_id(correlation_id)
+        .encode(&mut buf, header_version)
+        .map_err(fail)?;
+    response.encode(&mut buf, version).map_err(fail)?;
+    let size = (buf.len() - 4) as i32;
+    buf[..4].copy_from_slice(&size.to_be_bytes());
+    Ok(buf.freeze())
+}

@@ -1,0 +1,201 @@
+//! The partitions this broker hosts: one `DurableLog` per `<topic>-<partition>` directory, opened
+//! when the cluster metadata assigns the partition to us and removed when its topic is deleted.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use uuid::Uuid;
+use zookeeper_lite::protocol::{ClusterMetadata, TopicInfo};
+
+use crate::config::BrokerConfig;
+use crate::handlers::topic_log_config;
+use crate::log::{DurableLog, LogError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.topic, self.partition)
+    }
+}
+
+/// A hosted partition: its log plus what the metadata says about it.
+pub struct HostedPartition {
+    pub log: Arc<DurableLog>,
+    pub topic_id: Uuid,
+    pub leader_epoch: i32,
+}
+
+pub struct Partitions {
+    config: BrokerConfig,
+    hosted: Mutex<HashMap<TopicPartition, Arc<HostedPartition>>>,
+}
+
+/// File in each partition directory recording the topic id it belongs to, so that a directory left
+/// over from a deleted topic is never served as part of a new topic with the same name.
+const PARTITION_METADATA: &str = "partition.metadata";
+
+impl Partitions {
+    pub fn new(config: BrokerConfig) -> Self {
+        Partitions {
+            config,
+            hosted: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, Arc<HostedPartition>>> {
+        match self.hosted.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    pub fn get(&self, topic: &str, partition: i32) -> Option<Arc<HostedPartition>> {
+        self.lock()
+            .get(&TopicPartition {
+                topic: topic.to_string(),
+                partition,
+            })
+            .cloned()
+    }
+
+    fn dir_for(&self, tp: &TopicPartition) -> PathBuf {
+        // One data directory for now; several log.dirs would spread partitions across them.
+        self.config.log_dirs[0].join(tp.to_string())
+    }
+
+    /// Brings the hosted set in line with the metadata: opens logs of partitions whose replicas
+    /// include us, closes and deletes those of topics that are gone.
+    pub async fn sync_with(&self, md: &ClusterMetadata, me: i32) {
+        let mut wanted = Vec::new();
+        for topic in md.topics.values() {
+            for p in &topic.partitions {
+                if p.replicas.contains(&me) {
+                    wanted.push((topic.clone(), p.partition, p.leader_epoch));
+                }
+            }
+        }
+        // Drop partitions no longer assigned here (deleted topics, or recreated with a new id).
+        let removed: Vec<(TopicPartition, Arc<HostedPartition>)> = {
+            let mut hosted = self.lock();
+            let keep: std::collections::HashSet<(String, i32, Uuid)> = wanted
+                .iter()
+                .map(|(t, p, _)| (t.name.clone(), *p, t.id))
+                .collect();
+            let gone: Vec<TopicPartition> = hosted
+                .iter()
+                .filter(|(tp, h)| !keep.contains(&(tp.topic.clone(), tp.partition, h.topic_id)))
+                .map(|(tp, _)| tp.clone())
+                .collect();
+            gone.into_iter()
+                .filter_map(|tp| hosted.remove(&tp).map(|h| (tp, h)))
+                .collect()
+        };
+        for (tp, h) in removed {
+            let dir = self.dir_for(&tp);
+            h.log.close().await;
+            tracing::info!("deleting log of {tp} ({})", dir.display());
+            if let Err(e) = tokio::fs::remove_dir_all(&dir).await {
+                tracing::warn!("could not delete {}: {e}", dir.display());
+            }
+        }
+        for (topic, partition, epoch) in wanted {
+            let tp = TopicPartition {
+                topic: topic.name.clone(),
+                partition,
+            };
+            if let Some(h) = self.get(&tp.topic, partition) {
+                if h.leader_epoch != epoch {
+                    let updated = Arc::new(HostedPartition {
+                        log: h.log.clone(),
+                        topic_id: h.topic_id,
+                        leader_epoch: epoch,
+                    });
+                    self.lock().insert(tp, updated);
+                }
+                continue;
+            }
+            match self.open(&tp, &topic, epoch).await {
+                Ok(h) => {
+                    self.lock().insert(tp, Arc::new(h));
+                }
+                Err(e) => tracing::error!("cannot open the log of {tp}: {e}"),
+            }
+        }
+    }
+
+    async fn open(
+        &self,
+        tp: &TopicPartition,
+        topic: &TopicInfo,
+        leader_epoch: i32,
+    ) -> Result<HostedPartition, LogError> {
+        let dir = self.dir_for(tp);
+        let log_config = topic_log_config(&self.config, &topic.configs);
+        let id = topic.id;
+        let tp_name = tp.to_string();
+        let log = tokio::task::spawn_blocking(move || -> Result<DurableLog, LogError> {
+            claim_dir(&dir, id, &tp_name)?;
+            DurableLog::open(&dir, log_config)
+        })
+        .await
+        .map_err(|e| LogError::Io(std::io::Error::other(e.to_string())))??;
+        Ok(HostedPartition {
+            log: Arc::new(log),
+            topic_id: topic.id,
+            leader_epoch,
+        })
+    }
+
+    pub fn all(&self) -> Vec<(TopicPartition, Arc<HostedPartition>)> {
+        self.lock()
+            .iter()
+            .map(|(tp, h)| (tp.clone(), h.clone()))
+            .collect()
+    }
+
+    /// Flushes and checkpoints every log (clean shutdown).
+    pub async fn close_all(&self) {
+        for (_, h) in self.all() {
+            h.log.close().await;
+        }
+    }
+}
+
+/// Makes sure `dir` belongs to topic `id`: a directory of another incarnation of the topic (deleted
+/// while this broker was down, or from a coordinator that lost its data) is set aside, never
+/// served as the new topic's data and never silently destroyed.
+fn claim_dir(dir: &Path, id: Uuid, tp: &str) -> Result<(), LogError> {
+    let marker = dir.join(PARTITION_METADATA);
+    let expected = format!("version: 0\ntopic_id: {id}\n");
+    match std::fs::read_to_string(&marker) {
+        Ok(text) if text == expected => return Ok(()),
+        Ok(text) => {
+            let mut aside = dir.as_os_str().to_owned();
+            aside.push(format!(".{}.stray", Uuid::new_v4().simple()));
+            let aside = PathBuf::from(aside);
+            tracing::warn!(
+                "{} belongs to another incarnation of {tp} ({}); moved aside to {}",
+                dir.display(),
+                text.trim().replace('\n', ", "),
+                aside.display()
+            );
+            std::fs::rename(dir, &aside)?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!("{PARTITION_METADATA}.tmp"));
+    std::fs::write(&tmp, expected)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, &marker)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}

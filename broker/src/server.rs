@@ -1,0 +1,164 @@
+//! The broker as a whole: its shared state and its lifecycle (start, serve, shut down).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use zookeeper_lite::protocol::BrokerInfo;
+
+use crate::cluster::Cluster;
+use crate::config::BrokerConfig;
+use crate::partitions::Partitions;
+
+pub struct Broker {
+    pub config: BrokerConfig,
+    pub cluster: Arc<Cluster>,
+    pub partitions: Partitions,
+    pub advertised: BrokerInfo,
+    /// Woken after every append, so that long-polling fetches re-read.
+    pub appended: tokio::sync::Notify,
+    producer_ids: ProducerIdAllocator,
+}
+
+/// Producer ids must never repeat across restarts or brokers, or a new producer would inherit an
+/// old one's sequence numbers: ids start from the start-up time in milliseconds, shifted to leave
+/// room for a counter, with the broker id in the low bits.
+struct ProducerIdAllocator {
+    next: AtomicI64,
+    broker_id: i64,
+}
+
+impl ProducerIdAllocator {
+    fn new(broker_id: i32) -> Self {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        ProducerIdAllocator {
+            next: AtomicI64::new(now_ms << 12),
+            broker_id: i64::from(broker_id & 0xff),
+        }
+    }
+
+    fn allocate(&self) -> i64 {
+        (self.next.fetch_add(1, Ordering::Relaxed) << 8) | self.broker_id
+    }
+}
+
+impl Broker {
+    pub fn next_producer_id(&self) -> i64 {
+        self.producer_ids.allocate()
+    }
+
+    /// The live broker chosen as "controller" for clients: admin requests go there. Every broker
+    /// forwards them to zookeeper-lite, so any live broker will do; the lowest id is stable.
+    pub fn controller_id(&self) -> i32 {
+        self.cluster
+            .metadata()
+            .brokers
+            .iter()
+            .map(|b| b.id)
+            .min()
+            .unwrap_or(self.config.broker_id)
+    }
+
+    /// Re-reads the metadata and syncs hosted partitions with it; handlers call this after an
+    /// admin change so the effect is visible to the next request.
+    pub async fn refresh_metadata(&self) -> anyhow::Result<()> {
+        let md = self.cluster.refresh().await?;
+        self.partitions.sync_with(&md, self.config.broker_id).await;
+        Ok(())
+    }
+}
+
+/// Starts the broker: binds the listener, registers with zookeeper-lite, opens hosted logs and
+/// serves until `shutdown` resolves.
+pub async fn run(
+    config: BrokerConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    for dir in &config.log_dirs {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating log directory {}", dir.display()))?;
+    }
+    let bind = if config.listen_host.is_empty() {
+        format!("0.0.0.0:{}", config.listen_port)
+    } else {
+        format!("{}:{}", config.listen_host, config.listen_port)
+    };
+    let listener = TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("binding listener {bind}"))?;
+    let bound: SocketAddr = listener.local_addr()?;
+    let advertised = BrokerInfo {
+        id: config.broker_id,
+        host: config.advertised_host(&bound),
+        port: config.advertised_port.filter(|p| *p != 0).unwrap_or(bound.port()),
+        rack: config.raw.get("broker.rack").cloned(),
+    };
+    let cluster = Cluster::connect(
+        &config.zookeeper_connect,
+        advertised.clone(),
+        config.zookeeper_session_timeout_ms,
+    )
+    .await
+    .with_context(|| format!("connecting to zookeeper.connect={}", config.zookeeper_connect))?;
+    cluster.register().await?;
+
+    let broker = Arc::new(Broker {
+        partitions: Partitions::new(config.clone()),
+        producer_ids: ProducerIdAllocator::new(config.broker_id),
+        config,
+        cluster: cluster.clone(),
+        advertised,
+        appended: tokio::sync::Notify::new(),
+    });
+    let md = cluster.metadata();
+    broker.partitions.sync_with(&md, broker.config.broker_id).await;
+
+    let session = tokio::spawn(cluster.clone().run_session());
+    let hosting = tokio::spawn(keep_hosting_in_sync(broker.clone()));
+    let retention = tokio::spawn(retention_loop(broker.clone()));
+
+    let id = broker.config.broker_id;
+    tracing::info!("listening on {bound}");
+    tracing::info!("[KafkaServer id={id}] started");
+    tokio::select! {
+        _ = crate::net::serve(listener, broker.clone()) => {}
+        _ = shutdown => {}
+    }
+    tracing::info!("[KafkaServer id={id}] shutting down");
+    session.abort();
+    hosting.abort();
+    retention.abort();
+    broker.partitions.close_all().await;
+    broker.cluster.unregister().await;
+    tracing::info!("[KafkaServer id={id}] shut down completed");
+    Ok(())
+}
+
+async fn keep_hosting_in_sync(broker: Arc<Broker>) {
+    let mut changes = broker.cluster.subscribe();
+    while changes.changed().await.is_ok() {
+        let md = broker.cluster.metadata();
+        broker.partitions.sync_with(&md, broker.config.broker_id).await;
+    }
+}
+
+async fn retention_loop(broker: Arc<Broker>) {
+    let mut tick = tokio::time::interval(broker.config.log_retention_check_interval);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        for (tp, h) in broker.partitions.all() {
+            match h.log.apply_retention().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("retention deleted {n} segment(s) of {tp}"),
+                Err(e) => tracing::warn!("retention of {tp} failed: {e}"),
+            }
+        }
+    }
+}
