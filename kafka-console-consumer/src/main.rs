@@ -1,1 +1,180 @@
-fn main() {}
+//! `kafka-console-consumer`: prints the records of a topic (Kafka 3.9's `ConsoleConsumer` with
+//! its `DefaultMessageFormatter`). Consumer groups do not exist yet: partitions are assigned
+//! directly (all partitions of the topic, or `--partition`), and `--group` is accepted with a
+//! warning.
+
+mod client_source;
+mod consume;
+mod formatter;
+mod options;
+
+use std::io::Write;
+use std::time::Duration;
+
+use client::cli::exception::exception_class;
+use client::cli::tool_log;
+use client::consumer::{Consumer, ConsumerConfig, StartOffset};
+use client::{Admin, ClientError};
+
+use crate::consume::{EndReason, RunEnd};
+use crate::options::{ConsumerOptions, Source, StartAt};
+
+const LOGGER: &str = "org.apache.kafka.tools.consumer.ConsoleConsumer";
+
+fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let opts = match options::parse_args(&args) {
+        Ok(o) => o,
+        Err(abort) => abort.exit(&options::parser()),
+    };
+    std::process::exit(run(opts));
+}
+
+fn run(opts: ConsumerOptions) -> i32 {
+    for w in &opts.warnings {
+        tool_log::warn(w, LOGGER);
+    }
+    let config = match ConsumerConfig::from_properties(&opts.consumer_props.to_pairs()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}: {e}", exception_class(&e));
+            return 1;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async move {
+        let end = match setup(&opts, config).await {
+            Ok(mut consumer) => {
+                let stdout = std::io::stdout();
+                let mut out = std::io::BufWriter::new(stdout.lock());
+                consume::consume(
+                    &mut consumer,
+                    &opts.formatter,
+                    opts.max_messages,
+                    opts.timeout_ms.map(Duration::from_millis),
+                    &mut out,
+                    wait_for_shutdown_signal(),
+                )
+                .await
+            }
+            Err(e) => {
+                log_terminating(&e);
+                eprintln!("Processed a total of 0 messages");
+                return 1;
+            }
+        };
+        finish(&opts, end)
+    })
+}
+
+/// Kafka's `LOG.error("Error processing message, terminating consumer process: ", e)`.
+fn log_terminating(e: &ClientError) {
+    tool_log::error(
+        "Error processing message, terminating consumer process: ",
+        LOGGER,
+    );
+    eprintln!("{}: {e}", exception_class(e));
+}
+
+fn finish(opts: &ConsumerOptions, end: RunEnd) -> i32 {
+    match &end.reason {
+        EndReason::Timeout => {
+            tool_log::error(
+                "Error processing message, terminating consumer process: ",
+                LOGGER,
+            );
+            eprintln!("org.apache.kafka.common.errors.TimeoutException");
+        }
+        EndReason::PollError(e) => log_terminating(e),
+        EndReason::StdoutError => eprintln!("Unable to write to standard out, closing consumer."),
+        EndReason::MaxMessages | EndReason::Signal => {}
+    }
+    eprintln!("Processed a total of {} messages", end.count);
+    if opts.enable_systest_events {
+        // stdout may be the thing that failed; nothing more to do then.
+        let _ = writeln!(std::io::stdout(), "shutdown_complete");
+    }
+    0
+}
+
+fn start_offset(s: StartAt) -> StartOffset {
+    match s {
+        StartAt::Earliest => StartOffset::Earliest,
+        StartAt::Latest => StartOffset::Latest,
+        StartAt::Offset(n) => StartOffset::Offset(n),
+    }
+}
+
+/// Creates the consumer and assigns the partitions to read.
+async fn setup(opts: &ConsumerOptions, config: ConsumerConfig) -> Result<Consumer, ClientError> {
+    let bootstrap = config.bootstrap_servers.clone();
+    let client_id = config.client_id.clone();
+    let mut consumer = Consumer::new(config).await?;
+    let start = start_offset(opts.start);
+    let topics: Vec<String> = match &opts.source {
+        Source::Topic(t) => vec![t.clone()],
+        Source::Include(raw) => {
+            let regex = regex::Regex::new(&format!("^(?:{})$", raw.trim())).map_err(|e| {
+                ClientError::InvalidArgument(format!("{raw} is an invalid regex: {e}"))
+            })?;
+            let admin = Admin::connect(&bootstrap, &client_id).await?;
+            let mut names: Vec<String> = admin
+                .list_topics()
+                .await?
+                .into_iter()
+                .filter(|t| !t.internal && regex.is_match(&t.name))
+                .map(|t| t.name)
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let mut assignment = Vec::new();
+    for topic in topics {
+        match opts.partition {
+            Some(p) => assignment.push((topic, p, start)),
+            None => {
+                for p in consumer.partitions_for(&topic).await? {
+                    assignment.push((topic.clone(), p, start));
+                }
+            }
+        }
+    }
+    consumer.assign(assignment).await?;
+    Ok(consumer)
+}
+
+/// Ctrl-C or SIGTERM (Kafka's shutdown hook wakes the consumer up).
+async fn wait_for_shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

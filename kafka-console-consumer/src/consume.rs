@@ -1,0 +1,266 @@
+//! ConsoleConsumer's `process` loop: poll, print each record, stop at `--max-messages`, at
+//! `--timeout-ms` without a record, on a shutdown signal, on a poll error or when stdout is gone.
+
+use std::future::Future;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use client::ClientError;
+
+use crate::formatter::{MessageFormatter, RecordView};
+
+/// Where records come from: the client library's consumer, or a fake in tests.
+#[allow(async_fn_in_trait)]
+pub trait RecordSource {
+    async fn poll(&mut self, timeout: Duration) -> Result<Vec<RecordView>, ClientError>;
+}
+
+/// Why the loop ended.
+#[derive(Debug)]
+pub enum EndReason {
+    MaxMessages,
+    /// No record within `--timeout-ms`.
+    Timeout,
+    Signal,
+    PollError(ClientError),
+    /// Writing to stdout failed (e.g. a closed pipe).
+    StdoutError,
+}
+
+#[derive(Debug)]
+pub struct RunEnd {
+    pub count: u64,
+    pub reason: EndReason,
+}
+
+/// How long one poll may block when no `--timeout-ms` is given; only bounds how quickly the
+/// loop notices nothing, signals are handled concurrently.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+pub async fn consume<S: RecordSource, W: Write, F: Future<Output = ()>>(
+    source: &mut S,
+    formatter: &MessageFormatter,
+    max_messages: Option<u64>,
+    timeout: Option<Duration>,
+    out: &mut W,
+    shutdown: F,
+) -> RunEnd {
+    tokio::pin!(shutdown);
+    let mut count: u64 = 0;
+    if max_messages == Some(0) {
+        return RunEnd {
+            count,
+            reason: EndReason::MaxMessages,
+        };
+    }
+    let mut waiting_since = Instant::now();
+    loop {
+        let poll_for = match timeout {
+            Some(t) => t.saturating_sub(waiting_since.elapsed()),
+            None => IDLE_POLL,
+        };
+        let records = tokio::select! {
+            _ = &mut shutdown => return RunEnd { count, reason: EndReason::Signal },
+            polled = source.poll(poll_for) => match polled {
+                Ok(r) => r,
+                Err(e) => return RunEnd { count, reason: EndReason::PollError(e) },
+            },
+        };
+        if records.is_empty() {
+            if let Some(t) = timeout {
+                if waiting_since.elapsed() >= t {
+                    return RunEnd {
+                        count,
+                        reason: EndReason::Timeout,
+                    };
+                }
+            }
+            continue;
+        }
+        for record in &records {
+            count += 1;
+            if out.write_all(&formatter.format(record)).is_err() {
+                return RunEnd {
+                    count,
+                    reason: EndReason::StdoutError,
+                };
+            }
+            if max_messages.is_some_and(|m| count >= m) {
+                if out.flush().is_err() {
+                    return RunEnd {
+                        count,
+                        reason: EndReason::StdoutError,
+                    };
+                }
+                return RunEnd {
+                    count,
+                    reason: EndReason::MaxMessages,
+                };
+            }
+        }
+        // Show a batch as soon as it is printed, as the Java tool's PrintStream does.
+        if out.flush().is_err() {
+            return RunEnd {
+                count,
+                reason: EndReason::StdoutError,
+            };
+        }
+        waiting_since = Instant::now();
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::formatter::TimestampKind;
+    use std::collections::VecDeque;
+
+    struct FakeSource {
+        batches: VecDeque<Result<Vec<RecordView>, ClientError>>,
+    }
+
+    impl RecordSource for FakeSource {
+        async fn poll(&mut self, timeout: Duration) -> Result<Vec<RecordView>, ClientError> {
+            match self.batches.pop_front() {
+                Some(b) => b,
+                None => {
+                    tokio::time::sleep(timeout).await;
+                    Ok(Vec::new())
+                }
+            }
+        }
+    }
+
+    fn rec(v: &str, offset: i64) -> RecordView {
+        RecordView {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            timestamp: 0,
+            timestamp_kind: TimestampKind::CreateTime,
+            key: None,
+            value: Some(v.as_bytes().to_vec()),
+            headers: vec![],
+        }
+    }
+
+    fn run(
+        batches: Vec<Result<Vec<RecordView>, ClientError>>,
+        max: Option<u64>,
+        timeout: Option<Duration>,
+    ) -> (RunEnd, String) {
+        let mut src = FakeSource {
+            batches: batches.into(),
+        };
+        let mut out = Vec::new();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let end = rt.block_on(consume(
+            &mut src,
+            &MessageFormatter::default(),
+            max,
+            timeout,
+            &mut out,
+            std::future::pending::<()>(),
+        ));
+        (end, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn stops_exactly_at_max_messages() {
+        let (end, out) = run(
+            vec![Ok(vec![rec("a", 0), rec("b", 1)]), Ok(vec![rec("c", 2)])],
+            Some(2),
+            None,
+        );
+        assert_eq!(out, "a\nb\n");
+        assert_eq!(end.count, 2);
+        assert!(matches!(end.reason, EndReason::MaxMessages));
+    }
+
+    #[test]
+    fn times_out_when_nothing_arrives() {
+        let (end, out) = run(
+            vec![Ok(vec![rec("a", 0)]), Ok(vec![])],
+            None,
+            Some(Duration::from_millis(300)),
+        );
+        assert_eq!(out, "a\n");
+        assert_eq!(end.count, 1);
+        assert!(matches!(end.reason, EndReason::Timeout));
+    }
+
+    #[test]
+    fn poll_error_ends_the_run_with_the_count() {
+        let (end, _) = run(
+            vec![Ok(vec![rec("a", 0)]), Err(ClientError::kafka(3, None))],
+            None,
+            None,
+        );
+        assert_eq!(end.count, 1);
+        assert!(matches!(end.reason, EndReason::PollError(_)));
+    }
+
+    #[test]
+    fn broken_stdout_ends_the_run() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "closed",
+                ))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut src = FakeSource {
+            batches: vec![Ok(vec![rec("a", 0)])].into(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let end = rt.block_on(consume(
+            &mut src,
+            &MessageFormatter::default(),
+            None,
+            None,
+            &mut Broken,
+            std::future::pending::<()>(),
+        ));
+        assert!(matches!(end.reason, EndReason::StdoutError));
+    }
+
+    #[test]
+    fn signal_ends_the_run() {
+        let mut src = FakeSource {
+            batches: VecDeque::new(),
+        };
+        let mut out = Vec::new();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let end = rt.block_on(async {
+            consume(
+                &mut src,
+                &MessageFormatter::default(),
+                None,
+                None,
+                &mut out,
+                tokio::time::sleep(Duration::from_secs(5)),
+            )
+            .await
+        });
+        assert!(matches!(end.reason, EndReason::Signal));
+        assert_eq!(end.count, 0);
+    }
+}
