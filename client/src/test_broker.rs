@@ -1,14 +1,22 @@
-//! A tiny in-process fake broker on 127.0.0.1 for unit tests of the connection layer: it answers
-//! ApiVersions (with KIP-511 behaviour) and Metadata, and can misbehave on request.
+//! A tiny in-process fake broker on 127.0.0.1 for unit tests: ApiVersions (with KIP-511
+//! behaviour), Metadata, InitProducerId, Produce (offsets assigned, duplicates by sequence
+//! dropped), ListOffsets and Fetch over an in-memory log, plus switches to misbehave.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
-    api_versions_response::ApiVersion, ApiKey, ApiVersionsResponse, MetadataResponse,
-    RequestHeader, ResponseHeader,
+    api_versions_response::ApiVersion,
+    fetch_response::{FetchableTopicResponse, PartitionData},
+    list_offsets_response::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse},
+    metadata_response::{MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic},
+    produce_response::{PartitionProduceResponse, TopicProduceResponse},
+    ApiKey, ApiVersionsResponse, BrokerId, FetchRequest, FetchResponse, InitProducerIdResponse,
+    ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest,
+    ProduceResponse, ProducerId, RequestHeader, ResponseHeader, TopicName,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -22,6 +30,19 @@ pub struct FakeBrokerOptions {
     pub close_on_metadata: bool,
     /// Answer Metadata with a size prefix far above any limit.
     pub oversize_metadata: bool,
+    /// Topics and their partition counts.
+    pub topics: Vec<(String, i32)>,
+    /// Advertise InitProducerId.
+    pub init_producer_id: bool,
+    /// Create unknown topics (1 partition) when Metadata allows it, answering
+    /// LEADER_NOT_AVAILABLE the first time as Kafka does.
+    pub auto_create: bool,
+    /// Fail this many Produce partition results with NOT_LEADER_OR_FOLLOWER (after writing
+    /// nothing), to exercise retries.
+    pub fail_produces: usize,
+    /// Write the batch but answer REQUEST_TIMED_OUT this many times (a lost acknowledgement),
+    /// so an idempotent retry must be deduplicated.
+    pub lose_acks: usize,
 }
 
 impl Default for FakeBrokerOptions {
@@ -31,13 +52,37 @@ impl Default for FakeBrokerOptions {
             reverse_order: false,
             close_on_metadata: false,
             oversize_metadata: false,
+            topics: Vec::new(),
+            init_producer_id: false,
+            auto_create: false,
+            fail_produces: 0,
+            lose_acks: 0,
         }
     }
 }
 
+#[derive(Default)]
+struct PartitionLog {
+    /// (base offset, batch bytes with the base offset patched in)
+    batches: Vec<(i64, Bytes)>,
+    next_offset: i64,
+    /// producer id -> (first sequence of last batch, its base offset)
+    last_sequence: BTreeMap<i64, (i32, i64)>,
+}
+
+#[derive(Default)]
+struct State {
+    topics: BTreeMap<String, Vec<PartitionLog>>,
+    api_versions_seen: Vec<i16>,
+    produce_requests: usize,
+    fail_produces: usize,
+    lose_acks: usize,
+    next_producer_id: i64,
+}
+
 pub struct FakeBroker {
     addr: String,
-    seen: Arc<Mutex<Vec<i16>>>,
+    state: Arc<Mutex<State>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -50,30 +95,63 @@ impl Drop for FakeBroker {
 impl FakeBroker {
     pub async fn start(options: FakeBrokerOptions) -> FakeBroker {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr").to_string();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let seen2 = seen.clone();
+        let local = listener.local_addr().expect("local addr");
+        let addr = local.to_string();
+        let mut state = State {
+            fail_produces: options.fail_produces,
+            lose_acks: options.lose_acks,
+            next_producer_id: 1000,
+            ..Default::default()
+        };
+        for (name, n) in &options.topics {
+            state.topics.insert(
+                name.clone(),
+                (0..*n).map(|_| PartitionLog::default()).collect(),
+            );
+        }
+        let state = Arc::new(Mutex::new(state));
+        let state2 = state.clone();
+        let port = local.port();
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                tokio::spawn(serve(socket, options.clone(), seen2.clone()));
+                tokio::spawn(serve(socket, options.clone(), state2.clone(), port));
             }
         });
-        FakeBroker { addr, seen, task }
+        FakeBroker { addr, state, task }
     }
 
     pub fn addr(&self) -> String {
         self.addr.clone()
     }
 
+    fn with_state<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        let s = self.state.lock().expect("state");
+        f(&s)
+    }
+
     /// The ApiVersions request versions received, in order.
     pub fn api_versions_versions_seen(&self) -> Vec<i16> {
-        self.seen.lock().map(|v| v.clone()).unwrap_or_default()
+        self.with_state(|s| s.api_versions_seen.clone())
+    }
+
+    pub fn produce_requests(&self) -> usize {
+        self.with_state(|s| s.produce_requests)
+    }
+
+    /// Records stored in a partition.
+    pub fn log_end_offset(&self, topic: &str, partition: i32) -> i64 {
+        self.with_state(|s| {
+            s.topics
+                .get(topic)
+                .and_then(|p| p.get(partition as usize))
+                .map_or(-1, |l| l.next_offset)
+        })
     }
 }
 
-fn advertised(api_versions_max: i16) -> Vec<ApiVersion> {
-    [
-        (ApiKey::ApiVersions, 0, api_versions_max),
+fn advertised(options: &FakeBrokerOptions) -> Vec<ApiVersion> {
+    let mut apis = vec![
+        (ApiKey::ApiVersions, 0, options.api_versions_max),
         (ApiKey::Metadata, 0, 12),
         (ApiKey::Produce, 0, 11),
         (ApiKey::Fetch, 0, 12),
@@ -82,18 +160,30 @@ fn advertised(api_versions_max: i16) -> Vec<ApiVersion> {
         (ApiKey::DeleteTopics, 0, 6),
         (ApiKey::DescribeConfigs, 0, 4),
         (ApiKey::CreatePartitions, 0, 3),
-    ]
-    .into_iter()
-    .map(|(k, min, max)| {
-        ApiVersion::default()
-            .with_api_key(k as i16)
-            .with_min_version(min)
-            .with_max_version(max)
-    })
-    .collect()
+    ];
+    if options.init_producer_id {
+        apis.push((ApiKey::InitProducerId, 0, 5));
+    }
+    apis.into_iter()
+        .map(|(k, min, max)| {
+            ApiVersion::default()
+                .with_api_key(k as i16)
+                .with_min_version(min)
+                .with_max_version(max)
+        })
+        .collect()
 }
 
-async fn serve(mut socket: TcpStream, options: FakeBrokerOptions, seen: Arc<Mutex<Vec<i16>>>) {
+fn name(s: &str) -> TopicName {
+    TopicName(StrBytes::from_string(s.to_string()))
+}
+
+async fn serve(
+    mut socket: TcpStream,
+    options: FakeBrokerOptions,
+    state: Arc<Mutex<State>>,
+    port: u16,
+) {
     let mut held: Option<Bytes> = None;
     loop {
         let mut size = [0u8; 4];
@@ -101,7 +191,7 @@ async fn serve(mut socket: TcpStream, options: FakeBrokerOptions, seen: Arc<Mute
             return;
         }
         let size = i32::from_be_bytes(size);
-        if !(8..=1 << 20).contains(&size) {
+        if !(8..=1 << 24).contains(&size) {
             return;
         }
         let mut buf = vec![0u8; size as usize];
@@ -121,9 +211,7 @@ async fn serve(mut socket: TcpStream, options: FakeBrokerOptions, seen: Arc<Mute
         let corr = header.correlation_id;
         let response = match api {
             ApiKey::ApiVersions => {
-                if let Ok(mut s) = seen.lock() {
-                    s.push(version);
-                }
+                state.lock().expect("state").api_versions_seen.push(version);
                 let (body_version, error) = if version > options.api_versions_max {
                     (0, 35)
                 } else {
@@ -131,7 +219,7 @@ async fn serve(mut socket: TcpStream, options: FakeBrokerOptions, seen: Arc<Mute
                 };
                 let body = ApiVersionsResponse::default()
                     .with_error_code(error)
-                    .with_api_keys(advertised(options.api_versions_max));
+                    .with_api_keys(advertised(&options));
                 encode(corr, 0, &body, body_version)
             }
             ApiKey::Metadata => {
@@ -142,13 +230,64 @@ async fn serve(mut socket: TcpStream, options: FakeBrokerOptions, seen: Arc<Mute
                     let _ = socket.write_all(&i32::MAX.to_be_bytes()).await;
                     continue;
                 }
-                let body = MetadataResponse::default();
+                let Ok(request) = MetadataRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = metadata(&state, &options, request, port);
                 encode(
                     corr,
                     MetadataResponse::header_version(version),
                     &body,
                     version,
                 )
+            }
+            ApiKey::InitProducerId => {
+                let mut s = state.lock().expect("state");
+                s.next_producer_id += 1;
+                let body = InitProducerIdResponse::default()
+                    .with_producer_id(ProducerId(s.next_producer_id))
+                    .with_producer_epoch(0);
+                encode(
+                    corr,
+                    InitProducerIdResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::Produce => {
+                let Ok(request) = ProduceRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let acks = request.acks;
+                let body = produce(&state, request);
+                if acks == 0 {
+                    continue;
+                }
+                encode(
+                    corr,
+                    ProduceResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::ListOffsets => {
+                let Ok(request) = ListOffsetsRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = list_offsets(&state, request);
+                encode(
+                    corr,
+                    ListOffsetsResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::Fetch => {
+                let Ok(request) = FetchRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = fetch(&state, request);
+                encode(corr, FetchResponse::header_version(version), &body, version)
             }
             _ => return,
         };
@@ -169,6 +308,190 @@ async fn serve(mut socket: TcpStream, options: FakeBrokerOptions, seen: Arc<Mute
             return;
         }
     }
+}
+
+fn metadata(
+    state: &Mutex<State>,
+    options: &FakeBrokerOptions,
+    request: MetadataRequest,
+    port: u16,
+) -> MetadataResponse {
+    let mut s = state.lock().expect("state");
+    let names: Vec<String> = match request.topics {
+        None => s.topics.keys().cloned().collect(),
+        Some(ts) => ts
+            .into_iter()
+            .filter_map(|t| t.name.map(|n| n.0.to_string()))
+            .collect(),
+    };
+    let mut topics = Vec::new();
+    for n in names {
+        let (error, partitions) = match s.topics.get(&n) {
+            Some(parts) => (0, parts.len() as i32),
+            None if options.auto_create && request.allow_auto_topic_creation => {
+                s.topics.insert(n.clone(), vec![PartitionLog::default()]);
+                (5, 0)
+            }
+            None => (3, 0),
+        };
+        topics.push(
+            MetadataResponseTopic::default()
+                .with_name(Some(name(&n)))
+                .with_error_code(error)
+                .with_partitions(
+                    (0..partitions)
+                        .map(|p| {
+                            MetadataResponsePartition::default()
+                                .with_partition_index(p)
+                                .with_leader_id(BrokerId(0))
+                                .with_replica_nodes(vec![BrokerId(0)])
+                                .with_isr_nodes(vec![BrokerId(0)])
+                        })
+                        .collect(),
+                ),
+        );
+    }
+    MetadataResponse::default()
+        .with_controller_id(BrokerId(0))
+        .with_brokers(vec![MetadataResponseBroker::default()
+            .with_node_id(BrokerId(0))
+            .with_host(StrBytes::from_static_str("127.0.0.1"))
+            .with_port(i32::from(port))])
+        .with_topics(topics)
+}
+
+fn produce(state: &Mutex<State>, request: ProduceRequest) -> ProduceResponse {
+    let mut s = state.lock().expect("state");
+    s.produce_requests += 1;
+    let mut responses = Vec::new();
+    for topic in request.topic_data {
+        let tname = topic.name.0.to_string();
+        let mut parts = Vec::new();
+        for p in topic.partition_data {
+            let mut result = PartitionProduceResponse::default().with_index(p.index);
+            if s.fail_produces > 0 {
+                s.fail_produces -= 1;
+                parts.push(result.with_error_code(6));
+                continue;
+            }
+            let lose_ack = if s.lose_acks > 0 {
+                s.lose_acks -= 1;
+                true
+            } else {
+                false
+            };
+            let Some(log) = s
+                .topics
+                .get_mut(&tname)
+                .and_then(|l| l.get_mut(p.index as usize))
+            else {
+                parts.push(result.with_error_code(3));
+                continue;
+            };
+            let Some(records) = p.records else {
+                continue;
+            };
+            let producer_id = i64::from_be_bytes(records[43..51].try_into().expect("pid"));
+            let base_sequence = i32::from_be_bytes(records[53..57].try_into().expect("seq"));
+            let count = i32::from_be_bytes(records[57..61].try_into().expect("count"));
+            if producer_id >= 0 {
+                if let Some((seq, offset)) = log.last_sequence.get(&producer_id) {
+                    if *seq == base_sequence {
+                        // A retry of the last batch: acknowledge it again, write nothing.
+                        result = result.with_base_offset(*offset);
+                        parts.push(result);
+                        continue;
+                    }
+                }
+            }
+            let base = log.next_offset;
+            let mut patched = records.to_vec();
+            patched[0..8].copy_from_slice(&base.to_be_bytes());
+            log.batches.push((base, Bytes::from(patched)));
+            log.next_offset += i64::from(count);
+            if producer_id >= 0 {
+                log.last_sequence.insert(producer_id, (base_sequence, base));
+            }
+            result = if lose_ack {
+                result.with_error_code(7)
+            } else {
+                result.with_base_offset(base).with_log_append_time_ms(-1)
+            };
+            parts.push(result);
+        }
+        responses.push(
+            TopicProduceResponse::default()
+                .with_name(name(&tname))
+                .with_partition_responses(parts),
+        );
+    }
+    ProduceResponse::default().with_responses(responses)
+}
+
+fn list_offsets(state: &Mutex<State>, request: ListOffsetsRequest) -> ListOffsetsResponse {
+    let s = state.lock().expect("state");
+    let topics = request
+        .topics
+        .into_iter()
+        .map(|t| {
+            let log = s.topics.get(&t.name.0.to_string());
+            let partitions = t
+                .partitions
+                .into_iter()
+                .map(|p| {
+                    let r = ListOffsetsPartitionResponse::default()
+                        .with_partition_index(p.partition_index);
+                    match log.and_then(|l| l.get(p.partition_index as usize)) {
+                        Some(l) => r
+                            .with_offset(if p.timestamp == -2 { 0 } else { l.next_offset })
+                            .with_timestamp(-1),
+                        None => r.with_error_code(3),
+                    }
+                })
+                .collect();
+            ListOffsetsTopicResponse::default()
+                .with_name(t.name)
+                .with_partitions(partitions)
+        })
+        .collect();
+    ListOffsetsResponse::default().with_topics(topics)
+}
+
+fn fetch(state: &Mutex<State>, request: FetchRequest) -> FetchResponse {
+    let s = state.lock().expect("state");
+    let responses = request
+        .topics
+        .into_iter()
+        .map(|t| {
+            let log = s.topics.get(&t.topic.0.to_string());
+            let partitions = t
+                .partitions
+                .into_iter()
+                .map(|p| {
+                    let r = PartitionData::default().with_partition_index(p.partition);
+                    let Some(l) = log.and_then(|l| l.get(p.partition as usize)) else {
+                        return r.with_error_code(3);
+                    };
+                    if p.fetch_offset > l.next_offset {
+                        return r.with_error_code(1);
+                    }
+                    let mut data = BytesMut::new();
+                    for (base, batch) in &l.batches {
+                        let count = i32::from_be_bytes(batch[57..61].try_into().expect("count"));
+                        if base + i64::from(count) > p.fetch_offset {
+                            data.extend_from_slice(batch);
+                        }
+                    }
+                    r.with_high_watermark(l.next_offset)
+                        .with_records(Some(data.freeze()))
+                })
+                .collect();
+            FetchableTopicResponse::default()
+                .with_topic(t.topic)
+                .with_partitions(partitions)
+        })
+        .collect();
+    FetchResponse::default().with_responses(responses)
 }
 
 fn encode<M: Encodable>(corr: i32, header_version: i16, body: &M, version: i16) -> Bytes {

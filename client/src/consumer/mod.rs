@@ -466,3 +466,6 @@ impl Consumer {
         Ok(needs_refresh)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -418,3 +418,6 @@ impl Drop for Producer {
         self.shared.wake.notify_one();
     }
 }
+
+#[cfg(test)]
+mod tests;

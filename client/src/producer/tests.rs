@@ -1,0 +1,279 @@
+//! Producer behaviour against the in-process fake broker.
+
+use super::*;
+use crate::partitioner::partition_for_key;
+use crate::test_broker::{FakeBroker, FakeBrokerOptions};
+
+fn topic(name: &str, partitions: i32) -> Vec<(String, i32)> {
+    vec![(name.to_string(), partitions)]
+}
+
+fn config(broker: &FakeBroker, idempotence: bool) -> ProducerConfig {
+    ProducerConfig {
+        bootstrap_servers: broker.addr(),
+        enable_idempotence: idempotence,
+        retry_backoff_ms: 10,
+        max_block_ms: 2000,
+        ..Default::default()
+    }
+}
+
+async fn send_all(
+    producer: &Producer,
+    records: Vec<ProducerRecord>,
+) -> Vec<Result<RecordMetadata, ClientError>> {
+    let mut futures = Vec::new();
+    for r in records {
+        futures.push(producer.send(r).await.expect("queued"));
+    }
+    producer.flush().await.expect("flush");
+    let mut out = Vec::new();
+    for f in futures {
+        out.push(f.await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn keyed_records_land_on_murmur2_partitions_with_offsets() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 3),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(config(&broker, false))
+        .await
+        .expect("producer");
+    let keys = ["a", "b", "c", "foobar", "a"];
+    let records = keys
+        .iter()
+        .map(|k| ProducerRecord::new("t", format!("v-{k}")).with_key(k.to_string()))
+        .collect();
+    let results = send_all(&producer, records).await;
+    let mut next = [0i64; 3];
+    for (k, r) in keys.iter().zip(results) {
+        let md = r.expect("acked");
+        assert_eq!(md.partition, partition_for_key(k.as_bytes(), 3), "key {k}");
+        assert_eq!(md.offset, next[md.partition as usize]);
+        next[md.partition as usize] += 1;
+    }
+    producer.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn unkeyed_records_go_round_robin() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 3),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(config(&broker, false))
+        .await
+        .expect("producer");
+    let records = (0..6)
+        .map(|i| ProducerRecord::new("t", format!("{i}")))
+        .collect();
+    let partitions: Vec<i32> = send_all(&producer, records)
+        .await
+        .into_iter()
+        .map(|r| r.expect("acked").partition)
+        .collect();
+    assert_eq!(partitions, vec![0, 1, 2, 0, 1, 2]);
+}
+
+#[tokio::test]
+async fn lingering_records_share_one_request() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(ProducerConfig {
+        linger_ms: 10_000,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let records = (0..5)
+        .map(|i| ProducerRecord::new("t", format!("{i}")))
+        .collect();
+    let offsets: Vec<i64> = send_all(&producer, records)
+        .await
+        .into_iter()
+        .map(|r| r.expect("acked").offset)
+        .collect();
+    assert_eq!(offsets, vec![0, 1, 2, 3, 4]);
+    assert_eq!(broker.produce_requests(), 1);
+}
+
+#[tokio::test]
+async fn not_leader_errors_are_retried() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        fail_produces: 2,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(config(&broker, false))
+        .await
+        .expect("producer");
+    let r = send_all(&producer, vec![ProducerRecord::new("t", "x")]).await;
+    assert_eq!(r[0].as_ref().map(|m| m.offset).ok(), Some(0));
+    assert_eq!(broker.produce_requests(), 3);
+}
+
+#[tokio::test]
+async fn retries_exhausted_fail_with_the_broker_error() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        fail_produces: 10,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(ProducerConfig {
+        retries: 1,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let r = send_all(&producer, vec![ProducerRecord::new("t", "x")]).await;
+    assert_eq!(r[0].as_ref().err().and_then(|e| e.code()), Some(6));
+}
+
+#[tokio::test]
+async fn idempotent_retry_after_lost_ack_is_not_duplicated() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        init_producer_id: true,
+        lose_acks: 1,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(config(&broker, true))
+        .await
+        .expect("producer");
+    let first = send_all(&producer, vec![ProducerRecord::new("t", "a")]).await;
+    assert_eq!(first[0].as_ref().map(|m| m.offset).ok(), Some(0));
+    let second = send_all(&producer, vec![ProducerRecord::new("t", "b")]).await;
+    assert_eq!(second[0].as_ref().map(|m| m.offset).ok(), Some(1));
+    assert_eq!(broker.log_end_offset("t", 0), 2);
+}
+
+#[tokio::test]
+async fn idempotence_without_init_producer_id_fails_records() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(config(&broker, true))
+        .await
+        .expect("producer");
+    let r = send_all(&producer, vec![ProducerRecord::new("t", "x")]).await;
+    assert!(
+        matches!(r[0], Err(ClientError::UnsupportedVersion(_))),
+        "{:?}",
+        r[0]
+    );
+}
+
+#[tokio::test]
+async fn missing_topic_times_out_with_kafkas_text() {
+    let broker = FakeBroker::start(FakeBrokerOptions::default()).await;
+    let producer = Producer::new(ProducerConfig {
+        max_block_ms: 200,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let err = producer
+        .send(ProducerRecord::new("nope", "x"))
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("Topic nope not present in metadata after 200 ms.")
+    );
+}
+
+#[tokio::test]
+async fn auto_created_topic_is_waited_for() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        auto_create: true,
+        init_producer_id: true,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(config(&broker, true))
+        .await
+        .expect("producer");
+    let r = send_all(&producer, vec![ProducerRecord::new("fresh", "x")]).await;
+    assert_eq!(r[0].as_ref().map(|m| m.offset).ok(), Some(0));
+}
+
+#[tokio::test]
+async fn acks_zero_resolves_without_offsets() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(ProducerConfig {
+        acks: 0,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let r = send_all(&producer, vec![ProducerRecord::new("t", "x")]).await;
+    assert_eq!(r[0].as_ref().map(|m| m.offset).ok(), Some(-1));
+}
+
+#[tokio::test]
+async fn partition_out_of_range_is_rejected() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(ProducerConfig {
+        max_block_ms: 100,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let err = producer
+        .send(ProducerRecord::new("t", "x").with_partition(5))
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("Partition 5 of topic t with partition count 1 is not present in metadata after 100 ms.")
+    );
+}
+
+#[tokio::test]
+async fn every_codec_is_accepted() {
+    for compression in [
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ] {
+        let broker = FakeBroker::start(FakeBrokerOptions {
+            topics: topic("t", 1),
+            init_producer_id: true,
+            ..Default::default()
+        })
+        .await;
+        let producer = Producer::new(ProducerConfig {
+            compression,
+            ..config(&broker, true)
+        })
+        .await
+        .expect("producer");
+        let r = send_all(&producer, vec![ProducerRecord::new("t", "x")]).await;
+        assert!(r[0].is_ok(), "{compression:?}: {:?}", r[0]);
+    }
+}
