@@ -159,11 +159,7 @@ impl LineReaderConfig {
         Ok(record)
     }
 
-    fn split_headers(
-        &self,
-        headers: &str,
-        line_number: u64,
-    ) -> Result<Vec<Header>, String> {
+    fn split_headers(&self, headers: &str, line_number: u64) -> Result<Vec<Header>, String> {
         let mut pairs: Vec<&str> = headers.split(self.headers_separator.as_str()).collect();
         // Java's String.split drops trailing empty strings.
         while pairs.last() == Some(&"") {
