@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use thiserror::Error;
+pub use zookeeper_lite::config::parse_properties;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum ConfigError {
@@ -17,8 +18,6 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
-    #[error("line {line}: expected key=value, found '{text}'")]
-    Syntax { line: usize, text: String },
     #[error("--override expects key=value, found '{0}'")]
     BadOverride(String),
 }
@@ -139,50 +138,6 @@ impl Default for BrokerConfig {
             raw: BTreeMap::new(),
         }
     }
-}
-
-/// Parses Java `.properties` text: `key=value` or `key:value`, `#`/`!` comments, trailing
-/// backslash continues a line.
-pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, ConfigError> {
-    let mut out = Vec::new();
-    let mut pending = String::new();
-    let mut pending_line = 0;
-    for (i, raw_line) in text.lines().enumerate() {
-        let line = raw_line.trim_start();
-        if pending.is_empty() {
-            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-                continue;
-            }
-            pending_line = i + 1;
-        }
-        if let Some(stripped) = line.strip_suffix('\\') {
-            pending.push_str(stripped);
-            continue;
-        }
-        pending.push_str(line);
-        let entry = std::mem::take(&mut pending);
-        let split = entry.find(['=', ':']);
-        match split {
-            Some(pos) => out.push((
-                entry[..pos].trim().to_string(),
-                entry[pos + 1..].trim().to_string(),
-            )),
-            None if !entry.trim().is_empty() => {
-                return Err(ConfigError::Syntax {
-                    line: pending_line,
-                    text: entry,
-                })
-            }
-            None => {}
-        }
-    }
-    if !pending.trim().is_empty() {
-        return Err(ConfigError::Syntax {
-            line: pending_line,
-            text: pending,
-        });
-    }
-    Ok(out)
 }
 
 /// Splits one `--override key=value` argument.
@@ -400,7 +355,7 @@ mod tests {
         let text = "broker.id=0\nnum.network.threads=3\n# comment\nlog.dirs=/tmp/kafka-logs\n\
                     zookeeper.connect=localhost:2181\nlog.retention.hours=168\n\
                     group.initial.rebalance.delay.ms=0\n";
-        let (c, report) = BrokerConfig::from_pairs(&parse_properties(text).unwrap()).unwrap();
+        let (c, report) = BrokerConfig::from_pairs(&parse_properties(text)).unwrap();
         assert!(report.unknown_keys.is_empty());
         assert_eq!(c.log_retention_ms, Some(168 * 3_600_000));
     }
@@ -448,9 +403,4 @@ mod tests {
         assert_eq!(c.log_retention_ms, None);
     }
 
-    #[test]
-    fn continuation_lines_join() {
-        let p = parse_properties("a=1,\\\n  2\nb : x\n").unwrap();
-        assert_eq!(p, pairs(&[("a", "1,2"), ("b", "x")]));
-    }
 }

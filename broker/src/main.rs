@@ -13,7 +13,7 @@ fn load(args: &[String]) -> anyhow::Result<BrokerConfig> {
         _ => anyhow::bail!("{USAGE}"),
     };
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
-    let mut pairs = parse_properties(&text).with_context(|| format!("reading {file}"))?;
+    let mut pairs = parse_properties(&text);
     let mut iter = rest.iter();
     let mut strays = Vec::new();
     while let Some(arg) = iter.next() {
@@ -55,14 +55,7 @@ async fn shutdown_signal() {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BROKER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    zookeeper_lite::logging::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match load(&args) {
         Ok(c) => c,

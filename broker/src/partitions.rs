@@ -35,6 +35,9 @@ pub struct HostedPartition {
 pub struct Partitions {
     config: BrokerConfig,
     hosted: Mutex<HashMap<TopicPartition, Arc<HostedPartition>>>,
+    /// Serialises `sync_with` (two concurrent syncs would open the same directory twice) and
+    /// remembers the metadata version last applied, so an older view never undoes a newer one.
+    syncing: tokio::sync::Mutex<u64>,
 }
 
 /// File in each partition directory recording the topic id it belongs to, so that a directory left
@@ -46,6 +49,7 @@ impl Partitions {
         Partitions {
             config,
             hosted: Mutex::new(HashMap::new()),
+            syncing: tokio::sync::Mutex::new(0),
         }
     }
 
@@ -73,6 +77,11 @@ impl Partitions {
     /// Brings the hosted set in line with the metadata: opens logs of partitions whose replicas
     /// include us, closes and deletes those of topics that are gone.
     pub async fn sync_with(&self, md: &ClusterMetadata, me: i32) {
+        let mut applied = self.syncing.lock().await;
+        if md.version < *applied {
+            return;
+        }
+        *applied = md.version;
         let mut wanted = Vec::new();
         for topic in md.topics.values() {
             for p in &topic.partitions {
