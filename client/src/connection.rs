@@ -87,11 +87,22 @@ impl Default for ConnectionOptions {
     }
 }
 
+/// Stops the read loop when the last clone of a connection is dropped (the write loop ends by
+/// itself once its channel closes), so an abandoned connection does not keep a task and a socket.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A negotiated connection to one broker. Cheap to clone; the socket closes when the last clone
 /// is dropped.
 #[derive(Clone)]
 pub struct Connection {
     shared: Arc<Shared>,
+    _reader: Arc<AbortOnDrop>,
     outgoing: mpsc::UnboundedSender<Bytes>,
     next_correlation_id: Arc<AtomicI32>,
     versions: Arc<BrokerVersions>,
@@ -141,13 +152,14 @@ impl Connection {
         });
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(write_loop(write_half, rx, shared.clone()));
-        tokio::spawn(read_loop(
+        let reader = tokio::spawn(read_loop(
             read_half,
             shared.clone(),
             options.max_response_size,
         ));
         Connection {
             shared,
+            _reader: Arc::new(AbortOnDrop(reader.abort_handle())),
             outgoing: tx,
             next_correlation_id: Arc::new(AtomicI32::new(0)),
             versions: Arc::new(BrokerVersions::default()),
