@@ -15,7 +15,13 @@ const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
 
-pub async fn handle(broker: &Arc<Broker>, request: ListOffsetsRequest) -> ListOffsetsResponse {
+pub async fn handle(
+    broker: &Arc<Broker>,
+    request: ListOffsetsRequest,
+    version: i16,
+) -> ListOffsetsResponse {
+    // The leader epoch field exists from v4 on; the codec refuses it set on older versions.
+    let epoch_of = |e: i32| if version >= 4 { e } else { -1 };
     let topics = request
         .topics
         .into_iter()
@@ -44,8 +50,8 @@ pub async fn handle(broker: &Arc<Broker>, request: ListOffsetsRequest) -> ListOf
                         Ok(Some((offset, timestamp))) => base
                             .with_offset(offset)
                             .with_timestamp(timestamp)
-                            .with_leader_epoch(hosted.leader_epoch),
-                        Ok(None) => base.with_leader_epoch(hosted.leader_epoch),
+                            .with_leader_epoch(epoch_of(hosted.leader_epoch)),
+                        Ok(None) => base.with_leader_epoch(epoch_of(hosted.leader_epoch)),
                         Err(e) => base.with_error_code(e.kafka_error_code()),
                     }
                 })

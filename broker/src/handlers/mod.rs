@@ -113,7 +113,7 @@ pub async fn dispatch(
         RequestKind::InitProducerId(r) => {
             ResponseKind::InitProducerId(init_producer_id::handle(broker, r))
         }
-        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r).await),
+        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r, version).await),
         RequestKind::Produce(r) => {
             let acks = r.acks;
             let response = produce::handle(broker, r).await;

@@ -312,14 +312,16 @@ impl DurableLog {
         Ok(plan.execute()?.records)
     }
 
-    /// ListOffsets by timestamp (see `PartitionLog::offset_for_timestamp`), capped at the high
-    /// watermark.
+    /// ListOffsets by timestamp (see `PartitionLog::offset_for_timestamp`), within the high
+    /// watermark: -1 answers the high watermark itself, and a record at or above it is not
+    /// reported (as Kafka does for uncommitted data).
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<(i64, i64)>, LogError> {
         let hw = self.high_watermark();
+        if timestamp == -1 {
+            return Ok(Some((hw, -1)));
+        }
         let found = self.shared.peek().offset_for_timestamp(timestamp)?;
-        Ok(found
-            .filter(|(offset, _)| *offset <= hw || timestamp == -1)
-            .map(|(o, t)| if timestamp == -1 { (hw, t) } else { (o, t) }))
+        Ok(found.filter(|(offset, _)| timestamp == -2 || *offset < hw))
     }
 
     /// ListOffsets -3: the record with the largest timestamp.

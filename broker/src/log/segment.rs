@@ -167,8 +167,11 @@ impl Segment {
         ]
     }
 
+    /// `offset` relative to the base, clamped to the u32 range: an offset before this segment
+    /// (a read landing in a gap between segments) maps to its start, never past it.
     fn relative(&self, offset: i64) -> u32 {
-        u32::try_from(offset.saturating_sub(self.base_offset)).unwrap_or(u32::MAX)
+        let rel = offset.saturating_sub(self.base_offset).max(0);
+        u32::try_from(rel).unwrap_or(u32::MAX)
     }
 
     /// Whether an append of `incoming` bytes ending at `last_offset` must go to a new segment.
