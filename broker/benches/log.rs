@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use broker::log::{DurableLog, LogConfig, PartitionLog};
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
-use broker::log::{DurableLog, LogConfig, PartitionLog};
 
 const RECORD_BYTES: usize = 1024;
 const RECORDS_PER_BATCH: usize = 16;

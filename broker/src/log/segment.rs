@@ -369,6 +369,8 @@ mod tests {
             assert_eq!(h.base_offset(), 100 + i64::from(e.relative_offset));
         }
         assert_eq!(seg.position_hint(100), 0);
+        // An offset before the segment (a gap) starts at the segment's beginning.
+        assert_eq!(seg.position_hint(3), 0);
         let size = seg.size();
         assert_eq!(std::fs::metadata(seg.log_path()).expect("meta").len(), size);
     }
