@@ -166,7 +166,10 @@ impl Cluster {
                     }
                 }
                 Err(ZkError::Server(e)) if e.code == ZkErrorCode::SessionExpired => {
-                    tracing::warn!("zookeeper-lite session expired ({}); registering again", e.message);
+                    tracing::warn!(
+                        "zookeeper-lite session expired ({}); registering again",
+                        e.message
+                    );
                     if let Ok(mut s) = self.session.lock() {
                         *s = None;
                     }
@@ -175,7 +178,9 @@ impl Cluster {
                         Err(e) => tracing::error!("registration failed: {e}"),
                     }
                 }
-                Err(e) => tracing::warn!("heartbeat to zookeeper-lite at {} failed: {e}", self.addr),
+                Err(e) => {
+                    tracing::warn!("heartbeat to zookeeper-lite at {} failed: {e}", self.addr)
+                }
             }
         }
     }

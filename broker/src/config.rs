@@ -381,15 +381,16 @@ mod tests {
         let (c, _) =
             BrokerConfig::from_pairs(&pairs(&[("listeners", "PLAINTEXT://127.0.0.1:0")])).unwrap();
         assert_eq!((c.listen_host.as_str(), c.listen_port), ("127.0.0.1", 0));
-        let (c, _) = BrokerConfig::from_pairs(&pairs(&[("listeners", "PLAINTEXT://:9092")])).unwrap();
+        let (c, _) =
+            BrokerConfig::from_pairs(&pairs(&[("listeners", "PLAINTEXT://:9092")])).unwrap();
         assert_eq!((c.listen_host.as_str(), c.listen_port), ("", 9092));
         assert!(BrokerConfig::from_pairs(&pairs(&[("listeners", "SSL://:9093")])).is_err());
     }
 
     #[test]
     fn later_pairs_override_earlier_ones() {
-        let (c, _) = BrokerConfig::from_pairs(&pairs(&[("broker.id", "0"), ("broker.id", "2")]))
-            .unwrap();
+        let (c, _) =
+            BrokerConfig::from_pairs(&pairs(&[("broker.id", "0"), ("broker.id", "2")])).unwrap();
         assert_eq!(c.broker_id, 2);
     }
 
@@ -402,5 +403,4 @@ mod tests {
         .unwrap();
         assert_eq!(c.log_retention_ms, None);
     }
-
 }

@@ -29,7 +29,10 @@ fn load(args: &[String]) -> anyhow::Result<BrokerConfig> {
         }
     }
     if !strays.is_empty() {
-        anyhow::bail!("Found non argument parameters: {}\n{USAGE}", strays.join(","));
+        anyhow::bail!(
+            "Found non argument parameters: {}\n{USAGE}",
+            strays.join(",")
+        );
     }
     let (config, report) =
         BrokerConfig::from_pairs(&pairs).with_context(|| format!("reading {file}"))?;

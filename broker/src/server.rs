@@ -96,7 +96,10 @@ pub async fn run(
     let advertised = BrokerInfo {
         id: config.broker_id,
         host: config.advertised_host(&bound),
-        port: config.advertised_port.filter(|p| *p != 0).unwrap_or(bound.port()),
+        port: config
+            .advertised_port
+            .filter(|p| *p != 0)
+            .unwrap_or(bound.port()),
         rack: config.raw.get("broker.rack").cloned(),
     };
     let cluster = Cluster::connect(
@@ -105,7 +108,12 @@ pub async fn run(
         config.zookeeper_session_timeout_ms,
     )
     .await
-    .with_context(|| format!("connecting to zookeeper.connect={}", config.zookeeper_connect))?;
+    .with_context(|| {
+        format!(
+            "connecting to zookeeper.connect={}",
+            config.zookeeper_connect
+        )
+    })?;
     cluster.register().await?;
 
     let broker = Arc::new(Broker {
@@ -117,7 +125,10 @@ pub async fn run(
         appended: tokio::sync::Notify::new(),
     });
     let md = cluster.metadata();
-    broker.partitions.sync_with(&md, broker.config.broker_id).await;
+    broker
+        .partitions
+        .sync_with(&md, broker.config.broker_id)
+        .await;
 
     let session = tokio::spawn(cluster.clone().run_session());
     let hosting = tokio::spawn(keep_hosting_in_sync(broker.clone()));
@@ -144,7 +155,10 @@ async fn keep_hosting_in_sync(broker: Arc<Broker>) {
     let mut changes = broker.cluster.subscribe();
     while changes.changed().await.is_ok() {
         let md = broker.cluster.metadata();
-        broker.partitions.sync_with(&md, broker.config.broker_id).await;
+        broker
+            .partitions
+            .sync_with(&md, broker.config.broker_id)
+            .await;
     }
 }
 

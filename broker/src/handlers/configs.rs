@@ -32,8 +32,14 @@ enum Kind {
 
 /// Every topic-level config with its kind.
 const TOPIC_CONFIGS: &[(&str, Kind)] = &[
-    ("cleanup.policy", Kind::OneOf(&["delete", "compact", "compact,delete", "delete,compact"])),
-    ("compression.type", Kind::OneOf(&["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"])),
+    (
+        "cleanup.policy",
+        Kind::OneOf(&["delete", "compact", "compact,delete", "delete,compact"]),
+    ),
+    (
+        "compression.type",
+        Kind::OneOf(&["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"]),
+    ),
     ("delete.retention.ms", Kind::Long),
     ("file.delete.delay.ms", Kind::Long),
     ("flush.messages", Kind::Long),
@@ -42,7 +48,10 @@ const TOPIC_CONFIGS: &[(&str, Kind)] = &[
     ("max.compaction.lag.ms", Kind::Long),
     ("max.message.bytes", Kind::Int),
     ("message.downconversion.enable", Kind::Bool),
-    ("message.timestamp.type", Kind::OneOf(&["CreateTime", "LogAppendTime"])),
+    (
+        "message.timestamp.type",
+        Kind::OneOf(&["CreateTime", "LogAppendTime"]),
+    ),
     ("min.cleanable.dirty.ratio", Kind::Ratio),
     ("min.compaction.lag.ms", Kind::Long),
     ("min.insync.replicas", Kind::Int),
@@ -71,7 +80,10 @@ fn broker_default(config: &BrokerConfig, name: &str) -> String {
         "compression.type" => raw("compression.type", "producer"),
         "delete.retention.ms" => "86400000".into(),
         "file.delete.delay.ms" => "60000".into(),
-        "flush.messages" => config.log_flush_interval_messages.min(i64::MAX as u64).to_string(),
+        "flush.messages" => config
+            .log_flush_interval_messages
+            .min(i64::MAX as u64)
+            .to_string(),
         "flush.ms" => config
             .log_flush_interval_ms
             .map_or(i64::MAX.to_string(), |v| v.to_string()),
@@ -112,9 +124,7 @@ pub fn validate_topic_configs(configs: &BTreeMap<String, String>) -> Result<(), 
             Kind::OneOf(allowed) => allowed.contains(&value.trim()),
         };
         if !ok {
-            return Err(format!(
-                "Invalid value {value} for configuration {name}"
-            ));
+            return Err(format!("Invalid value {value} for configuration {name}"));
         }
     }
     Ok(())
@@ -151,23 +161,25 @@ pub fn describe_topic_config_entries(
 
 /// The storage settings of a topic's partitions: its overrides over the broker's defaults.
 pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, String>) -> LogConfig {
-    let get = |name: &str| -> Option<i64> { overrides.get(name).and_then(|v| v.trim().parse().ok()) };
+    let get =
+        |name: &str| -> Option<i64> { overrides.get(name).and_then(|v| v.trim().parse().ok()) };
     let positive = |v: i64| (v >= 0).then_some(v);
     LogConfig {
         segment_bytes: get("segment.bytes").map_or(config.log_segment_bytes, |v| v.max(14) as u64),
         segment_ms: get("segment.ms").map_or(config.log_roll_ms, |v| (v > 0).then_some(v)),
         index_interval_bytes: get("index.interval.bytes")
-            .map_or(config.log_index_interval_bytes, |v| v.clamp(0, i64::from(u32::MAX)) as u32),
+            .map_or(config.log_index_interval_bytes, |v| {
+                v.clamp(0, i64::from(u32::MAX)) as u32
+            }),
         retention_ms: get("retention.ms").map_or(config.log_retention_ms, positive),
         retention_bytes: get("retention.bytes").map_or(config.log_retention_bytes, positive),
         flush_interval_messages: get("flush.messages")
             .map_or(config.log_flush_interval_messages, |v| v.max(1) as u64),
         flush_interval_ms: get("flush.ms").map_or(config.log_flush_interval_ms, |v| {
-            (v >= 0 && v < i64::MAX).then_some(v as u64)
+            (0..i64::MAX).contains(&v).then_some(v as u64)
         }),
         max_message_bytes: get("max.message.bytes")
             .map_or(config.message_max_bytes, |v| v.max(0) as usize),
-        ..LogConfig::default()
     }
 }
 
@@ -197,11 +209,12 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
             match r.resource_type {
                 RESOURCE_TOPIC => match md.topics.get(&name) {
                     Some(info) => {
-                        result.configs = describe_topic_config_entries(&broker.config, &info.configs)
-                            .into_iter()
-                            .filter(|e| wanted(&e.name))
-                            .map(|e| entry(e.name, e.value, e.source))
-                            .collect();
+                        result.configs =
+                            describe_topic_config_entries(&broker.config, &info.configs)
+                                .into_iter()
+                                .filter(|e| wanted(&e.name))
+                                .map(|e| entry(e.name, e.value, e.source))
+                                .collect();
                     }
                     None => {
                         result.error_code = ResponseError::UnknownTopicOrPartition.code();
@@ -210,7 +223,9 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
                         )));
                     }
                 },
-                RESOURCE_BROKER if name.is_empty() || name == broker.config.broker_id.to_string() => {
+                RESOURCE_BROKER
+                    if name.is_empty() || name == broker.config.broker_id.to_string() =>
+                {
                     result.configs = broker
                         .config
                         .raw

@@ -86,7 +86,7 @@ pub async fn handle(broker: &Arc<Broker>, request: FetchRequest) -> FetchRespons
             .any(|p| p.error_code != 0);
         if total >= min_bytes || has_error || tokio::time::Instant::now() >= deadline {
             return FetchResponse::default()
-                                .with_session_id(0)
+                .with_session_id(0)
                 .with_responses(topics);
         }
         tokio::select! {

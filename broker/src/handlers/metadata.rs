@@ -58,7 +58,11 @@ fn topic_error(name: Option<String>, id: uuid::Uuid, code: i16) -> MetadataRespo
         .with_error_code(code)
 }
 
-pub async fn handle(broker: &Arc<Broker>, request: MetadataRequest, version: i16) -> MetadataResponse {
+pub async fn handle(
+    broker: &Arc<Broker>,
+    request: MetadataRequest,
+    version: i16,
+) -> MetadataResponse {
     // Before v4 there is no flag and Kafka always auto-creates.
     let client_allows = version < 4 || request.allow_auto_topic_creation;
     let mut md = broker.cluster.metadata();
@@ -117,12 +121,16 @@ pub async fn handle(broker: &Arc<Broker>, request: MetadataRequest, version: i16
                 };
                 topics.push(match (info, by_name) {
                     (Some(info), _) => topic_entry(&md, info),
-                    (None, Some(n)) if validate_topic_name(&n).is_err() => {
-                        topic_error(Some(n), t.topic_id, ResponseError::InvalidTopicException.code())
-                    }
-                    (None, Some(n)) if created.contains_key(&n) => {
-                        topic_error(Some(n), t.topic_id, ResponseError::LeaderNotAvailable.code())
-                    }
+                    (None, Some(n)) if validate_topic_name(&n).is_err() => topic_error(
+                        Some(n),
+                        t.topic_id,
+                        ResponseError::InvalidTopicException.code(),
+                    ),
+                    (None, Some(n)) if created.contains_key(&n) => topic_error(
+                        Some(n),
+                        t.topic_id,
+                        ResponseError::LeaderNotAvailable.code(),
+                    ),
                     (None, Some(n)) => topic_error(
                         Some(n),
                         t.topic_id,

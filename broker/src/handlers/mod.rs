@@ -85,7 +85,7 @@ pub struct RequestContext<'a> {
 
 /// What the network layer does after a request was handled.
 pub enum Outcome {
-    Respond(ResponseKind),
+    Respond(Box<ResponseKind>),
     /// Produce with acks=0 gets no response.
     NoResponse,
     /// The request cannot be served on this connection (an API we do not implement).
@@ -99,9 +99,11 @@ pub async fn dispatch(
     request: RequestKind,
 ) -> Outcome {
     let version = ctx.header.request_api_version;
-    Outcome::Respond(match request {
+    Outcome::Respond(Box::new(match request {
         RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions::handle()),
-        RequestKind::Metadata(r) => ResponseKind::Metadata(metadata::handle(broker, r, version).await),
+        RequestKind::Metadata(r) => {
+            ResponseKind::Metadata(metadata::handle(broker, r, version).await)
+        }
         RequestKind::CreateTopics(r) => ResponseKind::CreateTopics(topics::create(broker, r).await),
         RequestKind::DeleteTopics(r) => {
             ResponseKind::DeleteTopics(topics::delete(broker, r, version).await)
@@ -109,11 +111,15 @@ pub async fn dispatch(
         RequestKind::CreatePartitions(r) => {
             ResponseKind::CreatePartitions(topics::create_partitions(broker, r).await)
         }
-        RequestKind::DescribeConfigs(r) => ResponseKind::DescribeConfigs(configs::describe(broker, r)),
+        RequestKind::DescribeConfigs(r) => {
+            ResponseKind::DescribeConfigs(configs::describe(broker, r))
+        }
         RequestKind::InitProducerId(r) => {
             ResponseKind::InitProducerId(init_producer_id::handle(broker, r))
         }
-        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r, version).await),
+        RequestKind::ListOffsets(r) => {
+            ResponseKind::ListOffsets(list_offsets::handle(broker, r, version).await)
+        }
         RequestKind::Produce(r) => {
             let acks = r.acks;
             let response = produce::handle(broker, r).await;
@@ -131,5 +137,5 @@ pub async fn dispatch(
             );
             return Outcome::Close;
         }
-    })
+    }))
 }

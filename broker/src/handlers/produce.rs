@@ -31,7 +31,11 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceRes
         let mut partitions = Vec::with_capacity(topic.partition_data.len());
         for p in topic.partition_data {
             if !acks_valid {
-                partitions.push(error(p.index, ResponseError::InvalidRequiredAcks.code(), None));
+                partitions.push(error(
+                    p.index,
+                    ResponseError::InvalidRequiredAcks.code(),
+                    None,
+                ));
                 continue;
             }
             let hosted = match leader_partition(broker, &name, p.index) {

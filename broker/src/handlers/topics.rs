@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
-use kafka_protocol::messages::create_topics_response::{CreatableTopicConfigs, CreatableTopicResult};
+use kafka_protocol::messages::create_topics_response::{
+    CreatableTopicConfigs, CreatableTopicResult,
+};
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{
     CreatePartitionsRequest, CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse,
@@ -76,7 +78,11 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
     for t in request.topics {
         let name = t.name.0.as_str().to_string();
         if let Err(message) = validate_topic_name(&name) {
-            results.push(failed(t.name, ResponseError::InvalidTopicException.code(), message));
+            results.push(failed(
+                t.name,
+                ResponseError::InvalidTopicException.code(),
+                message,
+            ));
             continue;
         }
         let configs: BTreeMap<String, String> = t

@@ -52,15 +52,24 @@ mod tests {
 
     #[test]
     fn sizes_below_minimum_or_negative_are_rejected() {
-        assert_eq!(body_len(0i32.to_be_bytes(), 100), Err(FrameError::TooSmall { size: 0 }));
-        assert_eq!(body_len((-5i32).to_be_bytes(), 100), Err(FrameError::TooSmall { size: -5 }));
+        assert_eq!(
+            body_len(0i32.to_be_bytes(), 100),
+            Err(FrameError::TooSmall { size: 0 })
+        );
+        assert_eq!(
+            body_len((-5i32).to_be_bytes(), 100),
+            Err(FrameError::TooSmall { size: -5 })
+        );
     }
 
     #[test]
     fn oversize_frame_is_rejected_before_allocation() {
         assert_eq!(
             body_len(i32::MAX.to_be_bytes(), 1024),
-            Err(FrameError::TooLarge { size: i32::MAX, max: 1024 })
+            Err(FrameError::TooLarge {
+                size: i32::MAX,
+                max: 1024
+            })
         );
         assert_eq!(body_len(1024i32.to_be_bytes(), 1024), Ok(1024));
     }

@@ -101,7 +101,8 @@ async fn handle_frame(
     let prefix = frame::header_prefix(&body).ok_or(FrameError::TooSmall {
         size: body.len() as i32,
     })?;
-    let key = ApiKey::try_from(prefix.api_key).map_err(|_| ConnError::UnknownApiKey(prefix.api_key))?;
+    let key =
+        ApiKey::try_from(prefix.api_key).map_err(|_| ConnError::UnknownApiKey(prefix.api_key))?;
     let version = prefix.api_version;
     let Some((min, max)) = handlers::supported_range(key) else {
         return Err(ConnError::NotServed(key));
@@ -131,7 +132,11 @@ async fn handle_frame(
 /// Runs the protocol crate's decoders. They are not trusted to reject every malformed input
 /// without panicking, so a panic is caught and treated as a malformed request: one bad peer must
 /// not take the broker down.
-fn decode(key: ApiKey, version: i16, mut body: Bytes) -> Result<(RequestHeader, RequestKind), ConnError> {
+fn decode(
+    key: ApiKey,
+    version: i16,
+    mut body: Bytes,
+) -> Result<(RequestHeader, RequestKind), ConnError> {
     let malformed = |reason: String| ConnError::Malformed {
         key,
         version,
