@@ -415,6 +415,35 @@ mod tests {
         assert_eq!(err.kafka_error_code(), 87);
     }
 
+    /// xorshift64: deterministic noise without a dev-dependency.
+    fn noise(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn mutated_and_random_payloads_never_panic() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut valid = batch(3, 20);
+        valid.extend_from_slice(&batch(2, 5));
+        for _ in 0..5_000 {
+            let mut bytes = valid.clone();
+            for _ in 0..(noise(&mut state) % 4 + 1) {
+                let at = (noise(&mut state) as usize) % bytes.len();
+                bytes[at] = noise(&mut state) as u8;
+            }
+            let cut = (noise(&mut state) as usize) % (bytes.len() + 1);
+            let _ = validate_produce_payload(&bytes[..cut], 1 << 20);
+            let _ = validate_produce_payload(&bytes, 1 << 20);
+            let random: Vec<u8> = (0..noise(&mut state) % 200)
+                .map(|_| noise(&mut state) as u8)
+                .collect();
+            assert!(validate_produce_payload(&random, 1 << 20).is_err() || random.len() >= 61);
+        }
+    }
+
     #[test]
     fn sequence_wraps_at_i32_max() {
         assert_eq!(increment_sequence(i32::MAX, 1), 0);

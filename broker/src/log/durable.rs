@@ -40,10 +40,9 @@ struct Durability {
 }
 
 struct Shared {
+    /// The flush policy is read from the log's config under this lock, so `set_config` changes
+    /// it for the next append.
     log: Mutex<PartitionLog>,
-    fsync_each: bool,
-    flush_interval_messages: u64,
-    flush_interval_ms: Option<u64>,
     durable: watch::Sender<Durability>,
     high_watermark: watch::Sender<i64>,
     wake_flusher: Notify,
@@ -98,8 +97,11 @@ impl Shared {
 
     /// One flush round: plan under the lock, fsync outside it, record the result.
     async fn flush_round(self: &Arc<Self>, checkpoint: bool) {
-        let plan = match self.lock() {
-            Ok(log) => log.flush_plan(checkpoint),
+        let (plan, fsync_each) = match self.lock() {
+            Ok(log) => (
+                log.flush_plan(checkpoint),
+                log.config().fsync_every_append(),
+            ),
             Err(e) => {
                 self.fail(e.to_string());
                 return;
@@ -125,7 +127,7 @@ impl Shared {
                     }
                 };
                 // The high watermark moves first, so an acknowledged append is always visible.
-                if self.fsync_each {
+                if fsync_each {
                     self.raise_high_watermark(durable);
                 }
                 self.durable.send_if_modified(|d| {
@@ -145,17 +147,25 @@ impl Shared {
 
     async fn run_flusher(self: Arc<Self>) {
         let mut shutdown = self.shutdown.subscribe();
-        let tick = self
-            .flush_interval_ms
-            .map(Duration::from_millis)
-            .unwrap_or(CHECKPOINT_INTERVAL)
-            .clamp(Duration::from_millis(1), CHECKPOINT_INTERVAL);
         let mut last_checkpoint = Instant::now();
         let mut last_flush = Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
             }
+            let (fsync_each, interval_messages, interval_ms) = {
+                let log = self.peek();
+                let c = log.config();
+                (
+                    c.fsync_every_append(),
+                    c.flush_interval_messages.max(1),
+                    c.flush_interval_ms,
+                )
+            };
+            let tick = interval_ms
+                .map(Duration::from_millis)
+                .unwrap_or(CHECKPOINT_INTERVAL)
+                .clamp(Duration::from_millis(1), CHECKPOINT_INTERVAL);
             tokio::select! {
                 _ = self.wake_flusher.notified() => {}
                 _ = tokio::time::sleep(tick) => {}
@@ -166,15 +176,16 @@ impl Shared {
             }
             let checkpoint_due =
                 last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL && self.peek().needs_checkpoint();
-            let interval_due = self
-                .flush_interval_ms
-                .is_some_and(|ms| last_flush.elapsed() >= Duration::from_millis(ms));
-            let count_due = self.peek().unflushed_messages() >= self.flush_interval_messages;
+            let unflushed = self.peek().unflushed_messages();
+            let interval_due = interval_ms.is_some_and(|ms| {
+                unflushed > 0 && last_flush.elapsed() >= Duration::from_millis(ms)
+            });
+            let count_due = unflushed >= interval_messages;
             if checkpoint_due {
                 self.flush_round(true).await;
                 last_checkpoint = Instant::now();
                 last_flush = Instant::now();
-            } else if self.fsync_each || count_due || interval_due {
+            } else if fsync_each || count_due || interval_due {
                 self.flush_round(false).await;
                 last_flush = Instant::now();
             }
@@ -187,16 +198,10 @@ impl DurableLog {
     /// outside the runtime. The flusher task starts here when a tokio runtime is current, else
     /// on the first append.
     pub fn open(dir: &Path, config: LogConfig) -> Result<Self, LogError> {
-        let fsync_each = config.fsync_every_append();
-        let flush_interval_messages = config.flush_interval_messages.max(1);
-        let flush_interval_ms = config.flush_interval_ms;
         let log = PartitionLog::open(dir, config)?;
         let end = log.log_end_offset();
         let shared = Arc::new(Shared {
             log: Mutex::new(log),
-            fsync_each,
-            flush_interval_messages,
-            flush_interval_ms,
             durable: watch::Sender::new(Durability {
                 offset: end,
                 failed: None,
@@ -246,19 +251,29 @@ impl DurableLog {
     ) -> Result<AppendInfo, LogError> {
         self.check_usable()?;
         self.ensure_flusher();
-        let (info, end, unflushed) = {
+        let (info, end, flush_now, fsync_each) = {
             let mut log = self.shared.lock()?;
+            // Checked under the lock: `close` flushes under it too, so an append either lands
+            // before that final flush or is refused.
+            self.check_usable()?;
             let info = log.append(&mut payload, leader_epoch, now_ms())?;
-            (info, log.log_end_offset(), log.unflushed_messages())
+            let config = log.config();
+            let flush_now = log.unflushed_messages() >= config.flush_interval_messages.max(1);
+            (
+                info,
+                log.log_end_offset(),
+                flush_now,
+                config.fsync_every_append(),
+            )
         };
-        if self.shared.fsync_each {
+        if fsync_each {
             // A duplicate waits too: its original may still be on its way to disk.
             self.shared.wake_flusher.notify_one();
             self.wait_durable(info.last_offset.saturating_add(1))
                 .await?;
         } else {
             self.shared.raise_high_watermark(end);
-            if unflushed >= self.shared.flush_interval_messages {
+            if flush_now {
                 self.shared.wake_flusher.notify_one();
             }
         }
@@ -370,7 +385,7 @@ impl DurableLog {
     /// Stops the flusher, fsyncs everything and writes the recovery checkpoint. Errors are
     /// logged: at shutdown there is no one left to hand them to.
     pub async fn close(&self) {
-        if self.shared.closed.swap(true, Ordering::AcqRel) {
+        if self.shared.closed.load(Ordering::Acquire) {
             return;
         }
         self.shared.shutdown.send_replace(true);
@@ -384,15 +399,37 @@ impl DurableLog {
             let _ = task.await;
         }
         let shared = self.shared.clone();
-        let result = tokio::task::spawn_blocking(move || -> Result<(), LogError> {
+        let result = tokio::task::spawn_blocking(move || -> Result<i64, LogError> {
             let mut log = shared.lock()?;
-            log.flush()
+            if shared.closed.swap(true, Ordering::AcqRel) {
+                return Ok(log.durable_offset());
+            }
+            log.flush()?;
+            Ok(log.durable_offset())
         })
         .await;
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!("closing partition log: {e}"),
-            Err(e) => tracing::error!("closing partition log: {e}"),
+        let outcome = match result {
+            Ok(Ok(durable)) => Ok(durable),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            // Appenders still waiting for their fsync are released by the final flush.
+            Ok(durable) => {
+                self.shared.durable.send_if_modified(|d| {
+                    let advance = durable > d.offset;
+                    if advance {
+                        d.offset = durable;
+                    }
+                    advance
+                });
+            }
+            Err(e) => {
+                tracing::error!("closing partition log: {e}");
+                self.shared
+                    .durable
+                    .send_modify(|d| d.failed = Some(format!("closing failed: {e}")));
+            }
         }
     }
 }

@@ -517,6 +517,34 @@ mod tests {
     }
 
     #[test]
+    fn segments_of_pure_garbage_recover_to_an_empty_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let garbage: Vec<u8> = (0..5_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        fs::write(segment_file(dir.path(), 0, LOG_SUFFIX), &garbage).expect("write");
+        fs::write(segment_file(dir.path(), 0, INDEX_SUFFIX), &garbage).expect("write");
+        fs::write(segment_file(dir.path(), 0, TIME_INDEX_SUFFIX), &garbage).expect("write");
+        fs::write(segment_file(dir.path(), 77, LOG_SUFFIX), &garbage).expect("write");
+        fs::write(dir.path().join(checkpoint::FILE_NAME), &garbage).expect("write");
+        let mut log = PartitionLog::open(dir.path(), config()).expect("open");
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (0, 0));
+        assert!(!segment_file(dir.path(), 77, LOG_SUFFIX).exists());
+        assert_eq!(
+            log.append(&mut batch(1, 10), 0, 0)
+                .expect("append")
+                .base_offset,
+            0
+        );
+    }
+
+    #[test]
     fn missing_directory_starts_an_empty_log() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("topic-0");
