@@ -277,3 +277,20 @@ async fn every_codec_is_accepted() {
         assert!(r[0].is_ok(), "{compression:?}: {:?}", r[0]);
     }
 }
+
+/// The tools run these futures on a multi-threaded runtime (spawned tasks need `Send`).
+#[allow(dead_code)]
+fn client_futures_are_send(
+    producer: &Producer,
+    consumer: &mut crate::consumer::Consumer,
+    admin: &crate::admin::Admin,
+) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(producer.send(ProducerRecord::new("t", "x")));
+    is_send(producer.flush());
+    is_send(admin.list_topics());
+    is_send(admin.create_topic(crate::admin::NewTopic::default()));
+    is_send(admin.describe_topics(&[]));
+    is_send(admin.describe_topic_configs("t"));
+    is_send(consumer.poll(std::time::Duration::ZERO));
+}
