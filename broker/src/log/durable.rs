@@ -256,7 +256,17 @@ impl DurableLog {
             // Checked under the lock: `close` flushes under it too, so an append either lands
             // before that final flush or is refused.
             self.check_usable()?;
-            let info = log.append(&mut payload, leader_epoch, now_ms())?;
+            let info = match log.append(&mut payload, leader_epoch, now_ms()) {
+                Ok(info) => info,
+                Err(LogError::Io(e)) => {
+                    // As Kafka takes a log directory offline on an I/O error: the state on disk
+                    // is no longer known, so nothing more is acknowledged from it.
+                    let why = format!("write to partition log failed: {e}");
+                    self.shared.fail(why.clone());
+                    return Err(LogError::Io(e));
+                }
+                Err(e) => return Err(e),
+            };
             let config = log.config();
             let flush_now = log.unflushed_messages() >= config.flush_interval_messages.max(1);
             (

@@ -97,11 +97,12 @@ impl PartitionLog {
     pub fn open(dir: &Path, config: LogConfig) -> Result<Self, LogError> {
         let recovered = recovery::recover(dir, &config)?;
         let mut sealed = recovered.segments;
-        let Some((_, active)) = sealed.pop_last() else {
+        let Some((_, mut active)) = sealed.pop_last() else {
             return Err(LogError::Io(io::Error::other(
                 "recovery produced no segment",
             )));
         };
+        active.restore_rolling_timestamp(wall_clock_ms())?;
         let mut log = PartitionLog {
             dir: dir.to_path_buf(),
             config,
@@ -551,6 +552,12 @@ impl PartitionLog {
         }
         Ok(())
     }
+}
+
+fn wall_clock_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn modified_ms(path: &Path) -> Option<i64> {

@@ -8,7 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::batch::BatchInfo;
+use super::batch::{BatchHeader, BatchInfo, BATCH_HEADER_LEN};
 use super::index::{OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
 use super::LogConfig;
 
@@ -127,6 +127,22 @@ impl Segment {
             .last()
             .map_or(0, |e| u64::from(e.position));
         self.bytes_since_last_index = size.saturating_sub(last_indexed);
+    }
+
+    /// Restarts the `segment.ms` clock of a reopened segment from its first batch's timestamp
+    /// (as Kafka does), bounded by `now_ms` so a clock skewed into the future cannot pin it.
+    pub(crate) fn restore_rolling_timestamp(&mut self, now_ms: i64) -> io::Result<()> {
+        if self.size < BATCH_HEADER_LEN as u64 {
+            return Ok(());
+        }
+        let mut raw = [0u8; BATCH_HEADER_LEN];
+        self.log.read_exact_at(&mut raw, 0)?;
+        if let Ok(header) = BatchHeader::new(raw) {
+            if header.max_timestamp() >= 0 {
+                self.rolling_timestamp = Some(header.max_timestamp().min(now_ms));
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn open_log_file(path: &Path) -> io::Result<File> {
@@ -330,7 +346,7 @@ impl Segment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::batch::{validate_produce_payload, BatchHeader};
+    use crate::log::batch::validate_produce_payload;
     use crate::log::testutil::batch;
 
     fn append_batch(seg: &mut Segment, records: usize, value_len: usize) {
