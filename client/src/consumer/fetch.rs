@@ -25,11 +25,11 @@ pub(crate) fn records_after(
         }
         for record in batch.records {
             if record.offset >= next {
-                next = record.offset + 1;
+                next = record.offset.saturating_add(1);
                 out.push(record);
             }
         }
-        next = next.max(batch.last_offset + 1);
+        next = next.max(batch.last_offset.saturating_add(1));
     }
     Ok((out, next))
 }

@@ -50,7 +50,7 @@ impl Batch {
         let partition = self.tp.partition;
         for (i, (reply, record)) in self.replies.into_iter().zip(&self.records).enumerate() {
             let offset = if base_offset >= 0 {
-                base_offset + i as i64
+                base_offset.saturating_add(i as i64)
             } else {
                 -1
             };
