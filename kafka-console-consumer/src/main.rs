@@ -55,7 +55,20 @@ fn run(opts: ConsumerOptions) -> i32 {
         }
     };
     runtime.block_on(async move {
-        let end = match setup(&opts, config).await {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        // A signal while connecting or resolving partitions ends the run too.
+        let setup_result = tokio::select! {
+            r = setup(&opts, config) => r,
+            _ = stopped(stop_rx.clone()) => {
+                eprintln!("Processed a total of 0 messages");
+                return 0;
+            }
+        };
+        let end = match setup_result {
             Ok(mut consumer) => {
                 let stdout = std::io::stdout();
                 let mut out = std::io::BufWriter::new(stdout.lock());
@@ -65,7 +78,7 @@ fn run(opts: ConsumerOptions) -> i32 {
                     opts.max_messages,
                     opts.timeout_ms.map(Duration::from_millis),
                     &mut out,
-                    wait_for_shutdown_signal(),
+                    stopped(stop_rx),
                 )
                 .await
             }
@@ -156,19 +169,31 @@ async fn setup(opts: &ConsumerOptions, config: ConsumerConfig) -> Result<Consume
     Ok(consumer)
 }
 
-/// Ctrl-C or SIGTERM (Kafka's shutdown hook wakes the consumer up).
+/// Resolves once a shutdown signal has been seen.
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    // The sender lives as long as the signal task; if it is gone, no signal can come.
+    if rx.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Ctrl-C, SIGTERM or SIGHUP (Kafka's shutdown hook wakes the consumer up).
 async fn wait_for_shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => {
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
                     _ = term.recv() => {}
+                    _ = hup.recv() => {}
                 }
             }
-            Err(_) => {
+            _ => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }

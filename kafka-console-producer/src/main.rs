@@ -78,20 +78,24 @@ fn run(opts: options::ProducerOptions) -> i32 {
     })
 }
 
-/// Ctrl-C or SIGTERM: stop reading and deliver what was read (Kafka's shutdown hook closes the
+/// Ctrl-C, SIGTERM or SIGHUP: stop reading and deliver what was read (Kafka's shutdown hook closes the
 /// producer, which flushes).
 async fn wait_for_shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => {
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
                     _ = term.recv() => {}
+                    _ = hup.recv() => {}
                 }
             }
-            Err(_) => {
+            _ => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }

@@ -41,7 +41,9 @@ pub fn error_class(code: i16) -> String {
                     }
                 })
                 .collect();
-            format!("{camel}Exception")
+            // Some names already end in EXCEPTION (INVALID_TOPIC_EXCEPTION).
+            let base = camel.strip_suffix("Exception").unwrap_or(&camel);
+            format!("{base}Exception")
         }
     };
     format!("org.apache.kafka.common.errors.{simple}")
@@ -60,6 +62,10 @@ mod tests {
         assert_eq!(
             exception_class(&ClientError::kafka(38, None)),
             "org.apache.kafka.common.errors.InvalidReplicationFactorException"
+        );
+        assert_eq!(
+            exception_class(&ClientError::kafka(17, None)),
+            "org.apache.kafka.common.errors.InvalidTopicException"
         );
         assert_eq!(
             exception_class(&ClientError::Timeout("x".into())),
