@@ -116,8 +116,11 @@ async fn main() -> anyhow::Result<()> {
         got += records.len();
     }
     println!("consumed {got} of {total}");
-    admin.delete_topic(&topic).await?;
-    println!("deleted {topic}");
+    // SMOKE_KEEP=1 leaves the topic for other clients (kcat) to read.
+    if std::env::var_os("SMOKE_KEEP").is_none() {
+        admin.delete_topic(&topic).await?;
+        println!("deleted {topic}");
+    }
     if got != total {
         anyhow::bail!("consumed {got}, expected {total}");
     }

@@ -122,6 +122,31 @@ mod tests {
     }
 
     #[test]
+    fn keys_land_where_librdkafka_murmur2_puts_them() {
+        // Observed with kcat 1.7.1 (librdkafka 2.0.2), `-X partitioner=murmur2_random`, on a
+        // 7-partition topic against our broker.
+        let cases: &[(&str, i32)] = &[
+            ("21", 3),
+            ("a", 5),
+            ("abc", 4),
+            ("b", 6),
+            ("c", 0),
+            ("foobar", 0),
+            ("hello-world", 2),
+            ("k1", 0),
+            ("k2", 2),
+            ("k3", 4),
+        ];
+        for (key, partition) in cases {
+            assert_eq!(
+                partition_for_key(key.as_bytes(), 7),
+                *partition,
+                "key {key}"
+            );
+        }
+    }
+
+    #[test]
     fn to_positive_clears_sign_bit_even_for_min() {
         assert_eq!(to_positive(i32::MIN), 0);
         assert_eq!(to_positive(-1), i32::MAX);

@@ -1,18 +1,17 @@
 //! Record batches (magic 2) in and out, without I/O.
 //!
-//! Encoding goes through kafka-protocol's `RecordBatchEncoder` (with its codecs). Decoding is our
-//! own walk over the bytes because the codec trusts the counts it reads (a forged record or header
-//! count makes it reserve gigabytes and abort the process): here every count is checked against
-//! the bytes actually present before anything is allocated. Decompression reuses the codec's
-//! decompressors.
+//! Both directions are our own walk over the bytes, using kafka-protocol's codecs (gzip, snappy,
+//! lz4, zstd) for the compressed part:
+//! - decoding, because the crate's `RecordBatchDecoder` trusts the counts it reads (a forged
+//!   record or header count makes it reserve gigabytes and abort the process); here every count
+//!   is checked against the bytes actually present before anything is allocated;
+//! - encoding, because the crate's `RecordBatchEncoder` keeps headers in a map (a repeated header
+//!   key, which Kafka allows, would be lost) and splits a batch whenever offset - sequence
+//!   changes. Its decoder checks our output in the tests.
 
-use bytes::{Buf, Bytes, BytesMut};
-use kafka_protocol::compression::{self as cmpr, Decompressor};
-use kafka_protocol::indexmap::IndexMap;
-use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::compression::{self as cmpr, Compressor, Decompressor};
+use kafka_protocol::records::{Compression, TimestampType};
 
 use crate::error::ClientError;
 
@@ -64,56 +63,115 @@ impl ProducerIdentity {
     };
 }
 
-/// Encodes records as one v2 batch with offsets 0..n (the broker assigns real offsets).
+/// Encodes records as one v2 batch with offsets 0..n (the broker assigns real offsets), laid
+/// out as the Java client writes it: base timestamp = the first record's, header keys kept in
+/// order even when repeated, base sequence as given (-1 without idempotence).
 pub fn encode_batch(
     records: &[OutgoingRecord],
     compression: Compression,
     identity: ProducerIdentity,
 ) -> Result<Bytes, ClientError> {
-    if records.is_empty() {
+    let (Some(first), Ok(count)) = (records.first(), i32::try_from(records.len())) else {
         return Err(ClientError::Protocol(
-            "cannot encode an empty batch".to_string(),
+            "a batch holds between 1 and 2^31-1 records".to_string(),
         ));
-    }
-    let encoded: Vec<Record> = records
+    };
+    let base_timestamp = first.timestamp;
+    let max_timestamp = records
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let mut headers = IndexMap::with_capacity(r.headers.len());
-            for (k, v) in &r.headers {
-                headers.insert(StrBytes::from_string(k.clone()), v.clone());
-            }
-            Record {
-                transactional: false,
-                control: false,
-                delete_horizon: false,
-                partition_leader_epoch: -1,
-                producer_id: identity.producer_id,
-                producer_epoch: identity.producer_epoch,
-                timestamp_type: TimestampType::Creation,
-                offset: i as i64,
-                // The codec keeps records in one batch only while offset - sequence is constant,
-                // so the sequence advances with the offset even when it starts at -1 (no
-                // idempotence): the batch's base sequence is then -1 as Kafka expects.
-                sequence: identity.base_sequence.wrapping_add(i as i32),
-                timestamp: r.timestamp,
-                key: r.key.clone(),
-                value: r.value.clone(),
-                headers,
-            }
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        encoded.iter(),
-        &RecordEncodeOptions {
-            version: 2,
-            compression,
-        },
-    )
-    .map_err(|e| ClientError::Protocol(format!("encoding record batch: {e}")))?;
-    Ok(buf.freeze())
+        .map(|r| r.timestamp)
+        .max()
+        .unwrap_or(base_timestamp);
+    let mut body = BytesMut::new();
+    let mut record = BytesMut::new();
+    for (i, r) in records.iter().enumerate() {
+        record.clear();
+        record.put_i8(0); // attributes: unused
+        put_varlong(&mut record, r.timestamp.wrapping_sub(base_timestamp));
+        put_varint(&mut record, i as i32);
+        put_nullable_bytes(&mut record, r.key.as_deref())?;
+        put_nullable_bytes(&mut record, r.value.as_deref())?;
+        put_varint(&mut record, len_i32(r.headers.len())?);
+        for (key, value) in &r.headers {
+            put_nullable_bytes(&mut record, Some(key.as_bytes()))?;
+            put_nullable_bytes(&mut record, value.as_deref())?;
+        }
+        put_varint(&mut body, len_i32(record.len())?);
+        body.extend_from_slice(&record);
+    }
+    let payload = compress(body, compression)?;
+    let batch_length = len_i32(BATCH_OVERHEAD - 12 + payload.len())?;
+    let mut out = BytesMut::with_capacity(BATCH_OVERHEAD + payload.len());
+    out.put_i64(0); // base offset
+    out.put_i32(batch_length);
+    out.put_i32(-1); // partition leader epoch: the broker sets it
+    out.put_i8(2); // magic
+    out.put_u32(0); // CRC, filled in below
+    out.put_i16(compression as i16); // attributes: codec, CreateTime, not transactional
+    out.put_i32(count - 1); // last offset delta
+    out.put_i64(base_timestamp);
+    out.put_i64(max_timestamp);
+    out.put_i64(identity.producer_id);
+    out.put_i16(identity.producer_epoch);
+    out.put_i32(identity.base_sequence);
+    out.put_i32(count);
+    out.extend_from_slice(&payload);
+    // CRC-32C covers everything from the attributes to the end.
+    let crc = crc32c::crc32c(&out[21..]);
+    out[17..21].copy_from_slice(&crc.to_be_bytes());
+    Ok(out.freeze())
+}
+
+fn len_i32(len: usize) -> Result<i32, ClientError> {
+    i32::try_from(len)
+        .map_err(|_| ClientError::Protocol(format!("{len} bytes is too large for a record batch")))
+}
+
+fn compress(body: BytesMut, compression: Compression) -> Result<BytesMut, ClientError> {
+    let mut out = BytesMut::new();
+    let write = |b: &mut BytesMut| -> anyhow::Result<()> {
+        b.extend_from_slice(&body);
+        Ok(())
+    };
+    let result = match compression {
+        Compression::None => return Ok(body),
+        Compression::Gzip => cmpr::Gzip::compress(&mut out, write),
+        Compression::Snappy => cmpr::Snappy::compress(&mut out, write),
+        Compression::Lz4 => cmpr::Lz4::compress(&mut out, write),
+        Compression::Zstd => cmpr::Zstd::compress(&mut out, write),
+    };
+    result
+        .map_err(|e| ClientError::Protocol(format!("compressing with {compression:?}: {e:#}")))?;
+    Ok(out)
+}
+
+fn put_unsigned(buf: &mut BytesMut, mut v: u64) {
+    while v >= 0x80 {
+        buf.put_u8((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    buf.put_u8(v as u8);
+}
+
+/// Zig-zag varint, as Kafka's `ByteUtils.writeVarint`.
+fn put_varint(buf: &mut BytesMut, v: i32) {
+    put_unsigned(buf, u64::from(((v << 1) ^ (v >> 31)) as u32));
+}
+
+/// Zig-zag varlong, as Kafka's `ByteUtils.writeVarlong`.
+fn put_varlong(buf: &mut BytesMut, v: i64) {
+    put_unsigned(buf, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+fn put_nullable_bytes(buf: &mut BytesMut, bytes: Option<&[u8]>) -> Result<(), ClientError> {
+    match bytes {
+        None => put_varint(buf, -1),
+        Some(b) => {
+            put_varint(buf, len_i32(b.len())?);
+            buf.extend_from_slice(b);
+        }
+    }
+    Ok(())
 }
 
 /// A record read back from a batch.
@@ -492,6 +550,84 @@ mod tests {
         assert!(batches[0].control);
         assert!(batches[0].records.is_empty());
         assert_eq!(batches[0].last_offset, 0);
+    }
+
+    #[test]
+    fn codec_decoder_reads_our_batches_with_every_codec() {
+        for codec in all_codecs() {
+            let id = ProducerIdentity {
+                producer_id: 7,
+                producer_epoch: 1,
+                base_sequence: 5,
+            };
+            let mut bytes = encode_batch(&sample(4), codec, id).expect("encode");
+            let set = RecordBatchDecoder::decode(&mut bytes).expect("codec decode");
+            assert_eq!(set.compression, codec);
+            assert_eq!(set.records.len(), 4);
+            for (i, (r, s)) in set.records.iter().zip(sample(4)).enumerate() {
+                assert_eq!(r.offset, i as i64);
+                assert_eq!(r.sequence, 5 + i as i32);
+                assert_eq!(r.producer_id, 7);
+                assert_eq!(r.timestamp, s.timestamp);
+                assert_eq!(r.key, s.key);
+                assert_eq!(r.value, s.value);
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_header_keys_are_kept_in_order() {
+        let rec = OutgoingRecord {
+            key: None,
+            value: Some(Bytes::from_static(b"v")),
+            headers: vec![
+                ("h".to_string(), Some(Bytes::from_static(b"1"))),
+                ("h".to_string(), Some(Bytes::from_static(b"2"))),
+            ],
+            timestamp: 9,
+        };
+        let bytes = encode_batch(
+            std::slice::from_ref(&rec),
+            Compression::None,
+            ProducerIdentity::NONE,
+        )
+        .expect("encode");
+        let batches = decode_batches(bytes).expect("decode");
+        assert_eq!(batches[0].records[0].headers, rec.headers);
+    }
+
+    #[test]
+    fn base_timestamp_is_the_first_records() {
+        let mut recs = sample(3);
+        recs[0].timestamp = 100;
+        recs[1].timestamp = 50;
+        recs[2].timestamp = 200;
+        let bytes = encode_batch(&recs, Compression::None, ProducerIdentity::NONE).expect("e");
+        assert_eq!(i64::from_be_bytes(fixed(&bytes[27..35])), 100);
+        assert_eq!(i64::from_be_bytes(fixed(&bytes[35..43])), 200);
+        let got: Vec<i64> = decode_batches(bytes).expect("decode")[0]
+            .records
+            .iter()
+            .map(|r| r.timestamp)
+            .collect();
+        assert_eq!(got, vec![100, 50, 200]);
+    }
+
+    #[test]
+    fn varints_encode_like_kafka() {
+        for v in [0, -1, 1, 63, -64, 150, i32::MAX, i32::MIN] {
+            let mut b = BytesMut::new();
+            put_varint(&mut b, v);
+            assert_eq!(read_varint(&mut b.freeze()), Ok(v));
+        }
+        let mut b = BytesMut::new();
+        put_varint(&mut b, -1);
+        assert_eq!(&b[..], &[0x01]);
+        for v in [0i64, -1, i64::MAX, i64::MIN, 1 << 40] {
+            let mut b = BytesMut::new();
+            put_varlong(&mut b, v);
+            assert_eq!(read_varlong(&mut b.freeze()), Ok(v));
+        }
     }
 
     #[test]
