@@ -112,12 +112,18 @@ pub fn parser() -> OptionParser {
     p.accepts("bootstrap-server", "REQUIRED: The server(s) to connect to.")
         .with_required_arg()
         .described_as("server to connect to");
-    p.accepts("key-deserializer", "")
-        .with_required_arg()
-        .described_as("deserializer for key");
-    p.accepts("value-deserializer", "")
-        .with_required_arg()
-        .described_as("deserializer for values");
+    p.accepts(
+        "key-deserializer",
+        "The name of the class to use for deserializing keys. Keys are printed as their bytes.",
+    )
+    .with_required_arg()
+    .described_as("deserializer for key");
+    p.accepts(
+        "value-deserializer",
+        "The name of the class to use for deserializing values. Values are printed as their bytes.",
+    )
+    .with_required_arg()
+    .described_as("deserializer for values");
     p.accepts("enable-systest-events", "Log lifecycle events of the consumer in addition to logging consumed messages. (This is specific for system tests.)");
     p.accepts("isolation-level", "Set to read_committed in order to filter out transactional messages which are not committed. Set to read_uncommitted to read all messages.")
         .with_required_arg()
