@@ -1,0 +1,83 @@
+//! The built `kafka-console-producer` on command lines and inputs that fail without a broker.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafka-console-producer"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kafka-console-producer starts");
+    if let Some(mut input) = child.stdin.take() {
+        // The tool may exit before reading everything.
+        let _ = input.write_all(stdin);
+    }
+    child
+        .wait_with_output()
+        .expect("kafka-console-producer ends")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn invalid_host_port_gets_kafkas_message_and_usage() {
+    let out = run(&["--bootstrap-server", "localhost", "--topic", "t"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("Please provide valid host:port like host1:9091,host2:9092\n \nOption"),
+        "{err}"
+    );
+}
+
+#[test]
+fn topic_and_server_are_required() {
+    let out = run(&["--bootstrap-server", "a:1"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("Missing required argument \"[topic]\"\n"));
+    let out = run(&["--topic", "t"], b"");
+    assert!(text(&out.stderr).starts_with("Missing required option(s) [bootstrap-server]\n"));
+}
+
+#[test]
+fn null_marker_equal_to_a_separator_is_refused() {
+    let out = run(
+        &[
+            "--bootstrap-server",
+            "127.0.0.1:1",
+            "--topic",
+            "t",
+            "--property",
+            "null.marker=\t",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("null.marker and key.separator may not be equal"));
+}
+
+#[test]
+fn unreachable_broker_is_a_reported_failure() {
+    let out = run(
+        &[
+            "--bootstrap-server",
+            "127.0.0.1:1",
+            "--topic",
+            "t",
+            "--max-block-ms",
+            "1000",
+            "--request-timeout-ms",
+            "500",
+        ],
+        b"a\n",
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!out.stderr.is_empty());
+    // Piped input: no prompt.
+    assert!(!text(&out.stdout).contains('>'));
+}
