@@ -43,6 +43,9 @@ pub struct FakeBrokerOptions {
     /// Write the batch but answer REQUEST_TIMED_OUT this many times (a lost acknowledgement),
     /// so an idempotent retry must be deduplicated.
     pub lose_acks: usize,
+    /// Cut fetch data at the partition's max bytes even inside the first batch (a broker
+    /// without KIP-74's "at least one batch").
+    pub truncate_fetches: bool,
 }
 
 impl Default for FakeBrokerOptions {
@@ -57,6 +60,7 @@ impl Default for FakeBrokerOptions {
             auto_create: false,
             fail_produces: 0,
             lose_acks: 0,
+            truncate_fetches: false,
         }
     }
 }
@@ -286,7 +290,7 @@ async fn serve(
                 let Ok(request) = FetchRequest::decode(&mut buf, version) else {
                     return;
                 };
-                let body = fetch(&state, request);
+                let body = fetch(&state, request, options.truncate_fetches);
                 encode(corr, FetchResponse::header_version(version), &body, version)
             }
             _ => return,
@@ -457,7 +461,7 @@ fn list_offsets(state: &Mutex<State>, request: ListOffsetsRequest) -> ListOffset
     ListOffsetsResponse::default().with_topics(topics)
 }
 
-fn fetch(state: &Mutex<State>, request: FetchRequest) -> FetchResponse {
+fn fetch(state: &Mutex<State>, request: FetchRequest, truncate: bool) -> FetchResponse {
     let s = state.lock().expect("state");
     let responses = request
         .topics
@@ -481,6 +485,9 @@ fn fetch(state: &Mutex<State>, request: FetchRequest) -> FetchResponse {
                         if base + i64::from(count) > p.fetch_offset {
                             data.extend_from_slice(batch);
                         }
+                    }
+                    if truncate {
+                        data.truncate(p.partition_max_bytes.max(0) as usize);
                     }
                     r.with_high_watermark(l.next_offset)
                         .with_records(Some(data.freeze()))

@@ -65,6 +65,9 @@ struct Assigned {
     position: Option<i64>,
     /// How to resolve a missing position.
     reset: StartOffset,
+    /// `max.partition.fetch.bytes`, doubled while a single batch does not fit in it (a broker
+    /// that cuts the first batch short instead of returning it whole would otherwise stall us).
+    max_bytes: i32,
 }
 
 pub struct Consumer {
@@ -130,6 +133,7 @@ impl Consumer {
                     StartOffset::Offset(_) => self.reset_start(),
                     other => other,
                 },
+                max_bytes: self.config.max_partition_fetch_bytes.max(1),
             })
             .collect();
         let topics = self.assigned_topics();
@@ -356,7 +360,7 @@ impl Consumer {
                     .with_current_leader_epoch(-1)
                     .with_fetch_offset(a.position.unwrap_or(0))
                     .with_log_start_offset(-1)
-                    .with_partition_max_bytes(self.config.max_partition_fetch_bytes),
+                    .with_partition_max_bytes(a.max_bytes),
             );
         }
         FetchRequest::default()
@@ -416,8 +420,19 @@ impl Consumer {
                     let Some(position) = self.assigned[i].position else {
                         continue;
                     };
+                    let had_data = p.records.as_ref().is_some_and(|r| !r.is_empty());
                     let (records, next) = fetch::records_after(p.records, position)?;
-                    self.assigned[i].position = Some(next);
+                    let a = &mut self.assigned[i];
+                    a.position = Some(next);
+                    if had_data && next == position {
+                        a.max_bytes = a.max_bytes.saturating_mul(2);
+                        tracing::warn!(
+                            "fetch of {topic}-{partition} at offset {position} returned no complete batch; retrying with {} bytes",
+                            a.max_bytes
+                        );
+                    } else if next > position {
+                        a.max_bytes = self.config.max_partition_fetch_bytes.max(1);
+                    }
                     for r in records {
                         self.buffered.push_back(ConsumerRecord {
                             topic: topic.clone(),

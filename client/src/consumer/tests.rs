@@ -5,9 +5,13 @@ use crate::producer::{Producer, ProducerConfig, ProducerRecord};
 use crate::test_broker::{FakeBroker, FakeBrokerOptions};
 
 async fn broker_with(records: usize) -> FakeBroker {
+    broker_with_options(records, FakeBrokerOptions::default()).await
+}
+
+async fn broker_with_options(records: usize, options: FakeBrokerOptions) -> FakeBroker {
     let broker = FakeBroker::start(FakeBrokerOptions {
         topics: vec![("t".to_string(), 1)],
-        ..Default::default()
+        ..options
     })
     .await;
     let producer = Producer::new(ProducerConfig {
@@ -133,4 +137,27 @@ async fn partitions_for_missing_topic_is_unknown_topic() {
     assert_eq!(consumer.partitions_for("t").await.ok(), Some(vec![0]));
     let err = consumer.partitions_for("nope").await.err();
     assert_eq!(err.and_then(|e| e.code()), Some(3));
+}
+
+#[tokio::test]
+async fn batch_larger_than_partition_max_bytes_is_still_read() {
+    let broker = broker_with_options(
+        20,
+        FakeBrokerOptions {
+            truncate_fetches: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut consumer = Consumer::new(ConsumerConfig {
+        max_partition_fetch_bytes: 64,
+        ..consumer_config(&broker)
+    })
+    .await
+    .expect("consumer");
+    consumer
+        .assign(vec![("t".to_string(), 0, StartOffset::Earliest)])
+        .await
+        .expect("assign");
+    assert_eq!(poll_until(&mut consumer, 20).await.len(), 20);
 }
