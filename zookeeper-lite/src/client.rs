@@ -85,6 +85,18 @@ async fn exchange(stream: &mut TcpStream, req: &Request) -> Result<Response, ZkE
     decode_body(&body).map_err(|e| ZkError::Protocol(e.to_string()))
 }
 
+/// Whether a kept connection is still usable: between exchanges nothing may be readable, so
+/// end-of-stream (the server closed or died) or stray bytes both mean "open a new one". Peeking
+/// needs the std socket; the round trip through it is cheap next to a coordinator request.
+fn still_open(stream: TcpStream) -> Option<TcpStream> {
+    let std = stream.into_std().ok()?;
+    let mut byte = [0u8; 1];
+    match std.peek(&mut byte) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => TcpStream::from_std(std).ok(),
+        _ => None,
+    }
+}
+
 fn unexpected(r: Response) -> ZkError {
     ZkError::Protocol(format!("unexpected response: {r:?}"))
 }
@@ -140,8 +152,12 @@ impl ZkClient {
         addrs: &[String],
         req: &Request,
     ) -> Result<Response, ZkError> {
-        let stream = match conn {
-            Some(s) => s,
+        // Sending a change on a connection whose server is gone would fail after the fact and
+        // leave us unsure whether it landed; a connection the peer already closed is replaced
+        // before anything is sent.
+        let kept = conn.take().and_then(still_open);
+        let stream = match kept {
+            Some(s) => conn.insert(s),
             None => conn.insert(open(addrs).await?),
         };
         exchange(stream, req).await

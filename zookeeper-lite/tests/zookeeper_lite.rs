@@ -54,9 +54,13 @@ async fn topics_survive_kill_9_and_restart() {
     let port = zk.port;
     zk.kill9();
 
-    // Back on the same port: the old client's dead connection is replaced transparently.
+    // Back on the same port. The old client's connection died with the process; it is replaced
+    // before the next request is sent, so even a change goes through on the first try.
     let _zk = ZkProcess::start_on(dir.path(), port);
-    let after = client.metadata().await.unwrap();
+    let fresh = ZkClient::connect(&format!("127.0.0.1:{port}"), TIMEOUT)
+        .await
+        .unwrap();
+    let after = fresh.metadata().await.unwrap();
     assert_eq!(
         after.topics, before.topics,
         "ids, partitions, leaders and configs kept"
@@ -65,7 +69,10 @@ async fn topics_survive_kill_9_and_restart() {
     // The broker's old session died with the process; it comes back by registering again.
     assert!(after.brokers.is_empty());
     client.register_broker(broker(0), 60_000).await.unwrap();
-    assert_eq!(client.metadata().await.unwrap().topics, before.topics);
+    client.create_topic(new_topic("after", 1)).await.unwrap();
+    let now = client.metadata().await.unwrap();
+    assert_eq!(now.topics["alpha"], before.topics["alpha"]);
+    assert_eq!(now.topics.len(), 3);
 }
 
 /// Sends `bytes` on a fresh connection and reads until the server closes it. Returns what the
