@@ -122,11 +122,12 @@ fn finish(opts: &ConsumerOptions, end: RunEnd) -> i32 {
     0
 }
 
-fn start_offset(s: StartAt) -> StartOffset {
+fn start_offset(s: StartAt) -> Option<StartOffset> {
     match s {
-        StartAt::Earliest => StartOffset::Earliest,
-        StartAt::Latest => StartOffset::Latest,
-        StartAt::Offset(n) => StartOffset::Offset(n),
+        StartAt::Earliest => Some(StartOffset::Earliest),
+        StartAt::Latest => Some(StartOffset::Latest),
+        StartAt::Offset(n) => Some(StartOffset::Offset(n)),
+        StartAt::NoReset => None,
     }
 }
 
@@ -157,14 +158,22 @@ async fn setup(opts: &ConsumerOptions, config: ConsumerConfig) -> Result<Consume
     let mut assignment = Vec::new();
     for topic in topics {
         match opts.partition {
-            Some(p) => assignment.push((topic, p, start)),
+            Some(p) => assignment.push((topic, p)),
             None => {
                 for p in consumer.partitions_for(&topic).await? {
-                    assignment.push((topic.clone(), p, start));
+                    assignment.push((topic.clone(), p));
                 }
             }
         }
     }
+    let Some(start) = start else {
+        let names: Vec<String> = assignment.iter().map(|(t, p)| format!("{t}-{p}")).collect();
+        return Err(ClientError::InvalidArgument(format!(
+            "Undefined offset with no reset policy for partitions: [{}]",
+            names.join(", ")
+        )));
+    };
+    let assignment = assignment.into_iter().map(|(t, p)| (t, p, start)).collect();
     consumer.assign(assignment).await?;
     Ok(consumer)
 }

@@ -13,6 +13,9 @@ pub enum StartAt {
     Earliest,
     Latest,
     Offset(i64),
+    /// `auto.offset.reset=none` with no committed offsets (there are no groups yet): Kafka's
+    /// consumer fails with NoOffsetForPartitionException.
+    NoReset,
 }
 
 /// Which topics to read.
@@ -285,8 +288,13 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
             StartAt::Latest
         }
     } else {
-        match props.get("auto.offset.reset") {
+        match props
+            .get("auto.offset.reset")
+            .map(|r| r.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             Some("earliest") => StartAt::Earliest,
+            Some("none") => StartAt::NoReset,
             _ => StartAt::Latest,
         }
     };
@@ -389,6 +397,18 @@ mod tests {
                 .start,
             StartAt::Earliest
         );
+    }
+
+    #[test]
+    fn reset_none_has_no_start() {
+        let o = run(&[
+            "--topic",
+            "t",
+            "--consumer-property",
+            "auto.offset.reset=none",
+        ])
+        .unwrap();
+        assert_eq!(o.start, StartAt::NoReset);
     }
 
     #[test]
