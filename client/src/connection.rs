@@ -459,6 +459,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn unanswered_request_times_out_and_connection_stays_usable() {
+        let broker = FakeBroker::start(FakeBrokerOptions {
+            ignore_first_metadata: true,
+            ..Default::default()
+        })
+        .await;
+        let options = ConnectionOptions {
+            request_timeout: Duration::from_millis(100),
+            ..Default::default()
+        };
+        let conn = Connection::connect(&broker.addr(), options)
+            .await
+            .expect("connect");
+        let err = conn.send(MetadataRequest::default()).await.err();
+        assert!(matches!(err, Some(ClientError::Timeout(_))), "{err:?}");
+        assert!(conn.send(MetadataRequest::default()).await.is_ok());
+    }
+
+    #[tokio::test]
     async fn oversize_response_is_refused() {
         let broker = FakeBroker::start(FakeBrokerOptions {
             oversize_metadata: true,

@@ -46,6 +46,8 @@ pub struct FakeBrokerOptions {
     /// Cut fetch data at the partition's max bytes even inside the first batch (a broker
     /// without KIP-74's "at least one batch").
     pub truncate_fetches: bool,
+    /// Never answer the first Metadata request on a connection.
+    pub ignore_first_metadata: bool,
 }
 
 impl Default for FakeBrokerOptions {
@@ -61,6 +63,7 @@ impl Default for FakeBrokerOptions {
             fail_produces: 0,
             lose_acks: 0,
             truncate_fetches: false,
+            ignore_first_metadata: false,
         }
     }
 }
@@ -189,6 +192,7 @@ async fn serve(
     port: u16,
 ) {
     let mut held: Option<Bytes> = None;
+    let mut ignore_metadata = options.ignore_first_metadata;
     loop {
         let mut size = [0u8; 4];
         if socket.read_exact(&mut size).await.is_err() {
@@ -229,6 +233,10 @@ async fn serve(
             ApiKey::Metadata => {
                 if options.close_on_metadata {
                     return;
+                }
+                if ignore_metadata {
+                    ignore_metadata = false;
+                    continue;
                 }
                 if options.oversize_metadata {
                     let _ = socket.write_all(&i32::MAX.to_be_bytes()).await;
