@@ -1,6 +1,8 @@
 //! `ZkClient`, the brokers' handle on zookeeper-lite: one connection, one request at a time,
 //! each call bounded by the timeout. After an I/O error, a timeout or a garbled answer the
 //! connection is dropped (its framing can no longer be trusted) and the next call reconnects.
+//! A kept connection that the server closed meanwhile (it restarted) is noticed before a request
+//! is sent on it and replaced, so a restart of zookeeper-lite costs callers no failed change.
 
 use std::sync::Arc;
 use std::time::Duration;
