@@ -146,11 +146,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> BatchHeader<B> {
 
 /// Kafka's `DefaultRecordBatch.incrementSequence`: sequences wrap from `i32::MAX` to 0.
 pub fn increment_sequence(sequence: i32, increment: i32) -> i32 {
-    if sequence > i32::MAX - increment {
-        increment - (i32::MAX - sequence) - 1
+    // Computed in i64 so that header values that were never validated cannot overflow.
+    let next = i64::from(sequence) + i64::from(increment);
+    let wrapped = if next > i64::from(i32::MAX) {
+        next - i64::from(i32::MAX) - 1
     } else {
-        sequence + increment
-    }
+        next
+    };
+    wrapped as i32
 }
 
 /// What validation learned about one batch; positions are relative to the validated buffer.
@@ -449,5 +452,6 @@ mod tests {
         assert_eq!(increment_sequence(i32::MAX, 1), 0);
         assert_eq!(increment_sequence(i32::MAX - 1, 3), 1);
         assert_eq!(increment_sequence(5, 0), 5);
+        assert_eq!(increment_sequence(i32::MAX, -5), i32::MAX - 5);
     }
 }

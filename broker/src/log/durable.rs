@@ -321,6 +321,11 @@ impl DurableLog {
         self.shared.peek().log_end_offset()
     }
 
+    /// Bytes stored in all segments (for DescribeLogDirs and metrics).
+    pub fn size_bytes(&self) -> u64 {
+        self.shared.peek().size_bytes()
+    }
+
     /// Resolves a read under the lock; run `execute` on the plan afterwards (off the lock).
     pub fn read_plan(
         &self,
@@ -498,6 +503,38 @@ mod tests {
         drop(log);
         let reopened = PartitionLog::open(dir.path(), LogConfig::default()).expect("reopen");
         assert_eq!(reopened.log_end_offset(), appends);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn acknowledged_appends_survive_a_crash_without_close() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = DurableLog::open(dir.path(), fsync_config()).expect("open");
+        for i in 0..20 {
+            let info = log
+                .append(BytesMut::from(&batch(1, 50)[..]), 0)
+                .await
+                .expect("append");
+            assert_eq!(info.base_offset, i);
+        }
+        // No close: the checkpoint still says 0, as after kill -9. A torn write follows.
+        drop(log);
+        let path = dir.path().join("00000000000000000000.log");
+        let mut torn = batch(1, 50);
+        torn.truncate(40);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open segment");
+        std::io::Write::write_all(&mut f, &torn).expect("torn write");
+        let log = DurableLog::open(dir.path(), fsync_config()).expect("reopen");
+        assert_eq!(log.log_end_offset(), 20);
+        assert_eq!(log.high_watermark(), 20);
+        let info = log
+            .append(BytesMut::from(&batch(1, 50)[..]), 0)
+            .await
+            .expect("append after recovery");
+        assert_eq!(info.base_offset, 20);
+        log.close().await;
     }
 
     #[tokio::test]

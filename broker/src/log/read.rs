@@ -15,6 +15,11 @@ use bytes::Bytes;
 use super::batch::{BatchHeader, BATCH_HEADER_LEN, LOG_OVERHEAD};
 use super::LogError;
 
+/// No single read returns more than this beyond its first batch, whatever the client asked for
+/// (Kafka's broker-side `fetch.max.bytes` default is 55 MiB): it bounds the buffer a fetch
+/// allocates.
+pub const MAX_READ_BYTES: usize = 64 << 20;
+
 /// Whole batches read from the log, as stored (offsets patched, CRCs intact).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadSlice {
@@ -99,7 +104,9 @@ impl ReadPlan {
             }
             pos += size;
         };
-        let want = (p.max_bytes as u64).max(first_size).min(p.end - pos);
+        let want = (p.max_bytes.min(MAX_READ_BYTES) as u64)
+            .max(first_size)
+            .min(p.end - pos);
         let want = usize::try_from(want)
             .map_err(|_| LogError::CorruptMessage("read larger than memory".into()))?;
         let mut buf = vec![0u8; want];
