@@ -6,6 +6,12 @@
 //! `baseOffset` and `partitionLeaderEpoch` patched in place (both outside the CRC) and are appended
 //! byte for byte: nothing is decoded per record or re-encoded on the hot path.
 //!
+//! On disk, beside the segments, `recovery-point-offset-checkpoint` (JSON, replaced atomically)
+//! records the offset below which everything was fsynced with its indexes, where that offset
+//! sits in its segment, and the idempotent-producer state at that point. Opening a directory
+//! trusts the segments below it and re-validates everything after it (CRC-32C, offsets in
+//! sequence), cutting a torn or corrupt tail and rebuilding the indexes of what it scanned.
+//!
 //! `PartitionLog` is the synchronous owner of one directory (append, read, truncate, roll,
 //! retention, recovery). `DurableLog` wraps it for async callers: group commit when every append
 //! must be fsynced, background flushing otherwise, and a high-watermark watch for long-polls.

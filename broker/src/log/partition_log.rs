@@ -114,9 +114,10 @@ impl PartitionLog {
             generation: 0,
             checkpoint_gate: Arc::new(Mutex::new(0)),
         };
-        // Recovery synced what it scanned; recording that now spares the next start the scan.
-        log.durable_offset = log.log_start_offset();
-        log.checkpointed_offset = log.log_start_offset();
+        // Segments below the old checkpoint were durable already and recovery synced the ones it
+        // scanned: everything is durable, and a new checkpoint spares the next start the scan.
+        log.durable_offset = log.log_end_offset();
+        log.checkpointed_offset = log.log_end_offset();
         log.flush()?;
         Ok(log)
     }
