@@ -207,8 +207,8 @@ impl Accumulator {
                     break;
                 }
                 if let Some(b) = self.queues.get_mut(&tp).and_then(|q| q.pop_front()) {
-                    self.records -= b.len();
-                    self.bytes -= b.bytes;
+                    self.records = self.records.saturating_sub(b.len());
+                    self.bytes = self.bytes.saturating_sub(b.bytes);
                     drained.expired.push(b);
                 }
             }
@@ -258,8 +258,9 @@ impl Accumulator {
     /// A drained batch is done (acknowledged or failed): its partition may send again.
     pub fn complete(&mut self, batch: &Batch) {
         self.in_flight.remove(&batch.tp);
-        self.records -= batch.len();
-        self.bytes -= batch.bytes;
+        // Saturating: a bookkeeping slip must not panic the sender and strand every record.
+        self.records = self.records.saturating_sub(batch.len());
+        self.bytes = self.bytes.saturating_sub(batch.bytes);
     }
 
     /// When the sender should next look, if nothing wakes it earlier: the earliest linger expiry

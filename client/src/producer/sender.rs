@@ -237,23 +237,27 @@ impl Sender {
         }
     }
 
+    /// Fails every queued batch (drain hands out one batch per partition at a time, so repeat
+    /// until nothing is left outside the batches in flight).
     fn fail_everything_queued(&mut self, err: &ClientError) {
-        let drained = {
-            let mut acc = self.shared.lock_acc();
-            let d = acc.drain(Instant::now(), true, Duration::MAX, usize::MAX, |_| Some(0));
-            let batches: Vec<Batch> = d
-                .by_leader
-                .into_values()
-                .flatten()
-                .chain(d.expired)
-                .collect();
-            for b in &batches {
-                acc.complete(b);
+        loop {
+            let batches: Vec<Batch> = {
+                let mut acc = self.shared.lock_acc();
+                let d = acc.drain(Instant::now(), true, Duration::MAX, usize::MAX, |_| Some(0));
+                let mut batches: Vec<Batch> = d.by_leader.into_values().flatten().collect();
+                for b in &batches {
+                    acc.complete(b);
+                }
+                // Expired batches were already taken out of the counts by drain.
+                batches.extend(d.expired);
+                batches
+            };
+            if batches.is_empty() {
+                return;
             }
-            batches
-        };
-        for b in drained {
-            b.fail(err);
+            for b in batches {
+                b.fail(err);
+            }
         }
     }
 

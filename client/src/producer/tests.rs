@@ -294,3 +294,29 @@ fn client_futures_are_send(
     is_send(admin.describe_topic_configs("t"));
     is_send(consumer.poll(std::time::Duration::ZERO));
 }
+
+#[tokio::test]
+async fn fatal_error_fails_every_queued_batch() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        ..Default::default()
+    })
+    .await;
+    // batch.size 1: every record is its own batch, all queued behind each other.
+    let producer = Producer::new(ProducerConfig {
+        batch_size: 1,
+        linger_ms: 10_000,
+        ..config(&broker, true)
+    })
+    .await
+    .expect("producer");
+    let records = (0..5)
+        .map(|i| ProducerRecord::new("t", format!("{i}")))
+        .collect();
+    let started = Instant::now();
+    let results = send_all(&producer, records).await;
+    assert!(results.iter().all(|r| r.is_err()), "{results:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // Later sends fail at once with the same error.
+    assert!(producer.send(ProducerRecord::new("t", "x")).await.is_err());
+}
