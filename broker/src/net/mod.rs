@@ -2,6 +2,7 @@
 //! answered in order, one at a time (as Kafka does); connections are served concurrently.
 
 pub mod frame;
+pub mod shape;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -115,6 +116,13 @@ async fn handle_frame(
     if version < min || version > max || version < handlers::min_decodable(key) {
         return Err(ConnError::UnsupportedVersion { key, version });
     }
+    // The crate's decoders allocate forged array counts before reading them (an abort, not a
+    // panic): check every length against the bytes present first.
+    shape::check_request(key, version, &body).map_err(|e| ConnError::Malformed {
+        key,
+        version,
+        reason: e.to_string(),
+    })?;
     let (header, request) = decode(key, version, body)?;
     let ctx = RequestContext {
         header: &header,

@@ -1,0 +1,610 @@
+//! Request schemas: the fields the protocol crate's decoder reads, per request type and version.
+//!
+//! Transcribed from Kafka's message JSON (the source kafka-protocol generates its decoders from),
+//! restricted to the versions each `Message` lists; the tests in `shape.rs` check every schema
+//! against the crate by decoding and re-encoding requests generated from it, for every version.
+//! Field versions are message versions (nested structs are decoded with the request's version).
+//!
+//! To add an API: copy the fields of `<Name>Request.json` (or of the crate's
+//! `src/messages/<name>_request.rs` decode code), name the versions the broker accepts, and list
+//! the message in `ALL_REQUESTS`.
+
+use super::{from, upto, v, Field, Message, Ty, ALL, NONE};
+use kafka_protocol::messages::ApiKey;
+
+/// Produce request, versions 3-11.
+pub mod produce {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::Produce,
+        versions: v(3, 11),
+        flexible: from(9),
+        fields: &[
+            Field::new("transactional_id", ALL, Ty::String).nullable(ALL),
+            Field::new("acks", ALL, Ty::Int16),
+            Field::new("timeout_ms", ALL, Ty::Int32),
+            Field::new(
+                "topic_data",
+                ALL,
+                Ty::Array(&Ty::Struct(TOPIC_PRODUCE_DATA)),
+            ),
+        ],
+    };
+
+    const TOPIC_PRODUCE_DATA: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new(
+            "partition_data",
+            ALL,
+            Ty::Array(&Ty::Struct(PARTITION_PRODUCE_DATA)),
+        ),
+    ];
+
+    const PARTITION_PRODUCE_DATA: &[Field] = &[
+        Field::new("index", ALL, Ty::Int32),
+        Field::new("records", ALL, Ty::Records).nullable(ALL),
+    ];
+}
+
+/// Fetch request, versions 4-12.
+pub mod fetch {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::Fetch,
+        versions: v(4, 12),
+        flexible: from(12),
+        fields: &[
+            Field::new("cluster_id", from(12), Ty::String)
+                .nullable(from(12))
+                .tagged(0, from(12)),
+            Field::new("replica_id", ALL, Ty::Int32),
+            Field::new("max_wait_ms", ALL, Ty::Int32),
+            Field::new("min_bytes", ALL, Ty::Int32),
+            Field::new("max_bytes", ALL, Ty::Int32),
+            Field::new("isolation_level", ALL, Ty::Int8),
+            Field::new("session_id", from(7), Ty::Int32),
+            Field::new("session_epoch", from(7), Ty::Int32),
+            Field::new("topics", ALL, Ty::Array(&Ty::Struct(FETCH_TOPIC))),
+            Field::new(
+                "forgotten_topics_data",
+                from(7),
+                Ty::Array(&Ty::Struct(FORGOTTEN_TOPIC)),
+            ),
+            Field::new("rack_id", from(11), Ty::String),
+        ],
+    };
+
+    const FETCH_TOPIC: &[Field] = &[
+        Field::new("topic", ALL, Ty::String),
+        Field::new("partitions", ALL, Ty::Array(&Ty::Struct(FETCH_PARTITION))),
+    ];
+
+    const FETCH_PARTITION: &[Field] = &[
+        Field::new("partition", ALL, Ty::Int32),
+        Field::new("current_leader_epoch", from(9), Ty::Int32),
+        Field::new("fetch_offset", ALL, Ty::Int64),
+        Field::new("last_fetched_epoch", from(12), Ty::Int32),
+        Field::new("log_start_offset", from(5), Ty::Int64),
+        Field::new("partition_max_bytes", ALL, Ty::Int32),
+    ];
+
+    const FORGOTTEN_TOPIC: &[Field] = &[
+        Field::new("topic", from(7), Ty::String),
+        Field::new("partitions", from(7), Ty::Array(&Ty::Int32)),
+    ];
+}
+
+/// ListOffsets request, versions 1-7.
+pub mod list_offsets {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::ListOffsets,
+        versions: v(1, 7),
+        flexible: from(6),
+        fields: &[
+            Field::new("replica_id", ALL, Ty::Int32),
+            Field::new("isolation_level", from(2), Ty::Int8),
+            Field::new("topics", ALL, Ty::Array(&Ty::Struct(LIST_OFFSETS_TOPIC))),
+        ],
+    };
+
+    const LIST_OFFSETS_TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new(
+            "partitions",
+            ALL,
+            Ty::Array(&Ty::Struct(LIST_OFFSETS_PARTITION)),
+        ),
+    ];
+
+    const LIST_OFFSETS_PARTITION: &[Field] = &[
+        Field::new("partition_index", ALL, Ty::Int32),
+        Field::new("current_leader_epoch", from(4), Ty::Int32),
+        Field::new("timestamp", ALL, Ty::Int64),
+    ];
+}
+
+/// Metadata request, versions 0-12.
+pub mod metadata {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::Metadata,
+        versions: v(0, 12),
+        flexible: from(9),
+        fields: &[
+            Field::new(
+                "topics",
+                ALL,
+                Ty::Array(&Ty::Struct(METADATA_REQUEST_TOPIC)),
+            )
+            .nullable(from(1)),
+            Field::new("allow_auto_topic_creation", from(4), Ty::Bool),
+            Field::new("include_cluster_authorized_operations", v(8, 10), Ty::Bool),
+            Field::new("include_topic_authorized_operations", from(8), Ty::Bool),
+        ],
+    };
+
+    const METADATA_REQUEST_TOPIC: &[Field] = &[
+        Field::new("topic_id", from(10), Ty::Uuid),
+        Field::new("name", ALL, Ty::String).nullable(from(10)),
+    ];
+}
+
+/// ApiVersions request, versions 0-3.
+pub mod api_versions {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::ApiVersions,
+        versions: v(0, 3),
+        flexible: from(3),
+        fields: &[
+            Field::new("client_software_name", from(3), Ty::String),
+            Field::new("client_software_version", from(3), Ty::String),
+        ],
+    };
+}
+
+/// CreateTopics request, versions 2-7.
+pub mod create_topics {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::CreateTopics,
+        versions: v(2, 7),
+        flexible: from(5),
+        fields: &[
+            Field::new("topics", ALL, Ty::Array(&Ty::Struct(CREATABLE_TOPIC))),
+            Field::new("timeout_ms", ALL, Ty::Int32),
+            Field::new("validate_only", ALL, Ty::Bool),
+        ],
+    };
+
+    const CREATABLE_TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("num_partitions", ALL, Ty::Int32),
+        Field::new("replication_factor", ALL, Ty::Int16),
+        Field::new(
+            "assignments",
+            ALL,
+            Ty::Array(&Ty::Struct(CREATABLE_REPLICA_ASSIGNMENT)),
+        ),
+        Field::new(
+            "configs",
+            ALL,
+            Ty::Array(&Ty::Struct(CREATABLE_TOPIC_CONFIG)),
+        ),
+    ];
+
+    const CREATABLE_REPLICA_ASSIGNMENT: &[Field] = &[
+        Field::new("partition_index", ALL, Ty::Int32),
+        Field::new("broker_ids", ALL, Ty::Array(&Ty::Int32)),
+    ];
+
+    const CREATABLE_TOPIC_CONFIG: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("value", ALL, Ty::String).nullable(ALL),
+    ];
+}
+
+/// DeleteTopics request, versions 1-6.
+pub mod delete_topics {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::DeleteTopics,
+        versions: v(1, 6),
+        flexible: from(4),
+        fields: &[
+            Field::new(
+                "topics",
+                from(6),
+                Ty::Array(&Ty::Struct(DELETE_TOPIC_STATE)),
+            ),
+            Field::new("topic_names", upto(5), Ty::Array(&Ty::String)),
+            Field::new("timeout_ms", ALL, Ty::Int32),
+        ],
+    };
+
+    const DELETE_TOPIC_STATE: &[Field] = &[
+        Field::new("name", from(6), Ty::String).nullable(from(6)),
+        Field::new("topic_id", from(6), Ty::Uuid),
+    ];
+}
+
+/// InitProducerId request, versions 0-4.
+pub mod init_producer_id {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::InitProducerId,
+        versions: v(0, 4),
+        flexible: from(2),
+        fields: &[
+            Field::new("transactional_id", ALL, Ty::String).nullable(ALL),
+            Field::new("transaction_timeout_ms", ALL, Ty::Int32),
+            Field::new("producer_id", from(3), Ty::Int64),
+            Field::new("producer_epoch", from(3), Ty::Int16),
+        ],
+    };
+}
+
+/// DescribeConfigs request, versions 1-4.
+pub mod describe_configs {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::DescribeConfigs,
+        versions: v(1, 4),
+        flexible: from(4),
+        fields: &[
+            Field::new(
+                "resources",
+                ALL,
+                Ty::Array(&Ty::Struct(DESCRIBE_CONFIGS_RESOURCE)),
+            ),
+            Field::new("include_synonyms", ALL, Ty::Bool),
+            Field::new("include_documentation", from(3), Ty::Bool),
+        ],
+    };
+
+    const DESCRIBE_CONFIGS_RESOURCE: &[Field] = &[
+        Field::new("resource_type", ALL, Ty::Int8),
+        Field::new("resource_name", ALL, Ty::String),
+        Field::new("configuration_keys", ALL, Ty::Array(&Ty::String)).nullable(ALL),
+    ];
+}
+
+/// CreatePartitions request, versions 0-3.
+pub mod create_partitions {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::CreatePartitions,
+        versions: v(0, 3),
+        flexible: from(2),
+        fields: &[
+            Field::new(
+                "topics",
+                ALL,
+                Ty::Array(&Ty::Struct(CREATE_PARTITIONS_TOPIC)),
+            ),
+            Field::new("timeout_ms", ALL, Ty::Int32),
+            Field::new("validate_only", ALL, Ty::Bool),
+        ],
+    };
+
+    const CREATE_PARTITIONS_TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("count", ALL, Ty::Int32),
+        Field::new(
+            "assignments",
+            ALL,
+            Ty::Array(&Ty::Struct(CREATE_PARTITIONS_ASSIGNMENT)),
+        )
+        .nullable(ALL),
+    ];
+
+    const CREATE_PARTITIONS_ASSIGNMENT: &[Field] =
+        &[Field::new("broker_ids", ALL, Ty::Array(&Ty::Int32))];
+}
+
+/// FindCoordinator request, versions 0-4.
+pub mod find_coordinator {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::FindCoordinator,
+        versions: v(0, 4),
+        flexible: from(3),
+        fields: &[
+            Field::new("key", upto(3), Ty::String),
+            Field::new("key_type", from(1), Ty::Int8),
+            Field::new("coordinator_keys", from(4), Ty::Array(&Ty::String)),
+        ],
+    };
+}
+
+/// JoinGroup request, versions 0-7.
+pub mod join_group {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::JoinGroup,
+        versions: v(0, 7),
+        flexible: from(6),
+        fields: &[
+            Field::new("group_id", ALL, Ty::String),
+            Field::new("session_timeout_ms", ALL, Ty::Int32),
+            Field::new("rebalance_timeout_ms", from(1), Ty::Int32),
+            Field::new("member_id", ALL, Ty::String),
+            Field::new("group_instance_id", from(5), Ty::String).nullable(from(5)),
+            Field::new("protocol_type", ALL, Ty::String),
+            Field::new(
+                "protocols",
+                ALL,
+                Ty::Array(&Ty::Struct(JOIN_GROUP_REQUEST_PROTOCOL)),
+            ),
+        ],
+    };
+
+    const JOIN_GROUP_REQUEST_PROTOCOL: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("metadata", ALL, Ty::Bytes),
+    ];
+}
+
+/// SyncGroup request, versions 0-5.
+pub mod sync_group {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::SyncGroup,
+        versions: v(0, 5),
+        flexible: from(4),
+        fields: &[
+            Field::new("group_id", ALL, Ty::String),
+            Field::new("generation_id", ALL, Ty::Int32),
+            Field::new("member_id", ALL, Ty::String),
+            Field::new("group_instance_id", from(3), Ty::String).nullable(from(3)),
+            Field::new("protocol_type", from(5), Ty::String).nullable(from(5)),
+            Field::new("protocol_name", from(5), Ty::String).nullable(from(5)),
+            Field::new(
+                "assignments",
+                ALL,
+                Ty::Array(&Ty::Struct(SYNC_GROUP_REQUEST_ASSIGNMENT)),
+            ),
+        ],
+    };
+
+    const SYNC_GROUP_REQUEST_ASSIGNMENT: &[Field] = &[
+        Field::new("member_id", ALL, Ty::String),
+        Field::new("assignment", ALL, Ty::Bytes),
+    ];
+}
+
+/// Heartbeat request, versions 0-4.
+pub mod heartbeat {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::Heartbeat,
+        versions: v(0, 4),
+        flexible: from(4),
+        fields: &[
+            Field::new("group_id", ALL, Ty::String),
+            Field::new("generation_id", ALL, Ty::Int32),
+            Field::new("member_id", ALL, Ty::String),
+            Field::new("group_instance_id", from(3), Ty::String).nullable(from(3)),
+        ],
+    };
+}
+
+/// LeaveGroup request, versions 0-5.
+pub mod leave_group {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::LeaveGroup,
+        versions: v(0, 5),
+        flexible: from(4),
+        fields: &[
+            Field::new("group_id", ALL, Ty::String),
+            Field::new("member_id", upto(2), Ty::String),
+            Field::new("members", from(3), Ty::Array(&Ty::Struct(MEMBER_IDENTITY))),
+        ],
+    };
+
+    const MEMBER_IDENTITY: &[Field] = &[
+        Field::new("member_id", from(3), Ty::String),
+        Field::new("group_instance_id", from(3), Ty::String).nullable(from(3)),
+        Field::new("reason", from(5), Ty::String).nullable(from(5)),
+    ];
+}
+
+/// OffsetCommit request, versions 2-8.
+pub mod offset_commit {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::OffsetCommit,
+        versions: v(2, 8),
+        flexible: from(8),
+        fields: &[
+            Field::new("group_id", ALL, Ty::String),
+            Field::new("generation_id_or_member_epoch", ALL, Ty::Int32),
+            Field::new("member_id", ALL, Ty::String),
+            Field::new("group_instance_id", from(7), Ty::String).nullable(from(7)),
+            Field::new("retention_time_ms", upto(4), Ty::Int64),
+            Field::new(
+                "topics",
+                ALL,
+                Ty::Array(&Ty::Struct(OFFSET_COMMIT_REQUEST_TOPIC)),
+            ),
+        ],
+    };
+
+    const OFFSET_COMMIT_REQUEST_TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new(
+            "partitions",
+            ALL,
+            Ty::Array(&Ty::Struct(OFFSET_COMMIT_REQUEST_PARTITION)),
+        ),
+    ];
+
+    const OFFSET_COMMIT_REQUEST_PARTITION: &[Field] = &[
+        Field::new("partition_index", ALL, Ty::Int32),
+        Field::new("committed_offset", ALL, Ty::Int64),
+        Field::new("committed_leader_epoch", from(6), Ty::Int32),
+        Field::new("committed_metadata", ALL, Ty::String).nullable(ALL),
+    ];
+}
+
+/// OffsetFetch request, versions 1-8.
+pub mod offset_fetch {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::OffsetFetch,
+        versions: v(1, 8),
+        flexible: from(6),
+        fields: &[
+            Field::new("group_id", upto(7), Ty::String),
+            Field::new(
+                "topics",
+                upto(7),
+                Ty::Array(&Ty::Struct(OFFSET_FETCH_REQUEST_TOPIC)),
+            )
+            .nullable(v(2, 7)),
+            Field::new(
+                "groups",
+                from(8),
+                Ty::Array(&Ty::Struct(OFFSET_FETCH_REQUEST_GROUP)),
+            ),
+            Field::new("require_stable", from(7), Ty::Bool),
+        ],
+    };
+
+    const OFFSET_FETCH_REQUEST_TOPIC: &[Field] = &[
+        Field::new("name", upto(7), Ty::String),
+        Field::new("partition_indexes", upto(7), Ty::Array(&Ty::Int32)),
+    ];
+
+    const OFFSET_FETCH_REQUEST_GROUP: &[Field] = &[
+        Field::new("group_id", from(8), Ty::String),
+        Field::new(
+            "topics",
+            from(8),
+            Ty::Array(&Ty::Struct(OFFSET_FETCH_REQUEST_TOPICS)),
+        )
+        .nullable(from(8)),
+    ];
+
+    const OFFSET_FETCH_REQUEST_TOPICS: &[Field] = &[
+        Field::new("name", from(8), Ty::String),
+        Field::new("partition_indexes", from(8), Ty::Array(&Ty::Int32)),
+    ];
+}
+
+/// ListGroups request, versions 0-5.
+pub mod list_groups {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::ListGroups,
+        versions: v(0, 5),
+        flexible: from(3),
+        fields: &[
+            Field::new("states_filter", from(4), Ty::Array(&Ty::String)),
+            Field::new("types_filter", from(5), Ty::Array(&Ty::String)),
+        ],
+    };
+}
+
+/// DescribeGroups request, versions 0-5.
+pub mod describe_groups {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::DescribeGroups,
+        versions: v(0, 5),
+        flexible: from(5),
+        fields: &[
+            Field::new("groups", ALL, Ty::Array(&Ty::String)),
+            Field::new("include_authorized_operations", from(3), Ty::Bool),
+        ],
+    };
+}
+
+/// DeleteGroups request, versions 0-2.
+pub mod delete_groups {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::DeleteGroups,
+        versions: v(0, 2),
+        flexible: from(2),
+        fields: &[Field::new("groups_names", ALL, Ty::Array(&Ty::String))],
+    };
+}
+
+/// OffsetDelete request, versions 0-0.
+pub mod offset_delete {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::OffsetDelete,
+        versions: v(0, 0),
+        flexible: NONE,
+        fields: &[
+            Field::new("group_id", ALL, Ty::String),
+            Field::new(
+                "topics",
+                ALL,
+                Ty::Array(&Ty::Struct(OFFSET_DELETE_REQUEST_TOPIC)),
+            ),
+        ],
+    };
+
+    const OFFSET_DELETE_REQUEST_TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new(
+            "partitions",
+            ALL,
+            Ty::Array(&Ty::Struct(OFFSET_DELETE_REQUEST_PARTITION)),
+        ),
+    ];
+
+    const OFFSET_DELETE_REQUEST_PARTITION: &[Field] =
+        &[Field::new("partition_index", ALL, Ty::Int32)];
+}
+
+/// Every request schema, looked up by API key.
+pub static ALL_REQUESTS: &[&Message] = &[
+    &produce::REQUEST,
+    &fetch::REQUEST,
+    &list_offsets::REQUEST,
+    &metadata::REQUEST,
+    &api_versions::REQUEST,
+    &create_topics::REQUEST,
+    &delete_topics::REQUEST,
+    &init_producer_id::REQUEST,
+    &describe_configs::REQUEST,
+    &create_partitions::REQUEST,
+    &find_coordinator::REQUEST,
+    &join_group::REQUEST,
+    &sync_group::REQUEST,
+    &heartbeat::REQUEST,
+    &leave_group::REQUEST,
+    &offset_commit::REQUEST,
+    &offset_fetch::REQUEST,
+    &list_groups::REQUEST,
+    &describe_groups::REQUEST,
+    &delete_groups::REQUEST,
+    &offset_delete::REQUEST,
+];
