@@ -939,6 +939,77 @@ mod tests {
         log.truncate_to_check();
     }
 
+    /// Random appends, reads, reopens (clean and not), truncations and retention runs against
+    /// a model of which batches the log holds.
+    #[test]
+    fn random_operations_match_a_model() {
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut rand = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            segment_bytes: 2_000,
+            index_interval_bytes: 256,
+            retention_ms: None,
+            retention_bytes: Some(6_000),
+            ..LogConfig::default()
+        };
+        let mut log = PartitionLog::open(dir.path(), config.clone()).expect("open");
+        let mut model: Vec<(i64, i64)> = Vec::new();
+        for step in 0..300 {
+            match rand(100) {
+                0..=59 => {
+                    let records = 1 + rand(4) as usize;
+                    let info = append(&mut log, batch(records, rand(300) as usize));
+                    let expected = model.last().map_or(log.log_start_offset(), |b| b.1 + 1);
+                    assert_eq!(info.base_offset, expected, "step {step}");
+                    model.push((info.base_offset, info.last_offset));
+                }
+                60..=84 => {
+                    if let (Some(first), Some(last)) = (model.first(), model.last()) {
+                        let span = (last.1 - first.0 + 1) as u64;
+                        let offset = first.0 + rand(span) as i64;
+                        let slice = log.read(offset, rand(3_000) as usize).expect("read");
+                        let got = batches_in(&slice.records);
+                        let want = model.iter().find(|b| b.1 >= offset).expect("model batch");
+                        assert_eq!(got[0].base_offset, want.0, "step {step}");
+                        for pair in got.windows(2) {
+                            assert_eq!(pair[1].base_offset, pair[0].last_offset() + 1);
+                        }
+                    }
+                }
+                85..=91 => {
+                    if rand(2) == 0 {
+                        log.flush().expect("flush");
+                    }
+                    drop(log);
+                    log = PartitionLog::open(dir.path(), config.clone()).expect("reopen");
+                }
+                92..=95 => {
+                    if let Some(last) = model.last() {
+                        let to = last.1 - rand(6) as i64;
+                        log.truncate_to(to).expect("truncate");
+                        model.retain(|b| b.1 < to);
+                    }
+                }
+                _ => {
+                    log.apply_retention(0).expect("retention");
+                    let start = log.log_start_offset();
+                    model.retain(|b| b.0 >= start);
+                }
+            }
+            let end = model.last().map_or(log.log_start_offset(), |b| b.1 + 1);
+            assert_eq!(log.log_end_offset(), end, "step {step}");
+            if let Some(first) = model.first() {
+                assert_eq!(log.log_start_offset(), first.0, "step {step}");
+            }
+        }
+    }
+
     impl PartitionLog {
         fn truncate_to_check(&self) {
             assert!(self
