@@ -1,13 +1,16 @@
 //! Request schemas: the fields the protocol crate's decoder reads, per request type and version.
 //!
-//! Transcribed from Kafka's message JSON (the source kafka-protocol generates its decoders from),
-//! restricted to the versions each `Message` lists; the tests in `shape.rs` check every schema
-//! against the crate by decoding and re-encoding requests generated from it, for every version.
-//! Field versions are message versions (nested structs are decoded with the request's version).
+//! Transcribed (by a one-off script) from Kafka's message JSON, the source kafka-protocol
+//! generates its decoders from, restricted to the versions each `Message` lists. The tests in
+//! `shape/tests.rs` check every schema against the crate for every listed version: requests
+//! generated from the schema must decode with the crate, leave no byte over and re-encode to the
+//! same bytes. Field versions are message versions (nested structs are decoded with the
+//! request's version); fields outside a message's listed versions are left out.
 //!
-//! To add an API: copy the fields of `<Name>Request.json` (or of the crate's
-//! `src/messages/<name>_request.rs` decode code), name the versions the broker accepts, and list
-//! the message in `ALL_REQUESTS`.
+//! To add an API: copy the fields of `<Name>Request.json` (cross-check the `version >=`
+//! conditions in the crate's `src/messages/<name>_request.rs`), list the versions the broker
+//! accepts, add the message to `ALL_REQUESTS` and its default request to `default_request` in the
+//! tests.
 
 use super::{from, upto, v, Field, Message, Ty, ALL, NONE};
 use kafka_protocol::messages::ApiKey;
