@@ -614,6 +614,26 @@ mod tests {
         bases
     }
 
+    /// The produce and fetch paths never look inside records: a batch whose header and CRC are
+    /// right but whose record bytes no decoder could parse is stored and served byte for byte.
+    #[test]
+    fn records_are_stored_and_served_without_being_decoded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        let mut opaque = batch(3, 10);
+        for b in &mut opaque[61..] {
+            *b = 0xff;
+        }
+        let crc = crate::log::batch::batch_crc(&opaque);
+        opaque[17..21].copy_from_slice(&crc.to_be_bytes());
+        let sent = opaque.clone();
+        let info = log.append(&mut opaque, 0, 0).expect("append");
+        assert_eq!((info.base_offset, info.last_offset), (0, 2));
+        let slice = log.read(0, 1 << 20).expect("read");
+        assert_eq!(&slice.records[61..], &sent[61..]);
+        assert_eq!(&slice.records[17..21], &sent[17..21]);
+    }
+
     #[test]
     fn append_read_roundtrip_patches_offsets_and_keeps_crc() {
         let dir = tempfile::tempdir().expect("tempdir");
