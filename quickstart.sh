@@ -8,7 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root="$(pwd)"
 
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+  say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+  say() { printf '\n==> %s\n' "$*"; }
+fi
 run() {
   printf '$ %s\n' "$*"
   "$@"

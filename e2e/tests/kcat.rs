@@ -191,3 +191,38 @@ fn our_producer_places_keys_where_java_does_as_kcat_sees() {
         "our consumer reads kcat's snappy batches: {out}"
     );
 }
+
+/// Batches our producer compresses with each codec are read back by librdkafka.
+#[test]
+fn kcat_reads_what_our_producer_compressed_with_every_codec() {
+    let cluster = Cluster::start();
+    let bs = cluster.bootstrap();
+    for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
+        let topic = format!("codec-{codec}");
+        cluster.create_topic(&topic, 1);
+        let input: String = (0..20)
+            .map(|i| format!("{codec}-{i}-{}\n", "z".repeat(i * 10)))
+            .collect();
+        run_tool(
+            "kafka-console-producer",
+            &[
+                "--bootstrap-server",
+                &bs,
+                "--topic",
+                &topic,
+                "--compression-codec",
+                codec,
+            ],
+            input.as_bytes(),
+            TOOL_TIMEOUT,
+        )
+        .assert_success(&format!(
+            "kafka-console-producer --compression-codec {codec}"
+        ));
+        let got: String = kcat_read_all(&bs, &topic)
+            .into_iter()
+            .map(|(_, _, v)| format!("{v}\n"))
+            .collect();
+        assert_eq!(got, input, "codec {codec}");
+    }
+}

@@ -178,6 +178,46 @@ fn quickstart_workflow_through_the_scripts() {
     assert_eq!(status.code(), Some(0), "zookeeper-lite exits 0 on Ctrl-C");
 }
 
+/// Two terminals: a consumer already waiting at the end of the log prints a record as soon as it
+/// is produced (the broker's long-poll is woken by the append).
+#[test]
+fn a_waiting_consumer_sees_new_records_as_they_arrive() {
+    let cluster = e2e::Cluster::start();
+    cluster.create_topic("live", 1);
+    let bs = cluster.bootstrap();
+    let mut consumer = Process::spawn(
+        "kafka-console-consumer (live)",
+        e2e::binary("kafka-console-consumer"),
+        [
+            "--bootstrap-server",
+            &bs,
+            "--topic",
+            "live",
+            "--from-beginning",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        vec![],
+    );
+    // --from-beginning so that a slow start cannot miss the first record; each record must
+    // then show up while the consumer is already waiting.
+    for i in 0..3 {
+        let line = format!("live-{i}");
+        let mark = consumer.log_mark();
+        let produce = run_script(
+            "kafka-console-producer.sh",
+            &["--bootstrap-server", &bs, "--topic", "live", "--sync"],
+            format!("{line}\n").as_bytes(),
+            TOOL_TIMEOUT,
+        );
+        produce.assert_success("produce one line");
+        consumer.wait_for_line_since(mark, &line, Duration::from_secs(10), |l| l == line);
+    }
+    let status = consumer.signal_and_wait("TERM", TOOL_TIMEOUT);
+    assert_eq!(status.code(), Some(0), "consumer exits 0 on SIGTERM");
+}
+
 #[test]
 fn start_scripts_print_kafkas_usage_without_arguments() {
     for (script, usage) in [
