@@ -342,3 +342,31 @@ fn process_alive(pid: u32) -> bool {
         }
     }
 }
+
+/// Kafka ships `bin/windows/*.bat` beside `bin/*.sh`; so do we, for every user-facing script.
+#[test]
+fn every_script_has_a_windows_counterpart() {
+    // Helpers the .bat files do not need: they run the binaries through cargo directly.
+    const HELPERS: [&str; 3] = [
+        "kafka-run-class.sh",
+        "stop-common.sh",
+        "install-test-deps.sh",
+    ];
+    let scripts = e2e::repo_root().join("scripts");
+    let entries = std::fs::read_dir(&scripts)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", scripts.display()));
+    let mut checked = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".sh") else {
+            continue;
+        };
+        if HELPERS.contains(&name.as_str()) {
+            continue;
+        }
+        let bat = scripts.join("windows").join(format!("{stem}.bat"));
+        assert!(bat.is_file(), "{} has no {}", name, bat.display());
+        checked += 1;
+    }
+    assert_eq!(checked, 7, "the seven scripts of the quickstart");
+}
