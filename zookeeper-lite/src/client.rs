@@ -12,9 +12,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
+pub use crate::protocol::CommittedOffset;
 use crate::protocol::{
     decode_body, encode_frame, frame_body_len, BrokerId, BrokerInfo, ClusterMetadata, NewTopic,
-    Request, Response, ServerError, SessionId, TopicInfo, FRAME_HEADER_BYTES,
+    Request, Response, ServerError, SessionId, TopicInfo, TopicPartition, FRAME_HEADER_BYTES,
 };
 
 #[derive(Debug, Error)]
@@ -126,7 +127,14 @@ impl ZkClient {
             // A kept connection may have died while idle (zookeeper-lite restarted). Reads are
             // safe to send again on a fresh one; changes are not (the first may have landed),
             // so those report the error and only the next call reconnects.
-            let may_retry = conn.is_some() && matches!(req, Request::Metadata);
+            let may_retry = conn.is_some()
+                && matches!(
+                    req,
+                    Request::Metadata
+                        | Request::FetchOffsets { .. }
+                        | Request::ListOffsetGroups
+                        | Request::GroupGeneration { .. }
+                );
             let first = Self::exchange_on(&mut conn, &self.inner.addrs, &req).await;
             match first {
                 Err(ZkError::Io(_) | ZkError::Protocol(_)) if may_retry => {
@@ -244,6 +252,119 @@ impl ZkClient {
             .await?
         {
             Response::PartitionsCreated { topic } => Ok(topic),
+            r => Err(unexpected(r)),
+        }
+    }
+}
+
+fn topic_partitions(partitions: Vec<(String, i32)>) -> Vec<TopicPartition> {
+    partitions
+        .into_iter()
+        .map(|(topic, partition)| TopicPartition { topic, partition })
+        .collect()
+}
+
+/// Committed offsets of consumer groups (what Kafka keeps in `__consumer_offsets`).
+impl ZkClient {
+    /// Stores offsets for a group. `generation` is the group generation of the committing member
+    /// (-1 for an admin/simple commit that is not fenced). A commit whose generation is >= 0 and
+    /// lower than the highest generation already recorded for the group is refused with
+    /// `ZkErrorCode::IllegalGeneration` and stores nothing (a stale member cannot overwrite a
+    /// newer commit). Returns per-partition success (partitions of topics that do not exist ->
+    /// `ZkErrorCode::UnknownTopic` for that entry; the others are stored), in request order.
+    pub async fn commit_offsets(
+        &self,
+        group: &str,
+        generation: i32,
+        offsets: Vec<CommittedOffset>,
+    ) -> Result<Vec<(String, i32, Option<ServerError>)>, ZkError> {
+        match self
+            .call(Request::CommitOffsets {
+                group: group.to_string(),
+                generation,
+                offsets,
+            })
+            .await?
+        {
+            Response::OffsetsCommitted { results } => Ok(results
+                .into_iter()
+                .map(|r| (r.topic, r.partition, r.error))
+                .collect()),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// Committed offsets of a group: all of them (`None`, sorted by topic and partition) or the
+    /// listed partitions (in the order asked; missing ones omitted). An unknown group has none.
+    pub async fn fetch_offsets(
+        &self,
+        group: &str,
+        partitions: Option<Vec<(String, i32)>>,
+    ) -> Result<Vec<CommittedOffset>, ZkError> {
+        match self
+            .call(Request::FetchOffsets {
+                group: group.to_string(),
+                partitions: partitions.map(topic_partitions),
+            })
+            .await?
+        {
+            Response::Offsets { offsets } => Ok(offsets),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// Groups that have committed offsets (for ListGroups of empty groups), sorted.
+    pub async fn list_offset_groups(&self) -> Result<Vec<String>, ZkError> {
+        match self.call(Request::ListOffsetGroups).await? {
+            Response::OffsetGroups { groups } => Ok(groups),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// The highest generation recorded for a group by its fenced commits, -1 if none. A
+    /// coordinator that lost its in-memory groups (a broker restart) starts the group's next
+    /// generation above this one, or its members' commits would be refused as stale.
+    pub async fn group_generation(&self, group: &str) -> Result<i32, ZkError> {
+        match self
+            .call(Request::GroupGeneration {
+                group: group.to_string(),
+            })
+            .await?
+        {
+            Response::GroupGeneration { generation } => Ok(generation),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// Forgets a group: its offsets and its recorded generation. `ZkErrorCode::UnknownGroup` if
+    /// nothing is recorded for it.
+    pub async fn delete_group_offsets(&self, group: &str) -> Result<(), ZkError> {
+        match self
+            .call(Request::DeleteGroupOffsets {
+                group: group.to_string(),
+            })
+            .await?
+        {
+            Response::GroupOffsetsDeleted => Ok(()),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// Deletes the listed partitions' offsets of a group (those it does not have are ignored).
+    /// `ZkErrorCode::UnknownGroup` if nothing is recorded for the group.
+    pub async fn delete_offsets(
+        &self,
+        group: &str,
+        partitions: Vec<(String, i32)>,
+    ) -> Result<(), ZkError> {
+        match self
+            .call(Request::DeleteOffsets {
+                group: group.to_string(),
+                partitions: topic_partitions(partitions),
+            })
+            .await?
+        {
+            Response::OffsetsDeleted => Ok(()),
             r => Err(unexpected(r)),
         }
     }

@@ -134,6 +134,15 @@ impl Coordinator {
                 tracing::info!("topic {name} now has {total} partitions");
                 Ok(Response::PartitionsCreated { topic: info })
             }
+            Request::CommitOffsets { .. }
+            | Request::FetchOffsets { .. }
+            | Request::ListOffsetGroups
+            | Request::GroupGeneration { .. }
+            | Request::DeleteGroupOffsets { .. }
+            | Request::DeleteOffsets { .. } => Err(ServerError::new(
+                ZkErrorCode::Internal,
+                "committed offsets are not implemented yet",
+            )),
         }
     }
 }

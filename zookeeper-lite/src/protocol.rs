@@ -70,6 +70,35 @@ pub struct NewTopic {
     pub validate_only: bool,
 }
 
+/// One committed offset of a consumer group, as the broker's OffsetCommit/OffsetFetch carry it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct CommittedOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// -1 when unknown.
+    pub leader_epoch: i32,
+    /// `None` and `Some("")` are different answers in Kafka's OffsetFetch; both are kept.
+    #[serde(default)]
+    pub metadata: Option<String>,
+    pub commit_timestamp_ms: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+/// The outcome of one partition of an offset commit; `error` is `None` when it was stored.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PartitionResult {
+    pub topic: String,
+    pub partition: i32,
+    #[serde(default)]
+    pub error: Option<ServerError>,
+}
+
 /// Errors the coordinator answers with; each maps to a Kafka error code in the broker.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ZkErrorCode {
@@ -84,6 +113,10 @@ pub enum ZkErrorCode {
     InvalidConfig,
     InvalidRequest,
     Internal,
+    /// An offset commit from a generation older than the group's latest one.
+    IllegalGeneration,
+    /// A group with no committed offsets (nothing recorded for it).
+    UnknownGroup,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Error)]
@@ -137,6 +170,29 @@ pub enum Request {
         #[serde(default)]
         assignment: Option<Vec<Vec<BrokerId>>>,
     },
+    /// `generation` -1 (or any negative) is an admin commit, which is not fenced.
+    CommitOffsets {
+        group: String,
+        generation: i32,
+        offsets: Vec<CommittedOffset>,
+    },
+    /// All of the group's offsets when `partitions` is absent or null.
+    FetchOffsets {
+        group: String,
+        #[serde(default)]
+        partitions: Option<Vec<TopicPartition>>,
+    },
+    ListOffsetGroups,
+    GroupGeneration {
+        group: String,
+    },
+    DeleteGroupOffsets {
+        group: String,
+    },
+    DeleteOffsets {
+        group: String,
+        partitions: Vec<TopicPartition>,
+    },
 }
 
 /// One response per request, in request order; `result` names the kind.
@@ -150,6 +206,12 @@ pub enum Response {
     TopicCreated { topic: TopicInfo },
     TopicDeleted,
     PartitionsCreated { topic: TopicInfo },
+    OffsetsCommitted { results: Vec<PartitionResult> },
+    Offsets { offsets: Vec<CommittedOffset> },
+    OffsetGroups { groups: Vec<String> },
+    GroupGeneration { generation: i32 },
+    GroupOffsetsDeleted,
+    OffsetsDeleted,
     Error { error: ServerError },
 }
 
