@@ -17,6 +17,12 @@ if ! command -v kcat >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q kcat
 fi
 
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "Installing python3 (apt-get)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv
+fi
+
 venv="$root/.venv"
 py_ok() {
   "$venv/bin/python" -c 'import kafka, confluent_kafka, lz4.frame, snappy, zstandard' 2>/dev/null
