@@ -134,15 +134,47 @@ impl Coordinator {
                 tracing::info!("topic {name} now has {total} partitions");
                 Ok(Response::PartitionsCreated { topic: info })
             }
-            Request::CommitOffsets { .. }
-            | Request::FetchOffsets { .. }
-            | Request::ListOffsetGroups
-            | Request::GroupGeneration { .. }
-            | Request::DeleteGroupOffsets { .. }
-            | Request::DeleteOffsets { .. } => Err(ServerError::new(
-                ZkErrorCode::Internal,
-                "committed offsets are not implemented yet",
-            )),
+            Request::CommitOffsets {
+                group,
+                generation,
+                offsets,
+            } => {
+                let (record, results) = self
+                    .state
+                    .plan_commit_offsets(&group, generation, &offsets)?;
+                if let Some(record) = record {
+                    self.commit(&[record])?;
+                }
+                tracing::debug!(
+                    "group {group} (generation {generation}) committed {} offsets",
+                    results.iter().filter(|r| r.error.is_none()).count()
+                );
+                Ok(Response::OffsetsCommitted { results })
+            }
+            Request::FetchOffsets { group, partitions } => Ok(Response::Offsets {
+                offsets: self.state.fetch_offsets(&group, partitions.as_deref()),
+            }),
+            Request::ListOffsetGroups => Ok(Response::OffsetGroups {
+                groups: self.state.offset_groups(),
+            }),
+            Request::GroupGeneration { group } => Ok(Response::GroupGeneration {
+                generation: self.state.group_generation(&group),
+            }),
+            Request::DeleteGroupOffsets { group } => {
+                let record = self.state.plan_delete_group_offsets(&group)?;
+                self.commit(&[record])?;
+                tracing::info!("deleted the committed offsets of group {group}");
+                Ok(Response::GroupOffsetsDeleted)
+            }
+            Request::DeleteOffsets { group, partitions } => {
+                let record = self.state.plan_delete_offsets(&group, &partitions)?;
+                self.commit(&[record])?;
+                tracing::info!(
+                    "deleted {} committed offsets of group {group}",
+                    partitions.len()
+                );
+                Ok(Response::OffsetsDeleted)
+            }
         }
     }
 }

@@ -147,9 +147,10 @@ impl Journal {
                     durable.apply(r);
                 }
                 tracing::info!(
-                    "replayed {} journal records; {} topics",
+                    "replayed {} journal records; {} topics, {} groups with offsets",
                     replay.records.len(),
-                    durable.topics.len()
+                    durable.topics.len(),
+                    durable.groups.len()
                 );
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -5,6 +5,10 @@
 //! journaled by the caller, then [`State::apply`]d; so a failed journal write leaves the state as
 //! it was, and replaying the journal uses the very same `apply`. Broker sessions are ephemeral
 //! (not journaled); their effects on partitions (leaders, ISR) are records like any other.
+//!
+//! Consumer groups' committed offsets live here too (Kafka keeps them in `__consumer_offsets`;
+//! we keep them where the seed says ZooKeeper kept them), with the highest generation each group
+//! committed from, which fences commits from stale members.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -12,8 +16,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{
-    BrokerId, BrokerInfo, ClusterMetadata, NewTopic, PartitionInfo, ServerError, SessionId,
-    TopicInfo, ZkErrorCode,
+    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, NewTopic, PartitionInfo,
+    PartitionResult, ServerError, SessionId, TopicInfo, TopicPartition, ZkErrorCode,
 };
 
 /// After a restart, brokers named in partitions get at least this long to re-register before
@@ -75,6 +79,39 @@ pub struct Durable {
     #[serde(default)]
     pub max_session_timeout_ms: u64,
     pub topics: BTreeMap<String, TopicInfo>,
+    /// Committed offsets by group id. Absent from snapshots written before groups existed.
+    #[serde(default)]
+    pub groups: BTreeMap<String, GroupOffsets>,
+}
+
+/// What is kept of one committed offset; topic and partition are its keys.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OffsetValue {
+    pub offset: i64,
+    pub leader_epoch: i32,
+    #[serde(default)]
+    pub metadata: Option<String>,
+    pub commit_timestamp_ms: i64,
+}
+
+/// One group's committed offsets and the generation that fences its commits.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GroupOffsets {
+    /// Highest generation a fenced commit came from; -1 while only admin commits were made.
+    /// It only goes up (until the group is deleted).
+    pub generation: i32,
+    /// topic -> partition -> offset. JSON keeps the partition keys as strings.
+    #[serde(default)]
+    pub offsets: BTreeMap<String, BTreeMap<i32, OffsetValue>>,
+}
+
+impl Default for GroupOffsets {
+    fn default() -> Self {
+        GroupOffsets {
+            generation: -1,
+            offsets: BTreeMap::new(),
+        }
+    }
 }
 
 /// One journaled change. Each states absolute state (not a delta), so replaying a record twice
@@ -82,9 +119,42 @@ pub struct Durable {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
-    PutTopic { topic: TopicInfo },
-    DeleteTopic { name: String },
-    SessionTimeoutSeen { ms: u64 },
+    PutTopic {
+        topic: TopicInfo,
+    },
+    DeleteTopic {
+        name: String,
+    },
+    SessionTimeoutSeen {
+        ms: u64,
+    },
+    /// Stores these offsets (absolute values) and raises the group's generation to
+    /// `generation` if that is higher (a max, so replaying it again changes nothing).
+    PutOffsets {
+        group: String,
+        generation: i32,
+        offsets: Vec<CommittedOffset>,
+    },
+    DeleteOffsets {
+        group: String,
+        partitions: Vec<TopicPartition>,
+    },
+    DeleteGroupOffsets {
+        group: String,
+    },
+}
+
+impl Record {
+    /// Whether the record changes what `metadata` answers (brokers refetch it when the version
+    /// moves; offset commits are frequent and must not make every broker do so).
+    pub fn changes_metadata(&self) -> bool {
+        matches!(
+            self,
+            Record::PutTopic { .. }
+                | Record::DeleteTopic { .. }
+                | Record::SessionTimeoutSeen { .. }
+        )
+    }
 }
 
 impl Durable {
@@ -95,9 +165,48 @@ impl Durable {
             }
             Record::DeleteTopic { name } => {
                 self.topics.remove(name);
+                // A topic created again under this name is a new topic: its partitions start
+                // with no committed offsets. Groups keep their generation.
+                for g in self.groups.values_mut() {
+                    g.offsets.remove(name);
+                }
             }
             Record::SessionTimeoutSeen { ms } => {
                 self.max_session_timeout_ms = self.max_session_timeout_ms.max(*ms);
+            }
+            Record::PutOffsets {
+                group,
+                generation,
+                offsets,
+            } => {
+                let g = self.groups.entry(group.clone()).or_default();
+                g.generation = g.generation.max(*generation);
+                for o in offsets {
+                    g.offsets.entry(o.topic.clone()).or_default().insert(
+                        o.partition,
+                        OffsetValue {
+                            offset: o.offset,
+                            leader_epoch: o.leader_epoch,
+                            metadata: o.metadata.clone(),
+                            commit_timestamp_ms: o.commit_timestamp_ms,
+                        },
+                    );
+                }
+            }
+            Record::DeleteOffsets { group, partitions } => {
+                if let Some(g) = self.groups.get_mut(group) {
+                    for tp in partitions {
+                        if let Some(t) = g.offsets.get_mut(&tp.topic) {
+                            t.remove(&tp.partition);
+                            if t.is_empty() {
+                                g.offsets.remove(&tp.topic);
+                            }
+                        }
+                    }
+                }
+            }
+            Record::DeleteGroupOffsets { group } => {
+                self.groups.remove(group);
             }
         }
     }
@@ -174,7 +283,9 @@ impl State {
     /// Applies a journaled record.
     pub fn apply(&mut self, record: &Record) {
         self.durable.apply(record);
-        self.version += 1;
+        if record.changes_metadata() {
+            self.version += 1;
+        }
     }
 
     // ---- brokers ----------------------------------------------------------------------------
@@ -596,6 +707,151 @@ impl State {
             isr,
         }
     }
+}
+
+/// Committed offsets of consumer groups.
+impl State {
+    /// Validates a commit. A fenced commit (`generation` >= 0) older than the group's recorded
+    /// generation is refused whole; otherwise each partition of an existing topic is stored and
+    /// the others get `UnknownTopic`. Returns the record to journal (none if nothing is stored)
+    /// and the per-partition results in request order.
+    pub fn plan_commit_offsets(
+        &self,
+        group: &str,
+        generation: i32,
+        offsets: &[CommittedOffset],
+    ) -> Result<(Option<Record>, Vec<PartitionResult>), ServerError> {
+        check_group_id(group)?;
+        let recorded = self.group_generation(group);
+        if generation >= 0 && generation < recorded {
+            return Err(err(
+                ZkErrorCode::IllegalGeneration,
+                format!(
+                    "Specified group generation id is not valid: generation {generation} of group '{group}' is older than its latest generation {recorded}."
+                ),
+            ));
+        }
+        let mut stored = Vec::new();
+        let mut results = Vec::with_capacity(offsets.len());
+        for o in offsets {
+            let exists =
+                self.durable.topics.get(&o.topic).is_some_and(|t| {
+                    o.partition >= 0 && (o.partition as usize) < t.partitions.len()
+                });
+            let error = if exists {
+                stored.push(o.clone());
+                None
+            } else {
+                Some(err(
+                    ZkErrorCode::UnknownTopic,
+                    "This server does not host this topic-partition.",
+                ))
+            };
+            results.push(PartitionResult {
+                topic: o.topic.clone(),
+                partition: o.partition,
+                error,
+            });
+        }
+        // Admin commits record no generation: -1 never raises the recorded one.
+        let record = (!stored.is_empty()).then(|| Record::PutOffsets {
+            group: group.to_string(),
+            generation: generation.max(-1),
+            offsets: stored,
+        });
+        Ok((record, results))
+    }
+
+    /// A group's offsets: all (sorted by topic, partition) or the listed ones it has, in the
+    /// order asked. An unknown group has none.
+    pub fn fetch_offsets(
+        &self,
+        group: &str,
+        partitions: Option<&[TopicPartition]>,
+    ) -> Vec<CommittedOffset> {
+        let Some(g) = self.durable.groups.get(group) else {
+            return Vec::new();
+        };
+        let one = |topic: &str, partition: i32, v: &OffsetValue| CommittedOffset {
+            topic: topic.to_string(),
+            partition,
+            offset: v.offset,
+            leader_epoch: v.leader_epoch,
+            metadata: v.metadata.clone(),
+            commit_timestamp_ms: v.commit_timestamp_ms,
+        };
+        match partitions {
+            None => g
+                .offsets
+                .iter()
+                .flat_map(|(t, ps)| ps.iter().map(move |(&p, v)| (t, p, v)))
+                .map(|(t, p, v)| one(t, p, v))
+                .collect(),
+            Some(list) => list
+                .iter()
+                .filter_map(|tp| {
+                    let v = g.offsets.get(&tp.topic)?.get(&tp.partition)?;
+                    Some(one(&tp.topic, tp.partition, v))
+                })
+                .collect(),
+        }
+    }
+
+    /// Groups with at least one committed offset, sorted.
+    pub fn offset_groups(&self) -> Vec<String> {
+        self.durable
+            .groups
+            .iter()
+            .filter(|(_, g)| g.offsets.values().any(|ps| !ps.is_empty()))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// The highest generation a fenced commit of `group` came from; -1 if none.
+    pub fn group_generation(&self, group: &str) -> i32 {
+        self.durable.groups.get(group).map_or(-1, |g| g.generation)
+    }
+
+    pub fn plan_delete_group_offsets(&self, group: &str) -> Result<Record, ServerError> {
+        self.known_group(group)?;
+        Ok(Record::DeleteGroupOffsets {
+            group: group.to_string(),
+        })
+    }
+
+    pub fn plan_delete_offsets(
+        &self,
+        group: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<Record, ServerError> {
+        self.known_group(group)?;
+        Ok(Record::DeleteOffsets {
+            group: group.to_string(),
+            partitions: partitions.to_vec(),
+        })
+    }
+
+    fn known_group(&self, group: &str) -> Result<(), ServerError> {
+        if self.durable.groups.contains_key(group) {
+            Ok(())
+        } else {
+            Err(err(
+                ZkErrorCode::UnknownGroup,
+                "The group id does not exist.",
+            ))
+        }
+    }
+}
+
+/// Kafka refuses the empty group id (INVALID_GROUP_ID) for commits.
+fn check_group_id(group: &str) -> Result<(), ServerError> {
+    if group.is_empty() {
+        return Err(err(
+            ZkErrorCode::InvalidRequest,
+            "The configured groupId is invalid.",
+        ));
+    }
+    Ok(())
 }
 
 fn join(ids: &[BrokerId]) -> String {
