@@ -32,6 +32,11 @@ def produce(bootstrap, topic):
                 ((key, value, headers), producer.send(topic, key=key, value=value, headers=headers))
             )
         producer.flush(timeout=30)
+        # The records went out under a producer id from InitProducerId (private attribute, but
+        # the only way to see that idempotence really ran against this broker).
+        tm = producer._transaction_manager
+        if tm is None or tm.producer_id_and_epoch.producer_id < 0:
+            fail(f"codec {codec}: the producer has no producer id; InitProducerId did not happen")
         for record, fut in futures:
             try:
                 md = fut.get(timeout=30)
