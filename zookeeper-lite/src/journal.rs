@@ -356,4 +356,82 @@ mod tests {
             Err(JournalError::CorruptSnapshot { .. })
         ));
     }
+
+    fn offsets_record(group: &str, generation: i32, topic: &str, offset: i64) -> Record {
+        Record::PutOffsets {
+            group: group.into(),
+            generation,
+            offsets: vec![crate::protocol::CommittedOffset {
+                topic: topic.into(),
+                partition: 0,
+                offset,
+                leader_epoch: -1,
+                metadata: (offset % 2 == 0).then(String::new),
+                commit_timestamp_ms: offset,
+            }],
+        }
+    }
+
+    #[test]
+    fn committed_offsets_replay_and_a_second_replay_is_harmless() {
+        let dir = tempfile::tempdir().unwrap();
+        let (d0, mut j) = Journal::open(dir.path()).unwrap();
+        let mut expect = d0.clone();
+        let records = vec![
+            Record::PutTopic {
+                topic: topic("a", 1),
+            },
+            Record::PutTopic {
+                topic: topic("b", 1),
+            },
+            offsets_record("g", 3, "a", 10),
+            offsets_record("g", 4, "b", 11),
+            offsets_record("h", -1, "a", 12),
+            offsets_record("gone", 1, "a", 1),
+            Record::DeleteGroupOffsets {
+                group: "gone".into(),
+            },
+            offsets_record("g", 4, "a", 13),
+            Record::DeleteTopic { name: "b".into() },
+            Record::DeleteOffsets {
+                group: "h".into(),
+                partitions: vec![crate::protocol::TopicPartition {
+                    topic: "a".into(),
+                    partition: 0,
+                }],
+            },
+        ];
+        for r in &records {
+            j.append(std::slice::from_ref(r)).unwrap();
+            expect.apply(r);
+        }
+        drop(j);
+        let journal = fs::read(dir.path().join(JOURNAL_FILE)).unwrap();
+        let (d1, j) = Journal::open(dir.path()).unwrap();
+        assert_eq!(d1.groups, expect.groups);
+        assert_eq!(d1.groups["g"].generation, 4);
+        assert_eq!(d1.groups["g"].offsets["a"][&0].offset, 13);
+        assert!(!d1.groups["g"].offsets.contains_key("b"));
+        assert!(!d1.groups.contains_key("gone"));
+        drop(j);
+        // A crash after the new snapshot but before the journal was emptied replays the same
+        // records over a snapshot that already holds them: the state must not change.
+        fs::write(dir.path().join(JOURNAL_FILE), &journal).unwrap();
+        let (d2, _) = Journal::open(dir.path()).unwrap();
+        assert_eq!(d2.groups, expect.groups);
+        assert_eq!(d2.topics, expect.topics);
+    }
+
+    #[test]
+    fn snapshot_from_before_groups_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join(SNAPSHOT_FILE),
+            br#"{"generation":3,"max_session_timeout_ms":0,"topics":{}}"#,
+        )
+        .unwrap();
+        let (d, _) = Journal::open(dir.path()).unwrap();
+        assert_eq!(d.generation, 4);
+        assert!(d.groups.is_empty());
+    }
 }

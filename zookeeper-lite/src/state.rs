@@ -1142,4 +1142,237 @@ mod tests {
             assert!(!id.is_nil() && id.as_bytes()[0] >> 2 != 62);
         }
     }
+
+    // ---- committed offsets ------------------------------------------------------------------
+
+    fn offset(topic: &str, partition: i32, offset: i64, metadata: Option<&str>) -> CommittedOffset {
+        CommittedOffset {
+            topic: topic.into(),
+            partition,
+            offset,
+            leader_epoch: 3,
+            metadata: metadata.map(String::from),
+            commit_timestamp_ms: 1_700_000_000_000 + offset,
+        }
+    }
+
+    fn tp(topic: &str, partition: i32) -> TopicPartition {
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
+    }
+
+    /// Plans and applies a commit as the coordinator does; returns the per-partition errors.
+    fn commit_offsets(
+        s: &mut State,
+        group: &str,
+        generation: i32,
+        offsets: &[CommittedOffset],
+    ) -> Result<Vec<Option<ZkErrorCode>>, ZkErrorCode> {
+        let (record, results) = s
+            .plan_commit_offsets(group, generation, offsets)
+            .map_err(|e| e.code)?;
+        if let Some(r) = record {
+            commit(s, &[r]);
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.error.map(|e| e.code))
+            .collect())
+    }
+
+    fn with_topics() -> State {
+        let (mut s, now) = fresh();
+        register(&mut s, 0, 1000, now);
+        create(&mut s, "a", 2, 1);
+        create(&mut s, "b", 1, 1);
+        s
+    }
+
+    #[test]
+    fn commits_are_stored_and_fetched_back_with_metadata_kept_as_given() {
+        let mut s = with_topics();
+        let offsets = [
+            offset("b", 0, 7, None),
+            offset("a", 1, 5, Some("")),
+            offset("a", 0, 4, Some("meta")),
+        ];
+        assert_eq!(commit_offsets(&mut s, "g", 1, &offsets), Ok(vec![None; 3]));
+        let all = s.fetch_offsets("g", None);
+        assert_eq!(
+            all,
+            vec![offsets[2].clone(), offsets[1].clone(), offsets[0].clone()]
+        );
+        // None and Some("") stay distinct, also through the snapshot's JSON.
+        let json = serde_json::to_string(s.durable()).unwrap();
+        let back: Durable = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.groups, s.durable().groups);
+        assert_eq!(back.groups["g"].offsets["b"][&0].metadata, None);
+        assert_eq!(
+            back.groups["g"].offsets["a"][&1].metadata.as_deref(),
+            Some("")
+        );
+        // A later commit overwrites.
+        commit_offsets(&mut s, "g", 1, &[offset("a", 0, 9, None)]).unwrap();
+        assert_eq!(s.fetch_offsets("g", Some(&[tp("a", 0)]))[0].offset, 9);
+    }
+
+    #[test]
+    fn fetch_of_listed_partitions_keeps_their_order_and_omits_missing_ones() {
+        let mut s = with_topics();
+        commit_offsets(
+            &mut s,
+            "g",
+            0,
+            &[offset("a", 0, 1, None), offset("b", 0, 2, None)],
+        )
+        .unwrap();
+        let got = s.fetch_offsets(
+            "g",
+            Some(&[tp("b", 0), tp("a", 1), tp("zz", 0), tp("a", 0)]),
+        );
+        let keys: Vec<_> = got
+            .iter()
+            .map(|o| (o.topic.as_str(), o.partition))
+            .collect();
+        assert_eq!(keys, [("b", 0), ("a", 0)]);
+        assert!(s.fetch_offsets("nobody", None).is_empty());
+        assert!(s.fetch_offsets("nobody", Some(&[tp("a", 0)])).is_empty());
+    }
+
+    #[test]
+    fn stale_generation_is_refused_whole_and_admin_commits_are_not_fenced() {
+        let mut s = with_topics();
+        assert_eq!(s.group_generation("g"), -1);
+        commit_offsets(&mut s, "g", 5, &[offset("a", 0, 10, None)]).unwrap();
+        assert_eq!(s.group_generation("g"), 5);
+        let stale = [offset("a", 0, 1, None), offset("a", 1, 1, None)];
+        assert_eq!(
+            commit_offsets(&mut s, "g", 4, &stale),
+            Err(ZkErrorCode::IllegalGeneration)
+        );
+        assert_eq!(s.fetch_offsets("g", None), vec![offset("a", 0, 10, None)]);
+        // The same generation and newer ones are accepted; the recorded one only goes up.
+        commit_offsets(&mut s, "g", 5, &[offset("a", 0, 11, None)]).unwrap();
+        commit_offsets(&mut s, "g", 7, &[offset("a", 0, 12, None)]).unwrap();
+        assert_eq!(s.group_generation("g"), 7);
+        // An admin commit (-1) is not fenced and does not lower the generation.
+        commit_offsets(&mut s, "g", -1, &[offset("a", 0, 0, None)]).unwrap();
+        assert_eq!(s.fetch_offsets("g", None)[0].offset, 0);
+        assert_eq!(s.group_generation("g"), 7);
+        // Replaying an older generation's record (journal over snapshot) does not lower it.
+        s.apply(&Record::PutOffsets {
+            group: "g".into(),
+            generation: 5,
+            offsets: vec![],
+        });
+        assert_eq!(s.group_generation("g"), 7);
+        // Groups are fenced independently.
+        commit_offsets(&mut s, "other", 0, &[offset("a", 0, 1, None)]).unwrap();
+    }
+
+    #[test]
+    fn partitions_of_missing_topics_fail_alone() {
+        let mut s = with_topics();
+        let got = commit_offsets(
+            &mut s,
+            "g",
+            1,
+            &[
+                offset("a", 0, 1, None),
+                offset("missing", 0, 1, None),
+                offset("a", 2, 1, None),
+                offset("a", -1, 1, None),
+                offset("b", 0, 1, None),
+            ],
+        )
+        .unwrap();
+        let unknown = Some(ZkErrorCode::UnknownTopic);
+        assert_eq!(got, vec![None, unknown, unknown, unknown, None]);
+        assert_eq!(s.fetch_offsets("g", None).len(), 2);
+        // Nothing stored: no record, so no group and no generation appear.
+        assert_eq!(
+            commit_offsets(&mut s, "h", 3, &[offset("missing", 0, 1, None)]),
+            Ok(vec![unknown])
+        );
+        assert_eq!(s.group_generation("h"), -1);
+        assert_eq!(s.offset_groups(), ["g"]);
+        assert_eq!(
+            s.plan_commit_offsets("", 1, &[]).unwrap_err().code,
+            ZkErrorCode::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn deleting_a_topic_drops_its_offsets_but_not_the_generation() {
+        let mut s = with_topics();
+        commit_offsets(
+            &mut s,
+            "g",
+            2,
+            &[offset("a", 0, 1, None), offset("b", 0, 2, None)],
+        )
+        .unwrap();
+        commit_offsets(&mut s, "only-a", 2, &[offset("a", 1, 1, None)]).unwrap();
+        let rec = s.plan_delete_topic("a").unwrap();
+        commit(&mut s, &[rec]);
+        assert_eq!(s.fetch_offsets("g", None), vec![offset("b", 0, 2, None)]);
+        assert_eq!(s.offset_groups(), ["g"]);
+        assert_eq!(s.group_generation("only-a"), 2);
+        create(&mut s, "a", 2, 1);
+        assert!(s.fetch_offsets("g", Some(&[tp("a", 0)])).is_empty());
+    }
+
+    #[test]
+    fn deleting_offsets_and_groups() {
+        let mut s = with_topics();
+        commit_offsets(
+            &mut s,
+            "g",
+            4,
+            &[offset("a", 0, 1, None), offset("a", 1, 2, None)],
+        )
+        .unwrap();
+        commit_offsets(&mut s, "f", -1, &[offset("b", 0, 1, None)]).unwrap();
+        assert_eq!(s.offset_groups(), ["f", "g"]);
+        let rec = s
+            .plan_delete_offsets("g", &[tp("a", 0), tp("zz", 9)])
+            .unwrap();
+        commit(&mut s, &[rec]);
+        assert_eq!(s.fetch_offsets("g", None), vec![offset("a", 1, 2, None)]);
+        let rec = s.plan_delete_offsets("g", &[tp("a", 1)]).unwrap();
+        commit(&mut s, &[rec]);
+        // No offsets left: not listed, but still fenced.
+        assert_eq!(s.offset_groups(), ["f"]);
+        assert_eq!(s.group_generation("g"), 4);
+        // Deleting the group forgets its generation too: a new group of that name starts over.
+        let rec = s.plan_delete_group_offsets("g").unwrap();
+        commit(&mut s, &[rec]);
+        assert_eq!(s.group_generation("g"), -1);
+        commit_offsets(&mut s, "g", 1, &[offset("a", 0, 1, None)]).unwrap();
+        assert_eq!(
+            s.plan_delete_group_offsets("nope").unwrap_err().code,
+            ZkErrorCode::UnknownGroup
+        );
+        assert_eq!(
+            s.plan_delete_offsets("nope", &[tp("a", 0)])
+                .unwrap_err()
+                .code,
+            ZkErrorCode::UnknownGroup
+        );
+    }
+
+    #[test]
+    fn offset_changes_leave_the_metadata_version_alone() {
+        let mut s = with_topics();
+        let v = s.version();
+        commit_offsets(&mut s, "g", 1, &[offset("a", 0, 1, None)]).unwrap();
+        let rec = s.plan_delete_group_offsets("g").unwrap();
+        commit(&mut s, &[rec]);
+        assert_eq!(s.version(), v);
+        let rec = s.plan_delete_topic("b").unwrap();
+        commit(&mut s, &[rec]);
+        assert_eq!(s.version(), v + 1);
+    }
 }
