@@ -301,4 +301,80 @@ mod tests {
         let p = &c.state().durable().topics["t"].partitions[0];
         assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (1, 1, vec![1]));
     }
+
+    #[test]
+    fn committed_offsets_survive_reopen_and_stale_commits_are_answered_with_an_error() {
+        use crate::protocol::CommittedOffset;
+        let dir = tempfile::tempdir().unwrap();
+        let now = Instant::now();
+        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let broker = BrokerInfo {
+            id: 0,
+            host: "localhost".into(),
+            port: 9092,
+            rack: None,
+        };
+        c.handle(
+            Request::RegisterBroker {
+                broker,
+                session_timeout_ms: 60_000,
+            },
+            now,
+        );
+        c.handle(
+            Request::CreateTopic {
+                topic: NewTopic {
+                    name: "t".into(),
+                    num_partitions: 1,
+                    replication_factor: 1,
+                    replica_assignment: None,
+                    configs: Default::default(),
+                    validate_only: false,
+                },
+            },
+            now,
+        );
+        let commit = |generation: i32, offset: i64| Request::CommitOffsets {
+            group: "g".into(),
+            generation,
+            offsets: vec![CommittedOffset {
+                topic: "t".into(),
+                partition: 0,
+                offset,
+                leader_epoch: 0,
+                metadata: Some(String::new()),
+                commit_timestamp_ms: 1,
+            }],
+        };
+        let r = c.handle(commit(2, 40), now);
+        assert!(
+            matches!(&r, Response::OffsetsCommitted { results } if results.len() == 1 && results[0].error.is_none()),
+            "{r:?}"
+        );
+        let r = c.handle(commit(1, 10), now);
+        assert!(
+            matches!(&r, Response::Error { error } if error.code == ZkErrorCode::IllegalGeneration),
+            "{r:?}"
+        );
+        drop(c);
+        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let r = c.handle(
+            Request::FetchOffsets {
+                group: "g".into(),
+                partitions: None,
+            },
+            now,
+        );
+        let Response::Offsets { offsets } = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(
+            (offsets[0].offset, offsets[0].metadata.as_deref()),
+            (40, Some(""))
+        );
+        assert_eq!(
+            c.handle(Request::GroupGeneration { group: "g".into() }, now),
+            Response::GroupGeneration { generation: 2 }
+        );
+    }
 }

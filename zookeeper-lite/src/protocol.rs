@@ -367,4 +367,38 @@ mod tests {
         assert!(topic.configs.is_empty() && topic.replica_assignment.is_none());
         assert!(!topic.validate_only);
     }
+
+    #[test]
+    fn commit_metadata_null_and_empty_stay_apart_on_the_wire() {
+        let o = |metadata: Option<&str>| CommittedOffset {
+            topic: "t".into(),
+            partition: 0,
+            offset: 4,
+            leader_epoch: -1,
+            metadata: metadata.map(String::from),
+            commit_timestamp_ms: 0,
+        };
+        let req = Request::CommitOffsets {
+            group: "g".into(),
+            generation: -1,
+            offsets: vec![o(None), o(Some("")), o(Some("m"))],
+        };
+        let frame = encode_frame(&req).unwrap();
+        let (body, _) = decode_frame(&frame).unwrap().unwrap();
+        assert_eq!(decode_body::<Request>(body).unwrap(), req);
+        // An omitted `metadata` reads as null; an omitted `partitions` as "all".
+        let req: Request = decode_body(br#"{"op":"fetch_offsets","group":"g"}"#).unwrap();
+        assert_eq!(
+            req,
+            Request::FetchOffsets {
+                group: "g".into(),
+                partitions: None
+            }
+        );
+        let o2: CommittedOffset = decode_body(
+            br#"{"topic":"t","partition":0,"offset":4,"leader_epoch":-1,"commit_timestamp_ms":0}"#,
+        )
+        .unwrap();
+        assert_eq!(o2, o(None));
+    }
 }
