@@ -1,6 +1,8 @@
 //! A tiny in-process fake broker on 127.0.0.1 for unit tests: ApiVersions (with KIP-511
 //! behaviour), Metadata, InitProducerId, Produce (offsets assigned, duplicates by sequence
-//! dropped), ListOffsets and Fetch over an in-memory log, plus switches to misbehave.
+//! dropped), ListOffsets and Fetch over an in-memory log, a one-node group coordinator
+//! (`FindCoordinator`, `JoinGroup`, `SyncGroup`, `Heartbeat`, `LeaveGroup`, `OffsetCommit`,
+//! `OffsetFetch`; see `groups`), plus switches to misbehave.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +17,12 @@ use kafka_protocol::messages::{
     ApiKey, ApiVersionsResponse, BrokerId, FetchRequest, FetchResponse, InitProducerIdResponse,
     ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest,
     ProduceResponse, ProducerId, RequestHeader, ResponseHeader, TopicName,
+};
+use kafka_protocol::messages::{
+    FindCoordinatorRequest, FindCoordinatorResponse, HeartbeatRequest, HeartbeatResponse,
+    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
+    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse,
+    SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -85,6 +93,7 @@ struct State {
     fail_produces: usize,
     lose_acks: usize,
     next_producer_id: i64,
+    groups: groups::Groups,
 }
 
 pub struct FakeBroker {
@@ -141,6 +150,16 @@ impl FakeBroker {
         self.with_state(|s| s.api_versions_seen.clone())
     }
 
+    /// Committed offset of a group's partition.
+    pub fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
+        self.with_state(|s| s.groups.committed(group, topic, partition))
+    }
+
+    /// JoinGroup member ids received, in order (empty for a first join).
+    pub fn join_member_ids(&self) -> Vec<String> {
+        self.with_state(|s| s.groups.join_member_ids.clone())
+    }
+
     pub fn produce_requests(&self) -> usize {
         self.with_state(|s| s.produce_requests)
     }
@@ -167,6 +186,13 @@ fn advertised(options: &FakeBrokerOptions) -> Vec<ApiVersion> {
         (ApiKey::DeleteTopics, 0, 6),
         (ApiKey::DescribeConfigs, 0, 4),
         (ApiKey::CreatePartitions, 0, 3),
+        (ApiKey::FindCoordinator, 0, 4),
+        (ApiKey::JoinGroup, 0, 7),
+        (ApiKey::SyncGroup, 0, 5),
+        (ApiKey::Heartbeat, 0, 4),
+        (ApiKey::LeaveGroup, 0, 5),
+        (ApiKey::OffsetCommit, 2, 8),
+        (ApiKey::OffsetFetch, 1, 7),
     ];
     if options.init_producer_id {
         apis.push((ApiKey::InitProducerId, 0, 5));
@@ -300,6 +326,93 @@ async fn serve(
                 };
                 let body = fetch(&state, request, options.truncate_fetches);
                 encode(corr, FetchResponse::header_version(version), &body, version)
+            }
+            ApiKey::FindCoordinator => {
+                let Ok(_request) = FindCoordinatorRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = FindCoordinatorResponse::default()
+                    .with_node_id(BrokerId(0))
+                    .with_host(StrBytes::from_static_str("127.0.0.1"))
+                    .with_port(i32::from(port));
+                encode(
+                    corr,
+                    FindCoordinatorResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::JoinGroup => {
+                let Ok(request) = JoinGroupRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = groups::join(&state, request, version).await;
+                encode(
+                    corr,
+                    JoinGroupResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::SyncGroup => {
+                let Ok(request) = SyncGroupRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = groups::sync(&state, request).await;
+                encode(
+                    corr,
+                    SyncGroupResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::Heartbeat => {
+                let Ok(request) = HeartbeatRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = groups::heartbeat(&state, request);
+                encode(
+                    corr,
+                    HeartbeatResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::LeaveGroup => {
+                let Ok(request) = LeaveGroupRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = groups::leave(&state, request);
+                encode(
+                    corr,
+                    LeaveGroupResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::OffsetCommit => {
+                let Ok(request) = OffsetCommitRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = groups::commit(&state, request);
+                encode(
+                    corr,
+                    OffsetCommitResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::OffsetFetch => {
+                let Ok(request) = OffsetFetchRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = groups::fetch_offsets(&state, request);
+                encode(
+                    corr,
+                    OffsetFetchResponse::header_version(version),
+                    &body,
+                    version,
+                )
             }
             _ => return,
         };
@@ -520,4 +633,314 @@ fn encode<M: Encodable>(corr: i32, header_version: i16, body: &M, version: i16) 
     let len = (buf.len() - 4) as i32;
     buf[..4].copy_from_slice(&len.to_be_bytes());
     buf.freeze()
+}
+
+/// A one-node group coordinator, just enough for consumer tests: a join waits (up to
+/// `JOIN_WAIT`) for every known member to rejoin, the lowest member id leads, heartbeats say
+/// REBALANCE_IN_PROGRESS while a join is pending.
+mod groups {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use bytes::Bytes;
+    use kafka_protocol::messages::{
+        join_group_response::JoinGroupResponseMember,
+        offset_commit_response::{OffsetCommitResponsePartition, OffsetCommitResponseTopic},
+        offset_fetch_response::{OffsetFetchResponsePartition, OffsetFetchResponseTopic},
+        HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse,
+        LeaveGroupRequest, LeaveGroupResponse, OffsetCommitRequest, OffsetCommitResponse,
+        OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse,
+    };
+    use kafka_protocol::protocol::StrBytes;
+
+    use super::State;
+
+    const JOIN_WAIT: Duration = Duration::from_millis(1500);
+
+    #[derive(Default)]
+    pub(super) struct Group {
+        generation: i32,
+        /// member id -> (protocol name, metadata) of the current generation
+        members: BTreeMap<String, Vec<(String, Bytes)>>,
+        joining: BTreeMap<String, Vec<(String, Bytes)>>,
+        join_started: Option<Instant>,
+        leader: String,
+        protocol: String,
+        assignments: Option<BTreeMap<String, Bytes>>,
+        committed: BTreeMap<(String, i32), i64>,
+    }
+
+    #[derive(Default)]
+    pub(super) struct Groups {
+        groups: BTreeMap<String, Group>,
+        next_member: u64,
+        pub(super) join_member_ids: Vec<String>,
+    }
+
+    impl Groups {
+        pub(super) fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
+            self.groups
+                .get(group)
+                .and_then(|g| g.committed.get(&(topic.to_string(), partition)).copied())
+        }
+    }
+
+    fn complete(g: &mut Group) {
+        g.generation += 1;
+        g.members = std::mem::take(&mut g.joining);
+        g.join_started = None;
+        g.leader = g.members.keys().next().cloned().unwrap_or_default();
+        g.protocol = g
+            .members
+            .get(&g.leader)
+            .and_then(|p| p.first())
+            .map(|p| p.0.clone())
+            .unwrap_or_default();
+        g.assignments = None;
+    }
+
+    pub(super) async fn join(
+        state: &Mutex<State>,
+        request: JoinGroupRequest,
+        version: i16,
+    ) -> JoinGroupResponse {
+        let group_id = request.group_id.0.to_string();
+        let mut member_id = request.member_id.to_string();
+        let protocols: Vec<(String, Bytes)> = request
+            .protocols
+            .iter()
+            .map(|p| (p.name.to_string(), p.metadata.clone()))
+            .collect();
+        {
+            let mut s = state.lock().expect("state");
+            s.groups.join_member_ids.push(member_id.clone());
+            if member_id.is_empty() {
+                s.groups.next_member += 1;
+                let id = format!("member-{}", s.groups.next_member);
+                if version >= 4 {
+                    return JoinGroupResponse::default()
+                        .with_error_code(79)
+                        .with_member_id(StrBytes::from_string(id));
+                }
+                member_id = id;
+            }
+            let g = s.groups.groups.entry(group_id.clone()).or_default();
+            g.joining.insert(member_id.clone(), protocols);
+            g.join_started.get_or_insert_with(Instant::now);
+        }
+        let waited_from = Instant::now();
+        loop {
+            {
+                let mut s = state.lock().expect("state");
+                let g = s.groups.groups.entry(group_id.clone()).or_default();
+                if g.join_started.is_some() {
+                    let all_in = g.members.keys().all(|m| g.joining.contains_key(m));
+                    let expired = g.join_started.is_some_and(|t| t.elapsed() >= JOIN_WAIT);
+                    if all_in || expired {
+                        complete(g);
+                    }
+                }
+                if g.join_started.is_none() || !g.joining.contains_key(&member_id) {
+                    if !g.members.contains_key(&member_id) {
+                        return JoinGroupResponse::default().with_error_code(25);
+                    }
+                    let mut r = JoinGroupResponse::default()
+                        .with_generation_id(g.generation)
+                        .with_protocol_name(Some(StrBytes::from_string(g.protocol.clone())))
+                        .with_leader(StrBytes::from_string(g.leader.clone()))
+                        .with_member_id(StrBytes::from_string(member_id.clone()));
+                    if version >= 7 {
+                        r = r.with_protocol_type(Some(StrBytes::from_static_str("consumer")));
+                    }
+                    if g.leader == member_id {
+                        let protocol = g.protocol.clone();
+                        r = r.with_members(
+                            g.members
+                                .iter()
+                                .map(|(id, ps)| {
+                                    let metadata = ps
+                                        .iter()
+                                        .find(|p| p.0 == protocol)
+                                        .map(|p| p.1.clone())
+                                        .unwrap_or_default();
+                                    JoinGroupResponseMember::default()
+                                        .with_member_id(StrBytes::from_string(id.clone()))
+                                        .with_metadata(metadata)
+                                })
+                                .collect(),
+                        );
+                    }
+                    return r;
+                }
+            }
+            if waited_from.elapsed() > JOIN_WAIT * 4 {
+                return JoinGroupResponse::default().with_error_code(27);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub(super) async fn sync(state: &Mutex<State>, request: SyncGroupRequest) -> SyncGroupResponse {
+        let group_id = request.group_id.0.to_string();
+        let member_id = request.member_id.to_string();
+        let waited_from = Instant::now();
+        loop {
+            {
+                let mut s = state.lock().expect("state");
+                let g = s.groups.groups.entry(group_id.clone()).or_default();
+                if !g.members.contains_key(&member_id) {
+                    return SyncGroupResponse::default().with_error_code(25);
+                }
+                if request.generation_id != g.generation {
+                    return SyncGroupResponse::default().with_error_code(22);
+                }
+                if g.join_started.is_some() {
+                    return SyncGroupResponse::default().with_error_code(27);
+                }
+                if member_id == g.leader && g.assignments.is_none() {
+                    g.assignments = Some(
+                        request
+                            .assignments
+                            .iter()
+                            .map(|a| (a.member_id.to_string(), a.assignment.clone()))
+                            .collect(),
+                    );
+                }
+                if let Some(a) = &g.assignments {
+                    let assignment = a.get(&member_id).cloned().unwrap_or_default();
+                    return SyncGroupResponse::default()
+                        .with_protocol_name(Some(StrBytes::from_string(g.protocol.clone())))
+                        .with_assignment(assignment);
+                }
+            }
+            if waited_from.elapsed() > JOIN_WAIT * 4 {
+                return SyncGroupResponse::default().with_error_code(27);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub(super) fn heartbeat(state: &Mutex<State>, request: HeartbeatRequest) -> HeartbeatResponse {
+        let mut s = state.lock().expect("state");
+        let g = s
+            .groups
+            .groups
+            .entry(request.group_id.0.to_string())
+            .or_default();
+        let code = if !g.members.contains_key(request.member_id.as_str()) {
+            25
+        } else if g.join_started.is_some() {
+            27
+        } else if request.generation_id != g.generation {
+            22
+        } else {
+            0
+        };
+        HeartbeatResponse::default().with_error_code(code)
+    }
+
+    pub(super) fn leave(state: &Mutex<State>, request: LeaveGroupRequest) -> LeaveGroupResponse {
+        let mut s = state.lock().expect("state");
+        let g = s
+            .groups
+            .groups
+            .entry(request.group_id.0.to_string())
+            .or_default();
+        let mut ids: Vec<String> = request
+            .members
+            .iter()
+            .map(|m| m.member_id.to_string())
+            .collect();
+        if !request.member_id.is_empty() {
+            ids.push(request.member_id.to_string());
+        }
+        for id in ids {
+            g.members.remove(&id);
+            g.joining.remove(&id);
+        }
+        if !g.members.is_empty() {
+            g.join_started.get_or_insert_with(Instant::now);
+        }
+        LeaveGroupResponse::default()
+    }
+
+    pub(super) fn commit(
+        state: &Mutex<State>,
+        request: OffsetCommitRequest,
+    ) -> OffsetCommitResponse {
+        let mut s = state.lock().expect("state");
+        let g = s
+            .groups
+            .groups
+            .entry(request.group_id.0.to_string())
+            .or_default();
+        let code = if request.generation_id_or_member_epoch >= 0
+            && request.generation_id_or_member_epoch != g.generation
+        {
+            22
+        } else {
+            0
+        };
+        let topics = request
+            .topics
+            .into_iter()
+            .map(|t| {
+                let name = t.name.0.to_string();
+                let partitions = t
+                    .partitions
+                    .into_iter()
+                    .map(|p| {
+                        if code == 0 {
+                            g.committed
+                                .insert((name.clone(), p.partition_index), p.committed_offset);
+                        }
+                        OffsetCommitResponsePartition::default()
+                            .with_partition_index(p.partition_index)
+                            .with_error_code(code)
+                    })
+                    .collect();
+                OffsetCommitResponseTopic::default()
+                    .with_name(t.name)
+                    .with_partitions(partitions)
+            })
+            .collect();
+        OffsetCommitResponse::default().with_topics(topics)
+    }
+
+    pub(super) fn fetch_offsets(
+        state: &Mutex<State>,
+        request: OffsetFetchRequest,
+    ) -> OffsetFetchResponse {
+        let mut s = state.lock().expect("state");
+        let g = s
+            .groups
+            .groups
+            .entry(request.group_id.0.to_string())
+            .or_default();
+        let topics = request
+            .topics
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| {
+                let name = t.name.0.to_string();
+                let partitions = t
+                    .partition_indexes
+                    .iter()
+                    .map(|p| {
+                        OffsetFetchResponsePartition::default()
+                            .with_partition_index(*p)
+                            .with_committed_offset(
+                                g.committed.get(&(name.clone(), *p)).copied().unwrap_or(-1),
+                            )
+                            .with_metadata(Some(StrBytes::from_static_str("")))
+                    })
+                    .collect();
+                OffsetFetchResponseTopic::default()
+                    .with_name(t.name)
+                    .with_partitions(partitions)
+            })
+            .collect();
+        OffsetFetchResponse::default().with_topics(topics)
+    }
 }

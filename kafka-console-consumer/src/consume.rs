@@ -31,6 +31,33 @@ pub enum EndReason {
 pub struct RunEnd {
     pub count: u64,
     pub reason: EndReason,
+    /// Per partition, the first record polled but not printed (topic, partition, offset): the
+    /// consumer is rewound there before closing so a commit does not skip it.
+    pub unprinted: Vec<(String, i32, i64)>,
+}
+
+impl RunEnd {
+    fn new(count: u64, reason: EndReason) -> RunEnd {
+        RunEnd {
+            count,
+            reason,
+            unprinted: Vec::new(),
+        }
+    }
+}
+
+/// The first record of each partition among `rest`.
+fn first_per_partition(rest: &[RecordView]) -> Vec<(String, i32, i64)> {
+    let mut out: Vec<(String, i32, i64)> = Vec::new();
+    for r in rest {
+        if !out
+            .iter()
+            .any(|(t, p, _)| *t == r.topic && *p == r.partition)
+        {
+            out.push((r.topic.clone(), r.partition, r.offset));
+        }
+    }
+    out
 }
 
 /// How long one poll may block when no `--timeout-ms` is given; only bounds how quickly the
@@ -48,10 +75,7 @@ pub async fn consume<S: RecordSource, W: Write, F: Future<Output = ()>>(
     tokio::pin!(shutdown);
     let mut count: u64 = 0;
     if max_messages == Some(0) {
-        return RunEnd {
-            count,
-            reason: EndReason::MaxMessages,
-        };
+        return RunEnd::new(count, EndReason::MaxMessages);
     }
     let mut waiting_since = Instant::now();
     loop {
@@ -60,50 +84,45 @@ pub async fn consume<S: RecordSource, W: Write, F: Future<Output = ()>>(
             None => IDLE_POLL,
         };
         let records = tokio::select! {
-            _ = &mut shutdown => return RunEnd { count, reason: EndReason::Signal },
+            _ = &mut shutdown => return RunEnd::new(count, EndReason::Signal),
             polled = source.poll(poll_for) => match polled {
                 Ok(r) => r,
-                Err(e) => return RunEnd { count, reason: EndReason::PollError(e) },
+                Err(e) => return RunEnd::new(count, EndReason::PollError(e)),
             },
         };
         if records.is_empty() {
             if let Some(t) = timeout {
                 if waiting_since.elapsed() >= t {
-                    return RunEnd {
-                        count,
-                        reason: EndReason::Timeout,
-                    };
+                    return RunEnd::new(count, EndReason::Timeout);
                 }
             }
             continue;
         }
-        for record in &records {
+        for (i, record) in records.iter().enumerate() {
             count += 1;
             if out.write_all(&formatter.format(record)).is_err() {
                 return RunEnd {
-                    count,
-                    reason: EndReason::StdoutError,
+                    unprinted: first_per_partition(&records[i..]),
+                    ..RunEnd::new(count, EndReason::StdoutError)
                 };
             }
             if max_messages.is_some_and(|m| count >= m) {
+                let unprinted = first_per_partition(&records[i + 1..]);
                 if out.flush().is_err() {
                     return RunEnd {
-                        count,
-                        reason: EndReason::StdoutError,
+                        unprinted,
+                        ..RunEnd::new(count, EndReason::StdoutError)
                     };
                 }
                 return RunEnd {
-                    count,
-                    reason: EndReason::MaxMessages,
+                    unprinted,
+                    ..RunEnd::new(count, EndReason::MaxMessages)
                 };
             }
         }
         // Show a batch as soon as it is printed, as the Java tool's PrintStream does.
         if out.flush().is_err() {
-            return RunEnd {
-                count,
-                reason: EndReason::StdoutError,
-            };
+            return RunEnd::new(count, EndReason::StdoutError);
         }
         waiting_since = Instant::now();
     }
@@ -180,6 +199,23 @@ mod tests {
         assert_eq!(out, "a\nb\n");
         assert_eq!(end.count, 2);
         assert!(matches!(end.reason, EndReason::MaxMessages));
+        assert!(end.unprinted.is_empty());
+    }
+
+    #[test]
+    fn records_polled_but_not_printed_are_reported_for_rewind() {
+        let mut other = rec("x", 7);
+        other.partition = 1;
+        let (end, out) = run(
+            vec![Ok(vec![rec("a", 0), rec("b", 1), other, rec("c", 2)])],
+            Some(1),
+            None,
+        );
+        assert_eq!(out, "a\n");
+        assert_eq!(
+            end.unprinted,
+            vec![("t".to_string(), 0, 1), ("t".to_string(), 1, 7)]
+        );
     }
 
     #[test]

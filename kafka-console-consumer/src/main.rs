@@ -1,7 +1,8 @@
 //! `kafka-console-consumer`: prints the records of a topic (Kafka 3.9's `ConsoleConsumer` with
-//! its `DefaultMessageFormatter`). Consumer groups do not exist yet: partitions are assigned
-//! directly (all partitions of the topic, or `--partition`), and `--group` is accepted with a
-//! warning.
+//! its `DefaultMessageFormatter`). Without `--partition` it subscribes through a consumer group
+//! (`--group`, or a generated `console-consumer-N` with auto commit off); with `--partition` it
+//! assigns that partition directly. On the way out, records polled but not printed are rewound
+//! before the consumer closes, so its commit does not skip them.
 
 mod client_source;
 mod consume;
@@ -20,6 +21,8 @@ use crate::consume::{EndReason, RunEnd};
 use crate::options::{ConsumerOptions, Source, StartAt};
 
 const LOGGER: &str = "org.apache.kafka.tools.consumer.ConsoleConsumer";
+/// How long closing (final commit, LeaveGroup) may take, as Kafka's `close()` default of 30 s.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn main() {
     let args: Vec<String> = std::env::args_os()
@@ -70,17 +73,28 @@ fn run(opts: ConsumerOptions) -> i32 {
         };
         let end = match setup_result {
             Ok(mut consumer) => {
-                let stdout = std::io::stdout();
-                let mut out = std::io::BufWriter::new(stdout.lock());
-                consume::consume(
-                    &mut consumer,
-                    &opts.formatter,
-                    opts.max_messages,
-                    opts.timeout_ms.map(Duration::from_millis),
-                    &mut out,
-                    stopped(stop_rx),
-                )
-                .await
+                let end = {
+                    let stdout = std::io::stdout();
+                    let mut out = std::io::BufWriter::new(stdout.lock());
+                    consume::consume(
+                        &mut consumer,
+                        &opts.formatter,
+                        opts.max_messages,
+                        opts.timeout_ms.map(Duration::from_millis),
+                        &mut out,
+                        stopped(stop_rx.clone()),
+                    )
+                    .await
+                };
+                for (topic, partition, offset) in &end.unprinted {
+                    let _ = consumer.seek(topic, *partition, *offset);
+                }
+                // Closing (final commit, LeaveGroup) is bounded, as Kafka's `close()` is.
+                tokio::select! {
+                    _ = consumer.close() => {}
+                    _ = tokio::time::sleep(CLOSE_TIMEOUT) => {}
+                }
+                end
             }
             Err(e) => {
                 log_terminating(&e);
@@ -131,7 +145,7 @@ fn start_offset(s: StartAt) -> Option<StartOffset> {
     }
 }
 
-/// Creates the consumer and assigns the partitions to read.
+/// Creates the consumer and subscribes (group) or assigns `--partition`.
 async fn setup(opts: &ConsumerOptions, config: ConsumerConfig) -> Result<Consumer, ClientError> {
     let bootstrap = config.bootstrap_servers.clone();
     let client_id = config.client_id.clone();
@@ -155,17 +169,13 @@ async fn setup(opts: &ConsumerOptions, config: ConsumerConfig) -> Result<Consume
             names
         }
     };
-    let mut assignment = Vec::new();
-    for topic in topics {
-        match opts.partition {
-            Some(p) => assignment.push((topic, p)),
-            None => {
-                for p in consumer.partitions_for(&topic).await? {
-                    assignment.push((topic.clone(), p));
-                }
-            }
-        }
-    }
+    let Some(partition) = opts.partition else {
+        // The group protocol runs on the first poll; positions come from the group's committed
+        // offsets, else auto.offset.reset.
+        consumer.subscribe(topics).await?;
+        return Ok(consumer);
+    };
+    let assignment: Vec<(String, i32)> = topics.into_iter().map(|t| (t, partition)).collect();
     let Some(start) = start else {
         let names: Vec<String> = assignment.iter().map(|(t, p)| format!("{t}-{p}")).collect();
         return Err(ClientError::InvalidArgument(format!(

@@ -13,8 +13,8 @@ pub enum StartAt {
     Earliest,
     Latest,
     Offset(i64),
-    /// `auto.offset.reset=none` with no committed offsets (there are no groups yet): Kafka's
-    /// consumer fails with NoOffsetForPartitionException.
+    /// `auto.offset.reset=none`: without a committed offset Kafka's consumer fails with
+    /// NoOffsetForPartitionException.
     NoReset,
 }
 
@@ -36,7 +36,8 @@ pub struct ConsumerOptions {
     pub skip_message_on_error: bool,
     pub consumer_props: Properties,
     pub formatter: MessageFormatter,
-    /// The group id the user asked for, if any (groups are not implemented yet).
+    /// The group id the user asked for, if any (else a generated `console-consumer-N` is in
+    /// `consumer_props`).
     pub group: Option<String>,
     pub enable_systest_events: bool,
     /// Lines to log as WARN before starting.
@@ -249,12 +250,7 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
     let mut warnings = Vec::new();
     let group = groups.first().cloned();
     match &group {
-        Some(g) => {
-            props.set("group.id", g.as_str());
-            warnings.push(format!(
-                "Consumer groups are not supported yet: group '{g}' is ignored; partitions are assigned directly and no offsets are committed."
-            ));
-        }
+        Some(g) => props.set("group.id", g.as_str()),
         None => {
             props.set(
                 "group.id",
@@ -474,10 +470,15 @@ mod tests {
     }
 
     #[test]
-    fn groups_are_accepted_with_a_warning_and_checked() {
+    fn groups_are_used_and_checked() {
         let o = run(&["--topic", "t", "--group", "g"]).unwrap();
         assert_eq!(o.group.as_deref(), Some("g"));
-        assert_eq!(o.warnings.len(), 1);
+        assert_eq!(o.consumer_props.get("group.id"), Some("g"));
+        // With --group, auto commit keeps the consumer default (true).
+        assert_eq!(o.consumer_props.get("enable.auto.commit"), None);
+        assert!(o.warnings.is_empty());
+        let o = run(&["--topic", "t", "--consumer-property", "group.id=h"]).unwrap();
+        assert_eq!(o.consumer_props.get("group.id"), Some("h"));
         assert_eq!(
             usage(&["--topic", "t", "--group", "g", "--partition", "0"]),
             "Options group and partition cannot be specified together."

@@ -1,7 +1,7 @@
 //! Consumer settings with Kafka 3.9's names and defaults, read from `key=value` pairs as
-//! `--consumer-property` and `consumer.properties` give them. Group keys are accepted (the
-//! console consumer always sets some) though this consumer only does manual assignment so far.
+//! `--consumer-property` and `consumer.properties` give them, group membership keys included.
 
+use super::assignor::Assignor;
 use crate::error::ClientError;
 use crate::properties::{
     invalid, parse_i32, parse_non_negative_i32, parse_non_negative_i64, warn_unknown,
@@ -32,6 +32,17 @@ pub struct ConsumerConfig {
     pub retry_backoff_ms: u64,
     pub max_poll_records: usize,
     pub metadata_max_age_ms: u64,
+    /// Defaults to true when a group is used (Kafka's default), false otherwise.
+    pub enable_auto_commit: bool,
+    pub auto_commit_interval_ms: u64,
+    pub session_timeout_ms: i32,
+    pub heartbeat_interval_ms: u64,
+    /// Also the rebalance timeout sent in JoinGroup.
+    pub max_poll_interval_ms: i32,
+    /// In preference order; the coordinator picks one all members support.
+    pub partition_assignment_strategy: Vec<Assignor>,
+    /// Static membership (KIP-345).
+    pub group_instance_id: Option<String>,
 }
 
 impl Default for ConsumerConfig {
@@ -50,19 +61,19 @@ impl Default for ConsumerConfig {
             retry_backoff_ms: 100,
             max_poll_records: 500,
             metadata_max_age_ms: 300_000,
+            enable_auto_commit: true,
+            auto_commit_interval_ms: 5000,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3000,
+            max_poll_interval_ms: 300_000,
+            partition_assignment_strategy: vec![Assignor::Range, Assignor::RoundRobin],
+            group_instance_id: None,
         }
     }
 }
 
-/// Keys of the group protocol and deserializers: valid Kafka consumer keys we do not use yet.
+/// Valid Kafka consumer keys we have no use for.
 const ACCEPTED_KEYS: &[&str] = &[
-    "enable.auto.commit",
-    "auto.commit.interval.ms",
-    "session.timeout.ms",
-    "heartbeat.interval.ms",
-    "max.poll.interval.ms",
-    "partition.assignment.strategy",
-    "group.instance.id",
     "key.deserializer",
     "value.deserializer",
     "check.crcs",
@@ -140,6 +151,55 @@ impl ConsumerConfig {
                 }
                 "metadata.max.age.ms" => {
                     c.metadata_max_age_ms = parse_non_negative_i64(key, value)? as u64
+                }
+                "enable.auto.commit" => {
+                    c.enable_auto_commit = match value.to_ascii_lowercase().as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(invalid(
+                                key,
+                                value,
+                                "Expected value to be either true or false",
+                            ))
+                        }
+                    }
+                }
+                "auto.commit.interval.ms" => {
+                    c.auto_commit_interval_ms = parse_non_negative_i32(key, value)? as u64
+                }
+                "session.timeout.ms" => c.session_timeout_ms = parse_non_negative_i32(key, value)?,
+                "heartbeat.interval.ms" => {
+                    c.heartbeat_interval_ms = parse_non_negative_i32(key, value)? as u64
+                }
+                "max.poll.interval.ms" => {
+                    let n = parse_i32(key, value)?;
+                    if n < 1 {
+                        return Err(invalid(key, value, "Value must be at least 1"));
+                    }
+                    c.max_poll_interval_ms = n;
+                }
+                "partition.assignment.strategy" => {
+                    let mut list = Vec::new();
+                    for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                        match Assignor::from_name(name) {
+                            Some(a) => list.push(a),
+                            None => {
+                                return Err(invalid(
+                                    key,
+                                    value,
+                                    &format!("Class {name} cannot be found"),
+                                ))
+                            }
+                        }
+                    }
+                    if list.is_empty() {
+                        return Err(invalid(key, value, "At least one assignor is required"));
+                    }
+                    c.partition_assignment_strategy = list;
+                }
+                "group.instance.id" => {
+                    c.group_instance_id = Some(value.to_string()).filter(|v| !v.is_empty())
                 }
                 k if ACCEPTED_KEYS.contains(&k) => {}
                 _ => warn_unknown(key),

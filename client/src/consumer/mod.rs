@@ -1,11 +1,16 @@
-//! An assign-only consumer (consumer groups come later): positions start from ListOffsets
-//! (earliest / latest) or a given offset, `poll` sends Fetch to each partition's leader
-//! (long-polling up to `fetch.max.wait.ms`) and returns records in offset order per partition.
-//! OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset`; leadership errors refresh
-//! metadata and retry.
+//! The consumer: partitions come from `assign` or, with `subscribe` and a `group.id`, from the
+//! group protocol (see `group`). Positions start from the group's committed offsets, else
+//! ListOffsets (earliest / latest) or a given offset; `poll` sends Fetch to each partition's
+//! leader (long-polling up to `fetch.max.wait.ms`) and returns records in offset order per
+//! partition. OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset`; leadership errors
+//! refresh metadata and retry. With a group, `poll` also rejoins when the heartbeat task says so
+//! and auto-commits what it has returned every `auto.commit.interval.ms`.
 
+pub mod assignor;
 mod config;
 mod fetch;
+mod group;
+pub mod protocol;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -25,6 +30,8 @@ use crate::error::{invalidates_metadata, is_retriable, ClientError};
 use crate::metadata::UNKNOWN_TOPIC_OR_PARTITION;
 
 pub use config::{ConsumerConfig, OffsetReset};
+pub use group::CommittedOffset;
+use group::GroupMembership;
 
 const OFFSET_OUT_OF_RANGE: i16 = 1;
 /// ListOffsets timestamps meaning "the log end" and "the log start".
@@ -61,8 +68,11 @@ pub struct ConsumerRecord {
 struct Assigned {
     topic: String,
     partition: i32,
-    /// None until resolved through ListOffsets.
+    /// The next offset to fetch. None until resolved through ListOffsets.
     position: Option<i64>,
+    /// The next offset to hand to the caller (what a commit stores): behind `position` by the
+    /// records fetched but not yet returned.
+    consumed: Option<i64>,
     /// How to resolve a missing position.
     reset: StartOffset,
     /// `max.partition.fetch.bytes`, doubled while a single batch does not fit in it (a broker
@@ -75,6 +85,10 @@ pub struct Consumer {
     cluster: Arc<Cluster>,
     assigned: Vec<Assigned>,
     buffered: VecDeque<ConsumerRecord>,
+    /// Set by `subscribe` when a group is configured.
+    group: Option<GroupMembership>,
+    subscription: Vec<String>,
+    next_auto_commit: Instant,
 }
 
 impl Consumer {
@@ -94,6 +108,9 @@ impl Consumer {
             cluster,
             assigned: Vec::new(),
             buffered: VecDeque::new(),
+            group: None,
+            subscription: Vec::new(),
+            next_auto_commit: Instant::now(),
         })
     }
 
@@ -129,6 +146,10 @@ impl Consumer {
                     StartOffset::Offset(o) if o >= 0 => Some(o),
                     _ => None,
                 },
+                consumed: match start {
+                    StartOffset::Offset(o) if o >= 0 => Some(o),
+                    _ => None,
+                },
                 reset: match start {
                     StartOffset::Offset(_) => self.reset_start(),
                     other => other,
@@ -143,12 +164,260 @@ impl Consumer {
         Ok(())
     }
 
-    /// The current position of an assigned partition, if known.
+    /// The current position of an assigned partition (the offset of the next record `poll`
+    /// returns), if known.
     pub fn position(&self, topic: &str, partition: i32) -> Option<i64> {
         self.assigned
             .iter()
             .find(|a| a.topic == topic && a.partition == partition)
-            .and_then(|a| a.position)
+            .and_then(|a| a.consumed)
+    }
+
+    /// The partitions currently assigned, sorted.
+    pub fn assignment(&self) -> Vec<(String, i32)> {
+        let mut v: Vec<(String, i32)> = self
+            .assigned
+            .iter()
+            .map(|a| (a.topic.clone(), a.partition))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Moves the position of an assigned partition: the next `poll` returns records from
+    /// `offset` on (records already fetched past it are dropped).
+    pub fn seek(&mut self, topic: &str, partition: i32, offset: i64) -> Result<(), ClientError> {
+        let Some(a) = self
+            .assigned
+            .iter_mut()
+            .find(|a| a.topic == topic && a.partition == partition)
+        else {
+            return Err(ClientError::InvalidArgument(format!(
+                "No current assignment for partition {topic}-{partition}"
+            )));
+        };
+        if offset < 0 {
+            return Err(ClientError::InvalidArgument(format!(
+                "seek offset must not be a negative number: {offset}"
+            )));
+        }
+        a.position = Some(offset);
+        a.consumed = Some(offset);
+        self.buffered
+            .retain(|r| !(r.topic == topic && r.partition == partition));
+        Ok(())
+    }
+
+    /// Subscribes to `topics` through the consumer group named by `group.id`; partitions are
+    /// assigned by the group on the next `poll`. Without a group id this is Kafka's
+    /// InvalidGroupIdException.
+    pub async fn subscribe(&mut self, topics: Vec<String>) -> Result<(), ClientError> {
+        let Some(group_id) = self.config.group_id.clone().filter(|g| !g.is_empty()) else {
+            return Err(ClientError::kafka(
+                24,
+                Some("To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."),
+            ));
+        };
+        let mut topics = topics;
+        topics.sort();
+        topics.dedup();
+        if self.group.is_none() {
+            self.group = Some(GroupMembership::new(
+                group_id,
+                &self.config,
+                self.cluster.clone(),
+            ));
+        } else if let Some(g) = &self.group {
+            // A new subscription needs a new assignment.
+            g.request_rejoin(0);
+        }
+        self.subscription = topics;
+        self.assigned.clear();
+        self.buffered.clear();
+        Ok(())
+    }
+
+    /// This member's id in its group (empty before the first join or without a group).
+    pub fn member_id(&self) -> String {
+        self.group
+            .as_ref()
+            .map(|g| g.member_id())
+            .unwrap_or_default()
+    }
+
+    /// The group generation this member is in (-1 outside a stable generation).
+    pub fn generation(&self) -> i32 {
+        self.group.as_ref().map_or(-1, |g| g.generation())
+    }
+
+    fn auto_commit_enabled(&self) -> bool {
+        self.group.is_some() && self.config.enable_auto_commit
+    }
+
+    /// The positions a commit stores: the next record to return, per partition whose position
+    /// is known.
+    fn consumed_offsets(&self) -> Vec<(String, i32, i64)> {
+        self.assigned
+            .iter()
+            .filter_map(|a| a.consumed.map(|o| (a.topic.clone(), a.partition, o)))
+            .collect()
+    }
+
+    /// Commits the positions of every assigned partition (the records `poll` has returned) to
+    /// the group, and waits for the answer. Kafka's CommitFailedException cases come back as
+    /// ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID / REBALANCE_IN_PROGRESS errors, and the next poll
+    /// rejoins.
+    pub async fn commit_sync(&mut self) -> Result<(), ClientError> {
+        let offsets = self.consumed_offsets();
+        self.commit_offsets(&offsets).await
+    }
+
+    /// Commits the given offsets (topic, partition, next offset to read) to the group.
+    pub async fn commit_offsets(
+        &mut self,
+        offsets: &[(String, i32, i64)],
+    ) -> Result<(), ClientError> {
+        let Some(group) = &self.group else {
+            return Err(ClientError::kafka(
+                24,
+                Some("To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."),
+            ));
+        };
+        group.commit(offsets).await
+    }
+
+    /// The group's committed offsets for `partitions` (absent where none is committed).
+    pub async fn committed(
+        &self,
+        partitions: &[(String, i32)],
+    ) -> Result<BTreeMap<(String, i32), CommittedOffset>, ClientError> {
+        let Some(group) = &self.group else {
+            return Err(ClientError::kafka(
+                24,
+                Some("To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."),
+            ));
+        };
+        group.fetch_offsets(partitions).await
+    }
+
+    /// Closes the consumer: with auto commit, commits what was returned; then leaves the group.
+    /// Errors are logged, not returned, as Kafka's `close()` does.
+    pub async fn close(&mut self) {
+        if self.auto_commit_enabled() && self.group.as_ref().is_some_and(|g| !g.needs_join()) {
+            if let Err(e) = self.commit_sync().await {
+                tracing::warn!("Synchronous auto-commit of offsets failed: {e}");
+            }
+        }
+        if let Some(g) = &mut self.group {
+            if let Err(e) = g.leave().await {
+                tracing::debug!("LeaveGroup failed: {e}");
+            }
+        }
+        self.assigned.clear();
+        self.buffered.clear();
+    }
+
+    /// Before fetching: rejoin if the group asked for it (committing first, so the next owner
+    /// of our partitions starts where we stopped), and auto-commit when due.
+    async fn maintain_group(&mut self) -> Result<(), ClientError> {
+        let Some(group) = &self.group else {
+            return Ok(());
+        };
+        if group.needs_join() {
+            if self.auto_commit_enabled() && !self.assigned.is_empty() {
+                let offsets = self.consumed_offsets();
+                if let Some(g) = &self.group {
+                    if let Err(e) = g.commit(&offsets).await {
+                        tracing::warn!(
+                            "Offset commit before rebalance failed for group {}: {e}",
+                            g.group_id()
+                        );
+                    }
+                }
+            }
+            let owned: Vec<(String, Vec<i32>)> = {
+                let mut m: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+                for a in &self.assigned {
+                    m.entry(a.topic.clone()).or_default().push(a.partition);
+                }
+                m.into_iter().collect()
+            };
+            self.assigned.clear();
+            self.buffered.clear();
+            let topics = self.subscription.clone();
+            let Some(group) = &mut self.group else {
+                return Ok(());
+            };
+            let partitions = group.join(&topics, &owned).await?;
+            let committed = if partitions.is_empty() {
+                BTreeMap::new()
+            } else {
+                group.fetch_offsets(&partitions).await?
+            };
+            let reset = self.reset_start();
+            let mut missing = Vec::new();
+            for (topic, partition) in partitions {
+                let start = committed.get(&(topic.clone(), partition)).map(|c| c.offset);
+                if start.is_none() && self.config.auto_offset_reset == OffsetReset::None {
+                    missing.push(format!("{topic}-{partition}"));
+                }
+                self.assigned.push(Assigned {
+                    topic,
+                    partition,
+                    position: start,
+                    consumed: start,
+                    reset,
+                    max_bytes: self.config.max_partition_fetch_bytes.max(1),
+                });
+            }
+            if !missing.is_empty() {
+                return Err(ClientError::InvalidArgument(format!(
+                    "Undefined offset with no reset policy for partitions: [{}]",
+                    missing.join(", ")
+                )));
+            }
+            let topics = self.assigned_topics();
+            if !topics.is_empty() {
+                self.cluster.refresh(Some(&topics), false).await?;
+            }
+            self.next_auto_commit = crate::time::after(
+                Instant::now(),
+                Duration::from_millis(self.config.auto_commit_interval_ms),
+            );
+            return Ok(());
+        }
+        group.recover_coordinator().await;
+        if self.auto_commit_enabled() && Instant::now() >= self.next_auto_commit {
+            self.next_auto_commit = crate::time::after(
+                Instant::now(),
+                Duration::from_millis(self.config.auto_commit_interval_ms),
+            );
+            let offsets = self.consumed_offsets();
+            if let Err(e) = group.commit(&offsets).await {
+                tracing::warn!(
+                    "Asynchronous auto-commit of offsets failed for group {}: {e}",
+                    group.group_id()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes up to `max.poll.records` buffered records and moves the consumed positions past
+    /// them.
+    fn drain_buffered(&mut self) -> Vec<ConsumerRecord> {
+        let n = self.buffered.len().min(self.config.max_poll_records);
+        let out: Vec<ConsumerRecord> = self.buffered.drain(..n).collect();
+        for r in &out {
+            if let Some(a) = self
+                .assigned
+                .iter_mut()
+                .find(|a| a.topic == r.topic && a.partition == r.partition)
+            {
+                a.consumed = Some(r.offset.saturating_add(1));
+            }
+        }
+        out
     }
 
     fn reset_start(&self) -> StartOffset {
@@ -171,13 +440,23 @@ impl Consumer {
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, ClientError> {
         let deadline = crate::time::after(Instant::now(), timeout);
         loop {
+            self.maintain_group().await?;
             if !self.buffered.is_empty() {
-                let n = self.buffered.len().min(self.config.max_poll_records);
-                return Ok(self.buffered.drain(..n).collect());
+                return Ok(self.drain_buffered());
             }
             if self.assigned.is_empty() {
-                tokio::time::sleep_until(deadline.into()).await;
-                return Ok(Vec::new());
+                if self.group.is_none() {
+                    tokio::time::sleep_until(deadline.into()).await;
+                    return Ok(Vec::new());
+                }
+                // An idle group member: wake up now and then to notice a rebalance.
+                let now = Instant::now();
+                if now >= deadline {
+                    return Ok(Vec::new());
+                }
+                let wake = crate::time::after(now, Duration::from_millis(100)).min(deadline);
+                tokio::time::sleep_until(wake.into()).await;
+                continue;
             }
             let progressed = match self.resolve_positions().await {
                 Ok(()) => self.fetch_once(deadline).await?,
@@ -273,6 +552,7 @@ impl Consumer {
                         return Err(ClientError::kafka(p.error_code, None));
                     }
                     a.position = Some(p.offset);
+                    a.consumed = Some(p.offset);
                 }
             }
         }
@@ -470,6 +750,7 @@ impl Consumer {
                     let reset = self.reset_start();
                     let a = &mut self.assigned[i];
                     a.position = None;
+                    a.consumed = None;
                     a.reset = reset;
                 }
                 code if is_retriable(code) || invalidates_metadata(code) => {

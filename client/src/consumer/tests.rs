@@ -161,3 +161,168 @@ async fn batch_larger_than_partition_max_bytes_is_still_read() {
         .expect("assign");
     assert_eq!(poll_until(&mut consumer, 20).await.len(), 20);
 }
+
+fn group_config(broker: &FakeBroker, group: &str) -> ConsumerConfig {
+    ConsumerConfig {
+        group_id: Some(group.to_string()),
+        auto_offset_reset: OffsetReset::Earliest,
+        heartbeat_interval_ms: 50,
+        ..consumer_config(broker)
+    }
+}
+
+async fn subscribed(broker: &FakeBroker, config: ConsumerConfig) -> Consumer {
+    let mut consumer = Consumer::new(config).await.expect("consumer");
+    consumer
+        .subscribe(vec!["t".to_string()])
+        .await
+        .expect("subscribe");
+    let _ = broker;
+    consumer
+}
+
+#[tokio::test]
+async fn group_member_resumes_from_the_committed_offset() {
+    // The seed's story: read 4 of 7, commit, go; the next member reads the other 3.
+    let broker = broker_with(7).await;
+    let mut first = subscribed(
+        &broker,
+        ConsumerConfig {
+            max_poll_records: 4,
+            enable_auto_commit: false,
+            ..group_config(&broker, "g")
+        },
+    )
+    .await;
+    let got = poll_until(&mut first, 4).await;
+    assert_eq!(got.len(), 4);
+    first.commit_sync().await.expect("commit");
+    assert_eq!(broker.committed("g", "t", 0), Some(4));
+    first.close().await;
+    // A member id was required (KIP-394) and then used.
+    let ids = broker.join_member_ids();
+    assert_eq!(ids.first().map(String::as_str), Some(""));
+    assert!(ids.get(1).is_some_and(|id| !id.is_empty()));
+
+    let mut second = subscribed(&broker, group_config(&broker, "g")).await;
+    let got = poll_until(&mut second, 3).await;
+    let offsets: Vec<i64> = got.iter().map(|r| r.offset).collect();
+    assert_eq!(offsets, vec![4, 5, 6]);
+    // Auto commit on close stores the position after the last record returned.
+    second.close().await;
+    assert_eq!(broker.committed("g", "t", 0), Some(7));
+}
+
+#[tokio::test]
+async fn close_commits_only_what_poll_returned_and_seek_rewinds() {
+    let broker = broker_with(6).await;
+    let mut consumer = subscribed(
+        &broker,
+        ConsumerConfig {
+            max_poll_records: 2,
+            ..group_config(&broker, "g")
+        },
+    )
+    .await;
+    let got = poll_until(&mut consumer, 2).await;
+    assert_eq!(got.len(), 2);
+    // The caller used only the first record: rewind to the second before closing.
+    consumer.seek("t", 0, 1).expect("seek");
+    consumer.close().await;
+    assert_eq!(broker.committed("g", "t", 0), Some(1));
+}
+
+#[tokio::test]
+async fn without_committed_offsets_reset_none_is_an_error() {
+    let broker = broker_with(2).await;
+    let mut consumer = subscribed(
+        &broker,
+        ConsumerConfig {
+            auto_offset_reset: OffsetReset::None,
+            ..group_config(&broker, "g")
+        },
+    )
+    .await;
+    let err = consumer.poll(Duration::from_millis(500)).await.err();
+    assert_eq!(
+        err.map(|e| e.to_string()).as_deref(),
+        Some("Undefined offset with no reset policy for partitions: [t-0]")
+    );
+}
+
+#[tokio::test]
+async fn latest_reset_skips_existing_records() {
+    let broker = broker_with(3).await;
+    let mut consumer = subscribed(
+        &broker,
+        ConsumerConfig {
+            auto_offset_reset: OffsetReset::Latest,
+            ..group_config(&broker, "g")
+        },
+    )
+    .await;
+    assert!(consumer
+        .poll(Duration::from_millis(300))
+        .await
+        .expect("poll")
+        .is_empty());
+    assert_eq!(consumer.position("t", 0), Some(3));
+}
+
+#[tokio::test]
+async fn subscribe_without_group_id_is_invalid_group_id() {
+    let broker = broker_with(0).await;
+    let mut consumer = Consumer::new(consumer_config(&broker))
+        .await
+        .expect("consumer");
+    let err = consumer.subscribe(vec!["t".to_string()]).await.err();
+    assert_eq!(err.and_then(|e| e.code()), Some(24));
+}
+
+#[tokio::test]
+async fn two_members_split_the_partitions_and_a_leaver_hands_them_over() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: vec![("t".to_string(), 2)],
+        ..Default::default()
+    })
+    .await;
+    let mut a = subscribed(&broker, group_config(&broker, "g")).await;
+    let mut b = subscribed(&broker, group_config(&broker, "g")).await;
+    // Poll both until each holds one partition.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (ra, rb) = tokio::join!(
+            a.poll(Duration::from_millis(100)),
+            b.poll(Duration::from_millis(100))
+        );
+        ra.expect("poll a");
+        rb.expect("poll b");
+        if a.assignment().len() == 1
+            && b.assignment().len() == 1
+            && a.generation() == b.generation()
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no split: {:?} {:?}",
+            a.assignment(),
+            b.assignment()
+        );
+    }
+    let mut all = a.assignment();
+    all.extend(b.assignment());
+    all.sort();
+    assert_eq!(all, vec![("t".to_string(), 0), ("t".to_string(), 1)]);
+    // a leaves cleanly: b takes both partitions.
+    a.close().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.assignment().len() != 2 {
+        b.poll(Duration::from_millis(100)).await.expect("poll b");
+        assert!(
+            Instant::now() < deadline,
+            "b never got both: {:?}",
+            b.assignment()
+        );
+    }
+}
