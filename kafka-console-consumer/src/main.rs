@@ -169,13 +169,30 @@ async fn setup(opts: &ConsumerOptions, config: ConsumerConfig) -> Result<Consume
             names
         }
     };
-    let Some(partition) = opts.partition else {
-        // The group protocol runs on the first poll; positions come from the group's committed
-        // offsets, else auto.offset.reset.
-        consumer.subscribe(topics).await?;
-        return Ok(consumer);
+    let assignment: Vec<(String, i32)> = match opts.partition {
+        Some(partition) => topics.into_iter().map(|t| (t, partition)).collect(),
+        None if consumer.group_protocol_supported().await? => {
+            // The group protocol runs on the first poll; positions come from the group's
+            // committed offsets, else auto.offset.reset.
+            consumer.subscribe(topics).await?;
+            return Ok(consumer);
+        }
+        None => {
+            // A broker without group coordination: read every partition directly, nothing is
+            // committed.
+            tool_log::warn(
+                "The broker does not support consumer groups; assigning all partitions directly without committing offsets.",
+                LOGGER,
+            );
+            let mut all = Vec::new();
+            for topic in topics {
+                for p in consumer.partitions_for(&topic).await? {
+                    all.push((topic.clone(), p));
+                }
+            }
+            all
+        }
     };
-    let assignment: Vec<(String, i32)> = topics.into_iter().map(|t| (t, partition)).collect();
     let Some(start) = start else {
         let names: Vec<String> = assignment.iter().map(|(t, p)| format!("{t}-{p}")).collect();
         return Err(ClientError::InvalidArgument(format!(

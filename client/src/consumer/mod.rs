@@ -237,6 +237,22 @@ impl Consumer {
         Ok(())
     }
 
+    /// Whether the cluster speaks the classic group protocol (FindCoordinator, JoinGroup,
+    /// SyncGroup, Heartbeat at versions we speak), asked of any broker.
+    pub async fn group_protocol_supported(&self) -> Result<bool, ClientError> {
+        use kafka_protocol::messages::ApiKey;
+        let conn = self.cluster.any_connection().await?;
+        let v = conn.versions();
+        Ok([
+            ApiKey::FindCoordinator,
+            ApiKey::JoinGroup,
+            ApiKey::SyncGroup,
+            ApiKey::Heartbeat,
+        ]
+        .iter()
+        .all(|k| v.choose(*k as i16).is_ok()))
+    }
+
     /// This member's id in its group (empty before the first join or without a group).
     pub fn member_id(&self) -> String {
         self.group
