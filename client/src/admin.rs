@@ -22,6 +22,15 @@ use crate::connection::{Connection, ConnectionOptions};
 use crate::error::ClientError;
 use crate::metadata::UNKNOWN_TOPIC_OR_PARTITION;
 
+mod assignment;
+mod groups;
+
+pub use assignment::decode_assignment_partitions;
+pub use groups::{
+    GroupDescription, GroupListing, GroupOffset, ListedOffset, MemberDescription, OffsetSpec,
+    PartitionResults,
+};
+
 /// Kafka's `default.api.timeout.ms`.
 pub const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the broker may take for a topic change (the admin client's request timeout).

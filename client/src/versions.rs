@@ -30,6 +30,11 @@ const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::InitProducerId, 0, 4),
     (ApiKey::DescribeConfigs, 1, 4),
     (ApiKey::CreatePartitions, 0, 3),
+    // Group admin (kafka-consumer-groups).
+    (ApiKey::ListGroups, 0, 5),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::OffsetDelete, 0, 0),
     // Consumer groups. FindCoordinator up to 3 (v4 batches keys), LeaveGroup up to 4 (v5 only
     // adds a reason), OffsetFetch up to 7 (v8 batches groups): the shapes the consumer builds.
     (ApiKey::FindCoordinator, 0, 3),

@@ -1,0 +1,81 @@
+//! `kafka-consumer-groups`: list, describe, reset offsets of and delete consumer groups, with
+//! Kafka 3.9's options, output and messages
+//! (`org.apache.kafka.tools.consumer.group.ConsumerGroupCommand`).
+
+mod command;
+mod format;
+mod options;
+mod reset;
+
+use std::io::Write;
+use std::time::Duration;
+
+use client::cli::{load_properties, Properties};
+use client::Admin;
+
+use crate::command::CommandError;
+use crate::options::OptionsFailure;
+
+fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut warnings = Vec::new();
+    let parsed = options::parse_args(&args, &mut warnings);
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    let code = match parsed {
+        Err(OptionsFailure::Abort(abort)) => abort.exit(&options::parser()),
+        Err(OptionsFailure::Command(message)) => command::report(&CommandError::failed(
+            "joptsimple.OptionArgumentConversionException",
+            message,
+        )),
+        Ok(opts) => run(&opts),
+    };
+    std::process::exit(code);
+}
+
+fn run(opts: &options::GroupOptions) -> i32 {
+    let admin_props = match &opts.command_config {
+        Some(path) => match load_properties(path) {
+            Ok(p) => p,
+            Err(e) => {
+                return command::report(&CommandError::failed(
+                    "java.nio.file.NoSuchFileException",
+                    e.to_string(),
+                ))
+            }
+        },
+        None => Properties::new(),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async {
+        let client_id = admin_props.get("client.id").unwrap_or("adminclient-1");
+        // Kafka passes --timeout to each admin call.
+        let timeout = Duration::from_millis(opts.timeout_ms.max(1) as u64);
+        let admin =
+            match Admin::connect_with_timeout(&opts.bootstrap_server, client_id, timeout).await {
+                Ok(a) => a,
+                Err(e) => return command::report(&CommandError::from(e)),
+            };
+        let mut out = std::io::BufWriter::new(std::io::stdout());
+        let result = command::run(&admin, opts, &mut out).await;
+        // stdout going away (e.g. `| head`) is not the command's failure.
+        let _ = out.flush();
+        match result {
+            Ok(()) => 0,
+            Err(e) => command::report(&e),
+        }
+    })
+}
