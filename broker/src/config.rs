@@ -35,9 +35,6 @@ const ACCEPTED_KEYS: &[&str] = &[
     "transaction.state.log.replication.factor",
     "transaction.state.log.min.isr",
     "zookeeper.connection.timeout.ms",
-    "group.initial.rebalance.delay.ms",
-    "group.min.session.timeout.ms",
-    "group.max.session.timeout.ms",
     "listener.security.protocol.map",
     "inter.broker.listener.name",
     "min.insync.replicas",
@@ -77,6 +74,9 @@ const KNOWN_KEYS: &[&str] = &[
     "delete.topic.enable",
     "message.max.bytes",
     "socket.request.max.bytes",
+    "group.initial.rebalance.delay.ms",
+    "group.min.session.timeout.ms",
+    "group.max.session.timeout.ms",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +106,11 @@ pub struct BrokerConfig {
     pub delete_topic_enable: bool,
     pub message_max_bytes: usize,
     pub socket_request_max_bytes: usize,
+    /// How long a new group waits for more members before its first rebalance completes.
+    pub group_initial_rebalance_delay_ms: u64,
+    /// Bounds on the session timeout a JoinGroup may ask for (else INVALID_SESSION_TIMEOUT).
+    pub group_min_session_timeout_ms: u64,
+    pub group_max_session_timeout_ms: u64,
     /// Every key/value as given, for DescribeConfigs of the broker defaults.
     pub raw: BTreeMap<String, String>,
 }
@@ -135,6 +140,9 @@ impl Default for BrokerConfig {
             delete_topic_enable: true,
             message_max_bytes: 1_048_588,
             socket_request_max_bytes: 104_857_600,
+            group_initial_rebalance_delay_ms: 3000,
+            group_min_session_timeout_ms: 6000,
+            group_max_session_timeout_ms: 1_800_000,
             raw: BTreeMap::new(),
         }
     }
@@ -298,6 +306,11 @@ impl BrokerConfig {
                 "auto.create.topics.enable" => c.auto_create_topics_enable = boolean(k, v)?,
                 "delete.topic.enable" => c.delete_topic_enable = boolean(k, v)?,
                 "message.max.bytes" => c.message_max_bytes = number(k, v)?,
+                "group.initial.rebalance.delay.ms" => {
+                    c.group_initial_rebalance_delay_ms = number(k, v)?
+                }
+                "group.min.session.timeout.ms" => c.group_min_session_timeout_ms = number(k, v)?,
+                "group.max.session.timeout.ms" => c.group_max_session_timeout_ms = number(k, v)?,
                 "socket.request.max.bytes" => {
                     c.socket_request_max_bytes = number(k, v)?;
                     if c.socket_request_max_bytes < 64 {

@@ -11,6 +11,7 @@ use zookeeper_lite::protocol::BrokerInfo;
 
 use crate::cluster::Cluster;
 use crate::config::BrokerConfig;
+use crate::group::{GroupConfig, Groups};
 use crate::partitions::Partitions;
 
 pub struct Broker {
@@ -20,6 +21,8 @@ pub struct Broker {
     pub advertised: BrokerInfo,
     /// Woken after every append, so that long-polling fetches re-read.
     pub appended: tokio::sync::Notify,
+    /// The consumer groups this broker coordinates.
+    pub groups: Groups,
     producer_ids: ProducerIdAllocator,
 }
 
@@ -119,6 +122,11 @@ pub async fn run(
     let broker = Arc::new(Broker {
         partitions: Partitions::new(config.clone()),
         producer_ids: ProducerIdAllocator::new(config.broker_id),
+        groups: Groups::new(GroupConfig {
+            initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
+            min_session_timeout_ms: config.group_min_session_timeout_ms,
+            max_session_timeout_ms: config.group_max_session_timeout_ms,
+        }),
         config,
         cluster: cluster.clone(),
         advertised,
@@ -133,6 +141,7 @@ pub async fn run(
     let session = tokio::spawn(cluster.clone().run_session());
     let hosting = tokio::spawn(keep_hosting_in_sync(broker.clone()));
     let retention = tokio::spawn(retention_loop(broker.clone()));
+    let group_timers = tokio::spawn(group_ticker(broker.clone()));
 
     let id = broker.config.broker_id;
     tracing::info!("listening on {bound}");
@@ -145,6 +154,7 @@ pub async fn run(
     session.abort();
     hosting.abort();
     retention.abort();
+    group_timers.abort();
     broker.partitions.close_all().await;
     broker.cluster.unregister().await;
     tracing::info!("[KafkaServer id={id}] shut down completed");
@@ -174,5 +184,16 @@ async fn retention_loop(broker: Arc<Broker>) {
                 Err(e) => tracing::warn!("retention of {tp} failed: {e}"),
             }
         }
+    }
+}
+
+/// Drives the group coordinator's timeouts (sessions, join and sync phases); 100 ms is well
+/// below the smallest session timeout a broker accepts.
+async fn group_ticker(broker: Arc<Broker>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        broker.groups.tick();
     }
 }

@@ -5,9 +5,11 @@
 mod api_versions;
 mod configs;
 mod fetch;
+mod groups;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;
+mod offsets;
 mod produce;
 mod topics;
 
@@ -40,6 +42,17 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::InitProducerId, 0, 4),
     (ApiKey::DescribeConfigs, 1, 4),
     (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::JoinGroup, 0, 7),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::OffsetCommit, 2, 8),
+    (ApiKey::OffsetFetch, 1, 8),
+    (ApiKey::ListGroups, 0, 5),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::OffsetDelete, 0, 0),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -129,6 +142,29 @@ pub async fn dispatch(
             ResponseKind::Produce(response)
         }
         RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(broker, r).await),
+        RequestKind::FindCoordinator(r) => {
+            ResponseKind::FindCoordinator(groups::find_coordinator(broker, r, version))
+        }
+        RequestKind::JoinGroup(r) => {
+            ResponseKind::JoinGroup(groups::join(broker, ctx, r, version).await)
+        }
+        RequestKind::SyncGroup(r) => ResponseKind::SyncGroup(groups::sync(broker, r).await),
+        RequestKind::Heartbeat(r) => ResponseKind::Heartbeat(groups::heartbeat(broker, r)),
+        RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(groups::leave(broker, r, version)),
+        RequestKind::ListGroups(r) => ResponseKind::ListGroups(groups::list(broker, r).await),
+        RequestKind::DescribeGroups(r) => {
+            ResponseKind::DescribeGroups(groups::describe(broker, r).await)
+        }
+        RequestKind::DeleteGroups(r) => ResponseKind::DeleteGroups(groups::delete(broker, r).await),
+        RequestKind::OffsetCommit(r) => {
+            ResponseKind::OffsetCommit(offsets::commit(broker, r, version).await)
+        }
+        RequestKind::OffsetFetch(r) => {
+            ResponseKind::OffsetFetch(offsets::fetch(broker, r, version).await)
+        }
+        RequestKind::OffsetDelete(r) => {
+            ResponseKind::OffsetDelete(offsets::delete(broker, r).await)
+        }
         _ => {
             tracing::error!(
                 peer = %ctx.peer,

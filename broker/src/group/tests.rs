@@ -1,0 +1,556 @@
+//! Behaviours of the classic group protocol, driven with explicit times.
+
+use bytes::Bytes;
+
+use super::codes::*;
+use super::*;
+
+const SESSION: i32 = 10_000;
+const REBALANCE: i32 = 30_000;
+
+fn config(initial_delay: u64) -> GroupConfig {
+    GroupConfig {
+        initial_rebalance_delay_ms: initial_delay,
+        min_session_timeout_ms: 6000,
+        max_session_timeout_ms: 1_800_000,
+    }
+}
+
+fn request(member_id: &str, protocols: &[&str]) -> JoinRequest {
+    JoinRequest {
+        member_id: member_id.to_string(),
+        group_instance_id: None,
+        client_id: "client".to_string(),
+        client_host: "/127.0.0.1".to_string(),
+        session_timeout_ms: SESSION,
+        rebalance_timeout_ms: REBALANCE,
+        protocol_type: "consumer".to_string(),
+        protocols: protocols
+            .iter()
+            .map(|p| (p.to_string(), Bytes::from(format!("meta-{p}"))))
+            .collect(),
+        require_known_member_id: false,
+    }
+}
+
+fn join_of(replies: &[Reply], token: Token) -> Option<JoinResult> {
+    replies.iter().find_map(|r| match r {
+        Reply::Join(t, j) if *t == token => Some(j.clone()),
+        _ => None,
+    })
+}
+
+fn sync_of(replies: &[Reply], token: Token) -> Option<SyncResult> {
+    replies.iter().find_map(|r| match r {
+        Reply::Sync(t, s) if *t == token => Some(s.clone()),
+        _ => None,
+    })
+}
+
+/// A test driver: hands out tokens and keeps every reply seen.
+struct Harness {
+    c: Coordinator,
+    next: Token,
+    now: u64,
+    seen: Vec<Reply>,
+}
+
+impl Harness {
+    fn new(initial_delay: u64) -> Self {
+        Harness {
+            c: Coordinator::new(config(initial_delay)),
+            next: 1,
+            now: 1_000,
+            seen: Vec::new(),
+        }
+    }
+
+    fn join(&mut self, req: JoinRequest) -> Token {
+        let t = self.next;
+        self.next += 1;
+        let r = self.c.join("g", req, t, 0, self.now);
+        self.seen.extend(r);
+        t
+    }
+
+    fn sync(&mut self, member: &str, generation: i32, assignments: &[(&str, &str)]) -> Token {
+        let t = self.next;
+        self.next += 1;
+        let req = SyncRequest {
+            generation,
+            member_id: member.to_string(),
+            assignments: assignments
+                .iter()
+                .map(|(m, a)| (m.to_string(), Bytes::from(a.to_string())))
+                .collect(),
+            ..Default::default()
+        };
+        let r = self.c.sync("g", req, t);
+        self.seen.extend(r);
+        t
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.now += ms;
+        let r = self.c.tick(self.now);
+        self.seen.extend(r);
+    }
+
+    fn joined(&self, t: Token) -> Option<JoinResult> {
+        join_of(&self.seen, t)
+    }
+
+    fn synced(&self, t: Token) -> Option<SyncResult> {
+        sync_of(&self.seen, t)
+    }
+
+    fn state(&self) -> Option<GroupState> {
+        self.c.describe("g").map(|d| d.state)
+    }
+
+    /// One member joins and syncs alone: returns its id and generation.
+    fn stable_with_one(&mut self) -> (String, i32) {
+        let t = self.join(request("", &["range"]));
+        self.advance(0);
+        let j = self.joined(t).expect("join answered");
+        assert_eq!(j.error, NONE);
+        let s = self.sync(&j.member_id, j.generation, &[(&j.member_id, "a1")]);
+        assert_eq!(self.synced(s).unwrap().error, NONE);
+        assert_eq!(self.state(), Some(GroupState::Stable));
+        (j.member_id, j.generation)
+    }
+}
+
+#[test]
+fn error_codes_are_kafkas() {
+    use kafka_protocol::ResponseError as E;
+    assert_eq!(COORDINATOR_NOT_AVAILABLE, E::CoordinatorNotAvailable.code());
+    assert_eq!(NOT_COORDINATOR, E::NotCoordinator.code());
+    assert_eq!(ILLEGAL_GENERATION, E::IllegalGeneration.code());
+    assert_eq!(
+        INCONSISTENT_GROUP_PROTOCOL,
+        E::InconsistentGroupProtocol.code()
+    );
+    assert_eq!(INVALID_GROUP_ID, E::InvalidGroupId.code());
+    assert_eq!(UNKNOWN_MEMBER_ID, E::UnknownMemberId.code());
+    assert_eq!(INVALID_SESSION_TIMEOUT, E::InvalidSessionTimeout.code());
+    assert_eq!(REBALANCE_IN_PROGRESS, E::RebalanceInProgress.code());
+    assert_eq!(
+        UNKNOWN_TOPIC_OR_PARTITION,
+        E::UnknownTopicOrPartition.code()
+    );
+    assert_eq!(OFFSET_METADATA_TOO_LARGE, E::OffsetMetadataTooLarge.code());
+    assert_eq!(NON_EMPTY_GROUP, E::NonEmptyGroup.code());
+    assert_eq!(GROUP_ID_NOT_FOUND, E::GroupIdNotFound.code());
+    assert_eq!(GROUP_SUBSCRIBED_TO_TOPIC, E::GroupSubscribedToTopic.code());
+    assert_eq!(MEMBER_ID_REQUIRED, E::MemberIdRequired.code());
+    assert_eq!(FENCED_INSTANCE_ID, E::FencedInstanceId.code());
+}
+
+#[test]
+fn first_join_waits_for_the_initial_rebalance_delay() {
+    let mut h = Harness::new(3000);
+    let t = h.join(request("", &["range"]));
+    h.advance(2000);
+    assert!(h.joined(t).is_none(), "answered before the initial delay");
+    assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
+    h.advance(1000);
+    let j = h.joined(t).expect("answered after the delay");
+    assert_eq!(j.error, NONE);
+    assert_eq!(j.generation, 1);
+    assert_eq!(j.leader, j.member_id);
+    assert!(j.member_id.starts_with("client-"));
+    assert_eq!(j.members.len(), 1);
+    assert_eq!(j.protocol_name.as_deref(), Some("range"));
+    assert_eq!(h.state(), Some(GroupState::CompletingRebalance));
+}
+
+#[test]
+fn members_joining_during_the_initial_delay_extend_it_and_share_a_generation() {
+    let mut h = Harness::new(3000);
+    let a = h.join(request("", &["range"]));
+    h.advance(2000);
+    let b = h.join(request("", &["range"]));
+    h.advance(1000);
+    assert!(h.joined(a).is_none(), "a new member extends the delay");
+    h.advance(3000);
+    let (ja, jb) = (h.joined(a).unwrap(), h.joined(b).unwrap());
+    assert_eq!(ja.generation, jb.generation);
+    assert_eq!(ja.leader, ja.member_id, "the first member leads");
+    assert_eq!(ja.members.len(), 2);
+    assert!(
+        jb.members.is_empty(),
+        "only the leader gets the member list"
+    );
+}
+
+#[test]
+fn join_of_new_member_triggers_rebalance() {
+    let mut h = Harness::new(0);
+    let (a, gen) = h.stable_with_one();
+    let b = h.join(request("", &["range"]));
+    assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
+    assert!(
+        h.joined(b).is_none(),
+        "waits for the known member to rejoin"
+    );
+    // The old member learns of the rebalance from its heartbeat and rejoins.
+    assert_eq!(
+        h.c.heartbeat("g", gen, &a, None, h.now),
+        REBALANCE_IN_PROGRESS
+    );
+    let a2 = h.join(request(&a, &["range"]));
+    let (ja, jb) = (h.joined(a2).unwrap(), h.joined(b).unwrap());
+    assert_eq!(ja.generation, gen + 1);
+    assert_eq!(jb.generation, gen + 1);
+    assert_eq!(ja.leader, a);
+    assert_eq!(h.state(), Some(GroupState::CompletingRebalance));
+}
+
+#[test]
+fn member_that_does_not_rejoin_is_dropped_at_the_rebalance_timeout() {
+    let mut h = Harness::new(0);
+    let (a, _) = h.stable_with_one();
+    let b = h.join(request("", &["range"]));
+    // `a` keeps heartbeating but never rejoins.
+    h.advance(REBALANCE as u64 / 2);
+    h.c.heartbeat("g", 1, &a, None, h.now);
+    h.advance(REBALANCE as u64 / 2);
+    let jb = h.joined(b).expect("answered at the rebalance timeout");
+    assert_eq!(jb.error, NONE);
+    assert_eq!(
+        jb.leader, jb.member_id,
+        "leadership moves to a member that rejoined"
+    );
+    assert_eq!(jb.members.len(), 1);
+    assert_eq!(
+        h.c.heartbeat("g", jb.generation, &a, None, h.now),
+        UNKNOWN_MEMBER_ID
+    );
+}
+
+#[test]
+fn sync_waits_for_the_leaders_assignment() {
+    let mut h = Harness::new(0);
+    let a = h.join(request("", &["range"]));
+    let b = h.join(request("", &["range"]));
+    h.advance(0);
+    let (ja, jb) = (h.joined(a).unwrap(), h.joined(b).unwrap());
+    let sb = h.sync(&jb.member_id, jb.generation, &[]);
+    assert!(h.synced(sb).is_none(), "a follower waits for the leader");
+    let sa = h.sync(
+        &ja.member_id,
+        ja.generation,
+        &[(&ja.member_id, "for-a"), (&jb.member_id, "for-b")],
+    );
+    assert_eq!(h.synced(sa).unwrap().assignment, Bytes::from("for-a"));
+    assert_eq!(h.synced(sb).unwrap().assignment, Bytes::from("for-b"));
+    assert_eq!(
+        h.synced(sb).unwrap().protocol_name.as_deref(),
+        Some("range")
+    );
+    assert_eq!(h.state(), Some(GroupState::Stable));
+    let d = h.c.describe("g").unwrap();
+    assert_eq!(d.protocol, "range");
+    assert_eq!(d.members.len(), 2);
+    assert!(d.members.iter().all(|m| m.client_host == "/127.0.0.1"));
+    assert!(d.members.iter().any(|m| m.assignment == "for-b"));
+}
+
+#[test]
+fn stale_generation_sync_is_rejected() {
+    let mut h = Harness::new(0);
+    let (a, gen) = h.stable_with_one();
+    let s = h.sync(&a, gen - 1, &[]);
+    assert_eq!(h.synced(s).unwrap().error, ILLEGAL_GENERATION);
+    // The group goes on.
+    assert_eq!(h.c.heartbeat("g", gen, &a, None, h.now), NONE);
+    assert_eq!(h.state(), Some(GroupState::Stable));
+}
+
+#[test]
+fn heartbeat_from_unknown_member_is_rejected_and_the_group_goes_on() {
+    let mut h = Harness::new(0);
+    let (a, gen) = h.stable_with_one();
+    assert_eq!(
+        h.c.heartbeat("g", gen, "nobody", None, h.now),
+        UNKNOWN_MEMBER_ID
+    );
+    assert_eq!(
+        h.c.heartbeat("other", gen, "nobody", None, h.now),
+        UNKNOWN_MEMBER_ID
+    );
+    assert_eq!(
+        h.c.heartbeat("g", gen + 5, &a, None, h.now),
+        ILLEGAL_GENERATION
+    );
+    assert_eq!(h.c.heartbeat("g", gen, &a, None, h.now), NONE);
+}
+
+#[test]
+fn session_timeout_removes_member_and_rebalances() {
+    let mut h = Harness::new(0);
+    let a = h.join(request("", &["range"]));
+    let b = h.join(request("", &["range"]));
+    h.advance(0);
+    let (ja, jb) = (h.joined(a).unwrap(), h.joined(b).unwrap());
+    h.sync(&jb.member_id, jb.generation, &[]);
+    h.sync(&ja.member_id, ja.generation, &[]);
+    assert_eq!(h.state(), Some(GroupState::Stable));
+    // Only `b` keeps heartbeating.
+    for _ in 0..3 {
+        h.advance(3000);
+        assert_eq!(
+            h.c.heartbeat("g", jb.generation, &jb.member_id, None, h.now),
+            NONE
+        );
+    }
+    h.advance(3000);
+    assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
+    assert_eq!(
+        h.c.heartbeat("g", jb.generation, &jb.member_id, None, h.now),
+        REBALANCE_IN_PROGRESS
+    );
+    assert_eq!(
+        h.c.heartbeat("g", jb.generation, &ja.member_id, None, h.now),
+        UNKNOWN_MEMBER_ID
+    );
+    let b2 = h.join(request(&jb.member_id, &["range"]));
+    let j = h
+        .joined(b2)
+        .expect("the survivor completes the rebalance alone");
+    assert_eq!(j.generation, jb.generation + 1);
+    assert_eq!(j.leader, jb.member_id);
+    assert_eq!(j.members.len(), 1);
+}
+
+#[test]
+fn leave_group_triggers_immediate_rebalance() {
+    let mut h = Harness::new(0);
+    let a = h.join(request("", &["range"]));
+    let b = h.join(request("", &["range"]));
+    h.advance(0);
+    let (ja, jb) = (h.joined(a).unwrap(), h.joined(b).unwrap());
+    h.sync(&jb.member_id, jb.generation, &[]);
+    h.sync(&ja.member_id, ja.generation, &[]);
+    let (out, _) = h.c.leave("g", vec![(ja.member_id.clone(), None)], h.now);
+    assert_eq!(out.members[0].2, NONE);
+    assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
+    assert_eq!(
+        h.c.heartbeat("g", jb.generation, &jb.member_id, None, h.now),
+        REBALANCE_IN_PROGRESS
+    );
+    let (again, _) = h.c.leave("g", vec![(ja.member_id.clone(), None)], h.now);
+    assert_eq!(again.members[0].2, UNKNOWN_MEMBER_ID);
+}
+
+#[test]
+fn group_whose_members_all_left_is_forgotten() {
+    let mut h = Harness::new(0);
+    let (a, _) = h.stable_with_one();
+    h.c.leave("g", vec![(a, None)], h.now);
+    h.advance(0);
+    assert!(!h.c.contains("g"));
+    assert_eq!(h.c.describe("g"), None);
+    assert!(h.c.list().is_empty());
+}
+
+#[test]
+fn member_id_required_on_v4() {
+    let mut h = Harness::new(0);
+    let mut req = request("", &["range"]);
+    req.require_known_member_id = true;
+    let t = h.join(req.clone());
+    let j = h.joined(t).unwrap();
+    assert_eq!(j.error, MEMBER_ID_REQUIRED);
+    assert!(j.member_id.starts_with("client-"));
+    req.member_id = j.member_id.clone();
+    let t2 = h.join(req);
+    h.advance(0);
+    let j2 = h.joined(t2).unwrap();
+    assert_eq!(j2.error, NONE);
+    assert_eq!(j2.member_id, j.member_id);
+}
+
+#[test]
+fn pending_member_that_never_returns_expires() {
+    let mut h = Harness::new(0);
+    let mut req = request("", &["range"]);
+    req.require_known_member_id = true;
+    let t = h.join(req);
+    assert_eq!(h.joined(t).unwrap().error, MEMBER_ID_REQUIRED);
+    assert!(h.c.contains("g"));
+    h.advance(SESSION as u64);
+    assert!(!h.c.contains("g"));
+}
+
+#[test]
+fn static_member_rejoin_keeps_assignment() {
+    let mut h = Harness::new(0);
+    let mut req = request("", &["range"]);
+    req.group_instance_id = Some("instance-1".to_string());
+    let t = h.join(req.clone());
+    h.advance(0);
+    let j = h.joined(t).unwrap();
+    h.sync(&j.member_id, j.generation, &[(&j.member_id, "mine")]);
+    assert_eq!(h.state(), Some(GroupState::Stable));
+    // Restarted with no member id: a new id, same generation, same assignment, no rebalance.
+    let t2 = h.join(req);
+    let j2 = h.joined(t2).unwrap();
+    assert_eq!(j2.error, NONE);
+    assert_ne!(j2.member_id, j.member_id);
+    assert_eq!(j2.generation, j.generation);
+    assert_eq!(h.state(), Some(GroupState::Stable));
+    let s = h.sync(&j2.member_id, j2.generation, &[]);
+    assert_eq!(h.synced(s).unwrap().assignment, Bytes::from("mine"));
+    // The old incarnation is fenced.
+    assert_eq!(
+        h.c.heartbeat("g", j.generation, &j.member_id, Some("instance-1"), h.now),
+        FENCED_INSTANCE_ID
+    );
+}
+
+#[test]
+fn protocol_chosen_by_vote() {
+    let mut h = Harness::new(0);
+    let a = h.join(request("", &["roundrobin", "range"]));
+    let b = h.join(request("", &["range", "roundrobin"]));
+    let c = h.join(request("", &["range", "roundrobin", "sticky"]));
+    h.advance(0);
+    for t in [a, b, c] {
+        assert_eq!(h.joined(t).unwrap().protocol_name.as_deref(), Some("range"));
+    }
+    let leader = h.joined(a).unwrap();
+    assert!(leader.members.iter().all(|m| m.metadata == "meta-range"));
+}
+
+#[test]
+fn unknown_protocol_type_is_inconsistent() {
+    let mut h = Harness::new(0);
+    let (a, gen) = h.stable_with_one();
+    let mut odd = request("", &["range"]);
+    odd.protocol_type = "connect".to_string();
+    let t = h.join(odd);
+    assert_eq!(h.joined(t).unwrap().error, INCONSISTENT_GROUP_PROTOCOL);
+    let t = h.join(request("", &["sticky-only"]));
+    assert_eq!(h.joined(t).unwrap().error, INCONSISTENT_GROUP_PROTOCOL);
+    assert_eq!(h.state(), Some(GroupState::Stable), "the group goes on");
+    assert_eq!(h.c.heartbeat("g", gen, &a, None, h.now), NONE);
+}
+
+#[test]
+fn session_timeout_outside_the_broker_bounds_is_refused() {
+    let mut h = Harness::new(0);
+    let mut req = request("", &["range"]);
+    req.session_timeout_ms = 1000;
+    let t = h.join(req);
+    assert_eq!(h.joined(t).unwrap().error, INVALID_SESSION_TIMEOUT);
+    assert!(!h.c.contains("g"));
+}
+
+#[test]
+fn join_with_unknown_member_id_into_unknown_group_is_rejected() {
+    let mut h = Harness::new(0);
+    let t = h.join(request("ghost", &["range"]));
+    assert_eq!(h.joined(t).unwrap().error, UNKNOWN_MEMBER_ID);
+    assert!(!h.c.contains("g"));
+}
+
+#[test]
+fn rebalance_during_completing_voids_waiting_syncs() {
+    let mut h = Harness::new(0);
+    let a = h.join(request("", &["range"]));
+    let b = h.join(request("", &["range"]));
+    h.advance(0);
+    let jb = h.joined(b).unwrap();
+    let sb = h.sync(&jb.member_id, jb.generation, &[]);
+    let _c = h.join(request("", &["range"]));
+    assert_eq!(h.synced(sb).unwrap().error, REBALANCE_IN_PROGRESS);
+    let _ = a;
+}
+
+#[test]
+fn leader_that_never_syncs_is_removed_and_the_group_rebalances() {
+    let mut h = Harness::new(0);
+    let a = h.join(request("", &["range"]));
+    let b = h.join(request("", &["range"]));
+    h.advance(0);
+    let jb = h.joined(b).unwrap();
+    let sb = h.sync(&jb.member_id, jb.generation, &[]);
+    h.advance(REBALANCE as u64);
+    assert_eq!(h.synced(sb).unwrap().error, REBALANCE_IN_PROGRESS);
+    let ja = h.joined(a).unwrap();
+    assert_eq!(
+        h.c.heartbeat("g", ja.generation, &ja.member_id, None, h.now),
+        UNKNOWN_MEMBER_ID
+    );
+}
+
+#[test]
+fn commit_rules_follow_kafka() {
+    let mut h = Harness::new(0);
+    // A group nobody manages takes admin commits; a member commit there is stale.
+    assert_eq!(h.c.check_commit("g", -1, "", None, h.now), Ok(-1));
+    assert_eq!(
+        h.c.check_commit("g", 3, "m", None, h.now),
+        Err(ILLEGAL_GENERATION)
+    );
+    let (a, gen) = h.stable_with_one();
+    assert_eq!(h.c.check_commit("g", gen, &a, None, h.now), Ok(gen));
+    assert_eq!(
+        h.c.check_commit("g", gen - 1, &a, None, h.now),
+        Err(ILLEGAL_GENERATION)
+    );
+    assert_eq!(
+        h.c.check_commit("g", gen, "x", None, h.now),
+        Err(UNKNOWN_MEMBER_ID)
+    );
+    assert_eq!(
+        h.c.check_commit("g", -1, "", None, h.now),
+        Err(UNKNOWN_MEMBER_ID)
+    );
+    // Between the join answers and the assignment, members are told to wait.
+    let b = h.join(request("", &["range"]));
+    h.join(request(&a, &["range"]));
+    let jb = h.joined(b).unwrap();
+    assert_eq!(
+        h.c.check_commit("g", jb.generation, &jb.member_id, None, h.now),
+        Err(REBALANCE_IN_PROGRESS)
+    );
+}
+
+#[test]
+fn non_empty_group_cannot_be_deleted() {
+    let mut h = Harness::new(0);
+    let (a, _) = h.stable_with_one();
+    assert_eq!(h.c.delete("g"), Err(NON_EMPTY_GROUP));
+    h.c.leave("g", vec![(a, None)], h.now);
+    h.advance(0);
+    assert_eq!(h.c.delete("g"), Ok(()));
+}
+
+#[test]
+fn new_group_continues_above_the_recorded_generation() {
+    let mut c = Coordinator::new(config(0));
+    let r = c.join("g", request("", &["range"]), 1, 41, 0);
+    assert!(r.is_empty());
+    let r = c.tick(0);
+    assert_eq!(join_of(&r, 1).unwrap().generation, 42);
+}
+
+#[test]
+fn subscribed_topics_come_from_the_members_metadata() {
+    let mut c = Coordinator::new(config(0));
+    let mut req = request("", &["range"]);
+    let mut meta = vec![0u8, 0, 0, 0, 0, 1, 0, 1];
+    meta.push(b't');
+    meta.extend_from_slice(&(-1i32).to_be_bytes());
+    req.protocols = vec![("range".to_string(), Bytes::from(meta))];
+    c.join("g", req, 1, 0, 0);
+    c.tick(0);
+    assert_eq!(
+        c.subscribed_topics("g").into_iter().collect::<Vec<_>>(),
+        ["t"]
+    );
+    assert!(c.subscribed_topics("other").is_empty());
+}

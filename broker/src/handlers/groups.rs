@@ -1,0 +1,445 @@
+//! The classic group APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+//! ListGroups, DescribeGroups and DeleteGroups. The rules live in `crate::group`; this file
+//! decodes, checks that this broker coordinates the group, and encodes per version.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
+use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+use kafka_protocol::messages::find_coordinator_response::Coordinator as CoordinatorEntry;
+use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
+use kafka_protocol::messages::leave_group_response::MemberResponse;
+use kafka_protocol::messages::list_groups_response::ListedGroup;
+use kafka_protocol::messages::{
+    BrokerId, DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest,
+    DescribeGroupsResponse, FindCoordinatorRequest, FindCoordinatorResponse, GroupId,
+    HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
+    LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, SyncGroupRequest, SyncGroupResponse,
+};
+use kafka_protocol::protocol::StrBytes;
+use zookeeper_lite::client::ZkError;
+use zookeeper_lite::protocol::{BrokerInfo, ZkErrorCode};
+
+use super::RequestContext;
+use crate::group::codes::*;
+use crate::group::{GroupState, JoinRequest, SyncRequest};
+use crate::server::Broker;
+
+fn s(v: &str) -> StrBytes {
+    StrBytes::from_string(v.to_string())
+}
+
+/// Java's `String.hashCode`, so the choice is stable across runs and brokers.
+fn java_hash(key: &str) -> i32 {
+    key.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// The live broker that coordinates `group`: a stable hash over the live broker ids, sorted.
+pub(crate) fn coordinator_of(broker: &Broker, group: &str) -> Option<BrokerInfo> {
+    let md = broker.cluster.metadata();
+    let mut brokers: Vec<&BrokerInfo> = md.brokers.iter().collect();
+    if brokers.is_empty() {
+        return None;
+    }
+    brokers.sort_by_key(|b| b.id);
+    let index = (java_hash(group).unsigned_abs() as usize) % brokers.len();
+    brokers.get(index).map(|b| (*b).clone())
+}
+
+/// NONE when this broker coordinates `group`, else the error Kafka answers with.
+pub(crate) fn check_coordinator(broker: &Broker, group: &str) -> i16 {
+    match coordinator_of(broker, group) {
+        None => COORDINATOR_NOT_AVAILABLE,
+        Some(b) if b.id == broker.config.broker_id => NONE,
+        Some(_) => NOT_COORDINATOR,
+    }
+}
+
+/// Maps a zookeeper-lite failure to what a group client retries on.
+pub(crate) fn zk_error_code(e: &ZkError) -> i16 {
+    match e {
+        ZkError::Server(se) if se.code == ZkErrorCode::IllegalGeneration => ILLEGAL_GENERATION,
+        ZkError::Server(se) if se.code == ZkErrorCode::UnknownGroup => GROUP_ID_NOT_FOUND,
+        ZkError::Server(se) if se.code == ZkErrorCode::UnknownTopic => UNKNOWN_TOPIC_OR_PARTITION,
+        _ => COORDINATOR_NOT_AVAILABLE,
+    }
+}
+
+pub fn find_coordinator(
+    broker: &Arc<Broker>,
+    request: FindCoordinatorRequest,
+    version: i16,
+) -> FindCoordinatorResponse {
+    let lookup = |key: &str| -> Result<BrokerInfo, i16> {
+        match request.key_type {
+            0 => coordinator_of(broker, key).ok_or(COORDINATOR_NOT_AVAILABLE),
+            // Transactions are not implemented: no transaction coordinator exists.
+            1 => Err(COORDINATOR_NOT_AVAILABLE),
+            _ => Err(kafka_protocol::ResponseError::InvalidRequest.code()),
+        }
+    };
+    if version >= 4 {
+        let coordinators = request
+            .coordinator_keys
+            .iter()
+            .map(|key| {
+                let entry = CoordinatorEntry::default().with_key(key.clone());
+                match lookup(key.as_str()) {
+                    Ok(b) => entry
+                        .with_node_id(BrokerId(b.id))
+                        .with_host(s(&b.host))
+                        .with_port(i32::from(b.port)),
+                    Err(code) => entry
+                        .with_node_id(BrokerId(-1))
+                        .with_host(s(""))
+                        .with_port(-1)
+                        .with_error_code(code),
+                }
+            })
+            .collect();
+        return FindCoordinatorResponse::default().with_coordinators(coordinators);
+    }
+    match lookup(request.key.as_str()) {
+        Ok(b) => FindCoordinatorResponse::default()
+            .with_node_id(BrokerId(b.id))
+            .with_host(s(&b.host))
+            .with_port(i32::from(b.port)),
+        Err(code) => FindCoordinatorResponse::default()
+            .with_error_code(code)
+            .with_node_id(BrokerId(-1))
+            .with_host(s(""))
+            .with_port(-1),
+    }
+}
+
+pub async fn join(
+    broker: &Arc<Broker>,
+    ctx: &RequestContext<'_>,
+    request: JoinGroupRequest,
+    version: i16,
+) -> JoinGroupResponse {
+    let group = request.group_id.0.as_str().to_string();
+    let error_response = |code: i16| {
+        JoinGroupResponse::default()
+            .with_error_code(code)
+            .with_generation_id(-1)
+            .with_member_id(request.member_id.clone())
+            .with_protocol_name((version < 7).then(|| s("")))
+    };
+    let code = check_coordinator(broker, &group);
+    if code != NONE {
+        return error_response(code);
+    }
+    // A group that is new in memory continues above the generation its committed offsets were
+    // written with, or zookeeper-lite would fence every commit of its new life.
+    let floor = if broker.groups.with(|c, _| c.contains(&group)) {
+        0
+    } else {
+        match broker.cluster.zk().group_generation(&group).await {
+            Ok(g) => g,
+            Err(ZkError::Server(e)) if e.code == ZkErrorCode::UnknownGroup => 0,
+            Err(e) => {
+                tracing::warn!("reading the generation of group {group} failed: {e}");
+                return error_response(COORDINATOR_NOT_AVAILABLE);
+            }
+        }
+    };
+    let session = request.session_timeout_ms;
+    let req = JoinRequest {
+        member_id: request.member_id.as_str().to_string(),
+        group_instance_id: request
+            .group_instance_id
+            .as_ref()
+            .map(|i| i.as_str().to_string()),
+        client_id: ctx
+            .header
+            .client_id
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+        client_host: format!("/{}", ctx.peer.ip()),
+        session_timeout_ms: session,
+        rebalance_timeout_ms: if version == 0 {
+            session
+        } else {
+            request.rebalance_timeout_ms
+        },
+        protocol_type: request.protocol_type.as_str().to_string(),
+        protocols: request
+            .protocols
+            .iter()
+            .map(|p| (p.name.as_str().to_string(), p.metadata.clone()))
+            .collect(),
+        require_known_member_id: version >= 4,
+    };
+    let result = broker.groups.join(&group, req, floor).await;
+    let members = result
+        .members
+        .into_iter()
+        .map(|m| {
+            JoinGroupResponseMember::default()
+                .with_member_id(s(&m.member_id))
+                .with_group_instance_id(m.group_instance_id.as_deref().map(s))
+                .with_metadata(m.metadata)
+        })
+        .collect();
+    let protocol_name = match result.protocol_name {
+        Some(p) => Some(s(&p)),
+        None if version < 7 => Some(s("")),
+        None => None,
+    };
+    JoinGroupResponse::default()
+        .with_error_code(result.error)
+        .with_generation_id(result.generation)
+        .with_protocol_type(
+            result
+                .protocol_type
+                .as_deref()
+                .filter(|_| version >= 7)
+                .map(s),
+        )
+        .with_protocol_name(protocol_name)
+        .with_leader(s(&result.leader))
+        .with_member_id(s(&result.member_id))
+        .with_members(members)
+}
+
+pub async fn sync(broker: &Arc<Broker>, request: SyncGroupRequest) -> SyncGroupResponse {
+    let group = request.group_id.0.as_str().to_string();
+    let code = check_coordinator(broker, &group);
+    if code != NONE {
+        return SyncGroupResponse::default().with_error_code(code);
+    }
+    let req = SyncRequest {
+        generation: request.generation_id,
+        member_id: request.member_id.as_str().to_string(),
+        group_instance_id: request
+            .group_instance_id
+            .as_ref()
+            .map(|i| i.as_str().to_string()),
+        protocol_type: request
+            .protocol_type
+            .as_ref()
+            .map(|p| p.as_str().to_string()),
+        protocol_name: request
+            .protocol_name
+            .as_ref()
+            .map(|p| p.as_str().to_string()),
+        assignments: request
+            .assignments
+            .iter()
+            .map(|a| (a.member_id.as_str().to_string(), a.assignment.clone()))
+            .collect(),
+    };
+    let result = broker.groups.sync(&group, req).await;
+    SyncGroupResponse::default()
+        .with_error_code(result.error)
+        .with_protocol_type(result.protocol_type.as_deref().map(s))
+        .with_protocol_name(result.protocol_name.as_deref().map(s))
+        .with_assignment(result.assignment)
+}
+
+pub fn heartbeat(broker: &Arc<Broker>, request: HeartbeatRequest) -> HeartbeatResponse {
+    let group = request.group_id.0.as_str();
+    let mut code = check_coordinator(broker, group);
+    if code == NONE {
+        code = broker.groups.heartbeat(
+            group,
+            request.generation_id,
+            request.member_id.as_str(),
+            request.group_instance_id.as_ref().map(|i| i.as_str()),
+        );
+    }
+    HeartbeatResponse::default().with_error_code(code)
+}
+
+pub fn leave(broker: &Arc<Broker>, request: LeaveGroupRequest, version: i16) -> LeaveGroupResponse {
+    let group = request.group_id.0.as_str();
+    let code = check_coordinator(broker, group);
+    if code != NONE {
+        return LeaveGroupResponse::default().with_error_code(code);
+    }
+    let leaving: Vec<(String, Option<String>)> = if version < 3 {
+        vec![(request.member_id.as_str().to_string(), None)]
+    } else {
+        request
+            .members
+            .iter()
+            .map(|m| {
+                (
+                    m.member_id.as_str().to_string(),
+                    m.group_instance_id.as_ref().map(|i| i.as_str().to_string()),
+                )
+            })
+            .collect()
+    };
+    let outcome = broker.groups.leave(group, leaving);
+    if version < 3 {
+        // One member per request: its error is the request's.
+        let member_error = outcome.members.first().map(|m| m.2).unwrap_or(NONE);
+        let error = if outcome.error != NONE {
+            outcome.error
+        } else {
+            member_error
+        };
+        return LeaveGroupResponse::default().with_error_code(error);
+    }
+    let members = outcome
+        .members
+        .into_iter()
+        .map(|(member_id, instance_id, error)| {
+            MemberResponse::default()
+                .with_member_id(s(&member_id))
+                .with_group_instance_id(instance_id.as_deref().map(s))
+                .with_error_code(error)
+        })
+        .collect();
+    LeaveGroupResponse::default()
+        .with_error_code(outcome.error)
+        .with_members(members)
+}
+
+/// Groups this broker coordinates: those in memory, plus groups that only have committed offsets
+/// (Empty), as Kafka lists groups loaded from its offsets topic.
+pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroupsResponse {
+    let mut groups: BTreeMap<String, (String, &'static str)> = broker
+        .groups
+        .with(|c, _| c.list())
+        .into_iter()
+        .map(|(id, protocol_type, state)| (id, (protocol_type, state.name())))
+        .collect();
+    let mut error = NONE;
+    match broker.cluster.zk().list_offset_groups().await {
+        Ok(ids) => {
+            for id in ids {
+                groups
+                    .entry(id)
+                    .or_insert_with(|| (String::new(), GroupState::Empty.name()));
+            }
+        }
+        Err(e) => {
+            tracing::warn!("listing groups with committed offsets failed: {e}");
+            error = COORDINATOR_NOT_AVAILABLE;
+        }
+    }
+    let states: Vec<String> = request
+        .states_filter
+        .iter()
+        .map(|s| s.as_str().to_ascii_lowercase())
+        .collect();
+    let types: Vec<String> = request
+        .types_filter
+        .iter()
+        .map(|s| s.as_str().to_ascii_lowercase())
+        .collect();
+    let listed = groups
+        .into_iter()
+        .filter(|(id, _)| check_coordinator(broker, id) == NONE)
+        .filter(|(_, (_, state))| states.is_empty() || states.contains(&state.to_ascii_lowercase()))
+        .filter(|_| types.is_empty() || types.iter().any(|t| t == "classic"))
+        .map(|(id, (protocol_type, state))| {
+            ListedGroup::default()
+                .with_group_id(GroupId(s(&id)))
+                .with_protocol_type(s(&protocol_type))
+                .with_group_state(s(state))
+                .with_group_type(s("classic"))
+        })
+        .collect();
+    ListGroupsResponse::default()
+        .with_error_code(error)
+        .with_groups(listed)
+}
+
+pub async fn describe(
+    broker: &Arc<Broker>,
+    request: DescribeGroupsRequest,
+) -> DescribeGroupsResponse {
+    let mut described = Vec::new();
+    for group_id in request.groups {
+        let id = group_id.0.as_str().to_string();
+        let base = DescribedGroup::default().with_group_id(group_id.clone());
+        let code = check_coordinator(broker, &id);
+        if code != NONE {
+            described.push(
+                base.with_error_code(code)
+                    .with_group_state(s(GroupState::Dead.name())),
+            );
+            continue;
+        }
+        if let Some(d) = broker.groups.with(|c, _| c.describe(&id)) {
+            let members = d
+                .members
+                .into_iter()
+                .map(|m| {
+                    DescribedGroupMember::default()
+                        .with_member_id(s(&m.member_id))
+                        .with_group_instance_id(m.group_instance_id.as_deref().map(s))
+                        .with_client_id(s(&m.client_id))
+                        .with_client_host(s(&m.client_host))
+                        .with_member_metadata(m.metadata)
+                        .with_member_assignment(m.assignment)
+                })
+                .collect();
+            described.push(
+                base.with_group_state(s(d.state.name()))
+                    .with_protocol_type(s(&d.protocol_type))
+                    .with_protocol_data(s(&d.protocol))
+                    .with_members(members),
+            );
+            continue;
+        }
+        // Not in memory: Empty if it has committed offsets, else Dead (Kafka answers an unknown
+        // group with state Dead and no error).
+        let state = match broker.cluster.zk().fetch_offsets(&id, None).await {
+            Ok(offsets) if !offsets.is_empty() => GroupState::Empty,
+            Ok(_) => GroupState::Dead,
+            Err(e) => {
+                tracing::warn!("reading the offsets of group {id} failed: {e}");
+                described.push(
+                    base.with_error_code(COORDINATOR_NOT_AVAILABLE)
+                        .with_group_state(s(GroupState::Dead.name())),
+                );
+                continue;
+            }
+        };
+        described.push(base.with_group_state(s(state.name())));
+    }
+    DescribeGroupsResponse::default().with_groups(described)
+}
+
+pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> DeleteGroupsResponse {
+    let mut results = Vec::new();
+    for group_id in request.groups_names {
+        let id = group_id.0.as_str().to_string();
+        let mut code = check_coordinator(broker, &id);
+        if code == NONE {
+            let in_memory = broker.groups.with(|c, _| c.contains(&id));
+            code = match broker.groups.with(|c, _| c.delete(&id)) {
+                Err(e) => e,
+                Ok(()) => match broker.cluster.zk().delete_group_offsets(&id).await {
+                    Ok(()) => NONE,
+                    // A group known only in memory (being formed, no offsets) was deleted.
+                    Err(ZkError::Server(e)) if e.code == ZkErrorCode::UnknownGroup => {
+                        if in_memory {
+                            NONE
+                        } else {
+                            GROUP_ID_NOT_FOUND
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("deleting the offsets of group {id} failed: {e}");
+                        zk_error_code(&e)
+                    }
+                },
+            };
+        }
+        results.push(
+            DeletableGroupResult::default()
+                .with_group_id(group_id)
+                .with_error_code(code),
+        );
+    }
+    DeleteGroupsResponse::default().with_results(results)
+}

@@ -1,0 +1,389 @@
+//! Committed offsets: OffsetCommit (fenced by the group's member id and generation, stored in
+//! zookeeper-lite with that generation), OffsetFetch (single group, and batched groups from v8)
+//! and OffsetDelete.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use kafka_protocol::messages::offset_commit_response::{
+    OffsetCommitResponsePartition, OffsetCommitResponseTopic,
+};
+use kafka_protocol::messages::offset_delete_response::{
+    OffsetDeleteResponsePartition, OffsetDeleteResponseTopic,
+};
+use kafka_protocol::messages::offset_fetch_response::{
+    OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
+    OffsetFetchResponseTopic, OffsetFetchResponseTopics,
+};
+use kafka_protocol::messages::{
+    OffsetCommitRequest, OffsetCommitResponse, OffsetDeleteRequest, OffsetDeleteResponse,
+    OffsetFetchRequest, OffsetFetchResponse, TopicName,
+};
+use kafka_protocol::protocol::StrBytes;
+use zookeeper_lite::protocol::CommittedOffset;
+
+use super::groups::{check_coordinator, zk_error_code};
+use crate::group::codes::*;
+use crate::server::Broker;
+
+/// Kafka's `offset.metadata.max.bytes` default.
+const MAX_METADATA_BYTES: usize = 4096;
+
+fn s(v: &str) -> StrBytes {
+    StrBytes::from_string(v.to_string())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn partition_exists(broker: &Broker, topic: &str, partition: i32) -> bool {
+    broker
+        .cluster
+        .metadata()
+        .topics
+        .get(topic)
+        .is_some_and(|t| t.partitions.iter().any(|p| p.partition == partition))
+}
+
+pub async fn commit(
+    broker: &Arc<Broker>,
+    request: OffsetCommitRequest,
+    version: i16,
+) -> OffsetCommitResponse {
+    let group = request.group_id.0.as_str().to_string();
+    // (topic, partition) -> error, in request order per topic.
+    let mut errors: Vec<(String, Vec<(i32, i16)>)> = Vec::new();
+    let mut to_store: Vec<CommittedOffset> = Vec::new();
+    let mut verdict = check_coordinator(broker, &group);
+    let mut generation = -1;
+    if verdict == NONE {
+        let member = request.member_id.as_str().to_string();
+        let instance = request
+            .group_instance_id
+            .as_ref()
+            .map(|i| i.as_str().to_string());
+        match broker.groups.with(|c, now| {
+            c.check_commit(
+                &group,
+                request.generation_id_or_member_epoch,
+                &member,
+                instance.as_deref(),
+                now,
+            )
+        }) {
+            Ok(g) => generation = g,
+            Err(code) => verdict = code,
+        }
+    }
+    let timestamp = now_ms();
+    for topic in &request.topics {
+        let name = topic.name.0.as_str().to_string();
+        let mut partitions = Vec::new();
+        for p in &topic.partitions {
+            let code = if verdict != NONE {
+                verdict
+            } else if !partition_exists(broker, &name, p.partition_index) {
+                UNKNOWN_TOPIC_OR_PARTITION
+            } else if p
+                .committed_metadata
+                .as_ref()
+                .is_some_and(|m| m.len() > MAX_METADATA_BYTES)
+            {
+                OFFSET_METADATA_TOO_LARGE
+            } else {
+                to_store.push(CommittedOffset {
+                    topic: name.clone(),
+                    partition: p.partition_index,
+                    offset: p.committed_offset,
+                    leader_epoch: if version >= 6 {
+                        p.committed_leader_epoch
+                    } else {
+                        -1
+                    },
+                    // Kafka stores a null metadata as "".
+                    metadata: Some(
+                        p.committed_metadata
+                            .as_ref()
+                            .map(|m| m.as_str().to_string())
+                            .unwrap_or_default(),
+                    ),
+                    commit_timestamp_ms: timestamp,
+                });
+                NONE
+            };
+            partitions.push((p.partition_index, code));
+        }
+        errors.push((name, partitions));
+    }
+    if !to_store.is_empty() {
+        let stored: Result<BTreeMap<(String, i32), i16>, i16> = match broker
+            .cluster
+            .zk()
+            .commit_offsets(&group, generation, to_store)
+            .await
+        {
+            Ok(results) => Ok(results
+                .into_iter()
+                .map(|(t, p, e)| {
+                    let code = match e {
+                        None => NONE,
+                        Some(se) => zk_error_code(&zookeeper_lite::client::ZkError::Server(se)),
+                    };
+                    ((t, p), code)
+                })
+                .collect()),
+            Err(e) => {
+                tracing::warn!("committing offsets of group {group} failed: {e}");
+                Err(zk_error_code(&e))
+            }
+        };
+        for (topic, partitions) in &mut errors {
+            for (p, code) in partitions.iter_mut() {
+                if *code != NONE {
+                    continue;
+                }
+                *code = match &stored {
+                    Ok(map) => map.get(&(topic.clone(), *p)).copied().unwrap_or(NONE),
+                    Err(e) => *e,
+                };
+            }
+        }
+    }
+    let topics = errors
+        .into_iter()
+        .map(|(name, partitions)| {
+            OffsetCommitResponseTopic::default()
+                .with_name(TopicName(s(&name)))
+                .with_partitions(
+                    partitions
+                        .into_iter()
+                        .map(|(p, code)| {
+                            OffsetCommitResponsePartition::default()
+                                .with_partition_index(p)
+                                .with_error_code(code)
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
+    OffsetCommitResponse::default().with_topics(topics)
+}
+
+/// One fetched partition: (partition, offset, leader epoch, metadata, error).
+type Fetched = (i32, i64, i32, Option<String>, i16);
+
+/// The committed offsets of one group, by topic, for the requested partitions (all if `None`).
+async fn fetch_group(
+    broker: &Broker,
+    group: &str,
+    requested: Option<Vec<(String, Vec<i32>)>>,
+) -> Result<BTreeMap<String, Vec<Fetched>>, i16> {
+    let code = check_coordinator(broker, group);
+    if code != NONE {
+        return Err(code);
+    }
+    let wanted = requested.as_ref().map(|topics| {
+        topics
+            .iter()
+            .flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p)))
+            .collect::<Vec<_>>()
+    });
+    let stored = broker
+        .cluster
+        .zk()
+        .fetch_offsets(group, wanted)
+        .await
+        .map_err(|e| {
+            tracing::warn!("reading the offsets of group {group} failed: {e}");
+            zk_error_code(&e)
+        })?;
+    let mut by_topic: BTreeMap<String, Vec<Fetched>> = BTreeMap::new();
+    match requested {
+        None => {
+            for o in stored {
+                by_topic.entry(o.topic).or_default().push((
+                    o.partition,
+                    o.offset,
+                    o.leader_epoch,
+                    o.metadata,
+                    NONE,
+                ));
+            }
+        }
+        Some(topics) => {
+            // Every requested partition is answered, with -1 when nothing was committed.
+            for (topic, partitions) in topics {
+                let entry = by_topic.entry(topic.clone()).or_default();
+                for p in partitions {
+                    let found = stored.iter().find(|o| o.topic == topic && o.partition == p);
+                    entry.push(match found {
+                        Some(o) => (p, o.offset, o.leader_epoch, o.metadata.clone(), NONE),
+                        None => (p, -1, -1, Some(String::new()), NONE),
+                    });
+                }
+            }
+        }
+    }
+    Ok(by_topic)
+}
+
+pub async fn fetch(
+    broker: &Arc<Broker>,
+    request: OffsetFetchRequest,
+    version: i16,
+) -> OffsetFetchResponse {
+    if version >= 8 {
+        let mut groups = Vec::new();
+        for g in request.groups {
+            let requested = g.topics.as_ref().map(|ts| {
+                ts.iter()
+                    .map(|t| (t.name.0.as_str().to_string(), t.partition_indexes.clone()))
+                    .collect()
+            });
+            let base = OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
+            groups.push(
+                match fetch_group(broker, g.group_id.0.as_str(), requested).await {
+                    Err(code) => base.with_error_code(code),
+                    Ok(by_topic) => base.with_topics(
+                        by_topic
+                            .into_iter()
+                            .map(|(name, ps)| {
+                                OffsetFetchResponseTopics::default()
+                                    .with_name(TopicName(s(&name)))
+                                    .with_partitions(
+                                        ps.into_iter()
+                                            .map(|(p, offset, epoch, metadata, code)| {
+                                                OffsetFetchResponsePartitions::default()
+                                                    .with_partition_index(p)
+                                                    .with_committed_offset(offset)
+                                                    .with_committed_leader_epoch(epoch)
+                                                    .with_metadata(metadata.as_deref().map(s))
+                                                    .with_error_code(code)
+                                            })
+                                            .collect(),
+                                    )
+                            })
+                            .collect(),
+                    ),
+                },
+            );
+        }
+        return OffsetFetchResponse::default().with_groups(groups);
+    }
+    let requested: Option<Vec<(String, Vec<i32>)>> = request.topics.as_ref().map(|ts| {
+        ts.iter()
+            .map(|t| (t.name.0.as_str().to_string(), t.partition_indexes.clone()))
+            .collect()
+    });
+    let partition = |p: i32, offset: i64, epoch: i32, metadata: Option<String>, code: i16| {
+        OffsetFetchResponsePartition::default()
+            .with_partition_index(p)
+            .with_committed_offset(offset)
+            .with_committed_leader_epoch(if version >= 5 { epoch } else { -1 })
+            .with_metadata(metadata.as_deref().map(s))
+            .with_error_code(code)
+    };
+    match fetch_group(broker, request.group_id.0.as_str(), requested.clone()).await {
+        Ok(by_topic) => OffsetFetchResponse::default().with_topics(
+            by_topic
+                .into_iter()
+                .map(|(name, ps)| {
+                    OffsetFetchResponseTopic::default()
+                        .with_name(TopicName(s(&name)))
+                        .with_partitions(
+                            ps.into_iter()
+                                .map(|(p, o, e, m, c)| partition(p, o, e, m, c))
+                                .collect(),
+                        )
+                })
+                .collect(),
+        ),
+        // v1 has no top-level error: each requested partition carries it.
+        Err(code) if version < 2 => OffsetFetchResponse::default().with_topics(
+            requested
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, ps)| {
+                    OffsetFetchResponseTopic::default()
+                        .with_name(TopicName(s(&name)))
+                        .with_partitions(
+                            ps.into_iter()
+                                .map(|p| partition(p, -1, -1, Some(String::new()), code))
+                                .collect(),
+                        )
+                })
+                .collect(),
+        ),
+        Err(code) => OffsetFetchResponse::default().with_error_code(code),
+    }
+}
+
+pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> OffsetDeleteResponse {
+    let group = request.group_id.0.as_str().to_string();
+    let code = check_coordinator(broker, &group);
+    if code != NONE {
+        return OffsetDeleteResponse::default().with_error_code(code);
+    }
+    let (known, subscribed) = broker
+        .groups
+        .with(|c, _| (c.contains(&group), c.subscribed_topics(&group)));
+    if !known {
+        match broker.cluster.zk().fetch_offsets(&group, None).await {
+            Ok(o) if o.is_empty() => {
+                return OffsetDeleteResponse::default().with_error_code(GROUP_ID_NOT_FOUND)
+            }
+            Ok(_) => {}
+            Err(e) => return OffsetDeleteResponse::default().with_error_code(zk_error_code(&e)),
+        }
+    }
+    let mut results: Vec<(String, Vec<(i32, i16)>)> = Vec::new();
+    let mut to_delete = Vec::new();
+    for topic in &request.topics {
+        let name = topic.name.0.as_str().to_string();
+        let partitions = topic
+            .partitions
+            .iter()
+            .map(|p| {
+                let code = if !partition_exists(broker, &name, p.partition_index) {
+                    UNKNOWN_TOPIC_OR_PARTITION
+                } else if subscribed.contains(&name) {
+                    GROUP_SUBSCRIBED_TO_TOPIC
+                } else {
+                    to_delete.push((name.clone(), p.partition_index));
+                    NONE
+                };
+                (p.partition_index, code)
+            })
+            .collect();
+        results.push((name, partitions));
+    }
+    if !to_delete.is_empty() {
+        if let Err(e) = broker.cluster.zk().delete_offsets(&group, to_delete).await {
+            tracing::warn!("deleting offsets of group {group} failed: {e}");
+            return OffsetDeleteResponse::default().with_error_code(zk_error_code(&e));
+        }
+    }
+    OffsetDeleteResponse::default().with_topics(
+        results
+            .into_iter()
+            .map(|(name, ps)| {
+                OffsetDeleteResponseTopic::default()
+                    .with_name(TopicName(s(&name)))
+                    .with_partitions(
+                        ps.into_iter()
+                            .map(|(p, code)| {
+                                OffsetDeleteResponsePartition::default()
+                                    .with_partition_index(p)
+                                    .with_error_code(code)
+                            })
+                            .collect(),
+                    )
+            })
+            .collect(),
+    )
+}
