@@ -1,0 +1,347 @@
+//! Consumer groups through our console consumer against the real broker: committed offsets carry
+//! a group's progress from one member to the next, partitions are split one per member with a
+//! spare member idle, a `kill -9`ed member's partition moves to the idle one within the session
+//! timeout with nothing lost, and a clean leave rebalances at once.
+//!
+//! Members run with `RUST_LOG=client::consumer=info`, so their stderr says when they joined
+//! which generation and what they were assigned; the tests wait on those lines.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use e2e::{binary, run_tool, wait_until, Cluster, Process, TOOL_TIMEOUT};
+
+/// The session timeout the members use (the broker's minimum is set to match).
+const SESSION_TIMEOUT_MS: u64 = 6000;
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn cluster() -> Cluster {
+    Cluster::start_with(&[
+        ("group.initial.rebalance.delay.ms", "0"),
+        ("group.min.session.timeout.ms", "6000"),
+    ])
+}
+
+/// Produces `key:value` lines (keys place records on partitions by murmur2).
+fn produce(cluster: &Cluster, topic: &str, records: &[(String, String)]) {
+    let input: String = records.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
+    let bs = cluster.bootstrap();
+    run_tool(
+        "kafka-console-producer",
+        &[
+            "--bootstrap-server",
+            &bs,
+            "--topic",
+            topic,
+            "--property",
+            "parse.key=true",
+            "--property",
+            "key.separator=:",
+        ],
+        input.as_bytes(),
+        TOOL_TIMEOUT,
+    )
+    .assert_success("kafka-console-producer");
+}
+
+fn batch(prefix: &str, n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| (format!("{prefix}k{i}"), format!("{prefix}{i}")))
+        .collect()
+}
+
+#[test]
+fn next_member_of_a_group_starts_at_the_committed_offset() {
+    let cluster = cluster();
+    cluster.create_topic("story", 1);
+    let records: Vec<(String, String)> =
+        (0..7).map(|i| (format!("k{i}"), format!("r{i}"))).collect();
+    produce(&cluster, "story", &records);
+    let bs = cluster.bootstrap();
+    let first = run_tool(
+        "kafka-console-consumer",
+        &[
+            "--bootstrap-server",
+            &bs,
+            "--topic",
+            "story",
+            "--group",
+            "g",
+            "--from-beginning",
+            "--max-messages",
+            "4",
+            "--timeout-ms",
+            "30000",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    first.assert_success("first member");
+    assert_eq!(first.stdout, "r0\nr1\nr2\nr3\n", "{first}");
+    assert!(
+        first.stderr.contains("Processed a total of 4 messages"),
+        "{first}"
+    );
+    // The next member of the group reads exactly the other three, then times out idle.
+    let second = run_tool(
+        "kafka-console-consumer",
+        &[
+            "--bootstrap-server",
+            &bs,
+            "--topic",
+            "story",
+            "--group",
+            "g",
+            "--from-beginning",
+            "--timeout-ms",
+            "8000",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    second.assert_success("second member");
+    assert_eq!(second.stdout, "r4\nr5\nr6\n", "{second}");
+    assert!(
+        second.stderr.contains("Processed a total of 3 messages"),
+        "{second}"
+    );
+}
+
+/// One console consumer in group `group` printing `Partition:<p>\t<value>`.
+fn member(cluster: &Cluster, name: &str, topic: &str, group: &str) -> Process {
+    let args: Vec<String> = [
+        "--bootstrap-server",
+        &cluster.bootstrap(),
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--from-beginning",
+        "--property",
+        "print.partition=true",
+        "--consumer-property",
+        &format!("session.timeout.ms={SESSION_TIMEOUT_MS}"),
+        "--consumer-property",
+        "heartbeat.interval.ms=500",
+        "--consumer-property",
+        "auto.commit.interval.ms=500",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    Process::spawn(
+        name,
+        binary("kafka-console-consumer"),
+        args,
+        vec![("RUST_LOG".to_string(), "client::consumer=info".to_string())],
+    )
+}
+
+/// A member's view from its log: the generation it last joined and what it was given then.
+fn membership(p: &Process) -> Option<(i32, Vec<i32>)> {
+    let lines = p.current_log_lines();
+    let joined = lines
+        .iter()
+        .rposition(|l| l.contains("Successfully joined group with generation"))?;
+    let generation: i32 = lines[joined]
+        .split("generation ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let assigned = lines[joined..]
+        .iter()
+        .find(|l| l.contains("Adding newly assigned partitions:"))?;
+    let list = assigned.split("partitions:").nth(1)?.trim();
+    let partitions = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .filter_map(|tp| tp.rsplit('-').next()?.parse().ok())
+        .collect();
+    Some((generation, partitions))
+}
+
+/// Waits until the running members all sit in the same generation and together own every one of
+/// `partitions` partitions exactly once; returns each member's partitions.
+fn wait_stable(members: &mut [&mut Process], partitions: i32, what: &str) -> Vec<Vec<i32>> {
+    wait_until(what, DEADLINE, || {
+        let views: Vec<(i32, Vec<i32>)> = members
+            .iter()
+            .map(|p| membership(p))
+            .collect::<Option<_>>()?;
+        let generation = views.first()?.0;
+        if views.iter().any(|(g, _)| *g != generation) {
+            return None;
+        }
+        let mut all: Vec<i32> = views.iter().flat_map(|(_, ps)| ps.clone()).collect();
+        all.sort();
+        if all != (0..partitions).collect::<Vec<_>>() {
+            return None;
+        }
+        Some(views.into_iter().map(|(_, ps)| ps).collect())
+    })
+}
+
+/// The (partition, value) records a member has printed.
+fn printed(p: &Process) -> Vec<(i32, String)> {
+    p.current_log_lines()
+        .iter()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("Partition:")?;
+            let (p, v) = rest.split_once('\t')?;
+            Some((p.parse().ok()?, v.to_string()))
+        })
+        .collect()
+}
+
+/// Waits until every value of `records` was printed by some member.
+fn wait_all_printed(members: &[&Process], records: &[(String, String)], what: &str) {
+    let wanted: BTreeSet<&String> = records.iter().map(|(_, v)| v).collect();
+    wait_until(what, DEADLINE, || {
+        let seen: BTreeSet<String> = members
+            .iter()
+            .flat_map(|m| printed(m).into_iter().map(|(_, v)| v))
+            .collect();
+        wanted.iter().all(|v| seen.contains(*v)).then_some(())
+    });
+}
+
+/// Which members printed values of `records`, and from which partitions.
+fn who_printed(
+    members: &[&Process],
+    records: &[(String, String)],
+) -> BTreeMap<usize, BTreeSet<i32>> {
+    let wanted: BTreeSet<&String> = records.iter().map(|(_, v)| v).collect();
+    let mut out: BTreeMap<usize, BTreeSet<i32>> = BTreeMap::new();
+    for (i, m) in members.iter().enumerate() {
+        for (p, v) in printed(m) {
+            if wanted.contains(&v) {
+                out.entry(i).or_default().insert(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn members_split_partitions_an_idle_member_takes_over_and_leaves_rebalance() {
+    let cluster = cluster();
+    cluster.create_topic("split", 3);
+    let mut m0 = member(&cluster, "member 0", "split", "g3");
+    let mut m1 = member(&cluster, "member 1", "split", "g3");
+    let mut m2 = member(&cluster, "member 2", "split", "g3");
+    let owned = wait_stable(
+        &mut [&mut m0, &mut m1, &mut m2],
+        3,
+        "three members own one partition each",
+    );
+    assert!(owned.iter().all(|ps| ps.len() == 1), "{owned:?}");
+
+    let a = batch("a", 30);
+    produce(&cluster, "split", &a);
+    wait_all_printed(&[&m0, &m1, &m2], &a, "batch a consumed");
+    let by = who_printed(&[&m0, &m1, &m2], &a);
+    for (i, ps) in &by {
+        assert_eq!(
+            ps.iter().copied().collect::<Vec<_>>(),
+            owned[*i],
+            "member {i} printed only its partition"
+        );
+    }
+
+    // A fourth member: one of the four ends up idle.
+    let mut m3 = member(&cluster, "member 3", "split", "g3");
+    let owned = wait_stable(
+        &mut [&mut m0, &mut m1, &mut m2, &mut m3],
+        3,
+        "four members, three partitions",
+    );
+    assert_eq!(
+        owned.iter().filter(|ps| ps.is_empty()).count(),
+        1,
+        "{owned:?}"
+    );
+    let b = batch("b", 30);
+    produce(&cluster, "split", &b);
+    wait_all_printed(&[&m0, &m1, &m2, &m3], &b, "batch b consumed");
+    let idle = owned.iter().position(|ps| ps.is_empty()).unwrap_or(0);
+    let by = who_printed(&[&m0, &m1, &m2, &m3], &b);
+    assert!(
+        !by.contains_key(&idle),
+        "the idle member printed nothing: {by:?}"
+    );
+
+    // kill -9 an owner: within the session timeout its partition moves to the idle member and
+    // the records produced meanwhile are consumed. The range assignor hands partitions out in
+    // member order and the idle member sorts last, so the owner of the last partition is the
+    // one whose partition goes to the idle member unchanged for the others.
+    let mut members = [m0, m1, m2, m3];
+    let victim = owned.iter().position(|ps| ps.contains(&2)).unwrap_or(0);
+    let victim_partition = owned[victim][0];
+    let killed_at = Instant::now();
+    members[victim].kill9();
+    let victim_seen: BTreeSet<String> = printed(&members[victim])
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    let c = batch("c", 30);
+    produce(&cluster, "split", &c);
+    let mut survivors: Vec<&mut Process> = members
+        .iter_mut()
+        .enumerate()
+        .filter(|(i, _)| *i != victim)
+        .map(|(_, p)| p)
+        .collect();
+    let after_kill = wait_stable(
+        &mut survivors,
+        3,
+        "the survivors take over the killed member's partition",
+    );
+    let took_over = killed_at.elapsed();
+    assert!(
+        took_over < Duration::from_millis(SESSION_TIMEOUT_MS * 3),
+        "rebalance after kill -9 took {took_over:?}"
+    );
+    let idle_pos = if idle < victim { idle } else { idle - 1 };
+    assert_eq!(
+        after_kill[idle_pos],
+        vec![victim_partition],
+        "the idle member took partition {victim_partition}: {after_kill:?}"
+    );
+    let readers: Vec<&Process> = survivors.iter().map(|p| &**p).collect();
+    wait_all_printed(&readers, &c, "batch c consumed after the kill");
+    // Nothing lost: every record was printed by a survivor or by the member before it died.
+    let everything: Vec<(String, String)> = a
+        .iter()
+        .chain(&b)
+        .chain(&c)
+        .filter(|(_, v)| !victim_seen.contains(v))
+        .cloned()
+        .collect();
+    wait_all_printed(&readers, &everything, "nothing lost");
+
+    // A clean leave (SIGTERM: commit, LeaveGroup) rebalances well before any session timeout.
+    drop(survivors);
+    let leaver = (0..4).find(|i| *i != victim && *i != idle).unwrap_or(0);
+    let left_at = Instant::now();
+    members[leaver].signal_and_wait("TERM", Duration::from_secs(30));
+    let mut rest: Vec<&mut Process> = members
+        .iter_mut()
+        .enumerate()
+        .filter(|(i, _)| *i != victim && *i != leaver)
+        .map(|(_, p)| p)
+        .collect();
+    let after_leave = wait_stable(&mut rest, 3, "the two left own all three partitions");
+    let rebalanced = left_at.elapsed();
+    assert!(
+        rebalanced < Duration::from_millis(SESSION_TIMEOUT_MS),
+        "a clean leave rebalanced in {rebalanced:?}, not at once"
+    );
+    assert_eq!(after_leave.iter().map(Vec::len).sum::<usize>(), 3);
+    let d = batch("d", 30);
+    produce(&cluster, "split", &d);
+    let readers: Vec<&Process> = rest.iter().map(|p| &**p).collect();
+    wait_all_printed(&readers, &d, "batch d consumed after the leave");
+}
