@@ -300,6 +300,7 @@ fn members_split_partitions_an_idle_member_takes_over_and_leaves_rebalance() {
         "the survivors take over the killed member's partition",
     );
     let took_over = killed_at.elapsed();
+    eprintln!("partition {victim_partition} moved {took_over:?} after the kill: {after_kill:?}");
     assert!(
         took_over < Duration::from_millis(SESSION_TIMEOUT_MS * 3),
         "rebalance after kill -9 took {took_over:?}"
@@ -335,6 +336,7 @@ fn members_split_partitions_an_idle_member_takes_over_and_leaves_rebalance() {
         .collect();
     let after_leave = wait_stable(&mut rest, 3, "the two left own all three partitions");
     let rebalanced = left_at.elapsed();
+    eprintln!("rebalanced {rebalanced:?} after the clean leave: {after_leave:?}");
     assert!(
         rebalanced < Duration::from_millis(SESSION_TIMEOUT_MS),
         "a clean leave rebalanced in {rebalanced:?}, not at once"
