@@ -453,3 +453,52 @@ fn topics_survive_kill9_of_zookeeper_lite() {
     );
     assert!(zk_topics(&rt, &cluster.zk.connect_string()).contains_key("zk-after"));
 }
+
+#[test]
+fn clean_shutdown_and_restart_keep_every_record() {
+    let mut cluster = Cluster::start();
+    cluster.create_topic("clean", 3);
+    let bs = cluster.bootstrap();
+    let lines: String = (0..30).map(|i| format!("clean-{i}\n")).collect();
+    run_tool(
+        "kafka-console-producer",
+        &["--bootstrap-server", &bs, "--topic", "clean"],
+        lines.as_bytes(),
+        TOOL_TIMEOUT,
+    )
+    .assert_success("produce 30 lines");
+
+    let mark = cluster.broker.process.log_mark();
+    let status = cluster.broker.stop();
+    assert_eq!(status.code(), Some(0), "SIGTERM is a clean exit");
+    cluster
+        .broker
+        .process
+        .wait_for_line_since(mark, "the shutdown line", Duration::ZERO, |l| {
+            l.contains("[KafkaServer id=0] shut down completed")
+        });
+    cluster.broker.restart();
+
+    let out = run_tool(
+        "kafka-console-consumer",
+        &[
+            "--bootstrap-server",
+            &bs,
+            "--topic",
+            "clean",
+            "--from-beginning",
+            "--max-messages",
+            "30",
+            "--timeout-ms",
+            "30000",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    out.assert_success("consume after a clean restart");
+    let mut got: Vec<&str> = out.stdout.lines().collect();
+    got.sort_unstable();
+    let mut want: Vec<&str> = lines.lines().collect();
+    want.sort_unstable();
+    assert_eq!(got, want, "{out}");
+}
