@@ -248,6 +248,28 @@ async fn offset_rows(
         .into_iter()
         .map(|o| ((o.topic, o.partition), o.offset))
         .collect();
+    let mut rows = build_offset_rows(desc, &committed);
+    let partitions: Vec<(String, i32)> = rows
+        .iter()
+        .filter_map(|r| Some((r.topic.clone()?, r.partition?)))
+        .collect();
+    let ends = admin.list_offsets(&partitions, OffsetSpec::Latest).await?;
+    for r in &mut rows {
+        if let (Some(t), Some(p)) = (&r.topic, r.partition) {
+            r.log_end_offset = ends
+                .get(&(t.clone(), p))
+                .and_then(|v| v.as_ref().ok().copied().flatten());
+        }
+    }
+    Ok(rows)
+}
+
+/// The rows of the offsets table before log end offsets are known (pure part of
+/// `offset_rows`).
+fn build_offset_rows(
+    desc: &GroupDescription,
+    committed: &BTreeMap<(String, i32), i64>,
+) -> Vec<OffsetRow> {
     let mut members: Vec<_> = desc.members.iter().collect();
     members.sort_by_key(|m| std::cmp::Reverse(m.assignment.len()));
     let mut rows = Vec::new();
@@ -281,7 +303,7 @@ async fn offset_rows(
             });
         }
     }
-    for ((t, p), offset) in &committed {
+    for ((t, p), offset) in committed {
         if assigned.contains(&(t.clone(), *p)) {
             continue;
         }
@@ -296,19 +318,7 @@ async fn offset_rows(
             client_id: None,
         });
     }
-    let partitions: Vec<(String, i32)> = rows
-        .iter()
-        .filter_map(|r| Some((r.topic.clone()?, r.partition?)))
-        .collect();
-    let ends = admin.list_offsets(&partitions, OffsetSpec::Latest).await?;
-    for r in &mut rows {
-        if let (Some(t), Some(p)) = (&r.topic, r.partition) {
-            r.log_end_offset = ends
-                .get(&(t.clone(), p))
-                .and_then(|v| v.as_ref().ok().copied().flatten());
-        }
-    }
-    Ok(rows)
+    rows
 }
 
 async fn delete(admin: &Admin, opts: &GroupOptions, out: Out<'_>) -> Result<(), CommandError> {
@@ -661,49 +671,144 @@ async fn delete_offsets(
                             .extend(d.partitions.iter().map(|p| (topic.clone(), p.partition)));
                     }
                 }
-                Err(e) => rows.push((topic.clone(), -1, Some(e.to_string()))),
+                Err(e) => rows.push((topic.clone(), -1, Some(throwable_text(&e)))),
             },
         }
     }
-    match admin.delete_group_offsets(group, &partitions).await {
-        Ok(results) => {
-            writeln!(
-                out,
-                "Request succeed for deleting offsets with topic {} group {group}",
-                topic_names.join(", ")
-            )
-            .map_err(io_error)?;
-            rows.extend(
-                results
+    // As Kafka's admin: any partition failure fails the whole call with that partition's error,
+    // and each partition row shows its own failure.
+    let (top_error, partition_rows): (Option<ClientError>, Vec<_>) =
+        match admin.delete_group_offsets(group, &partitions).await {
+            Ok(results) => {
+                let first = results.iter().find_map(|(_, _, e)| e.clone());
+                let rows = results
                     .into_iter()
-                    .map(|(t, p, e)| (t, p, e.map(|e| e.to_string()))),
-            );
-        }
-        Err(e) => {
-            let message = match e.code() {
-                Some(24) => format!("'{group}' is not valid."),
-                Some(69) => format!("'{group}' does not exist."),
-                Some(30) => format!("Access to '{group}' is not authorized."),
-                Some(68) => format!("Deleting offsets of a consumer group '{group}' is forbidden if the group is not empty."),
-                Some(86) | Some(29) | Some(3) => {
+                    .map(|(t, p, e)| (t, p, e.map(|e| throwable_text(&e))))
+                    .collect();
+                (first, rows)
+            }
+            Err(e) if e.code().is_some() => {
+                let text = throwable_text(&e);
+                let rows = partitions
+                    .iter()
+                    .map(|(t, p)| (t.clone(), *p, Some(text.clone())))
+                    .collect();
+                (Some(e), rows)
+            }
+            Err(e) => return Err(e.into()),
+        };
+    match top_error.and_then(|e| e.code()) {
+        None => writeln!(
+            out,
+            "Request succeed for deleting offsets with topic {} group {group}",
+            topic_names.join(", ")
+        )
+        .map_err(io_error)?,
+        Some(code) => {
+            let message = match code {
+                24 => format!("'{group}' is not valid."),
+                69 => format!("'{group}' does not exist."),
+                30 => format!("Access to '{group}' is not authorized."),
+                68 => format!(
+                    "Deleting offsets of a consumer group '{group}' is forbidden if the group is not empty."
+                ),
+                86 | 29 | 3 => {
                     "Encounter some partition level error, see the follow-up details:".to_string()
                 }
-                Some(code) => format!("Encounter some unknown error: {}", client::ClientError::kafka(code, None).code().map_or_else(String::new, client_error_name)),
-                None => return Err(e.into()),
+                code => format!(
+                    "Encounter some unknown error: {}",
+                    client::error::error_name(code)
+                ),
             };
             print_error(out, &message)?;
-            rows.extend(
-                partitions
-                    .iter()
-                    .map(|(t, p)| (t.clone(), *p, Some(e.to_string()))),
-            );
         }
     }
+    rows.extend(partition_rows);
     rows.sort_by(|a, b| format!("{}{}", a.0, a.1).cmp(&format!("{}{}", b.0, b.1)));
     out.write_all(format::delete_offsets_table(&rows).as_bytes())
         .map_err(io_error)
 }
 
-fn client_error_name(code: i16) -> String {
-    client::error::error_name(code).to_string()
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use client::admin::MemberDescription;
+    use client::metadata::BrokerNode;
+
+    fn member(id: &str, assignment: &[(&str, i32)]) -> MemberDescription {
+        MemberDescription {
+            member_id: id.into(),
+            group_instance_id: None,
+            client_id: "c".into(),
+            host: "/127.0.0.1".into(),
+            assignment: assignment
+                .iter()
+                .map(|(t, p)| (t.to_string(), *p))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn offset_rows_put_busiest_members_first_then_unassigned_commits() {
+        let desc = GroupDescription {
+            group_id: "g".into(),
+            state: "Stable".into(),
+            protocol_type: "consumer".into(),
+            assignment_strategy: "range".into(),
+            members: vec![
+                member("idle", &[]),
+                member("one", &[("t", 2)]),
+                member("two", &[("t", 1), ("t", 0)]),
+            ],
+            coordinator: BrokerNode {
+                id: 0,
+                host: "localhost".into(),
+                port: 9092,
+                rack: None,
+            },
+        };
+        let committed: BTreeMap<(String, i32), i64> =
+            [(("t".to_string(), 0), 5), (("old".to_string(), 0), 9)]
+                .into_iter()
+                .collect();
+        let rows = build_offset_rows(&desc, &committed);
+        type Summary<'a> = (Option<&'a str>, Option<i32>, Option<i64>, Option<&'a str>);
+        let summary: Vec<Summary> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.topic.as_deref(),
+                    r.partition,
+                    r.current_offset,
+                    r.consumer_id.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (Some("t"), Some(0), Some(5), Some("two")),
+                (Some("t"), Some(1), None, Some("two")),
+                (Some("t"), Some(2), None, Some("one")),
+                (None, None, None, Some("idle")),
+                (Some("old"), Some(0), Some(9), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn broker_errors_print_as_java_throwables() {
+        assert_eq!(
+            throwable_text(&ClientError::kafka(68, None)),
+            "org.apache.kafka.common.errors.GroupNotEmptyException: The group is not empty."
+        );
+        assert_eq!(
+            CommandError::from(ClientError::Timeout("Timed out".into())),
+            CommandError::Failed {
+                exception: "java.util.concurrent.ExecutionException".into(),
+                message: "org.apache.kafka.common.errors.TimeoutException: Timed out".into()
+            }
+        );
+    }
 }

@@ -265,7 +265,13 @@ pub fn delete_offsets_table(rows: &[(String, i32, Option<String>)]) -> String {
             None => "Successful".to_string(),
             Some(msg) => format!("Error: :{msg}"),
         };
-        out.push_str(&line(t, &p.to_string(), &status));
+        // A topic that could not be looked up has no partition to show.
+        let partition = if *p >= 0 {
+            p.to_string()
+        } else {
+            "Not Provided".to_string()
+        };
+        out.push_str(&line(t, &partition, &status));
     }
     out
 }
