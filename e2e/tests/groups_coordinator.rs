@@ -189,11 +189,11 @@ fn commit_error(resp: &OffsetCommitResponse, topic: &str) -> i16 {
         .unwrap_or_else(|| panic!("no answer for {topic}: {resp:?}"))
 }
 
-/// OffsetFetch v8 of all the group's offsets: (topic, partition, offset, metadata).
-fn try_fetch_offsets(
-    conn: &mut Conn,
-    group: &str,
-) -> Result<Vec<(String, i32, i64, Option<String>)>, String> {
+/// One committed offset as OffsetFetch answers it: (topic, partition, offset, metadata).
+type Committed = (String, i32, i64, Option<String>);
+
+/// OffsetFetch v8 of all the group's offsets.
+fn try_fetch_offsets(conn: &mut Conn, group: &str) -> Result<Vec<Committed>, String> {
     let req = OffsetFetchRequest::default().with_groups(vec![OffsetFetchRequestGroup::default()
         .with_group_id(GroupId(s(group)))
         .with_topics(None)]);
