@@ -347,3 +347,117 @@ fn members_split_partitions_an_idle_member_takes_over_and_leaves_rebalance() {
     let readers: Vec<&Process> = rest.iter().map(|p| &**p).collect();
     wait_all_printed(&readers, &d, "batch d consumed after the leave");
 }
+
+/// `$KAFKA_E2E_PYTHON`, else the repository's `.venv` (see python_clients.rs); a loud skip
+/// without it, a failure under `CI=true`.
+fn python() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("KAFKA_E2E_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| e2e::repo_root().join(".venv/bin/python"));
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        !std::env::var("CI").is_ok_and(|v| v == "true"),
+        "CI=true but the Python interpreter {} is missing",
+        path.display()
+    );
+    eprintln!(
+        "\n!!!!!!!! SKIPPED: no Python interpreter at {} (set KAFKA_E2E_PYTHON) !!!!!!!!\n",
+        path.display()
+    );
+    None
+}
+
+/// A kafka-python or confluent-kafka member (e2e/python/group_member.py).
+fn python_member(
+    python: &std::path::Path,
+    cluster: &Cluster,
+    client: &str,
+    topic: &str,
+    group: &str,
+) -> Process {
+    Process::spawn(
+        client,
+        python,
+        vec![
+            e2e::repo_root()
+                .join("e2e/python/group_member.py")
+                .display()
+                .to_string(),
+            cluster.bootstrap(),
+            topic.to_string(),
+            group.to_string(),
+            client.to_string(),
+            "120".to_string(),
+        ],
+        vec![
+            ("PYTHONUNBUFFERED".to_string(), "1".to_string()),
+            ("PYTHONDONTWRITEBYTECODE".to_string(), "1".to_string()),
+        ],
+    )
+}
+
+/// A Python member's last reported assignment.
+fn python_assignment(p: &Process) -> Option<Vec<i32>> {
+    let lines = p.current_log_lines();
+    let last = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("ASSIGNED"))?;
+    Some(
+        last.split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+    )
+}
+
+/// Records a Python member printed, as (partition, value).
+fn python_printed(p: &Process) -> Vec<(i32, String)> {
+    p.current_log_lines()
+        .iter()
+        .filter_map(|l| {
+            let mut parts = l.strip_prefix("RECORD ")?.splitn(2, ' ');
+            Some((parts.next()?.parse().ok()?, parts.next()?.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn kafka_python_confluent_kafka_and_our_consumer_share_a_group() {
+    let Some(python) = python() else { return };
+    let cluster = cluster();
+    cluster.create_topic("mixed", 3);
+    let mut ours = member(&cluster, "our console consumer", "mixed", "mix");
+    let kp = python_member(&python, &cluster, "kafka-python", "mixed", "mix");
+    let ck = python_member(&python, &cluster, "confluent", "mixed", "mix");
+    // Each of the three ends up with one partition (the leader may be any of them, so this
+    // also checks that each reads the others' subscription and assignment bytes).
+    let owned = wait_until("three clients own one partition each", DEADLINE, || {
+        let (_, mine) = membership(&ours)?;
+        let views = vec![mine, python_assignment(&kp)?, python_assignment(&ck)?];
+        let mut all: Vec<i32> = views.iter().flatten().copied().collect();
+        all.sort();
+        (all == vec![0, 1, 2] && views.iter().all(|v| v.len() == 1)).then_some(views)
+    });
+    let records = batch("m", 30);
+    produce(&cluster, "mixed", &records);
+    let wanted: BTreeSet<&String> = records.iter().map(|(_, v)| v).collect();
+    let printed_by = wait_until(
+        "every record printed by its partition's owner",
+        DEADLINE,
+        || {
+            let by = [printed(&ours), python_printed(&kp), python_printed(&ck)];
+            let seen: BTreeSet<&String> = by.iter().flatten().map(|(_, v)| v).collect();
+            wanted.iter().all(|v| seen.contains(v)).then_some(by)
+        },
+    );
+    for (i, records) in printed_by.iter().enumerate() {
+        assert!(
+            records.iter().all(|(p, _)| owned[i].contains(p)),
+            "member {i} owns {:?} but printed {records:?}",
+            owned[i]
+        );
+    }
+    ours.signal_and_wait("TERM", Duration::from_secs(30));
+}
