@@ -40,8 +40,12 @@ impl CommandError {
 
 /// The Java class Kafka names for a broker error (a few differ from the error's name).
 fn exception_class(e: &ClientError) -> String {
-    match e.code() {
-        Some(68) => "org.apache.kafka.common.errors.GroupNotEmptyException".to_string(),
+    match e {
+        ClientError::Kafka { code: 68, .. } => {
+            "org.apache.kafka.common.errors.GroupNotEmptyException".to_string()
+        }
+        // The admin's own checks (e.g. "GroupId g is not a consumer group").
+        ClientError::InvalidArgument(_) => "java.lang.IllegalArgumentException".to_string(),
         _ => client::cli::exception::exception_class(e),
     }
 }
