@@ -423,41 +423,99 @@ fn python_printed(p: &Process) -> Vec<(i32, String)> {
         .collect()
 }
 
-#[test]
-fn kafka_python_confluent_kafka_and_our_consumer_share_a_group() {
-    let Some(python) = python() else { return };
-    let cluster = cluster();
-    cluster.create_topic("mixed", 3);
-    let mut ours = member(&cluster, "our console consumer", "mixed", "mix");
-    let kp = python_member(&python, &cluster, "kafka-python", "mixed", "mix");
-    let ck = python_member(&python, &cluster, "confluent", "mixed", "mix");
-    // Each of the three ends up with one partition (the leader may be any of them, so this
-    // also checks that each reads the others' subscription and assignment bytes).
+/// Our console consumer, kafka-python and confluent-kafka in one group on a fresh 3-partition
+/// topic, `first` starting alone so that it leads: the leader encodes the assignment the others
+/// decode, so each client's assignment bytes are read by the other two.
+fn mixed_group(python: &std::path::Path, cluster: &Cluster, topic: &str, first: &str) {
+    cluster.create_topic(topic, 3);
+    let group = format!("{topic}-group");
+    let start = |who: &str| -> Process {
+        match who {
+            "ours" => member(cluster, "our console consumer", topic, &group),
+            client => python_member(python, cluster, client, topic, &group),
+        }
+    };
+    let mut started: BTreeMap<&str, Process> = BTreeMap::new();
+    let mut leader = start(first);
+    wait_until(
+        &format!("{first} owns all partitions alone"),
+        DEADLINE,
+        || {
+            let all = if first == "ours" {
+                membership(&leader)?.1
+            } else {
+                python_assignment(&leader)?
+            };
+            (all == vec![0, 1, 2]).then_some(())
+        },
+    );
+    for who in ["ours", "kafka-python", "confluent"] {
+        if who != first {
+            started.insert(who, start(who));
+        }
+    }
+    let get = |who: &str, leader: &Process| -> Option<Vec<i32>> {
+        let p = if who == first {
+            leader
+        } else {
+            started.get(who)?
+        };
+        if who == "ours" {
+            Some(membership(p)?.1)
+        } else {
+            python_assignment(p)
+        }
+    };
+    let names = ["ours", "kafka-python", "confluent"];
     let owned = wait_until("three clients own one partition each", DEADLINE, || {
-        let (_, mine) = membership(&ours)?;
-        let views = vec![mine, python_assignment(&kp)?, python_assignment(&ck)?];
+        let views: Vec<Vec<i32>> = names
+            .iter()
+            .map(|n| get(n, &leader))
+            .collect::<Option<_>>()?;
         let mut all: Vec<i32> = views.iter().flatten().copied().collect();
         all.sort();
         (all == vec![0, 1, 2] && views.iter().all(|v| v.len() == 1)).then_some(views)
     });
     let records = batch("m", 30);
-    produce(&cluster, "mixed", &records);
+    produce(cluster, topic, &records);
     let wanted: BTreeSet<&String> = records.iter().map(|(_, v)| v).collect();
-    let printed_by = wait_until(
-        "every record printed by its partition's owner",
-        DEADLINE,
-        || {
-            let by = [printed(&ours), python_printed(&kp), python_printed(&ck)];
-            let seen: BTreeSet<&String> = by.iter().flatten().map(|(_, v)| v).collect();
-            wanted.iter().all(|v| seen.contains(v)).then_some(by)
-        },
-    );
+    let print_of = |who: &str, leader: &Process| -> Vec<(i32, String)> {
+        let p = if who == first {
+            Some(leader)
+        } else {
+            started.get(who)
+        };
+        match (who, p) {
+            ("ours", Some(p)) => printed(p),
+            (_, Some(p)) => python_printed(p),
+            _ => Vec::new(),
+        }
+    };
+    let printed_by = wait_until("every record printed", DEADLINE, || {
+        let by: Vec<Vec<(i32, String)>> = names.iter().map(|n| print_of(n, &leader)).collect();
+        let seen: BTreeSet<&String> = by.iter().flatten().map(|(_, v)| v).collect();
+        wanted.iter().all(|v| seen.contains(v)).then_some(by)
+    });
     for (i, records) in printed_by.iter().enumerate() {
         assert!(
             records.iter().all(|(p, _)| owned[i].contains(p)),
-            "member {i} owns {:?} but printed {records:?}",
+            "{} owns {:?} but printed {records:?}",
+            names[i],
             owned[i]
         );
     }
-    ours.signal_and_wait("TERM", Duration::from_secs(30));
+    if first == "ours" {
+        leader.signal_and_wait("TERM", Duration::from_secs(30));
+    } else if let Some(p) = started.get_mut("ours") {
+        p.signal_and_wait("TERM", Duration::from_secs(30));
+    }
+}
+
+#[test]
+fn kafka_python_confluent_kafka_and_our_consumer_share_a_group() {
+    let Some(python) = python() else { return };
+    let cluster = cluster();
+    mixed_group(&python, &cluster, "mixed-ours-lead", "ours");
+    mixed_group(&python, &cluster, "mixed-python-leads", "kafka-python");
+    mixed_group(&python, &cluster, "mixed-librdkafka-leads", "confluent");
 }
