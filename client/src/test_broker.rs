@@ -160,6 +160,16 @@ impl FakeBroker {
         self.with_state(|s| s.groups.join_member_ids.clone())
     }
 
+    /// The group.instance.id of each JoinGroup, in order.
+    pub fn join_instance_ids(&self) -> Vec<Option<String>> {
+        self.with_state(|s| s.groups.join_instance_ids.clone())
+    }
+
+    /// LeaveGroup requests received.
+    pub fn leaves(&self) -> usize {
+        self.with_state(|s| s.groups.leaves)
+    }
+
     pub fn produce_requests(&self) -> usize {
         self.with_state(|s| s.produce_requests)
     }
@@ -676,6 +686,8 @@ mod groups {
         groups: BTreeMap<String, Group>,
         next_member: u64,
         pub(super) join_member_ids: Vec<String>,
+        pub(super) join_instance_ids: Vec<Option<String>>,
+        pub(super) leaves: usize,
     }
 
     impl Groups {
@@ -715,6 +727,9 @@ mod groups {
         {
             let mut s = state.lock().expect("state");
             s.groups.join_member_ids.push(member_id.clone());
+            s.groups
+                .join_instance_ids
+                .push(request.group_instance_id.as_ref().map(|i| i.to_string()));
             if member_id.is_empty() {
                 s.groups.next_member += 1;
                 let id = format!("member-{}", s.groups.next_member);
@@ -842,6 +857,7 @@ mod groups {
 
     pub(super) fn leave(state: &Mutex<State>, request: LeaveGroupRequest) -> LeaveGroupResponse {
         let mut s = state.lock().expect("state");
+        s.groups.leaves += 1;
         let g = s
             .groups
             .groups

@@ -326,3 +326,36 @@ async fn two_members_split_the_partitions_and_a_leaver_hands_them_over() {
         );
     }
 }
+
+#[tokio::test]
+async fn static_member_sends_its_instance_id_and_does_not_leave_on_close() {
+    let broker = broker_with(1).await;
+    let mut consumer = subscribed(
+        &broker,
+        ConsumerConfig {
+            group_instance_id: Some("instance-1".to_string()),
+            ..group_config(&broker, "g")
+        },
+    )
+    .await;
+    assert_eq!(poll_until(&mut consumer, 1).await.len(), 1);
+    consumer.close().await;
+    let ids = broker.join_instance_ids();
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter().all(|i| i.as_deref() == Some("instance-1")),
+        "{ids:?}"
+    );
+    // Kafka keeps a static member's place until its session times out.
+    assert_eq!(broker.leaves(), 0);
+}
+
+#[tokio::test]
+async fn dynamic_member_leaves_on_close() {
+    let broker = broker_with(1).await;
+    let mut consumer = subscribed(&broker, group_config(&broker, "g")).await;
+    assert_eq!(poll_until(&mut consumer, 1).await.len(), 1);
+    consumer.close().await;
+    assert_eq!(broker.leaves(), 1);
+    assert_eq!(broker.join_instance_ids().first(), Some(&None));
+}
