@@ -1,8 +1,9 @@
 //! Kafka client library shared by our CLI tools: one pipelined, version-negotiating connection per
 //! broker (`connection`), a metadata cache that finds partition leaders and the controller
 //! (`cluster`), the admin calls `kafka-topics` makes (`admin`), an idempotent batching producer
-//! (`producer`) with Kafka's murmur2 key placement (`partitioner`), and an assign-only consumer
-//! (`consumer`). It speaks the Kafka wire protocol through the `kafka-protocol` codec and owns
+//! (`producer`) with Kafka's murmur2 key placement (`partitioner`), and a consumer (`consumer`)
+//! that assigns partitions itself or joins a consumer group (range / roundrobin, heartbeats,
+//! committed offsets). It speaks the Kafka wire protocol through the `kafka-protocol` codec and owns
 //! everything around it: framing, version choice, error texts, record batch encoding and safe
 //! decoding. `cli` (owned by the tools' side) holds the shared option parser.
 
