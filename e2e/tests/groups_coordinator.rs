@@ -16,14 +16,17 @@ use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
+use kafka_protocol::messages::offset_delete_request::{
+    OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+};
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
 use kafka_protocol::messages::offset_fetch_response::OffsetFetchResponseGroup;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     ApiKey, DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, GroupId,
     HeartbeatRequest, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, ListGroupsRequest,
-    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, RequestHeader, ResponseHeader,
-    SyncGroupRequest, TopicName,
+    OffsetCommitRequest, OffsetCommitResponse, OffsetDeleteRequest, OffsetFetchRequest,
+    RequestHeader, ResponseHeader, SyncGroupRequest, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
 use kafka_protocol::ResponseError as E;
@@ -217,6 +220,24 @@ fn try_fetch_offsets(conn: &mut Conn, group: &str) -> Result<Vec<Committed>, Str
         .collect())
 }
 
+/// OffsetDelete of partition 0 of `topic`: (top-level error, partition error).
+fn delete_offset(conn: &mut Conn, group: &str, topic: &str) -> (i16, Option<i16>) {
+    let req = OffsetDeleteRequest::default()
+        .with_group_id(GroupId(s(group)))
+        .with_topics(vec![OffsetDeleteRequestTopic::default()
+            .with_name(TopicName(s(topic)))
+            .with_partitions(vec![
+                OffsetDeleteRequestPartition::default().with_partition_index(0)
+            ])]);
+    let resp = conn.call(0, &req);
+    let partition = resp
+        .topics
+        .first()
+        .and_then(|t| t.partitions.first())
+        .map(|p| p.error_code);
+    (resp.error_code, partition)
+}
+
 fn describe(conn: &mut Conn, group: &str) -> DescribedGroup {
     let req = DescribeGroupsRequest::default().with_groups(vec![GroupId(s(group))]);
     conn.call(5, &req).groups.remove(0)
@@ -307,6 +328,10 @@ fn bad_input_gets_kafkas_errors_and_the_group_goes_on() {
         &DeleteGroupsRequest::default().with_groups_names(vec![GroupId(s("g"))]),
     );
     assert_eq!(deleted.results[0].error_code, code(E::NonEmptyGroup));
+    assert_eq!(
+        delete_offset(&mut conn, "g", "t"),
+        (0, Some(code(E::GroupSubscribedToTopic)))
+    );
 
     // An unknown group is Dead with no error.
     let unknown = describe(&mut conn, "no-such-group");
@@ -326,6 +351,16 @@ fn bad_input_gets_kafkas_errors_and_the_group_goes_on() {
         (describe(&mut conn, "g").group_state.as_str() == "Empty").then_some(())
     });
     assert!(list(&mut conn).contains(&("g".to_string(), "Empty".to_string())));
+    let resp = commit(&mut conn, "g", "", -1, &[("t", 6, "admin")]);
+    assert_eq!(
+        commit_error(&resp, "t"),
+        0,
+        "an admin commit to an Empty group"
+    );
+    assert_eq!(delete_offset(&mut conn, "g", "t"), (0, Some(0)));
+    assert!(try_fetch_offsets(&mut conn, "g").unwrap().is_empty());
+    let resp = commit(&mut conn, "g", "", -1, &[("t", 6, "admin")]);
+    assert_eq!(commit_error(&resp, "t"), 0);
     let deleted = conn.call(
         2,
         &DeleteGroupsRequest::default().with_groups_names(vec![GroupId(s("g"))]),
