@@ -429,3 +429,131 @@ fn committed_offsets_survive_kill_9_of_broker_and_zookeeper() {
         vec![("t".to_string(), 0, 9, Some("nine".to_string()))]
     );
 }
+
+/// Every advertised version of every group API is answered with a response the codec decodes
+/// (the encoder refuses fields a version lacks, which would close the connection instead).
+#[test]
+fn every_advertised_group_api_version_answers() {
+    let cluster = Cluster::start_with(&[("group.initial.rebalance.delay.ms", "0")]);
+    cluster.create_topic("t", 1);
+    let mut conn = Conn::open(&cluster.bootstrap());
+    let ok = |r: Result<(), String>, what: String| {
+        if let Err(e) = r {
+            panic!("{what}: {e}");
+        }
+    };
+    for v in 0..=4 {
+        let req = if v >= 4 {
+            FindCoordinatorRequest::default().with_coordinator_keys(vec![s("g")])
+        } else {
+            FindCoordinatorRequest::default().with_key(s("g"))
+        };
+        ok(
+            conn.try_call(v, &req).map(|_| ()),
+            format!("FindCoordinator v{v}"),
+        );
+    }
+    for v in 0..=7 {
+        let group = format!("versions-{v}");
+        let resp = conn
+            .try_call(v, &join_request(&group, "", "consumer"))
+            .unwrap_or_else(|e| panic!("JoinGroup v{v}: {e}"));
+        let expected = if v >= 4 { code(E::MemberIdRequired) } else { 0 };
+        assert_eq!(resp.error_code, expected, "JoinGroup v{v}: {resp:?}");
+        let member = resp.member_id.as_str().to_string();
+        let sync_version = v.min(5);
+        let req = SyncGroupRequest::default()
+            .with_group_id(GroupId(s(&group)))
+            .with_generation_id(resp.generation_id)
+            .with_member_id(s(&member));
+        ok(
+            conn.try_call(sync_version, &req).map(|_| ()),
+            format!("SyncGroup v{sync_version}"),
+        );
+    }
+    for v in 0..=4 {
+        let req = HeartbeatRequest::default()
+            .with_group_id(GroupId(s("versions-0")))
+            .with_member_id(s("nobody"));
+        let resp = conn
+            .try_call(v, &req)
+            .unwrap_or_else(|e| panic!("Heartbeat v{v}: {e}"));
+        assert_eq!(resp.error_code, code(E::UnknownMemberId));
+    }
+    for v in 0..=5 {
+        let req = if v >= 3 {
+            LeaveGroupRequest::default()
+                .with_group_id(GroupId(s("versions-0")))
+                .with_members(vec![MemberIdentity::default().with_member_id(s("nobody"))])
+        } else {
+            LeaveGroupRequest::default()
+                .with_group_id(GroupId(s("versions-0")))
+                .with_member_id(s("nobody"))
+        };
+        ok(
+            conn.try_call(v, &req).map(|_| ()),
+            format!("LeaveGroup v{v}"),
+        );
+    }
+    for v in 2..=8 {
+        let req = OffsetCommitRequest::default()
+            .with_group_id(GroupId(s("admin")))
+            .with_generation_id_or_member_epoch(-1)
+            .with_topics(vec![OffsetCommitRequestTopic::default()
+                .with_name(TopicName(s("t")))
+                .with_partitions(vec![OffsetCommitRequestPartition::default()
+                    .with_committed_offset(i64::from(v))
+                    .with_committed_metadata(Some(s("m")))])]);
+        let resp = conn
+            .try_call(v, &req)
+            .unwrap_or_else(|e| panic!("OffsetCommit v{v}: {e}"));
+        assert_eq!(commit_error(&resp, "t"), 0, "OffsetCommit v{v}");
+    }
+    for v in 1..=8 {
+        let req = if v >= 8 {
+            OffsetFetchRequest::default().with_groups(vec![OffsetFetchRequestGroup::default()
+                .with_group_id(GroupId(s("admin")))
+                .with_topics(None)])
+        } else {
+            OffsetFetchRequest::default()
+                .with_group_id(GroupId(s("admin")))
+                .with_topics(Some(vec![
+                    kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic::default()
+                        .with_name(TopicName(s("t")))
+                        .with_partition_indexes(vec![0]),
+                ]))
+        };
+        let resp = conn
+            .try_call(v, &req)
+            .unwrap_or_else(|e| panic!("OffsetFetch v{v}: {e}"));
+        let offset = if v >= 8 {
+            resp.groups[0].topics[0].partitions[0].committed_offset
+        } else {
+            resp.topics[0].partitions[0].committed_offset
+        };
+        assert_eq!(offset, 8, "OffsetFetch v{v}: {resp:?}");
+    }
+    for v in 0..=5 {
+        let resp = conn
+            .try_call(v, &ListGroupsRequest::default())
+            .unwrap_or_else(|e| panic!("ListGroups v{v}: {e}"));
+        assert!(
+            resp.groups.iter().any(|g| g.group_id.as_str() == "admin"),
+            "ListGroups v{v}: {resp:?}"
+        );
+    }
+    for v in 0..=5 {
+        let req = DescribeGroupsRequest::default().with_groups(vec![GroupId(s("versions-0"))]);
+        ok(
+            conn.try_call(v, &req).map(|_| ()),
+            format!("DescribeGroups v{v}"),
+        );
+    }
+    for v in 0..=2 {
+        let req = DeleteGroupsRequest::default().with_groups_names(vec![GroupId(s("nope"))]);
+        let resp = conn
+            .try_call(v, &req)
+            .unwrap_or_else(|e| panic!("DeleteGroups v{v}: {e}"));
+        assert_eq!(resp.results[0].error_code, code(E::GroupIdNotFound));
+    }
+}
