@@ -519,3 +519,59 @@ fn kafka_python_confluent_kafka_and_our_consumer_share_a_group() {
     mixed_group(&python, &cluster, "mixed-python-leads", "kafka-python");
     mixed_group(&python, &cluster, "mixed-librdkafka-leads", "confluent");
 }
+
+#[test]
+fn group_errors_end_the_consumer_with_kafkas_messages() {
+    let cluster = cluster();
+    cluster.create_topic("errs", 1);
+    let bs = cluster.bootstrap();
+    // Below the broker's group.min.session.timeout.ms.
+    let out = run_tool(
+        "kafka-console-consumer",
+        &[
+            "--bootstrap-server",
+            &bs,
+            "--topic",
+            "errs",
+            "--group",
+            "e",
+            "--consumer-property",
+            "session.timeout.ms=1000",
+            "--timeout-ms",
+            "20000",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    assert!(
+        out.stderr.contains("org.apache.kafka.common.errors.InvalidSessionTimeoutException: The session timeout is not within the range allowed by the broker"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("Processed a total of 0 messages"),
+        "{out}"
+    );
+    // auto.offset.reset=none and nothing committed.
+    let out = run_tool(
+        "kafka-console-consumer",
+        &[
+            "--bootstrap-server",
+            &bs,
+            "--topic",
+            "errs",
+            "--group",
+            "e",
+            "--consumer-property",
+            "auto.offset.reset=none",
+            "--timeout-ms",
+            "20000",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    assert!(
+        out.stderr
+            .contains("Undefined offset with no reset policy for partitions: [errs-0]"),
+        "{out}"
+    );
+}
