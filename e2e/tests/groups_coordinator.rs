@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use e2e::{wait_until, Cluster, STARTUP_TIMEOUT};
+use e2e::{wait_until, Broker, Cluster, STARTUP_TIMEOUT};
 use kafka_protocol::messages::describe_groups_response::DescribedGroup;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
@@ -556,4 +556,54 @@ fn every_advertised_group_api_version_answers() {
             .unwrap_or_else(|e| panic!("DeleteGroups v{v}: {e}"));
         assert_eq!(resp.results[0].error_code, code(E::GroupIdNotFound));
     }
+}
+
+/// With two brokers, every group has one coordinator: FindCoordinator names it from either
+/// broker, and the other answers the group APIs with NOT_COORDINATOR.
+#[test]
+fn only_the_coordinator_serves_a_group() {
+    let cluster = Cluster::start_with(&[("group.initial.rebalance.delay.ms", "0")]);
+    let second = Broker::start(&cluster.zk, 1, &[("group.initial.rebalance.delay.ms", "0")]);
+    let brokers = [(0, cluster.bootstrap()), (1, second.bootstrap())];
+    // Both brokers must see both before they agree.
+    let coordinator = wait_until(
+        "both brokers to name one coordinator",
+        STARTUP_TIMEOUT,
+        || {
+            let ids: Vec<(i32, i32)> = brokers
+                .iter()
+                .map(|(_, b)| {
+                    let found = Conn::open(b).call(
+                        4,
+                        &FindCoordinatorRequest::default().with_coordinator_keys(vec![s("g")]),
+                    );
+                    let c = &found.coordinators[0];
+                    (c.error_code.into(), c.node_id.0)
+                })
+                .collect();
+            let agreed = ids.iter().all(|&(e, id)| e == 0 && id == ids[0].1);
+            let other = Conn::open(&brokers[0].1)
+                .call(1, &kafka_protocol::messages::MetadataRequest::default())
+                .brokers
+                .len();
+            (agreed && other == 2).then_some(ids[0].1)
+        },
+    );
+    let (_, other_addr) = brokers
+        .iter()
+        .find(|(id, _)| *id != coordinator)
+        .expect("two brokers");
+    let mut wrong = Conn::open(other_addr);
+    let join = wrong.call(5, &join_request("g", "", "consumer"));
+    assert_eq!(join.error_code, code(E::NotCoordinator));
+    assert_eq!(heartbeat(&mut wrong, "g", "m", 1), code(E::NotCoordinator));
+    let resp = commit(&mut wrong, "g", "", -1, &[("t", 1, "")]);
+    assert_eq!(commit_error(&resp, "t"), code(E::NotCoordinator));
+    let (_, right_addr) = brokers
+        .iter()
+        .find(|(id, _)| *id == coordinator)
+        .expect("the coordinator");
+    let mut right = Conn::open(right_addr);
+    let first = right.call(5, &join_request("g", "", "consumer"));
+    assert_eq!(first.error_code, code(E::MemberIdRequired));
 }

@@ -44,8 +44,14 @@ pub(crate) fn coordinator_of(broker: &Broker, group: &str) -> Option<BrokerInfo>
         return None;
     }
     brokers.sort_by_key(|b| b.id);
-    let index = (java_hash(group).unsigned_abs() as usize) % brokers.len();
-    brokers.get(index).map(|b| (*b).clone())
+    brokers
+        .get(coordinator_index(group, brokers.len()))
+        .map(|b| (*b).clone())
+}
+
+/// Which of `n` live brokers (sorted by id) coordinates `group`.
+fn coordinator_index(group: &str, n: usize) -> usize {
+    (java_hash(group).unsigned_abs() as usize) % n.max(1)
 }
 
 /// NONE when this broker coordinates `group`, else the error Kafka answers with.
@@ -442,4 +448,28 @@ pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> Delet
         );
     }
     DeleteGroupsResponse::default().with_results(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_hash_is_javas_string_hash_code() {
+        assert_eq!(java_hash(""), 0);
+        assert_eq!(java_hash("g"), 103);
+        assert_eq!(java_hash("console-consumer-12345"), 158_455_506);
+        assert_eq!(java_hash("\u{e9}t\u{e9}"), 0xe9 * 961 + 0x74 * 31 + 0xe9);
+    }
+
+    #[test]
+    fn coordinator_choice_is_stable_and_spread() {
+        assert_eq!(coordinator_index("g", 1), 0);
+        assert_eq!(coordinator_index("g", 2), 1);
+        assert_eq!(coordinator_index("g", 0), 0);
+        let picked: std::collections::BTreeSet<usize> = (0..50)
+            .map(|i| coordinator_index(&format!("group-{i}"), 3))
+            .collect();
+        assert_eq!(picked.len(), 3, "50 groups land on every one of 3 brokers");
+    }
 }
