@@ -361,6 +361,7 @@ impl Consumer {
             self.assigned.clear();
             self.buffered.clear();
             let topics = self.subscription.clone();
+            let backoff = self.backoff();
             let Some(group) = &mut self.group else {
                 return Ok(());
             };
@@ -368,7 +369,14 @@ impl Consumer {
             let committed = if partitions.is_empty() {
                 BTreeMap::new()
             } else {
-                group.fetch_offsets(&partitions).await?
+                match fetch_offsets_retrying(group, &partitions, backoff).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Without positions the assignment is useless: join again next time.
+                        group.request_rejoin(0);
+                        return Err(e);
+                    }
+                }
             };
             let reset = self.reset_start();
             let mut missing = Vec::new();
@@ -456,7 +464,22 @@ impl Consumer {
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, ClientError> {
         let deadline = crate::time::after(Instant::now(), timeout);
         loop {
-            self.maintain_group().await?;
+            match self.maintain_group().await {
+                Ok(()) => {}
+                Err(e) if e.is_retriable() => {
+                    // The coordinator moved or is loading, a connection dropped: Kafka's
+                    // consumer keeps trying within poll, and so do we.
+                    tracing::debug!("group coordination: {e}");
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Ok(Vec::new());
+                    }
+                    let wake = crate::time::after(now, self.backoff()).min(deadline);
+                    tokio::time::sleep_until(wake.into()).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
             if !self.buffered.is_empty() {
                 return Ok(self.drain_buffered());
             }
@@ -776,6 +799,27 @@ impl Consumer {
             }
         }
         Ok(needs_refresh)
+    }
+}
+
+/// OffsetFetch, retried while the coordinator is loading or moving (a few times; the caller
+/// rejoins if it still fails).
+async fn fetch_offsets_retrying(
+    group: &GroupMembership,
+    partitions: &[(String, i32)],
+    backoff: Duration,
+) -> Result<BTreeMap<(String, i32), CommittedOffset>, ClientError> {
+    let mut attempts = 0;
+    loop {
+        match group.fetch_offsets(partitions).await {
+            Ok(c) => return Ok(c),
+            Err(e) if e.is_retriable() && attempts < 20 => {
+                attempts += 1;
+                tracing::debug!("fetching committed offsets: {e}");
+                tokio::time::sleep(backoff).await;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
