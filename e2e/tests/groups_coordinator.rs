@@ -302,6 +302,11 @@ fn bad_input_gets_kafkas_errors_and_the_group_goes_on() {
         code(E::UnknownMemberId)
     );
 
+    assert_eq!(
+        heartbeat(&mut other, "", "nobody", generation),
+        code(E::InvalidGroupId)
+    );
+
     // The group goes on.
     assert_eq!(heartbeat(&mut conn, "g", &member, generation), 0);
     let d = describe(&mut conn, "g");

@@ -63,6 +63,16 @@ pub(crate) fn check_coordinator(broker: &Broker, group: &str) -> i16 {
     }
 }
 
+/// Like [`check_coordinator`] for the APIs of groups that use the coordinator for membership
+/// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetDelete), which Kafka refuses an empty
+/// group id with INVALID_GROUP_ID.
+pub(crate) fn check_member_group(broker: &Broker, group: &str) -> i16 {
+    if group.is_empty() {
+        return INVALID_GROUP_ID;
+    }
+    check_coordinator(broker, group)
+}
+
 /// Maps a zookeeper-lite failure to what a group client retries on.
 pub(crate) fn zk_error_code(e: &ZkError) -> i16 {
     match e {
@@ -134,7 +144,7 @@ pub async fn join(
             .with_member_id(request.member_id.clone())
             .with_protocol_name((version < 7).then(|| s("")))
     };
-    let code = check_coordinator(broker, &group);
+    let code = check_member_group(broker, &group);
     if code != NONE {
         return error_response(code);
     }
@@ -214,7 +224,7 @@ pub async fn join(
 
 pub async fn sync(broker: &Arc<Broker>, request: SyncGroupRequest) -> SyncGroupResponse {
     let group = request.group_id.0.as_str().to_string();
-    let code = check_coordinator(broker, &group);
+    let code = check_member_group(broker, &group);
     if code != NONE {
         return SyncGroupResponse::default().with_error_code(code);
     }
@@ -249,7 +259,7 @@ pub async fn sync(broker: &Arc<Broker>, request: SyncGroupRequest) -> SyncGroupR
 
 pub fn heartbeat(broker: &Arc<Broker>, request: HeartbeatRequest) -> HeartbeatResponse {
     let group = request.group_id.0.as_str();
-    let mut code = check_coordinator(broker, group);
+    let mut code = check_member_group(broker, group);
     if code == NONE {
         code = broker.groups.heartbeat(
             group,
@@ -263,7 +273,7 @@ pub fn heartbeat(broker: &Arc<Broker>, request: HeartbeatRequest) -> HeartbeatRe
 
 pub fn leave(broker: &Arc<Broker>, request: LeaveGroupRequest, version: i16) -> LeaveGroupResponse {
     let group = request.group_id.0.as_str();
-    let code = check_coordinator(broker, group);
+    let code = check_member_group(broker, group);
     if code != NONE {
         return LeaveGroupResponse::default().with_error_code(code);
     }

@@ -23,7 +23,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use zookeeper_lite::protocol::CommittedOffset;
 
-use super::groups::{check_coordinator, zk_error_code};
+use super::groups::{check_coordinator, check_member_group, zk_error_code};
 use crate::group::codes::*;
 use crate::server::Broker;
 
@@ -325,7 +325,7 @@ pub async fn fetch(
 
 pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> OffsetDeleteResponse {
     let group = request.group_id.0.as_str().to_string();
-    let code = check_coordinator(broker, &group);
+    let code = check_member_group(broker, &group);
     if code != NONE {
         return OffsetDeleteResponse::default().with_error_code(code);
     }
