@@ -401,6 +401,27 @@ mod tests {
     }
 
     #[test]
+    fn group_keys_are_acted_on_with_kafkas_defaults() {
+        let (d, _) = BrokerConfig::from_pairs(&[]).unwrap();
+        assert_eq!(d.group_initial_rebalance_delay_ms, 3000);
+        assert_eq!(d.group_min_session_timeout_ms, 6000);
+        assert_eq!(d.group_max_session_timeout_ms, 1_800_000);
+        let (c, report) = BrokerConfig::from_pairs(&pairs(&[
+            ("group.initial.rebalance.delay.ms", "0"),
+            ("group.min.session.timeout.ms", "100"),
+            ("group.max.session.timeout.ms", "60000"),
+        ]))
+        .unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.group_initial_rebalance_delay_ms, 0);
+        assert_eq!(c.group_min_session_timeout_ms, 100);
+        assert_eq!(c.group_max_session_timeout_ms, 60_000);
+        assert!(
+            BrokerConfig::from_pairs(&pairs(&[("group.min.session.timeout.ms", "-1")])).is_err()
+        );
+    }
+
+    #[test]
     fn later_pairs_override_earlier_ones() {
         let (c, _) =
             BrokerConfig::from_pairs(&pairs(&[("broker.id", "0"), ("broker.id", "2")])).unwrap();
