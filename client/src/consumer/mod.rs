@@ -78,6 +78,9 @@ struct Assigned {
     /// `max.partition.fetch.bytes`, doubled while a single batch does not fit in it (a broker
     /// that cuts the first batch short instead of returning it whole would otherwise stall us).
     max_bytes: i32,
+    /// A group partition without a committed offset under `auto.offset.reset=none`: every poll
+    /// fails (Kafka's NoOffsetForPartitionException) until a `seek` gives it a position.
+    undefined_fails: bool,
 }
 
 pub struct Consumer {
@@ -155,6 +158,7 @@ impl Consumer {
                     other => other,
                 },
                 max_bytes: self.config.max_partition_fetch_bytes.max(1),
+                undefined_fails: false,
             })
             .collect();
         let topics = self.assigned_topics();
@@ -203,6 +207,7 @@ impl Consumer {
         }
         a.position = Some(offset);
         a.consumed = Some(offset);
+        a.undefined_fails = false;
         self.buffered
             .retain(|r| !(r.topic == topic && r.partition == partition));
         Ok(())
@@ -379,12 +384,8 @@ impl Consumer {
                 }
             };
             let reset = self.reset_start();
-            let mut missing = Vec::new();
             for (topic, partition) in partitions {
                 let start = committed.get(&(topic.clone(), partition)).map(|c| c.offset);
-                if start.is_none() && self.config.auto_offset_reset == OffsetReset::None {
-                    missing.push(format!("{topic}-{partition}"));
-                }
                 self.assigned.push(Assigned {
                     topic,
                     partition,
@@ -392,13 +393,9 @@ impl Consumer {
                     consumed: start,
                     reset,
                     max_bytes: self.config.max_partition_fetch_bytes.max(1),
+                    undefined_fails: start.is_none()
+                        && self.config.auto_offset_reset == OffsetReset::None,
                 });
-            }
-            if !missing.is_empty() {
-                return Err(ClientError::InvalidArgument(format!(
-                    "Undefined offset with no reset policy for partitions: [{}]",
-                    missing.join(", ")
-                )));
             }
             let topics = self.assigned_topics();
             if !topics.is_empty() {
@@ -527,6 +524,18 @@ impl Consumer {
             .collect();
         if pending.is_empty() {
             return Ok(());
+        }
+        let undefined: Vec<String> = pending
+            .iter()
+            .map(|i| &self.assigned[*i])
+            .filter(|a| a.undefined_fails)
+            .map(|a| format!("{}-{}", a.topic, a.partition))
+            .collect();
+        if !undefined.is_empty() {
+            return Err(ClientError::InvalidArgument(format!(
+                "Undefined offset with no reset policy for partitions: [{}]",
+                undefined.join(", ")
+            )));
         }
         let snapshot = self.cluster.snapshot();
         let mut by_leader: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
