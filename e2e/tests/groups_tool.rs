@@ -380,13 +380,22 @@ fn reset_to_earliest_rereads_when_inactive_and_is_refused_when_active() {
 
 #[test]
 fn script_wrapper_runs_the_tool() {
-    let out = e2e::run_script("kafka-consumer-groups.sh", &["--version"], b"", TOOL_TIMEOUT);
+    let out = e2e::run_script(
+        "kafka-consumer-groups.sh",
+        &["--version"],
+        b"",
+        TOOL_TIMEOUT,
+    );
     out.assert_success("kafka-consumer-groups.sh --version");
     assert_eq!(out.stdout, "3.9.1\n");
     let out = e2e::run_script("kafka-consumer-groups.sh", &["--list"], b"", TOOL_TIMEOUT);
-    out.assert_code(1, "kafka-consumer-groups.sh --list without --bootstrap-server");
+    out.assert_code(
+        1,
+        "kafka-consumer-groups.sh --list without --bootstrap-server",
+    );
     assert!(
-        out.stderr.starts_with("Missing required argument \"[bootstrap-server]\"\n"),
+        out.stderr
+            .starts_with("Missing required argument \"[bootstrap-server]\"\n"),
         "{out}"
     );
 }
