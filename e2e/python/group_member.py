@@ -35,7 +35,7 @@ def main():
             auto_offset_reset="earliest",
             enable_auto_commit=True,
             auto_commit_interval_ms=500,
-            session_timeout_ms=6000,
+            session_timeout_ms=15000,
             heartbeat_interval_ms=500,
             partition_assignment_strategy=[RangePartitionAssignor],
         )
@@ -57,7 +57,7 @@ def main():
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": True,
                 "auto.commit.interval.ms": 500,
-                "session.timeout.ms": 6000,
+                "session.timeout.ms": 15000,
                 "heartbeat.interval.ms": 500,
                 "partition.assignment.strategy": "range",
             }
