@@ -504,6 +504,44 @@ fn mixed_group(python: &std::path::Path, cluster: &Cluster, topic: &str, first: 
             owned[i]
         );
     }
+    // kafka-consumer-groups sees the same split: one partition per live member, and the commits
+    // every client made bring each partition's lag to 0 at its log end.
+    let mut per_partition: BTreeMap<i32, BTreeSet<&String>> = BTreeMap::new();
+    for (p, v) in printed_by.iter().flatten() {
+        per_partition.entry(*p).or_default().insert(v);
+    }
+    let bs = cluster.bootstrap();
+    wait_until(
+        "--describe shows every partition owned and caught up",
+        DEADLINE,
+        || {
+            let out = run_tool(
+                "kafka-consumer-groups",
+                &["--bootstrap-server", &bs, "--describe", "--group", &group],
+                b"",
+                TOOL_TIMEOUT,
+            );
+            let rows: Vec<Vec<&str>> = out
+                .stdout
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>())
+                .filter(|c| c.len() == 9 && c[0] == group && c[1] == topic)
+                .collect();
+            let owners: BTreeSet<&str> = rows.iter().map(|c| c[6]).collect();
+            let ok = rows.len() == 3
+                && owners.len() == 3
+                && rows.iter().all(|c| {
+                    let end = c[2]
+                        .parse::<i32>()
+                        .ok()
+                        .and_then(|p| per_partition.get(&p))
+                        .map_or(0, |s| s.len())
+                        .to_string();
+                    c[3] == end && c[4] == end && c[5] == "0" && c[6] != "-" && c[7] == "/127.0.0.1"
+                });
+            ok.then_some(())
+        },
+    );
     if first == "ours" {
         leader.signal_and_wait("TERM", Duration::from_secs(30));
     } else if let Some(p) = started.get_mut("ours") {
