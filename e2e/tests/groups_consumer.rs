@@ -238,6 +238,30 @@ fn members_split_partitions_an_idle_member_takes_over_and_leaves_rebalance() {
         "three members own one partition each",
     );
     assert!(owned.iter().all(|ps| ps.len() == 1), "{owned:?}");
+    // kafka-consumer-groups shows the same: three members, one partition each.
+    let bs = cluster.bootstrap();
+    wait_until(
+        "--describe shows one partition per member",
+        DEADLINE,
+        || {
+            let out = run_tool(
+                "kafka-consumer-groups",
+                &["--bootstrap-server", &bs, "--describe", "--group", "g3"],
+                b"",
+                TOOL_TIMEOUT,
+            );
+            let rows: Vec<Vec<&str>> = out
+                .stdout
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>())
+                .filter(|c| c.len() == 9 && c[0] == "g3" && c[1] == "split")
+                .collect();
+            let owners: BTreeSet<&str> = rows.iter().map(|c| c[6]).collect();
+            let partitions: BTreeSet<&str> = rows.iter().map(|c| c[2]).collect();
+            (rows.len() == 3 && owners.len() == 3 && !owners.contains("-") && partitions.len() == 3)
+                .then_some(())
+        },
+    );
 
     let a = batch("a", 30);
     produce(&cluster, "split", &a);
