@@ -31,7 +31,7 @@ pub const MAX_PARTITIONS_TOTAL: usize = 100_000;
 const MAX_TOPIC_NAME_LEN: usize = 249;
 
 /// Topic configs Kafka 3.9 knows (LogConfig); anything else is refused like Kafka does.
-const TOPIC_CONFIG_NAMES: &[&str] = &[
+pub const TOPIC_CONFIG_NAMES: &[&str] = &[
     "cleanup.policy",
     "compression.gzip.level",
     "compression.lz4.level",

@@ -30,7 +30,9 @@ enum Kind {
     OneOf(&'static [&'static str]),
 }
 
-/// Every topic-level config with its kind.
+/// The topic configs this broker acts on or reports a default for, with their kinds. Names
+/// zookeeper-lite knows beyond these (Kafka's full `LogConfig` list) are accepted as overrides
+/// and shown as such, but have no effect yet.
 const TOPIC_CONFIGS: &[(&str, Kind)] = &[
     (
         "cleanup.policy",
@@ -107,11 +109,15 @@ fn broker_default(config: &BrokerConfig, name: &str) -> String {
     }
 }
 
-/// Checks topic overrides: every key known, every value of the right kind (Kafka's messages).
+/// Checks topic overrides: every key one Kafka knows (zookeeper-lite's list, so the broker and
+/// the coordinator never disagree), every value of the right kind where we know the kind.
 pub fn validate_topic_configs(configs: &BTreeMap<String, String>) -> Result<(), String> {
     for (name, value) in configs {
-        let Some((_, kind)) = TOPIC_CONFIGS.iter().find(|(n, _)| n == name) else {
+        if !zookeeper_lite::state::TOPIC_CONFIG_NAMES.contains(&name.as_str()) {
             return Err(format!("Unknown topic config name: {name}"));
+        }
+        let Some((_, kind)) = TOPIC_CONFIGS.iter().find(|(n, _)| n == name) else {
+            continue;
         };
         let ok = match kind {
             Kind::Long => value.trim().parse::<i64>().is_ok(),
@@ -156,6 +162,16 @@ pub fn describe_topic_config_entries(
                 source: DEFAULT_CONFIG,
             },
         })
+        .chain(
+            overrides
+                .iter()
+                .filter(|(name, _)| !TOPIC_CONFIGS.iter().any(|(n, _)| n == name))
+                .map(|(name, value)| ConfigEntry {
+                    name: name.clone(),
+                    value: value.clone(),
+                    source: TOPIC_CONFIG,
+                }),
+        )
         .collect()
 }
 
@@ -265,6 +281,19 @@ mod tests {
         let mut c = BTreeMap::new();
         c.insert("segment.bytes".to_string(), "big".to_string());
         assert!(validate_topic_configs(&c).is_err());
+    }
+
+    #[test]
+    fn every_kafka_topic_config_name_is_accepted_and_described() {
+        let mut o = BTreeMap::new();
+        o.insert("compression.gzip.level".to_string(), "5".to_string());
+        assert!(validate_topic_configs(&o).is_ok());
+        let entries = describe_topic_config_entries(&BrokerConfig::default(), &o);
+        let e = entries
+            .iter()
+            .find(|e| e.name == "compression.gzip.level")
+            .unwrap();
+        assert_eq!((e.value.as_str(), e.source), ("5", TOPIC_CONFIG));
     }
 
     #[test]

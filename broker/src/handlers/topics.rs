@@ -21,23 +21,10 @@ use zookeeper_lite::protocol::{NewTopic, ZkErrorCode};
 use super::configs::{describe_topic_config_entries, validate_topic_configs};
 use crate::server::Broker;
 
-/// Kafka's `Topic.validate`: the rules and the messages.
+/// Kafka's `Topic.validate`: zookeeper-lite owns the rules and the messages; the broker checks
+/// early so that Metadata never asks the coordinator to create an invalid name.
 pub fn validate_topic_name(name: &str) -> Result<(), String> {
-    let reason = if name.is_empty() {
-        "the empty string is not allowed".to_string()
-    } else if name == "." || name == ".." {
-        format!("'{name}' is not allowed")
-    } else if name.len() > 249 {
-        format!("the length of '{name}' is longer than the max allowed length 249")
-    } else if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
-    {
-        format!("'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'")
-    } else {
-        return Ok(());
-    };
-    Err(format!("Topic name is invalid: {reason}"))
+    zookeeper_lite::state::validate_topic_name(name).map_err(|e| e.message)
 }
 
 /// Maps a coordinator error to Kafka's error code and a message for the client.
