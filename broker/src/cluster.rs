@@ -11,8 +11,22 @@ use zookeeper_lite::protocol::{BrokerInfo, ClusterMetadata, ZkErrorCode};
 
 #[derive(Debug, Error)]
 pub enum ClusterError {
-    #[error("broker.id {id} is already registered by a live broker: {message}")]
-    BrokerIdInUse { id: i32, message: String },
+    /// The id is held by a session that stayed alive for a whole session timeout after we first
+    /// asked: another live broker has it. (Kafka in ZooKeeper mode fails on the ephemeral
+    /// `/brokers/ids/<id>` node with a `NodeExistsException`.)
+    #[error(
+        "org.apache.zookeeper.KeeperException$NodeExistsException: KeeperErrorCode = NodeExists \
+         for /brokers/ids/{id}: {message} It was still alive after waiting \
+         zookeeper.session.timeout.ms={waited_ms} ms for an earlier session of broker.id {id} to \
+         expire, so another broker is running with broker.id={id}; give this broker another \
+         broker.id."
+    )]
+    BrokerIdInUse {
+        id: i32,
+        /// zookeeper-lite's text, naming the holder's session and endpoint.
+        message: String,
+        waited_ms: u64,
+    },
     #[error("zookeeper-lite at {addr}: {source}")]
     Zk { addr: String, source: ZkError },
 }
@@ -50,6 +64,7 @@ impl Cluster {
             session: std::sync::Mutex::new(None),
             metadata: RwLock::new(Arc::new(ClusterMetadata {
                 version: 0,
+                cluster_id: String::new(),
                 brokers: Vec::new(),
                 topics: Default::default(),
             })),
@@ -73,10 +88,12 @@ impl Cluster {
     }
 
     /// Registers this broker. An id still held by a session that is no longer heartbeating (our
-    /// own previous life, killed) frees up once that session expires, so we wait for that long;
-    /// an id held by a live broker stays taken and we give up with a clear error.
+    /// own previous life, killed with `kill -9`) frees up once that session expires, which is
+    /// at most one session timeout (`zookeeper.session.timeout.ms`) from now, so we retry for
+    /// that long; an id still held after that belongs to a live broker and we give up with
+    /// [`ClusterError::BrokerIdInUse`].
     pub async fn register(&self) -> Result<(), ClusterError> {
-        let deadline = Instant::now() + Duration::from_millis(self.session_timeout_ms * 2 + 2000);
+        let deadline = Instant::now() + Duration::from_millis(self.session_timeout_ms);
         let mut warned = false;
         loop {
             match self
@@ -92,21 +109,28 @@ impl Cluster {
                     return Ok(());
                 }
                 Err(ZkError::Server(e)) if e.code == ZkErrorCode::BrokerIdInUse => {
-                    if Instant::now() >= deadline {
+                    let now = Instant::now();
+                    if now >= deadline {
                         return Err(ClusterError::BrokerIdInUse {
                             id: self.me.id,
                             message: e.message,
+                            waited_ms: self.session_timeout_ms,
                         });
                     }
                     if !warned {
                         tracing::warn!(
-                            "broker.id {} is still registered ({}); waiting for that session to expire",
-                            self.me.id,
-                            e.message
+                            "{} Waiting up to zookeeper.session.timeout.ms={} ms for that session \
+                             to expire (a previous run of this broker that did not shut down \
+                             cleanly).",
+                            e.message,
+                            self.session_timeout_ms
                         );
                         warned = true;
                     }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    // The last try is at the deadline itself, when an earlier session of ours
+                    // has certainly expired.
+                    let pause = Duration::from_millis(200).min(deadline - now);
+                    tokio::time::sleep(pause).await;
                 }
                 Err(e) => return Err(self.zk_err(e)),
             }

@@ -117,6 +117,12 @@ pub async fn run(
             config.zookeeper_connect
         )
     })?;
+    // As KafkaServer.startup: the cluster id first, then every log directory's meta.properties
+    // is checked against it and the broker id (and written), and only then is the broker
+    // registered.
+    let cluster_id = cluster.refresh().await?.cluster_id.clone();
+    tracing::info!("Cluster ID = {cluster_id}");
+    crate::meta_properties::ensure(&config.log_dirs, &cluster_id, config.broker_id)?;
     cluster.register().await?;
 
     let broker = Arc::new(Broker {
