@@ -27,6 +27,12 @@ pub enum ClusterError {
         message: String,
         waited_ms: u64,
     },
+    /// Another live broker already advertises our endpoint (`KafkaServer.createBrokerInfo`).
+    #[error(
+        "requirement failed: Configured end points {endpoint} in advertised listeners are \
+         already registered by broker {holder}"
+    )]
+    EndpointInUse { endpoint: String, holder: i32 },
     #[error("zookeeper-lite at {addr}: {source}")]
     Zk { addr: String, source: ZkError },
 }
@@ -40,6 +46,21 @@ pub struct Cluster {
     metadata: RwLock<Arc<ClusterMetadata>>,
     /// Bumped whenever the cached metadata changes, so hosting and long-polls can react.
     changed: watch::Sender<u64>,
+}
+
+/// `Ok` unless a live broker other than `me.id` advertises `me`'s host and port.
+fn endpoint_holder(md: &ClusterMetadata, me: &BrokerInfo) -> Result<(), ClusterError> {
+    match md
+        .brokers
+        .iter()
+        .find(|b| b.id != me.id && b.host == me.host && b.port == me.port)
+    {
+        Some(b) => Err(ClusterError::EndpointInUse {
+            endpoint: format!("{}:{}", me.host, me.port),
+            holder: b.id,
+        }),
+        None => Ok(()),
+    }
 }
 
 impl Cluster {
@@ -120,8 +141,8 @@ impl Cluster {
                     if !warned {
                         tracing::warn!(
                             "{} Waiting up to zookeeper.session.timeout.ms={} ms for that session \
-                             to expire (a previous run of this broker that did not shut down \
-                             cleanly).",
+                             to expire, in case it is an earlier run of this broker that did not \
+                             shut down cleanly.",
                             e.message,
                             self.session_timeout_ms
                         );
@@ -135,6 +156,13 @@ impl Cluster {
                 Err(e) => return Err(self.zk_err(e)),
             }
         }
+    }
+
+    /// Refuses to register an advertised endpoint that another live broker (another id) already
+    /// advertises: clients would send one broker's requests to the other. Kafka checks this
+    /// before registering, in `KafkaServer.createBrokerInfo`.
+    pub fn check_endpoint_free(&self, md: &ClusterMetadata) -> Result<(), ClusterError> {
+        endpoint_holder(md, &self.me)
     }
 
     /// Fetches the metadata and publishes it if it changed.
@@ -217,5 +245,39 @@ impl Cluster {
                 tracing::warn!("unregistering from zookeeper-lite failed: {e}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn info(id: i32, port: u16) -> BrokerInfo {
+        BrokerInfo {
+            id,
+            host: "localhost".into(),
+            port,
+            rack: None,
+        }
+    }
+
+    #[test]
+    fn an_endpoint_advertised_by_another_live_broker_is_refused_with_kafkas_text() {
+        let md = ClusterMetadata {
+            version: 1,
+            cluster_id: "c".into(),
+            brokers: vec![info(0, 9092)],
+            topics: Default::default(),
+        };
+        let e = endpoint_holder(&md, &info(1, 9092)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "requirement failed: Configured end points localhost:9092 in advertised listeners \
+             are already registered by broker 0"
+        );
+        // Our own earlier registration (same id) and other ports are fine.
+        assert!(endpoint_holder(&md, &info(0, 9092)).is_ok());
+        assert!(endpoint_holder(&md, &info(1, 9093)).is_ok());
     }
 }

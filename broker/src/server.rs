@@ -120,9 +120,10 @@ pub async fn run(
     // As KafkaServer.startup: the cluster id first, then every log directory's meta.properties
     // is checked against it and the broker id (and written), and only then is the broker
     // registered.
-    let cluster_id = cluster.refresh().await?.cluster_id.clone();
-    tracing::info!("Cluster ID = {cluster_id}");
-    crate::meta_properties::ensure(&config.log_dirs, &cluster_id, config.broker_id)?;
+    let md = cluster.refresh().await?;
+    tracing::info!("Cluster ID = {}", md.cluster_id);
+    crate::meta_properties::ensure(&config.log_dirs, &md.cluster_id, config.broker_id)?;
+    cluster.check_endpoint_free(&md)?;
     cluster.register().await?;
 
     let broker = Arc::new(Broker {
