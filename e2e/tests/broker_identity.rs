@@ -186,6 +186,51 @@ fn a_broker_advertising_a_live_brokers_endpoint_is_refused() {
     );
 }
 
+fn signal(p: &Process, sig: &str) {
+    let pid = p
+        .pid()
+        .unwrap_or_else(|| panic!("{} is not running", p.name()));
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{sig} {pid}");
+}
+
+#[test]
+fn a_stale_broker_that_lost_its_id_cannot_unregister_the_live_holder() {
+    let zk = ZooKeeper::start();
+    let mut stale = Broker::start(&zk, 0, &[]);
+    // Frozen past its session timeout, the first broker loses its id to a second one.
+    signal(&stale.process, "STOP");
+    let holder = Broker::start(&zk, 0, &[]);
+    // Thawed and stopped at once: whatever it still believes, it must not take the id away.
+    signal(&stale.process, "CONT");
+    let status = stale.stop();
+    assert!(status.success(), "{status}: {}", stale.process.log());
+    let listed = || {
+        let mut c = Command::new("kcat");
+        c.args(["-b", &holder.bootstrap(), "-L", "-m", "10"]);
+        let out = run_command(c, b"", Duration::from_secs(30));
+        out.assert_success("kcat -L");
+        out.stdout
+    };
+    let md = listed();
+    assert!(
+        md.contains(&format!("broker 0 at 127.0.0.1:{}", holder.port())),
+        "the live holder is still registered: {md}"
+    );
+    // And it stays so: its session was never ended, so it never had to register again.
+    std::thread::sleep(Duration::from_millis(TEST_SESSION_TIMEOUT_MS / 2));
+    let md = listed();
+    assert!(
+        md.contains(&format!("broker 0 at 127.0.0.1:{}", holder.port())),
+        "{md}"
+    );
+    let log = holder.process.log();
+    assert!(!log.contains("registering again"), "{log}");
+}
+
 #[test]
 fn a_broker_restarted_after_kill_9_gets_its_id_back_within_one_session_timeout() {
     let zk = ZooKeeper::start();
