@@ -140,8 +140,12 @@ fn a_shorter_session_timeout_gives_up_sooner() {
     let _first = Broker::start(&zk, 3, &[]);
     let other = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let logs = other.path().join("logs").display().to_string();
-    let started = Instant::now();
     let mut second = spawn_broker(&zk, 3, &logs, &[("zookeeper.session.timeout.ms", "1500")]);
+    // Timed from its first refusal, so that a slow start-up does not count.
+    second.wait_for_line("the wait for the id", STARTUP_TIMEOUT, |l| {
+        l.contains("Waiting up to zookeeper.session.timeout.ms=1500 ms")
+    });
+    let started = Instant::now();
     let status = second.wait_exit(STARTUP_TIMEOUT);
     let took = started.elapsed();
     let log = second.log();
