@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need besides Rust, idempotently:
 #   - kcat (Debian package) for the librdkafka compatibility tests;
-#   - .venv at the repository root with kafka-python, confluent-kafka and the compression
-#     libraries kafka-python uses (lz4, python-snappy (on cramjam), zstandard; gzip is built in).
+#   - .venv at the repository root with kafka-python, confluent-kafka, aiokafka and the
+#     compression libraries the Python clients use (lz4, python-snappy (on cramjam), zstandard;
+#     gzip is built in);
+#   - Node.js (with npm) and, in e2e/js/node_modules, KafkaJS with its snappy and lz4 codecs
+#     (kafkajs-snappy, kafkajs-lz4), exactly as e2e/js/package-lock.json pins them.
 # Used by ./test.sh and .ci/run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +28,7 @@ fi
 
 venv="$root/.venv"
 py_ok() {
-  "$venv/bin/python" -c 'import kafka, confluent_kafka, lz4.frame, snappy, zstandard' 2>/dev/null
+  "$venv/bin/python" -c 'import kafka, confluent_kafka, aiokafka, lz4.frame, snappy, zstandard' 2>/dev/null
 }
 if ! py_ok; then
   echo "Creating $venv with the Python Kafka clients"
@@ -36,6 +39,23 @@ if ! py_ok; then
     python3 -m venv "$venv"
   fi
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    kafka-python confluent-kafka lz4 python-snappy zstandard
+    kafka-python confluent-kafka aiokafka lz4 python-snappy zstandard
   py_ok
+fi
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "Installing Node.js and npm (apt-get)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+fi
+
+js="$root/e2e/js"
+js_ok() {
+  (cd "$js" && node -e 'require("kafkajs"); require("kafkajs-snappy"); require("kafkajs-lz4")') 2>/dev/null
+}
+if ! js_ok; then
+  echo "Installing KafkaJS into $js/node_modules (npm ci)"
+  # lz4's native build is optional: without it the package uses its JavaScript implementation.
+  (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+  js_ok
 fi

@@ -11,8 +11,28 @@ use zookeeper_lite::protocol::{BrokerInfo, ClusterMetadata, ZkErrorCode};
 
 #[derive(Debug, Error)]
 pub enum ClusterError {
-    #[error("broker.id {id} is already registered by a live broker: {message}")]
-    BrokerIdInUse { id: i32, message: String },
+    /// The id is held by a session that stayed alive for a whole session timeout after we first
+    /// asked: another live broker has it. (Kafka in ZooKeeper mode fails on the ephemeral
+    /// `/brokers/ids/<id>` node with a `NodeExistsException`.)
+    #[error(
+        "org.apache.zookeeper.KeeperException$NodeExistsException: KeeperErrorCode = NodeExists \
+         for /brokers/ids/{id}: {message} It was still alive after waiting \
+         zookeeper.session.timeout.ms={waited_ms} ms for an earlier session of broker.id {id} to \
+         expire, so another broker is running with broker.id={id}; give this broker another \
+         broker.id."
+    )]
+    BrokerIdInUse {
+        id: i32,
+        /// zookeeper-lite's text, naming the holder's session and endpoint.
+        message: String,
+        waited_ms: u64,
+    },
+    /// Another live broker already advertises our endpoint (`KafkaServer.createBrokerInfo`).
+    #[error(
+        "requirement failed: Configured end points {endpoint} in advertised listeners are \
+         already registered by broker {holder}"
+    )]
+    EndpointInUse { endpoint: String, holder: i32 },
     #[error("zookeeper-lite at {addr}: {source}")]
     Zk { addr: String, source: ZkError },
 }
@@ -26,6 +46,21 @@ pub struct Cluster {
     metadata: RwLock<Arc<ClusterMetadata>>,
     /// Bumped whenever the cached metadata changes, so hosting and long-polls can react.
     changed: watch::Sender<u64>,
+}
+
+/// `Ok` unless a live broker other than `me.id` advertises `me`'s host and port.
+fn endpoint_holder(md: &ClusterMetadata, me: &BrokerInfo) -> Result<(), ClusterError> {
+    match md
+        .brokers
+        .iter()
+        .find(|b| b.id != me.id && b.host == me.host && b.port == me.port)
+    {
+        Some(b) => Err(ClusterError::EndpointInUse {
+            endpoint: format!("{}:{}", me.host, me.port),
+            holder: b.id,
+        }),
+        None => Ok(()),
+    }
 }
 
 impl Cluster {
@@ -50,6 +85,7 @@ impl Cluster {
             session: std::sync::Mutex::new(None),
             metadata: RwLock::new(Arc::new(ClusterMetadata {
                 version: 0,
+                cluster_id: String::new(),
                 brokers: Vec::new(),
                 topics: Default::default(),
             })),
@@ -73,10 +109,12 @@ impl Cluster {
     }
 
     /// Registers this broker. An id still held by a session that is no longer heartbeating (our
-    /// own previous life, killed) frees up once that session expires, so we wait for that long;
-    /// an id held by a live broker stays taken and we give up with a clear error.
+    /// own previous life, killed with `kill -9`) frees up once that session expires, which is
+    /// at most one session timeout (`zookeeper.session.timeout.ms`) from now, so we retry for
+    /// that long; an id still held after that belongs to a live broker and we give up with
+    /// [`ClusterError::BrokerIdInUse`].
     pub async fn register(&self) -> Result<(), ClusterError> {
-        let deadline = Instant::now() + Duration::from_millis(self.session_timeout_ms * 2 + 2000);
+        let deadline = Instant::now() + Duration::from_millis(self.session_timeout_ms);
         let mut warned = false;
         loop {
             match self
@@ -92,25 +130,39 @@ impl Cluster {
                     return Ok(());
                 }
                 Err(ZkError::Server(e)) if e.code == ZkErrorCode::BrokerIdInUse => {
-                    if Instant::now() >= deadline {
+                    let now = Instant::now();
+                    if now >= deadline {
                         return Err(ClusterError::BrokerIdInUse {
                             id: self.me.id,
                             message: e.message,
+                            waited_ms: self.session_timeout_ms,
                         });
                     }
                     if !warned {
                         tracing::warn!(
-                            "broker.id {} is still registered ({}); waiting for that session to expire",
-                            self.me.id,
-                            e.message
+                            "{} Waiting up to zookeeper.session.timeout.ms={} ms for that session \
+                             to expire, in case it is an earlier run of this broker that did not \
+                             shut down cleanly.",
+                            e.message,
+                            self.session_timeout_ms
                         );
                         warned = true;
                     }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    // The last try is at the deadline itself, when an earlier session of ours
+                    // has certainly expired.
+                    let pause = Duration::from_millis(200).min(deadline - now);
+                    tokio::time::sleep(pause).await;
                 }
                 Err(e) => return Err(self.zk_err(e)),
             }
         }
+    }
+
+    /// Refuses to register an advertised endpoint that another live broker (another id) already
+    /// advertises: clients would send one broker's requests to the other. Kafka checks this
+    /// before registering, in `KafkaServer.createBrokerInfo`.
+    pub fn check_endpoint_free(&self, md: &ClusterMetadata) -> Result<(), ClusterError> {
+        endpoint_holder(md, &self.me)
     }
 
     /// Fetches the metadata and publishes it if it changed.
@@ -193,5 +245,39 @@ impl Cluster {
                 tracing::warn!("unregistering from zookeeper-lite failed: {e}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn info(id: i32, port: u16) -> BrokerInfo {
+        BrokerInfo {
+            id,
+            host: "localhost".into(),
+            port,
+            rack: None,
+        }
+    }
+
+    #[test]
+    fn an_endpoint_advertised_by_another_live_broker_is_refused_with_kafkas_text() {
+        let md = ClusterMetadata {
+            version: 1,
+            cluster_id: "c".into(),
+            brokers: vec![info(0, 9092)],
+            topics: Default::default(),
+        };
+        let e = endpoint_holder(&md, &info(1, 9092)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "requirement failed: Configured end points localhost:9092 in advertised listeners \
+             are already registered by broker 0"
+        );
+        // Our own earlier registration (same id) and other ports are fine.
+        assert!(endpoint_holder(&md, &info(0, 9092)).is_ok());
+        assert!(endpoint_holder(&md, &info(1, 9093)).is_ok());
     }
 }

@@ -3,13 +3,15 @@
 //!
 //! `net` frames and dispatches requests, `handlers` answers them (one file per API family), `log`
 //! is the storage contract, `partitions` the set of logs this broker hosts, `cluster` the link to
-//! zookeeper-lite, `config` the server.properties keys.
+//! zookeeper-lite, `config` the server.properties keys, `meta_properties` the identity file of each
+//! log directory.
 
 pub mod cluster;
 pub mod config;
 pub mod group;
 pub mod handlers;
 pub mod log;
+pub mod meta_properties;
 pub mod net;
 pub mod partitions;
 pub mod server;

@@ -74,11 +74,16 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let id = config.broker_id;
     match runtime.block_on(broker::server::run(config, shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("fatal: {e:#}");
-            eprintln!("{e:#}");
+            // Kafka logs the cause under this line, then `kafka.Kafka` exits with status 1.
+            tracing::error!(
+                "[KafkaServer id={id}] Fatal error during KafkaServer startup. Prepare to shutdown\n{e:#}"
+            );
+            tracing::info!("[KafkaServer id={id}] shut down completed");
+            tracing::error!("Exiting Kafka due to fatal exception during startup.");
             ExitCode::from(1)
         }
     }

@@ -117,6 +117,13 @@ pub async fn run(
             config.zookeeper_connect
         )
     })?;
+    // As KafkaServer.startup: the cluster id first, then every log directory's meta.properties
+    // is checked against it and the broker id (and written), and only then is the broker
+    // registered.
+    let md = cluster.refresh().await?;
+    tracing::info!("Cluster ID = {}", md.cluster_id);
+    crate::meta_properties::ensure(&config.log_dirs, &md.cluster_id, config.broker_id)?;
+    cluster.check_endpoint_free(&md)?;
     cluster.register().await?;
 
     let broker = Arc::new(Broker {

@@ -377,4 +377,108 @@ mod tests {
             Response::GroupGeneration { generation: 2 }
         );
     }
+    fn register(
+        c: &mut Coordinator,
+        id: i32,
+        port: u16,
+        timeout_ms: u64,
+        now: Instant,
+    ) -> Response {
+        c.handle(
+            Request::RegisterBroker {
+                broker: BrokerInfo {
+                    id,
+                    host: "localhost".into(),
+                    port,
+                    rack: None,
+                },
+                session_timeout_ms: timeout_ms,
+            },
+            now,
+        )
+    }
+
+    #[test]
+    fn the_cluster_id_is_made_once_and_kept_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Instant::now();
+        let c = Coordinator::open(dir.path(), now).unwrap();
+        let id = c.state().metadata().cluster_id;
+        assert_eq!(id.len(), 22, "{id}");
+        assert!(
+            id.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+                && !id.starts_with('-'),
+            "{id}"
+        );
+        drop(c);
+        let c = Coordinator::open(dir.path(), now).unwrap();
+        assert_eq!(c.state().metadata().cluster_id, id);
+        // Another data directory is another cluster.
+        let other = tempfile::tempdir().unwrap();
+        let c2 = Coordinator::open(other.path(), now).unwrap();
+        assert_ne!(c2.state().metadata().cluster_id, id);
+    }
+
+    #[test]
+    fn a_stale_session_cannot_unregister_the_live_holder_of_its_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = Instant::now();
+        let mut c = Coordinator::open(dir.path(), t0).unwrap();
+        let Response::Registered { session: old } = register(&mut c, 0, 9092, 100, t0) else {
+            panic!()
+        };
+        // The old process stops heartbeating; its session expires and a new one takes the id.
+        let t1 = t0 + Duration::from_millis(300);
+        let Response::Registered { session: new } = register(&mut c, 0, 9093, 100, t1) else {
+            panic!()
+        };
+        assert_ne!(old, new);
+        let r = c.handle(
+            Request::UnregisterBroker {
+                broker_id: 0,
+                session: old,
+            },
+            t1,
+        );
+        assert!(
+            matches!(&r, Response::Error { error } if error.code == ZkErrorCode::SessionExpired),
+            "{r:?}"
+        );
+        let brokers = c.state().metadata().brokers;
+        assert_eq!(
+            brokers.iter().map(|b| (b.id, b.port)).collect::<Vec<_>>(),
+            vec![(0, 9093)]
+        );
+        // Nor can it keep the new session alive or re-register over it.
+        let r = c.handle(
+            Request::Heartbeat {
+                broker_id: 0,
+                session: old,
+            },
+            t1,
+        );
+        assert!(
+            matches!(&r, Response::Error { error } if error.code == ZkErrorCode::SessionExpired)
+        );
+        let r = register(&mut c, 0, 9092, 100, t1);
+        let Response::Error { error } = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(error.code, ZkErrorCode::BrokerIdInUse);
+        assert_eq!(
+            error.message,
+            format!("Broker id 0 is already registered by a live session {new} of localhost:9093.")
+        );
+        // The holder itself can.
+        let r = c.handle(
+            Request::UnregisterBroker {
+                broker_id: 0,
+                session: new,
+            },
+            t1,
+        );
+        assert_eq!(r, Response::Unregistered);
+        assert!(c.state().metadata().brokers.is_empty());
+    }
 }

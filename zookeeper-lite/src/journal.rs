@@ -157,6 +157,12 @@ impl Journal {
             Err(e) => return Err(io_err(&path)(e)),
         }
         durable.generation += 1;
+        if durable.cluster_id.is_none() {
+            // The first start: the id is made here and is durable once the snapshot below is.
+            let id = crate::state::new_cluster_id();
+            tracing::info!("generated cluster id {id}");
+            durable.cluster_id = Some(id);
+        }
         write_snapshot(dir, &durable)?;
         // Everything the journal held is in the snapshot now. A crash before the truncation
         // below replays the old journal over the new snapshot, which is harmless: records state

@@ -51,6 +51,11 @@ pub struct TopicInfo {
 pub struct ClusterMetadata {
     /// Increases on every change (brokers and topics), also across restarts.
     pub version: u64,
+    /// The cluster id, made once by zookeeper-lite and kept across restarts (Kafka's
+    /// `/cluster/id`): 22 characters of URL-safe base64. Empty only from a coordinator that
+    /// predates cluster ids.
+    #[serde(default)]
+    pub cluster_id: String,
     /// Live brokers, sorted by id.
     pub brokers: Vec<BrokerInfo>,
     pub topics: BTreeMap<String, TopicInfo>,

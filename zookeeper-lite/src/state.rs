@@ -82,6 +82,11 @@ pub struct Durable {
     /// Committed offsets by group id. Absent from snapshots written before groups existed.
     #[serde(default)]
     pub groups: BTreeMap<String, GroupOffsets>,
+    /// The cluster id (Kafka's `/cluster/id` znode): made once, on the first start, by
+    /// [`new_cluster_id`], and kept for ever after. `None` only before that first start
+    /// completes (and in snapshots written before cluster ids existed, which get one then).
+    #[serde(default)]
+    pub cluster_id: Option<String>,
 }
 
 /// What is kept of one committed offset; topic and partition are its keys.
@@ -275,6 +280,7 @@ impl State {
     pub fn metadata(&self) -> ClusterMetadata {
         ClusterMetadata {
             version: self.version,
+            cluster_id: self.durable.cluster_id.clone().unwrap_or_default(),
             brokers: self.sessions.values().map(|s| s.info.clone()).collect(),
             topics: self.durable.topics.clone(),
         }
@@ -315,8 +321,8 @@ impl State {
             return Err(err(
                 ZkErrorCode::BrokerIdInUse,
                 format!(
-                    "Broker id {} is already registered by a live session of {}:{}.",
-                    broker.id, s.info.host, s.info.port
+                    "Broker id {} is already registered by a live session {} of {}:{}.",
+                    broker.id, s.id, s.info.host, s.info.port
                 ),
             ));
         }
@@ -894,6 +900,21 @@ pub fn validate_topic_name(name: &str) -> Result<(), ServerError> {
 
 /// A random topic id as Kafka makes them: never the nil id, and never one whose base64 form
 /// starts with '-' (which would read as an option on a command line).
+/// A new cluster id as Kafka makes one (`CoreUtils.generateUuidAsBase64`, i.e. `Uuid.randomUuid()
+/// .toString()`): 16 random bytes of a version-4 UUID in URL-safe base64 without padding, 22
+/// characters, never starting with `-` (Kafka draws again so that ids do not look like options
+/// on a command line).
+pub fn new_cluster_id() -> String {
+    use base64::Engine as _;
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}
+
 pub fn new_topic_id() -> uuid::Uuid {
     loop {
         let id = uuid::Uuid::new_v4();

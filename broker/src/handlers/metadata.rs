@@ -15,8 +15,6 @@ use zookeeper_lite::protocol::{ClusterMetadata, NewTopic, TopicInfo};
 use super::topics::{validate_topic_name, zk_error};
 use crate::server::Broker;
 
-const CLUSTER_ID: &str = "zookeeper-lite-cluster";
-
 fn topic_entry(md: &ClusterMetadata, info: &TopicInfo) -> MetadataResponseTopic {
     let live = |id: i32| md.brokers.iter().any(|b| b.id == id);
     let partitions = info
@@ -156,7 +154,7 @@ pub async fn handle(
         .collect();
     MetadataResponse::default()
         .with_brokers(brokers)
-        .with_cluster_id(Some(StrBytes::from_static_str(CLUSTER_ID)))
+        .with_cluster_id(Some(StrBytes::from_string(md.cluster_id.clone())))
         .with_controller_id(BrokerId(broker.controller_id()))
         .with_topics(topics)
 }

@@ -4,6 +4,7 @@
 
 mod api_versions;
 mod configs;
+mod describe_cluster;
 mod fetch;
 mod groups;
 mod init_producer_id;
@@ -53,6 +54,7 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::OffsetDelete, 0, 0),
+    (ApiKey::DescribeCluster, 0, 1),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -164,6 +166,9 @@ pub async fn dispatch(
         }
         RequestKind::OffsetDelete(r) => {
             ResponseKind::OffsetDelete(offsets::delete(broker, r).await)
+        }
+        RequestKind::DescribeCluster(r) => {
+            ResponseKind::DescribeCluster(describe_cluster::handle(broker, &r, version))
         }
         _ => {
             tracing::error!(

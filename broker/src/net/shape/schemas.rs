@@ -587,6 +587,21 @@ pub mod offset_delete {
         &[Field::new("partition_index", ALL, Ty::Int32)];
 }
 
+/// DescribeCluster request, versions 0-1 (Kafka 3.9 serves these; v2 is Kafka 4.0's).
+pub mod describe_cluster {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::DescribeCluster,
+        versions: v(0, 1),
+        flexible: ALL,
+        fields: &[
+            Field::new("include_cluster_authorized_operations", ALL, Ty::Bool),
+            Field::new("endpoint_type", from(1), Ty::Int8),
+        ],
+    };
+}
+
 /// Every request schema, looked up by API key.
 pub static ALL_REQUESTS: &[&Message] = &[
     &produce::REQUEST,
@@ -610,4 +625,5 @@ pub static ALL_REQUESTS: &[&Message] = &[
     &describe_groups::REQUEST,
     &delete_groups::REQUEST,
     &offset_delete::REQUEST,
+    &describe_cluster::REQUEST,
 ];

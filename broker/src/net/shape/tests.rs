@@ -207,6 +207,7 @@ fn default_request(key: ApiKey) -> RequestKind {
         ApiKey::DescribeGroups => RequestKind::DescribeGroups(Default::default()),
         ApiKey::DeleteGroups => RequestKind::DeleteGroups(Default::default()),
         ApiKey::OffsetDelete => RequestKind::OffsetDelete(Default::default()),
+        ApiKey::DescribeCluster => RequestKind::DescribeCluster(Default::default()),
         other => panic!("no default request for {other:?}"),
     }
 }
