@@ -60,6 +60,8 @@ const KNOWN_KEYS: &[&str] = &[
     "log.segment.bytes",
     "log.roll.ms",
     "log.roll.hours",
+    "log.roll.jitter.ms",
+    "log.roll.jitter.hours",
     "log.index.interval.bytes",
     "log.retention.hours",
     "log.retention.minutes",
@@ -93,6 +95,8 @@ pub struct BrokerConfig {
     pub default_replication_factor: i16,
     pub log_segment_bytes: u64,
     pub log_roll_ms: Option<i64>,
+    /// `log.roll.jitter.ms` (or `.hours`): the topics' default `segment.jitter.ms`.
+    pub log_roll_jitter_ms: i64,
     pub log_index_interval_bytes: u32,
     /// `None` keeps data forever (`-1`).
     pub log_retention_ms: Option<i64>,
@@ -128,6 +132,7 @@ impl Default for BrokerConfig {
             default_replication_factor: 1,
             log_segment_bytes: 1_073_741_824,
             log_roll_ms: Some(168 * 3_600_000),
+            log_roll_jitter_ms: 0,
             log_index_interval_bytes: 4096,
             log_retention_ms: Some(168 * 3_600_000),
             log_retention_bytes: None,
@@ -218,6 +223,8 @@ impl BrokerConfig {
         let mut retention_ms = None;
         let mut roll_hours = None;
         let mut roll_ms = None;
+        let mut roll_jitter_hours = None;
+        let mut roll_jitter_ms = None;
         for (key, value) in pairs {
             c.raw.insert(key.clone(), value.clone());
             let (k, v) = (key.as_str(), value.as_str());
@@ -265,6 +272,8 @@ impl BrokerConfig {
                 }
                 "log.roll.ms" => roll_ms = Some(number::<i64>(k, v)?),
                 "log.roll.hours" => roll_hours = Some(number::<i64>(k, v)?),
+                "log.roll.jitter.ms" => roll_jitter_ms = Some(number::<i64>(k, v)?),
+                "log.roll.jitter.hours" => roll_jitter_hours = Some(number::<i64>(k, v)?),
                 "log.index.interval.bytes" => c.log_index_interval_bytes = number(k, v)?,
                 "log.retention.hours" => retention_hours = Some(number::<i64>(k, v)?),
                 "log.retention.minutes" => retention_minutes = Some(number::<i64>(k, v)?),
@@ -333,6 +342,17 @@ impl BrokerConfig {
         }
         if let Some(ms) = roll_ms.or(roll_hours.map(|h| h * 3_600_000)) {
             c.log_roll_ms = (ms > 0).then_some(ms);
+        }
+        if let Some(ms) = roll_jitter_ms.or(roll_jitter_hours.map(|h| h.saturating_mul(3_600_000)))
+        {
+            if ms < 0 {
+                return Err(invalid(
+                    "log.roll.jitter.ms",
+                    &ms.to_string(),
+                    "must be at least 0",
+                ));
+            }
+            c.log_roll_jitter_ms = ms;
         }
         Ok((c, report))
     }
@@ -436,5 +456,20 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.log_retention_ms, None);
+    }
+
+    #[test]
+    fn roll_jitter_ms_wins_over_hours_and_must_not_be_negative() {
+        let (c, report) =
+            BrokerConfig::from_pairs(&pairs(&[("log.roll.jitter.hours", "2")])).unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.log_roll_jitter_ms, 7_200_000);
+        let (c, _) = BrokerConfig::from_pairs(&pairs(&[
+            ("log.roll.jitter.hours", "2"),
+            ("log.roll.jitter.ms", "500"),
+        ]))
+        .unwrap();
+        assert_eq!(c.log_roll_jitter_ms, 500);
+        assert!(BrokerConfig::from_pairs(&pairs(&[("log.roll.jitter.ms", "-1")])).is_err());
     }
 }

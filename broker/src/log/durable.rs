@@ -361,13 +361,17 @@ impl DurableLog {
         Ok(found.filter(|(offset, _)| *offset < hw))
     }
 
-    /// Deletes old segments per retention.ms / retention.bytes; returns how many. The file
+    /// Deletes old segments per retention.ms / retention.bytes, the active one included, below
+    /// the high watermark (see `PartitionLog::apply_retention`); returns how many. The file
     /// deletions run on a blocking thread.
     pub async fn apply_retention(&self) -> Result<usize, LogError> {
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || shared.lock()?.apply_retention(now_ms()))
-            .await
-            .map_err(|e| LogError::Offline(format!("retention task failed: {e}")))?
+        let high_watermark = self.high_watermark();
+        tokio::task::spawn_blocking(move || {
+            shared.lock()?.apply_retention(now_ms(), high_watermark)
+        })
+        .await
+        .map_err(|e| LogError::Offline(format!("retention task failed: {e}")))?
     }
 
     /// Applies changed topic configs (segment, retention, size limits) to later operations.
