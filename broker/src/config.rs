@@ -68,6 +68,7 @@ const KNOWN_KEYS: &[&str] = &[
     "log.retention.ms",
     "log.retention.bytes",
     "log.retention.check.interval.ms",
+    "log.initial.task.delay.ms",
     "log.flush.interval.messages",
     "log.flush.interval.ms",
     "zookeeper.connect",
@@ -102,6 +103,8 @@ pub struct BrokerConfig {
     pub log_retention_ms: Option<i64>,
     pub log_retention_bytes: Option<i64>,
     pub log_retention_check_interval: Duration,
+    /// `log.initial.task.delay.ms`: how long after startup the first retention check runs.
+    pub log_initial_task_delay: Duration,
     pub log_flush_interval_messages: u64,
     pub log_flush_interval_ms: Option<u64>,
     pub zookeeper_connect: String,
@@ -137,6 +140,7 @@ impl Default for BrokerConfig {
             log_retention_ms: Some(168 * 3_600_000),
             log_retention_bytes: None,
             log_retention_check_interval: Duration::from_millis(300_000),
+            log_initial_task_delay: Duration::from_millis(30_000),
             log_flush_interval_messages: u64::MAX,
             log_flush_interval_ms: None,
             zookeeper_connect: "localhost:2181".to_string(),
@@ -288,6 +292,11 @@ impl BrokerConfig {
                         return Err(invalid(k, v, "must be at least 1"));
                     }
                     c.log_retention_check_interval = Duration::from_millis(ms);
+                }
+                "log.initial.task.delay.ms" => {
+                    let ms: i64 = number(k, v)?;
+                    let ms = u64::try_from(ms).map_err(|_| invalid(k, v, "must be at least 0"))?;
+                    c.log_initial_task_delay = Duration::from_millis(ms);
                 }
                 "log.flush.interval.messages" => {
                     let n: i64 = number(k, v)?;
@@ -456,6 +465,19 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.log_retention_ms, None);
+    }
+
+    #[test]
+    fn initial_task_delay_defaults_to_thirty_seconds() {
+        assert_eq!(
+            BrokerConfig::default().log_initial_task_delay,
+            Duration::from_secs(30)
+        );
+        let (c, report) =
+            BrokerConfig::from_pairs(&pairs(&[("log.initial.task.delay.ms", "100")])).unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.log_initial_task_delay, Duration::from_millis(100));
+        assert!(BrokerConfig::from_pairs(&pairs(&[("log.initial.task.delay.ms", "-1")])).is_err());
     }
 
     #[test]

@@ -156,7 +156,10 @@ fn expired_records_are_all_deleted_and_offsets_continue_from_the_old_end() {
     let Some(py) = python() else {
         return;
     };
-    let mut cluster = Cluster::start_with(&[("log.retention.check.interval.ms", "200")]);
+    let mut cluster = Cluster::start_with(&[
+        ("log.retention.check.interval.ms", "200"),
+        ("log.initial.task.delay.ms", "100"),
+    ]);
     let bs = cluster.bootstrap();
     create(&cluster, "expiring", &["retention.ms=2000"]);
     create(&cluster, "sized", &["retention.bytes=0", "retention.ms=-1"]);
