@@ -591,6 +591,35 @@ mod tests {
         log.close().await;
     }
 
+    /// The retention task empties an expired log, active segment included, and the log start
+    /// offset, ListOffsets earliest and latest all land on the log end offset.
+    #[tokio::test]
+    async fn retention_empties_an_expired_log_up_to_the_high_watermark() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            retention_ms: Some(1_000),
+            ..fsync_config()
+        };
+        let log = DurableLog::open(dir.path(), config).expect("open");
+        for _ in 0..3 {
+            // Records stamped at 1000 ms after the epoch: long expired.
+            log.append(BytesMut::from(&batch(1, 10)[..]), 0)
+                .await
+                .expect("append");
+        }
+        assert_eq!(log.high_watermark(), 3);
+        assert_eq!(log.apply_retention().await.expect("retention"), 1);
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (3, 3));
+        assert_eq!(
+            log.offset_for_timestamp(-2).expect("earliest"),
+            Some((3, -1))
+        );
+        assert_eq!(log.offset_for_timestamp(-1).expect("latest"), Some((3, -1)));
+        let err = log.read(0, 100, 3).expect_err("deleted");
+        assert_eq!(err.kafka_error_code(), 1);
+        log.close().await;
+    }
+
     #[tokio::test]
     async fn invalid_appends_report_their_kafka_code() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -1097,6 +1097,28 @@ mod tests {
         assert_eq!(append(&mut log, batch(1, 10)).base_offset, 21);
     }
 
+    /// Segments that retention had deleted but that came back (their deletion never reached the
+    /// disk) are not served again: the log starts and ends at the recorded log start offset.
+    #[test]
+    fn segments_below_the_recorded_log_start_offset_are_not_revived() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = timed_log(dir.path(), Some(1_000));
+        let first = dir.path().join("00000000000000000000.log");
+        let saved = std::fs::read(&first).expect("read first segment");
+        log.apply_retention(i64::MAX / 2, 20).expect("retention");
+        let config = log.config().clone();
+        drop(log);
+        for suffix in ["log", "index", "timeindex"] {
+            std::fs::remove_file(dir.path().join(format!("00000000000000000020.{suffix}")))
+                .expect("rm");
+        }
+        std::fs::write(&first, saved).expect("restore first segment");
+        let mut log = PartitionLog::open(dir.path(), config).expect("reopen");
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (20, 20));
+        assert!(!first.exists());
+        assert_eq!(append(&mut log, batch(1, 10)).base_offset, 20);
+    }
+
     #[test]
     fn duplicate_idempotent_batch_returns_original_offsets() {
         let dir = tempfile::tempdir().expect("tempdir");
