@@ -63,6 +63,7 @@ const KNOWN_KEYS: &[&str] = &[
     "log.roll.jitter.ms",
     "log.roll.jitter.hours",
     "log.index.interval.bytes",
+    "log.index.size.max.bytes",
     "log.retention.hours",
     "log.retention.minutes",
     "log.retention.ms",
@@ -99,6 +100,8 @@ pub struct BrokerConfig {
     /// `log.roll.jitter.ms` (or `.hours`): the topics' default `segment.jitter.ms`.
     pub log_roll_jitter_ms: i64,
     pub log_index_interval_bytes: u32,
+    /// `log.index.size.max.bytes`: the topics' default `segment.index.bytes`.
+    pub log_index_size_max_bytes: u64,
     /// `None` keeps data forever (`-1`).
     pub log_retention_ms: Option<i64>,
     pub log_retention_bytes: Option<i64>,
@@ -137,6 +140,7 @@ impl Default for BrokerConfig {
             log_roll_ms: Some(168 * 3_600_000),
             log_roll_jitter_ms: 0,
             log_index_interval_bytes: 4096,
+            log_index_size_max_bytes: 10 * 1024 * 1024,
             log_retention_ms: Some(168 * 3_600_000),
             log_retention_bytes: None,
             log_retention_check_interval: Duration::from_millis(300_000),
@@ -279,6 +283,13 @@ impl BrokerConfig {
                 "log.roll.jitter.ms" => roll_jitter_ms = Some(number::<i64>(k, v)?),
                 "log.roll.jitter.hours" => roll_jitter_hours = Some(number::<i64>(k, v)?),
                 "log.index.interval.bytes" => c.log_index_interval_bytes = number(k, v)?,
+                "log.index.size.max.bytes" => {
+                    let n: i32 = number(k, v)?;
+                    if n < 4 {
+                        return Err(invalid(k, v, "must be at least 4"));
+                    }
+                    c.log_index_size_max_bytes = n as u64;
+                }
                 "log.retention.hours" => retention_hours = Some(number::<i64>(k, v)?),
                 "log.retention.minutes" => retention_minutes = Some(number::<i64>(k, v)?),
                 "log.retention.ms" => retention_ms = Some(number::<i64>(k, v)?),
@@ -465,6 +476,16 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.log_retention_ms, None);
+    }
+
+    #[test]
+    fn index_size_max_bytes_is_read_and_checked() {
+        assert_eq!(BrokerConfig::default().log_index_size_max_bytes, 10_485_760);
+        let (c, report) =
+            BrokerConfig::from_pairs(&pairs(&[("log.index.size.max.bytes", "4096")])).unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.log_index_size_max_bytes, 4096);
+        assert!(BrokerConfig::from_pairs(&pairs(&[("log.index.size.max.bytes", "3")])).is_err());
     }
 
     #[test]

@@ -101,7 +101,7 @@ fn broker_default(config: &BrokerConfig, name: &str) -> String {
         "retention.bytes" => ms(config.log_retention_bytes),
         "retention.ms" => ms(config.log_retention_ms),
         "segment.bytes" => config.log_segment_bytes.to_string(),
-        "segment.index.bytes" => "10485760".into(),
+        "segment.index.bytes" => config.log_index_size_max_bytes.to_string(),
         "segment.jitter.ms" => config.log_roll_jitter_ms.to_string(),
         "segment.ms" => ms(config.log_roll_ms),
         "unclean.leader.election.enable" => raw("unclean.leader.election.enable", "false"),
@@ -184,6 +184,8 @@ pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, Stri
         segment_bytes: get("segment.bytes").map_or(config.log_segment_bytes, |v| v.max(14) as u64),
         segment_ms: get("segment.ms").map_or(config.log_roll_ms, |v| (v > 0).then_some(v)),
         segment_jitter_ms: get("segment.jitter.ms").map_or(config.log_roll_jitter_ms, |v| v.max(0)),
+        segment_index_bytes: get("segment.index.bytes")
+            .map_or(config.log_index_size_max_bytes, |v| v.max(4) as u64),
         index_interval_bytes: get("index.interval.bytes")
             .map_or(config.log_index_interval_bytes, |v| {
                 v.clamp(0, i64::from(u32::MAX)) as u32
@@ -323,10 +325,12 @@ mod tests {
         o.insert("retention.ms".to_string(), "-1".to_string());
         o.insert("retention.bytes".to_string(), "0".to_string());
         o.insert("segment.jitter.ms".to_string(), "250".to_string());
+        o.insert("segment.index.bytes".to_string(), "4096".to_string());
         o.insert("cleanup.policy".to_string(), "compact".to_string());
         let log = topic_log_config(&broker, &o);
         assert_eq!((log.retention_ms, log.retention_bytes), (None, Some(0)));
         assert_eq!(log.segment_jitter_ms, 250);
+        assert_eq!(log.segment_index_bytes, 4096);
         assert!(!log.delete_retention_enabled);
         o.insert("cleanup.policy".to_string(), "compact,delete".to_string());
         assert!(topic_log_config(&broker, &o).delete_retention_enabled);

@@ -52,6 +52,8 @@ pub mod error_codes {
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1 << 30;
 /// Kafka's default `log.roll.hours` (168) in milliseconds.
 pub const DEFAULT_SEGMENT_MS: i64 = 168 * 3_600_000;
+/// Kafka's default `log.index.size.max.bytes` / `segment.index.bytes` (10 MiB).
+pub const DEFAULT_SEGMENT_INDEX_BYTES: u64 = 10 * 1024 * 1024;
 /// Kafka's default `log.index.interval.bytes`.
 pub const DEFAULT_INDEX_INTERVAL_BYTES: u32 = 4096;
 /// Kafka's default `log.retention.hours` (168) in milliseconds.
@@ -71,6 +73,9 @@ pub struct LogConfig {
     /// `segment.jitter.ms`: each new segment rolls up to this much (a random amount, below
     /// `segment.ms`) earlier. 0 disables the jitter.
     pub segment_jitter_ms: i64,
+    /// `segment.index.bytes`: the most bytes each index of a segment may hold (8 per offset
+    /// index entry, 12 per time index entry); a segment whose index is full is rolled.
+    pub segment_index_bytes: u64,
     /// `index.interval.bytes`: bytes of log between two index entries.
     pub index_interval_bytes: u32,
     /// `retention.ms`; `None` keeps data forever (Kafka's -1).
@@ -95,6 +100,7 @@ impl Default for LogConfig {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             segment_ms: Some(DEFAULT_SEGMENT_MS),
             segment_jitter_ms: 0,
+            segment_index_bytes: DEFAULT_SEGMENT_INDEX_BYTES,
             index_interval_bytes: DEFAULT_INDEX_INTERVAL_BYTES,
             retention_ms: Some(DEFAULT_RETENTION_MS),
             retention_bytes: None,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::batch::{BatchHeader, BatchInfo, BATCH_HEADER_LEN};
-use super::index::{OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
+use super::index::{IndexEntry, OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
 use super::LogConfig;
 
 pub const LOG_SUFFIX: &str = "log";
@@ -217,8 +217,9 @@ impl Segment {
     /// Whether an append of `incoming` bytes ending at `last_offset`, whose batches carry
     /// `incoming_max_timestamp` at most, must go to a new segment (Kafka's
     /// `LogSegment.shouldRoll`): it would grow past `segment.bytes`, its offsets would overflow
-    /// the indexes' relative offsets, or the segment has waited more than `segment.ms` minus its
-    /// jitter. An empty segment is never rolled, so a batch always finds a home.
+    /// the indexes' relative offsets, one of its indexes holds `segment.index.bytes`, or the
+    /// segment has waited more than `segment.ms` minus its jitter. An empty segment is never
+    /// rolled, so a batch always finds a home.
     pub fn roll_due(
         &self,
         config: &LogConfig,
@@ -233,11 +234,15 @@ impl Segment {
         let limit = config.segment_bytes.min(MAX_SEGMENT_BYTES);
         let too_big = self.size.saturating_add(incoming) > limit;
         let offsets_overflow = last_offset.saturating_sub(self.base_offset) > i64::from(u32::MAX);
+        let index_full = self.offset_index.entries().len() as u64
+            >= config.segment_index_bytes / OffsetEntry::SIZE as u64
+            || self.time_index.entries().len() as u64
+                >= config.segment_index_bytes / TimeEntry::SIZE as u64;
         let too_old = config.segment_ms.is_some_and(|ms| {
             self.time_waited_for_roll(now_ms, incoming_max_timestamp)
                 > ms.saturating_sub(self.roll_jitter_ms)
         });
-        too_big || offsets_overflow || too_old
+        too_big || offsets_overflow || index_full || too_old
     }
 
     /// Records a batch now stored at `position`: indexes, max timestamp, next offset. Used by
@@ -464,6 +469,32 @@ mod tests {
         seg.set_roll_jitter_ms(300);
         assert!(!seg.roll_due(&config, 10, 1, 1_700, 0));
         assert!(seg.roll_due(&config, 10, 1, 1_701, 0));
+    }
+
+    #[test]
+    fn roll_is_due_once_an_index_holds_segment_index_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Room for three offset index entries (24 bytes) and two time index entries.
+        let config = LogConfig {
+            segment_index_bytes: 24,
+            ..LogConfig::default()
+        };
+        let mut seg = Segment::create(dir.path(), 0, 1).expect("create");
+        let mut entries = Vec::new();
+        for _ in 0..4 {
+            assert!(!seg.roll_due(&config, 10, seg.next_offset(), 1_000, 0));
+            append_batch(&mut seg, 1, 10);
+            entries.push(seg.offset_index.entries().len());
+        }
+        // The first batch is not indexed; then one entry per batch (interval 1 byte), and
+        // the time index holds only increasing timestamps (one entry here).
+        assert_eq!(entries, vec![0, 1, 2, 3]);
+        assert!(seg.roll_due(&config, 10, seg.next_offset(), 1_000, 0));
+        let roomy = LogConfig {
+            segment_index_bytes: 32,
+            ..LogConfig::default()
+        };
+        assert!(!seg.roll_due(&roomy, 10, seg.next_offset(), 1_000, 0));
     }
 
     #[test]
