@@ -349,7 +349,8 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
         // Only segments that retention had already deleted are left (their deletion was lost):
         // they hold nothing a client may read, and the log must not end before its start.
         tracing::warn!(
-            "{}: the segments end at offset {log_end}, before the log start offset              {log_start_offset}; starting an empty segment there",
+            "{}: the segments end at offset {log_end}, before the log start offset \
+             {log_start_offset}; starting an empty segment there",
             dir.display()
         );
         for (_, segment) in std::mem::take(&mut segments) {
