@@ -192,7 +192,7 @@ pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, Stri
             }),
         retention_ms: get("retention.ms").map_or(config.log_retention_ms, positive),
         retention_bytes: get("retention.bytes").map_or(config.log_retention_bytes, positive),
-        delete_retention_enabled: overrides
+        cleanup_policy_delete: overrides
             .get("cleanup.policy")
             .or_else(|| config.raw.get("log.cleanup.policy"))
             .is_none_or(|policy| policy.split(',').any(|p| p.trim() == "delete")),
@@ -320,7 +320,7 @@ mod tests {
         let broker = BrokerConfig::default();
         let mut o = BTreeMap::new();
         let log = topic_log_config(&broker, &o);
-        assert!(log.delete_retention_enabled);
+        assert!(log.cleanup_policy_delete);
         assert_eq!(log.segment_jitter_ms, 0);
         o.insert("retention.ms".to_string(), "-1".to_string());
         o.insert("retention.bytes".to_string(), "0".to_string());
@@ -331,9 +331,9 @@ mod tests {
         assert_eq!((log.retention_ms, log.retention_bytes), (None, Some(0)));
         assert_eq!(log.segment_jitter_ms, 250);
         assert_eq!(log.segment_index_bytes, 4096);
-        assert!(!log.delete_retention_enabled);
+        assert!(!log.cleanup_policy_delete);
         o.insert("cleanup.policy".to_string(), "compact,delete".to_string());
-        assert!(topic_log_config(&broker, &o).delete_retention_enabled);
+        assert!(topic_log_config(&broker, &o).cleanup_policy_delete);
         // The broker's log.cleanup.policy and log.roll.jitter.ms are the defaults.
         let mut broker = BrokerConfig::default();
         broker
@@ -341,7 +341,7 @@ mod tests {
             .insert("log.cleanup.policy".to_string(), "compact".to_string());
         broker.log_roll_jitter_ms = 99;
         let log = topic_log_config(&broker, &BTreeMap::new());
-        assert!(!log.delete_retention_enabled);
+        assert!(!log.cleanup_policy_delete);
         assert_eq!(log.segment_jitter_ms, 99);
     }
 }

@@ -84,7 +84,7 @@ pub struct LogConfig {
     pub retention_bytes: Option<i64>,
     /// `cleanup.policy` contains `delete`: only then do `retention.ms` and `retention.bytes`
     /// delete segments (a `compact`-only topic keeps them, as Kafka's `LogConfig.delete`).
-    pub delete_retention_enabled: bool,
+    pub cleanup_policy_delete: bool,
     /// `flush.messages`: fsync after this many appended records (1 = every acknowledged append is
     /// fsynced, with group commit). Kafka's default is effectively never (`i64::MAX`).
     pub flush_interval_messages: u64,
@@ -104,7 +104,7 @@ impl Default for LogConfig {
             index_interval_bytes: DEFAULT_INDEX_INTERVAL_BYTES,
             retention_ms: Some(DEFAULT_RETENTION_MS),
             retention_bytes: None,
-            delete_retention_enabled: true,
+            cleanup_policy_delete: true,
             flush_interval_messages: i64::MAX as u64,
             flush_interval_ms: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,

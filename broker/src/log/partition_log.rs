@@ -455,7 +455,7 @@ impl PartitionLog {
     /// The new log start offset is written to the checkpoint before this returns. Returns how many
     /// segments were deleted.
     pub fn apply_retention(&mut self, now_ms: i64, high_watermark: i64) -> Result<usize, LogError> {
-        if !self.config.delete_retention_enabled {
+        if !self.config.cleanup_policy_delete {
             return Ok(0);
         }
         let mut deleted = 0;
@@ -1059,7 +1059,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut log = timed_log(dir.path(), Some(1_000));
         let mut config = log.config().clone();
-        config.delete_retention_enabled = false;
+        config.cleanup_policy_delete = false;
         config.retention_bytes = Some(0);
         log.set_config(config);
         assert_eq!(log.apply_retention(i64::MAX / 2, 20).expect("retention"), 0);
