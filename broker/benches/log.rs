@@ -88,7 +88,8 @@ fn append_page_cache(c: &mut Criterion) {
             if appended == 4096 {
                 // Keeps the disk footprint bounded however long criterion runs.
                 appended = 0;
-                let _ = log.apply_retention(0);
+                let end = log.log_end_offset();
+                let _ = log.apply_retention(0, end);
             }
         })
     });

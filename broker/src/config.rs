@@ -60,12 +60,16 @@ const KNOWN_KEYS: &[&str] = &[
     "log.segment.bytes",
     "log.roll.ms",
     "log.roll.hours",
+    "log.roll.jitter.ms",
+    "log.roll.jitter.hours",
     "log.index.interval.bytes",
+    "log.index.size.max.bytes",
     "log.retention.hours",
     "log.retention.minutes",
     "log.retention.ms",
     "log.retention.bytes",
     "log.retention.check.interval.ms",
+    "log.initial.task.delay.ms",
     "log.flush.interval.messages",
     "log.flush.interval.ms",
     "zookeeper.connect",
@@ -93,11 +97,17 @@ pub struct BrokerConfig {
     pub default_replication_factor: i16,
     pub log_segment_bytes: u64,
     pub log_roll_ms: Option<i64>,
+    /// `log.roll.jitter.ms` (or `.hours`): the topics' default `segment.jitter.ms`.
+    pub log_roll_jitter_ms: i64,
     pub log_index_interval_bytes: u32,
+    /// `log.index.size.max.bytes`: the topics' default `segment.index.bytes`.
+    pub log_index_size_max_bytes: u64,
     /// `None` keeps data forever (`-1`).
     pub log_retention_ms: Option<i64>,
     pub log_retention_bytes: Option<i64>,
     pub log_retention_check_interval: Duration,
+    /// `log.initial.task.delay.ms`: how long after startup the first retention check runs.
+    pub log_initial_task_delay: Duration,
     pub log_flush_interval_messages: u64,
     pub log_flush_interval_ms: Option<u64>,
     pub zookeeper_connect: String,
@@ -128,10 +138,13 @@ impl Default for BrokerConfig {
             default_replication_factor: 1,
             log_segment_bytes: 1_073_741_824,
             log_roll_ms: Some(168 * 3_600_000),
+            log_roll_jitter_ms: 0,
             log_index_interval_bytes: 4096,
+            log_index_size_max_bytes: 10 * 1024 * 1024,
             log_retention_ms: Some(168 * 3_600_000),
             log_retention_bytes: None,
             log_retention_check_interval: Duration::from_millis(300_000),
+            log_initial_task_delay: Duration::from_millis(30_000),
             log_flush_interval_messages: u64::MAX,
             log_flush_interval_ms: None,
             zookeeper_connect: "localhost:2181".to_string(),
@@ -218,6 +231,8 @@ impl BrokerConfig {
         let mut retention_ms = None;
         let mut roll_hours = None;
         let mut roll_ms = None;
+        let mut roll_jitter_hours = None;
+        let mut roll_jitter_ms = None;
         for (key, value) in pairs {
             c.raw.insert(key.clone(), value.clone());
             let (k, v) = (key.as_str(), value.as_str());
@@ -265,7 +280,16 @@ impl BrokerConfig {
                 }
                 "log.roll.ms" => roll_ms = Some(number::<i64>(k, v)?),
                 "log.roll.hours" => roll_hours = Some(number::<i64>(k, v)?),
+                "log.roll.jitter.ms" => roll_jitter_ms = Some(number::<i64>(k, v)?),
+                "log.roll.jitter.hours" => roll_jitter_hours = Some(number::<i64>(k, v)?),
                 "log.index.interval.bytes" => c.log_index_interval_bytes = number(k, v)?,
+                "log.index.size.max.bytes" => {
+                    let n: i32 = number(k, v)?;
+                    if n < 4 {
+                        return Err(invalid(k, v, "must be at least 4"));
+                    }
+                    c.log_index_size_max_bytes = n as u64;
+                }
                 "log.retention.hours" => retention_hours = Some(number::<i64>(k, v)?),
                 "log.retention.minutes" => retention_minutes = Some(number::<i64>(k, v)?),
                 "log.retention.ms" => retention_ms = Some(number::<i64>(k, v)?),
@@ -279,6 +303,11 @@ impl BrokerConfig {
                         return Err(invalid(k, v, "must be at least 1"));
                     }
                     c.log_retention_check_interval = Duration::from_millis(ms);
+                }
+                "log.initial.task.delay.ms" => {
+                    let ms: i64 = number(k, v)?;
+                    let ms = u64::try_from(ms).map_err(|_| invalid(k, v, "must be at least 0"))?;
+                    c.log_initial_task_delay = Duration::from_millis(ms);
                 }
                 "log.flush.interval.messages" => {
                     let n: i64 = number(k, v)?;
@@ -333,6 +362,17 @@ impl BrokerConfig {
         }
         if let Some(ms) = roll_ms.or(roll_hours.map(|h| h * 3_600_000)) {
             c.log_roll_ms = (ms > 0).then_some(ms);
+        }
+        if let Some(ms) = roll_jitter_ms.or(roll_jitter_hours.map(|h| h.saturating_mul(3_600_000)))
+        {
+            if ms < 0 {
+                return Err(invalid(
+                    "log.roll.jitter.ms",
+                    &ms.to_string(),
+                    "must be at least 0",
+                ));
+            }
+            c.log_roll_jitter_ms = ms;
         }
         Ok((c, report))
     }
@@ -436,5 +476,43 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.log_retention_ms, None);
+    }
+
+    #[test]
+    fn index_size_max_bytes_is_read_and_checked() {
+        assert_eq!(BrokerConfig::default().log_index_size_max_bytes, 10_485_760);
+        let (c, report) =
+            BrokerConfig::from_pairs(&pairs(&[("log.index.size.max.bytes", "4096")])).unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.log_index_size_max_bytes, 4096);
+        assert!(BrokerConfig::from_pairs(&pairs(&[("log.index.size.max.bytes", "3")])).is_err());
+    }
+
+    #[test]
+    fn initial_task_delay_defaults_to_thirty_seconds() {
+        assert_eq!(
+            BrokerConfig::default().log_initial_task_delay,
+            Duration::from_secs(30)
+        );
+        let (c, report) =
+            BrokerConfig::from_pairs(&pairs(&[("log.initial.task.delay.ms", "100")])).unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.log_initial_task_delay, Duration::from_millis(100));
+        assert!(BrokerConfig::from_pairs(&pairs(&[("log.initial.task.delay.ms", "-1")])).is_err());
+    }
+
+    #[test]
+    fn roll_jitter_ms_wins_over_hours_and_must_not_be_negative() {
+        let (c, report) =
+            BrokerConfig::from_pairs(&pairs(&[("log.roll.jitter.hours", "2")])).unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.log_roll_jitter_ms, 7_200_000);
+        let (c, _) = BrokerConfig::from_pairs(&pairs(&[
+            ("log.roll.jitter.hours", "2"),
+            ("log.roll.jitter.ms", "500"),
+        ]))
+        .unwrap();
+        assert_eq!(c.log_roll_jitter_ms, 500);
+        assert!(BrokerConfig::from_pairs(&pairs(&[("log.roll.jitter.ms", "-1")])).is_err());
     }
 }

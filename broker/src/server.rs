@@ -179,9 +179,12 @@ async fn keep_hosting_in_sync(broker: Arc<Broker>) {
     }
 }
 
+/// Kafka's `kafka-log-retention` task: first `log.initial.task.delay.ms` after startup, then
+/// every `log.retention.check.interval.ms`, deletes the segments past retention of every log.
 async fn retention_loop(broker: Arc<Broker>) {
-    let mut tick = tokio::time::interval(broker.config.log_retention_check_interval);
-    tick.tick().await;
+    let first = tokio::time::Instant::now() + broker.config.log_initial_task_delay;
+    let mut tick = tokio::time::interval_at(first, broker.config.log_retention_check_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         for (tp, h) in broker.partitions.all() {

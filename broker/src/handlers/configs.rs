@@ -101,8 +101,8 @@ fn broker_default(config: &BrokerConfig, name: &str) -> String {
         "retention.bytes" => ms(config.log_retention_bytes),
         "retention.ms" => ms(config.log_retention_ms),
         "segment.bytes" => config.log_segment_bytes.to_string(),
-        "segment.index.bytes" => "10485760".into(),
-        "segment.jitter.ms" => "0".into(),
+        "segment.index.bytes" => config.log_index_size_max_bytes.to_string(),
+        "segment.jitter.ms" => config.log_roll_jitter_ms.to_string(),
         "segment.ms" => ms(config.log_roll_ms),
         "unclean.leader.election.enable" => raw("unclean.leader.election.enable", "false"),
         _ => String::new(),
@@ -183,12 +183,19 @@ pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, Stri
     LogConfig {
         segment_bytes: get("segment.bytes").map_or(config.log_segment_bytes, |v| v.max(14) as u64),
         segment_ms: get("segment.ms").map_or(config.log_roll_ms, |v| (v > 0).then_some(v)),
+        segment_jitter_ms: get("segment.jitter.ms").map_or(config.log_roll_jitter_ms, |v| v.max(0)),
+        segment_index_bytes: get("segment.index.bytes")
+            .map_or(config.log_index_size_max_bytes, |v| v.max(4) as u64),
         index_interval_bytes: get("index.interval.bytes")
             .map_or(config.log_index_interval_bytes, |v| {
                 v.clamp(0, i64::from(u32::MAX)) as u32
             }),
         retention_ms: get("retention.ms").map_or(config.log_retention_ms, positive),
         retention_bytes: get("retention.bytes").map_or(config.log_retention_bytes, positive),
+        cleanup_policy_delete: overrides
+            .get("cleanup.policy")
+            .or_else(|| config.raw.get("log.cleanup.policy"))
+            .is_none_or(|policy| policy.split(',').any(|p| p.trim() == "delete")),
         flush_interval_messages: get("flush.messages")
             .map_or(config.log_flush_interval_messages, |v| v.max(1) as u64),
         flush_interval_ms: get("flush.ms").map_or(config.log_flush_interval_ms, |v| {
@@ -306,5 +313,35 @@ mod tests {
         assert_eq!((r.value.as_str(), r.source), ("1000", TOPIC_CONFIG));
         let s = entries.iter().find(|e| e.name == "segment.bytes").unwrap();
         assert_eq!((s.value.as_str(), s.source), ("1073741824", DEFAULT_CONFIG));
+    }
+
+    #[test]
+    fn retention_and_roll_configs_reach_the_log() {
+        let broker = BrokerConfig::default();
+        let mut o = BTreeMap::new();
+        let log = topic_log_config(&broker, &o);
+        assert!(log.cleanup_policy_delete);
+        assert_eq!(log.segment_jitter_ms, 0);
+        o.insert("retention.ms".to_string(), "-1".to_string());
+        o.insert("retention.bytes".to_string(), "0".to_string());
+        o.insert("segment.jitter.ms".to_string(), "250".to_string());
+        o.insert("segment.index.bytes".to_string(), "4096".to_string());
+        o.insert("cleanup.policy".to_string(), "compact".to_string());
+        let log = topic_log_config(&broker, &o);
+        assert_eq!((log.retention_ms, log.retention_bytes), (None, Some(0)));
+        assert_eq!(log.segment_jitter_ms, 250);
+        assert_eq!(log.segment_index_bytes, 4096);
+        assert!(!log.cleanup_policy_delete);
+        o.insert("cleanup.policy".to_string(), "compact,delete".to_string());
+        assert!(topic_log_config(&broker, &o).cleanup_policy_delete);
+        // The broker's log.cleanup.policy and log.roll.jitter.ms are the defaults.
+        let mut broker = BrokerConfig::default();
+        broker
+            .raw
+            .insert("log.cleanup.policy".to_string(), "compact".to_string());
+        broker.log_roll_jitter_ms = 99;
+        let log = topic_log_config(&broker, &BTreeMap::new());
+        assert!(!log.cleanup_policy_delete);
+        assert_eq!(log.segment_jitter_ms, 99);
     }
 }

@@ -1,7 +1,9 @@
 //! The per-partition recovery checkpoint (`recovery-point-offset-checkpoint`): everything below
 //! `recovery_point` was fsynced together with its indexes, so a restart only scans from there.
 //! It also carries the producer state at that point, so idempotent producers survive restarts
-//! without rereading the whole log.
+//! without rereading the whole log, and the log start offset (what Kafka keeps in
+//! `log-start-offset-checkpoint`), so offsets deleted by retention stay deleted and the log end
+//! offset never goes back after a restart, even when retention deleted every record.
 //!
 //! Written as temp file + fsync + rename + directory fsync: a crash leaves either the old or the
 //! new checkpoint, never a torn one. A checkpoint that cannot be parsed is ignored (recovery then
@@ -24,6 +26,9 @@ const MAX_FILE_BYTES: u64 = 64 << 20;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecoveryCheckpoint {
     pub version: u32,
+    /// Offsets below this were deleted (by retention); absent in older files (then 0).
+    #[serde(default)]
+    pub log_start_offset: i64,
     /// Offsets below this are durable.
     pub recovery_point: i64,
     /// The segment holding the recovery point, and the recovery point's position in it.
@@ -37,6 +42,7 @@ pub struct RecoveryCheckpoint {
 
 impl RecoveryCheckpoint {
     pub fn new(
+        log_start_offset: i64,
         recovery_point: i64,
         segment_base: i64,
         segment_position: u64,
@@ -46,6 +52,7 @@ impl RecoveryCheckpoint {
     ) -> Self {
         RecoveryCheckpoint {
             version: VERSION,
+            log_start_offset,
             recovery_point,
             segment_base,
             segment_position,
@@ -131,11 +138,18 @@ mod tests {
     fn checkpoint_roundtrips_and_garbage_is_ignored() {
         let dir = tempfile::tempdir().expect("tempdir");
         assert_eq!(read(dir.path()), None);
-        let cp = RecoveryCheckpoint::new(10, 0, 500, 77, 3, Vec::new());
+        let cp = RecoveryCheckpoint::new(4, 10, 0, 500, 77, 3, Vec::new());
         write(dir.path(), &cp).expect("write");
         assert_eq!(read(dir.path()), Some(cp));
         fs::write(dir.path().join(FILE_NAME), b"{not json").expect("garbage");
         assert_eq!(read(dir.path()), None);
+        // A checkpoint written before the log start offset was recorded reads as 0.
+        fs::write(
+            dir.path().join(FILE_NAME),
+            br#"{"version":1,"recovery_point":3,"segment_base":0,"segment_position":9,"max_timestamp":-1,"offset_of_max_timestamp":0,"producers":[]}"#,
+        )
+        .expect("old format");
+        assert_eq!(read(dir.path()).map(|cp| cp.log_start_offset), Some(0));
         remove(dir.path()).expect("remove");
         assert!(!dir.path().join(FILE_NAME).exists());
     }

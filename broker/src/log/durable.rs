@@ -361,13 +361,17 @@ impl DurableLog {
         Ok(found.filter(|(offset, _)| *offset < hw))
     }
 
-    /// Deletes old segments per retention.ms / retention.bytes; returns how many. The file
+    /// Deletes old segments per retention.ms / retention.bytes, the active one included, below
+    /// the high watermark (see `PartitionLog::apply_retention`); returns how many. The file
     /// deletions run on a blocking thread.
     pub async fn apply_retention(&self) -> Result<usize, LogError> {
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || shared.lock()?.apply_retention(now_ms()))
-            .await
-            .map_err(|e| LogError::Offline(format!("retention task failed: {e}")))?
+        let high_watermark = self.high_watermark();
+        tokio::task::spawn_blocking(move || {
+            shared.lock()?.apply_retention(now_ms(), high_watermark)
+        })
+        .await
+        .map_err(|e| LogError::Offline(format!("retention task failed: {e}")))?
     }
 
     /// Applies changed topic configs (segment, retention, size limits) to later operations.
@@ -584,6 +588,35 @@ mod tests {
             assert!(Instant::now() < deadline, "no background flush");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        log.close().await;
+    }
+
+    /// The retention task empties an expired log, active segment included, and the log start
+    /// offset, ListOffsets earliest and latest all land on the log end offset.
+    #[tokio::test]
+    async fn retention_empties_an_expired_log_up_to_the_high_watermark() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            retention_ms: Some(1_000),
+            ..fsync_config()
+        };
+        let log = DurableLog::open(dir.path(), config).expect("open");
+        for _ in 0..3 {
+            // Records stamped at 1000 ms after the epoch: long expired.
+            log.append(BytesMut::from(&batch(1, 10)[..]), 0)
+                .await
+                .expect("append");
+        }
+        assert_eq!(log.high_watermark(), 3);
+        assert_eq!(log.apply_retention().await.expect("retention"), 1);
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (3, 3));
+        assert_eq!(
+            log.offset_for_timestamp(-2).expect("earliest"),
+            Some((3, -1))
+        );
+        assert_eq!(log.offset_for_timestamp(-1).expect("latest"), Some((3, -1)));
+        let err = log.read(0, 100, 3).expect_err("deleted");
+        assert_eq!(err.kafka_error_code(), 1);
         log.close().await;
     }
 

@@ -52,6 +52,8 @@ pub mod error_codes {
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1 << 30;
 /// Kafka's default `log.roll.hours` (168) in milliseconds.
 pub const DEFAULT_SEGMENT_MS: i64 = 168 * 3_600_000;
+/// Kafka's default `log.index.size.max.bytes` / `segment.index.bytes` (10 MiB).
+pub const DEFAULT_SEGMENT_INDEX_BYTES: u64 = 10 * 1024 * 1024;
 /// Kafka's default `log.index.interval.bytes`.
 pub const DEFAULT_INDEX_INTERVAL_BYTES: u32 = 4096;
 /// Kafka's default `log.retention.hours` (168) in milliseconds.
@@ -64,14 +66,25 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
 pub struct LogConfig {
     /// `segment.bytes`: a segment is rolled before it would grow past this.
     pub segment_bytes: u64,
-    /// `segment.ms`: a non-empty segment older than this is rolled on the next append.
+    /// `segment.ms`: a non-empty segment is rolled on the next append once the incoming batches'
+    /// max timestamp is more than this past its first batch's timestamp (Kafka's
+    /// `LogSegment.shouldRoll`). `None` never rolls by time.
     pub segment_ms: Option<i64>,
+    /// `segment.jitter.ms`: each new segment rolls up to this much (a random amount, below
+    /// `segment.ms`) earlier. 0 disables the jitter.
+    pub segment_jitter_ms: i64,
+    /// `segment.index.bytes`: the most bytes each index of a segment may hold (8 per offset
+    /// index entry, 12 per time index entry); a segment whose index is full is rolled.
+    pub segment_index_bytes: u64,
     /// `index.interval.bytes`: bytes of log between two index entries.
     pub index_interval_bytes: u32,
     /// `retention.ms`; `None` keeps data forever (Kafka's -1).
     pub retention_ms: Option<i64>,
     /// `retention.bytes`; `None` means no size limit (Kafka's -1).
     pub retention_bytes: Option<i64>,
+    /// `cleanup.policy` contains `delete`: only then do `retention.ms` and `retention.bytes`
+    /// delete segments (a `compact`-only topic keeps them, as Kafka's `LogConfig.delete`).
+    pub cleanup_policy_delete: bool,
     /// `flush.messages`: fsync after this many appended records (1 = every acknowledged append is
     /// fsynced, with group commit). Kafka's default is effectively never (`i64::MAX`).
     pub flush_interval_messages: u64,
@@ -86,9 +99,12 @@ impl Default for LogConfig {
         LogConfig {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             segment_ms: Some(DEFAULT_SEGMENT_MS),
+            segment_jitter_ms: 0,
+            segment_index_bytes: DEFAULT_SEGMENT_INDEX_BYTES,
             index_interval_bytes: DEFAULT_INDEX_INTERVAL_BYTES,
             retention_ms: Some(DEFAULT_RETENTION_MS),
             retention_bytes: None,
+            cleanup_policy_delete: true,
             flush_interval_messages: i64::MAX as u64,
             flush_interval_ms: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,

@@ -19,7 +19,7 @@ use super::producer_state::{ProducerStateManager, Verdict};
 use super::read::{ReadPlan, ReadSlice};
 use super::record_walk::first_record_at_or_after;
 use super::recovery::{self, scan_segment};
-use super::segment::Segment;
+use super::segment::{random_roll_jitter, Segment};
 use super::{LogConfig, LogError};
 
 /// A batch header copied out of a segment file.
@@ -102,7 +102,8 @@ impl PartitionLog {
                 "recovery produced no segment",
             )));
         };
-        active.restore_rolling_timestamp(wall_clock_ms())?;
+        active.load_first_batch_timestamp()?;
+        active.set_roll_jitter_ms(random_roll_jitter(&config));
         let mut log = PartitionLog {
             dir: dir.to_path_buf(),
             config,
@@ -203,10 +204,14 @@ impl PartitionLog {
         }
         let staged = producer_append.into_staged();
 
-        if self
-            .active
-            .roll_due(&self.config, payload.len() as u64, last_offset, now_ms)
-        {
+        let incoming_max_timestamp = batches.iter().map(|b| b.max_timestamp).max().unwrap_or(-1);
+        if self.active.roll_due(
+            &self.config,
+            payload.len() as u64,
+            last_offset,
+            incoming_max_timestamp,
+            now_ms,
+        ) {
             self.roll()?;
         }
         for b in &batches {
@@ -214,7 +219,7 @@ impl PartitionLog {
             header.set_base_offset(b.base_offset);
             header.set_partition_leader_epoch(leader_epoch);
         }
-        self.active.append(payload, &batches, now_ms)?;
+        self.active.append(payload, &batches)?;
         self.producers.commit(staged);
         Ok(AppendInfo {
             base_offset: first_offset,
@@ -225,14 +230,18 @@ impl PartitionLog {
         })
     }
 
+    /// A new empty segment at `base_offset`, with its own `segment.jitter.ms` draw.
+    fn new_segment(&self, base_offset: i64) -> io::Result<Segment> {
+        let mut segment =
+            Segment::create(&self.dir, base_offset, self.config.index_interval_bytes)?;
+        segment.set_roll_jitter_ms(random_roll_jitter(&self.config));
+        Ok(segment)
+    }
+
     /// Seals the active segment and starts a new one at the log end offset.
     pub fn roll(&mut self) -> Result<(), LogError> {
         self.active.finish()?;
-        let next = Segment::create(
-            &self.dir,
-            self.log_end_offset(),
-            self.config.index_interval_bytes,
-        )?;
+        let next = self.new_segment(self.log_end_offset())?;
         // The new file's directory entry must survive a crash, or its data would vanish with it.
         checkpoint::sync_dir(&self.dir)?;
         let old = std::mem::replace(&mut self.active, next);
@@ -410,7 +419,7 @@ impl PartitionLog {
         }
         if self.active.base_offset() > offset {
             // Truncating below the first segment: start over empty at `offset`.
-            let fresh = Segment::create(&self.dir, offset, self.config.index_interval_bytes)?;
+            let fresh = self.new_segment(offset)?;
             let dropped = std::mem::replace(&mut self.active, fresh);
             dropped.delete()?;
         } else {
@@ -436,44 +445,97 @@ impl PartitionLog {
         self.flush()
     }
 
-    /// Deletes whole sealed segments past `retention.ms` (by their largest timestamp) or beyond
-    /// `retention.bytes` (oldest first). The active segment is never deleted.
-    pub fn apply_retention(&mut self, now_ms: i64) -> Result<usize, LogError> {
+    /// Kafka's retention task for a `cleanup.policy` with `delete` (`UnifiedLog.deleteOldSegments`):
+    /// first the oldest segments for as long as the log stays at least `retention.bytes` big
+    /// without them, then the oldest segments whose largest timestamp (the file's modification
+    /// time when no batch has one) is more than `retention.ms` before `now_ms`. Every segment
+    /// counts, the active one too, but only one whose offsets all lie below `high_watermark`, and
+    /// never an empty active segment. When every segment must go, the active one is rolled first:
+    /// the log keeps an empty segment at its log end offset, which becomes the log start offset.
+    /// The new log start offset is written to the checkpoint before this returns. Returns how many
+    /// segments were deleted.
+    pub fn apply_retention(&mut self, now_ms: i64, high_watermark: i64) -> Result<usize, LogError> {
+        if !self.config.cleanup_policy_delete {
+            return Ok(0);
+        }
         let mut deleted = 0;
-        if let Some(retention_ms) = self.config.retention_ms.filter(|ms| *ms >= 0) {
-            while let Some((_, first)) = self.sealed.first_key_value() {
-                let newest = if first.max_timestamp() >= 0 {
-                    first.max_timestamp()
-                } else {
-                    modified_ms(first.log_path()).unwrap_or(now_ms)
-                };
-                if now_ms.saturating_sub(newest) <= retention_ms {
-                    break;
-                }
-                self.delete_oldest()?;
-                deleted += 1;
+        if let Some(limit) = self
+            .config
+            .retention_bytes
+            .and_then(|b| u64::try_from(b).ok())
+        {
+            let size = self.size_bytes();
+            if size >= limit {
+                let mut excess = size - limit;
+                let count = self.deletable_segments(high_watermark, |seg| {
+                    let fits = excess >= seg.size();
+                    if fits {
+                        excess -= seg.size();
+                    }
+                    fits
+                });
+                deleted += self.delete_segments(count, "retention.bytes")?;
             }
         }
-        if let Some(limit) = self.config.retention_bytes.filter(|b| *b >= 0) {
-            let limit = limit as u64;
-            let mut size = self.size_bytes();
-            while let Some((_, first)) = self.sealed.first_key_value() {
-                if size.saturating_sub(first.size()) < limit {
-                    break;
-                }
-                size -= first.size();
-                self.delete_oldest()?;
-                deleted += 1;
-            }
+        if let Some(retention_ms) = self.config.retention_ms.filter(|ms| *ms >= 0) {
+            let count = self.deletable_segments(high_watermark, |seg| {
+                now_ms.saturating_sub(largest_timestamp(seg, now_ms)) > retention_ms
+            });
+            deleted += self.delete_segments(count, "retention.ms")?;
+        }
+        if deleted > 0 {
+            // Records the new log start offset, so a restart never brings deleted offsets back.
+            self.flush()?;
         }
         Ok(deleted)
     }
 
-    fn delete_oldest(&mut self) -> Result<(), LogError> {
+    /// How many segments, oldest first, may be deleted (Kafka's `LocalLog.deletableSegments`):
+    /// each must lie wholly below `high_watermark`, satisfy `predicate`, and not be the empty
+    /// active segment.
+    fn deletable_segments(
+        &self,
+        high_watermark: i64,
+        mut predicate: impl FnMut(&Segment) -> bool,
+    ) -> usize {
+        let mut count = 0;
+        let mut segments = self.segments().peekable();
+        while let Some(seg) = segments.next() {
+            let next = segments.peek();
+            let upper_bound = next.map_or(self.log_end_offset(), |n| n.base_offset());
+            let last_and_empty = next.is_none() && seg.is_empty();
+            if high_watermark >= upper_bound && predicate(seg) && !last_and_empty {
+                count += 1;
+            } else {
+                break;
+            }
+        }
+        count
+    }
+
+    /// Deletes the `count` oldest segments, rolling first when that is all of them.
+    fn delete_segments(&mut self, count: usize, reason: &str) -> Result<usize, LogError> {
+        if count == 0 {
+            return Ok(0);
+        }
+        if count >= self.segment_count() {
+            // A log always has an active segment: the new one starts at the log end offset.
+            self.roll()?;
+        }
+        for _ in 0..count {
+            self.delete_oldest(reason)?;
+        }
+        // The deletions must be durable before the checkpoint names the new log start offset.
+        checkpoint::sync_dir(&self.dir)?;
+        Ok(count)
+    }
+
+    fn delete_oldest(&mut self, reason: &str) -> Result<(), LogError> {
         if let Some((base, seg)) = self.sealed.pop_first() {
             tracing::info!(
-                "{}: deleting segment {base:020} by retention",
-                self.dir.display()
+                "{}: deleting segment {base:020} by {reason}; log start offset is now {}",
+                self.dir.display(),
+                self.log_start_offset()
             );
             let path = seg.log_path().to_path_buf();
             not_found_is_ok(seg.delete()).map_err(|e| {
@@ -511,6 +573,7 @@ impl PartitionLog {
             (
                 self.dir.clone(),
                 RecoveryCheckpoint::new(
+                    self.log_start_offset(),
                     end,
                     self.active.base_offset(),
                     self.active.size(),
@@ -555,10 +618,14 @@ impl PartitionLog {
     }
 }
 
-fn wall_clock_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+/// Kafka's `LogSegment.largestTimestamp`: the largest record timestamp, or the file's last
+/// modification time when no batch carries one (`now_ms` if even that is unknown).
+fn largest_timestamp(seg: &Segment, now_ms: i64) -> i64 {
+    if seg.max_timestamp() >= 0 {
+        seg.max_timestamp()
+    } else {
+        modified_ms(seg.log_path()).unwrap_or(now_ms)
+    }
 }
 
 fn modified_ms(path: &Path) -> Option<i64> {
@@ -572,6 +639,12 @@ mod tests {
     use super::*;
     use crate::log::batch::check_batch;
     use crate::log::testutil::{batch, batch_with, idempotent_batch, timed_batch, BatchSpec};
+
+    fn now_ms() -> i64 {
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
 
     fn small_config() -> LogConfig {
         LogConfig {
@@ -735,18 +808,68 @@ mod tests {
         assert!(names.iter().any(|n| n.ends_with(".timeindex")));
     }
 
+    /// segment.ms is measured from the first batch's timestamp to the incoming batch's, not by
+    /// the wall clock (Kafka's `LogSegment.timeWaitedForRoll`), and must be exceeded.
     #[test]
-    fn segments_roll_by_age() {
+    fn segment_ms_rolls_once_incoming_timestamps_pass_the_first_batch_by_more_than_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = LogConfig {
             segment_ms: Some(1_000),
             ..LogConfig::default()
         };
         let mut log = PartitionLog::open(dir.path(), config).expect("open");
-        log.append(&mut batch(1, 10), 0, 10_000).expect("append");
-        log.append(&mut batch(1, 10), 0, 10_500).expect("append");
+        log.append(&mut timed_batch(1, 10_000), 0, 50_000)
+            .expect("append");
+        // Long after on the wall clock, but only 1000 ms after by the records' timestamps.
+        log.append(&mut timed_batch(1, 11_000), 0, 90_000)
+            .expect("append");
         assert_eq!(log.segment_count(), 1);
-        log.append(&mut batch(1, 10), 0, 11_000).expect("append");
+        let info = log
+            .append(&mut timed_batch(1, 11_001), 0, 90_000)
+            .expect("append");
+        assert_eq!(log.segment_count(), 2);
+        assert_eq!(log.segments().last().map(Segment::base_offset), Some(2));
+        assert_eq!(info.base_offset, 2);
+        // The new segment counts from its own first batch.
+        log.append(&mut timed_batch(1, 12_000), 0, 90_000)
+            .expect("append");
+        assert_eq!(log.segment_count(), 2);
+    }
+
+    /// A first batch without a timestamp (-1) makes segment.ms count from the segment's
+    /// creation on the wall clock.
+    #[test]
+    fn segment_ms_without_timestamps_counts_from_the_segments_creation() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            segment_ms: Some(60_000),
+            ..LogConfig::default()
+        };
+        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        let now = now_ms();
+        log.append(&mut timed_batch(1, -1), 0, now).expect("append");
+        log.append(&mut timed_batch(1, -1), 0, now).expect("append");
+        assert_eq!(log.segment_count(), 1);
+        log.append(&mut timed_batch(1, -1), 0, now + 120_000)
+            .expect("append");
+        assert_eq!(log.segment_count(), 2);
+    }
+
+    /// A reopened segment keeps counting segment.ms from its first batch's timestamp.
+    #[test]
+    fn segment_ms_survives_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            segment_ms: Some(1_000),
+            ..LogConfig::default()
+        };
+        let mut log = PartitionLog::open(dir.path(), config.clone()).expect("open");
+        log.append(&mut timed_batch(1, 10_000), 0, 0)
+            .expect("append");
+        drop(log);
+        let mut log = PartitionLog::open(dir.path(), config).expect("reopen");
+        log.append(&mut timed_batch(1, 11_500), 0, 0)
+            .expect("append");
         assert_eq!(log.segment_count(), 2);
     }
 
@@ -815,7 +938,8 @@ mod tests {
             append(&mut log, batch(1, 200));
         }
         let before = log.segment_count();
-        let deleted = log.apply_retention(0).expect("retention");
+        let end = log.log_end_offset();
+        let deleted = log.apply_retention(0, end).expect("retention");
         assert!(deleted > 0);
         assert_eq!(log.segment_count(), before - deleted);
         assert!(log.size_bytes() >= 2_500 - 1_000 && log.size_bytes() <= 2_500 + 1_000);
@@ -829,12 +953,10 @@ mod tests {
         assert!(!dir.path().join("00000000000000000000.log").exists());
     }
 
-    #[test]
-    fn retention_by_time_deletes_old_segments_but_never_the_active_one() {
-        let dir = tempfile::tempdir().expect("tempdir");
+    fn timed_log(dir: &Path, retention_ms: Option<i64>) -> PartitionLog {
         let mut config = small_config();
-        config.retention_ms = Some(1_000);
-        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        config.retention_ms = retention_ms;
+        let mut log = PartitionLog::open(dir, config).expect("open");
         for i in 0..20 {
             let bytes = batch_with(&BatchSpec {
                 value_len: 200,
@@ -843,17 +965,158 @@ mod tests {
             });
             append(&mut log, bytes);
         }
+        log
+    }
+
+    /// Kafka deletes a segment once its largest timestamp is more than retention.ms old, the
+    /// active segment too: it is rolled first, and the log start offset becomes the log end.
+    #[test]
+    fn retention_by_time_deletes_every_expired_segment_including_the_active_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = timed_log(dir.path(), Some(1_000));
         assert!(log.segment_count() > 4);
-        // Segments whose newest record is older than now - 1000 go.
-        let deleted = log.apply_retention(11_500).expect("retention");
+        let end = log.log_end_offset();
+        assert_eq!(end, 20);
+        // Segments whose newest record is older than now - 1000 go; the others stay.
+        let deleted = log.apply_retention(11_500, end).expect("retention");
         assert!(deleted > 0);
         for seg in log.segments() {
-            assert!(seg.max_timestamp() >= 10_500 || seg.base_offset() == log.log_start_offset());
+            assert!(seg.max_timestamp() >= 10_500, "{}", seg.base_offset());
         }
-        let all = log.apply_retention(i64::MAX / 2).expect("retention");
-        assert!(all > 0);
-        assert_eq!(log.segment_count(), 1, "the active segment stays");
-        assert_eq!(log.log_end_offset(), 20);
+        // The newest record (11_900) is exactly 1000 ms old: not yet past retention.
+        log.apply_retention(12_900, end).expect("retention");
+        assert_eq!(log.segment_count(), 1);
+        assert!(log.log_start_offset() < 20);
+        let all = log.apply_retention(12_901, end).expect("retention");
+        assert_eq!(all, 1, "the active segment goes too");
+        assert_eq!(log.segment_count(), 1);
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (20, 20));
+        assert_eq!(log.segments().next().map(Segment::base_offset), Some(20));
+        assert!(log.segments().all(Segment::is_empty));
+        assert_eq!(
+            log.offset_for_timestamp(-2).expect("earliest"),
+            Some((20, -1))
+        );
+        assert_eq!(
+            log.offset_for_timestamp(-1).expect("latest"),
+            Some((20, -1))
+        );
+        assert_eq!(log.offset_for_timestamp(0).expect("by time"), None);
+        assert_eq!(log.read(19, 100).expect_err("gone").kafka_error_code(), 1);
+        assert_eq!(log.read(0, 100).expect_err("gone").kafka_error_code(), 1);
+        assert!(log.read(20, 100).expect("at end").records.is_empty());
+        assert!(!dir.path().join("00000000000000000000.log").exists());
+        // The empty active segment is never deleted; appends continue at the old end.
+        assert_eq!(log.apply_retention(i64::MAX / 2, 20).expect("again"), 0);
+        assert_eq!(append(&mut log, timed_batch(2, 50_000)).base_offset, 20);
+        assert_eq!(read_all(&log, 20), vec![20]);
+    }
+
+    /// Only segments whose offsets all lie below the high watermark may go.
+    #[test]
+    fn retention_stops_at_the_high_watermark() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = timed_log(dir.path(), Some(1_000));
+        let bases: Vec<i64> = log.segments().map(Segment::base_offset).collect();
+        let hw = bases[2];
+        let deleted = log.apply_retention(i64::MAX / 2, hw).expect("retention");
+        assert_eq!(deleted, 2);
+        assert_eq!(log.log_start_offset(), bases[2]);
+        // Just below the end: the active segment stays.
+        log.apply_retention(i64::MAX / 2, 19).expect("retention");
+        assert_eq!(log.segment_count(), 1);
+        assert_eq!(log.log_start_offset(), bases[bases.len() - 1]);
+    }
+
+    /// retention.bytes counts the active segment too: with a limit of 0 every record goes.
+    #[test]
+    fn retention_by_bytes_deletes_the_active_segment_when_it_must() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = LogConfig {
+            retention_ms: None,
+            ..LogConfig::default()
+        };
+        config.retention_bytes = Some(0);
+        let mut log = PartitionLog::open(dir.path(), config.clone()).expect("open");
+        for _ in 0..5 {
+            append(&mut log, batch(1, 100));
+        }
+        assert_eq!(log.segment_count(), 1);
+        // One byte under the log's size: deleting the only segment would go below the limit.
+        config.retention_bytes = Some(log.size_bytes() as i64 - 1);
+        log.set_config(config.clone());
+        assert_eq!(log.apply_retention(0, 5).expect("retention"), 0);
+        config.retention_bytes = Some(0);
+        log.set_config(config);
+        assert_eq!(log.apply_retention(0, 5).expect("retention"), 1);
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (5, 5));
+        assert_eq!(log.size_bytes(), 0);
+    }
+
+    /// `cleanup.policy=compact` turns retention by time and size off.
+    #[test]
+    fn compact_only_logs_keep_expired_segments() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = timed_log(dir.path(), Some(1_000));
+        let mut config = log.config().clone();
+        config.cleanup_policy_delete = false;
+        config.retention_bytes = Some(0);
+        log.set_config(config);
+        assert_eq!(log.apply_retention(i64::MAX / 2, 20).expect("retention"), 0);
+        assert_eq!(log.log_start_offset(), 0);
+    }
+
+    /// After retention deleted every record, a restart comes back at the same log start and
+    /// end offsets (the checkpoint records them), even if the empty segment were lost.
+    #[test]
+    fn restart_after_retention_deleted_everything_keeps_the_offsets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = timed_log(dir.path(), Some(1_000));
+        log.apply_retention(i64::MAX / 2, 20).expect("retention");
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (20, 20));
+        let config = log.config().clone();
+        drop(log);
+        let mut log = PartitionLog::open(dir.path(), config.clone()).expect("reopen");
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (20, 20));
+        assert_eq!(log.read(3, 100).expect_err("gone").kafka_error_code(), 1);
+        assert_eq!(append(&mut log, batch(1, 10)).base_offset, 20);
+        log.apply_retention(i64::MAX / 2, 21).expect("retention");
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (21, 21));
+        drop(log);
+        // Without any segment file, the checkpoint's log start offset still holds.
+        for entry in std::fs::read_dir(dir.path()).expect("ls") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e != "tmp")
+                && path.file_name() != Some(std::ffi::OsStr::new(checkpoint::FILE_NAME))
+            {
+                std::fs::remove_file(&path).expect("rm");
+            }
+        }
+        let mut log = PartitionLog::open(dir.path(), config).expect("reopen");
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (21, 21));
+        assert_eq!(append(&mut log, batch(1, 10)).base_offset, 21);
+    }
+
+    /// Segments that retention had deleted but that came back (their deletion never reached the
+    /// disk) are not served again: the log starts and ends at the recorded log start offset.
+    #[test]
+    fn segments_below_the_recorded_log_start_offset_are_not_revived() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = timed_log(dir.path(), Some(1_000));
+        let first = dir.path().join("00000000000000000000.log");
+        let saved = std::fs::read(&first).expect("read first segment");
+        log.apply_retention(i64::MAX / 2, 20).expect("retention");
+        let config = log.config().clone();
+        drop(log);
+        for suffix in ["log", "index", "timeindex"] {
+            std::fs::remove_file(dir.path().join(format!("00000000000000000020.{suffix}")))
+                .expect("rm");
+        }
+        std::fs::write(&first, saved).expect("restore first segment");
+        let mut log = PartitionLog::open(dir.path(), config).expect("reopen");
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (20, 20));
+        assert!(!first.exists());
+        assert_eq!(append(&mut log, batch(1, 10)).base_offset, 20);
     }
 
     #[test]
@@ -1017,7 +1280,8 @@ mod tests {
                     }
                 }
                 _ => {
-                    log.apply_retention(0).expect("retention");
+                    let end = log.log_end_offset();
+                    log.apply_retention(0, end).expect("retention");
                     let start = log.log_start_offset();
                     model.retain(|b| b.0 >= start);
                 }

@@ -241,7 +241,10 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
     fs::create_dir_all(dir)?;
     let bases = list_segments(dir)?;
     let interval = config.index_interval_bytes;
-    let cp = checkpoint::read(dir).filter(|cp| {
+    let raw_cp = checkpoint::read(dir);
+    // Offsets below this were deleted by retention: the log never starts (or ends) before it.
+    let log_start_offset = raw_cp.as_ref().map_or(0, |cp| cp.log_start_offset.max(0));
+    let cp = raw_cp.filter(|cp| {
         let ok = usable(cp, dir, &bases);
         if !ok {
             tracing::warn!(
@@ -261,7 +264,10 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
 
     let mut segments = BTreeMap::new();
     if bases.is_empty() {
-        segments.insert(0, Segment::create(dir, 0, interval)?);
+        segments.insert(
+            log_start_offset,
+            Segment::create(dir, log_start_offset, interval)?,
+        );
         checkpoint::sync_dir(dir)?;
         return Ok(Recovered {
             segments,
@@ -334,6 +340,26 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
                 }
             }
         }
+        checkpoint::sync_dir(dir)?;
+    }
+    let log_end = segments
+        .last_key_value()
+        .map_or(0, |(_, s)| s.next_offset());
+    if log_end < log_start_offset {
+        // Only segments that retention had already deleted are left (their deletion was lost):
+        // they hold nothing a client may read, and the log must not end before its start.
+        tracing::warn!(
+            "{}: the segments end at offset {log_end}, before the log start offset \
+             {log_start_offset}; starting an empty segment there",
+            dir.display()
+        );
+        for (_, segment) in std::mem::take(&mut segments) {
+            segment.delete()?;
+        }
+        segments.insert(
+            log_start_offset,
+            Segment::create(dir, log_start_offset, interval)?,
+        );
         checkpoint::sync_dir(dir)?;
     }
     Ok(Recovered {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::batch::{BatchHeader, BatchInfo, BATCH_HEADER_LEN};
-use super::index::{OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
+use super::index::{IndexEntry, OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
 use super::LogConfig;
 
 pub const LOG_SUFFIX: &str = "log";
@@ -49,9 +49,15 @@ pub struct Segment {
     offset_of_max_timestamp: i64,
     bytes_since_last_index: u64,
     index_interval: u64,
-    /// Wall-clock time of the first append since this segment was created or opened, for
-    /// `segment.ms`.
-    rolling_timestamp: Option<i64>,
+    /// The max timestamp of the segment's first batch: `segment.ms` is measured from it (Kafka's
+    /// `rollingBasedTimestamp`). `None` until the segment holds a batch.
+    first_batch_timestamp: Option<i64>,
+    /// Wall-clock time this segment was created or opened: `segment.ms` is measured from it when
+    /// the first batch carries no timestamp (-1).
+    created_ms: i64,
+    /// Subtracted from `segment.ms` for this segment (`segment.jitter.ms`), so that the segments
+    /// of many partitions do not all roll at the same moment.
+    roll_jitter_ms: i64,
 }
 
 fn open_log(path: &Path, truncate: bool) -> io::Result<File> {
@@ -80,7 +86,9 @@ impl Segment {
             offset_of_max_timestamp: base_offset,
             bytes_since_last_index: 0,
             index_interval: u64::from(index_interval),
-            rolling_timestamp: None,
+            first_batch_timestamp: None,
+            created_ms: wall_clock_ms(),
+            roll_jitter_ms: 0,
         })
     }
 
@@ -106,7 +114,9 @@ impl Segment {
             offset_of_max_timestamp: base_offset,
             bytes_since_last_index: 0,
             index_interval: u64::from(index_interval),
-            rolling_timestamp: None,
+            first_batch_timestamp: None,
+            created_ms: wall_clock_ms(),
+            roll_jitter_ms: 0,
         }
     }
 
@@ -129,20 +139,34 @@ impl Segment {
         self.bytes_since_last_index = size.saturating_sub(last_indexed);
     }
 
-    /// Restarts the `segment.ms` clock of a reopened segment from its first batch's timestamp
-    /// (as Kafka does), bounded by `now_ms` so a clock skewed into the future cannot pin it.
-    pub(crate) fn restore_rolling_timestamp(&mut self, now_ms: i64) -> io::Result<()> {
-        if self.size < BATCH_HEADER_LEN as u64 {
+    /// Loads the `segment.ms` reference of a reopened segment: its first batch's max timestamp,
+    /// as Kafka's `LogSegment.loadFirstBatchTimestamp` does.
+    pub(crate) fn load_first_batch_timestamp(&mut self) -> io::Result<()> {
+        if self.first_batch_timestamp.is_some() || self.size < BATCH_HEADER_LEN as u64 {
             return Ok(());
         }
         let mut raw = [0u8; BATCH_HEADER_LEN];
         self.log.read_exact_at(&mut raw, 0)?;
         if let Ok(header) = BatchHeader::new(raw) {
-            if header.max_timestamp() >= 0 {
-                self.rolling_timestamp = Some(header.max_timestamp().min(now_ms));
-            }
+            self.first_batch_timestamp = Some(header.max_timestamp());
         }
         Ok(())
+    }
+
+    /// Sets the jitter subtracted from `segment.ms` for this segment (see
+    /// [`random_roll_jitter`]).
+    pub(crate) fn set_roll_jitter_ms(&mut self, jitter_ms: i64) {
+        self.roll_jitter_ms = jitter_ms.max(0);
+    }
+
+    /// How long this segment has waited to be rolled (Kafka's `LogSegment.timeWaitedForRoll`):
+    /// from its first batch's timestamp to the incoming batches' max timestamp, or, when the
+    /// first batch has no timestamp, from the segment's creation to `now_ms`.
+    pub fn time_waited_for_roll(&self, now_ms: i64, incoming_max_timestamp: i64) -> i64 {
+        match self.first_batch_timestamp {
+            Some(first) if first >= 0 => incoming_max_timestamp.saturating_sub(first),
+            _ => now_ms.saturating_sub(self.created_ms),
+        }
     }
 
     pub(crate) fn open_log_file(path: &Path) -> io::Result<File> {
@@ -190,13 +214,18 @@ impl Segment {
         u32::try_from(rel).unwrap_or(u32::MAX)
     }
 
-    /// Whether an append of `incoming` bytes ending at `last_offset` must go to a new segment.
-    /// An empty segment is never rolled, so a batch always finds a home.
+    /// Whether an append of `incoming` bytes ending at `last_offset`, whose batches carry
+    /// `incoming_max_timestamp` at most, must go to a new segment (Kafka's
+    /// `LogSegment.shouldRoll`): it would grow past `segment.bytes`, its offsets would overflow
+    /// the indexes' relative offsets, one of its indexes holds `segment.index.bytes`, or the
+    /// segment has waited more than `segment.ms` minus its jitter. An empty segment is never
+    /// rolled, so a batch always finds a home.
     pub fn roll_due(
         &self,
         config: &LogConfig,
         incoming: u64,
         last_offset: i64,
+        incoming_max_timestamp: i64,
         now_ms: i64,
     ) -> bool {
         if self.size == 0 {
@@ -205,11 +234,15 @@ impl Segment {
         let limit = config.segment_bytes.min(MAX_SEGMENT_BYTES);
         let too_big = self.size.saturating_add(incoming) > limit;
         let offsets_overflow = last_offset.saturating_sub(self.base_offset) > i64::from(u32::MAX);
-        let too_old = match (config.segment_ms, self.rolling_timestamp) {
-            (Some(ms), Some(created)) => now_ms.saturating_sub(created) >= ms,
-            _ => false,
-        };
-        too_big || offsets_overflow || too_old
+        let index_full = self.offset_index.entries().len() as u64
+            >= config.segment_index_bytes / OffsetEntry::SIZE as u64
+            || self.time_index.entries().len() as u64
+                >= config.segment_index_bytes / TimeEntry::SIZE as u64;
+        let too_old = config.segment_ms.is_some_and(|ms| {
+            self.time_waited_for_roll(now_ms, incoming_max_timestamp)
+                > ms.saturating_sub(self.roll_jitter_ms)
+        });
+        too_big || offsets_overflow || index_full || too_old
     }
 
     /// Records a batch now stored at `position`: indexes, max timestamp, next offset. Used by
@@ -262,7 +295,7 @@ impl Segment {
     }
 
     /// Appends already validated and offset-patched batches (`batches` describe `bytes`).
-    pub fn append(&mut self, bytes: &[u8], batches: &[BatchInfo], now_ms: i64) -> io::Result<()> {
+    pub fn append(&mut self, bytes: &[u8], batches: &[BatchInfo]) -> io::Result<()> {
         let start = self.size;
         if let Err(e) = self.log.write_all_at(bytes, start) {
             // Cut whatever part made it so the file holds only whole batches; if even that fails
@@ -279,8 +312,9 @@ impl Segment {
                 b.max_timestamp,
             )?;
         }
-        if self.rolling_timestamp.is_none() {
-            self.rolling_timestamp = Some(now_ms);
+        if start == 0 {
+            // The segment's first batch: `segment.ms` counts from its timestamp.
+            self.first_batch_timestamp = batches.first().map(|b| b.max_timestamp);
         }
         Ok(())
     }
@@ -343,6 +377,29 @@ impl Segment {
     }
 }
 
+/// A random jitter for a new segment, below `min(segment.jitter.ms, segment.ms)`; 0 when
+/// `segment.jitter.ms` is 0 (Kafka's `LogConfig.randomSegmentJitter`).
+pub fn random_roll_jitter(config: &LogConfig) -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    let bound = match config.segment_ms {
+        Some(ms) => config.segment_jitter_ms.min(ms),
+        None => config.segment_jitter_ms,
+    };
+    if bound <= 0 {
+        return 0;
+    }
+    // RandomState is seeded randomly per instance: enough randomness to spread rolls.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_i64(wall_clock_ms());
+    (hasher.finish() % bound as u64) as i64
+}
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,7 +411,7 @@ mod tests {
         let mut h = BatchHeader::new(&mut bytes[..]).expect("header");
         h.set_base_offset(seg.next_offset());
         let infos = validate_produce_payload(&bytes, usize::MAX).expect("valid");
-        seg.append(&bytes, &infos, 0).expect("append");
+        seg.append(&bytes, &infos).expect("append");
     }
 
     #[test]
@@ -400,10 +457,59 @@ mod tests {
             ..LogConfig::default()
         };
         let mut seg = Segment::create(dir.path(), 0, 4096).expect("create");
-        assert!(!seg.roll_due(&config, 10_000, 0, 0));
+        assert!(!seg.roll_due(&config, 10_000, 0, 0, 0));
+        // The test batch's first record has timestamp 1000.
         append_batch(&mut seg, 1, 100);
-        assert!(!seg.roll_due(&config, 100, 1, 10));
-        assert!(seg.roll_due(&config, 400, 1, 10));
-        assert!(seg.roll_due(&config, 10, 1, 1000));
+        assert!(!seg.roll_due(&config, 100, 1, 1_010, 0));
+        assert!(seg.roll_due(&config, 400, 1, 1_010, 0));
+        // segment.ms must be exceeded, measured between the batches' timestamps.
+        assert!(!seg.roll_due(&config, 10, 1, 2_000, i64::MAX / 2));
+        assert!(seg.roll_due(&config, 10, 1, 2_001, 0));
+        // segment.jitter.ms brings the roll forward.
+        seg.set_roll_jitter_ms(300);
+        assert!(!seg.roll_due(&config, 10, 1, 1_700, 0));
+        assert!(seg.roll_due(&config, 10, 1, 1_701, 0));
+    }
+
+    #[test]
+    fn roll_is_due_once_an_index_holds_segment_index_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Room for three offset index entries (24 bytes) and two time index entries.
+        let config = LogConfig {
+            segment_index_bytes: 24,
+            ..LogConfig::default()
+        };
+        let mut seg = Segment::create(dir.path(), 0, 1).expect("create");
+        let mut entries = Vec::new();
+        for _ in 0..4 {
+            assert!(!seg.roll_due(&config, 10, seg.next_offset(), 1_000, 0));
+            append_batch(&mut seg, 1, 10);
+            entries.push(seg.offset_index.entries().len());
+        }
+        // The first batch is not indexed; then one entry per batch (interval 1 byte), and
+        // the time index holds only increasing timestamps (one entry here).
+        assert_eq!(entries, vec![0, 1, 2, 3]);
+        assert!(seg.roll_due(&config, 10, seg.next_offset(), 1_000, 0));
+        let roomy = LogConfig {
+            segment_index_bytes: 32,
+            ..LogConfig::default()
+        };
+        assert!(!seg.roll_due(&roomy, 10, seg.next_offset(), 1_000, 0));
+    }
+
+    #[test]
+    fn roll_jitter_stays_below_segment_jitter_ms_and_segment_ms() {
+        let mut config = LogConfig {
+            segment_ms: Some(1_000),
+            segment_jitter_ms: 0,
+            ..LogConfig::default()
+        };
+        assert_eq!(random_roll_jitter(&config), 0);
+        config.segment_jitter_ms = 200;
+        let draws: Vec<i64> = (0..200).map(|_| random_roll_jitter(&config)).collect();
+        assert!(draws.iter().all(|j| (0..200).contains(j)), "{draws:?}");
+        assert!(draws.iter().any(|j| *j != draws[0]), "jitter is random");
+        config.segment_jitter_ms = 1_000_000;
+        assert!((0..200).all(|_| (0..1_000).contains(&random_roll_jitter(&config))));
     }
 }
