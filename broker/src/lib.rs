@@ -3,10 +3,11 @@
 //!
 //! `net` frames and dispatches requests, `handlers` answers them (one file per API family), `log`
 //! is the storage contract, `partitions` the set of logs this broker hosts, `cluster` the link to
-//! zookeeper-lite, `config` the server.properties keys.
+//! zookeeper-lite, `config` the server.properties keys, `config_support` which configs are acted on.
 
 pub mod cluster;
 pub mod config;
+pub mod config_support;
 pub mod group;
 pub mod handlers;
 pub mod log;
