@@ -106,21 +106,31 @@ fn crc32c(bytes: &[u8]) -> u32 {
 
 /// A v2 batch of records with these timestamps, as kafka-protocol's encoder writes it.
 fn encode_batch(timestamps: &[i64], control: bool) -> Vec<u8> {
+    encode_batch_as(timestamps, control, false)
+}
+
+/// `encode_batch`, optionally as a transactional producer (id 5, epoch 0) writes it.
+fn encode_batch_as(timestamps: &[i64], control: bool, transactional: bool) -> Vec<u8> {
+    let (producer_id, producer_epoch, first_sequence) = if transactional {
+        (5, 0, 0)
+    } else {
+        (-1, -1, -1)
+    };
     let records: Vec<Record> = timestamps
         .iter()
         .enumerate()
         .map(|(i, ts)| Record {
-            transactional: false,
+            transactional,
             control,
             delete_horizon: false,
             partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
+            producer_id,
+            producer_epoch,
             timestamp_type: TimestampType::Creation,
             offset: i as i64,
             // The encoder keeps records in one batch only while offset - sequence is constant;
-            // the first record's -1 is the batch's "no sequence".
-            sequence: i as i32 - 1,
+            // a first sequence of -1 is the batch's "no sequence".
+            sequence: first_sequence + i as i32,
             timestamp: *ts,
             key: Some(Bytes::from(format!("k{i}"))),
             value: Some(Bytes::from(format!("v{i}"))),
@@ -146,9 +156,19 @@ fn without_max_timestamp(mut batch: Vec<u8>) -> Vec<u8> {
 
 /// Sends one Produce (v9, acks=1) of `records` to `topic`-0 and returns the partition's answer.
 fn produce_raw(bootstrap: &str, topic: &str, records: Vec<u8>) -> PartitionProduceResponse {
+    produce_raw_with(bootstrap, topic, records, 1)
+}
+
+/// `produce_raw` with these `acks`.
+fn produce_raw_with(
+    bootstrap: &str,
+    topic: &str,
+    records: Vec<u8>,
+    acks: i16,
+) -> PartitionProduceResponse {
     let version = 9;
     let request = ProduceRequest::default()
-        .with_acks(1)
+        .with_acks(acks)
         .with_timeout_ms(30_000)
         .with_topic_data(vec![TopicProduceData::default()
             .with_name(TopicName(StrBytes::from_string(topic.to_string())))
@@ -424,6 +444,46 @@ fn batches_kafka_refuses_are_refused_with_its_codes_and_texts() {
     let ok = produce_raw(&bs, "windowed", encode_batch(&[now_ms()], false));
     assert_eq!(ok.error_code, 0, "{}", message(&ok));
     assert_eq!(ok.base_offset, 0, "nothing of the refused batch was stored");
+
+    // A transactional batch in a request without a transactional id.
+    let txn = produce_raw(&bs, "strict", encode_batch_as(&[now_ms()], false, true));
+    assert_eq!(txn.error_code, 53, "TRANSACTIONAL_ID_AUTHORIZATION_FAILED");
+
+    // min.insync.replicas above the ISR: acks=all is refused, acks=1 is not.
+    cluster.topics(&[
+        "--create",
+        "--topic",
+        "guarded",
+        "--partitions",
+        "1",
+        "--config",
+        "min.insync.replicas=2",
+    ]);
+    let all = produce_raw_with(&bs, "guarded", encode_batch(&[now_ms()], false), -1);
+    assert_eq!(all.error_code, 19, "NOT_ENOUGH_REPLICAS");
+    assert_eq!(
+        message(&all),
+        "The size of the current ISR Set(0) is insufficient to satisfy the min.isr requirement \
+         of 2 for partition guarded-0"
+    );
+    let one = produce_raw_with(&bs, "guarded", encode_batch(&[now_ms()], false), 1);
+    assert_eq!(one.error_code, 0, "{}", message(&one));
+}
+
+#[test]
+fn broker_keys_accepted_but_not_acted_on_are_warned_about_by_name() {
+    let cluster = Cluster::start_with(&[("num.io.threads", "8"), ("compression.type", "producer")]);
+    let log = cluster.broker.process.log();
+    assert!(
+        log.contains(
+            "The configuration 'num.io.threads' = '8' is accepted but not acted on by this broker"
+        ),
+        "{log}"
+    );
+    assert!(
+        !log.contains("'compression.type' = 'producer' is accepted but not acted on"),
+        "the behaviour we have is not warned about"
+    );
 }
 
 #[test]
