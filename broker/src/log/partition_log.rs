@@ -33,7 +33,8 @@ pub struct AppendInfo {
     pub base_offset: i64,
     pub last_offset: i64,
     /// The append time stamped into the batches on a LogAppendTime topic, else -1 (Kafka's
-    /// ProduceResponse `log_append_time_ms`).
+    /// ProduceResponse `log_append_time_ms`); for a duplicate, the original batch's stored
+    /// maxTimestamp, as Kafka's `UnifiedLog` answers it.
     pub log_append_time: i64,
     pub log_start_offset: i64,
     /// The batch had been written before; nothing was written now.
@@ -217,7 +218,7 @@ impl PartitionLog {
                 return Ok(AppendInfo {
                     base_offset: original.first_offset,
                     last_offset: original.last_offset,
-                    log_append_time: -1,
+                    log_append_time: original.timestamp,
                     log_start_offset: self.log_start_offset(),
                     duplicate: true,
                 });
@@ -720,6 +721,19 @@ mod tests {
             log.offset_for_timestamp(1_699_999_999_999).expect("ts"),
             Some((0, 1_700_000_000_000))
         );
+
+        // A retried idempotent batch is answered with the original append time.
+        let mut first = idempotent_batch(7, 0, 0, 2);
+        let original = log
+            .append(&mut first, 0, 1_700_000_000_500)
+            .expect("append");
+        let mut retry = idempotent_batch(7, 0, 0, 2);
+        let again = log
+            .append(&mut retry, 0, 1_700_000_009_999)
+            .expect("duplicate");
+        assert!(again.duplicate);
+        assert_eq!(again.log_append_time, original.log_append_time);
+        assert_eq!(again.log_append_time, 1_700_000_000_500);
     }
 
     #[test]
