@@ -444,6 +444,22 @@ fn batches_kafka_refuses_are_refused_with_its_codes_and_texts() {
     let ok = produce_raw(&bs, "windowed", encode_batch(&[now_ms()], false));
     assert_eq!(ok.error_code, 0, "{}", message(&ok));
     assert_eq!(ok.base_offset, 0, "nothing of the refused batch was stored");
+    if let Some(python) = python() {
+        // librdkafka reports the refusal to the application as INVALID_TIMESTAMP.
+        let script = r#"
+import sys, time
+from confluent_kafka import Producer, KafkaError
+p = Producer({"bootstrap.servers": sys.argv[1], "enable.idempotence": False, "retries": 0})
+seen = []
+p.produce(sys.argv[2], b"future", timestamp=int(time.time() * 1000) + 3600000,
+          on_delivery=lambda err, msg: seen.append(err))
+p.flush(30)
+err = seen[0] if seen else None
+print("DELIVERY", err.code() == KafkaError.INVALID_TIMESTAMP if err else "ok", flush=True)
+"#;
+        let out = run_python(&python, script, &[&bs, "windowed"]);
+        assert_eq!(field(&out, "DELIVERY "), "True", "{out}");
+    }
 
     // A transactional batch in a request without a transactional id.
     let txn = produce_raw(&bs, "strict", encode_batch_as(&[now_ms()], false, true));
