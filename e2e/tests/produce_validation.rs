@@ -304,6 +304,29 @@ fn log_append_time_topic_stamps_the_append_time_that_clients_see() {
         "{consumer}"
     );
 
+    if have_kcat() {
+        let mut cmd = Command::new("kcat");
+        cmd.args([
+            "-b",
+            &bs,
+            "-C",
+            "-t",
+            "stamped",
+            "-o",
+            "beginning",
+            "-c",
+            "1",
+            "-J",
+        ]);
+        let out = run_command(cmd, b"", TOOL_TIMEOUT);
+        out.assert_success("kcat -C -J");
+        assert!(
+            out.stdout.contains("\"tstype\":\"logappend\"")
+                && out.stdout.contains(&format!("\"ts\":{append}")),
+            "kcat sees a LogAppendTime timestamp: {out}"
+        );
+    }
+
     // A CreateTime topic keeps the producer's timestamp, as before.
     cluster.create_topic("created", 1);
     let produced = produce_raw(&bs, "created", encode_batch(&[1_000], false));
