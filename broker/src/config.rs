@@ -10,6 +10,9 @@ use std::time::Duration;
 use thiserror::Error;
 pub use zookeeper_lite::config::parse_properties;
 
+use crate::config_support::broker_config_warning;
+use crate::log::TimestampType;
+
 #[derive(Debug, Error, PartialEq)]
 pub enum ConfigError {
     #[error("invalid value '{value}' for configuration key '{key}': {reason}")]
@@ -22,8 +25,9 @@ pub enum ConfigError {
     BadOverride(String),
 }
 
-/// Keys of Kafka's broker configuration that we accept but do not act on (yet): they are not
-/// reported as unknown, so Kafka's own `server.properties` loads without noise.
+/// Keys of Kafka's broker configuration that are not unknown (Kafka's own `server.properties`
+/// loads without "unknown key" noise) but are handled elsewhere or not at all: the ones whose
+/// value we do not act on are warned about by `config_support::broker_config_warning`.
 const ACCEPTED_KEYS: &[&str] = &[
     "num.network.threads",
     "num.io.threads",
@@ -51,6 +55,10 @@ const ACCEPTED_KEYS: &[&str] = &[
 /// Keys this broker acts on.
 const KNOWN_KEYS: &[&str] = &[
     "broker.id",
+    "log.message.timestamp.type",
+    "log.message.timestamp.before.max.ms",
+    "log.message.timestamp.after.max.ms",
+    "log.message.timestamp.difference.max.ms",
     "listeners",
     "advertised.listeners",
     "log.dirs",
@@ -121,6 +129,13 @@ pub struct BrokerConfig {
     /// Bounds on the session timeout a JoinGroup may ask for (else INVALID_SESSION_TIMEOUT).
     pub group_min_session_timeout_ms: u64,
     pub group_max_session_timeout_ms: u64,
+    /// `log.message.timestamp.type`: the default `message.timestamp.type` of topics.
+    pub log_message_timestamp_type: TimestampType,
+    /// `log.message.timestamp.before.max.ms` / `after.max.ms` and the deprecated
+    /// `difference.max.ms` (Kafka's defaults: `Long.MAX_VALUE`, no bound).
+    pub log_message_timestamp_before_max_ms: i64,
+    pub log_message_timestamp_after_max_ms: i64,
+    pub log_message_timestamp_difference_max_ms: i64,
     /// Every key/value as given, for DescribeConfigs of the broker defaults.
     pub raw: BTreeMap<String, String>,
 }
@@ -156,6 +171,10 @@ impl Default for BrokerConfig {
             group_initial_rebalance_delay_ms: 3000,
             group_min_session_timeout_ms: 6000,
             group_max_session_timeout_ms: 1_800_000,
+            log_message_timestamp_type: TimestampType::CreateTime,
+            log_message_timestamp_before_max_ms: i64::MAX,
+            log_message_timestamp_after_max_ms: i64::MAX,
+            log_message_timestamp_difference_max_ms: i64::MAX,
             raw: BTreeMap::new(),
         }
     }
@@ -181,6 +200,14 @@ fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError
     value
         .parse::<T>()
         .map_err(|_| invalid(key, value, "not a valid number"))
+}
+
+fn non_negative(key: &str, value: &str) -> Result<i64, ConfigError> {
+    let n: i64 = number(key, value)?;
+    if n < 0 {
+        return Err(invalid(key, value, "must be at least 0"));
+    }
+    Ok(n)
 }
 
 fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
@@ -215,10 +242,12 @@ fn listener(key: &str, value: &str) -> Result<(String, u16), ConfigError> {
     Ok((host.to_string(), port))
 }
 
-/// What loading a configuration produced besides the config itself: keys nobody knows.
+/// What loading a configuration produced besides the config itself: keys nobody knows, and
+/// keys accepted but not acted on (`(key, value, why)`, from `config_support`).
 #[derive(Debug, Default)]
 pub struct LoadReport {
     pub unknown_keys: Vec<String>,
+    pub not_acted_on: Vec<(String, String, &'static str)>,
 }
 
 impl BrokerConfig {
@@ -236,7 +265,24 @@ impl BrokerConfig {
         for (key, value) in pairs {
             c.raw.insert(key.clone(), value.clone());
             let (k, v) = (key.as_str(), value.as_str());
+            report.not_acted_on.retain(|(earlier, _, _)| earlier != key);
+            if let Some(why) = broker_config_warning(k, v) {
+                report.not_acted_on.push((key.clone(), value.clone(), why));
+            }
             match k {
+                "log.message.timestamp.type" => {
+                    c.log_message_timestamp_type = TimestampType::parse(v)
+                        .ok_or_else(|| invalid(k, v, "must be one of CreateTime, LogAppendTime"))?;
+                }
+                "log.message.timestamp.before.max.ms" => {
+                    c.log_message_timestamp_before_max_ms = non_negative(k, v)?
+                }
+                "log.message.timestamp.after.max.ms" => {
+                    c.log_message_timestamp_after_max_ms = non_negative(k, v)?
+                }
+                "log.message.timestamp.difference.max.ms" => {
+                    c.log_message_timestamp_difference_max_ms = non_negative(k, v)?
+                }
                 "broker.id" => c.broker_id = number(k, v)?,
                 "listeners" => {
                     let (h, p) = listener(k, v)?;
@@ -459,6 +505,38 @@ mod tests {
         assert!(
             BrokerConfig::from_pairs(&pairs(&[("group.min.session.timeout.ms", "-1")])).is_err()
         );
+    }
+
+    #[test]
+    fn message_timestamp_keys_are_acted_on() {
+        let (c, report) = BrokerConfig::from_pairs(&pairs(&[
+            ("log.message.timestamp.type", "LogAppendTime"),
+            ("log.message.timestamp.after.max.ms", "3600000"),
+        ]))
+        .unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.log_message_timestamp_type, TimestampType::LogAppendTime);
+        assert_eq!(c.log_message_timestamp_after_max_ms, 3_600_000);
+        assert_eq!(c.log_message_timestamp_before_max_ms, i64::MAX);
+        assert!(
+            BrokerConfig::from_pairs(&pairs(&[("log.message.timestamp.type", "Now")])).is_err()
+        );
+    }
+
+    #[test]
+    fn accepted_keys_we_do_not_act_on_are_reported_by_name() {
+        let (_, report) = BrokerConfig::from_pairs(&pairs(&[
+            ("num.network.threads", "3"),
+            ("compression.type", "producer"),
+            ("log.retention.hours", "1"),
+        ]))
+        .unwrap();
+        let names: Vec<&str> = report
+            .not_acted_on
+            .iter()
+            .map(|(k, _, _)| k.as_str())
+            .collect();
+        assert_eq!(names, vec!["num.network.threads"]);
     }
 
     #[test]

@@ -3,11 +3,12 @@
 //!
 //! `net` frames and dispatches requests, `handlers` answers them (one file per API family), `log`
 //! is the storage contract, `partitions` the set of logs this broker hosts, `cluster` the link to
-//! zookeeper-lite, `config` the server.properties keys, `meta_properties` the identity file of each
-//! log directory.
+//! zookeeper-lite, `config` the server.properties keys, `config_support` which configs are acted on,
+//! `meta_properties` the identity file of each log directory.
 
 pub mod cluster;
 pub mod config;
+pub mod config_support;
 pub mod group;
 pub mod handlers;
 pub mod log;

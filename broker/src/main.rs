@@ -39,6 +39,11 @@ fn load(args: &[String]) -> anyhow::Result<BrokerConfig> {
     for key in report.unknown_keys {
         tracing::warn!("The configuration '{key}' was supplied but isn't a known config.");
     }
+    for (key, value, why) in report.not_acted_on {
+        tracing::warn!(
+            "The configuration '{key}' = '{value}' is accepted but not acted on by this broker: {why}."
+        );
+    }
     Ok(config)
 }
 

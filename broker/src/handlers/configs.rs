@@ -12,7 +12,8 @@ use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
 use crate::config::BrokerConfig;
-use crate::log::LogConfig;
+use crate::config_support::refuse_topic_config;
+use crate::log::{LogConfig, TimestampRules, TimestampType};
 use crate::server::Broker;
 
 const TOPIC_CONFIG: i8 = 1;
@@ -50,6 +51,9 @@ const TOPIC_CONFIGS: &[(&str, Kind)] = &[
     ("max.compaction.lag.ms", Kind::Long),
     ("max.message.bytes", Kind::Int),
     ("message.downconversion.enable", Kind::Bool),
+    ("message.timestamp.after.max.ms", Kind::Long),
+    ("message.timestamp.before.max.ms", Kind::Long),
+    ("message.timestamp.difference.max.ms", Kind::Long),
     (
         "message.timestamp.type",
         Kind::OneOf(&["CreateTime", "LogAppendTime"]),
@@ -93,7 +97,12 @@ fn broker_default(config: &BrokerConfig, name: &str) -> String {
         "max.compaction.lag.ms" => i64::MAX.to_string(),
         "max.message.bytes" => config.message_max_bytes.to_string(),
         "message.downconversion.enable" => "true".into(),
-        "message.timestamp.type" => "CreateTime".into(),
+        "message.timestamp.type" => raw("log.message.timestamp.type", "CreateTime"),
+        "message.timestamp.after.max.ms" => config.log_message_timestamp_after_max_ms.to_string(),
+        "message.timestamp.before.max.ms" => config.log_message_timestamp_before_max_ms.to_string(),
+        "message.timestamp.difference.max.ms" => {
+            config.log_message_timestamp_difference_max_ms.to_string()
+        }
         "min.cleanable.dirty.ratio" => "0.5".into(),
         "min.compaction.lag.ms" => "0".into(),
         "min.insync.replicas" => raw("min.insync.replicas", "1"),
@@ -115,6 +124,9 @@ pub fn validate_topic_configs(configs: &BTreeMap<String, String>) -> Result<(), 
     for (name, value) in configs {
         if !zookeeper_lite::state::TOPIC_CONFIG_NAMES.contains(&name.as_str()) {
             return Err(format!("Unknown topic config name: {name}"));
+        }
+        if let Some(message) = refuse_topic_config(name, value) {
+            return Err(message);
         }
         let Some((_, kind)) = TOPIC_CONFIGS.iter().find(|(n, _)| n == name) else {
             continue;
@@ -203,6 +215,41 @@ pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, Stri
         }),
         max_message_bytes: get("max.message.bytes")
             .map_or(config.message_max_bytes, |v| v.max(0) as usize),
+        timestamps: topic_timestamp_rules(config, overrides),
+    }
+}
+
+/// `message.timestamp.*` of a topic over the broker's `log.message.timestamp.*`, as Kafka's
+/// `LogConfig` resolves them: the before/after bounds fall back to the deprecated
+/// `message.timestamp.difference.max.ms` while they are left at `Long.MAX_VALUE`.
+fn topic_timestamp_rules(
+    config: &BrokerConfig,
+    overrides: &BTreeMap<String, String>,
+) -> TimestampRules {
+    let ms = |name: &str, broker: i64| -> i64 {
+        overrides
+            .get(name)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(broker)
+    };
+    let difference = ms(
+        "message.timestamp.difference.max.ms",
+        config.log_message_timestamp_difference_max_ms,
+    );
+    let or_difference = |v: i64| if v == i64::MAX { difference } else { v };
+    TimestampRules {
+        timestamp_type: overrides
+            .get("message.timestamp.type")
+            .and_then(|v| TimestampType::parse(v))
+            .unwrap_or(config.log_message_timestamp_type),
+        before_max_ms: or_difference(ms(
+            "message.timestamp.before.max.ms",
+            config.log_message_timestamp_before_max_ms,
+        )),
+        after_max_ms: or_difference(ms(
+            "message.timestamp.after.max.ms",
+            config.log_message_timestamp_after_max_ms,
+        )),
     }
 }
 
@@ -301,6 +348,55 @@ mod tests {
             .find(|e| e.name == "compression.gzip.level")
             .unwrap();
         assert_eq!((e.value.as_str(), e.source), ("5", TOPIC_CONFIG));
+    }
+
+    #[test]
+    fn log_append_time_and_timestamp_bounds_reach_the_log_config() {
+        let mut o = BTreeMap::new();
+        o.insert(
+            "message.timestamp.type".to_string(),
+            "LogAppendTime".to_string(),
+        );
+        let c = topic_log_config(&BrokerConfig::default(), &o);
+        assert_eq!(c.timestamps.timestamp_type, TimestampType::LogAppendTime);
+        let c = topic_log_config(&BrokerConfig::default(), &BTreeMap::new());
+        assert_eq!(c.timestamps, TimestampRules::default());
+
+        let broker = BrokerConfig {
+            log_message_timestamp_type: TimestampType::LogAppendTime,
+            log_message_timestamp_difference_max_ms: 5_000,
+            ..BrokerConfig::default()
+        };
+        let mut o = BTreeMap::new();
+        o.insert(
+            "message.timestamp.after.max.ms".to_string(),
+            "1000".to_string(),
+        );
+        let c = topic_log_config(&broker, &o);
+        assert_eq!(c.timestamps.timestamp_type, TimestampType::LogAppendTime);
+        assert_eq!(c.timestamps.after_max_ms, 1_000);
+        assert_eq!(
+            c.timestamps.before_max_ms, 5_000,
+            "falls back to difference"
+        );
+    }
+
+    #[test]
+    fn configs_we_cannot_honor_are_refused_at_validation() {
+        for (k, v) in [
+            ("cleanup.policy", "compact"),
+            ("compression.type", "gzip"),
+            ("remote.storage.enable", "true"),
+            ("message.timestamp.after.max.ms", "-1"),
+        ] {
+            let mut c = BTreeMap::new();
+            c.insert(k.to_string(), v.to_string());
+            let err = validate_topic_configs(&c).expect_err(k);
+            assert!(
+                err.starts_with(&format!("Invalid value {v} for configuration {k}: ")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

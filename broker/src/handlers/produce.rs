@@ -1,17 +1,56 @@
 //! Produce: each partition's record batches are validated and appended as received (offsets and
 //! leader epoch patched in place, nothing re-encoded); the answer waits for durability per the
-//! flush policy. Failures are reported per partition.
+//! flush policy. Failures are reported per partition, with Kafka's `error_message` and, for
+//! records refused one by one, `record_errors` (Produce v8+, KIP-467).
+//!
+//! Before any partition is touched, as Kafka's `KafkaApis.handleProduceRequest` does: a request
+//! carrying transactional batches without a transactional id is answered
+//! TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition; then per partition, unknown topic
+//! first, then `ProduceRequest.validateRecords` (v3+: one v2 batch, zstd from v7), then, with
+//! `acks=all`, `min.insync.replicas` against the partition's ISR (NOT_ENOUGH_REPLICAS).
 
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::produce_response::{
+    BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
+};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
 use super::leader_partition;
+use crate::log::batch::TRANSACTIONAL_FLAG;
+use crate::log::{validate_produce_records, BatchHeader};
 use crate::server::Broker;
+
+/// Whether any batch of `records` has the transactional attribute (Kafka's
+/// `ProduceRequest.hasTransactionalRecords`); only headers are read.
+fn has_transactional_batch(records: &[u8]) -> bool {
+    let mut at = 0;
+    while let Ok(header) = BatchHeader::new(&records[at.min(records.len())..]) {
+        if header.magic() == 2 && header.attributes() & TRANSACTIONAL_FLAG != 0 {
+            return true;
+        }
+        match header.total_size() {
+            Some(size) => at += size,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// `min.insync.replicas` of a topic (its override, else the broker's), Kafka's default 1.
+fn min_insync_replicas(
+    broker: &Broker,
+    overrides: &std::collections::BTreeMap<String, String>,
+) -> usize {
+    overrides
+        .get("min.insync.replicas")
+        .or_else(|| broker.config.raw.get("min.insync.replicas"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+}
 
 fn error(index: i32, code: i16, message: Option<String>) -> PartitionProduceResponse {
     PartitionProduceResponse::default()
@@ -23,9 +62,44 @@ fn error(index: i32, code: i16, message: Option<String>) -> PartitionProduceResp
         .with_error_message(message.map(StrBytes::from_string))
 }
 
-pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceResponse {
+pub async fn handle(
+    broker: &Arc<Broker>,
+    request: ProduceRequest,
+    version: i16,
+) -> ProduceResponse {
     let mut responses = Vec::with_capacity(request.topic_data.len());
     let acks_valid = matches!(request.acks, -1..=1);
+    let transactional = request.topic_data.iter().any(|t| {
+        t.partition_data
+            .iter()
+            .any(|p| p.records.as_deref().is_some_and(has_transactional_batch))
+    });
+    if transactional {
+        // Kafka answers the whole request so when no transactional id is given; with one, no
+        // transaction can be ongoing here (AddPartitionsToTxn is not served), which Kafka's
+        // partition verification answers INVALID_TXN_STATE.
+        let code = if request.transactional_id.is_none() {
+            ResponseError::TransactionalIdAuthorizationFailed.code()
+        } else {
+            ResponseError::InvalidTxnState.code()
+        };
+        let responses = request
+            .topic_data
+            .into_iter()
+            .map(|t| {
+                TopicProduceResponse::default()
+                    .with_partition_responses(
+                        t.partition_data
+                            .iter()
+                            .map(|p| error(p.index, code, None))
+                            .collect(),
+                    )
+                    .with_name(t.name)
+            })
+            .collect();
+        return ProduceResponse::default().with_responses(responses);
+    }
+    let md = broker.cluster.metadata();
     for topic in request.topic_data {
         let name = topic.name.0.as_str().to_string();
         let mut partitions = Vec::with_capacity(topic.partition_data.len());
@@ -53,6 +127,37 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceRes
                 ));
                 continue;
             };
+            if version >= 3 {
+                if let Err(e) = validate_produce_records(version, &records) {
+                    partitions.push(error(p.index, e.kafka_error_code(), Some(e.to_string())));
+                    continue;
+                }
+            }
+            if request.acks == -1 {
+                if let Some(t) = md.topics.get(&name) {
+                    let isr = t
+                        .partitions
+                        .iter()
+                        .find(|i| i.partition == p.index)
+                        .map(|i| i.isr.clone())
+                        .unwrap_or_default();
+                    let min_isr = min_insync_replicas(broker, &t.configs);
+                    if isr.len() < min_isr {
+                        let set: Vec<String> = isr.iter().map(|b| b.to_string()).collect();
+                        partitions.push(error(
+                            p.index,
+                            ResponseError::NotEnoughReplicas.code(),
+                            Some(format!(
+                                "The size of the current ISR Set({}) is insufficient to satisfy \
+                                 the min.isr requirement of {min_isr} for partition {name}-{}",
+                                set.join(", "),
+                                p.index
+                            )),
+                        ));
+                        continue;
+                    }
+                }
+            }
             // The request buffer is shared with the decoded header fields, so the batches are
             // copied once into a buffer the log may patch in place.
             let payload = BytesMut::from(&records[..]);
@@ -63,13 +168,27 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceRes
                         PartitionProduceResponse::default()
                             .with_index(p.index)
                             .with_base_offset(info.base_offset)
-                            .with_log_append_time_ms(-1)
+                            .with_log_append_time_ms(info.log_append_time)
                             .with_log_start_offset(info.log_start_offset),
                     );
                 }
                 Err(e) => {
                     tracing::warn!("produce to {name}-{} refused: {e}", p.index);
-                    partitions.push(error(p.index, e.kafka_error_code(), Some(e.to_string())));
+                    let record_errors = e
+                        .record_errors()
+                        .iter()
+                        .map(|r| {
+                            BatchIndexAndErrorMessage::default()
+                                .with_batch_index(r.batch_index)
+                                .with_batch_index_error_message(Some(StrBytes::from_string(
+                                    r.message.clone(),
+                                )))
+                        })
+                        .collect();
+                    partitions.push(
+                        error(p.index, e.kafka_error_code(), Some(e.to_string()))
+                            .with_record_errors(record_errors),
+                    );
                 }
             }
         }

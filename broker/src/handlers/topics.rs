@@ -85,6 +85,13 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             results.push(failed(t.name, ResponseError::InvalidConfig.code(), message));
             continue;
         }
+        for (key, value) in &configs {
+            if let Some(why) = crate::config_support::topic_config_warning(key, value) {
+                tracing::warn!(
+                    "Topic {name}: the configuration '{key}' = '{value}' is accepted but not acted on by this broker: {why}."
+                );
+            }
+        }
         let replica_assignment = if t.assignments.is_empty() {
             None
         } else {

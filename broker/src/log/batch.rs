@@ -213,6 +213,16 @@ pub fn check_header<B: AsRef<[u8]>>(
     available: usize,
     max_size: usize,
 ) -> Result<usize, LogError> {
+    check_header_in(header, available, max_size, "")
+}
+
+/// `check_header` with Kafka's ` in topic partition <tp>` on the messages of `LogValidator`.
+fn check_header_in<B: AsRef<[u8]>>(
+    header: &BatchHeader<B>,
+    available: usize,
+    max_size: usize,
+    topic_partition: &str,
+) -> Result<usize, LogError> {
     if header.magic() != MAGIC_V2 {
         return Err(LogError::UnsupportedMagic(header.magic()));
     }
@@ -233,11 +243,28 @@ pub fn check_header<B: AsRef<[u8]>>(
             "batch of {size} bytes is cut off after {available} bytes"
         )));
     }
+    // Kafka's `LogValidator.validateBatch`, with its three messages.
+    let in_tp = if topic_partition.is_empty() {
+        String::new()
+    } else {
+        format!(" in topic partition {topic_partition}")
+    };
     let count = header.records_count();
-    if count < 1 || i64::from(count) != i64::from(header.last_offset_delta()) + 1 {
+    let (base, last) = (header.base_offset(), header.last_offset());
+    let count_from_offsets = i64::from(header.last_offset_delta()) + 1;
+    if count_from_offsets <= 0 {
         return Err(LogError::InvalidRecord(format!(
-            "inconsistent batch: lastOffsetDelta {} and recordsCount {count}",
-            header.last_offset_delta()
+            "Batch has an invalid offset range: [{base}, {last}]{in_tp}"
+        )));
+    }
+    if count <= 0 {
+        return Err(LogError::InvalidRecord(format!(
+            "Invalid reported count for record batch: {count}{in_tp}"
+        )));
+    }
+    if count_from_offsets != i64::from(count) {
+        return Err(LogError::InvalidRecord(format!(
+            "Inconsistent batch offset range [{base}, {last}] and count of records {count}{in_tp}"
         )));
     }
     // An uncompressed record takes at least one byte (in fact at least 7), so a count above the
@@ -258,13 +285,23 @@ pub fn batch_crc(batch: &[u8]) -> u32 {
 
 /// Validates one batch at the start of `buf` (header sanity and CRC).
 pub fn check_batch(buf: &[u8], position: usize, max_size: usize) -> Result<BatchInfo, LogError> {
+    check_batch_in(buf, position, max_size, "")
+}
+
+/// `check_batch` naming `topic_partition` in Kafka's messages.
+fn check_batch_in(
+    buf: &[u8],
+    position: usize,
+    max_size: usize,
+    topic_partition: &str,
+) -> Result<BatchInfo, LogError> {
     // The magic byte sits at offset 16 in every message format, so an old-format message set is
     // recognised as such even when it is shorter than a v2 header.
     if buf.len() > MAGIC_AT && buf[MAGIC_AT] as i8 != MAGIC_V2 {
         return Err(LogError::UnsupportedMagic(buf[MAGIC_AT] as i8));
     }
     let header = BatchHeader::new(buf)?;
-    let size = check_header(&header, buf.len(), max_size)?;
+    let size = check_header_in(&header, buf.len(), max_size, topic_partition)?;
     let computed = batch_crc(&buf[..size]);
     if computed != header.crc() {
         return Err(LogError::CorruptMessage(format!(
@@ -281,22 +318,83 @@ pub fn validate_produce_payload(
     payload: &[u8],
     max_message_bytes: usize,
 ) -> Result<Vec<BatchInfo>, LogError> {
+    validate_produce_payload_in(payload, max_message_bytes, "")
+}
+
+/// `validate_produce_payload` naming `topic_partition` (`name-N`) in Kafka's messages.
+pub fn validate_produce_payload_in(
+    payload: &[u8],
+    max_message_bytes: usize,
+    topic_partition: &str,
+) -> Result<Vec<BatchInfo>, LogError> {
     if payload.is_empty() {
-        return Err(LogError::InvalidRecord("no record batches".into()));
+        return Err(LogError::InvalidRecord(
+            "Record batch has no batches at all".into(),
+        ));
     }
     let mut batches = Vec::new();
     let mut position = 0;
     while position < payload.len() {
-        let info = check_batch(&payload[position..], position, max_message_bytes)?;
+        let info = check_batch_in(
+            &payload[position..],
+            position,
+            max_message_bytes,
+            topic_partition,
+        )?;
         if info.is_control() {
-            return Err(LogError::InvalidRecord(
-                "clients may not write control batches".into(),
-            ));
+            return Err(LogError::InvalidRecord(format!(
+                "Clients are not allowed to write control records in topic partition \
+                 {topic_partition}"
+            )));
         }
         position += info.size;
         batches.push(info);
     }
     Ok(batches)
+}
+
+/// Kafka's `ProduceRequest.validateRecords`, the checks a Produce v3+ request's records pass
+/// before any partition is touched: at least one whole batch, magic 2, no zstd before v7, and
+/// exactly one batch per partition. Errors are INVALID_RECORD, or UNSUPPORTED_COMPRESSION_TYPE
+/// for zstd, with Kafka's texts.
+pub fn validate_produce_records(version: i16, payload: &[u8]) -> Result<(), LogError> {
+    // Java's batch iterator sees a batch only when its whole length is present.
+    let whole_batch_at = |buf: &[u8]| -> Option<usize> {
+        let len = i32::from_be_bytes(
+            buf.get(BATCH_LENGTH_AT..BATCH_LENGTH_AT + 4)?
+                .try_into()
+                .ok()?,
+        );
+        let size = usize::try_from(len).ok()?.checked_add(LOG_OVERHEAD)?;
+        (buf.len() > MAGIC_AT && size <= buf.len()).then_some(size)
+    };
+    let Some(first_size) = whole_batch_at(payload) else {
+        return Err(LogError::InvalidRecord(format!(
+            "Produce requests with version {version} must have at least one record batch per \
+             partition"
+        )));
+    };
+    if payload[MAGIC_AT] as i8 != MAGIC_V2 {
+        return Err(LogError::InvalidRecord(format!(
+            "Produce requests with version {version} are only allowed to contain record batches \
+             with magic version 2"
+        )));
+    }
+    let codec = payload
+        .get(ATTRIBUTES_AT..ATTRIBUTES_AT + 2)
+        .map_or(0, |a| i16::from_be_bytes([a[0], a[1]]) & COMPRESSION_MASK);
+    if version < 7 && codec == 4 {
+        return Err(LogError::UnsupportedCompression(format!(
+            "Produce requests with version {version} are not allowed to use ZStandard compression"
+        )));
+    }
+    if whole_batch_at(&payload[first_size..]).is_some() {
+        return Err(LogError::InvalidRecord(format!(
+            "Produce requests with version {version} are only allowed to contain exactly one \
+             record batch per partition"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -342,6 +440,45 @@ mod tests {
         let info = check_batch(&bytes, 0, usize::MAX).expect("still valid");
         assert_eq!(info.base_offset, 1234);
         assert_eq!(info.last_offset(), 1235);
+    }
+
+    #[test]
+    fn produce_request_records_follow_kafkas_request_rules() {
+        let one = batch(2, 10);
+        validate_produce_records(9, &one).expect("one v2 batch");
+
+        let mut two = one.clone();
+        two.extend_from_slice(&batch(1, 10));
+        let err = validate_produce_records(9, &two).expect_err("two batches");
+        assert_eq!(err.kafka_error_code(), 87);
+        assert_eq!(
+            err.to_string(),
+            "Produce requests with version 9 are only allowed to contain exactly one record \
+             batch per partition"
+        );
+
+        let err = validate_produce_records(3, &[]).expect_err("empty");
+        assert_eq!(err.kafka_error_code(), 87);
+        let err = validate_produce_records(3, &one[..30]).expect_err("cut");
+        assert_eq!(err.kafka_error_code(), 87);
+
+        let mut v1 = one.clone();
+        v1[MAGIC_AT] = 1;
+        let err = validate_produce_records(5, &v1).expect_err("magic 1");
+        assert_eq!(err.kafka_error_code(), 87);
+        assert_eq!(
+            err.to_string(),
+            "Produce requests with version 5 are only allowed to contain record batches with \
+             magic version 2"
+        );
+
+        let zstd = batch_with(&BatchSpec {
+            compression: kafka_protocol::records::Compression::Zstd,
+            ..BatchSpec::default()
+        });
+        let err = validate_produce_records(6, &zstd).expect_err("zstd before v7");
+        assert_eq!(err.kafka_error_code(), 76);
+        validate_produce_records(7, &zstd).expect("zstd from v7");
     }
 
     #[test]

@@ -28,11 +28,13 @@ mod recovery;
 pub mod segment;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod validator;
 
-pub use batch::{validate_produce_payload, BatchHeader, BatchInfo};
+pub use batch::{validate_produce_payload, validate_produce_records, BatchHeader, BatchInfo};
 pub use durable::DurableLog;
 pub use partition_log::{AppendInfo, PartitionLog};
 pub use read::{ReadPlan, ReadSlice};
+pub use validator::{RecordError, TimestampRules, TimestampType};
 
 /// Kafka error codes the storage layer can answer with (the subset it needs).
 pub mod error_codes {
@@ -43,8 +45,10 @@ pub mod error_codes {
     pub const RECORD_LIST_TOO_LARGE: i16 = 18;
     pub const UNSUPPORTED_FOR_MESSAGE_FORMAT: i16 = 43;
     pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
+    pub const INVALID_TIMESTAMP: i16 = 32;
     pub const INVALID_PRODUCER_EPOCH: i16 = 47;
     pub const KAFKA_STORAGE_ERROR: i16 = 56;
+    pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
     pub const INVALID_RECORD: i16 = 87;
 }
 
@@ -92,6 +96,9 @@ pub struct LogConfig {
     pub flush_interval_ms: Option<u64>,
     /// `max.message.bytes`: the largest record batch accepted.
     pub max_message_bytes: usize,
+    /// `message.timestamp.type` and `message.timestamp.before.max.ms` / `after.max.ms`: what
+    /// `validator` does with the timestamps of produced batches.
+    pub timestamps: TimestampRules,
 }
 
 impl Default for LogConfig {
@@ -108,6 +115,7 @@ impl Default for LogConfig {
             flush_interval_messages: i64::MAX as u64,
             flush_interval_ms: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            timestamps: TimestampRules::default(),
         }
     }
 }
@@ -125,8 +133,16 @@ impl LogConfig {
 pub enum LogError {
     #[error("corrupt record batch: {0}")]
     CorruptMessage(String),
-    #[error("invalid record batch: {0}")]
+    /// Kafka's `InvalidRecordException`; the message is Kafka's text as it is.
+    #[error("{0}")]
     InvalidRecord(String),
+    /// Records refused by `LogValidator.validateTimestamp` (INVALID_TIMESTAMP), one error per
+    /// record as Produce v8+ carries them.
+    #[error("One or more records have been rejected due to invalid timestamp")]
+    InvalidTimestamp { errors: Vec<validator::RecordError> },
+    /// A codec this batch or this request version may not use.
+    #[error("{0}")]
+    UnsupportedCompression(String),
     #[error("record batch magic {0} is not supported (only v2)")]
     UnsupportedMagic(i8),
     #[error("record batch of {size} bytes is larger than max.message.bytes {max}")]
@@ -158,12 +174,22 @@ pub enum LogError {
 }
 
 impl LogError {
+    /// The per-record errors of a refusal (Produce v8+ `record_errors`); empty for most.
+    pub fn record_errors(&self) -> &[validator::RecordError] {
+        match self {
+            LogError::InvalidTimestamp { errors } => errors,
+            _ => &[],
+        }
+    }
+
     /// The Kafka error code a client sees for this failure.
     pub fn kafka_error_code(&self) -> i16 {
         use error_codes::*;
         match self {
             LogError::CorruptMessage(_) => CORRUPT_MESSAGE,
             LogError::InvalidRecord(_) => INVALID_RECORD,
+            LogError::InvalidTimestamp { .. } => INVALID_TIMESTAMP,
+            LogError::UnsupportedCompression(_) => UNSUPPORTED_COMPRESSION_TYPE,
             // v0/v1 message sets are well-formed but unsupported; other magic values are garbage.
             LogError::UnsupportedMagic(0 | 1) => UNSUPPORTED_FOR_MESSAGE_FORMAT,
             LogError::UnsupportedMagic(_) => CORRUPT_MESSAGE,

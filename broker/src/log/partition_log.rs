@@ -13,13 +13,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use super::batch::{validate_produce_payload, BatchHeader, BATCH_HEADER_LEN};
+use super::batch::{validate_produce_payload_in, BatchHeader, BATCH_HEADER_LEN};
 use super::checkpoint::{self, RecoveryCheckpoint};
 use super::producer_state::{ProducerStateManager, Verdict};
 use super::read::{ReadPlan, ReadSlice};
 use super::record_walk::first_record_at_or_after;
 use super::recovery::{self, scan_segment};
 use super::segment::{random_roll_jitter, Segment};
+use super::validator::{validate_client_batch, TimestampType};
 use super::{LogConfig, LogError};
 
 /// A batch header copied out of a segment file.
@@ -31,7 +32,9 @@ pub struct AppendInfo {
     /// First offset assigned (for a duplicate: of the original write).
     pub base_offset: i64,
     pub last_offset: i64,
-    /// Always -1: topics use CreateTime.
+    /// The append time stamped into the batches on a LogAppendTime topic, else -1 (Kafka's
+    /// ProduceResponse `log_append_time_ms`); for a duplicate, the original batch's stored
+    /// maxTimestamp, as Kafka's `UnifiedLog` answers it.
     pub log_append_time: i64,
     pub log_start_offset: i64,
     /// The batch had been written before; nothing was written now.
@@ -166,15 +169,35 @@ impl PartitionLog {
         self.sealed.values().chain(std::iter::once(&self.active))
     }
 
-    /// Validates every batch of `payload`, then assigns offsets by patching baseOffset and
-    /// partitionLeaderEpoch in place and appends the bytes unchanged otherwise.
+    /// Validates every batch of `payload` (structure and CRC, then Kafka's `LogValidator` rules
+    /// in `validator`, which may restamp `maxTimestamp` and the timestamp type), then assigns
+    /// offsets by patching baseOffset and partitionLeaderEpoch in place and appends the bytes.
     pub fn append(
         &mut self,
         payload: &mut [u8],
         leader_epoch: i32,
         now_ms: i64,
     ) -> Result<AppendInfo, LogError> {
-        let mut batches = validate_produce_payload(payload, self.config.max_message_bytes)?;
+        let topic_partition = self
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut batches =
+            validate_produce_payload_in(payload, self.config.max_message_bytes, &topic_partition)?;
+        for b in &mut batches {
+            let validated = validate_client_batch(
+                &mut payload[b.position..b.position + b.size],
+                &topic_partition,
+                &self.config.timestamps,
+                now_ms,
+            )?;
+            b.max_timestamp = validated.max_timestamp;
+        }
+        let log_append_time = match self.config.timestamps.timestamp_type {
+            TimestampType::LogAppendTime => now_ms,
+            TimestampType::CreateTime => -1,
+        };
         let segment_limit = self.config.segment_bytes.min(u64::from(u32::MAX));
         if payload.len() as u64 > segment_limit {
             return Err(LogError::RecordListTooLarge {
@@ -196,7 +219,7 @@ impl PartitionLog {
                 return Ok(AppendInfo {
                     base_offset: original.first_offset,
                     last_offset: original.last_offset,
-                    log_append_time: -1,
+                    log_append_time: original.timestamp,
                     log_start_offset: self.log_start_offset(),
                     duplicate: true,
                 });
@@ -224,7 +247,7 @@ impl PartitionLog {
         Ok(AppendInfo {
             base_offset: first_offset,
             last_offset,
-            log_append_time: -1,
+            log_append_time,
             log_start_offset: self.log_start_offset(),
             duplicate: false,
         })
@@ -687,13 +710,19 @@ mod tests {
         bases
     }
 
-    /// The produce and fetch paths never look inside records: a batch whose header and CRC are
-    /// right but whose record bytes no decoder could parse is stored and served byte for byte.
+    /// The produce and fetch paths never decompress records whose header tells the truth: a
+    /// compressed batch whose header and CRC are right but whose body no decoder could parse is
+    /// stored and served byte for byte. (Uncompressed records are walked, as Kafka's
+    /// LogValidator walks them; see `validator`.)
     #[test]
-    fn records_are_stored_and_served_without_being_decoded() {
+    fn compressed_records_with_a_truthful_header_are_stored_without_being_decoded() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
-        let mut opaque = batch(3, 10);
+        let mut opaque = crate::log::testutil::batch_with(&crate::log::testutil::BatchSpec {
+            records: 3,
+            compression: kafka_protocol::records::Compression::Gzip,
+            ..Default::default()
+        });
         for b in &mut opaque[61..] {
             *b = 0xff;
         }
@@ -705,6 +734,79 @@ mod tests {
         let slice = log.read(0, 1 << 20).expect("read");
         assert_eq!(&slice.records[61..], &sent[61..]);
         assert_eq!(&slice.records[17..21], &sent[17..21]);
+    }
+
+    /// Overwrites maxTimestamp with -1 and fixes the CRC, as an old producer sends it.
+    fn without_max_timestamp(mut bytes: Vec<u8>) -> Vec<u8> {
+        bytes[35..43].copy_from_slice(&(-1i64).to_be_bytes());
+        let crc = crate::log::batch::batch_crc(&bytes);
+        bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+        bytes
+    }
+
+    #[test]
+    fn timestamp_lookup_finds_batches_sent_with_max_timestamp_minus_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        append(&mut log, without_max_timestamp(timed_batch(3, 1_000)));
+        append(&mut log, without_max_timestamp(timed_batch(3, 2_000)));
+        assert_eq!(
+            log.offset_for_timestamp(1_500).expect("ts"),
+            Some((3, 2_000))
+        );
+        assert_eq!(
+            log.offset_for_timestamp(1_001).expect("ts"),
+            Some((1, 1_001))
+        );
+        assert_eq!(log.max_timestamp_offset().expect("max"), Some((5, 2_002)));
+        // The stored header carries the recomputed value, so a reopened log knows it too.
+        drop(log);
+        let log = PartitionLog::open(dir.path(), LogConfig::default()).expect("reopen");
+        assert_eq!(
+            log.offset_for_timestamp(1_500).expect("ts"),
+            Some((3, 2_000))
+        );
+    }
+
+    #[test]
+    fn log_append_time_topic_stamps_batches_and_reports_the_append_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            timestamps: crate::log::TimestampRules {
+                timestamp_type: crate::log::TimestampType::LogAppendTime,
+                ..Default::default()
+            },
+            ..LogConfig::default()
+        };
+        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        let mut bytes = timed_batch(2, 1_000);
+        let info = log
+            .append(&mut bytes, 0, 1_700_000_000_000)
+            .expect("append");
+        assert_eq!(info.log_append_time, 1_700_000_000_000);
+        let slice = log.read(0, 1 << 20).expect("read");
+        let stored = BatchHeader::new(&slice.records[..]).expect("header");
+        assert!(stored.is_log_append_time());
+        assert_eq!(stored.max_timestamp(), 1_700_000_000_000);
+        assert_eq!(stored.base_timestamp(), 1_000);
+        check_batch(&slice.records, 0, usize::MAX).expect("stored CRC is right");
+        assert_eq!(
+            log.offset_for_timestamp(1_699_999_999_999).expect("ts"),
+            Some((0, 1_700_000_000_000))
+        );
+
+        // A retried idempotent batch is answered with the original append time.
+        let mut first = idempotent_batch(7, 0, 0, 2);
+        let original = log
+            .append(&mut first, 0, 1_700_000_000_500)
+            .expect("append");
+        let mut retry = idempotent_batch(7, 0, 0, 2);
+        let again = log
+            .append(&mut retry, 0, 1_700_000_009_999)
+            .expect("duplicate");
+        assert!(again.duplicate);
+        assert_eq!(again.log_append_time, original.log_append_time);
+        assert_eq!(again.log_append_time, 1_700_000_000_500);
     }
 
     #[test]

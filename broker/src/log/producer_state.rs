@@ -21,6 +21,14 @@ pub struct BatchMetadata {
     pub last_seq: i32,
     pub first_offset: i64,
     pub last_offset: i64,
+    /// The batch's stored maxTimestamp: a duplicate is answered with it as
+    /// `log_append_time_ms`, as Kafka's `UnifiedLog` does. -1 in checkpoints written before.
+    #[serde(default = "no_timestamp")]
+    pub timestamp: i64,
+}
+
+fn no_timestamp() -> i64 {
+    -1
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +160,7 @@ fn metadata(batch: &BatchInfo) -> BatchMetadata {
         last_seq: batch.last_sequence(),
         first_offset: batch.base_offset,
         last_offset: batch.last_offset(),
+        timestamp: batch.max_timestamp,
     }
 }
 

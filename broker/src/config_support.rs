@@ -1,0 +1,156 @@
+//! Which configs this broker acts on. Every topic config Kafka 3.9 knows and every broker key we
+//! accept falls in one of three classes (the table in `docs/configs.md` lists them all):
+//!
+//! - **acted on**: the value changes what the broker does, as in Kafka;
+//! - **refused**: a value that would change what clients see but that we cannot honor
+//!   (compaction, broker-side recompression, tiered storage) is refused at CreateTopics with
+//!   INVALID_CONFIG (40) and Kafka's `Invalid value <v> for configuration <k>: <why>` shape;
+//! - **accepted and warned**: a value that only tunes how Kafka works inside (threads, buffers,
+//!   preallocation, throttles, deletion delay) and whose absence no client can observe; the
+//!   broker logs a WARN naming the key and value (at startup for broker keys, at topic creation
+//!   for topic configs), so it is never silently ignored.
+//!
+//! A key's default value is never refused or warned about: the broker's behaviour is the default
+//! one (e.g. `cleanup.policy=delete`, `compression.type=producer`, `preallocate=false`).
+
+/// Why a topic config value cannot be honored, as the message of an INVALID_CONFIG refusal;
+/// `None` when the value is acted on or only warned about (see `topic_config_warning`).
+pub fn refuse_topic_config(name: &str, value: &str) -> Option<String> {
+    let v = value.trim();
+    let why = match name {
+        "message.timestamp.before.max.ms"
+        | "message.timestamp.after.max.ms"
+        | "message.timestamp.difference.max.ms"
+            if v.parse::<i64>().is_ok_and(|ms| ms < 0) =>
+        {
+            "Value must be at least 0"
+        }
+        "cleanup.policy" if v.split(',').any(|p| p.trim() == "compact") => {
+            "log compaction is not implemented by this broker; only cleanup.policy=delete is \
+             supported"
+        }
+        "compression.type" if v != "producer" => {
+            "this broker stores batches as the producer compressed them and does not \
+             recompress; only compression.type=producer is supported"
+        }
+        "remote.storage.enable" if v.eq_ignore_ascii_case("true") => {
+            // Kafka's text when the broker has tiered storage off.
+            "Tiered Storage functionality is disabled in the broker. Topic cannot be configured \
+             with remote log storage."
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "Invalid value {value} for configuration {name}: {why}"
+    ))
+}
+
+/// Why a topic config value is accepted but not acted on (logged as a WARN when a topic is
+/// created with it); `None` when it is acted on or is the default.
+pub fn topic_config_warning(name: &str, value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    Some(match name {
+        "file.delete.delay.ms" if v != "0" => {
+            "segments past retention are deleted at once, without the delay"
+        }
+        "preallocate" if v.eq_ignore_ascii_case("true") => "segment files are not preallocated",
+        "segment.index.bytes" if v != "10485760" => {
+            "index files grow as needed; segments roll by segment.bytes and segment.ms only"
+        }
+        "segment.jitter.ms" if v != "0" => "segments roll without jitter",
+        "follower.replication.throttled.replicas" | "leader.replication.throttled.replicas"
+            if !v.is_empty() =>
+        {
+            "replication is not throttled"
+        }
+        "unclean.leader.election.enable" if v.eq_ignore_ascii_case("true") => {
+            "leaders are only ever elected from the ISR"
+        }
+        "message.downconversion.enable" if v.eq_ignore_ascii_case("false") => {
+            "Fetch below v4 is not served, so records are never down-converted"
+        }
+        "message.format.version" => {
+            "deprecated and ignored by Kafka 3.x too: batches are stored in format v2"
+        }
+        "remote.log.copy.disable"
+        | "remote.log.delete.on.disable"
+        | "local.retention.ms"
+        | "local.retention.bytes" => "tiered storage is not enabled on this broker",
+        _ => return None,
+    })
+}
+
+/// Why a `server.properties` key with this value is accepted but not acted on (logged as a WARN
+/// at startup); `None` when it is acted on, or its value is the behaviour we have anyway.
+pub fn broker_config_warning(key: &str, value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    Some(match key {
+        "num.network.threads" | "num.io.threads" | "num.recovery.threads.per.data.dir" => {
+            "requests and recovery run on the async runtime's threads"
+        }
+        "socket.send.buffer.bytes" | "socket.receive.buffer.bytes" => {
+            "sockets keep the operating system's buffer sizes"
+        }
+        "offsets.topic.replication.factor" | "offsets.topic.num.partitions" => {
+            "committed offsets are kept by zookeeper-lite, not in __consumer_offsets"
+        }
+        "transaction.state.log.replication.factor" | "transaction.state.log.min.isr" => {
+            "transactions are not implemented"
+        }
+        "zookeeper.connection.timeout.ms" => {
+            "the broker retries zookeeper-lite until zookeeper.session.timeout.ms"
+        }
+        "listener.security.protocol.map" | "inter.broker.listener.name" => {
+            "only one PLAINTEXT listener is served"
+        }
+        "replica.lag.time.max.ms" => "followers do not replicate yet, so the ISR never shrinks",
+        "unclean.leader.election.enable" if v.eq_ignore_ascii_case("true") => {
+            "leaders are only ever elected from the ISR"
+        }
+        "log.cleanup.policy" if v.split(',').any(|p| p.trim() == "compact") => {
+            "log compaction is not implemented; topics are cleaned by deletion"
+        }
+        "compression.type" if v != "producer" => {
+            "batches are stored as the producer compressed them (compression.type=producer)"
+        }
+        "controlled.shutdown.enable" | "auto.leader.rebalance.enable" => {
+            "leadership moves only when a broker's session expires"
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compaction_recompression_and_tiered_storage_are_refused_with_kafkas_shape() {
+        assert_eq!(
+            refuse_topic_config("cleanup.policy", "compact").as_deref(),
+            Some(
+                "Invalid value compact for configuration cleanup.policy: log compaction is not \
+                 implemented by this broker; only cleanup.policy=delete is supported"
+            )
+        );
+        assert!(refuse_topic_config("cleanup.policy", "delete,compact").is_some());
+        assert!(refuse_topic_config("cleanup.policy", "delete").is_none());
+        assert!(refuse_topic_config("compression.type", "gzip").is_some());
+        assert!(refuse_topic_config("compression.type", "producer").is_none());
+        assert!(refuse_topic_config("remote.storage.enable", "true").is_some());
+        assert!(refuse_topic_config("remote.storage.enable", "false").is_none());
+        assert!(refuse_topic_config("retention.ms", "1000").is_none());
+    }
+
+    #[test]
+    fn defaults_are_never_warned_about() {
+        assert!(topic_config_warning("preallocate", "false").is_none());
+        assert!(topic_config_warning("segment.jitter.ms", "0").is_none());
+        assert!(topic_config_warning("preallocate", "true").is_some());
+        assert!(topic_config_warning("retention.ms", "5").is_none());
+        assert!(broker_config_warning("compression.type", "producer").is_none());
+        assert!(broker_config_warning("compression.type", "gzip").is_some());
+        assert!(broker_config_warning("num.io.threads", "8").is_some());
+        assert!(broker_config_warning("log.retention.hours", "1").is_none());
+    }
+}

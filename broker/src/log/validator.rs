@@ -1,0 +1,711 @@
+//! Kafka's `LogValidator` (3.9: `storage/.../internals/log/LogValidator.java`) for the v2 batches a
+//! client produces: the header fields the broker must not take on trust are checked or
+//! recomputed before the batch is appended, and the batch is rewritten in place (with a new
+//! CRC-32C) when a field changes.
+//!
+//! What is checked, per batch (after `batch::check_batch` has checked length, magic,
+//! lastOffsetDelta against recordsCount, the size limit and the CRC):
+//! - a control batch from a client: INVALID_RECORD;
+//! - a producer id with a negative base sequence: INVALID_RECORD;
+//! - a codec id outside 0-4: UNSUPPORTED_COMPRESSION_TYPE;
+//! - the records themselves, when they are walked (below): their structure and that there are
+//!   exactly `recordsCount` of them (INVALID_RECORD), their timestamps against
+//!   `message.timestamp.before.max.ms` / `after.max.ms` on CreateTime topics, and a producer
+//!   that set the LogAppendTime flag itself (both INVALID_TIMESTAMP, with one `RecordError` per
+//!   record, as Produce v8+ reports them).
+//!
+//! What is recomputed: `maxTimestamp` and the timestamp-type attribute. On a LogAppendTime topic
+//! the batch gets the append time as `maxTimestamp` and attribute bit 3 set (the record
+//! timestamps stay as sent, as Kafka leaves them in a v2 batch); on a CreateTime topic
+//! `maxTimestamp` becomes the largest record timestamp, so a producer that sent -1 (older
+//! clients do) no longer hides its records from ListOffsets by time.
+//!
+//! When the records are walked (the rule that keeps the hot path free of decoding where the
+//! header already tells the truth):
+//! - uncompressed batches: always. Only the record framing is read (varints and lengths; keys,
+//!   values and headers are skipped, never copied), which costs less than the CRC already
+//!   computed over the same bytes, and it is what lets the broker trust the record count;
+//! - compressed batches: only when the header cannot be right or a rule needs every record:
+//!   `maxTimestamp` is negative or below `baseTimestamp` on a CreateTime topic, timestamp bounds
+//!   are configured (not Kafka's default `Long.MAX_VALUE`), or the producer set the
+//!   LogAppendTime flag. Otherwise the compressed body is appended untouched.
+
+use bytes::Bytes;
+use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
+
+use super::batch::{
+    batch_crc, BatchHeader, BATCH_HEADER_LEN, COMPRESSION_MASK, CONTROL_FLAG, TIMESTAMP_TYPE_FLAG,
+    TRANSACTIONAL_FLAG,
+};
+use super::LogError;
+
+/// Kafka's `RecordBatch.NO_TIMESTAMP`.
+pub const NO_TIMESTAMP: i64 = -1;
+
+/// Attribute bits `setMaxTimestamp` keeps when it rewrites the attributes (Kafka's
+/// `computeAttributes`: codec, timestamp type, transactional, control, delete horizon).
+const KEPT_ATTRIBUTES: i16 = COMPRESSION_MASK | TRANSACTIONAL_FLAG | CONTROL_FLAG | 0x40;
+
+/// A topic's `message.timestamp.type` (broker default `log.message.timestamp.type`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimestampType {
+    /// Records keep the producer's timestamps.
+    #[default]
+    CreateTime,
+    /// The broker stamps the append time into each batch.
+    LogAppendTime,
+}
+
+impl TimestampType {
+    /// Kafka's config values `CreateTime` / `LogAppendTime`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "CreateTime" => Some(TimestampType::CreateTime),
+            "LogAppendTime" => Some(TimestampType::LogAppendTime),
+            _ => None,
+        }
+    }
+}
+
+/// One refused record: Kafka's `ProduceResponse.RecordError` (KIP-467), `batch_index` being the
+/// record's position in its batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordError {
+    pub batch_index: i32,
+    pub message: String,
+}
+
+/// The timestamp rules of one topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimestampRules {
+    pub timestamp_type: TimestampType,
+    /// `message.timestamp.before.max.ms`: how far in the past a CreateTime record may be.
+    pub before_max_ms: i64,
+    /// `message.timestamp.after.max.ms`: how far in the future a CreateTime record may be.
+    pub after_max_ms: i64,
+}
+
+impl Default for TimestampRules {
+    fn default() -> Self {
+        TimestampRules {
+            timestamp_type: TimestampType::CreateTime,
+            before_max_ms: i64::MAX,
+            after_max_ms: i64::MAX,
+        }
+    }
+}
+
+impl TimestampRules {
+    fn bounded(&self) -> bool {
+        self.timestamp_type == TimestampType::CreateTime
+            && (self.before_max_ms != i64::MAX || self.after_max_ms != i64::MAX)
+    }
+}
+
+/// The framing of one record, as `DefaultRecord.readFrom` reads it.
+struct RecordFrame {
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key_len: i32,
+    value_len: i32,
+}
+
+fn invalid_structure() -> LogError {
+    LogError::InvalidRecord("Found invalid record structure".into())
+}
+
+/// Zig-zag varint at `buf[*at..]` of at most `max_bytes` bytes (5 for an int, 10 for a long).
+fn read_zigzag(buf: &[u8], at: &mut usize, max_bytes: usize) -> Result<i64, LogError> {
+    let mut value: u64 = 0;
+    for i in 0..max_bytes {
+        let byte = *buf.get(*at).ok_or_else(invalid_structure)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
+        }
+    }
+    Err(invalid_structure())
+}
+
+fn read_int(buf: &[u8], at: &mut usize) -> Result<i32, LogError> {
+    let v = read_zigzag(buf, at, 5)?;
+    i32::try_from(v).map_err(|_| invalid_structure())
+}
+
+/// Skips `len` bytes (a length of -1 being null when `nullable`).
+fn skip(buf: &[u8], at: &mut usize, len: i32, nullable: bool) -> Result<(), LogError> {
+    if len == -1 && nullable {
+        return Ok(());
+    }
+    let len = usize::try_from(len).map_err(|_| invalid_structure())?;
+    let end = at
+        .checked_add(len)
+        .filter(|e| *e <= buf.len())
+        .ok_or_else(invalid_structure)?;
+    *at = end;
+    Ok(())
+}
+
+/// Reads the framing of every record in `body` (the records of a batch, decompressed), checking
+/// that there are exactly `count` of them and nothing after; `visit` sees each one.
+fn walk_records(
+    body: &[u8],
+    count: i32,
+    mut visit: impl FnMut(i32, &RecordFrame),
+) -> Result<(), LogError> {
+    let mut at = 0;
+    for index in 0..count {
+        let size = read_int(body, &mut at)?;
+        let remaining = body.len() - at;
+        let size_usize = usize::try_from(size).map_err(|_| invalid_structure())?;
+        if size_usize > remaining {
+            return Err(LogError::InvalidRecord(format!(
+                "Invalid record size: expected {size} bytes in record payload, but instead the \
+                 buffer has only {remaining} remaining bytes."
+            )));
+        }
+        let start = at;
+        let record = &body[..start + size_usize];
+        at += 1; // attributes: unused in v2
+        let timestamp_delta = read_zigzag(record, &mut at, 10)?;
+        let offset_delta = read_int(record, &mut at)?;
+        let key_len = read_int(record, &mut at)?;
+        skip(record, &mut at, key_len, true)?;
+        let value_len = read_int(record, &mut at)?;
+        skip(record, &mut at, value_len, true)?;
+        let headers = read_int(record, &mut at)?;
+        if headers < 0 {
+            return Err(LogError::InvalidRecord(format!(
+                "Found invalid number of record headers {headers}"
+            )));
+        }
+        for _ in 0..headers {
+            let header_key_len = read_int(record, &mut at)?;
+            if header_key_len < 0 {
+                return Err(LogError::InvalidRecord(format!(
+                    "Invalid negative header key size {header_key_len}"
+                )));
+            }
+            skip(record, &mut at, header_key_len, false)?;
+            let header_value_len = read_int(record, &mut at)?;
+            skip(record, &mut at, header_value_len, true)?;
+        }
+        if at - start != size_usize {
+            return Err(LogError::InvalidRecord(format!(
+                "Invalid record size: expected to read {size} bytes in record payload, but \
+                 instead read {}",
+                at - start
+            )));
+        }
+        visit(
+            index,
+            &RecordFrame {
+                timestamp_delta,
+                offset_delta,
+                key_len,
+                value_len,
+            },
+        );
+    }
+    if at != body.len() {
+        return Err(LogError::InvalidRecord(
+            "Incorrect declared batch size, records still remaining in file".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The largest size a snappy stream of `compressed` bytes can honestly claim: snappy expands at
+/// most about 21 times (a 3-byte copy emits 64 bytes); a bigger claim is forged and must not be
+/// allocated.
+fn snappy_claim_is_plausible(body: &[u8]) -> bool {
+    const XERIAL_MAGIC: &[u8] = b"\x82SNAPPY\x00";
+    let limit = |compressed: usize| compressed.saturating_mul(32).saturating_add(64);
+    let uvarint = |buf: &[u8]| -> Option<u64> {
+        let mut v = 0u64;
+        for (i, b) in buf.iter().take(5).enumerate() {
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    if !body.starts_with(XERIAL_MAGIC) {
+        return uvarint(body).is_some_and(|n| n <= limit(body.len()) as u64);
+    }
+    // xerial framing: 16 header bytes, then blocks of (u32 length, raw snappy).
+    let mut at = 16;
+    while at < body.len() {
+        let Some(len) = body.get(at..at + 4) else {
+            return false;
+        };
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let Some(block) = body.get(at + 4..(at + 4).saturating_add(len)) else {
+            return false;
+        };
+        if uvarint(block).is_none_or(|n| n > limit(block.len()) as u64) {
+            return false;
+        }
+        at += 4 + len;
+    }
+    true
+}
+
+/// The records of a compressed batch, decompressed (Kafka answers a body that does not
+/// decompress with CORRUPT_MESSAGE).
+fn decompress(codec: u8, body: &[u8]) -> Result<Bytes, LogError> {
+    let mut input = body;
+    let take = |b: &mut Bytes| Ok(b.clone());
+    let result = match codec {
+        1 => Gzip::decompress(&mut input, take),
+        2 => {
+            if !snappy_claim_is_plausible(body) {
+                return Err(LogError::CorruptMessage(
+                    "snappy stream claims more bytes than it can hold".into(),
+                ));
+            }
+            Snappy::decompress(&mut input, take)
+        }
+        3 => Lz4::decompress(&mut input, take),
+        4 => Zstd::decompress(&mut input, take),
+        other => {
+            return Err(LogError::UnsupportedCompression(format!(
+                "Unknown compression type id: {other}"
+            )))
+        }
+    };
+    result.map_err(|e| LogError::CorruptMessage(format!("records do not decompress: {e:#}")))
+}
+
+/// What `validate_client_batch` did to one batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Validated {
+    /// `maxTimestamp` as stored now (the append time on a LogAppendTime topic).
+    pub max_timestamp: i64,
+    /// The header was rewritten (and its CRC recomputed).
+    pub rewritten: bool,
+}
+
+/// Checks one client batch (`batch`: exactly one whole batch that passed `check_batch`) against
+/// Kafka's `LogValidator` rules and rewrites `maxTimestamp` and the timestamp type in place where
+/// they must change, recomputing the CRC. `topic_partition` (`name-N`) goes into the messages as
+/// Kafka puts it there; `now_ms` is the append time.
+pub fn validate_client_batch(
+    batch: &mut [u8],
+    topic_partition: &str,
+    rules: &TimestampRules,
+    now_ms: i64,
+) -> Result<Validated, LogError> {
+    let header = BatchHeader::new(&*batch)?;
+    if header.is_control() {
+        return Err(LogError::InvalidRecord(format!(
+            "Clients are not allowed to write control records in topic partition {topic_partition}"
+        )));
+    }
+    if header.producer_id() >= 0 && header.base_sequence() < 0 {
+        return Err(LogError::InvalidRecord(format!(
+            "Invalid sequence number {} in record batch with producerId {} in topic partition \
+             {topic_partition}",
+            header.base_sequence(),
+            header.producer_id()
+        )));
+    }
+    let codec = header.compression();
+    if codec > 4 {
+        return Err(LogError::UnsupportedCompression(format!(
+            "Unknown compression type id: {codec}"
+        )));
+    }
+    let sent_log_append_time = header.is_log_append_time();
+    let base_timestamp = header.base_timestamp();
+    let base_offset = header.base_offset();
+    let count = header.records_count();
+    let header_max = header.max_timestamp();
+    let create_time = rules.timestamp_type == TimestampType::CreateTime;
+
+    let walk = codec == 0
+        || rules.bounded()
+        || sent_log_append_time
+        || (create_time && (header_max < 0 || header_max < base_timestamp));
+    let mut computed_max = NO_TIMESTAMP;
+    if walk {
+        let decompressed;
+        let body: &[u8] = if codec == 0 {
+            &batch[BATCH_HEADER_LEN..]
+        } else {
+            decompressed = decompress(codec, &batch[BATCH_HEADER_LEN..])?;
+            &decompressed
+        };
+        let mut errors = Vec::new();
+        walk_records(body, count, |index, r| {
+            let timestamp = base_timestamp.saturating_add(r.timestamp_delta);
+            let offset = base_offset.saturating_add(i64::from(r.offset_delta));
+            if timestamp > computed_max {
+                computed_max = timestamp;
+            }
+            // Kafka's `validateTimestamp`, record by record.
+            if create_time && timestamp != NO_TIMESTAMP {
+                let diff = now_ms.saturating_sub(timestamp);
+                if diff > rules.before_max_ms || diff.saturating_neg() > rules.after_max_ms {
+                    errors.push(RecordError {
+                        batch_index: index,
+                        message: format!(
+                            "Timestamp {timestamp} of message with offset {offset} is out of \
+                             range. The timestamp should be within [{}, {}]",
+                            now_ms.saturating_sub(rules.before_max_ms),
+                            now_ms.saturating_add(rules.after_max_ms)
+                        ),
+                    });
+                }
+            } else if sent_log_append_time {
+                errors.push(RecordError {
+                    batch_index: index,
+                    message: format!(
+                        "Invalid timestamp type in message DefaultRecord(offset={offset}, \
+                         timestamp={timestamp}, key={} bytes, value={} bytes). Producer should \
+                         not set timestamp type to LogAppendTime.",
+                        r.key_len.max(0),
+                        r.value_len.max(0)
+                    ),
+                });
+            }
+        })?;
+        if !errors.is_empty() {
+            return Err(LogError::InvalidTimestamp { errors });
+        }
+    }
+
+    let (stamp_type, stamp) = match rules.timestamp_type {
+        TimestampType::LogAppendTime => (TIMESTAMP_TYPE_FLAG, now_ms),
+        TimestampType::CreateTime if walk => (0, computed_max),
+        TimestampType::CreateTime => (0, header_max),
+    };
+    Ok(Validated {
+        max_timestamp: stamp,
+        rewritten: set_max_timestamp(batch, stamp_type, stamp),
+    })
+}
+
+/// Kafka's `DefaultRecordBatch.setMaxTimestamp`: writes the timestamp type bit (`type_flag`, 0 or
+/// `TIMESTAMP_TYPE_FLAG`) and `maxTimestamp`, and recomputes the CRC, unless both are already
+/// what they should be. Returns whether the batch changed.
+pub fn set_max_timestamp(batch: &mut [u8], type_flag: i16, max_timestamp: i64) -> bool {
+    let Ok(header) = BatchHeader::new(&*batch) else {
+        return false;
+    };
+    let current_flag = header.attributes() & TIMESTAMP_TYPE_FLAG;
+    if current_flag == type_flag && header.max_timestamp() == max_timestamp {
+        return false;
+    }
+    let attributes = (header.attributes() & KEPT_ATTRIBUTES) | type_flag;
+    batch[21..23].copy_from_slice(&attributes.to_be_bytes());
+    batch[35..43].copy_from_slice(&max_timestamp.to_be_bytes());
+    let crc = batch_crc(batch);
+    batch[17..21].copy_from_slice(&crc.to_be_bytes());
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::check_batch;
+    use crate::log::testutil::{batch_with, timed_batch, BatchSpec};
+    use kafka_protocol::records::Compression;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn rules(timestamp_type: TimestampType) -> TimestampRules {
+        TimestampRules {
+            timestamp_type,
+            ..TimestampRules::default()
+        }
+    }
+
+    /// Overwrites a header field and fixes the CRC, as a client that sent it would have.
+    fn forge(bytes: &mut [u8], at: usize, value: &[u8]) {
+        bytes[at..at + value.len()].copy_from_slice(value);
+        let crc = batch_crc(bytes);
+        bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+    }
+
+    fn header(bytes: &[u8]) -> BatchHeader<&[u8]> {
+        BatchHeader::new(bytes).expect("header")
+    }
+
+    #[test]
+    fn max_timestamp_minus_one_is_recomputed_from_the_records() {
+        let mut bytes = timed_batch(4, 5_000);
+        forge(&mut bytes, 35, &(-1i64).to_be_bytes());
+        let v = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect("valid");
+        assert_eq!(v.max_timestamp, 5_003);
+        assert!(v.rewritten);
+        assert_eq!(header(&bytes).max_timestamp(), 5_003);
+        check_batch(&bytes, 0, usize::MAX).expect("CRC recomputed");
+    }
+
+    #[test]
+    fn a_wrong_max_timestamp_is_corrected_even_when_not_minus_one() {
+        let mut bytes = timed_batch(3, 5_000);
+        forge(&mut bytes, 35, &9_999_999i64.to_be_bytes());
+        let v = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect("valid");
+        assert_eq!(v.max_timestamp, 5_002);
+        check_batch(&bytes, 0, usize::MAX).expect("CRC recomputed");
+    }
+
+    #[test]
+    fn a_truthful_header_is_left_byte_for_byte() {
+        let mut bytes = timed_batch(3, 5_000);
+        let before = bytes.clone();
+        let v = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect("valid");
+        assert!(!v.rewritten);
+        assert_eq!(bytes, before);
+    }
+
+    #[test]
+    fn compressed_max_timestamp_minus_one_is_recomputed() {
+        for compression in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let mut bytes = batch_with(&BatchSpec {
+                records: 5,
+                timestamp: 7_000,
+                compression,
+                ..BatchSpec::default()
+            });
+            forge(&mut bytes, 35, &(-1i64).to_be_bytes());
+            let v = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+                .expect("valid");
+            assert_eq!(v.max_timestamp, 7_004, "{compression:?}");
+            check_batch(&bytes, 0, usize::MAX).expect("CRC recomputed");
+        }
+    }
+
+    #[test]
+    fn compressed_batch_with_a_sane_header_is_not_decompressed() {
+        let mut bytes = batch_with(&BatchSpec {
+            records: 2,
+            timestamp: 7_000,
+            compression: Compression::Gzip,
+            ..BatchSpec::default()
+        });
+        // Garbage records behind a sane header: only a walk would notice, and none is needed.
+        let len = bytes.len();
+        bytes[BATCH_HEADER_LEN..len].fill(0xAB);
+        forge(&mut bytes, 35, &7_001i64.to_be_bytes());
+        let v = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect("trusted header");
+        assert_eq!(v.max_timestamp, 7_001);
+        assert!(!v.rewritten);
+    }
+
+    #[test]
+    fn log_append_time_stamps_the_batch_and_keeps_record_timestamps() {
+        let mut bytes = timed_batch(3, 5_000);
+        let v = validate_client_batch(&mut bytes, "t-0", &rules(TimestampType::LogAppendTime), NOW)
+            .expect("valid");
+        assert_eq!(v.max_timestamp, NOW);
+        let h = header(&bytes);
+        assert!(h.is_log_append_time());
+        assert_eq!(h.max_timestamp(), NOW);
+        assert_eq!(h.base_timestamp(), 5_000);
+        check_batch(&bytes, 0, usize::MAX).expect("CRC recomputed");
+    }
+
+    #[test]
+    fn log_append_time_stamps_compressed_batches_without_decompressing() {
+        let mut bytes = batch_with(&BatchSpec {
+            records: 2,
+            compression: Compression::Lz4,
+            ..BatchSpec::default()
+        });
+        let len = bytes.len();
+        bytes[BATCH_HEADER_LEN..len].fill(0xAB);
+        forge(&mut bytes, 35, &(-1i64).to_be_bytes());
+        let v = validate_client_batch(&mut bytes, "t-0", &rules(TimestampType::LogAppendTime), NOW)
+            .expect("valid");
+        assert_eq!(v.max_timestamp, NOW);
+        assert_eq!(header(&bytes).compression(), 3);
+        assert!(header(&bytes).is_log_append_time());
+    }
+
+    #[test]
+    fn producer_set_log_append_time_is_invalid_timestamp_on_a_log_append_time_topic() {
+        let mut bytes = timed_batch(2, 5_000);
+        forge(&mut bytes, 21, &TIMESTAMP_TYPE_FLAG.to_be_bytes());
+        let err =
+            validate_client_batch(&mut bytes, "t-0", &rules(TimestampType::LogAppendTime), NOW)
+                .expect_err("producer may not choose LogAppendTime");
+        assert_eq!(err.kafka_error_code(), 32);
+        assert_eq!(err.record_errors().len(), 2);
+        assert!(err.record_errors()[0]
+            .message
+            .ends_with("Producer should not set timestamp type to LogAppendTime."));
+    }
+
+    #[test]
+    fn producer_set_log_append_time_on_create_time_topic_is_cleared() {
+        let mut bytes = timed_batch(2, 5_000);
+        forge(&mut bytes, 21, &TIMESTAMP_TYPE_FLAG.to_be_bytes());
+        validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect("records carry timestamps");
+        assert!(!header(&bytes).is_log_append_time());
+        check_batch(&bytes, 0, usize::MAX).expect("CRC recomputed");
+    }
+
+    #[test]
+    fn timestamps_outside_the_configured_window_are_invalid_timestamp() {
+        let rules = TimestampRules {
+            before_max_ms: 60_000,
+            after_max_ms: 1_000,
+            ..TimestampRules::default()
+        };
+        let mut old = timed_batch(2, NOW - 120_000);
+        let err = validate_client_batch(&mut old, "t-0", &rules, NOW).expect_err("too old");
+        assert_eq!(err.kafka_error_code(), 32);
+        assert_eq!(
+            err.to_string(),
+            "One or more records have been rejected due to invalid timestamp"
+        );
+        assert_eq!(err.record_errors()[1].batch_index, 1);
+        assert_eq!(
+            err.record_errors()[0].message,
+            format!(
+                "Timestamp {} of message with offset 0 is out of range. The timestamp should be \
+                 within [{}, {}]",
+                NOW - 120_000,
+                NOW - 60_000,
+                NOW + 1_000
+            )
+        );
+        let mut future = timed_batch(1, NOW + 5_000);
+        let err = validate_client_batch(&mut future, "t-0", &rules, NOW).expect_err("future");
+        assert_eq!(err.kafka_error_code(), 32);
+        let mut fine = timed_batch(2, NOW - 1_000);
+        validate_client_batch(&mut fine, "t-0", &rules, NOW).expect("inside the window");
+        // Compressed batches are walked too when bounds are set.
+        let mut zipped = batch_with(&BatchSpec {
+            records: 2,
+            timestamp: NOW - 120_000,
+            compression: Compression::Snappy,
+            ..BatchSpec::default()
+        });
+        let err = validate_client_batch(&mut zipped, "t-0", &rules, NOW).expect_err("old");
+        assert_eq!(err.kafka_error_code(), 32);
+    }
+
+    #[test]
+    fn control_batch_from_a_client_is_invalid_record_with_kafkas_text() {
+        let mut bytes = batch_with(&BatchSpec {
+            control: true,
+            ..BatchSpec::default()
+        });
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("control");
+        assert_eq!(err.kafka_error_code(), 87);
+        assert_eq!(
+            err.to_string(),
+            "Clients are not allowed to write control records in topic partition t-0"
+        );
+    }
+
+    #[test]
+    fn producer_id_without_sequence_is_invalid_record() {
+        let mut bytes = batch_with(&BatchSpec {
+            producer_id: 9,
+            producer_epoch: 0,
+            base_sequence: 0,
+            ..BatchSpec::default()
+        });
+        forge(&mut bytes, 53, &(-1i32).to_be_bytes());
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("no sequence");
+        assert_eq!(err.kafka_error_code(), 87);
+        assert_eq!(
+            err.to_string(),
+            "Invalid sequence number -1 in record batch with producerId 9 in topic partition t-0"
+        );
+    }
+
+    #[test]
+    fn unknown_codec_is_unsupported_compression_type() {
+        let mut bytes = timed_batch(1, 5_000);
+        forge(&mut bytes, 21, &6i16.to_be_bytes());
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("codec 6");
+        assert_eq!(err.kafka_error_code(), 76);
+        assert_eq!(err.to_string(), "Unknown compression type id: 6");
+    }
+
+    #[test]
+    fn record_count_must_match_the_records_present() {
+        // Header says 2 (lastOffsetDelta consistent), the body holds 3 records.
+        let mut bytes = timed_batch(3, 5_000);
+        forge(&mut bytes, 23, &1i32.to_be_bytes());
+        forge(&mut bytes, 57, &2i32.to_be_bytes());
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("records remain");
+        assert_eq!(err.kafka_error_code(), 87);
+        assert_eq!(
+            err.to_string(),
+            "Incorrect declared batch size, records still remaining in file"
+        );
+        // Header says 4, the body holds 3.
+        let mut bytes = timed_batch(3, 5_000);
+        forge(&mut bytes, 23, &3i32.to_be_bytes());
+        forge(&mut bytes, 57, &4i32.to_be_bytes());
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("records missing");
+        assert_eq!(err.kafka_error_code(), 87);
+    }
+
+    #[test]
+    fn undecompressable_body_is_corrupt_message_and_forged_snappy_size_is_not_allocated() {
+        let mut bytes = batch_with(&BatchSpec {
+            compression: Compression::Gzip,
+            ..BatchSpec::default()
+        });
+        let len = bytes.len();
+        bytes[BATCH_HEADER_LEN..len].fill(0xAB);
+        forge(&mut bytes, 35, &(-1i64).to_be_bytes());
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("garbage");
+        assert_eq!(err.kafka_error_code(), 2);
+
+        // Raw snappy claiming 4 GiB from a few bytes.
+        let mut bytes = batch_with(&BatchSpec {
+            compression: Compression::Snappy,
+            ..BatchSpec::default()
+        });
+        bytes.truncate(BATCH_HEADER_LEN);
+        bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0]);
+        let total = bytes.len() as i32 - 12;
+        bytes[8..12].copy_from_slice(&total.to_be_bytes());
+        forge(&mut bytes, 35, &(-1i64).to_be_bytes());
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("forged");
+        assert_eq!(err.kafka_error_code(), 2);
+    }
+
+    #[test]
+    fn mutated_bodies_never_panic() {
+        let valid = timed_batch(4, 5_000);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3_000 {
+            let mut bytes = valid.clone();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let at = BATCH_HEADER_LEN + (state as usize) % (bytes.len() - BATCH_HEADER_LEN);
+            bytes[at] = (state >> 32) as u8;
+            let _ = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW);
+        }
+    }
+}
