@@ -44,8 +44,13 @@ fn produce(cluster: &Cluster, topic: &str, lines: &[&str], extra: &[&str]) {
     let mut args = vec!["--bootstrap-server", bs.as_str(), "--topic", topic];
     args.extend_from_slice(extra);
     let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    run_tool("kafka-console-producer", &args, input.as_bytes(), TOOL_TIMEOUT)
-        .assert_success("kafka-console-producer");
+    run_tool(
+        "kafka-console-producer",
+        &args,
+        input.as_bytes(),
+        TOOL_TIMEOUT,
+    )
+    .assert_success("kafka-console-producer");
 }
 
 /// Waits until every line of `want` was printed by `p` (stdout and stderr share the log).
@@ -60,18 +65,14 @@ fn wait_printed(p: &mut Process, want: &[&str], what: &str) {
 
 /// Waits until `p` logs an assignment naming every partition of `partitions`.
 fn wait_assigned(p: &mut Process, partitions: &[&str]) {
-    p.wait_for_line(
-        &format!("an assignment of {partitions:?}"),
-        DEADLINE,
-        |l| {
-            l.contains("Adding newly assigned partitions:")
-                && partitions.iter().all(|tp| {
-                    l.split("partitions:")
-                        .nth(1)
-                        .is_some_and(|list| list.split(',').any(|x| x.trim() == *tp))
-                })
-        },
-    );
+    p.wait_for_line(&format!("an assignment of {partitions:?}"), DEADLINE, |l| {
+        l.contains("Adding newly assigned partitions:")
+            && partitions.iter().all(|tp| {
+                l.split("partitions:")
+                    .nth(1)
+                    .is_some_and(|list| list.split(',').any(|x| x.trim() == *tp))
+            })
+    });
 }
 
 fn topic_list(cluster: &Cluster) -> Vec<String> {
@@ -109,7 +110,13 @@ fn console_consumer_with_group_reads_a_topic_created_after_it_started() {
     let mut consumer = console_consumer(
         "consumer",
         &cluster,
-        &["--topic", "late-g", "--group", "late-group", "--from-beginning"],
+        &[
+            "--topic",
+            "late-g",
+            "--group",
+            "late-group",
+            "--from-beginning",
+        ],
     );
     consumer.wait_for_line("the first join", DEADLINE, |l| {
         l.contains("Successfully joined group with generation")
@@ -122,13 +129,23 @@ fn console_consumer_with_group_reads_a_topic_created_after_it_started() {
     let describe = wait_until("the group to describe late-g-0", DEADLINE, || {
         let out = run_tool(
             "kafka-consumer-groups",
-            &["--bootstrap-server", &bs, "--describe", "--group", "late-group"],
+            &[
+                "--bootstrap-server",
+                &bs,
+                "--describe",
+                "--group",
+                "late-group",
+            ],
             b"",
             TOOL_TIMEOUT,
         );
         out.stdout
             .lines()
-            .any(|l| l.split_whitespace().take(3).eq(["late-group", "late-g", "0"]))
+            .any(|l| {
+                l.split_whitespace()
+                    .take(3)
+                    .eq(["late-group", "late-g", "0"])
+            })
             .then_some(out)
     });
     assert!(describe.stdout.contains("consumer-"), "{describe}");
@@ -188,11 +205,20 @@ fn console_consumer_with_partition_waits_for_the_partition_to_exist() {
     let mut consumer = console_consumer(
         "consumer",
         &cluster,
-        &["--topic", "late-p", "--partition", "1", "--offset", "earliest"],
+        &[
+            "--topic",
+            "late-p",
+            "--partition",
+            "1",
+            "--offset",
+            "earliest",
+        ],
     );
-    consumer.wait_for_line("the consumer warning that late-p is unknown", DEADLINE, |l| {
-        l.contains("late-p=UNKNOWN_TOPIC_OR_PARTITION")
-    });
+    consumer.wait_for_line(
+        "the consumer warning that late-p is unknown",
+        DEADLINE,
+        |l| l.contains("late-p=UNKNOWN_TOPIC_OR_PARTITION"),
+    );
     // Partition 1 does not exist yet in a one-partition topic either.
     cluster.create_topic("late-p", 1);
     cluster.topics(&["--alter", "--topic", "late-p", "--partitions", "2"]);
@@ -200,7 +226,12 @@ fn console_consumer_with_partition_waits_for_the_partition_to_exist() {
         &cluster,
         "late-p",
         &["1:on-one", "0:on-zero"],
-        &["--property", "parse.key=true", "--property", "key.separator=:"],
+        &[
+            "--property",
+            "parse.key=true",
+            "--property",
+            "key.separator=:",
+        ],
     );
     // Which of the two keys murmur2 puts on partition 1.
     let on_one = if client::partitioner::partition_for_key(b"1", 2) == 1 {
@@ -244,7 +275,12 @@ fn group_member_reads_partitions_added_by_alter_while_it_runs() {
         &cluster,
         "grow",
         &line_refs,
-        &["--property", "parse.key=true", "--property", "key.separator=:"],
+        &[
+            "--property",
+            "parse.key=true",
+            "--property",
+            "key.separator=:",
+        ],
     );
     let expected: Vec<String> = keys
         .iter()
@@ -267,24 +303,34 @@ fn group_member_reads_partitions_added_by_alter_while_it_runs() {
     // kafka-consumer-groups sees the added partitions: describe lists them with the
     // committed offsets, and a reset covers them.
     let bs = cluster.bootstrap();
-    wait_until("describe to show committed offsets on grow-2", DEADLINE, || {
-        let out = run_tool(
-            "kafka-consumer-groups",
-            &["--bootstrap-server", &bs, "--describe", "--group", "grow-group"],
-            b"",
-            TOOL_TIMEOUT,
-        );
-        let rows: Vec<Vec<&str>> = out
-            .stdout
-            .lines()
-            .map(|l| l.split_whitespace().collect())
-            .filter(|c: &Vec<&str>| c.first() == Some(&"grow-group"))
-            .collect();
-        let committed_on_2 = rows
-            .iter()
-            .any(|c| c.get(2) == Some(&"2") && c.get(3).is_some_and(|o| *o != "-" && *o != "0"));
-        (rows.len() == 3 && committed_on_2).then_some(())
-    });
+    wait_until(
+        "describe to show committed offsets on grow-2",
+        DEADLINE,
+        || {
+            let out = run_tool(
+                "kafka-consumer-groups",
+                &[
+                    "--bootstrap-server",
+                    &bs,
+                    "--describe",
+                    "--group",
+                    "grow-group",
+                ],
+                b"",
+                TOOL_TIMEOUT,
+            );
+            let rows: Vec<Vec<&str>> = out
+                .stdout
+                .lines()
+                .map(|l| l.split_whitespace().collect())
+                .filter(|c: &Vec<&str>| c.first() == Some(&"grow-group"))
+                .collect();
+            let committed_on_2 = rows.iter().any(|c| {
+                c.get(2) == Some(&"2") && c.get(3).is_some_and(|o| *o != "-" && *o != "0")
+            });
+            (rows.len() == 3 && committed_on_2).then_some(())
+        },
+    );
     consumer.signal_and_wait("TERM", DEADLINE);
     let reset = wait_until("the reset of the stopped group", DEADLINE, || {
         let out = run_tool(
@@ -307,9 +353,12 @@ fn group_member_reads_partitions_added_by_alter_while_it_runs() {
     });
     for p in 0..3 {
         assert!(
-            reset.stdout.lines().any(|l| l
-                .split_whitespace()
-                .eq(["grow-group", "grow", &p.to_string(), "0"])),
+            reset.stdout.lines().any(|l| l.split_whitespace().eq([
+                "grow-group",
+                "grow",
+                &p.to_string(),
+                "0"
+            ])),
             "partition {p} reset to 0: {reset}"
         );
     }
@@ -409,13 +458,17 @@ fn running_console_producer_uses_partitions_added_after_metadata_expiry() {
     let cluster = cluster_without_auto_create();
     cluster.create_topic("grow-p", 1);
     let mut producer = RunningProducer::start(&cluster, "grow-p", "500");
-    let round = |r: usize| -> Vec<String> { (0..8).map(|i| format!("r{r}k{i}:r{r}v{i}")).collect() };
+    let round =
+        |r: usize| -> Vec<String> { (0..8).map(|i| format!("r{r}k{i}:r{r}v{i}")).collect() };
     producer.write(&round(0));
     let before = wait_until("round 0 stored", DEADLINE, || {
         let got = read_all(&cluster, "grow-p", 8);
         (got.len() == 8).then_some(got)
     });
-    assert!(before.iter().all(|l| l.starts_with("Partition:0\t")), "{before:?}");
+    assert!(
+        before.iter().all(|l| l.starts_with("Partition:0\t")),
+        "{before:?}"
+    );
     cluster.topics(&["--alter", "--topic", "grow-p", "--partitions", "4"]);
     // The same running producer, more rounds of keyed lines: once its metadata is older than
     // --metadata-expiry-ms it refreshes, and keys go to all four partitions by murmur2.
@@ -426,8 +479,7 @@ fn running_console_producer_uses_partitions_added_after_metadata_expiry() {
         r += 1;
         written += 8;
         let got = read_all(&cluster, "grow-p", written);
-        (got.len() == written && got.iter().any(|l| !l.starts_with("Partition:0\t")))
-            .then_some(got)
+        (got.len() == written && got.iter().any(|l| !l.starts_with("Partition:0\t"))).then_some(got)
     });
     // Each record of the round that used the new count sits where murmur2 over 4 puts it.
     let last = r - 1;
