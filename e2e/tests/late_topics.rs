@@ -3,7 +3,8 @@
 //! before its topic exists reads it once it is created (by kafka-topics, or by the consumer's
 //! own Metadata request when auto-creation is allowed); a running group member reads partitions
 //! added by `kafka-topics --alter` after `metadata.max.age.ms`; a running console producer puts
-//! keyed records on the new partitions after `--metadata-expiry-ms`; kafka-consumer-groups
+//! keyed records on the new partitions after `--metadata-expiry-ms`, and one waiting (within
+//! `max.block.ms`) for a missing topic sends once it is created; kafka-consumer-groups
 //! describes and resets the added partitions; and a real client (kafka-python) subscribed
 //! before its topic existed reads it.
 //!
@@ -490,6 +491,21 @@ fn running_console_producer_uses_partitions_added_after_metadata_expiry() {
         assert!(got.contains(&want), "{want} in {got:?}");
     }
     producer.finish();
+}
+
+#[test]
+fn console_producer_waiting_for_a_missing_topic_sends_once_it_is_created() {
+    // Auto-creation off: the producer waits up to max.block.ms (60 s) for the topic's metadata,
+    // refreshing it, and sends as soon as kafka-topics has created it.
+    let cluster = cluster_without_auto_create();
+    let mut producer = RunningProducer::start(&cluster, "late-prod", "300000");
+    producer.write(&["k:waited".to_string()]);
+    cluster.create_topic("late-prod", 1);
+    producer.finish();
+    assert_eq!(
+        read_all(&cluster, "late-prod", 1),
+        vec!["Partition:0\twaited"]
+    );
 }
 
 #[test]
