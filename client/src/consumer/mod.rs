@@ -110,6 +110,9 @@ pub struct Consumer {
     /// The current wait between refreshes while a needed topic is missing: doubles from
     /// `retry.backoff.ms` up to `retry.backoff.max.ms`.
     metadata_backoff: Duration,
+    /// Metadata refreshes sent by `maintain_metadata`, numbering its warnings as Kafka's
+    /// correlation ids do.
+    metadata_requests: i32,
 }
 
 impl Consumer {
@@ -135,6 +138,7 @@ impl Consumer {
             next_auto_commit: Instant::now(),
             next_metadata_refresh: Instant::now(),
             metadata_backoff: Duration::ZERO,
+            metadata_requests: 0,
         })
     }
 
@@ -512,6 +516,7 @@ impl Consumer {
             return;
         }
         let allow_auto_create = topics.is_some() && self.config.allow_auto_create_topics;
+        self.metadata_requests = self.metadata_requests.wrapping_add(1);
         let fresh = match self
             .cluster
             .refresh(topics.as_deref(), allow_auto_create)
@@ -535,10 +540,12 @@ impl Consumer {
             }
         }
         if !missing.is_empty() {
+            // Kafka 3.9's NetworkClient text.
             tracing::warn!(
-                "[Consumer clientId={}, groupId={}] Error while fetching metadata : {{{}}}",
+                "[Consumer clientId={}, groupId={}] The metadata response from the cluster reported a recoverable issue with correlation id {} : {{{}}}",
                 self.config.client_id,
-                self.config.group_id.as_deref().unwrap_or(""),
+                self.config.group_id.as_deref().unwrap_or("null"),
+                self.metadata_requests,
                 missing.join(", ")
             );
         }
