@@ -609,3 +609,83 @@ async fn assigned_partition_that_does_not_exist_yet_is_read_once_it_appears() {
     let got = poll_until(&mut consumer, 1).await;
     assert_eq!(values(&got), vec!["p1"]);
 }
+
+#[tokio::test]
+async fn assigned_missing_topic_is_auto_created_when_allowed() {
+    let broker = broker_with_options(
+        0,
+        FakeBrokerOptions {
+            auto_create: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut consumer = Consumer::new(consumer_config(&broker))
+        .await
+        .expect("consumer");
+    consumer
+        .assign(vec![("made".to_string(), 0, StartOffset::Earliest)])
+        .await
+        .expect("assign");
+    assert!(broker.has_topic("made"));
+    produce_to(&broker, "made", 0, &["m"]).await;
+    let got = poll_until(&mut consumer, 1).await;
+    assert_eq!(values(&got), vec!["m"]);
+}
+
+#[tokio::test]
+async fn leader_notices_a_late_topic_only_another_member_subscribed_to() {
+    // The leader assigns for the whole group: it watches every member's topics, not only its
+    // own, and rebalances when a follower's topic appears.
+    let broker = broker_with(0).await;
+    let mut leader = Consumer::new(ConsumerConfig {
+        metadata_max_age_ms: 200,
+        ..group_config(&broker, "g")
+    })
+    .await
+    .expect("consumer");
+    leader
+        .subscribe(vec!["t".to_string()])
+        .await
+        .expect("subscribe");
+    poll_until_assigned(&mut leader, &[("t", 0)]).await;
+    let mut follower = Consumer::new(group_config(&broker, "g"))
+        .await
+        .expect("consumer");
+    follower
+        .subscribe(vec!["late".to_string()])
+        .await
+        .expect("subscribe");
+    // Both poll until the rebalance for the new member is done; the follower gets nothing.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while follower.generation() < 0 || leader.generation() != follower.generation() {
+        assert!(Instant::now() < deadline, "the follower did not join");
+        let (a, b) = tokio::join!(
+            leader.poll(Duration::from_millis(50)),
+            follower.poll(Duration::from_millis(50))
+        );
+        a.expect("leader poll");
+        b.expect("follower poll");
+    }
+    assert!(follower.assignment().is_empty());
+    broker.set_partitions("late", 1);
+    produce_to(&broker, "late", 0, &["for the follower"]).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = Vec::new();
+    while got.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the follower never got late-0: {:?}",
+            follower.assignment()
+        );
+        let (a, b) = tokio::join!(
+            leader.poll(Duration::from_millis(50)),
+            follower.poll(Duration::from_millis(50))
+        );
+        a.expect("leader poll");
+        got.extend(b.expect("follower poll"));
+    }
+    assert_eq!(values(&got), vec!["for the follower"]);
+    assert_eq!(follower.assignment(), vec![("late".to_string(), 0)]);
+    assert_eq!(leader.assignment(), vec![("t".to_string(), 0)]);
+}
