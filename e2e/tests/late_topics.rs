@@ -475,19 +475,22 @@ fn running_console_producer_uses_partitions_added_after_metadata_expiry() {
     // --metadata-expiry-ms it refreshes, and keys go to all four partitions by murmur2.
     let mut written = 8;
     let mut r = 1;
-    let got = wait_until("a record on an added partition", DEADLINE, || {
+    wait_until("a record on an added partition", DEADLINE, || {
         producer.write(&round(r));
         r += 1;
         written += 8;
         let got = read_all(&cluster, "grow-p", written);
-        (got.len() == written && got.iter().any(|l| !l.starts_with("Partition:0\t"))).then_some(got)
+        (got.len() == written && got.iter().any(|l| !l.starts_with("Partition:0\t"))).then_some(())
     });
-    // Each record of the round that used the new count sits where murmur2 over 4 puts it.
-    let last = r - 1;
+    // From then on the producer knows four partitions: every record of the next round sits
+    // where murmur2 over 4 puts it.
+    producer.write(&round(r));
+    written += 8;
+    let got = read_all(&cluster, "grow-p", written);
     for i in 0..8 {
-        let key = format!("r{last}k{i}");
+        let key = format!("r{r}k{i}");
         let p = client::partitioner::partition_for_key(key.as_bytes(), 4);
-        let want = format!("Partition:{p}\tr{last}v{i}");
+        let want = format!("Partition:{p}\tr{r}v{i}");
         assert!(got.contains(&want), "{want} in {got:?}");
     }
     producer.finish();
