@@ -83,6 +83,28 @@ impl ClusterSnapshot {
             .map(|p| p.leader)
             .filter(|l| *l >= 0)
     }
+
+    /// How many partitions `topic` has by this metadata: 0 when the topic is absent or was
+    /// answered with an error (unknown, leader not available while being created). Kafka's
+    /// consumer compares these counts (its `MetadataSnapshot`) to notice topics and partitions
+    /// that appeared since the last assignment.
+    pub fn partition_count(&self, topic: &str) -> i32 {
+        self.topics
+            .get(topic)
+            .filter(|t| t.error_code == 0)
+            .map_or(0, |t| t.partitions.len() as i32)
+    }
+
+    /// `partition_count` for each of `topics`.
+    pub fn partition_counts<'a>(
+        &self,
+        topics: impl IntoIterator<Item = &'a String>,
+    ) -> BTreeMap<String, i32> {
+        topics
+            .into_iter()
+            .map(|t| (t.clone(), self.partition_count(t)))
+            .collect()
+    }
 }
 
 /// A Metadata request for `topics` (None = every topic).
@@ -225,5 +247,24 @@ mod tests {
         assert_eq!(t.available_partitions(), vec![0]);
         assert_eq!(snap.leader_of("t", 0), Some(1));
         assert_eq!(snap.leader_of("t", 1), None);
+        assert_eq!(snap.partition_count("t"), 2);
+        assert_eq!(snap.partition_count("missing"), 0);
+    }
+
+    #[test]
+    fn topic_answered_with_an_error_counts_no_partitions() {
+        let response = MetadataResponse::default().with_topics(vec![
+            MetadataResponseTopic::default()
+                .with_name(Some(TopicName(StrBytes::from_static_str("late"))))
+                .with_error_code(UNKNOWN_TOPIC_OR_PARTITION),
+            MetadataResponseTopic::default()
+                .with_name(Some(TopicName(StrBytes::from_static_str("new"))))
+                .with_error_code(LEADER_NOT_AVAILABLE),
+        ]);
+        let snap = parse_metadata(response);
+        let names = ["late".to_string(), "new".to_string()];
+        let counts = snap.partition_counts(names.iter());
+        assert_eq!(counts.get("late"), Some(&0));
+        assert_eq!(counts.get("new"), Some(&0));
     }
 }

@@ -174,6 +174,21 @@ impl FakeBroker {
         self.with_state(|s| s.produce_requests)
     }
 
+    /// Creates `topic` with `partitions` partitions, or grows it to that many (as CreateTopics
+    /// or CreatePartitions from another client would while ours runs).
+    pub fn set_partitions(&self, topic: &str, partitions: i32) {
+        let mut s = self.state.lock().expect("state");
+        let logs = s.topics.entry(topic.to_string()).or_default();
+        while (logs.len() as i32) < partitions {
+            logs.push(PartitionLog::default());
+        }
+    }
+
+    /// Whether `topic` exists (e.g. was auto-created by a Metadata request).
+    pub fn has_topic(&self, topic: &str) -> bool {
+        self.with_state(|s| s.topics.contains_key(topic))
+    }
+
     /// Records stored in a partition.
     pub fn log_end_offset(&self, topic: &str, partition: i32) -> i64 {
         self.with_state(|s| {

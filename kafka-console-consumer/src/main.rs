@@ -160,39 +160,48 @@ async fn setup(opts: &ConsumerOptions, config: ConsumerConfig) -> Result<Consume
     let client_id = config.client_id.clone();
     let mut consumer = Consumer::new(config).await?;
     let start = start_offset(opts.start);
-    let topics: Vec<String> = match &opts.source {
-        Source::Topic(t) => vec![t.clone()],
-        Source::Include(raw) => {
-            let regex = regex::Regex::new(&format!("^(?:{})$", raw.trim())).map_err(|e| {
-                ClientError::InvalidArgument(format!("{raw} is an invalid regex: {e}"))
-            })?;
-            let admin = Admin::connect(&bootstrap, &client_id).await?;
-            let mut names: Vec<String> = admin
-                .list_topics()
-                .await?
-                .into_iter()
-                .filter(|t| !t.internal && regex.is_match(&t.name))
-                .map(|t| t.name)
-                .collect();
-            names.sort();
-            names
-        }
+    let pattern = match &opts.source {
+        Source::Topic(_) => None,
+        Source::Include(raw) => Some(regex::Regex::new(&format!("^(?:{})$", raw.trim())).map_err(
+            |e| ClientError::InvalidArgument(format!("{raw} is an invalid regex: {e}")),
+        )?),
     };
-    let assignment: Vec<(String, i32)> = match opts.partition {
-        Some(partition) => topics.into_iter().map(|t| (t, partition)).collect(),
-        None if consumer.group_protocol_supported().await? => {
+    let assignment: Vec<(String, i32)> = match (&opts.source, opts.partition) {
+        (Source::Topic(t), Some(partition)) => vec![(t.clone(), partition)],
+        (source, _) if consumer.group_protocol_supported().await? => {
             // The group protocol runs on the first poll; positions come from the group's
-            // committed offsets, else auto.offset.reset.
-            consumer.subscribe(topics).await?;
+            // committed offsets, else auto.offset.reset. Topics created later are picked up by
+            // the consumer's metadata refreshes (a pattern is matched again at each one).
+            match (source, pattern) {
+                (_, Some(pattern)) => consumer.subscribe_pattern(pattern).await?,
+                (Source::Topic(t), None) => consumer.subscribe(vec![t.clone()]).await?,
+                (Source::Include(_), None) => {}
+            }
             return Ok(consumer);
         }
-        None => {
+        (source, _) => {
             // A broker without group coordination: read every partition directly, nothing is
             // committed.
             tool_log::warn(
                 "The broker does not support consumer groups; assigning all partitions directly without committing offsets.",
                 LOGGER,
             );
+            let topics = match (source, &pattern) {
+                (Source::Topic(t), _) => vec![t.clone()],
+                (Source::Include(_), Some(regex)) => {
+                    let admin = Admin::connect(&bootstrap, &client_id).await?;
+                    let mut names: Vec<String> = admin
+                        .list_topics()
+                        .await?
+                        .into_iter()
+                        .filter(|t| !t.internal && regex.is_match(&t.name))
+                        .map(|t| t.name)
+                        .collect();
+                    names.sort();
+                    names
+                }
+                (Source::Include(_), None) => Vec::new(),
+            };
             let mut all = Vec::new();
             for topic in topics {
                 for p in consumer.partitions_for(&topic).await? {

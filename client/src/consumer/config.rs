@@ -4,7 +4,7 @@
 use super::assignor::Assignor;
 use crate::error::ClientError;
 use crate::properties::{
-    invalid, parse_i32, parse_non_negative_i32, parse_non_negative_i64, warn_unknown,
+    invalid, parse_bool, parse_i32, parse_non_negative_i32, parse_non_negative_i64, warn_unknown,
 };
 
 /// What to do when the position is missing or out of range (`auto.offset.reset`).
@@ -30,8 +30,20 @@ pub struct ConsumerConfig {
     pub request_timeout_ms: u64,
     pub auto_offset_reset: OffsetReset,
     pub retry_backoff_ms: u64,
+    /// The cap of the exponential backoff between metadata refreshes while a topic the consumer
+    /// needs is unknown or leaderless (`retry.backoff.max.ms`, Kafka's KIP-580 default 1000).
+    pub retry_backoff_max_ms: u64,
     pub max_poll_records: usize,
+    /// How often metadata of the subscribed / assigned topics is refreshed even without an
+    /// error (`metadata.max.age.ms`): partitions added and topics created (or matched by a
+    /// pattern) later are noticed at this pace.
     pub metadata_max_age_ms: u64,
+    /// `allow.auto.create.topics`: whether the consumer's Metadata requests for the topics it
+    /// subscribed to or was assigned ask the broker to create missing ones (the broker's
+    /// `auto.create.topics.enable` must allow it too). Pattern subscriptions never auto-create.
+    pub allow_auto_create_topics: bool,
+    /// `exclude.internal.topics`: a pattern subscription never matches internal topics.
+    pub exclude_internal_topics: bool,
     /// Defaults to true when a group is used (Kafka's default), false otherwise.
     pub enable_auto_commit: bool,
     pub auto_commit_interval_ms: u64,
@@ -59,8 +71,11 @@ impl Default for ConsumerConfig {
             request_timeout_ms: 30_000,
             auto_offset_reset: OffsetReset::Latest,
             retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1000,
             max_poll_records: 500,
             metadata_max_age_ms: 300_000,
+            allow_auto_create_topics: true,
+            exclude_internal_topics: true,
             enable_auto_commit: true,
             auto_commit_interval_ms: 5000,
             session_timeout_ms: 45_000,
@@ -79,14 +94,11 @@ const ACCEPTED_KEYS: &[&str] = &[
     "check.crcs",
     "default.api.timeout.ms",
     "client.rack",
-    "exclude.internal.topics",
-    "allow.auto.create.topics",
     "receive.buffer.bytes",
     "send.buffer.bytes",
     "connections.max.idle.ms",
     "reconnect.backoff.ms",
     "reconnect.backoff.max.ms",
-    "retry.backoff.max.ms",
     "security.protocol",
 ];
 
@@ -152,6 +164,11 @@ impl ConsumerConfig {
                 "metadata.max.age.ms" => {
                     c.metadata_max_age_ms = parse_non_negative_i64(key, value)? as u64
                 }
+                "retry.backoff.max.ms" => {
+                    c.retry_backoff_max_ms = parse_non_negative_i64(key, value)? as u64
+                }
+                "allow.auto.create.topics" => c.allow_auto_create_topics = parse_bool(key, value)?,
+                "exclude.internal.topics" => c.exclude_internal_topics = parse_bool(key, value)?,
                 "enable.auto.commit" => {
                     c.enable_auto_commit = match value.to_ascii_lowercase().as_str() {
                         "true" => true,
@@ -226,6 +243,26 @@ mod tests {
         assert_eq!(c.auto_offset_reset, OffsetReset::Earliest);
         assert_eq!(c.isolation_level, 1);
         assert_eq!(c.fetch_max_wait_ms, 500);
+    }
+
+    #[test]
+    fn metadata_keys_are_read_not_ignored() {
+        let c = ConsumerConfig::from_properties(&[
+            ("metadata.max.age.ms", "250"),
+            ("allow.auto.create.topics", "false"),
+            ("exclude.internal.topics", "false"),
+            ("retry.backoff.max.ms", "400"),
+        ])
+        .expect("parse");
+        assert_eq!(c.metadata_max_age_ms, 250);
+        assert!(!c.allow_auto_create_topics);
+        assert!(!c.exclude_internal_topics);
+        assert_eq!(c.retry_backoff_max_ms, 400);
+        let d = ConsumerConfig::default();
+        assert_eq!(d.metadata_max_age_ms, 300_000);
+        assert!(d.allow_auto_create_topics);
+        assert!(d.exclude_internal_topics);
+        assert!(ConsumerConfig::from_properties(&[("allow.auto.create.topics", "maybe")]).is_err());
     }
 
     #[test]

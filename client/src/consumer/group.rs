@@ -103,6 +103,12 @@ pub(crate) struct GroupMembership {
     shared: Arc<Shared>,
     heartbeat: Option<AbortOnDrop>,
     joined: bool,
+    /// `allow.auto.create.topics`, for the leader's Metadata request over the group's topics.
+    allow_auto_create_topics: bool,
+    /// Leader only: the partition count of every topic of the group's subscription (0 for a
+    /// topic that did not exist) that the last assignment was computed from. Kafka's
+    /// `ConsumerCoordinator.assignmentSnapshot`: when metadata differs, the leader rejoins.
+    assignment_snapshot: Option<BTreeMap<String, i32>>,
 }
 
 impl GroupMembership {
@@ -138,7 +144,15 @@ impl GroupMembership {
             }),
             heartbeat: None,
             joined: false,
+            allow_auto_create_topics: config.allow_auto_create_topics,
+            assignment_snapshot: None,
         }
+    }
+
+    /// Leader only: the partition counts the current assignment was computed from, by topic of
+    /// the whole group's subscription. None for a follower or before the first assignment.
+    pub(crate) fn assignment_snapshot(&self) -> Option<&BTreeMap<String, i32>> {
+        self.assignment_snapshot.as_ref()
     }
 
     pub(crate) fn group_id(&self) -> &str {
@@ -340,10 +354,11 @@ impl GroupMembership {
         let member_id = response.member_id.to_string();
         let generation = response.generation_id;
         self.shared.update(|m| m.member_id = member_id.clone());
-        let assignments = if response.leader.as_str() == member_id {
-            self.lead(&response).await?
+        let (assignments, snapshot) = if response.leader.as_str() == member_id {
+            let (assignments, snapshot) = self.lead(&response).await?;
+            (assignments, Some(snapshot))
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         let version = conn.version_for::<SyncGroupRequest>()?;
         let mut request = SyncGroupRequest::default()
@@ -374,6 +389,7 @@ impl GroupMembership {
             }
         }
         let assignment = Assignment::decode(&sync.assignment)?;
+        self.assignment_snapshot = snapshot;
         self.shared.update(|m| m.generation = generation);
         tracing::info!(
             "[Consumer groupId={}] Successfully joined group with generation {generation} as {member_id}",
@@ -383,11 +399,12 @@ impl GroupMembership {
     }
 
     /// The leader's job: decode every member's subscription, look up the partition counts and
-    /// run the protocol the coordinator chose.
+    /// run the protocol the coordinator chose. Also returns the partition count of every topic
+    /// of the group's subscription (0 for a missing one), to notice later changes.
     async fn lead(
         &self,
         response: &JoinGroupResponse,
-    ) -> Result<Vec<SyncGroupRequestAssignment>, ClientError> {
+    ) -> Result<(Vec<SyncGroupRequestAssignment>, BTreeMap<String, i32>), ClientError> {
         let protocol = response
             .protocol_name
             .as_ref()
@@ -421,8 +438,13 @@ impl GroupMembership {
         all_topics.sort();
         all_topics.dedup();
         let mut counts = BTreeMap::new();
+        let mut seen = BTreeMap::new();
         if !all_topics.is_empty() {
-            let snapshot = self.cluster.refresh(Some(&all_topics), false).await?;
+            let snapshot = self
+                .cluster
+                .refresh(Some(&all_topics), self.allow_auto_create_topics)
+                .await?;
+            seen = snapshot.partition_counts(all_topics.iter());
             for (name, t) in &snapshot.topics {
                 if t.error_code == 0 {
                     counts.insert(name.clone(), t.partitions.len() as i32);
@@ -430,7 +452,7 @@ impl GroupMembership {
             }
         }
         let result = assignor.assign(&counts, &members);
-        Ok(result
+        let assignments = result
             .into_iter()
             .map(|(member_id, topics)| {
                 let assignment = Assignment {
@@ -441,7 +463,8 @@ impl GroupMembership {
                     .with_member_id(StrBytes::from_string(member_id))
                     .with_assignment(Bytes::from(assignment.encode(ASSIGNMENT_VERSION)))
             })
-            .collect())
+            .collect();
+        Ok((assignments, seen))
     }
 
     fn start_heartbeat(&mut self) {
@@ -563,6 +586,7 @@ impl GroupMembership {
     /// session times out, as Kafka's consumer does) and stops heartbeating.
     pub(crate) async fn leave(&mut self) -> Result<(), ClientError> {
         self.heartbeat = None;
+        self.assignment_snapshot = None;
         let member = self.shared.member();
         self.shared.update(|m| m.generation = -1);
         if self.instance_id.is_some() || member.member_id.is_empty() || !self.joined {

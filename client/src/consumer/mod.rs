@@ -5,6 +5,15 @@
 //! partition. OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset`; leadership errors
 //! refresh metadata and retry. With a group, `poll` also rejoins when the heartbeat task says so
 //! and auto-commits what it has returned every `auto.commit.interval.ms`.
+//!
+//! As Kafka's consumer, `poll` refreshes the metadata of the topics it needs every
+//! `metadata.max.age.ms`, and sooner (with backoff from `retry.backoff.ms` to
+//! `retry.backoff.max.ms`) while one of them is unknown or has no leader yet; these requests
+//! ask the broker to auto-create missing topics when `allow.auto.create.topics` is true. What
+//! the refresh shows is acted on: a pattern subscription takes in newly matching topics, and a
+//! group leader whose assignment was computed from other partition counts (a topic that did
+//! not exist yet, partitions added since) rejoins, so topics and partitions that appear after
+//! the consumer started are read.
 
 pub mod assignor;
 mod config;
@@ -27,7 +36,7 @@ use kafka_protocol::protocol::StrBytes;
 use crate::cluster::Cluster;
 use crate::connection::{Connection, ConnectionOptions};
 use crate::error::{invalidates_metadata, is_retriable, ClientError};
-use crate::metadata::UNKNOWN_TOPIC_OR_PARTITION;
+use crate::metadata::{ClusterSnapshot, UNKNOWN_TOPIC_OR_PARTITION};
 
 pub use config::{ConsumerConfig, OffsetReset};
 pub use group::CommittedOffset;
@@ -90,8 +99,20 @@ pub struct Consumer {
     buffered: VecDeque<ConsumerRecord>,
     /// Set by `subscribe` when a group is configured.
     group: Option<GroupMembership>,
+    /// The subscribed topics (for a pattern subscription: the topics it matched at the last
+    /// metadata refresh), sorted.
     subscription: Vec<String>,
+    /// Set by `subscribe_pattern`: matched against every topic name at each metadata refresh.
+    pattern: Option<regex::Regex>,
     next_auto_commit: Instant,
+    /// When `poll` next refreshes metadata (see `maintain_metadata`).
+    next_metadata_refresh: Instant,
+    /// The current wait between refreshes while a needed topic is missing: doubles from
+    /// `retry.backoff.ms` up to `retry.backoff.max.ms`.
+    metadata_backoff: Duration,
+    /// Metadata refreshes sent by `maintain_metadata`, numbering its warnings as Kafka's
+    /// correlation ids do.
+    metadata_requests: i32,
 }
 
 impl Consumer {
@@ -113,7 +134,11 @@ impl Consumer {
             buffered: VecDeque::new(),
             group: None,
             subscription: Vec::new(),
+            pattern: None,
             next_auto_commit: Instant::now(),
+            next_metadata_refresh: Instant::now(),
+            metadata_backoff: Duration::ZERO,
+            metadata_requests: 0,
         })
     }
 
@@ -121,11 +146,16 @@ impl Consumer {
         Duration::from_millis(self.config.retry_backoff_ms.max(10))
     }
 
-    /// The partition ids of a topic, sorted. A topic that does not exist is Kafka error 3.
+    /// The partition ids of a topic, sorted. A topic that does not exist is Kafka error 3 (the
+    /// Metadata request may auto-create it, per `allow.auto.create.topics`, as Kafka's
+    /// `partitionsFor` does; a topic being created answers LEADER_NOT_AVAILABLE).
     pub async fn partitions_for(&self, topic: &str) -> Result<Vec<i32>, ClientError> {
         let snapshot = self
             .cluster
-            .refresh(Some(&[topic.to_string()]), false)
+            .refresh(
+                Some(&[topic.to_string()]),
+                self.config.allow_auto_create_topics,
+            )
             .await?;
         match snapshot.topics.get(topic) {
             Some(t) if t.error_code == 0 => Ok(t.partitions.iter().map(|p| p.partition).collect()),
@@ -135,6 +165,8 @@ impl Consumer {
     }
 
     /// Replaces the assignment. Earliest/latest positions are looked up on the next `poll`.
+    /// A partition that does not exist yet is waited for: `poll` keeps refreshing metadata and
+    /// starts reading it once it appears.
     pub async fn assign(
         &mut self,
         assignments: Vec<(String, i32, StartOffset)>,
@@ -161,9 +193,12 @@ impl Consumer {
                 undefined_fails: false,
             })
             .collect();
+        self.next_metadata_refresh = Instant::now();
         let topics = self.assigned_topics();
         if !topics.is_empty() {
-            self.cluster.refresh(Some(&topics), false).await?;
+            self.cluster
+                .refresh(Some(&topics), self.config.allow_auto_create_topics)
+                .await?;
         }
         Ok(())
     }
@@ -217,15 +252,32 @@ impl Consumer {
     /// assigned by the group on the next `poll`. Without a group id this is Kafka's
     /// InvalidGroupIdException.
     pub async fn subscribe(&mut self, topics: Vec<String>) -> Result<(), ClientError> {
+        let mut topics = topics;
+        topics.sort();
+        topics.dedup();
+        self.subscribe_to(topics, None)
+    }
+
+    /// Subscribes through the group to every topic whose name `pattern` matches (Kafka's
+    /// `subscribe(Pattern)`; anchor it with `^...$` for Java's whole-name match). Internal
+    /// topics are left out under `exclude.internal.topics`. The matching topics are looked up
+    /// at every metadata refresh (`metadata.max.age.ms`), so topics created later join the
+    /// subscription and the group rebalances over them. Never auto-creates topics.
+    pub async fn subscribe_pattern(&mut self, pattern: regex::Regex) -> Result<(), ClientError> {
+        self.subscribe_to(Vec::new(), Some(pattern))
+    }
+
+    fn subscribe_to(
+        &mut self,
+        topics: Vec<String>,
+        pattern: Option<regex::Regex>,
+    ) -> Result<(), ClientError> {
         let Some(group_id) = self.config.group_id.clone().filter(|g| !g.is_empty()) else {
             return Err(ClientError::kafka(
                 24,
                 Some("To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."),
             ));
         };
-        let mut topics = topics;
-        topics.sort();
-        topics.dedup();
         if self.group.is_none() {
             self.group = Some(GroupMembership::new(
                 group_id,
@@ -237,8 +289,12 @@ impl Consumer {
             g.request_rejoin(0);
         }
         self.subscription = topics;
+        self.pattern = pattern;
         self.assigned.clear();
         self.buffered.clear();
+        // Metadata of the new subscription (and, for a pattern, the topics it matches) is
+        // fetched before the first join.
+        self.next_metadata_refresh = Instant::now();
         Ok(())
     }
 
@@ -399,7 +455,9 @@ impl Consumer {
             }
             let topics = self.assigned_topics();
             if !topics.is_empty() {
-                self.cluster.refresh(Some(&topics), false).await?;
+                self.cluster
+                    .refresh(Some(&topics), self.config.allow_auto_create_topics)
+                    .await?;
             }
             self.next_auto_commit = crate::time::after(
                 Instant::now(),
@@ -422,6 +480,151 @@ impl Consumer {
             }
         }
         Ok(())
+    }
+
+    /// The topics whose metadata the consumer needs, or None for every topic (a pattern
+    /// subscription): the subscription, the assigned topics and, for a group leader, every
+    /// topic of the group's subscription.
+    fn metadata_topics(&self) -> Option<Vec<String>> {
+        if self.pattern.is_some() {
+            return None;
+        }
+        let mut topics = self.subscription.clone();
+        topics.extend(self.assigned.iter().map(|a| a.topic.clone()));
+        if let Some(snapshot) = self.group.as_ref().and_then(|g| g.assignment_snapshot()) {
+            topics.extend(snapshot.keys().cloned());
+        }
+        topics.sort();
+        topics.dedup();
+        Some(topics)
+    }
+
+    /// Refreshes metadata when it is due, as Kafka's consumer `Metadata` does: every
+    /// `metadata.max.age.ms`, and while a needed topic is unknown or has no leader after a
+    /// backoff growing from `retry.backoff.ms` to `retry.backoff.max.ms`. Then acts on it: a
+    /// pattern subscription takes the topics that match now, and a group leader whose
+    /// assignment was computed from other partition counts asks to rejoin (Kafka's
+    /// "assignment metadata has changed"). Failures are only logged; the next poll retries.
+    async fn maintain_metadata(&mut self) {
+        let now = Instant::now();
+        if now < self.next_metadata_refresh {
+            return;
+        }
+        let topics = self.metadata_topics();
+        if topics.as_ref().is_some_and(|t| t.is_empty()) {
+            self.schedule_metadata_refresh(now, false);
+            return;
+        }
+        let allow_auto_create = topics.is_some() && self.config.allow_auto_create_topics;
+        self.metadata_requests = self.metadata_requests.wrapping_add(1);
+        let fresh = match self
+            .cluster
+            .refresh(topics.as_deref(), allow_auto_create)
+            .await
+        {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::debug!("metadata refresh failed: {e}");
+                self.schedule_metadata_refresh(Instant::now(), true);
+                return;
+            }
+        };
+        let mut missing = Vec::new();
+        for name in topics.iter().flatten() {
+            let code = fresh
+                .topics
+                .get(name)
+                .map_or(UNKNOWN_TOPIC_OR_PARTITION, |t| t.error_code);
+            if code != 0 {
+                missing.push(format!("{name}={}", crate::error_codes::error_name(code)));
+            }
+        }
+        if !missing.is_empty() {
+            // Kafka 3.9's NetworkClient text.
+            tracing::warn!(
+                "[Consumer clientId={}, groupId={}] The metadata response from the cluster reported a recoverable issue with correlation id {} : {{{}}}",
+                self.config.client_id,
+                self.config.group_id.as_deref().unwrap_or("null"),
+                self.metadata_requests,
+                missing.join(", ")
+            );
+        }
+        self.schedule_metadata_refresh(Instant::now(), !missing.is_empty());
+        self.apply_metadata(&fresh);
+    }
+
+    fn schedule_metadata_refresh(&mut self, now: Instant, retry: bool) {
+        let wait = if retry {
+            let base = Duration::from_millis(self.config.retry_backoff_ms.max(1));
+            let cap = Duration::from_millis(
+                self.config
+                    .retry_backoff_max_ms
+                    .max(self.config.retry_backoff_ms.max(1)),
+            );
+            self.metadata_backoff = if self.metadata_backoff.is_zero() {
+                base
+            } else {
+                self.metadata_backoff.saturating_mul(2).min(cap)
+            };
+            self.metadata_backoff
+        } else {
+            self.metadata_backoff = Duration::ZERO;
+            Duration::from_millis(self.config.metadata_max_age_ms)
+        };
+        self.next_metadata_refresh = crate::time::after(now, wait);
+    }
+
+    /// What a metadata refresh changes for the subscription (see `maintain_metadata`).
+    fn apply_metadata(&mut self, fresh: &ClusterSnapshot) {
+        if let Some(pattern) = &self.pattern {
+            let matched: Vec<String> = fresh
+                .topics
+                .values()
+                .filter(|t| t.error_code == 0)
+                .filter(|t| !(t.internal && self.config.exclude_internal_topics))
+                .filter(|t| pattern.is_match(&t.name))
+                .map(|t| t.name.clone())
+                .collect();
+            if matched != self.subscription {
+                if let Some(g) = &self.group {
+                    tracing::info!(
+                        "[Consumer clientId={}, groupId={}] Requesting to re-join the group and trigger rebalance since the subscription has changed from [{}] to [{}]",
+                        self.config.client_id,
+                        g.group_id(),
+                        self.subscription.join(", "),
+                        matched.join(", ")
+                    );
+                    g.request_rejoin(0);
+                }
+                self.subscription = matched;
+            }
+        }
+        let Some(group) = &self.group else {
+            return;
+        };
+        let Some(assigned_from) = group.assignment_snapshot() else {
+            return;
+        };
+        if group.needs_join() {
+            return;
+        }
+        let now = fresh.partition_counts(assigned_from.keys());
+        if &now != assigned_from {
+            let show = |m: &BTreeMap<String, i32>| {
+                m.iter()
+                    .map(|(t, n)| format!("{t}={n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            tracing::info!(
+                "[Consumer clientId={}, groupId={}] Requesting to re-join the group and trigger rebalance since the assignment metadata has changed from {{{}}} to {{{}}}",
+                self.config.client_id,
+                group.group_id(),
+                show(assigned_from),
+                show(&now)
+            );
+            group.request_rejoin(0);
+        }
     }
 
     /// Removes up to `max.poll.records` buffered records and moves the consumed positions past
@@ -461,6 +664,7 @@ impl Consumer {
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, ClientError> {
         let deadline = crate::time::after(Instant::now(), timeout);
         loop {
+            self.maintain_metadata().await;
             match self.maintain_group().await {
                 Ok(()) => {}
                 Err(e) if e.is_retriable() => {
@@ -549,7 +753,10 @@ impl Consumer {
         }
         if missing_leader {
             self.cluster
-                .refresh(Some(&self.assigned_topics()), false)
+                .refresh(
+                    Some(&self.assigned_topics()),
+                    self.config.allow_auto_create_topics,
+                )
                 .await?;
         }
         for (leader, indexes) in by_leader {
@@ -594,7 +801,10 @@ impl Consumer {
                     if p.error_code != 0 {
                         if invalidates_metadata(p.error_code) {
                             self.cluster
-                                .refresh(Some(std::slice::from_ref(&a.topic)), false)
+                                .refresh(
+                                    Some(std::slice::from_ref(&a.topic)),
+                                    self.config.allow_auto_create_topics,
+                                )
                                 .await?;
                         }
                         return Err(ClientError::kafka(p.error_code, None));
@@ -625,7 +835,10 @@ impl Consumer {
         if !ok {
             let _ = self
                 .cluster
-                .refresh(Some(&self.assigned_topics()), false)
+                .refresh(
+                    Some(&self.assigned_topics()),
+                    self.config.allow_auto_create_topics,
+                )
                 .await;
         }
         if by_leader.is_empty() {
@@ -672,7 +885,10 @@ impl Consumer {
         if refresh {
             let _ = self
                 .cluster
-                .refresh(Some(&self.assigned_topics()), false)
+                .refresh(
+                    Some(&self.assigned_topics()),
+                    self.config.allow_auto_create_topics,
+                )
                 .await;
         }
         Ok(ok)

@@ -365,3 +365,327 @@ async fn dynamic_member_leaves_on_close() {
     assert_eq!(broker.leaves(), 1);
     assert_eq!(broker.join_instance_ids().first(), Some(&None));
 }
+
+/// Writes `values` to one partition of `topic` on the fake broker.
+async fn produce_to(broker: &FakeBroker, topic: &str, partition: i32, values: &[&str]) {
+    let producer = Producer::new(ProducerConfig {
+        bootstrap_servers: broker.addr(),
+        enable_idempotence: false,
+        ..Default::default()
+    })
+    .await
+    .expect("producer");
+    for v in values {
+        let record = ProducerRecord::new(topic, v.to_string()).with_partition(partition);
+        producer.send(record).await.expect("send");
+    }
+    producer.close().await.expect("close");
+}
+
+/// Polls until the assignment equals `want` (panics after five seconds).
+async fn poll_until_assigned(consumer: &mut Consumer, want: &[(&str, i32)]) {
+    let want: Vec<(String, i32)> = want.iter().map(|(t, p)| (t.to_string(), *p)).collect();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while consumer.assignment() != want {
+        assert!(
+            Instant::now() < deadline,
+            "assignment is {:?}, waited for {want:?}",
+            consumer.assignment()
+        );
+        consumer
+            .poll(Duration::from_millis(100))
+            .await
+            .expect("poll");
+    }
+}
+
+fn values(records: &[ConsumerRecord]) -> Vec<String> {
+    records
+        .iter()
+        .filter_map(|r| r.value.as_deref())
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn subscribed_topic_created_after_the_consumer_started_is_read() {
+    // No auto-create on the broker: the topic appears later, as kafka-topics --create makes it.
+    // metadata.max.age.ms stays at its 5 minutes: an unknown subscribed topic is looked up
+    // again after a short backoff, not after max age.
+    let broker = broker_with(0).await;
+    let mut consumer = Consumer::new(group_config(&broker, "g"))
+        .await
+        .expect("consumer");
+    consumer
+        .subscribe(vec!["late".to_string()])
+        .await
+        .expect("subscribe");
+    for _ in 0..3 {
+        let got = consumer
+            .poll(Duration::from_millis(100))
+            .await
+            .expect("poll");
+        assert!(got.is_empty());
+    }
+    assert!(consumer.assignment().is_empty());
+    broker.set_partitions("late", 1);
+    produce_to(&broker, "late", 0, &["a", "b"]).await;
+    let got = poll_until(&mut consumer, 2).await;
+    assert_eq!(values(&got), vec!["a", "b"]);
+    assert_eq!(consumer.assignment(), vec![("late".to_string(), 0)]);
+}
+
+#[tokio::test]
+async fn partitions_added_later_are_assigned_after_metadata_max_age() {
+    let broker = broker_with(0).await;
+    let mut consumer = Consumer::new(ConsumerConfig {
+        metadata_max_age_ms: 200,
+        ..group_config(&broker, "g")
+    })
+    .await
+    .expect("consumer");
+    consumer
+        .subscribe(vec!["t".to_string()])
+        .await
+        .expect("subscribe");
+    poll_until_assigned(&mut consumer, &[("t", 0)]).await;
+    broker.set_partitions("t", 3);
+    poll_until_assigned(&mut consumer, &[("t", 0), ("t", 1), ("t", 2)]).await;
+    produce_to(&broker, "t", 2, &["on-new-partition"]).await;
+    let got = poll_until(&mut consumer, 1).await;
+    assert_eq!(values(&got), vec!["on-new-partition"]);
+    assert_eq!(got[0].partition, 2);
+}
+
+#[tokio::test]
+async fn metadata_max_age_paces_the_refresh_of_known_topics() {
+    // With Kafka's default of five minutes, partitions added a moment ago are not seen yet:
+    // the consumer does not ask for metadata on every poll.
+    let broker = broker_with(0).await;
+    let mut consumer = Consumer::new(group_config(&broker, "g"))
+        .await
+        .expect("consumer");
+    consumer
+        .subscribe(vec!["t".to_string()])
+        .await
+        .expect("subscribe");
+    poll_until_assigned(&mut consumer, &[("t", 0)]).await;
+    broker.set_partitions("t", 2);
+    let until = Instant::now() + Duration::from_millis(800);
+    while Instant::now() < until {
+        consumer
+            .poll(Duration::from_millis(100))
+            .await
+            .expect("poll");
+    }
+    assert_eq!(consumer.assignment(), vec![("t".to_string(), 0)]);
+}
+
+#[tokio::test]
+async fn consumer_metadata_auto_creates_a_subscribed_topic_when_allowed() {
+    let broker = broker_with_options(
+        0,
+        FakeBrokerOptions {
+            auto_create: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut consumer = Consumer::new(group_config(&broker, "g"))
+        .await
+        .expect("consumer");
+    consumer
+        .subscribe(vec!["auto".to_string()])
+        .await
+        .expect("subscribe");
+    poll_until_assigned(&mut consumer, &[("auto", 0)]).await;
+    assert!(broker.has_topic("auto"));
+}
+
+#[tokio::test]
+async fn allow_auto_create_topics_false_never_creates_the_topic() {
+    let broker = broker_with_options(
+        0,
+        FakeBrokerOptions {
+            auto_create: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut consumer = Consumer::new(ConsumerConfig {
+        allow_auto_create_topics: false,
+        ..group_config(&broker, "g")
+    })
+    .await
+    .expect("consumer");
+    consumer
+        .subscribe(vec!["auto".to_string()])
+        .await
+        .expect("subscribe");
+    let mut assigned = Consumer::new(ConsumerConfig {
+        allow_auto_create_topics: false,
+        ..consumer_config(&broker)
+    })
+    .await
+    .expect("consumer");
+    assigned
+        .assign(vec![("auto2".to_string(), 0, StartOffset::Earliest)])
+        .await
+        .expect("assign");
+    let until = Instant::now() + Duration::from_millis(600);
+    while Instant::now() < until {
+        consumer
+            .poll(Duration::from_millis(100))
+            .await
+            .expect("poll");
+        assigned
+            .poll(Duration::from_millis(100))
+            .await
+            .expect("poll");
+    }
+    assert!(!broker.has_topic("auto"));
+    assert!(!broker.has_topic("auto2"));
+    assert!(consumer.assignment().is_empty());
+}
+
+#[tokio::test]
+async fn pattern_subscription_takes_in_matching_topics_created_later() {
+    let broker = broker_with(0).await;
+    let mut consumer = Consumer::new(ConsumerConfig {
+        metadata_max_age_ms: 200,
+        ..group_config(&broker, "g")
+    })
+    .await
+    .expect("consumer");
+    let pattern = regex::Regex::new("^(?:late-.*)$").expect("regex");
+    consumer
+        .subscribe_pattern(pattern)
+        .await
+        .expect("subscribe");
+    for _ in 0..3 {
+        consumer
+            .poll(Duration::from_millis(100))
+            .await
+            .expect("poll");
+    }
+    // "t" exists but does not match.
+    assert!(consumer.assignment().is_empty());
+    broker.set_partitions("late-1", 1);
+    poll_until_assigned(&mut consumer, &[("late-1", 0)]).await;
+    broker.set_partitions("late-2", 2);
+    poll_until_assigned(
+        &mut consumer,
+        &[("late-1", 0), ("late-2", 0), ("late-2", 1)],
+    )
+    .await;
+    produce_to(&broker, "late-2", 1, &["x"]).await;
+    let got = poll_until(&mut consumer, 1).await;
+    assert_eq!(values(&got), vec!["x"]);
+}
+
+#[tokio::test]
+async fn assigned_partition_that_does_not_exist_yet_is_read_once_it_appears() {
+    let broker = broker_with(0).await;
+    let mut consumer = Consumer::new(consumer_config(&broker))
+        .await
+        .expect("consumer");
+    consumer
+        .assign(vec![("late".to_string(), 1, StartOffset::Earliest)])
+        .await
+        .expect("assign");
+    let got = consumer
+        .poll(Duration::from_millis(300))
+        .await
+        .expect("a missing partition is waited for, not an error");
+    assert!(got.is_empty());
+    broker.set_partitions("late", 1);
+    let got = consumer
+        .poll(Duration::from_millis(300))
+        .await
+        .expect("partition 1 is still missing");
+    assert!(got.is_empty());
+    broker.set_partitions("late", 2);
+    produce_to(&broker, "late", 1, &["p1"]).await;
+    let got = poll_until(&mut consumer, 1).await;
+    assert_eq!(values(&got), vec!["p1"]);
+}
+
+#[tokio::test]
+async fn assigned_missing_topic_is_auto_created_when_allowed() {
+    let broker = broker_with_options(
+        0,
+        FakeBrokerOptions {
+            auto_create: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut consumer = Consumer::new(consumer_config(&broker))
+        .await
+        .expect("consumer");
+    consumer
+        .assign(vec![("made".to_string(), 0, StartOffset::Earliest)])
+        .await
+        .expect("assign");
+    assert!(broker.has_topic("made"));
+    produce_to(&broker, "made", 0, &["m"]).await;
+    let got = poll_until(&mut consumer, 1).await;
+    assert_eq!(values(&got), vec!["m"]);
+}
+
+#[tokio::test]
+async fn leader_notices_a_late_topic_only_another_member_subscribed_to() {
+    // The leader assigns for the whole group: it watches every member's topics, not only its
+    // own, and rebalances when a follower's topic appears.
+    let broker = broker_with(0).await;
+    let mut leader = Consumer::new(ConsumerConfig {
+        metadata_max_age_ms: 200,
+        ..group_config(&broker, "g")
+    })
+    .await
+    .expect("consumer");
+    leader
+        .subscribe(vec!["t".to_string()])
+        .await
+        .expect("subscribe");
+    poll_until_assigned(&mut leader, &[("t", 0)]).await;
+    let mut follower = Consumer::new(group_config(&broker, "g"))
+        .await
+        .expect("consumer");
+    follower
+        .subscribe(vec!["late".to_string()])
+        .await
+        .expect("subscribe");
+    // Both poll until the rebalance for the new member is done; the follower gets nothing.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while follower.generation() < 0 || leader.generation() != follower.generation() {
+        assert!(Instant::now() < deadline, "the follower did not join");
+        let (a, b) = tokio::join!(
+            leader.poll(Duration::from_millis(50)),
+            follower.poll(Duration::from_millis(50))
+        );
+        a.expect("leader poll");
+        b.expect("follower poll");
+    }
+    assert!(follower.assignment().is_empty());
+    broker.set_partitions("late", 1);
+    produce_to(&broker, "late", 0, &["for the follower"]).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = Vec::new();
+    while got.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the follower never got late-0: {:?}",
+            follower.assignment()
+        );
+        let (a, b) = tokio::join!(
+            leader.poll(Duration::from_millis(50)),
+            follower.poll(Duration::from_millis(50))
+        );
+        a.expect("leader poll");
+        got.extend(b.expect("follower poll"));
+    }
+    assert_eq!(values(&got), vec!["for the follower"]);
+    assert_eq!(follower.assignment(), vec![("late".to_string(), 0)]);
+    assert_eq!(leader.assignment(), vec![("t".to_string(), 0)]);
+}

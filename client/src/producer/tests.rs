@@ -320,3 +320,43 @@ async fn fatal_error_fails_every_queued_batch() {
     // Later sends fail at once with the same error.
     assert!(producer.send(ProducerRecord::new("t", "x")).await.is_err());
 }
+
+#[tokio::test]
+async fn partitions_added_while_running_are_used_after_metadata_max_age() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(ProducerConfig {
+        metadata_max_age_ms: 200,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let keys: Vec<String> = (0..20).map(|i| format!("key-{i}")).collect();
+    let records = || -> Vec<ProducerRecord> {
+        keys.iter()
+            .map(|k| ProducerRecord::new("t", "v").with_key(k.clone()))
+            .collect()
+    };
+    for r in send_all(&producer, records()).await {
+        assert_eq!(r.expect("acked").partition, 0);
+    }
+    broker.set_partitions("t", 4);
+    // Within max age the cached count (1) is still used.
+    for r in send_all(&producer, records()).await {
+        assert_eq!(r.expect("acked").partition, 0);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let results = send_all(&producer, records()).await;
+    for (k, r) in keys.iter().zip(results) {
+        assert_eq!(
+            r.expect("acked").partition,
+            partition_for_key(k.as_bytes(), 4),
+            "key {k}"
+        );
+    }
+    assert!(broker.log_end_offset("t", 1) + broker.log_end_offset("t", 2) > 0);
+    producer.close().await.expect("close");
+}
