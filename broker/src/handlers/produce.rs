@@ -11,6 +11,9 @@ use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
 use super::leader_partition;
+use crate::log::batch::{COMPRESSION_MASK, MAGIC_V2};
+use crate::log::legacy_message_set;
+use crate::log::BatchHeader;
 use crate::server::Broker;
 
 fn error(index: i32, code: i16, message: Option<String>) -> PartitionProduceResponse {
@@ -23,7 +26,63 @@ fn error(index: i32, code: i16, message: Option<String>) -> PartitionProduceResp
         .with_error_message(message.map(StrBytes::from_string))
 }
 
-pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceResponse {
+/// Kafka 3.9's `ProduceRequest.validateRecords` for `version`, then the conversion of v0/v1
+/// message sets (Produce v0-2 only) to one v2 batch, as `LogValidator` converts them for the
+/// default `log.message.format.version` 3.0. Returns the bytes to append.
+fn records_for_version(version: i16, records: &[u8]) -> Result<BytesMut, (i16, String)> {
+    if version <= 2 {
+        if legacy_message_set::is_legacy(records) {
+            return legacy_message_set::up_convert(records)
+                .map_err(|e| (e.kafka_error_code(), e.to_string()));
+        }
+        // Old versions may carry v2 batches: Kafka does not check their magic.
+        return Ok(BytesMut::from(records));
+    }
+    let invalid = |why: &str| {
+        (
+            ResponseError::InvalidRecord.code(),
+            format!("Produce requests with version {version} {why}"),
+        )
+    };
+    if records.is_empty() {
+        return Err(invalid("must have at least one record batch per partition"));
+    }
+    if legacy_message_set::first_magic(records).is_some_and(|m| m != MAGIC_V2) {
+        return Err(invalid(
+            "are only allowed to contain record batches with magic version 2",
+        ));
+    }
+    if let Ok(header) = BatchHeader::new(records) {
+        if version < 7 && header.attributes() & COMPRESSION_MASK == ZSTD {
+            return Err((
+                ResponseError::UnsupportedCompressionType.code(),
+                format!(
+                    "Produce requests with version {version} are not allowed to use ZStandard compression"
+                ),
+            ));
+        }
+        // A second whole batch (a partial tail is not a batch to Kafka's iterator).
+        let rest = header.total_size().and_then(|size| records.get(size..));
+        let second = rest
+            .and_then(|rest| Some((BatchHeader::new(rest).ok()?.total_size()?, rest.len())))
+            .is_some_and(|(size, len)| size <= len);
+        if second {
+            return Err(invalid(
+                "are only allowed to contain exactly one record batch per partition",
+            ));
+        }
+    }
+    Ok(BytesMut::from(records))
+}
+
+/// The zstd codec id in batch attributes.
+const ZSTD: i16 = 4;
+
+pub async fn handle(
+    broker: &Arc<Broker>,
+    request: ProduceRequest,
+    version: i16,
+) -> ProduceResponse {
     let mut responses = Vec::with_capacity(request.topic_data.len());
     let acks_valid = matches!(request.acks, -1..=1);
     for topic in request.topic_data {
@@ -55,7 +114,13 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceRes
             };
             // The request buffer is shared with the decoded header fields, so the batches are
             // copied once into a buffer the log may patch in place.
-            let payload = BytesMut::from(&records[..]);
+            let payload = match records_for_version(version, &records) {
+                Ok(payload) => payload,
+                Err((code, message)) => {
+                    partitions.push(error(p.index, code, Some(message)));
+                    continue;
+                }
+            };
             match hosted.log.append(payload, hosted.leader_epoch).await {
                 Ok(info) => {
                     broker.appended.notify_waiters();
