@@ -854,6 +854,22 @@ fn every_advertised_api_version_is_kafka_3_9s_range_and_answers() {
         );
     }
 
+    // Metadata: an empty topic list is every topic in v0 (null is, from v1), none after.
+    let (_, mmin, mmax) = ranges[&(ApiKey::Metadata as i16)];
+    for version in mmin..=mmax {
+        let req = MetadataRequest::default().with_topics(Some(vec![]));
+        let ResponseKind::Metadata(r) = conn.call(version, RequestKind::Metadata(req)) else {
+            unreachable!()
+        };
+        let names: Vec<_> = r.topics.iter().filter_map(|t| t.name.clone()).collect();
+        let has_topic = names.iter().any(|n| n.0.as_str() == TOPIC);
+        assert_eq!(
+            has_topic,
+            version == 0,
+            "Metadata v{version} [] -> {names:?}"
+        );
+    }
+
     // Everything else: a decodable answer at every version, on the same connection.
     let covered = [
         ApiKey::Produce,
