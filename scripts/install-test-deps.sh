@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need besides Rust, idempotently:
 #   - kcat (Debian package) for the librdkafka compatibility tests;
+#   - Go and Sarama (Debian packages golang-go, golang-github-shopify-sarama-dev) for the Sarama
+#     test, built offline in GOPATH mode from /usr/share/gocode;
 #   - .venv at the repository root with kafka-python, confluent-kafka and the compression
 #     libraries kafka-python uses (lz4, python-snappy (on cramjam), zstandard; gzip is built in).
 # Used by ./test.sh and .ci/run.
@@ -15,6 +17,13 @@ if ! command -v kcat >/dev/null 2>&1; then
   echo "Installing kcat (apt-get)"
   as_root apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q kcat
+fi
+
+if ! command -v go >/dev/null 2>&1 || [ ! -d /usr/share/gocode/src/github.com/Shopify/sarama ]; then
+  echo "Installing Go and Sarama (apt-get)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    golang-go golang-github-shopify-sarama-dev
 fi
 
 if ! command -v python3 >/dev/null 2>&1; then
