@@ -120,8 +120,84 @@ fn bytes_field(buf: &mut Bytes, what: &str) -> Result<Option<Bytes>, LegacyError
     }
 }
 
-fn decompress(codec: Compression, data: Bytes) -> Result<Bytes, LegacyError> {
+/// XXH32 (seed 0), the hash of the LZ4 frame format's header checksum.
+fn xxh32(input: &[u8]) -> u32 {
+    const P1: u32 = 2_654_435_761;
+    const P2: u32 = 2_246_822_519;
+    const P3: u32 = 3_266_489_917;
+    const P4: u32 = 668_265_263;
+    const P5: u32 = 374_761_393;
+    let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let round = |acc: u32, lane: u32| {
+        acc.wrapping_add(lane.wrapping_mul(P2))
+            .rotate_left(13)
+            .wrapping_mul(P1)
+    };
+    let mut stripes = input.chunks_exact(16);
+    let mut h = if input.len() >= 16 {
+        let mut v = [P1.wrapping_add(P2), P2, 0, 0u32.wrapping_sub(P1)];
+        for stripe in &mut stripes {
+            for (i, lane) in v.iter_mut().enumerate() {
+                *lane = round(*lane, word(&stripe[i * 4..]));
+            }
+        }
+        v[0].rotate_left(1)
+            .wrapping_add(v[1].rotate_left(7))
+            .wrapping_add(v[2].rotate_left(12))
+            .wrapping_add(v[3].rotate_left(18))
+    } else {
+        P5
+    };
+    h = h.wrapping_add(input.len() as u32);
+    let rest = if input.len() >= 16 {
+        stripes.remainder()
+    } else {
+        input
+    };
+    let mut words = rest.chunks_exact(4);
+    for w in &mut words {
+        h = h
+            .wrapping_add(word(w).wrapping_mul(P3))
+            .rotate_left(17)
+            .wrapping_mul(P4);
+    }
+    for b in words.remainder() {
+        h = h
+            .wrapping_add(u32::from(*b).wrapping_mul(P5))
+            .rotate_left(11)
+            .wrapping_mul(P1);
+    }
+    h ^= h >> 15;
+    h = h.wrapping_mul(P2);
+    h ^= h >> 13;
+    h = h.wrapping_mul(P3);
+    h ^ (h >> 16)
+}
+
+/// Kafka writes LZ4 in message format v0 with a wrong frame header checksum (KAFKA-3160: the
+/// hash also covers the 4 magic bytes; `KafkaLZ4BlockOutputStream.useBrokenFlagDescriptorChecksum`)
+/// and ignores that checksum when reading v0. Sets the header checksum of `frame` to the broken
+/// (`broken`) or the standard value; a frame too short to have one is left alone.
+fn set_lz4_header_checksum(frame: &mut [u8], broken: bool) {
+    let Some(flg) = frame.get(4) else {
+        return;
+    };
+    let descriptor = 2 + if flg & 0x08 != 0 { 8 } else { 0 } + if flg & 0x01 != 0 { 4 } else { 0 };
+    let at = 4 + descriptor;
+    if frame.len() <= at {
+        return;
+    }
+    let from = if broken { 0 } else { 4 };
+    frame[at] = (xxh32(&frame[from..at]) >> 8) as u8;
+}
+
+fn decompress(codec: Compression, magic: i8, data: Bytes) -> Result<Bytes, LegacyError> {
     let mut data = data;
+    if codec == Compression::Lz4 && magic == 0 {
+        let mut fixed = data.to_vec();
+        set_lz4_header_checksum(&mut fixed, false);
+        data = Bytes::from(fixed);
+    }
     let copy = |b: &mut Bytes| Ok(b.copy_to_bytes(b.remaining()));
     let result = match codec {
         Compression::None => Ok(data),
@@ -222,7 +298,7 @@ fn parse_into(
         };
         *source = codec;
         let first = out.len();
-        parse_into(decompress(codec, value)?, true, out, source)?;
+        parse_into(decompress(codec, magic, value)?, true, out, source)?;
         let wrapped = &mut out[first..];
         let log_append_time = magic == 1 && attributes & LOG_APPEND_TIME_FLAG != 0;
         if magic == 1 {
@@ -322,7 +398,7 @@ fn write_message(
     out.put_slice(&body);
 }
 
-fn compress(codec: Compression, data: &[u8]) -> Result<BytesMut, LegacyError> {
+fn compress(codec: Compression, magic: i8, data: &[u8]) -> Result<BytesMut, LegacyError> {
     let mut out = BytesMut::new();
     let fill = |b: &mut BytesMut| {
         b.put_slice(data);
@@ -339,6 +415,9 @@ fn compress(codec: Compression, data: &[u8]) -> Result<BytesMut, LegacyError> {
         Compression::Zstd => cmpr::Zstd::compress(&mut out, fill),
     };
     result.map_err(|e| LegacyError::Corrupt(format!("compressing a {codec:?} wrapper: {e}")))?;
+    if codec == Compression::Lz4 && magic == 0 {
+        set_lz4_header_checksum(&mut out, true);
+    }
     Ok(out)
 }
 
@@ -429,7 +508,7 @@ pub fn down_convert(batches: &[u8], magic: i8, fetch_offset: i64) -> Result<Byte
                 r.value.as_deref(),
             );
         }
-        let wrapped = compress(set.compression, &inner)?;
+        let wrapped = compress(set.compression, magic, &inner)?;
         let last_offset = records.last().map_or(base, |r| r.offset);
         write_message(
             &mut out,
@@ -460,7 +539,7 @@ mod tests {
     }
 
     fn wrapper(magic: i8, codec: Compression, offset: i64, inner: &[u8], ts: i64) -> BytesMut {
-        let compressed = compress(codec, inner).unwrap();
+        let compressed = compress(codec, magic, inner).unwrap();
         let mut out = BytesMut::new();
         write_message(
             &mut out,
@@ -563,7 +642,7 @@ mod tests {
             &[(0, 10, None, Some(b"x")), (1, 20, None, Some(b"y"))],
             0,
         );
-        let compressed = compress(Compression::Gzip, &inner).unwrap();
+        let compressed = compress(Compression::Gzip, 1, &inner).unwrap();
         let mut set = BytesMut::new();
         write_message(
             &mut set,
@@ -709,6 +788,47 @@ mod tests {
             converted[17] as i8 & LOG_APPEND_TIME_FLAG,
             LOG_APPEND_TIME_FLAG
         );
+    }
+
+    #[test]
+    fn xxh32_matches_the_reference_vectors() {
+        assert_eq!(xxh32(b""), 0x02CC_5D05);
+        assert_eq!(xxh32(b"a"), 0x550D_7456);
+        assert_eq!(xxh32(b"abc"), 0x32D1_53FF);
+        assert_eq!(
+            xxh32(b"Nobody inspects the spammish repetition"),
+            0xE229_3B2F
+        );
+    }
+
+    #[test]
+    fn lz4_in_magic_0_carries_kafkas_broken_header_checksum_both_ways() {
+        let inner = message_set(0, &[(0, 0, Some(b"k"), Some(b"lz4 in v0"))], 0);
+        let compressed = compress(Compression::Lz4, 0, &inner).unwrap();
+        let mut standard = compressed.to_vec();
+        set_lz4_header_checksum(&mut standard, false);
+        assert_ne!(
+            standard,
+            compressed.to_vec(),
+            "the v0 checksum is the broken one"
+        );
+        let mut set = BytesMut::new();
+        write_message(
+            &mut set,
+            0,
+            0,
+            Compression::Lz4 as i8,
+            -1,
+            None,
+            Some(&compressed),
+        );
+        let (messages, source) = parse(&set).unwrap();
+        assert_eq!(source, Compression::Lz4);
+        assert_eq!(messages[0].value.as_deref(), Some(&b"lz4 in v0"[..]));
+        // Down-converting an lz4 batch to v0 writes the broken checksum too.
+        let stored = stored_batch(0, 2, Compression::Lz4, false);
+        let converted = down_convert(&stored, 0, 0).unwrap();
+        assert_eq!(parse(&converted).unwrap().0.len(), 2);
     }
 
     #[test]
