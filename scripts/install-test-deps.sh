@@ -4,7 +4,8 @@
 #   - Go and Sarama (Debian packages golang-go, golang-github-shopify-sarama-dev) for the Sarama
 #     test, built offline in GOPATH mode from /usr/share/gocode;
 #   - .venv at the repository root with kafka-python, confluent-kafka and the compression
-#     libraries kafka-python uses (lz4, python-snappy (on cramjam), zstandard; gzip is built in).
+#     libraries kafka-python uses (lz4, python-snappy (on cramjam), zstandard, and xxhash for lz4
+#     in message format v0; gzip is built in).
 # Used by ./test.sh and .ci/run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +35,7 @@ fi
 
 venv="$root/.venv"
 py_ok() {
-  "$venv/bin/python" -c 'import kafka, confluent_kafka, lz4.frame, snappy, zstandard' 2>/dev/null
+  "$venv/bin/python" -c 'import kafka, confluent_kafka, lz4.frame, snappy, zstandard, xxhash' 2>/dev/null
 }
 if ! py_ok; then
   echo "Creating $venv with the Python Kafka clients"
@@ -45,6 +46,6 @@ if ! py_ok; then
     python3 -m venv "$venv"
   fi
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    kafka-python confluent-kafka lz4 python-snappy zstandard
+    kafka-python confluent-kafka lz4 python-snappy zstandard xxhash
   py_ok
 fi
