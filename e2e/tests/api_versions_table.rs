@@ -903,3 +903,179 @@ fn versions_outside_the_advertised_range_still_get_the_apiversions_fallback() {
     let n = r.get_i32();
     assert!(n > 0);
 }
+
+fn create_with_config(conn: &mut Conn, name: &str, key: &str, value: &str) {
+    use kafka_protocol::messages::create_topics_request::CreatableTopicConfig;
+    let req = CreateTopicsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(TopicName(s(name)))
+            .with_num_partitions(1)
+            .with_replication_factor(1)
+            .with_configs(vec![CreatableTopicConfig::default()
+                .with_name(s(key))
+                .with_value(Some(s(value)))])]);
+    let ResponseKind::CreateTopics(r) = conn.call(5, RequestKind::CreateTopics(req)) else {
+        unreachable!()
+    };
+    assert_eq!(
+        r.topics[0].error_code, 0,
+        "create {name} with {key}={value}"
+    );
+}
+
+/// The error of partition 0 of `topic` fetched at `version` (v0-3 read by hand).
+fn fetch_error(conn: &mut Conn, version: i16, topic: &str) -> i16 {
+    let req = FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(0)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_session_epoch(-1)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(TopicName(s(topic)))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_partition_max_bytes(1 << 20)])]);
+    if version <= 3 {
+        let mut body = BytesMut::new();
+        RequestKind::Fetch(req)
+            .encode(&mut body, 4)
+            .expect("encode");
+        // v4 is v3 plus isolation_level (one byte after max_bytes at 12..16).
+        let mut v3 = body[..16].to_vec();
+        v3.extend_from_slice(&body[17..]);
+        let mut r = conn.exchange(ApiKey::Fetch, 3, &v3);
+        r.get_i32();
+        r.get_i32();
+        get_string(&mut r);
+        r.get_i32();
+        r.get_i32();
+        return r.get_i16();
+    }
+    let ResponseKind::Fetch(r) = conn.call(version, RequestKind::Fetch(req)) else {
+        unreachable!()
+    };
+    r.responses[0].partitions[0].error_code
+}
+
+/// What old Fetch versions cannot carry is refused per partition as Kafka 3.9 refuses it: a zstd
+/// topic below Fetch v10 (UNSUPPORTED_COMPRESSION_TYPE), and down-conversion for Fetch v0-3 of a
+/// topic with `message.downconversion.enable=false` (UNSUPPORTED_VERSION). Produce refuses a v0/v1
+/// message set from v3 on (INVALID_RECORD) and zstd below v7 (UNSUPPORTED_COMPRESSION_TYPE).
+/// ListOffsets v0 answers timestamps from segment times and refuses -3.
+#[test]
+fn old_versions_refuse_what_they_cannot_carry_with_kafkas_errors() {
+    let cluster = Cluster::start();
+    cluster.create_topic(TOPIC, 1);
+    let mut conn = Conn::open(&cluster.bootstrap());
+    create_with_config(&mut conn, "table-zstd", "compression.type", "zstd");
+    create_with_config(
+        &mut conn,
+        "table-nodown",
+        "message.downconversion.enable",
+        "false",
+    );
+    assert_eq!(
+        fetch_error(&mut conn, 9, "table-zstd"),
+        76,
+        "zstd topic, Fetch v9"
+    );
+    assert_eq!(
+        fetch_error(&mut conn, 10, "table-zstd"),
+        0,
+        "zstd topic, Fetch v10"
+    );
+    assert_eq!(
+        fetch_error(&mut conn, 3, "table-nodown"),
+        35,
+        "no down-conversion, v3"
+    );
+    assert_eq!(
+        fetch_error(&mut conn, 4, "table-nodown"),
+        0,
+        "no down-conversion, v4"
+    );
+    assert_eq!(
+        fetch_error(&mut conn, 3, TOPIC),
+        0,
+        "down-conversion on by default"
+    );
+
+    // Produce v3+ with a magic 1 message set: INVALID_RECORD.
+    let set = legacy_message(1, b"old");
+    let req = ProduceRequest::default()
+        .with_acks(1)
+        .with_timeout_ms(10_000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(s(TOPIC)))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(set.freeze()))])]);
+    let ResponseKind::Produce(r) = conn.call(3, RequestKind::Produce(req.clone())) else {
+        unreachable!()
+    };
+    let p = &r.responses[0].partition_responses[0];
+    assert_eq!(p.error_code, 87, "Produce v3 with magic 1: {p:?}");
+
+    // Produce v6 with a zstd batch: UNSUPPORTED_COMPRESSION_TYPE; v7 takes it.
+    let record = Record {
+        transactional: false,
+        control: false,
+        delete_horizon: false,
+        partition_leader_epoch: -1,
+        producer_id: -1,
+        producer_epoch: -1,
+        timestamp_type: TimestampType::Creation,
+        offset: 0,
+        sequence: -1,
+        timestamp: 1_700_000_000_000,
+        key: None,
+        value: Some(Bytes::from_static(b"zstd")),
+        headers: Default::default(),
+    };
+    let mut zstd = BytesMut::new();
+    RecordBatchEncoder::encode(
+        &mut zstd,
+        [record].iter(),
+        &RecordEncodeOptions {
+            version: 2,
+            compression: Compression::Zstd,
+        },
+    )
+    .expect("zstd batch");
+    let zstd = zstd.freeze();
+    for (version, want) in [(6, 76), (7, 0)] {
+        let mut req = req.clone();
+        req.topic_data[0].partition_data[0].records = Some(zstd.clone());
+        let ResponseKind::Produce(r) = conn.call(version, RequestKind::Produce(req)) else {
+            unreachable!()
+        };
+        let p = &r.responses[0].partition_responses[0];
+        assert_eq!(p.error_code, want, "Produce v{version} with zstd: {p:?}");
+    }
+
+    // ListOffsets v0 by time: nothing modified before 0; everything by the far future; -3 is
+    // refused in v0.
+    let mut v0 = |timestamp: i64| {
+        let mut body = BytesMut::new();
+        body.put_i32(-1);
+        body.put_i32(1);
+        put_string(&mut body, TOPIC);
+        body.put_i32(1);
+        body.put_i32(0);
+        body.put_i64(timestamp);
+        body.put_i32(10);
+        let mut r = conn.exchange(ApiKey::ListOffsets, 0, &body);
+        r.get_i32();
+        get_string(&mut r);
+        r.get_i32();
+        r.get_i32();
+        let error = r.get_i16();
+        let offsets: Vec<i64> = (0..r.get_i32()).map(|_| r.get_i64()).collect();
+        (error, offsets)
+    };
+    assert_eq!(v0(0), (0, vec![]));
+    assert_eq!(v0(i64::MAX), (0, vec![1, 0]));
+    assert_eq!(v0(-3), (35, vec![]));
+}

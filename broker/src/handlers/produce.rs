@@ -146,3 +146,100 @@ pub async fn handle(
     }
     ProduceResponse::default().with_responses(responses)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType, IEEE,
+    };
+
+    fn batch(compression: Compression) -> BytesMut {
+        let record = Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: 0,
+            sequence: -1,
+            timestamp: 5,
+            key: None,
+            value: Some(Bytes::from_static(b"v")),
+            headers: Default::default(),
+        };
+        let mut out = BytesMut::new();
+        RecordBatchEncoder::encode(
+            &mut out,
+            [record].iter(),
+            &RecordEncodeOptions {
+                version: 2,
+                compression,
+            },
+        )
+        .expect("batch");
+        out
+    }
+
+    fn magic_1_message() -> Vec<u8> {
+        let mut m = vec![1u8, 0];
+        m.extend_from_slice(&5i64.to_be_bytes());
+        m.extend_from_slice(&(-1i32).to_be_bytes());
+        m.extend_from_slice(&1i32.to_be_bytes());
+        m.push(b'v');
+        let mut out = 0i64.to_be_bytes().to_vec();
+        out.extend_from_slice(&(m.len() as i32 + 4).to_be_bytes());
+        out.extend_from_slice(&IEEE.checksum(&m).to_be_bytes());
+        out.extend_from_slice(&m);
+        out
+    }
+
+    #[test]
+    fn produce_v0_to_v2_up_convert_message_sets_and_pass_v2_batches() {
+        let converted = records_for_version(2, &magic_1_message()).expect("converted");
+        assert_eq!(converted[16], 2);
+        let v2 = batch(Compression::None);
+        assert_eq!(records_for_version(0, &v2).expect("as is"), v2);
+    }
+
+    #[test]
+    fn produce_v3_and_later_refuse_old_magic_and_more_than_one_batch() {
+        let (code, message) = records_for_version(3, &magic_1_message()).unwrap_err();
+        assert_eq!(code, ResponseError::InvalidRecord.code());
+        assert_eq!(
+            message,
+            "Produce requests with version 3 are only allowed to contain record batches with magic version 2"
+        );
+        let mut two = batch(Compression::None);
+        two.extend_from_slice(&batch(Compression::None));
+        let (code, message) = records_for_version(9, &two).unwrap_err();
+        assert_eq!(code, ResponseError::InvalidRecord.code());
+        assert!(
+            message.ends_with("exactly one record batch per partition"),
+            "{message}"
+        );
+        // A partial tail is not a second batch (Kafka's iterator stops before it).
+        let mut tail = batch(Compression::None);
+        tail.extend_from_slice(&[0; 20]);
+        assert!(records_for_version(9, &tail).is_ok());
+        assert_eq!(
+            records_for_version(3, &[]).unwrap_err().0,
+            ResponseError::InvalidRecord.code()
+        );
+    }
+
+    #[test]
+    fn zstd_needs_produce_v7() {
+        let zstd = batch(Compression::Zstd);
+        for version in 3..=6 {
+            assert_eq!(
+                records_for_version(version, &zstd).unwrap_err().0,
+                ResponseError::UnsupportedCompressionType.code()
+            );
+        }
+        assert!(records_for_version(7, &zstd).is_ok());
+    }
+}
