@@ -370,8 +370,9 @@ pub fn encode_response(
                     put_string(out, &c.name);
                     put_nullable_string(out, c.value.as_deref());
                     out.put_u8(u8::from(c.read_only));
-                    // v0's is_default: the value is a default (ConfigSource DEFAULT_CONFIG).
-                    out.put_u8(u8::from(c.config_source == DEFAULT_CONFIG));
+                    // is_default: Kafka 3.9's broker never sets it (ConfigHelper fills only
+                    // config_source, which v0 cannot carry), so v0 clients always read false.
+                    out.put_u8(0);
                     out.put_u8(u8::from(c.is_sensitive));
                 }
             }
@@ -382,9 +383,6 @@ pub fn encode_response(
         )),
     }
 }
-
-/// `DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG`.
-const DEFAULT_CONFIG: i8 = 5;
 
 /// Writes a ListOffsets v0 response body: per topic, per partition `(partition, error code,
 /// offsets)`.

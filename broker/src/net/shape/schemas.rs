@@ -4,7 +4,8 @@
 //! generates its decoders from, restricted to the versions each `Message` lists. The tests in
 //! `shape/tests.rs` check every schema against the crate for every listed version: requests
 //! generated from the schema must decode with the crate, leave no byte over and re-encode to the
-//! same bytes. Field versions are message versions (nested structs are decoded with the
+//! same bytes. Versions the crate dropped (KIP-896) are checked against `net::legacy` instead,
+//! which must decode every generated request. Field versions are message versions (nested structs are decoded with the
 //! request's version); fields outside a message's listed versions are left out.
 //!
 //! To add an API: copy the fields of `<Name>Request.json` (cross-check the `version >=`
