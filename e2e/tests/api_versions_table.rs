@@ -1087,3 +1087,59 @@ fn old_versions_refuse_what_they_cannot_carry_with_kafkas_errors() {
     assert_eq!(v0(i64::MAX), (0, vec![1, 0]));
     assert_eq!(v0(-3), (35, vec![]));
 }
+
+/// OffsetFetch v0 of partition 0 of the table topic: `(error, offset)`.
+fn fetch_offset_v0(conn: &mut Conn, group: &str) -> (i16, i64) {
+    let mut body = BytesMut::new();
+    put_string(&mut body, group);
+    body.put_i32(1);
+    put_string(&mut body, TOPIC);
+    body.put_i32(1);
+    body.put_i32(0);
+    let mut r = conn.exchange(ApiKey::OffsetFetch, 0, &body);
+    assert_eq!(r.get_i32(), 1);
+    assert_eq!(get_string(&mut r), TOPIC);
+    assert_eq!(r.get_i32(), 1);
+    assert_eq!(r.get_i32(), 0);
+    let offset = r.get_i64();
+    get_string(&mut r);
+    let error = r.get_i16();
+    assert_eq!(r.remaining(), 0);
+    (error, offset)
+}
+
+/// Kafka 3.9 keeps v0 offsets in ZooKeeper: an OffsetCommit v0 is stored whatever the group's
+/// members (a v2 "simple" commit to a group with members is UNKNOWN_MEMBER_ID), and an
+/// OffsetFetch v0 of a partition without a committed offset is UNKNOWN_TOPIC_OR_PARTITION where
+/// v1 answers offset -1 without error.
+#[test]
+fn offset_commit_and_fetch_v0_follow_kafkas_zookeeper_path() {
+    let cluster = Cluster::start_with(&[("group.initial.rebalance.delay.ms", "0")]);
+    cluster.create_topic(TOPIC, 1);
+    let mut conn = Conn::open(&cluster.bootstrap());
+    assert_eq!(fetch_offset_v0(&mut conn, "table-live"), (3, -1));
+    assert_eq!(fetch_offset(&mut conn, 1, "table-live"), -1);
+
+    // A live member (JoinGroup v3 completes the join at once with no initial delay).
+    let join = plain_request(ApiKey::JoinGroup, 3);
+    let RequestKind::JoinGroup(join) = join else {
+        unreachable!()
+    };
+    let join = join.with_group_id(GroupId(s("table-live")));
+    let ResponseKind::JoinGroup(joined) = conn.call(3, RequestKind::JoinGroup(join)) else {
+        unreachable!()
+    };
+    assert_eq!(joined.error_code, 0, "{joined:?}");
+
+    assert_eq!(
+        commit(&mut conn, 2, "table-live", 4),
+        25,
+        "v2 simple commit, live group"
+    );
+    assert_eq!(
+        commit(&mut conn, 0, "table-live", 4),
+        0,
+        "v0 commit, live group"
+    );
+    assert_eq!(fetch_offset_v0(&mut conn, "table-live"), (0, 4));
+}
