@@ -45,7 +45,9 @@ fn build(dir: &Path) -> Option<PathBuf> {
         .env("GO111MODULE", "off")
         .env("GOPATH", GOPATH)
         .env("GOFLAGS", "")
-        .env("GOCACHE", dir.join("gocache"));
+        // A cache beside the Rust build keeps later runs from recompiling Sarama (and its cgo
+        // zstd binding) every time.
+        .env("GOCACHE", repo_root().join("target/go-build-cache"));
     let out = run_command(cmd, b"", BUILD_TIMEOUT);
     out.assert_success("go build sarama_roundtrip");
     Some(binary)
