@@ -1086,6 +1086,30 @@ fn old_versions_refuse_what_they_cannot_carry_with_kafkas_errors() {
     assert_eq!(v0(0), (0, vec![]));
     assert_eq!(v0(i64::MAX), (0, vec![1, 0]));
     assert_eq!(v0(-3), (35, vec![]));
+
+    // v8's earliest-local (-4) is the log start without tiered storage; v9's latest-tiered (-5)
+    // is -1 with leader epoch -1.
+    for (version, timestamp, want) in [(8, -4, 0), (9, -5, -1)] {
+        let req = ListOffsetsRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_topics(vec![ListOffsetsTopic::default()
+                .with_name(TopicName(s(TOPIC)))
+                .with_partitions(vec![ListOffsetsPartition::default()
+                    .with_partition_index(0)
+                    .with_timestamp(timestamp)])]);
+        let ResponseKind::ListOffsets(r) = conn.call(version, RequestKind::ListOffsets(req)) else {
+            unreachable!()
+        };
+        let p = &r.topics[0].partitions[0];
+        assert_eq!(
+            (p.error_code, p.offset),
+            (0, want),
+            "ListOffsets v{version} {timestamp}"
+        );
+        if timestamp == -5 {
+            assert_eq!((p.timestamp, p.leader_epoch), (-1, -1));
+        }
+    }
 }
 
 /// OffsetFetch v0 of partition 0 of the table topic: `(error, offset)`.
