@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need besides Rust, idempotently:
 #   - kcat (Debian package) for the librdkafka compatibility tests;
+#   - Go and Sarama (Debian packages golang-go, golang-github-shopify-sarama-dev) for the Sarama
+#     test, built offline in GOPATH mode from /usr/share/gocode;
 #   - .venv at the repository root with kafka-python, confluent-kafka, aiokafka and the
-#     compression libraries the Python clients use (lz4, python-snappy (on cramjam), zstandard;
-#     gzip is built in);
+#     compression libraries the Python clients use (lz4, python-snappy (on cramjam), zstandard,
+#     and xxhash for lz4 in message format v0; gzip is built in);
 #   - Node.js (with npm) and, in e2e/js/node_modules, KafkaJS with its snappy and lz4 codecs
 #     (kafkajs-snappy, kafkajs-lz4), exactly as e2e/js/package-lock.json pins them.
 # Used by ./test.sh and .ci/run.
@@ -20,6 +22,13 @@ if ! command -v kcat >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q kcat
 fi
 
+if ! command -v go >/dev/null 2>&1 || [ ! -d /usr/share/gocode/src/github.com/Shopify/sarama ]; then
+  echo "Installing Go and Sarama (apt-get)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    golang-go golang-github-shopify-sarama-dev
+fi
+
 if ! command -v python3 >/dev/null 2>&1; then
   echo "Installing python3 (apt-get)"
   as_root apt-get update -q
@@ -28,7 +37,7 @@ fi
 
 venv="$root/.venv"
 py_ok() {
-  "$venv/bin/python" -c 'import kafka, confluent_kafka, aiokafka, lz4.frame, snappy, zstandard' 2>/dev/null
+  "$venv/bin/python" -c 'import kafka, confluent_kafka, aiokafka, lz4.frame, snappy, zstandard, xxhash' 2>/dev/null
 }
 if ! py_ok; then
   echo "Creating $venv with the Python Kafka clients"
@@ -39,7 +48,7 @@ if ! py_ok; then
     python3 -m venv "$venv"
   fi
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    kafka-python confluent-kafka aiokafka lz4 python-snappy zstandard
+    kafka-python confluent-kafka aiokafka lz4 python-snappy zstandard xxhash
   py_ok
 fi
 

@@ -9,11 +9,96 @@ use bytes::Bytes;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 
+use kafka_protocol::ResponseError;
+
 use super::leader_partition;
+use crate::log::legacy_message_set;
 use crate::server::Broker;
 
+/// A topic's effective config: its override, else the broker's `broker_key`, else `default`.
+fn topic_config(
+    broker: &Broker,
+    topic: &str,
+    key: &str,
+    broker_key: &str,
+    default: &str,
+) -> String {
+    let md = broker.cluster.metadata();
+    md.topics
+        .get(topic)
+        .and_then(|t| t.configs.get(key).cloned())
+        .or_else(|| broker.config.raw.get(broker_key).cloned())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// What Kafka 3.9's `KafkaApis.handleFetchRequest` does to a partition's answer for old
+/// versions: Fetch below v10 cannot carry zstd, so a zstd topic answers UNSUPPORTED_COMPRESSION_TYPE;
+/// v0-1 read message format v0 and v2-3 format v1, so stored batches are down-converted (or
+/// refused with UNSUPPORTED_VERSION when `message.downconversion.enable` is false); v0-5 do not
+/// know KAFKA_STORAGE_ERROR and get NOT_LEADER_OR_FOLLOWER instead.
+fn for_version(
+    broker: &Broker,
+    topic: &str,
+    version: i16,
+    fetch_offset: i64,
+    data: PartitionData,
+) -> PartitionData {
+    let mut data = data;
+    if version <= 5 && data.error_code == ResponseError::KafkaStorageError.code() {
+        data.error_code = ResponseError::NotLeaderOrFollower.code();
+    }
+    if version >= 10 || data.error_code != 0 {
+        return data;
+    }
+    let compression = topic_config(
+        broker,
+        topic,
+        "compression.type",
+        "compression.type",
+        "producer",
+    );
+    if compression.eq_ignore_ascii_case("zstd") {
+        return unconvertible(data, ResponseError::UnsupportedCompressionType.code());
+    }
+    if version > 3 {
+        return data;
+    }
+    let enabled = topic_config(
+        broker,
+        topic,
+        "message.downconversion.enable",
+        "log.message.downconversion.enable",
+        "true",
+    );
+    if enabled.trim().eq_ignore_ascii_case("false") {
+        return unconvertible(data, ResponseError::UnsupportedVersion.code());
+    }
+    let magic = if version <= 1 { 0 } else { 1 };
+    let stored = data.records.take().unwrap_or_default();
+    match legacy_message_set::down_convert(&stored, magic, fetch_offset) {
+        Ok(converted) => data.with_records(Some(converted)),
+        Err(e) => unconvertible(data, e.kafka_error_code()),
+    }
+}
+
+/// Kafka's `FetchResponse.partitionResponse(tp, error)`: no records, every offset -1.
+fn unconvertible(data: PartitionData, code: i16) -> PartitionData {
+    PartitionData::default()
+        .with_partition_index(data.partition_index)
+        .with_error_code(code)
+        .with_high_watermark(-1)
+        .with_last_stable_offset(-1)
+        .with_log_start_offset(-1)
+        .with_preferred_read_replica(kafka_protocol::messages::BrokerId(-1))
+        .with_records(Some(Bytes::new()))
+}
+
 /// Reads every requested partition once. Returns the response and the number of record bytes.
-fn read_all(broker: &Arc<Broker>, request: &FetchRequest) -> (Vec<FetchableTopicResponse>, usize) {
+fn read_all(
+    broker: &Arc<Broker>,
+    request: &FetchRequest,
+    version: i16,
+) -> (Vec<FetchableTopicResponse>, usize) {
     let mut total = 0usize;
     let max_total = usize::try_from(request.max_bytes).unwrap_or(0).max(1);
     let read_committed = request.isolation_level == 1;
@@ -52,13 +137,14 @@ fn read_all(broker: &Arc<Broker>, request: &FetchRequest) -> (Vec<FetchableTopic
                     }
                     let partition_max = usize::try_from(p.partition_max_bytes).unwrap_or(0);
                     let budget = partition_max.min(room).max(1);
-                    match log.read(p.fetch_offset, budget, hw) {
+                    let data = match log.read(p.fetch_offset, budget, hw) {
                         Ok(bytes) => {
                             total += bytes.len();
                             base.with_records(Some(bytes))
                         }
                         Err(e) => base.with_error_code(e.kafka_error_code()),
-                    }
+                    };
+                    for_version(broker, name, version, p.fetch_offset, data)
                 })
                 .collect();
             FetchableTopicResponse::default()
@@ -69,7 +155,7 @@ fn read_all(broker: &Arc<Broker>, request: &FetchRequest) -> (Vec<FetchableTopic
     (topics, total)
 }
 
-pub async fn handle(broker: &Arc<Broker>, request: FetchRequest) -> FetchResponse {
+pub async fn handle(broker: &Arc<Broker>, request: FetchRequest, version: i16) -> FetchResponse {
     let min_bytes = usize::try_from(request.min_bytes).unwrap_or(0);
     let max_wait = Duration::from_millis(u64::try_from(request.max_wait_ms).unwrap_or(0));
     let deadline = tokio::time::Instant::now() + max_wait;
@@ -79,7 +165,7 @@ pub async fn handle(broker: &Arc<Broker>, request: FetchRequest) -> FetchRespons
         let appended = broker.appended.notified();
         tokio::pin!(appended);
         appended.as_mut().enable();
-        let (topics, total) = read_all(broker, &request);
+        let (topics, total) = read_all(broker, &request, version);
         let has_error = topics
             .iter()
             .flat_map(|t| &t.partitions)

@@ -8,12 +8,20 @@ use kafka_protocol::messages::list_offsets_response::{
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
+use bytes::Bytes;
+use kafka_protocol::ResponseError;
+
 use super::leader_partition;
+use crate::net::legacy::{self, ListOffsetsV0, ListOffsetsV0Answer};
 use crate::server::Broker;
 
 const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
+/// v8+ (KIP-405): the first offset still on local disk; without tiered storage, the earliest.
+const EARLIEST_LOCAL: i64 = -4;
+/// v9+ (KIP-1005): the last offset in remote storage; without tiered storage, -1 with epoch -1.
+const LATEST_TIERED: i64 = -5;
 
 pub async fn handle(
     broker: &Arc<Broker>,
@@ -42,7 +50,10 @@ pub async fn handle(
                     let log = &hosted.log;
                     let found = match p.timestamp {
                         LATEST => Ok(Some((log.high_watermark(), -1))),
-                        EARLIEST => Ok(Some((log.log_start_offset(), -1))),
+                        EARLIEST | EARLIEST_LOCAL => Ok(Some((log.log_start_offset(), -1))),
+                        LATEST_TIERED => {
+                            return base.with_leader_epoch(-1);
+                        }
                         MAX_TIMESTAMP => log.max_timestamp_offset(),
                         ts => log.offset_for_timestamp(ts),
                     };
@@ -62,4 +73,74 @@ pub async fn handle(
         })
         .collect();
     ListOffsetsResponse::default().with_topics(topics)
+}
+
+/// ListOffsets v0 (Kafka 3.9 `KafkaApis.handleListOffsetRequestV0`, `Partition.
+/// legacyFetchOffsetsForTimestamp`, `UnifiedLog.legacyFetchOffsetsBefore`): per partition, up to
+/// `max_num_offsets` offsets in descending order, taken from the list of segment base offsets
+/// (with their files' modification times) followed by the log end offset (with the time now):
+/// latest (-1) starts from its end, earliest (-2) from its start, and a timestamp from the last
+/// entry modified at or before it. A consumer (replica id -1) sees no offset above the high
+/// watermark. Other negative timestamps are UNSUPPORTED_VERSION. Returns the encoded body.
+pub async fn handle_v0(broker: &Arc<Broker>, request: ListOffsetsV0) -> Bytes {
+    let from_consumer = request.replica_id == -1;
+    let topics: Vec<(String, Vec<ListOffsetsV0Answer>)> = request
+        .topics
+        .into_iter()
+        .map(|(name, partitions)| {
+            let partitions = partitions
+                .into_iter()
+                .map(|(partition, timestamp, max_num_offsets)| {
+                    if timestamp < EARLIEST {
+                        return (partition, ResponseError::UnsupportedVersion.code(), vec![]);
+                    }
+                    if max_num_offsets < 0 {
+                        // Kafka fails allocating a negative-size array: an unexpected error.
+                        return (partition, ResponseError::UnknownServerError.code(), vec![]);
+                    }
+                    let hosted = match leader_partition(broker, &name, partition) {
+                        Ok(h) => h,
+                        Err(code) => return (partition, code, vec![]),
+                    };
+                    let (segments, log_end) = hosted.log.segment_times();
+                    let mut entries: Vec<(i64, i64)> = segments
+                        .iter()
+                        .map(|(base, mtime, _)| (*base, *mtime))
+                        .collect();
+                    if segments.last().is_some_and(|(_, _, size)| *size > 0) {
+                        entries.push((log_end, now_ms()));
+                    }
+                    let start: i64 = match timestamp {
+                        LATEST => entries.len() as i64 - 1,
+                        EARLIEST => 0,
+                        ts => entries
+                            .iter()
+                            .rposition(|(_, mtime)| *mtime <= ts)
+                            .map_or(-1, |i| i as i64),
+                    };
+                    let count = i64::from(max_num_offsets).min(start + 1).max(0) as usize;
+                    let mut offsets: Vec<i64> = (0..count)
+                        .map(|j| entries[(start as usize) - j].0)
+                        .collect();
+                    offsets.sort_by(|a, b| b.cmp(a));
+                    if from_consumer {
+                        let hw = hosted.log.high_watermark();
+                        if offsets.iter().any(|o| *o > hw) {
+                            offsets.retain(|o| *o <= hw);
+                            offsets.insert(0, hw);
+                        }
+                    }
+                    (partition, 0, offsets)
+                })
+                .collect();
+            (name, partitions)
+        })
+        .collect();
+    legacy::encode_list_offsets_v0(&topics).freeze()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -65,10 +65,17 @@ pub async fn handle(
     let client_allows = version < 4 || request.allow_auto_topic_creation;
     let mut md = broker.cluster.metadata();
     let mut topics = Vec::new();
+    // In v0 an empty list means every topic, as null does from v1 on (Kafka's
+    // `MetadataRequest.isAllTopics`).
+    let all_topics = match &request.topics {
+        None => true,
+        Some(requested) => version == 0 && requested.is_empty(),
+    };
     match &request.topics {
-        None => {
+        _ if all_topics => {
             topics.extend(md.topics.values().map(|t| topic_entry(&md, t)));
         }
+        None => {}
         Some(requested) => {
             // Names to create first, so one refresh covers them all.
             let mut created = BTreeMap::new();

@@ -26,30 +26,31 @@ use crate::server::Broker;
 
 pub use api_versions::unsupported_version_response;
 pub use configs::{topic_log_config, validate_topic_configs};
+pub use list_offsets::handle_v0 as list_offsets_v0;
 
 /// The APIs this broker implements, with the version ranges it advertises.
 ///
-/// Produce is advertised from 0 although bodies below v3 are refused: librdkafka turns
-/// compression off against brokers that do not list Produce v0. Fetch stops at 12 because v13+
-/// identifies topics by id only.
+/// Every range is Kafka 3.9's (`*Request.json` `validVersions`), each version decoded and answered;
+/// versions the protocol crate dropped are served by `net::legacy`. Fetch alone stops at 12
+/// because v13+ identifies topics by id only.
 pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 0, 11),
-    (ApiKey::Fetch, 4, 12),
-    (ApiKey::ListOffsets, 1, 7),
+    (ApiKey::Fetch, 0, 12),
+    (ApiKey::ListOffsets, 0, 9),
     (ApiKey::Metadata, 0, 12),
-    (ApiKey::ApiVersions, 0, 3),
-    (ApiKey::CreateTopics, 2, 7),
-    (ApiKey::DeleteTopics, 1, 6),
-    (ApiKey::InitProducerId, 0, 4),
-    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::ApiVersions, 0, 4),
+    (ApiKey::CreateTopics, 0, 7),
+    (ApiKey::DeleteTopics, 0, 6),
+    (ApiKey::InitProducerId, 0, 5),
+    (ApiKey::DescribeConfigs, 0, 4),
     (ApiKey::CreatePartitions, 0, 3),
-    (ApiKey::FindCoordinator, 0, 4),
-    (ApiKey::JoinGroup, 0, 7),
+    (ApiKey::FindCoordinator, 0, 6),
+    (ApiKey::JoinGroup, 0, 9),
     (ApiKey::SyncGroup, 0, 5),
     (ApiKey::Heartbeat, 0, 4),
     (ApiKey::LeaveGroup, 0, 5),
-    (ApiKey::OffsetCommit, 2, 8),
-    (ApiKey::OffsetFetch, 1, 8),
+    (ApiKey::OffsetCommit, 0, 9),
+    (ApiKey::OffsetFetch, 0, 9),
     (ApiKey::ListGroups, 0, 5),
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
@@ -63,11 +64,6 @@ pub fn supported_range(key: ApiKey) -> Option<(i16, i16)> {
         .iter()
         .find(|(k, _, _)| *k == key)
         .map(|(_, min, max)| (*min, *max))
-}
-
-/// The lowest version whose body we can actually decode (Produce v0-2 carry old message sets).
-pub fn min_decodable(key: ApiKey) -> i16 {
-    key.valid_versions().min
 }
 
 /// The hosted partition `topic`/`partition` if this broker leads it, else the error code a client
@@ -143,7 +139,7 @@ pub async fn dispatch(
             }
             ResponseKind::Produce(response)
         }
-        RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(broker, r).await),
+        RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(broker, r, version).await),
         RequestKind::FindCoordinator(r) => {
             ResponseKind::FindCoordinator(groups::find_coordinator(broker, r, version))
         }

@@ -59,9 +59,16 @@ pub async fn commit(
     // (topic, partition) -> error, in request order per topic.
     let mut errors: Vec<(String, Vec<(i32, i16)>)> = Vec::new();
     let mut to_store: Vec<CommittedOffset> = Vec::new();
-    let mut verdict = check_coordinator(broker, &group);
+    // v0 commits go to ZooKeeper in Kafka 3.9 (`commitOffsetsToZookeeper`): any broker takes
+    // them and neither the coordinator nor the group's members are consulted. zookeeper-lite
+    // holds every group's offsets, so they are stored there without those checks.
+    let mut verdict = if version == 0 {
+        NONE
+    } else {
+        check_coordinator(broker, &group)
+    };
     let mut generation = -1;
-    if verdict == NONE {
+    if verdict == NONE && version > 0 {
         let member = request.member_id.as_str().to_string();
         let instance = request
             .group_instance_id
@@ -281,6 +288,13 @@ pub async fn fetch(
             .collect()
     });
     let partition = |p: i32, offset: i64, epoch: i32, metadata: Option<String>, code: i16| {
+        // v0 reads ZooKeeper in Kafka 3.9, where a partition without a committed offset is
+        // UNKNOWN_TOPIC_OR_PARTITION (`OffsetFetchResponse.UNKNOWN_PARTITION`), not offset -1.
+        let (metadata, code) = if version == 0 && offset < 0 && code == NONE {
+            (Some(String::new()), UNKNOWN_TOPIC_OR_PARTITION)
+        } else {
+            (metadata, code)
+        };
         OffsetFetchResponsePartition::default()
             .with_partition_index(p)
             .with_committed_offset(offset)

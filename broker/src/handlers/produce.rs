@@ -21,6 +21,7 @@ use kafka_protocol::ResponseError;
 
 use super::leader_partition;
 use crate::log::batch::TRANSACTIONAL_FLAG;
+use crate::log::legacy_message_set;
 use crate::log::{validate_produce_records, BatchHeader};
 use crate::server::Broker;
 
@@ -60,6 +61,19 @@ fn error(index: i32, code: i16, message: Option<String>) -> PartitionProduceResp
         .with_log_append_time_ms(-1)
         .with_log_start_offset(-1)
         .with_error_message(message.map(StrBytes::from_string))
+}
+
+/// The bytes to append for a Produce request of `version`: v0/v1 message sets (Produce v0-2
+/// only) converted to one v2 batch, as Kafka 3.9's `LogValidator` converts them for the default
+/// `log.message.format.version` 3.0; v2 batches as sent (v3+ requests were checked by
+/// `validate_produce_records` already).
+fn records_for_version(version: i16, records: &[u8]) -> Result<BytesMut, (i16, String)> {
+    if version <= 2 && legacy_message_set::is_legacy(records) {
+        return legacy_message_set::up_convert(records)
+            .map_err(|e| (e.kafka_error_code(), e.to_string()));
+    }
+    // Old versions may carry v2 batches: Kafka does not check their magic.
+    Ok(BytesMut::from(records))
 }
 
 pub async fn handle(
@@ -160,7 +174,13 @@ pub async fn handle(
             }
             // The request buffer is shared with the decoded header fields, so the batches are
             // copied once into a buffer the log may patch in place.
-            let payload = BytesMut::from(&records[..]);
+            let payload = match records_for_version(version, &records) {
+                Ok(payload) => payload,
+                Err((code, message)) => {
+                    partitions.push(error(p.index, code, Some(message)));
+                    continue;
+                }
+            };
             match hosted.log.append(payload, hosted.leader_epoch).await {
                 Ok(info) => {
                     broker.appended.notify_waiters();
@@ -199,4 +219,104 @@ pub async fn handle(
         );
     }
     ProduceResponse::default().with_responses(responses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType, IEEE,
+    };
+
+    fn batch(compression: Compression) -> BytesMut {
+        let record = Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: 0,
+            sequence: -1,
+            timestamp: 5,
+            key: None,
+            value: Some(Bytes::from_static(b"v")),
+            headers: Default::default(),
+        };
+        let mut out = BytesMut::new();
+        RecordBatchEncoder::encode(
+            &mut out,
+            [record].iter(),
+            &RecordEncodeOptions {
+                version: 2,
+                compression,
+            },
+        )
+        .expect("batch");
+        out
+    }
+
+    fn magic_1_message() -> Vec<u8> {
+        let mut m = vec![1u8, 0];
+        m.extend_from_slice(&5i64.to_be_bytes());
+        m.extend_from_slice(&(-1i32).to_be_bytes());
+        m.extend_from_slice(&1i32.to_be_bytes());
+        m.push(b'v');
+        let mut out = 0i64.to_be_bytes().to_vec();
+        out.extend_from_slice(&(m.len() as i32 + 4).to_be_bytes());
+        out.extend_from_slice(&IEEE.checksum(&m).to_be_bytes());
+        out.extend_from_slice(&m);
+        out
+    }
+
+    #[test]
+    fn produce_v0_to_v2_up_convert_message_sets_and_pass_v2_batches() {
+        let converted = records_for_version(2, &magic_1_message()).expect("converted");
+        assert_eq!(converted[16], 2);
+        let v2 = batch(Compression::None);
+        assert_eq!(records_for_version(0, &v2).expect("as is"), v2);
+    }
+
+    fn refused(version: i16, records: &[u8]) -> (i16, String) {
+        let e = validate_produce_records(version, records).unwrap_err();
+        (e.kafka_error_code(), e.to_string())
+    }
+
+    #[test]
+    fn produce_v3_and_later_refuse_old_magic_and_more_than_one_batch() {
+        let (code, message) = refused(3, &magic_1_message());
+        assert_eq!(code, ResponseError::InvalidRecord.code());
+        assert_eq!(
+            message,
+            "Produce requests with version 3 are only allowed to contain record batches with magic version 2"
+        );
+        let mut two = batch(Compression::None);
+        two.extend_from_slice(&batch(Compression::None));
+        let (code, message) = refused(9, &two);
+        assert_eq!(code, ResponseError::InvalidRecord.code());
+        assert!(
+            message.ends_with("exactly one record batch per partition"),
+            "{message}"
+        );
+        // A partial tail is not a second batch (Kafka's iterator stops before it).
+        let one = batch(Compression::None);
+        let mut tail = one.clone();
+        tail.extend_from_slice(&one[..30]);
+        assert!(validate_produce_records(9, &tail).is_ok());
+        assert_eq!(refused(3, &[]).0, ResponseError::InvalidRecord.code());
+    }
+
+    #[test]
+    fn zstd_needs_produce_v7() {
+        let zstd = batch(Compression::Zstd);
+        for version in 3..=6 {
+            assert_eq!(
+                refused(version, &zstd).0,
+                ResponseError::UnsupportedCompressionType.code()
+            );
+        }
+        assert!(validate_produce_records(7, &zstd).is_ok());
+    }
 }

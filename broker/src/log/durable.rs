@@ -354,6 +354,27 @@ impl DurableLog {
         Ok(found.filter(|(offset, _)| timestamp == -2 || *offset < hw))
     }
 
+    /// Every segment's `(base offset, last-modified ms, size)`, oldest first, with the base offset
+    /// raised to the log start offset, and the log end offset: what Kafka's
+    /// `UnifiedLog.legacyFetchOffsetsBefore` (ListOffsets v0) works from. The mtime is the
+    /// segment file's, as Kafka's `LogSegment.lastModified`.
+    pub fn segment_times(&self) -> (Vec<(i64, i64, u64)>, i64) {
+        let log = self.shared.peek();
+        let start = log.log_start_offset();
+        let segments = log
+            .segments()
+            .map(|segment| {
+                let modified = std::fs::metadata(segment.log_path())
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_millis() as i64);
+                (segment.base_offset().max(start), modified, segment.size())
+            })
+            .collect();
+        (segments, log.log_end_offset())
+    }
+
     /// ListOffsets -3: the record with the largest timestamp.
     pub fn max_timestamp_offset(&self) -> Result<Option<(i64, i64)>, LogError> {
         let hw = self.high_watermark();

@@ -20,6 +20,7 @@ pub mod batch;
 mod checkpoint;
 pub mod durable;
 pub mod index;
+pub mod legacy_message_set;
 pub mod partition_log;
 pub mod producer_state;
 pub mod read;

@@ -2,12 +2,13 @@
 //! answered in order, one at a time (as Kafka does); connections are served concurrently.
 
 pub mod frame;
+pub mod legacy;
 pub mod shape;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
 use kafka_protocol::protocol::{Decodable, Encodable};
 use thiserror::Error;
@@ -113,17 +114,33 @@ async fn handle_frame(
         let response = ResponseKind::ApiVersions(handlers::unsupported_version_response());
         return encode_response(key, 0, prefix.correlation_id, &response).map(Some);
     }
-    if version < min || version > max || version < handlers::min_decodable(key) {
+    if version < min || version > max {
         return Err(ConnError::UnsupportedVersion { key, version });
     }
     // The crate's decoders allocate forged array counts before reading them (an abort, not a
     // panic): check every length against the bytes present first.
-    shape::check_request(key, version, &body).map_err(|e| ConnError::Malformed {
+    let used = shape::check_request(key, version, &body).map_err(|e| ConnError::Malformed {
         key,
         version,
         reason: e.to_string(),
     })?;
-    let (header, request) = decode(key, version, body)?;
+    let (header, request) = if legacy::is_legacy(key, version) {
+        // Versions Kafka 3.9 serves but the crate no longer decodes (KIP-896 removals).
+        match decode_legacy(key, version, body.slice(..used))? {
+            (header, legacy::LegacyRequest::Crate(request)) => (header, *request),
+            (header, legacy::LegacyRequest::ListOffsetsV0(request)) => {
+                let body = handlers::list_offsets_v0(broker, request).await;
+                return Ok(Some(frame_response(
+                    key,
+                    version,
+                    header.correlation_id,
+                    &body,
+                )));
+            }
+        }
+    } else {
+        decode(key, version, body)?
+    };
     let ctx = RequestContext {
         header: &header,
         peer,
@@ -163,6 +180,34 @@ fn decode(
     }
 }
 
+/// [`legacy::decode`], with the same panic guard as [`decode`].
+fn decode_legacy(
+    key: ApiKey,
+    version: i16,
+    frame: Bytes,
+) -> Result<(RequestHeader, legacy::LegacyRequest), ConnError> {
+    let malformed = |reason: String| ConnError::Malformed {
+        key,
+        version,
+        reason,
+    };
+    match std::panic::catch_unwind(move || legacy::decode(key, version, frame)) {
+        Ok(Ok(decoded)) => Ok(decoded),
+        Ok(Err(reason)) => Err(malformed(reason)),
+        Err(_) => Err(malformed("the decoder rejected it".to_string())),
+    }
+}
+
+/// A response frame around an already encoded body (header v0: the legacy versions).
+fn frame_response(key: ApiKey, version: i16, correlation_id: i32, body: &[u8]) -> Bytes {
+    let mut buf = BytesMut::with_capacity(8 + body.len());
+    buf.put_i32((4 + body.len()) as i32);
+    buf.put_i32(correlation_id);
+    debug_assert_eq!(key.response_header_version(version), 0);
+    buf.put_slice(body);
+    buf.freeze()
+}
+
 fn encode_response(
     key: ApiKey,
     version: i16,
@@ -184,7 +229,12 @@ fn encode_response(
         .with_correlation_id(correlation_id)
         .encode(&mut buf, header_version)
         .map_err(fail)?;
-    response.encode(&mut buf, version).map_err(fail)?;
+    if legacy::is_legacy(key, version) {
+        legacy::encode_response(key, version, response, &mut buf)
+            .map_err(|reason| ConnError::Encode { key, reason })?;
+    } else {
+        response.encode(&mut buf, version).map_err(fail)?;
+    }
     let size = (buf.len() - 4) as i32;
     buf[..4].copy_from_slice(&size.to_be_bytes());
     Ok(buf.freeze())

@@ -4,7 +4,8 @@
 //! generates its decoders from, restricted to the versions each `Message` lists. The tests in
 //! `shape/tests.rs` check every schema against the crate for every listed version: requests
 //! generated from the schema must decode with the crate, leave no byte over and re-encode to the
-//! same bytes. Field versions are message versions (nested structs are decoded with the
+//! same bytes. Versions the crate dropped (KIP-896) are checked against `net::legacy` instead,
+//! which must decode every generated request. Field versions are message versions (nested structs are decoded with the
 //! request's version); fields outside a message's listed versions are left out.
 //!
 //! To add an API: copy the fields of `<Name>Request.json` (cross-check the `version >=`
@@ -15,16 +16,16 @@
 use super::{from, upto, v, Field, Message, Ty, ALL, NONE};
 use kafka_protocol::messages::ApiKey;
 
-/// Produce request, versions 3-11.
+/// Produce request, versions 0-11 (0-2 carry v0/v1 message sets and no transactional id).
 pub mod produce {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::Produce,
-        versions: v(3, 11),
+        versions: v(0, 11),
         flexible: from(9),
         fields: &[
-            Field::new("transactional_id", ALL, Ty::String).nullable(ALL),
+            Field::new("transactional_id", from(3), Ty::String).nullable(from(3)),
             Field::new("acks", ALL, Ty::Int16),
             Field::new("timeout_ms", ALL, Ty::Int32),
             Field::new(
@@ -50,13 +51,13 @@ pub mod produce {
     ];
 }
 
-/// Fetch request, versions 4-12.
+/// Fetch request, versions 0-12 (max_bytes from v3, isolation_level from v4).
 pub mod fetch {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::Fetch,
-        versions: v(4, 12),
+        versions: v(0, 12),
         flexible: from(12),
         fields: &[
             Field::new("cluster_id", from(12), Ty::String)
@@ -65,8 +66,8 @@ pub mod fetch {
             Field::new("replica_id", ALL, Ty::Int32),
             Field::new("max_wait_ms", ALL, Ty::Int32),
             Field::new("min_bytes", ALL, Ty::Int32),
-            Field::new("max_bytes", ALL, Ty::Int32),
-            Field::new("isolation_level", ALL, Ty::Int8),
+            Field::new("max_bytes", from(3), Ty::Int32),
+            Field::new("isolation_level", from(4), Ty::Int8),
             Field::new("session_id", from(7), Ty::Int32),
             Field::new("session_epoch", from(7), Ty::Int32),
             Field::new("topics", ALL, Ty::Array(&Ty::Struct(FETCH_TOPIC))),
@@ -99,13 +100,13 @@ pub mod fetch {
     ];
 }
 
-/// ListOffsets request, versions 1-7.
+/// ListOffsets request, versions 0-9 (v0 adds max_num_offsets per partition).
 pub mod list_offsets {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::ListOffsets,
-        versions: v(1, 7),
+        versions: v(0, 9),
         flexible: from(6),
         fields: &[
             Field::new("replica_id", ALL, Ty::Int32),
@@ -127,6 +128,7 @@ pub mod list_offsets {
         Field::new("partition_index", ALL, Ty::Int32),
         Field::new("current_leader_epoch", from(4), Ty::Int32),
         Field::new("timestamp", ALL, Ty::Int64),
+        Field::new("max_num_offsets", v(0, 0), Ty::Int32),
     ];
 }
 
@@ -157,13 +159,13 @@ pub mod metadata {
     ];
 }
 
-/// ApiVersions request, versions 0-3.
+/// ApiVersions request, versions 0-4.
 pub mod api_versions {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::ApiVersions,
-        versions: v(0, 3),
+        versions: v(0, 4),
         flexible: from(3),
         fields: &[
             Field::new("client_software_name", from(3), Ty::String),
@@ -172,18 +174,18 @@ pub mod api_versions {
     };
 }
 
-/// CreateTopics request, versions 2-7.
+/// CreateTopics request, versions 0-7 (validate_only from v1).
 pub mod create_topics {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::CreateTopics,
-        versions: v(2, 7),
+        versions: v(0, 7),
         flexible: from(5),
         fields: &[
             Field::new("topics", ALL, Ty::Array(&Ty::Struct(CREATABLE_TOPIC))),
             Field::new("timeout_ms", ALL, Ty::Int32),
-            Field::new("validate_only", ALL, Ty::Bool),
+            Field::new("validate_only", from(1), Ty::Bool),
         ],
     };
 
@@ -214,13 +216,13 @@ pub mod create_topics {
     ];
 }
 
-/// DeleteTopics request, versions 1-6.
+/// DeleteTopics request, versions 0-6.
 pub mod delete_topics {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::DeleteTopics,
-        versions: v(1, 6),
+        versions: v(0, 6),
         flexible: from(4),
         fields: &[
             Field::new(
@@ -239,13 +241,13 @@ pub mod delete_topics {
     ];
 }
 
-/// InitProducerId request, versions 0-4.
+/// InitProducerId request, versions 0-5.
 pub mod init_producer_id {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::InitProducerId,
-        versions: v(0, 4),
+        versions: v(0, 5),
         flexible: from(2),
         fields: &[
             Field::new("transactional_id", ALL, Ty::String).nullable(ALL),
@@ -256,13 +258,13 @@ pub mod init_producer_id {
     };
 }
 
-/// DescribeConfigs request, versions 1-4.
+/// DescribeConfigs request, versions 0-4 (include_synonyms from v1).
 pub mod describe_configs {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::DescribeConfigs,
-        versions: v(1, 4),
+        versions: v(0, 4),
         flexible: from(4),
         fields: &[
             Field::new(
@@ -270,7 +272,7 @@ pub mod describe_configs {
                 ALL,
                 Ty::Array(&Ty::Struct(DESCRIBE_CONFIGS_RESOURCE)),
             ),
-            Field::new("include_synonyms", ALL, Ty::Bool),
+            Field::new("include_synonyms", from(1), Ty::Bool),
             Field::new("include_documentation", from(3), Ty::Bool),
         ],
     };
@@ -316,13 +318,13 @@ pub mod create_partitions {
         &[Field::new("broker_ids", ALL, Ty::Array(&Ty::Int32))];
 }
 
-/// FindCoordinator request, versions 0-4.
+/// FindCoordinator request, versions 0-6.
 pub mod find_coordinator {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::FindCoordinator,
-        versions: v(0, 4),
+        versions: v(0, 6),
         flexible: from(3),
         fields: &[
             Field::new("key", upto(3), Ty::String),
@@ -332,13 +334,13 @@ pub mod find_coordinator {
     };
 }
 
-/// JoinGroup request, versions 0-7.
+/// JoinGroup request, versions 0-9 (reason from v8).
 pub mod join_group {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::JoinGroup,
-        versions: v(0, 7),
+        versions: v(0, 9),
         flexible: from(6),
         fields: &[
             Field::new("group_id", ALL, Ty::String),
@@ -352,6 +354,7 @@ pub mod join_group {
                 ALL,
                 Ty::Array(&Ty::Struct(JOIN_GROUP_REQUEST_PROTOCOL)),
             ),
+            Field::new("reason", from(8), Ty::String).nullable(from(8)),
         ],
     };
 
@@ -429,20 +432,21 @@ pub mod leave_group {
     ];
 }
 
-/// OffsetCommit request, versions 2-8.
+/// OffsetCommit request, versions 0-9 (generation and member from v1, commit_timestamp in v1
+/// only).
 pub mod offset_commit {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::OffsetCommit,
-        versions: v(2, 8),
+        versions: v(0, 9),
         flexible: from(8),
         fields: &[
             Field::new("group_id", ALL, Ty::String),
-            Field::new("generation_id_or_member_epoch", ALL, Ty::Int32),
-            Field::new("member_id", ALL, Ty::String),
+            Field::new("generation_id_or_member_epoch", from(1), Ty::Int32),
+            Field::new("member_id", from(1), Ty::String),
             Field::new("group_instance_id", from(7), Ty::String).nullable(from(7)),
-            Field::new("retention_time_ms", upto(4), Ty::Int64),
+            Field::new("retention_time_ms", v(2, 4), Ty::Int64),
             Field::new(
                 "topics",
                 ALL,
@@ -464,17 +468,18 @@ pub mod offset_commit {
         Field::new("partition_index", ALL, Ty::Int32),
         Field::new("committed_offset", ALL, Ty::Int64),
         Field::new("committed_leader_epoch", from(6), Ty::Int32),
+        Field::new("commit_timestamp", v(1, 1), Ty::Int64),
         Field::new("committed_metadata", ALL, Ty::String).nullable(ALL),
     ];
 }
 
-/// OffsetFetch request, versions 1-8.
+/// OffsetFetch request, versions 0-9 (member id and epoch per group from v9).
 pub mod offset_fetch {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::OffsetFetch,
-        versions: v(1, 8),
+        versions: v(0, 9),
         flexible: from(6),
         fields: &[
             Field::new("group_id", upto(7), Ty::String),
@@ -500,6 +505,8 @@ pub mod offset_fetch {
 
     const OFFSET_FETCH_REQUEST_GROUP: &[Field] = &[
         Field::new("group_id", from(8), Ty::String),
+        Field::new("member_id", from(9), Ty::String).nullable(from(9)),
+        Field::new("member_epoch", from(9), Ty::Int32),
         Field::new(
             "topics",
             from(8),
