@@ -52,6 +52,7 @@ impl Cluster {
                 version: 0,
                 brokers: Vec::new(),
                 topics: Default::default(),
+                broker_configs: Default::default(),
             })),
             changed,
         }))
