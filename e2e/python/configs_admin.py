@@ -86,8 +86,21 @@ def confluent(bootstrap, topic):
         if "Invalid value abc for configuration retention.ms: Not a number of type LONG" not in err.str():
             fail(f"retention.ms=abc: not Kafka's text: {err.str()}")
 
+    # validate_only: checked and answered, not stored.
+    checked = ConfigResource(
+        ResourceType.TOPIC,
+        topic,
+        incremental_configs=[
+            ConfigEntry("segment.ms", "1000", incremental_operation=AlterConfigOpType.SET)
+        ],
+    )
+    for _, future in admin.incremental_alter_configs([checked], validate_only=True).items():
+        future.result(timeout=30)
+
     resource = ConfigResource(ResourceType.TOPIC, topic)
     configs = admin.describe_configs([resource], request_timeout=30)[resource].result(timeout=30)
+    if configs["segment.ms"].source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value:
+        fail(f"validate_only stored segment.ms: {configs['segment.ms'].value}")
     policy = configs["cleanup.policy"]
     print(f"confluent-kafka cleanup.policy: {policy} source={policy.source}", flush=True)
     if policy.value != "delete,compact" or policy.source != ConfigSource.DYNAMIC_TOPIC_CONFIG.value:

@@ -113,6 +113,28 @@ fn topic_configs_are_altered_described_and_deleted_with_kafkas_texts() {
          \x20 retention.ms=60000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=60000}\n"
     );
 
+    // --add-config-file reads a properties file.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("add.properties");
+    std::fs::write(&file, "# more\nsegment.ms=3600000\n").expect("write");
+    let file = file.display().to_string();
+    configs_ok(
+        &cluster,
+        &["--alter", "--topic", "orders", "--add-config-file", &file],
+    );
+    let out = configs_ok(&cluster, &["--describe", "--topic", "orders"]);
+    assert!(out.contains("  segment.ms=3600000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:segment.ms=3600000}\n"), "{out}");
+    configs_ok(
+        &cluster,
+        &[
+            "--alter",
+            "--topic",
+            "orders",
+            "--delete-config",
+            "segment.ms",
+        ],
+    );
+
     // Deleting a config that is not set: the tool refuses before asking the broker.
     let out = configs(
         &cluster,
