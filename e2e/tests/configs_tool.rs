@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use e2e::{repo_root, run_command, run_tool, wait_until, Cluster, ToolOutput, TOOL_TIMEOUT};
+use e2e::{
+    repo_root, run_command, run_tool, wait_until, Broker, Cluster, ToolOutput, TOOL_TIMEOUT,
+};
 
 fn configs(cluster: &Cluster, args: &[&str]) -> ToolOutput {
     let bootstrap = cluster.bootstrap();
@@ -441,6 +443,93 @@ fn topic_overrides_survive_restarts_and_apply_without_one() {
     );
     assert!(
         out.stderr.to_ascii_lowercase().contains("too large"),
+        "{out}"
+    );
+}
+
+/// Produces a `size`-byte record to one partition with kcat.
+fn kcat_produce_to(bootstrap: &str, topic: &str, partition: i32, size: usize) -> ToolOutput {
+    let mut cmd = Command::new("kcat");
+    let p = partition.to_string();
+    cmd.args([
+        "-P",
+        "-b",
+        bootstrap,
+        "-t",
+        topic,
+        "-p",
+        &p,
+        "-X",
+        "message.max.bytes=2000000",
+        "-X",
+        "retries=0",
+    ]);
+    let mut value = vec![b'x'; size];
+    value.push(b'\n');
+    run_command(cmd, &value, TOOL_TIMEOUT)
+}
+
+#[test]
+fn a_change_made_through_one_broker_reaches_the_others_without_a_restart() {
+    let cluster = Cluster::start();
+    let second = Broker::start(&cluster.zk, 1, &[]);
+    // Two partitions, replication factor 1: partition 1 is led by broker 1.
+    cluster.create_topic("spread", 2);
+    let describe = cluster.topics(&["--describe", "--topic", "spread"]);
+    assert!(
+        describe.stdout.contains("Partition: 1\tLeader: 1\t"),
+        "partition 1 on broker 1: {describe}"
+    );
+    kcat_produce_to(&second.bootstrap(), "spread", 1, 1000).assert_success("before the change");
+
+    // Altered through broker 0 only.
+    configs_ok(
+        &cluster,
+        &[
+            "--alter",
+            "--topic",
+            "spread",
+            "--add-config",
+            "max.message.bytes=300",
+        ],
+    );
+    // Broker 1 learns of it from zookeeper-lite at its next heartbeat.
+    wait_until(
+        "broker 1 refuses a 1000-byte record",
+        Duration::from_secs(30),
+        || {
+            let out = kcat_produce_to(&second.bootstrap(), "spread", 1, 1000);
+            out.stderr
+                .to_ascii_lowercase()
+                .contains("too large")
+                .then_some(())
+        },
+    );
+
+    // A per-broker config for broker 1 is described by broker 1 itself (the tool asks it).
+    configs_ok(
+        &cluster,
+        &[
+            "--alter",
+            "--broker",
+            "1",
+            "--add-config",
+            "log.retention.ms=5000",
+        ],
+    );
+    let out = configs_ok(&cluster, &["--describe", "--broker", "1"]);
+    assert_eq!(
+        out,
+        "Dynamic configs for broker 1 are:\n\
+         \x20 log.retention.ms=5000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.ms=5000, STATIC_BROKER_CONFIG:log.retention.hours=168, DEFAULT_CONFIG:log.retention.hours=168}\n"
+    );
+    let out = configs_ok(&cluster, &["--describe", "--broker", "0"]);
+    assert_eq!(out, "Dynamic configs for broker 0 are:\n");
+    // Without a name: every broker, then the cluster default.
+    let out = configs_ok(&cluster, &["--describe", "--entity-type", "brokers"]);
+    assert!(
+        out.starts_with("Dynamic configs for broker 0 are:\nDynamic configs for broker 1 are:\n  log.retention.ms=5000 ")
+            && out.ends_with("Default configs for brokers in the cluster are:\n"),
         "{out}"
     );
 }

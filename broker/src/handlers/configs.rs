@@ -370,10 +370,8 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
             let entries: Result<Vec<ConfigEntry>, (i16, String)> = match r.resource_type {
                 RESOURCE_TOPIC => match md.topics.get(&name) {
                     Some(info) => Ok(topic_config_entries(&layers, &info.configs)),
-                    None => Err((
-                        ResponseError::UnknownTopicOrPartition.code(),
-                        format!("Topic {name} does not exist."),
-                    )),
+                    // Kafka's ConfigHelper sets the code only; clients show its default text.
+                    None => Err((ResponseError::UnknownTopicOrPartition.code(), String::new())),
                 },
                 RESOURCE_BROKER => broker_resource(&name, broker.config.broker_id)
                     .map(|id| broker_config_entries(&layers, id.is_some())),
@@ -392,7 +390,8 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
                 }
                 Err((code, message)) => {
                     result.error_code = code;
-                    result.error_message = Some(StrBytes::from_string(message));
+                    result.error_message =
+                        (!message.is_empty()).then(|| StrBytes::from_string(message));
                 }
             }
             result
