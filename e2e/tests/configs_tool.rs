@@ -10,7 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use e2e::{
-    repo_root, run_command, run_tool, wait_until, Broker, Cluster, ToolOutput, TOOL_TIMEOUT,
+    repo_root, run_command, run_script, run_tool, wait_until, Broker, Cluster, ToolOutput,
+    TOOL_TIMEOUT,
 };
 
 fn configs(cluster: &Cluster, args: &[&str]) -> ToolOutput {
@@ -222,6 +223,27 @@ fn topic_configs_are_altered_described_and_deleted_with_kafkas_texts() {
     let out = configs_ok(&cluster, &["--describe", "--topic", "orders"]);
     assert!(
         out.contains("retention.ms=60000 ") && !out.contains("retention.msx"),
+        "{out}"
+    );
+
+    // The scripts/ wrapper runs the same tool.
+    let bootstrap = cluster.bootstrap();
+    let out = run_script(
+        "kafka-configs.sh",
+        &[
+            "--bootstrap-server",
+            &bootstrap,
+            "--describe",
+            "--topic",
+            "orders",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    out.assert_success("scripts/kafka-configs.sh --describe");
+    assert!(
+        out.stdout
+            .starts_with("Dynamic configs for topic orders are:\n"),
         "{out}"
     );
 
