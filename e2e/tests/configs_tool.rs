@@ -357,6 +357,12 @@ fn broker_and_default_configs_apply_live_and_survive_restarts() {
         "{out}"
     );
     assert!(out.contains("  broker.id=0 sensitive=false synonyms={STATIC_BROKER_CONFIG:broker.id=0, DEFAULT_CONFIG:broker.id=-1}"), "{out}");
+    // Every broker config Kafka 3.9 has, passwords hidden.
+    assert_eq!(out.lines().count(), 1 + 314, "{out}");
+    assert!(
+        out.contains("\n  ssl.keystore.password=null sensitive=true synonyms={}\n"),
+        "{out}"
+    );
 
     // Configs Kafka cannot change at run time are refused.
     let out = configs(
@@ -372,6 +378,23 @@ fn broker_and_default_configs_apply_live_and_survive_restarts() {
     out.assert_code(1, "static-only broker config");
     assert!(
         out.stderr.contains("InvalidConfigurationException: Invalid config value for resource ConfigResource(type=BROKER, name='0'): Cannot update these configs dynamically: Set(log.dirs)"),
+        "{out}"
+    );
+
+    // Kafka lets only the first synonym change: log.retention.hours is read-only.
+    let out = configs(
+        &cluster,
+        &[
+            "--alter",
+            "--broker-defaults",
+            "--add-config",
+            "log.retention.hours=1",
+        ],
+    );
+    out.assert_code(1, "read-only synonym");
+    assert!(
+        out.stderr
+            .contains("Cannot update these configs dynamically: Set(log.retention.hours)"),
         "{out}"
     );
 

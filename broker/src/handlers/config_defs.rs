@@ -18,6 +18,8 @@ pub enum ConfigType {
     Long,
     Double,
     List,
+    Class,
+    Password,
 }
 
 impl ConfigType {
@@ -31,6 +33,8 @@ impl ConfigType {
             ConfigType::Long => 5,
             ConfigType::Double => 6,
             ConfigType::List => 7,
+            ConfigType::Class => 8,
+            ConfigType::Password => 9,
         }
     }
 
@@ -42,7 +46,9 @@ impl ConfigType {
                 return (!v.eq_ignore_ascii_case("true") && !v.eq_ignore_ascii_case("false"))
                     .then(|| "Expected value to be either true or false".to_string())
             }
-            ConfigType::String | ConfigType::List => true,
+            ConfigType::String | ConfigType::List | ConfigType::Class | ConfigType::Password => {
+                true
+            }
             ConfigType::Int => v.parse::<i32>().is_ok(),
             ConfigType::Short => v.parse::<i16>().is_ok(),
             ConfigType::Long => v.parse::<i64>().is_ok(),
@@ -459,137 +465,46 @@ pub fn check_value(
     }
 }
 
-/// One broker config this broker knows: type, Kafka 3.9 default (`None`: null) and whether
-/// Kafka can change it at run time (`DynamicBrokerConfig.AllDynamicConfigs`; `read_only` is its
-/// negation in DescribeConfigs).
+/// When Kafka lets a broker config change (its reference's `Update Mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateMode {
+    /// Only in `server.properties`; `read_only` in DescribeConfigs.
+    ReadOnly,
+    /// Dynamically, for the whole cluster or per broker.
+    ClusterWide,
+    /// Dynamically, per broker only.
+    PerBroker,
+}
+
+/// One Kafka 3.9 broker config: type, default (`None`: null) and update mode.
 #[derive(Debug, Clone, Copy)]
 pub struct BrokerConfigDef {
     pub name: &'static str,
     pub ty: ConfigType,
     pub default: Option<&'static str>,
-    pub kafka_dynamic: bool,
+    pub mode: UpdateMode,
 }
 
-const fn b(
-    name: &'static str,
-    ty: ConfigType,
-    default: Option<&'static str>,
-    kafka_dynamic: bool,
-) -> BrokerConfigDef {
-    BrokerConfigDef {
-        name,
-        ty,
-        default,
-        kafka_dynamic,
+impl BrokerConfigDef {
+    /// Kafka's `DynamicBrokerConfig.AllDynamicConfigs` membership (DescribeConfigs' `read_only`
+    /// is its negation).
+    pub fn kafka_dynamic(&self) -> bool {
+        self.mode != UpdateMode::ReadOnly
+    }
+
+    /// Kafka's `maybeSensitive`: passwords are never shown.
+    pub fn sensitive(&self) -> bool {
+        self.ty == ConfigType::Password
     }
 }
 
-/// The broker configs this broker reads from `server.properties` and reports, sorted by name.
-pub const BROKER_CONFIG_DEFS: &[BrokerConfigDef] = &[
-    b("advertised.listeners", T::String, None, true),
-    b("auto.create.topics.enable", T::Boolean, Some("true"), false),
-    b(
-        "auto.leader.rebalance.enable",
-        T::Boolean,
-        Some("true"),
-        false,
-    ),
-    b("broker.id", T::Int, Some("-1"), false),
-    b("broker.rack", T::String, None, false),
-    b("compression.type", T::String, Some("producer"), true),
-    b(
-        "controlled.shutdown.enable",
-        T::Boolean,
-        Some("true"),
-        false,
-    ),
-    b("default.replication.factor", T::Int, Some("1"), false),
-    b("delete.topic.enable", T::Boolean, Some("true"), false),
-    b(
-        "group.initial.rebalance.delay.ms",
-        T::Int,
-        Some("3000"),
-        false,
-    ),
-    b(
-        "group.max.session.timeout.ms",
-        T::Int,
-        Some("1800000"),
-        false,
-    ),
-    b("group.min.session.timeout.ms", T::Int, Some("6000"), false),
-    b("inter.broker.listener.name", T::String, None, false),
-    b(
-        "listener.security.protocol.map",
-        T::String,
-        Some("SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT"),
-        true,
-    ),
-    b("listeners", T::String, Some("PLAINTEXT://:9092"), true),
-    b("log.cleaner.enable", T::Boolean, Some("true"), false),
-    b("log.cleanup.policy", T::List, Some("delete"), true),
-    b("log.dir", T::String, Some("/tmp/kafka-logs"), false),
-    b("log.dirs", T::String, None, false),
-    b("log.flush.interval.messages", T::Long, Some(MAX_LONG), true),
-    b("log.flush.interval.ms", T::Long, None, true),
-    b(
-        "log.flush.scheduler.interval.ms",
-        T::Long,
-        Some(MAX_LONG),
-        false,
-    ),
-    b("log.index.interval.bytes", T::Int, Some("4096"), true),
-    b("log.retention.bytes", T::Long, Some("-1"), true),
-    b(
-        "log.retention.check.interval.ms",
-        T::Long,
-        Some("300000"),
-        false,
-    ),
-    b("log.retention.hours", T::Int, Some("168"), true),
-    b("log.retention.minutes", T::Int, None, true),
-    b("log.retention.ms", T::Long, None, true),
-    b("log.roll.hours", T::Int, Some("168"), true),
-    b("log.roll.ms", T::Long, None, true),
-    b("log.segment.bytes", T::Int, Some("1073741824"), true),
-    b("message.max.bytes", T::Int, Some("1048588"), true),
-    b("min.insync.replicas", T::Int, Some("1"), true),
-    b("num.io.threads", T::Int, Some("8"), true),
-    b("num.network.threads", T::Int, Some("3"), true),
-    b("num.partitions", T::Int, Some("1"), false),
-    b("num.recovery.threads.per.data.dir", T::Int, Some("1"), true),
-    b("offsets.topic.num.partitions", T::Int, Some("50"), false),
-    b(
-        "offsets.topic.replication.factor",
-        T::Short,
-        Some("3"),
-        false,
-    ),
-    b("replica.lag.time.max.ms", T::Long, Some("30000"), false),
-    b("socket.receive.buffer.bytes", T::Int, Some("102400"), false),
-    b("socket.request.max.bytes", T::Int, Some("104857600"), false),
-    b("socket.send.buffer.bytes", T::Int, Some("102400"), false),
-    b("transaction.state.log.min.isr", T::Int, Some("2"), false),
-    b(
-        "transaction.state.log.replication.factor",
-        T::Short,
-        Some("3"),
-        false,
-    ),
-    b(
-        "unclean.leader.election.enable",
-        T::Boolean,
-        Some("false"),
-        true,
-    ),
-    b("zookeeper.connect", T::String, None, false),
-    b("zookeeper.connection.timeout.ms", T::Int, None, false),
-    b("zookeeper.session.timeout.ms", T::Int, Some("18000"), false),
-];
+/// Every broker config Kafka 3.9 has, sorted by name.
+pub use super::broker_configs::KAFKA_BROKER_CONFIGS as BROKER_CONFIG_DEFS;
 
 /// The broker configs this broker lets AlterConfigs change, because a change reaches what it
 /// governs at once (the partition logs' settings, re-derived on every metadata change) or is
-/// only a default for topics. Kafka allows more (thread pools, listeners); those are refused
+/// only a default for topics. All are dynamic in Kafka too (where only the first synonym of a
+/// topic config is: `log.retention.hours` and `log.roll.hours` are read-only). Kafka allows more (thread pools, listeners); those are refused
 /// here with Kafka's `Cannot update these configs dynamically` rather than stored and ignored.
 pub const DYNAMIC_BROKER_CONFIGS: &[&str] = &[
     "compression.type",
@@ -598,10 +513,7 @@ pub const DYNAMIC_BROKER_CONFIGS: &[&str] = &[
     "log.flush.interval.ms",
     "log.index.interval.bytes",
     "log.retention.bytes",
-    "log.retention.hours",
-    "log.retention.minutes",
     "log.retention.ms",
-    "log.roll.hours",
     "log.roll.ms",
     "log.segment.bytes",
     "message.max.bytes",
@@ -765,6 +677,58 @@ mod tests {
                     .into()
             )
         );
+    }
+
+    #[test]
+    fn broker_catalogue_has_every_config_this_broker_reads_and_kafkas_update_modes() {
+        assert_eq!(BROKER_CONFIG_DEFS.len(), 314);
+        let mut sorted: Vec<&str> = BROKER_CONFIG_DEFS.iter().map(|d| d.name).collect();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            BROKER_CONFIG_DEFS
+                .iter()
+                .map(|d| d.name)
+                .collect::<Vec<_>>()
+        );
+        for name in [
+            "broker.id",
+            "listeners",
+            "advertised.listeners",
+            "log.dirs",
+            "log.dir",
+            "num.partitions",
+            "default.replication.factor",
+            "log.segment.bytes",
+            "log.roll.ms",
+            "log.roll.hours",
+            "log.index.interval.bytes",
+            "log.retention.hours",
+            "log.retention.minutes",
+            "log.retention.ms",
+            "log.retention.bytes",
+            "log.retention.check.interval.ms",
+            "log.flush.interval.messages",
+            "log.flush.interval.ms",
+            "zookeeper.connect",
+            "zookeeper.session.timeout.ms",
+            "auto.create.topics.enable",
+            "delete.topic.enable",
+            "message.max.bytes",
+            "socket.request.max.bytes",
+            "group.initial.rebalance.delay.ms",
+            "group.min.session.timeout.ms",
+            "group.max.session.timeout.ms",
+        ] {
+            assert!(broker_config_def(name).is_some(), "{name}");
+        }
+        for name in DYNAMIC_BROKER_CONFIGS {
+            let d = broker_config_def(name).unwrap_or_else(|| panic!("{name}"));
+            assert!(d.kafka_dynamic(), "{name} is dynamic in Kafka");
+        }
+        assert!(!broker_config_def("broker.id").is_some_and(|d| d.kafka_dynamic()));
+        assert!(broker_config_def("ssl.keystore.password").is_some_and(|d| d.sensitive()));
+        assert_eq!(broker_default("log.segment.bytes"), Some("1073741824"));
     }
 
     #[test]

@@ -237,10 +237,21 @@ pub fn broker_config_entries(layers: &BrokerLayers<'_>, per_broker: bool) -> Vec
             } else {
                 layers.cluster_default.and_then(|m| m.get(&name)).cloned()
             };
+            let sensitive = def.is_some_and(|d| d.sensitive());
+            let (value, synonyms) = if sensitive {
+                // Kafka never shows a password, not even among the synonyms.
+                let hidden = synonyms
+                    .into_iter()
+                    .map(|s| Synonym { value: None, ..s })
+                    .collect();
+                (None, hidden)
+            } else {
+                (value, synonyms)
+            };
             ConfigEntry {
                 source: synonyms.first().map_or(DEFAULT_CONFIG, |s| s.source),
-                read_only: !def.is_some_and(|d| d.kafka_dynamic),
-                sensitive: false,
+                read_only: !def.is_some_and(|d| d.kafka_dynamic()),
+                sensitive,
                 config_type: def.map_or(defs::ConfigType::String, |d| d.ty).id(),
                 name,
                 value,
