@@ -538,6 +538,34 @@ fn a_change_made_through_one_broker_reaches_the_others_without_a_restart() {
             "max.message.bytes=300",
         ],
     );
+    // An incremental change through broker 1 right after builds on the stored set, not on
+    // broker 1's cached view (which may not have max.message.bytes yet).
+    let second_bootstrap = second.bootstrap();
+    let out = run_tool(
+        "kafka-configs",
+        &[
+            "--bootstrap-server",
+            &second_bootstrap,
+            "--alter",
+            "--topic",
+            "spread",
+            "--add-config",
+            "retention.ms=7200000",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    out.assert_success("alter through broker 1");
+    // Broker 0 sees the second change at its next heartbeat; both are kept.
+    wait_until("both changes described", Duration::from_secs(30), || {
+        let out = configs_ok(&cluster, &["--describe", "--topic", "spread"]);
+        (out.contains("  retention.ms=7200000 ")).then_some(())
+    });
+    let out = configs_ok(&cluster, &["--describe", "--topic", "spread"]);
+    assert!(
+        out.contains("  max.message.bytes=300 ") && out.contains("  retention.ms=7200000 "),
+        "both changes kept: {out}"
+    );
     // Broker 1 learns of it from zookeeper-lite at its next heartbeat.
     wait_until(
         "broker 1 refuses a 1000-byte record",

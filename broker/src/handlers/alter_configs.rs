@@ -353,7 +353,15 @@ async fn run(
     failures: Vec<Option<Failure>>,
     validate_only: bool,
 ) -> Vec<(i8, StrBytes, Result<(), Failure>)> {
-    let md = broker.cluster.metadata();
+    // Incremental changes apply to the stored set: start from zookeeper-lite's current view,
+    // not a cache that may miss a change made through another broker a moment ago.
+    let md = match broker.cluster.refresh().await {
+        Ok(md) => md,
+        Err(e) => {
+            tracing::warn!("metadata refresh before a config change failed, using the cache: {e}");
+            broker.cluster.metadata()
+        }
+    };
     let mut out = Vec::with_capacity(resources.len());
     let mut changed = false;
     for ((resource_type, name, full, ops), failure) in resources.into_iter().zip(failures) {
