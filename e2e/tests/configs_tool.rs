@@ -74,6 +74,13 @@ fn topic_configs_are_altered_described_and_deleted_with_kafkas_texts() {
          \x20 retention.ms=60000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=60000}\n"
     );
 
+    // Without a name: every topic.
+    let out = configs_ok(&cluster, &["--describe", "--entity-type", "topics"]);
+    assert!(
+        out.contains("Dynamic configs for topic orders are:\n  cleanup.policy=compact,delete "),
+        "{out}"
+    );
+
     // --all lists every topic config Kafka 3.9 has, sorted, defaults included.
     let out = configs_ok(&cluster, &["--describe", "--topic", "orders", "--all"]);
     let lines: Vec<&str> = out.lines().collect();
