@@ -16,6 +16,7 @@ use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
 
 use super::config_defs as defs;
+use super::config_docs;
 use crate::config::BrokerConfig;
 use crate::log::LogConfig;
 use crate::server::Broker;
@@ -315,7 +316,11 @@ pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, Stri
     }
 }
 
-fn wire_entry(e: ConfigEntry, include_synonyms: bool) -> DescribeConfigsResourceResult {
+fn wire_entry(
+    e: ConfigEntry,
+    include_synonyms: bool,
+    documentation: Option<&'static str>,
+) -> DescribeConfigsResourceResult {
     let synonyms = if include_synonyms {
         e.synonyms
             .into_iter()
@@ -337,8 +342,8 @@ fn wire_entry(e: ConfigEntry, include_synonyms: bool) -> DescribeConfigsResource
         .with_is_sensitive(e.sensitive)
         .with_config_type(e.config_type)
         .with_synonyms(synonyms)
-        // Kafka fills this only when asked; null is what v3+ clients get otherwise.
-        .with_documentation(None)
+        // Kafka fills this only when asked (include_documentation, v3+); null otherwise.
+        .with_documentation(documentation.map(StrBytes::from_static_str))
 }
 
 /// `resourceNameToBrokerId` and the check that the broker resource is this broker (or `""`).
@@ -365,6 +370,7 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
     let md = broker.cluster.metadata();
     let layers = BrokerLayers::new(&broker.config, &md);
     let include_synonyms = request.include_synonyms;
+    let include_documentation = request.include_documentation;
     let results = request
         .resources
         .into_iter()
@@ -393,10 +399,23 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
             };
             match entries {
                 Ok(entries) => {
+                    let doc = |name: &str| {
+                        if !include_documentation {
+                            return None;
+                        }
+                        if r.resource_type == RESOURCE_TOPIC {
+                            config_docs::topic_doc(name)
+                        } else {
+                            config_docs::broker_doc(name)
+                        }
+                    };
                     result.configs = entries
                         .into_iter()
                         .filter(|e| wanted(&e.name))
-                        .map(|e| wire_entry(e, include_synonyms))
+                        .map(|e| {
+                            let d = doc(&e.name);
+                            wire_entry(e, include_synonyms, d)
+                        })
                         .collect();
                 }
                 Err((code, message)) => {

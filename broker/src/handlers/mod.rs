@@ -6,6 +6,7 @@ mod alter_configs;
 mod api_versions;
 mod broker_configs;
 mod config_defs;
+mod config_docs;
 mod configs;
 mod fetch;
 mod groups;
