@@ -614,6 +614,88 @@ fn a_change_made_through_one_broker_reaches_the_others_without_a_restart() {
     );
 }
 
+/// The offset of the first record a fresh consumer reads from the beginning of partition 0.
+fn first_offset(cluster: &Cluster, topic: &str) -> Option<i64> {
+    let mut cmd = Command::new("kcat");
+    cmd.args([
+        "-C",
+        "-b",
+        &cluster.bootstrap(),
+        "-t",
+        topic,
+        "-p",
+        "0",
+        "-o",
+        "beginning",
+        "-c",
+        "1",
+        "-e",
+        "-f",
+        "%o\n",
+    ]);
+    let out = run_command(cmd, b"", TOOL_TIMEOUT);
+    out.stdout.trim().parse().ok()
+}
+
+#[test]
+fn a_new_retention_ms_deletes_expired_segments_without_a_restart() {
+    let cluster = Cluster::start_with(&[("log.retention.check.interval.ms", "200")]);
+    // Small segments, so that most records sit in closed ones.
+    cluster.topics(&[
+        "--create",
+        "--topic",
+        "aging",
+        "--partitions",
+        "1",
+        "--replication-factor",
+        "1",
+        "--config",
+        "segment.bytes=1000",
+    ]);
+    let mut cmd = Command::new("kcat");
+    cmd.args([
+        "-P",
+        "-b",
+        &cluster.bootstrap(),
+        "-t",
+        "aging",
+        "-p",
+        "0",
+        "-X",
+        "batch.num.messages=1",
+        "-X",
+        "linger.ms=0",
+    ]);
+    let lines: String = (0..30)
+        .map(|i| format!("record-{i:03}-{}\n", "x".repeat(150)))
+        .collect();
+    run_command(cmd, lines.as_bytes(), TOOL_TIMEOUT).assert_success("kcat produce");
+    assert_eq!(first_offset(&cluster, "aging"), Some(0));
+
+    // The default (7 days) keeps everything; retention.ms=1000 set live expires the closed
+    // segments within a retention check or two.
+    let out = configs_ok(
+        &cluster,
+        &[
+            "--alter",
+            "--topic",
+            "aging",
+            "--add-config",
+            "retention.ms=1000",
+        ],
+    );
+    assert_eq!(out, "Completed updating config for topic aging.\n");
+    let first = wait_until(
+        "old segments deleted by the new retention.ms",
+        Duration::from_secs(30),
+        || first_offset(&cluster, "aging").filter(|&o| o > 0),
+    );
+    assert!(
+        first > 0 && first < 30,
+        "the newest records remain readable: {first}"
+    );
+}
+
 fn python() -> Option<PathBuf> {
     let path = std::env::var_os("KAFKA_E2E_PYTHON")
         .map(PathBuf::from)
