@@ -153,6 +153,8 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
                             .with_name(StrBytes::from_string(e.name))
                             .with_value(e.value.map(StrBytes::from_string))
                             .with_config_source(e.source)
+                            .with_read_only(e.read_only)
+                            .with_is_sensitive(e.sensitive)
                     })
                     .collect();
                 results.push(
