@@ -254,6 +254,24 @@ fn topic_configs_are_altered_described_and_deleted_with_kafkas_texts() {
         "{out}"
     );
 
+    // A missing --command-config file fails as Java's NoSuchFileException.
+    let out = configs(
+        &cluster,
+        &[
+            "--describe",
+            "--topic",
+            "orders",
+            "--command-config",
+            "/nonexistent/admin.properties",
+        ],
+    );
+    out.assert_code(1, "missing --command-config");
+    assert!(
+        out.stderr
+            .ends_with("\njava.nio.file.NoSuchFileException: /nonexistent/admin.properties\n"),
+        "{out}"
+    );
+
     // Option checks stop before connecting, with usage.
     let out = run_tool(
         "kafka-configs",

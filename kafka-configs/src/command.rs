@@ -38,6 +38,22 @@ fn message(m: impl Into<String>) -> Failure {
     Failure::Message(m.into())
 }
 
+/// `Utils.loadProps` failing: Java's `NoSuchFileException: <path>` for a missing file.
+pub fn unreadable_file(path: &str, e: &client::cli::PropertiesError) -> Failure {
+    let client::cli::PropertiesError::Io { source, .. } = e;
+    if source.kind() == std::io::ErrorKind::NotFound {
+        Failure::Exception {
+            class: "java.nio.file.NoSuchFileException".into(),
+            message: path.to_string(),
+        }
+    } else {
+        Failure::Exception {
+            class: "java.io.IOException".into(),
+            message: e.to_string(),
+        }
+    }
+}
+
 /// Kafka's split of `--add-config` at `sep` outside square brackets: the regex
 /// `sep(?=[^\]]*(?:\[|$))`, i.e. a separator counts unless a `]` comes after it before any `[`.
 fn split_outside_brackets(s: &str, sep: char) -> Vec<String> {
@@ -79,10 +95,7 @@ pub fn parse_configs_to_add(
         None => props.push((k, v)),
     };
     if let Some(path) = add_config_file {
-        let loaded = load_properties(path).map_err(|e| Failure::Exception {
-            class: "java.nio.file.NoSuchFileException".into(),
-            message: e.to_string(),
-        })?;
+        let loaded = load_properties(path).map_err(|e| unreadable_file(path, &e))?;
         for (k, v) in loaded.iter() {
             set(k.to_string(), v.to_string(), &mut props);
         }

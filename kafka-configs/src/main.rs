@@ -61,15 +61,7 @@ fn run(args: &[String], opts: &ConfigOptions) -> i32 {
     let admin_props = match &opts.command_config {
         Some(path) => match load_properties(path) {
             Ok(p) => p,
-            Err(e) => {
-                return report(
-                    args,
-                    Failure::Exception {
-                        class: "java.nio.file.NoSuchFileException".into(),
-                        message: e.to_string(),
-                    },
-                )
-            }
+            Err(e) => return report(args, command::unreadable_file(path, &e)),
         },
         None => Properties::new(),
     };
