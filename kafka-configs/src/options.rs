@@ -4,6 +4,7 @@
 use client::cli::usage::{check_invalid_args, maybe_help_or_version};
 use client::cli::{Abort, OptionError, OptionParser, ParsedOptions};
 
+// Kafka's `ConfigType` names, as `--entity-type` takes them.
 pub const TOPICS: &str = "topics";
 pub const CLIENTS: &str = "clients";
 pub const USERS: &str = "users";

@@ -366,6 +366,9 @@ pub fn broker_resource(name: &str, me: i32) -> Result<Option<i32>, (i16, String)
     Ok(Some(id))
 }
 
+/// DescribeConfigs: per resource, every config with value, source, synonyms (if asked), type and
+/// documentation (if asked); a missing topic or a broker other than this one (or `""`) fails
+/// that resource only, with Kafka's code.
 pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> DescribeConfigsResponse {
     let md = broker.cluster.metadata();
     let layers = BrokerLayers::new(&broker.config, &md);
