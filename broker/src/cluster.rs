@@ -88,6 +88,7 @@ impl Cluster {
                 cluster_id: String::new(),
                 brokers: Vec::new(),
                 topics: Default::default(),
+                broker_configs: Default::default(),
             })),
             changed,
         }))
@@ -269,6 +270,7 @@ mod tests {
             cluster_id: "c".into(),
             brokers: vec![info(0, 9092)],
             topics: Default::default(),
+            broker_configs: Default::default(),
         };
         let e = endpoint_holder(&md, &info(1, 9092)).unwrap_err();
         assert_eq!(

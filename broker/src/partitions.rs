@@ -10,8 +10,8 @@ use uuid::Uuid;
 use zookeeper_lite::protocol::{ClusterMetadata, TopicInfo};
 
 use crate::config::BrokerConfig;
-use crate::handlers::topic_log_config;
-use crate::log::{DurableLog, LogError};
+use crate::handlers::{effective_broker_config, topic_log_config};
+use crate::log::{DurableLog, LogConfig, LogError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -30,6 +30,9 @@ pub struct HostedPartition {
     pub log: Arc<DurableLog>,
     pub topic_id: Uuid,
     pub leader_epoch: i32,
+    /// The settings the log was last given: the topic's overrides over the broker's effective
+    /// (static + dynamic) configuration. Re-derived on every metadata change.
+    pub log_config: LogConfig,
 }
 
 pub struct Partitions {
@@ -82,6 +85,9 @@ impl Partitions {
             return;
         }
         *applied = md.version;
+        // Dynamic broker configs and topic overrides both arrive with the metadata; each
+        // partition's log is given the settings they make now, without a restart.
+        let effective = effective_broker_config(&self.config, md);
         let mut wanted = Vec::new();
         for topic in md.topics.values() {
             for p in &topic.partitions {
@@ -120,17 +126,27 @@ impl Partitions {
                 partition,
             };
             if let Some(h) = self.get(&tp.topic, partition) {
-                if h.leader_epoch != epoch {
+                let log_config = topic_log_config(&effective, &topic.configs);
+                let config_changed = h.log_config != log_config;
+                if config_changed {
+                    if let Err(e) = h.log.set_config(log_config.clone()) {
+                        tracing::error!("cannot apply the changed configs of {tp}: {e}");
+                        continue;
+                    }
+                    tracing::info!("{tp}: log configs changed to {log_config:?}");
+                }
+                if h.leader_epoch != epoch || config_changed {
                     let updated = Arc::new(HostedPartition {
                         log: h.log.clone(),
                         topic_id: h.topic_id,
                         leader_epoch: epoch,
+                        log_config,
                     });
                     self.lock().insert(tp, updated);
                 }
                 continue;
             }
-            match self.open(&tp, &topic, epoch).await {
+            match self.open(&tp, &topic, epoch, &effective).await {
                 Ok(h) => {
                     self.lock().insert(tp, Arc::new(h));
                 }
@@ -144,9 +160,11 @@ impl Partitions {
         tp: &TopicPartition,
         topic: &TopicInfo,
         leader_epoch: i32,
+        effective: &BrokerConfig,
     ) -> Result<HostedPartition, LogError> {
         let dir = self.dir_for(tp);
-        let log_config = topic_log_config(&self.config, &topic.configs);
+        let log_config = topic_log_config(effective, &topic.configs);
+        let opened_with = log_config.clone();
         let id = topic.id;
         let tp_name = tp.to_string();
         let log = tokio::task::spawn_blocking(move || -> Result<DurableLog, LogError> {
@@ -159,6 +177,7 @@ impl Partitions {
             log: Arc::new(log),
             topic_id: topic.id,
             leader_epoch,
+            log_config: opened_with,
         })
     }
 

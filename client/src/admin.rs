@@ -23,9 +23,14 @@ use crate::error::ClientError;
 use crate::metadata::UNKNOWN_TOPIC_OR_PARTITION;
 
 mod assignment;
+mod configs;
 mod groups;
 
 pub use assignment::decode_assignment_partitions;
+pub use configs::{
+    config_source_name, AlterConfigOp, AlterOpType, ConfigResource, ConfigResourceType,
+    ConfigSynonym, DescribedConfig,
+};
 pub use groups::{
     GroupDescription, GroupListing, GroupOffset, ListedOffset, MemberDescription, OffsetSpec,
     PartitionResults,
@@ -96,6 +101,8 @@ pub struct Admin {
 enum Target {
     Any,
     Controller,
+    /// A broker by id (looked up in the metadata, fetched first if it is not known yet).
+    Broker(i32),
 }
 
 impl Admin {
@@ -134,6 +141,13 @@ impl Admin {
             let conn = match target {
                 Target::Any => self.cluster.any_connection().await,
                 Target::Controller => self.cluster.controller_connection().await,
+                Target::Broker(id) => {
+                    if !self.cluster.snapshot().brokers.contains_key(&id) {
+                        // Unknown brokers are reported by `connection` below.
+                        let _ = self.cluster.refresh(Some(&[]), false).await;
+                    }
+                    self.cluster.connection(id).await
+                }
             };
             let result = match conn {
                 Ok(conn) => f(conn).await,

@@ -24,8 +24,10 @@ fn describe_alter_and_delete_a_topic() {
     assert!(
         summary.starts_with("Topic: orders\tTopicId: ")
             && summary
-                .ends_with("\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=1000"),
-        "only the override is listed: {describe}"
+                .ends_with("\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: flush.messages=1,retention.ms=1000"),
+        // flush.messages: server.properties sets log.flush.interval.messages, which Kafka
+        // reports as a STATIC_BROKER_CONFIG value of the topic (not a default).
+        "only the override and the static broker setting are listed: {describe}"
     );
 
     // Alter adds partitions; the new ones get a leader too.

@@ -4,6 +4,7 @@
 //! A kept connection that the server closed meanwhile (it restarted) is noticed before a request
 //! is sent on it and replaced, so a restart of zookeeper-lite costs callers no failed change.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -134,6 +135,9 @@ impl ZkClient {
                         | Request::FetchOffsets { .. }
                         | Request::ListOffsetGroups
                         | Request::GroupGeneration { .. }
+                        // Both state whole config sets, so landing twice is landing once.
+                        | Request::AlterTopicConfigs { .. }
+                        | Request::AlterBrokerConfigs { .. }
                 );
             let first = Self::exchange_on(&mut conn, &self.inner.addrs, &req).await;
             match first {
@@ -365,6 +369,49 @@ impl ZkClient {
             .await?
         {
             Response::OffsetsDeleted => Ok(()),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// Replaces topic `name`'s config overrides with `configs` (the whole set) and returns the
+    /// topic as it now is (or, with `validate_only`, would be). `UnknownTopic` if it does not
+    /// exist, `InvalidConfig` (`Unknown topic config name: x`) for a name Kafka's topics lack.
+    pub async fn alter_topic_configs(
+        &self,
+        name: &str,
+        configs: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<TopicInfo, ZkError> {
+        match self
+            .call(Request::AlterTopicConfigs {
+                name: name.to_string(),
+                configs,
+                validate_only,
+            })
+            .await?
+        {
+            Response::TopicConfigsAltered { topic } => Ok(topic),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// Replaces the dynamic configs of broker entity `entity` (`""` for the cluster default,
+    /// else a broker id) with `configs`; an empty set removes them all.
+    pub async fn alter_broker_configs(
+        &self,
+        entity: &str,
+        configs: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<(), ZkError> {
+        match self
+            .call(Request::AlterBrokerConfigs {
+                entity: entity.to_string(),
+                configs,
+                validate_only,
+            })
+            .await?
+        {
+            Response::BrokerConfigsAltered => Ok(()),
             r => Err(unexpected(r)),
         }
     }

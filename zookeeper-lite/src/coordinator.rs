@@ -175,6 +175,37 @@ impl Coordinator {
                 );
                 Ok(Response::OffsetsDeleted)
             }
+            Request::AlterTopicConfigs {
+                name,
+                configs,
+                validate_only,
+            } => {
+                let topic = self.state.plan_alter_topic_configs(&name, &configs)?;
+                if !validate_only {
+                    self.commit(&[Record::PutTopic {
+                        topic: topic.clone(),
+                    }])?;
+                    tracing::info!("topic {name}: config overrides are now {configs:?}");
+                }
+                Ok(Response::TopicConfigsAltered { topic })
+            }
+            Request::AlterBrokerConfigs {
+                entity,
+                configs,
+                validate_only,
+            } => {
+                let record = self.state.plan_alter_broker_configs(&entity, &configs)?;
+                if !validate_only {
+                    self.commit(&[record])?;
+                    let who = if entity.is_empty() {
+                        "the cluster default".to_string()
+                    } else {
+                        format!("broker {entity}")
+                    };
+                    tracing::info!("dynamic broker configs of {who} are now {configs:?}");
+                }
+                Ok(Response::BrokerConfigsAltered)
+            }
         }
     }
 }
@@ -480,5 +511,156 @@ mod tests {
         );
         assert_eq!(r, Response::Unregistered);
         assert!(c.state().metadata().brokers.is_empty());
+    }
+
+    #[test]
+    fn altered_topic_and_broker_configs_move_the_version_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Instant::now();
+        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let broker = BrokerInfo {
+            id: 0,
+            host: "localhost".into(),
+            port: 9092,
+            rack: None,
+        };
+        let r = c.handle(
+            Request::RegisterBroker {
+                broker,
+                session_timeout_ms: 100,
+            },
+            now,
+        );
+        assert!(matches!(r, Response::Registered { .. }), "{r:?}");
+        let r = c.handle(
+            Request::CreateTopic {
+                topic: NewTopic {
+                    name: "t".into(),
+                    num_partitions: 1,
+                    replication_factor: 1,
+                    replica_assignment: None,
+                    configs: Default::default(),
+                    validate_only: false,
+                },
+            },
+            now,
+        );
+        assert!(matches!(r, Response::TopicCreated { .. }), "{r:?}");
+        let configs = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        // validate_only answers but changes nothing.
+        let v0 = c.state().version();
+        let r = c.handle(
+            Request::AlterTopicConfigs {
+                name: "t".into(),
+                configs: configs(&[("retention.ms", "5")]),
+                validate_only: true,
+            },
+            now,
+        );
+        assert!(matches!(r, Response::TopicConfigsAltered { .. }), "{r:?}");
+        assert_eq!(c.state().version(), v0);
+        assert!(c.state().durable().topics["t"].configs.is_empty());
+        // Unknown names and topics are refused with Kafka's texts.
+        let r = c.handle(
+            Request::AlterTopicConfigs {
+                name: "t".into(),
+                configs: configs(&[("retention.msx", "5")]),
+                validate_only: false,
+            },
+            now,
+        );
+        assert!(
+            matches!(&r, Response::Error { error } if error.code == ZkErrorCode::InvalidConfig
+                && error.message == "Unknown topic config name: retention.msx"),
+            "{r:?}"
+        );
+        let r = c.handle(
+            Request::AlterTopicConfigs {
+                name: "nope".into(),
+                configs: configs(&[]),
+                validate_only: false,
+            },
+            now,
+        );
+        assert!(
+            matches!(&r, Response::Error { error } if error.code == ZkErrorCode::UnknownTopic),
+            "{r:?}"
+        );
+        let r = c.handle(
+            Request::AlterBrokerConfigs {
+                entity: "x".into(),
+                configs: configs(&[("log.retention.ms", "5")]),
+                validate_only: false,
+            },
+            now,
+        );
+        assert!(
+            matches!(&r, Response::Error { error } if error.code == ZkErrorCode::InvalidRequest),
+            "{r:?}"
+        );
+        for (req, want) in [
+            (
+                Request::AlterTopicConfigs {
+                    name: "t".into(),
+                    configs: configs(&[("retention.ms", "5")]),
+                    validate_only: false,
+                },
+                "topic",
+            ),
+            (
+                Request::AlterBrokerConfigs {
+                    entity: "".into(),
+                    configs: configs(&[("log.retention.ms", "7")]),
+                    validate_only: false,
+                },
+                "default",
+            ),
+            (
+                Request::AlterBrokerConfigs {
+                    entity: "0".into(),
+                    configs: configs(&[("message.max.bytes", "100")]),
+                    validate_only: false,
+                },
+                "broker",
+            ),
+        ] {
+            let before = c.state().version();
+            let r = c.handle(req, now);
+            assert!(!matches!(r, Response::Error { .. }), "{want}: {r:?}");
+            assert!(c.state().version() > before, "{want} must move the version");
+        }
+        drop(c);
+        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let Response::Metadata { metadata } = c.handle(Request::Metadata, now) else {
+            panic!()
+        };
+        assert_eq!(
+            metadata.topics["t"].configs,
+            configs(&[("retention.ms", "5")])
+        );
+        assert_eq!(
+            metadata.broker_configs[""],
+            configs(&[("log.retention.ms", "7")])
+        );
+        assert_eq!(
+            metadata.broker_configs["0"],
+            configs(&[("message.max.bytes", "100")])
+        );
+        // An empty set removes the entity.
+        let r = c.handle(
+            Request::AlterBrokerConfigs {
+                entity: "0".into(),
+                configs: configs(&[]),
+                validate_only: false,
+            },
+            now,
+        );
+        assert!(matches!(r, Response::BrokerConfigsAltered), "{r:?}");
+        assert!(!c.state().metadata().broker_configs.contains_key("0"));
     }
 }

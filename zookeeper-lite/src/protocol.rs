@@ -59,7 +59,15 @@ pub struct ClusterMetadata {
     /// Live brokers, sorted by id.
     pub brokers: Vec<BrokerInfo>,
     pub topics: BTreeMap<String, TopicInfo>,
+    /// Dynamic broker configs (Kafka's `/config/brokers/<entity>` znodes): entity
+    /// [`BROKER_DEFAULT_ENTITY`] (`""`) holds the cluster-wide defaults, `"0"`, `"1"` ... a single
+    /// broker's overrides. Entities without configs are absent.
+    #[serde(default)]
+    pub broker_configs: BTreeMap<String, BTreeMap<String, String>>,
 }
+
+/// The entity name of the cluster-wide dynamic broker defaults (`--entity-default`).
+pub const BROKER_DEFAULT_ENTITY: &str = "";
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct NewTopic {
@@ -198,6 +206,21 @@ pub enum Request {
         group: String,
         partitions: Vec<TopicPartition>,
     },
+    /// Replaces a topic's config overrides with `configs` (the whole set, not a delta).
+    AlterTopicConfigs {
+        name: String,
+        configs: BTreeMap<String, String>,
+        #[serde(default)]
+        validate_only: bool,
+    },
+    /// Replaces the dynamic configs of a broker entity (`""` = cluster default, else a broker
+    /// id) with `configs` (the whole set; empty removes the entity).
+    AlterBrokerConfigs {
+        entity: String,
+        configs: BTreeMap<String, String>,
+        #[serde(default)]
+        validate_only: bool,
+    },
 }
 
 /// One response per request, in request order; `result` names the kind.
@@ -217,6 +240,8 @@ pub enum Response {
     GroupGeneration { generation: i32 },
     GroupOffsetsDeleted,
     OffsetsDeleted,
+    TopicConfigsAltered { topic: TopicInfo },
+    BrokerConfigsAltered,
     Error { error: ServerError },
 }
 

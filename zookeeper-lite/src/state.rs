@@ -87,6 +87,10 @@ pub struct Durable {
     /// completes (and in snapshots written before cluster ids existed, which get one then).
     #[serde(default)]
     pub cluster_id: Option<String>,
+    /// Dynamic broker configs by entity (`""` = cluster default, else a broker id). Absent from
+    /// snapshots written before dynamic broker configs existed.
+    #[serde(default)]
+    pub broker_configs: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// What is kept of one committed offset; topic and partition are its keys.
@@ -147,6 +151,11 @@ pub enum Record {
     DeleteGroupOffsets {
         group: String,
     },
+    /// The whole dynamic config set of a broker entity; an empty set removes the entity.
+    PutBrokerConfigs {
+        entity: String,
+        configs: BTreeMap<String, String>,
+    },
 }
 
 impl Record {
@@ -158,6 +167,7 @@ impl Record {
             Record::PutTopic { .. }
                 | Record::DeleteTopic { .. }
                 | Record::SessionTimeoutSeen { .. }
+                | Record::PutBrokerConfigs { .. }
         )
     }
 }
@@ -213,6 +223,13 @@ impl Durable {
             Record::DeleteGroupOffsets { group } => {
                 self.groups.remove(group);
             }
+            Record::PutBrokerConfigs { entity, configs } => {
+                if configs.is_empty() {
+                    self.broker_configs.remove(entity);
+                } else {
+                    self.broker_configs.insert(entity.clone(), configs.clone());
+                }
+            }
         }
     }
 }
@@ -238,6 +255,20 @@ pub struct State {
 
 fn err(code: ZkErrorCode, message: impl Into<String>) -> ServerError {
     ServerError::new(code, message)
+}
+
+/// Kafka's `LogConfig.validateNames`: every name must be a topic config Kafka knows.
+fn check_topic_config_names(configs: &BTreeMap<String, String>) -> Result<(), ServerError> {
+    match configs
+        .keys()
+        .find(|k| !TOPIC_CONFIG_NAMES.contains(&k.as_str()))
+    {
+        Some(key) => Err(err(
+            ZkErrorCode::InvalidConfig,
+            format!("Unknown topic config name: {key}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 impl State {
@@ -283,6 +314,7 @@ impl State {
             cluster_id: self.durable.cluster_id.clone().unwrap_or_default(),
             brokers: self.sessions.values().map(|s| s.info.clone()).collect(),
             topics: self.durable.topics.clone(),
+            broker_configs: self.durable.broker_configs.clone(),
         }
     }
 
@@ -497,14 +529,7 @@ impl State {
                 ),
             ));
         }
-        for key in t.configs.keys() {
-            if !TOPIC_CONFIG_NAMES.contains(&key.as_str()) {
-                return Err(err(
-                    ZkErrorCode::InvalidConfig,
-                    format!("Unknown topic config name: {key}"),
-                ));
-            }
-        }
+        check_topic_config_names(&t.configs)?;
         let assignment = match &t.replica_assignment {
             Some(a) => {
                 if a.is_empty() {
@@ -543,6 +568,43 @@ impl State {
                 .enumerate()
                 .map(|(i, replicas)| self.new_partition(i as i32, replicas))
                 .collect(),
+        })
+    }
+
+    /// Validates replacing a topic's config overrides (names only: values are the broker's to
+    /// check, as it knows their types) and returns the topic as it would be.
+    pub fn plan_alter_topic_configs(
+        &self,
+        name: &str,
+        configs: &BTreeMap<String, String>,
+    ) -> Result<TopicInfo, ServerError> {
+        let topic = self
+            .durable
+            .topics
+            .get(name)
+            .ok_or_else(|| unknown_topic(name))?;
+        check_topic_config_names(configs)?;
+        let mut topic = topic.clone();
+        topic.configs = configs.clone();
+        Ok(topic)
+    }
+
+    /// Validates replacing the dynamic configs of a broker entity: `""` (the cluster default) or
+    /// a broker id (a non-negative integer; the broker need not be up, as in Kafka).
+    pub fn plan_alter_broker_configs(
+        &self,
+        entity: &str,
+        configs: &BTreeMap<String, String>,
+    ) -> Result<Record, ServerError> {
+        if !entity.is_empty() && !entity.parse::<i32>().is_ok_and(|id| id >= 0) {
+            return Err(err(
+                ZkErrorCode::InvalidRequest,
+                format!("Broker id must be an integer, but it is: {entity}"),
+            ));
+        }
+        Ok(Record::PutBrokerConfigs {
+            entity: entity.to_string(),
+            configs: configs.clone(),
         })
     }
 

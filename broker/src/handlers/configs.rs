@@ -1,190 +1,299 @@
-//! Topic configurations: the keys a topic may override, their broker-wide defaults, validation,
-//! DescribeConfigs, and the translation into the storage layer's `LogConfig`.
+//! Configurations as clients see them: DescribeConfigs for topics and brokers (every config with
+//! its value, source, synonyms and type, resolved through the broker layers as Kafka 3.9's
+//! `ConfigHelper` does), validation of topic overrides, the broker configuration in effect once
+//! dynamic broker configs are applied, and the translation into the storage layer's `LogConfig`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kafka_protocol::messages::describe_configs_response::{
-    DescribeConfigsResourceResult, DescribeConfigsResult,
+    DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
 };
 use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
+use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
+
+use super::config_defs as defs;
+use super::config_docs;
 use crate::config::BrokerConfig;
 use crate::config_support::refuse_topic_config;
 use crate::log::{LogConfig, TimestampRules, TimestampType};
 use crate::server::Broker;
 
-const TOPIC_CONFIG: i8 = 1;
-const STATIC_BROKER_CONFIG: i8 = 4;
-const DEFAULT_CONFIG: i8 = 5;
-const RESOURCE_TOPIC: i8 = 2;
-const RESOURCE_BROKER: i8 = 4;
+/// `ConfigSource` ids (DescribeConfigsResponse): where an entry's value comes from.
+pub const TOPIC_CONFIG: i8 = 1;
+pub const DYNAMIC_BROKER_CONFIG: i8 = 2;
+pub const DYNAMIC_DEFAULT_BROKER_CONFIG: i8 = 3;
+pub const STATIC_BROKER_CONFIG: i8 = 4;
+pub const DEFAULT_CONFIG: i8 = 5;
+/// `ConfigResource.Type` ids.
+pub const RESOURCE_TOPIC: i8 = 2;
+pub const RESOURCE_BROKER: i8 = 4;
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Long,
-    Int,
-    Bool,
-    Ratio,
-    OneOf(&'static [&'static str]),
+/// The broker-side config layers Kafka resolves a value through, highest priority first:
+/// this broker's dynamic configs, the cluster's dynamic defaults, `server.properties` (with
+/// `--override`s), then Kafka's defaults.
+pub struct BrokerLayers<'a> {
+    pub per_broker: Option<&'a BTreeMap<String, String>>,
+    pub cluster_default: Option<&'a BTreeMap<String, String>>,
+    pub static_config: &'a BTreeMap<String, String>,
 }
 
-/// The topic configs this broker acts on or reports a default for, with their kinds. Names
-/// zookeeper-lite knows beyond these (Kafka's full `LogConfig` list) are accepted as overrides
-/// and shown as such, but have no effect yet.
-const TOPIC_CONFIGS: &[(&str, Kind)] = &[
-    (
-        "cleanup.policy",
-        Kind::OneOf(&["delete", "compact", "compact,delete", "delete,compact"]),
-    ),
-    (
-        "compression.type",
-        Kind::OneOf(&["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"]),
-    ),
-    ("delete.retention.ms", Kind::Long),
-    ("file.delete.delay.ms", Kind::Long),
-    ("flush.messages", Kind::Long),
-    ("flush.ms", Kind::Long),
-    ("index.interval.bytes", Kind::Int),
-    ("max.compaction.lag.ms", Kind::Long),
-    ("max.message.bytes", Kind::Int),
-    ("message.downconversion.enable", Kind::Bool),
-    ("message.timestamp.after.max.ms", Kind::Long),
-    ("message.timestamp.before.max.ms", Kind::Long),
-    ("message.timestamp.difference.max.ms", Kind::Long),
-    (
-        "message.timestamp.type",
-        Kind::OneOf(&["CreateTime", "LogAppendTime"]),
-    ),
-    ("min.cleanable.dirty.ratio", Kind::Ratio),
-    ("min.compaction.lag.ms", Kind::Long),
-    ("min.insync.replicas", Kind::Int),
-    ("preallocate", Kind::Bool),
-    ("retention.bytes", Kind::Long),
-    ("retention.ms", Kind::Long),
-    ("segment.bytes", Kind::Int),
-    ("segment.index.bytes", Kind::Int),
-    ("segment.jitter.ms", Kind::Long),
-    ("segment.ms", Kind::Long),
-    ("unclean.leader.election.enable", Kind::Bool),
-];
-
-/// The broker-wide value a topic inherits when it does not override `name`.
-fn broker_default(config: &BrokerConfig, name: &str) -> String {
-    let raw = |key: &str, fallback: &str| {
-        config
-            .raw
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| fallback.to_string())
-    };
-    let ms = |v: Option<i64>| v.unwrap_or(-1).to_string();
-    match name {
-        "cleanup.policy" => raw("log.cleanup.policy", "delete"),
-        "compression.type" => raw("compression.type", "producer"),
-        "delete.retention.ms" => "86400000".into(),
-        "file.delete.delay.ms" => "60000".into(),
-        "flush.messages" => config
-            .log_flush_interval_messages
-            .min(i64::MAX as u64)
-            .to_string(),
-        "flush.ms" => config
-            .log_flush_interval_ms
-            .map_or(i64::MAX.to_string(), |v| v.to_string()),
-        "index.interval.bytes" => config.log_index_interval_bytes.to_string(),
-        "max.compaction.lag.ms" => i64::MAX.to_string(),
-        "max.message.bytes" => config.message_max_bytes.to_string(),
-        "message.downconversion.enable" => "true".into(),
-        "message.timestamp.type" => raw("log.message.timestamp.type", "CreateTime"),
-        "message.timestamp.after.max.ms" => config.log_message_timestamp_after_max_ms.to_string(),
-        "message.timestamp.before.max.ms" => config.log_message_timestamp_before_max_ms.to_string(),
-        "message.timestamp.difference.max.ms" => {
-            config.log_message_timestamp_difference_max_ms.to_string()
+impl<'a> BrokerLayers<'a> {
+    /// The layers of broker `config.broker_id` under metadata `md`.
+    pub fn new(config: &'a BrokerConfig, md: &'a ClusterMetadata) -> Self {
+        BrokerLayers {
+            per_broker: md.broker_configs.get(&config.broker_id.to_string()),
+            cluster_default: md.broker_configs.get(BROKER_DEFAULT_ENTITY),
+            static_config: &config.raw,
         }
-        "min.cleanable.dirty.ratio" => "0.5".into(),
-        "min.compaction.lag.ms" => "0".into(),
-        "min.insync.replicas" => raw("min.insync.replicas", "1"),
-        "preallocate" => "false".into(),
-        "retention.bytes" => ms(config.log_retention_bytes),
-        "retention.ms" => ms(config.log_retention_ms),
-        "segment.bytes" => config.log_segment_bytes.to_string(),
-        "segment.index.bytes" => config.log_index_size_max_bytes.to_string(),
-        "segment.jitter.ms" => config.log_roll_jitter_ms.to_string(),
-        "segment.ms" => ms(config.log_roll_ms),
-        "unclean.leader.election.enable" => raw("unclean.leader.election.enable", "false"),
-        _ => String::new(),
+    }
+
+    /// Static configuration only (no dynamic configs known).
+    #[cfg(test)]
+    pub fn static_only(config: &'a BrokerConfig) -> Self {
+        BrokerLayers {
+            per_broker: None,
+            cluster_default: None,
+            static_config: &config.raw,
+        }
+    }
+
+    /// The value `name` is set to in the highest layer that sets it (Kafka defaults excluded).
+    pub fn lookup(&self, name: &str) -> Option<&'a str> {
+        self.per_broker
+            .and_then(|m| m.get(name))
+            .or_else(|| self.cluster_default.and_then(|m| m.get(name)))
+            .or_else(|| self.static_config.get(name))
+            .map(String::as_str)
+    }
+
+    /// Kafka's `configSynonyms`: every layer's value of each of `synonyms`, layer by layer, then
+    /// everything before the first entry named `name` dropped (so `log.retention.ms` does not
+    /// claim a `log.retention.hours` setting as its own).
+    fn synonyms(&self, name: &str, synonyms: &[&str]) -> Vec<Synonym> {
+        let mut out = Vec::new();
+        let layers = [
+            (self.per_broker, DYNAMIC_BROKER_CONFIG),
+            (self.cluster_default, DYNAMIC_DEFAULT_BROKER_CONFIG),
+            (Some(self.static_config), STATIC_BROKER_CONFIG),
+        ];
+        for (map, source) in layers {
+            for s in synonyms {
+                if let Some(v) = map.and_then(|m| m.get(*s)) {
+                    out.push(Synonym::new(s, Some(v.clone()), source));
+                }
+            }
+        }
+        for s in synonyms {
+            if let Some(v) = defs::broker_default(s) {
+                out.push(Synonym::new(s, Some(v.to_string()), DEFAULT_CONFIG));
+            }
+        }
+        match out.iter().position(|s| s.name == name) {
+            Some(i) => out.split_off(i),
+            None => Vec::new(),
+        }
     }
 }
 
-/// Checks topic overrides: every key one Kafka knows (zookeeper-lite's list, so the broker and
-/// the coordinator never disagree), every value of the right kind where we know the kind.
+/// One synonym of a described config (`DescribeConfigsSynonym`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synonym {
+    pub name: String,
+    pub value: Option<String>,
+    pub source: i8,
+}
+
+impl Synonym {
+    fn new(name: &str, value: Option<String>, source: i8) -> Self {
+        Synonym {
+            name: name.to_string(),
+            value,
+            source,
+        }
+    }
+}
+
+/// One described config, as DescribeConfigs and CreateTopics report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigEntry {
+    pub name: String,
+    /// `None` is Kafka's null (a config without value, or a sensitive one).
+    pub value: Option<String>,
+    pub source: i8,
+    pub read_only: bool,
+    pub sensitive: bool,
+    pub config_type: i8,
+    /// Where the value could come from, highest priority first (the first is the value's own).
+    pub synonyms: Vec<Synonym>,
+}
+
+/// Checks topic overrides as Kafka's `LogConfig.validate` does: every name one Kafka topics
+/// have, every value of the config's type and within its validator. `Err` is Kafka's text
+/// (`Unknown topic config name: x`, `Invalid value abc for configuration retention.ms: Not a
+/// number of type LONG`).
 pub fn validate_topic_configs(configs: &BTreeMap<String, String>) -> Result<(), String> {
+    if let Some(name) = configs.keys().find(|n| defs::topic_config_def(n).is_none()) {
+        return Err(format!("Unknown topic config name: {name}"));
+    }
     for (name, value) in configs {
-        if !zookeeper_lite::state::TOPIC_CONFIG_NAMES.contains(&name.as_str()) {
-            return Err(format!("Unknown topic config name: {name}"));
+        if let Some(d) = defs::topic_config_def(name) {
+            defs::check_value(name, d.ty, d.validator, value)?;
         }
         if let Some(message) = refuse_topic_config(name, value) {
             return Err(message);
-        }
-        let Some((_, kind)) = TOPIC_CONFIGS.iter().find(|(n, _)| n == name) else {
-            continue;
-        };
-        let ok = match kind {
-            Kind::Long => value.trim().parse::<i64>().is_ok(),
-            Kind::Int => value.trim().parse::<i32>().is_ok(),
-            Kind::Bool => matches!(value.trim().to_ascii_lowercase().as_str(), "true" | "false"),
-            Kind::Ratio => value
-                .trim()
-                .parse::<f64>()
-                .is_ok_and(|r| (0.0..=1.0).contains(&r)),
-            Kind::OneOf(allowed) => allowed.contains(&value.trim()),
-        };
-        if !ok {
-            return Err(format!("Invalid value {value} for configuration {name}"));
         }
     }
     Ok(())
 }
 
-pub struct ConfigEntry {
-    pub name: String,
-    pub value: String,
-    pub source: i8,
+/// The value a topic that does not override `def` gets from the broker layers: the first of its
+/// server synonyms that is set, converted to the topic's unit, else the topic default.
+fn inherited_value(layers: &BrokerLayers<'_>, def: &defs::TopicConfigDef) -> String {
+    for s in def.synonyms {
+        if let Some(v) = layers.lookup(s.name) {
+            if s.to_topic_unit == 1 {
+                return v.trim().to_string();
+            }
+            if let Ok(n) = v.trim().parse::<i64>() {
+                return n.saturating_mul(s.to_topic_unit).to_string();
+            }
+        }
+    }
+    def.default.to_string()
 }
 
-/// Every topic config with its effective value: the override (source TOPIC) or the broker's
-/// default (source DEFAULT), so clients see the whole picture, not only the overrides.
-pub fn describe_topic_config_entries(
+/// Every topic config Kafka 3.9 lists, with its effective value and source, as Kafka's
+/// `createTopicConfigEntry` builds them: the topic's override (TOPIC_CONFIG), else the first
+/// broker layer that sets the config's own server synonym, else DEFAULT_CONFIG.
+pub fn topic_config_entries(
+    layers: &BrokerLayers<'_>,
+    overrides: &BTreeMap<String, String>,
+) -> Vec<ConfigEntry> {
+    defs::TOPIC_CONFIG_DEFS
+        .iter()
+        .map(|def| {
+            let server: Vec<&str> = def.synonyms.iter().map(|s| s.name).collect();
+            let mut synonyms = match server.first() {
+                Some(primary) => layers.synonyms(primary, &server),
+                None => Vec::new(),
+            };
+            let value = match overrides.get(def.name) {
+                Some(v) => {
+                    synonyms.insert(0, Synonym::new(def.name, Some(v.clone()), TOPIC_CONFIG));
+                    v.clone()
+                }
+                None => inherited_value(layers, def),
+            };
+            ConfigEntry {
+                name: def.name.to_string(),
+                value: Some(value),
+                source: synonyms.first().map_or(DEFAULT_CONFIG, |s| s.source),
+                read_only: false,
+                sensitive: false,
+                config_type: def.ty.id(),
+                synonyms,
+            }
+        })
+        .collect()
+}
+
+/// Topic configs with value and source from static broker configuration only.
+#[cfg(test)]
+fn describe_topic_config_entries(
     config: &BrokerConfig,
     overrides: &BTreeMap<String, String>,
 ) -> Vec<ConfigEntry> {
-    TOPIC_CONFIGS
-        .iter()
-        .map(|(name, _)| match overrides.get(*name) {
-            Some(v) => ConfigEntry {
-                name: name.to_string(),
-                value: v.clone(),
-                source: TOPIC_CONFIG,
-            },
-            None => ConfigEntry {
-                name: name.to_string(),
-                value: broker_default(config, name),
-                source: DEFAULT_CONFIG,
-            },
+    topic_config_entries(&BrokerLayers::static_only(config), overrides)
+}
+
+/// Kafka's `createBrokerConfigEntry`: every broker config of the catalogue with its effective
+/// value for this broker (`per_broker`), or only the cluster's dynamic defaults (`!per_broker`,
+/// the entity `""`), whose synonyms are limited to that layer.
+pub fn broker_config_entries(layers: &BrokerLayers<'_>, per_broker: bool) -> Vec<ConfigEntry> {
+    let names: Vec<String> = if per_broker {
+        defs::BROKER_CONFIG_DEFS
+            .iter()
+            .map(|d| d.name.to_string())
+            .collect()
+    } else {
+        layers
+            .cluster_default
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    names
+        .into_iter()
+        .map(|name| {
+            let def = defs::broker_config_def(&name);
+            let synonyms: Vec<Synonym> = layers
+                .synonyms(&name, &defs::broker_synonyms(&name))
+                .into_iter()
+                .filter(|s| per_broker || s.source == DYNAMIC_DEFAULT_BROKER_CONFIG)
+                .collect();
+            let value = if per_broker {
+                layers
+                    .lookup(&name)
+                    .map(str::to_string)
+                    .or_else(|| def.and_then(|d| d.default).map(str::to_string))
+            } else {
+                layers.cluster_default.and_then(|m| m.get(&name)).cloned()
+            };
+            let sensitive = def.is_some_and(|d| d.sensitive());
+            let (value, synonyms) = if sensitive {
+                // Kafka never shows a password, not even among the synonyms.
+                let hidden = synonyms
+                    .into_iter()
+                    .map(|s| Synonym { value: None, ..s })
+                    .collect();
+                (None, hidden)
+            } else {
+                (value, synonyms)
+            };
+            ConfigEntry {
+                source: synonyms.first().map_or(DEFAULT_CONFIG, |s| s.source),
+                read_only: !def.is_some_and(|d| d.kafka_dynamic()),
+                sensitive,
+                config_type: def.map_or(defs::ConfigType::String, |d| d.ty).id(),
+                name,
+                value,
+                synonyms,
+            }
         })
-        .chain(
-            overrides
-                .iter()
-                .filter(|(name, _)| !TOPIC_CONFIGS.iter().any(|(n, _)| n == name))
-                .map(|(name, value)| ConfigEntry {
-                    name: name.clone(),
-                    value: value.clone(),
-                    source: TOPIC_CONFIG,
-                }),
-        )
         .collect()
+}
+
+/// The broker configuration in effect: `server.properties` overlaid with the cluster's dynamic
+/// defaults and then this broker's dynamic configs, as Kafka's `DynamicBrokerConfig` merges
+/// them. A dynamic set that does not load (it was checked when altered, so only a hand-edited
+/// coordinator could cause this) is logged and ignored.
+pub fn effective_broker_config(config: &BrokerConfig, md: &ClusterMetadata) -> BrokerConfig {
+    let layers = BrokerLayers::new(config, md);
+    if layers.per_broker.is_none() && layers.cluster_default.is_none() {
+        return config.clone();
+    }
+    let mut merged = config.raw.clone();
+    for m in [layers.cluster_default, layers.per_broker]
+        .into_iter()
+        .flatten()
+    {
+        merged.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    let pairs: Vec<(String, String)> = merged.into_iter().collect();
+    match BrokerConfig::from_pairs(&pairs) {
+        Ok((mut effective, _)) => {
+            // `raw` stays what server.properties said; the dynamic layers live in the metadata.
+            effective.raw = config.raw.clone();
+            effective
+        }
+        Err(e) => {
+            tracing::warn!("dynamic broker configs do not load, keeping the static ones: {e}");
+            config.clone()
+        }
+    }
 }
 
 /// The storage settings of a topic's partitions: its overrides over the broker's defaults.
@@ -253,16 +362,64 @@ fn topic_timestamp_rules(
     }
 }
 
-fn entry(name: String, value: String, source: i8) -> DescribeConfigsResourceResult {
+fn wire_entry(
+    e: ConfigEntry,
+    include_synonyms: bool,
+    documentation: Option<&'static str>,
+) -> DescribeConfigsResourceResult {
+    let synonyms = if include_synonyms {
+        e.synonyms
+            .into_iter()
+            .map(|s| {
+                DescribeConfigsSynonym::default()
+                    .with_name(StrBytes::from_string(s.name))
+                    .with_value(s.value.map(StrBytes::from_string))
+                    .with_source(s.source)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     DescribeConfigsResourceResult::default()
-        .with_name(StrBytes::from_string(name))
-        .with_value(Some(StrBytes::from_string(value)))
-        .with_config_source(source)
-        .with_read_only(source != TOPIC_CONFIG && source != DEFAULT_CONFIG)
+        .with_name(StrBytes::from_string(e.name))
+        .with_value(e.value.map(StrBytes::from_string))
+        .with_config_source(e.source)
+        .with_read_only(e.read_only)
+        .with_is_sensitive(e.sensitive)
+        .with_config_type(e.config_type)
+        .with_synonyms(synonyms)
+        // Kafka fills this only when asked (include_documentation, v3+); null otherwise.
+        .with_documentation(documentation.map(StrBytes::from_static_str))
 }
 
+/// `resourceNameToBrokerId` and the check that the broker resource is this broker (or `""`).
+pub fn broker_resource(name: &str, me: i32) -> Result<Option<i32>, (i16, String)> {
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let id = name.parse::<i32>().map_err(|_| {
+        (
+            ResponseError::InvalidRequest.code(),
+            format!("Broker id must be an integer, but it is: {name}"),
+        )
+    })?;
+    if id != me {
+        return Err((
+            ResponseError::InvalidRequest.code(),
+            format!("Unexpected broker id, expected {me} or empty string, but received {name}"),
+        ));
+    }
+    Ok(Some(id))
+}
+
+/// DescribeConfigs: per resource, every config with value, source, synonyms (if asked), type and
+/// documentation (if asked); a missing topic or a broker other than this one (or `""`) fails
+/// that resource only, with Kafka's code.
 pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> DescribeConfigsResponse {
     let md = broker.cluster.metadata();
+    let layers = BrokerLayers::new(&broker.config, &md);
+    let include_synonyms = request.include_synonyms;
+    let include_documentation = request.include_documentation;
     let results = request
         .resources
         .into_iter()
@@ -271,45 +428,49 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
             let wanted = |key: &str| {
                 r.configuration_keys
                     .as_ref()
-                    .is_none_or(|keys| keys.iter().any(|k| k.as_str() == key))
+                    .is_none_or(|keys| keys.is_empty() || keys.iter().any(|k| k.as_str() == key))
             };
             let mut result = DescribeConfigsResult::default()
                 .with_resource_type(r.resource_type)
                 .with_resource_name(r.resource_name.clone());
-            match r.resource_type {
+            let entries: Result<Vec<ConfigEntry>, (i16, String)> = match r.resource_type {
                 RESOURCE_TOPIC => match md.topics.get(&name) {
-                    Some(info) => {
-                        result.configs =
-                            describe_topic_config_entries(&broker.config, &info.configs)
-                                .into_iter()
-                                .filter(|e| wanted(&e.name))
-                                .map(|e| entry(e.name, e.value, e.source))
-                                .collect();
-                    }
-                    None => {
-                        result.error_code = ResponseError::UnknownTopicOrPartition.code();
-                        result.error_message = Some(StrBytes::from_string(format!(
-                            "Topic {name} does not exist."
-                        )));
-                    }
+                    Some(info) => Ok(topic_config_entries(&layers, &info.configs)),
+                    // Kafka's ConfigHelper sets the code only; clients show its default text.
+                    None => Err((ResponseError::UnknownTopicOrPartition.code(), String::new())),
                 },
-                RESOURCE_BROKER
-                    if name.is_empty() || name == broker.config.broker_id.to_string() =>
-                {
-                    result.configs = broker
-                        .config
-                        .raw
-                        .iter()
-                        .filter(|(k, _)| wanted(k))
-                        .map(|(k, v)| entry(k.clone(), v.clone(), STATIC_BROKER_CONFIG))
+                RESOURCE_BROKER => broker_resource(&name, broker.config.broker_id)
+                    .map(|id| broker_config_entries(&layers, id.is_some())),
+                other => Err((
+                    ResponseError::InvalidRequest.code(),
+                    format!("Unsupported resource type: {other}"),
+                )),
+            };
+            match entries {
+                Ok(entries) => {
+                    let doc = |name: &str| {
+                        if !include_documentation {
+                            return None;
+                        }
+                        if r.resource_type == RESOURCE_TOPIC {
+                            config_docs::topic_doc(name)
+                        } else {
+                            config_docs::broker_doc(name)
+                        }
+                    };
+                    result.configs = entries
+                        .into_iter()
+                        .filter(|e| wanted(&e.name))
+                        .map(|e| {
+                            let d = doc(&e.name);
+                            wire_entry(e, include_synonyms, d)
+                        })
                         .collect();
                 }
-                _ => {
-                    result.error_code = ResponseError::InvalidRequest.code();
-                    result.error_message = Some(StrBytes::from_string(format!(
-                        "Unsupported resource type {} or name '{name}'",
-                        r.resource_type
-                    )));
+                Err((code, message)) => {
+                    result.error_code = code;
+                    result.error_message =
+                        (!message.is_empty()).then(|| StrBytes::from_string(message));
                 }
             }
             result
@@ -319,8 +480,25 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn config(pairs: &[(&str, &str)]) -> BrokerConfig {
+        let pairs: Vec<(String, String)> = map(pairs).into_iter().collect();
+        BrokerConfig::from_pairs(&pairs).unwrap().0
+    }
+
+    fn entry<'a>(entries: &'a [ConfigEntry], name: &str) -> &'a ConfigEntry {
+        entries.iter().find(|e| e.name == name).unwrap()
+    }
 
     #[test]
     fn unknown_and_malformed_topic_configs_are_refused() {
@@ -334,7 +512,13 @@ mod tests {
         );
         let mut c = BTreeMap::new();
         c.insert("segment.bytes".to_string(), "big".to_string());
-        assert!(validate_topic_configs(&c).is_err());
+        assert_eq!(
+            validate_topic_configs(&c),
+            Err(
+                "Invalid value big for configuration segment.bytes: Not a number of type INT"
+                    .to_string()
+            )
+        );
     }
 
     #[test]
@@ -343,11 +527,8 @@ mod tests {
         o.insert("compression.gzip.level".to_string(), "5".to_string());
         assert!(validate_topic_configs(&o).is_ok());
         let entries = describe_topic_config_entries(&BrokerConfig::default(), &o);
-        let e = entries
-            .iter()
-            .find(|e| e.name == "compression.gzip.level")
-            .unwrap();
-        assert_eq!((e.value.as_str(), e.source), ("5", TOPIC_CONFIG));
+        let e = entry(&entries, "compression.gzip.level");
+        assert_eq!((e.value.as_deref(), e.source), (Some("5"), TOPIC_CONFIG));
     }
 
     #[test]
@@ -401,14 +582,132 @@ mod tests {
 
     #[test]
     fn describe_lists_every_config_with_source() {
-        let mut o = BTreeMap::new();
-        o.insert("retention.ms".to_string(), "1000".to_string());
+        let o = map(&[("retention.ms", "1000")]);
         let entries = describe_topic_config_entries(&BrokerConfig::default(), &o);
-        assert_eq!(entries.len(), TOPIC_CONFIGS.len());
-        let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
-        assert_eq!((r.value.as_str(), r.source), ("1000", TOPIC_CONFIG));
-        let s = entries.iter().find(|e| e.name == "segment.bytes").unwrap();
-        assert_eq!((s.value.as_str(), s.source), ("1073741824", DEFAULT_CONFIG));
+        assert_eq!(entries.len(), defs::TOPIC_CONFIG_DEFS.len());
+        assert_eq!(
+            entries.len(),
+            zookeeper_lite::state::TOPIC_CONFIG_NAMES.len()
+        );
+        let r = entry(&entries, "retention.ms");
+        assert_eq!((r.value.as_deref(), r.source), (Some("1000"), TOPIC_CONFIG));
+        assert_eq!(
+            r.synonyms,
+            vec![Synonym::new(
+                "retention.ms",
+                Some("1000".into()),
+                TOPIC_CONFIG
+            )]
+        );
+        let s = entry(&entries, "segment.bytes");
+        assert_eq!(
+            (s.value.as_deref(), s.source),
+            (Some("1073741824"), DEFAULT_CONFIG)
+        );
+        assert_eq!(
+            s.synonyms,
+            vec![Synonym::new(
+                "log.segment.bytes",
+                Some("1073741824".into()),
+                DEFAULT_CONFIG
+            )]
+        );
+        assert_eq!(s.config_type, defs::ConfigType::Int.id());
+        assert!(!s.read_only && !s.sensitive);
+    }
+
+    #[test]
+    fn a_static_broker_synonym_is_the_source_unless_it_is_only_a_lower_unit() {
+        let c = config(&[("log.segment.bytes", "2048"), ("log.retention.hours", "1")]);
+        let entries = describe_topic_config_entries(&c, &BTreeMap::new());
+        let s = entry(&entries, "segment.bytes");
+        assert_eq!(
+            (s.value.as_deref(), s.source),
+            (Some("2048"), STATIC_BROKER_CONFIG)
+        );
+        // Kafka drops synonyms before the config's own server name: log.retention.hours set in
+        // server.properties gives retention.ms its value but not the STATIC source.
+        let r = entry(&entries, "retention.ms");
+        assert_eq!(
+            (r.value.as_deref(), r.source),
+            (Some("3600000"), DEFAULT_CONFIG)
+        );
+        assert!(r.synonyms.is_empty());
+    }
+
+    #[test]
+    fn dynamic_layers_win_over_static_in_value_source_and_synonym_order() {
+        let c = config(&[("broker.id", "0"), ("message.max.bytes", "5000")]);
+        let md = ClusterMetadata {
+            version: 1,
+            cluster_id: String::new(),
+            brokers: Vec::new(),
+            topics: BTreeMap::new(),
+            broker_configs: [
+                ("".to_string(), map(&[("message.max.bytes", "3000")])),
+                ("0".to_string(), map(&[("message.max.bytes", "2000")])),
+            ]
+            .into(),
+        };
+        let layers = BrokerLayers::new(&c, &md);
+        let topic = topic_config_entries(&layers, &BTreeMap::new());
+        let m = entry(&topic, "max.message.bytes");
+        assert_eq!(
+            (m.value.as_deref(), m.source),
+            (Some("2000"), DYNAMIC_BROKER_CONFIG)
+        );
+        let sources: Vec<i8> = m.synonyms.iter().map(|s| s.source).collect();
+        assert_eq!(
+            sources,
+            [
+                DYNAMIC_BROKER_CONFIG,
+                DYNAMIC_DEFAULT_BROKER_CONFIG,
+                STATIC_BROKER_CONFIG,
+                DEFAULT_CONFIG
+            ]
+        );
+        let brokers = broker_config_entries(&layers, true);
+        let b = entry(&brokers, "message.max.bytes");
+        assert_eq!(
+            (b.value.as_deref(), b.source),
+            (Some("2000"), DYNAMIC_BROKER_CONFIG)
+        );
+        assert!(!b.read_only);
+        assert!(entry(&brokers, "broker.id").read_only);
+        // The default entity lists only its own entries, with synonyms of its own layer.
+        let defaults = broker_config_entries(&layers, false);
+        assert_eq!(defaults.len(), 1);
+        assert_eq!(defaults[0].source, DYNAMIC_DEFAULT_BROKER_CONFIG);
+        assert_eq!(
+            defaults[0].synonyms,
+            vec![Synonym::new(
+                "message.max.bytes",
+                Some("3000".into()),
+                DYNAMIC_DEFAULT_BROKER_CONFIG
+            )]
+        );
+        // And the partition logs get the per-broker value.
+        let effective = effective_broker_config(&c, &md);
+        assert_eq!(effective.message_max_bytes, 2000);
+        assert_eq!(
+            topic_log_config(&effective, &BTreeMap::new()).max_message_bytes,
+            2000
+        );
+        assert_eq!(effective.raw, c.raw);
+    }
+
+    #[test]
+    fn broker_resources_name_this_broker_or_the_default() {
+        assert_eq!(broker_resource("", 0), Ok(None));
+        assert_eq!(broker_resource("0", 0), Ok(Some(0)));
+        assert_eq!(
+            broker_resource("1", 0).unwrap_err().1,
+            "Unexpected broker id, expected 0 or empty string, but received 1"
+        );
+        assert_eq!(
+            broker_resource("x", 0).unwrap_err().1,
+            "Broker id must be an integer, but it is: x"
+        );
     }
 
     #[test]

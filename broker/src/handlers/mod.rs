@@ -2,7 +2,11 @@
 //! `SUPPORTED_APIS` is the single source of what ApiVersions advertises and what the network
 //! layer accepts.
 
+mod alter_configs;
 mod api_versions;
+mod broker_configs;
+mod config_defs;
+mod config_docs;
 mod configs;
 mod describe_cluster;
 mod fetch;
@@ -25,7 +29,7 @@ use crate::partitions::HostedPartition;
 use crate::server::Broker;
 
 pub use api_versions::unsupported_version_response;
-pub use configs::{topic_log_config, validate_topic_configs};
+pub use configs::{effective_broker_config, topic_log_config, validate_topic_configs};
 pub use list_offsets::handle_v0 as list_offsets_v0;
 
 /// The APIs this broker implements, with the version ranges it advertises.
@@ -56,6 +60,8 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::OffsetDelete, 0, 0),
     (ApiKey::DescribeCluster, 0, 1),
+    (ApiKey::AlterConfigs, 0, 2),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -124,6 +130,12 @@ pub async fn dispatch(
         }
         RequestKind::DescribeConfigs(r) => {
             ResponseKind::DescribeConfigs(configs::describe(broker, r))
+        }
+        RequestKind::AlterConfigs(r) => {
+            ResponseKind::AlterConfigs(alter_configs::alter(broker, r).await)
+        }
+        RequestKind::IncrementalAlterConfigs(r) => {
+            ResponseKind::IncrementalAlterConfigs(alter_configs::incremental_alter(broker, r).await)
         }
         RequestKind::InitProducerId(r) => {
             ResponseKind::InitProducerId(init_producer_id::handle(broker, r))

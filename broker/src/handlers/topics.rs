@@ -18,7 +18,7 @@ use kafka_protocol::ResponseError;
 use zookeeper_lite::client::ZkError;
 use zookeeper_lite::protocol::{NewTopic, ZkErrorCode};
 
-use super::configs::{describe_topic_config_entries, validate_topic_configs};
+use super::configs::{topic_config_entries, validate_topic_configs, BrokerLayers};
 use crate::server::Broker;
 
 /// Kafka's `Topic.validate`: zookeeper-lite owns the rules and the messages; the broker checks
@@ -151,13 +151,17 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
                 tracing::info!(
                     "created topic {name} with {num_partitions} partition(s), replication factor {replication_factor}"
                 );
-                let entries = describe_topic_config_entries(&broker.config, &info.configs)
+                let md = broker.cluster.metadata();
+                let layers = BrokerLayers::new(&broker.config, &md);
+                let entries = topic_config_entries(&layers, &info.configs)
                     .into_iter()
                     .map(|e| {
                         CreatableTopicConfigs::default()
                             .with_name(StrBytes::from_string(e.name))
-                            .with_value(Some(StrBytes::from_string(e.value)))
+                            .with_value(e.value.map(StrBytes::from_string))
                             .with_config_source(e.source)
+                            .with_read_only(e.read_only)
+                            .with_is_sensitive(e.sensitive)
                     })
                     .collect();
                 results.push(

@@ -286,6 +286,12 @@ impl ParsedOptions {
     pub fn non_option_args(&self) -> &[String] {
         &self.non_options
     }
+
+    /// Every detected option in command-line order, with its argument (jopt's `specs()`, one
+    /// entry per occurrence).
+    pub fn detected(&self) -> &[(String, Option<String>)] {
+        &self.detected
+    }
 }
 
 #[cfg(test)]

@@ -610,7 +610,70 @@ pub mod describe_cluster {
 }
 
 /// Every request schema, looked up by API key.
+/// AlterConfigs request, versions 0-2.
+pub mod alter_configs {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::AlterConfigs,
+        versions: v(0, 2),
+        flexible: from(2),
+        fields: &[
+            Field::new(
+                "resources",
+                ALL,
+                Ty::Array(&Ty::Struct(ALTER_CONFIGS_RESOURCE)),
+            ),
+            Field::new("validate_only", ALL, Ty::Bool),
+        ],
+    };
+
+    const ALTER_CONFIGS_RESOURCE: &[Field] = &[
+        Field::new("resource_type", ALL, Ty::Int8),
+        Field::new("resource_name", ALL, Ty::String),
+        Field::new("configs", ALL, Ty::Array(&Ty::Struct(ALTERABLE_CONFIG))),
+    ];
+
+    const ALTERABLE_CONFIG: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("value", ALL, Ty::String).nullable(ALL),
+    ];
+}
+
+/// IncrementalAlterConfigs request, versions 0-1.
+pub mod incremental_alter_configs {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::IncrementalAlterConfigs,
+        versions: v(0, 1),
+        flexible: from(1),
+        fields: &[
+            Field::new(
+                "resources",
+                ALL,
+                Ty::Array(&Ty::Struct(ALTER_CONFIGS_RESOURCE)),
+            ),
+            Field::new("validate_only", ALL, Ty::Bool),
+        ],
+    };
+
+    const ALTER_CONFIGS_RESOURCE: &[Field] = &[
+        Field::new("resource_type", ALL, Ty::Int8),
+        Field::new("resource_name", ALL, Ty::String),
+        Field::new("configs", ALL, Ty::Array(&Ty::Struct(ALTERABLE_CONFIG))),
+    ];
+
+    const ALTERABLE_CONFIG: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("config_operation", ALL, Ty::Int8),
+        Field::new("value", ALL, Ty::String).nullable(ALL),
+    ];
+}
+
 pub static ALL_REQUESTS: &[&Message] = &[
+    &alter_configs::REQUEST,
+    &incremental_alter_configs::REQUEST,
     &produce::REQUEST,
     &fetch::REQUEST,
     &list_offsets::REQUEST,

@@ -1,0 +1,98 @@
+//! `kafka-configs`: describe and alter topic and broker configs on a running cluster, with Kafka
+//! 3.9's options, output and messages (`kafka.admin.ConfigCommand`): `--describe [--all]`,
+//! `--alter --add-config k=v,k2=[a,b] | --add-config-file f | --delete-config k`, for
+//! `--entity-type topics|brokers` with `--entity-name` or `--entity-default` (or the `--topic`,
+//! `--broker`, `--broker-defaults` shorthands). Exit code 0 on success, 1 on any failure.
+
+mod command;
+mod options;
+
+use std::io::Write;
+use std::time::Duration;
+
+use client::cli::{load_properties, Properties};
+use client::Admin;
+
+use crate::command::Failure;
+use crate::options::{Action, ConfigOptions};
+
+fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let code = match options::parse_args(&args) {
+        Err(abort) => abort.exit(&options::parser()),
+        Ok(opts) => run(&args, &opts),
+    };
+    std::process::exit(code);
+}
+
+/// Prints a failure as `ConfigCommand.main` does; returns the exit code.
+fn report(args: &[String], failure: Failure) -> i32 {
+    let mut stderr = std::io::stderr();
+    match failure {
+        Failure::Message(m) => {
+            let _ = writeln!(stderr, "{m}");
+        }
+        Failure::Exception { class, message } => {
+            let _ = writeln!(
+                stderr,
+                "Error while executing config command with args '{}'",
+                args.join(" ")
+            );
+            let _ = writeln!(stderr, "{class}: {message}");
+        }
+    }
+    1
+}
+
+fn run(args: &[String], opts: &ConfigOptions) -> i32 {
+    let Some(bootstrap) = opts.bootstrap_server.as_deref() else {
+        // Only --zookeeper was given: this coordinator does not speak ZooKeeper's protocol.
+        return report(
+            args,
+            Failure::Message(
+                "--zookeeper is not supported by this implementation; use --bootstrap-server"
+                    .into(),
+            ),
+        );
+    };
+    let admin_props = match &opts.command_config {
+        Some(path) => match load_properties(path) {
+            Ok(p) => p,
+            Err(e) => return report(args, command::unreadable_file(path, &e)),
+        },
+        None => Properties::new(),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(async {
+        let client_id = admin_props.get("client.id").unwrap_or("adminclient-1");
+        let timeout = admin_props
+            .get("default.api.timeout.ms")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(client::admin::DEFAULT_API_TIMEOUT, Duration::from_millis);
+        let admin = Admin::connect_with_timeout(bootstrap, client_id, timeout).await?;
+        let mut out = std::io::BufWriter::new(std::io::stdout());
+        let result = match opts.action {
+            Action::Alter => command::alter(&admin, opts, &mut out).await,
+            Action::Describe => command::describe(&admin, opts, &mut out).await,
+        };
+        // stdout going away (e.g. `| head`) is not the command's failure.
+        let _ = out.flush();
+        result
+    });
+    match result {
+        Ok(()) => 0,
+        Err(f) => report(args, f),
+    }
+}
