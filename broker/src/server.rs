@@ -126,6 +126,7 @@ pub async fn run(
             initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
             min_session_timeout_ms: config.group_min_session_timeout_ms,
             max_session_timeout_ms: config.group_max_session_timeout_ms,
+            offsets_retention_ms: config.offsets_retention_ms,
         }),
         config,
         cluster: cluster.clone(),
@@ -142,6 +143,7 @@ pub async fn run(
     let hosting = tokio::spawn(keep_hosting_in_sync(broker.clone()));
     let retention = tokio::spawn(retention_loop(broker.clone()));
     let group_timers = tokio::spawn(group_ticker(broker.clone()));
+    let group_cleanup = tokio::spawn(group_metadata_cleanup(broker.clone()));
 
     let id = broker.config.broker_id;
     tracing::info!("listening on {bound}");
@@ -155,6 +157,7 @@ pub async fn run(
     hosting.abort();
     retention.abort();
     group_timers.abort();
+    group_cleanup.abort();
     broker.partitions.close_all().await;
     broker.cluster.unregister().await;
     tracing::info!("[KafkaServer id={id}] shut down completed");
@@ -184,6 +187,20 @@ async fn retention_loop(broker: Arc<Broker>) {
                 Err(e) => tracing::warn!("retention of {tp} failed: {e}"),
             }
         }
+    }
+}
+
+/// Removes Empty groups without offsets and expires offsets, every
+/// `offsets.retention.check.interval.ms` (Kafka's `delete-expired-group-metadata` task).
+async fn group_metadata_cleanup(broker: Arc<Broker>) {
+    let period =
+        std::time::Duration::from_millis(broker.config.offsets_retention_check_interval_ms);
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        crate::group::cleanup_group_metadata(&broker).await;
     }
 }
 

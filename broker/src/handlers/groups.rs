@@ -148,9 +148,9 @@ pub async fn join(
     if code != NONE {
         return error_response(code);
     }
-    // A group that is new in memory continues above the generation its committed offsets were
+    // A group that is new (or Empty) in memory continues above the generation its committed offsets were
     // written with, or zookeeper-lite would fence every commit of its new life.
-    let floor = if broker.groups.with(|c, _| c.contains(&group)) {
+    let floor = if !broker.groups.with(|c, _| c.is_empty_or_unknown(&group)) {
         0
     } else {
         match broker.cluster.zk().group_generation(&group).await {

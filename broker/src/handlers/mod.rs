@@ -25,6 +25,7 @@ use crate::server::Broker;
 
 pub use api_versions::unsupported_version_response;
 pub use configs::{topic_log_config, validate_topic_configs};
+pub(crate) use groups::check_coordinator as check_group_coordinator;
 
 /// The APIs this broker implements, with the version ranges it advertises.
 ///
