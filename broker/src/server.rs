@@ -77,6 +77,58 @@ impl Broker {
     }
 }
 
+/// A broker registered with an in-process zookeeper-lite, serving no socket: handler tests call
+/// the handlers on it directly. The returned guard keeps the coordinator and the directories.
+#[cfg(test)]
+pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Drop) {
+    struct Guard {
+        zk: tokio::task::JoinHandle<()>,
+        _dir: tempfile::TempDir,
+    }
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.zk.abort();
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let zk_dir = dir.path().join("zk");
+    std::fs::create_dir_all(&zk_dir).expect("zk dir");
+    let coordinator =
+        zookeeper_lite::coordinator::Coordinator::open(&zk_dir, std::time::Instant::now())
+            .expect("zookeeper-lite opens");
+    let shared = Arc::new(std::sync::Mutex::new(coordinator));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let zk_addr = listener.local_addr().expect("bound address");
+    let zk = tokio::spawn(zookeeper_lite::server::serve(listener, shared, 0));
+    let config = BrokerConfig {
+        log_dirs: vec![dir.path().join("logs")],
+        zookeeper_connect: zk_addr.to_string(),
+        zookeeper_session_timeout_ms: 60_000,
+        ..BrokerConfig::default()
+    };
+    let advertised = BrokerInfo {
+        id: config.broker_id,
+        host: "127.0.0.1".to_string(),
+        port: 9092,
+        rack: None,
+    };
+    let cluster = Cluster::connect(&config.zookeeper_connect, advertised.clone(), 60_000)
+        .await
+        .expect("connects to zookeeper-lite");
+    cluster.register().await.expect("registers");
+    let broker = Arc::new(Broker {
+        partitions: Partitions::new(config.clone()),
+        producer_ids: ProducerIdAllocator::new(config.broker_id),
+        groups: Groups::new(GroupConfig::default()),
+        config,
+        cluster,
+        advertised,
+        appended: tokio::sync::Notify::new(),
+    });
+    broker.refresh_metadata().await.expect("metadata");
+    (broker, Guard { zk, _dir: dir })
+}
+
 /// Starts the broker: binds the listener, registers with zookeeper-lite, opens hosted logs and
 /// serves until `shutdown` resolves.
 pub async fn run(

@@ -117,16 +117,30 @@ pub fn find_coordinator(
             .collect();
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
+    // v1-3 carry `error.message()`, which Kafka sets even on success ("NONE").
+    let message = |code: i16| (version >= 1).then(|| s(find_coordinator_message(code)));
     match lookup(request.key.as_str()) {
         Ok(b) => FindCoordinatorResponse::default()
+            .with_error_message(message(NONE))
             .with_node_id(BrokerId(b.id))
             .with_host(s(&b.host))
             .with_port(i32::from(b.port)),
         Err(code) => FindCoordinatorResponse::default()
             .with_error_code(code)
+            .with_error_message(message(code))
             .with_node_id(BrokerId(-1))
             .with_host(s(""))
             .with_port(-1),
+    }
+}
+
+/// Kafka's `Errors.message()` for what FindCoordinator v1-3 answers: the error's default text,
+/// or the error's name when it has no exception (NONE).
+fn find_coordinator_message(code: i16) -> &'static str {
+    match code {
+        NONE => "NONE",
+        COORDINATOR_NOT_AVAILABLE => "The coordinator is not available.",
+        _ => "This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker. See the broker logs for more details.",
     }
 }
 
@@ -336,8 +350,10 @@ pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroup
             }
         }
         Err(e) => {
+            // Kafka answers COORDINATOR_NOT_AVAILABLE with no groups, not a partial list.
             tracing::warn!("listing groups with committed offsets failed: {e}");
             error = COORDINATOR_NOT_AVAILABLE;
+            groups.clear();
         }
     }
     let states: Vec<String> = request
@@ -368,6 +384,17 @@ pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroup
         .with_groups(listed)
 }
 
+/// A group DescribeGroups could not describe, as Kafka answers it
+/// (`GroupCoordinator.EmptyGroup`): state, protocol type and protocol all "" (unknown), no
+/// members. An unknown group is not an error: it is described with state Dead.
+pub(super) fn describe_error(base: DescribedGroup, code: i16) -> DescribedGroup {
+    base.with_error_code(code)
+        .with_group_state(s(""))
+        .with_protocol_type(s(""))
+        .with_protocol_data(s(""))
+        .with_members(Vec::new())
+}
+
 pub async fn describe(
     broker: &Arc<Broker>,
     request: DescribeGroupsRequest,
@@ -378,10 +405,7 @@ pub async fn describe(
         let base = DescribedGroup::default().with_group_id(group_id.clone());
         let code = check_coordinator(broker, &id);
         if code != NONE {
-            described.push(
-                base.with_error_code(code)
-                    .with_group_state(s(GroupState::Dead.name())),
-            );
+            described.push(describe_error(base, code));
             continue;
         }
         if let Some(d) = broker.groups.with(|c, _| c.describe(&id)) {
@@ -413,10 +437,7 @@ pub async fn describe(
             Ok(_) => GroupState::Dead,
             Err(e) => {
                 tracing::warn!("reading the offsets of group {id} failed: {e}");
-                described.push(
-                    base.with_error_code(COORDINATOR_NOT_AVAILABLE)
-                        .with_group_state(s(GroupState::Dead.name())),
-                );
+                described.push(describe_error(base, COORDINATOR_NOT_AVAILABLE));
                 continue;
             }
         };

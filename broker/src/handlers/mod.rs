@@ -4,6 +4,8 @@
 
 mod api_versions;
 mod configs;
+#[cfg(test)]
+mod error_answers;
 mod fetch;
 mod groups;
 mod init_producer_id;

@@ -11,6 +11,7 @@ use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
 use super::leader_partition;
+use crate::log::LogError;
 use crate::server::Broker;
 
 fn error(index: i32, code: i16, message: Option<String>) -> PartitionProduceResponse {
@@ -21,6 +22,26 @@ fn error(index: i32, code: i16, message: Option<String>) -> PartitionProduceResp
         .with_log_append_time_ms(-1)
         .with_log_start_offset(-1)
         .with_error_message(message.map(StrBytes::from_string))
+}
+
+/// A refused append as Kafka's `ReplicaManager.appendToLocalLog` reports it. CORRUPT_MESSAGE,
+/// MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE and KAFKA_STORAGE_ERROR are "known" failures:
+/// log start offset -1 and no message. Any other failure (INVALID_RECORD, sequence and epoch
+/// errors, unsupported formats) carries the partition's log start offset; only record
+/// validation (INVALID_RECORD) carries its message.
+fn append_error(index: i32, e: &LogError, log_start_offset: i64) -> PartitionProduceResponse {
+    let code = e.kafka_error_code();
+    let known = [
+        ResponseError::CorruptMessage.code(),
+        ResponseError::MessageTooLarge.code(),
+        ResponseError::RecordListTooLarge.code(),
+        ResponseError::KafkaStorageError.code(),
+    ];
+    if known.contains(&code) {
+        return error(index, code, None);
+    }
+    let message = (code == ResponseError::InvalidRecord.code()).then(|| e.to_string());
+    error(index, code, message).with_log_start_offset(log_start_offset)
 }
 
 pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceResponse {
@@ -69,7 +90,7 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceRes
                 }
                 Err(e) => {
                     tracing::warn!("produce to {name}-{} refused: {e}", p.index);
-                    partitions.push(error(p.index, e.kafka_error_code(), Some(e.to_string())));
+                    partitions.push(append_error(p.index, &e, hosted.log.log_start_offset()));
                 }
             }
         }

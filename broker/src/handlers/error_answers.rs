@@ -1,0 +1,385 @@
+//! Error answers carry Kafka 3.9's field values (`KafkaApis`, `ReplicaManager`,
+//! `GroupCoordinator`): requests go through the wire codec and the handler against a broker
+//! registered with an in-process zookeeper-lite, and the response through the codec back.
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::ResponseError;
+
+use crate::log::testutil;
+use crate::server::start_for_test;
+
+/// Encodes `message` at `version` and decodes it back: what the other side of the wire sees.
+fn wire<T: Encodable + Decodable>(message: &T, version: i16) -> T {
+    let mut buf = BytesMut::new();
+    message.encode(&mut buf, version).expect("encodes");
+    let mut bytes = buf.freeze();
+    T::decode(&mut bytes, version).expect("decodes")
+}
+
+fn topic_name(name: &str) -> TopicName {
+    TopicName(StrBytes::from_string(name.to_string()))
+}
+
+async fn create_topic(broker: &std::sync::Arc<crate::server::Broker>, name: &str) {
+    let request = CreateTopicsRequest::default().with_topics(vec![CreatableTopic::default()
+        .with_name(topic_name(name))
+        .with_num_partitions(1)
+        .with_replication_factor(1)]);
+    let response = super::topics::create(broker, request).await;
+    assert_eq!(response.topics[0].error_code, 0, "{response:?}");
+}
+
+fn produce_request(topic: &str, partition: i32, records: Vec<u8>) -> ProduceRequest {
+    ProduceRequest::default()
+        .with_acks(-1)
+        .with_timeout_ms(5000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(topic_name(topic))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(partition)
+                .with_records(Some(Bytes::from(records)))])])
+}
+
+fn fetch_request(topic: &str, partition: i32, offset: i64) -> FetchRequest {
+    FetchRequest::default()
+        .with_max_wait_ms(0)
+        .with_max_bytes(1 << 20)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(topic_name(topic))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(partition)
+                .with_fetch_offset(offset)
+                .with_partition_max_bytes(1 << 20)])])
+}
+
+#[tokio::test]
+async fn fetch_out_of_range_and_unknown_partitions_answer_unknown_offsets() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "t").await;
+    let produced =
+        super::produce::handle(&broker, produce_request("t", 0, testutil::batch(3, 5))).await;
+    assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
+
+    for version in [4, 11, 12] {
+        let request = wire(&fetch_request("t", 0, 100), version);
+        let response = wire(&super::fetch::handle(&broker, request).await, version);
+        let p = &response.responses[0].partitions[0];
+        assert_eq!(p.error_code, ResponseError::OffsetOutOfRange.code());
+        // Kafka's createLogReadResult(e): the partition's real offsets (3, 3, 0) are not sent.
+        assert_eq!(p.high_watermark, -1, "v{version}");
+        assert_eq!(p.last_stable_offset, -1, "v{version}");
+        if version >= 5 {
+            assert_eq!(p.log_start_offset, -1, "v{version}");
+        }
+        assert_eq!(p.aborted_transactions, None, "v{version}");
+        assert_eq!(p.records.as_ref().map(Bytes::len), Some(0), "v{version}");
+        if version >= 11 {
+            assert_eq!(p.preferred_read_replica.0, -1);
+        }
+    }
+
+    let request = wire(&fetch_request("t", 7, 0), 12);
+    let response = wire(&super::fetch::handle(&broker, request).await, 12);
+    let p = &response.responses[0].partitions[0];
+    assert_eq!(p.error_code, ResponseError::UnknownTopicOrPartition.code());
+    assert_eq!(
+        (p.high_watermark, p.last_stable_offset, p.log_start_offset),
+        (-1, -1, -1)
+    );
+
+    // The good answer still carries the real offsets.
+    let request = wire(&fetch_request("t", 0, 0), 12);
+    let response = wire(&super::fetch::handle(&broker, request).await, 12);
+    let p = &response.responses[0].partitions[0];
+    assert_eq!(p.error_code, 0);
+    assert_eq!((p.high_watermark, p.log_start_offset), (3, 0));
+}
+
+fn list_offsets_request(partitions: &[(i32, i64)]) -> ListOffsetsRequest {
+    ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(vec![ListOffsetsTopic::default()
+            .with_name(topic_name("lo"))
+            .with_partitions(
+                partitions
+                    .iter()
+                    .map(|(p, ts)| {
+                        ListOffsetsPartition::default()
+                            .with_partition_index(*p)
+                            .with_timestamp(*ts)
+                    })
+                    .collect(),
+            )])
+}
+
+#[tokio::test]
+async fn list_offsets_errors_and_missing_offsets_answer_minus_one_everywhere() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "lo").await;
+    let batch = testutil::timed_batch(2, 1_000);
+    let produced = super::produce::handle(&broker, produce_request("lo", 0, batch)).await;
+    assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
+    let minus_ones = |p: &list_offsets_response::ListOffsetsPartitionResponse| {
+        (p.offset, p.timestamp, p.leader_epoch)
+    };
+
+    // Unknown partition, and a time after every record (found nothing: error NONE).
+    let request = wire(&list_offsets_request(&[(5, -1), (0, 10_000)]), 7);
+    let response = wire(&super::list_offsets::handle(&broker, request, 7).await, 7);
+    let ps = &response.topics[0].partitions;
+    assert_eq!(
+        ps[0].error_code,
+        ResponseError::UnknownTopicOrPartition.code()
+    );
+    assert_eq!(minus_ones(&ps[0]), (-1, -1, -1));
+    assert_eq!(ps[1].error_code, 0);
+    assert_eq!(minus_ones(&ps[1]), (-1, -1, -1), "no leader epoch either");
+
+    // A partition named twice: INVALID_REQUEST for both.
+    let request = wire(&list_offsets_request(&[(0, -1), (0, -2)]), 7);
+    let response = wire(&super::list_offsets::handle(&broker, request, 7).await, 7);
+    for p in &response.topics[0].partitions {
+        assert_eq!(p.error_code, ResponseError::InvalidRequest.code());
+        assert_eq!(minus_ones(p), (-1, -1, -1));
+    }
+
+    // Max timestamp (-3) needs v7; other negative timestamps are not served.
+    for (version, timestamp) in [(6, -3), (7, -9)] {
+        let request = wire(&list_offsets_request(&[(0, timestamp)]), version);
+        let response = wire(
+            &super::list_offsets::handle(&broker, request, version).await,
+            version,
+        );
+        let p = &response.topics[0].partitions[0];
+        assert_eq!(p.error_code, ResponseError::UnsupportedVersion.code());
+        assert_eq!(minus_ones(p), (-1, -1, -1));
+    }
+    let request = wire(&list_offsets_request(&[(0, -3)]), 7);
+    let response = wire(&super::list_offsets::handle(&broker, request, 7).await, 7);
+    assert_eq!(response.topics[0].partitions[0].error_code, 0);
+    assert_eq!(response.topics[0].partitions[0].offset, 1);
+}
+
+#[tokio::test]
+async fn produce_errors_carry_kafkas_log_start_offset_and_message() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "pr").await;
+    let answer = |response: ProduceResponse| response.responses[0].partition_responses[0].clone();
+
+    let r = answer(wire(
+        &super::produce::handle(
+            &broker,
+            wire(&produce_request("nope", 0, testutil::batch(1, 1)), 9),
+        )
+        .await,
+        9,
+    ));
+    assert_eq!(r.error_code, ResponseError::UnknownTopicOrPartition.code());
+    assert_eq!(
+        (r.base_offset, r.log_append_time_ms, r.log_start_offset),
+        (-1, -1, -1)
+    );
+    assert_eq!(r.error_message, None);
+
+    // A CRC failure is one of Kafka's "known" append errors: log start -1, no message.
+    let mut corrupt = testutil::batch(1, 8);
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 0xff;
+    let r = answer(wire(
+        &super::produce::handle(&broker, wire(&produce_request("pr", 0, corrupt), 9)).await,
+        9,
+    ));
+    assert_eq!(r.error_code, ResponseError::CorruptMessage.code());
+    assert_eq!(
+        (r.base_offset, r.log_append_time_ms, r.log_start_offset),
+        (-1, -1, -1)
+    );
+    assert_eq!(r.error_message, None);
+
+    // Record validation (INVALID_RECORD) carries the partition's log start offset and its text.
+    let control = testutil::batch_with(&testutil::BatchSpec {
+        control: true,
+        ..testutil::BatchSpec::default()
+    });
+    let r = answer(wire(
+        &super::produce::handle(&broker, wire(&produce_request("pr", 0, control), 9)).await,
+        9,
+    ));
+    assert_eq!(r.error_code, ResponseError::InvalidRecord.code());
+    assert_eq!(
+        (r.base_offset, r.log_append_time_ms, r.log_start_offset),
+        (-1, -1, 0)
+    );
+    assert!(r.error_message.is_some());
+}
+
+#[tokio::test]
+async fn offset_fetch_of_uncommitted_partitions_answers_minus_one_and_empty_metadata() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "of").await;
+    let request = OffsetFetchRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("g")))
+        .with_topics(Some(vec![OffsetFetchRequestTopic::default()
+            .with_name(topic_name("of"))
+            .with_partition_indexes(vec![0, 3])]));
+    for version in [1, 5, 7] {
+        let response = wire(
+            &super::offsets::fetch(&broker, wire(&request, version), version).await,
+            version,
+        );
+        for p in &response.topics[0].partitions {
+            assert_eq!(p.committed_offset, -1, "v{version}");
+            assert_eq!(p.committed_leader_epoch, -1, "v{version}");
+            assert_eq!(p.metadata.as_deref(), Some(""), "v{version}");
+            assert_eq!(p.error_code, 0, "v{version}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn create_topics_error_answers_minus_one_partitions_and_replication_factor() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "dup").await;
+    let request = CreateTopicsRequest::default().with_topics(vec![
+        CreatableTopic::default()
+            .with_name(topic_name("dup"))
+            .with_num_partitions(3)
+            .with_replication_factor(1),
+        CreatableTopic::default()
+            .with_name(topic_name("bad name"))
+            .with_num_partitions(3)
+            .with_replication_factor(1),
+    ]);
+    let response = wire(&super::topics::create(&broker, wire(&request, 7)).await, 7);
+    for t in &response.topics {
+        assert_ne!(t.error_code, 0);
+        assert_eq!((t.num_partitions, t.replication_factor), (-1, -1));
+        assert_eq!(t.configs.as_ref().map(Vec::len), Some(0));
+        assert!(t.topic_id.is_nil());
+    }
+}
+
+#[tokio::test]
+async fn find_coordinator_v1_to_v3_carries_kafkas_error_message() {
+    let (broker, _guard) = start_for_test().await;
+    let request = FindCoordinatorRequest::default().with_key(StrBytes::from_static_str("g"));
+    let response = wire(
+        &super::groups::find_coordinator(&broker, wire(&request, 3), 3),
+        3,
+    );
+    assert_eq!(response.error_code, 0);
+    assert_eq!(response.error_message.as_deref(), Some("NONE"));
+    let request = request.with_key_type(1);
+    let response = wire(
+        &super::groups::find_coordinator(&broker, wire(&request, 3), 3),
+        3,
+    );
+    assert_eq!(
+        response.error_code,
+        ResponseError::CoordinatorNotAvailable.code()
+    );
+    assert_eq!(
+        response.error_message.as_deref(),
+        Some("The coordinator is not available.")
+    );
+    assert_eq!(
+        (response.node_id.0, response.host.as_str(), response.port),
+        (-1, "", -1)
+    );
+}
+
+#[test]
+fn metadata_partition_whose_leader_is_gone_has_leader_minus_one() {
+    use zookeeper_lite::protocol::{BrokerInfo, ClusterMetadata, PartitionInfo, TopicInfo};
+    let info = TopicInfo {
+        name: "m".to_string(),
+        id: uuid::Uuid::new_v4(),
+        configs: Default::default(),
+        partitions: vec![
+            PartitionInfo {
+                partition: 0,
+                replicas: vec![1, 0],
+                leader: 1,
+                leader_epoch: 4,
+                isr: vec![1, 0],
+            },
+            PartitionInfo {
+                partition: 1,
+                replicas: vec![0, 1],
+                leader: 0,
+                leader_epoch: 2,
+                isr: vec![0, 1],
+            },
+        ],
+    };
+    let md = ClusterMetadata {
+        version: 1,
+        brokers: vec![BrokerInfo {
+            id: 0,
+            host: "127.0.0.1".to_string(),
+            port: 9092,
+            rack: None,
+        }],
+        topics: [("m".to_string(), info.clone())].into_iter().collect(),
+    };
+    let ids = |v: &[BrokerId]| v.iter().map(|b| b.0).collect::<Vec<_>>();
+    for version in [1, 12] {
+        let t = wire(
+            &MetadataResponse::default()
+                .with_topics(vec![super::metadata::topic_entry(&md, &info, version)]),
+            version,
+        );
+        let (p0, p1) = (&t.topics[0].partitions[0], &t.topics[0].partitions[1]);
+        assert_eq!(p0.error_code, ResponseError::LeaderNotAvailable.code());
+        assert_eq!(p0.leader_id.0, -1, "never the dead leader's id");
+        assert_eq!(p0.leader_epoch, if version >= 7 { 4 } else { -1 });
+        assert_eq!(ids(&p0.replica_nodes), [1, 0], "v1+ lists every replica");
+        assert_eq!(p1.error_code, 0);
+        assert_eq!(p1.leader_id.0, 0);
+    }
+    // v0 (Kafka's errorUnavailableEndpoints): only live replicas, REPLICA_NOT_AVAILABLE.
+    let t = wire(
+        &MetadataResponse::default().with_topics(vec![super::metadata::topic_entry(&md, &info, 0)]),
+        0,
+    );
+    let (p0, p1) = (&t.topics[0].partitions[0], &t.topics[0].partitions[1]);
+    assert_eq!(p0.error_code, ResponseError::LeaderNotAvailable.code());
+    assert_eq!(ids(&p0.replica_nodes), [0]);
+    assert_eq!(p1.error_code, ResponseError::ReplicaNotAvailable.code());
+    assert_eq!(
+        (ids(&p1.replica_nodes), ids(&p1.isr_nodes)),
+        (vec![0], vec![0])
+    );
+}
+
+#[test]
+fn describe_groups_error_has_empty_state_not_dead() {
+    use kafka_protocol::messages::describe_groups_response::DescribedGroup;
+    let base = DescribedGroup::default().with_group_id(GroupId(StrBytes::from_static_str("g")));
+    let response = wire(
+        &DescribeGroupsResponse::default().with_groups(vec![super::groups::describe_error(
+            base,
+            ResponseError::NotCoordinator.code(),
+        )]),
+        5,
+    );
+    let g = &response.groups[0];
+    assert_eq!(g.error_code, ResponseError::NotCoordinator.code());
+    assert_eq!(
+        (
+            g.group_state.as_str(),
+            g.protocol_type.as_str(),
+            g.protocol_data.as_str()
+        ),
+        ("", "", "")
+    );
+    assert!(g.members.is_empty());
+    assert_eq!(g.authorized_operations, i32::MIN);
+}
