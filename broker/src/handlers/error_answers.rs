@@ -383,3 +383,40 @@ fn describe_groups_error_has_empty_state_not_dead() {
     assert!(g.members.is_empty());
     assert_eq!(g.authorized_operations, i32::MIN);
 }
+
+#[tokio::test]
+async fn offset_delete_on_an_empty_group_without_offsets_succeeds_per_partition() {
+    use kafka_protocol::messages::offset_delete_request::{
+        OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+    };
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "od").await;
+    // A member joins and leaves without committing: the group is Empty, in memory, no offsets.
+    let member = broker.groups.with(|c, now| {
+        let req = crate::group::JoinRequest {
+            client_id: "c".to_string(),
+            session_timeout_ms: 10_000,
+            rebalance_timeout_ms: 10_000,
+            protocol_type: "consumer".to_string(),
+            protocols: vec![("range".to_string(), Bytes::new())],
+            ..Default::default()
+        };
+        c.join("od-group", req, 1, 0, now);
+        let replies = c.tick(now + 3_000);
+        match replies.first() {
+            Some(crate::group::Reply::Join(_, j)) => j.member_id.clone(),
+            other => panic!("join answered: {other:?}"),
+        }
+    });
+    broker.groups.leave("od-group", vec![(member, None)]);
+    let request = OffsetDeleteRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("od-group")))
+        .with_topics(vec![OffsetDeleteRequestTopic::default()
+            .with_name(topic_name("od"))
+            .with_partitions(vec![
+                OffsetDeleteRequestPartition::default().with_partition_index(0)
+            ])]);
+    let response = wire(&super::offsets::delete(&broker, wire(&request, 0)).await, 0);
+    assert_eq!(response.error_code, 0, "{response:?}");
+    assert_eq!(response.topics[0].partitions[0].error_code, 0);
+}
