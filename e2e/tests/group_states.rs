@@ -296,3 +296,59 @@ fn empty_group_without_offsets_is_removed_by_the_cleanup_and_one_with_offsets_st
         "{out}"
     );
 }
+
+/// kafka-python's admin client: `LIST <group> <protocol_type or -> <state>` for every group,
+/// then `DESCRIBE <state>|<protocol_type>` of argv[2].
+const ADMIN_PY: &str = r#"
+import sys
+from kafka import KafkaAdminClient
+admin = KafkaAdminClient(bootstrap_servers=sys.argv[1])
+for g in admin.list_groups():
+    print("LIST", g["group_id"], g["protocol_type"] or "-", g["group_state"], flush=True)
+d = admin.describe_groups([sys.argv[2]])[sys.argv[2]]
+print("DESCRIBE %s|%s" % (d["group_state"], d["protocol_type"]), flush=True)
+admin.close()
+"#;
+
+#[test]
+fn after_a_restart_a_former_consumer_group_is_still_an_empty_consumer_group() {
+    let Some(python) = python() else { return };
+    let mut cluster = Cluster::start_with(&[("group.initial.rebalance.delay.ms", "0")]);
+    cluster.create_topic("rs", 1);
+    produce(&cluster, "rs", &["1", "2"]);
+    console_consume(&cluster, "rs", Some("rs-group"), 2);
+    // Offsets only, no member ever: Kafka's protocol type stays empty for such a group.
+    groups(
+        &cluster,
+        &[
+            "--reset-offsets",
+            "--group",
+            "rs-simple",
+            "--topic",
+            "rs",
+            "--to-earliest",
+            "--execute",
+        ],
+    )
+    .assert_success("admin commit");
+    cluster.broker.stop();
+    cluster.broker.restart();
+
+    let mut cmd = Command::new(&python);
+    cmd.arg("-c")
+        .arg(ADMIN_PY)
+        .arg(cluster.bootstrap())
+        .arg("rs-group")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    let out = run_command(cmd, b"", Duration::from_secs(60));
+    out.assert_success("kafka-python admin");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines.contains(&"LIST rs-group consumer Empty"), "{out}");
+    assert!(lines.contains(&"LIST rs-simple - Empty"), "{out}");
+    assert!(lines.contains(&"DESCRIBE Empty|consumer"), "{out}");
+
+    let out = groups(&cluster, &["--describe", "--group", "rs-group", "--state"]);
+    out.assert_success("describe --state after the restart");
+    let row = state_row(&out.stdout, "rs-group");
+    assert_eq!(row[row.len() - 2..], ["Empty", "0"], "{out}");
+}

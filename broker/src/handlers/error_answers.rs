@@ -16,18 +16,18 @@ use crate::log::testutil;
 use crate::server::start_for_test;
 
 /// Encodes `message` at `version` and decodes it back: what the other side of the wire sees.
-fn wire<T: Encodable + Decodable>(message: &T, version: i16) -> T {
+pub(super) fn wire<T: Encodable + Decodable>(message: &T, version: i16) -> T {
     let mut buf = BytesMut::new();
     message.encode(&mut buf, version).expect("encodes");
     let mut bytes = buf.freeze();
     T::decode(&mut bytes, version).expect("decodes")
 }
 
-fn topic_name(name: &str) -> TopicName {
+pub(super) fn topic_name(name: &str) -> TopicName {
     TopicName(StrBytes::from_string(name.to_string()))
 }
 
-async fn create_topic(broker: &std::sync::Arc<crate::server::Broker>, name: &str) {
+pub(super) async fn create_topic(broker: &std::sync::Arc<crate::server::Broker>, name: &str) {
     let request = CreateTopicsRequest::default().with_topics(vec![CreatableTopic::default()
         .with_name(topic_name(name))
         .with_num_partitions(1)

@@ -344,9 +344,11 @@ pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroup
     match broker.cluster.zk().list_offset_groups().await {
         Ok(ids) => {
             for id in ids {
-                groups
-                    .entry(id)
-                    .or_insert_with(|| (String::new(), GroupState::Empty.name()));
+                if groups.contains_key(&id) || check_coordinator(broker, &id) != NONE {
+                    continue;
+                }
+                let protocol_type = stored_protocol_type(broker, &id).await;
+                groups.insert(id, (protocol_type, GroupState::Empty.name()));
             }
         }
         Err(e) => {
@@ -441,9 +443,33 @@ pub async fn describe(
                 continue;
             }
         };
-        described.push(base.with_group_state(s(state.name())));
+        let protocol_type = if state == GroupState::Empty {
+            stored_protocol_type(broker, &id).await
+        } else {
+            String::new()
+        };
+        described.push(
+            base.with_group_state(s(state.name()))
+                .with_protocol_type(s(&protocol_type)),
+        );
     }
     DescribeGroupsResponse::default().with_groups(described)
+}
+
+/// The protocol type of a group known only by its committed offsets (after a restart, or after
+/// the coordinator moved), which Kafka would read back from its offsets topic: "consumer" when
+/// members of a generation committed (only group-managed consumers commit with a generation;
+/// Kafka keeps an Empty former consumer group's type), "" when only simple or admin commits were
+/// made (Kafka's protocolType None).
+async fn stored_protocol_type(broker: &Broker, group: &str) -> String {
+    match broker.cluster.zk().group_generation(group).await {
+        Ok(generation) if generation >= 1 => "consumer".to_string(),
+        Ok(_) => String::new(),
+        Err(e) => {
+            tracing::warn!("reading the generation of group {group} failed: {e}");
+            String::new()
+        }
+    }
 }
 
 pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> DeleteGroupsResponse {

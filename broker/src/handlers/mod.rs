@@ -7,6 +7,8 @@ mod configs;
 #[cfg(test)]
 mod error_answers;
 mod fetch;
+#[cfg(test)]
+mod group_answers;
 mod groups;
 mod init_producer_id;
 mod list_offsets;

@@ -1,0 +1,110 @@
+//! ListGroups and DescribeGroups of groups that are not in memory (after a restart, or after the
+//! cleanup unloaded them) answer as Kafka answers groups it loaded from its offsets topic.
+
+use bytes::Bytes;
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::StrBytes;
+
+use super::error_answers::{create_topic, topic_name, wire};
+use crate::group::{JoinRequest, Reply, SyncRequest};
+use crate::server::start_for_test;
+
+fn group_id(id: &str) -> GroupId {
+    GroupId(StrBytes::from_string(id.to_string()))
+}
+
+fn commit(group: &str, generation: i32, member: &str) -> OffsetCommitRequest {
+    OffsetCommitRequest::default()
+        .with_group_id(group_id(group))
+        .with_generation_id_or_member_epoch(generation)
+        .with_member_id(StrBytes::from_string(member.to_string()))
+        .with_topics(vec![OffsetCommitRequestTopic::default()
+            .with_name(topic_name("ga"))
+            .with_partitions(vec![OffsetCommitRequestPartition::default()
+                .with_partition_index(0)
+                .with_committed_offset(0)])])
+}
+
+#[tokio::test]
+async fn former_consumer_group_known_only_by_its_offsets_keeps_protocol_type_consumer() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "ga").await;
+
+    // A consumer joins, syncs, commits as a member of its generation, and leaves.
+    let (member, generation) = broker.groups.with(|c, now| {
+        let req = JoinRequest {
+            client_id: "c".to_string(),
+            session_timeout_ms: 10_000,
+            rebalance_timeout_ms: 10_000,
+            protocol_type: "consumer".to_string(),
+            protocols: vec![("range".to_string(), Bytes::new())],
+            ..Default::default()
+        };
+        c.join("managed", req, 1, 0, now);
+        let (member, generation) = match c.tick(now + 3_000).first() {
+            Some(Reply::Join(_, j)) => (j.member_id.clone(), j.generation),
+            other => panic!("join answered: {other:?}"),
+        };
+        let sync = SyncRequest {
+            generation,
+            member_id: member.clone(),
+            ..Default::default()
+        };
+        c.sync("managed", sync, 2);
+        (member, generation)
+    });
+    let committed =
+        super::offsets::commit(&broker, commit("managed", generation, &member), 8).await;
+    assert_eq!(committed.topics[0].partitions[0].error_code, 0);
+    broker.groups.leave("managed", vec![(member, None)]);
+    // Only offsets are stored for this one (an admin commit, no generation).
+    let committed = super::offsets::commit(&broker, commit("simple", -1, ""), 8).await;
+    assert_eq!(committed.topics[0].partitions[0].error_code, 0);
+
+    // The broker forgets its in-memory groups (as a restart does).
+    assert!(broker.groups.with(|c, _| c.remove_if_empty("managed")));
+    assert!(!broker.groups.with(|c, _| c.contains("simple")));
+
+    let listed = wire(
+        &super::groups::list(&broker, ListGroupsRequest::default()).await,
+        4,
+    );
+    let find = |id: &str| {
+        listed
+            .groups
+            .iter()
+            .find(|g| g.group_id.0.as_str() == id)
+            .map(|g| (g.protocol_type.to_string(), g.group_state.to_string()))
+    };
+    assert_eq!(find("managed"), Some(("consumer".into(), "Empty".into())));
+    assert_eq!(find("simple"), Some((String::new(), "Empty".into())));
+
+    let request = DescribeGroupsRequest::default().with_groups(vec![
+        group_id("managed"),
+        group_id("simple"),
+        group_id("none"),
+    ]);
+    let described = wire(&super::groups::describe(&broker, request).await, 5);
+    let states: Vec<(String, String, String)> = described
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.group_state.to_string(),
+                g.protocol_type.to_string(),
+                g.protocol_data.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("Empty".into(), "consumer".into(), String::new()),
+            ("Empty".into(), String::new(), String::new()),
+            ("Dead".into(), String::new(), String::new()),
+        ]
+    );
+}
