@@ -64,7 +64,7 @@ async fn fetch_out_of_range_and_unknown_partitions_answer_unknown_offsets() {
     let (broker, _guard) = start_for_test().await;
     create_topic(&broker, "t").await;
     let produced =
-        super::produce::handle(&broker, produce_request("t", 0, testutil::batch(3, 5))).await;
+        super::produce::handle(&broker, produce_request("t", 0, testutil::batch(3, 5)), 9).await;
     assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
 
     for version in [4, 11, 12] {
@@ -124,7 +124,7 @@ async fn list_offsets_errors_and_missing_offsets_answer_minus_one_everywhere() {
     let (broker, _guard) = start_for_test().await;
     create_topic(&broker, "lo").await;
     let batch = testutil::timed_batch(2, 1_000);
-    let produced = super::produce::handle(&broker, produce_request("lo", 0, batch)).await;
+    let produced = super::produce::handle(&broker, produce_request("lo", 0, batch), 9).await;
     assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
     let minus_ones = |p: &list_offsets_response::ListOffsetsPartitionResponse| {
         (p.offset, p.timestamp, p.leader_epoch)
@@ -177,6 +177,7 @@ async fn produce_errors_carry_kafkas_log_start_offset_and_message() {
         &super::produce::handle(
             &broker,
             wire(&produce_request("nope", 0, testutil::batch(1, 1)), 9),
+            9,
         )
         .await,
         9,
@@ -193,7 +194,7 @@ async fn produce_errors_carry_kafkas_log_start_offset_and_message() {
     let last = corrupt.len() - 1;
     corrupt[last] ^= 0xff;
     let r = answer(wire(
-        &super::produce::handle(&broker, wire(&produce_request("pr", 0, corrupt), 9)).await,
+        &super::produce::handle(&broker, wire(&produce_request("pr", 0, corrupt), 9), 9).await,
         9,
     ));
     assert_eq!(r.error_code, ResponseError::CorruptMessage.code());
@@ -209,7 +210,7 @@ async fn produce_errors_carry_kafkas_log_start_offset_and_message() {
         ..testutil::BatchSpec::default()
     });
     let r = answer(wire(
-        &super::produce::handle(&broker, wire(&produce_request("pr", 0, control), 9)).await,
+        &super::produce::handle(&broker, wire(&produce_request("pr", 0, control), 9), 9).await,
         9,
     ));
     assert_eq!(r.error_code, ResponseError::InvalidRecord.code());
@@ -419,4 +420,62 @@ async fn offset_delete_on_an_empty_group_without_offsets_succeeds_per_partition(
     let response = wire(&super::offsets::delete(&broker, wire(&request, 0)).await, 0);
     assert_eq!(response.error_code, 0, "{response:?}");
     assert_eq!(response.topics[0].partitions[0].error_code, 0);
+}
+
+#[tokio::test]
+async fn produce_v10_not_leader_names_the_current_leader_and_its_endpoint() {
+    use zookeeper_lite::protocol::{BrokerInfo, NewTopic};
+    let (broker, _guard) = start_for_test().await;
+    // A second live broker leads the partition.
+    let other = BrokerInfo {
+        id: 1,
+        host: "127.0.0.1".to_string(),
+        port: 9093,
+        rack: Some("r1".to_string()),
+    };
+    let peer = crate::cluster::Cluster::connect(&broker.config.zookeeper_connect, other, 60_000)
+        .await
+        .expect("second broker connects");
+    peer.register().await.expect("second broker registers");
+    broker
+        .cluster
+        .zk()
+        .create_topic(NewTopic {
+            name: "elsewhere".to_string(),
+            num_partitions: 1,
+            replication_factor: 1,
+            replica_assignment: Some(vec![vec![1]]),
+            configs: Default::default(),
+            validate_only: false,
+        })
+        .await
+        .expect("topic created");
+    broker.refresh_metadata().await.expect("metadata");
+
+    let request = produce_request("elsewhere", 0, testutil::batch(1, 1));
+    let response = wire(
+        &super::produce::handle(&broker, wire(&request, 10), 10).await,
+        10,
+    );
+    let r = &response.responses[0].partition_responses[0];
+    assert_eq!(r.error_code, ResponseError::NotLeaderOrFollower.code());
+    assert_eq!((r.base_offset, r.log_start_offset), (-1, -1));
+    assert_eq!(r.current_leader.leader_id.0, 1);
+    assert!(r.current_leader.leader_epoch >= 0);
+    assert_eq!(response.node_endpoints.len(), 1);
+    let e = &response.node_endpoints[0];
+    assert_eq!(
+        (e.node_id.0, e.host.as_str(), e.port, e.rack.as_deref()),
+        (1, "127.0.0.1", 9093, Some("r1"))
+    );
+
+    // Below v10 the fields do not exist: the answer still encodes.
+    let response = wire(
+        &super::produce::handle(&broker, wire(&request, 9), 9).await,
+        9,
+    );
+    assert_eq!(
+        response.responses[0].partition_responses[0].error_code,
+        ResponseError::NotLeaderOrFollower.code()
+    );
 }

@@ -140,7 +140,7 @@ pub async fn dispatch(
         }
         RequestKind::Produce(r) => {
             let acks = r.acks;
-            let response = produce::handle(broker, r).await;
+            let response = produce::handle(broker, r, version).await;
             if acks == 0 {
                 return Outcome::NoResponse;
             }

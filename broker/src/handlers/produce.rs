@@ -5,8 +5,10 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
-use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+use kafka_protocol::messages::produce_response::{
+    LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse,
+};
+use kafka_protocol::messages::{BrokerId, ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
@@ -44,8 +46,44 @@ fn append_error(index: i32, e: &LogError, log_start_offset: i64) -> PartitionPro
     error(index, code, message).with_log_start_offset(log_start_offset)
 }
 
-pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceResponse {
+/// KIP-951 (v10+): a NOT_LEADER_OR_FOLLOWER answer names the partition's current leader and epoch
+/// from the metadata (-1/-1 when unknown), and the response lists the live leader's endpoint, so
+/// the client can redirect without a metadata round trip (Kafka's `getCurrentLeader`).
+fn current_leader(
+    broker: &Broker,
+    topic: &str,
+    partition: i32,
+    endpoints: &mut Vec<NodeEndpoint>,
+) -> LeaderIdAndEpoch {
+    let md = broker.cluster.metadata();
+    let (leader, epoch) = md
+        .topics
+        .get(topic)
+        .and_then(|t| t.partitions.iter().find(|p| p.partition == partition))
+        .map_or((-1, -1), |p| (p.leader, p.leader_epoch));
+    if let Some(b) = md.brokers.iter().find(|b| b.id == leader) {
+        if !endpoints.iter().any(|e| e.node_id.0 == b.id) {
+            endpoints.push(
+                NodeEndpoint::default()
+                    .with_node_id(BrokerId(b.id))
+                    .with_host(StrBytes::from_string(b.host.clone()))
+                    .with_port(i32::from(b.port))
+                    .with_rack(b.rack.clone().map(StrBytes::from_string)),
+            );
+        }
+    }
+    LeaderIdAndEpoch::default()
+        .with_leader_id(BrokerId(leader))
+        .with_leader_epoch(epoch)
+}
+
+pub async fn handle(
+    broker: &Arc<Broker>,
+    request: ProduceRequest,
+    version: i16,
+) -> ProduceResponse {
     let mut responses = Vec::with_capacity(request.topic_data.len());
+    let mut node_endpoints = Vec::new();
     let acks_valid = matches!(request.acks, -1..=1);
     for topic in request.topic_data {
         let name = topic.name.0.as_str().to_string();
@@ -62,7 +100,16 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceRes
             let hosted = match leader_partition(broker, &name, p.index) {
                 Ok(h) => h,
                 Err(code) => {
-                    partitions.push(error(p.index, code, None));
+                    let mut answer = error(p.index, code, None);
+                    if version >= 10 && code == ResponseError::NotLeaderOrFollower.code() {
+                        answer = answer.with_current_leader(current_leader(
+                            broker,
+                            &name,
+                            p.index,
+                            &mut node_endpoints,
+                        ));
+                    }
+                    partitions.push(answer);
                     continue;
                 }
             };
@@ -100,5 +147,7 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceRes
                 .with_partition_responses(partitions),
         );
     }
-    ProduceResponse::default().with_responses(responses)
+    ProduceResponse::default()
+        .with_responses(responses)
+        .with_node_endpoints(node_endpoints)
 }
