@@ -108,3 +108,26 @@ async fn former_consumer_group_known_only_by_its_offsets_keeps_protocol_type_con
         ]
     );
 }
+
+#[tokio::test]
+async fn sync_group_v5_without_protocol_type_or_name_is_inconsistent() {
+    let (broker, _guard) = start_for_test().await;
+    let request = SyncGroupRequest::default()
+        .with_group_id(group_id("g"))
+        .with_generation_id(1)
+        .with_member_id(StrBytes::from_static_str("m"));
+    let response = wire(&super::groups::sync(&broker, wire(&request, 5), 5).await, 5);
+    assert_eq!(
+        response.error_code,
+        kafka_protocol::ResponseError::InconsistentGroupProtocol.code()
+    );
+    assert_eq!(response.protocol_type, None);
+    assert_eq!(response.protocol_name, None);
+    assert!(response.assignment.is_empty());
+    // Before v5 the fields do not exist: the member is checked as usual.
+    let response = wire(&super::groups::sync(&broker, wire(&request, 4), 4).await, 4);
+    assert_eq!(
+        response.error_code,
+        kafka_protocol::ResponseError::UnknownMemberId.code()
+    );
+}

@@ -215,7 +215,9 @@ pub async fn join(
                 .with_metadata(m.metadata)
         })
         .collect();
+    // Kafka's JoinGroupResponse: below v7 the name is never null (""); from v7 on "" is null.
     let protocol_name = match result.protocol_name {
+        Some(p) if p.is_empty() && version >= 7 => None,
         Some(p) => Some(s(&p)),
         None if version < 7 => Some(s("")),
         None => None,
@@ -236,7 +238,16 @@ pub async fn join(
         .with_members(members)
 }
 
-pub async fn sync(broker: &Arc<Broker>, request: SyncGroupRequest) -> SyncGroupResponse {
+pub async fn sync(
+    broker: &Arc<Broker>,
+    request: SyncGroupRequest,
+    version: i16,
+) -> SyncGroupResponse {
+    // From v5 on the protocol type and name are mandatory (Kafka's
+    // `areMandatoryProtocolTypeAndNamePresent`).
+    if version >= 5 && (request.protocol_type.is_none() || request.protocol_name.is_none()) {
+        return SyncGroupResponse::default().with_error_code(INCONSISTENT_GROUP_PROTOCOL);
+    }
     let group = request.group_id.0.as_str().to_string();
     let code = check_member_group(broker, &group);
     if code != NONE {

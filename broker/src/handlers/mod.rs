@@ -153,7 +153,9 @@ pub async fn dispatch(
         RequestKind::JoinGroup(r) => {
             ResponseKind::JoinGroup(groups::join(broker, ctx, r, version).await)
         }
-        RequestKind::SyncGroup(r) => ResponseKind::SyncGroup(groups::sync(broker, r).await),
+        RequestKind::SyncGroup(r) => {
+            ResponseKind::SyncGroup(groups::sync(broker, r, version).await)
+        }
         RequestKind::Heartbeat(r) => ResponseKind::Heartbeat(groups::heartbeat(broker, r)),
         RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(groups::leave(broker, r, version)),
         RequestKind::ListGroups(r) => ResponseKind::ListGroups(groups::list(broker, r).await),
