@@ -479,3 +479,25 @@ async fn produce_v10_not_leader_names_the_current_leader_and_its_endpoint() {
         ResponseError::NotLeaderOrFollower.code()
     );
 }
+
+#[tokio::test]
+async fn create_topics_with_a_name_given_twice_creates_neither() {
+    let (broker, _guard) = start_for_test().await;
+    let twice = CreatableTopic::default()
+        .with_name(topic_name("twice"))
+        .with_num_partitions(1)
+        .with_replication_factor(1);
+    let request = CreateTopicsRequest::default().with_topics(vec![twice.clone(), twice]);
+    let response = wire(&super::topics::create(&broker, wire(&request, 7)).await, 7);
+    assert_eq!(response.topics.len(), 2);
+    for t in &response.topics {
+        assert_eq!(t.error_code, ResponseError::InvalidRequest.code());
+        assert_eq!(
+            t.error_message.as_deref(),
+            Some("Found multiple entries for this topic.")
+        );
+        assert_eq!((t.num_partitions, t.replication_factor), (-1, -1));
+    }
+    broker.refresh_metadata().await.expect("metadata");
+    assert!(!broker.cluster.metadata().topics.contains_key("twice"));
+}

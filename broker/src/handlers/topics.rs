@@ -62,8 +62,23 @@ fn failed(name: TopicName, code: i16, message: String) -> CreatableTopicResult {
 pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> CreateTopicsResponse {
     let mut results = Vec::with_capacity(request.topics.len());
     let mut created_any = false;
+    let mut occurrences: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &request.topics {
+        *occurrences
+            .entry(t.name.0.as_str().to_string())
+            .or_default() += 1;
+    }
     for t in request.topics {
         let name = t.name.0.as_str().to_string();
+        if occurrences.get(&name) > Some(&1) {
+            // Kafka creates none of them and answers each entry so.
+            results.push(failed(
+                t.name,
+                ResponseError::InvalidRequest.code(),
+                "Found multiple entries for this topic.".to_string(),
+            ));
+            continue;
+        }
         if let Err(message) = validate_topic_name(&name) {
             results.push(failed(
                 t.name,
