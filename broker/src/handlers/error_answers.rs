@@ -501,3 +501,28 @@ async fn create_topics_with_a_name_given_twice_creates_neither() {
     broker.refresh_metadata().await.expect("metadata");
     assert!(!broker.cluster.metadata().topics.contains_key("twice"));
 }
+
+#[tokio::test]
+async fn delete_topics_errors_carry_no_message_and_no_name_for_an_unknown_id() {
+    use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
+    let (broker, _guard) = start_for_test().await;
+    let request = DeleteTopicsRequest::default().with_topics(vec![
+        DeleteTopicState::default().with_name(Some(topic_name("ghost"))),
+        DeleteTopicState::default().with_topic_id(uuid::Uuid::new_v4()),
+    ]);
+    let response = wire(
+        &super::topics::delete(&broker, wire(&request, 6), 6).await,
+        6,
+    );
+    let (by_name, by_id) = (&response.responses[0], &response.responses[1]);
+    assert_eq!(
+        by_name.error_code,
+        ResponseError::UnknownTopicOrPartition.code()
+    );
+    assert_eq!(by_name.error_message, None);
+    assert_eq!(by_name.name.as_ref().map(|n| n.0.as_str()), Some("ghost"));
+    assert!(by_name.topic_id.is_nil());
+    assert_eq!(by_id.error_code, ResponseError::UnknownTopicId.code());
+    assert_eq!(by_id.error_message, None);
+    assert_eq!(by_id.name, None);
+}

@@ -231,6 +231,11 @@ pub async fn delete(
                 ResponseError::UnknownTopicId.code(),
                 "This server does not host this topic ID.".to_string(),
             )),
+            // Before v3 there was no TOPIC_DELETION_DISABLED.
+            Some(_) if !broker.config.delete_topic_enable && version < 3 => Err((
+                ResponseError::InvalidRequest.code(),
+                "Topic deletion is disabled.".to_string(),
+            )),
             Some(_) if !broker.config.delete_topic_enable => Err((
                 ResponseError::TopicDeletionDisabled.code(),
                 "Topic deletion is disabled.".to_string(),
@@ -253,9 +258,10 @@ pub async fn delete(
                 tracing::info!("deleted topic {}", name.unwrap_or_default());
             }
             Err((code, message)) => {
-                result = result
-                    .with_error_code(code)
-                    .with_error_message(Some(StrBytes::from_string(message)));
+                // Kafka (ZooKeeper mode) answers DeleteTopics errors without a message: clients
+                // show the error's default text.
+                tracing::info!("deleting topic {name:?} failed: {message}");
+                result = result.with_error_code(code);
             }
         }
         responses.push(result);
