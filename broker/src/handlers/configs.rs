@@ -232,12 +232,17 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
                                 .map(|e| entry(e.name, e.value, e.source))
                                 .collect();
                     }
-                    None => {
-                        result.error_code = ResponseError::UnknownTopicOrPartition.code();
-                        result.error_message = Some(StrBytes::from_string(format!(
-                            "Topic {name} does not exist."
-                        )));
-                    }
+                    // Kafka's ConfigHelper: an invalid name fails Topic.validate with its text;
+                    // an unknown topic is UNKNOWN_TOPIC_OR_PARTITION without a message.
+                    None => match super::topics::validate_topic_name(&name) {
+                        Err(message) => {
+                            result.error_code = ResponseError::InvalidTopicException.code();
+                            result.error_message = Some(StrBytes::from_string(message));
+                        }
+                        Ok(()) => {
+                            result.error_code = ResponseError::UnknownTopicOrPartition.code();
+                        }
+                    },
                 },
                 RESOURCE_BROKER
                     if name.is_empty() || name == broker.config.broker_id.to_string() =>
@@ -249,6 +254,20 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
                         .filter(|(k, _)| wanted(k))
                         .map(|(k, v)| entry(k.clone(), v.clone(), STATIC_BROKER_CONFIG))
                         .collect();
+                }
+                // Kafka's ConfigHelper texts for another broker's id or a name that is none.
+                RESOURCE_BROKER => {
+                    result.error_code = ResponseError::InvalidRequest.code();
+                    result.error_message = Some(StrBytes::from_string(
+                        if name.parse::<i32>().is_ok() {
+                            format!(
+                                "Unexpected broker id, expected {} or empty string, but received {name}",
+                                broker.config.broker_id
+                            )
+                        } else {
+                            format!("Broker id must be an integer, but it is: {name}")
+                        },
+                    ));
                 }
                 _ => {
                     result.error_code = ResponseError::InvalidRequest.code();

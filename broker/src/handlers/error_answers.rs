@@ -526,3 +526,58 @@ async fn delete_topics_errors_carry_no_message_and_no_name_for_an_unknown_id() {
     assert_eq!(by_id.error_message, None);
     assert_eq!(by_id.name, None);
 }
+
+#[tokio::test]
+async fn describe_configs_errors_follow_kafkas_config_helper() {
+    use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+    let (broker, _guard) = start_for_test().await;
+    let resource = |kind: i8, name: &str| {
+        DescribeConfigsResource::default()
+            .with_resource_type(kind)
+            .with_resource_name(StrBytes::from_string(name.to_string()))
+    };
+    let request = DescribeConfigsRequest::default().with_resources(vec![
+        resource(2, "missing"),
+        resource(2, "bad name"),
+        resource(4, "7"),
+        resource(4, "x"),
+    ]);
+    let response = wire(&super::configs::describe(&broker, wire(&request, 4)), 4);
+    let answers: Vec<(i16, Option<String>, usize)> = response
+        .results
+        .iter()
+        .map(|r| {
+            (
+                r.error_code,
+                r.error_message.as_ref().map(|m| m.to_string()),
+                r.configs.len(),
+            )
+        })
+        .collect();
+    // No message set: the schema's default, "" (not null).
+    assert_eq!(
+        answers[0],
+        (
+            ResponseError::UnknownTopicOrPartition.code(),
+            Some(String::new()),
+            0
+        )
+    );
+    assert_eq!(answers[1].0, ResponseError::InvalidTopicException.code());
+    assert!(answers[1]
+        .1
+        .as_deref()
+        .is_some_and(|m| m.contains("bad name")));
+    assert_eq!(
+        answers[2],
+        (
+            ResponseError::InvalidRequest.code(),
+            Some("Unexpected broker id, expected 0 or empty string, but received 7".to_string()),
+            0
+        )
+    );
+    assert_eq!(
+        answers[3].1.as_deref(),
+        Some("Broker id must be an integer, but it is: x")
+    );
+}
