@@ -81,6 +81,14 @@ impl Broker {
 /// the handlers on it directly. The returned guard keeps the coordinator and the directories.
 #[cfg(test)]
 pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Drop) {
+    start_for_test_with(|_| {}).await
+}
+
+/// [`start_for_test`] with settings changed by `adjust`.
+#[cfg(test)]
+pub(crate) async fn start_for_test_with(
+    adjust: impl FnOnce(&mut BrokerConfig),
+) -> (Arc<Broker>, impl Drop) {
     struct Guard {
         zk: tokio::task::JoinHandle<()>,
         _dir: tempfile::TempDir,
@@ -100,12 +108,13 @@ pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Drop) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let zk_addr = listener.local_addr().expect("bound address");
     let zk = tokio::spawn(zookeeper_lite::server::serve(listener, shared, 0));
-    let config = BrokerConfig {
+    let mut config = BrokerConfig {
         log_dirs: vec![dir.path().join("logs")],
         zookeeper_connect: zk_addr.to_string(),
         zookeeper_session_timeout_ms: 60_000,
         ..BrokerConfig::default()
     };
+    adjust(&mut config);
     let advertised = BrokerInfo {
         id: config.broker_id,
         host: "127.0.0.1".to_string(),
@@ -119,7 +128,12 @@ pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Drop) {
     let broker = Arc::new(Broker {
         partitions: Partitions::new(config.clone()),
         producer_ids: ProducerIdAllocator::new(config.broker_id),
-        groups: Groups::new(GroupConfig::default()),
+        groups: Groups::new(GroupConfig {
+            initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
+            min_session_timeout_ms: config.group_min_session_timeout_ms,
+            max_session_timeout_ms: config.group_max_session_timeout_ms,
+            offsets_retention_ms: config.offsets_retention_ms,
+        }),
         config,
         cluster,
         advertised,

@@ -6,10 +6,11 @@
 //! - a group that uses group management (it has a protocol type) and is Empty: all its offsets,
 //!   once it has been Empty for the retention time;
 //! - a group that only stores offsets (no protocol type, or not in memory, e.g. after a restart):
-//!   each offset, once the retention time has passed since it was committed.
+//!   each offset, once the retention time has passed since it was committed;
+//! - a Stable consumer group whose subscription is known: each offset of a topic it no longer
+//!   subscribes to, once the retention time has passed since it was committed.
 //!
-//! Offsets of groups with members are left alone (Kafka would expire a Stable consumer group's
-//! offsets of topics it no longer subscribes to; that is not done here).
+//! Offsets of other groups with members are left alone.
 
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -46,18 +47,27 @@ pub(crate) fn expired_by_commit_time(
         .collect()
 }
 
-/// Deletes the offsets of `group` whose commit is older than the retention time. Returns whether
-/// the group still has offsets.
-async fn expire_by_commit_time(broker: &Broker, group: &str, now_ms: i64) -> Result<bool, ZkError> {
+/// Deletes the offsets of `group` whose commit is older than the retention time, except those of
+/// `keep_topics`. Returns whether the group still has offsets. A group without members
+/// (`has_members` false) that loses its last offset is forgotten whole, its recorded generation
+/// too; a group with members keeps that record, which fences stale members' commits.
+async fn expire_by_commit_time(
+    broker: &Broker,
+    group: &str,
+    now_ms: i64,
+    keep_topics: &BTreeSet<String>,
+    has_members: bool,
+) -> Result<bool, ZkError> {
     let zk = broker.cluster.zk();
     let offsets = zk.fetch_offsets(group, None).await?;
-    let expired = expired_by_commit_time(&offsets, now_ms, broker.config.offsets_retention_ms);
+    let mut expired = expired_by_commit_time(&offsets, now_ms, broker.config.offsets_retention_ms);
+    expired.retain(|(topic, _)| !keep_topics.contains(topic));
     if expired.is_empty() {
         return Ok(!offsets.is_empty());
     }
     let remaining = offsets.len() - expired.len();
     tracing::info!("Removed {} expired offsets of group {group}", expired.len());
-    if remaining == 0 {
+    if remaining == 0 && !has_members {
         match zk.delete_group_offsets(group).await {
             Ok(()) => {}
             Err(e) if unknown_group(&e) => {}
@@ -87,7 +97,7 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
             continue;
         }
         let has_offsets = if !g.uses_group_management {
-            expire_by_commit_time(broker, &g.group_id, now_ms).await
+            expire_by_commit_time(broker, &g.group_id, now_ms, &BTreeSet::new(), false).await
         } else if g.retention_passed {
             tracing::info!(
                 "Offsets of group {} expired: it has been Empty for offsets.retention.minutes",
@@ -114,6 +124,16 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
             Err(e) => tracing::warn!("cleaning up group {} failed: {e}", g.group_id),
         }
     }
+    let stable = broker.groups.with(|c, _| c.stable_consumer_subscriptions());
+    for (id, subscribed) in stable {
+        in_memory.insert(id.clone());
+        if check_group_coordinator(broker, &id) != NONE {
+            continue;
+        }
+        if let Err(e) = expire_by_commit_time(broker, &id, now_ms, &subscribed, true).await {
+            tracing::warn!("expiring the offsets of group {id} failed: {e}");
+        }
+    }
     // Groups known only by their offsets (simple groups, or groups from before a restart).
     let stored = match broker.cluster.zk().list_offset_groups().await {
         Ok(ids) => ids,
@@ -129,7 +149,7 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
         {
             continue;
         }
-        if let Err(e) = expire_by_commit_time(broker, &id, now_ms).await {
+        if let Err(e) = expire_by_commit_time(broker, &id, now_ms, &BTreeSet::new(), false).await {
             tracing::warn!("expiring the offsets of group {id} failed: {e}");
         }
     }

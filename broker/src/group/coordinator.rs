@@ -1225,6 +1225,28 @@ impl Coordinator {
         }
     }
 
+    /// Stable consumer groups whose subscription is known (every member's metadata parses), with
+    /// the topics subscribed: Kafka expires their offsets of other topics by commit time.
+    pub fn stable_consumer_subscriptions(&self) -> Vec<(String, BTreeSet<String>)> {
+        let mut out: Vec<(String, BTreeSet<String>)> = self
+            .groups
+            .values()
+            .filter(|g| {
+                g.state == GroupState::Stable && g.protocol_type.as_deref() == Some("consumer")
+            })
+            .filter_map(|g| {
+                let protocol = g.protocol.as_deref()?;
+                let mut topics = BTreeSet::new();
+                for m in g.members.values() {
+                    topics.extend(super::subscribed_topics(&m.metadata_for(protocol))?);
+                }
+                Some((g.id.clone(), topics))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The topics the group's members are subscribed to, when it is a non-empty consumer group
     /// (OffsetDelete refuses their partitions).
     pub fn subscribed_topics(&self, group_id: &str) -> BTreeSet<String> {
