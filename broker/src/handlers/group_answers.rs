@@ -87,7 +87,7 @@ async fn former_consumer_group_known_only_by_its_offsets_keeps_protocol_type_con
         group_id("simple"),
         group_id("none"),
     ]);
-    let described = wire(&super::groups::describe(&broker, request).await, 5);
+    let described = wire(&super::groups::describe(&broker, request, 5).await, 5);
     let states: Vec<(String, String, String)> = described
         .groups
         .iter()
@@ -255,4 +255,23 @@ async fn cleanup_expires_offsets_by_kafkas_rules_and_removes_empty_groups_withou
         .map(|g| g.group_id.0.as_str())
         .collect();
     assert_eq!(ids, ["stable"]);
+}
+
+#[tokio::test]
+async fn describe_groups_reports_authorized_operations_only_when_asked() {
+    let (broker, _guard) = start_for_test().await;
+    let request = DescribeGroupsRequest::default().with_groups(vec![group_id("g")]);
+    let plain = wire(
+        &super::groups::describe(&broker, wire(&request, 5), 5).await,
+        5,
+    );
+    assert_eq!(plain.groups[0].authorized_operations, i32::MIN, "omitted");
+    let asked = request.with_include_authorized_operations(true);
+    let answer = wire(
+        &super::groups::describe(&broker, wire(&asked, 5), 5).await,
+        5,
+    );
+    // READ, DELETE and DESCRIBE: no authorizer allows every operation a group supports.
+    assert_eq!(answer.groups[0].authorized_operations, 328);
+    assert_eq!(answer.groups[0].group_state.as_str(), "Dead");
 }

@@ -408,10 +408,29 @@ pub(super) fn describe_error(base: DescribedGroup, code: i16) -> DescribedGroup 
         .with_members(Vec::new())
 }
 
+/// The ACL operations a group supports (READ, DELETE, DESCRIBE as the bits 3, 6 and 8), all
+/// allowed without an authorizer: what Kafka reports when DescribeGroups v3+ asks for them.
+const GROUP_AUTHORIZED_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8);
+
 pub async fn describe(
     broker: &Arc<Broker>,
     request: DescribeGroupsRequest,
+    version: i16,
 ) -> DescribeGroupsResponse {
+    let include_operations = version >= 3 && request.include_authorized_operations;
+    let mut described = describe_groups(broker, request).await;
+    if include_operations {
+        for g in described.iter_mut().filter(|g| g.error_code == NONE) {
+            g.authorized_operations = GROUP_AUTHORIZED_OPERATIONS;
+        }
+    }
+    DescribeGroupsResponse::default().with_groups(described)
+}
+
+async fn describe_groups(
+    broker: &Arc<Broker>,
+    request: DescribeGroupsRequest,
+) -> Vec<DescribedGroup> {
     let mut described = Vec::new();
     for group_id in request.groups {
         let id = group_id.0.as_str().to_string();
@@ -464,7 +483,7 @@ pub async fn describe(
                 .with_protocol_type(s(&protocol_type)),
         );
     }
-    DescribeGroupsResponse::default().with_groups(described)
+    described
 }
 
 /// The protocol type of a group known only by its committed offsets (after a restart, or after

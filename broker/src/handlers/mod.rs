@@ -160,7 +160,7 @@ pub async fn dispatch(
         RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(groups::leave(broker, r, version)),
         RequestKind::ListGroups(r) => ResponseKind::ListGroups(groups::list(broker, r).await),
         RequestKind::DescribeGroups(r) => {
-            ResponseKind::DescribeGroups(groups::describe(broker, r).await)
+            ResponseKind::DescribeGroups(groups::describe(broker, r, version).await)
         }
         RequestKind::DeleteGroups(r) => ResponseKind::DeleteGroups(groups::delete(broker, r).await),
         RequestKind::OffsetCommit(r) => {
