@@ -581,3 +581,21 @@ async fn describe_configs_errors_follow_kafkas_config_helper() {
         Some("Broker id must be an integer, but it is: x")
     );
 }
+
+#[tokio::test]
+async fn produce_without_a_batch_is_invalid_record_with_offsets_minus_one() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "nb").await;
+    let request = produce_request("nb", 0, Vec::new());
+    let response = wire(
+        &super::produce::handle(&broker, wire(&request, 9), 9).await,
+        9,
+    );
+    let r = &response.responses[0].partition_responses[0];
+    assert_eq!(r.error_code, ResponseError::InvalidRecord.code());
+    assert_eq!(
+        (r.base_offset, r.log_append_time_ms, r.log_start_offset),
+        (-1, -1, -1)
+    );
+    assert_eq!(r.error_message, None);
+}

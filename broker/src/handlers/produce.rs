@@ -113,12 +113,10 @@ pub async fn handle(
                     continue;
                 }
             };
-            let Some(records) = p.records else {
-                partitions.push(error(
-                    p.index,
-                    ResponseError::CorruptMessage.code(),
-                    Some("no records".into()),
-                ));
+            // Kafka's `ProduceRequest.validateRecords` refuses a partition without a batch before
+            // any append: INVALID_RECORD with every offset -1 and no message.
+            let Some(records) = p.records.filter(|r| !r.is_empty()) else {
+                partitions.push(error(p.index, ResponseError::InvalidRecord.code(), None));
                 continue;
             };
             // The request buffer is shared with the decoded header fields, so the batches are
