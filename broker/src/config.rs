@@ -89,6 +89,8 @@ const KNOWN_KEYS: &[&str] = &[
     "group.initial.rebalance.delay.ms",
     "group.min.session.timeout.ms",
     "group.max.session.timeout.ms",
+    "offsets.retention.minutes",
+    "offsets.retention.check.interval.ms",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +138,12 @@ pub struct BrokerConfig {
     pub log_message_timestamp_before_max_ms: i64,
     pub log_message_timestamp_after_max_ms: i64,
     pub log_message_timestamp_difference_max_ms: i64,
+    /// How long a consumer group's offsets are kept after it became Empty (a simple group's:
+    /// after each commit); then the group goes Dead. Kafka's `offsets.retention.minutes`.
+    pub offsets_retention_ms: u64,
+    /// How often Empty groups and expired offsets are cleaned up
+    /// (`offsets.retention.check.interval.ms`).
+    pub offsets_retention_check_interval_ms: u64,
     /// Every key/value as given, for DescribeConfigs of the broker defaults.
     pub raw: BTreeMap<String, String>,
 }
@@ -175,6 +183,8 @@ impl Default for BrokerConfig {
             log_message_timestamp_before_max_ms: i64::MAX,
             log_message_timestamp_after_max_ms: i64::MAX,
             log_message_timestamp_difference_max_ms: i64::MAX,
+            offsets_retention_ms: 10_080 * 60_000,
+            offsets_retention_check_interval_ms: 600_000,
             raw: BTreeMap::new(),
         }
     }
@@ -386,6 +396,19 @@ impl BrokerConfig {
                 }
                 "group.min.session.timeout.ms" => c.group_min_session_timeout_ms = number(k, v)?,
                 "group.max.session.timeout.ms" => c.group_max_session_timeout_ms = number(k, v)?,
+                "offsets.retention.minutes" => {
+                    let minutes: u64 = number(k, v)?;
+                    if minutes < 1 {
+                        return Err(invalid(k, v, "must be at least 1"));
+                    }
+                    c.offsets_retention_ms = minutes.saturating_mul(60_000);
+                }
+                "offsets.retention.check.interval.ms" => {
+                    c.offsets_retention_check_interval_ms = number(k, v)?;
+                    if c.offsets_retention_check_interval_ms < 1 {
+                        return Err(invalid(k, v, "must be at least 1"));
+                    }
+                }
                 "socket.request.max.bytes" => {
                     c.socket_request_max_bytes = number(k, v)?;
                     if c.socket_request_max_bytes < 64 {
@@ -520,6 +543,26 @@ mod tests {
         assert_eq!(c.log_message_timestamp_before_max_ms, i64::MAX);
         assert!(
             BrokerConfig::from_pairs(&pairs(&[("log.message.timestamp.type", "Now")])).is_err()
+        );
+    }
+
+    #[test]
+    fn offsets_retention_keys_are_acted_on_with_kafkas_defaults() {
+        let (d, _) = BrokerConfig::from_pairs(&[]).unwrap();
+        assert_eq!(d.offsets_retention_ms, 7 * 24 * 3_600_000);
+        assert_eq!(d.offsets_retention_check_interval_ms, 600_000);
+        let (c, report) = BrokerConfig::from_pairs(&pairs(&[
+            ("offsets.retention.minutes", "2"),
+            ("offsets.retention.check.interval.ms", "500"),
+        ]))
+        .unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(c.offsets_retention_ms, 120_000);
+        assert_eq!(c.offsets_retention_check_interval_ms, 500);
+        assert!(BrokerConfig::from_pairs(&pairs(&[("offsets.retention.minutes", "0")])).is_err());
+        assert!(
+            BrokerConfig::from_pairs(&pairs(&[("offsets.retention.check.interval.ms", "0")]))
+                .is_err()
         );
     }
 

@@ -77,6 +77,72 @@ impl Broker {
     }
 }
 
+/// A broker registered with an in-process zookeeper-lite, serving no socket: handler tests call
+/// the handlers on it directly. The returned guard keeps the coordinator and the directories.
+#[cfg(test)]
+pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Drop) {
+    start_for_test_with(|_| {}).await
+}
+
+/// [`start_for_test`] with settings changed by `adjust`.
+#[cfg(test)]
+pub(crate) async fn start_for_test_with(
+    adjust: impl FnOnce(&mut BrokerConfig),
+) -> (Arc<Broker>, impl Drop) {
+    struct Guard {
+        zk: tokio::task::JoinHandle<()>,
+        _dir: tempfile::TempDir,
+    }
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.zk.abort();
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let zk_dir = dir.path().join("zk");
+    std::fs::create_dir_all(&zk_dir).expect("zk dir");
+    let coordinator =
+        zookeeper_lite::coordinator::Coordinator::open(&zk_dir, std::time::Instant::now())
+            .expect("zookeeper-lite opens");
+    let shared = Arc::new(std::sync::Mutex::new(coordinator));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let zk_addr = listener.local_addr().expect("bound address");
+    let zk = tokio::spawn(zookeeper_lite::server::serve(listener, shared, 0));
+    let mut config = BrokerConfig {
+        log_dirs: vec![dir.path().join("logs")],
+        zookeeper_connect: zk_addr.to_string(),
+        zookeeper_session_timeout_ms: 60_000,
+        ..BrokerConfig::default()
+    };
+    adjust(&mut config);
+    let advertised = BrokerInfo {
+        id: config.broker_id,
+        host: "127.0.0.1".to_string(),
+        port: 9092,
+        rack: None,
+    };
+    let cluster = Cluster::connect(&config.zookeeper_connect, advertised.clone(), 60_000)
+        .await
+        .expect("connects to zookeeper-lite");
+    cluster.register().await.expect("registers");
+    let broker = Arc::new(Broker {
+        partitions: Partitions::new(config.clone()),
+        producer_ids: ProducerIdAllocator::new(config.broker_id),
+        groups: Groups::new(GroupConfig {
+            initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
+            min_session_timeout_ms: config.group_min_session_timeout_ms,
+            max_session_timeout_ms: config.group_max_session_timeout_ms,
+            offsets_retention_ms: config.offsets_retention_ms,
+        }),
+        config,
+        cluster,
+        advertised,
+        appended: tokio::sync::Notify::new(),
+    });
+    broker.refresh_metadata().await.expect("metadata");
+    (broker, Guard { zk, _dir: dir })
+}
+
 /// Starts the broker: binds the listener, registers with zookeeper-lite, opens hosted logs and
 /// serves until `shutdown` resolves.
 pub async fn run(
@@ -133,6 +199,7 @@ pub async fn run(
             initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
             min_session_timeout_ms: config.group_min_session_timeout_ms,
             max_session_timeout_ms: config.group_max_session_timeout_ms,
+            offsets_retention_ms: config.offsets_retention_ms,
         }),
         config,
         cluster: cluster.clone(),
@@ -149,6 +216,7 @@ pub async fn run(
     let hosting = tokio::spawn(keep_hosting_in_sync(broker.clone()));
     let retention = tokio::spawn(retention_loop(broker.clone()));
     let group_timers = tokio::spawn(group_ticker(broker.clone()));
+    let group_cleanup = tokio::spawn(group_metadata_cleanup(broker.clone()));
 
     let id = broker.config.broker_id;
     tracing::info!("listening on {bound}");
@@ -162,6 +230,7 @@ pub async fn run(
     hosting.abort();
     retention.abort();
     group_timers.abort();
+    group_cleanup.abort();
     broker.partitions.close_all().await;
     broker.cluster.unregister().await;
     tracing::info!("[KafkaServer id={id}] shut down completed");
@@ -194,6 +263,20 @@ async fn retention_loop(broker: Arc<Broker>) {
                 Err(e) => tracing::warn!("retention of {tp} failed: {e}"),
             }
         }
+    }
+}
+
+/// Removes Empty groups without offsets and expires offsets, every
+/// `offsets.retention.check.interval.ms` (Kafka's `delete-expired-group-metadata` task).
+async fn group_metadata_cleanup(broker: Arc<Broker>) {
+    let period =
+        std::time::Duration::from_millis(broker.config.offsets_retention_check_interval_ms);
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        crate::group::cleanup_group_metadata(&broker).await;
     }
 }
 

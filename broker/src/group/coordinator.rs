@@ -11,12 +11,15 @@ use super::{GroupState, Reply, Token};
 /// `NewMemberJoinTimeoutMs`), so a client that vanished mid-join does not block a rebalance.
 const NEW_MEMBER_JOIN_TIMEOUT_MS: u64 = 300_000;
 
-/// The broker's `group.*` settings.
+/// The broker's `group.*` settings, and `offsets.retention.minutes` in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupConfig {
     pub initial_rebalance_delay_ms: u64,
     pub min_session_timeout_ms: u64,
     pub max_session_timeout_ms: u64,
+    /// How long a consumer group stays Empty before its offsets expire and it goes Dead
+    /// (Kafka's `offsets.retention.minutes`, default 7 days).
+    pub offsets_retention_ms: u64,
 }
 
 impl Default for GroupConfig {
@@ -25,6 +28,7 @@ impl Default for GroupConfig {
             initial_rebalance_delay_ms: 3000,
             min_session_timeout_ms: 6000,
             max_session_timeout_ms: 1_800_000,
+            offsets_retention_ms: 7 * 24 * 3_600_000,
         }
     }
 }
@@ -120,6 +124,18 @@ pub struct MemberDescription {
     pub assignment: Bytes,
 }
 
+/// An Empty group as the periodic cleanup sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptyGroup {
+    pub group_id: String,
+    /// It has a protocol type (members joined it once): its offsets expire together,
+    /// `offsets.retention.minutes` after it became Empty. Otherwise (offsets only, a
+    /// "simple" group) each offset expires that long after its own commit.
+    pub uses_group_management: bool,
+    /// It has been Empty for `offsets.retention.minutes`.
+    pub retention_passed: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupDescription {
     pub state: GroupState,
@@ -206,10 +222,13 @@ struct Group {
     pending_sync: BTreeSet<String>,
     join_timer: Option<JoinTimer>,
     sync_deadline: Option<u64>,
+    /// When the group last became Empty (Kafka's `currentStateTimestamp` for the Empty state):
+    /// its offsets expire `offsets.retention.minutes` after it.
+    empty_since: u64,
 }
 
 impl Group {
-    fn new(id: &str, generation: i32) -> Self {
+    fn new(id: &str, generation: i32, now: u64) -> Self {
         Group {
             id: id.to_string(),
             state: GroupState::Empty,
@@ -224,6 +243,7 @@ impl Group {
             pending_sync: BTreeSet::new(),
             join_timer: None,
             sync_deadline: None,
+            empty_since: now,
         }
     }
 
@@ -381,6 +401,10 @@ impl Group {
             }
         });
         self.state = GroupState::PreparingRebalance;
+        // Kafka's `tryCompleteElseWatch`: when nobody is left to wait for (the last member left
+        // or expired), the join completes at once and the group is Empty, never lingering in
+        // PreparingRebalance.
+        self.try_complete_join(now, replies);
     }
 
     fn maybe_prepare_rebalance(
@@ -435,9 +459,12 @@ impl Group {
         }
         self.generation = self.generation.saturating_add(1);
         if self.members.is_empty() {
+            // Kafka's `initNextGeneration` with no members: the protocol is cleared, the
+            // protocol type is kept (an Empty former consumer group is still a "consumer" group).
             self.protocol = None;
             self.leader = None;
             self.state = GroupState::Empty;
+            self.empty_since = now;
             return;
         }
         self.protocol = self.select_protocol();
@@ -571,8 +598,10 @@ impl Group {
     }
 }
 
-/// Every group this broker coordinates. Groups that are Empty with nobody pending are forgotten:
-/// their committed offsets live in zookeeper-lite, which answers for them from then on.
+/// Every group this broker coordinates. An Empty group stays (listed and described as Empty,
+/// with its protocol type) until the periodic cleanup finds it without offsets, or its offsets
+/// expired, and removes it (Kafka's Empty -> Dead). Committed offsets live in zookeeper-lite,
+/// which answers for groups that are not in memory (e.g. after a restart).
 #[derive(Debug, Default)]
 pub struct Coordinator {
     config: GroupConfig,
@@ -587,9 +616,18 @@ impl Coordinator {
         }
     }
 
-    /// Whether `group` is known in memory (has members or is joining).
+    /// Whether `group` is known in memory (has members, is joining, or is Empty and not yet
+    /// cleaned up).
     pub fn contains(&self, group: &str) -> bool {
         self.groups.contains_key(group)
+    }
+
+    /// Whether `group` is unknown or Empty: its next JoinGroup starts a new generation that must
+    /// continue above the generation recorded with its committed offsets.
+    pub fn is_empty_or_unknown(&self, group: &str) -> bool {
+        self.groups
+            .get(group)
+            .is_none_or(|g| g.state == GroupState::Empty && g.members.is_empty())
     }
 
     /// JoinGroup. The answer for `token` is among the returned replies, now or from a later call.
@@ -622,7 +660,7 @@ impl Coordinator {
             }
             self.groups.insert(
                 group_id.to_string(),
-                Group::new(group_id, generation_floor.max(0)),
+                Group::new(group_id, generation_floor.max(0), now),
             );
         }
         let Some(group) = self.groups.get_mut(group_id) else {
@@ -631,6 +669,10 @@ impl Coordinator {
         if group.state == GroupState::Dead {
             return err(COORDINATOR_NOT_AVAILABLE);
         }
+        if group.state == GroupState::Empty && group.members.is_empty() {
+            // An Empty group kept in memory may have lived on, meanwhile, at another coordinator.
+            group.generation = group.generation.max(generation_floor);
+        }
         if !group.supports(&req.protocol_type, &req.protocols) {
             replies.extend(err(INCONSISTENT_GROUP_PROTOCOL));
         } else if !known_member {
@@ -638,7 +680,6 @@ impl Coordinator {
         } else {
             Self::join_current_member(group, req, token, now, &config, &mut replies);
         }
-        self.forget_if_empty(group_id);
         replies
     }
 
@@ -992,7 +1033,6 @@ impl Coordinator {
             };
             members.push((member_id, instance_id, error));
         }
-        self.forget_if_empty(group_id);
         (
             LeaveOutcome {
                 error: NONE,
@@ -1060,26 +1100,39 @@ impl Coordinator {
                 group.prepare_rebalance(now, &config, &mut replies);
             }
         }
-        let forget: Vec<String> = self
-            .groups
-            .iter()
-            .filter(|(_, g)| Self::forgettable(g))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for id in forget {
-            self.groups.remove(&id);
-        }
         replies
     }
 
-    fn forgettable(g: &Group) -> bool {
-        g.state == GroupState::Empty && g.members.is_empty() && g.pending_members.is_empty()
+    /// The Empty groups in memory, for the periodic cleanup of group metadata (Kafka's
+    /// `GroupMetadataManager.cleanupGroupMetadata`, every `offsets.retention.check.interval.ms`).
+    pub fn empty_groups(&self, now: u64) -> Vec<EmptyGroup> {
+        let mut out: Vec<EmptyGroup> = self
+            .groups
+            .values()
+            .filter(|g| g.state == GroupState::Empty && g.members.is_empty())
+            .map(|g| EmptyGroup {
+                group_id: g.id.clone(),
+                uses_group_management: g.protocol_type.is_some(),
+                retention_passed: now.saturating_sub(g.empty_since)
+                    >= self.config.offsets_retention_ms,
+            })
+            .collect();
+        out.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        out
     }
 
-    fn forget_if_empty(&mut self, group_id: &str) {
-        if self.groups.get(group_id).is_some_and(Self::forgettable) {
+    /// Kafka's cleanup step "Empty and no offsets: the group transitions to Dead" and is removed
+    /// from memory. Does nothing (returns false) when the group is no longer Empty, e.g. a member
+    /// joined while its offsets were being looked up.
+    pub fn remove_if_empty(&mut self, group_id: &str) -> bool {
+        let removable = self.groups.get(group_id).is_some_and(|g| {
+            g.state == GroupState::Empty && g.members.is_empty() && g.pending_members.is_empty()
+        });
+        if removable {
+            tracing::info!("Group {group_id} transitioned to Dead");
             self.groups.remove(group_id);
         }
+        removable
     }
 
     /// Checks an OffsetCommit against the group (Kafka's `validateOffsetCommit` and the
@@ -1170,6 +1223,28 @@ impl Coordinator {
             }
             None => Ok(()),
         }
+    }
+
+    /// Stable consumer groups whose subscription is known (every member's metadata parses), with
+    /// the topics subscribed: Kafka expires their offsets of other topics by commit time.
+    pub fn stable_consumer_subscriptions(&self) -> Vec<(String, BTreeSet<String>)> {
+        let mut out: Vec<(String, BTreeSet<String>)> = self
+            .groups
+            .values()
+            .filter(|g| {
+                g.state == GroupState::Stable && g.protocol_type.as_deref() == Some("consumer")
+            })
+            .filter_map(|g| {
+                let protocol = g.protocol.as_deref()?;
+                let mut topics = BTreeSet::new();
+                for m in g.members.values() {
+                    topics.extend(super::subscribed_topics(&m.metadata_for(protocol))?);
+                }
+                Some((g.id.clone(), topics))
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// The topics the group's members are subscribed to, when it is a non-empty consumer group

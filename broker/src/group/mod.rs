@@ -7,14 +7,16 @@
 //! ([`Groups`], in `runtime.rs`, the only async part) maps tokens to oneshot channels. The rules follow Kafka 3.9's
 //! `GroupCoordinator.scala` / `GroupMetadata.scala` (the classic protocol).
 
+mod cleanup;
 mod coordinator;
 mod runtime;
 mod subscription;
 #[cfg(test)]
 mod tests;
 
+pub use cleanup::cleanup_group_metadata;
 pub use coordinator::{
-    Coordinator, GroupConfig, GroupDescription, JoinRequest, JoinResult, JoinedMember,
+    Coordinator, EmptyGroup, GroupConfig, GroupDescription, JoinRequest, JoinResult, JoinedMember,
     LeaveOutcome, MemberDescription, SyncRequest, SyncResult,
 };
 pub use runtime::Groups;

@@ -7,12 +7,14 @@ use super::*;
 
 const SESSION: i32 = 10_000;
 const REBALANCE: i32 = 30_000;
+const RETENTION: u64 = 600_000;
 
 fn config(initial_delay: u64) -> GroupConfig {
     GroupConfig {
         initial_rebalance_delay_ms: initial_delay,
         min_session_timeout_ms: 6000,
         max_session_timeout_ms: 1_800_000,
+        offsets_retention_ms: RETENTION,
     }
 }
 
@@ -344,15 +346,133 @@ fn leave_group_triggers_immediate_rebalance() {
     assert_eq!(again.members[0].2, UNKNOWN_MEMBER_ID);
 }
 
+/// Kafka: LeaveGroup of the last member -> PreparingRebalance, and the join completes at once
+/// with nobody -> Empty, next generation, protocol cleared, protocol type kept.
 #[test]
-fn group_whose_members_all_left_is_forgotten() {
+fn last_member_leaving_a_stable_group_makes_it_empty_at_once() {
+    let mut h = Harness::new(0);
+    let (a, generation) = h.stable_with_one();
+    let (out, _) = h.c.leave("g", vec![(a, None)], h.now);
+    assert_eq!(out.members[0].2, NONE);
+    assert_eq!(h.state(), Some(GroupState::Empty), "no tick needed");
+    assert_eq!(h.c.generation("g"), Some(generation + 1));
+    let d = h.c.describe("g").expect("an Empty group stays in memory");
+    assert_eq!(d.protocol_type, "consumer");
+    assert_eq!(d.protocol, "");
+    assert!(d.members.is_empty());
+    assert_eq!(
+        h.c.list(),
+        vec![("g".to_string(), "consumer".to_string(), GroupState::Empty)]
+    );
+    h.advance(REBALANCE as u64 * 2);
+    assert_eq!(
+        h.state(),
+        Some(GroupState::Empty),
+        "timers do not forget it"
+    );
+}
+
+#[test]
+fn last_member_leaving_during_completing_rebalance_makes_it_empty_at_once() {
+    let mut h = Harness::new(0);
+    let t = h.join(request("", &["range"]));
+    h.advance(0);
+    let j = h.joined(t).unwrap();
+    assert_eq!(h.state(), Some(GroupState::CompletingRebalance));
+    h.c.leave("g", vec![(j.member_id.clone(), None)], h.now);
+    assert_eq!(h.state(), Some(GroupState::Empty));
+    assert_eq!(h.c.generation("g"), Some(j.generation + 1));
+    assert_eq!(h.c.describe("g").unwrap().protocol_type, "consumer");
+}
+
+#[test]
+fn last_member_leaving_during_preparing_rebalance_makes_it_empty_at_once() {
+    let mut h = Harness::new(0);
+    let a = h.join(request("", &["range"]));
+    let b = h.join(request("", &["range"]));
+    h.advance(0);
+    let (ja, jb) = (h.joined(a).unwrap(), h.joined(b).unwrap());
+    h.sync(&jb.member_id, jb.generation, &[]);
+    h.sync(&ja.member_id, ja.generation, &[]);
+    h.c.leave("g", vec![(ja.member_id.clone(), None)], h.now);
+    assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
+    h.c.leave("g", vec![(jb.member_id.clone(), None)], h.now);
+    assert_eq!(h.state(), Some(GroupState::Empty));
+    assert_eq!(h.c.generation("g"), Some(ja.generation + 1));
+}
+
+#[test]
+fn last_member_whose_session_expires_leaves_the_group_empty() {
+    let mut h = Harness::new(0);
+    let (_, generation) = h.stable_with_one();
+    h.advance(SESSION as u64);
+    assert_eq!(h.state(), Some(GroupState::Empty));
+    assert_eq!(h.c.generation("g"), Some(generation + 1));
+    let d = h.c.describe("g").unwrap();
+    assert_eq!(
+        (d.protocol_type.as_str(), d.protocol.as_str()),
+        ("consumer", "")
+    );
+}
+
+#[test]
+fn empty_group_is_removed_by_the_cleanup_only_when_it_has_no_offsets() {
     let mut h = Harness::new(0);
     let (a, _) = h.stable_with_one();
     h.c.leave("g", vec![(a, None)], h.now);
-    h.advance(0);
+    let seen = h.c.empty_groups(h.now);
+    assert_eq!(
+        seen,
+        vec![EmptyGroup {
+            group_id: "g".to_string(),
+            uses_group_management: true,
+            retention_passed: false,
+        }]
+    );
+    h.advance(RETENTION - 1);
+    assert!(!h.c.empty_groups(h.now)[0].retention_passed);
+    h.advance(1);
+    assert!(h.c.empty_groups(h.now)[0].retention_passed);
+    assert!(h.c.remove_if_empty("g"), "Empty -> Dead, removed");
     assert!(!h.c.contains("g"));
     assert_eq!(h.c.describe("g"), None);
     assert!(h.c.list().is_empty());
+}
+
+#[test]
+fn cleanup_does_not_remove_a_group_that_members_joined_again() {
+    let mut h = Harness::new(0);
+    let (a, _) = h.stable_with_one();
+    h.c.leave("g", vec![(a, None)], h.now);
+    assert_eq!(h.c.empty_groups(h.now).len(), 1);
+    h.join(request("", &["range"]));
+    assert!(h.c.empty_groups(h.now).is_empty());
+    assert!(!h.c.remove_if_empty("g"));
+    assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
+}
+
+#[test]
+fn empty_group_is_deleted_right_after_its_last_member_left() {
+    let mut h = Harness::new(0);
+    let (a, _) = h.stable_with_one();
+    h.c.leave("g", vec![(a, None)], h.now);
+    assert_eq!(h.c.delete("g"), Ok(()));
+    assert!(!h.c.contains("g"));
+}
+
+#[test]
+fn rejoining_an_empty_group_continues_above_the_recorded_generation() {
+    let mut h = Harness::new(0);
+    let (a, generation) = h.stable_with_one();
+    h.c.leave("g", vec![(a, None)], h.now);
+    assert!(h.c.is_empty_or_unknown("g"));
+    // Meanwhile the group lived on at another coordinator, up to generation 40.
+    let r = h.c.join("g", request("", &["range"]), 99, 40, h.now);
+    assert!(r.is_empty());
+    assert!(!h.c.is_empty_or_unknown("g"));
+    h.advance(0);
+    assert_eq!(generation + 1, 2);
+    assert_eq!(h.joined(99).unwrap().generation, 41);
 }
 
 #[test]
@@ -380,7 +500,16 @@ fn pending_member_that_never_returns_expires() {
     let t = h.join(req);
     assert_eq!(h.joined(t).unwrap().error, MEMBER_ID_REQUIRED);
     assert!(h.c.contains("g"));
+    assert!(!h.c.remove_if_empty("g"), "a member is still expected");
     h.advance(SESSION as u64);
+    // Kafka keeps the Empty group (no protocol type: nobody ever joined) until the cleanup.
+    assert_eq!(h.state(), Some(GroupState::Empty));
+    assert_eq!(
+        h.c.list(),
+        vec![("g".to_string(), String::new(), GroupState::Empty)]
+    );
+    assert!(!h.c.empty_groups(h.now)[0].uses_group_management);
+    assert!(h.c.remove_if_empty("g"));
     assert!(!h.c.contains("g"));
 }
 

@@ -436,8 +436,15 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
             let entries: Result<Vec<ConfigEntry>, (i16, String)> = match r.resource_type {
                 RESOURCE_TOPIC => match md.topics.get(&name) {
                     Some(info) => Ok(topic_config_entries(&layers, &info.configs)),
-                    // Kafka's ConfigHelper sets the code only; clients show its default text.
-                    None => Err((ResponseError::UnknownTopicOrPartition.code(), String::new())),
+                    // Kafka's ConfigHelper: an invalid name fails Topic.validate with its text;
+                    // an unknown topic is UNKNOWN_TOPIC_OR_PARTITION without a message (clients
+                    // show its default text).
+                    None => match super::topics::validate_topic_name(&name) {
+                        Err(message) => Err((ResponseError::InvalidTopicException.code(), message)),
+                        Ok(()) => {
+                            Err((ResponseError::UnknownTopicOrPartition.code(), String::new()))
+                        }
+                    },
                 },
                 RESOURCE_BROKER => broker_resource(&name, broker.config.broker_id)
                     .map(|id| broker_config_entries(&layers, id.is_some())),
@@ -469,8 +476,8 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
                 }
                 Err((code, message)) => {
                     result.error_code = code;
-                    result.error_message =
-                        (!message.is_empty()).then(|| StrBytes::from_string(message));
+                    // A code without a message leaves the schema's default, "" (not null).
+                    result.error_message = Some(StrBytes::from_string(message));
                 }
             }
             result

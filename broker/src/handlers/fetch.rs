@@ -83,12 +83,22 @@ fn for_version(
 
 /// Kafka's `FetchResponse.partitionResponse(tp, error)`: no records, every offset -1.
 fn unconvertible(data: PartitionData, code: i16) -> PartitionData {
+    error_partition(data.partition_index, code)
+}
+
+/// A partition answered with an error, as Kafka answers it (`FetchResponse.partitionResponse`,
+/// and `ReplicaManager.createLogReadResult(e)` for a failed read such as OFFSET_OUT_OF_RANGE):
+/// high watermark, last stable offset and log start offset -1 (unknown), no aborted
+/// transactions, no preferred read replica (-1), empty records — never the partition's real
+/// offsets.
+pub(crate) fn error_partition(partition: i32, code: i16) -> PartitionData {
     PartitionData::default()
-        .with_partition_index(data.partition_index)
+        .with_partition_index(partition)
         .with_error_code(code)
         .with_high_watermark(-1)
         .with_last_stable_offset(-1)
         .with_log_start_offset(-1)
+        .with_aborted_transactions(None)
         .with_preferred_read_replica(kafka_protocol::messages::BrokerId(-1))
         .with_records(Some(Bytes::new()))
 }
@@ -111,20 +121,16 @@ fn read_all(
                 .partitions
                 .iter()
                 .map(|p| {
-                    let base = PartitionData::default()
-                        .with_partition_index(p.partition)
-                        .with_high_watermark(-1)
-                        .with_last_stable_offset(-1)
-                        .with_log_start_offset(-1)
-                        .with_preferred_read_replica(kafka_protocol::messages::BrokerId(-1))
-                        .with_records(Some(Bytes::new()));
                     let hosted = match leader_partition(broker, name, p.partition) {
                         Ok(h) => h,
-                        Err(code) => return base.with_error_code(code),
+                        Err(code) => return error_partition(p.partition, code),
                     };
                     let log = &hosted.log;
                     let hw = log.high_watermark();
-                    let base = base
+                    let base = PartitionData::default()
+                        .with_partition_index(p.partition)
+                        .with_preferred_read_replica(kafka_protocol::messages::BrokerId(-1))
+                        .with_records(Some(Bytes::new()))
                         .with_high_watermark(hw)
                         .with_last_stable_offset(hw)
                         .with_log_start_offset(log.log_start_offset())
@@ -142,7 +148,7 @@ fn read_all(
                             total += bytes.len();
                             base.with_records(Some(bytes))
                         }
-                        Err(e) => base.with_error_code(e.kafka_error_code()),
+                        Err(e) => error_partition(p.partition, e.kafka_error_code()),
                     };
                     for_version(broker, name, version, p.fetch_offset, data)
                 })

@@ -117,16 +117,30 @@ pub fn find_coordinator(
             .collect();
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
+    // v1-3 carry `error.message()`, which Kafka sets even on success ("NONE").
+    let message = |code: i16| (version >= 1).then(|| s(find_coordinator_message(code)));
     match lookup(request.key.as_str()) {
         Ok(b) => FindCoordinatorResponse::default()
+            .with_error_message(message(NONE))
             .with_node_id(BrokerId(b.id))
             .with_host(s(&b.host))
             .with_port(i32::from(b.port)),
         Err(code) => FindCoordinatorResponse::default()
             .with_error_code(code)
+            .with_error_message(message(code))
             .with_node_id(BrokerId(-1))
             .with_host(s(""))
             .with_port(-1),
+    }
+}
+
+/// Kafka's `Errors.message()` for what FindCoordinator v1-3 answers: the error's default text,
+/// or the error's name when it has no exception (NONE).
+fn find_coordinator_message(code: i16) -> &'static str {
+    match code {
+        NONE => "NONE",
+        COORDINATOR_NOT_AVAILABLE => "The coordinator is not available.",
+        _ => "This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker. See the broker logs for more details.",
     }
 }
 
@@ -148,9 +162,9 @@ pub async fn join(
     if code != NONE {
         return error_response(code);
     }
-    // A group that is new in memory continues above the generation its committed offsets were
+    // A group that is new (or Empty) in memory continues above the generation its committed offsets were
     // written with, or zookeeper-lite would fence every commit of its new life.
-    let floor = if broker.groups.with(|c, _| c.contains(&group)) {
+    let floor = if !broker.groups.with(|c, _| c.is_empty_or_unknown(&group)) {
         0
     } else {
         match broker.cluster.zk().group_generation(&group).await {
@@ -201,7 +215,9 @@ pub async fn join(
                 .with_metadata(m.metadata)
         })
         .collect();
+    // Kafka's JoinGroupResponse: below v7 the name is never null (""); from v7 on "" is null.
     let protocol_name = match result.protocol_name {
+        Some(p) if p.is_empty() && version >= 7 => None,
         Some(p) => Some(s(&p)),
         None if version < 7 => Some(s("")),
         None => None,
@@ -222,7 +238,16 @@ pub async fn join(
         .with_members(members)
 }
 
-pub async fn sync(broker: &Arc<Broker>, request: SyncGroupRequest) -> SyncGroupResponse {
+pub async fn sync(
+    broker: &Arc<Broker>,
+    request: SyncGroupRequest,
+    version: i16,
+) -> SyncGroupResponse {
+    // From v5 on the protocol type and name are mandatory (Kafka's
+    // `areMandatoryProtocolTypeAndNamePresent`).
+    if version >= 5 && (request.protocol_type.is_none() || request.protocol_name.is_none()) {
+        return SyncGroupResponse::default().with_error_code(INCONSISTENT_GROUP_PROTOCOL);
+    }
     let group = request.group_id.0.as_str().to_string();
     let code = check_member_group(broker, &group);
     if code != NONE {
@@ -330,14 +355,18 @@ pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroup
     match broker.cluster.zk().list_offset_groups().await {
         Ok(ids) => {
             for id in ids {
-                groups
-                    .entry(id)
-                    .or_insert_with(|| (String::new(), GroupState::Empty.name()));
+                if groups.contains_key(&id) || check_coordinator(broker, &id) != NONE {
+                    continue;
+                }
+                let protocol_type = stored_protocol_type(broker, &id).await;
+                groups.insert(id, (protocol_type, GroupState::Empty.name()));
             }
         }
         Err(e) => {
+            // Kafka answers COORDINATOR_NOT_AVAILABLE with no groups, not a partial list.
             tracing::warn!("listing groups with committed offsets failed: {e}");
             error = COORDINATOR_NOT_AVAILABLE;
+            groups.clear();
         }
     }
     let states: Vec<String> = request
@@ -368,20 +397,47 @@ pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroup
         .with_groups(listed)
 }
 
+/// A group DescribeGroups could not describe, as Kafka answers it
+/// (`GroupCoordinator.EmptyGroup`): state, protocol type and protocol all "" (unknown), no
+/// members. An unknown group is not an error: it is described with state Dead.
+pub(super) fn describe_error(base: DescribedGroup, code: i16) -> DescribedGroup {
+    base.with_error_code(code)
+        .with_group_state(s(""))
+        .with_protocol_type(s(""))
+        .with_protocol_data(s(""))
+        .with_members(Vec::new())
+}
+
+/// The ACL operations a group supports (READ, DELETE, DESCRIBE as the bits 3, 6 and 8), all
+/// allowed without an authorizer: what Kafka reports when DescribeGroups v3+ asks for them.
+const GROUP_AUTHORIZED_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8);
+
 pub async fn describe(
     broker: &Arc<Broker>,
     request: DescribeGroupsRequest,
+    version: i16,
 ) -> DescribeGroupsResponse {
+    let include_operations = version >= 3 && request.include_authorized_operations;
+    let mut described = describe_groups(broker, request).await;
+    if include_operations {
+        for g in described.iter_mut().filter(|g| g.error_code == NONE) {
+            g.authorized_operations = GROUP_AUTHORIZED_OPERATIONS;
+        }
+    }
+    DescribeGroupsResponse::default().with_groups(described)
+}
+
+async fn describe_groups(
+    broker: &Arc<Broker>,
+    request: DescribeGroupsRequest,
+) -> Vec<DescribedGroup> {
     let mut described = Vec::new();
     for group_id in request.groups {
         let id = group_id.0.as_str().to_string();
         let base = DescribedGroup::default().with_group_id(group_id.clone());
         let code = check_coordinator(broker, &id);
         if code != NONE {
-            described.push(
-                base.with_error_code(code)
-                    .with_group_state(s(GroupState::Dead.name())),
-            );
+            described.push(describe_error(base, code));
             continue;
         }
         if let Some(d) = broker.groups.with(|c, _| c.describe(&id)) {
@@ -413,16 +469,37 @@ pub async fn describe(
             Ok(_) => GroupState::Dead,
             Err(e) => {
                 tracing::warn!("reading the offsets of group {id} failed: {e}");
-                described.push(
-                    base.with_error_code(COORDINATOR_NOT_AVAILABLE)
-                        .with_group_state(s(GroupState::Dead.name())),
-                );
+                described.push(describe_error(base, COORDINATOR_NOT_AVAILABLE));
                 continue;
             }
         };
-        described.push(base.with_group_state(s(state.name())));
+        let protocol_type = if state == GroupState::Empty {
+            stored_protocol_type(broker, &id).await
+        } else {
+            String::new()
+        };
+        described.push(
+            base.with_group_state(s(state.name()))
+                .with_protocol_type(s(&protocol_type)),
+        );
     }
-    DescribeGroupsResponse::default().with_groups(described)
+    described
+}
+
+/// The protocol type of a group known only by its committed offsets (after a restart, or after
+/// the coordinator moved), which Kafka would read back from its offsets topic: "consumer" when
+/// members of a generation committed (only group-managed consumers commit with a generation;
+/// Kafka keeps an Empty former consumer group's type), "" when only simple or admin commits were
+/// made (Kafka's protocolType None).
+async fn stored_protocol_type(broker: &Broker, group: &str) -> String {
+    match broker.cluster.zk().group_generation(group).await {
+        Ok(generation) if generation >= 1 => "consumer".to_string(),
+        Ok(_) => String::new(),
+        Err(e) => {
+            tracing::warn!("reading the generation of group {group} failed: {e}");
+            String::new()
+        }
+    }
 }
 
 pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> DeleteGroupsResponse {

@@ -15,24 +15,42 @@ use zookeeper_lite::protocol::{ClusterMetadata, NewTopic, TopicInfo};
 use super::topics::{validate_topic_name, zk_error};
 use crate::server::Broker;
 
-fn topic_entry(md: &ClusterMetadata, info: &TopicInfo) -> MetadataResponseTopic {
+/// One topic's partitions as Kafka's `ZkMetadataCache.getPartitionMetadata` reports them: a
+/// partition whose leader is not a live broker has LEADER_NOT_AVAILABLE and leader -1 (never the
+/// dead leader's id). Metadata v0 (`errorUnavailableEndpoints`) lists only live replicas and ISR
+/// members, with REPLICA_NOT_AVAILABLE when some were left out.
+pub(super) fn topic_entry(
+    md: &ClusterMetadata,
+    info: &TopicInfo,
+    version: i16,
+) -> MetadataResponseTopic {
     let live = |id: i32| md.brokers.iter().any(|b| b.id == id);
+    let shown = |ids: &[i32]| -> Vec<BrokerId> {
+        ids.iter()
+            .filter(|b| version > 0 || live(**b))
+            .map(|b| BrokerId(*b))
+            .collect()
+    };
     let partitions = info
         .partitions
         .iter()
         .map(|p| {
-            let error = if p.leader >= 0 && live(p.leader) {
-                0
-            } else {
+            let leader_live = p.leader >= 0 && live(p.leader);
+            let (replicas, isr) = (shown(&p.replicas), shown(&p.isr));
+            let error = if !leader_live {
                 ResponseError::LeaderNotAvailable.code()
+            } else if replicas.len() < p.replicas.len() || isr.len() < p.isr.len() {
+                ResponseError::ReplicaNotAvailable.code()
+            } else {
+                0
             };
             MetadataResponsePartition::default()
                 .with_error_code(error)
                 .with_partition_index(p.partition)
-                .with_leader_id(BrokerId(p.leader))
+                .with_leader_id(BrokerId(if leader_live { p.leader } else { -1 }))
                 .with_leader_epoch(p.leader_epoch)
-                .with_replica_nodes(p.replicas.iter().map(|b| BrokerId(*b)).collect())
-                .with_isr_nodes(p.isr.iter().map(|b| BrokerId(*b)).collect())
+                .with_replica_nodes(replicas)
+                .with_isr_nodes(isr)
                 .with_offline_replicas(
                     p.replicas
                         .iter()
@@ -73,7 +91,7 @@ pub async fn handle(
     };
     match &request.topics {
         _ if all_topics => {
-            topics.extend(md.topics.values().map(|t| topic_entry(&md, t)));
+            topics.extend(md.topics.values().map(|t| topic_entry(&md, t, version)));
         }
         None => {}
         Some(requested) => {
@@ -125,7 +143,7 @@ pub async fn handle(
                     None => md.topics.values().find(|i| i.id == t.topic_id),
                 };
                 topics.push(match (info, by_name) {
-                    (Some(info), _) => topic_entry(&md, info),
+                    (Some(info), _) => topic_entry(&md, info, version),
                     (None, Some(n)) if validate_topic_name(&n).is_err() => topic_error(
                         Some(n),
                         t.topic_id,

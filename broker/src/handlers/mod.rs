@@ -9,7 +9,11 @@ mod config_defs;
 mod config_docs;
 mod configs;
 mod describe_cluster;
+#[cfg(test)]
+mod error_answers;
 mod fetch;
+#[cfg(test)]
+mod group_answers;
 mod groups;
 mod init_producer_id;
 mod list_offsets;
@@ -30,6 +34,7 @@ use crate::server::Broker;
 
 pub use api_versions::unsupported_version_response;
 pub use configs::{effective_broker_config, topic_log_config, validate_topic_configs};
+pub(crate) use groups::check_coordinator as check_group_coordinator;
 pub use list_offsets::handle_v0 as list_offsets_v0;
 
 /// The APIs this broker implements, with the version ranges it advertises.
@@ -158,12 +163,14 @@ pub async fn dispatch(
         RequestKind::JoinGroup(r) => {
             ResponseKind::JoinGroup(groups::join(broker, ctx, r, version).await)
         }
-        RequestKind::SyncGroup(r) => ResponseKind::SyncGroup(groups::sync(broker, r).await),
+        RequestKind::SyncGroup(r) => {
+            ResponseKind::SyncGroup(groups::sync(broker, r, version).await)
+        }
         RequestKind::Heartbeat(r) => ResponseKind::Heartbeat(groups::heartbeat(broker, r)),
         RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(groups::leave(broker, r, version)),
         RequestKind::ListGroups(r) => ResponseKind::ListGroups(groups::list(broker, r).await),
         RequestKind::DescribeGroups(r) => {
-            ResponseKind::DescribeGroups(groups::describe(broker, r).await)
+            ResponseKind::DescribeGroups(groups::describe(broker, r, version).await)
         }
         RequestKind::DeleteGroups(r) => ResponseKind::DeleteGroups(groups::delete(broker, r).await),
         RequestKind::OffsetCommit(r) => {

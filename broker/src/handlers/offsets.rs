@@ -377,9 +377,15 @@ pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> Offse
         results.push((name, partitions));
     }
     if !to_delete.is_empty() {
-        if let Err(e) = broker.cluster.zk().delete_offsets(&group, to_delete).await {
-            tracing::warn!("deleting offsets of group {group} failed: {e}");
-            return OffsetDeleteResponse::default().with_error_code(zk_error_code(&e));
+        match broker.cluster.zk().delete_offsets(&group, to_delete).await {
+            Ok(()) => {}
+            // An Empty group in memory without offsets: nothing to delete, as Kafka answers it.
+            Err(zookeeper_lite::client::ZkError::Server(e))
+                if known && e.code == zookeeper_lite::protocol::ZkErrorCode::UnknownGroup => {}
+            Err(e) => {
+                tracing::warn!("deleting offsets of group {group} failed: {e}");
+                return OffsetDeleteResponse::default().with_error_code(zk_error_code(&e));
+            }
         }
     }
     OffsetDeleteResponse::default().with_topics(

@@ -13,15 +13,17 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use kafka_protocol::messages::produce_response::{
-    BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
+    BatchIndexAndErrorMessage, LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse,
+    TopicProduceResponse,
 };
-use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+use kafka_protocol::messages::{BrokerId, ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
 use super::leader_partition;
 use crate::log::batch::TRANSACTIONAL_FLAG;
 use crate::log::legacy_message_set;
+use crate::log::LogError;
 use crate::log::{validate_produce_records, BatchHeader};
 use crate::server::Broker;
 
@@ -76,12 +78,77 @@ fn records_for_version(version: i16, records: &[u8]) -> Result<BytesMut, (i16, S
     Ok(BytesMut::from(records))
 }
 
+/// A refused append as Kafka's `ReplicaManager.appendToLocalLog` reports it. CORRUPT_MESSAGE,
+/// MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE and KAFKA_STORAGE_ERROR are "known" failures:
+/// log start offset -1 and no message. Any other failure (INVALID_RECORD, sequence and epoch
+/// errors, unsupported formats) carries the partition's log start offset; only record
+/// validation (INVALID_RECORD, and INVALID_TIMESTAMP with its `record_errors`, KIP-467) carries
+/// its message.
+fn append_error(index: i32, e: &LogError, log_start_offset: i64) -> PartitionProduceResponse {
+    let code = e.kafka_error_code();
+    let known = [
+        ResponseError::CorruptMessage.code(),
+        ResponseError::MessageTooLarge.code(),
+        ResponseError::RecordListTooLarge.code(),
+        ResponseError::KafkaStorageError.code(),
+    ];
+    if known.contains(&code) {
+        return error(index, code, None);
+    }
+    let record_errors: Vec<BatchIndexAndErrorMessage> = e
+        .record_errors()
+        .iter()
+        .map(|r| {
+            BatchIndexAndErrorMessage::default()
+                .with_batch_index(r.batch_index)
+                .with_batch_index_error_message(Some(StrBytes::from_string(r.message.clone())))
+        })
+        .collect();
+    let message = (code == ResponseError::InvalidRecord.code() || !record_errors.is_empty())
+        .then(|| e.to_string());
+    error(index, code, message)
+        .with_log_start_offset(log_start_offset)
+        .with_record_errors(record_errors)
+}
+
+/// KIP-951 (v10+): a NOT_LEADER_OR_FOLLOWER answer names the partition's current leader and epoch
+/// from the metadata (-1/-1 when unknown), and the response lists the live leader's endpoint, so
+/// the client can redirect without a metadata round trip (Kafka's `getCurrentLeader`).
+fn current_leader(
+    broker: &Broker,
+    topic: &str,
+    partition: i32,
+    endpoints: &mut Vec<NodeEndpoint>,
+) -> LeaderIdAndEpoch {
+    let md = broker.cluster.metadata();
+    let (leader, epoch) = md
+        .topics
+        .get(topic)
+        .and_then(|t| t.partitions.iter().find(|p| p.partition == partition))
+        .map_or((-1, -1), |p| (p.leader, p.leader_epoch));
+    if let Some(b) = md.brokers.iter().find(|b| b.id == leader) {
+        if !endpoints.iter().any(|e| e.node_id.0 == b.id) {
+            endpoints.push(
+                NodeEndpoint::default()
+                    .with_node_id(BrokerId(b.id))
+                    .with_host(StrBytes::from_string(b.host.clone()))
+                    .with_port(i32::from(b.port))
+                    .with_rack(b.rack.clone().map(StrBytes::from_string)),
+            );
+        }
+    }
+    LeaderIdAndEpoch::default()
+        .with_leader_id(BrokerId(leader))
+        .with_leader_epoch(epoch)
+}
+
 pub async fn handle(
     broker: &Arc<Broker>,
     request: ProduceRequest,
     version: i16,
 ) -> ProduceResponse {
     let mut responses = Vec::with_capacity(request.topic_data.len());
+    let mut node_endpoints = Vec::new();
     let acks_valid = matches!(request.acks, -1..=1);
     let transactional = request.topic_data.iter().any(|t| {
         t.partition_data
@@ -129,16 +196,23 @@ pub async fn handle(
             let hosted = match leader_partition(broker, &name, p.index) {
                 Ok(h) => h,
                 Err(code) => {
-                    partitions.push(error(p.index, code, None));
+                    let mut answer = error(p.index, code, None);
+                    if version >= 10 && code == ResponseError::NotLeaderOrFollower.code() {
+                        answer = answer.with_current_leader(current_leader(
+                            broker,
+                            &name,
+                            p.index,
+                            &mut node_endpoints,
+                        ));
+                    }
+                    partitions.push(answer);
                     continue;
                 }
             };
-            let Some(records) = p.records else {
-                partitions.push(error(
-                    p.index,
-                    ResponseError::CorruptMessage.code(),
-                    Some("no records".into()),
-                ));
+            // Kafka's `ProduceRequest.validateRecords` refuses a partition without a batch before
+            // any append: INVALID_RECORD with every offset -1 and no message.
+            let Some(records) = p.records.filter(|r| !r.is_empty()) else {
+                partitions.push(error(p.index, ResponseError::InvalidRecord.code(), None));
                 continue;
             };
             if version >= 3 {
@@ -194,21 +268,7 @@ pub async fn handle(
                 }
                 Err(e) => {
                     tracing::warn!("produce to {name}-{} refused: {e}", p.index);
-                    let record_errors = e
-                        .record_errors()
-                        .iter()
-                        .map(|r| {
-                            BatchIndexAndErrorMessage::default()
-                                .with_batch_index(r.batch_index)
-                                .with_batch_index_error_message(Some(StrBytes::from_string(
-                                    r.message.clone(),
-                                )))
-                        })
-                        .collect();
-                    partitions.push(
-                        error(p.index, e.kafka_error_code(), Some(e.to_string()))
-                            .with_record_errors(record_errors),
-                    );
+                    partitions.push(append_error(p.index, &e, hosted.log.log_start_offset()));
                 }
             }
         }
@@ -218,7 +278,9 @@ pub async fn handle(
                 .with_partition_responses(partitions),
         );
     }
-    ProduceResponse::default().with_responses(responses)
+    ProduceResponse::default()
+        .with_responses(responses)
+        .with_node_endpoints(node_endpoints)
 }
 
 #[cfg(test)]

@@ -62,8 +62,23 @@ fn failed(name: TopicName, code: i16, message: String) -> CreatableTopicResult {
 pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> CreateTopicsResponse {
     let mut results = Vec::with_capacity(request.topics.len());
     let mut created_any = false;
+    let mut occurrences: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &request.topics {
+        *occurrences
+            .entry(t.name.0.as_str().to_string())
+            .or_default() += 1;
+    }
     for t in request.topics {
         let name = t.name.0.as_str().to_string();
+        if occurrences.get(&name) > Some(&1) {
+            // Kafka creates none of them and answers each entry so.
+            results.push(failed(
+                t.name,
+                ResponseError::InvalidRequest.code(),
+                "Found multiple entries for this topic.".to_string(),
+            ));
+            continue;
+        }
         if let Err(message) = validate_topic_name(&name) {
             results.push(failed(
                 t.name,
@@ -227,6 +242,11 @@ pub async fn delete(
                 ResponseError::UnknownTopicId.code(),
                 "This server does not host this topic ID.".to_string(),
             )),
+            // Before v3 there was no TOPIC_DELETION_DISABLED.
+            Some(_) if !broker.config.delete_topic_enable && version < 3 => Err((
+                ResponseError::InvalidRequest.code(),
+                "Topic deletion is disabled.".to_string(),
+            )),
             Some(_) if !broker.config.delete_topic_enable => Err((
                 ResponseError::TopicDeletionDisabled.code(),
                 "Topic deletion is disabled.".to_string(),
@@ -249,9 +269,10 @@ pub async fn delete(
                 tracing::info!("deleted topic {}", name.unwrap_or_default());
             }
             Err((code, message)) => {
-                result = result
-                    .with_error_code(code)
-                    .with_error_message(Some(StrBytes::from_string(message)));
+                // Kafka (ZooKeeper mode) answers DeleteTopics errors without a message: clients
+                // show the error's default text.
+                tracing::info!("deleting topic {name:?} failed: {message}");
+                result = result.with_error_code(code);
             }
         }
         responses.push(result);

@@ -1,0 +1,277 @@
+//! ListGroups and DescribeGroups of groups that are not in memory (after a restart, or after the
+//! cleanup unloaded them) answer as Kafka answers groups it loaded from its offsets topic.
+
+use bytes::Bytes;
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::StrBytes;
+
+use super::error_answers::{create_topic, topic_name, wire};
+use crate::group::{JoinRequest, Reply, SyncRequest};
+use crate::server::start_for_test;
+
+fn group_id(id: &str) -> GroupId {
+    GroupId(StrBytes::from_string(id.to_string()))
+}
+
+fn commit(group: &str, generation: i32, member: &str) -> OffsetCommitRequest {
+    OffsetCommitRequest::default()
+        .with_group_id(group_id(group))
+        .with_generation_id_or_member_epoch(generation)
+        .with_member_id(StrBytes::from_string(member.to_string()))
+        .with_topics(vec![OffsetCommitRequestTopic::default()
+            .with_name(topic_name("ga"))
+            .with_partitions(vec![OffsetCommitRequestPartition::default()
+                .with_partition_index(0)
+                .with_committed_offset(0)])])
+}
+
+#[tokio::test]
+async fn former_consumer_group_known_only_by_its_offsets_keeps_protocol_type_consumer() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "ga").await;
+
+    // A consumer joins, syncs, commits as a member of its generation, and leaves.
+    let (member, generation) = broker.groups.with(|c, now| {
+        let req = JoinRequest {
+            client_id: "c".to_string(),
+            session_timeout_ms: 10_000,
+            rebalance_timeout_ms: 10_000,
+            protocol_type: "consumer".to_string(),
+            protocols: vec![("range".to_string(), Bytes::new())],
+            ..Default::default()
+        };
+        c.join("managed", req, 1, 0, now);
+        let (member, generation) = match c.tick(now + 3_000).first() {
+            Some(Reply::Join(_, j)) => (j.member_id.clone(), j.generation),
+            other => panic!("join answered: {other:?}"),
+        };
+        let sync = SyncRequest {
+            generation,
+            member_id: member.clone(),
+            ..Default::default()
+        };
+        c.sync("managed", sync, 2);
+        (member, generation)
+    });
+    let committed =
+        super::offsets::commit(&broker, commit("managed", generation, &member), 8).await;
+    assert_eq!(committed.topics[0].partitions[0].error_code, 0);
+    broker.groups.leave("managed", vec![(member, None)]);
+    // Only offsets are stored for this one (an admin commit, no generation).
+    let committed = super::offsets::commit(&broker, commit("simple", -1, ""), 8).await;
+    assert_eq!(committed.topics[0].partitions[0].error_code, 0);
+
+    // The broker forgets its in-memory groups (as a restart does).
+    assert!(broker.groups.with(|c, _| c.remove_if_empty("managed")));
+    assert!(!broker.groups.with(|c, _| c.contains("simple")));
+
+    let listed = wire(
+        &super::groups::list(&broker, ListGroupsRequest::default()).await,
+        4,
+    );
+    let find = |id: &str| {
+        listed
+            .groups
+            .iter()
+            .find(|g| g.group_id.0.as_str() == id)
+            .map(|g| (g.protocol_type.to_string(), g.group_state.to_string()))
+    };
+    assert_eq!(find("managed"), Some(("consumer".into(), "Empty".into())));
+    assert_eq!(find("simple"), Some((String::new(), "Empty".into())));
+
+    let request = DescribeGroupsRequest::default().with_groups(vec![
+        group_id("managed"),
+        group_id("simple"),
+        group_id("none"),
+    ]);
+    let described = wire(&super::groups::describe(&broker, request, 5).await, 5);
+    let states: Vec<(String, String, String)> = described
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.group_state.to_string(),
+                g.protocol_type.to_string(),
+                g.protocol_data.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("Empty".into(), "consumer".into(), String::new()),
+            ("Empty".into(), String::new(), String::new()),
+            ("Dead".into(), String::new(), String::new()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sync_group_v5_without_protocol_type_or_name_is_inconsistent() {
+    let (broker, _guard) = start_for_test().await;
+    let request = SyncGroupRequest::default()
+        .with_group_id(group_id("g"))
+        .with_generation_id(1)
+        .with_member_id(StrBytes::from_static_str("m"));
+    let response = wire(&super::groups::sync(&broker, wire(&request, 5), 5).await, 5);
+    assert_eq!(
+        response.error_code,
+        kafka_protocol::ResponseError::InconsistentGroupProtocol.code()
+    );
+    assert_eq!(response.protocol_type, None);
+    assert_eq!(response.protocol_name, None);
+    assert!(response.assignment.is_empty());
+    // Before v5 the fields do not exist: the member is checked as usual.
+    let response = wire(&super::groups::sync(&broker, wire(&request, 4), 4).await, 4);
+    assert_eq!(
+        response.error_code,
+        kafka_protocol::ResponseError::UnknownMemberId.code()
+    );
+}
+
+/// A ConsumerProtocol Subscription (v0) of `topics`.
+fn subscription(topics: &[&str]) -> Bytes {
+    let mut b = vec![0u8, 0];
+    b.extend_from_slice(&(topics.len() as i32).to_be_bytes());
+    for t in topics {
+        b.extend_from_slice(&(t.len() as i16).to_be_bytes());
+        b.extend_from_slice(t.as_bytes());
+    }
+    b.extend_from_slice(&(-1i32).to_be_bytes());
+    Bytes::from(b)
+}
+
+/// One consumer joins `group` subscribed to `topics` and syncs: (member id, generation).
+fn stable_member(broker: &crate::server::Broker, group: &str, topics: &[&str]) -> (String, i32) {
+    broker.groups.with(|c, now| {
+        let req = JoinRequest {
+            client_id: "c".to_string(),
+            session_timeout_ms: 30_000,
+            rebalance_timeout_ms: 30_000,
+            protocol_type: "consumer".to_string(),
+            protocols: vec![("range".to_string(), subscription(topics))],
+            ..Default::default()
+        };
+        c.join(group, req, 1, 0, now);
+        let (member, generation) = match c.tick(now + 3_000).first() {
+            Some(Reply::Join(_, j)) => (j.member_id.clone(), j.generation),
+            other => panic!("join answered: {other:?}"),
+        };
+        let sync = SyncRequest {
+            generation,
+            member_id: member.clone(),
+            ..Default::default()
+        };
+        c.sync(group, sync, 2);
+        (member, generation)
+    })
+}
+
+fn commit_to(group: &str, generation: i32, member: &str, topics: &[&str]) -> OffsetCommitRequest {
+    OffsetCommitRequest::default()
+        .with_group_id(group_id(group))
+        .with_generation_id_or_member_epoch(generation)
+        .with_member_id(StrBytes::from_string(member.to_string()))
+        .with_topics(
+            topics
+                .iter()
+                .map(|t| {
+                    OffsetCommitRequestTopic::default()
+                        .with_name(topic_name(t))
+                        .with_partitions(vec![OffsetCommitRequestPartition::default()
+                            .with_partition_index(0)
+                            .with_committed_offset(0)])
+                })
+                .collect(),
+        )
+}
+
+async fn stored(broker: &crate::server::Broker, group: &str) -> Vec<String> {
+    broker
+        .cluster
+        .zk()
+        .fetch_offsets(group, None)
+        .await
+        .expect("offsets")
+        .into_iter()
+        .map(|o| o.topic)
+        .collect()
+}
+
+#[tokio::test]
+async fn cleanup_expires_offsets_by_kafkas_rules_and_removes_empty_groups_without_offsets() {
+    let (broker, _guard) =
+        crate::server::start_for_test_with(|c| c.offsets_retention_ms = 3_000).await;
+    for t in ["cl", "old"] {
+        create_topic(&broker, t).await;
+    }
+    // Empty former consumer group with offsets; a simple (offsets-only) group; a Stable consumer
+    // group subscribed to "cl" with offsets of "cl" and "old"; an Empty group without offsets.
+    let (m, g) = stable_member(&broker, "was-managed", &["cl"]);
+    let c = super::offsets::commit(&broker, commit_to("was-managed", g, &m, &["cl"]), 8).await;
+    assert_eq!(c.topics[0].partitions[0].error_code, 0);
+    broker.groups.leave("was-managed", vec![(m, None)]);
+    let c = super::offsets::commit(&broker, commit_to("simple", -1, "", &["cl"]), 8).await;
+    assert_eq!(c.topics[0].partitions[0].error_code, 0);
+    let (m, g) = stable_member(&broker, "stable", &["cl"]);
+    let c = super::offsets::commit(&broker, commit_to("stable", g, &m, &["cl", "old"]), 8).await;
+    assert!(c.topics.iter().all(|t| t.partitions[0].error_code == 0));
+    let (m, _) = stable_member(&broker, "no-offsets", &["cl"]);
+    broker.groups.leave("no-offsets", vec![(m, None)]);
+
+    crate::group::cleanup_group_metadata(&broker).await;
+    assert!(
+        !broker.groups.with(|c, _| c.contains("no-offsets")),
+        "Empty, no offsets: Dead"
+    );
+    assert!(
+        broker.groups.with(|c, _| c.contains("was-managed")),
+        "retention not passed"
+    );
+    assert_eq!(stored(&broker, "was-managed").await, ["cl"]);
+    assert_eq!(stored(&broker, "simple").await, ["cl"]);
+    assert_eq!(stored(&broker, "stable").await, ["cl", "old"]);
+
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    crate::group::cleanup_group_metadata(&broker).await;
+    assert!(stored(&broker, "was-managed").await.is_empty());
+    assert!(
+        !broker.groups.with(|c, _| c.contains("was-managed")),
+        "Dead and removed"
+    );
+    assert!(stored(&broker, "simple").await.is_empty());
+    assert_eq!(
+        stored(&broker, "stable").await,
+        ["cl"],
+        "subscribed topics are kept"
+    );
+    let listed = super::groups::list(&broker, ListGroupsRequest::default()).await;
+    let ids: Vec<&str> = listed
+        .groups
+        .iter()
+        .map(|g| g.group_id.0.as_str())
+        .collect();
+    assert_eq!(ids, ["stable"]);
+}
+
+#[tokio::test]
+async fn describe_groups_reports_authorized_operations_only_when_asked() {
+    let (broker, _guard) = start_for_test().await;
+    let request = DescribeGroupsRequest::default().with_groups(vec![group_id("g")]);
+    let plain = wire(
+        &super::groups::describe(&broker, wire(&request, 5), 5).await,
+        5,
+    );
+    assert_eq!(plain.groups[0].authorized_operations, i32::MIN, "omitted");
+    let asked = request.with_include_authorized_operations(true);
+    let answer = wire(
+        &super::groups::describe(&broker, wire(&asked, 5), 5).await,
+        5,
+    );
+    // READ, DELETE and DESCRIBE: no authorizer allows every operation a group supports.
+    assert_eq!(answer.groups[0].authorized_operations, 328);
+    assert_eq!(answer.groups[0].group_state.as_str(), "Dead");
+}
