@@ -69,7 +69,7 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest) -> ProduceRes
                 }
                 Err(e) => {
                     tracing::warn!("produce to {name}-{} refused: {e}", p.index);
-                    partitions.push(error(p.index, e.kafka_error_code(), Some(e.to_string())));
+                    partitions.push(error(p.index, e.kafka_error_code(), e.client_message()));
                 }
             }
         }

@@ -213,15 +213,17 @@ impl Producer {
             timestamp: record.timestamp.unwrap_or_else(now_ms),
         };
         let size = outgoing.estimated_size();
-        if size > config.max_request_size {
+        // Kafka's `ensureValidRecordSize`, on `estimateSizeInBytesUpperBound`.
+        let serialized = outgoing.size_in_bytes_upper_bound();
+        if serialized > config.max_request_size {
             return Err(ClientError::kafka(10, Some(&format!(
-                "The message is {size} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
+                "The message is {serialized} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
                 config.max_request_size
             ))));
         }
-        if size as u64 > config.buffer_memory {
+        if serialized as u64 > config.buffer_memory {
             return Err(ClientError::kafka(10, Some(&format!(
-                "The message is {size} bytes when serialized which is larger than the total memory buffer you have configured with the buffer.memory configuration."
+                "The message is {serialized} bytes when serialized which is larger than the total memory buffer you have configured with the buffer.memory configuration."
             ))));
         }
         self.wait_for_buffer(size, deadline).await?;
