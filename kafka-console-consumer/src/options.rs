@@ -40,7 +40,7 @@ pub struct ConsumerOptions {
     /// `consumer_props`).
     pub group: Option<String>,
     pub enable_systest_events: bool,
-    /// Lines to log as WARN before starting.
+    /// Lines Kafka prints to stderr as they are (`System.err.println`) before starting.
     pub warnings: Vec<String>,
 }
 
@@ -157,7 +157,7 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
     let topic = o.value_of("topic");
     if topic.is_some() == include.is_some() {
         let whitelist_note = if o.has("whitelist") {
-            "--whitelist has been deprecated and will be removed in future releases."
+            "--whitelist is DEPRECATED use --include instead; ignored if --include specified."
         } else {
             ""
         };
@@ -298,9 +298,11 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
     // buildFormatter
     let class = o.value_of("formatter").unwrap_or(DEFAULT_FORMATTER);
     let no_op = NO_OP_FORMATTERS.contains(&class);
-    if class == OLD_DEFAULT_FORMATTER {
+    // `convertDeprecatedClass`.
+    if class == OLD_DEFAULT_FORMATTER || class == NO_OP_FORMATTERS[1] {
+        let new_name = class.replacen("kafka.tools.", "org.apache.kafka.tools.consumer.", 1);
         warnings.push(format!(
-            "The formatter class {OLD_DEFAULT_FORMATTER} is deprecated and will be removed in the next major release. Please use {DEFAULT_FORMATTER} instead"
+            "WARNING: {class} is deprecated and will be removed in the next major release. Please use {new_name} instead"
         ));
     } else if class != DEFAULT_FORMATTER && !no_op {
         return Err(Abort::Usage(class.to_string()));
@@ -320,7 +322,12 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
         },
         partition,
         start,
-        max_messages: o.int_of("max-messages").and_then(|n| u64::try_from(n).ok()),
+        // Kafka loops `while (messageCount < maxMessages || maxMessages == -1)`: -1 is no
+        // limit, any other negative value processes nothing.
+        max_messages: o.int_of("max-messages").and_then(|n| match n {
+            -1 => None,
+            n => Some(u64::try_from(n).unwrap_or(0)),
+        }),
         timeout_ms: o.int_of("timeout-ms").and_then(|n| u64::try_from(n).ok()),
         skip_message_on_error: o.has("skip-message-on-error"),
         consumer_props: props,
@@ -491,15 +498,24 @@ mod tests {
 
     #[test]
     fn formatter_classes() {
-        assert!(run(&[
+        assert_eq!(run(&[
             "--topic",
             "t",
             "--formatter",
             "kafka.tools.DefaultMessageFormatter"
         ])
         .unwrap()
-        .warnings[0]
-            .contains("deprecated"));
+        .warnings,
+            vec!["WARNING: kafka.tools.DefaultMessageFormatter is deprecated and will be removed in the next major release. Please use org.apache.kafka.tools.consumer.DefaultMessageFormatter instead"]);
+        assert_eq!(run(&[
+            "--topic",
+            "t",
+            "--formatter",
+            "kafka.tools.NoOpMessageFormatter"
+        ])
+        .unwrap()
+        .warnings,
+            vec!["WARNING: kafka.tools.NoOpMessageFormatter is deprecated and will be removed in the next major release. Please use org.apache.kafka.tools.consumer.NoOpMessageFormatter instead"]);
         assert!(
             run(&[
                 "--topic",
@@ -530,5 +546,17 @@ mod tests {
         assert!(o.formatter.print_key);
         assert_eq!(o.max_messages, Some(3));
         assert_eq!(o.timeout_ms, Some(100));
+    }
+
+    #[test]
+    fn max_messages_minus_one_is_unlimited_and_other_negatives_process_nothing() {
+        let max = |n: &str| {
+            run(&["--topic", "t", "--max-messages", n])
+                .unwrap()
+                .max_messages
+        };
+        assert_eq!(max("-1"), None);
+        assert_eq!(max("-5"), Some(0));
+        assert_eq!(max("0"), Some(0));
     }
 }
