@@ -279,3 +279,153 @@ fn a_missing_topic_with_auto_create_off_is_logged_per_record_after_max_block_ms(
     );
     assert!(!out.stderr.contains("value: 2 bytes"), "{out}");
 }
+
+const INT: &str = "value.deserializer=org.apache.kafka.common.serialization.IntegerDeserializer";
+
+fn consume(bs: &str, topic: &str, extra: &[&str]) -> ToolOutput {
+    let mut args = vec!["--bootstrap-server", bs, "--topic", topic];
+    args.extend_from_slice(extra);
+    run_tool("kafka-console-consumer", &args, b"", TOOL_TIMEOUT)
+}
+
+/// A topic holding "1234", "abc", "wxyz": the middle value is not 4 bytes.
+fn ints_with_a_bad_one(cluster: &Cluster, topic: &str) {
+    cluster.create_topic(topic, 1);
+    produce(&cluster.bootstrap(), topic, &[], b"1234\nabc\nwxyz\n").assert_success("produce");
+}
+
+#[test]
+fn a_deserializer_failure_ends_the_consumer_with_exit_1_after_the_count() {
+    let cluster = Cluster::start();
+    let bs = cluster.bootstrap();
+    ints_with_a_bad_one(&cluster, "ints");
+    let out = consume(
+        &bs,
+        "ints",
+        &[
+            "--from-beginning",
+            "--group",
+            "g1",
+            "--timeout-ms",
+            "10000",
+            "--property",
+            INT,
+        ],
+    );
+    out.assert_code(1, "consumer whose deserializer fails");
+    // "1234" is 0x31323334.
+    assert_eq!(out.stdout, "825373492\n", "{out}");
+    assert!(
+        out.stderr.contains("Processed a total of 2 messages\n[")
+            && out.stderr.contains("] ERROR Unknown error when running consumer:  (org.apache.kafka.tools.consumer.ConsoleConsumer)\norg.apache.kafka.common.errors.SerializationException: Size of data received by IntegerDeserializer is not 4\n"),
+        "{out}"
+    );
+    // The failed record was consumed: the group goes on after it.
+    let again = consume(&bs, "ints", &["--group", "g1", "--timeout-ms", "3000"]);
+    again.assert_success("the group's next consumer");
+    assert_eq!(again.stdout, "wxyz\n", "{again}");
+}
+
+#[test]
+fn skip_message_on_error_logs_the_failure_and_goes_on() {
+    let cluster = Cluster::start();
+    let bs = cluster.bootstrap();
+    ints_with_a_bad_one(&cluster, "ints-skip");
+    let out = consume(
+        &bs,
+        "ints-skip",
+        &[
+            "--from-beginning",
+            "--max-messages",
+            "3",
+            "--timeout-ms",
+            "10000",
+            "--skip-message-on-error",
+            "--property",
+            INT,
+        ],
+    );
+    out.assert_success("consumer skipping a record its deserializer refuses");
+    assert_eq!(out.stdout, "825373492\n2004384122\n", "{out}");
+    assert!(
+        out.stderr.contains("] ERROR Error processing message, skipping this message:  (org.apache.kafka.tools.consumer.ConsoleConsumer)\norg.apache.kafka.common.errors.SerializationException: Size of data received by IntegerDeserializer is not 4\n"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.ends_with("Processed a total of 3 messages\n"),
+        "{out}"
+    );
+
+    // An unknown deserializer class is logged at start and the bytes print as they are.
+    let out = consume(
+        &bs,
+        "ints-skip",
+        &[
+            "--from-beginning",
+            "--max-messages",
+            "3",
+            "--timeout-ms",
+            "10000",
+            "--property",
+            "value.deserializer=com.example.Missing",
+        ],
+    );
+    out.assert_success("consumer with an unknown deserializer class");
+    assert_eq!(out.stdout, "1234\nabc\nwxyz\n", "{out}");
+    assert!(
+        out.stderr.contains("] ERROR Unable to instantiate a deserializer from com.example.Missing (org.apache.kafka.tools.consumer.DefaultMessageFormatter)\njava.lang.ClassNotFoundException: com.example.Missing\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_the_consumer_with_kafkas_text() {
+    let cluster = Cluster::start();
+    let bs = cluster.bootstrap();
+    cluster.create_topic("many", 1);
+    let line = "x".repeat(199);
+    let input: String = (0..3000).map(|_| format!("{line}\n")).collect();
+    produce(&bs, "many", &[], input.as_bytes()).assert_success("produce 3000 lines");
+    // `head` reads one line and closes the pipe; 600 kB cannot all fit in it before.
+    let consumer = e2e::binary("kafka-console-consumer");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(format!(
+        "'{}' --bootstrap-server {bs} --topic many --from-beginning --timeout-ms 10000 | head -n 1 >/dev/null",
+        consumer.display()
+    ));
+    let out = run_command(cmd, b"", TOOL_TIMEOUT);
+    out.assert_success("consumer | head -n 1");
+    assert!(
+        out.stderr
+            .contains("Unable to write to standard out, closing consumer.\nProcessed a total of "),
+        "{out}"
+    );
+    assert!(
+        !out.stderr.contains("Processed a total of 3000 messages"),
+        "{out}"
+    );
+}
+
+#[test]
+fn max_messages_zero_or_negative_processes_nothing() {
+    let cluster = Cluster::start();
+    let bs = cluster.bootstrap();
+    cluster.create_topic("few", 1);
+    produce(&bs, "few", &[], b"a\nb\n").assert_success("produce");
+    for max in ["0", "-5"] {
+        let out = consume(
+            &bs,
+            "few",
+            &[
+                "--from-beginning",
+                "--max-messages",
+                max,
+                "--timeout-ms",
+                "10000",
+            ],
+        );
+        out.assert_success(&format!("--max-messages {max}"));
+        assert_eq!(out.stdout, "", "{out}");
+        assert_eq!(out.stderr, "Processed a total of 0 messages\n", "{out}");
+    }
+}
