@@ -429,3 +429,35 @@ fn max_messages_zero_or_negative_processes_nothing() {
         assert_eq!(out.stderr, "Processed a total of 0 messages\n", "{out}");
     }
 }
+
+#[test]
+fn an_invalid_topic_name_is_logged_per_record_naming_the_topic() {
+    let cluster = Cluster::start();
+    let bs = cluster.bootstrap();
+    let out = produce(&bs, "bad/name", &[], b"a\n");
+    out.assert_success("async producer to an invalid topic name");
+    assert!(
+        out.stderr.contains(&format!(
+            "{CALLBACK_ERROR} bad/name with key: null, value: 1 bytes with error: {CALLBACK_LOGGER}\norg.apache.kafka.common.errors.InvalidTopicException: Invalid topics: [bad/name]\n"
+        )),
+        "{out}"
+    );
+    let missing = run_tool(
+        "kafka-console-producer",
+        &[
+            "--bootstrap-server",
+            &bs,
+            "--topic",
+            "t",
+            "--producer.config",
+            "/nonexistent/p.properties",
+        ],
+        b"a\n",
+        TOOL_TIMEOUT,
+    );
+    missing.assert_code(1, "producer with a missing --producer.config");
+    assert_eq!(
+        missing.stderr, "java.nio.file.NoSuchFileException: /nonexistent/p.properties\n",
+        "{missing}"
+    );
+}

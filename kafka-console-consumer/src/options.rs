@@ -138,8 +138,15 @@ pub fn parser() -> OptionParser {
     p
 }
 
+/// `--consumer.config`: `Utils.loadProps` in the options' constructor, outside `main`'s try, so
+/// the JVM reports the exception escaping `main`.
 fn load(path: &str) -> Result<Properties, Abort> {
-    load_properties(path).map_err(|e| Abort::Fail(e.to_string()))
+    load_properties(path).map_err(|e| {
+        Abort::Fail(format!(
+            "Exception in thread \"main\" {}",
+            e.java_exception()
+        ))
+    })
 }
 
 pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
@@ -307,8 +314,9 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
     } else if class != DEFAULT_FORMATTER && !no_op {
         return Err(Abort::Usage(class.to_string()));
     }
+    // `buildFormatter` catches the IOException and prints its message with the usage.
     let mut formatter_props = match o.value_of("formatter-config") {
-        Some(path) => load(path)?,
+        Some(path) => load_properties(path).map_err(|e| Abort::Usage(e.java_message()))?,
         None => Properties::new(),
     };
     formatter_props.extend(&parse_key_value_args(&o.values_of("property")));
@@ -546,6 +554,26 @@ mod tests {
         assert!(o.formatter.print_key);
         assert_eq!(o.max_messages, Some(3));
         assert_eq!(o.timeout_ms, Some(100));
+    }
+
+    #[test]
+    fn missing_config_files_fail_as_kafka_reports_them() {
+        match run(&["--topic", "t", "--consumer.config", "/nonexistent/c.properties"]) {
+            Err(Abort::Fail(m)) => assert_eq!(
+                m,
+                "Exception in thread \"main\" java.nio.file.NoSuchFileException: /nonexistent/c.properties"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            usage(&[
+                "--topic",
+                "t",
+                "--formatter-config",
+                "/nonexistent/f.properties"
+            ]),
+            "/nonexistent/f.properties"
+        );
     }
 
     #[test]

@@ -347,7 +347,7 @@ impl Producer {
                             crate::error::error_name(t.error_code)
                         );
                     }
-                    Some(t) => return Err(ClientError::kafka(t.error_code, None)),
+                    Some(t) => return Err(topic_metadata_error(t.error_code, topic)),
                     None => {}
                 },
                 Err(e) => tracing::debug!("metadata for {topic}: {e}"),
@@ -410,6 +410,19 @@ impl Producer {
             let _ = task.await;
         }
         result
+    }
+}
+
+/// The exception `Metadata.maybeThrowExceptionForTopic` raises for a topic's metadata error:
+/// Kafka names the topic for an invalid or unauthorized one ("Invalid topics: [a/b]").
+fn topic_metadata_error(code: i16, topic: &str) -> ClientError {
+    match code {
+        17 => ClientError::kafka(code, Some(&format!("Invalid topics: [{topic}]"))),
+        29 => ClientError::kafka(
+            code,
+            Some(&format!("Not authorized to access topics: [{topic}]")),
+        ),
+        _ => ClientError::kafka(code, None),
     }
 }
 

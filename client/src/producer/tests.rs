@@ -320,3 +320,39 @@ async fn fatal_error_fails_every_queued_batch() {
     // Later sends fail at once with the same error.
     assert!(producer.send(ProducerRecord::new("t", "x")).await.is_err());
 }
+
+#[test]
+fn invalid_and_unauthorized_topics_are_named_as_kafkas_metadata_does() {
+    assert_eq!(
+        topic_metadata_error(17, "a/b").to_string(),
+        "Invalid topics: [a/b]"
+    );
+    assert_eq!(
+        topic_metadata_error(29, "t").to_string(),
+        "Not authorized to access topics: [t]"
+    );
+    assert_eq!(topic_metadata_error(3, "t").code(), Some(3));
+}
+
+#[tokio::test]
+async fn a_record_above_max_request_size_fails_with_kafkas_serialized_size() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("big", 1),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(config(&broker, false))
+        .await
+        .expect("producer");
+    let Err(err) = producer
+        .send(ProducerRecord::new("big", vec![b'x'; 2_000_000]))
+        .await
+    else {
+        panic!("a record above max.request.size is refused before queueing");
+    };
+    assert_eq!(err.code(), Some(10));
+    assert_eq!(
+        err.to_string(),
+        "The message is 2000088 bytes when serialized which is larger than 1048576, which is the value of the max.request.size configuration."
+    );
+}
