@@ -82,6 +82,23 @@ fn a_line_above_max_request_size_is_logged_with_kafkas_size_and_the_others_are_s
         "{out}"
     );
     assert_eq!(kcat_read_all(&bs, "big", "%s\\n"), vec!["one", "two"]);
+
+    // The same check against buffer.memory, with its own text.
+    let out = produce(
+        &bs,
+        "big",
+        &["--max-memory-bytes", "20000"],
+        &lines_around(30_000),
+    );
+    out.assert_success("async producer with one line above buffer.memory");
+    assert!(
+        out.stderr.contains("org.apache.kafka.common.errors.RecordTooLargeException: The message is 30087 bytes when serialized which is larger than the total memory buffer you have configured with the buffer.memory configuration.\n"),
+        "{out}"
+    );
+    assert_eq!(
+        kcat_read_all(&bs, "big", "%s\\n"),
+        vec!["one", "two", "one", "two"]
+    );
 }
 
 #[test]
