@@ -46,6 +46,11 @@ pub struct ConsumerOptions {
 
 const DEFAULT_FORMATTER: &str = "org.apache.kafka.tools.consumer.DefaultMessageFormatter";
 const OLD_DEFAULT_FORMATTER: &str = "kafka.tools.DefaultMessageFormatter";
+/// Prints as the default formatter does; its extra INFO log is below the tools' WARN level.
+const LOGGING_FORMATTERS: [&str; 2] = [
+    "org.apache.kafka.tools.consumer.LoggingMessageFormatter",
+    "kafka.tools.LoggingMessageFormatter",
+];
 const NO_OP_FORMATTERS: [&str; 2] = [
     "org.apache.kafka.tools.consumer.NoOpMessageFormatter",
     "kafka.tools.NoOpMessageFormatter",
@@ -306,12 +311,15 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
     let class = o.value_of("formatter").unwrap_or(DEFAULT_FORMATTER);
     let no_op = NO_OP_FORMATTERS.contains(&class);
     // `convertDeprecatedClass`.
-    if class == OLD_DEFAULT_FORMATTER || class == NO_OP_FORMATTERS[1] {
+    if class == OLD_DEFAULT_FORMATTER
+        || class == NO_OP_FORMATTERS[1]
+        || class == LOGGING_FORMATTERS[1]
+    {
         let new_name = class.replacen("kafka.tools.", "org.apache.kafka.tools.consumer.", 1);
         warnings.push(format!(
             "WARNING: {class} is deprecated and will be removed in the next major release. Please use {new_name} instead"
         ));
-    } else if class != DEFAULT_FORMATTER && !no_op {
+    } else if class != DEFAULT_FORMATTER && !no_op && class != LOGGING_FORMATTERS[0] {
         return Err(Abort::Usage(class.to_string()));
     }
     // `buildFormatter` catches the IOException and prints its message with the usage.
@@ -554,6 +562,35 @@ mod tests {
         assert!(o.formatter.print_key);
         assert_eq!(o.max_messages, Some(3));
         assert_eq!(o.timeout_ms, Some(100));
+    }
+
+    #[test]
+    fn logging_formatter_prints_as_the_default_one() {
+        let o = run(&[
+            "--topic",
+            "t",
+            "--formatter",
+            "org.apache.kafka.tools.consumer.LoggingMessageFormatter",
+        ])
+        .unwrap();
+        assert!(!o.formatter.no_op);
+        assert!(o.warnings.is_empty());
+        let o = run(&[
+            "--topic",
+            "t",
+            "--formatter",
+            "kafka.tools.LoggingMessageFormatter",
+        ])
+        .unwrap();
+        assert_eq!(o.warnings, vec!["WARNING: kafka.tools.LoggingMessageFormatter is deprecated and will be removed in the next major release. Please use org.apache.kafka.tools.consumer.LoggingMessageFormatter instead"]);
+    }
+
+    #[test]
+    fn topic_and_whitelist_together_get_kafkas_note() {
+        assert_eq!(
+            usage(&["--topic", "t", "--whitelist", "a.*"]),
+            "Exactly one of --include/--topic is required. --whitelist is DEPRECATED use --include instead; ignored if --include specified."
+        );
     }
 
     #[test]
