@@ -275,6 +275,12 @@ fn a_missing_topic_with_auto_create_off_is_logged_per_record_after_max_block_ms(
     let bs = cluster.bootstrap();
     let out = produce(&bs, "nowhere", &["--max-block-ms", "1000"], b"a\nbb\n");
     out.assert_success("async producer to a missing topic");
+    assert!(
+        out.stderr.contains(
+            " : {nowhere=UNKNOWN_TOPIC_OR_PARTITION} (org.apache.kafka.clients.NetworkClient)\n"
+        ),
+        "{out}"
+    );
     for size in [1, 2] {
         assert!(
             out.stderr.contains(&format!(
@@ -453,6 +459,12 @@ fn an_invalid_topic_name_is_logged_per_record_naming_the_topic() {
     let bs = cluster.bootstrap();
     let out = produce(&bs, "bad/name", &[], b"a\n");
     out.assert_success("async producer to an invalid topic name");
+    // NetworkClient's WARN for the metadata answer comes first.
+    assert!(
+        out.stderr.contains("] WARN [Producer clientId=console-producer] The metadata response from the cluster reported a recoverable issue with correlation id ")
+            && out.stderr.contains(" : {bad/name=INVALID_TOPIC_EXCEPTION} (org.apache.kafka.clients.NetworkClient)\n"),
+        "{out}"
+    );
     assert!(
         out.stderr.contains(&format!(
             "{CALLBACK_ERROR} bad/name with key: null, value: 1 bytes with error: {CALLBACK_LOGGER}\norg.apache.kafka.common.errors.InvalidTopicException: Invalid topics: [bad/name]\n"

@@ -27,15 +27,9 @@ const FORMATTER_LOGGER: &str = "org.apache.kafka.tools.consumer.DefaultMessageFo
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn main() {
-    // The client library's own log (group joins, assignments) only when asked for through
-    // RUST_LOG: by default stderr carries exactly what Kafka's tool prints.
-    if std::env::var_os("RUST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_writer(std::io::stderr)
-            .with_ansi(false)
-            .try_init();
-    }
+    // Kafka's WARN/ERROR log lines; the client library's own log (group joins, assignments)
+    // only when asked for through RUST_LOG: by default stderr carries what Kafka's tool prints.
+    tool_log::init_tool_logging();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())

@@ -22,6 +22,9 @@ use crate::line_reader::LineReaderConfig;
 use crate::send_loop::{Input, Report};
 
 fn main() {
+    // Kafka's WARN/ERROR log lines (e.g. NetworkClient's on an auto-created topic); the client
+    // library's own diagnostics only through RUST_LOG.
+    client::cli::tool_log::init_tool_logging();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())

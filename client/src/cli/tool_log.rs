@@ -54,6 +54,66 @@ pub fn warn(message: &str, logger: &str) {
     log("WARN", message, logger);
 }
 
+/// The logger of Kafka's `NetworkClient`, as the target of the client library's events that
+/// reproduce its log lines.
+pub const NETWORK_CLIENT: &str = "org.apache.kafka.clients.NetworkClient";
+
+/// A `tracing` layer that prints, in the tools' layout, the WARN and ERROR events whose target
+/// is a Kafka logger name (`org.apache.kafka...`): the lines Kafka's own tools print with
+/// `config/tools-log4j.properties` (root logger at WARN). Other events are the library's own
+/// diagnostics and are left to `RUST_LOG`.
+pub struct KafkaLogLayer;
+
+struct MessageVisitor(String);
+
+impl tracing::field::Visit for MessageVisitor {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = value.to_string();
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for KafkaLogLayer {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let meta = event.metadata();
+        if !meta.target().starts_with("org.apache.kafka.") || *meta.level() > tracing::Level::WARN {
+            return;
+        }
+        let mut message = MessageVisitor(String::new());
+        event.record(&mut message);
+        log(meta.level().as_str(), &message.0, meta.target());
+    }
+}
+
+/// Installs the tools' logging: [`KafkaLogLayer`] always, and the library's own diagnostics on
+/// stderr when `RUST_LOG` asks for them.
+pub fn init_tool_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let diagnostics = std::env::var_os("RUST_LOG").map(|_| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_filter(tracing_subscriber::EnvFilter::from_default_env())
+    });
+    let _ = tracing_subscriber::registry()
+        .with(KafkaLogLayer)
+        .with(diagnostics)
+        .try_init();
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -337,17 +337,21 @@ impl Producer {
             match result {
                 Ok(s) => match s.topics.get(topic) {
                     Some(t) if t.error_code == 0 => self.mark_fresh(topic),
-                    Some(t)
-                        if t.error_code == LEADER_NOT_AVAILABLE
-                            || t.error_code == UNKNOWN_TOPIC_OR_PARTITION =>
-                    {
+                    Some(t) => {
+                        // NetworkClient logs every topic error of a metadata answer, then
+                        // Metadata throws the unrecoverable ones.
                         tracing::warn!(
+                            target: crate::cli::tool_log::NETWORK_CLIENT,
                             "[Producer clientId={}] The metadata response from the cluster reported a recoverable issue with correlation id {correlation} : {{{topic}={}}}",
                             config.client_id,
                             crate::error::error_name(t.error_code)
                         );
+                        if t.error_code != LEADER_NOT_AVAILABLE
+                            && t.error_code != UNKNOWN_TOPIC_OR_PARTITION
+                        {
+                            return Err(topic_metadata_error(t.error_code, topic));
+                        }
                     }
-                    Some(t) => return Err(topic_metadata_error(t.error_code, topic)),
                     None => {}
                 },
                 Err(e) => tracing::debug!("metadata for {topic}: {e}"),
