@@ -104,14 +104,10 @@ fn run(opts: ConsumerOptions) -> i32 {
             };
             match attempt {
                 Err(e) if e.is_retriable() => {
-                    if let ClientError::Io { peer, .. } = &e {
+                    if let Some(text) = tool_log::connection_not_established(&e) {
                         tool_log::warn(
-                            &format!(
-                                "{} Connection to node -1 ({}) could not be established. Node may not be available.",
-                                log_context(&opts),
-                                java_address(peer)
-                            ),
-                            NETWORK_CLIENT_LOGGER,
+                            &format!("{} {text}", log_context(&opts)),
+                            tool_log::NETWORK_CLIENT,
                         );
                     }
                     let wake = tokio::time::Instant::now() + backoff;
@@ -195,7 +191,6 @@ fn run(opts: ConsumerOptions) -> i32 {
 /// `reconnect.backoff.ms` and `reconnect.backoff.max.ms` defaults: the pace of reconnects.
 const RECONNECT_BACKOFF: Duration = Duration::from_millis(50);
 const RECONNECT_BACKOFF_MAX: Duration = Duration::from_millis(1000);
-const NETWORK_CLIENT_LOGGER: &str = "org.apache.kafka.clients.NetworkClient";
 
 /// The consumer's log prefix: `[Consumer clientId=console-consumer, groupId=console-consumer-N]`.
 fn log_context(opts: &ConsumerOptions) -> String {
@@ -206,20 +201,6 @@ fn log_context(opts: &ConsumerOptions) -> String {
             .unwrap_or("console-consumer"),
         opts.consumer_props.get("group.id").unwrap_or_default()
     )
-}
-
-/// Java's `InetSocketAddress.toString()`: `/127.0.0.1:9092` for an address given as an IP,
-/// `localhost/127.0.0.1:9092` for a host name.
-fn java_address(peer: &str) -> String {
-    use std::net::ToSocketAddrs;
-    if peer.parse::<std::net::SocketAddr>().is_ok() {
-        return format!("/{peer}");
-    }
-    let host = peer.rsplit_once(':').map_or(peer, |(h, _)| h);
-    match peer.to_socket_addrs().ok().and_then(|mut a| a.next()) {
-        Some(addr) => format!("{host}/{addr}"),
-        None => peer.to_string(),
-    }
 }
 
 /// Kafka's `LOG.error("Error processing message, terminating consumer process: ", e)`.

@@ -82,6 +82,8 @@ fn unreachable_broker_is_logged_per_record_and_the_run_ends_normally() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("ERROR Error when sending message to topic t with key: null, value: 1 bytes with error: (org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)"), "{stderr}");
     assert!(stderr.contains("org.apache.kafka.common.errors.TimeoutException: Topic t not present in metadata after 1000 ms."), "{stderr}");
+    // Meanwhile NetworkClient warns about each failed connection.
+    assert!(stderr.contains("] WARN [Producer clientId=console-producer] Connection to node -1 (/127.0.0.1:1) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)\n"), "{stderr}");
     // Piped input: no prompt.
     assert!(!text(&out.stdout).contains('>'));
 }

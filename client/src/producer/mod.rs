@@ -354,7 +354,14 @@ impl Producer {
                     }
                     None => {}
                 },
-                Err(e) => tracing::debug!("metadata for {topic}: {e}"),
+                Err(e) => match crate::cli::tool_log::connection_not_established(&e) {
+                    Some(text) => tracing::warn!(
+                        target: crate::cli::tool_log::NETWORK_CLIENT,
+                        "[Producer clientId={}] {text}",
+                        config.client_id
+                    ),
+                    None => tracing::debug!("metadata for {topic}: {e}"),
+                },
             }
         }
     }
