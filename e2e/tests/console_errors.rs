@@ -490,3 +490,50 @@ fn an_invalid_topic_name_is_logged_per_record_naming_the_topic() {
         "{missing}"
     );
 }
+
+#[test]
+fn positions_without_reset_policy_fail_the_first_poll_with_the_consumers_exceptions() {
+    let cluster = Cluster::start();
+    let bs = cluster.bootstrap();
+    ints_with_a_bad_one(&cluster, "positions");
+    let out = consume(
+        &bs,
+        "positions",
+        &[
+            "--partition",
+            "0",
+            "--offset",
+            "100",
+            "--consumer-property",
+            "auto.offset.reset=none",
+            "--timeout-ms",
+            "10000",
+        ],
+    );
+    out.assert_success("consumer at an offset past the end without reset policy");
+    assert!(
+        out.stderr.contains(&format!(
+            "] ERROR Error processing message, terminating consumer process:  (org.apache.kafka.tools.consumer.ConsoleConsumer)\norg.apache.kafka.clients.consumer.OffsetOutOfRangeException: Fetch position FetchPosition{{offset=100, offsetEpoch=Optional.empty, currentLeader=LeaderAndEpoch{{leader=Optional[127.0.0.1:{} (id: 0 rack: null)], epoch=0}}}} is out of range for partition positions-0\nProcessed a total of 0 messages\n",
+            cluster.broker.port()
+        )),
+        "{out}"
+    );
+
+    let out = consume(
+        &bs,
+        "positions",
+        &[
+            "--group",
+            "fresh-group",
+            "--consumer-property",
+            "auto.offset.reset=none",
+            "--timeout-ms",
+            "10000",
+        ],
+    );
+    out.assert_success("group consumer without committed offsets or reset policy");
+    assert!(
+        out.stderr.contains("org.apache.kafka.clients.consumer.NoOffsetForPartitionException: Undefined offset with no reset policy for partitions: [positions-0]\nProcessed a total of 0 messages\n"),
+        "{out}"
+    );
+}

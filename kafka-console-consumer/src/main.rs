@@ -209,7 +209,24 @@ fn log_terminating(e: &ClientError) {
         "Error processing message, terminating consumer process: ",
         LOGGER,
     );
-    eprintln!("{}: {e}", exception_class(e));
+    eprintln!("{}: {e}", poll_exception_class(e));
+}
+
+/// The class of what `KafkaConsumer.poll` throws: the consumer's own exceptions for a position
+/// out of range without reset policy (FetchCollector) and for a partition without position
+/// (`NoOffsetForPartitionException`), else the error code's class.
+fn poll_exception_class(e: &ClientError) -> String {
+    match e {
+        ClientError::Kafka { code: 1, .. } => {
+            "org.apache.kafka.clients.consumer.OffsetOutOfRangeException".to_string()
+        }
+        ClientError::InvalidArgument(m)
+            if m.starts_with("Undefined offset with no reset policy for partitions: ") =>
+        {
+            "org.apache.kafka.clients.consumer.NoOffsetForPartitionException".to_string()
+        }
+        _ => exception_class(e),
+    }
 }
 
 fn finish(opts: &ConsumerOptions, end: RunEnd) -> i32 {
@@ -349,5 +366,28 @@ async fn wait_for_shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consumer_side_exceptions_have_the_consumers_classes() {
+        assert_eq!(
+            poll_exception_class(&ClientError::kafka(1, Some("Fetch position x"))),
+            "org.apache.kafka.clients.consumer.OffsetOutOfRangeException"
+        );
+        assert_eq!(
+            poll_exception_class(&ClientError::InvalidArgument(
+                "Undefined offset with no reset policy for partitions: [t-0]".into()
+            )),
+            "org.apache.kafka.clients.consumer.NoOffsetForPartitionException"
+        );
+        assert_eq!(
+            poll_exception_class(&ClientError::kafka(26, None)),
+            "org.apache.kafka.common.errors.InvalidSessionTimeoutException"
+        );
     }
 }
