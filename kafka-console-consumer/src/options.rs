@@ -113,7 +113,7 @@ pub fn parser() -> OptionParser {
     )
     .with_required_arg()
     .described_as("timeout_ms")
-    .of_type(ValueType::Integer);
+    .of_type(ValueType::Long);
     p.accepts(
         "skip-message-on-error",
         "If there is an error when processing a message, skip it instead of halt.",
@@ -344,7 +344,8 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
             -1 => None,
             n => Some(u64::try_from(n).unwrap_or(0)),
         }),
-        timeout_ms: o.int_of("timeout-ms").and_then(|n| u64::try_from(n).ok()),
+        // `parseTimeoutMs`: a negative value means no timeout.
+        timeout_ms: o.long_of("timeout-ms").and_then(|n| u64::try_from(n).ok()),
         skip_message_on_error: o.has("skip-message-on-error"),
         consumer_props: props,
         formatter,
@@ -611,6 +612,17 @@ mod tests {
             ]),
             "/nonexistent/f.properties"
         );
+    }
+
+    #[test]
+    fn timeout_ms_is_a_long_and_negative_means_none() {
+        let timeout = |n: &str| {
+            run(&["--topic", "t", "--timeout-ms", n])
+                .unwrap()
+                .timeout_ms
+        };
+        assert_eq!(timeout("3000000000"), Some(3_000_000_000));
+        assert_eq!(timeout("-1"), None);
     }
 
     #[test]
