@@ -99,6 +99,16 @@ fn a_line_above_max_request_size_is_logged_with_kafkas_size_and_the_others_are_s
         kcat_read_all(&bs, "big", "%s\\n"),
         vec!["one", "two", "one", "two"]
     );
+
+    // buffer.memory below batch.size: no batch can be allocated, send throws, nothing stored.
+    let out = produce(&bs, "big", &["--max-memory-bytes", "1000"], b"three\n");
+    out.assert_code(1, "producer whose buffer.memory is below batch.size");
+    assert_eq!(
+        out.stderr,
+        "java.lang.IllegalArgumentException: Attempt to allocate 16384 bytes, but there is a hard limit of 1000 on memory allocations.\n",
+        "{out}"
+    );
+    assert_eq!(kcat_read_all(&bs, "big", "%s\\n").len(), 4);
 }
 
 #[test]

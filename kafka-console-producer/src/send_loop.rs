@@ -89,6 +89,15 @@ fn is_api_exception(e: &ClientError) -> bool {
     )
 }
 
+/// The class of what `send` throws: the producer's argument checks (an allocation above
+/// `buffer.memory`, a partition out of range) are `IllegalArgumentException`s.
+fn thrown_class(e: &ClientError) -> String {
+    match e {
+        ClientError::InvalidArgument(_) => "java.lang.IllegalArgumentException".to_string(),
+        _ => exception_class(e),
+    }
+}
+
 /// Runs until `Input::End`, a read error, a line that cannot be parsed, or (with `sync`) a
 /// failed record; returns the exit code.
 pub async fn produce<S: Sink>(
@@ -125,7 +134,7 @@ pub async fn produce<S: Sink>(
         let (key, value) = (record.key.clone(), record.value.clone());
         match sink.send(topic, record).await {
             Err(e) if !is_api_exception(&e) => {
-                fatal = Some(format!("{}: {e}\n", exception_class(&e)));
+                fatal = Some(format!("{}: {e}\n", thrown_class(&e)));
                 break;
             }
             Err(e) if sync => {
@@ -311,6 +320,18 @@ mod tests {
             Some(&b"k"[..])
         );
         assert!(log.contains("org.apache.kafka.common.KafkaException: No key separator found on line number 2: 'nokey'"));
+    }
+
+    #[test]
+    fn argument_errors_thrown_by_send_are_illegal_argument_exceptions() {
+        assert_eq!(
+            thrown_class(&ClientError::InvalidArgument("x".into())),
+            "java.lang.IllegalArgumentException"
+        );
+        assert_eq!(
+            thrown_class(&ClientError::Closed("x".into())),
+            "org.apache.kafka.common.KafkaException"
+        );
     }
 
     #[test]

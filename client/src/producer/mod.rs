@@ -226,6 +226,15 @@ impl Producer {
                 "The message is {serialized} bytes when serialized which is larger than the total memory buffer you have configured with the buffer.memory configuration."
             ))));
         }
+        // A new batch takes max(batch.size, record) bytes of buffer.memory (BufferPool.allocate);
+        // with batch.size above buffer.memory none can ever be made.
+        let allocation = serialized.max(config.batch_size.max(1));
+        if allocation as u64 > config.buffer_memory {
+            return Err(ClientError::InvalidArgument(format!(
+                "Attempt to allocate {allocation} bytes, but there is a hard limit of {} on memory allocations.",
+                config.buffer_memory
+            )));
+        }
         self.wait_for_buffer(size, deadline).await?;
         let (tx, rx) = oneshot::channel();
         {

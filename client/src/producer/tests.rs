@@ -356,3 +356,25 @@ async fn a_record_above_max_request_size_fails_with_kafkas_serialized_size() {
         "The message is 2000088 bytes when serialized which is larger than 1048576, which is the value of the max.request.size configuration."
     );
 }
+
+#[tokio::test]
+async fn batch_size_above_buffer_memory_cannot_allocate_a_batch() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(ProducerConfig {
+        buffer_memory: 1000,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let Err(err) = producer.send(ProducerRecord::new("t", "v")).await else {
+        panic!("no batch of batch.size fits in buffer.memory");
+    };
+    assert_eq!(
+        err.to_string(),
+        "Attempt to allocate 16384 bytes, but there is a hard limit of 1000 on memory allocations."
+    );
+}
