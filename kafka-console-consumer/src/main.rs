@@ -112,22 +112,16 @@ fn run(opts: ConsumerOptions) -> i32 {
                     }
                     let wake = tokio::time::Instant::now() + backoff;
                     backoff = (backoff * 2).min(RECONNECT_BACKOFF_MAX);
-                    if deadline.is_some_and(|d| wake >= d) {
-                        tokio::select! {
-                            _ = tokio::time::sleep_until(deadline.unwrap_or(wake)) => {}
-                            _ = stopped(stop_rx.clone()) => {
-                                eprintln!("Processed a total of 0 messages");
-                                return 0;
-                            }
-                        }
-                        break Err(None);
-                    }
+                    let last = deadline.filter(|d| wake >= *d);
                     tokio::select! {
-                        _ = tokio::time::sleep_until(wake) => {}
+                        _ = tokio::time::sleep_until(last.unwrap_or(wake)) => {}
                         _ = stopped(stop_rx.clone()) => {
                             eprintln!("Processed a total of 0 messages");
                             return 0;
                         }
+                    }
+                    if last.is_some() {
+                        break Err(None);
                     }
                 }
                 Err(e) => break Err(Some(e)),
