@@ -87,3 +87,27 @@ fn unreachable_broker_is_logged_per_record_and_the_run_ends_normally() {
     // Piped input: no prompt.
     assert!(!text(&out.stdout).contains('>'));
 }
+
+#[test]
+fn invalid_producer_values_are_config_exceptions_before_anything_is_read() {
+    for (args, text_expected) in [
+        (
+            &["--compression-codec", "foo"][..],
+            "org.apache.kafka.common.config.ConfigException: Invalid value foo for configuration compression.type: String must be one of: none, gzip, snappy, lz4, zstd\n",
+        ),
+        (
+            &["--request-required-acks", "2"][..],
+            "org.apache.kafka.common.config.ConfigException: Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1\n",
+        ),
+        (
+            &["--producer-property", "max.request.size=x"][..],
+            "org.apache.kafka.common.config.ConfigException: Invalid value x for configuration max.request.size: Not a number of type INT\n",
+        ),
+    ] {
+        let mut all = vec!["--bootstrap-server", "127.0.0.1:1", "--topic", "t"];
+        all.extend_from_slice(args);
+        let out = run(&all, b"a\n");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(text(&out.stderr), text_expected, "{args:?}");
+    }
+}
