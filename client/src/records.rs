@@ -47,6 +47,48 @@ impl OutgoingRecord {
     }
 }
 
+/// `DefaultRecord.MAX_RECORD_OVERHEAD`: the most bytes a record's length, attributes, timestamp
+/// delta and offset delta can take (5 + 1 + 10 + 5).
+const MAX_RECORD_OVERHEAD: usize = 21;
+
+/// Bytes of a zig-zag varint (`ByteUtils.sizeOfVarint`).
+fn size_of_varint(value: i32) -> usize {
+    let mut v = ((value << 1) ^ (value >> 31)) as u32;
+    let mut bytes = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        bytes += 1;
+    }
+    bytes
+}
+
+/// A length-prefixed nullable field: the varint length (-1 for null) and the bytes.
+fn size_of_field(len: Option<usize>) -> usize {
+    match len {
+        None => 1,
+        Some(n) => size_of_varint(i32::try_from(n).unwrap_or(i32::MAX)) + n,
+    }
+}
+
+impl OutgoingRecord {
+    /// The size Kafka's producer checks against `max.request.size` and `buffer.memory` before
+    /// queueing a record: `AbstractRecords.estimateSizeInBytesUpperBound` for magic 2, i.e.
+    /// `RECORD_BATCH_OVERHEAD` (61) + `MAX_RECORD_OVERHEAD` (21) + the varint-prefixed key,
+    /// value and header fields (`DefaultRecord.recordSizeUpperBound`). A 2,000,000-byte value
+    /// without key or headers gives 2,000,088.
+    pub fn size_in_bytes_upper_bound(&self) -> usize {
+        let mut size = BATCH_OVERHEAD + MAX_RECORD_OVERHEAD;
+        size += size_of_field(self.key.as_ref().map(|k| k.len()));
+        size += size_of_field(self.value.as_ref().map(|v| v.len()));
+        size += size_of_varint(i32::try_from(self.headers.len()).unwrap_or(i32::MAX));
+        for (key, value) in &self.headers {
+            size += size_of_field(Some(key.len()));
+            size += size_of_field(value.as_ref().map(|v| v.len()));
+        }
+        size
+    }
+}
+
 /// Producer identity written into a batch header; all -1 for a non-idempotent producer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProducerIdentity {
@@ -398,6 +440,25 @@ fn read_varlong(buf: &mut Bytes) -> Result<i64, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn size_upper_bound_is_kafkas_estimate() {
+        let big = super::OutgoingRecord {
+            key: None,
+            value: Some(bytes::Bytes::from(vec![b'x'; 2_000_000])),
+            headers: vec![],
+            timestamp: 0,
+        };
+        assert_eq!(big.size_in_bytes_upper_bound(), 2_000_088);
+        let small = super::OutgoingRecord {
+            key: Some(bytes::Bytes::from_static(b"k")),
+            value: Some(bytes::Bytes::from_static(b"v")),
+            headers: vec![("h".to_string(), None)],
+            timestamp: 0,
+        };
+        // 61 + 21 + (1 + 1) + (1 + 1) + 1 + (1 + 1) + 1
+        assert_eq!(small.size_in_bytes_upper_bound(), 90);
+    }
+
     use super::*;
     use kafka_protocol::records::RecordBatchDecoder;
 

@@ -1,5 +1,6 @@
 //! ConsoleConsumer's `process` loop: poll, print each record, stop at `--max-messages`, at
-//! `--timeout-ms` without a record, on a shutdown signal, on a poll error or when stdout is gone.
+//! `--timeout-ms` without a record, on a shutdown signal, on a poll error, when stdout is gone,
+//! or when the formatter fails on a record (unless `--skip-message-on-error`).
 
 use std::future::Future;
 use std::io::Write;
@@ -25,6 +26,8 @@ pub enum EndReason {
     PollError(ClientError),
     /// Writing to stdout failed (e.g. a closed pipe).
     StdoutError,
+    /// The formatter threw (the Java exception text) without `--skip-message-on-error`.
+    FormatError(String),
 }
 
 #[derive(Debug)]
@@ -64,12 +67,16 @@ fn first_per_partition(rest: &[RecordView]) -> Vec<(String, i32, i64)> {
 /// loop notices nothing, signals are handled concurrently.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
+/// Prints records until one of the `EndReason`s. A record the formatter fails on counts as
+/// processed (Kafka counts it before `writeTo`) and what was written of it stays written; with
+/// `skip_message_on_error` set, its exception text is handed to it and the loop goes on.
 pub async fn consume<S: RecordSource, W: Write, F: Future<Output = ()>>(
     source: &mut S,
     formatter: &MessageFormatter,
     max_messages: Option<u64>,
     timeout: Option<Duration>,
     out: &mut W,
+    mut skip_message_on_error: Option<&mut dyn FnMut(&str)>,
     shutdown: F,
 ) -> RunEnd {
     tokio::pin!(shutdown);
@@ -100,7 +107,36 @@ pub async fn consume<S: RecordSource, W: Write, F: Future<Output = ()>>(
         }
         for (i, record) in records.iter().enumerate() {
             count += 1;
-            if out.write_all(&formatter.format(record)).is_err() {
+            let bytes = match formatter.format(record) {
+                Ok(bytes) => bytes,
+                Err(failure) => {
+                    if out.write_all(&failure.written).is_err() {
+                        return RunEnd {
+                            unprinted: first_per_partition(&records[i..]),
+                            ..RunEnd::new(count, EndReason::StdoutError)
+                        };
+                    }
+                    match skip_message_on_error.as_mut() {
+                        Some(report) => {
+                            // stderr carries the log line: what was written so far must show
+                            // first, as Kafka's PrintStream has it.
+                            if out.flush().is_err() {
+                                return RunEnd::new(count, EndReason::StdoutError);
+                            }
+                            report(&failure.exception);
+                            Vec::new()
+                        }
+                        None => {
+                            let _ = out.flush();
+                            return RunEnd {
+                                unprinted: first_per_partition(&records[i + 1..]),
+                                ..RunEnd::new(count, EndReason::FormatError(failure.exception))
+                            };
+                        }
+                    }
+                }
+            };
+            if out.write_all(&bytes).is_err() {
                 return RunEnd {
                     unprinted: first_per_partition(&records[i..]),
                     ..RunEnd::new(count, EndReason::StdoutError)
@@ -184,6 +220,7 @@ mod tests {
             max,
             timeout,
             &mut out,
+            None,
             std::future::pending::<()>(),
         ));
         (end, String::from_utf8(out).unwrap())
@@ -269,9 +306,94 @@ mod tests {
             None,
             None,
             &mut Broken,
+            None,
             std::future::pending::<()>(),
         ));
         assert!(matches!(end.reason, EndReason::StdoutError));
+    }
+
+    fn run_with_formatter(
+        records: Vec<RecordView>,
+        formatter: &MessageFormatter,
+        skip: bool,
+    ) -> (RunEnd, String, Vec<String>) {
+        let mut src = FakeSource {
+            batches: vec![Ok(records)].into(),
+        };
+        let mut out = Vec::new();
+        let mut skipped = Vec::new();
+        let mut report = |e: &str| skipped.push(e.to_string());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let end = rt.block_on(consume(
+            &mut src,
+            formatter,
+            Some(3),
+            None,
+            &mut out,
+            if skip {
+                Some(&mut report as &mut dyn FnMut(&str))
+            } else {
+                None
+            },
+            std::future::pending::<()>(),
+        ));
+        (end, String::from_utf8(out).unwrap(), skipped)
+    }
+
+    fn int_values() -> MessageFormatter {
+        MessageFormatter {
+            print_key: true,
+            value_deserializer: Some(crate::deserializer::Deserializer::Integer),
+            ..MessageFormatter::default()
+        }
+    }
+
+    fn int_rec(value: &[u8], offset: i64) -> RecordView {
+        RecordView {
+            value: Some(value.to_vec()),
+            ..rec("", offset)
+        }
+    }
+
+    #[test]
+    fn a_formatter_error_ends_the_run_counting_the_record() {
+        let (end, out, _) = run_with_formatter(
+            vec![
+                int_rec(&[0, 0, 0, 1], 0),
+                int_rec(b"bad", 1),
+                int_rec(&[0, 0, 0, 3], 2),
+            ],
+            &int_values(),
+            false,
+        );
+        assert_eq!(out, "null\t1\nnull\t");
+        assert_eq!(end.count, 2);
+        match end.reason {
+            EndReason::FormatError(e) => assert_eq!(e, "org.apache.kafka.common.errors.SerializationException: Size of data received by IntegerDeserializer is not 4"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(end.unprinted, vec![("t".to_string(), 0, 2)]);
+    }
+
+    #[test]
+    fn skip_message_on_error_reports_and_goes_on() {
+        let (end, out, skipped) = run_with_formatter(
+            vec![
+                int_rec(&[0, 0, 0, 1], 0),
+                int_rec(b"bad", 1),
+                int_rec(&[0, 0, 0, 3], 2),
+            ],
+            &int_values(),
+            true,
+        );
+        assert_eq!(out, "null\t1\nnull\tnull\t3\n");
+        assert_eq!(end.count, 3);
+        assert!(matches!(end.reason, EndReason::MaxMessages));
+        assert_eq!(skipped.len(), 1);
     }
 
     #[test]
@@ -292,6 +414,7 @@ mod tests {
                 None,
                 None,
                 &mut out,
+                None,
                 tokio::time::sleep(Duration::from_secs(5)),
             )
             .await

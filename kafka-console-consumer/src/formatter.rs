@@ -3,6 +3,8 @@
 
 use client::cli::Properties;
 
+use crate::deserializer::Deserializer;
+
 /// How the record's timestamp was set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimestampKind {
@@ -38,6 +40,21 @@ pub struct MessageFormatter {
     pub null_literal: Vec<u8>,
     /// `NoOpMessageFormatter` prints nothing.
     pub no_op: bool,
+    /// `key.deserializer`, `value.deserializer`, `headers.deserializer`.
+    pub key_deserializer: Option<Deserializer>,
+    pub value_deserializer: Option<Deserializer>,
+    pub headers_deserializer: Option<Deserializer>,
+    /// Deserializer classes named but not known: Kafka logs "Unable to instantiate a
+    /// deserializer from <class>" and prints the field's bytes as they are.
+    pub unknown_deserializers: Vec<String>,
+}
+
+/// A record the formatter could not finish: `written` is what `writeTo` had already printed
+/// when the deserializer threw `exception` (the Java exception text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatFailure {
+    pub written: Vec<u8>,
+    pub exception: String,
 }
 
 impl Default for MessageFormatter {
@@ -54,6 +71,10 @@ impl Default for MessageFormatter {
             headers_separator: b",".to_vec(),
             null_literal: b"null".to_vec(),
             no_op: false,
+            key_deserializer: None,
+            value_deserializer: None,
+            headers_deserializer: None,
+            unknown_deserializers: Vec::new(),
         }
     }
 }
@@ -91,11 +112,29 @@ impl MessageFormatter {
                 *field = v.as_bytes().to_vec();
             }
         }
+        let mut unknown = Vec::new();
+        let mut deserializer = |key: &str| {
+            let name = props.get(key)?;
+            let d = Deserializer::for_class(name);
+            if d.is_none() {
+                unknown.push(name.to_string());
+            }
+            d
+        };
+        f.key_deserializer = deserializer("key.deserializer");
+        f.value_deserializer = deserializer("value.deserializer");
+        f.headers_deserializer = deserializer("headers.deserializer");
+        f.unknown_deserializers = unknown;
         f
     }
 
-    fn bytes_or_null<'a>(&'a self, b: &'a Option<Vec<u8>>) -> &'a [u8] {
-        b.as_deref().unwrap_or(&self.null_literal)
+    /// `deserialize`: the field (or the null literal) through the deserializer, if any.
+    fn field(&self, d: Option<Deserializer>, b: &Option<Vec<u8>>) -> Result<Vec<u8>, String> {
+        let bytes = b.as_deref().unwrap_or(&self.null_literal);
+        match d {
+            None => Ok(bytes.to_vec()),
+            Some(d) => d.deserialize(bytes).map(String::into_bytes),
+        }
     }
 
     fn separator(&self, out: &mut Vec<u8>, more: bool) {
@@ -106,11 +145,12 @@ impl MessageFormatter {
         });
     }
 
-    /// The bytes `writeTo` prints for one record.
-    pub fn format(&self, r: &RecordView) -> Vec<u8> {
+    /// The bytes `writeTo` prints for one record, or what it printed before a deserializer
+    /// threw.
+    pub fn format(&self, r: &RecordView) -> Result<Vec<u8>, FormatFailure> {
         let mut out = Vec::new();
         if self.no_op {
-            return out;
+            return Ok(out);
         }
         if self.print_timestamp {
             match r.timestamp_kind {
@@ -155,20 +195,44 @@ impl MessageFormatter {
                     }
                     out.extend_from_slice(k.as_bytes());
                     out.push(b':');
-                    out.extend_from_slice(self.bytes_or_null(v));
+                    match self.field(self.headers_deserializer, v) {
+                        Ok(text) => out.extend_from_slice(&text),
+                        Err(exception) => {
+                            return Err(FormatFailure {
+                                written: out,
+                                exception,
+                            })
+                        }
+                    }
                 }
             }
             self.separator(&mut out, self.print_key || self.print_value);
         }
         if self.print_key {
-            out.extend_from_slice(self.bytes_or_null(&r.key));
+            match self.field(self.key_deserializer, &r.key) {
+                Ok(text) => out.extend_from_slice(&text),
+                Err(exception) => {
+                    return Err(FormatFailure {
+                        written: out,
+                        exception,
+                    })
+                }
+            }
             self.separator(&mut out, self.print_value);
         }
         if self.print_value {
-            out.extend_from_slice(self.bytes_or_null(&r.value));
+            match self.field(self.value_deserializer, &r.value) {
+                Ok(text) => out.extend_from_slice(&text),
+                Err(exception) => {
+                    return Err(FormatFailure {
+                        written: out,
+                        exception,
+                    })
+                }
+            }
             out.extend_from_slice(&self.line_separator);
         }
-        out
+        Ok(out)
     }
 }
 
@@ -193,7 +257,53 @@ mod tests {
 
     fn fmt(props: &[&str], r: &RecordView) -> String {
         let f = MessageFormatter::from_properties(&parse_key_value_args(props));
-        String::from_utf8(f.format(r)).unwrap()
+        String::from_utf8(f.format(r).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn deserializers_turn_fields_into_their_text() {
+        let mut r = record();
+        r.key = Some(vec![0, 0, 0, 42]);
+        r.headers = vec![("h".into(), Some(vec![0, 7]))];
+        assert_eq!(
+            fmt(
+                &[
+                    "print.key=true",
+                    "print.headers=true",
+                    "key.deserializer=org.apache.kafka.common.serialization.IntegerDeserializer",
+                    "headers.deserializer=org.apache.kafka.common.serialization.ShortDeserializer",
+                ],
+                &r
+            ),
+            "h:7\t42\tv\n"
+        );
+    }
+
+    #[test]
+    fn a_deserializer_failure_reports_what_was_already_written() {
+        let f = MessageFormatter::from_properties(&parse_key_value_args(&[
+            "print.key=true",
+            "print.offset=true",
+            "value.deserializer=org.apache.kafka.common.serialization.LongDeserializer",
+        ]));
+        let failure = f.format(&record()).unwrap_err();
+        assert_eq!(failure.written, b"Offset:7\tk\t".to_vec());
+        assert_eq!(
+            failure.exception,
+            "org.apache.kafka.common.errors.SerializationException: Size of data received by LongDeserializer is not 8"
+        );
+    }
+
+    #[test]
+    fn an_unknown_deserializer_class_is_reported_and_bytes_print_as_they_are() {
+        let f = MessageFormatter::from_properties(&parse_key_value_args(&[
+            "value.deserializer=com.example.Nope",
+        ]));
+        assert_eq!(
+            f.unknown_deserializers,
+            vec!["com.example.Nope".to_string()]
+        );
+        assert_eq!(f.format(&record()).unwrap(), b"v\n".to_vec());
     }
 
     #[test]

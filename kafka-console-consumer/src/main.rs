@@ -6,6 +6,7 @@
 
 mod client_source;
 mod consume;
+mod deserializer;
 mod formatter;
 mod options;
 
@@ -21,19 +22,14 @@ use crate::consume::{EndReason, RunEnd};
 use crate::options::{ConsumerOptions, Source, StartAt};
 
 const LOGGER: &str = "org.apache.kafka.tools.consumer.ConsoleConsumer";
+const FORMATTER_LOGGER: &str = "org.apache.kafka.tools.consumer.DefaultMessageFormatter";
 /// How long closing (final commit, LeaveGroup) may take, as Kafka's `close()` default of 30 s.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn main() {
-    // The client library's own log (group joins, assignments) only when asked for through
-    // RUST_LOG: by default stderr carries exactly what Kafka's tool prints.
-    if std::env::var_os("RUST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_writer(std::io::stderr)
-            .with_ansi(false)
-            .try_init();
-    }
+    // Kafka's WARN/ERROR log lines; the client library's own log (group joins, assignments)
+    // only when asked for through RUST_LOG: by default stderr carries what Kafka's tool prints.
+    tool_log::init_tool_logging();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
@@ -47,15 +43,35 @@ fn main() {
 
 fn run(opts: ConsumerOptions) -> i32 {
     for w in &opts.warnings {
-        tool_log::warn(w, LOGGER);
+        eprintln!("{w}");
+    }
+    for name in &opts.formatter.unknown_deserializers {
+        tool_log::error(
+            &format!("Unable to instantiate a deserializer from {name}"),
+            FORMATTER_LOGGER,
+        );
+        eprintln!("java.lang.ClassNotFoundException: {name}");
     }
     let config = match ConsumerConfig::from_properties(&opts.consumer_props.to_pairs()) {
         Ok(c) => c,
         Err(e) => {
+            // Thrown by the KafkaConsumer constructor, before `process` and its count.
+            tool_log::error("Unknown error when running consumer: ", LOGGER);
             eprintln!("{}: {e}", exception_class(&e));
             return 1;
         }
     };
+    if let Source::Include(raw) = &opts.source {
+        // `Pattern.compile` in the ConsumerWrapper constructor, before `process`: no count.
+        if let Err(e) = include_regex(raw) {
+            tool_log::error("Unknown error when running consumer: ", LOGGER);
+            eprintln!(
+                "java.util.regex.PatternSyntaxException: {}\n{raw}",
+                e.to_string().lines().last().unwrap_or_default().trim()
+            );
+            return 1;
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -72,12 +88,44 @@ fn run(opts: ConsumerOptions) -> i32 {
             wait_for_shutdown_signal().await;
             let _ = stop_tx.send(true);
         });
-        // A signal while connecting or resolving partitions ends the run too.
-        let setup_result = tokio::select! {
-            r = setup(&opts, config) => r,
-            _ = stopped(stop_rx.clone()) => {
-                eprintln!("Processed a total of 0 messages");
-                return 0;
+        // Kafka's consumer keeps trying an unreachable cluster inside `poll` (logging each
+        // failed connection) until `--timeout-ms` ends the run; a signal ends it too.
+        let deadline = opts
+            .timeout_ms
+            .map(|t| tokio::time::Instant::now() + Duration::from_millis(t));
+        let mut backoff = RECONNECT_BACKOFF;
+        let setup_result = loop {
+            let attempt = tokio::select! {
+                r = setup(&opts, config.clone()) => r,
+                _ = stopped(stop_rx.clone()) => {
+                    eprintln!("Processed a total of 0 messages");
+                    return 0;
+                }
+            };
+            match attempt {
+                Err(e) if e.is_retriable() => {
+                    if let Some(text) = tool_log::connection_not_established(&e) {
+                        tool_log::warn(
+                            &format!("{} {text}", log_context(&opts)),
+                            tool_log::NETWORK_CLIENT,
+                        );
+                    }
+                    let wake = tokio::time::Instant::now() + backoff;
+                    backoff = (backoff * 2).min(RECONNECT_BACKOFF_MAX);
+                    let last = deadline.filter(|d| wake >= *d);
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(last.unwrap_or(wake)) => {}
+                        _ = stopped(stop_rx.clone()) => {
+                            eprintln!("Processed a total of 0 messages");
+                            return 0;
+                        }
+                    }
+                    if last.is_some() {
+                        break Err(None);
+                    }
+                }
+                Err(e) => break Err(Some(e)),
+                Ok(c) => break Ok(c),
             }
         };
         let end = match setup_result {
@@ -85,12 +133,24 @@ fn run(opts: ConsumerOptions) -> i32 {
                 let end = {
                     let stdout = std::io::stdout();
                     let mut out = std::io::BufWriter::new(stdout.lock());
+                    let mut skip_report = |exception: &str| {
+                        tool_log::error(
+                            "Error processing message, skipping this message: ",
+                            LOGGER,
+                        );
+                        eprintln!("{exception}");
+                    };
                     consume::consume(
                         &mut consumer,
                         &opts.formatter,
                         opts.max_messages,
                         opts.timeout_ms.map(Duration::from_millis),
                         &mut out,
+                        if opts.skip_message_on_error {
+                            Some(&mut skip_report as &mut dyn FnMut(&str))
+                        } else {
+                            None
+                        },
                         stopped(stop_rx.clone()),
                     )
                     .await
@@ -105,14 +165,36 @@ fn run(opts: ConsumerOptions) -> i32 {
                 }
                 end
             }
-            Err(e) => {
-                log_terminating(&e);
-                eprintln!("Processed a total of 0 messages");
-                return 1;
-            }
+            // Still unreachable when --timeout-ms ran out: `receive` throws its TimeoutException.
+            Err(None) => RunEnd {
+                count: 0,
+                reason: EndReason::Timeout,
+                unprinted: Vec::new(),
+            },
+            // Anything else fails the first `poll`: `process` logs it and returns normally.
+            Err(Some(e)) => RunEnd {
+                count: 0,
+                reason: EndReason::PollError(e),
+                unprinted: Vec::new(),
+            },
         };
         finish(&opts, end)
     })
+}
+
+/// `reconnect.backoff.ms` and `reconnect.backoff.max.ms` defaults: the pace of reconnects.
+const RECONNECT_BACKOFF: Duration = Duration::from_millis(50);
+const RECONNECT_BACKOFF_MAX: Duration = Duration::from_millis(1000);
+
+/// The consumer's log prefix: `[Consumer clientId=console-consumer, groupId=console-consumer-N]`.
+fn log_context(opts: &ConsumerOptions) -> String {
+    format!(
+        "[Consumer clientId={}, groupId={}]",
+        opts.consumer_props
+            .get("client.id")
+            .unwrap_or("console-consumer"),
+        opts.consumer_props.get("group.id").unwrap_or_default()
+    )
 }
 
 /// Kafka's `LOG.error("Error processing message, terminating consumer process: ", e)`.
@@ -121,7 +203,24 @@ fn log_terminating(e: &ClientError) {
         "Error processing message, terminating consumer process: ",
         LOGGER,
     );
-    eprintln!("{}: {e}", exception_class(e));
+    eprintln!("{}: {e}", poll_exception_class(e));
+}
+
+/// The class of what `KafkaConsumer.poll` throws: the consumer's own exceptions for a position
+/// out of range without reset policy (FetchCollector) and for a partition without position
+/// (`NoOffsetForPartitionException`), else the error code's class.
+fn poll_exception_class(e: &ClientError) -> String {
+    match e {
+        ClientError::Kafka { code: 1, .. } => {
+            "org.apache.kafka.clients.consumer.OffsetOutOfRangeException".to_string()
+        }
+        ClientError::InvalidArgument(m)
+            if m.starts_with("Undefined offset with no reset policy for partitions: ") =>
+        {
+            "org.apache.kafka.clients.consumer.NoOffsetForPartitionException".to_string()
+        }
+        _ => exception_class(e),
+    }
 }
 
 fn finish(opts: &ConsumerOptions, end: RunEnd) -> i32 {
@@ -135,9 +234,19 @@ fn finish(opts: &ConsumerOptions, end: RunEnd) -> i32 {
         }
         EndReason::PollError(e) => log_terminating(e),
         EndReason::StdoutError => eprintln!("Unable to write to standard out, closing consumer."),
-        EndReason::MaxMessages | EndReason::Signal => {}
+        EndReason::MaxMessages | EndReason::Signal | EndReason::FormatError(_) => {}
     }
     eprintln!("Processed a total of {} messages", end.count);
+    if let EndReason::FormatError(exception) = &end.reason {
+        // The formatter's exception leaves `process` after the count is reported; `main`
+        // logs it and exits 1.
+        tool_log::error("Unknown error when running consumer: ", LOGGER);
+        eprintln!("{exception}");
+        if opts.enable_systest_events {
+            let _ = writeln!(std::io::stdout(), "shutdown_complete");
+        }
+        return 1;
+    }
     if opts.enable_systest_events {
         // stdout may be the thing that failed; nothing more to do then.
         let _ = writeln!(std::io::stdout(), "shutdown_complete");
@@ -154,6 +263,11 @@ fn start_offset(s: StartAt) -> Option<StartOffset> {
     }
 }
 
+/// `--include`: a regex that must match a whole topic name.
+fn include_regex(raw: &str) -> Result<regex::Regex, regex::Error> {
+    regex::Regex::new(&format!("^(?:{})$", raw.trim()))
+}
+
 /// Creates the consumer and subscribes (group) or assigns `--partition`.
 async fn setup(opts: &ConsumerOptions, config: ConsumerConfig) -> Result<Consumer, ClientError> {
     let bootstrap = config.bootstrap_servers.clone();
@@ -162,9 +276,9 @@ async fn setup(opts: &ConsumerOptions, config: ConsumerConfig) -> Result<Consume
     let start = start_offset(opts.start);
     let pattern = match &opts.source {
         Source::Topic(_) => None,
-        Source::Include(raw) => Some(regex::Regex::new(&format!("^(?:{})$", raw.trim())).map_err(
-            |e| ClientError::InvalidArgument(format!("{raw} is an invalid regex: {e}")),
-        )?),
+        Source::Include(raw) => Some(include_regex(raw).map_err(|e| {
+            ClientError::InvalidArgument(format!("{raw} is an invalid regex: {e}"))
+        })?),
     };
     let assignment: Vec<(String, i32)> = match (&opts.source, opts.partition) {
         (Source::Topic(t), Some(partition)) => vec![(t.clone(), partition)],
@@ -255,5 +369,28 @@ async fn wait_for_shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consumer_side_exceptions_have_the_consumers_classes() {
+        assert_eq!(
+            poll_exception_class(&ClientError::kafka(1, Some("Fetch position x"))),
+            "org.apache.kafka.clients.consumer.OffsetOutOfRangeException"
+        );
+        assert_eq!(
+            poll_exception_class(&ClientError::InvalidArgument(
+                "Undefined offset with no reset policy for partitions: [t-0]".into()
+            )),
+            "org.apache.kafka.clients.consumer.NoOffsetForPartitionException"
+        );
+        assert_eq!(
+            poll_exception_class(&ClientError::kafka(26, None)),
+            "org.apache.kafka.common.errors.InvalidSessionTimeoutException"
+        );
     }
 }

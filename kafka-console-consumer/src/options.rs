@@ -40,12 +40,17 @@ pub struct ConsumerOptions {
     /// `consumer_props`).
     pub group: Option<String>,
     pub enable_systest_events: bool,
-    /// Lines to log as WARN before starting.
+    /// Lines Kafka prints to stderr as they are (`System.err.println`) before starting.
     pub warnings: Vec<String>,
 }
 
 const DEFAULT_FORMATTER: &str = "org.apache.kafka.tools.consumer.DefaultMessageFormatter";
 const OLD_DEFAULT_FORMATTER: &str = "kafka.tools.DefaultMessageFormatter";
+/// Prints as the default formatter does; its extra INFO log is below the tools' WARN level.
+const LOGGING_FORMATTERS: [&str; 2] = [
+    "org.apache.kafka.tools.consumer.LoggingMessageFormatter",
+    "kafka.tools.LoggingMessageFormatter",
+];
 const NO_OP_FORMATTERS: [&str; 2] = [
     "org.apache.kafka.tools.consumer.NoOpMessageFormatter",
     "kafka.tools.NoOpMessageFormatter",
@@ -108,7 +113,7 @@ pub fn parser() -> OptionParser {
     )
     .with_required_arg()
     .described_as("timeout_ms")
-    .of_type(ValueType::Integer);
+    .of_type(ValueType::Long);
     p.accepts(
         "skip-message-on-error",
         "If there is an error when processing a message, skip it instead of halt.",
@@ -138,8 +143,15 @@ pub fn parser() -> OptionParser {
     p
 }
 
+/// `--consumer.config`: `Utils.loadProps` in the options' constructor, outside `main`'s try, so
+/// the JVM reports the exception escaping `main`.
 fn load(path: &str) -> Result<Properties, Abort> {
-    load_properties(path).map_err(|e| Abort::Fail(e.to_string()))
+    load_properties(path).map_err(|e| {
+        Abort::Fail(format!(
+            "Exception in thread \"main\" {}",
+            e.java_exception()
+        ))
+    })
 }
 
 pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
@@ -157,7 +169,7 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
     let topic = o.value_of("topic");
     if topic.is_some() == include.is_some() {
         let whitelist_note = if o.has("whitelist") {
-            "--whitelist has been deprecated and will be removed in future releases."
+            "--whitelist is DEPRECATED use --include instead; ignored if --include specified."
         } else {
             ""
         };
@@ -298,15 +310,21 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
     // buildFormatter
     let class = o.value_of("formatter").unwrap_or(DEFAULT_FORMATTER);
     let no_op = NO_OP_FORMATTERS.contains(&class);
-    if class == OLD_DEFAULT_FORMATTER {
+    // `convertDeprecatedClass`.
+    if class == OLD_DEFAULT_FORMATTER
+        || class == NO_OP_FORMATTERS[1]
+        || class == LOGGING_FORMATTERS[1]
+    {
+        let new_name = class.replacen("kafka.tools.", "org.apache.kafka.tools.consumer.", 1);
         warnings.push(format!(
-            "The formatter class {OLD_DEFAULT_FORMATTER} is deprecated and will be removed in the next major release. Please use {DEFAULT_FORMATTER} instead"
+            "WARNING: {class} is deprecated and will be removed in the next major release. Please use {new_name} instead"
         ));
-    } else if class != DEFAULT_FORMATTER && !no_op {
+    } else if class != DEFAULT_FORMATTER && !no_op && class != LOGGING_FORMATTERS[0] {
         return Err(Abort::Usage(class.to_string()));
     }
+    // `buildFormatter` catches the IOException and prints its message with the usage.
     let mut formatter_props = match o.value_of("formatter-config") {
-        Some(path) => load(path)?,
+        Some(path) => load_properties(path).map_err(|e| Abort::Usage(e.java_message()))?,
         None => Properties::new(),
     };
     formatter_props.extend(&parse_key_value_args(&o.values_of("property")));
@@ -320,8 +338,14 @@ pub fn parse_args(args: &[String]) -> Result<ConsumerOptions, Abort> {
         },
         partition,
         start,
-        max_messages: o.int_of("max-messages").and_then(|n| u64::try_from(n).ok()),
-        timeout_ms: o.int_of("timeout-ms").and_then(|n| u64::try_from(n).ok()),
+        // Kafka loops `while (messageCount < maxMessages || maxMessages == -1)`: -1 is no
+        // limit, any other negative value processes nothing.
+        max_messages: o.int_of("max-messages").and_then(|n| match n {
+            -1 => None,
+            n => Some(u64::try_from(n).unwrap_or(0)),
+        }),
+        // `parseTimeoutMs`: a negative value means no timeout.
+        timeout_ms: o.long_of("timeout-ms").and_then(|n| u64::try_from(n).ok()),
         skip_message_on_error: o.has("skip-message-on-error"),
         consumer_props: props,
         formatter,
@@ -491,15 +515,24 @@ mod tests {
 
     #[test]
     fn formatter_classes() {
-        assert!(run(&[
+        assert_eq!(run(&[
             "--topic",
             "t",
             "--formatter",
             "kafka.tools.DefaultMessageFormatter"
         ])
         .unwrap()
-        .warnings[0]
-            .contains("deprecated"));
+        .warnings,
+            vec!["WARNING: kafka.tools.DefaultMessageFormatter is deprecated and will be removed in the next major release. Please use org.apache.kafka.tools.consumer.DefaultMessageFormatter instead"]);
+        assert_eq!(run(&[
+            "--topic",
+            "t",
+            "--formatter",
+            "kafka.tools.NoOpMessageFormatter"
+        ])
+        .unwrap()
+        .warnings,
+            vec!["WARNING: kafka.tools.NoOpMessageFormatter is deprecated and will be removed in the next major release. Please use org.apache.kafka.tools.consumer.NoOpMessageFormatter instead"]);
         assert!(
             run(&[
                 "--topic",
@@ -530,5 +563,77 @@ mod tests {
         assert!(o.formatter.print_key);
         assert_eq!(o.max_messages, Some(3));
         assert_eq!(o.timeout_ms, Some(100));
+    }
+
+    #[test]
+    fn logging_formatter_prints_as_the_default_one() {
+        let o = run(&[
+            "--topic",
+            "t",
+            "--formatter",
+            "org.apache.kafka.tools.consumer.LoggingMessageFormatter",
+        ])
+        .unwrap();
+        assert!(!o.formatter.no_op);
+        assert!(o.warnings.is_empty());
+        let o = run(&[
+            "--topic",
+            "t",
+            "--formatter",
+            "kafka.tools.LoggingMessageFormatter",
+        ])
+        .unwrap();
+        assert_eq!(o.warnings, vec!["WARNING: kafka.tools.LoggingMessageFormatter is deprecated and will be removed in the next major release. Please use org.apache.kafka.tools.consumer.LoggingMessageFormatter instead"]);
+    }
+
+    #[test]
+    fn topic_and_whitelist_together_get_kafkas_note() {
+        assert_eq!(
+            usage(&["--topic", "t", "--whitelist", "a.*"]),
+            "Exactly one of --include/--topic is required. --whitelist is DEPRECATED use --include instead; ignored if --include specified."
+        );
+    }
+
+    #[test]
+    fn missing_config_files_fail_as_kafka_reports_them() {
+        match run(&["--topic", "t", "--consumer.config", "/nonexistent/c.properties"]) {
+            Err(Abort::Fail(m)) => assert_eq!(
+                m,
+                "Exception in thread \"main\" java.nio.file.NoSuchFileException: /nonexistent/c.properties"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            usage(&[
+                "--topic",
+                "t",
+                "--formatter-config",
+                "/nonexistent/f.properties"
+            ]),
+            "/nonexistent/f.properties"
+        );
+    }
+
+    #[test]
+    fn timeout_ms_is_a_long_and_negative_means_none() {
+        let timeout = |n: &str| {
+            run(&["--topic", "t", "--timeout-ms", n])
+                .unwrap()
+                .timeout_ms
+        };
+        assert_eq!(timeout("3000000000"), Some(3_000_000_000));
+        assert_eq!(timeout("-1"), None);
+    }
+
+    #[test]
+    fn max_messages_minus_one_is_unlimited_and_other_negatives_process_nothing() {
+        let max = |n: &str| {
+            run(&["--topic", "t", "--max-messages", n])
+                .unwrap()
+                .max_messages
+        };
+        assert_eq!(max("-1"), None);
+        assert_eq!(max("-5"), Some(0));
+        assert_eq!(max("0"), Some(0));
     }
 }

@@ -61,4 +61,45 @@ fn unreachable_broker_reports_the_count() {
     ]);
     let err = text(&out.stderr);
     assert!(err.contains("Processed a total of 0 messages"), "{err}");
+    // Kafka keeps reconnecting inside poll, logging each failure, until --timeout-ms; then
+    // `receive` throws a TimeoutException, `process` logs it and returns: exit 0.
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("WARN [Consumer clientId=console-consumer, groupId=console-consumer-"),
+        "{err}"
+    );
+    assert!(err.contains("] Connection to node -1 (/127.0.0.1:1) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)"), "{err}");
+    assert!(err.contains("ERROR Error processing message, terminating consumer process:  (org.apache.kafka.tools.consumer.ConsoleConsumer)\norg.apache.kafka.common.errors.TimeoutException\nProcessed a total of 0 messages\n"), "{err}");
+}
+
+#[test]
+fn an_invalid_include_pattern_fails_before_processing() {
+    let out = run(&[
+        "--bootstrap-server",
+        "127.0.0.1:1",
+        "--include",
+        "(",
+        "--timeout-ms",
+        "500",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("ERROR Unknown error when running consumer:  (org.apache.kafka.tools.consumer.ConsoleConsumer)\njava.util.regex.PatternSyntaxException: "), "{err}");
+    assert!(!err.contains("Processed a total"), "{err}");
+}
+
+#[test]
+fn a_bad_consumer_config_fails_before_processing() {
+    let out = run(&[
+        "--bootstrap-server",
+        "127.0.0.1:1",
+        "--topic",
+        "t",
+        "--consumer-property",
+        "fetch.min.bytes=x",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("ERROR Unknown error when running consumer:  (org.apache.kafka.tools.consumer.ConsoleConsumer)\norg.apache.kafka.common.config.ConfigException: Invalid value x for configuration fetch.min.bytes"), "{err}");
+    assert!(!err.contains("Processed a total"), "{err}");
 }

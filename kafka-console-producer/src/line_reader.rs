@@ -4,17 +4,34 @@
 use client::cli::Properties;
 
 /// The reader's settings (`parse.key`, `key.separator`, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct LineReaderConfig {
     pub parse_key: bool,
     pub key_separator: String,
     pub parse_headers: bool,
     pub headers_delimiter: String,
+    /// A Java regular expression, as Kafka compiles it (`Pattern.compile(headersSeparator)`).
     pub headers_separator: String,
     pub headers_key_separator: String,
     pub ignore_error: bool,
     pub null_marker: Option<String>,
+    headers_separator_pattern: regex::Regex,
 }
+
+impl PartialEq for LineReaderConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.parse_key == other.parse_key
+            && self.key_separator == other.key_separator
+            && self.parse_headers == other.parse_headers
+            && self.headers_delimiter == other.headers_delimiter
+            && self.headers_separator == other.headers_separator
+            && self.headers_key_separator == other.headers_key_separator
+            && self.ignore_error == other.ignore_error
+            && self.null_marker == other.null_marker
+    }
+}
+
+impl Eq for LineReaderConfig {}
 
 impl Default for LineReaderConfig {
     fn default() -> Self {
@@ -27,6 +44,7 @@ impl Default for LineReaderConfig {
             headers_key_separator: ":".into(),
             ignore_error: false,
             null_marker: None,
+            headers_separator_pattern: regex::Regex::new(",").unwrap_or_else(|_| unreachable!()),
         }
     }
 }
@@ -37,7 +55,9 @@ fn is_true(v: &str) -> bool {
 }
 
 impl LineReaderConfig {
-    /// Reads the reader properties; a `null.marker` equal to a separator is refused as Kafka does.
+    /// Reads the reader properties as `LineMessageReader.configure` does; an error is the text
+    /// Kafka prints (exception class and message): the three header separators must differ from each other,
+    /// and `null.marker`, when set, from every separator.
     pub fn from_properties(props: &Properties) -> Result<Self, String> {
         let mut c = LineReaderConfig::default();
         if let Some(v) = props.get("parse.key") {
@@ -55,11 +75,48 @@ impl LineReaderConfig {
         if let Some(v) = props.get("headers.separator") {
             c.headers_separator = v.to_string();
         }
+        c.headers_separator_pattern = regex::Regex::new(&c.headers_separator).map_err(|e| {
+            format!(
+                "java.util.regex.PatternSyntaxException: {}\n{}",
+                e.to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid pattern")
+                    .trim(),
+                c.headers_separator
+            )
+        })?;
         if let Some(v) = props.get("headers.key.separator") {
             c.headers_key_separator = v.to_string();
         }
         if let Some(v) = props.get("ignore.error") {
             c.ignore_error = is_true(v);
+        }
+        for (a, av, b, bv) in [
+            (
+                "headers.delimiter",
+                &c.headers_delimiter,
+                "headers.separator",
+                &c.headers_separator,
+            ),
+            (
+                "headers.delimiter",
+                &c.headers_delimiter,
+                "headers.key.separator",
+                &c.headers_key_separator,
+            ),
+            (
+                "headers.separator",
+                &c.headers_separator,
+                "headers.key.separator",
+                &c.headers_key_separator,
+            ),
+        ] {
+            if av == bv {
+                return Err(format!(
+                    "org.apache.kafka.common.KafkaException: {a} and {b} may not be equal"
+                ));
+            }
         }
         if let Some(v) = props.get("null.marker") {
             c.null_marker = Some(v.to_string());
@@ -72,7 +129,9 @@ impl LineReaderConfig {
                 ("headers.key.separator", &c.headers_key_separator),
             ] {
                 if marker == sep {
-                    return Err(format!("null.marker and {name} may not be equal"));
+                    return Err(format!(
+                        "org.apache.kafka.common.KafkaException: null.marker and {name} may not be equal"
+                    ));
                 }
             }
         }
@@ -80,6 +139,31 @@ impl LineReaderConfig {
         // so this mirrors Kafka rather than guarding against it.
         Ok(c)
     }
+}
+
+/// Java's `Pattern.split(input)` (limit 0): no match gives the input itself (so an empty input
+/// gives one empty string), a zero-width match at the start adds no leading empty string, and
+/// trailing empty strings are dropped.
+fn java_split<'a>(pattern: &regex::Regex, input: &'a str) -> Vec<&'a str> {
+    let mut parts = Vec::new();
+    let mut index = 0;
+    let mut matched = false;
+    for m in pattern.find_iter(input) {
+        if m.start() == 0 && m.end() == 0 {
+            continue;
+        }
+        matched = true;
+        parts.push(&input[index..m.start()]);
+        index = m.end();
+    }
+    if !matched {
+        return vec![input];
+    }
+    parts.push(&input[index..]);
+    while parts.last() == Some(&"") {
+        parts.pop();
+    }
+    parts
 }
 
 /// A record header: key and nullable value.
@@ -160,11 +244,9 @@ impl LineReaderConfig {
     }
 
     fn split_headers(&self, headers: &str, line_number: u64) -> Result<Vec<Header>, String> {
-        let mut pairs: Vec<&str> = headers.split(self.headers_separator.as_str()).collect();
-        // Java's String.split drops trailing empty strings.
-        while pairs.last() == Some(&"") {
-            pairs.pop();
-        }
+        // An empty header section is one empty pair, which has no key separator: Kafka refuses
+        // the line (or, with ignore.error, sends a header with an empty key and null value).
+        let pairs = java_split(&self.headers_separator_pattern, headers);
         let mut out = Vec::new();
         for pair in pairs {
             match pair.find(self.headers_key_separator.as_str()) {
@@ -275,7 +357,78 @@ mod tests {
     fn null_marker_may_not_equal_a_separator() {
         let err = LineReaderConfig::from_properties(&parse_key_value_args(&["null.marker=,"]))
             .unwrap_err();
-        assert_eq!(err, "null.marker and headers.separator may not be equal");
+        assert_eq!(
+            err,
+            "org.apache.kafka.common.KafkaException: null.marker and headers.separator may not be equal"
+        );
+    }
+
+    fn config_error(props: &[&str]) -> String {
+        LineReaderConfig::from_properties(&parse_key_value_args(props)).unwrap_err()
+    }
+
+    #[test]
+    fn header_separators_may_not_equal_each_other() {
+        assert_eq!(
+            config_error(&["headers.separator=\t"]),
+            "org.apache.kafka.common.KafkaException: headers.delimiter and headers.separator may not be equal"
+        );
+        assert_eq!(
+            config_error(&["headers.key.separator=\t"]),
+            "org.apache.kafka.common.KafkaException: headers.delimiter and headers.key.separator may not be equal"
+        );
+        assert_eq!(
+            config_error(&["headers.key.separator=,"]),
+            "org.apache.kafka.common.KafkaException: headers.separator and headers.key.separator may not be equal"
+        );
+        // Checked whether or not headers are parsed, before null.marker.
+        assert_eq!(
+            config_error(&["parse.headers=false", "headers.separator=:", "null.marker=\t"]),
+            "org.apache.kafka.common.KafkaException: headers.separator and headers.key.separator may not be equal"
+        );
+        assert!(config_error(&["headers.separator=("])
+            .starts_with("java.util.regex.PatternSyntaxException: "));
+    }
+
+    #[test]
+    fn an_empty_header_section_is_refused_unless_errors_are_ignored() {
+        let c = cfg(&["parse.key=true", "parse.headers=true"]);
+        assert_eq!(
+            c.parse_line("\tkey\tvalue", 4).unwrap_err(),
+            "No header key separator found in pair '' on line number 4"
+        );
+        let c = cfg(&["parse.headers=true"]);
+        assert_eq!(
+            c.parse_line("\tvalue", 1).unwrap_err(),
+            "No header key separator found in pair '' on line number 1"
+        );
+        // A leading separator gives an empty first pair too; trailing ones are dropped.
+        assert_eq!(
+            c.parse_line(",h:1\tv", 1).unwrap_err(),
+            "No header key separator found in pair '' on line number 1"
+        );
+        assert_eq!(
+            c.parse_line("h:1,,\tv", 1).unwrap().headers,
+            vec![("h".to_string(), b("1"))]
+        );
+        let c = cfg(&["parse.headers=true", "ignore.error=true"]);
+        let r = c.parse_line("\tvalue", 1).unwrap();
+        assert_eq!(r.headers, vec![(String::new(), None)]);
+        assert_eq!(r.value, b("value"));
+    }
+
+    #[test]
+    fn headers_separator_is_a_java_regex() {
+        let c = cfg(&["parse.headers=true", "headers.separator=[;,]"]);
+        let r = c.parse_line("a:1;b:2,c:3\tv", 1).unwrap();
+        assert_eq!(
+            r.headers,
+            vec![
+                ("a".to_string(), b("1")),
+                ("b".to_string(), b("2")),
+                ("c".to_string(), b("3"))
+            ]
+        );
     }
 
     #[test]

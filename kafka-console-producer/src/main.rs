@@ -1,6 +1,8 @@
 //! `kafka-console-producer`: each line of stdin becomes a record (Kafka 3.9's
-//! `ConsoleProducer` with its `LineMessageReader`). Exits 0 only once every line is
-//! acknowledged; any failure is reported and exits 1.
+//! `ConsoleProducer` with its `LineMessageReader`). At the end of input it waits until every
+//! record is acknowledged or has failed and exits 0 (failures are logged, as Kafka's
+//! `ErrorLoggingCallback` does, and the run goes on); `--sync` stops at the first failure with
+//! exit 1, as does a line the reader cannot parse.
 
 mod client_sink;
 mod line_reader;
@@ -20,6 +22,9 @@ use crate::line_reader::LineReaderConfig;
 use crate::send_loop::{Input, Report};
 
 fn main() {
+    // Kafka's WARN/ERROR log lines (e.g. NetworkClient's on an auto-created topic); the client
+    // library's own diagnostics only through RUST_LOG.
+    client::cli::tool_log::init_tool_logging();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
@@ -39,7 +44,7 @@ fn fail(text: &str) -> i32 {
 fn run(opts: options::ProducerOptions) -> i32 {
     let reader = match LineReaderConfig::from_properties(&opts.reader_props) {
         Ok(r) => r,
-        Err(e) => return fail(&format!("org.apache.kafka.common.KafkaException: {e}")),
+        Err(e) => return fail(&e),
     };
     let config = match ProducerConfig::from_properties(&opts.producer_props.to_pairs()) {
         Ok(c) => c,

@@ -156,7 +156,7 @@ pub fn parse_args(args: &[String]) -> Result<ProducerOptions, Abort> {
     }
     let producer_props = producer_props(&o, &servers)?;
     let mut reader_props = match o.value_of("reader-config") {
-        Some(path) => load_properties(path).map_err(|e| Abort::Fail(e.to_string()))?,
+        Some(path) => load_properties(path).map_err(|e| Abort::Fail(e.java_exception()))?,
         None => Properties::new(),
     };
     reader_props.extend(&parse_key_value_args(&o.values_of("property")));
@@ -180,7 +180,7 @@ fn merge(props: &mut Properties, key: &str, o: &ParsedOptions, option: &str) {
 
 fn producer_props(o: &ParsedOptions, servers: &str) -> Result<Properties, Abort> {
     let mut props = match o.value_of("producer.config") {
-        Some(path) => load_properties(path).map_err(|e| Abort::Fail(e.to_string()))?,
+        Some(path) => load_properties(path).map_err(|e| Abort::Fail(e.java_exception()))?,
         None => Properties::new(),
     };
     props.extend(&parse_key_value_args(&o.values_of("producer-property")));
@@ -238,6 +238,26 @@ mod tests {
         assert_eq!(p.get("request.timeout.ms"), Some("1500"));
         assert_eq!(p.get("compression.type"), Some("none"));
         assert!(!o.sync);
+    }
+
+    #[test]
+    fn missing_config_files_are_javas_no_such_file_exception() {
+        for option in ["--producer.config", "--reader-config"] {
+            match run(&[
+                "--bootstrap-server",
+                "localhost:9092",
+                "--topic",
+                "t",
+                option,
+                "/nonexistent/p.properties",
+            ]) {
+                Err(Abort::Fail(m)) => assert_eq!(
+                    m,
+                    "java.nio.file.NoSuchFileException: /nonexistent/p.properties"
+                ),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -1,9 +1,14 @@
-//! The producer's main loop: read lines, turn each into a record, send it, and at the end of
-//! input wait until every record is acknowledged. Unlike Kafka (whose async mode logs a failed
-//! send and still exits 0), any failure makes the exit code 1, as the issue demands.
+//! The producer's main loop (Kafka's `ConsoleProducer.loopReader` and `send`): read lines, turn
+//! each into a record, send it, and at the end of input wait until every record is acknowledged.
+//!
+//! As in Kafka 3.9: without `--sync` a record that fails (too large, topic missing after
+//! `max.block.ms`, refused by the broker) is logged by `ErrorLoggingCallback` and the loop goes
+//! on, exiting 0 at the end of input; with `--sync` the first failure ends the program with the
+//! `ExecutionException` that `send(record).get()` throws, exit 1. A line the reader cannot parse
+//! ends it with the reader's `KafkaException`, exit 1. Lines read before the failure are
+//! delivered first either way (Kafka closes the producer before the exception escapes).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -67,7 +72,34 @@ pub fn send_error_text(
     format!("{line}\n{}: {e}\n", exception_class(e))
 }
 
-/// Runs until `Input::End`, a read error or a line that cannot be parsed; returns the exit code.
+/// What `send(record).get()` throws in `--sync` mode, as `printStackTrace` starts it: the
+/// `ExecutionException` line and its cause (the Java frames are left out).
+pub fn sync_failure_text(e: &ClientError) -> String {
+    let cause = format!("{}: {e}", exception_class(e));
+    format!("java.util.concurrent.ExecutionException: {cause}\nCaused by: {cause}\n")
+}
+
+/// Kafka's `send` hands an `ApiException` (a broker error, a metadata timeout, a record too
+/// large) to the callback or the returned future; anything else (the producer closed, a bad
+/// argument) is thrown at once and ends the tool.
+fn is_api_exception(e: &ClientError) -> bool {
+    matches!(
+        e,
+        ClientError::Kafka { .. } | ClientError::Timeout(_) | ClientError::UnsupportedVersion(_)
+    )
+}
+
+/// The class of what `send` throws: the producer's argument checks (an allocation above
+/// `buffer.memory`, a partition out of range) are `IllegalArgumentException`s.
+fn thrown_class(e: &ClientError) -> String {
+    match e {
+        ClientError::InvalidArgument(_) => "java.lang.IllegalArgumentException".to_string(),
+        _ => exception_class(e),
+    }
+}
+
+/// Runs until `Input::End`, a read error, a line that cannot be parsed, or (with `sync`) a
+/// failed record; returns the exit code.
 pub async fn produce<S: Sink>(
     sink: &S,
     topic: &str,
@@ -76,7 +108,7 @@ pub async fn produce<S: Sink>(
     input: &mut mpsc::Receiver<Input>,
     report: Report,
 ) -> i32 {
-    let failed = Arc::new(AtomicBool::new(false));
+    let mut failed = false;
     let mut deliveries: JoinSet<()> = JoinSet::new();
     let mut line_number: u64 = 0;
     let mut fatal: Option<String> = None;
@@ -101,28 +133,27 @@ pub async fn produce<S: Sink>(
         };
         let (key, value) = (record.key.clone(), record.value.clone());
         match sink.send(topic, record).await {
-            Err(e) => {
-                report(&send_error_text(topic, &key, &value, &e));
-                failed.store(true, Ordering::SeqCst);
-                if sync {
-                    break;
-                }
+            Err(e) if !is_api_exception(&e) => {
+                fatal = Some(format!("{}: {e}\n", thrown_class(&e)));
+                break;
             }
+            Err(e) if sync => {
+                fatal = Some(sync_failure_text(&e));
+                break;
+            }
+            Err(e) => report(&send_error_text(topic, &key, &value, &e)),
             Ok(delivery) if sync => {
                 if let Err(e) = delivery.await {
-                    report(&send_error_text(topic, &key, &value, &e));
-                    failed.store(true, Ordering::SeqCst);
+                    fatal = Some(sync_failure_text(&e));
                     break;
                 }
             }
             Ok(delivery) => {
-                let failed = failed.clone();
                 let report = report.clone();
                 let topic = topic.to_string();
                 deliveries.spawn(async move {
                     if let Err(e) = delivery.await {
                         report(&send_error_text(&topic, &key, &value, &e));
-                        failed.store(true, Ordering::SeqCst);
                     }
                 });
                 // Reap finished deliveries so a long input does not keep them all.
@@ -142,18 +173,14 @@ pub async fn produce<S: Sink>(
                 "kafka.tools.ConsoleProducer$"
             )
         ));
-        failed.store(true, Ordering::SeqCst);
+        failed = true;
     }
     while deliveries.join_next().await.is_some() {}
     if let Some(text) = fatal {
         report(&text);
         return 1;
     }
-    if failed.load(Ordering::SeqCst) {
-        1
-    } else {
-        0
-    }
+    i32::from(failed)
 }
 
 #[cfg(test)]
@@ -179,6 +206,11 @@ mod tests {
             _topic: &str,
             record: LineRecord,
         ) -> Result<Self::Delivery, ClientError> {
+            if record.value.as_deref() == Some(b"closed") {
+                return Err(ClientError::Closed(
+                    "Cannot perform operation after producer has been closed".into(),
+                ));
+            }
             if record.value.as_deref() == Some(b"refuse") {
                 return Err(ClientError::Timeout(
                     "Topic t not present in metadata after 60000 ms.".into(),
@@ -230,9 +262,9 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_delivery_is_logged_and_makes_the_exit_code_non_zero() {
+    fn a_failed_delivery_is_logged_and_the_run_goes_on_to_exit_zero() {
         let (code, sink, log) = run(&["a", "fail", "c"], &[], false);
-        assert_eq!(code, 1);
+        assert_eq!(code, 0);
         assert_eq!(sink.acked.lock().unwrap().len(), 2);
         assert!(log.contains("ERROR Error when sending message to topic t with key: null, value: 4 bytes with error: (org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)"), "{log}");
         assert!(log.contains("org.apache.kafka.common.errors.UnknownTopicOrPartitionException: "));
@@ -241,16 +273,41 @@ mod tests {
     #[test]
     fn a_refused_send_is_logged_and_reading_goes_on() {
         let (code, sink, log) = run(&["refuse", "b"], &[], false);
-        assert_eq!(code, 1);
+        assert_eq!(code, 0);
         assert_eq!(sink.acked.lock().unwrap().len(), 1);
         assert!(log.contains("org.apache.kafka.common.errors.TimeoutException: Topic t not present in metadata after 60000 ms."));
     }
 
     #[test]
     fn sync_mode_stops_at_the_first_failure() {
-        let (code, sink, _) = run(&["a", "fail", "c"], &[], true);
+        let (code, sink, log) = run(&["a", "fail", "c"], &[], true);
         assert_eq!(code, 1);
         assert_eq!(sink.sent.lock().unwrap().len(), 2);
+        assert_eq!(
+            log,
+            "java.util.concurrent.ExecutionException: org.apache.kafka.common.errors.UnknownTopicOrPartitionException: This server does not host this topic-partition.\n\
+             Caused by: org.apache.kafka.common.errors.UnknownTopicOrPartitionException: This server does not host this topic-partition.\n"
+        );
+    }
+
+    #[test]
+    fn sync_mode_stops_when_the_send_itself_is_refused() {
+        let (code, sink, log) = run(&["a", "refuse", "c"], &[], true);
+        assert_eq!(code, 1);
+        assert_eq!(sink.acked.lock().unwrap().len(), 1);
+        assert!(log.starts_with("java.util.concurrent.ExecutionException: org.apache.kafka.common.errors.TimeoutException: Topic t not present in metadata after 60000 ms.\n"), "{log}");
+        assert!(!log.contains("ErrorLoggingCallback"), "{log}");
+    }
+
+    #[test]
+    fn a_send_that_is_not_an_api_exception_ends_the_run() {
+        let (code, sink, log) = run(&["a", "closed", "c"], &[], false);
+        assert_eq!(code, 1);
+        assert_eq!(sink.acked.lock().unwrap().len(), 1);
+        assert!(
+            log.contains("Cannot perform operation after producer has been closed"),
+            "{log}"
+        );
     }
 
     #[test]
@@ -263,6 +320,18 @@ mod tests {
             Some(&b"k"[..])
         );
         assert!(log.contains("org.apache.kafka.common.KafkaException: No key separator found on line number 2: 'nokey'"));
+    }
+
+    #[test]
+    fn argument_errors_thrown_by_send_are_illegal_argument_exceptions() {
+        assert_eq!(
+            thrown_class(&ClientError::InvalidArgument("x".into())),
+            "java.lang.IllegalArgumentException"
+        );
+        assert_eq!(
+            thrown_class(&ClientError::Closed("x".into())),
+            "org.apache.kafka.common.KafkaException"
+        );
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn null_marker_equal_to_a_separator_is_refused() {
 }
 
 #[test]
-fn unreachable_broker_is_a_reported_failure() {
+fn unreachable_broker_is_logged_per_record_and_the_run_ends_normally() {
     let out = run(
         &[
             "--bootstrap-server",
@@ -76,8 +76,38 @@ fn unreachable_broker_is_a_reported_failure() {
         ],
         b"a\n",
     );
-    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(!out.stderr.is_empty());
+    // Kafka's send times out in waitOnMetadata after max.block.ms; the TimeoutException goes to
+    // ErrorLoggingCallback and the tool exits 0 at the end of input.
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("ERROR Error when sending message to topic t with key: null, value: 1 bytes with error: (org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)"), "{stderr}");
+    assert!(stderr.contains("org.apache.kafka.common.errors.TimeoutException: Topic t not present in metadata after 1000 ms."), "{stderr}");
+    // Meanwhile NetworkClient warns about each failed connection.
+    assert!(stderr.contains("] WARN [Producer clientId=console-producer] Connection to node -1 (/127.0.0.1:1) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)\n"), "{stderr}");
     // Piped input: no prompt.
     assert!(!text(&out.stdout).contains('>'));
+}
+
+#[test]
+fn invalid_producer_values_are_config_exceptions_before_anything_is_read() {
+    for (args, text_expected) in [
+        (
+            &["--compression-codec", "foo"][..],
+            "org.apache.kafka.common.config.ConfigException: Invalid value foo for configuration compression.type: String must be one of: none, gzip, snappy, lz4, zstd\n",
+        ),
+        (
+            &["--request-required-acks", "2"][..],
+            "org.apache.kafka.common.config.ConfigException: Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1\n",
+        ),
+        (
+            &["--producer-property", "max.request.size=x"][..],
+            "org.apache.kafka.common.config.ConfigException: Invalid value x for configuration max.request.size: Not a number of type INT\n",
+        ),
+    ] {
+        let mut all = vec!["--bootstrap-server", "127.0.0.1:1", "--topic", "t"];
+        all.extend_from_slice(args);
+        let out = run(&all, b"a\n");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(text(&out.stderr), text_expected, "{args:?}");
+    }
 }

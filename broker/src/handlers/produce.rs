@@ -82,8 +82,7 @@ fn records_for_version(version: i16, records: &[u8]) -> Result<BytesMut, (i16, S
 /// MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE and KAFKA_STORAGE_ERROR are "known" failures:
 /// log start offset -1 and no message. Any other failure (INVALID_RECORD, sequence and epoch
 /// errors, unsupported formats) carries the partition's log start offset; only record
-/// validation (INVALID_RECORD, and INVALID_TIMESTAMP with its `record_errors`, KIP-467) carries
-/// its message.
+/// validation (`LogError::client_message`) carries a message, and its `record_errors` (KIP-467).
 fn append_error(index: i32, e: &LogError, log_start_offset: i64) -> PartitionProduceResponse {
     let code = e.kafka_error_code();
     let known = [
@@ -104,9 +103,7 @@ fn append_error(index: i32, e: &LogError, log_start_offset: i64) -> PartitionPro
                 .with_batch_index_error_message(Some(StrBytes::from_string(r.message.clone())))
         })
         .collect();
-    let message = (code == ResponseError::InvalidRecord.code() || !record_errors.is_empty())
-        .then(|| e.to_string());
-    error(index, code, message)
+    error(index, code, e.client_message())
         .with_log_start_offset(log_start_offset)
         .with_record_errors(record_errors)
 }

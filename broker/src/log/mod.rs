@@ -183,6 +183,21 @@ impl LogError {
         }
     }
 
+    /// The `error_message` of the Produce answer. Kafka's `ReplicaManager.appendToLocalLog` sends
+    /// one only for record validation failures (`RecordValidationException`:
+    /// `hasCustomErrorMessage`, INVALID_RECORD and INVALID_TIMESTAMP); for a too-large batch, a
+    /// corrupt one, a storage failure and the like it sends null, so clients print the error
+    /// code's default text ("The request included a message larger than the max message size the
+    /// server will accept.").
+    pub fn client_message(&self) -> Option<String> {
+        match self {
+            LogError::InvalidRecord(_) | LogError::InvalidTimestamp { .. } => {
+                Some(self.to_string())
+            }
+            _ => None,
+        }
+    }
+
     /// The Kafka error code a client sees for this failure.
     pub fn kafka_error_code(&self) -> i16 {
         use error_codes::*;
@@ -207,6 +222,22 @@ impl LogError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_record_validation_failures_carry_a_message_to_the_client() {
+        assert_eq!(
+            LogError::MessageTooLarge { size: 2, max: 1 }.client_message(),
+            None
+        );
+        assert_eq!(
+            LogError::CorruptMessage("crc".into()).client_message(),
+            None
+        );
+        assert_eq!(
+            LogError::InvalidRecord("bad timestamp".into()).client_message(),
+            Some("bad timestamp".to_string())
+        );
+    }
 
     #[test]
     fn every_error_maps_to_its_kafka_code() {

@@ -18,13 +18,36 @@ pub fn exception_class(e: &ClientError) -> String {
 }
 
 /// `TOPIC_ALREADY_EXISTS` -> `...errors.TopicExistsException`; most classes are the camel-cased
-/// error name, a few are not.
+/// error name, the others are listed as Kafka 3.9's `Errors` enum names them (e.g.
+/// `MESSAGE_TOO_LARGE` is a `RecordTooLargeException`).
 pub fn error_class(code: i16) -> String {
     let special = match code {
+        -1 => Some("UnknownServerException"),
+        2 => Some("CorruptRecordException"),
         3 => Some("UnknownTopicOrPartitionException"),
         7 => Some("TimeoutException"),
+        10 => Some("RecordTooLargeException"),
+        11 => Some("ControllerMovedException"),
+        12 => Some("OffsetMetadataTooLarge"),
+        18 => Some("RecordBatchTooLargeException"),
+        29 => Some("TopicAuthorizationException"),
+        30 => Some("GroupAuthorizationException"),
+        31 => Some("ClusterAuthorizationException"),
         36 => Some("TopicExistsException"),
         40 => Some("InvalidConfigurationException"),
+        45 => Some("OutOfOrderSequenceException"),
+        46 => Some("DuplicateSequenceException"),
+        49 => Some("InvalidPidMappingException"),
+        50 => Some("InvalidTxnTimeoutException"),
+        53 => Some("TransactionalIdAuthorizationException"),
+        56 => Some("KafkaStorageException"),
+        58 => Some("SaslAuthenticationException"),
+        61 => Some("DelegationTokenDisabledException"),
+        64 => Some("UnsupportedByAuthenticationException"),
+        65 => Some("DelegationTokenAuthorizationException"),
+        68 => Some("GroupNotEmptyException"),
+        97 => Some("PrincipalDeserializationException"),
+        106 => Some("FetchSessionTopicIdException"),
         _ => None,
     };
     let simple = match special {
@@ -70,6 +93,30 @@ mod tests {
         assert_eq!(
             exception_class(&ClientError::Timeout("x".into())),
             "org.apache.kafka.common.errors.TimeoutException"
+        );
+    }
+
+    #[test]
+    fn classes_whose_names_differ_from_the_error_name_follow_kafkas_errors_enum() {
+        assert_eq!(
+            error_class(10),
+            "org.apache.kafka.common.errors.RecordTooLargeException"
+        );
+        assert_eq!(
+            error_class(18),
+            "org.apache.kafka.common.errors.RecordBatchTooLargeException"
+        );
+        assert_eq!(
+            error_class(2),
+            "org.apache.kafka.common.errors.CorruptRecordException"
+        );
+        assert_eq!(
+            error_class(29),
+            "org.apache.kafka.common.errors.TopicAuthorizationException"
+        );
+        assert_eq!(
+            error_class(-1),
+            "org.apache.kafka.common.errors.UnknownServerException"
         );
     }
 }

@@ -65,6 +65,33 @@ pub enum PropertiesError {
     },
 }
 
+impl PropertiesError {
+    /// `getMessage()` of the exception Java's `Files.newInputStream` throws: the path for a
+    /// missing or unreadable file, the reason otherwise.
+    pub fn java_message(&self) -> String {
+        match self {
+            PropertiesError::Io { path, source } => match source.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => path.clone(),
+                std::io::ErrorKind::IsADirectory => "Is a directory".to_string(),
+                _ => source.to_string(),
+            },
+        }
+    }
+
+    /// The exception as `printStackTrace` starts it, e.g.
+    /// `java.nio.file.NoSuchFileException: /etc/missing.properties`.
+    pub fn java_exception(&self) -> String {
+        let class = match self {
+            PropertiesError::Io { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => "java.nio.file.NoSuchFileException",
+                std::io::ErrorKind::PermissionDenied => "java.nio.file.AccessDeniedException",
+                _ => "java.io.IOException",
+            },
+        };
+        format!("{class}: {}", self.java_message())
+    }
+}
+
 /// `Utils.loadProps(path)`.
 pub fn load_properties(path: impl AsRef<Path>) -> Result<Properties, PropertiesError> {
     let path = path.as_ref();
@@ -254,5 +281,15 @@ mod tests {
         std::fs::write(&path, "client.id=me\n").unwrap();
         assert_eq!(load_properties(&path).unwrap().get("client.id"), Some("me"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_missing_file_is_javas_no_such_file_exception() {
+        let e = load_properties("/nonexistent/x.properties").unwrap_err();
+        assert_eq!(
+            e.java_exception(),
+            "java.nio.file.NoSuchFileException: /nonexistent/x.properties"
+        );
+        assert_eq!(e.java_message(), "/nonexistent/x.properties");
     }
 }

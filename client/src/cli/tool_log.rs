@@ -54,6 +54,106 @@ pub fn warn(message: &str, logger: &str) {
     log("WARN", message, logger);
 }
 
+/// The logger of Kafka's `NetworkClient`, as the target of the client library's events that
+/// reproduce its log lines.
+pub const NETWORK_CLIENT: &str = "org.apache.kafka.clients.NetworkClient";
+
+/// Java's `InetSocketAddress.toString()` for a `host:port` we connected to: `/127.0.0.1:9092`
+/// for an address given as an IP, `localhost/127.0.0.1:9092` for a host name.
+pub fn java_socket_address(peer: &str) -> String {
+    use std::net::ToSocketAddrs;
+    if peer.parse::<std::net::SocketAddr>().is_ok() {
+        return format!("/{peer}");
+    }
+    let host = peer.rsplit_once(':').map_or(peer, |(h, _)| h);
+    match peer.to_socket_addrs().ok().and_then(|mut a| a.next()) {
+        Some(addr) => format!("{host}/{addr}"),
+        None => peer.to_string(),
+    }
+}
+
+/// NetworkClient's WARN text (after the `[Producer clientId=...]` prefix) for a connection that
+/// could not be opened, or `None` when `e` is not such a failure. The node is the bootstrap
+/// node, -1.
+pub fn connection_not_established(e: &crate::ClientError) -> Option<String> {
+    use std::io::ErrorKind;
+    match e {
+        crate::ClientError::Io { peer, source }
+            if matches!(
+                source.kind(),
+                ErrorKind::ConnectionRefused
+                    | ErrorKind::TimedOut
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::NetworkUnreachable
+                    | ErrorKind::AddrNotAvailable
+                    | ErrorKind::NotConnected
+            ) =>
+        {
+            Some(format!(
+                "Connection to node -1 ({}) could not be established. Node may not be available.",
+                java_socket_address(peer)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A `tracing` layer that prints, in the tools' layout, the WARN and ERROR events whose target
+/// is a Kafka logger name (`org.apache.kafka...`): the lines Kafka's own tools print with
+/// `config/tools-log4j.properties` (root logger at WARN). Other events are the library's own
+/// diagnostics and are left to `RUST_LOG`.
+pub struct KafkaLogLayer;
+
+struct MessageVisitor(String);
+
+impl tracing::field::Visit for MessageVisitor {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = value.to_string();
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for KafkaLogLayer {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let meta = event.metadata();
+        if !meta.target().starts_with("org.apache.kafka.") || *meta.level() > tracing::Level::WARN {
+            return;
+        }
+        let mut message = MessageVisitor(String::new());
+        event.record(&mut message);
+        log(meta.level().as_str(), &message.0, meta.target());
+    }
+}
+
+/// Installs the tools' logging: [`KafkaLogLayer`] always, and the library's own diagnostics on
+/// stderr when `RUST_LOG` asks for them.
+pub fn init_tool_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let diagnostics = std::env::var_os("RUST_LOG").map(|_| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_filter(tracing_subscriber::EnvFilter::from_default_env())
+    });
+    let _ = tracing_subscriber::registry()
+        .with(KafkaLogLayer)
+        .with(diagnostics)
+        .try_init();
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -68,6 +168,24 @@ mod tests {
             format_log_line(t, "ERROR", "boom", "org.apache.kafka.tools.TopicCommand"),
             "[2026-11-24 10:00:00,123] ERROR boom (org.apache.kafka.tools.TopicCommand)"
         );
+    }
+
+    #[test]
+    fn refused_connections_get_network_clients_text() {
+        let e = crate::ClientError::io(
+            "127.0.0.1:1",
+            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        );
+        assert_eq!(
+            connection_not_established(&e).unwrap(),
+            "Connection to node -1 (/127.0.0.1:1) could not be established. Node may not be available."
+        );
+        let reset = crate::ClientError::io(
+            "127.0.0.1:1",
+            std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+        );
+        assert_eq!(connection_not_established(&reset), None);
+        assert_eq!(java_socket_address("10.0.0.1:9092"), "/10.0.0.1:9092");
     }
 
     #[test]

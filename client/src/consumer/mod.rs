@@ -92,6 +92,41 @@ struct Assigned {
     undefined_fails: bool,
 }
 
+/// `SubscriptionState.FetchPosition.toString()` as Kafka's FetchCollector puts it in its
+/// out-of-range message: `FetchPosition{offset=100, offsetEpoch=Optional.empty,
+/// currentLeader=LeaderAndEpoch{leader=Optional[host:9092 (id: 0 rack: null)], epoch=0}}`.
+/// The offset epoch is not tracked here and is shown as after a `seek` (empty).
+fn fetch_position_text(
+    snapshot: &crate::metadata::ClusterSnapshot,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> String {
+    let meta = snapshot
+        .topics
+        .get(topic)
+        .and_then(|t| t.partition(partition));
+    let leader = meta.and_then(|p| snapshot.brokers.get(&p.leader)).map_or(
+        "Optional.empty".to_string(),
+        |b| {
+            format!(
+                "Optional[{}:{} (id: {} rack: {})]",
+                b.host,
+                b.port,
+                b.id,
+                b.rack.as_deref().unwrap_or("null")
+            )
+        },
+    );
+    let epoch = meta
+        .map(|p| p.leader_epoch)
+        .filter(|e| *e >= 0)
+        .map_or("absent".to_string(), |e| e.to_string());
+    format!(
+        "FetchPosition{{offset={offset}, offsetEpoch=Optional.empty, currentLeader=LeaderAndEpoch{{leader={leader}, epoch={epoch}}}}}"
+    )
+}
+
 pub struct Consumer {
     config: ConsumerConfig,
     cluster: Arc<Cluster>,
@@ -998,18 +1033,22 @@ impl Consumer {
                     }
                 }
                 OFFSET_OUT_OF_RANGE => {
+                    let position = fetch_position_text(
+                        &self.cluster.snapshot(),
+                        &topic,
+                        partition,
+                        self.assigned[i].position.unwrap_or(-1),
+                    );
                     if self.config.auto_offset_reset == OffsetReset::None {
                         return Err(ClientError::kafka(
                             OFFSET_OUT_OF_RANGE,
                             Some(&format!(
-                                "Fetch position {:?} is out of range for partition {topic}-{partition}",
-                                self.assigned[i].position
+                                "Fetch position {position} is out of range for partition {topic}-{partition}"
                             )),
                         ));
                     }
                     tracing::info!(
-                        "Fetch position {:?} is out of range for partition {topic}-{partition}, resetting offset",
-                        self.assigned[i].position
+                        "Fetch position {position} is out of range for partition {topic}-{partition}, resetting offset"
                     );
                     let reset = self.reset_start();
                     let a = &mut self.assigned[i];

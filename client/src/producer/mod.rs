@@ -213,16 +213,27 @@ impl Producer {
             timestamp: record.timestamp.unwrap_or_else(now_ms),
         };
         let size = outgoing.estimated_size();
-        if size > config.max_request_size {
+        // Kafka's `ensureValidRecordSize`, on `estimateSizeInBytesUpperBound`.
+        let serialized = outgoing.size_in_bytes_upper_bound();
+        if serialized > config.max_request_size {
             return Err(ClientError::kafka(10, Some(&format!(
-                "The message is {size} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
+                "The message is {serialized} bytes when serialized which is larger than {}, which is the value of the max.request.size configuration.",
                 config.max_request_size
             ))));
         }
-        if size as u64 > config.buffer_memory {
+        if serialized as u64 > config.buffer_memory {
             return Err(ClientError::kafka(10, Some(&format!(
-                "The message is {size} bytes when serialized which is larger than the total memory buffer you have configured with the buffer.memory configuration."
+                "The message is {serialized} bytes when serialized which is larger than the total memory buffer you have configured with the buffer.memory configuration."
             ))));
+        }
+        // A new batch takes max(batch.size, record) bytes of buffer.memory (BufferPool.allocate);
+        // with batch.size above buffer.memory none can ever be made.
+        let allocation = serialized.max(config.batch_size.max(1));
+        if allocation as u64 > config.buffer_memory {
+            return Err(ClientError::InvalidArgument(format!(
+                "Attempt to allocate {allocation} bytes, but there is a hard limit of {} on memory allocations.",
+                config.buffer_memory
+            )));
         }
         self.wait_for_buffer(size, deadline).await?;
         let (tx, rx) = oneshot::channel();
@@ -335,20 +346,31 @@ impl Producer {
             match result {
                 Ok(s) => match s.topics.get(topic) {
                     Some(t) if t.error_code == 0 => self.mark_fresh(topic),
-                    Some(t)
-                        if t.error_code == LEADER_NOT_AVAILABLE
-                            || t.error_code == UNKNOWN_TOPIC_OR_PARTITION =>
-                    {
+                    Some(t) => {
+                        // NetworkClient logs every topic error of a metadata answer, then
+                        // Metadata throws the unrecoverable ones.
                         tracing::warn!(
+                            target: crate::cli::tool_log::NETWORK_CLIENT,
                             "[Producer clientId={}] The metadata response from the cluster reported a recoverable issue with correlation id {correlation} : {{{topic}={}}}",
                             config.client_id,
                             crate::error::error_name(t.error_code)
                         );
+                        if t.error_code != LEADER_NOT_AVAILABLE
+                            && t.error_code != UNKNOWN_TOPIC_OR_PARTITION
+                        {
+                            return Err(topic_metadata_error(t.error_code, topic));
+                        }
                     }
-                    Some(t) => return Err(ClientError::kafka(t.error_code, None)),
                     None => {}
                 },
-                Err(e) => tracing::debug!("metadata for {topic}: {e}"),
+                Err(e) => match crate::cli::tool_log::connection_not_established(&e) {
+                    Some(text) => tracing::warn!(
+                        target: crate::cli::tool_log::NETWORK_CLIENT,
+                        "[Producer clientId={}] {text}",
+                        config.client_id
+                    ),
+                    None => tracing::debug!("metadata for {topic}: {e}"),
+                },
             }
         }
     }
@@ -408,6 +430,19 @@ impl Producer {
             let _ = task.await;
         }
         result
+    }
+}
+
+/// The exception `Metadata.maybeThrowExceptionForTopic` raises for a topic's metadata error:
+/// Kafka names the topic for an invalid or unauthorized one ("Invalid topics: [a/b]").
+fn topic_metadata_error(code: i16, topic: &str) -> ClientError {
+    match code {
+        17 => ClientError::kafka(code, Some(&format!("Invalid topics: [{topic}]"))),
+        29 => ClientError::kafka(
+            code,
+            Some(&format!("Not authorized to access topics: [{topic}]")),
+        ),
+        _ => ClientError::kafka(code, None),
     }
 }
 

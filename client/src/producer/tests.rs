@@ -321,6 +321,42 @@ async fn fatal_error_fails_every_queued_batch() {
     assert!(producer.send(ProducerRecord::new("t", "x")).await.is_err());
 }
 
+#[test]
+fn invalid_and_unauthorized_topics_are_named_as_kafkas_metadata_does() {
+    assert_eq!(
+        topic_metadata_error(17, "a/b").to_string(),
+        "Invalid topics: [a/b]"
+    );
+    assert_eq!(
+        topic_metadata_error(29, "t").to_string(),
+        "Not authorized to access topics: [t]"
+    );
+    assert_eq!(topic_metadata_error(3, "t").code(), Some(3));
+}
+
+#[tokio::test]
+async fn a_record_above_max_request_size_fails_with_kafkas_serialized_size() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("big", 1),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(config(&broker, false))
+        .await
+        .expect("producer");
+    let Err(err) = producer
+        .send(ProducerRecord::new("big", vec![b'x'; 2_000_000]))
+        .await
+    else {
+        panic!("a record above max.request.size is refused before queueing");
+    };
+    assert_eq!(err.code(), Some(10));
+    assert_eq!(
+        err.to_string(),
+        "The message is 2000088 bytes when serialized which is larger than 1048576, which is the value of the max.request.size configuration."
+    );
+}
+
 #[tokio::test]
 async fn partitions_added_while_running_are_used_after_metadata_max_age() {
     let broker = FakeBroker::start(FakeBrokerOptions {
@@ -359,4 +395,26 @@ async fn partitions_added_while_running_are_used_after_metadata_max_age() {
     }
     assert!(broker.log_end_offset("t", 1) + broker.log_end_offset("t", 2) > 0);
     producer.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn batch_size_above_buffer_memory_cannot_allocate_a_batch() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(ProducerConfig {
+        buffer_memory: 1000,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let Err(err) = producer.send(ProducerRecord::new("t", "v")).await else {
+        panic!("no batch of batch.size fits in buffer.memory");
+    };
+    assert_eq!(
+        err.to_string(),
+        "Attempt to allocate 16384 bytes, but there is a hard limit of 1000 on memory allocations."
+    );
 }
