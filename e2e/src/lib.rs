@@ -31,6 +31,30 @@ pub const TEST_SESSION_TIMEOUT_MS: u64 = 6000;
 
 const POLL: Duration = Duration::from_millis(20);
 
+/// The Python interpreter of the real-client tests: `$KAFKA_E2E_PYTHON`, else the repository's
+/// `.venv/bin/python` (made by `scripts/install-test-deps.sh`, with kafka-python, confluent-kafka
+/// and aiokafka). `None` (with a loud SKIPPED line) when it is missing, except under `CI=true`,
+/// where a missing interpreter fails the test.
+pub fn python() -> Option<PathBuf> {
+    let path = std::env::var_os("KAFKA_E2E_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        !std::env::var("CI").is_ok_and(|v| v == "true"),
+        "CI=true but the Python interpreter {} is missing (.ci/run creates the venv)",
+        path.display()
+    );
+    eprintln!(
+        "\n!!!!!!!! SKIPPED: no Python interpreter at {} — run ./test.sh to create the venv \
+         with the Python clients, or set KAFKA_E2E_PYTHON !!!!!!!!\n",
+        path.display()
+    );
+    None
+}
+
 /// The workspace root (the parent of this crate).
 pub fn repo_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

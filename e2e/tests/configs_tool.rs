@@ -5,7 +5,7 @@
 //! admin clients (kafka-python's AlterConfigs / DescribeConfigs, confluent-kafka's
 //! IncrementalAlterConfigs) agree.
 
-use std::path::PathBuf;
+use e2e::python;
 use std::process::Command;
 use std::time::Duration;
 
@@ -726,27 +726,6 @@ fn earliest_offset(cluster: &Cluster, topic: &str) -> i64 {
         .lines()
         .find_map(|l| l.split_once(" offset ")?.1.trim().parse().ok())
         .unwrap_or_else(|| panic!("kcat -Q prints an offset: {out}"))
-}
-
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("KAFKA_E2E_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !under_ci,
-        "CI=true but the Python interpreter {} is missing (.ci/run creates the venv)",
-        path.display()
-    );
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: no Python interpreter at {} — run ./test.sh to create the venv \
-         with kafka-python and confluent-kafka, or set KAFKA_E2E_PYTHON !!!!!!!!\n",
-        path.display()
-    );
-    None
 }
 
 #[test]

@@ -7,11 +7,11 @@
 //! Consumers are kafka-python (`$KAFKA_E2E_PYTHON`, else `.venv/bin/python`; the tests that need
 //! it are skipped loudly without it, except under `CI=true`) and our console consumer.
 
-use std::path::PathBuf;
+use e2e::python;
 use std::process::Command;
 use std::time::Duration;
 
-use e2e::{repo_root, run_command, run_tool, wait_until, Cluster, ToolOutput, TOOL_TIMEOUT};
+use e2e::{run_command, run_tool, wait_until, Cluster, ToolOutput, TOOL_TIMEOUT};
 
 /// Two kafka-python consumers share `topic` in `group`, read `want` records between them,
 /// commit and close (LeaveGroup). Right after the close, the admin client asks the broker:
@@ -49,27 +49,6 @@ print("LIST-CLASSIC", sum(1 for g in admin.list_groups(types_filter=["classic"])
 print("LIST-CONSUMER", sum(1 for g in admin.list_groups(types_filter=["consumer"]) if g["group_id"] == group), flush=True)
 admin.close()
 "#;
-
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("KAFKA_E2E_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !under_ci,
-        "CI=true but the Python interpreter {} is missing",
-        path.display()
-    );
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: no Python interpreter at {} — run ./test.sh to create the venv, or \
-         set KAFKA_E2E_PYTHON !!!!!!!!\n",
-        path.display()
-    );
-    None
-}
 
 fn groups(cluster: &Cluster, args: &[&str]) -> ToolOutput {
     let bs = cluster.bootstrap();

@@ -6,6 +6,7 @@
 //! Members run with `RUST_LOG=client::consumer=info`, so their stderr says when they joined
 //! which generation and what they were assigned; the tests wait on those lines.
 
+use e2e::python;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
@@ -370,27 +371,6 @@ fn members_split_partitions_an_idle_member_takes_over_and_leaves_rebalance() {
     produce(&cluster, "split", &d);
     let readers: Vec<&Process> = rest.iter().map(|p| &**p).collect();
     wait_all_printed(&readers, &d, "batch d consumed after the leave");
-}
-
-/// `$KAFKA_E2E_PYTHON`, else the repository's `.venv` (see python_clients.rs); a loud skip
-/// without it, a failure under `CI=true`.
-fn python() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("KAFKA_E2E_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| e2e::repo_root().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        !std::env::var("CI").is_ok_and(|v| v == "true"),
-        "CI=true but the Python interpreter {} is missing",
-        path.display()
-    );
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: no Python interpreter at {} (set KAFKA_E2E_PYTHON) !!!!!!!!\n",
-        path.display()
-    );
-    None
 }
 
 /// A kafka-python or confluent-kafka member (e2e/python/group_member.py).

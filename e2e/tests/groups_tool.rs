@@ -8,11 +8,12 @@
 //! `CI=true`. Offsets that need no member are committed with the tool itself (an admin commit
 //! to a group without members, as Kafka allows).
 
+use e2e::python;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use e2e::{repo_root, run_command, run_tool, Cluster, Process, TOOL_TIMEOUT};
+use e2e::{run_command, run_tool, Cluster, Process, TOOL_TIMEOUT};
 
 const MEMBER_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -49,27 +50,6 @@ for v in got:
     print("VALUE", v)
 print("COUNT", len(got) + sum(len(rs) for rs in extra.values()), flush=True)
 "#;
-
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("KAFKA_E2E_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !under_ci,
-        "CI=true but the Python interpreter {} is missing",
-        path.display()
-    );
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: no Python interpreter at {} — run ./test.sh to create the venv, or \
-         set KAFKA_E2E_PYTHON !!!!!!!!\n",
-        path.display()
-    );
-    None
-}
 
 fn start_cluster() -> Cluster {
     Cluster::start_with(&[("group.initial.rebalance.delay.ms", "0")])

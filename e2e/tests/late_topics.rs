@@ -11,8 +11,8 @@
 //! Consumers run with `RUST_LOG=client::consumer=info`, so their stderr says when they joined
 //! and what they were assigned (and warns about unknown topics); the tests wait on those lines.
 
+use e2e::python;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
@@ -544,27 +544,6 @@ fn include_pattern_picks_up_topics_created_later() {
         "{}",
         consumer.log()
     );
-}
-
-/// `$KAFKA_E2E_PYTHON`, else the repository's `.venv`; a loud skip without it, a failure under
-/// `CI=true`.
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("KAFKA_E2E_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        !std::env::var("CI").is_ok_and(|v| v == "true"),
-        "CI=true but the Python interpreter {} is missing",
-        path.display()
-    );
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: no Python interpreter at {} (set KAFKA_E2E_PYTHON) !!!!!!!!\n",
-        path.display()
-    );
-    None
 }
 
 #[test]

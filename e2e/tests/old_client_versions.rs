@@ -5,34 +5,13 @@
 //! `e2e/python/kafka_python_old_versions.py`. The interpreter is `$KAFKA_E2E_PYTHON`, else
 //! `.venv/bin/python`; without it the test is skipped loudly, except under `CI=true`.
 
-use std::path::PathBuf;
+use e2e::python;
 use std::process::Command;
 use std::time::Duration;
 
 use e2e::{repo_root, run_command, run_tool, Cluster, TOOL_TIMEOUT};
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(240);
-
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("KAFKA_E2E_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !under_ci,
-        "CI=true but the Python interpreter {} is missing",
-        path.display()
-    );
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: no Python interpreter at {} — run ./test.sh or set KAFKA_E2E_PYTHON \
-         !!!!!!!!\n",
-        path.display()
-    );
-    None
-}
 
 #[test]
 fn kafka_python_pinned_to_0_9_and_0_10_round_trips_through_old_message_formats() {

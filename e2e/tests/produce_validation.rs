@@ -9,6 +9,7 @@
 //! Python is `$KAFKA_E2E_PYTHON`, else `.venv/bin/python`; kcat comes from the system. Without
 //! them the tests skip loudly, except under `CI=true`, where that is a failure.
 
+use e2e::python;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
-use e2e::{repo_root, run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
+use e2e::{run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::produce_response::PartitionProduceResponse;
 use kafka_protocol::messages::{
@@ -32,21 +33,6 @@ const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("KAFKA_E2E_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(!under_ci(), "CI=true but {} is missing", path.display());
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: no Python interpreter at {} — run ./test.sh to create the venv !!!!!!!!\n",
-        path.display()
-    );
-    None
 }
 
 fn have_kcat() -> bool {

@@ -8,6 +8,7 @@
 //! `.ci/run` and `./test.sh` create). Without it the tests are skipped loudly, except under
 //! `CI=true`, where a missing interpreter is a failure.
 
+use e2e::python;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -15,27 +16,6 @@ use std::time::Duration;
 use e2e::{repo_root, run_command, run_tool, Cluster, TOOL_TIMEOUT};
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(240);
-
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("KAFKA_E2E_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !under_ci,
-        "CI=true but the Python interpreter {} is missing (.ci/run creates the venv)",
-        path.display()
-    );
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: no Python interpreter at {} — run ./test.sh (or bash .ci/run) to \
-         create the venv with kafka-python and confluent-kafka, or set KAFKA_E2E_PYTHON !!!!!!!!\n",
-        path.display()
-    );
-    None
-}
 
 /// Runs one round-trip script against a fresh 3-partition topic and returns how many records it
 /// round-tripped.

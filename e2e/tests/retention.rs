@@ -9,7 +9,8 @@
 //! The probes are `e2e/python/retention_probe.py`, run with `$KAFKA_E2E_PYTHON`, else
 //! `.venv/bin/python` (skipped loudly without it, except under `CI=true`).
 
-use std::path::{Path, PathBuf};
+use e2e::python;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -18,27 +19,6 @@ use e2e::{repo_root, run_command, wait_until, Cluster};
 const PROBE_TIMEOUT: Duration = Duration::from_secs(90);
 /// Far more than `retention.ms` plus a few retention checks.
 const RETENTION_DEADLINE: Duration = Duration::from_secs(45);
-
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("KAFKA_E2E_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if path.exists() {
-        return Some(path);
-    }
-    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !under_ci,
-        "CI=true but the Python interpreter {} is missing",
-        path.display()
-    );
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: no Python interpreter at {} — run ./test.sh to create the venv, \
-         or set KAFKA_E2E_PYTHON !!!!!!!!\n",
-        path.display()
-    );
-    None
-}
 
 /// Runs one probe action and returns the value after `prefix` on its output line.
 fn probe(python: &Path, bootstrap: &str, topic: &str, args: &[&str], prefix: &str) -> String {
