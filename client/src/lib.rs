@@ -21,6 +21,7 @@ pub mod producer;
 mod properties;
 pub mod records;
 mod time;
+pub mod topic_configs;
 pub mod versions;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use client::cli::usage::{check_invalid_args, maybe_help_or_version};
 use client::cli::{Abort, OptionError, OptionParser, ParsedOptions};
+use client::topic_configs::TOPIC_CONFIG_NAMES;
 
 // Kafka's `ConfigType` names, as `--entity-type` takes them.
 pub const TOPICS: &str = "topics";
@@ -39,46 +40,6 @@ const ENTITY_DEFAULT_FLAGS: &[(&str, &str)] = &[
     ("user-defaults", USERS),
     ("broker-defaults", BROKERS),
     ("ip-defaults", IPS),
-];
-
-/// The topic configs Kafka 3.9 knows (`LogConfig.configNames`), listed in `--add-config`'s help.
-const TOPIC_CONFIG_NAMES: &[&str] = &[
-    "cleanup.policy",
-    "compression.gzip.level",
-    "compression.lz4.level",
-    "compression.type",
-    "compression.zstd.level",
-    "delete.retention.ms",
-    "file.delete.delay.ms",
-    "flush.messages",
-    "flush.ms",
-    "follower.replication.throttled.replicas",
-    "index.interval.bytes",
-    "leader.replication.throttled.replicas",
-    "local.retention.bytes",
-    "local.retention.ms",
-    "max.compaction.lag.ms",
-    "max.message.bytes",
-    "message.downconversion.enable",
-    "message.format.version",
-    "message.timestamp.after.max.ms",
-    "message.timestamp.before.max.ms",
-    "message.timestamp.difference.max.ms",
-    "message.timestamp.type",
-    "min.cleanable.dirty.ratio",
-    "min.compaction.lag.ms",
-    "min.insync.replicas",
-    "preallocate",
-    "remote.log.copy.disable",
-    "remote.log.delete.on.disable",
-    "remote.storage.enable",
-    "retention.bytes",
-    "retention.ms",
-    "segment.bytes",
-    "segment.index.bytes",
-    "segment.jitter.ms",
-    "segment.ms",
-    "unclean.leader.election.enable",
 ];
 
 /// The broker configs this project's brokers accept dynamically (a subset of Kafka's
