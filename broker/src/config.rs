@@ -52,8 +52,13 @@ const ACCEPTED_KEYS: &[&str] = &[
     "auto.leader.rebalance.enable",
 ];
 
+/// Keys of Kafka's that are internal (`.internal()` in its ConfigDef, so absent from its published
+/// reference and from DescribeConfigs) but acted on here, as Kafka acts on them.
+#[cfg(test)]
+pub(crate) const INTERNAL_KEYS: &[&str] = &["log.initial.task.delay.ms"];
+
 /// Keys this broker acts on.
-const KNOWN_KEYS: &[&str] = &[
+pub(crate) const KNOWN_KEYS: &[&str] = &[
     "broker.id",
     "log.message.timestamp.type",
     "log.message.timestamp.before.max.ms",
