@@ -588,6 +588,18 @@ mod tests {
     }
 
     #[test]
+    fn docs_configs_md_classes_every_key_the_broker_accepts() {
+        let doc = include_str!("../../docs/configs.md");
+        let broker_part = &doc[doc.find("## Broker configs").expect("broker section")..];
+        for key in KNOWN_KEYS.iter().chain(ACCEPTED_KEYS) {
+            assert!(
+                broker_part.contains(&format!("`{key}`")),
+                "docs/configs.md does not class broker key {key}"
+            );
+        }
+    }
+
+    #[test]
     fn later_pairs_override_earlier_ones() {
         let (c, _) =
             BrokerConfig::from_pairs(&pairs(&[("broker.id", "0"), ("broker.id", "2")])).unwrap();

@@ -54,10 +54,6 @@ pub fn topic_config_warning(name: &str, value: &str) -> Option<&'static str> {
             "segments past retention are deleted at once, without the delay"
         }
         "preallocate" if v.eq_ignore_ascii_case("true") => "segment files are not preallocated",
-        "segment.index.bytes" if v != "10485760" => {
-            "index files grow as needed; segments roll by segment.bytes and segment.ms only"
-        }
-        "segment.jitter.ms" if v != "0" => "segments roll without jitter",
         "follower.replication.throttled.replicas" | "leader.replication.throttled.replicas"
             if !v.is_empty() =>
         {
@@ -65,9 +61,6 @@ pub fn topic_config_warning(name: &str, value: &str) -> Option<&'static str> {
         }
         "unclean.leader.election.enable" if v.eq_ignore_ascii_case("true") => {
             "leaders are only ever elected from the ISR"
-        }
-        "message.downconversion.enable" if v.eq_ignore_ascii_case("false") => {
-            "Fetch below v4 is not served, so records are never down-converted"
         }
         "message.format.version" => {
             "deprecated and ignored by Kafka 3.x too: batches are stored in format v2"
@@ -152,5 +145,21 @@ mod tests {
         assert!(broker_config_warning("compression.type", "gzip").is_some());
         assert!(broker_config_warning("num.io.threads", "8").is_some());
         assert!(broker_config_warning("log.retention.hours", "1").is_none());
+    }
+
+    #[test]
+    fn configs_acted_on_by_retention_rolls_and_down_conversion_are_not_warned_about() {
+        for (name, value) in [
+            ("segment.jitter.ms", "250"),
+            ("segment.index.bytes", "4096"),
+            ("message.downconversion.enable", "false"),
+            ("segment.ms", "1000"),
+            ("retention.bytes", "0"),
+        ] {
+            assert!(
+                topic_config_warning(name, value).is_none(),
+                "{name}={value}"
+            );
+        }
     }
 }

@@ -680,6 +680,19 @@ mod tests {
     }
 
     #[test]
+    fn docs_configs_md_classes_every_topic_config() {
+        let doc = include_str!("../../../docs/configs.md");
+        let topic_part = &doc[..doc.find("## Broker configs").expect("broker section")];
+        for def in TOPIC_CONFIG_DEFS {
+            assert!(
+                topic_part.contains(&format!("| `{}` |", def.name)),
+                "docs/configs.md does not class topic config {}",
+                def.name
+            );
+        }
+    }
+
+    #[test]
     fn broker_catalogue_has_every_config_this_broker_reads_and_kafkas_update_modes() {
         assert_eq!(BROKER_CONFIG_DEFS.len(), 314);
         let mut sorted: Vec<&str> = BROKER_CONFIG_DEFS.iter().map(|d| d.name).collect();
