@@ -152,6 +152,42 @@ fn console_consumer_with_group_reads_a_topic_created_after_it_started() {
     assert!(describe.stdout.contains("consumer-"), "{describe}");
 }
 
+/// As Kafka's tools (log4j root logger at WARN), the console consumer prints NetworkClient's
+/// warning about a topic missing from the metadata in Kafka's layout, without any RUST_LOG.
+#[test]
+fn console_consumer_warns_about_a_missing_topic_as_kafkas_network_client_does() {
+    let cluster = cluster_without_auto_create();
+    let mut consumer = Process::spawn(
+        "console-consumer",
+        binary("kafka-console-consumer"),
+        [
+            "--bootstrap-server",
+            cluster.bootstrap().as_str(),
+            "--topic",
+            "late-warn",
+            "--group",
+            "warned",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        Vec::new(),
+    );
+    let line = consumer.wait_for_line("NetworkClient's warning", DEADLINE, |l| {
+        l.contains(
+            " WARN [Consumer clientId=console-consumer, groupId=warned] The metadata response \
+             from the cluster reported a recoverable issue with correlation id ",
+        )
+    });
+    assert!(line.starts_with('['), "{line}");
+    assert!(
+        line.ends_with(
+            " : {late-warn=UNKNOWN_TOPIC_OR_PARTITION} (org.apache.kafka.clients.NetworkClient)"
+        ),
+        "{line}"
+    );
+}
+
 #[test]
 fn consumer_metadata_auto_creates_the_topic_when_broker_and_consumer_allow_it() {
     // The broker's default auto.create.topics.enable=true and the consumer's default
