@@ -408,6 +408,35 @@ fn compression_levels_are_validated_and_reach_the_compressor() {
         );
     }
 
+    // The broker's levels are dynamic, cluster-wide, and checked the same way.
+    let alter_default = |config: &str| {
+        run_tool(
+            "kafka-configs",
+            &[
+                "--bootstrap-server",
+                &bs,
+                "--alter",
+                "--entity-type",
+                "brokers",
+                "--entity-default",
+                "--add-config",
+                config,
+            ],
+            b"",
+            TOOL_TIMEOUT,
+        )
+    };
+    let refused = alter_default("compression.gzip.level=10");
+    assert_ne!(refused.code, Some(0), "{refused}");
+    assert!(
+        refused.all().contains(
+            "Invalid value 10 for configuration compression.gzip.level: Value must be between 1 \
+             and 9 or equal to -1"
+        ),
+        "{refused}"
+    );
+    alter_default("compression.zstd.level=19").assert_success("zstd level 19");
+
     // The same records, gzip at level 1 and at level 9: level 9 stores fewer bytes.
     let mut sizes = Vec::new();
     for level in ["1", "9"] {

@@ -84,7 +84,10 @@ const TOPIC_CONFIG_NAMES: &[&str] = &[
 /// The broker configs this project's brokers accept dynamically (a subset of Kafka's
 /// `DynamicConfig.Broker.names`), listed in `--add-config`'s help.
 const DYNAMIC_BROKER_CONFIG_NAMES: &[&str] = &[
+    "compression.gzip.level",
+    "compression.lz4.level",
     "compression.type",
+    "compression.zstd.level",
     "log.cleanup.policy",
     "log.flush.interval.messages",
     "log.flush.interval.ms",

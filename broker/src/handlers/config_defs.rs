@@ -608,7 +608,18 @@ pub fn check_dynamic_broker_configs(configs: &BTreeMap<String, String>) -> Resul
     }
     for (k, v) in configs {
         if let Some(d) = broker_config_def(k) {
-            check_value(k, d.ty, Validator::None, v)?;
+            // The compression configs share their topic twin's validator (Kafka's
+            // `ServerLogConfigs` and `LogConfig` define them alike).
+            let validator = match k.as_str() {
+                "compression.type"
+                | "compression.gzip.level"
+                | "compression.lz4.level"
+                | "compression.zstd.level" => {
+                    topic_config_def(k).map_or(Validator::None, |t| t.validator)
+                }
+                _ => Validator::None,
+            };
+            check_value(k, d.ty, validator, v)?;
         }
     }
     Ok(())
@@ -625,6 +636,26 @@ mod tests {
         let mut sorted = ours.clone();
         sorted.sort_unstable();
         assert_eq!(ours, sorted);
+    }
+
+    #[test]
+    fn dynamic_compression_configs_are_checked_with_kafkas_validators() {
+        let one = |k: &str, v: &str| {
+            let mut m = BTreeMap::new();
+            m.insert(k.to_string(), v.to_string());
+            check_dynamic_broker_configs(&m)
+        };
+        assert_eq!(
+            one("compression.gzip.level", "10"),
+            Err(
+                "Invalid value 10 for configuration compression.gzip.level: Value must be \
+                 between 1 and 9 or equal to -1"
+                    .to_string()
+            )
+        );
+        assert!(one("compression.type", "brotli").is_err());
+        assert_eq!(one("compression.zstd.level", "19"), Ok(()));
+        assert_eq!(one("compression.type", "lz4"), Ok(()));
     }
 
     #[test]
