@@ -11,7 +11,8 @@ use thiserror::Error;
 pub use zookeeper_lite::config::parse_properties;
 
 use crate::config_support::broker_config_warning;
-use crate::log::TimestampType;
+use crate::log::recompress::level_error;
+use crate::log::{BrokerCompressionType, TimestampType, TopicCompression};
 
 #[derive(Debug, Error, PartialEq)]
 pub enum ConfigError {
@@ -46,7 +47,6 @@ const ACCEPTED_KEYS: &[&str] = &[
     "replica.lag.time.max.ms",
     "log.cleanup.policy",
     "log.cleaner.enable",
-    "compression.type",
     "broker.rack",
     "controlled.shutdown.enable",
     "auto.leader.rebalance.enable",
@@ -96,6 +96,10 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "group.max.session.timeout.ms",
     "offsets.retention.minutes",
     "offsets.retention.check.interval.ms",
+    "compression.type",
+    "compression.gzip.level",
+    "compression.lz4.level",
+    "compression.zstd.level",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +153,8 @@ pub struct BrokerConfig {
     /// How often Empty groups and expired offsets are cleaned up
     /// (`offsets.retention.check.interval.ms`).
     pub offsets_retention_check_interval_ms: u64,
+    /// `compression.type` and `compression.{gzip,lz4,zstd}.level`: the topics' defaults.
+    pub compression: TopicCompression,
     /// Every key/value as given, for DescribeConfigs of the broker defaults.
     pub raw: BTreeMap<String, String>,
 }
@@ -190,6 +196,7 @@ impl Default for BrokerConfig {
             log_message_timestamp_difference_max_ms: i64::MAX,
             offsets_retention_ms: 10_080 * 60_000,
             offsets_retention_check_interval_ms: 600_000,
+            compression: TopicCompression::default(),
             raw: BTreeMap::new(),
         }
     }
@@ -297,6 +304,30 @@ impl BrokerConfig {
                 }
                 "log.message.timestamp.difference.max.ms" => {
                     c.log_message_timestamp_difference_max_ms = non_negative(k, v)?
+                }
+                "compression.type" => {
+                    c.compression.compression_type =
+                        BrokerCompressionType::parse(v).ok_or_else(|| {
+                            invalid(
+                                k,
+                                v,
+                                format!(
+                                    "String must be one of: {}",
+                                    BrokerCompressionType::NAMES.join(", ")
+                                ),
+                            )
+                        })?;
+                }
+                "compression.gzip.level" | "compression.lz4.level" | "compression.zstd.level" => {
+                    let level: i32 = number(k, v)?;
+                    if let Some(why) = level_error(k, i64::from(level)) {
+                        return Err(invalid(k, v, why));
+                    }
+                    match k {
+                        "compression.gzip.level" => c.compression.gzip_level = level,
+                        "compression.lz4.level" => c.compression.lz4_level = level,
+                        _ => c.compression.zstd_level = level,
+                    }
                 }
                 "broker.id" => c.broker_id = number(k, v)?,
                 "listeners" => {

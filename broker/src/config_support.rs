@@ -3,7 +3,7 @@
 //!
 //! - **acted on**: the value changes what the broker does, as in Kafka;
 //! - **refused**: a value that would change what clients see but that we cannot honor
-//!   (compaction, broker-side recompression, tiered storage) is refused at CreateTopics with
+//!   (compaction, tiered storage) is refused at CreateTopics with
 //!   INVALID_CONFIG (40) and Kafka's `Invalid value <v> for configuration <k>: <why>` shape;
 //! - **accepted and warned**: a value that only tunes how Kafka works inside (threads, buffers,
 //!   preallocation, throttles, deletion delay) and whose absence no client can observe; the
@@ -11,7 +11,8 @@
 //!   for topic configs), so it is never silently ignored.
 //!
 //! A key's default value is never refused or warned about: the broker's behaviour is the default
-//! one (e.g. `cleanup.policy=delete`, `compression.type=producer`, `preallocate=false`).
+//! one (e.g. `cleanup.policy=delete`, `preallocate=false`). `compression.type` is acted on for
+//! every value Kafka accepts (`log::recompress`).
 
 /// Why a topic config value cannot be honored, as the message of an INVALID_CONFIG refusal;
 /// `None` when the value is acted on or only warned about (see `topic_config_warning`).
@@ -28,10 +29,6 @@ pub fn refuse_topic_config(name: &str, value: &str) -> Option<String> {
         "cleanup.policy" if v.split(',').any(|p| p.trim() == "compact") => {
             "log compaction is not implemented by this broker; only cleanup.policy=delete is \
              supported"
-        }
-        "compression.type" if v != "producer" => {
-            "this broker stores batches as the producer compressed them and does not \
-             recompress; only compression.type=producer is supported"
         }
         "remote.storage.enable" if v.eq_ignore_ascii_case("true") => {
             // Kafka's text when the broker has tiered storage off.
@@ -103,9 +100,6 @@ pub fn broker_config_warning(key: &str, value: &str) -> Option<&'static str> {
         "log.cleanup.policy" if v.split(',').any(|p| p.trim() == "compact") => {
             "log compaction is not implemented; topics are cleaned by deletion"
         }
-        "compression.type" if v != "producer" => {
-            "batches are stored as the producer compressed them (compression.type=producer)"
-        }
         "controlled.shutdown.enable" | "auto.leader.rebalance.enable" => {
             "leadership moves only when a broker's session expires"
         }
@@ -118,7 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn compaction_recompression_and_tiered_storage_are_refused_with_kafkas_shape() {
+    fn compaction_and_tiered_storage_are_refused_with_kafkas_shape() {
         assert_eq!(
             refuse_topic_config("cleanup.policy", "compact").as_deref(),
             Some(
@@ -128,11 +122,27 @@ mod tests {
         );
         assert!(refuse_topic_config("cleanup.policy", "delete,compact").is_some());
         assert!(refuse_topic_config("cleanup.policy", "delete").is_none());
-        assert!(refuse_topic_config("compression.type", "gzip").is_some());
-        assert!(refuse_topic_config("compression.type", "producer").is_none());
         assert!(refuse_topic_config("remote.storage.enable", "true").is_some());
         assert!(refuse_topic_config("remote.storage.enable", "false").is_none());
         assert!(refuse_topic_config("retention.ms", "1000").is_none());
+    }
+
+    #[test]
+    fn compression_type_is_acted_on_so_neither_refused_nor_warned_about() {
+        for value in ["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"] {
+            assert!(
+                refuse_topic_config("compression.type", value).is_none(),
+                "{value}"
+            );
+            assert!(
+                topic_config_warning("compression.type", value).is_none(),
+                "{value}"
+            );
+            assert!(
+                broker_config_warning("compression.type", value).is_none(),
+                "{value}"
+            );
+        }
     }
 
     #[test]
@@ -142,7 +152,6 @@ mod tests {
         assert!(topic_config_warning("preallocate", "true").is_some());
         assert!(topic_config_warning("retention.ms", "5").is_none());
         assert!(broker_config_warning("compression.type", "producer").is_none());
-        assert!(broker_config_warning("compression.type", "gzip").is_some());
         assert!(broker_config_warning("num.io.threads", "8").is_some());
         assert!(broker_config_warning("log.retention.hours", "1").is_none());
     }

@@ -522,10 +522,10 @@ fn configs_we_cannot_honor_are_refused_at_create_time() {
              implemented by this broker; only cleanup.policy=delete is supported",
         ),
         (
-            "compression.type=gzip",
-            "Invalid value gzip for configuration compression.type: this broker stores batches \
-             as the producer compressed them and does not recompress; only \
-             compression.type=producer is supported",
+            // Kafka accepts every codec (the broker recompresses); it refuses other names.
+            "compression.type=brotli",
+            "Invalid value brotli for configuration compression.type: String must be one of: \
+             uncompressed, zstd, lz4, snappy, gzip, producer",
         ),
     ] {
         let out = run_tool(

@@ -45,7 +45,10 @@ const ENTITY_DEFAULT_FLAGS: &[(&str, &str)] = &[
 /// The broker configs this project's brokers accept dynamically (a subset of Kafka's
 /// `DynamicConfig.Broker.names`), listed in `--add-config`'s help.
 const DYNAMIC_BROKER_CONFIG_NAMES: &[&str] = &[
+    "compression.gzip.level",
+    "compression.lz4.level",
     "compression.type",
+    "compression.zstd.level",
     "log.cleanup.policy",
     "log.flush.interval.messages",
     "log.flush.interval.ms",

@@ -76,6 +76,9 @@ pub enum Validator {
     OneOf(&'static [&'static str]),
     /// `ValidList.in(..)`: each comma-separated element must be one of these.
     ListOf(&'static [&'static str]),
+    /// The compression level validators of KIP-390 (`GzipCompression.LevelValidator`,
+    /// `Range.between` for lz4 and zstd), by config name: `recompress::level_error`.
+    CompressionLevel,
 }
 
 /// A server-side synonym of a topic config and the factor that turns its value into the topic
@@ -140,14 +143,14 @@ pub const TOPIC_CONFIG_DEFS: &[TopicConfigDef] = &[
     t(
         "compression.gzip.level",
         T::Int,
-        V::None,
+        V::CompressionLevel,
         "-1",
         &[syn("compression.gzip.level")],
     ),
     t(
         "compression.lz4.level",
         T::Int,
-        V::None,
+        V::CompressionLevel,
         "9",
         &[syn("compression.lz4.level")],
     ),
@@ -161,7 +164,7 @@ pub const TOPIC_CONFIG_DEFS: &[TopicConfigDef] = &[
     t(
         "compression.zstd.level",
         T::Int,
-        V::None,
+        V::CompressionLevel,
         "3",
         &[syn("compression.zstd.level")],
     ),
@@ -452,6 +455,13 @@ pub fn check_value(
                 ))
             }
         }
+        Validator::CompressionLevel => match v.parse::<i64>() {
+            Ok(n) => match crate::log::recompress::level_error(name, n) {
+                Some(why) => Err(invalid(name, value, &why)),
+                None => Ok(()),
+            },
+            Err(_) => Ok(()),
+        },
         Validator::ListOf(allowed) => {
             match v.split(',').map(str::trim).find(|e| !allowed.contains(e)) {
                 Some(bad) => Err(invalid(
@@ -507,7 +517,10 @@ pub use super::broker_configs::KAFKA_BROKER_CONFIGS as BROKER_CONFIG_DEFS;
 /// topic config is: `log.retention.hours` and `log.roll.hours` are read-only). Kafka allows more (thread pools, listeners); those are refused
 /// here with Kafka's `Cannot update these configs dynamically` rather than stored and ignored.
 pub const DYNAMIC_BROKER_CONFIGS: &[&str] = &[
+    "compression.gzip.level",
+    "compression.lz4.level",
     "compression.type",
+    "compression.zstd.level",
     "log.cleanup.policy",
     "log.flush.interval.messages",
     "log.flush.interval.ms",
@@ -595,7 +608,18 @@ pub fn check_dynamic_broker_configs(configs: &BTreeMap<String, String>) -> Resul
     }
     for (k, v) in configs {
         if let Some(d) = broker_config_def(k) {
-            check_value(k, d.ty, Validator::None, v)?;
+            // The compression configs share their topic twin's validator (Kafka's
+            // `ServerLogConfigs` and `LogConfig` define them alike).
+            let validator = match k.as_str() {
+                "compression.type"
+                | "compression.gzip.level"
+                | "compression.lz4.level"
+                | "compression.zstd.level" => {
+                    topic_config_def(k).map_or(Validator::None, |t| t.validator)
+                }
+                _ => Validator::None,
+            };
+            check_value(k, d.ty, validator, v)?;
         }
     }
     Ok(())
@@ -612,6 +636,26 @@ mod tests {
         let mut sorted = ours.clone();
         sorted.sort_unstable();
         assert_eq!(ours, sorted);
+    }
+
+    #[test]
+    fn dynamic_compression_configs_are_checked_with_kafkas_validators() {
+        let one = |k: &str, v: &str| {
+            let mut m = BTreeMap::new();
+            m.insert(k.to_string(), v.to_string());
+            check_dynamic_broker_configs(&m)
+        };
+        assert_eq!(
+            one("compression.gzip.level", "10"),
+            Err(
+                "Invalid value 10 for configuration compression.gzip.level: Value must be \
+                 between 1 and 9 or equal to -1"
+                    .to_string()
+            )
+        );
+        assert!(one("compression.type", "brotli").is_err());
+        assert_eq!(one("compression.zstd.level", "19"), Ok(()));
+        assert_eq!(one("compression.type", "lz4"), Ok(()));
     }
 
     #[test]

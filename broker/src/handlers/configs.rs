@@ -19,7 +19,9 @@ use super::config_defs as defs;
 use super::config_docs;
 use crate::config::BrokerConfig;
 use crate::config_support::refuse_topic_config;
-use crate::log::{LogConfig, TimestampRules, TimestampType};
+use crate::log::{
+    BrokerCompressionType, LogConfig, TimestampRules, TimestampType, TopicCompression,
+};
 use crate::server::Broker;
 
 /// `ConfigSource` ids (DescribeConfigsResponse): where an entry's value comes from.
@@ -325,6 +327,31 @@ pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, Stri
         max_message_bytes: get("max.message.bytes")
             .map_or(config.message_max_bytes, |v| v.max(0) as usize),
         timestamps: topic_timestamp_rules(config, overrides),
+        compression: topic_compression(config, overrides),
+    }
+}
+
+/// `compression.type` and the compression levels of a topic over the broker's keys of the same
+/// names (values were validated when they were set; one that does not parse keeps the broker's).
+fn topic_compression(
+    config: &BrokerConfig,
+    overrides: &BTreeMap<String, String>,
+) -> TopicCompression {
+    let broker = config.compression;
+    let level = |name: &str, broker: i32| -> i32 {
+        overrides
+            .get(name)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(broker)
+    };
+    TopicCompression {
+        compression_type: overrides
+            .get("compression.type")
+            .and_then(|v| BrokerCompressionType::parse(v))
+            .unwrap_or(broker.compression_type),
+        gzip_level: level("compression.gzip.level", broker.gzip_level),
+        lz4_level: level("compression.lz4.level", broker.lz4_level),
+        zstd_level: level("compression.zstd.level", broker.zstd_level),
     }
 }
 
@@ -570,10 +597,51 @@ mod tests {
     }
 
     #[test]
+    fn compression_type_and_levels_reach_the_log_config_over_the_broker_defaults() {
+        for value in ["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"] {
+            let o = map(&[("compression.type", value)]);
+            validate_topic_configs(&o).expect(value);
+            let c = topic_log_config(&BrokerConfig::default(), &o);
+            assert_eq!(
+                Some(c.compression.compression_type),
+                BrokerCompressionType::parse(value)
+            );
+        }
+        let pairs: Vec<(String, String)> = [
+            ("compression.type", "zstd"),
+            ("compression.zstd.level", "7"),
+            ("compression.gzip.level", "2"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let (broker, _) = BrokerConfig::from_pairs(&pairs).expect("loads");
+        let c = topic_log_config(&broker, &BTreeMap::new());
+        assert_eq!(c.compression.compression_type, BrokerCompressionType::Zstd);
+        assert_eq!(c.compression.zstd_level, 7);
+        let o = map(&[
+            ("compression.type", "gzip"),
+            ("compression.gzip.level", "9"),
+        ]);
+        let c = topic_log_config(&broker, &o);
+        assert_eq!(c.compression.compression_type, BrokerCompressionType::Gzip);
+        assert_eq!((c.compression.gzip_level, c.compression.zstd_level), (9, 7));
+        let bad = [("compression.type".to_string(), "none".to_string())];
+        assert!(
+            BrokerConfig::from_pairs(&bad).is_err(),
+            "Kafka's broker refuses it too"
+        );
+    }
+
+    #[test]
     fn configs_we_cannot_honor_are_refused_at_validation() {
         for (k, v) in [
             ("cleanup.policy", "compact"),
-            ("compression.type", "gzip"),
+            // Kafka refuses what its validators refuse; every codec name is acted on.
+            ("compression.type", "brotli"),
+            ("compression.gzip.level", "10"),
+            ("compression.lz4.level", "0"),
+            ("compression.zstd.level", "23"),
             ("remote.storage.enable", "true"),
             ("message.timestamp.after.max.ms", "-1"),
         ] {

@@ -12,7 +12,7 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use kafka_protocol::ResponseError;
 
 use super::leader_partition;
-use crate::log::legacy_message_set;
+use crate::log::{legacy_message_set, BrokerCompressionType};
 use crate::server::Broker;
 
 /// A topic's effective config: its override, else the broker's `broker_key`, else `default`.
@@ -32,7 +32,9 @@ fn topic_config(
 }
 
 /// What Kafka 3.9's `KafkaApis.handleFetchRequest` does to a partition's answer for old
-/// versions: Fetch below v10 cannot carry zstd, so a zstd topic answers UNSUPPORTED_COMPRESSION_TYPE;
+/// versions: Fetch below v10 cannot carry zstd, so a topic whose effective `compression.type`
+/// (`compression`: its override, else the broker's static or dynamic default, as Kafka reads
+/// `logConfig.compressionType`) is zstd answers UNSUPPORTED_COMPRESSION_TYPE;
 /// v0-1 read message format v0 and v2-3 format v1, so stored batches are down-converted (or
 /// refused with UNSUPPORTED_VERSION when `message.downconversion.enable` is false); v0-5 do not
 /// know KAFKA_STORAGE_ERROR and get NOT_LEADER_OR_FOLLOWER instead.
@@ -41,6 +43,7 @@ fn for_version(
     topic: &str,
     version: i16,
     fetch_offset: i64,
+    compression: BrokerCompressionType,
     data: PartitionData,
 ) -> PartitionData {
     let mut data = data;
@@ -50,14 +53,7 @@ fn for_version(
     if version >= 10 || data.error_code != 0 {
         return data;
     }
-    let compression = topic_config(
-        broker,
-        topic,
-        "compression.type",
-        "compression.type",
-        "producer",
-    );
-    if compression.eq_ignore_ascii_case("zstd") {
+    if compression == BrokerCompressionType::Zstd {
         return unconvertible(data, ResponseError::UnsupportedCompressionType.code());
     }
     if version > 3 {
@@ -150,7 +146,8 @@ fn read_all(
                         }
                         Err(e) => error_partition(p.partition, e.kafka_error_code()),
                     };
-                    for_version(broker, name, version, p.fetch_offset, data)
+                    let compression = hosted.log_config.compression.compression_type;
+                    for_version(broker, name, version, p.fetch_offset, compression, data)
                 })
                 .collect();
             FetchableTopicResponse::default()

@@ -24,13 +24,15 @@ const EARLIEST_LOCAL: i64 = -4;
 /// v9+ (KIP-1005): the last offset in remote storage; without tiered storage, -1 with epoch -1.
 const LATEST_TIERED: i64 = -5;
 
-/// Kafka's `timestampMinSupportedVersion`: the special timestamp -3 (max timestamp) needs v7;
-/// other negative values below -2 are not served (-4 and -5 need v8 and v9, which we do not
-/// advertise). Refused with UNSUPPORTED_VERSION.
+/// Kafka's `timestampMinSupportedVersion`: the special timestamp -3 (max timestamp) needs v7,
+/// -4 (earliest local) v8 and -5 (latest tiered) v9; other negative values below -2 are not
+/// served. Refused with UNSUPPORTED_VERSION.
 fn timestamp_served(timestamp: i64, version: i16) -> bool {
     match timestamp {
         LATEST | EARLIEST => true,
         MAX_TIMESTAMP => version >= 7,
+        EARLIEST_LOCAL => version >= 8,
+        LATEST_TIERED => version >= 9,
         t => t >= 0,
     }
 }

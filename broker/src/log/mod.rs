@@ -4,7 +4,9 @@
 //! offset (`00000000000000000000.log`), each with a sparse offset index (`.index`) and time index
 //! (`.timeindex`). Produced record batches (v2) are validated (header sanity, CRC-32C), get their
 //! `baseOffset` and `partitionLeaderEpoch` patched in place (both outside the CRC) and are appended
-//! byte for byte: nothing is decoded per record or re-encoded on the hot path.
+//! byte for byte: nothing is decoded per record or re-encoded on the hot path. Only a batch whose
+//! codec differs from the topic's `compression.type` is rebuilt with that codec (`recompress`),
+//! as Kafka does.
 //!
 //! On disk, beside the segments, `recovery-point-offset-checkpoint` (JSON, replaced atomically)
 //! records the offset below which everything was fsynced with its indexes, where that offset
@@ -24,6 +26,7 @@ pub mod legacy_message_set;
 pub mod partition_log;
 pub mod producer_state;
 pub mod read;
+pub mod recompress;
 mod record_walk;
 mod recovery;
 pub mod segment;
@@ -35,6 +38,7 @@ pub use batch::{validate_produce_payload, validate_produce_records, BatchHeader,
 pub use durable::DurableLog;
 pub use partition_log::{AppendInfo, PartitionLog};
 pub use read::{ReadPlan, ReadSlice};
+pub use recompress::{BrokerCompressionType, TopicCompression};
 pub use validator::{RecordError, TimestampRules, TimestampType};
 
 /// Kafka error codes the storage layer can answer with (the subset it needs).
@@ -100,6 +104,9 @@ pub struct LogConfig {
     /// `message.timestamp.type` and `message.timestamp.before.max.ms` / `after.max.ms`: what
     /// `validator` does with the timestamps of produced batches.
     pub timestamps: TimestampRules,
+    /// `compression.type` and `compression.{gzip,lz4,zstd}.level`: the codec batches are stored
+    /// with (`recompress`).
+    pub compression: TopicCompression,
 }
 
 impl Default for LogConfig {
@@ -117,6 +124,7 @@ impl Default for LogConfig {
             flush_interval_ms: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             timestamps: TimestampRules::default(),
+            compression: TopicCompression::default(),
         }
     }
 }

@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use super::batch::{validate_produce_payload_in, BatchHeader, BATCH_HEADER_LEN};
+use super::batch::{validate_produce_payload_in, BatchHeader, BatchInfo, BATCH_HEADER_LEN};
 use super::checkpoint::{self, RecoveryCheckpoint};
 use super::producer_state::{ProducerStateManager, Verdict};
 use super::read::{ReadPlan, ReadSlice};
+use super::recompress::rebuild_batch;
 use super::record_walk::first_record_at_or_after;
 use super::recovery::{self, scan_segment};
 use super::segment::{random_roll_jitter, Segment};
@@ -170,8 +171,11 @@ impl PartitionLog {
     }
 
     /// Validates every batch of `payload` (structure and CRC, then Kafka's `LogValidator` rules
-    /// in `validator`, which may restamp `maxTimestamp` and the timestamp type), then assigns
-    /// offsets by patching baseOffset and partitionLeaderEpoch in place and appends the bytes.
+    /// in `validator`, which may restamp `maxTimestamp` and the timestamp type), rebuilds the
+    /// batches whose codec is not the topic's `compression.type` (`recompress`; a rebuilt batch
+    /// above `max.message.bytes` is MESSAGE_TOO_LARGE, as Kafka checks the size it would write),
+    /// then assigns offsets by patching baseOffset and partitionLeaderEpoch in place and appends
+    /// the bytes.
     pub fn append(
         &mut self,
         payload: &mut [u8],
@@ -194,6 +198,14 @@ impl PartitionLog {
             )?;
             b.max_timestamp = validated.max_timestamp;
         }
+        let mut rebuilt;
+        let payload: &mut [u8] = match self.recompressed(payload, &mut batches)? {
+            Some(bytes) => {
+                rebuilt = bytes;
+                &mut rebuilt
+            }
+            None => payload,
+        };
         let log_append_time = match self.config.timestamps.timestamp_type {
             TimestampType::LogAppendTime => now_ms,
             TimestampType::CreateTime => -1,
@@ -251,6 +263,46 @@ impl PartitionLog {
             log_start_offset: self.log_start_offset(),
             duplicate: false,
         })
+    }
+
+    /// The validated `batches` of `payload` as they are to be stored when one of them must be
+    /// recompressed to the topic's `compression.type` (Kafka's `buildRecordsAndAssignOffsets`);
+    /// `None` when every batch already has its target codec and `payload` is stored as it is.
+    /// `batches` then describes the new buffer.
+    fn recompressed(
+        &self,
+        payload: &[u8],
+        batches: &mut [BatchInfo],
+    ) -> Result<Option<Vec<u8>>, LogError> {
+        let compression = &self.config.compression;
+        let changes = |b: &BatchInfo| compression.target_codec(b.compression()) != b.compression();
+        if !batches.iter().any(changes) {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(payload.len());
+        for b in batches.iter_mut() {
+            let source = &payload[b.position..b.position + b.size];
+            let position = out.len();
+            if changes(b) {
+                out.extend_from_slice(&rebuild_batch(
+                    source,
+                    compression.target_codec(b.compression()),
+                    compression,
+                )?);
+            } else {
+                out.extend_from_slice(source);
+            }
+            let size = out.len() - position;
+            // Kafka's `UnifiedLog.append` re-checks sizes that may have changed.
+            if size > self.config.max_message_bytes {
+                return Err(LogError::MessageTooLarge {
+                    size,
+                    max: self.config.max_message_bytes,
+                });
+            }
+            *b = BatchInfo::from_header(&BatchHeader::new(&out[position..])?, position, size);
+        }
+        Ok(Some(out))
     }
 
     /// A new empty segment at `base_offset`, with its own `segment.jitter.ms` draw.
@@ -1219,6 +1271,208 @@ mod tests {
         assert_eq!((log.log_start_offset(), log.log_end_offset()), (20, 20));
         assert!(!first.exists());
         assert_eq!(append(&mut log, batch(1, 10)).base_offset, 20);
+    }
+
+    fn compressed_config(compression_type: crate::log::BrokerCompressionType) -> LogConfig {
+        LogConfig {
+            compression: crate::log::TopicCompression {
+                compression_type,
+                ..Default::default()
+            },
+            ..LogConfig::default()
+        }
+    }
+
+    /// The records of every stored batch, decoded as a consumer decodes them, and the codecs.
+    fn stored_records(log: &PartitionLog) -> (Vec<kafka_protocol::records::Record>, Vec<u8>) {
+        let slice = log.read(log.log_start_offset(), 1 << 24).expect("read");
+        let codecs = batches_in(&slice.records)
+            .iter()
+            .map(|b| b.compression())
+            .collect();
+        let mut buf = bytes::Bytes::copy_from_slice(&slice.records);
+        let mut records = Vec::new();
+        while !buf.is_empty() {
+            let set = kafka_protocol::records::RecordBatchDecoder::decode(&mut buf)
+                .expect("consumer decodes the stored batch");
+            records.extend(set.records);
+        }
+        (records, codecs)
+    }
+
+    fn sent_records(bytes: &[u8]) -> Vec<kafka_protocol::records::Record> {
+        let mut buf = bytes::Bytes::copy_from_slice(bytes);
+        kafka_protocol::records::RecordBatchDecoder::decode(&mut buf)
+            .expect("decodes")
+            .records
+    }
+
+    /// The fields a rebuilt batch keeps (offsets and the leader epoch are assigned on append).
+    fn same_content(a: &kafka_protocol::records::Record, b: &kafka_protocol::records::Record) {
+        assert_eq!(
+            (
+                &a.key,
+                &a.value,
+                &a.headers,
+                a.timestamp,
+                a.producer_id,
+                a.sequence
+            ),
+            (
+                &b.key,
+                &b.value,
+                &b.headers,
+                b.timestamp,
+                b.producer_id,
+                b.sequence
+            )
+        );
+    }
+
+    #[test]
+    fn gzip_batch_into_an_uncompressed_topic_is_stored_uncompressed_with_the_same_records() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = compressed_config(crate::log::BrokerCompressionType::Uncompressed);
+        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        let sent = batch_with(&BatchSpec {
+            records: 5,
+            timestamp: 4_000,
+            compression: kafka_protocol::records::Compression::Gzip,
+            ..BatchSpec::default()
+        });
+        let expected = sent_records(&sent);
+        append(&mut log, batch(2, 10));
+        let info = append(&mut log, sent);
+        assert_eq!((info.base_offset, info.last_offset), (2, 6));
+        let (records, codecs) = stored_records(&log);
+        assert_eq!(codecs, [0, 0]);
+        assert_eq!(records.len(), 7);
+        for (stored, sent) in records[2..].iter().zip(&expected) {
+            same_content(stored, sent);
+        }
+        assert_eq!(records[6].offset, 6);
+        assert_eq!(
+            log.offset_for_timestamp(4_003).expect("lookup"),
+            Some((5, 4_003))
+        );
+        // Recovery accepts what was written.
+        drop(log);
+        let log = PartitionLog::open(dir.path(), LogConfig::default()).expect("reopen");
+        assert_eq!(log.log_end_offset(), 7);
+    }
+
+    #[test]
+    fn uncompressed_batch_into_a_zstd_topic_is_stored_zstd() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = compressed_config(crate::log::BrokerCompressionType::Zstd);
+        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        let sent = batch_with(&BatchSpec {
+            records: 4,
+            value_len: 2_000,
+            ..BatchSpec::default()
+        });
+        let expected = sent_records(&sent);
+        let sent_len = sent.len();
+        append(&mut log, sent);
+        let (records, codecs) = stored_records(&log);
+        assert_eq!(codecs, [4]);
+        for (stored, sent) in records.iter().zip(&expected) {
+            same_content(stored, sent);
+        }
+        assert!(
+            (log.size_bytes() as usize) < sent_len / 4,
+            "stored compressed"
+        );
+        // A batch that already has the target codec is stored as it came.
+        let zstd = batch_with(&BatchSpec {
+            records: 2,
+            compression: kafka_protocol::records::Compression::Zstd,
+            ..BatchSpec::default()
+        });
+        let sent = zstd.clone();
+        let info = append(&mut log, zstd);
+        let slice = log.read(info.base_offset, 1 << 20).expect("read");
+        assert_eq!(&slice.records[17..], &sent[17..]);
+    }
+
+    #[test]
+    fn compression_type_producer_keeps_the_bytes_identical() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        for compression in [
+            kafka_protocol::records::Compression::None,
+            kafka_protocol::records::Compression::Gzip,
+            kafka_protocol::records::Compression::Snappy,
+            kafka_protocol::records::Compression::Lz4,
+            kafka_protocol::records::Compression::Zstd,
+        ] {
+            let sent = batch_with(&BatchSpec {
+                records: 3,
+                timestamp: 5_000,
+                compression,
+                ..BatchSpec::default()
+            });
+            let copy = sent.clone();
+            let info = append(&mut log, sent);
+            let slice = log.read(info.base_offset, 1 << 20).expect("read");
+            assert_eq!(
+                &slice.records[..copy.len()][16..],
+                &copy[16..],
+                "{compression:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn idempotent_duplicates_are_detected_after_recompression() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = compressed_config(crate::log::BrokerCompressionType::Lz4);
+        let mut log = PartitionLog::open(dir.path(), config.clone()).expect("open");
+        let first = append(&mut log, idempotent_batch(9, 0, 0, 3));
+        let retry = append(&mut log, idempotent_batch(9, 0, 0, 3));
+        assert!(retry.duplicate);
+        assert_eq!(
+            (retry.base_offset, retry.last_offset),
+            (first.base_offset, 2)
+        );
+        let next = append(&mut log, idempotent_batch(9, 0, 3, 2));
+        assert_eq!(next.base_offset, 3);
+        let gap = log
+            .append(&mut idempotent_batch(9, 0, 9, 1), 0, 0)
+            .expect_err("gap");
+        assert_eq!(gap.kafka_error_code(), 45);
+        let (records, codecs) = stored_records(&log);
+        assert_eq!(codecs, [3, 3]);
+        let sequences: Vec<i32> = records.iter().map(|r| r.sequence).collect();
+        assert_eq!(sequences, [0, 1, 2, 3, 4]);
+        // And after a restart that rebuilds the producer state by scanning the segments.
+        drop(log);
+        std::fs::remove_file(dir.path().join(checkpoint::FILE_NAME)).expect("rm checkpoint");
+        let mut log = PartitionLog::open(dir.path(), config).expect("reopen");
+        assert!(append(&mut log, idempotent_batch(9, 0, 3, 2)).duplicate);
+    }
+
+    #[test]
+    fn a_recompressed_batch_above_max_message_bytes_is_message_too_large() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = LogConfig {
+            max_message_bytes: 2_000,
+            ..compressed_config(crate::log::BrokerCompressionType::Uncompressed)
+        };
+        let mut log = PartitionLog::open(dir.path(), config).expect("open");
+        let mut zipped = batch_with(&BatchSpec {
+            records: 10,
+            value_len: 1_000,
+            compression: kafka_protocol::records::Compression::Gzip,
+            ..BatchSpec::default()
+        });
+        assert!(zipped.len() < 2_000, "the batch as sent fits");
+        let err = log
+            .append(&mut zipped, 0, 0)
+            .expect_err("too large once rebuilt");
+        assert_eq!(err.kafka_error_code(), 10);
+        assert!(matches!(err, LogError::MessageTooLarge { max: 2_000, size } if size > 10_000));
+        assert_eq!(log.log_end_offset(), 0, "nothing written");
     }
 
     #[test]

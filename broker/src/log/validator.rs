@@ -103,11 +103,14 @@ impl TimestampRules {
 }
 
 /// The framing of one record, as `DefaultRecord.readFrom` reads it.
-struct RecordFrame {
-    timestamp_delta: i64,
-    offset_delta: i32,
-    key_len: i32,
-    value_len: i32,
+pub(super) struct RecordFrame {
+    pub(super) timestamp_delta: i64,
+    pub(super) offset_delta: i32,
+    pub(super) key_len: i32,
+    pub(super) value_len: i32,
+    /// Where the key length starts and the record ends in the walked body: the key, value and
+    /// headers as sent, checked already (what `recompress` copies into a rebuilt record).
+    pub(super) tail: std::ops::Range<usize>,
 }
 
 fn invalid_structure() -> LogError {
@@ -149,7 +152,7 @@ fn skip(buf: &[u8], at: &mut usize, len: i32, nullable: bool) -> Result<(), LogE
 
 /// Reads the framing of every record in `body` (the records of a batch, decompressed), checking
 /// that there are exactly `count` of them and nothing after; `visit` sees each one.
-fn walk_records(
+pub(super) fn walk_records(
     body: &[u8],
     count: i32,
     mut visit: impl FnMut(i32, &RecordFrame),
@@ -170,6 +173,7 @@ fn walk_records(
         at += 1; // attributes: unused in v2
         let timestamp_delta = read_zigzag(record, &mut at, 10)?;
         let offset_delta = read_int(record, &mut at)?;
+        let tail_start = at;
         let key_len = read_int(record, &mut at)?;
         skip(record, &mut at, key_len, true)?;
         let value_len = read_int(record, &mut at)?;
@@ -205,6 +209,7 @@ fn walk_records(
                 offset_delta,
                 key_len,
                 value_len,
+                tail: tail_start..at,
             },
         );
     }
@@ -255,7 +260,7 @@ fn snappy_claim_is_plausible(body: &[u8]) -> bool {
 
 /// The records of a compressed batch, decompressed (Kafka answers a body that does not
 /// decompress with CORRUPT_MESSAGE).
-fn decompress(codec: u8, body: &[u8]) -> Result<Bytes, LogError> {
+pub(super) fn decompress(codec: u8, body: &[u8]) -> Result<Bytes, LogError> {
     let mut input = body;
     let take = |b: &mut Bytes| Ok(b.clone());
     let result = match codec {
