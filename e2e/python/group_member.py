@@ -5,6 +5,11 @@ usage: group_member.py <bootstrap> <topic> <group> kafka-python|confluent <secon
 Subscribes through the group protocol with the range assignor (which every client has), auto
 commits, and prints "ASSIGNED <p,p,...>" whenever its assignment changes and
 "RECORD <partition> <value>" for each record, flushing each line, until <seconds> have passed.
+
+The kafka-python member reports its assignment from its rebalance listener and polls until
+records arrive or <seconds> have passed: with a short poll timeout, kafka-python 3.0.12 can drop
+a leader's rejoin for changed metadata (see late_topic_consumer.py), which here happens whenever
+its first assignment was made before the topic's metadata arrived.
 """
 
 import sys
@@ -24,11 +29,17 @@ def main():
             print("ASSIGNED " + now, flush=True)
 
     if client == "kafka-python":
-        from kafka import KafkaConsumer
+        from kafka import ConsumerRebalanceListener, KafkaConsumer
         from kafka.coordinator.assignors.range import RangePartitionAssignor
 
+        class Report(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked):
+                pass
+
+            def on_partitions_assigned(self, assigned):
+                report(tp.partition for tp in assigned)
+
         c = KafkaConsumer(
-            topic,
             bootstrap_servers=bootstrap,
             group_id=group,
             client_id="kafka-python-member",
@@ -39,9 +50,12 @@ def main():
             heartbeat_interval_ms=500,
             partition_assignment_strategy=[RangePartitionAssignor],
         )
-        while time.time() < deadline:
-            batches = c.poll(timeout_ms=200)
-            report(tp.partition for tp in c.assignment())
+        c.subscribe([topic], listener=Report())
+        while True:
+            left_ms = int((deadline - time.time()) * 1000)
+            if left_ms <= 0:
+                break
+            batches = c.poll(timeout_ms=left_ms)
             for tp, records in batches.items():
                 for r in records:
                     print("RECORD %d %s" % (tp.partition, r.value.decode()), flush=True)

@@ -27,6 +27,10 @@ bs, topic, group, mode = sys.argv[1:5]
 c = KafkaConsumer(topic, bootstrap_servers=bs, group_id=group, client_id="py-member",
                   auto_offset_reset="earliest", enable_auto_commit=False,
                   session_timeout_ms=10000, heartbeat_interval_ms=1000)
+# The topic's partitions are known before the first JoinGroup, so the leader's first assignment
+# sees them and no rejoin for changed metadata follows, which kafka-python 3.0.12 can drop when
+# it outlives a poll's timeout (see e2e/python/late_topic_consumer.py).
+c.partitions_for_topic(topic)
 deadline = time.time() + 90
 if mode == "hold":
     while time.time() < deadline:
