@@ -20,15 +20,13 @@
 //! `maxTimestamp` becomes the largest record timestamp, so a producer that sent -1 (older
 //! clients do) no longer hides its records from ListOffsets by time.
 //!
-//! When the records are walked (the rule that keeps the hot path free of decoding where the
-//! header already tells the truth):
-//! - uncompressed batches: always. Only the record framing is read (varints and lengths; keys,
-//!   values and headers are skipped, never copied), which costs less than the CRC already
-//!   computed over the same bytes, and it is what lets the broker trust the record count;
-//! - compressed batches: only when the header cannot be right or a rule needs every record:
-//!   `maxTimestamp` is negative or below `baseTimestamp` on a CreateTime topic, timestamp bounds
-//!   are configured (not Kafka's default `Long.MAX_VALUE`), or the producer set the
-//!   LogAppendTime flag. Otherwise the compressed body is appended untouched.
+//! The records of every batch are walked, as Kafka's `LogValidator` iterates them: only the
+//! record framing is read (varints and lengths; keys, values and headers are skipped, never
+//! copied), which for an uncompressed batch costs less than the CRC already computed over the
+//! same bytes. A compressed batch is decompressed for the walk (Kafka's `skipKeyValueIterator`
+//! does the same) but appended as sent: no header field says how many records the compressed
+//! body really holds, and a `recordsCount` that differs from it would give the log overlapping
+//! or missing offsets, so it cannot be taken on trust.
 
 use bytes::Bytes;
 use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
@@ -92,13 +90,6 @@ impl Default for TimestampRules {
             before_max_ms: i64::MAX,
             after_max_ms: i64::MAX,
         }
-    }
-}
-
-impl TimestampRules {
-    fn bounded(&self) -> bool {
-        self.timestamp_type == TimestampType::CreateTime
-            && (self.before_max_ms != i64::MAX || self.after_max_ms != i64::MAX)
     }
 }
 
@@ -322,15 +313,10 @@ pub fn validate_client_batch(
     let base_timestamp = header.base_timestamp();
     let base_offset = header.base_offset();
     let count = header.records_count();
-    let header_max = header.max_timestamp();
     let create_time = rules.timestamp_type == TimestampType::CreateTime;
 
-    let walk = codec == 0
-        || rules.bounded()
-        || sent_log_append_time
-        || (create_time && (header_max < 0 || header_max < base_timestamp));
     let mut computed_max = NO_TIMESTAMP;
-    if walk {
+    {
         let decompressed;
         let body: &[u8] = if codec == 0 {
             &batch[BATCH_HEADER_LEN..]
@@ -379,8 +365,7 @@ pub fn validate_client_batch(
 
     let (stamp_type, stamp) = match rules.timestamp_type {
         TimestampType::LogAppendTime => (TIMESTAMP_TYPE_FLAG, now_ms),
-        TimestampType::CreateTime if walk => (0, computed_max),
-        TimestampType::CreateTime => (0, header_max),
+        TimestampType::CreateTime => (0, computed_max),
     };
     Ok(Validated {
         max_timestamp: stamp,
@@ -489,21 +474,85 @@ mod tests {
     }
 
     #[test]
-    fn compressed_batch_with_a_sane_header_is_not_decompressed() {
+    fn compressed_batch_with_a_truthful_header_is_left_byte_for_byte() {
+        for compression in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let mut bytes = batch_with(&BatchSpec {
+                records: 3,
+                timestamp: 7_000,
+                compression,
+                ..BatchSpec::default()
+            });
+            let sent = bytes.clone();
+            let v = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+                .expect("valid");
+            assert_eq!(
+                v.max_timestamp,
+                header(&sent).max_timestamp(),
+                "{compression:?}"
+            );
+            assert!(!v.rewritten, "{compression:?}");
+            assert_eq!(bytes, sent, "{compression:?}");
+        }
+    }
+
+    #[test]
+    fn compressed_batch_with_garbage_records_is_refused_even_behind_a_sane_header() {
         let mut bytes = batch_with(&BatchSpec {
             records: 2,
             timestamp: 7_000,
             compression: Compression::Gzip,
             ..BatchSpec::default()
         });
-        // Garbage records behind a sane header: only a walk would notice, and none is needed.
         let len = bytes.len();
         bytes[BATCH_HEADER_LEN..len].fill(0xAB);
         forge(&mut bytes, 35, &7_001i64.to_be_bytes());
-        let v = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
-            .expect("trusted header");
-        assert_eq!(v.max_timestamp, 7_001);
-        assert!(!v.rewritten);
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("garbage is not appended");
+        assert_eq!(err.kafka_error_code(), 2);
+    }
+
+    #[test]
+    fn compressed_record_count_must_match_the_records_present() {
+        for compression in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            // Header says 5 (lastOffsetDelta consistent), the body holds 3: offsets 3 and 4
+            // would be promised and never exist.
+            let mut bytes = batch_with(&BatchSpec {
+                records: 3,
+                compression,
+                ..BatchSpec::default()
+            });
+            forge(&mut bytes, 23, &4i32.to_be_bytes());
+            forge(&mut bytes, 57, &5i32.to_be_bytes());
+            let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+                .expect_err("records missing");
+            assert_eq!(err.kafka_error_code(), 87, "{compression:?}");
+            // Header says 2, the body holds 3: the third record would share its offset with the
+            // next batch's first.
+            let mut bytes = batch_with(&BatchSpec {
+                records: 3,
+                compression,
+                ..BatchSpec::default()
+            });
+            forge(&mut bytes, 23, &1i32.to_be_bytes());
+            forge(&mut bytes, 57, &2i32.to_be_bytes());
+            let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+                .expect_err("records remain");
+            assert_eq!(err.kafka_error_code(), 87, "{compression:?}");
+            assert_eq!(
+                err.to_string(),
+                "Incorrect declared batch size, records still remaining in file"
+            );
+        }
     }
 
     #[test]
@@ -520,14 +569,12 @@ mod tests {
     }
 
     #[test]
-    fn log_append_time_stamps_compressed_batches_without_decompressing() {
+    fn log_append_time_stamps_compressed_batches() {
         let mut bytes = batch_with(&BatchSpec {
             records: 2,
             compression: Compression::Lz4,
             ..BatchSpec::default()
         });
-        let len = bytes.len();
-        bytes[BATCH_HEADER_LEN..len].fill(0xAB);
         forge(&mut bytes, 35, &(-1i64).to_be_bytes());
         let v = validate_client_batch(&mut bytes, "t-0", &rules(TimestampType::LogAppendTime), NOW)
             .expect("valid");

@@ -1,0 +1,207 @@
+//! Findings of a review that tried the broker as a new user and tried to break it, each turned
+//! into the test that failed before its fix.
+//!
+//! - A compressed batch whose `recordsCount` (with a matching `lastOffsetDelta`) differs from the
+//!   records in its body was appended as sent: more records than declared gave two records the
+//!   same offset (the next batch's), fewer gave offsets that never exist, and a body that does
+//!   not decompress was stored for every consumer to choke on. Kafka's LogValidator reads the
+//!   records of every batch and answers INVALID_RECORD / CORRUPT_MESSAGE.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use e2e::{run_tool, Cluster, TOOL_TIMEOUT};
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::produce_response::PartitionProduceResponse;
+use kafka_protocol::messages::{
+    ApiKey, ProduceRequest, ProduceResponse, RequestHeader, ResponseHeader, TopicName,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
+
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn crc32c(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// One v2 batch of `values`, compressed with `compression`, as kafka-protocol's encoder writes it.
+fn batch(values: &[&str], compression: Compression) -> Vec<u8> {
+    let records: Vec<Record> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: i as i64,
+            // The encoder starts a new batch when offset - sequence changes; -1 + i keeps one
+            // batch with "no sequence".
+            sequence: -1 + i as i32,
+            timestamp: 1_000 + i as i64,
+            key: None,
+            // Long repetitive values, so that every codec really compresses.
+            value: Some(Bytes::from(v.repeat(64))),
+            headers: Default::default(),
+        })
+        .collect();
+    let mut buf = BytesMut::new();
+    let options = RecordEncodeOptions {
+        version: 2,
+        compression,
+    };
+    RecordBatchEncoder::encode(&mut buf, &records, &options).expect("encode batch");
+    let bytes = buf.to_vec();
+    assert_eq!(
+        bytes[22] & 0x07,
+        compression as u8,
+        "the batch is compressed"
+    );
+    bytes
+}
+
+/// Sets `recordsCount` to `count` and `lastOffsetDelta` to `count - 1` (a consistent header)
+/// and recomputes the CRC: a header that lies about its body and nothing else.
+fn forge_count(mut batch: Vec<u8>, count: i32) -> Vec<u8> {
+    batch[23..27].copy_from_slice(&(count - 1).to_be_bytes());
+    batch[57..61].copy_from_slice(&count.to_be_bytes());
+    let crc = crc32c(&batch[21..]);
+    batch[17..21].copy_from_slice(&crc.to_be_bytes());
+    batch
+}
+
+/// Sends one Produce v9 (acks=1) of `records` to `topic`-0 and returns the partition's answer.
+fn produce_raw(bootstrap: &str, topic: &str, records: Vec<u8>) -> PartitionProduceResponse {
+    let version = 9;
+    let request = ProduceRequest::default()
+        .with_acks(1)
+        .with_timeout_ms(30_000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(Bytes::from(records)))])]);
+    let header = RequestHeader::default()
+        .with_request_api_key(ApiKey::Produce as i16)
+        .with_request_api_version(version)
+        .with_correlation_id(11)
+        .with_client_id(Some(StrBytes::from_static_str("review-findings")));
+    let mut buf = BytesMut::new();
+    header
+        .encode(&mut buf, ApiKey::Produce.request_header_version(version))
+        .expect("header");
+    request.encode(&mut buf, version).expect("request");
+    let mut stream = TcpStream::connect(bootstrap).expect("connect");
+    stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+    let mut frame = (buf.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&buf);
+    stream.write_all(&frame).expect("write");
+    let mut size = [0u8; 4];
+    stream.read_exact(&mut size).expect("read size");
+    let mut body = vec![0u8; i32::from_be_bytes(size).clamp(0, 16 << 20) as usize];
+    stream.read_exact(&mut body).expect("read body");
+    let mut body = Bytes::from(body);
+    let rh = ResponseHeader::decode(&mut body, ApiKey::Produce.response_header_version(version))
+        .expect("response header");
+    assert_eq!(rh.correlation_id, 11);
+    let response = ProduceResponse::decode(&mut body, version).expect("response");
+    response
+        .responses
+        .into_iter()
+        .next()
+        .and_then(|t| t.partition_responses.into_iter().next())
+        .expect("one partition answered")
+}
+
+#[test]
+fn compressed_batch_whose_record_count_lies_is_refused_and_offsets_stay_contiguous() {
+    let cluster = Cluster::start();
+    let bootstrap = cluster.bootstrap();
+    for (n, compression) in [
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let topic = format!("forged-count-{n}");
+        cluster.create_topic(&topic, 1);
+        let ok = produce_raw(&bootstrap, &topic, batch(&["a", "b", "c"], compression));
+        assert_eq!((ok.error_code, ok.base_offset), (0, 0), "{compression:?}");
+
+        // Four records inside, two declared: offsets 5 and 6 would be given twice.
+        let fewer = forge_count(batch(&["d", "e", "f", "g"], compression), 2);
+        let answer = produce_raw(&bootstrap, &topic, fewer);
+        assert_eq!(answer.error_code, 87, "{compression:?}: INVALID_RECORD");
+        assert_eq!(answer.base_offset, -1, "{compression:?}");
+
+        // Two records inside, five declared: offsets that never exist.
+        let more = forge_count(batch(&["h", "i"], compression), 5);
+        let answer = produce_raw(&bootstrap, &topic, more);
+        assert_eq!(answer.error_code, 87, "{compression:?}: INVALID_RECORD");
+
+        // A body that does not decompress, behind a right header and CRC.
+        let mut garbage = batch(&["j", "k"], compression);
+        let len = garbage.len();
+        garbage[61..len].fill(0xff);
+        let garbage = forge_count(garbage, 2);
+        let answer = produce_raw(&bootstrap, &topic, garbage);
+        assert_eq!(answer.error_code, 2, "{compression:?}: CORRUPT_MESSAGE");
+
+        // Nothing of the refused batches took an offset.
+        let next = produce_raw(&bootstrap, &topic, batch(&["z"], compression));
+        assert_eq!(
+            (next.error_code, next.base_offset),
+            (0, 3),
+            "{compression:?}"
+        );
+    }
+
+    // What a consumer reads back: every offset once, in order.
+    let out = run_tool(
+        "kafka-console-consumer",
+        &[
+            "--bootstrap-server",
+            &bootstrap,
+            "--topic",
+            "forged-count-0",
+            "--from-beginning",
+            "--max-messages",
+            "4",
+            "--property",
+            "print.offset=true",
+            "--property",
+            "print.value=false",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    out.assert_success("console consumer");
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        ["Offset:0", "Offset:1", "Offset:2", "Offset:3"],
+        "{}",
+        out.all()
+    );
+}
