@@ -244,6 +244,46 @@ fn snappy_claim_is_plausible(body: &[u8]) -> bool {
     true
 }
 
+/// Whether an LZ4 frame's blocks all lie within `body` and the frame ends with its end mark, as
+/// Kafka's `KafkaLZ4BlockInputStream` reads it (a block running past the body is "Stream ended
+/// prematurely"). The decoder we use stops quietly at the end of its input, so a frame whose end
+/// mark was lost or overwritten would otherwise be stored for stricter clients to fail on.
+fn lz4_frame_is_complete(body: &[u8]) -> bool {
+    const MAGIC: [u8; 4] = [0x04, 0x22, 0x4d, 0x18];
+    const FLG_BLOCK_CHECKSUM: u8 = 0x10;
+    const FLG_CONTENT_SIZE: u8 = 0x08;
+    const FLG_DICT_ID: u8 = 0x01;
+    if body.len() < 7 || body[..4] != MAGIC {
+        // Not a frame at all: left to the decoder, which refuses it.
+        return true;
+    }
+    let flg = body[4];
+    // magic, FLG, BD, optional content size and dictionary id, header checksum.
+    let mut at = 6;
+    if flg & FLG_CONTENT_SIZE != 0 {
+        at += 8;
+    }
+    if flg & FLG_DICT_ID != 0 {
+        at += 4;
+    }
+    at += 1;
+    loop {
+        let Some(word) = body.get(at..at + 4) else {
+            return false;
+        };
+        at += 4;
+        let size = u32::from_le_bytes([word[0], word[1], word[2], word[3]]) & 0x7fff_ffff;
+        if size == 0 {
+            return true;
+        }
+        let checksum = if flg & FLG_BLOCK_CHECKSUM != 0 { 4 } else { 0 };
+        at = at.saturating_add(size as usize).saturating_add(checksum);
+        if at > body.len() {
+            return false;
+        }
+    }
+}
+
 /// The records of a compressed batch, decompressed (Kafka answers a body that does not
 /// decompress with CORRUPT_MESSAGE).
 fn decompress(codec: u8, body: &[u8]) -> Result<Bytes, LogError> {
@@ -259,7 +299,12 @@ fn decompress(codec: u8, body: &[u8]) -> Result<Bytes, LogError> {
             }
             Snappy::decompress(&mut input, take)
         }
-        3 => Lz4::decompress(&mut input, take),
+        3 => {
+            if !lz4_frame_is_complete(body) {
+                return Err(LogError::CorruptMessage("Stream ended prematurely".into()));
+            }
+            Lz4::decompress(&mut input, take)
+        }
         4 => Zstd::decompress(&mut input, take),
         other => {
             return Err(LogError::UnsupportedCompression(format!(
@@ -738,6 +783,60 @@ mod tests {
         forge(&mut bytes, 35, &(-1i64).to_be_bytes());
         let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
             .expect_err("forged");
+        assert_eq!(err.kafka_error_code(), 2);
+    }
+
+    /// Re-frames a batch's LZ4 body without its content checksum (as kafka-python and other
+    /// clients write it), fixing the frame's header checksum, the batch length and the CRC.
+    fn without_lz4_content_checksum(mut bytes: Vec<u8>) -> Vec<u8> {
+        let flg_at = BATCH_HEADER_LEN + 4;
+        if bytes[flg_at] & 0x04 != 0 {
+            bytes[flg_at] &= !0x04;
+            let len = bytes.len();
+            bytes.truncate(len - 4);
+            crate::log::legacy_message_set::set_lz4_header_checksum(
+                &mut bytes[BATCH_HEADER_LEN..],
+                false,
+            );
+        }
+        let total = bytes.len() as i32 - 12;
+        bytes[8..12].copy_from_slice(&total.to_be_bytes());
+        let crc = batch_crc(&bytes);
+        bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+        bytes
+    }
+
+    #[test]
+    fn lz4_frame_without_its_end_mark_is_corrupt_message() {
+        let sent = without_lz4_content_checksum(batch_with(&BatchSpec {
+            records: 3,
+            value_len: 200,
+            compression: Compression::Lz4,
+            ..BatchSpec::default()
+        }));
+        let mut bytes = sent.clone();
+        validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect("a whole frame is valid");
+        // The end mark (the last four bytes) becomes a block size that runs past the body.
+        let end_mark = sent.len() - 4;
+        assert_eq!(sent[end_mark..], [0, 0, 0, 0]);
+        let mut bytes = sent.clone();
+        bytes[end_mark..].copy_from_slice(&0xc000u32.to_le_bytes());
+        let crc = batch_crc(&bytes);
+        bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("frame cut short");
+        assert_eq!(err.kafka_error_code(), 2);
+        assert!(
+            err.to_string().ends_with("Stream ended prematurely"),
+            "{err}"
+        );
+        // The end mark cut off.
+        let mut bytes = sent;
+        bytes.truncate(end_mark);
+        let mut bytes = without_lz4_content_checksum(bytes);
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("no end mark");
         assert_eq!(err.kafka_error_code(), 2);
     }
 
