@@ -6,6 +6,10 @@
 //!   same offset (the next batch's), fewer gave offsets that never exist, and a body that does
 //!   not decompress was stored for every consumer to choke on. Kafka's LogValidator reads the
 //!   records of every batch and answers INVALID_RECORD / CORRUPT_MESSAGE.
+//! - `kafka-console-consumer --topic 'bad name'` waited forever, printing nothing: the consumer
+//!   took INVALID_TOPIC_EXCEPTION in its metadata for "not there yet". Kafka's consumer raises
+//!   `InvalidTopicException: Invalid topics: [bad name]` from `poll`, and ConsoleConsumer logs it
+//!   and stops.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -204,4 +208,43 @@ fn compressed_batch_whose_record_count_lies_is_refused_and_offsets_stay_contiguo
         "{}",
         out.all()
     );
+}
+
+#[test]
+fn console_consumer_of_an_invalid_topic_name_stops_with_invalid_topic_exception() {
+    let cluster = Cluster::start();
+    let bootstrap = cluster.bootstrap();
+    for extra in [
+        &[][..],
+        &["--group", "invalid-topic-group"][..],
+        &["--partition", "0", "--offset", "earliest"][..],
+    ] {
+        let mut args = vec![
+            "--bootstrap-server",
+            bootstrap.as_str(),
+            "--topic",
+            "bad name",
+            // Without the fix the consumer waits: this makes it end with a TimeoutException.
+            "--timeout-ms",
+            "20000",
+        ];
+        args.extend_from_slice(extra);
+        let out = run_tool("kafka-console-consumer", &args, b"", TOOL_TIMEOUT);
+        // ConsoleConsumer.process logs the exception and returns: exit 0, as Kafka.
+        out.assert_success("console consumer");
+        assert!(
+            out.stderr.contains(
+                "ERROR Error processing message, terminating consumer process:  \
+                 (org.apache.kafka.tools.consumer.ConsoleConsumer)\n\
+                 org.apache.kafka.common.errors.InvalidTopicException: Invalid topics: [bad name]"
+            ),
+            "{extra:?}: {}",
+            out.all()
+        );
+        assert!(
+            out.stderr.contains("Processed a total of 0 messages"),
+            "{}",
+            out.all()
+        );
+    }
 }
