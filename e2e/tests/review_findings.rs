@@ -6,6 +6,10 @@
 //!   same offset (the next batch's), fewer gave offsets that never exist, and a body that does
 //!   not decompress was stored for every consumer to choke on. Kafka's LogValidator reads the
 //!   records of every batch and answers INVALID_RECORD / CORRUPT_MESSAGE.
+//! - Every compressed batch was decompressed whole into memory to be validated, so a produced
+//!   batch of a few kilobytes that expands to gigabytes (a "decompression bomb") made the broker
+//!   allocate all of it. Kafka reads the records as a stream (`skipKeyValueIterator`), skipping
+//!   keys and values, and so does the broker now for gzip, LZ4 and zstd.
 //! - `kafka-console-consumer --topic 'bad name'` waited forever, printing nothing: the consumer
 //!   took INVALID_TOPIC_EXCEPTION in its metadata for "not there yet". Kafka's consumer raises
 //!   `InvalidTopicException: Invalid topics: [bad name]` from `poll`, and ConsoleConsumer logs it
@@ -247,4 +251,119 @@ fn console_consumer_of_an_invalid_topic_name_stops_with_invalid_topic_exception(
             out.all()
         );
     }
+}
+
+/// The zigzag varint of `v`, as record fields are written.
+fn varint(v: i64) -> Vec<u8> {
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
+    let mut out = Vec::new();
+    loop {
+        let b = (z & 0x7f) as u8;
+        z >>= 7;
+        if z == 0 {
+            out.push(b);
+            return out;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// The peak resident memory of process `pid` (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+/// A v2 batch, zstd-compressed by hand, of one record whose value is `value_len` zero bytes: a
+/// raw block with the record's head, then RLE blocks (4 bytes per 128 KiB) for the value and the
+/// record's trailing header count (also a zero byte).
+fn zstd_zero_value_batch(value_len: i64) -> Vec<u8> {
+    let mut head = vec![0u8]; // attributes
+    head.extend(varint(0)); // timestamp delta
+    head.extend(varint(0)); // offset delta
+    head.extend(varint(-1)); // null key
+    head.extend(varint(value_len));
+    let record_len = head.len() as i64 + value_len + 1; // + the header count
+    let mut records = varint(record_len);
+    records.extend(head);
+
+    // Frame: magic, descriptor 0 (no content size, no checksum), window 128 KiB.
+    let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38];
+    let block_header = |last: bool, kind: u32, size: u32| {
+        let v = u32::from(last) | (kind << 1) | (size << 3);
+        v.to_le_bytes()[..3].to_vec()
+    };
+    frame.extend(block_header(false, 0, records.len() as u32));
+    frame.extend(&records);
+    let mut zeros = value_len + 1;
+    while zeros > 0 {
+        let n = zeros.min(128 * 1024);
+        zeros -= n;
+        frame.extend(block_header(zeros == 0, 1, n as u32));
+        frame.push(0);
+    }
+
+    let now = 1_000i64;
+    let mut batch = Vec::new();
+    batch.extend(0i64.to_be_bytes()); // base offset
+    batch.extend(0i32.to_be_bytes()); // batch length, below
+    batch.extend((-1i32).to_be_bytes()); // partition leader epoch
+    batch.push(2); // magic
+    batch.extend(0u32.to_be_bytes()); // crc, below
+    batch.extend(4i16.to_be_bytes()); // attributes: zstd
+    batch.extend(0i32.to_be_bytes()); // last offset delta
+    batch.extend(now.to_be_bytes()); // base timestamp
+    batch.extend(now.to_be_bytes()); // max timestamp
+    batch.extend((-1i64).to_be_bytes()); // producer id
+    batch.extend((-1i16).to_be_bytes()); // producer epoch
+    batch.extend((-1i32).to_be_bytes()); // base sequence
+    batch.extend(1i32.to_be_bytes()); // records count
+    batch.extend(frame);
+    let len = batch.len() as i32 - 12;
+    batch[8..12].copy_from_slice(&len.to_be_bytes());
+    let crc = crc32c(&batch[21..]);
+    batch[17..21].copy_from_slice(&crc.to_be_bytes());
+    batch
+}
+
+#[test]
+fn a_batch_that_expands_to_a_gigabyte_is_validated_in_bounded_memory() {
+    let cluster = Cluster::start();
+    let bootstrap = cluster.bootstrap();
+    cluster.create_topic("expanding", 1);
+    let pid = cluster.broker.process.pid().expect("broker pid");
+    // Warm up: the first produce allocates the partition's buffers.
+    let ok = produce_raw(&bootstrap, "expanding", batch(&["warm"], Compression::Zstd));
+    assert_eq!(ok.error_code, 0);
+    let before = peak_rss_kib(pid);
+
+    let value_len = 1i64 << 30;
+    let bomb = zstd_zero_value_batch(value_len);
+    assert!(bomb.len() < 64 * 1024, "{} bytes on the wire", bomb.len());
+    let answer = produce_raw(&bootstrap, "expanding", bomb);
+    // A well-formed record: Kafka accepts it too.
+    assert_eq!(
+        (answer.error_code, answer.base_offset),
+        (0, 1),
+        "{answer:?}"
+    );
+    let after = peak_rss_kib(pid);
+    assert!(
+        after < before + 128 * 1024,
+        "the broker's peak memory grew from {before} KiB to {after} KiB validating a batch that \
+         expands to {value_len} bytes"
+    );
+
+    // The same expansion with a record count that lies is still found out.
+    let mut lying = zstd_zero_value_batch(1 << 20);
+    lying[23..27].copy_from_slice(&1i32.to_be_bytes());
+    lying[57..61].copy_from_slice(&2i32.to_be_bytes());
+    let crc = crc32c(&lying[21..]);
+    lying[17..21].copy_from_slice(&crc.to_be_bytes());
+    let answer = produce_raw(&bootstrap, "expanding", lying);
+    assert_eq!(answer.error_code, 87, "{answer:?}");
 }

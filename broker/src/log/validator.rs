@@ -23,10 +23,13 @@
 //! The records of every batch are walked, as Kafka's `LogValidator` iterates them: only the
 //! record framing is read (varints and lengths; keys, values and headers are skipped, never
 //! copied), which for an uncompressed batch costs less than the CRC already computed over the
-//! same bytes. A compressed batch is decompressed for the walk (Kafka's `skipKeyValueIterator`
-//! does the same) but appended as sent: no header field says how many records the compressed
+//! same bytes. A compressed batch is decompressed for the walk, as a stream for gzip, LZ4 and
+//! zstd so that keys and values are skipped as they are decoded and memory stays bounded however
+//! far a body expands (Kafka's `skipKeyValueIterator` does the same), but appended as sent: no header field says how many records the compressed
 //! body really holds, and a `recordsCount` that differs from it would give the log overlapping
 //! or missing offsets, so it cannot be taken on trust.
+
+use std::io::Read;
 
 use bytes::Bytes;
 use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
@@ -244,6 +247,155 @@ fn snappy_claim_is_plausible(body: &[u8]) -> bool {
     true
 }
 
+/// A decoder's failure: a stream that ends early is a record structure error (INVALID_RECORD),
+/// anything else a body that does not decompress (CORRUPT_MESSAGE).
+fn stream_error(e: std::io::Error, what: &str) -> LogError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        LogError::InvalidRecord(format!(
+            "Found invalid record structure: {what} reached EOF"
+        ))
+    } else {
+        LogError::CorruptMessage(format!("records do not decompress: {e}"))
+    }
+}
+
+/// Reads one zigzag varint (at most `max_bytes` bytes) from a stream.
+fn stream_zigzag(input: &mut impl Read, max_bytes: usize) -> Result<i64, LogError> {
+    let mut raw = 0u64;
+    for i in 0..max_bytes {
+        let mut byte = [0u8; 1];
+        input
+            .read_exact(&mut byte)
+            .map_err(|e| stream_error(e, "a varint"))?;
+        raw |= u64::from(byte[0] & 0x7f) << (7 * i);
+        if byte[0] & 0x80 == 0 {
+            return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
+        }
+    }
+    Err(invalid_structure())
+}
+
+fn stream_int(input: &mut impl Read) -> Result<i32, LogError> {
+    i32::try_from(stream_zigzag(input, 5)?).map_err(|_| invalid_structure())
+}
+
+/// Skips a length-prefixed field of `len` bytes (-1: null, when `nullable`) without keeping it.
+fn stream_skip(input: &mut impl Read, len: i32, nullable: bool) -> Result<(), LogError> {
+    if len < 0 {
+        return if nullable && len == -1 {
+            Ok(())
+        } else {
+            Err(invalid_structure())
+        };
+    }
+    let wanted = u64::from(len.unsigned_abs());
+    let copied = std::io::copy(&mut input.by_ref().take(wanted), &mut std::io::sink())
+        .map_err(|e| stream_error(e, "a record field"))?;
+    if copied != wanted {
+        return Err(LogError::InvalidRecord(format!(
+            "Found invalid record structure: a field of {len} bytes has only {copied}"
+        )));
+    }
+    Ok(())
+}
+
+/// `walk_records` for the records of a compressed batch read as a stream (Kafka's
+/// `skipKeyValueIterator`): keys, values and header values are skipped as they are decoded, so
+/// memory stays bounded however far the body expands.
+fn walk_record_stream(
+    input: impl Read,
+    count: i32,
+    mut visit: impl FnMut(i32, &RecordFrame),
+) -> Result<(), LogError> {
+    let mut input = std::io::BufReader::with_capacity(64 * 1024, input);
+    for index in 0..count {
+        let size = stream_int(&mut input)?;
+        let size = u64::try_from(size).map_err(|_| invalid_structure())?;
+        let mut record = input.by_ref().take(size);
+        let mut attributes = [0u8; 1];
+        record
+            .read_exact(&mut attributes)
+            .map_err(|e| stream_error(e, "a record"))?;
+        let timestamp_delta = stream_zigzag(&mut record, 10)?;
+        let offset_delta = stream_int(&mut record)?;
+        let key_len = stream_int(&mut record)?;
+        stream_skip(&mut record, key_len, true)?;
+        let value_len = stream_int(&mut record)?;
+        stream_skip(&mut record, value_len, true)?;
+        let headers = stream_int(&mut record)?;
+        if headers < 0 {
+            return Err(LogError::InvalidRecord(format!(
+                "Found invalid number of record headers {headers}"
+            )));
+        }
+        for _ in 0..headers {
+            let header_key_len = stream_int(&mut record)?;
+            if header_key_len < 0 {
+                return Err(LogError::InvalidRecord(format!(
+                    "Invalid negative header key size {header_key_len}"
+                )));
+            }
+            stream_skip(&mut record, header_key_len, false)?;
+            let header_value_len = stream_int(&mut record)?;
+            stream_skip(&mut record, header_value_len, true)?;
+        }
+        if record.limit() != 0 {
+            return Err(LogError::InvalidRecord(format!(
+                "Invalid record size: expected to read {size} bytes in record payload, but \
+                 instead read {}",
+                size - record.limit()
+            )));
+        }
+        visit(
+            index,
+            &RecordFrame {
+                timestamp_delta,
+                offset_delta,
+                key_len,
+                value_len,
+            },
+        );
+    }
+    let mut more = [0u8; 1];
+    match input.read(&mut more) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(LogError::InvalidRecord(
+            "Incorrect declared batch size, records still remaining in file".into(),
+        )),
+        Err(e) => Err(stream_error(e, "the records")),
+    }
+}
+
+/// Walks the records of a batch with codec `codec` (its `body`: the bytes after the header).
+/// Snappy bodies are decompressed whole (their claimed size is bounded by
+/// `snappy_claim_is_plausible`); gzip, LZ4 and zstd are read as streams.
+fn walk_batch_records(
+    codec: u8,
+    body: &[u8],
+    count: i32,
+    visit: impl FnMut(i32, &RecordFrame),
+) -> Result<(), LogError> {
+    let corrupt =
+        |e: std::io::Error| LogError::CorruptMessage(format!("records do not decompress: {e}"));
+    match codec {
+        0 => walk_records(body, count, visit),
+        // Java's GZIPInputStream reads concatenated members too.
+        1 => walk_record_stream(flate2::read::MultiGzDecoder::new(body), count, visit),
+        3 => {
+            if !lz4_frame_is_complete(body) {
+                return Err(LogError::CorruptMessage("Stream ended prematurely".into()));
+            }
+            walk_record_stream(lz4::Decoder::new(body).map_err(corrupt)?, count, visit)
+        }
+        4 => walk_record_stream(
+            zstd::stream::read::Decoder::new(body).map_err(corrupt)?,
+            count,
+            visit,
+        ),
+        _ => walk_records(&decompress(codec, body)?, count, visit),
+    }
+}
+
 /// Whether an LZ4 frame's blocks all lie within `body` and the frame ends with its end mark, as
 /// Kafka's `KafkaLZ4BlockInputStream` reads it (a block running past the body is "Stream ended
 /// prematurely"). The decoder we use stops quietly at the end of its input, so a frame whose end
@@ -362,15 +514,8 @@ pub fn validate_client_batch(
 
     let mut computed_max = NO_TIMESTAMP;
     {
-        let decompressed;
-        let body: &[u8] = if codec == 0 {
-            &batch[BATCH_HEADER_LEN..]
-        } else {
-            decompressed = decompress(codec, &batch[BATCH_HEADER_LEN..])?;
-            &decompressed
-        };
         let mut errors = Vec::new();
-        walk_records(body, count, |index, r| {
+        walk_batch_records(codec, &batch[BATCH_HEADER_LEN..], count, |index, r| {
             let timestamp = base_timestamp.saturating_add(r.timestamp_delta);
             let offset = base_offset.saturating_add(i64::from(r.offset_delta));
             if timestamp > computed_max {
