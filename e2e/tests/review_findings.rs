@@ -10,6 +10,10 @@
 //!   batch of a few kilobytes that expands to gigabytes (a "decompression bomb") made the broker
 //!   allocate all of it. Kafka reads the records as a stream (`skipKeyValueIterator`), skipping
 //!   keys and values, and so does the broker now for gzip, LZ4 and zstd.
+//! - A client could produce to `__consumer_offsets` (kcat wrote "evil" into it), and every topic
+//!   whose name starts with `__` was reported internal. Kafka refuses appends to its internal
+//!   topics with INVALID_TOPIC_EXCEPTION and counts only `__consumer_offsets` and
+//!   `__transaction_state` as internal.
 //! - `kafka-console-consumer --topic 'bad name'` waited forever, printing nothing: the consumer
 //!   took INVALID_TOPIC_EXCEPTION in its metadata for "not there yet". Kafka's consumer raises
 //!   `InvalidTopicException: Invalid topics: [bad name]` from `poll`, and ConsoleConsumer logs it
@@ -366,4 +370,38 @@ fn a_batch_that_expands_to_a_gigabyte_is_validated_in_bounded_memory() {
     lying[17..21].copy_from_slice(&crc.to_be_bytes());
     let answer = produce_raw(&bootstrap, "expanding", lying);
     assert_eq!(answer.error_code, 87, "{answer:?}");
+}
+
+#[test]
+fn clients_cannot_produce_to_internal_topics_and_other_double_underscore_topics_are_ordinary() {
+    let cluster = Cluster::start();
+    let bootstrap = cluster.bootstrap();
+    cluster.create_topic("__consumer_offsets", 1);
+    cluster.create_topic("__mine", 1);
+    let refused = produce_raw(
+        &bootstrap,
+        "__consumer_offsets",
+        batch(&["evil"], Compression::None),
+    );
+    assert_eq!(
+        (
+            refused.error_code,
+            refused.base_offset,
+            refused.error_message
+        ),
+        (17, -1, None),
+        "INVALID_TOPIC_EXCEPTION, Kafka's text left to the client"
+    );
+    let ours = produce_raw(&bootstrap, "__mine", batch(&["fine"], Compression::None));
+    assert_eq!((ours.error_code, ours.base_offset), (0, 0));
+
+    // Metadata: kafka-topics --list --exclude-internal hides only the internal one.
+    let out = cluster.topics(&["--list", "--exclude-internal"]);
+    out.assert_success("kafka-topics --list");
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        ["__mine"],
+        "{}",
+        out.all()
+    );
 }
