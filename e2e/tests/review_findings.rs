@@ -14,6 +14,9 @@
 //!   whose name starts with `__` was reported internal. Kafka refuses appends to its internal
 //!   topics with INVALID_TOPIC_EXCEPTION and counts only `__consumer_offsets` and
 //!   `__transaction_state` as internal.
+//! - A Produce with acks=0 that failed (a refused batch, a partition this broker does not lead)
+//!   left the connection open, so the client never learned of the failure. Kafka closes the
+//!   connection, which makes the producer refresh its metadata.
 //! - `kafka-console-consumer --topic 'bad name'` waited forever, printing nothing: the consumer
 //!   took INVALID_TOPIC_EXCEPTION in its metadata for "not there yet". Kafka's consumer raises
 //!   `InvalidTopicException: Invalid topics: [bad name]` from `poll`, and ConsoleConsumer logs it
@@ -404,4 +407,115 @@ fn clients_cannot_produce_to_internal_topics_and_other_double_underscore_topics_
         "{}",
         out.all()
     );
+}
+
+/// A Produce v9 frame with `acks` of `records` to `topic`-`partition`.
+fn produce_frame(
+    topic: &str,
+    partition: i32,
+    records: Vec<u8>,
+    acks: i16,
+    correlation: i32,
+) -> Vec<u8> {
+    let version = 9;
+    let request = ProduceRequest::default()
+        .with_acks(acks)
+        .with_timeout_ms(30_000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(partition)
+                .with_records(Some(Bytes::from(records)))])]);
+    let header = RequestHeader::default()
+        .with_request_api_key(ApiKey::Produce as i16)
+        .with_request_api_version(version)
+        .with_correlation_id(correlation)
+        .with_client_id(Some(StrBytes::from_static_str("review-acks0")));
+    let mut buf = BytesMut::new();
+    header
+        .encode(&mut buf, ApiKey::Produce.request_header_version(version))
+        .expect("header");
+    request.encode(&mut buf, version).expect("request");
+    let mut frame = (buf.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&buf);
+    frame
+}
+
+/// An ApiVersions v0 frame.
+fn api_versions_frame(correlation: i32) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend(18i16.to_be_bytes());
+    body.extend(0i16.to_be_bytes());
+    body.extend(correlation.to_be_bytes());
+    body.extend((-1i16).to_be_bytes());
+    let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+    frame.extend(body);
+    frame
+}
+
+/// Sends `first` (which gets no response) then an ApiVersions on the same connection, and says
+/// whether the ApiVersions was answered (false: the broker closed the connection).
+fn answered_after(bootstrap: &str, first: Vec<u8>) -> bool {
+    let mut stream = TcpStream::connect(bootstrap).expect("connect");
+    stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+    stream.write_all(&first).expect("write");
+    // The broker may already have closed: the second write can fail too.
+    let _ = stream.write_all(&api_versions_frame(99));
+    let mut size = [0u8; 4];
+    match stream.read_exact(&mut size) {
+        Ok(()) => {
+            let mut body = vec![0u8; i32::from_be_bytes(size).clamp(0, 1 << 20) as usize];
+            stream.read_exact(&mut body).expect("read body");
+            assert_eq!(body[..4], 99i32.to_be_bytes(), "the ApiVersions answer");
+            true
+        }
+        Err(e) => {
+            assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+                ),
+                "{e}"
+            );
+            false
+        }
+    }
+}
+
+#[test]
+fn produce_with_acks_0_that_fails_closes_the_connection() {
+    let mut cluster = Cluster::start();
+    let bootstrap = cluster.bootstrap();
+    cluster.create_topic("acks0", 1);
+    let good = produce_frame("acks0", 0, batch(&["a"], Compression::None), 0, 1);
+    assert!(
+        answered_after(&bootstrap, good),
+        "a good acks=0 produce keeps the connection"
+    );
+
+    let mark = cluster.broker.process.log_mark();
+    let lying = forge_count(batch(&["b", "c"], Compression::None), 5);
+    let bad = produce_frame("acks0", 0, lying, 0, 2);
+    assert!(
+        !answered_after(&bootstrap, bad),
+        "a refused batch closes it"
+    );
+    let missing = produce_frame("acks0", 7, batch(&["d"], Compression::None), 0, 3);
+    assert!(
+        !answered_after(&bootstrap, missing),
+        "so does an unknown partition"
+    );
+    // Kafka's INFO line (its first line; the partitions follow on the next).
+    cluster
+        .broker
+        .process
+        .wait_for_line_since(mark, "the acks=0 close logged", IO_TIMEOUT, |l| {
+            l.contains(
+                "INFO Closing connection due to error during produce request with correlation \
+                 id 2 from client id review-acks0 with ack=0",
+            )
+        });
+    // Only the good record was stored.
+    let next = produce_raw(&bootstrap, "acks0", batch(&["e"], Compression::None));
+    assert_eq!((next.error_code, next.base_offset), (0, 1));
 }
