@@ -63,8 +63,15 @@ pub(super) fn topic_entry(
     MetadataResponseTopic::default()
         .with_name(Some(TopicName(StrBytes::from_string(info.name.clone()))))
         .with_topic_id(info.id)
-        .with_is_internal(info.name.starts_with("__"))
+        .with_is_internal(is_internal_topic(&info.name))
         .with_partitions(partitions)
+}
+
+/// Kafka 3.9's `Topic.isInternal`: the group metadata and transaction state topics. A user topic
+/// whose name merely starts with `__` is not internal (Metadata reports it as any other, and
+/// clients may produce to it).
+pub(crate) fn is_internal_topic(name: &str) -> bool {
+    matches!(name, "__consumer_offsets" | "__transaction_state")
 }
 
 fn topic_error(name: Option<String>, id: uuid::Uuid, code: i16) -> MetadataResponseTopic {
@@ -182,4 +189,18 @@ pub async fn handle(
         .with_cluster_id(Some(StrBytes::from_string(md.cluster_id.clone())))
         .with_controller_id(BrokerId(broker.controller_id()))
         .with_topics(topics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_internal_topic;
+
+    #[test]
+    fn only_kafkas_two_internal_topics_are_internal() {
+        assert!(is_internal_topic("__consumer_offsets"));
+        assert!(is_internal_topic("__transaction_state"));
+        assert!(!is_internal_topic("__my_topic"));
+        assert!(!is_internal_topic("__consumer_offsets2"));
+        assert!(!is_internal_topic("consumer_offsets"));
+    }
 }

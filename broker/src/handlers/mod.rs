@@ -110,6 +110,10 @@ pub enum Outcome {
     Respond(Box<ResponseKind>),
     /// Produce with acks=0 gets no response.
     NoResponse,
+    /// Produce with acks=0 that failed for some partition: as Kafka's `handleProduceRequest`,
+    /// the connection is closed so that the client, which reads no response, notices and
+    /// refreshes its metadata. Carries `topic-partition -> error` for each failure.
+    CloseAfterProduceError(String),
     /// The request cannot be served on this connection (an API we do not implement).
     Close,
 }
@@ -152,7 +156,27 @@ pub async fn dispatch(
             let acks = r.acks;
             let response = produce::handle(broker, r, version).await;
             if acks == 0 {
-                return Outcome::NoResponse;
+                let failed: Vec<String> = response
+                    .responses
+                    .iter()
+                    .flat_map(|t| {
+                        t.partition_responses
+                            .iter()
+                            .filter(|p| p.error_code != 0)
+                            .map(move |p| {
+                                let error =
+                                    kafka_protocol::ResponseError::try_from_code(p.error_code)
+                                        .map_or(format!("error {}", p.error_code), |e| {
+                                            format!("{e:?}")
+                                        });
+                                format!("{}-{} -> {error}", t.name.0.as_str(), p.index)
+                            })
+                    })
+                    .collect();
+                if failed.is_empty() {
+                    return Outcome::NoResponse;
+                }
+                return Outcome::CloseAfterProduceError(failed.join(", "));
             }
             ResponseKind::Produce(response)
         }

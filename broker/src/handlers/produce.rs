@@ -21,6 +21,7 @@ use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
 use super::leader_partition;
+use super::metadata::is_internal_topic;
 use crate::log::batch::TRANSACTIONAL_FLAG;
 use crate::log::legacy_message_set;
 use crate::log::LogError;
@@ -186,6 +187,16 @@ pub async fn handle(
                 partitions.push(error(
                     p.index,
                     ResponseError::InvalidRequiredAcks.code(),
+                    None,
+                ));
+                continue;
+            }
+            // Kafka's `ReplicaManager.appendToLocalLog`: a client never appends to an internal
+            // topic (INVALID_TOPIC_EXCEPTION, no message), whether or not the partition exists.
+            if is_internal_topic(&name) {
+                partitions.push(error(
+                    p.index,
+                    ResponseError::InvalidTopicException.code(),
                     None,
                 ));
                 continue;

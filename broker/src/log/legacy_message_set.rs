@@ -178,7 +178,7 @@ fn xxh32(input: &[u8]) -> u32 {
 /// hash also covers the 4 magic bytes; `KafkaLZ4BlockOutputStream.useBrokenFlagDescriptorChecksum`)
 /// and ignores that checksum when reading v0. Sets the header checksum of `frame` to the broken
 /// (`broken`) or the standard value; a frame too short to have one is left alone.
-fn set_lz4_header_checksum(frame: &mut [u8], broken: bool) {
+pub(crate) fn set_lz4_header_checksum(frame: &mut [u8], broken: bool) {
     let Some(flg) = frame.get(4) else {
         return;
     };

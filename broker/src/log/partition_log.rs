@@ -762,30 +762,34 @@ mod tests {
         bases
     }
 
-    /// The produce and fetch paths never decompress records whose header tells the truth: a
-    /// compressed batch whose header and CRC are right but whose body no decoder could parse is
-    /// stored and served byte for byte. (Uncompressed records are walked, as Kafka's
-    /// LogValidator walks them; see `validator`.)
+    /// A compressed batch is stored and served byte for byte as the producer compressed it, but
+    /// only after its records were read (Kafka's LogValidator decompresses every batch): a body
+    /// no decoder could parse is refused with CORRUPT_MESSAGE even behind a right header and CRC.
     #[test]
-    fn compressed_records_with_a_truthful_header_are_stored_without_being_decoded() {
+    fn compressed_records_are_stored_as_sent_and_undecodable_ones_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
-        let mut opaque = crate::log::testutil::batch_with(&crate::log::testutil::BatchSpec {
+        let mut batch = crate::log::testutil::batch_with(&crate::log::testutil::BatchSpec {
             records: 3,
             compression: kafka_protocol::records::Compression::Gzip,
             ..Default::default()
         });
+        let mut opaque = batch.clone();
+        let sent = batch.clone();
+        let info = log.append(&mut batch, 0, 0).expect("append");
+        assert_eq!((info.base_offset, info.last_offset), (0, 2));
+        let slice = log.read(0, 1 << 20).expect("read");
+        assert_eq!(&slice.records[61..], &sent[61..]);
+        assert_eq!(&slice.records[17..21], &sent[17..21]);
+
         for b in &mut opaque[61..] {
             *b = 0xff;
         }
         let crc = crate::log::batch::batch_crc(&opaque);
         opaque[17..21].copy_from_slice(&crc.to_be_bytes());
-        let sent = opaque.clone();
-        let info = log.append(&mut opaque, 0, 0).expect("append");
-        assert_eq!((info.base_offset, info.last_offset), (0, 2));
-        let slice = log.read(0, 1 << 20).expect("read");
-        assert_eq!(&slice.records[61..], &sent[61..]);
-        assert_eq!(&slice.records[17..21], &sent[17..21]);
+        let err = log.append(&mut opaque, 0, 0).expect_err("undecodable");
+        assert_eq!(err.kafka_error_code(), 2);
+        assert_eq!(log.log_end_offset(), 3);
     }
 
     /// Overwrites maxTimestamp with -1 and fixes the CRC, as an old producer sends it.

@@ -236,6 +236,12 @@ pub fn rebuild_batch(
     let mut raw = Vec::with_capacity(body.len() + records.len());
     let mut record = Vec::new();
     for (index, (timestamp, tail)) in records.iter().enumerate() {
+        // `walk_records` walks bytes in memory, so every record has its range.
+        let Some(tail) = tail else {
+            return Err(LogError::CorruptMessage(
+                "record bytes missing from an in-memory walk".into(),
+            ));
+        };
         record.clear();
         record.push(0); // attributes: unused in v2
         put_varint(&mut record, timestamp.wrapping_sub(new_base_timestamp));

@@ -20,15 +20,16 @@
 //! `maxTimestamp` becomes the largest record timestamp, so a producer that sent -1 (older
 //! clients do) no longer hides its records from ListOffsets by time.
 //!
-//! When the records are walked (the rule that keeps the hot path free of decoding where the
-//! header already tells the truth):
-//! - uncompressed batches: always. Only the record framing is read (varints and lengths; keys,
-//!   values and headers are skipped, never copied), which costs less than the CRC already
-//!   computed over the same bytes, and it is what lets the broker trust the record count;
-//! - compressed batches: only when the header cannot be right or a rule needs every record:
-//!   `maxTimestamp` is negative or below `baseTimestamp` on a CreateTime topic, timestamp bounds
-//!   are configured (not Kafka's default `Long.MAX_VALUE`), or the producer set the
-//!   LogAppendTime flag. Otherwise the compressed body is appended untouched.
+//! The records of every batch are walked, as Kafka's `LogValidator` iterates them: only the
+//! record framing is read (varints and lengths; keys, values and headers are skipped, never
+//! copied), which for an uncompressed batch costs less than the CRC already computed over the
+//! same bytes. A compressed batch is decompressed for the walk, as a stream for gzip, LZ4 and
+//! zstd so that keys and values are skipped as they are decoded and memory stays bounded however
+//! far a body expands (Kafka's `skipKeyValueIterator` does the same), but appended as sent: no header field says how many records the compressed
+//! body really holds, and a `recordsCount` that differs from it would give the log overlapping
+//! or missing offsets, so it cannot be taken on trust.
+
+use std::io::Read;
 
 use bytes::Bytes;
 use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
@@ -95,13 +96,6 @@ impl Default for TimestampRules {
     }
 }
 
-impl TimestampRules {
-    fn bounded(&self) -> bool {
-        self.timestamp_type == TimestampType::CreateTime
-            && (self.before_max_ms != i64::MAX || self.after_max_ms != i64::MAX)
-    }
-}
-
 /// The framing of one record, as `DefaultRecord.readFrom` reads it.
 pub(super) struct RecordFrame {
     pub(super) timestamp_delta: i64,
@@ -109,8 +103,9 @@ pub(super) struct RecordFrame {
     pub(super) key_len: i32,
     pub(super) value_len: i32,
     /// Where the key length starts and the record ends in the walked body: the key, value and
-    /// headers as sent, checked already (what `recompress` copies into a rebuilt record).
-    pub(super) tail: std::ops::Range<usize>,
+    /// headers as sent, checked already (what `recompress` copies into a rebuilt record). `None`
+    /// for records read from a decompressing stream, whose bytes are not kept.
+    pub(super) tail: Option<std::ops::Range<usize>>,
 }
 
 fn invalid_structure() -> LogError {
@@ -209,7 +204,7 @@ pub(super) fn walk_records(
                 offset_delta,
                 key_len,
                 value_len,
-                tail: tail_start..at,
+                tail: Some(tail_start..at),
             },
         );
     }
@@ -258,6 +253,196 @@ fn snappy_claim_is_plausible(body: &[u8]) -> bool {
     true
 }
 
+/// A decoder's failure: a stream that ends early is a record structure error (INVALID_RECORD),
+/// anything else a body that does not decompress (CORRUPT_MESSAGE).
+fn stream_error(e: std::io::Error, what: &str) -> LogError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        LogError::InvalidRecord(format!(
+            "Found invalid record structure: {what} reached EOF"
+        ))
+    } else {
+        LogError::CorruptMessage(format!("records do not decompress: {e}"))
+    }
+}
+
+/// Reads one zigzag varint (at most `max_bytes` bytes) from a stream.
+fn stream_zigzag(input: &mut impl Read, max_bytes: usize) -> Result<i64, LogError> {
+    let mut raw = 0u64;
+    for i in 0..max_bytes {
+        let mut byte = [0u8; 1];
+        input
+            .read_exact(&mut byte)
+            .map_err(|e| stream_error(e, "a varint"))?;
+        raw |= u64::from(byte[0] & 0x7f) << (7 * i);
+        if byte[0] & 0x80 == 0 {
+            return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
+        }
+    }
+    Err(invalid_structure())
+}
+
+fn stream_int(input: &mut impl Read) -> Result<i32, LogError> {
+    i32::try_from(stream_zigzag(input, 5)?).map_err(|_| invalid_structure())
+}
+
+/// Skips a length-prefixed field of `len` bytes (-1: null, when `nullable`) without keeping it.
+fn stream_skip(input: &mut impl Read, len: i32, nullable: bool) -> Result<(), LogError> {
+    if len < 0 {
+        return if nullable && len == -1 {
+            Ok(())
+        } else {
+            Err(invalid_structure())
+        };
+    }
+    let wanted = u64::from(len.unsigned_abs());
+    let copied = std::io::copy(&mut input.by_ref().take(wanted), &mut std::io::sink())
+        .map_err(|e| stream_error(e, "a record field"))?;
+    if copied != wanted {
+        return Err(LogError::InvalidRecord(format!(
+            "Found invalid record structure: a field of {len} bytes has only {copied}"
+        )));
+    }
+    Ok(())
+}
+
+/// `walk_records` for the records of a compressed batch read as a stream (Kafka's
+/// `skipKeyValueIterator`): keys, values and header values are skipped as they are decoded, so
+/// memory stays bounded however far the body expands.
+fn walk_record_stream(
+    input: impl Read,
+    count: i32,
+    mut visit: impl FnMut(i32, &RecordFrame),
+) -> Result<(), LogError> {
+    let mut input = std::io::BufReader::with_capacity(64 * 1024, input);
+    for index in 0..count {
+        let size = stream_int(&mut input)?;
+        let size = u64::try_from(size).map_err(|_| invalid_structure())?;
+        let mut record = input.by_ref().take(size);
+        let mut attributes = [0u8; 1];
+        record
+            .read_exact(&mut attributes)
+            .map_err(|e| stream_error(e, "a record"))?;
+        let timestamp_delta = stream_zigzag(&mut record, 10)?;
+        let offset_delta = stream_int(&mut record)?;
+        let key_len = stream_int(&mut record)?;
+        stream_skip(&mut record, key_len, true)?;
+        let value_len = stream_int(&mut record)?;
+        stream_skip(&mut record, value_len, true)?;
+        let headers = stream_int(&mut record)?;
+        if headers < 0 {
+            return Err(LogError::InvalidRecord(format!(
+                "Found invalid number of record headers {headers}"
+            )));
+        }
+        for _ in 0..headers {
+            let header_key_len = stream_int(&mut record)?;
+            if header_key_len < 0 {
+                return Err(LogError::InvalidRecord(format!(
+                    "Invalid negative header key size {header_key_len}"
+                )));
+            }
+            stream_skip(&mut record, header_key_len, false)?;
+            let header_value_len = stream_int(&mut record)?;
+            stream_skip(&mut record, header_value_len, true)?;
+        }
+        if record.limit() != 0 {
+            return Err(LogError::InvalidRecord(format!(
+                "Invalid record size: expected to read {size} bytes in record payload, but \
+                 instead read {}",
+                size - record.limit()
+            )));
+        }
+        visit(
+            index,
+            &RecordFrame {
+                timestamp_delta,
+                offset_delta,
+                key_len,
+                value_len,
+                tail: None,
+            },
+        );
+    }
+    let mut more = [0u8; 1];
+    match input.read(&mut more) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(LogError::InvalidRecord(
+            "Incorrect declared batch size, records still remaining in file".into(),
+        )),
+        Err(e) => Err(stream_error(e, "the records")),
+    }
+}
+
+/// Walks the records of a batch with codec `codec` (its `body`: the bytes after the header).
+/// Snappy bodies are decompressed whole (their claimed size is bounded by
+/// `snappy_claim_is_plausible`); gzip, LZ4 and zstd are read as streams.
+fn walk_batch_records(
+    codec: u8,
+    body: &[u8],
+    count: i32,
+    visit: impl FnMut(i32, &RecordFrame),
+) -> Result<(), LogError> {
+    let corrupt =
+        |e: std::io::Error| LogError::CorruptMessage(format!("records do not decompress: {e}"));
+    match codec {
+        0 => walk_records(body, count, visit),
+        // Java's GZIPInputStream reads concatenated members too.
+        1 => walk_record_stream(flate2::read::MultiGzDecoder::new(body), count, visit),
+        3 => {
+            if !lz4_frame_is_complete(body) {
+                return Err(LogError::CorruptMessage("Stream ended prematurely".into()));
+            }
+            walk_record_stream(lz4::Decoder::new(body).map_err(corrupt)?, count, visit)
+        }
+        4 => walk_record_stream(
+            zstd::stream::read::Decoder::new(body).map_err(corrupt)?,
+            count,
+            visit,
+        ),
+        _ => walk_records(&decompress(codec, body)?, count, visit),
+    }
+}
+
+/// Whether an LZ4 frame's blocks all lie within `body` and the frame ends with its end mark, as
+/// Kafka's `KafkaLZ4BlockInputStream` reads it (a block running past the body is "Stream ended
+/// prematurely"). The decoder we use stops quietly at the end of its input, so a frame whose end
+/// mark was lost or overwritten would otherwise be stored for stricter clients to fail on.
+fn lz4_frame_is_complete(body: &[u8]) -> bool {
+    const MAGIC: [u8; 4] = [0x04, 0x22, 0x4d, 0x18];
+    const FLG_BLOCK_CHECKSUM: u8 = 0x10;
+    const FLG_CONTENT_SIZE: u8 = 0x08;
+    const FLG_DICT_ID: u8 = 0x01;
+    if body.len() < 7 || body[..4] != MAGIC {
+        // Not a frame at all: left to the decoder, which refuses it.
+        return true;
+    }
+    let flg = body[4];
+    // magic, FLG, BD, optional content size and dictionary id, header checksum.
+    let mut at = 6;
+    if flg & FLG_CONTENT_SIZE != 0 {
+        at += 8;
+    }
+    if flg & FLG_DICT_ID != 0 {
+        at += 4;
+    }
+    at += 1;
+    loop {
+        let Some(word) = body.get(at..at + 4) else {
+            return false;
+        };
+        at += 4;
+        let size = u32::from_le_bytes([word[0], word[1], word[2], word[3]]) & 0x7fff_ffff;
+        if size == 0 {
+            return true;
+        }
+        let checksum = if flg & FLG_BLOCK_CHECKSUM != 0 { 4 } else { 0 };
+        at = at.saturating_add(size as usize).saturating_add(checksum);
+        if at > body.len() {
+            return false;
+        }
+    }
+}
+
 /// The records of a compressed batch, decompressed (Kafka answers a body that does not
 /// decompress with CORRUPT_MESSAGE).
 pub(super) fn decompress(codec: u8, body: &[u8]) -> Result<Bytes, LogError> {
@@ -273,7 +458,12 @@ pub(super) fn decompress(codec: u8, body: &[u8]) -> Result<Bytes, LogError> {
             }
             Snappy::decompress(&mut input, take)
         }
-        3 => Lz4::decompress(&mut input, take),
+        3 => {
+            if !lz4_frame_is_complete(body) {
+                return Err(LogError::CorruptMessage("Stream ended prematurely".into()));
+            }
+            Lz4::decompress(&mut input, take)
+        }
         4 => Zstd::decompress(&mut input, take),
         other => {
             return Err(LogError::UnsupportedCompression(format!(
@@ -327,24 +517,12 @@ pub fn validate_client_batch(
     let base_timestamp = header.base_timestamp();
     let base_offset = header.base_offset();
     let count = header.records_count();
-    let header_max = header.max_timestamp();
     let create_time = rules.timestamp_type == TimestampType::CreateTime;
 
-    let walk = codec == 0
-        || rules.bounded()
-        || sent_log_append_time
-        || (create_time && (header_max < 0 || header_max < base_timestamp));
     let mut computed_max = NO_TIMESTAMP;
-    if walk {
-        let decompressed;
-        let body: &[u8] = if codec == 0 {
-            &batch[BATCH_HEADER_LEN..]
-        } else {
-            decompressed = decompress(codec, &batch[BATCH_HEADER_LEN..])?;
-            &decompressed
-        };
+    {
         let mut errors = Vec::new();
-        walk_records(body, count, |index, r| {
+        walk_batch_records(codec, &batch[BATCH_HEADER_LEN..], count, |index, r| {
             let timestamp = base_timestamp.saturating_add(r.timestamp_delta);
             let offset = base_offset.saturating_add(i64::from(r.offset_delta));
             if timestamp > computed_max {
@@ -384,8 +562,7 @@ pub fn validate_client_batch(
 
     let (stamp_type, stamp) = match rules.timestamp_type {
         TimestampType::LogAppendTime => (TIMESTAMP_TYPE_FLAG, now_ms),
-        TimestampType::CreateTime if walk => (0, computed_max),
-        TimestampType::CreateTime => (0, header_max),
+        TimestampType::CreateTime => (0, computed_max),
     };
     Ok(Validated {
         max_timestamp: stamp,
@@ -494,21 +671,85 @@ mod tests {
     }
 
     #[test]
-    fn compressed_batch_with_a_sane_header_is_not_decompressed() {
+    fn compressed_batch_with_a_truthful_header_is_left_byte_for_byte() {
+        for compression in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let mut bytes = batch_with(&BatchSpec {
+                records: 3,
+                timestamp: 7_000,
+                compression,
+                ..BatchSpec::default()
+            });
+            let sent = bytes.clone();
+            let v = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+                .expect("valid");
+            assert_eq!(
+                v.max_timestamp,
+                header(&sent).max_timestamp(),
+                "{compression:?}"
+            );
+            assert!(!v.rewritten, "{compression:?}");
+            assert_eq!(bytes, sent, "{compression:?}");
+        }
+    }
+
+    #[test]
+    fn compressed_batch_with_garbage_records_is_refused_even_behind_a_sane_header() {
         let mut bytes = batch_with(&BatchSpec {
             records: 2,
             timestamp: 7_000,
             compression: Compression::Gzip,
             ..BatchSpec::default()
         });
-        // Garbage records behind a sane header: only a walk would notice, and none is needed.
         let len = bytes.len();
         bytes[BATCH_HEADER_LEN..len].fill(0xAB);
         forge(&mut bytes, 35, &7_001i64.to_be_bytes());
-        let v = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
-            .expect("trusted header");
-        assert_eq!(v.max_timestamp, 7_001);
-        assert!(!v.rewritten);
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("garbage is not appended");
+        assert_eq!(err.kafka_error_code(), 2);
+    }
+
+    #[test]
+    fn compressed_record_count_must_match_the_records_present() {
+        for compression in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            // Header says 5 (lastOffsetDelta consistent), the body holds 3: offsets 3 and 4
+            // would be promised and never exist.
+            let mut bytes = batch_with(&BatchSpec {
+                records: 3,
+                compression,
+                ..BatchSpec::default()
+            });
+            forge(&mut bytes, 23, &4i32.to_be_bytes());
+            forge(&mut bytes, 57, &5i32.to_be_bytes());
+            let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+                .expect_err("records missing");
+            assert_eq!(err.kafka_error_code(), 87, "{compression:?}");
+            // Header says 2, the body holds 3: the third record would share its offset with the
+            // next batch's first.
+            let mut bytes = batch_with(&BatchSpec {
+                records: 3,
+                compression,
+                ..BatchSpec::default()
+            });
+            forge(&mut bytes, 23, &1i32.to_be_bytes());
+            forge(&mut bytes, 57, &2i32.to_be_bytes());
+            let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+                .expect_err("records remain");
+            assert_eq!(err.kafka_error_code(), 87, "{compression:?}");
+            assert_eq!(
+                err.to_string(),
+                "Incorrect declared batch size, records still remaining in file"
+            );
+        }
     }
 
     #[test]
@@ -525,14 +766,12 @@ mod tests {
     }
 
     #[test]
-    fn log_append_time_stamps_compressed_batches_without_decompressing() {
+    fn log_append_time_stamps_compressed_batches() {
         let mut bytes = batch_with(&BatchSpec {
             records: 2,
             compression: Compression::Lz4,
             ..BatchSpec::default()
         });
-        let len = bytes.len();
-        bytes[BATCH_HEADER_LEN..len].fill(0xAB);
         forge(&mut bytes, 35, &(-1i64).to_be_bytes());
         let v = validate_client_batch(&mut bytes, "t-0", &rules(TimestampType::LogAppendTime), NOW)
             .expect("valid");
@@ -696,6 +935,60 @@ mod tests {
         forge(&mut bytes, 35, &(-1i64).to_be_bytes());
         let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
             .expect_err("forged");
+        assert_eq!(err.kafka_error_code(), 2);
+    }
+
+    /// Re-frames a batch's LZ4 body without its content checksum (as kafka-python and other
+    /// clients write it), fixing the frame's header checksum, the batch length and the CRC.
+    fn without_lz4_content_checksum(mut bytes: Vec<u8>) -> Vec<u8> {
+        let flg_at = BATCH_HEADER_LEN + 4;
+        if bytes[flg_at] & 0x04 != 0 {
+            bytes[flg_at] &= !0x04;
+            let len = bytes.len();
+            bytes.truncate(len - 4);
+            crate::log::legacy_message_set::set_lz4_header_checksum(
+                &mut bytes[BATCH_HEADER_LEN..],
+                false,
+            );
+        }
+        let total = bytes.len() as i32 - 12;
+        bytes[8..12].copy_from_slice(&total.to_be_bytes());
+        let crc = batch_crc(&bytes);
+        bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+        bytes
+    }
+
+    #[test]
+    fn lz4_frame_without_its_end_mark_is_corrupt_message() {
+        let sent = without_lz4_content_checksum(batch_with(&BatchSpec {
+            records: 3,
+            value_len: 200,
+            compression: Compression::Lz4,
+            ..BatchSpec::default()
+        }));
+        let mut bytes = sent.clone();
+        validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect("a whole frame is valid");
+        // The end mark (the last four bytes) becomes a block size that runs past the body.
+        let end_mark = sent.len() - 4;
+        assert_eq!(sent[end_mark..], [0, 0, 0, 0]);
+        let mut bytes = sent.clone();
+        bytes[end_mark..].copy_from_slice(&0xc000u32.to_le_bytes());
+        let crc = batch_crc(&bytes);
+        bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("frame cut short");
+        assert_eq!(err.kafka_error_code(), 2);
+        assert!(
+            err.to_string().ends_with("Stream ended prematurely"),
+            "{err}"
+        );
+        // The end mark cut off.
+        let mut bytes = sent;
+        bytes.truncate(end_mark);
+        let mut bytes = without_lz4_content_checksum(bytes);
+        let err = validate_client_batch(&mut bytes, "t-0", &TimestampRules::default(), NOW)
+            .expect_err("no end mark");
         assert_eq!(err.kafka_error_code(), 2);
     }
 

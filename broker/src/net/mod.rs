@@ -37,6 +37,16 @@ enum ConnError {
     Encode { key: ApiKey, reason: String },
     #[error("API {0:?} is not served by this broker")]
     NotServed(ApiKey),
+    #[error(
+        "Closing connection due to error during produce request with correlation id \
+         {correlation_id} from client id {client_id} with ack=0\n\
+         Topic and partition to exceptions: {failed}"
+    )]
+    Acks0ProduceFailed {
+        correlation_id: i32,
+        client_id: String,
+        failed: String,
+    },
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -57,6 +67,8 @@ pub async fn serve(listener: TcpListener, broker: Arc<Broker>) {
                                     | std::io::ErrorKind::BrokenPipe
                                     | std::io::ErrorKind::UnexpectedEof
                             ) => {}
+                        // Kafka logs this one at INFO: the close is the answer.
+                        Err(e @ ConnError::Acks0ProduceFailed { .. }) => tracing::info!("{e}"),
                         Err(e) => tracing::error!("closing connection from {peer}: {e}"),
                     }
                 });
@@ -150,6 +162,14 @@ async fn handle_frame(
             encode_response(key, version, header.correlation_id, &response).map(Some)
         }
         Outcome::NoResponse => Ok(None),
+        Outcome::CloseAfterProduceError(failed) => Err(ConnError::Acks0ProduceFailed {
+            correlation_id: header.correlation_id,
+            client_id: header
+                .client_id
+                .as_ref()
+                .map_or_else(String::new, |c| c.to_string()),
+            failed,
+        }),
         Outcome::Close => Err(ConnError::NotServed(key)),
     }
 }

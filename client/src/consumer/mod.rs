@@ -38,6 +38,11 @@ use crate::connection::{Connection, ConnectionOptions};
 use crate::error::{invalidates_metadata, is_retriable, ClientError};
 use crate::metadata::{ClusterSnapshot, UNKNOWN_TOPIC_OR_PARTITION};
 
+/// Kafka's INVALID_TOPIC_EXCEPTION: a topic name that `Topic.validate` refuses.
+const INVALID_TOPIC_EXCEPTION: i16 = 17;
+/// Kafka's TOPIC_AUTHORIZATION_FAILED.
+const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
+
 pub use config::{ConsumerConfig, OffsetReset};
 pub use group::CommittedOffset;
 use group::GroupMembership;
@@ -540,15 +545,21 @@ impl Consumer {
     /// pattern subscription takes the topics that match now, and a group leader whose
     /// assignment was computed from other partition counts asks to rejoin (Kafka's
     /// "assignment metadata has changed"). Failures are only logged; the next poll retries.
-    async fn maintain_metadata(&mut self) {
+    ///
+    /// A needed topic whose name is invalid (INVALID_TOPIC_EXCEPTION) or that the client may not
+    /// read (TOPIC_AUTHORIZATION_FAILED) is an error, as Kafka's `Metadata.maybeThrowAnyException`
+    /// raises `InvalidTopicException("Invalid topics: [..]")` /
+    /// `TopicAuthorizationException("Not authorized to access topics: [..]")` from `poll`: waiting
+    /// for such a topic would wait forever.
+    async fn maintain_metadata(&mut self) -> Result<(), ClientError> {
         let now = Instant::now();
         if now < self.next_metadata_refresh {
-            return;
+            return Ok(());
         }
         let topics = self.metadata_topics();
         if topics.as_ref().is_some_and(|t| t.is_empty()) {
             self.schedule_metadata_refresh(now, false);
-            return;
+            return Ok(());
         }
         let allow_auto_create = topics.is_some() && self.config.allow_auto_create_topics;
         self.metadata_requests = self.metadata_requests.wrapping_add(1);
@@ -561,10 +572,11 @@ impl Consumer {
             Err(e) => {
                 tracing::debug!("metadata refresh failed: {e}");
                 self.schedule_metadata_refresh(Instant::now(), true);
-                return;
+                return Ok(());
             }
         };
         let mut missing = Vec::new();
+        let (mut invalid, mut unauthorized) = (Vec::new(), Vec::new());
         for name in topics.iter().flatten() {
             let code = fresh
                 .topics
@@ -572,6 +584,11 @@ impl Consumer {
                 .map_or(UNKNOWN_TOPIC_OR_PARTITION, |t| t.error_code);
             if code != 0 {
                 missing.push(format!("{name}={}", crate::error_codes::error_name(code)));
+            }
+            match code {
+                INVALID_TOPIC_EXCEPTION => invalid.push(name.as_str()),
+                TOPIC_AUTHORIZATION_FAILED => unauthorized.push(name.as_str()),
+                _ => {}
             }
         }
         if !missing.is_empty() {
@@ -586,7 +603,24 @@ impl Consumer {
             );
         }
         self.schedule_metadata_refresh(Instant::now(), !missing.is_empty());
+        // Kafka's `Metadata.recoverableException`: unauthorized topics first, then invalid ones.
+        if !unauthorized.is_empty() {
+            return Err(ClientError::kafka(
+                TOPIC_AUTHORIZATION_FAILED,
+                Some(&format!(
+                    "Not authorized to access topics: [{}]",
+                    unauthorized.join(", ")
+                )),
+            ));
+        }
+        if !invalid.is_empty() {
+            return Err(ClientError::kafka(
+                INVALID_TOPIC_EXCEPTION,
+                Some(&format!("Invalid topics: [{}]", invalid.join(", "))),
+            ));
+        }
         self.apply_metadata(&fresh);
+        Ok(())
     }
 
     fn schedule_metadata_refresh(&mut self, now: Instant, retry: bool) {
@@ -700,7 +734,7 @@ impl Consumer {
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, ClientError> {
         let deadline = crate::time::after(Instant::now(), timeout);
         loop {
-            self.maintain_metadata().await;
+            self.maintain_metadata().await?;
             match self.maintain_group().await {
                 Ok(()) => {}
                 Err(e) if e.is_retriable() => {

@@ -19,6 +19,10 @@ pub struct ProducerConfig {
     pub compression: Compression,
     pub retries: u32,
     pub retry_backoff_ms: u64,
+    /// The most the wait between two metadata refreshes for a topic that is still missing or
+    /// leaderless grows to, doubling from `retry.backoff.ms` (`retry.backoff.max.ms`, Kafka's
+    /// KIP-580 default 1000).
+    pub retry_backoff_max_ms: u64,
     pub request_timeout_ms: u64,
     pub max_block_ms: u64,
     /// Effective only with acks=all; `from_properties` turns it off when acks is not all and the
@@ -43,6 +47,7 @@ impl Default for ProducerConfig {
             compression: Compression::None,
             retries: i32::MAX as u32,
             retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1000,
             request_timeout_ms: 30_000,
             max_block_ms: 60_000,
             enable_idempotence: true,
@@ -102,6 +107,9 @@ impl ProducerConfig {
                 "retries" => c.retries = parse_non_negative_i32(key, value)? as u32,
                 "retry.backoff.ms" => {
                     c.retry_backoff_ms = parse_non_negative_i64(key, value)? as u64
+                }
+                "retry.backoff.max.ms" => {
+                    c.retry_backoff_max_ms = parse_non_negative_i64(key, value)? as u64
                 }
                 "request.timeout.ms" => {
                     c.request_timeout_ms = parse_non_negative_i32(key, value)? as u64

@@ -272,7 +272,9 @@ impl Producer {
     }
 
     /// Picks the record's partition, fetching (and, broker permitting, auto-creating) the topic's
-    /// metadata until `deadline`.
+    /// metadata until `deadline`. While the topic stays missing or leaderless, the wait between
+    /// two refreshes doubles from `retry.backoff.ms` up to `retry.backoff.max.ms`, as Kafka's
+    /// `Metadata.timeToAllowUpdate` backs off responses that make no progress.
     async fn choose_partition(
         &self,
         record: &ProducerRecord,
@@ -281,6 +283,7 @@ impl Producer {
         let config = &self.shared.config;
         let topic = &record.topic;
         let backoff = Duration::from_millis(config.retry_backoff_ms.max(10));
+        let backoff_max = Duration::from_millis(config.retry_backoff_max_ms);
         let max_age = Duration::from_millis(config.metadata_max_age_ms);
         let mut refreshes = 0u32;
         loop {
@@ -328,7 +331,11 @@ impl Producer {
                 }));
             }
             if refreshes > 0 {
-                let wake = crate::time::after(Instant::now(), backoff).min(deadline);
+                let doublings = (refreshes - 1).min(20);
+                let wait = backoff
+                    .saturating_mul(1 << doublings)
+                    .min(backoff_max.max(backoff));
+                let wake = crate::time::after(Instant::now(), wait).min(deadline);
                 tokio::time::sleep_until(wake.into()).await;
             }
             refreshes += 1;

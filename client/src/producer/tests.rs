@@ -178,6 +178,25 @@ async fn idempotence_without_init_producer_id_fails_records() {
 }
 
 #[tokio::test]
+async fn metadata_refreshes_for_a_missing_topic_back_off_exponentially() {
+    let broker = FakeBroker::start(FakeBrokerOptions::default()).await;
+    let producer = Producer::new(ProducerConfig {
+        max_block_ms: 1_000,
+        retry_backoff_ms: 10,
+        retry_backoff_max_ms: 200,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let err = producer.send(ProducerRecord::new("nope", "x")).await.err();
+    assert!(err.is_some());
+    // Waits of 10, 20, 40, 80, 160, 200, 200, ... ms fit about 9 refreshes into the second; a
+    // fixed 10 ms would have sent about 90.
+    let sent = producer.shared.metadata_requests.load(Ordering::Relaxed);
+    assert!((5..=14).contains(&sent), "{sent} metadata refreshes");
+}
+
+#[tokio::test]
 async fn missing_topic_times_out_with_kafkas_text() {
     let broker = FakeBroker::start(FakeBrokerOptions::default()).await;
     let producer = Producer::new(ProducerConfig {
