@@ -10,8 +10,8 @@
 //! them the tests skip loudly, except under `CI=true`, where that is a failure.
 
 use e2e::python;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use e2e::raw::Conn;
+use kafka_protocol::messages::{RequestKind, ResponseKind};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -20,16 +20,13 @@ use bytes::{Bytes, BytesMut};
 use e2e::{run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::produce_response::PartitionProduceResponse;
-use kafka_protocol::messages::{
-    ApiKey, ProduceRequest, ProduceResponse, RequestHeader, ResponseHeader, TopicName,
-};
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::messages::{ProduceRequest, TopicName};
+use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
-const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
@@ -161,30 +158,11 @@ fn produce_raw_with(
             .with_partition_data(vec![PartitionProduceData::default()
                 .with_index(0)
                 .with_records(Some(Bytes::from(records)))])]);
-    let header = RequestHeader::default()
-        .with_request_api_key(ApiKey::Produce as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(7)
-        .with_client_id(Some(StrBytes::from_static_str("e2e-produce")));
-    let mut buf = BytesMut::new();
-    header
-        .encode(&mut buf, ApiKey::Produce.request_header_version(version))
-        .expect("header");
-    request.encode(&mut buf, version).expect("request");
-    let mut stream = TcpStream::connect(bootstrap).expect("connect");
-    stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-    let mut frame = (buf.len() as i32).to_be_bytes().to_vec();
-    frame.extend_from_slice(&buf);
-    stream.write_all(&frame).expect("write");
-    let mut size = [0u8; 4];
-    stream.read_exact(&mut size).expect("read size");
-    let mut body = vec![0u8; i32::from_be_bytes(size).clamp(0, 16 << 20) as usize];
-    stream.read_exact(&mut body).expect("read body");
-    let mut body = Bytes::from(body);
-    let rh = ResponseHeader::decode(&mut body, ApiKey::Produce.response_header_version(version))
-        .expect("response header");
-    assert_eq!(rh.correlation_id, 7);
-    let response = ProduceResponse::decode(&mut body, version).expect("response");
+    let ResponseKind::Produce(response) =
+        Conn::open(bootstrap).call(version, RequestKind::Produce(request))
+    else {
+        unreachable!("a Produce request is answered by a Produce response")
+    };
     response
         .responses
         .into_iter()

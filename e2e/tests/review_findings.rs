@@ -22,6 +22,8 @@
 //!   `InvalidTopicException: Invalid topics: [bad name]` from `poll`, and ConsoleConsumer logs it
 //!   and stops.
 
+use e2e::raw::Conn;
+use kafka_protocol::messages::{RequestKind, ResponseKind};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -30,10 +32,8 @@ use bytes::{Bytes, BytesMut};
 use e2e::{run_tool, Cluster, TOOL_TIMEOUT};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::produce_response::PartitionProduceResponse;
-use kafka_protocol::messages::{
-    ApiKey, ProduceRequest, ProduceResponse, RequestHeader, ResponseHeader, TopicName,
-};
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::messages::{ApiKey, ProduceRequest, RequestHeader, TopicName};
+use kafka_protocol::protocol::{Encodable, StrBytes};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
@@ -115,30 +115,11 @@ fn produce_raw(bootstrap: &str, topic: &str, records: Vec<u8>) -> PartitionProdu
             .with_partition_data(vec![PartitionProduceData::default()
                 .with_index(0)
                 .with_records(Some(Bytes::from(records)))])]);
-    let header = RequestHeader::default()
-        .with_request_api_key(ApiKey::Produce as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(11)
-        .with_client_id(Some(StrBytes::from_static_str("review-findings")));
-    let mut buf = BytesMut::new();
-    header
-        .encode(&mut buf, ApiKey::Produce.request_header_version(version))
-        .expect("header");
-    request.encode(&mut buf, version).expect("request");
-    let mut stream = TcpStream::connect(bootstrap).expect("connect");
-    stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-    let mut frame = (buf.len() as i32).to_be_bytes().to_vec();
-    frame.extend_from_slice(&buf);
-    stream.write_all(&frame).expect("write");
-    let mut size = [0u8; 4];
-    stream.read_exact(&mut size).expect("read size");
-    let mut body = vec![0u8; i32::from_be_bytes(size).clamp(0, 16 << 20) as usize];
-    stream.read_exact(&mut body).expect("read body");
-    let mut body = Bytes::from(body);
-    let rh = ResponseHeader::decode(&mut body, ApiKey::Produce.response_header_version(version))
-        .expect("response header");
-    assert_eq!(rh.correlation_id, 11);
-    let response = ProduceResponse::decode(&mut body, version).expect("response");
+    let ResponseKind::Produce(response) =
+        Conn::open(bootstrap).call(version, RequestKind::Produce(request))
+    else {
+        unreachable!("a Produce request is answered by a Produce response")
+    };
     response
         .responses
         .into_iter()

@@ -1,0 +1,132 @@
+//! Raw Kafka requests over one TCP connection, for tests that must send exactly the bytes (or the
+//! request versions) a test names, bypassing the client library: every request is framed with a
+//! request header of its version, every answer checked for its correlation id and decoded by the
+//! kafka-protocol crate with every byte consumed.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
+
+/// How long a raw request waits for its answer.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The client id of raw requests.
+const CLIENT_ID: &[u8] = b"e2e-raw";
+
+/// One connection to a broker speaking raw frames; correlation ids count up from 1.
+pub struct Conn {
+    stream: TcpStream,
+    correlation: i32,
+}
+
+impl Conn {
+    /// Connects to `bootstrap` (`host:port`); panics if the broker cannot be reached.
+    pub fn open(bootstrap: &str) -> Conn {
+        let stream = TcpStream::connect(bootstrap).expect("connect to the broker");
+        stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        Conn {
+            stream,
+            correlation: 0,
+        }
+    }
+
+    /// Sends `body` as `key` v`version` and returns the response body after its header; panics
+    /// (naming the pair) if the broker closes the connection or answers another correlation id.
+    pub fn exchange(&mut self, key: ApiKey, version: i16, body: &[u8]) -> Bytes {
+        self.correlation += 1;
+        let mut frame = BytesMut::new();
+        frame.put_i16(key as i16);
+        frame.put_i16(version);
+        frame.put_i32(self.correlation);
+        frame.put_i16(CLIENT_ID.len() as i16);
+        frame.put_slice(CLIENT_ID);
+        if key.request_header_version(version) >= 2 {
+            frame.put_u8(0); // no tagged fields
+        }
+        frame.put_slice(body);
+        let mut out = (frame.len() as i32).to_be_bytes().to_vec();
+        out.extend_from_slice(&frame);
+        let what = format!("{key:?} v{version}");
+        self.stream
+            .write_all(&out)
+            .unwrap_or_else(|e| panic!("{what}: write: {e}"));
+        let mut size = [0u8; 4];
+        self.stream
+            .read_exact(&mut size)
+            .unwrap_or_else(|e| panic!("{what}: the broker closed the connection: {e}"));
+        let mut response = vec![0u8; i32::from_be_bytes(size).clamp(0, 64 << 20) as usize];
+        self.stream
+            .read_exact(&mut response)
+            .unwrap_or_else(|e| panic!("{what}: short response: {e}"));
+        let mut response = Bytes::from(response);
+        assert_eq!(
+            response.get_i32(),
+            self.correlation,
+            "{what}: correlation id"
+        );
+        let flexible_header =
+            key != ApiKey::ApiVersions && key.response_header_version(version) >= 1;
+        if flexible_header {
+            assert_eq!(response.get_u8(), 0, "{what}: response tagged fields");
+        }
+        response
+    }
+
+    /// A request the crate encodes; the answer decoded by the crate, every byte consumed (else a
+    /// panic naming the API and version).
+    pub fn call(&mut self, version: i16, request: RequestKind) -> ResponseKind {
+        let key = api_key_of(&request);
+        let mut body = BytesMut::new();
+        request
+            .encode(&mut body, version)
+            .unwrap_or_else(|e| panic!("{key:?} v{version}: encoding the request: {e}"));
+        let mut response = self.exchange(key, version, &body);
+        let decoded = ResponseKind::decode(key, &mut response, version)
+            .unwrap_or_else(|e| panic!("{key:?} v{version}: undecodable answer: {e}"));
+        assert_eq!(
+            response.remaining(),
+            0,
+            "{key:?} v{version}: bytes left over"
+        );
+        decoded
+    }
+}
+
+/// The API key of a request.
+pub fn api_key_of(request: &RequestKind) -> ApiKey {
+    match request {
+        RequestKind::Produce(_) => ApiKey::Produce,
+        RequestKind::Fetch(_) => ApiKey::Fetch,
+        RequestKind::ListOffsets(_) => ApiKey::ListOffsets,
+        RequestKind::Metadata(_) => ApiKey::Metadata,
+        RequestKind::OffsetCommit(_) => ApiKey::OffsetCommit,
+        RequestKind::OffsetFetch(_) => ApiKey::OffsetFetch,
+        RequestKind::FindCoordinator(_) => ApiKey::FindCoordinator,
+        RequestKind::JoinGroup(_) => ApiKey::JoinGroup,
+        RequestKind::Heartbeat(_) => ApiKey::Heartbeat,
+        RequestKind::LeaveGroup(_) => ApiKey::LeaveGroup,
+        RequestKind::SyncGroup(_) => ApiKey::SyncGroup,
+        RequestKind::DescribeGroups(_) => ApiKey::DescribeGroups,
+        RequestKind::ListGroups(_) => ApiKey::ListGroups,
+        RequestKind::ApiVersions(_) => ApiKey::ApiVersions,
+        RequestKind::CreateTopics(_) => ApiKey::CreateTopics,
+        RequestKind::DeleteTopics(_) => ApiKey::DeleteTopics,
+        RequestKind::DeleteRecords(_) => ApiKey::DeleteRecords,
+        RequestKind::InitProducerId(_) => ApiKey::InitProducerId,
+        RequestKind::OffsetForLeaderEpoch(_) => ApiKey::OffsetForLeaderEpoch,
+        RequestKind::DescribeConfigs(_) => ApiKey::DescribeConfigs,
+        RequestKind::AlterConfigs(_) => ApiKey::AlterConfigs,
+        RequestKind::DescribeLogDirs(_) => ApiKey::DescribeLogDirs,
+        RequestKind::CreatePartitions(_) => ApiKey::CreatePartitions,
+        RequestKind::DeleteGroups(_) => ApiKey::DeleteGroups,
+        RequestKind::IncrementalAlterConfigs(_) => ApiKey::IncrementalAlterConfigs,
+        RequestKind::ListPartitionReassignments(_) => ApiKey::ListPartitionReassignments,
+        RequestKind::OffsetDelete(_) => ApiKey::OffsetDelete,
+        RequestKind::DescribeCluster(_) => ApiKey::DescribeCluster,
+        RequestKind::DescribeTopicPartitions(_) => ApiKey::DescribeTopicPartitions,
+        other => panic!("no key for {other:?}"),
+    }
+}
