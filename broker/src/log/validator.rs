@@ -25,7 +25,9 @@
 //! copied), which for an uncompressed batch costs less than the CRC already computed over the
 //! same bytes. A compressed batch is decompressed for the walk, as a stream for gzip, LZ4 and
 //! zstd so that keys and values are skipped as they are decoded and memory stays bounded however
-//! far a body expands (Kafka's `skipKeyValueIterator` does the same), but appended as sent: no header field says how many records the compressed
+//! far a body expands (Kafka's `skipKeyValueIterator` does the same), but appended as sent
+//! unless its inner offsets are not 0, 1, ..., n-1 (then the append rebuilds it with the same
+//! codec, as Kafka's `inPlaceAssignment = false` does): no header field says how many records the compressed
 //! body really holds, and a `recordsCount` that differs from it would give the log overlapping
 //! or missing offsets, so it cannot be taken on trust.
 
@@ -481,6 +483,11 @@ pub struct Validated {
     pub max_timestamp: i64,
     /// The header was rewritten (and its CRC recomputed).
     pub rewritten: bool,
+    /// Every walked record's offset (baseOffset as sent plus its offset delta) is its position
+    /// in the batch: 0, 1, ..., n-1, as Kafka's `validateMessagesAndAssignOffsetsCompressed`
+    /// expects of the inner offsets of a compressed batch (when they are not, Kafka rebuilds
+    /// the batch rather than refusing it: `inPlaceAssignment = false`).
+    pub inner_offsets_in_order: bool,
 }
 
 /// Checks one client batch (`batch`: exactly one whole batch that passed `check_batch`) against
@@ -520,11 +527,15 @@ pub fn validate_client_batch(
     let create_time = rules.timestamp_type == TimestampType::CreateTime;
 
     let mut computed_max = NO_TIMESTAMP;
+    let mut inner_offsets_in_order = true;
     {
         let mut errors = Vec::new();
         walk_batch_records(codec, &batch[BATCH_HEADER_LEN..], count, |index, r| {
             let timestamp = base_timestamp.saturating_add(r.timestamp_delta);
             let offset = base_offset.saturating_add(i64::from(r.offset_delta));
+            if offset != i64::from(index) {
+                inner_offsets_in_order = false;
+            }
             if timestamp > computed_max {
                 computed_max = timestamp;
             }
@@ -567,6 +578,7 @@ pub fn validate_client_batch(
     Ok(Validated {
         max_timestamp: stamp,
         rewritten: set_max_timestamp(batch, stamp_type, stamp),
+        inner_offsets_in_order,
     })
 }
 
