@@ -20,6 +20,8 @@ mod list_offsets;
 mod metadata;
 mod offsets;
 mod produce;
+#[cfg(test)]
+mod protocol_edges;
 mod topics;
 
 use std::net::SocketAddr;
