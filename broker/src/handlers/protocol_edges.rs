@@ -1,6 +1,7 @@
 //! Request shapes Kafka 3.9 answers in its own way, through the wire codec and the handlers
 //! against a broker registered with an in-process zookeeper-lite: a partition named twice in one
-//! Produce request (`KafkaApis.handleProduceRequest` keys partitions by `TopicPartition`).
+//! Produce request (`KafkaApis.handleProduceRequest` keys partitions by `TopicPartition`), and a
+//! Fetch with a negative `max_bytes` or `partition_max_bytes` (`ReplicaManager.readFromLocalLog`).
 
 use bytes::Bytes;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
@@ -45,4 +46,72 @@ async fn produce_naming_a_partition_twice_appends_only_the_last_entry_and_answer
     // Two requests, each appending only its last entry's three records.
     let hosted = broker.partitions.get("twice", 0).expect("hosted partition");
     assert_eq!(hosted.log.log_end_offset(), 6);
+}
+
+fn fetch(offset: i64, max_bytes: i32, partition_max_bytes: i32) -> FetchRequest {
+    use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+    FetchRequest::default()
+        .with_max_wait_ms(0)
+        .with_max_bytes(max_bytes)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(topic_name("neg"))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_fetch_offset(offset)
+                .with_partition_max_bytes(partition_max_bytes)])])
+}
+
+#[tokio::test]
+async fn fetch_with_a_negative_max_bytes_answers_unknown_server_error_where_there_is_data() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "neg").await;
+    let request = ProduceRequest::default()
+        .with_acks(-1)
+        .with_timeout_ms(5000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(topic_name("neg"))
+            .with_partition_data(vec![partition(testutil::batch(3, 5))])]);
+    let produced = super::produce::handle(&broker, request, 9).await;
+    assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
+    let answer = |request: FetchRequest| {
+        let broker = broker.clone();
+        async move {
+            let response = wire(
+                &super::fetch::handle(&broker, wire(&request, 12), 12).await,
+                12,
+            );
+            response.responses[0].partitions[0].clone()
+        }
+    };
+    let unknown_server_error = kafka_protocol::ResponseError::UnknownServerError.code();
+    // Request-level and partition-level limits below 0: `LogSegment.read` refuses the size.
+    for (max_bytes, partition_max_bytes) in [(-1, 1 << 20), (1 << 20, -1), (i32::MIN, -5)] {
+        let p = answer(fetch(0, max_bytes, partition_max_bytes)).await;
+        assert_eq!(
+            p.error_code, unknown_server_error,
+            "{max_bytes} {partition_max_bytes}"
+        );
+        assert_eq!(
+            (p.high_watermark, p.last_stable_offset, p.log_start_offset),
+            (-1, -1, -1)
+        );
+        assert_eq!(p.records.as_ref().map(Bytes::len), Some(0));
+    }
+    // At the high watermark nothing is read: an empty answer without error, at once even when
+    // min_bytes asks for more (Kafka's fetchMinBytes = min(minBytes, fetchMaxBytes)).
+    let started = std::time::Instant::now();
+    let p = answer(
+        fetch(3, -1, 1 << 20)
+            .with_min_bytes(1)
+            .with_max_wait_ms(10_000),
+    )
+    .await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!((p.error_code, p.high_watermark), (0, 3));
+    // Out of range is still OFFSET_OUT_OF_RANGE.
+    let p = answer(fetch(9, -1, 1 << 20)).await;
+    assert_eq!(
+        p.error_code,
+        kafka_protocol::ResponseError::OffsetOutOfRange.code()
+    );
 }
