@@ -115,3 +115,59 @@ async fn fetch_with_a_negative_max_bytes_answers_unknown_server_error_where_ther
         kafka_protocol::ResponseError::OffsetOutOfRange.code()
     );
 }
+
+/// `batch` with `recordsCount` (and a consistent `lastOffsetDelta`) forged to `count`, CRC
+/// recomputed, as a client that sent it would have.
+fn with_forged_count(mut batch: Vec<u8>, count: i32) -> Vec<u8> {
+    batch[23..27].copy_from_slice(&(count - 1).to_be_bytes());
+    batch[57..61].copy_from_slice(&count.to_be_bytes());
+    let crc = crate::log::batch::batch_crc(&batch);
+    batch[17..21].copy_from_slice(&crc.to_be_bytes());
+    batch
+}
+
+#[tokio::test]
+async fn a_batch_declaring_more_records_than_it_holds_is_invalid_record_premature_eof() {
+    use kafka_protocol::records::Compression;
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "count").await;
+    for compression in [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ] {
+        for count in [i32::MAX, 4] {
+            let sent = testutil::batch_with(&testutil::BatchSpec {
+                records: 2,
+                compression,
+                ..testutil::BatchSpec::default()
+            });
+            let request = ProduceRequest::default()
+                .with_acks(-1)
+                .with_timeout_ms(5000)
+                .with_topic_data(vec![TopicProduceData::default()
+                    .with_name(topic_name("count"))
+                    .with_partition_data(vec![partition(with_forged_count(sent, count))])]);
+            let response = wire(
+                &super::produce::handle(&broker, wire(&request, 9), 9).await,
+                9,
+            );
+            let p = &response.responses[0].partition_responses[0];
+            assert_eq!(
+                (
+                    p.error_code,
+                    p.error_message.as_deref().map(|m| m.to_string())
+                ),
+                (
+                    kafka_protocol::ResponseError::InvalidRecord.code(),
+                    Some("Incorrect declared batch size, premature EOF reached".to_string())
+                ),
+                "{compression:?} {count}"
+            );
+        }
+    }
+    let hosted = broker.partitions.get("count", 0).expect("hosted");
+    assert_eq!(hosted.log.log_end_offset(), 0, "nothing stored");
+}
