@@ -171,3 +171,59 @@ async fn a_batch_declaring_more_records_than_it_holds_is_invalid_record_prematur
     let hosted = broker.partitions.get("count", 0).expect("hosted");
     assert_eq!(hosted.log.log_end_offset(), 0, "nothing stored");
 }
+
+#[tokio::test]
+async fn offset_commit_v1_commit_timestamp_is_stored_and_an_old_one_expires_at_the_next_cleanup() {
+    use kafka_protocol::messages::offset_commit_request::{
+        OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+    };
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "old").await;
+    create_topic(&broker, "now").await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    // offsets.retention.minutes is 7 days: a commit stamped 8 days ago is past it.
+    let eight_days_ago = now - 8 * 24 * 3_600_000;
+    let topic = |name: &str| {
+        OffsetCommitRequestTopic::default()
+            .with_name(topic_name(name))
+            .with_partitions(vec![OffsetCommitRequestPartition::default()
+                .with_partition_index(0)
+                .with_committed_offset(42)
+                .with_committed_leader_epoch(-1)])
+    };
+    // A simple (standalone) commit, as Sarama and Burrow send v1: generation -1, no member.
+    let request = OffsetCommitRequest::default()
+        .with_group_id(GroupId(
+            kafka_protocol::protocol::StrBytes::from_static_str("v1-group"),
+        ))
+        .with_generation_id_or_member_epoch(-1)
+        .with_retention_time_ms(-1)
+        .with_topics(vec![topic("old"), topic("now")]);
+    let response =
+        super::offsets::commit_v1(&broker, request, &[vec![eight_days_ago], vec![-1]]).await;
+    for t in &response.topics {
+        assert_eq!(t.partitions[0].error_code, 0, "{response:?}");
+    }
+    let zk = broker.cluster.zk();
+    let stored = zk.fetch_offsets("v1-group", None).await.expect("offsets");
+    let stamp = |name: &str| {
+        stored
+            .iter()
+            .find(|o| o.topic == name)
+            .map(|o| o.commit_timestamp_ms)
+    };
+    assert_eq!(stamp("old"), Some(eight_days_ago));
+    assert!(stamp("now").is_some_and(|t| t >= now), "{stored:?}");
+
+    crate::group::cleanup_group_metadata(&broker).await;
+    let left: Vec<String> = zk
+        .fetch_offsets("v1-group", None)
+        .await
+        .expect("offsets")
+        .into_iter()
+        .map(|o| o.topic)
+        .collect();
+    assert_eq!(left, ["now"]);
+}
