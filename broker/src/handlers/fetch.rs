@@ -107,6 +107,11 @@ fn read_all(
 ) -> (Vec<FetchableTopicResponse>, usize) {
     let mut total = 0usize;
     let max_total = usize::try_from(request.max_bytes).unwrap_or(0).max(1);
+    // Kafka's `ReplicaManager.readFromLocalLog` limit: the request's `max_bytes` for the first
+    // partition read, then never below 0 (`math.max(0, limitBytes - recordBatchSize)`). Only
+    // its sign matters here: a negative limit for a read is `LogSegment.read`'s
+    // IllegalArgumentException, answered UNKNOWN_SERVER_ERROR.
+    let mut limit = i64::from(request.max_bytes);
     let read_committed = request.isolation_level == 1;
     let topics = request
         .topics
@@ -119,8 +124,17 @@ fn read_all(
                 .map(|p| {
                     let hosted = match leader_partition(broker, name, p.partition) {
                         Ok(h) => h,
-                        Err(code) => return error_partition(p.partition, code),
+                        Err(code) => {
+                            // A partition the metadata knows is read (and fails) in Kafka's
+                            // `readFromLocalLog`; an unknown one never reaches it.
+                            if code != ResponseError::UnknownTopicOrPartition.code() {
+                                limit = limit.max(0);
+                            }
+                            return error_partition(p.partition, code);
+                        }
                     };
+                    let adjusted = i64::from(p.partition_max_bytes).min(limit);
+                    limit = limit.max(0);
                     let log = &hosted.log;
                     let hw = log.high_watermark();
                     let base = PartitionData::default()
@@ -131,6 +145,24 @@ fn read_all(
                         .with_last_stable_offset(hw)
                         .with_log_start_offset(log.log_start_offset())
                         .with_aborted_transactions(read_committed.then(Vec::new));
+                    if adjusted < 0
+                        && p.fetch_offset >= log.log_start_offset()
+                        && p.fetch_offset < hw
+                    {
+                        // Kafka's `LocalLog.read` answers a read at the high watermark empty
+                        // and an offset out of range before any segment is read; otherwise
+                        // `LogSegment.read` refuses the negative size.
+                        tracing::error!(
+                            "Error processing fetch with max size {adjusted} from consumer on \
+                             partition {name}-{}: Invalid max size {adjusted} for log read from \
+                             segment",
+                            p.partition
+                        );
+                        return error_partition(
+                            p.partition,
+                            ResponseError::UnknownServerError.code(),
+                        );
+                    }
                     // Once the response is full, later partitions are skipped, not truncated:
                     // the client asks again from the same offsets.
                     let room = max_total.saturating_sub(total);
@@ -159,7 +191,8 @@ fn read_all(
 }
 
 pub async fn handle(broker: &Arc<Broker>, request: FetchRequest, version: i16) -> FetchResponse {
-    let min_bytes = usize::try_from(request.min_bytes).unwrap_or(0);
+    // Kafka's `handleFetchRequest`: `fetchMinBytes = Math.min(minBytes, fetchMaxBytes)`.
+    let min_bytes = usize::try_from(request.min_bytes.min(request.max_bytes)).unwrap_or(0);
     let max_wait = Duration::from_millis(u64::try_from(request.max_wait_ms).unwrap_or(0));
     let deadline = tokio::time::Instant::now() + max_wait;
     loop {

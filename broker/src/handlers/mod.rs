@@ -20,6 +20,8 @@ mod list_offsets;
 mod metadata;
 mod offsets;
 mod produce;
+#[cfg(test)]
+mod protocol_edges;
 mod topics;
 
 use std::net::SocketAddr;
@@ -36,6 +38,7 @@ pub use api_versions::unsupported_version_response;
 pub use configs::{effective_broker_config, topic_log_config, validate_topic_configs};
 pub(crate) use groups::check_coordinator as check_group_coordinator;
 pub use list_offsets::handle_v0 as list_offsets_v0;
+pub use offsets::commit_v1 as offset_commit_v1;
 
 /// The APIs this broker implements, with the version ranges it advertises.
 ///

@@ -55,6 +55,28 @@ pub async fn commit(
     request: OffsetCommitRequest,
     version: i16,
 ) -> OffsetCommitResponse {
+    commit_stamped(broker, request, version, &[]).await
+}
+
+/// OffsetCommit v1: `commit_timestamps[t][p]` is the `commit_timestamp` of
+/// `request.topics[t].partitions[p]`, stored as the commit's timestamp (which offset retention
+/// counts from) unless it is -1, as Kafka's `GroupCoordinatorAdapter.commitOffsets` does.
+pub async fn commit_v1(
+    broker: &Arc<Broker>,
+    request: OffsetCommitRequest,
+    commit_timestamps: &[Vec<i64>],
+) -> OffsetCommitResponse {
+    commit_stamped(broker, request, 1, commit_timestamps).await
+}
+
+/// `commit` with the per-partition commit timestamps of v1 (empty for other versions: every
+/// commit is stamped with the broker's time).
+async fn commit_stamped(
+    broker: &Arc<Broker>,
+    request: OffsetCommitRequest,
+    version: i16,
+    commit_timestamps: &[Vec<i64>],
+) -> OffsetCommitResponse {
     let group = request.group_id.0.as_str().to_string();
     // (topic, partition) -> error, in request order per topic.
     let mut errors: Vec<(String, Vec<(i32, i16)>)> = Vec::new();
@@ -88,10 +110,15 @@ pub async fn commit(
         }
     }
     let timestamp = now_ms();
-    for topic in &request.topics {
+    for (t, topic) in request.topics.iter().enumerate() {
         let name = topic.name.0.as_str().to_string();
         let mut partitions = Vec::new();
-        for p in &topic.partitions {
+        for (i, p) in topic.partitions.iter().enumerate() {
+            // Kafka's `createOffsetAndMetadata`: DEFAULT_TIMESTAMP (-1) is the broker's time.
+            let commit_timestamp = match commit_timestamps.get(t).and_then(|ts| ts.get(i)) {
+                Some(&sent) if sent != -1 => sent,
+                _ => timestamp,
+            };
             let code = if verdict != NONE {
                 verdict
             } else if !partition_exists(broker, &name, p.partition_index) {
@@ -119,7 +146,7 @@ pub async fn commit(
                             .map(|m| m.as_str().to_string())
                             .unwrap_or_default(),
                     ),
-                    commit_timestamp_ms: timestamp,
+                    commit_timestamp_ms: commit_timestamp,
                 });
                 NONE
             };

@@ -8,10 +8,15 @@
 //! TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition; then per partition, unknown topic
 //! first, then `ProduceRequest.validateRecords` (v3+: one v2 batch, zstd from v7), then, with
 //! `acks=all`, `min.insync.replicas` against the partition's ISR (NOT_ENOUGH_REPLICAS).
+//!
+//! Kafka keys the partitions of a request by `TopicPartition`: a partition named twice is
+//! appended once, with the records of its last entry, and answered once; a topic named twice is
+//! answered as one topic (`last_entry_per_partition`).
 
 use std::sync::Arc;
 
 use bytes::BytesMut;
+use kafka_protocol::messages::produce_request::TopicProduceData;
 use kafka_protocol::messages::produce_response::{
     BatchIndexAndErrorMessage, LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse,
     TopicProduceResponse,
@@ -140,11 +145,37 @@ fn current_leader(
         .with_leader_epoch(epoch)
 }
 
+/// The topics of a Produce request as Kafka's `KafkaApis.handleProduceRequest` sees them once it
+/// has put them in its maps keyed by `TopicPartition`: one entry per topic (at the place it was
+/// first named), one per partition (at the place it was first named) carrying the records of
+/// the last entry naming it.
+fn last_entry_per_partition(topics: Vec<TopicProduceData>) -> Vec<TopicProduceData> {
+    let mut merged: Vec<TopicProduceData> = Vec::with_capacity(topics.len());
+    for topic in topics {
+        let at = match merged.iter().position(|t| t.name == topic.name) {
+            Some(at) => at,
+            None => {
+                merged.push(topic.clone().with_partition_data(Vec::new()));
+                merged.len() - 1
+            }
+        };
+        let partitions = &mut merged[at].partition_data;
+        for p in topic.partition_data {
+            match partitions.iter_mut().find(|q| q.index == p.index) {
+                Some(earlier) => *earlier = p,
+                None => partitions.push(p),
+            }
+        }
+    }
+    merged
+}
+
 pub async fn handle(
     broker: &Arc<Broker>,
-    request: ProduceRequest,
+    mut request: ProduceRequest,
     version: i16,
 ) -> ProduceResponse {
+    request.topic_data = last_entry_per_partition(std::mem::take(&mut request.topic_data));
     let mut responses = Vec::with_capacity(request.topic_data.len());
     let mut node_endpoints = Vec::new();
     let acks_valid = matches!(request.acks, -1..=1);
@@ -339,6 +370,50 @@ mod tests {
         out.extend_from_slice(&IEEE.checksum(&m).to_be_bytes());
         out.extend_from_slice(&m);
         out
+    }
+
+    #[test]
+    fn a_partition_named_twice_keeps_its_last_entry_and_a_topic_named_twice_is_merged() {
+        use kafka_protocol::messages::produce_request::PartitionProduceData;
+        use kafka_protocol::messages::TopicName;
+        let part = |index: i32, tag: &'static [u8]| {
+            PartitionProduceData::default()
+                .with_index(index)
+                .with_records(Some(Bytes::from_static(tag)))
+        };
+        let topic = |name: &'static str, partitions| {
+            TopicProduceData::default()
+                .with_name(TopicName(StrBytes::from_static_str(name)))
+                .with_partition_data(partitions)
+        };
+        let merged = last_entry_per_partition(vec![
+            topic("a", vec![part(0, b"first"), part(1, b"one")]),
+            topic("b", vec![part(0, b"b")]),
+            topic("a", vec![part(0, b"last"), part(2, b"two")]),
+        ]);
+        let shape: Vec<(String, Vec<(i32, Bytes)>)> = merged
+            .iter()
+            .map(|t| {
+                (
+                    t.name.0.to_string(),
+                    t.partition_data
+                        .iter()
+                        .map(|p| (p.index, p.records.clone().unwrap_or_default()))
+                        .collect(),
+                )
+            })
+            .collect();
+        let b = Bytes::from_static;
+        assert_eq!(
+            shape,
+            [
+                (
+                    "a".to_string(),
+                    vec![(0, b(b"last")), (1, b(b"one")), (2, b(b"two"))]
+                ),
+                ("b".to_string(), vec![(0, b(b"b"))]),
+            ]
+        );
     }
 
     #[test]

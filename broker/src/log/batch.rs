@@ -213,7 +213,9 @@ pub fn check_header<B: AsRef<[u8]>>(
     available: usize,
     max_size: usize,
 ) -> Result<usize, LogError> {
-    check_header_in(header, available, max_size, "")
+    let size = check_header_in(header, available, max_size, "")?;
+    check_records_fit(header, size)?;
+    Ok(size)
 }
 
 /// `check_header` with Kafka's ` in topic partition <tp>` on the messages of `LogValidator`.
@@ -267,15 +269,22 @@ fn check_header_in<B: AsRef<[u8]>>(
             "Inconsistent batch offset range [{base}, {last}] and count of records {count}{in_tp}"
         )));
     }
-    // An uncompressed record takes at least one byte (in fact at least 7), so a count above the
-    // body size is forged. Compressed bodies can legitimately hold more records than bytes.
-    let body = size - BATCH_HEADER_LEN;
-    if header.compression() == 0 && count as usize > body {
-        return Err(LogError::CorruptMessage(format!(
-            "recordsCount {count} cannot fit in {body} bytes of records"
-        )));
-    }
     Ok(size)
+}
+
+/// An uncompressed record takes at least one byte (in fact at least 7), so a `recordsCount`
+/// above the body size (of a batch of `size` bytes) is forged, refused before anything is
+/// allocated for it. Kafka's iterator runs off the end of such a body: INVALID_RECORD with
+/// `DefaultRecordBatch`'s "Incorrect declared batch size, premature EOF reached". Compressed
+/// bodies can legitimately hold more records than bytes (their walk meets the same end).
+fn check_records_fit<B: AsRef<[u8]>>(header: &BatchHeader<B>, size: usize) -> Result<(), LogError> {
+    let body = size - BATCH_HEADER_LEN;
+    if header.compression() == 0 && header.records_count() as usize > body {
+        return Err(LogError::InvalidRecord(
+            "Incorrect declared batch size, premature EOF reached".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// CRC-32C of a whole batch's covered range (attributes to end).
@@ -309,6 +318,8 @@ fn check_batch_in(
             header.crc()
         )));
     }
+    // After the CRC, as Kafka checks `isValid` before `LogValidator` iterates the records.
+    check_records_fit(&header, size)?;
     Ok(BatchInfo::from_header(&header, position, size))
 }
 
@@ -510,7 +521,12 @@ mod tests {
         let crc = batch_crc(&bytes);
         bytes[17..21].copy_from_slice(&crc.to_be_bytes());
         let err = validate_produce_payload(&bytes, 1 << 20).expect_err("forged");
-        assert!(matches!(err, LogError::CorruptMessage(_)), "{err}");
+        // Kafka's uncompressed iterator runs off the body: INVALID_RECORD, not CORRUPT_MESSAGE.
+        assert!(
+            matches!(&err, LogError::InvalidRecord(m)
+                if m == "Incorrect declared batch size, premature EOF reached"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -189,6 +189,7 @@ impl PartitionLog {
             .unwrap_or_default();
         let mut batches =
             validate_produce_payload_in(payload, self.config.max_message_bytes, &topic_partition)?;
+        let mut misnumbered = Vec::with_capacity(batches.len());
         for b in &mut batches {
             let validated = validate_client_batch(
                 &mut payload[b.position..b.position + b.size],
@@ -197,9 +198,10 @@ impl PartitionLog {
                 now_ms,
             )?;
             b.max_timestamp = validated.max_timestamp;
+            misnumbered.push(!validated.inner_offsets_in_order);
         }
         let mut rebuilt;
-        let payload: &mut [u8] = match self.recompressed(payload, &mut batches)? {
+        let payload: &mut [u8] = match self.recompressed(payload, &mut batches, &misnumbered)? {
             Some(bytes) => {
                 rebuilt = bytes;
                 &mut rebuilt
@@ -266,24 +268,32 @@ impl PartitionLog {
     }
 
     /// The validated `batches` of `payload` as they are to be stored when one of them must be
-    /// recompressed to the topic's `compression.type` (Kafka's `buildRecordsAndAssignOffsets`);
-    /// `None` when every batch already has its target codec and `payload` is stored as it is.
-    /// `batches` then describes the new buffer.
+    /// rebuilt (Kafka's `buildRecordsAndAssignOffsets`): recompressed to the topic's
+    /// `compression.type`, or compressed with inner offsets that are not 0, 1, ..., n-1
+    /// (`misnumbered`, one flag per batch), which Kafka's `LogValidator` rewrites with the right
+    /// offset deltas rather than refusing (an uncompressed batch is stored as sent, as Kafka's
+    /// `assignOffsetsNonCompressed` leaves its records alone). `None` when no batch is rebuilt
+    /// and `payload` is stored as it is; `batches` then describes the new buffer.
     fn recompressed(
         &self,
         payload: &[u8],
         batches: &mut [BatchInfo],
+        misnumbered: &[bool],
     ) -> Result<Option<Vec<u8>>, LogError> {
         let compression = &self.config.compression;
-        let changes = |b: &BatchInfo| compression.target_codec(b.compression()) != b.compression();
-        if !batches.iter().any(changes) {
+        let changes = |i: usize, b: &BatchInfo| {
+            let target = compression.target_codec(b.compression());
+            target != b.compression()
+                || (b.compression() != 0 && misnumbered.get(i).copied().unwrap_or(false))
+        };
+        if !batches.iter().enumerate().any(|(i, b)| changes(i, b)) {
             return Ok(None);
         }
         let mut out = Vec::with_capacity(payload.len());
-        for b in batches.iter_mut() {
+        for (i, b) in batches.iter_mut().enumerate() {
             let source = &payload[b.position..b.position + b.size];
             let position = out.len();
-            if changes(b) {
+            if changes(i, b) {
                 out.extend_from_slice(&rebuild_batch(
                     source,
                     compression.target_codec(b.compression()),
@@ -1425,6 +1435,52 @@ mod tests {
                 "{compression:?}"
             );
         }
+    }
+
+    #[test]
+    fn compressed_batch_with_misnumbered_inner_offsets_is_rebuilt_with_the_same_codec() {
+        use crate::log::testutil::batch_with_offsets;
+        use kafka_protocol::records::Compression;
+        for compression in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+            append(&mut log, batch(2, 10));
+            // Inner offsets 0, 0, 2: the header (lastOffsetDelta 2, 3 records) is consistent.
+            let info = append(&mut log, batch_with_offsets(&[0, 0, 2], compression));
+            assert_eq!((info.base_offset, info.last_offset), (2, 4));
+            let (records, codecs) = stored_records(&log);
+            assert_eq!(codecs[1..], [compression as u8], "{compression:?}");
+            let offsets: Vec<i64> = records.iter().map(|r| r.offset).collect();
+            assert_eq!(offsets, [0, 1, 2, 3, 4], "{compression:?}");
+            let values: Vec<_> = records[2..].iter().map(|r| r.value.clone()).collect();
+            assert_eq!(
+                values,
+                ["value-0", "value-1", "value-2"]
+                    .map(|v| Some(bytes::Bytes::from(v)))
+                    .to_vec(),
+                "{compression:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn uncompressed_batch_with_misnumbered_inner_offsets_is_stored_as_sent() {
+        // Kafka's `assignOffsetsNonCompressed` only sets the batch's last offset.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        let sent = crate::log::testutil::batch_with_offsets(
+            &[0, 0, 2],
+            kafka_protocol::records::Compression::None,
+        );
+        let copy = sent.clone();
+        let info = append(&mut log, sent);
+        let slice = log.read(info.base_offset, 1 << 20).expect("read");
+        assert_eq!(&slice.records[..copy.len()][16..], &copy[16..]);
     }
 
     #[test]

@@ -98,3 +98,67 @@ pub fn timed_batch(records: usize, timestamp: i64) -> Vec<u8> {
         ..BatchSpec::default()
     })
 }
+
+fn put_varint(out: &mut Vec<u8>, value: i64) {
+    let mut v = ((value << 1) ^ (value >> 63)) as u64;
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// One batch (baseOffset 0, no producer id) of `offsets.len()` records whose offset deltas are
+/// `offsets` as given (an old client's misnumbered batch when they are not 0, 1, ...), with
+/// codec `compression`; record i has timestamp `1_000 + i` and value `value-i`. The header's
+/// lastOffsetDelta is `offsets.len() - 1`, consistent with its record count.
+pub fn batch_with_offsets(offsets: &[i64], compression: Compression) -> Vec<u8> {
+    use kafka_protocol::compression::{Compressor, Gzip, Lz4, Snappy, Zstd};
+    let mut raw = Vec::new();
+    for (i, &delta) in offsets.iter().enumerate() {
+        let value = format!("value-{i}");
+        let mut record = vec![0u8]; // attributes
+        put_varint(&mut record, i as i64); // timestamp delta
+        put_varint(&mut record, delta);
+        put_varint(&mut record, -1); // null key
+        put_varint(&mut record, value.len() as i64);
+        record.extend_from_slice(value.as_bytes());
+        put_varint(&mut record, 0); // no headers
+        put_varint(&mut raw, record.len() as i64);
+        raw.extend_from_slice(&record);
+    }
+    let mut body = BytesMut::new();
+    let fill = |buf: &mut BytesMut| {
+        buf.extend_from_slice(&raw);
+        Ok(())
+    };
+    let compressed = match compression {
+        Compression::None => fill(&mut body),
+        Compression::Gzip => Gzip::compress(&mut body, fill),
+        Compression::Snappy => Snappy::compress(&mut body, fill),
+        Compression::Lz4 => Lz4::compress(&mut body, fill),
+        Compression::Zstd => Zstd::compress(&mut body, fill),
+    };
+    if let Err(e) = compressed {
+        panic!("test batch compression failed: {e}");
+    }
+    let count = offsets.len() as i32;
+    let mut out = Vec::new();
+    out.extend_from_slice(&0i64.to_be_bytes()); // baseOffset
+    out.extend_from_slice(&((49 + body.len()) as i32).to_be_bytes()); // batchLength
+    out.extend_from_slice(&(-1i32).to_be_bytes()); // partitionLeaderEpoch
+    out.push(2); // magic
+    out.extend_from_slice(&0u32.to_be_bytes()); // crc, below
+    out.extend_from_slice(&(compression as i16).to_be_bytes());
+    out.extend_from_slice(&(count - 1).to_be_bytes());
+    out.extend_from_slice(&1_000i64.to_be_bytes());
+    out.extend_from_slice(&(1_000 + i64::from(count) - 1).to_be_bytes());
+    out.extend_from_slice(&(-1i64).to_be_bytes());
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    out.extend_from_slice(&(-1i32).to_be_bytes());
+    out.extend_from_slice(&count.to_be_bytes());
+    out.extend_from_slice(&body);
+    let crc = crate::log::batch::batch_crc(&out);
+    out[17..21].copy_from_slice(&crc.to_be_bytes());
+    out
+}

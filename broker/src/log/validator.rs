@@ -25,7 +25,9 @@
 //! copied), which for an uncompressed batch costs less than the CRC already computed over the
 //! same bytes. A compressed batch is decompressed for the walk, as a stream for gzip, LZ4 and
 //! zstd so that keys and values are skipped as they are decoded and memory stays bounded however
-//! far a body expands (Kafka's `skipKeyValueIterator` does the same), but appended as sent: no header field says how many records the compressed
+//! far a body expands (Kafka's `skipKeyValueIterator` does the same), but appended as sent
+//! unless its inner offsets are not 0, 1, ..., n-1 (then the append rebuilds it with the same
+//! codec, as Kafka's `inPlaceAssignment = false` does): no header field says how many records the compressed
 //! body really holds, and a `recordsCount` that differs from it would give the log overlapping
 //! or missing offsets, so it cannot be taken on trust.
 
@@ -154,6 +156,11 @@ pub(super) fn walk_records(
 ) -> Result<(), LogError> {
     let mut at = 0;
     for index in 0..count {
+        // The length varint is read from the whole body (Kafka's `readFrom(ByteBuffer)`), so a
+        // body that ends before the declared records do is a premature EOF.
+        if at >= body.len() {
+            return Err(premature_eof());
+        }
         let size = read_int(body, &mut at)?;
         let remaining = body.len() - at;
         let size_usize = usize::try_from(size).map_err(|_| invalid_structure())?;
@@ -253,13 +260,18 @@ fn snappy_claim_is_plausible(body: &[u8]) -> bool {
     true
 }
 
-/// A decoder's failure: a stream that ends early is a record structure error (INVALID_RECORD),
+/// Kafka's `StreamRecordIterator` text for a stream that ends before the declared records do
+/// (an `EOFException`), and its uncompressed iterator's for a body that does
+/// (`BufferUnderflowException`): INVALID_RECORD.
+fn premature_eof() -> LogError {
+    LogError::InvalidRecord("Incorrect declared batch size, premature EOF reached".into())
+}
+
+/// A decoder's failure: a stream that ends early is Kafka's premature EOF (INVALID_RECORD),
 /// anything else a body that does not decompress (CORRUPT_MESSAGE).
-fn stream_error(e: std::io::Error, what: &str) -> LogError {
+fn stream_error(e: std::io::Error) -> LogError {
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        LogError::InvalidRecord(format!(
-            "Found invalid record structure: {what} reached EOF"
-        ))
+        premature_eof()
     } else {
         LogError::CorruptMessage(format!("records do not decompress: {e}"))
     }
@@ -270,9 +282,7 @@ fn stream_zigzag(input: &mut impl Read, max_bytes: usize) -> Result<i64, LogErro
     let mut raw = 0u64;
     for i in 0..max_bytes {
         let mut byte = [0u8; 1];
-        input
-            .read_exact(&mut byte)
-            .map_err(|e| stream_error(e, "a varint"))?;
+        input.read_exact(&mut byte).map_err(stream_error)?;
         raw |= u64::from(byte[0] & 0x7f) << (7 * i);
         if byte[0] & 0x80 == 0 {
             return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
@@ -296,11 +306,9 @@ fn stream_skip(input: &mut impl Read, len: i32, nullable: bool) -> Result<(), Lo
     }
     let wanted = u64::from(len.unsigned_abs());
     let copied = std::io::copy(&mut input.by_ref().take(wanted), &mut std::io::sink())
-        .map_err(|e| stream_error(e, "a record field"))?;
+        .map_err(stream_error)?;
     if copied != wanted {
-        return Err(LogError::InvalidRecord(format!(
-            "Found invalid record structure: a field of {len} bytes has only {copied}"
-        )));
+        return Err(premature_eof());
     }
     Ok(())
 }
@@ -319,9 +327,7 @@ fn walk_record_stream(
         let size = u64::try_from(size).map_err(|_| invalid_structure())?;
         let mut record = input.by_ref().take(size);
         let mut attributes = [0u8; 1];
-        record
-            .read_exact(&mut attributes)
-            .map_err(|e| stream_error(e, "a record"))?;
+        record.read_exact(&mut attributes).map_err(stream_error)?;
         let timestamp_delta = stream_zigzag(&mut record, 10)?;
         let offset_delta = stream_int(&mut record)?;
         let key_len = stream_int(&mut record)?;
@@ -369,7 +375,7 @@ fn walk_record_stream(
         Ok(_) => Err(LogError::InvalidRecord(
             "Incorrect declared batch size, records still remaining in file".into(),
         )),
-        Err(e) => Err(stream_error(e, "the records")),
+        Err(e) => Err(stream_error(e)),
     }
 }
 
@@ -481,6 +487,11 @@ pub struct Validated {
     pub max_timestamp: i64,
     /// The header was rewritten (and its CRC recomputed).
     pub rewritten: bool,
+    /// Every walked record's offset (baseOffset as sent plus its offset delta) is its position
+    /// in the batch: 0, 1, ..., n-1, as Kafka's `validateMessagesAndAssignOffsetsCompressed`
+    /// expects of the inner offsets of a compressed batch (when they are not, Kafka rebuilds
+    /// the batch rather than refusing it: `inPlaceAssignment = false`).
+    pub inner_offsets_in_order: bool,
 }
 
 /// Checks one client batch (`batch`: exactly one whole batch that passed `check_batch`) against
@@ -520,11 +531,15 @@ pub fn validate_client_batch(
     let create_time = rules.timestamp_type == TimestampType::CreateTime;
 
     let mut computed_max = NO_TIMESTAMP;
+    let mut inner_offsets_in_order = true;
     {
         let mut errors = Vec::new();
         walk_batch_records(codec, &batch[BATCH_HEADER_LEN..], count, |index, r| {
             let timestamp = base_timestamp.saturating_add(r.timestamp_delta);
             let offset = base_offset.saturating_add(i64::from(r.offset_delta));
+            if offset != i64::from(index) {
+                inner_offsets_in_order = false;
+            }
             if timestamp > computed_max {
                 computed_max = timestamp;
             }
@@ -567,6 +582,7 @@ pub fn validate_client_batch(
     Ok(Validated {
         max_timestamp: stamp,
         rewritten: set_max_timestamp(batch, stamp_type, stamp),
+        inner_offsets_in_order,
     })
 }
 

@@ -49,6 +49,13 @@ pub enum LegacyRequest {
     /// Served by the usual handler, which sees the real version in the header.
     Crate(Box<RequestKind>),
     ListOffsetsV0(ListOffsetsV0),
+    /// OffsetCommit v1, whose per-partition `commit_timestamp` no crate struct holds:
+    /// `commit_timestamps[t][p]` belongs to `request.topics[t].partitions[p]` (-1: stamp the
+    /// commit with the broker's time, as Kafka's `OffsetCommitRequest.DEFAULT_TIMESTAMP`).
+    OffsetCommitV1 {
+        request: OffsetCommitRequest,
+        commit_timestamps: Vec<Vec<i64>>,
+    },
 }
 
 /// A bounds-checked reader of the old (non-flexible) encodings.
@@ -169,15 +176,18 @@ pub fn decode(
                 (-1, StrBytes::default())
             };
             let mut topics = Vec::new();
+            let mut commit_timestamps = Vec::new();
             for _ in 0..r.count("topics")? {
                 let name = r.string("name")?;
                 let mut partitions = Vec::new();
+                let mut timestamps = Vec::new();
                 for _ in 0..r.count("partitions")? {
                     let index = r.i32("partition_index")?;
                     let offset = r.i64("committed_offset")?;
                     if version == 1 {
-                        // commit_timestamp: Kafka 3.9's coordinator stamps commits itself.
-                        r.i64("commit_timestamp")?;
+                        // Kafka's `GroupCoordinatorAdapter.commitOffsets` keeps it as the
+                        // commit timestamp unless it is -1.
+                        timestamps.push(r.i64("commit_timestamp")?);
                     }
                     let metadata = r.nullable_string("committed_metadata")?;
                     partitions.push(
@@ -193,15 +203,22 @@ pub fn decode(
                         .with_name(TopicName(name))
                         .with_partitions(partitions),
                 );
+                commit_timestamps.push(timestamps);
             }
-            LegacyRequest::Crate(Box::new(RequestKind::OffsetCommit(
-                OffsetCommitRequest::default()
-                    .with_group_id(group_id.into())
-                    .with_generation_id_or_member_epoch(generation)
-                    .with_member_id(member)
-                    .with_retention_time_ms(-1)
-                    .with_topics(topics),
-            )))
+            let request = OffsetCommitRequest::default()
+                .with_group_id(group_id.into())
+                .with_generation_id_or_member_epoch(generation)
+                .with_member_id(member)
+                .with_retention_time_ms(-1)
+                .with_topics(topics);
+            if version == 1 {
+                LegacyRequest::OffsetCommitV1 {
+                    request,
+                    commit_timestamps,
+                }
+            } else {
+                LegacyRequest::Crate(Box::new(RequestKind::OffsetCommit(request)))
+            }
         }
         // v0 has v1's layout (Kafka 3.9 reads v0 offsets from ZooKeeper, where zookeeper-lite
         // keeps every group's offsets).
@@ -483,7 +500,7 @@ mod tests {
     }
 
     #[test]
-    fn offset_commit_v1_drops_commit_timestamp_and_v0_is_a_simple_commit() {
+    fn offset_commit_v1_keeps_commit_timestamp_and_v0_is_a_simple_commit() {
         for version in 0..=1 {
             let mut f = header(ApiKey::OffsetCommit, version);
             put_string(&mut f, "g");
@@ -497,15 +514,27 @@ mod tests {
             f.put_i32(0);
             f.put_i64(77);
             if version == 1 {
-                f.put_i64(-1);
+                f.put_i64(1_234);
             }
             put_nullable_string(&mut f, Some("meta"));
             let (_, r) = decode(ApiKey::OffsetCommit, version, f.freeze()).unwrap();
-            let LegacyRequest::Crate(r) = r else {
-                panic!("not crate");
-            };
-            let RequestKind::OffsetCommit(c) = *r else {
-                panic!("not commit");
+            let c = match r {
+                LegacyRequest::OffsetCommitV1 {
+                    request,
+                    commit_timestamps,
+                } => {
+                    assert_eq!(version, 1);
+                    assert_eq!(commit_timestamps, vec![vec![1_234]]);
+                    request
+                }
+                LegacyRequest::Crate(r) => {
+                    assert_eq!(version, 0);
+                    let RequestKind::OffsetCommit(c) = *r else {
+                        panic!("not commit");
+                    };
+                    c
+                }
+                other => panic!("not a commit: {other:?}"),
             };
             let (generation, member) = if version == 1 { (3, "m") } else { (-1, "") };
             assert_eq!(c.generation_id_or_member_epoch, generation);

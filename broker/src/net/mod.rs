@@ -140,6 +140,18 @@ async fn handle_frame(
         // Versions Kafka 3.9 serves but the crate no longer decodes (KIP-896 removals).
         match decode_legacy(key, version, body.slice(..used))? {
             (header, legacy::LegacyRequest::Crate(request)) => (header, *request),
+            (
+                header,
+                legacy::LegacyRequest::OffsetCommitV1 {
+                    request,
+                    commit_timestamps,
+                },
+            ) => {
+                let response = ResponseKind::OffsetCommit(
+                    handlers::offset_commit_v1(broker, request, &commit_timestamps).await,
+                );
+                return encode_response(key, version, header.correlation_id, &response).map(Some);
+            }
             (header, legacy::LegacyRequest::ListOffsetsV0(request)) => {
                 let body = handlers::list_offsets_v0(broker, request).await;
                 return Ok(Some(frame_response(
