@@ -4,42 +4,16 @@
 //! (`GroupCoordinatorAdapter.commitOffsets`) stores it as the commit time unless it is -1, and
 //! offsets retention counts from it, so an old one expires at the next cleanup.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
+use e2e::raw::Conn;
 use e2e::{wait_until, Cluster};
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::{
-    ApiKey, GroupId, OffsetFetchRequest, OffsetFetchResponse, RequestHeader, ResponseHeader,
-    TopicName,
+    ApiKey, GroupId, OffsetFetchRequest, OffsetFetchResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-/// Sends `body` (the request body after its header) as `key` v`version` with a v1 request
-/// header, and returns the response body after its v0 header.
-fn exchange(stream: &mut TcpStream, key: ApiKey, version: i16, body: &[u8]) -> Bytes {
-    let header = RequestHeader::default()
-        .with_request_api_key(key as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(5)
-        .with_client_id(Some(StrBytes::from_static_str("e2e-edges")));
-    let mut frame = BytesMut::new();
-    header.encode(&mut frame, 1).expect("header encodes");
-    frame.put_slice(body);
-    let mut out = (frame.len() as i32).to_be_bytes().to_vec();
-    out.extend_from_slice(&frame);
-    stream.write_all(&out).expect("request sent");
-    let mut size = [0u8; 4];
-    stream.read_exact(&mut size).expect("response size");
-    let mut buf = vec![0u8; i32::from_be_bytes(size) as usize];
-    stream.read_exact(&mut buf).expect("response body");
-    let mut bytes = Bytes::from(buf);
-    let header = ResponseHeader::decode(&mut bytes, 0).expect("response header");
-    assert_eq!(header.correlation_id, 5);
-    bytes
-}
 
 fn put_string(out: &mut BytesMut, v: &str) {
     out.put_i16(v.len() as i16);
@@ -49,7 +23,7 @@ fn put_string(out: &mut BytesMut, v: &str) {
 /// OffsetCommit v1 of offset 42 for partition 0 of each `(topic, commit_timestamp)`, as a
 /// standalone consumer (generation -1, no member) such as Sarama or Burrow sends it. Returns
 /// the error codes.
-fn commit_v1(stream: &mut TcpStream, group: &str, topics: &[(&str, i64)]) -> Vec<i16> {
+fn commit_v1(conn: &mut Conn, group: &str, topics: &[(&str, i64)]) -> Vec<i16> {
     let mut body = BytesMut::new();
     put_string(&mut body, group);
     body.put_i32(-1);
@@ -63,7 +37,7 @@ fn commit_v1(stream: &mut TcpStream, group: &str, topics: &[(&str, i64)]) -> Vec
         body.put_i64(*timestamp);
         put_string(&mut body, "");
     }
-    let mut r = exchange(stream, ApiKey::OffsetCommit, 1, &body);
+    let mut r = conn.exchange(ApiKey::OffsetCommit, 1, &body);
     let mut codes = Vec::new();
     for _ in 0..r.get_i32() {
         let n = r.get_i16();
@@ -76,7 +50,7 @@ fn commit_v1(stream: &mut TcpStream, group: &str, topics: &[(&str, i64)]) -> Vec
     codes
 }
 
-fn committed(stream: &mut TcpStream, group: &str, topic: &str) -> i64 {
+fn committed(conn: &mut Conn, group: &str, topic: &str) -> i64 {
     let request = OffsetFetchRequest::default()
         .with_group_id(GroupId(StrBytes::from_string(group.to_string())))
         .with_topics(Some(vec![OffsetFetchRequestTopic::default()
@@ -84,7 +58,7 @@ fn committed(stream: &mut TcpStream, group: &str, topic: &str) -> i64 {
             .with_partition_indexes(vec![0])]));
     let mut body = BytesMut::new();
     request.encode(&mut body, 1).expect("encodes");
-    let mut r = exchange(stream, ApiKey::OffsetFetch, 1, &body);
+    let mut r = conn.exchange(ApiKey::OffsetFetch, 1, &body);
     let response = OffsetFetchResponse::decode(&mut r, 1).expect("decodes");
     response.topics[0].partitions[0].committed_offset
 }
@@ -94,17 +68,14 @@ fn offset_commit_v1_with_an_old_commit_timestamp_expires_at_the_next_cleanup() {
     let cluster = Cluster::start_with(&[("offsets.retention.check.interval.ms", "300")]);
     cluster.create_topic("stamped-old", 1);
     cluster.create_topic("stamped-now", 1);
-    let mut stream = TcpStream::connect(("127.0.0.1", cluster.broker.port())).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("read timeout");
+    let mut conn = Conn::open(&cluster.bootstrap());
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     // offsets.retention.minutes is 7 days by default: 8 days ago is past it.
     let eight_days_ago = now - 8 * 24 * 3_600_000;
     let codes = commit_v1(
-        &mut stream,
+        &mut conn,
         "v1-stamped",
         &[("stamped-old", eight_days_ago), ("stamped-now", -1)],
     );
@@ -112,10 +83,10 @@ fn offset_commit_v1_with_an_old_commit_timestamp_expires_at_the_next_cleanup() {
     wait_until(
         "the offset committed 8 days ago expires",
         Duration::from_secs(30),
-        || (committed(&mut stream, "v1-stamped", "stamped-old") == -1).then_some(()),
+        || (committed(&mut conn, "v1-stamped", "stamped-old") == -1).then_some(()),
     );
     assert_eq!(
-        committed(&mut stream, "v1-stamped", "stamped-now"),
+        committed(&mut conn, "v1-stamped", "stamped-now"),
         42,
         "a commit stamped by the broker (-1) stays"
     );
