@@ -158,6 +158,18 @@ fn java_group_of_two_rebalances_on_leave_and_a_new_member_resumes() {
 }
 
 #[test]
+fn java_cooperative_sticky_rebalance_and_static_member_restart() {
+    let Some(probe) = probe() else { return };
+    let cluster = Cluster::start();
+    cluster.create_topic("java-coop", 4);
+    let (ok, stdout) = run(&probe, &cluster, "cooperative", "java-coop");
+    assert!(
+        ok.ends_with("static [0, 1, 2, 3] resumed 4"),
+        "{ok}\n{stdout}"
+    );
+}
+
+#[test]
 fn java_admin_client_topics_configs_cluster_and_groups() {
     let Some(probe) = probe() else { return };
     let cluster = Cluster::start();
