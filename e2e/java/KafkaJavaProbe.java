@@ -616,17 +616,51 @@ public class KafkaJavaProbe {
     // once the topic is created.
     static String late(String topic) throws Exception {
         Member m = new Member("late-member", topic + "-group", topic);
+        // A producer also sends before the topic exists: send() waits (max.block.ms) for metadata.
+        String early = topic + "-early";
+        KafkaProducer<String, String> producer = producer("none");
+        java.util.concurrent.CompletableFuture<RecordMetadata> sent = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> {
+                    try {
+                        return producer.send(new ProducerRecord<>(early, "k", "early")).get();
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
         // Let the member join its group and see the topic missing a few times first.
         Thread.sleep(3000);
         check(m.read.isEmpty() && m.error == null, "before creation: " + m.read + " " + m.error);
+        check(!sent.isDone(), "send to a missing topic finished: " + sent);
         try (Admin admin = admin()) {
-            check(!admin.listTopics().names().get().contains(topic), topic + " was auto-created");
-            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+            Set<String> names = admin.listTopics().names().get();
+            check(!names.contains(topic) && !names.contains(early), "auto-created: " + names);
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1), new NewTopic(early, 1, (short) 1)))
+                    .all().get();
         }
+        RecordMetadata md = sent.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        producer.close();
+        check(md.offset() == 0, "early send landed at " + md);
         produce(topic, "late", 4);
         waitFor("the early subscriber reading the 4 records", () -> m.read.size() == 4 ? true : null);
         String owned = partitionsOf(m.assigned);
         m.close();
-        return "read " + m.read.size() + " partitions " + owned;
+        // The partitions grow while a member is subscribed: it is assigned the new one and reads it
+        // at its next metadata refresh (metadata.max.age.ms, 5 minutes by default; 1 s here).
+        Properties fast = new Properties();
+        fast.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "1000");
+        Member g = new Member("grow-member", topic + "-grow", topic, fast);
+        waitFor("grow-member owning 2 partitions", () -> g.assigned.size() == 2 ? true : null);
+        try (Admin admin = admin()) {
+            admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(3))).all().get();
+        }
+        try (KafkaProducer<String, String> p2 = producer("none")) {
+            waitFor("the producer seeing partition 2", () -> p2.partitionsFor(topic).size() == 3 ? true : null);
+            p2.send(new ProducerRecord<>(topic, 2, "k", "grown")).get();
+        }
+        waitFor("grow-member reading from the new partition 2",
+                () -> g.read.containsKey("grown") ? true : null);
+        String grown = partitionsOf(g.assigned);
+        g.close();
+        return "read " + m.read.size() + " partitions " + owned + " early sent, grown " + grown;
     }
 }
