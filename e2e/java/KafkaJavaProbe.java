@@ -88,6 +88,7 @@ public class KafkaJavaProbe {
                 case "times": ok = times(topic); break;
                 case "late": ok = late(topic); break;
                 case "cooperative": ok = cooperative(topic); break;
+                case "edges": ok = edges(topic); break;
                 default: throw new IllegalArgumentException("unknown scenario " + scenario);
             }
             System.out.println("OK " + scenario + " " + ok);
@@ -393,6 +394,87 @@ public class KafkaJavaProbe {
         s2.close();
         for (String v : s2.read.keySet()) check(v.startsWith("static-"), "static-1b re-read " + v);
         return "revoked " + a.revocations + " static " + owned + " resumed " + s2.read.size();
+    }
+
+    static KafkaProducer<String, String> producer(Properties extra) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.putAll(extra);
+        return new KafkaProducer<>(p);
+    }
+
+    // (a2) What producers and consumers also send: null keys and values, empty headers, big
+    // records, acks=0/1 without idempotence, batches of many records, tiny fetch sizes.
+    static String edges(String topic) throws Exception {
+        char[] big = new char[900_000];
+        Arrays.fill(big, 'x');
+        String bigValue = new String(big);
+        int expected = 0;
+        for (String acks : new String[] {"all", "1", "0"}) {
+            Properties p = new Properties();
+            p.put(ProducerConfig.ACKS_CONFIG, acks);
+            if (!acks.equals("all")) p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+            p.put(ProducerConfig.LINGER_MS_CONFIG, "50");
+            p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, acks.equals("1") ? "zstd" : "none");
+            try (KafkaProducer<String, String> producer = producer(p)) {
+                List<java.util.concurrent.Future<RecordMetadata>> fs = new ArrayList<>();
+                for (int i = 0; i < 200; i++) {
+                    fs.add(producer.send(new ProducerRecord<>(topic, 0, null, "acks" + acks + "-" + i)));
+                }
+                ProducerRecord<String, String> tomb = new ProducerRecord<>(topic, 0, "tomb-" + acks, null);
+                tomb.headers().add("empty", new byte[0]).add("null", null);
+                fs.add(producer.send(tomb));
+                fs.add(producer.send(new ProducerRecord<>(topic, 0, "big-" + acks, bigValue)));
+                producer.flush();
+                long prev = -2;
+                for (java.util.concurrent.Future<RecordMetadata> f : fs) {
+                    RecordMetadata md = f.get();
+                    if (!acks.equals("0")) {
+                        check(md.offset() > prev, "acks=" + acks + " offsets not increasing: " + md);
+                        prev = md.offset();
+                    }
+                }
+                expected += fs.size();
+            }
+        }
+        Properties c = new Properties();
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "1");
+        c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, "1");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "7");
+        List<ConsumerRecord<String, String>> got = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = consumer(null, c)) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (got.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) got.add(r);
+            }
+            check(got.size() == expected, "read " + got.size() + " of " + expected);
+            check(consumer.position(tp) == expected, "position " + consumer.position(tp));
+        }
+        int tombs = 0, bigs = 0;
+        for (int i = 0; i < got.size(); i++) {
+            ConsumerRecord<String, String> r = got.get(i);
+            check(r.offset() == i, "offset " + r.offset() + " at " + i);
+            if (r.key() != null && r.key().startsWith("tomb-")) {
+                tombs++;
+                check(r.value() == null, "tombstone value " + r.value());
+                Header e = r.headers().lastHeader("empty");
+                Header n = r.headers().lastHeader("null");
+                check(e != null && e.value() != null && e.value().length == 0, "empty header " + e);
+                check(n != null && n.value() == null, "null header " + n);
+            } else if (r.key() != null && r.key().startsWith("big-")) {
+                bigs++;
+                check(bigValue.equals(r.value()), "big value of " + r.value().length() + " chars");
+            } else {
+                check(r.key() == null && r.value().startsWith("acks"), "record " + r);
+            }
+        }
+        check(tombs == 3 && bigs == 3, "tombstones " + tombs + ", big " + bigs);
+        return "records " + got.size();
     }
 
     static Map<String, ConfigEntry> topicConfig(Admin admin, String topic) throws Exception {

@@ -170,6 +170,15 @@ fn java_cooperative_sticky_rebalance_and_static_member_restart() {
 }
 
 #[test]
+fn java_null_keys_values_headers_big_records_acks_and_one_byte_fetches() {
+    let Some(probe) = probe() else { return };
+    let cluster = Cluster::start();
+    cluster.create_topic("java-edges", 1);
+    let (ok, stdout) = run(&probe, &cluster, "edges", "java-edges");
+    assert_eq!(ok, "OK edges records 606", "{stdout}");
+}
+
+#[test]
 fn java_admin_client_topics_configs_cluster_and_groups() {
     let Some(probe) = probe() else { return };
     let cluster = Cluster::start();
