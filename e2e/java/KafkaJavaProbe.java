@@ -690,6 +690,26 @@ public class KafkaJavaProbe {
             check(got.timestampType() == TimestampType.LOG_APPEND_TIME, "timestamp type " + got.timestampType());
             check(got.timestamp() == appended.timestamp(),
                     "consumer timestamp " + got.timestamp() + " vs producer's " + appended.timestamp());
+            try (Admin admin = admin()) {
+                ListOffsetsResult.ListOffsetsResultInfo maxTs =
+                        admin.listOffsets(Map.of(tp, OffsetSpec.maxTimestamp())).partitionResult(tp).get();
+                check(maxTs.offset() == 2 && maxTs.timestamp() == t0 + 2000, "maxTimestamp " + maxTs);
+                ListOffsetsResult.ListOffsetsResultInfo byTime =
+                        admin.listOffsets(Map.of(tp, OffsetSpec.forTimestamp(t0 + 1))).partitionResult(tp).get();
+                check(byTime.offset() == 1 && byTime.timestamp() == t0 + 1000, "forTimestamp " + byTime);
+                // A timestamp older than message.timestamp.before.max.ms is refused.
+                String strict = topic + "-strict";
+                admin.createTopics(List.of(new NewTopic(strict, 1, (short) 1)
+                        .configs(Map.of("message.timestamp.before.max.ms", "3600000")))).all().get();
+                try (KafkaProducer<String, String> producer = producer("none")) {
+                    expectError(org.apache.kafka.common.errors.InvalidTimestampException.class,
+                            "a record 2 hours old on " + strict, () ->
+                                    producer.send(new ProducerRecord<>(strict, 0,
+                                            System.currentTimeMillis() - 7_200_000L, "k", "old")).get());
+                    producer.send(new ProducerRecord<>(strict, 0, System.currentTimeMillis() - 60_000L,
+                            "k", "recent")).get();
+                }
+            }
             return "offsets 1,2,none LogAppendTime " + (got.timestamp() >= before);
         }
     }
