@@ -440,6 +440,7 @@ public class KafkaJavaProbe {
             }
         }
         Properties c = new Properties();
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "1");
         c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, "1");
         c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "7");
@@ -550,6 +551,28 @@ public class KafkaJavaProbe {
             check(bid != null && "0".equals(bid.value()) && bid.isReadOnly(), "broker.id: " + bid);
             ConfigEntry lrh = bc.get("log.retention.hours");
             check(lrh != null && lrh.value() != null, "log.retention.hours: " + lrh);
+            // Dynamic broker configs: per broker and cluster-wide default.
+            ConfigResource allBrokers = new ConfigResource(ConfigResource.Type.BROKER, "");
+            admin.incrementalAlterConfigs(Map.of(
+                    broker, List.of(new AlterConfigOp(new ConfigEntry("log.retention.ms", "86400000"),
+                            AlterConfigOp.OpType.SET)),
+                    allBrokers, List.of(new AlterConfigOp(new ConfigEntry("log.retention.bytes", "1073741824"),
+                            AlterConfigOp.OpType.SET)))).all().get();
+            bc = admin.describeConfigs(List.of(broker),
+                    new org.apache.kafka.clients.admin.DescribeConfigsOptions().includeSynonyms(true))
+                    .all().get().get(broker);
+            ConfigEntry lrm = bc.get("log.retention.ms");
+            check(lrm != null && "86400000".equals(lrm.value())
+                    && lrm.source() == ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG, "log.retention.ms: " + lrm);
+            ConfigEntry lrb = bc.get("log.retention.bytes");
+            check(lrb != null && "1073741824".equals(lrb.value())
+                    && lrb.source() == ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, "log.retention.bytes: " + lrb);
+            check(!lrm.synonyms().isEmpty(), "no synonyms for log.retention.ms: " + lrm);
+            // A topic without its own retention.ms inherits the dynamic broker value.
+            ConfigEntry inherited = topicConfig(admin, topic).get("retention.bytes");
+            check("1073741824".equals(inherited.value())
+                    && inherited.source() == ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+                    "topic retention.bytes after the broker default changed: " + inherited);
 
             admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(4))).all().get();
             waitFor("describeTopics showing 4 partitions", () -> {
