@@ -509,6 +509,22 @@ public class KafkaJavaProbe {
             check(!admin.listTopics().names().get().contains(topic + "-dry"), "validateOnly created a topic");
             expectError(UnknownTopicOrPartitionException.class, "deleteTopics of a missing topic", () ->
                     admin.deleteTopics(List.of(topic + "-missing")).all().get());
+            expectError(UnknownTopicOrPartitionException.class, "describeTopics of a missing topic", () ->
+                    admin.describeTopics(List.of(topic + "-missing")).allTopicNames().get());
+            expectError(org.apache.kafka.common.errors.InvalidReplicationFactorException.class,
+                    "replication factor 3 on one broker", () ->
+                    admin.createTopics(List.of(new NewTopic(topic + "-rf3", 1, (short) 3))).all().get());
+            expectError(org.apache.kafka.common.errors.InvalidTopicException.class, "a topic named a/b", () ->
+                    admin.createTopics(List.of(new NewTopic("a/b", 1, (short) 1))).all().get());
+            expectError(org.apache.kafka.common.errors.InvalidConfigurationException.class,
+                    "retention.ms=abc", () -> admin.createTopics(List.of(new NewTopic(topic + "-bad", 1, (short) 1)
+                            .configs(Map.of("retention.ms", "abc")))).all().get());
+            expectError(org.apache.kafka.common.errors.InvalidConfigurationException.class,
+                    "an unknown topic config", () -> admin.createTopics(List.of(new NewTopic(topic + "-bad", 1, (short) 1)
+                            .configs(Map.of("no.such.config", "1")))).all().get());
+            expectError(org.apache.kafka.common.errors.InvalidPartitionsException.class,
+                    "createPartitions to fewer partitions", () ->
+                    admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(1))).all().get());
 
             Map<String, ConfigEntry> cfg = topicConfig(admin, topic);
             ConfigEntry ret = cfg.get("retention.ms");
@@ -604,6 +620,13 @@ public class KafkaJavaProbe {
                 MemberDescription md = active.members().iterator().next();
                 check(md.assignment().topicPartitions().size() == 4, "member assignment: " + md);
                 check(md.clientId().startsWith("consumer-" + group), "member client id: " + md);
+                expectError(org.apache.kafka.common.errors.GroupNotEmptyException.class,
+                        "deleteConsumerGroups of an active group", () ->
+                        admin.deleteConsumerGroups(List.of(group)).all().get());
+                expectError(org.apache.kafka.common.errors.UnknownMemberIdException.class,
+                        "alterConsumerGroupOffsets of an active group", () ->
+                        admin.alterConsumerGroupOffsets(group,
+                                Map.of(new TopicPartition(topic, 0), new OffsetAndMetadata(0))).all().get());
                 Collection<GroupListing> stable = admin.listGroups().all().get();
                 check(stable.stream().anyMatch(g -> g.groupId().equals(group)
                         && g.groupState().orElse(null) == GroupState.STABLE
