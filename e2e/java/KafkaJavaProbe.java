@@ -145,13 +145,13 @@ public class KafkaJavaProbe {
 
     static KafkaConsumer<String, String> consumer(String group, Properties extra) {
         Properties p = new Properties();
-        p.putAll(extra);
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         if (group != null) p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.putAll(extra);
         return new KafkaConsumer<>(p);
     }
 
@@ -475,6 +475,44 @@ public class KafkaJavaProbe {
             }
         }
         check(tombs == 3 && bigs == 3, "tombstones " + tombs + ", big " + bigs);
+        final long end = expected;
+        // Offset edges a consumer meets: no committed offset with auto.offset.reset=none, a seek past
+        // the end (reset to latest), commit metadata, pause and resume.
+        TopicPartition tp = new TopicPartition(topic, 0);
+        Properties none = new Properties();
+        none.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        try (KafkaConsumer<String, String> consumer = consumer(topic + "-none", none)) {
+            consumer.assign(List.of(tp));
+            try {
+                consumer.poll(Duration.ofSeconds(5));
+                throw new AssertionError("no NoOffsetForPartitionException with auto.offset.reset=none");
+            } catch (org.apache.kafka.clients.consumer.NoOffsetForPartitionException refused) {
+            }
+        }
+        Properties latest = new Properties();
+        latest.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        try (KafkaConsumer<String, String> consumer = consumer(topic + "-seek", latest)) {
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, end + 1000L);
+            consumer.poll(Duration.ofMillis(500));
+            long pos = waitFor("the position reset to the end", () -> {
+                consumer.poll(Duration.ofMillis(100));
+                long p = consumer.position(tp);
+                return p == end ? p : null;
+            });
+            consumer.commitSync(Map.of(tp, new OffsetAndMetadata(5, "note-5")));
+            OffsetAndMetadata noted = consumer.committed(Set.of(tp)).get(tp);
+            check(noted != null && noted.offset() == 5 && "note-5".equals(noted.metadata()), "committed " + noted);
+            consumer.seek(tp, 0);
+            consumer.pause(List.of(tp));
+            check(consumer.poll(Duration.ofMillis(500)).isEmpty(), "a paused partition returned records");
+            consumer.resume(List.of(tp));
+            ConsumerRecords<String, String> rs = waitFor("records after resume", () -> {
+                ConsumerRecords<String, String> r = consumer.poll(Duration.ofMillis(200));
+                return r.isEmpty() ? null : r;
+            });
+            check(rs.iterator().next().offset() == 0, "first record after resume " + rs.iterator().next());
+        }
         return "records " + got.size();
     }
 
