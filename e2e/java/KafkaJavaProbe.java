@@ -3,8 +3,14 @@
 //
 //   java -cp <tmp>:<jars> KafkaJavaProbe <bootstrap> <scenario> <topic>
 //
-// Scenarios: roundtrip, group, admin, times, late. Each checks what the client sees and exits 1
-// with a FAIL line naming the first difference; on success it prints `OK <scenario> ...` last.
+// Scenarios: roundtrip, edges, group, cooperative, admin, times, late. Each checks what the client
+// sees and exits 1 with a FAIL line naming the first difference; on success it prints
+// `OK <scenario> ...` last.
+//
+// Left out because the broker does not serve them (the client fails with "The node does not
+// support ..." or times out): Admin.deleteRecords (DeleteRecords), describeLogDirs,
+// describeProducers, and transactional producers (no transaction coordinator: initTransactions
+// times out on FindCoordinator COORDINATOR_NOT_AVAILABLE).
 
 import java.time.Duration;
 import java.util.ArrayList;

