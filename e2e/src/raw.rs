@@ -8,7 +8,10 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::produce_response::PartitionProduceResponse;
+use kafka_protocol::messages::{ApiKey, ProduceRequest, RequestKind, ResponseKind, TopicName};
+use kafka_protocol::protocol::StrBytes;
 
 /// How long a raw request waits for its answer.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -129,4 +132,33 @@ pub fn api_key_of(request: &RequestKind) -> ApiKey {
         RequestKind::DescribeTopicPartitions(_) => ApiKey::DescribeTopicPartitions,
         other => panic!("no key for {other:?}"),
     }
+}
+
+/// Sends one Produce v9 with `acks` of `records` (record batch bytes, sent as they are) to
+/// partition 0 of `topic` on a new connection, and returns that partition's answer.
+pub fn produce(
+    bootstrap: &str,
+    topic: &str,
+    records: Vec<u8>,
+    acks: i16,
+) -> PartitionProduceResponse {
+    let request = ProduceRequest::default()
+        .with_acks(acks)
+        .with_timeout_ms(30_000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(Bytes::from(records)))])]);
+    let ResponseKind::Produce(response) =
+        Conn::open(bootstrap).call(9, RequestKind::Produce(request))
+    else {
+        unreachable!("a Produce request is answered by a Produce response")
+    };
+    response
+        .responses
+        .into_iter()
+        .next()
+        .and_then(|t| t.partition_responses.into_iter().next())
+        .expect("one partition answered")
 }

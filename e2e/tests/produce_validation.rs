@@ -10,18 +10,13 @@
 //! them the tests skip loudly, except under `CI=true`, where that is a failure.
 
 use e2e::python;
-use e2e::raw::Conn;
-use kafka_protocol::messages::{RequestKind, ResponseKind};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use e2e::{run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::produce_response::PartitionProduceResponse;
-use kafka_protocol::messages::{ProduceRequest, TopicName};
-use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
@@ -149,26 +144,7 @@ fn produce_raw_with(
     records: Vec<u8>,
     acks: i16,
 ) -> PartitionProduceResponse {
-    let version = 9;
-    let request = ProduceRequest::default()
-        .with_acks(acks)
-        .with_timeout_ms(30_000)
-        .with_topic_data(vec![TopicProduceData::default()
-            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
-            .with_partition_data(vec![PartitionProduceData::default()
-                .with_index(0)
-                .with_records(Some(Bytes::from(records)))])]);
-    let ResponseKind::Produce(response) =
-        Conn::open(bootstrap).call(version, RequestKind::Produce(request))
-    else {
-        unreachable!("a Produce request is answered by a Produce response")
-    };
-    response
-        .responses
-        .into_iter()
-        .next()
-        .and_then(|t| t.partition_responses.into_iter().next())
-        .expect("one partition answered")
+    e2e::raw::produce(bootstrap, topic, records, acks)
 }
 
 fn message(p: &PartitionProduceResponse) -> String {

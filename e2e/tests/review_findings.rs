@@ -22,8 +22,6 @@
 //!   `InvalidTopicException: Invalid topics: [bad name]` from `poll`, and ConsoleConsumer logs it
 //!   and stops.
 
-use e2e::raw::Conn;
-use kafka_protocol::messages::{RequestKind, ResponseKind};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -106,26 +104,7 @@ fn forge_count(mut batch: Vec<u8>, count: i32) -> Vec<u8> {
 
 /// Sends one Produce v9 (acks=1) of `records` to `topic`-0 and returns the partition's answer.
 fn produce_raw(bootstrap: &str, topic: &str, records: Vec<u8>) -> PartitionProduceResponse {
-    let version = 9;
-    let request = ProduceRequest::default()
-        .with_acks(1)
-        .with_timeout_ms(30_000)
-        .with_topic_data(vec![TopicProduceData::default()
-            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
-            .with_partition_data(vec![PartitionProduceData::default()
-                .with_index(0)
-                .with_records(Some(Bytes::from(records)))])]);
-    let ResponseKind::Produce(response) =
-        Conn::open(bootstrap).call(version, RequestKind::Produce(request))
-    else {
-        unreachable!("a Produce request is answered by a Produce response")
-    };
-    response
-        .responses
-        .into_iter()
-        .next()
-        .and_then(|t| t.partition_responses.into_iter().next())
-        .expect("one partition answered")
+    e2e::raw::produce(bootstrap, topic, records, 1)
 }
 
 #[test]
