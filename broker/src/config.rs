@@ -42,10 +42,8 @@ const ACCEPTED_KEYS: &[&str] = &[
     "zookeeper.connection.timeout.ms",
     "listener.security.protocol.map",
     "inter.broker.listener.name",
-    "min.insync.replicas",
     "unclean.leader.election.enable",
     "replica.lag.time.max.ms",
-    "log.cleanup.policy",
     "log.cleaner.enable",
     "broker.rack",
     "controlled.shutdown.enable",
@@ -90,6 +88,9 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "auto.create.topics.enable",
     "delete.topic.enable",
     "message.max.bytes",
+    "min.insync.replicas",
+    "log.cleanup.policy",
+    "log.message.downconversion.enable",
     "socket.request.max.bytes",
     "group.initial.rebalance.delay.ms",
     "group.min.session.timeout.ms",
@@ -155,6 +156,12 @@ pub struct BrokerConfig {
     pub offsets_retention_check_interval_ms: u64,
     /// `compression.type` and `compression.{gzip,lz4,zstd}.level`: the topics' defaults.
     pub compression: TopicCompression,
+    /// `min.insync.replicas` (at least 1): the topics' default.
+    pub min_insync_replicas: usize,
+    /// Whether `log.cleanup.policy` names `delete`: the topics' default `cleanup.policy`.
+    pub log_cleanup_policy_delete: bool,
+    /// `log.message.downconversion.enable`: the topics' default `message.downconversion.enable`.
+    pub log_message_downconversion_enable: bool,
     /// Every key/value as given, for DescribeConfigs of the broker defaults.
     pub raw: BTreeMap<String, String>,
 }
@@ -186,6 +193,9 @@ impl Default for BrokerConfig {
             auto_create_topics_enable: true,
             delete_topic_enable: true,
             message_max_bytes: 1_048_588,
+            min_insync_replicas: 1,
+            log_cleanup_policy_delete: true,
+            log_message_downconversion_enable: true,
             socket_request_max_bytes: 104_857_600,
             group_initial_rebalance_delay_ms: 3000,
             group_min_session_timeout_ms: 6000,
@@ -230,6 +240,11 @@ fn non_negative(key: &str, value: &str) -> Result<i64, ConfigError> {
         return Err(invalid(key, value, "must be at least 0"));
     }
     Ok(n)
+}
+
+/// Whether a `cleanup.policy` list (`delete`, `compact` or both) names `delete`.
+pub fn cleanup_policy_deletes(policy: &str) -> bool {
+    policy.split(',').any(|p| p.trim() == "delete")
 }
 
 fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
@@ -427,6 +442,16 @@ impl BrokerConfig {
                 "auto.create.topics.enable" => c.auto_create_topics_enable = boolean(k, v)?,
                 "delete.topic.enable" => c.delete_topic_enable = boolean(k, v)?,
                 "message.max.bytes" => c.message_max_bytes = number(k, v)?,
+                "min.insync.replicas" => {
+                    c.min_insync_replicas = number(k, v)?;
+                    if c.min_insync_replicas < 1 {
+                        return Err(invalid(k, v, "Value must be at least 1"));
+                    }
+                }
+                "log.cleanup.policy" => c.log_cleanup_policy_delete = cleanup_policy_deletes(v),
+                "log.message.downconversion.enable" => {
+                    c.log_message_downconversion_enable = boolean(k, v)?
+                }
                 "group.initial.rebalance.delay.ms" => {
                     c.group_initial_rebalance_delay_ms = number(k, v)?
                 }
@@ -627,6 +652,33 @@ mod tests {
                 broker_part.contains(&format!("`{key}`")),
                 "docs/configs.md does not class broker key {key}"
             );
+        }
+    }
+
+    #[test]
+    fn topic_default_keys_are_parsed_and_checked_not_merely_accepted() {
+        let (c, report) = BrokerConfig::from_pairs(&pairs(&[
+            ("min.insync.replicas", "2"),
+            ("log.cleanup.policy", "compact"),
+            ("log.message.downconversion.enable", "false"),
+        ]))
+        .unwrap();
+        assert!(report.unknown_keys.is_empty(), "{:?}", report.unknown_keys);
+        assert_eq!(c.min_insync_replicas, 2);
+        assert!(!c.log_cleanup_policy_delete);
+        assert!(!c.log_message_downconversion_enable);
+        let d = BrokerConfig::default();
+        assert_eq!(
+            (d.min_insync_replicas, d.log_cleanup_policy_delete),
+            (1, true)
+        );
+        assert!(d.log_message_downconversion_enable);
+        for bad in [
+            ("min.insync.replicas", "0"),
+            ("min.insync.replicas", "two"),
+            ("log.message.downconversion.enable", "maybe"),
+        ] {
+            assert!(BrokerConfig::from_pairs(&pairs(&[bad])).is_err(), "{bad:?}");
         }
     }
 

@@ -449,6 +449,56 @@ print("DELIVERY", err.code() == KafkaError.INVALID_TIMESTAMP if err else "ok", f
     assert_eq!(one.error_code, 0, "{}", message(&one));
 }
 
+/// A topic default set on a running cluster (`kafka-configs --entity-default`) is acted on like
+/// one from server.properties: a dynamic `min.insync.replicas=2` refuses acks=all on a topic
+/// without its own override, a topic override of 1 lets it through.
+#[test]
+fn dynamic_min_insync_replicas_is_acted_on_without_a_restart() {
+    let cluster = Cluster::start();
+    let bs = cluster.bootstrap();
+    cluster.create_topic("inherits", 1);
+    cluster.topics(&[
+        "--create",
+        "--topic",
+        "overrides",
+        "--partitions",
+        "1",
+        "--config",
+        "min.insync.replicas=1",
+    ]);
+    let all = produce_raw_with(&bs, "inherits", encode_batch(&[now_ms()], false), -1);
+    assert_eq!(all.error_code, 0, "{}", message(&all));
+    run_tool(
+        "kafka-configs",
+        &[
+            "--bootstrap-server",
+            &bs,
+            "--alter",
+            "--entity-type",
+            "brokers",
+            "--entity-default",
+            "--add-config",
+            "min.insync.replicas=2",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    )
+    .assert_success("kafka-configs --entity-default --add-config min.insync.replicas=2");
+    // The broker learns the change at its next metadata refresh.
+    e2e::wait_until(
+        "acks=all refused under the dynamic min.insync.replicas",
+        Duration::from_secs(30),
+        || {
+            let all = produce_raw_with(&bs, "inherits", encode_batch(&[now_ms()], false), -1);
+            (all.error_code == 19).then_some(())
+        },
+    );
+    let one = produce_raw_with(&bs, "inherits", encode_batch(&[now_ms()], false), 1);
+    assert_eq!(one.error_code, 0, "{}", message(&one));
+    let own = produce_raw_with(&bs, "overrides", encode_batch(&[now_ms()], false), -1);
+    assert_eq!(own.error_code, 0, "{}", message(&own));
+}
+
 #[test]
 fn broker_keys_accepted_but_not_acted_on_are_warned_about_by_name() {
     let cluster = Cluster::start_with(&[("num.io.threads", "8"), ("compression.type", "producer")]);

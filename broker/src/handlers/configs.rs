@@ -317,8 +317,9 @@ pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, Stri
         retention_bytes: get("retention.bytes").map_or(config.log_retention_bytes, positive),
         cleanup_policy_delete: overrides
             .get("cleanup.policy")
-            .or_else(|| config.raw.get("log.cleanup.policy"))
-            .is_none_or(|policy| policy.split(',').any(|p| p.trim() == "delete")),
+            .map_or(config.log_cleanup_policy_delete, |policy| {
+                crate::config::cleanup_policy_deletes(policy)
+            }),
         flush_interval_messages: get("flush.messages")
             .map_or(config.log_flush_interval_messages, |v| v.max(1) as u64),
         flush_interval_ms: get("flush.ms").map_or(config.log_flush_interval_ms, |v| {
@@ -328,6 +329,13 @@ pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, Stri
             .map_or(config.message_max_bytes, |v| v.max(0) as usize),
         timestamps: topic_timestamp_rules(config, overrides),
         compression: topic_compression(config, overrides),
+        min_insync_replicas: get("min.insync.replicas")
+            .map_or(config.min_insync_replicas, |v| v.max(1) as usize),
+        message_downconversion_enable: overrides
+            .get("message.downconversion.enable")
+            .map_or(config.log_message_downconversion_enable, |v| {
+                !v.trim().eq_ignore_ascii_case("false")
+            }),
     }
 }
 
@@ -771,6 +779,45 @@ mod tests {
         assert_eq!(effective.raw, c.raw);
     }
 
+    /// Every broker key a topic inherits reaches the partition logs through the typed config,
+    /// so a dynamic value (which `raw`, the static layer, never holds) is acted on too.
+    #[test]
+    fn dynamic_topic_defaults_reach_the_log_config_not_only_static_ones() {
+        let c = config(&[("broker.id", "0"), ("min.insync.replicas", "1")]);
+        let md = ClusterMetadata {
+            version: 1,
+            cluster_id: String::new(),
+            brokers: Vec::new(),
+            topics: BTreeMap::new(),
+            broker_configs: [(
+                "".to_string(),
+                map(&[
+                    ("min.insync.replicas", "2"),
+                    ("log.cleanup.policy", "compact"),
+                ]),
+            )]
+            .into(),
+        };
+        let effective = effective_broker_config(&c, &md);
+        let log = topic_log_config(&effective, &BTreeMap::new());
+        assert_eq!(log.min_insync_replicas, 2);
+        assert!(!log.cleanup_policy_delete);
+        // A topic's own override still wins.
+        let log = topic_log_config(
+            &effective,
+            &map(&[("min.insync.replicas", "1"), ("cleanup.policy", "delete")]),
+        );
+        assert_eq!(log.min_insync_replicas, 1);
+        assert!(log.cleanup_policy_delete);
+        // message.downconversion.enable: the topic's value, else log.message.downconversion.enable.
+        let off = config(&[("log.message.downconversion.enable", "false")]);
+        assert!(!topic_log_config(&off, &BTreeMap::new()).message_downconversion_enable);
+        assert!(
+            topic_log_config(&off, &map(&[("message.downconversion.enable", "true")]))
+                .message_downconversion_enable
+        );
+    }
+
     #[test]
     fn broker_resources_name_this_broker_or_the_default() {
         assert_eq!(broker_resource("", 0), Ok(None));
@@ -805,10 +852,9 @@ mod tests {
         o.insert("cleanup.policy".to_string(), "compact,delete".to_string());
         assert!(topic_log_config(&broker, &o).cleanup_policy_delete);
         // The broker's log.cleanup.policy and log.roll.jitter.ms are the defaults.
-        let mut broker = BrokerConfig::default();
-        broker
-            .raw
-            .insert("log.cleanup.policy".to_string(), "compact".to_string());
+        let (mut broker, _) =
+            BrokerConfig::from_pairs(&[("log.cleanup.policy".to_string(), "compact".to_string())])
+                .expect("config");
         broker.log_roll_jitter_ms = 99;
         let log = topic_log_config(&broker, &BTreeMap::new());
         assert!(!log.cleanup_policy_delete);

@@ -12,38 +12,20 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use kafka_protocol::ResponseError;
 
 use super::leader_partition;
-use crate::log::{legacy_message_set, BrokerCompressionType};
+use crate::log::{legacy_message_set, BrokerCompressionType, LogConfig};
 use crate::server::Broker;
-
-/// A topic's effective config: its override, else the broker's `broker_key`, else `default`.
-fn topic_config(
-    broker: &Broker,
-    topic: &str,
-    key: &str,
-    broker_key: &str,
-    default: &str,
-) -> String {
-    let md = broker.cluster.metadata();
-    md.topics
-        .get(topic)
-        .and_then(|t| t.configs.get(key).cloned())
-        .or_else(|| broker.config.raw.get(broker_key).cloned())
-        .unwrap_or_else(|| default.to_string())
-}
 
 /// What Kafka 3.9's `KafkaApis.handleFetchRequest` does to a partition's answer for old
 /// versions: Fetch below v10 cannot carry zstd, so a topic whose effective `compression.type`
-/// (`compression`: its override, else the broker's static or dynamic default, as Kafka reads
-/// `logConfig.compressionType`) is zstd answers UNSUPPORTED_COMPRESSION_TYPE;
+/// (the topic's `LogConfig`: its override, else the broker's static or dynamic default, as Kafka
+/// reads `logConfig.compressionType`) is zstd answers UNSUPPORTED_COMPRESSION_TYPE;
 /// v0-1 read message format v0 and v2-3 format v1, so stored batches are down-converted (or
 /// refused with UNSUPPORTED_VERSION when `message.downconversion.enable` is false); v0-5 do not
 /// know KAFKA_STORAGE_ERROR and get NOT_LEADER_OR_FOLLOWER instead.
 fn for_version(
-    broker: &Broker,
-    topic: &str,
     version: i16,
     fetch_offset: i64,
-    compression: BrokerCompressionType,
+    log_config: &LogConfig,
     data: PartitionData,
 ) -> PartitionData {
     let mut data = data;
@@ -53,20 +35,13 @@ fn for_version(
     if version >= 10 || data.error_code != 0 {
         return data;
     }
-    if compression == BrokerCompressionType::Zstd {
+    if log_config.compression.compression_type == BrokerCompressionType::Zstd {
         return unconvertible(data, ResponseError::UnsupportedCompressionType.code());
     }
     if version > 3 {
         return data;
     }
-    let enabled = topic_config(
-        broker,
-        topic,
-        "message.downconversion.enable",
-        "log.message.downconversion.enable",
-        "true",
-    );
-    if enabled.trim().eq_ignore_ascii_case("false") {
+    if !log_config.message_downconversion_enable {
         return unconvertible(data, ResponseError::UnsupportedVersion.code());
     }
     let magic = if version <= 1 { 0 } else { 1 };
@@ -178,8 +153,7 @@ fn read_all(
                         }
                         Err(e) => error_partition(p.partition, e.kafka_error_code()),
                     };
-                    let compression = hosted.log_config.compression.compression_type;
-                    for_version(broker, name, version, p.fetch_offset, compression, data)
+                    for_version(version, p.fetch_offset, &hosted.log_config, data)
                 })
                 .collect();
             FetchableTopicResponse::default()

@@ -49,18 +49,6 @@ fn has_transactional_batch(records: &[u8]) -> bool {
     false
 }
 
-/// `min.insync.replicas` of a topic (its override, else the broker's), Kafka's default 1.
-fn min_insync_replicas(
-    broker: &Broker,
-    overrides: &std::collections::BTreeMap<String, String>,
-) -> usize {
-    overrides
-        .get("min.insync.replicas")
-        .or_else(|| broker.config.raw.get("min.insync.replicas"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(1)
-}
-
 fn error(index: i32, code: i16, message: Option<String>) -> PartitionProduceResponse {
     PartitionProduceResponse::default()
         .with_index(index)
@@ -268,7 +256,7 @@ pub async fn handle(
                         .find(|i| i.partition == p.index)
                         .map(|i| i.isr.clone())
                         .unwrap_or_default();
-                    let min_isr = min_insync_replicas(broker, &t.configs);
+                    let min_isr = hosted.log_config.min_insync_replicas;
                     if isr.len() < min_isr {
                         let set: Vec<String> = isr.iter().map(|b| b.to_string()).collect();
                         partitions.push(error(

@@ -107,6 +107,10 @@ pub struct LogConfig {
     /// `compression.type` and `compression.{gzip,lz4,zstd}.level`: the codec batches are stored
     /// with (`recompress`).
     pub compression: TopicCompression,
+    /// `min.insync.replicas`: the ISR size an acks=all produce needs (else NOT_ENOUGH_REPLICAS).
+    pub min_insync_replicas: usize,
+    /// `message.downconversion.enable`: whether Fetch v0-3 may down-convert stored batches.
+    pub message_downconversion_enable: bool,
 }
 
 impl Default for LogConfig {
@@ -125,6 +129,8 @@ impl Default for LogConfig {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             timestamps: TimestampRules::default(),
             compression: TopicCompression::default(),
+            min_insync_replicas: 1,
+            message_downconversion_enable: true,
         }
     }
 }
