@@ -19,8 +19,8 @@ use zookeeper_lite::client::ZkError;
 use zookeeper_lite::protocol::ZkErrorCode;
 
 use super::codes::NONE;
+use crate::broker::Broker;
 use crate::handlers::check_group_coordinator;
-use crate::server::Broker;
 
 fn wall_clock_ms() -> i64 {
     SystemTime::now()

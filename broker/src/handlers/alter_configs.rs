@@ -20,10 +20,11 @@ use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
 
 use super::config_defs::{self as defs, ConfigType};
-use super::configs::{broker_resource, validate_topic_configs, RESOURCE_BROKER, RESOURCE_TOPIC};
+use super::configs::{broker_resource, RESOURCE_BROKER, RESOURCE_TOPIC};
 use super::topics::zk_error;
+use crate::broker::Broker;
 use crate::config::BrokerConfig;
-use crate::server::Broker;
+use crate::topic_config::validate_topic_configs;
 
 /// `AlterConfigOp.OpType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

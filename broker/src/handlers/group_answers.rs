@@ -9,8 +9,8 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
 
 use super::error_answers::{create_topic, topic_name, wire};
+use crate::broker::start_for_test;
 use crate::group::{JoinRequest, Reply, SyncRequest};
-use crate::server::start_for_test;
 
 fn group_id(id: &str) -> GroupId {
     GroupId(StrBytes::from_string(id.to_string()))
@@ -145,7 +145,7 @@ fn subscription(topics: &[&str]) -> Bytes {
 }
 
 /// One consumer joins `group` subscribed to `topics` and syncs: (member id, generation).
-fn stable_member(broker: &crate::server::Broker, group: &str, topics: &[&str]) -> (String, i32) {
+fn stable_member(broker: &crate::broker::Broker, group: &str, topics: &[&str]) -> (String, i32) {
     broker.groups.with(|c, now| {
         let req = JoinRequest {
             client_id: "c".to_string(),
@@ -189,7 +189,7 @@ fn commit_to(group: &str, generation: i32, member: &str, topics: &[&str]) -> Off
         )
 }
 
-async fn stored(broker: &crate::server::Broker, group: &str) -> Vec<String> {
+async fn stored(broker: &crate::broker::Broker, group: &str) -> Vec<String> {
     broker
         .cluster
         .zk()
@@ -204,7 +204,7 @@ async fn stored(broker: &crate::server::Broker, group: &str) -> Vec<String> {
 #[tokio::test]
 async fn cleanup_expires_offsets_by_kafkas_rules_and_removes_empty_groups_without_offsets() {
     let (broker, _guard) =
-        crate::server::start_for_test_with(|c| c.offsets_retention_ms = 3_000).await;
+        crate::broker::start_for_test_with(|c| c.offsets_retention_ms = 3_000).await;
     for t in ["cl", "old"] {
         create_topic(&broker, t).await;
     }

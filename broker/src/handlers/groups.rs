@@ -22,9 +22,9 @@ use zookeeper_lite::client::ZkError;
 use zookeeper_lite::protocol::{BrokerInfo, ZkErrorCode};
 
 use super::RequestContext;
+use crate::broker::Broker;
 use crate::group::codes::*;
 use crate::group::{GroupState, JoinRequest, SyncRequest};
-use crate::server::Broker;
 
 fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_string())

@@ -13,8 +13,8 @@ use kafka_protocol::ResponseError;
 use bytes::Bytes;
 
 use super::leader_partition;
+use crate::broker::Broker;
 use crate::net::legacy::{self, ListOffsetsV0, ListOffsetsV0Answer};
-use crate::server::Broker;
 
 const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;

@@ -13,7 +13,7 @@ use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::{ClusterMetadata, NewTopic, TopicInfo};
 
 use super::topics::{validate_topic_name, zk_error};
-use crate::server::Broker;
+use crate::broker::Broker;
 
 /// One topic's partitions as Kafka's `ZkMetadataCache.getPartitionMetadata` reports them: a
 /// partition whose leader is not a live broker has LEADER_NOT_AVAILABLE and leader -1 (never the

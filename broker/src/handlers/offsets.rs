@@ -24,8 +24,8 @@ use kafka_protocol::protocol::StrBytes;
 use zookeeper_lite::protocol::CommittedOffset;
 
 use super::groups::{check_coordinator, check_member_group, zk_error_code};
+use crate::broker::Broker;
 use crate::group::codes::*;
-use crate::server::Broker;
 
 /// Kafka's `offset.metadata.max.bytes` default.
 const MAX_METADATA_BYTES: usize = 4096;

@@ -8,8 +8,8 @@ use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProdu
 use kafka_protocol::messages::*;
 
 use super::error_answers::{create_topic, topic_name, wire};
+use crate::broker::start_for_test;
 use crate::log::testutil;
-use crate::server::start_for_test;
 
 fn partition(records: Vec<u8>) -> PartitionProduceData {
     PartitionProduceData::default()

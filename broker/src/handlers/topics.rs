@@ -18,8 +18,9 @@ use kafka_protocol::ResponseError;
 use zookeeper_lite::client::ZkError;
 use zookeeper_lite::protocol::{NewTopic, ZkErrorCode};
 
-use super::configs::{topic_config_entries, validate_topic_configs, BrokerLayers};
-use crate::server::Broker;
+use super::configs::{topic_config_entries, BrokerLayers};
+use crate::broker::Broker;
+use crate::topic_config::validate_topic_configs;
 
 /// Kafka's `Topic.validate`: zookeeper-lite owns the rules and the messages; the broker checks
 /// early so that Metadata never asks the coordinator to create an invalid name.

@@ -15,8 +15,8 @@ use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::broker::Broker;
 use crate::handlers::{self, Outcome, RequestContext};
-use crate::server::Broker;
 use frame::FrameError;
 
 #[derive(Debug, Error)]
