@@ -38,7 +38,13 @@ pub enum ClusterError {
 }
 
 pub struct Cluster {
+    /// Every request but the session's: topic changes, offset commits and fetches, configs.
     zk: ZkClient,
+    /// The session's own connection (registration, heartbeats, the metadata refresh a heartbeat
+    /// calls for, unregistration). `ZkClient` sends one request at a time, so on a shared
+    /// connection a heartbeat would wait behind every queued offset commit, and a burst of
+    /// commits longer than the session timeout would expire the broker's session.
+    session_zk: ZkClient,
     addr: String,
     me: BrokerInfo,
     session_timeout_ms: u64,
@@ -70,15 +76,20 @@ impl Cluster {
         session_timeout_ms: u64,
     ) -> Result<Arc<Cluster>, ClusterError> {
         let timeout = Duration::from_millis(session_timeout_ms.max(1000));
-        let zk = ZkClient::connect(addr, timeout)
-            .await
-            .map_err(|source| ClusterError::Zk {
-                addr: addr.to_string(),
-                source,
-            })?;
+        let connect = || async {
+            ZkClient::connect(addr, timeout)
+                .await
+                .map_err(|source| ClusterError::Zk {
+                    addr: addr.to_string(),
+                    source,
+                })
+        };
+        let zk = connect().await?;
+        let session_zk = connect().await?;
         let (changed, _) = watch::channel(0);
         Ok(Arc::new(Cluster {
             zk,
+            session_zk,
             addr: addr.to_string(),
             me,
             session_timeout_ms,
@@ -119,7 +130,7 @@ impl Cluster {
         let mut warned = false;
         loop {
             match self
-                .zk
+                .session_zk
                 .register_broker(self.me.clone(), self.session_timeout_ms)
                 .await
             {
@@ -127,7 +138,7 @@ impl Cluster {
                     if let Ok(mut s) = self.session.lock() {
                         *s = Some(session);
                     }
-                    self.refresh().await?;
+                    self.refresh_on(&self.session_zk).await?;
                     return Ok(());
                 }
                 Err(ZkError::Server(e)) if e.code == ZkErrorCode::BrokerIdInUse => {
@@ -168,7 +179,12 @@ impl Cluster {
 
     /// Fetches the metadata and publishes it if it changed.
     pub async fn refresh(&self) -> Result<Arc<ClusterMetadata>, ClusterError> {
-        let md = Arc::new(self.zk.metadata().await.map_err(|e| self.zk_err(e))?);
+        self.refresh_on(&self.zk).await
+    }
+
+    /// [`Cluster::refresh`] over connection `zk`.
+    async fn refresh_on(&self, zk: &ZkClient) -> Result<Arc<ClusterMetadata>, ClusterError> {
+        let md = Arc::new(zk.metadata().await.map_err(|e| self.zk_err(e))?);
         let changed = {
             let mut cur = match self.metadata.write() {
                 Ok(g) => g,
@@ -196,15 +212,15 @@ impl Cluster {
     }
 
     /// The session loop: heartbeats every third of the session timeout, refreshes metadata when
-    /// its version moves, re-registers after an expiry or a coordinator restart. Runs until the
-    /// task is dropped.
+    /// its version moves, re-registers after an expiry or a zookeeper-lite restart, all on the
+    /// session's own connection. Runs until the task is dropped.
     pub async fn run_session(self: Arc<Self>) {
         let interval = Duration::from_millis((self.session_timeout_ms / 3).clamp(50, 2000));
         loop {
             tokio::time::sleep(interval).await;
             let session = self.session.lock().ok().and_then(|s| *s);
             let result = match session {
-                Some(s) => self.zk.heartbeat(self.me.id, s).await,
+                Some(s) => self.session_zk.heartbeat(self.me.id, s).await,
                 None => Err(ZkError::Server(zookeeper_lite::protocol::ServerError {
                     code: ZkErrorCode::SessionExpired,
                     message: "not registered".into(),
@@ -213,7 +229,7 @@ impl Cluster {
             match result {
                 Ok(version) => {
                     if version != self.metadata().version {
-                        if let Err(e) = self.refresh().await {
+                        if let Err(e) = self.refresh_on(&self.session_zk).await {
                             tracing::warn!("metadata refresh failed: {e}");
                         }
                     }
@@ -242,7 +258,7 @@ impl Cluster {
     pub async fn unregister(&self) {
         let session = self.session.lock().ok().and_then(|mut s| s.take());
         if let Some(s) = session {
-            if let Err(e) = self.zk.unregister_broker(self.me.id, s).await {
+            if let Err(e) = self.session_zk.unregister_broker(self.me.id, s).await {
                 tracing::warn!("unregistering from zookeeper-lite failed: {e}");
             }
         }
@@ -281,5 +297,91 @@ mod tests {
         // Our own earlier registration (same id) and other ports are fine.
         assert!(endpoint_holder(&md, &info(0, 9092)).is_ok());
         assert!(endpoint_holder(&md, &info(1, 9093)).is_ok());
+    }
+
+    /// Heartbeats have their own connection: a burst of offset commits, each queued behind the
+    /// others on the request connection for far longer than the session timeout in total, does
+    /// not expire the broker's session (which would move leadership away and re-register).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_of_offset_commits_does_not_expire_the_session() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use zookeeper_lite::protocol::{CommittedOffset, NewTopic};
+
+        const SESSION_TIMEOUT_MS: u64 = 1_500;
+        const PARTITIONS: i32 = 2_000;
+        const COMMITTERS: usize = 24;
+        let dir = tempfile::tempdir().unwrap();
+        let zk = zookeeper_lite::embedded::EmbeddedZooKeeper::start(dir.path())
+            .await
+            .unwrap();
+        let cluster = Cluster::connect(&zk.addr().to_string(), info(0, 9092), SESSION_TIMEOUT_MS)
+            .await
+            .unwrap();
+        cluster.register().await.unwrap();
+        let first_session = cluster.session.lock().unwrap().unwrap();
+        let session_task = tokio::spawn(cluster.clone().run_session());
+        cluster
+            .zk
+            .create_topic(NewTopic {
+                name: "t".into(),
+                num_partitions: PARTITIONS,
+                replication_factor: 1,
+                replica_assignment: None,
+                configs: Default::default(),
+                validate_only: false,
+            })
+            .await
+            .unwrap();
+        let offsets: Vec<CommittedOffset> = (0..PARTITIONS)
+            .map(|partition| CommittedOffset {
+                topic: "t".into(),
+                partition,
+                offset: 42,
+                leader_epoch: -1,
+                metadata: Some("a long enough metadata string to make each commit heavier".into()),
+                commit_timestamp_ms: 0,
+            })
+            .collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicUsize::new(0));
+        let mut committers = Vec::new();
+        for i in 0..COMMITTERS {
+            let (cluster, offsets) = (cluster.clone(), offsets.clone());
+            let (stop, done) = (stop.clone(), done.clone());
+            committers.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    cluster
+                        .zk
+                        .commit_offsets(&format!("g{i}"), -1, offsets.clone())
+                        .await
+                        .unwrap();
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }));
+        }
+        // The burst lasts until every committer has finished a commit after waiting behind all
+        // the others, and for at least three session timeouts.
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(120);
+        while done.load(Ordering::Relaxed) < 2 * COMMITTERS
+            || started.elapsed() < Duration::from_millis(3 * SESSION_TIMEOUT_MS)
+        {
+            assert!(Instant::now() < deadline, "the commits did not finish");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        for c in committers {
+            c.await.unwrap();
+        }
+        session_task.abort();
+        assert_eq!(
+            *cluster.session.lock().unwrap(),
+            Some(first_session),
+            "the session expired during the burst and the broker registered again"
+        );
+        assert!(
+            cluster.session_zk.heartbeat(0, first_session).await.is_ok(),
+            "zookeeper-lite expired the broker's session during the burst"
+        );
     }
 }
