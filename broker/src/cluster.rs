@@ -1,13 +1,21 @@
-//! The broker's link to zookeeper-lite: its session (registration and heartbeats) and the cached
-//! cluster metadata that Metadata requests and partition hosting are answered from.
+//! The broker's link to zookeeper-lite: its session (registration and heartbeats), the cached
+//! cluster metadata that Metadata requests and partition hosting are answered from, and the
+//! cluster operations handlers call, named as Kafka names them (create topics, delete topics,
+//! create partitions, alter configs, commit and fetch offsets ...). Their failures come back as
+//! [`OpError`]s carrying Kafka's error code, mapped from zookeeper-lite's answers in one place
+//! ([`kafka_error`]); the raw client stays private.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use common::errors::ErrorCode;
 use thiserror::Error;
 use tokio::sync::watch;
 use zookeeper_lite::client::{ZkClient, ZkError};
-use zookeeper_lite::protocol::{BrokerInfo, ClusterMetadata, ZkErrorCode};
+use zookeeper_lite::protocol::{
+    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, NewTopic, TopicInfo, ZkErrorCode,
+};
 
 #[derive(Debug, Error)]
 pub enum ClusterError {
@@ -35,6 +43,68 @@ pub enum ClusterError {
     EndpointInUse { endpoint: String, holder: i32 },
     #[error("zookeeper-lite at {addr}: {source}")]
     Zk { addr: String, source: ZkError },
+}
+
+/// A cluster operation that zookeeper-lite refused or did not answer, in Kafka's terms: the
+/// error code to answer the client with and a message (zookeeper-lite's, which follows Kafka's
+/// texts, or why it did not answer).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct OpError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Who asks, which decides what an answer without a Kafka counterpart becomes: the admin APIs
+/// answer UNKNOWN_SERVER_ERROR (or REQUEST_TIMED_OUT when zookeeper-lite did not answer); the
+/// group coordinator answers COORDINATOR_NOT_AVAILABLE, which clients retry, as Kafka's does when
+/// its offsets storage fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asker {
+    Admin,
+    GroupCoordinator,
+}
+
+/// The one mapping from zookeeper-lite's errors to Kafka's error codes.
+fn kafka_error(e: &ZkError, asker: Asker) -> ErrorCode {
+    use Asker::{Admin, GroupCoordinator as Groups};
+    match e {
+        ZkError::Server(s) => match (s.code, asker) {
+            (ZkErrorCode::UnknownTopic, _) => ErrorCode::UnknownTopicOrPartition,
+            (ZkErrorCode::IllegalGeneration, Groups) => ErrorCode::IllegalGeneration,
+            (ZkErrorCode::UnknownGroup, Groups) => ErrorCode::GroupIdNotFound,
+            (ZkErrorCode::TopicAlreadyExists, Admin) => ErrorCode::TopicAlreadyExists,
+            (ZkErrorCode::InvalidReplicationFactor, Admin) => ErrorCode::InvalidReplicationFactor,
+            (ZkErrorCode::InvalidPartitions, Admin) => ErrorCode::InvalidPartitions,
+            (ZkErrorCode::InvalidReplicaAssignment, Admin) => ErrorCode::InvalidReplicaAssignment,
+            (ZkErrorCode::InvalidTopic, Admin) => ErrorCode::InvalidTopicException,
+            (ZkErrorCode::InvalidConfig, Admin) => ErrorCode::InvalidConfig,
+            (ZkErrorCode::InvalidRequest, Admin) => ErrorCode::InvalidRequest,
+            (_, Admin) => ErrorCode::UnknownServerError,
+            (_, Groups) => ErrorCode::CoordinatorNotAvailable,
+        },
+        _ => match asker {
+            Admin => ErrorCode::RequestTimedOut,
+            Groups => ErrorCode::CoordinatorNotAvailable,
+        },
+    }
+}
+
+fn op_error(e: ZkError, asker: Asker) -> OpError {
+    let code = kafka_error(&e, asker);
+    let message = match e {
+        ZkError::Server(s) => s.message,
+        other => format!("the coordinator (zookeeper-lite) did not answer: {other}"),
+    };
+    OpError { code, message }
+}
+
+fn admin(e: ZkError) -> OpError {
+    op_error(e, Asker::Admin)
+}
+
+fn groups(e: ZkError) -> OpError {
+    op_error(e, Asker::GroupCoordinator)
 }
 
 pub struct Cluster {
@@ -103,10 +173,6 @@ impl Cluster {
             })),
             changed,
         }))
-    }
-
-    pub fn zk(&self) -> &ZkClient {
-        &self.zk
     }
 
     pub fn broker_id(&self) -> i32 {
@@ -262,6 +328,129 @@ impl Cluster {
                 tracing::warn!("unregistering from zookeeper-lite failed: {e}");
             }
         }
+    }
+}
+
+/// Topic and config changes (Kafka's controller APIs), forwarded to zookeeper-lite.
+impl Cluster {
+    /// CreateTopics for one topic (or, with `topic.validate_only`, only its checks); returns the
+    /// topic as created, with its id, placement and configs.
+    pub async fn create_topic(&self, topic: NewTopic) -> Result<TopicInfo, OpError> {
+        self.zk.create_topic(topic).await.map_err(admin)
+    }
+
+    /// DeleteTopics for one topic.
+    pub async fn delete_topic(&self, name: &str) -> Result<(), OpError> {
+        self.zk.delete_topic(name).await.map_err(admin)
+    }
+
+    /// CreatePartitions: grows topic `name` to `total` partitions, placed by `assignment` (one
+    /// replica list per new partition) or by zookeeper-lite.
+    pub async fn create_partitions(
+        &self,
+        name: &str,
+        total: i32,
+        assignment: Option<Vec<Vec<BrokerId>>>,
+    ) -> Result<TopicInfo, OpError> {
+        self.zk
+            .create_partitions(name, total, assignment)
+            .await
+            .map_err(admin)
+    }
+
+    /// AlterConfigs/IncrementalAlterConfigs of a topic: `configs` is the whole new set of
+    /// overrides. Returns the topic as it now is (or would be, with `validate_only`).
+    pub async fn alter_topic_configs(
+        &self,
+        name: &str,
+        configs: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<TopicInfo, OpError> {
+        self.zk
+            .alter_topic_configs(name, configs, validate_only)
+            .await
+            .map_err(admin)
+    }
+
+    /// AlterConfigs/IncrementalAlterConfigs of a broker entity (`""` = the cluster default, else
+    /// a broker id): `configs` is the whole new dynamic set; empty removes it.
+    pub async fn alter_broker_configs(
+        &self,
+        entity: &str,
+        configs: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<(), OpError> {
+        self.zk
+            .alter_broker_configs(entity, configs, validate_only)
+            .await
+            .map_err(admin)
+    }
+}
+
+/// Committed offsets of consumer groups (what Kafka keeps in `__consumer_offsets`). Errors are
+/// the group coordinator's: GROUP_ID_NOT_FOUND for a group with nothing recorded,
+/// ILLEGAL_GENERATION for a fenced commit, COORDINATOR_NOT_AVAILABLE when zookeeper-lite fails.
+impl Cluster {
+    /// OffsetCommit: stores `offsets` for `group`, fenced by `generation` (-1 for a commit that
+    /// is not fenced). Returns each partition's outcome in request order (`None` = stored).
+    pub async fn commit_offsets(
+        &self,
+        group: &str,
+        generation: i32,
+        offsets: Vec<CommittedOffset>,
+    ) -> Result<Vec<(String, i32, Option<ErrorCode>)>, OpError> {
+        let results = self
+            .zk
+            .commit_offsets(group, generation, offsets)
+            .await
+            .map_err(groups)?;
+        Ok(results
+            .into_iter()
+            .map(|(t, p, e)| {
+                let code = e.map(|se| kafka_error(&ZkError::Server(se), Asker::GroupCoordinator));
+                (t, p, code)
+            })
+            .collect())
+    }
+
+    /// OffsetFetch: all of `group`'s committed offsets (`None`) or those of the listed
+    /// partitions (missing ones omitted). An unknown group has none.
+    pub async fn fetch_offsets(
+        &self,
+        group: &str,
+        partitions: Option<Vec<(String, i32)>>,
+    ) -> Result<Vec<CommittedOffset>, OpError> {
+        self.zk
+            .fetch_offsets(group, partitions)
+            .await
+            .map_err(groups)
+    }
+
+    /// The groups that have committed offsets, sorted (ListGroups of groups not in memory).
+    pub async fn list_offset_groups(&self) -> Result<Vec<String>, OpError> {
+        self.zk.list_offset_groups().await.map_err(groups)
+    }
+
+    /// The highest generation `group`'s fenced commits came from, -1 if none.
+    pub async fn group_generation(&self, group: &str) -> Result<i32, OpError> {
+        self.zk.group_generation(group).await.map_err(groups)
+    }
+
+    /// DeleteGroups: forgets `group`'s offsets and recorded generation.
+    pub async fn delete_group_offsets(&self, group: &str) -> Result<(), OpError> {
+        self.zk.delete_group_offsets(group).await.map_err(groups)
+    }
+
+    /// OffsetDelete (and offset expiry): deletes the listed partitions' offsets of `group`.
+    pub async fn delete_offsets(
+        &self,
+        group: &str,
+        partitions: Vec<(String, i32)>,
+    ) -> Result<(), OpError> {
+        self.zk
+            .delete_offsets(group, partitions)
+            .await
+            .map_err(groups)
     }
 }
 

@@ -15,11 +15,11 @@
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use zookeeper_lite::client::ZkError;
-use zookeeper_lite::protocol::ZkErrorCode;
+use common::errors::ErrorCode;
 
 use super::codes::NONE;
 use crate::broker::Broker;
+use crate::cluster::OpError;
 use crate::handlers::check_group_coordinator;
 
 fn wall_clock_ms() -> i64 {
@@ -29,8 +29,8 @@ fn wall_clock_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn unknown_group(e: &ZkError) -> bool {
-    matches!(e, ZkError::Server(se) if se.code == ZkErrorCode::UnknownGroup)
+fn unknown_group(e: &OpError) -> bool {
+    e.code == ErrorCode::GroupIdNotFound
 }
 
 /// The partitions of `offsets` committed at least `retention_ms` before `now_ms`.
@@ -57,8 +57,8 @@ async fn expire_by_commit_time(
     now_ms: i64,
     keep_topics: &BTreeSet<String>,
     has_members: bool,
-) -> Result<bool, ZkError> {
-    let zk = broker.cluster.zk();
+) -> Result<bool, OpError> {
+    let zk = &broker.cluster;
     let offsets = zk.fetch_offsets(group, None).await?;
     let mut expired = expired_by_commit_time(&offsets, now_ms, broker.config.offsets_retention_ms);
     expired.retain(|(topic, _)| !keep_topics.contains(topic));
@@ -103,7 +103,7 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
                 "Offsets of group {} expired: it has been Empty for offsets.retention.minutes",
                 g.group_id
             );
-            match broker.cluster.zk().delete_group_offsets(&g.group_id).await {
+            match broker.cluster.delete_group_offsets(&g.group_id).await {
                 Ok(()) => Ok(false),
                 Err(e) if unknown_group(&e) => Ok(false),
                 Err(e) => Err(e),
@@ -111,7 +111,6 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
         } else {
             broker
                 .cluster
-                .zk()
                 .fetch_offsets(&g.group_id, None)
                 .await
                 .map(|o| !o.is_empty())
@@ -135,7 +134,7 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
         }
     }
     // Groups known only by their offsets (simple groups, or groups from before a restart).
-    let stored = match broker.cluster.zk().list_offset_groups().await {
+    let stored = match broker.cluster.list_offset_groups().await {
         Ok(ids) => ids,
         Err(e) => {
             tracing::warn!("listing groups with committed offsets failed: {e}");

@@ -444,7 +444,6 @@ async fn produce_v10_not_leader_names_the_current_leader_and_its_endpoint() {
     peer.register().await.expect("second broker registers");
     broker
         .cluster
-        .zk()
         .create_topic(NewTopic {
             name: "elsewhere".to_string(),
             num_partitions: 1,

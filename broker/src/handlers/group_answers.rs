@@ -192,7 +192,6 @@ fn commit_to(group: &str, generation: i32, member: &str, topics: &[&str]) -> Off
 async fn stored(broker: &crate::broker::Broker, group: &str) -> Vec<String> {
     broker
         .cluster
-        .zk()
         .fetch_offsets(group, None)
         .await
         .expect("offsets")

@@ -206,7 +206,7 @@ async fn offset_commit_v1_commit_timestamp_is_stored_and_an_old_one_expires_at_t
     for t in &response.topics {
         assert_eq!(t.partitions[0].error_code, 0, "{response:?}");
     }
-    let zk = broker.cluster.zk();
+    let zk = &broker.cluster;
     let stored = zk.fetch_offsets("v1-group", None).await.expect("offsets");
     let stamp = |name: &str| {
         stored
