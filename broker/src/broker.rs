@@ -71,6 +71,16 @@ impl Broker {
         }
     }
 
+    /// One pass of Kafka's `delete-expired-group-metadata` task over this broker's groups.
+    pub async fn cleanup_group_metadata(&self) {
+        crate::group::cleanup_group_metadata(
+            &self.groups,
+            &self.cluster,
+            self.config.offsets_retention_ms,
+        )
+        .await;
+    }
+
     pub fn next_producer_id(&self) -> i64 {
         self.producer_ids.allocate()
     }

@@ -132,7 +132,7 @@ async fn group_metadata_cleanup(broker: Arc<Broker>) {
     tick.tick().await;
     loop {
         tick.tick().await;
-        crate::group::cleanup_group_metadata(&broker).await;
+        broker.cleanup_group_metadata().await;
     }
 }
 

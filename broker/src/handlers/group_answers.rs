@@ -221,7 +221,7 @@ async fn cleanup_expires_offsets_by_kafkas_rules_and_removes_empty_groups_withou
     let (m, _) = stable_member(&broker, "no-offsets", &["cl"]);
     broker.groups.leave("no-offsets", vec![(m, None)]);
 
-    crate::group::cleanup_group_metadata(&broker).await;
+    broker.cleanup_group_metadata().await;
     assert!(
         !broker.groups.with(|c, _| c.contains("no-offsets")),
         "Empty, no offsets: Dead"
@@ -235,7 +235,7 @@ async fn cleanup_expires_offsets_by_kafkas_rules_and_removes_empty_groups_withou
     assert_eq!(stored(&broker, "stable").await, ["cl", "old"]);
 
     tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
-    crate::group::cleanup_group_metadata(&broker).await;
+    broker.cleanup_group_metadata().await;
     assert!(stored(&broker, "was-managed").await.is_empty());
     assert!(
         !broker.groups.with(|c, _| c.contains("was-managed")),

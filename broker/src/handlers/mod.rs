@@ -35,7 +35,6 @@ use crate::broker::Broker;
 use crate::partitions::HostedPartition;
 
 pub use api_versions::unsupported_version_response;
-pub(crate) use groups::check_coordinator as check_group_coordinator;
 pub use list_offsets::handle_v0 as list_offsets_v0;
 pub use offsets::commit_v1 as offset_commit_v1;
 

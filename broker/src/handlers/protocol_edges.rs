@@ -217,7 +217,7 @@ async fn offset_commit_v1_commit_timestamp_is_stored_and_an_old_one_expires_at_t
     assert_eq!(stamp("old"), Some(eight_days_ago));
     assert!(stamp("now").is_some_and(|t| t >= now), "{stored:?}");
 
-    crate::group::cleanup_group_metadata(&broker).await;
+    broker.cleanup_group_metadata().await;
     let left: Vec<String> = zk
         .fetch_offsets("v1-group", None)
         .await
