@@ -35,7 +35,9 @@ use crate::broker::Broker;
 use crate::partitions::HostedPartition;
 
 pub use api_versions::unsupported_version_response;
-pub use list_offsets::handle_v0 as list_offsets_v0;
+pub use list_offsets::{
+    handle_v0 as list_offsets_v0, ListOffsetsV0, ListOffsetsV0Answer, ListOffsetsV0Partition,
+};
 pub use offsets::commit_v1 as offset_commit_v1;
 
 /// The APIs this broker implements, with the version ranges it advertises.
