@@ -1,13 +1,21 @@
-//! The broker's link to zookeeper-lite: its session (registration and heartbeats) and the cached
-//! cluster metadata that Metadata requests and partition hosting are answered from.
+//! The broker's link to zookeeper-lite: its session (registration and heartbeats), the cached
+//! cluster metadata that Metadata requests and partition hosting are answered from, and the
+//! cluster operations handlers call, named as Kafka names them (create topics, delete topics,
+//! create partitions, alter configs, commit and fetch offsets ...). Their failures come back as
+//! [`OpError`]s carrying Kafka's error code, mapped from zookeeper-lite's answers in one place
+//! ([`kafka_error`]); the raw client stays private.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use common::errors::ErrorCode;
 use thiserror::Error;
 use tokio::sync::watch;
 use zookeeper_lite::client::{ZkClient, ZkError};
-use zookeeper_lite::protocol::{BrokerInfo, ClusterMetadata, ZkErrorCode};
+use zookeeper_lite::protocol::{
+    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, NewTopic, TopicInfo, ZkErrorCode,
+};
 
 #[derive(Debug, Error)]
 pub enum ClusterError {
@@ -37,8 +45,76 @@ pub enum ClusterError {
     Zk { addr: String, source: ZkError },
 }
 
+/// A cluster operation that zookeeper-lite refused or did not answer, in Kafka's terms: the
+/// error code to answer the client with and a message (zookeeper-lite's, which follows Kafka's
+/// texts, or why it did not answer).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct OpError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Who asks, which decides what an answer without a Kafka counterpart becomes: the admin APIs
+/// answer UNKNOWN_SERVER_ERROR (or REQUEST_TIMED_OUT when zookeeper-lite did not answer); the
+/// group coordinator answers COORDINATOR_NOT_AVAILABLE, which clients retry, as Kafka's does when
+/// its offsets storage fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asker {
+    Admin,
+    GroupCoordinator,
+}
+
+/// The one mapping from zookeeper-lite's errors to Kafka's error codes.
+fn kafka_error(e: &ZkError, asker: Asker) -> ErrorCode {
+    use Asker::{Admin, GroupCoordinator as Groups};
+    match e {
+        ZkError::Server(s) => match (s.code, asker) {
+            (ZkErrorCode::UnknownTopic, _) => ErrorCode::UnknownTopicOrPartition,
+            (ZkErrorCode::IllegalGeneration, Groups) => ErrorCode::IllegalGeneration,
+            (ZkErrorCode::UnknownGroup, Groups) => ErrorCode::GroupIdNotFound,
+            (ZkErrorCode::TopicAlreadyExists, Admin) => ErrorCode::TopicAlreadyExists,
+            (ZkErrorCode::InvalidReplicationFactor, Admin) => ErrorCode::InvalidReplicationFactor,
+            (ZkErrorCode::InvalidPartitions, Admin) => ErrorCode::InvalidPartitions,
+            (ZkErrorCode::InvalidReplicaAssignment, Admin) => ErrorCode::InvalidReplicaAssignment,
+            (ZkErrorCode::InvalidTopic, Admin) => ErrorCode::InvalidTopicException,
+            (ZkErrorCode::InvalidConfig, Admin) => ErrorCode::InvalidConfig,
+            (ZkErrorCode::InvalidRequest, Admin) => ErrorCode::InvalidRequest,
+            (_, Admin) => ErrorCode::UnknownServerError,
+            (_, Groups) => ErrorCode::CoordinatorNotAvailable,
+        },
+        _ => match asker {
+            Admin => ErrorCode::RequestTimedOut,
+            Groups => ErrorCode::CoordinatorNotAvailable,
+        },
+    }
+}
+
+fn op_error(e: ZkError, asker: Asker) -> OpError {
+    let code = kafka_error(&e, asker);
+    let message = match e {
+        ZkError::Server(s) => s.message,
+        other => format!("the coordinator (zookeeper-lite) did not answer: {other}"),
+    };
+    OpError { code, message }
+}
+
+fn admin(e: ZkError) -> OpError {
+    op_error(e, Asker::Admin)
+}
+
+fn groups(e: ZkError) -> OpError {
+    op_error(e, Asker::GroupCoordinator)
+}
+
 pub struct Cluster {
+    /// Every request but the session's: topic changes, offset commits and fetches, configs.
     zk: ZkClient,
+    /// The session's own connection (registration, heartbeats, the metadata refresh a heartbeat
+    /// calls for, unregistration). `ZkClient` sends one request at a time, so on a shared
+    /// connection a heartbeat would wait behind every queued offset commit, and a burst of
+    /// commits longer than the session timeout would expire the broker's session.
+    session_zk: ZkClient,
     addr: String,
     me: BrokerInfo,
     session_timeout_ms: u64,
@@ -70,15 +146,20 @@ impl Cluster {
         session_timeout_ms: u64,
     ) -> Result<Arc<Cluster>, ClusterError> {
         let timeout = Duration::from_millis(session_timeout_ms.max(1000));
-        let zk = ZkClient::connect(addr, timeout)
-            .await
-            .map_err(|source| ClusterError::Zk {
-                addr: addr.to_string(),
-                source,
-            })?;
+        let connect = || async {
+            ZkClient::connect(addr, timeout)
+                .await
+                .map_err(|source| ClusterError::Zk {
+                    addr: addr.to_string(),
+                    source,
+                })
+        };
+        let zk = connect().await?;
+        let session_zk = connect().await?;
         let (changed, _) = watch::channel(0);
         Ok(Arc::new(Cluster {
             zk,
+            session_zk,
             addr: addr.to_string(),
             me,
             session_timeout_ms,
@@ -92,10 +173,6 @@ impl Cluster {
             })),
             changed,
         }))
-    }
-
-    pub fn zk(&self) -> &ZkClient {
-        &self.zk
     }
 
     pub fn broker_id(&self) -> i32 {
@@ -119,7 +196,7 @@ impl Cluster {
         let mut warned = false;
         loop {
             match self
-                .zk
+                .session_zk
                 .register_broker(self.me.clone(), self.session_timeout_ms)
                 .await
             {
@@ -127,7 +204,7 @@ impl Cluster {
                     if let Ok(mut s) = self.session.lock() {
                         *s = Some(session);
                     }
-                    self.refresh().await?;
+                    self.refresh_on(&self.session_zk).await?;
                     return Ok(());
                 }
                 Err(ZkError::Server(e)) if e.code == ZkErrorCode::BrokerIdInUse => {
@@ -168,7 +245,12 @@ impl Cluster {
 
     /// Fetches the metadata and publishes it if it changed.
     pub async fn refresh(&self) -> Result<Arc<ClusterMetadata>, ClusterError> {
-        let md = Arc::new(self.zk.metadata().await.map_err(|e| self.zk_err(e))?);
+        self.refresh_on(&self.zk).await
+    }
+
+    /// [`Cluster::refresh`] over connection `zk`.
+    async fn refresh_on(&self, zk: &ZkClient) -> Result<Arc<ClusterMetadata>, ClusterError> {
+        let md = Arc::new(zk.metadata().await.map_err(|e| self.zk_err(e))?);
         let changed = {
             let mut cur = match self.metadata.write() {
                 Ok(g) => g,
@@ -196,15 +278,15 @@ impl Cluster {
     }
 
     /// The session loop: heartbeats every third of the session timeout, refreshes metadata when
-    /// its version moves, re-registers after an expiry or a coordinator restart. Runs until the
-    /// task is dropped.
+    /// its version moves, re-registers after an expiry or a zookeeper-lite restart, all on the
+    /// session's own connection. Runs until the task is dropped.
     pub async fn run_session(self: Arc<Self>) {
         let interval = Duration::from_millis((self.session_timeout_ms / 3).clamp(50, 2000));
         loop {
             tokio::time::sleep(interval).await;
             let session = self.session.lock().ok().and_then(|s| *s);
             let result = match session {
-                Some(s) => self.zk.heartbeat(self.me.id, s).await,
+                Some(s) => self.session_zk.heartbeat(self.me.id, s).await,
                 None => Err(ZkError::Server(zookeeper_lite::protocol::ServerError {
                     code: ZkErrorCode::SessionExpired,
                     message: "not registered".into(),
@@ -213,7 +295,7 @@ impl Cluster {
             match result {
                 Ok(version) => {
                     if version != self.metadata().version {
-                        if let Err(e) = self.refresh().await {
+                        if let Err(e) = self.refresh_on(&self.session_zk).await {
                             tracing::warn!("metadata refresh failed: {e}");
                         }
                     }
@@ -242,10 +324,133 @@ impl Cluster {
     pub async fn unregister(&self) {
         let session = self.session.lock().ok().and_then(|mut s| s.take());
         if let Some(s) = session {
-            if let Err(e) = self.zk.unregister_broker(self.me.id, s).await {
+            if let Err(e) = self.session_zk.unregister_broker(self.me.id, s).await {
                 tracing::warn!("unregistering from zookeeper-lite failed: {e}");
             }
         }
+    }
+}
+
+/// Topic and config changes (Kafka's controller APIs), forwarded to zookeeper-lite.
+impl Cluster {
+    /// CreateTopics for one topic (or, with `topic.validate_only`, only its checks); returns the
+    /// topic as created, with its id, placement and configs.
+    pub async fn create_topic(&self, topic: NewTopic) -> Result<TopicInfo, OpError> {
+        self.zk.create_topic(topic).await.map_err(admin)
+    }
+
+    /// DeleteTopics for one topic.
+    pub async fn delete_topic(&self, name: &str) -> Result<(), OpError> {
+        self.zk.delete_topic(name).await.map_err(admin)
+    }
+
+    /// CreatePartitions: grows topic `name` to `total` partitions, placed by `assignment` (one
+    /// replica list per new partition) or by zookeeper-lite.
+    pub async fn create_partitions(
+        &self,
+        name: &str,
+        total: i32,
+        assignment: Option<Vec<Vec<BrokerId>>>,
+    ) -> Result<TopicInfo, OpError> {
+        self.zk
+            .create_partitions(name, total, assignment)
+            .await
+            .map_err(admin)
+    }
+
+    /// AlterConfigs/IncrementalAlterConfigs of a topic: `configs` is the whole new set of
+    /// overrides. Returns the topic as it now is (or would be, with `validate_only`).
+    pub async fn alter_topic_configs(
+        &self,
+        name: &str,
+        configs: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<TopicInfo, OpError> {
+        self.zk
+            .alter_topic_configs(name, configs, validate_only)
+            .await
+            .map_err(admin)
+    }
+
+    /// AlterConfigs/IncrementalAlterConfigs of a broker entity (`""` = the cluster default, else
+    /// a broker id): `configs` is the whole new dynamic set; empty removes it.
+    pub async fn alter_broker_configs(
+        &self,
+        entity: &str,
+        configs: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<(), OpError> {
+        self.zk
+            .alter_broker_configs(entity, configs, validate_only)
+            .await
+            .map_err(admin)
+    }
+}
+
+/// Committed offsets of consumer groups (what Kafka keeps in `__consumer_offsets`). Errors are
+/// the group coordinator's: GROUP_ID_NOT_FOUND for a group with nothing recorded,
+/// ILLEGAL_GENERATION for a fenced commit, COORDINATOR_NOT_AVAILABLE when zookeeper-lite fails.
+impl Cluster {
+    /// OffsetCommit: stores `offsets` for `group`, fenced by `generation` (-1 for a commit that
+    /// is not fenced). Returns each partition's outcome in request order (`None` = stored).
+    pub async fn commit_offsets(
+        &self,
+        group: &str,
+        generation: i32,
+        offsets: Vec<CommittedOffset>,
+    ) -> Result<Vec<(String, i32, Option<ErrorCode>)>, OpError> {
+        let results = self
+            .zk
+            .commit_offsets(group, generation, offsets)
+            .await
+            .map_err(groups)?;
+        Ok(results
+            .into_iter()
+            .map(|(t, p, e)| {
+                let code = e.map(|se| kafka_error(&ZkError::Server(se), Asker::GroupCoordinator));
+                (t, p, code)
+            })
+            .collect())
+    }
+
+    /// OffsetFetch: all of `group`'s committed offsets (`None`) or those of the listed
+    /// partitions (missing ones omitted). An unknown group has none.
+    pub async fn fetch_offsets(
+        &self,
+        group: &str,
+        partitions: Option<Vec<(String, i32)>>,
+    ) -> Result<Vec<CommittedOffset>, OpError> {
+        self.zk
+            .fetch_offsets(group, partitions)
+            .await
+            .map_err(groups)
+    }
+
+    /// The groups that have committed offsets, sorted (ListGroups of groups not in memory).
+    pub async fn list_offset_groups(&self) -> Result<Vec<String>, OpError> {
+        self.zk.list_offset_groups().await.map_err(groups)
+    }
+
+    /// The highest generation `group`'s fenced commits came from, -1 if none.
+    pub async fn group_generation(&self, group: &str) -> Result<i32, OpError> {
+        self.zk.group_generation(group).await.map_err(groups)
+    }
+
+    /// DeleteGroups: forgets `group`'s offsets and recorded generation.
+    pub async fn delete_group_offsets(&self, group: &str) -> Result<(), OpError> {
+        self.zk.delete_group_offsets(group).await.map_err(groups)
+    }
+
+    /// OffsetDelete (and offset expiry): deletes the listed partitions' offsets of `group`.
+    pub async fn delete_offsets(
+        &self,
+        group: &str,
+        partitions: Vec<(String, i32)>,
+    ) -> Result<(), OpError> {
+        self.zk
+            .delete_offsets(group, partitions)
+            .await
+            .map_err(groups)
     }
 }
 
@@ -281,5 +486,91 @@ mod tests {
         // Our own earlier registration (same id) and other ports are fine.
         assert!(endpoint_holder(&md, &info(0, 9092)).is_ok());
         assert!(endpoint_holder(&md, &info(1, 9093)).is_ok());
+    }
+
+    /// Heartbeats have their own connection: a burst of offset commits, each queued behind the
+    /// others on the request connection for far longer than the session timeout in total, does
+    /// not expire the broker's session (which would move leadership away and re-register).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_of_offset_commits_does_not_expire_the_session() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use zookeeper_lite::protocol::{CommittedOffset, NewTopic};
+
+        const SESSION_TIMEOUT_MS: u64 = 1_500;
+        const PARTITIONS: i32 = 2_000;
+        const COMMITTERS: usize = 24;
+        let dir = tempfile::tempdir().unwrap();
+        let zk = zookeeper_lite::embedded::EmbeddedZooKeeper::start(dir.path())
+            .await
+            .unwrap();
+        let cluster = Cluster::connect(&zk.addr().to_string(), info(0, 9092), SESSION_TIMEOUT_MS)
+            .await
+            .unwrap();
+        cluster.register().await.unwrap();
+        let first_session = cluster.session.lock().unwrap().unwrap();
+        let session_task = tokio::spawn(cluster.clone().run_session());
+        cluster
+            .zk
+            .create_topic(NewTopic {
+                name: "t".into(),
+                num_partitions: PARTITIONS,
+                replication_factor: 1,
+                replica_assignment: None,
+                configs: Default::default(),
+                validate_only: false,
+            })
+            .await
+            .unwrap();
+        let offsets: Vec<CommittedOffset> = (0..PARTITIONS)
+            .map(|partition| CommittedOffset {
+                topic: "t".into(),
+                partition,
+                offset: 42,
+                leader_epoch: -1,
+                metadata: Some("a long enough metadata string to make each commit heavier".into()),
+                commit_timestamp_ms: 0,
+            })
+            .collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicUsize::new(0));
+        let mut committers = Vec::new();
+        for i in 0..COMMITTERS {
+            let (cluster, offsets) = (cluster.clone(), offsets.clone());
+            let (stop, done) = (stop.clone(), done.clone());
+            committers.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    cluster
+                        .zk
+                        .commit_offsets(&format!("g{i}"), -1, offsets.clone())
+                        .await
+                        .unwrap();
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }));
+        }
+        // The burst lasts until every committer has finished a commit after waiting behind all
+        // the others, and for at least three session timeouts.
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(120);
+        while done.load(Ordering::Relaxed) < 2 * COMMITTERS
+            || started.elapsed() < Duration::from_millis(3 * SESSION_TIMEOUT_MS)
+        {
+            assert!(Instant::now() < deadline, "the commits did not finish");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        for c in committers {
+            c.await.unwrap();
+        }
+        session_task.abort();
+        assert_eq!(
+            *cluster.session.lock().unwrap(),
+            Some(first_session),
+            "the session expired during the burst and the broker registered again"
+        );
+        assert!(
+            cluster.session_zk.heartbeat(0, first_session).await.is_ok(),
+            "zookeeper-lite expired the broker's session during the burst"
+        );
     }
 }

@@ -1,11 +1,14 @@
 //! The broker: serves the Kafka wire protocol to clients, stores partition logs on disk, and keeps
 //! its view of the cluster (brokers, topics, leaders) from zookeeper-lite.
 //!
-//! `net` frames and dispatches requests, `handlers` answers them (one file per API family), `log`
+//! `net` frames and dispatches requests, `handlers` answers them (one file per API family) over the
+//! shared state in `broker`, `server` runs the lifecycle and background tasks, `log`
 //! is the storage contract, `partitions` the set of logs this broker hosts, `cluster` the link to
-//! zookeeper-lite, `config` the server.properties keys, `config_support` which configs are acted on,
+//! zookeeper-lite, `topic_config` what topic and dynamic broker configs mean for the logs,
+//! `config` the server.properties keys, `config_support` which configs are acted on,
 //! `meta_properties` the identity file of each log directory.
 
+pub mod broker;
 pub mod cluster;
 pub mod config;
 pub mod config_support;
@@ -16,3 +19,4 @@ pub mod meta_properties;
 pub mod net;
 pub mod partitions;
 pub mod server;
+pub mod topic_config;

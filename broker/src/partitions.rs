@@ -10,8 +10,8 @@ use uuid::Uuid;
 use zookeeper_lite::protocol::{ClusterMetadata, TopicInfo};
 
 use crate::config::BrokerConfig;
-use crate::handlers::{effective_broker_config, topic_log_config};
 use crate::log::{DurableLog, LogConfig, LogError};
+use crate::topic_config::{effective_broker_config, topic_log_config};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {

@@ -1,147 +1,16 @@
-//! The broker as a whole: its shared state and its lifecycle (start, serve, shut down).
+//! The broker's lifecycle: start (bind, register, open hosted logs), serve, shut down, and the
+//! background tasks that run over the shared [`Broker`] state.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use zookeeper_lite::protocol::BrokerInfo;
 
+use crate::broker::Broker;
 use crate::cluster::Cluster;
 use crate::config::BrokerConfig;
-use crate::group::{GroupConfig, Groups};
-use crate::partitions::Partitions;
-
-pub struct Broker {
-    pub config: BrokerConfig,
-    pub cluster: Arc<Cluster>,
-    pub partitions: Partitions,
-    pub advertised: BrokerInfo,
-    /// Woken after every append, so that long-polling fetches re-read.
-    pub appended: tokio::sync::Notify,
-    /// The consumer groups this broker coordinates.
-    pub groups: Groups,
-    producer_ids: ProducerIdAllocator,
-}
-
-/// Producer ids must never repeat across restarts or brokers, or a new producer would inherit an
-/// old one's sequence numbers: ids start from the start-up time in milliseconds, shifted to leave
-/// room for a counter, with the broker id in the low bits.
-struct ProducerIdAllocator {
-    next: AtomicI64,
-    broker_id: i64,
-}
-
-impl ProducerIdAllocator {
-    fn new(broker_id: i32) -> Self {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        ProducerIdAllocator {
-            next: AtomicI64::new(now_ms << 12),
-            broker_id: i64::from(broker_id & 0xff),
-        }
-    }
-
-    fn allocate(&self) -> i64 {
-        (self.next.fetch_add(1, Ordering::Relaxed) << 8) | self.broker_id
-    }
-}
-
-impl Broker {
-    pub fn next_producer_id(&self) -> i64 {
-        self.producer_ids.allocate()
-    }
-
-    /// The live broker chosen as "controller" for clients: admin requests go there. Every broker
-    /// forwards them to zookeeper-lite, so any live broker will do; the lowest id is stable.
-    pub fn controller_id(&self) -> i32 {
-        self.cluster
-            .metadata()
-            .brokers
-            .iter()
-            .map(|b| b.id)
-            .min()
-            .unwrap_or(self.config.broker_id)
-    }
-
-    /// Re-reads the metadata and syncs hosted partitions with it; handlers call this after an
-    /// admin change so the effect is visible to the next request.
-    pub async fn refresh_metadata(&self) -> anyhow::Result<()> {
-        let md = self.cluster.refresh().await?;
-        self.partitions.sync_with(&md, self.config.broker_id).await;
-        Ok(())
-    }
-}
-
-/// A broker registered with an in-process zookeeper-lite, serving no socket: handler tests call
-/// the handlers on it directly. The returned guard keeps the coordinator and the directories.
-#[cfg(test)]
-pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Drop) {
-    start_for_test_with(|_| {}).await
-}
-
-/// [`start_for_test`] with settings changed by `adjust`.
-#[cfg(test)]
-pub(crate) async fn start_for_test_with(
-    adjust: impl FnOnce(&mut BrokerConfig),
-) -> (Arc<Broker>, impl Drop) {
-    struct Guard {
-        zk: tokio::task::JoinHandle<()>,
-        _dir: tempfile::TempDir,
-    }
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            self.zk.abort();
-        }
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let zk_dir = dir.path().join("zk");
-    std::fs::create_dir_all(&zk_dir).expect("zk dir");
-    let coordinator =
-        zookeeper_lite::coordinator::Coordinator::open(&zk_dir, std::time::Instant::now())
-            .expect("zookeeper-lite opens");
-    let shared = Arc::new(std::sync::Mutex::new(coordinator));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let zk_addr = listener.local_addr().expect("bound address");
-    let zk = tokio::spawn(zookeeper_lite::server::serve(listener, shared, 0));
-    let mut config = BrokerConfig {
-        log_dirs: vec![dir.path().join("logs")],
-        zookeeper_connect: zk_addr.to_string(),
-        zookeeper_session_timeout_ms: 60_000,
-        ..BrokerConfig::default()
-    };
-    adjust(&mut config);
-    let advertised = BrokerInfo {
-        id: config.broker_id,
-        host: "127.0.0.1".to_string(),
-        port: 9092,
-        rack: None,
-    };
-    let cluster = Cluster::connect(&config.zookeeper_connect, advertised.clone(), 60_000)
-        .await
-        .expect("connects to zookeeper-lite");
-    cluster.register().await.expect("registers");
-    let broker = Arc::new(Broker {
-        partitions: Partitions::new(config.clone()),
-        producer_ids: ProducerIdAllocator::new(config.broker_id),
-        groups: Groups::new(GroupConfig {
-            initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
-            min_session_timeout_ms: config.group_min_session_timeout_ms,
-            max_session_timeout_ms: config.group_max_session_timeout_ms,
-            offsets_retention_ms: config.offsets_retention_ms,
-        }),
-        config,
-        cluster,
-        advertised,
-        appended: tokio::sync::Notify::new(),
-    });
-    broker.refresh_metadata().await.expect("metadata");
-    (broker, Guard { zk, _dir: dir })
-}
 
 /// Starts the broker: binds the listener, registers with zookeeper-lite, opens hosted logs and
 /// serves until `shutdown` resolves.
@@ -192,20 +61,7 @@ pub async fn run(
     cluster.check_endpoint_free(&md)?;
     cluster.register().await?;
 
-    let broker = Arc::new(Broker {
-        partitions: Partitions::new(config.clone()),
-        producer_ids: ProducerIdAllocator::new(config.broker_id),
-        groups: Groups::new(GroupConfig {
-            initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
-            min_session_timeout_ms: config.group_min_session_timeout_ms,
-            max_session_timeout_ms: config.group_max_session_timeout_ms,
-            offsets_retention_ms: config.offsets_retention_ms,
-        }),
-        config,
-        cluster: cluster.clone(),
-        advertised,
-        appended: tokio::sync::Notify::new(),
-    });
+    let broker = Arc::new(Broker::new(config, cluster.clone(), advertised));
     let md = cluster.metadata();
     broker
         .partitions
@@ -276,7 +132,7 @@ async fn group_metadata_cleanup(broker: Arc<Broker>) {
     tick.tick().await;
     loop {
         tick.tick().await;
-        crate::group::cleanup_group_metadata(&broker).await;
+        broker.cleanup_group_metadata().await;
     }
 }
 

@@ -1,1 +1,94 @@
-//! (to be filled)
+//! Thin newtypes for the numbers Kafka keeps apart: log offsets, leader epochs, broker ids and
+//! producer ids. Each is `Copy`, prints as its number, and converts to and from the wire's
+//! integer with `From`/`Into`, so adopting them costs nothing at the protocol edge.
+
+use std::fmt;
+
+macro_rules! id_newtype {
+    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub $inner);
+
+        impl $name {
+            /// The wire value.
+            pub const fn get(self) -> $inner {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl From<$inner> for $name {
+            fn from(v: $inner) -> Self {
+                $name(v)
+            }
+        }
+
+        impl From<$name> for $inner {
+            fn from(v: $name) -> Self {
+                v.0
+            }
+        }
+    };
+}
+
+id_newtype! {
+    /// A position in a partition's log (Kafka: `long offset`); -1 means "none" on the wire.
+    Offset(i64)
+}
+
+id_newtype! {
+    /// A partition's leader epoch (Kafka: `int leaderEpoch`); -1 means unknown.
+    LeaderEpoch(i32)
+}
+
+id_newtype! {
+    /// A broker's `broker.id` / `node.id` (Kafka: `int brokerId`); -1 means none.
+    BrokerId(i32)
+}
+
+id_newtype! {
+    /// An idempotent producer's id (Kafka: `long producerId`); -1 means none.
+    ProducerId(i64)
+}
+
+impl Offset {
+    /// The wire's "no offset" (-1).
+    pub const NONE: Offset = Offset(-1);
+}
+
+impl LeaderEpoch {
+    /// The wire's "unknown epoch" (-1, Kafka's `RecordBatch.NO_PARTITION_LEADER_EPOCH`).
+    pub const UNKNOWN: LeaderEpoch = LeaderEpoch(-1);
+}
+
+impl BrokerId {
+    /// The wire's "no broker" (-1), e.g. a partition without a leader.
+    pub const NONE: BrokerId = BrokerId(-1);
+}
+
+impl ProducerId {
+    /// The wire's "no producer id" (-1, Kafka's `RecordBatch.NO_PRODUCER_ID`).
+    pub const NONE: ProducerId = ProducerId(-1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newtypes_convert_and_print_as_their_number() {
+        let o: Offset = 42i64.into();
+        assert_eq!(i64::from(o), 42);
+        assert_eq!(o.to_string(), "42");
+        assert_eq!(BrokerId::from(3).get(), 3);
+        assert_eq!(LeaderEpoch::UNKNOWN.to_string(), "-1");
+        assert_eq!(ProducerId::NONE, ProducerId(-1));
+        assert!(Offset(1) < Offset(2));
+    }
+}

@@ -15,12 +15,12 @@
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use zookeeper_lite::client::ZkError;
-use zookeeper_lite::protocol::ZkErrorCode;
+use common::errors::ErrorCode;
 
 use super::codes::NONE;
-use crate::handlers::check_group_coordinator;
-use crate::server::Broker;
+use super::placement::check_coordinator;
+use super::Groups;
+use crate::cluster::{Cluster, OpError};
 
 fn wall_clock_ms() -> i64 {
     SystemTime::now()
@@ -29,8 +29,8 @@ fn wall_clock_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn unknown_group(e: &ZkError) -> bool {
-    matches!(e, ZkError::Server(se) if se.code == ZkErrorCode::UnknownGroup)
+fn unknown_group(e: &OpError) -> bool {
+    e.code == ErrorCode::GroupIdNotFound
 }
 
 /// The partitions of `offsets` committed at least `retention_ms` before `now_ms`.
@@ -52,15 +52,16 @@ pub(crate) fn expired_by_commit_time(
 /// (`has_members` false) that loses its last offset is forgotten whole, its recorded generation
 /// too; a group with members keeps that record, which fences stale members' commits.
 async fn expire_by_commit_time(
-    broker: &Broker,
+    cluster: &Cluster,
     group: &str,
     now_ms: i64,
+    retention_ms: u64,
     keep_topics: &BTreeSet<String>,
     has_members: bool,
-) -> Result<bool, ZkError> {
-    let zk = broker.cluster.zk();
+) -> Result<bool, OpError> {
+    let zk = &cluster;
     let offsets = zk.fetch_offsets(group, None).await?;
-    let mut expired = expired_by_commit_time(&offsets, now_ms, broker.config.offsets_retention_ms);
+    let mut expired = expired_by_commit_time(&offsets, now_ms, retention_ms);
     expired.retain(|(topic, _)| !keep_topics.contains(topic));
     if expired.is_empty() {
         return Ok(!offsets.is_empty());
@@ -83,59 +84,68 @@ async fn expire_by_commit_time(
     Ok(remaining > 0)
 }
 
-/// One cleanup pass over the groups this broker coordinates.
-pub async fn cleanup_group_metadata(broker: &Broker) {
+/// One cleanup pass over the groups this broker coordinates (`groups`, in memory, and those
+/// known by their offsets in `cluster`), with `offsets.retention.minutes` as `retention_ms`.
+pub async fn cleanup_group_metadata(groups: &Groups, cluster: &Cluster, retention_ms: u64) {
     let now_ms = wall_clock_ms();
-    let empty = broker.groups.with(|c, now| c.empty_groups(now));
+    let empty = groups.with(|c, now| c.empty_groups(now));
     let mut in_memory: BTreeSet<String> = BTreeSet::new();
     for g in empty {
         in_memory.insert(g.group_id.clone());
-        if check_group_coordinator(broker, &g.group_id) != NONE {
+        if check_coordinator(cluster, &g.group_id) != NONE {
             // The group moved to another coordinator: unload it, as Kafka unloads the groups of
             // an offsets partition it no longer leads (its offsets belong to the new one).
-            broker.groups.with(|c, _| c.remove_if_empty(&g.group_id));
+            groups.with(|c, _| c.remove_if_empty(&g.group_id));
             continue;
         }
         let has_offsets = if !g.uses_group_management {
-            expire_by_commit_time(broker, &g.group_id, now_ms, &BTreeSet::new(), false).await
+            expire_by_commit_time(
+                cluster,
+                &g.group_id,
+                now_ms,
+                retention_ms,
+                &BTreeSet::new(),
+                false,
+            )
+            .await
         } else if g.retention_passed {
             tracing::info!(
                 "Offsets of group {} expired: it has been Empty for offsets.retention.minutes",
                 g.group_id
             );
-            match broker.cluster.zk().delete_group_offsets(&g.group_id).await {
+            match cluster.delete_group_offsets(&g.group_id).await {
                 Ok(()) => Ok(false),
                 Err(e) if unknown_group(&e) => Ok(false),
                 Err(e) => Err(e),
             }
         } else {
-            broker
-                .cluster
-                .zk()
+            cluster
                 .fetch_offsets(&g.group_id, None)
                 .await
                 .map(|o| !o.is_empty())
         };
         match has_offsets {
             Ok(false) => {
-                broker.groups.with(|c, _| c.remove_if_empty(&g.group_id));
+                groups.with(|c, _| c.remove_if_empty(&g.group_id));
             }
             Ok(true) => {}
             Err(e) => tracing::warn!("cleaning up group {} failed: {e}", g.group_id),
         }
     }
-    let stable = broker.groups.with(|c, _| c.stable_consumer_subscriptions());
+    let stable = groups.with(|c, _| c.stable_consumer_subscriptions());
     for (id, subscribed) in stable {
         in_memory.insert(id.clone());
-        if check_group_coordinator(broker, &id) != NONE {
+        if check_coordinator(cluster, &id) != NONE {
             continue;
         }
-        if let Err(e) = expire_by_commit_time(broker, &id, now_ms, &subscribed, true).await {
+        if let Err(e) =
+            expire_by_commit_time(cluster, &id, now_ms, retention_ms, &subscribed, true).await
+        {
             tracing::warn!("expiring the offsets of group {id} failed: {e}");
         }
     }
     // Groups known only by their offsets (simple groups, or groups from before a restart).
-    let stored = match broker.cluster.zk().list_offset_groups().await {
+    let stored = match cluster.list_offset_groups().await {
         Ok(ids) => ids,
         Err(e) => {
             tracing::warn!("listing groups with committed offsets failed: {e}");
@@ -144,12 +154,14 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
     };
     for id in stored {
         if in_memory.contains(&id)
-            || broker.groups.with(|c, _| c.contains(&id))
-            || check_group_coordinator(broker, &id) != NONE
+            || groups.with(|c, _| c.contains(&id))
+            || check_coordinator(cluster, &id) != NONE
         {
             continue;
         }
-        if let Err(e) = expire_by_commit_time(broker, &id, now_ms, &BTreeSet::new(), false).await {
+        if let Err(e) =
+            expire_by_commit_time(cluster, &id, now_ms, retention_ms, &BTreeSet::new(), false).await
+        {
             tracing::warn!("expiring the offsets of group {id} failed: {e}");
         }
     }

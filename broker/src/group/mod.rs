@@ -9,6 +9,7 @@
 
 mod cleanup;
 mod coordinator;
+mod placement;
 mod runtime;
 mod subscription;
 #[cfg(test)]
@@ -19,6 +20,7 @@ pub use coordinator::{
     Coordinator, EmptyGroup, GroupConfig, GroupDescription, JoinRequest, JoinResult, JoinedMember,
     LeaveOutcome, MemberDescription, SyncRequest, SyncResult,
 };
+pub use placement::{check_coordinator, coordinator_of};
 pub use runtime::Groups;
 pub use subscription::subscribed_topics;
 

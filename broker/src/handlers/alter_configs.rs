@@ -20,10 +20,10 @@ use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
 
 use super::config_defs::{self as defs, ConfigType};
-use super::configs::{broker_resource, validate_topic_configs, RESOURCE_BROKER, RESOURCE_TOPIC};
-use super::topics::zk_error;
+use super::configs::{broker_resource, RESOURCE_BROKER, RESOURCE_TOPIC};
+use crate::broker::Broker;
 use crate::config::BrokerConfig;
-use crate::server::Broker;
+use crate::topic_config::validate_topic_configs;
 
 /// `AlterConfigOp.OpType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,7 +314,7 @@ fn plan(
 
 /// Stores a planned change (or, with `validate_only`, only has zookeeper-lite check it).
 async fn store(broker: &Broker, change: Change, validate_only: bool) -> Result<(), Failure> {
-    let zk = broker.cluster.zk();
+    let zk = &broker.cluster;
     let result = match &change {
         Change::Topic { name, configs } => zk
             .alter_topic_configs(name, configs.clone(), validate_only)
@@ -325,7 +325,7 @@ async fn store(broker: &Broker, change: Change, validate_only: bool) -> Result<(
                 .await
         }
     };
-    result.map_err(|e| zk_error(&e))?;
+    result.map_err(|e| (e.code.code(), e.message))?;
     if !validate_only {
         match &change {
             Change::Topic { name, configs } => {

@@ -7,7 +7,7 @@ use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeCluster
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
-use crate::server::Broker;
+use crate::broker::Broker;
 
 /// `EndpointType.BROKER`: the only endpoint type a broker serves (controllers are type 2).
 const ENDPOINT_TYPE_BROKER: i8 = 1;

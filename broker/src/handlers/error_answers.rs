@@ -12,8 +12,8 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use kafka_protocol::ResponseError;
 
+use crate::broker::start_for_test;
 use crate::log::testutil;
-use crate::server::start_for_test;
 
 /// Encodes `message` at `version` and decodes it back: what the other side of the wire sees.
 pub(super) fn wire<T: Encodable + Decodable>(message: &T, version: i16) -> T {
@@ -27,7 +27,7 @@ pub(super) fn topic_name(name: &str) -> TopicName {
     TopicName(StrBytes::from_string(name.to_string()))
 }
 
-pub(super) async fn create_topic(broker: &std::sync::Arc<crate::server::Broker>, name: &str) {
+pub(super) async fn create_topic(broker: &std::sync::Arc<crate::broker::Broker>, name: &str) {
     let request = CreateTopicsRequest::default().with_topics(vec![CreatableTopic::default()
         .with_name(topic_name(name))
         .with_num_partitions(1)
@@ -444,7 +444,6 @@ async fn produce_v10_not_leader_names_the_current_leader_and_its_endpoint() {
     peer.register().await.expect("second broker registers");
     broker
         .cluster
-        .zk()
         .create_topic(NewTopic {
             name: "elsewhere".to_string(),
             num_partitions: 1,

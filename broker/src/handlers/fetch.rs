@@ -12,8 +12,8 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use kafka_protocol::ResponseError;
 
 use super::leader_partition;
+use crate::broker::Broker;
 use crate::log::{legacy_message_set, BrokerCompressionType, LogConfig};
-use crate::server::Broker;
 
 /// What Kafka 3.9's `KafkaApis.handleFetchRequest` does to a partition's answer for old
 /// versions: Fetch below v10 cannot carry zstd, so a topic whose effective `compression.type`

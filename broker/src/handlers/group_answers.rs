@@ -9,8 +9,8 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
 
 use super::error_answers::{create_topic, topic_name, wire};
+use crate::broker::start_for_test;
 use crate::group::{JoinRequest, Reply, SyncRequest};
-use crate::server::start_for_test;
 
 fn group_id(id: &str) -> GroupId {
     GroupId(StrBytes::from_string(id.to_string()))
@@ -145,7 +145,7 @@ fn subscription(topics: &[&str]) -> Bytes {
 }
 
 /// One consumer joins `group` subscribed to `topics` and syncs: (member id, generation).
-fn stable_member(broker: &crate::server::Broker, group: &str, topics: &[&str]) -> (String, i32) {
+fn stable_member(broker: &crate::broker::Broker, group: &str, topics: &[&str]) -> (String, i32) {
     broker.groups.with(|c, now| {
         let req = JoinRequest {
             client_id: "c".to_string(),
@@ -189,10 +189,9 @@ fn commit_to(group: &str, generation: i32, member: &str, topics: &[&str]) -> Off
         )
 }
 
-async fn stored(broker: &crate::server::Broker, group: &str) -> Vec<String> {
+async fn stored(broker: &crate::broker::Broker, group: &str) -> Vec<String> {
     broker
         .cluster
-        .zk()
         .fetch_offsets(group, None)
         .await
         .expect("offsets")
@@ -204,7 +203,7 @@ async fn stored(broker: &crate::server::Broker, group: &str) -> Vec<String> {
 #[tokio::test]
 async fn cleanup_expires_offsets_by_kafkas_rules_and_removes_empty_groups_without_offsets() {
     let (broker, _guard) =
-        crate::server::start_for_test_with(|c| c.offsets_retention_ms = 3_000).await;
+        crate::broker::start_for_test_with(|c| c.offsets_retention_ms = 3_000).await;
     for t in ["cl", "old"] {
         create_topic(&broker, t).await;
     }
@@ -222,7 +221,7 @@ async fn cleanup_expires_offsets_by_kafkas_rules_and_removes_empty_groups_withou
     let (m, _) = stable_member(&broker, "no-offsets", &["cl"]);
     broker.groups.leave("no-offsets", vec![(m, None)]);
 
-    crate::group::cleanup_group_metadata(&broker).await;
+    broker.cleanup_group_metadata().await;
     assert!(
         !broker.groups.with(|c, _| c.contains("no-offsets")),
         "Empty, no offsets: Dead"
@@ -236,7 +235,7 @@ async fn cleanup_expires_offsets_by_kafkas_rules_and_removes_empty_groups_withou
     assert_eq!(stored(&broker, "stable").await, ["cl", "old"]);
 
     tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
-    crate::group::cleanup_group_metadata(&broker).await;
+    broker.cleanup_group_metadata().await;
     assert!(stored(&broker, "was-managed").await.is_empty());
     assert!(
         !broker.groups.with(|c, _| c.contains("was-managed")),

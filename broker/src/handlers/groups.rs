@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use common::errors::ErrorCode;
 use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::find_coordinator_response::Coordinator as CoordinatorEntry;
@@ -18,49 +19,25 @@ use kafka_protocol::messages::{
     LeaveGroupResponse, ListGroupsRequest, ListGroupsResponse, SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::protocol::StrBytes;
-use zookeeper_lite::client::ZkError;
-use zookeeper_lite::protocol::{BrokerInfo, ZkErrorCode};
+use zookeeper_lite::protocol::BrokerInfo;
 
 use super::RequestContext;
+use crate::broker::Broker;
 use crate::group::codes::*;
 use crate::group::{GroupState, JoinRequest, SyncRequest};
-use crate::server::Broker;
 
 fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_string())
 }
 
-/// Java's `String.hashCode`, so the choice is stable across runs and brokers.
-fn java_hash(key: &str) -> i32 {
-    key.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
-}
-
-/// The live broker that coordinates `group`: a stable hash over the live broker ids, sorted.
+/// The live broker that coordinates `group` (see [`crate::group::coordinator_of`]).
 pub(crate) fn coordinator_of(broker: &Broker, group: &str) -> Option<BrokerInfo> {
-    let md = broker.cluster.metadata();
-    let mut brokers: Vec<&BrokerInfo> = md.brokers.iter().collect();
-    if brokers.is_empty() {
-        return None;
-    }
-    brokers.sort_by_key(|b| b.id);
-    brokers
-        .get(coordinator_index(group, brokers.len()))
-        .map(|b| (*b).clone())
-}
-
-/// Which of `n` live brokers (sorted by id) coordinates `group`.
-fn coordinator_index(group: &str, n: usize) -> usize {
-    (java_hash(group).unsigned_abs() as usize) % n.max(1)
+    crate::group::coordinator_of(&broker.cluster, group)
 }
 
 /// NONE when this broker coordinates `group`, else the error Kafka answers with.
 pub(crate) fn check_coordinator(broker: &Broker, group: &str) -> i16 {
-    match coordinator_of(broker, group) {
-        None => COORDINATOR_NOT_AVAILABLE,
-        Some(b) if b.id == broker.config.broker_id => NONE,
-        Some(_) => NOT_COORDINATOR,
-    }
+    crate::group::check_coordinator(&broker.cluster, group)
 }
 
 /// Like [`check_coordinator`] for the APIs of groups that use the coordinator for membership
@@ -71,16 +48,6 @@ pub(crate) fn check_member_group(broker: &Broker, group: &str) -> i16 {
         return INVALID_GROUP_ID;
     }
     check_coordinator(broker, group)
-}
-
-/// Maps a zookeeper-lite failure to what a group client retries on.
-pub(crate) fn zk_error_code(e: &ZkError) -> i16 {
-    match e {
-        ZkError::Server(se) if se.code == ZkErrorCode::IllegalGeneration => ILLEGAL_GENERATION,
-        ZkError::Server(se) if se.code == ZkErrorCode::UnknownGroup => GROUP_ID_NOT_FOUND,
-        ZkError::Server(se) if se.code == ZkErrorCode::UnknownTopic => UNKNOWN_TOPIC_OR_PARTITION,
-        _ => COORDINATOR_NOT_AVAILABLE,
-    }
 }
 
 pub fn find_coordinator(
@@ -167,9 +134,9 @@ pub async fn join(
     let floor = if !broker.groups.with(|c, _| c.is_empty_or_unknown(&group)) {
         0
     } else {
-        match broker.cluster.zk().group_generation(&group).await {
+        match broker.cluster.group_generation(&group).await {
             Ok(g) => g,
-            Err(ZkError::Server(e)) if e.code == ZkErrorCode::UnknownGroup => 0,
+            Err(e) if e.code == ErrorCode::GroupIdNotFound => 0,
             Err(e) => {
                 tracing::warn!("reading the generation of group {group} failed: {e}");
                 return error_response(COORDINATOR_NOT_AVAILABLE);
@@ -352,7 +319,7 @@ pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroup
         .map(|(id, protocol_type, state)| (id, (protocol_type, state.name())))
         .collect();
     let mut error = NONE;
-    match broker.cluster.zk().list_offset_groups().await {
+    match broker.cluster.list_offset_groups().await {
         Ok(ids) => {
             for id in ids {
                 if groups.contains_key(&id) || check_coordinator(broker, &id) != NONE {
@@ -464,7 +431,7 @@ async fn describe_groups(
         }
         // Not in memory: Empty if it has committed offsets, else Dead (Kafka answers an unknown
         // group with state Dead and no error).
-        let state = match broker.cluster.zk().fetch_offsets(&id, None).await {
+        let state = match broker.cluster.fetch_offsets(&id, None).await {
             Ok(offsets) if !offsets.is_empty() => GroupState::Empty,
             Ok(_) => GroupState::Dead,
             Err(e) => {
@@ -492,7 +459,7 @@ async fn describe_groups(
 /// Kafka keeps an Empty former consumer group's type), "" when only simple or admin commits were
 /// made (Kafka's protocolType None).
 async fn stored_protocol_type(broker: &Broker, group: &str) -> String {
-    match broker.cluster.zk().group_generation(group).await {
+    match broker.cluster.group_generation(group).await {
         Ok(generation) if generation >= 1 => "consumer".to_string(),
         Ok(_) => String::new(),
         Err(e) => {
@@ -511,10 +478,10 @@ pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> Delet
             let in_memory = broker.groups.with(|c, _| c.contains(&id));
             code = match broker.groups.with(|c, _| c.delete(&id)) {
                 Err(e) => e,
-                Ok(()) => match broker.cluster.zk().delete_group_offsets(&id).await {
+                Ok(()) => match broker.cluster.delete_group_offsets(&id).await {
                     Ok(()) => NONE,
                     // A group known only in memory (being formed, no offsets) was deleted.
-                    Err(ZkError::Server(e)) if e.code == ZkErrorCode::UnknownGroup => {
+                    Err(e) if e.code == ErrorCode::GroupIdNotFound => {
                         if in_memory {
                             NONE
                         } else {
@@ -523,7 +490,7 @@ pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> Delet
                     }
                     Err(e) => {
                         tracing::warn!("deleting the offsets of group {id} failed: {e}");
-                        zk_error_code(&e)
+                        e.code.code()
                     }
                 },
             };
@@ -535,28 +502,4 @@ pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> Delet
         );
     }
     DeleteGroupsResponse::default().with_results(results)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn group_hash_is_javas_string_hash_code() {
-        assert_eq!(java_hash(""), 0);
-        assert_eq!(java_hash("g"), 103);
-        assert_eq!(java_hash("console-consumer-12345"), 158_455_506);
-        assert_eq!(java_hash("\u{e9}t\u{e9}"), 0xe9 * 961 + 0x74 * 31 + 0xe9);
-    }
-
-    #[test]
-    fn coordinator_choice_is_stable_and_spread() {
-        assert_eq!(coordinator_index("g", 1), 0);
-        assert_eq!(coordinator_index("g", 2), 1);
-        assert_eq!(coordinator_index("g", 0), 0);
-        let picked: std::collections::BTreeSet<usize> = (0..50)
-            .map(|i| coordinator_index(&format!("group-{i}"), 3))
-            .collect();
-        assert_eq!(picked.len(), 3, "50 groups land on every one of 3 brokers");
-    }
 }

@@ -10,11 +10,8 @@ use kafka_protocol::messages::list_offsets_response::{
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use kafka_protocol::ResponseError;
 
-use bytes::Bytes;
-
 use super::leader_partition;
-use crate::net::legacy::{self, ListOffsetsV0, ListOffsetsV0Answer};
-use crate::server::Broker;
+use crate::broker::Broker;
 
 const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
@@ -107,16 +104,34 @@ pub async fn handle(
     ListOffsetsResponse::default().with_topics(topics)
 }
 
+/// One partition of a ListOffsets v0 request: `(partition, timestamp, max_num_offsets)`.
+pub type ListOffsetsV0Partition = (i32, i64, i32);
+
+/// A ListOffsets v0 request (decoded by `net::legacy`, which the protocol crate cannot):
+/// per topic, its partitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListOffsetsV0 {
+    pub replica_id: i32,
+    pub topics: Vec<(String, Vec<ListOffsetsV0Partition>)>,
+}
+
+/// One partition of a ListOffsets v0 response: `(partition, error code, old_style_offsets)`.
+pub type ListOffsetsV0Answer = (i32, i16, Vec<i64>);
+
 /// ListOffsets v0 (Kafka 3.9 `KafkaApis.handleListOffsetRequestV0`, `Partition.
 /// legacyFetchOffsetsForTimestamp`, `UnifiedLog.legacyFetchOffsetsBefore`): per partition, up to
 /// `max_num_offsets` offsets in descending order, taken from the list of segment base offsets
 /// (with their files' modification times) followed by the log end offset (with the time now):
 /// latest (-1) starts from its end, earliest (-2) from its start, and a timestamp from the last
 /// entry modified at or before it. A consumer (replica id -1) sees no offset above the high
-/// watermark. Other negative timestamps are UNSUPPORTED_VERSION. Returns the encoded body.
-pub async fn handle_v0(broker: &Arc<Broker>, request: ListOffsetsV0) -> Bytes {
+/// watermark. Other negative timestamps are UNSUPPORTED_VERSION. Returns the answer per
+/// topic, which `net::legacy` encodes.
+pub async fn handle_v0(
+    broker: &Arc<Broker>,
+    request: ListOffsetsV0,
+) -> Vec<(String, Vec<ListOffsetsV0Answer>)> {
     let from_consumer = request.replica_id == -1;
-    let topics: Vec<(String, Vec<ListOffsetsV0Answer>)> = request
+    request
         .topics
         .into_iter()
         .map(|(name, partitions)| {
@@ -167,8 +182,7 @@ pub async fn handle_v0(broker: &Arc<Broker>, request: ListOffsetsV0) -> Bytes {
                 .collect();
             (name, partitions)
         })
-        .collect();
-    legacy::encode_list_offsets_v0(&topics).freeze()
+        .collect()
 }
 
 fn now_ms() -> i64 {

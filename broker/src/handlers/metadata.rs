@@ -12,8 +12,8 @@ use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::{ClusterMetadata, NewTopic, TopicInfo};
 
-use super::topics::{validate_topic_name, zk_error};
-use crate::server::Broker;
+use super::topics::validate_topic_name;
+use crate::broker::Broker;
 
 /// One topic's partitions as Kafka's `ZkMetadataCache.getPartitionMetadata` reports them: a
 /// partition whose leader is not a live broker has LEADER_NOT_AVAILABLE and leader -1 (never the
@@ -123,13 +123,13 @@ pub async fn handle(
                     configs: BTreeMap::new(),
                     validate_only: false,
                 };
-                match broker.cluster.zk().create_topic(new).await {
+                match broker.cluster.create_topic(new).await {
                     Ok(_) => {
                         tracing::info!("auto-created topic {name}");
                         created.insert(name, ());
                     }
                     Err(e) => {
-                        let (code, message) = zk_error(&e);
+                        let (code, message) = (e.code.code(), e.message);
                         if code != ResponseError::TopicAlreadyExists.code() {
                             tracing::warn!("auto-creating topic {name} failed: {message}");
                         }

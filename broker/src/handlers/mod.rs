@@ -5,7 +5,7 @@
 mod alter_configs;
 mod api_versions;
 mod broker_configs;
-mod config_defs;
+pub(crate) mod config_defs;
 mod config_docs;
 mod configs;
 mod describe_cluster;
@@ -31,13 +31,13 @@ use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind}
 
 use kafka_protocol::ResponseError;
 
+use crate::broker::Broker;
 use crate::partitions::HostedPartition;
-use crate::server::Broker;
 
 pub use api_versions::unsupported_version_response;
-pub use configs::{effective_broker_config, topic_log_config, validate_topic_configs};
-pub(crate) use groups::check_coordinator as check_group_coordinator;
-pub use list_offsets::handle_v0 as list_offsets_v0;
+pub use list_offsets::{
+    handle_v0 as list_offsets_v0, ListOffsetsV0, ListOffsetsV0Answer, ListOffsetsV0Partition,
+};
 pub use offsets::commit_v1 as offset_commit_v1;
 
 /// The APIs this broker implements, with the version ranges it advertises.

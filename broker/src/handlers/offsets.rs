@@ -23,9 +23,10 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use zookeeper_lite::protocol::CommittedOffset;
 
-use super::groups::{check_coordinator, check_member_group, zk_error_code};
+use super::groups::{check_coordinator, check_member_group};
+use crate::broker::Broker;
 use crate::group::codes::*;
-use crate::server::Broker;
+use common::errors::ErrorCode;
 
 /// Kafka's `offset.metadata.max.bytes` default.
 const MAX_METADATA_BYTES: usize = 4096;
@@ -157,7 +158,6 @@ async fn commit_stamped(
     if !to_store.is_empty() {
         let stored: Result<BTreeMap<(String, i32), i16>, i16> = match broker
             .cluster
-            .zk()
             .commit_offsets(&group, generation, to_store)
             .await
         {
@@ -166,14 +166,14 @@ async fn commit_stamped(
                 .map(|(t, p, e)| {
                     let code = match e {
                         None => NONE,
-                        Some(se) => zk_error_code(&zookeeper_lite::client::ZkError::Server(se)),
+                        Some(code) => code.code(),
                     };
                     ((t, p), code)
                 })
                 .collect()),
             Err(e) => {
                 tracing::warn!("committing offsets of group {group} failed: {e}");
-                Err(zk_error_code(&e))
+                Err(e.code.code())
             }
         };
         for (topic, partitions) in &mut errors {
@@ -229,12 +229,11 @@ async fn fetch_group(
     });
     let stored = broker
         .cluster
-        .zk()
         .fetch_offsets(group, wanted)
         .await
         .map_err(|e| {
             tracing::warn!("reading the offsets of group {group} failed: {e}");
-            zk_error_code(&e)
+            e.code.code()
         })?;
     let mut by_topic: BTreeMap<String, Vec<Fetched>> = BTreeMap::new();
     match requested {
@@ -374,12 +373,12 @@ pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> Offse
         .groups
         .with(|c, _| (c.contains(&group), c.subscribed_topics(&group)));
     if !known {
-        match broker.cluster.zk().fetch_offsets(&group, None).await {
+        match broker.cluster.fetch_offsets(&group, None).await {
             Ok(o) if o.is_empty() => {
                 return OffsetDeleteResponse::default().with_error_code(GROUP_ID_NOT_FOUND)
             }
             Ok(_) => {}
-            Err(e) => return OffsetDeleteResponse::default().with_error_code(zk_error_code(&e)),
+            Err(e) => return OffsetDeleteResponse::default().with_error_code(e.code.code()),
         }
     }
     let mut results: Vec<(String, Vec<(i32, i16)>)> = Vec::new();
@@ -404,14 +403,13 @@ pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> Offse
         results.push((name, partitions));
     }
     if !to_delete.is_empty() {
-        match broker.cluster.zk().delete_offsets(&group, to_delete).await {
+        match broker.cluster.delete_offsets(&group, to_delete).await {
             Ok(()) => {}
             // An Empty group in memory without offsets: nothing to delete, as Kafka answers it.
-            Err(zookeeper_lite::client::ZkError::Server(e))
-                if known && e.code == zookeeper_lite::protocol::ZkErrorCode::UnknownGroup => {}
+            Err(e) if known && e.code == ErrorCode::GroupIdNotFound => {}
             Err(e) => {
                 tracing::warn!("deleting offsets of group {group} failed: {e}");
-                return OffsetDeleteResponse::default().with_error_code(zk_error_code(&e));
+                return OffsetDeleteResponse::default().with_error_code(e.code.code());
             }
         }
     }

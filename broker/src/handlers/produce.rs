@@ -27,11 +27,11 @@ use kafka_protocol::ResponseError;
 
 use super::leader_partition;
 use super::metadata::is_internal_topic;
+use crate::broker::Broker;
 use crate::log::batch::TRANSACTIONAL_FLAG;
 use crate::log::legacy_message_set;
 use crate::log::LogError;
 use crate::log::{validate_produce_records, BatchHeader};
-use crate::server::Broker;
 
 /// Whether any batch of `records` has the transactional attribute (Kafka's
 /// `ProduceRequest.hasTransactionalRecords`); only headers are read.

@@ -8,8 +8,8 @@ use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProdu
 use kafka_protocol::messages::*;
 
 use super::error_answers::{create_topic, topic_name, wire};
+use crate::broker::start_for_test;
 use crate::log::testutil;
-use crate::server::start_for_test;
 
 fn partition(records: Vec<u8>) -> PartitionProduceData {
     PartitionProduceData::default()
@@ -206,7 +206,7 @@ async fn offset_commit_v1_commit_timestamp_is_stored_and_an_old_one_expires_at_t
     for t in &response.topics {
         assert_eq!(t.partitions[0].error_code, 0, "{response:?}");
     }
-    let zk = broker.cluster.zk();
+    let zk = &broker.cluster;
     let stored = zk.fetch_offsets("v1-group", None).await.expect("offsets");
     let stamp = |name: &str| {
         stored
@@ -217,7 +217,7 @@ async fn offset_commit_v1_commit_timestamp_is_stored_and_an_old_one_expires_at_t
     assert_eq!(stamp("old"), Some(eight_days_ago));
     assert!(stamp("now").is_some_and(|t| t >= now), "{stored:?}");
 
-    crate::group::cleanup_group_metadata(&broker).await;
+    broker.cleanup_group_metadata().await;
     let left: Vec<String> = zk
         .fetch_offsets("v1-group", None)
         .await

@@ -15,39 +15,16 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
-use zookeeper_lite::client::ZkError;
-use zookeeper_lite::protocol::{NewTopic, ZkErrorCode};
+use zookeeper_lite::protocol::NewTopic;
 
-use super::configs::{topic_config_entries, validate_topic_configs, BrokerLayers};
-use crate::server::Broker;
+use super::configs::{topic_config_entries, BrokerLayers};
+use crate::broker::Broker;
+use crate::topic_config::validate_topic_configs;
 
 /// Kafka's `Topic.validate`: zookeeper-lite owns the rules and the messages; the broker checks
 /// early so that Metadata never asks the coordinator to create an invalid name.
 pub fn validate_topic_name(name: &str) -> Result<(), String> {
     zookeeper_lite::state::validate_topic_name(name).map_err(|e| e.message)
-}
-
-/// Maps a coordinator error to Kafka's error code and a message for the client.
-pub fn zk_error(e: &ZkError) -> (i16, String) {
-    let code = match e {
-        ZkError::Server(s) => match s.code {
-            ZkErrorCode::TopicAlreadyExists => ResponseError::TopicAlreadyExists.code(),
-            ZkErrorCode::UnknownTopic => ResponseError::UnknownTopicOrPartition.code(),
-            ZkErrorCode::InvalidReplicationFactor => ResponseError::InvalidReplicationFactor.code(),
-            ZkErrorCode::InvalidPartitions => ResponseError::InvalidPartitions.code(),
-            ZkErrorCode::InvalidReplicaAssignment => ResponseError::InvalidReplicaAssignment.code(),
-            ZkErrorCode::InvalidTopic => ResponseError::InvalidTopicException.code(),
-            ZkErrorCode::InvalidConfig => ResponseError::InvalidConfig.code(),
-            ZkErrorCode::InvalidRequest => ResponseError::InvalidRequest.code(),
-            _ => ResponseError::UnknownServerError.code(),
-        },
-        _ => ResponseError::RequestTimedOut.code(),
-    };
-    let message = match e {
-        ZkError::Server(s) => s.message.clone(),
-        other => format!("the coordinator (zookeeper-lite) did not answer: {other}"),
-    };
-    (code, message)
 }
 
 fn failed(name: TopicName, code: i16, message: String) -> CreatableTopicResult {
@@ -160,7 +137,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             configs: configs.clone(),
             validate_only: request.validate_only,
         };
-        match broker.cluster.zk().create_topic(new).await {
+        match broker.cluster.create_topic(new).await {
             Ok(info) => {
                 created_any |= !request.validate_only;
                 tracing::info!(
@@ -189,7 +166,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
                 );
             }
             Err(e) => {
-                let (code, message) = zk_error(&e);
+                let (code, message) = (e.code.code(), e.message);
                 results.push(failed(t.name, code, message));
             }
         }
@@ -253,10 +230,9 @@ pub async fn delete(
             )),
             Some(n) => broker
                 .cluster
-                .zk()
                 .delete_topic(n)
                 .await
-                .map_err(|e| zk_error(&e)),
+                .map_err(|e| (e.code.code(), e.message)),
         };
         match outcome {
             Ok(()) => {
@@ -322,11 +298,10 @@ pub async fn create_partitions(
         } else {
             broker
                 .cluster
-                .zk()
                 .create_partitions(&name, t.count, assignment)
                 .await
                 .map(|_| ())
-                .map_err(|e| zk_error(&e))
+                .map_err(|e| (e.code.code(), e.message))
         };
         let mut result = CreatePartitionsTopicResult::default().with_name(t.name);
         match outcome {

@@ -30,18 +30,7 @@ pub fn is_legacy(key: ApiKey, version: i16) -> bool {
     version < key.valid_versions().min
 }
 
-/// One partition of a ListOffsets v0 request: `(partition, timestamp, max_num_offsets)`.
-pub type ListOffsetsV0Partition = (i32, i64, i32);
-
-/// A ListOffsets v0 request: per topic, its partitions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListOffsetsV0 {
-    pub replica_id: i32,
-    pub topics: Vec<(String, Vec<ListOffsetsV0Partition>)>,
-}
-
-/// One partition of a ListOffsets v0 response: `(partition, error code, old_style_offsets)`.
-pub type ListOffsetsV0Answer = (i32, i16, Vec<i64>);
+pub use crate::handlers::{ListOffsetsV0, ListOffsetsV0Answer, ListOffsetsV0Partition};
 
 /// A decoded legacy request.
 #[derive(Debug)]

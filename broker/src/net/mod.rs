@@ -15,8 +15,8 @@ use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::broker::Broker;
 use crate::handlers::{self, Outcome, RequestContext};
-use crate::server::Broker;
 use frame::FrameError;
 
 #[derive(Debug, Error)]
@@ -153,7 +153,8 @@ async fn handle_frame(
                 return encode_response(key, version, header.correlation_id, &response).map(Some);
             }
             (header, legacy::LegacyRequest::ListOffsetsV0(request)) => {
-                let body = handlers::list_offsets_v0(broker, request).await;
+                let answer = handlers::list_offsets_v0(broker, request).await;
+                let body = legacy::encode_list_offsets_v0(&answer).freeze();
                 return Ok(Some(frame_response(
                     key,
                     version,
