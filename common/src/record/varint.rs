@@ -62,21 +62,22 @@ pub fn read_varlong(buf: &[u8], at: &mut usize) -> Result<i64, VarintError> {
     read_zigzag(buf, at, MAX_VARLONG_BYTES)
 }
 
-fn write_unsigned(out: &mut Vec<u8>, mut v: u64) {
+fn write_unsigned(out: &mut impl Extend<u8>, mut v: u64) {
     while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
+        out.extend([(v as u8 & 0x7f) | 0x80]);
         v >>= 7;
     }
-    out.push(v as u8);
+    out.extend([v as u8]);
 }
 
-/// Kafka's `ByteUtils.writeVarint`: appends `value` zig-zag encoded.
-pub fn write_varint(out: &mut Vec<u8>, value: i32) {
+/// Kafka's `ByteUtils.writeVarint`: appends `value` zig-zag encoded (to a `Vec<u8>`, a
+/// `BytesMut`, ...).
+pub fn write_varint(out: &mut impl Extend<u8>, value: i32) {
     write_unsigned(out, u64::from(((value << 1) ^ (value >> 31)) as u32));
 }
 
 /// Kafka's `ByteUtils.writeVarlong`: appends `value` zig-zag encoded.
-pub fn write_varlong(out: &mut Vec<u8>, value: i64) {
+pub fn write_varlong(out: &mut impl Extend<u8>, value: i64) {
     write_unsigned(out, zigzag_encode(value));
 }
 

@@ -43,9 +43,9 @@ pub enum WalkError {
     )]
     RecordSizeMismatch {
         /// The record's declared length.
-        expected: i32,
+        expected: u64,
         /// The bytes its fields took.
-        read: usize,
+        read: u64,
     },
     /// Bytes remain after the declared records.
     #[error("Incorrect declared batch size, records still remaining in file")]
@@ -137,8 +137,8 @@ pub fn walk_records(
         }
         if at - start != size_usize {
             return Err(WalkError::RecordSizeMismatch {
-                expected: size,
-                read: at - start,
+                expected: size_usize as u64,
+                read: (at - start) as u64,
             });
         }
         visit(
