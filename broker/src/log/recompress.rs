@@ -189,13 +189,10 @@ impl TopicCompression {
     }
 }
 
+/// A zig-zag varint of `value` (`ByteUtils.writeVarlong`; the same bytes as `writeVarint` for
+/// values in `i32` range).
 fn put_varint(out: &mut Vec<u8>, value: i64) {
-    let mut v = ((value << 1) ^ (value >> 63)) as u64;
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
+    common::record::varint::write_varlong(out, value);
 }
 
 /// Rebuilds one validated client batch (`batch`: exactly one whole v2 batch that passed
