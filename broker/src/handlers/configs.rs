@@ -16,13 +16,13 @@ use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
 
 use super::config_defs as defs;
-use super::config_docs;
 use crate::config::BrokerConfig;
 use crate::config_support::refuse_topic_config;
 use crate::log::{
     BrokerCompressionType, LogConfig, TimestampRules, TimestampType, TopicCompression,
 };
 use crate::server::Broker;
+use common::config::docs as config_docs;
 
 /// `ConfigSource` ids (DescribeConfigsResponse): where an entry's value comes from.
 pub const TOPIC_CONFIG: i8 = 1;
