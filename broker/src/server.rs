@@ -78,9 +78,9 @@ impl Broker {
 }
 
 /// A broker registered with an in-process zookeeper-lite, serving no socket: handler tests call
-/// the handlers on it directly. The returned guard keeps the coordinator and the directories.
+/// the handlers on it directly. The returned guard keeps zookeeper-lite and the directories.
 #[cfg(test)]
-pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Drop) {
+pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Sized) {
     start_for_test_with(|_| {}).await
 }
 
@@ -88,26 +88,18 @@ pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Drop) {
 #[cfg(test)]
 pub(crate) async fn start_for_test_with(
     adjust: impl FnOnce(&mut BrokerConfig),
-) -> (Arc<Broker>, impl Drop) {
+) -> (Arc<Broker>, impl Sized) {
     struct Guard {
-        zk: tokio::task::JoinHandle<()>,
+        _zk: zookeeper_lite::embedded::EmbeddedZooKeeper,
         _dir: tempfile::TempDir,
-    }
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            self.zk.abort();
-        }
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let zk_dir = dir.path().join("zk");
     std::fs::create_dir_all(&zk_dir).expect("zk dir");
-    let coordinator =
-        zookeeper_lite::coordinator::Coordinator::open(&zk_dir, std::time::Instant::now())
-            .expect("zookeeper-lite opens");
-    let shared = Arc::new(std::sync::Mutex::new(coordinator));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let zk_addr = listener.local_addr().expect("bound address");
-    let zk = tokio::spawn(zookeeper_lite::server::serve(listener, shared, 0));
+    let zk = zookeeper_lite::embedded::EmbeddedZooKeeper::start(&zk_dir)
+        .await
+        .expect("zookeeper-lite starts in process");
+    let zk_addr = zk.addr();
     let mut config = BrokerConfig {
         log_dirs: vec![dir.path().join("logs")],
         zookeeper_connect: zk_addr.to_string(),
@@ -140,7 +132,7 @@ pub(crate) async fn start_for_test_with(
         appended: tokio::sync::Notify::new(),
     });
     broker.refresh_metadata().await.expect("metadata");
-    (broker, Guard { zk, _dir: dir })
+    (broker, Guard { _zk: zk, _dir: dir })
 }
 
 /// Starts the broker: binds the listener, registers with zookeeper-lite, opens hosted logs and

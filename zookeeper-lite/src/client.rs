@@ -91,7 +91,7 @@ async fn exchange(stream: &mut TcpStream, req: &Request) -> Result<Response, ZkE
 
 /// Whether a kept connection is still usable: between exchanges nothing may be readable, so
 /// end-of-stream (the server closed or died) or stray bytes both mean "open a new one". Peeking
-/// needs the std socket; the round trip through it is cheap next to a coordinator request.
+/// needs the std socket; the round trip through it is cheap next to a controller request.
 fn still_open(stream: TcpStream) -> Option<TcpStream> {
     let std = stream.into_std().ok()?;
     let mut byte = [0u8; 1];

@@ -7,13 +7,16 @@
 //! lose nothing that was answered. Brokers talk to it over a small framed-JSON protocol
 //! (PROTOCOL.md) through [`client::ZkClient`].
 //!
-//! Layout: [`protocol`] (types and frame codec, no I/O), [`state`] (the pure state machine),
-//! [`journal`] (snapshot + journal on disk), [`coordinator`] (the two glued together),
-//! [`server`] (TCP), [`client`], [`config`] (`zookeeper.properties`), [`logging`] (Kafka's log layout).
+//! Layout: [`protocol`] (types and frame codec, no I/O), [`state`] (the pure state machine, split
+//! into broker sessions, topics and placement, group offsets), [`journal`] (snapshot + journal on
+//! disk), [`controller`] (the two glued together: Kafka's controller), [`server`] (TCP),
+//! [`client`], [`embedded`] (an in-process server for other crates' tests), [`config`]
+//! (`zookeeper.properties`), [`logging`] (Kafka's log layout).
 
 pub mod client;
 pub mod config;
-pub mod coordinator;
+pub mod controller;
+pub mod embedded;
 pub mod journal;
 pub mod logging;
 pub mod protocol;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use zookeeper_lite::config::ZkConfig;
-use zookeeper_lite::coordinator::Coordinator;
+use zookeeper_lite::controller::Controller;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -30,13 +30,14 @@ fn main() -> ExitCode {
 #[tokio::main]
 async fn run(config_path: &Path) -> anyhow::Result<()> {
     let config = ZkConfig::load(config_path).context("loading the configuration")?;
-    let coordinator = Coordinator::open(&config.data_dir, Instant::now())
+    let controller = Controller::open(&config.data_dir, Instant::now())
         .with_context(|| format!("recovering dataDir {}", config.data_dir.display()))?;
     tracing::info!(
         "recovered {} topics from dataDir {}",
-        coordinator.state().durable().topics.len(),
+        controller.state().durable().topics.len(),
         config.data_dir.display()
     );
+    let shutdown = shutdown_signal();
     let bind = SocketAddr::new(config.client_port_address, config.client_port);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -47,35 +48,45 @@ async fn run(config_path: &Path) -> anyhow::Result<()> {
     } else {
         tracing::info!("listening on {local}");
     }
-    let shared = Arc::new(Mutex::new(coordinator));
+    let shared = Arc::new(Mutex::new(controller));
     tokio::select! {
         () = zookeeper_lite::server::serve(listener, shared, config.max_client_cnxns) => {}
-        signal = shutdown_signal() => {
+        signal = shutdown => {
             tracing::info!("received {signal}, shutting down");
         }
     }
     Ok(())
 }
 
-async fn shutdown_signal() -> &'static str {
+/// Listens for SIGINT/SIGTERM from the moment it is called (not from the first poll), so that a
+/// signal sent right after "listening on" is seen rather than killing the process by default.
+fn shutdown_signal() -> impl std::future::Future<Output = &'static str> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
+        let int = signal(SignalKind::interrupt());
+        let term = signal(SignalKind::terminate());
+        async move {
+            match (int, term) {
+                (Ok(mut int), Ok(mut term)) => tokio::select! {
+                    _ = int.recv() => "SIGINT",
+                    _ = term.recv() => "SIGTERM",
+                },
+                (int, term) => {
+                    if let Some(e) = int.as_ref().err().or(term.as_ref().err()) {
+                        tracing::warn!("cannot listen for SIGINT/SIGTERM: {e}");
+                    }
+                    let _ = tokio::signal::ctrl_c().await;
+                    "SIGINT"
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The coordinator protocol: the shared types, one request/response pair per operation, and the
+//! The controller protocol: the shared types, one request/response pair per operation, and the
 //! frame codec as pure functions over bytes (the socket code in `server` and `client` calls them).
 //!
 //! A frame is a u32 big-endian length followed by that many bytes of JSON. See PROTOCOL.md.
@@ -52,7 +52,7 @@ pub struct ClusterMetadata {
     /// Increases on every change (brokers and topics), also across restarts.
     pub version: u64,
     /// The cluster id, made once by zookeeper-lite and kept across restarts (Kafka's
-    /// `/cluster/id`): 22 characters of URL-safe base64. Empty only from a coordinator that
+    /// `/cluster/id`): 22 characters of URL-safe base64. Empty only from a controller that
     /// predates cluster ids.
     #[serde(default)]
     pub cluster_id: String,
@@ -112,7 +112,7 @@ pub struct PartitionResult {
     pub error: Option<ServerError>,
 }
 
-/// Errors the coordinator answers with; each maps to a Kafka error code in the broker.
+/// Errors the controller answers with; each maps to a Kafka error code in the broker.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ZkErrorCode {
     BrokerIdInUse,

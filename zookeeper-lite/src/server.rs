@@ -1,5 +1,5 @@
 //! The TCP server: one task per connection reading frames, a session-expiry ticker, and the
-//! coordinator behind one `std::sync::Mutex`. The lock is taken only inside `spawn_blocking`
+//! controller behind one `std::sync::Mutex`. The lock is taken only inside `spawn_blocking`
 //! (journal fsyncs happen under it) and never across an `.await`.
 //!
 //! A peer that sends a bad frame, invalid JSON or an unknown op gets an error logged with its
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::coordinator::Coordinator;
+use crate::controller::Controller;
 use crate::protocol::{
     decode_body, encode_frame, frame_body_len, Request, Response, ServerError, ZkErrorCode,
     FRAME_HEADER_BYTES,
@@ -25,14 +25,14 @@ pub const TICK: Duration = Duration::from_millis(50);
 /// Once a frame has started, the rest of it must arrive within this long.
 pub const FRAME_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub type Shared = Arc<Mutex<Coordinator>>;
+pub type Shared = Arc<Mutex<Controller>>;
 
-/// Runs `f` on the coordinator off the async threads (it may fsync). A panic elsewhere must not
+/// Runs `f` on the controller off the async threads (it may fsync). A panic elsewhere must not
 /// take every later request down, so a poisoned lock is used as is: the state machine only
 /// changes after a successful journal write, so what it holds is consistent.
-async fn with_coordinator<T: Send + 'static>(
+async fn with_controller<T: Send + 'static>(
     shared: &Shared,
-    f: impl FnOnce(&mut Coordinator) -> T + Send + 'static,
+    f: impl FnOnce(&mut Controller) -> T + Send + 'static,
 ) -> Option<T> {
     let shared = shared.clone();
     let joined = tokio::task::spawn_blocking(move || {
@@ -43,7 +43,7 @@ async fn with_coordinator<T: Send + 'static>(
     match joined {
         Ok(v) => Some(v),
         Err(e) => {
-            tracing::error!("coordinator task failed: {e}");
+            tracing::error!("controller task failed: {e}");
             None
         }
     }
@@ -58,7 +58,7 @@ pub async fn serve(listener: TcpListener, shared: Shared, max_per_ip: u32) {
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 interval.tick().await;
-                with_coordinator(&shared, |c| c.tick(Instant::now())).await;
+                with_controller(&shared, |c| c.tick(Instant::now())).await;
             }
         })
     };
@@ -216,10 +216,10 @@ async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, shared: Shar
                 break;
             }
         };
-        let resp = with_coordinator(&shared, move |c| c.handle(req, Instant::now()))
+        let resp = with_controller(&shared, move |c| c.handle(req, Instant::now()))
             .await
             .unwrap_or_else(|| Response::Error {
-                error: ServerError::new(ZkErrorCode::Internal, "coordinator task failed"),
+                error: ServerError::new(ZkErrorCode::Internal, "controller task failed"),
             });
         if let Err(e) = write_response(&mut stream, &resp).await {
             tracing::debug!("peer {peer}: write failed: {e}");

@@ -1,4 +1,5 @@
-//! The coordinator: the state machine and its journal glued together. Each request is planned
+//! The controller (Kafka's name for the node that owns the cluster metadata): the state machine
+//! and its journal glued together. Each request is planned
 //! against the state, its records journaled (fsynced), then applied, then answered; nothing is
 //! acknowledged that a crash could lose.
 
@@ -9,16 +10,16 @@ use crate::journal::{Journal, JournalError};
 use crate::protocol::{Request, Response, ServerError, ZkErrorCode};
 use crate::state::{Record, State};
 
-pub struct Coordinator {
+pub struct Controller {
     state: State,
     journal: Journal,
 }
 
-impl Coordinator {
+impl Controller {
     /// Recovers from `data_dir`; brokers named in partitions get their grace from `now`.
-    pub fn open(data_dir: &Path, now: Instant) -> Result<Coordinator, JournalError> {
+    pub fn open(data_dir: &Path, now: Instant) -> Result<Controller, JournalError> {
         let (durable, journal) = Journal::open(data_dir)?;
-        Ok(Coordinator {
+        Ok(Controller {
             state: State::new(durable, now),
             journal,
         })
@@ -221,7 +222,7 @@ mod tests {
     fn acknowledged_topics_survive_reopen_and_sessions_do_not() {
         let dir = tempfile::tempdir().unwrap();
         let now = Instant::now();
-        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let mut c = Controller::open(dir.path(), now).unwrap();
         let broker = BrokerInfo {
             id: 0,
             host: "localhost".into(),
@@ -257,7 +258,7 @@ mod tests {
         let v = c.state().version();
         drop(c);
         let later = now + Duration::from_millis(50);
-        let mut c = Coordinator::open(dir.path(), later).unwrap();
+        let mut c = Controller::open(dir.path(), later).unwrap();
         assert!(c.state().version() > v);
         let Response::Metadata { metadata } = c.handle(Request::Metadata, later) else {
             panic!()
@@ -280,7 +281,7 @@ mod tests {
     fn validate_only_changes_nothing_and_unregister_moves_leadership_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let now = Instant::now();
-        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let mut c = Controller::open(dir.path(), now).unwrap();
         let mut sessions = Vec::new();
         for id in [0, 1] {
             let broker = BrokerInfo {
@@ -338,7 +339,7 @@ mod tests {
         use crate::protocol::CommittedOffset;
         let dir = tempfile::tempdir().unwrap();
         let now = Instant::now();
-        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let mut c = Controller::open(dir.path(), now).unwrap();
         let broker = BrokerInfo {
             id: 0,
             host: "localhost".into(),
@@ -388,7 +389,7 @@ mod tests {
             "{r:?}"
         );
         drop(c);
-        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let mut c = Controller::open(dir.path(), now).unwrap();
         let r = c.handle(
             Request::FetchOffsets {
                 group: "g".into(),
@@ -408,13 +409,7 @@ mod tests {
             Response::GroupGeneration { generation: 2 }
         );
     }
-    fn register(
-        c: &mut Coordinator,
-        id: i32,
-        port: u16,
-        timeout_ms: u64,
-        now: Instant,
-    ) -> Response {
+    fn register(c: &mut Controller, id: i32, port: u16, timeout_ms: u64, now: Instant) -> Response {
         c.handle(
             Request::RegisterBroker {
                 broker: BrokerInfo {
@@ -433,7 +428,7 @@ mod tests {
     fn the_cluster_id_is_made_once_and_kept_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
         let now = Instant::now();
-        let c = Coordinator::open(dir.path(), now).unwrap();
+        let c = Controller::open(dir.path(), now).unwrap();
         let id = c.state().metadata().cluster_id;
         assert_eq!(id.len(), 22, "{id}");
         assert!(
@@ -443,11 +438,11 @@ mod tests {
             "{id}"
         );
         drop(c);
-        let c = Coordinator::open(dir.path(), now).unwrap();
+        let c = Controller::open(dir.path(), now).unwrap();
         assert_eq!(c.state().metadata().cluster_id, id);
         // Another data directory is another cluster.
         let other = tempfile::tempdir().unwrap();
-        let c2 = Coordinator::open(other.path(), now).unwrap();
+        let c2 = Controller::open(other.path(), now).unwrap();
         assert_ne!(c2.state().metadata().cluster_id, id);
     }
 
@@ -455,7 +450,7 @@ mod tests {
     fn a_stale_session_cannot_unregister_the_live_holder_of_its_id() {
         let dir = tempfile::tempdir().unwrap();
         let t0 = Instant::now();
-        let mut c = Coordinator::open(dir.path(), t0).unwrap();
+        let mut c = Controller::open(dir.path(), t0).unwrap();
         let Response::Registered { session: old } = register(&mut c, 0, 9092, 100, t0) else {
             panic!()
         };
@@ -517,7 +512,7 @@ mod tests {
     fn altered_topic_and_broker_configs_move_the_version_and_survive_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let now = Instant::now();
-        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let mut c = Controller::open(dir.path(), now).unwrap();
         let broker = BrokerInfo {
             id: 0,
             host: "localhost".into(),
@@ -635,7 +630,7 @@ mod tests {
             assert!(c.state().version() > before, "{want} must move the version");
         }
         drop(c);
-        let mut c = Coordinator::open(dir.path(), now).unwrap();
+        let mut c = Controller::open(dir.path(), now).unwrap();
         let Response::Metadata { metadata } = c.handle(Request::Metadata, now) else {
             panic!()
         };

@@ -1,0 +1,318 @@
+//! The cluster state machine: broker sessions, topics and partitions, leader election.
+//!
+//! It is pure: time comes in as an `Instant` argument and nothing here touches disk. Every change
+//! to topics is first *planned* (validated, returned as [`Record`]s without touching `self`), then
+//! journaled by the caller, then [`State::apply`]d; so a failed journal write leaves the state as
+//! it was, and replaying the journal uses the very same `apply`. Broker sessions are ephemeral
+//! (not journaled); their effects on partitions (leaders, ISR) are records like any other.
+//!
+//! Consumer groups' committed offsets live here too (Kafka keeps them in `__consumer_offsets`;
+//! we keep them where the seed says ZooKeeper kept them), with the highest generation each group
+//! committed from, which fences commits from stale members.
+//!
+//! Split by concern: `sessions` (broker registration, heartbeats, expiry), `topics` (topics,
+//! placement, topic name and config rules), `offsets` (group offsets); this module holds the
+//! durable part, the journal records and the combined [`State`].
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+mod offsets;
+mod sessions;
+#[cfg(test)]
+mod tests;
+mod topics;
+
+use sessions::Session;
+pub use sessions::{MAX_SESSION_TIMEOUT_MS, RESTART_GRACE};
+pub use topics::{
+    new_topic_id, validate_topic_name, MAX_PARTITIONS_PER_TOPIC, MAX_PARTITIONS_TOTAL,
+    TOPIC_CONFIG_NAMES,
+};
+
+use crate::protocol::{
+    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, NewTopic, PartitionInfo,
+    PartitionResult, ServerError, SessionId, TopicInfo, TopicPartition, ZkErrorCode,
+};
+
+/// What survives a restart: the snapshot's content, and what journal records rebuild.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct Durable {
+    /// Incremented on every start; keeps versions and session ids increasing across restarts.
+    pub generation: u64,
+    /// Largest session timeout a broker asked for; sizes the grace period after a restart.
+    #[serde(default)]
+    pub max_session_timeout_ms: u64,
+    pub topics: BTreeMap<String, TopicInfo>,
+    /// Committed offsets by group id. Absent from snapshots written before groups existed.
+    #[serde(default)]
+    pub groups: BTreeMap<String, GroupOffsets>,
+    /// The cluster id (Kafka's `/cluster/id` znode): made once, on the first start, by
+    /// [`new_cluster_id`], and kept for ever after. `None` only before that first start
+    /// completes (and in snapshots written before cluster ids existed, which get one then).
+    #[serde(default)]
+    pub cluster_id: Option<String>,
+    /// Dynamic broker configs by entity (`""` = cluster default, else a broker id). Absent from
+    /// snapshots written before dynamic broker configs existed.
+    #[serde(default)]
+    pub broker_configs: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// What is kept of one committed offset; topic and partition are its keys.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OffsetValue {
+    pub offset: i64,
+    pub leader_epoch: i32,
+    #[serde(default)]
+    pub metadata: Option<String>,
+    pub commit_timestamp_ms: i64,
+}
+
+/// One group's committed offsets and the generation that fences its commits.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GroupOffsets {
+    /// Highest generation a fenced commit came from; -1 while only admin commits were made.
+    /// It only goes up (until the group is deleted).
+    pub generation: i32,
+    /// topic -> partition -> offset. JSON keeps the partition keys as strings.
+    #[serde(default)]
+    pub offsets: BTreeMap<String, BTreeMap<i32, OffsetValue>>,
+}
+
+impl Default for GroupOffsets {
+    fn default() -> Self {
+        GroupOffsets {
+            generation: -1,
+            offsets: BTreeMap::new(),
+        }
+    }
+}
+
+/// One journaled change. Each states absolute state (not a delta), so replaying a record twice
+/// is harmless: a crash between writing the snapshot and emptying the journal replays it again.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    PutTopic {
+        topic: TopicInfo,
+    },
+    DeleteTopic {
+        name: String,
+    },
+    SessionTimeoutSeen {
+        ms: u64,
+    },
+    /// Stores these offsets (absolute values) and raises the group's generation to
+    /// `generation` if that is higher (a max, so replaying it again changes nothing).
+    PutOffsets {
+        group: String,
+        generation: i32,
+        offsets: Vec<CommittedOffset>,
+    },
+    DeleteOffsets {
+        group: String,
+        partitions: Vec<TopicPartition>,
+    },
+    DeleteGroupOffsets {
+        group: String,
+    },
+    /// The whole dynamic config set of a broker entity; an empty set removes the entity.
+    PutBrokerConfigs {
+        entity: String,
+        configs: BTreeMap<String, String>,
+    },
+}
+
+impl Record {
+    /// Whether the record changes what `metadata` answers (brokers refetch it when the version
+    /// moves; offset commits are frequent and must not make every broker do so).
+    pub fn changes_metadata(&self) -> bool {
+        matches!(
+            self,
+            Record::PutTopic { .. }
+                | Record::DeleteTopic { .. }
+                | Record::SessionTimeoutSeen { .. }
+                | Record::PutBrokerConfigs { .. }
+        )
+    }
+}
+
+impl Durable {
+    pub fn apply(&mut self, record: &Record) {
+        match record {
+            Record::PutTopic { topic } => {
+                self.topics.insert(topic.name.clone(), topic.clone());
+            }
+            Record::DeleteTopic { name } => {
+                self.topics.remove(name);
+                // A topic created again under this name is a new topic: its partitions start
+                // with no committed offsets. Groups keep their generation.
+                for g in self.groups.values_mut() {
+                    g.offsets.remove(name);
+                }
+            }
+            Record::SessionTimeoutSeen { ms } => {
+                self.max_session_timeout_ms = self.max_session_timeout_ms.max(*ms);
+            }
+            Record::PutOffsets {
+                group,
+                generation,
+                offsets,
+            } => {
+                let g = self.groups.entry(group.clone()).or_default();
+                g.generation = g.generation.max(*generation);
+                for o in offsets {
+                    g.offsets.entry(o.topic.clone()).or_default().insert(
+                        o.partition,
+                        OffsetValue {
+                            offset: o.offset,
+                            leader_epoch: o.leader_epoch,
+                            metadata: o.metadata.clone(),
+                            commit_timestamp_ms: o.commit_timestamp_ms,
+                        },
+                    );
+                }
+            }
+            Record::DeleteOffsets { group, partitions } => {
+                if let Some(g) = self.groups.get_mut(group) {
+                    for tp in partitions {
+                        if let Some(t) = g.offsets.get_mut(&tp.topic) {
+                            t.remove(&tp.partition);
+                            if t.is_empty() {
+                                g.offsets.remove(&tp.topic);
+                            }
+                        }
+                    }
+                }
+            }
+            Record::DeleteGroupOffsets { group } => {
+                self.groups.remove(group);
+            }
+            Record::PutBrokerConfigs { entity, configs } => {
+                if configs.is_empty() {
+                    self.broker_configs.remove(entity);
+                } else {
+                    self.broker_configs.insert(entity.clone(), configs.clone());
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    durable: Durable,
+    sessions: BTreeMap<BrokerId, Session>,
+    /// Brokers named in partitions at start-up that have not re-registered yet, with the instant
+    /// their grace ends. Until then they count as up, so known leaders stay as they were.
+    absent: BTreeMap<BrokerId, Instant>,
+    version: u64,
+    next_session: SessionId,
+}
+
+fn err(code: ZkErrorCode, message: impl Into<String>) -> ServerError {
+    ServerError::new(code, message)
+}
+
+impl State {
+    pub fn new(durable: Durable, now: Instant) -> State {
+        let grace =
+            Duration::from_millis(durable.max_session_timeout_ms.min(MAX_SESSION_TIMEOUT_MS))
+                .max(RESTART_GRACE);
+        let deadline = now.checked_add(grace).unwrap_or(now);
+        let mut absent = BTreeMap::new();
+        for p in durable.topics.values().flat_map(|t| &t.partitions) {
+            for &b in p.isr.iter().chain([&p.leader]) {
+                if b >= 0 {
+                    absent.insert(b, deadline);
+                }
+            }
+        }
+        // Low 32 bits count changes within one run; the generation makes them grow across runs.
+        let base = durable.generation << 32;
+        State {
+            durable,
+            sessions: BTreeMap::new(),
+            absent,
+            version: base,
+            next_session: base + 1,
+        }
+    }
+
+    pub fn durable(&self) -> &Durable {
+        &self.durable
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn is_up(&self, b: BrokerId) -> bool {
+        self.sessions.contains_key(&b) || self.absent.contains_key(&b)
+    }
+
+    pub fn metadata(&self) -> ClusterMetadata {
+        ClusterMetadata {
+            version: self.version,
+            cluster_id: self.durable.cluster_id.clone().unwrap_or_default(),
+            brokers: self.sessions.values().map(|s| s.info.clone()).collect(),
+            topics: self.durable.topics.clone(),
+            broker_configs: self.durable.broker_configs.clone(),
+        }
+    }
+
+    /// Applies a journaled record.
+    pub fn apply(&mut self, record: &Record) {
+        self.durable.apply(record);
+        if record.changes_metadata() {
+            self.version += 1;
+        }
+    }
+
+    /// Runs `change` over a copy of every partition; returns a PutTopic for each changed topic.
+    fn plan_partitions(&self, mut change: impl FnMut(&mut PartitionInfo) -> bool) -> Vec<Record> {
+        let mut out = Vec::new();
+        for t in self.durable.topics.values() {
+            let mut topic = t.clone();
+            let mut changed = false;
+            for p in &mut topic.partitions {
+                changed |= change(p);
+            }
+            if changed {
+                out.push(Record::PutTopic { topic });
+            }
+        }
+        out
+    }
+}
+
+fn join(ids: &[BrokerId]) -> String {
+    ids.iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unknown_topic(name: &str) -> ServerError {
+    err(
+        ZkErrorCode::UnknownTopic,
+        format!("The topic '{name}' does not exist."),
+    )
+}
+
+/// A new cluster id as Kafka makes one (`CoreUtils.generateUuidAsBase64`, i.e. `Uuid.randomUuid()
+/// .toString()`): 16 random bytes of a version-4 UUID in URL-safe base64 without padding, 22
+/// characters, never starting with `-` (Kafka draws again so that ids do not look like options
+/// on a command line).
+pub fn new_cluster_id() -> String {
+    use base64::Engine as _;
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! Unit tests of the state machine.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+fn broker(id: BrokerId) -> BrokerInfo {
+    BrokerInfo {
+        id,
+        host: "localhost".into(),
+        port: 9092 + id as u16,
+        rack: None,
+    }
+}
+
+fn commit(s: &mut State, records: &[Record]) {
+    for r in records {
+        s.apply(r);
+    }
+}
+
+fn register(s: &mut State, id: BrokerId, timeout_ms: u64, now: Instant) -> SessionId {
+    let recs = s.plan_register(&broker(id), timeout_ms).unwrap();
+    commit(s, &recs);
+    s.register(broker(id), timeout_ms, now)
+}
+
+fn create(s: &mut State, name: &str, partitions: i32, rf: i16) -> TopicInfo {
+    let t = s
+        .plan_create_topic(&NewTopic {
+            name: name.into(),
+            num_partitions: partitions,
+            replication_factor: rf,
+            replica_assignment: None,
+            configs: BTreeMap::new(),
+            validate_only: false,
+        })
+        .unwrap();
+    commit(s, &[Record::PutTopic { topic: t.clone() }]);
+    t
+}
+
+fn expire_all(s: &mut State, now: Instant) {
+    for id in s.expired(now) {
+        let recs = s.plan_remove_broker(id);
+        commit(s, &recs);
+        s.remove_broker(id);
+    }
+}
+
+fn fresh() -> (State, Instant) {
+    let now = Instant::now();
+    (State::new(Durable::default(), now), now)
+}
+
+#[test]
+fn replicas_are_placed_round_robin_leader_first() {
+    let (mut s, now) = fresh();
+    for id in [2, 0, 1] {
+        register(&mut s, id, 1000, now);
+    }
+    let t = create(&mut s, "t", 4, 2);
+    let replicas: Vec<_> = t.partitions.iter().map(|p| p.replicas.clone()).collect();
+    assert_eq!(
+        replicas,
+        vec![vec![0, 1], vec![1, 2], vec![2, 0], vec![0, 1]]
+    );
+    assert!(t
+        .partitions
+        .iter()
+        .all(|p| p.leader == p.replicas[0] && p.isr == p.replicas));
+    assert_eq!(
+        s.metadata()
+            .brokers
+            .iter()
+            .map(|b| b.id)
+            .collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+}
+
+#[test]
+fn second_registration_of_a_live_id_is_broker_id_in_use() {
+    let (mut s, now) = fresh();
+    register(&mut s, 1, 1000, now);
+    let e = s.plan_register(&broker(1), 1000).unwrap_err();
+    assert_eq!(e.code, ZkErrorCode::BrokerIdInUse);
+    assert!(e.message.contains("Broker id 1") && e.message.contains("localhost:9093"));
+}
+
+#[test]
+fn leader_fails_over_within_the_isr_on_session_expiry() {
+    let (mut s, t0) = fresh();
+    let s0 = register(&mut s, 0, 1000, t0);
+    register(&mut s, 1, 5000, t0);
+    create(&mut s, "t", 1, 2);
+    let v = s.version();
+    let t1 = t0 + Duration::from_millis(1001);
+    s.heartbeat(1, s.sessions[&1].id, t1).unwrap();
+    expire_all(&mut s, t1);
+    let p = &s.metadata().topics["t"].partitions[0];
+    assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (1, 1, vec![1]));
+    assert!(s.version() > v);
+    assert_eq!(
+        s.heartbeat(0, s0, t1).unwrap_err().code,
+        ZkErrorCode::SessionExpired
+    );
+    // The last ISR member going leaves the partition leaderless.
+    expire_all(&mut s, t1 + Duration::from_millis(5001));
+    let p = &s.metadata().topics["t"].partitions[0];
+    assert_eq!((p.leader, p.leader_epoch, p.isr.is_empty()), (-1, 2, true));
+    assert!(s.metadata().brokers.is_empty());
+}
+
+#[test]
+fn heartbeats_keep_a_session_alive() {
+    let (mut s, t0) = fresh();
+    let sid = register(&mut s, 0, 100, t0);
+    for i in 1..10 {
+        let now = t0 + Duration::from_millis(90 * i);
+        s.heartbeat(0, sid, now).unwrap();
+        assert!(s.expired(now).is_empty());
+    }
+}
+
+#[test]
+fn re_registered_broker_rejoins_isr_and_leads_leaderless_partitions() {
+    let (mut s, t0) = fresh();
+    register(&mut s, 0, 100, t0);
+    create(&mut s, "t", 2, 1);
+    expire_all(&mut s, t0 + Duration::from_millis(200));
+    assert!(s.metadata().topics["t"]
+        .partitions
+        .iter()
+        .all(|p| p.leader == -1));
+    register(&mut s, 0, 100, t0 + Duration::from_millis(300));
+    for p in &s.metadata().topics["t"].partitions {
+        assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (0, 2, vec![0]));
+    }
+}
+
+#[test]
+fn after_restart_leaders_stay_until_the_grace_ends() {
+    let (mut s, t0) = fresh();
+    register(&mut s, 0, 100, t0);
+    register(&mut s, 1, 100, t0);
+    create(&mut s, "t", 2, 2);
+    let mut durable = s.durable().clone();
+    durable.generation += 1;
+    let restarted = State::new(durable, t0);
+    assert!(restarted.version() > s.version());
+    let before = restarted.metadata().topics;
+    let mut s = restarted;
+    assert!(s.expired(t0 + Duration::from_secs(29)).is_empty());
+    // Broker 1 comes back; broker 0 never does.
+    register(&mut s, 1, 60_000, t0 + Duration::from_secs(1));
+    assert_eq!(s.metadata().topics, before);
+    expire_all(&mut s, t0 + RESTART_GRACE);
+    for p in &s.metadata().topics["t"].partitions {
+        assert_eq!((p.leader, p.isr.clone()), (1, vec![1]));
+    }
+}
+
+#[test]
+fn create_topic_errors_carry_kafka_texts() {
+    let (mut s, now) = fresh();
+    register(&mut s, 0, 1000, now);
+    create(&mut s, "t", 3, 1);
+    let new = |name: &str, p: i32, rf: i16| NewTopic {
+        name: name.into(),
+        num_partitions: p,
+        replication_factor: rf,
+        replica_assignment: None,
+        configs: BTreeMap::new(),
+        validate_only: false,
+    };
+    let msg = |t: NewTopic| s.plan_create_topic(&t).unwrap_err().message;
+    assert_eq!(msg(new("t", 1, 1)), "Topic 't' already exists.");
+    assert_eq!(
+        msg(new("u", 1, 3)),
+        "Replication factor: 3 larger than available brokers: 1."
+    );
+    assert_eq!(
+        msg(new("u", 0, 1)),
+        "Number of partitions must be larger than 0."
+    );
+    assert_eq!(
+        msg(new("u", 1, 0)),
+        "Replication factor must be larger than 0."
+    );
+    assert!(msg(new("a b", 1, 1)).starts_with("Topic name is invalid: 'a b' contains"));
+    assert!(msg(new("u", i32::MAX, 1)).contains("at most"));
+    let mut c = new("u", 1, 1);
+    c.configs.insert("retention.mss".into(), "1".into());
+    assert_eq!(msg(c), "Unknown topic config name: retention.mss");
+    let mut a = new("u", -1, -1);
+    a.replica_assignment = Some(vec![vec![0], vec![7]]);
+    assert_eq!(msg(a), "Unknown broker(s) in replica assignment: 7.");
+    let mut a = new("u", -1, -1);
+    a.replica_assignment = Some(vec![vec![0, 0]]);
+    assert_eq!(
+        s.plan_create_topic(&a).unwrap_err().code,
+        ZkErrorCode::InvalidReplicaAssignment
+    );
+}
+
+#[test]
+fn create_partitions_grows_and_refuses_shrinking() {
+    let (mut s, now) = fresh();
+    register(&mut s, 0, 1000, now);
+    register(&mut s, 1, 1000, now);
+    create(&mut s, "t", 3, 1);
+    let e = s.plan_create_partitions("t", 2, None).unwrap_err();
+    assert_eq!(
+        e.message,
+        "Topic currently has 3 partitions, which is higher than the requested 2."
+    );
+    assert_eq!(
+        s.plan_create_partitions("t", 3, None).unwrap_err().message,
+        "Topic already has 3 partitions."
+    );
+    let t = s.plan_create_partitions("t", 5, None).unwrap();
+    assert_eq!(t.partitions.len(), 5);
+    assert_eq!(t.partitions[3].replicas, vec![1]);
+    assert_eq!(t.partitions[4].partition, 4);
+    let t = s.plan_create_partitions("t", 4, Some(&[vec![0]])).unwrap();
+    assert_eq!(t.partitions[3].replicas, vec![0]);
+    assert_eq!(
+        s.plan_create_partitions("nope", 4, None).unwrap_err().code,
+        ZkErrorCode::UnknownTopic
+    );
+}
+
+#[test]
+fn topic_ids_never_start_with_a_dash_in_base64() {
+    for _ in 0..1000 {
+        let id = new_topic_id();
+        assert!(!id.is_nil() && id.as_bytes()[0] >> 2 != 62);
+    }
+}
+
+// ---- committed offsets ------------------------------------------------------------------
+
+fn offset(topic: &str, partition: i32, offset: i64, metadata: Option<&str>) -> CommittedOffset {
+    CommittedOffset {
+        topic: topic.into(),
+        partition,
+        offset,
+        leader_epoch: 3,
+        metadata: metadata.map(String::from),
+        commit_timestamp_ms: 1_700_000_000_000 + offset,
+    }
+}
+
+fn tp(topic: &str, partition: i32) -> TopicPartition {
+    TopicPartition {
+        topic: topic.into(),
+        partition,
+    }
+}
+
+/// Plans and applies a commit as the controller does; returns the per-partition errors.
+fn commit_offsets(
+    s: &mut State,
+    group: &str,
+    generation: i32,
+    offsets: &[CommittedOffset],
+) -> Result<Vec<Option<ZkErrorCode>>, ZkErrorCode> {
+    let (record, results) = s
+        .plan_commit_offsets(group, generation, offsets)
+        .map_err(|e| e.code)?;
+    if let Some(r) = record {
+        commit(s, &[r]);
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.error.map(|e| e.code))
+        .collect())
+}
+
+fn with_topics() -> State {
+    let (mut s, now) = fresh();
+    register(&mut s, 0, 1000, now);
+    create(&mut s, "a", 2, 1);
+    create(&mut s, "b", 1, 1);
+    s
+}
+
+#[test]
+fn commits_are_stored_and_fetched_back_with_metadata_kept_as_given() {
+    let mut s = with_topics();
+    let offsets = [
+        offset("b", 0, 7, None),
+        offset("a", 1, 5, Some("")),
+        offset("a", 0, 4, Some("meta")),
+    ];
+    assert_eq!(commit_offsets(&mut s, "g", 1, &offsets), Ok(vec![None; 3]));
+    let all = s.fetch_offsets("g", None);
+    assert_eq!(
+        all,
+        vec![offsets[2].clone(), offsets[1].clone(), offsets[0].clone()]
+    );
+    // None and Some("") stay distinct, also through the snapshot's JSON.
+    let json = serde_json::to_string(s.durable()).unwrap();
+    let back: Durable = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.groups, s.durable().groups);
+    assert_eq!(back.groups["g"].offsets["b"][&0].metadata, None);
+    assert_eq!(
+        back.groups["g"].offsets["a"][&1].metadata.as_deref(),
+        Some("")
+    );
+    // A later commit overwrites.
+    commit_offsets(&mut s, "g", 1, &[offset("a", 0, 9, None)]).unwrap();
+    assert_eq!(s.fetch_offsets("g", Some(&[tp("a", 0)]))[0].offset, 9);
+}
+
+#[test]
+fn fetch_of_listed_partitions_keeps_their_order_and_omits_missing_ones() {
+    let mut s = with_topics();
+    commit_offsets(
+        &mut s,
+        "g",
+        0,
+        &[offset("a", 0, 1, None), offset("b", 0, 2, None)],
+    )
+    .unwrap();
+    let got = s.fetch_offsets(
+        "g",
+        Some(&[tp("b", 0), tp("a", 1), tp("zz", 0), tp("a", 0)]),
+    );
+    let keys: Vec<_> = got
+        .iter()
+        .map(|o| (o.topic.as_str(), o.partition))
+        .collect();
+    assert_eq!(keys, [("b", 0), ("a", 0)]);
+    assert!(s.fetch_offsets("nobody", None).is_empty());
+    assert!(s.fetch_offsets("nobody", Some(&[tp("a", 0)])).is_empty());
+}
+
+#[test]
+fn stale_generation_is_refused_whole_and_admin_commits_are_not_fenced() {
+    let mut s = with_topics();
+    assert_eq!(s.group_generation("g"), -1);
+    commit_offsets(&mut s, "g", 5, &[offset("a", 0, 10, None)]).unwrap();
+    assert_eq!(s.group_generation("g"), 5);
+    let stale = [offset("a", 0, 1, None), offset("a", 1, 1, None)];
+    assert_eq!(
+        commit_offsets(&mut s, "g", 4, &stale),
+        Err(ZkErrorCode::IllegalGeneration)
+    );
+    assert_eq!(s.fetch_offsets("g", None), vec![offset("a", 0, 10, None)]);
+    // The same generation and newer ones are accepted; the recorded one only goes up.
+    commit_offsets(&mut s, "g", 5, &[offset("a", 0, 11, None)]).unwrap();
+    commit_offsets(&mut s, "g", 7, &[offset("a", 0, 12, None)]).unwrap();
+    assert_eq!(s.group_generation("g"), 7);
+    // An admin commit (-1) is not fenced and does not lower the generation.
+    commit_offsets(&mut s, "g", -1, &[offset("a", 0, 0, None)]).unwrap();
+    assert_eq!(s.fetch_offsets("g", None)[0].offset, 0);
+    assert_eq!(s.group_generation("g"), 7);
+    // Replaying an older generation's record (journal over snapshot) does not lower it.
+    s.apply(&Record::PutOffsets {
+        group: "g".into(),
+        generation: 5,
+        offsets: vec![],
+    });
+    assert_eq!(s.group_generation("g"), 7);
+    // Groups are fenced independently.
+    commit_offsets(&mut s, "other", 0, &[offset("a", 0, 1, None)]).unwrap();
+}
+
+#[test]
+fn partitions_of_missing_topics_fail_alone() {
+    let mut s = with_topics();
+    let got = commit_offsets(
+        &mut s,
+        "g",
+        1,
+        &[
+            offset("a", 0, 1, None),
+            offset("missing", 0, 1, None),
+            offset("a", 2, 1, None),
+            offset("a", -1, 1, None),
+            offset("b", 0, 1, None),
+        ],
+    )
+    .unwrap();
+    let unknown = Some(ZkErrorCode::UnknownTopic);
+    assert_eq!(got, vec![None, unknown, unknown, unknown, None]);
+    assert_eq!(s.fetch_offsets("g", None).len(), 2);
+    // Nothing stored: no record, so no group and no generation appear.
+    assert_eq!(
+        commit_offsets(&mut s, "h", 3, &[offset("missing", 0, 1, None)]),
+        Ok(vec![unknown])
+    );
+    assert_eq!(s.group_generation("h"), -1);
+    assert_eq!(s.offset_groups(), ["g"]);
+    assert_eq!(
+        s.plan_commit_offsets("", 1, &[]).unwrap_err().code,
+        ZkErrorCode::InvalidRequest
+    );
+}
+
+#[test]
+fn deleting_a_topic_drops_its_offsets_but_not_the_generation() {
+    let mut s = with_topics();
+    commit_offsets(
+        &mut s,
+        "g",
+        2,
+        &[offset("a", 0, 1, None), offset("b", 0, 2, None)],
+    )
+    .unwrap();
+    commit_offsets(&mut s, "only-a", 2, &[offset("a", 1, 1, None)]).unwrap();
+    let rec = s.plan_delete_topic("a").unwrap();
+    commit(&mut s, &[rec]);
+    assert_eq!(s.fetch_offsets("g", None), vec![offset("b", 0, 2, None)]);
+    assert_eq!(s.offset_groups(), ["g"]);
+    assert_eq!(s.group_generation("only-a"), 2);
+    create(&mut s, "a", 2, 1);
+    assert!(s.fetch_offsets("g", Some(&[tp("a", 0)])).is_empty());
+}
+
+#[test]
+fn deleting_offsets_and_groups() {
+    let mut s = with_topics();
+    commit_offsets(
+        &mut s,
+        "g",
+        4,
+        &[offset("a", 0, 1, None), offset("a", 1, 2, None)],
+    )
+    .unwrap();
+    commit_offsets(&mut s, "f", -1, &[offset("b", 0, 1, None)]).unwrap();
+    assert_eq!(s.offset_groups(), ["f", "g"]);
+    let rec = s
+        .plan_delete_offsets("g", &[tp("a", 0), tp("zz", 9)])
+        .unwrap();
+    commit(&mut s, &[rec]);
+    assert_eq!(s.fetch_offsets("g", None), vec![offset("a", 1, 2, None)]);
+    let rec = s.plan_delete_offsets("g", &[tp("a", 1)]).unwrap();
+    commit(&mut s, &[rec]);
+    // No offsets left: not listed, but still fenced.
+    assert_eq!(s.offset_groups(), ["f"]);
+    assert_eq!(s.group_generation("g"), 4);
+    // Deleting the group forgets its generation too: a new group of that name starts over.
+    let rec = s.plan_delete_group_offsets("g").unwrap();
+    commit(&mut s, &[rec]);
+    assert_eq!(s.group_generation("g"), -1);
+    commit_offsets(&mut s, "g", 1, &[offset("a", 0, 1, None)]).unwrap();
+    assert_eq!(
+        s.plan_delete_group_offsets("nope").unwrap_err().code,
+        ZkErrorCode::UnknownGroup
+    );
+    assert_eq!(
+        s.plan_delete_offsets("nope", &[tp("a", 0)])
+            .unwrap_err()
+            .code,
+        ZkErrorCode::UnknownGroup
+    );
+}
+
+#[test]
+fn offset_changes_leave_the_metadata_version_alone() {
+    let mut s = with_topics();
+    let v = s.version();
+    commit_offsets(&mut s, "g", 1, &[offset("a", 0, 1, None)]).unwrap();
+    let rec = s.plan_delete_group_offsets("g").unwrap();
+    commit(&mut s, &[rec]);
+    assert_eq!(s.version(), v);
+    let rec = s.plan_delete_topic("b").unwrap();
+    commit(&mut s, &[rec]);
+    assert_eq!(s.version(), v + 1);
+}
