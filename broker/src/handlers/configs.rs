@@ -668,10 +668,7 @@ mod tests {
         let o = map(&[("retention.ms", "1000")]);
         let entries = describe_topic_config_entries(&BrokerConfig::default(), &o);
         assert_eq!(entries.len(), defs::TOPIC_CONFIG_DEFS.len());
-        assert_eq!(
-            entries.len(),
-            zookeeper_lite::state::TOPIC_CONFIG_NAMES.len()
-        );
+        assert_eq!(entries.len(), common::config::topic_config_names().count());
         let r = entry(&entries, "retention.ms");
         assert_eq!((r.value.as_deref(), r.source), (Some("1000"), TOPIC_CONFIG));
         assert_eq!(
