@@ -46,6 +46,14 @@ pub enum ClientError {
     Closed(String),
 }
 
+/// A ConsumerProtocol codec failure is a protocol error (the text keeps the codec's
+/// `malformed consumer protocol bytes: ...`).
+impl From<common::consumer_protocol::ConsumerProtocolError> for ClientError {
+    fn from(e: common::consumer_protocol::ConsumerProtocolError) -> Self {
+        ClientError::Protocol(e.to_string())
+    }
+}
+
 impl ClientError {
     /// The Kafka error code behind this error, if it came from a broker (35 for a local
     /// unsupported-version error too, as the Java client's `UnsupportedVersionException`).

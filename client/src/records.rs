@@ -13,10 +13,18 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::compression::{self as cmpr, Compressor, Decompressor};
 use kafka_protocol::records::{Compression, TimestampType};
 
+use common::record::batch::{
+    BatchHeader, BATCH_HEADER_LEN, COMPRESSION_MASK, CONTROL_FLAG, CRC_AT, CRC_START, LOG_OVERHEAD,
+    MAGIC_V2, TIMESTAMP_TYPE_FLAG,
+};
+use common::record::varint::{
+    self, size_of_varint, write_varint as put_varint, write_varlong as put_varlong,
+};
+
 use crate::error::ClientError;
 
 /// Bytes of a v2 batch header before the first record (`RECORD_BATCH_OVERHEAD`).
-pub const BATCH_OVERHEAD: usize = 61;
+pub const BATCH_OVERHEAD: usize = BATCH_HEADER_LEN;
 /// The fewest bytes one encoded record can take: length, attributes, timestamp delta, offset
 /// delta, key length, value length, header count — one byte each at minimum.
 const MIN_RECORD_SIZE: usize = 7;
@@ -50,17 +58,6 @@ impl OutgoingRecord {
 /// `DefaultRecord.MAX_RECORD_OVERHEAD`: the most bytes a record's length, attributes, timestamp
 /// delta and offset delta can take (5 + 1 + 10 + 5).
 const MAX_RECORD_OVERHEAD: usize = 21;
-
-/// Bytes of a zig-zag varint (`ByteUtils.sizeOfVarint`).
-fn size_of_varint(value: i32) -> usize {
-    let mut v = ((value << 1) ^ (value >> 31)) as u32;
-    let mut bytes = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        bytes += 1;
-    }
-    bytes
-}
 
 /// A length-prefixed nullable field: the varint length (-1 for null) and the bytes.
 fn size_of_field(len: Option<usize>) -> usize {
@@ -142,12 +139,12 @@ pub fn encode_batch(
         body.extend_from_slice(&record);
     }
     let payload = compress(body, compression)?;
-    let batch_length = len_i32(BATCH_OVERHEAD - 12 + payload.len())?;
+    let batch_length = len_i32(BATCH_OVERHEAD - LOG_OVERHEAD + payload.len())?;
     let mut out = BytesMut::with_capacity(BATCH_OVERHEAD + payload.len());
     out.put_i64(0); // base offset
     out.put_i32(batch_length);
     out.put_i32(-1); // partition leader epoch: the broker sets it
-    out.put_i8(2); // magic
+    out.put_i8(MAGIC_V2); // magic
     out.put_u32(0); // CRC, filled in below
     out.put_i16(compression as i16); // attributes: codec, CreateTime, not transactional
     out.put_i32(count - 1); // last offset delta
@@ -159,8 +156,8 @@ pub fn encode_batch(
     out.put_i32(count);
     out.extend_from_slice(&payload);
     // CRC-32C covers everything from the attributes to the end.
-    let crc = crc32c::crc32c(&out[21..]);
-    out[17..21].copy_from_slice(&crc.to_be_bytes());
+    let crc = crc32c::crc32c(&out[CRC_START..]);
+    out[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
     Ok(out.freeze())
 }
 
@@ -185,24 +182,6 @@ fn compress(body: BytesMut, compression: Compression) -> Result<BytesMut, Client
     result
         .map_err(|e| ClientError::Protocol(format!("compressing with {compression:?}: {e:#}")))?;
     Ok(out)
-}
-
-fn put_unsigned(buf: &mut BytesMut, mut v: u64) {
-    while v >= 0x80 {
-        buf.put_u8((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    buf.put_u8(v as u8);
-}
-
-/// Zig-zag varint, as Kafka's `ByteUtils.writeVarint`.
-fn put_varint(buf: &mut BytesMut, v: i32) {
-    put_unsigned(buf, u64::from(((v << 1) ^ (v >> 31)) as u32));
-}
-
-/// Zig-zag varlong, as Kafka's `ByteUtils.writeVarlong`.
-fn put_varlong(buf: &mut BytesMut, v: i64) {
-    put_unsigned(buf, ((v << 1) ^ (v >> 63)) as u64);
 }
 
 fn put_nullable_bytes(buf: &mut BytesMut, bytes: Option<&[u8]>) -> Result<(), ClientError> {
@@ -248,15 +227,15 @@ fn corrupt(msg: impl std::fmt::Display) -> ClientError {
 /// from its start next time.
 pub fn decode_batches(mut data: Bytes) -> Result<Vec<DecodedBatch>, ClientError> {
     let mut batches = Vec::new();
-    while data.len() >= 12 {
+    while data.len() >= LOG_OVERHEAD {
         let base_offset = i64::from_be_bytes(fixed(&data[0..8]));
         let batch_length = i32::from_be_bytes(fixed(&data[8..12]));
-        if batch_length < (BATCH_OVERHEAD - 12) as i32 {
+        if batch_length < (BATCH_OVERHEAD - LOG_OVERHEAD) as i32 {
             return Err(corrupt(format!(
                 "batch at offset {base_offset} has length {batch_length}"
             )));
         }
-        let total = 12 + batch_length as usize;
+        let total = LOG_OVERHEAD + batch_length as usize;
         if total > data.len() {
             break; // partial trailing batch
         }
@@ -274,28 +253,28 @@ fn fixed<const N: usize>(bytes: &[u8]) -> [u8; N] {
 
 fn decode_one(batch: Bytes) -> Result<DecodedBatch, ClientError> {
     // The caller guarantees batch.len() >= BATCH_OVERHEAD.
-    let base_offset = i64::from_be_bytes(fixed(&batch[0..8]));
-    let magic = batch[16] as i8;
-    if magic != 2 {
+    let header = BatchHeader::new(&batch[..]).map_err(corrupt)?;
+    let base_offset = header.base_offset();
+    let magic = header.magic();
+    if magic != MAGIC_V2 {
         return Err(corrupt(format!(
             "batch at offset {base_offset} has unsupported magic {magic}"
         )));
     }
-    let stored_crc = u32::from_be_bytes(fixed(&batch[17..21]));
-    let actual_crc = crc32c::crc32c(&batch[21..]);
+    let stored_crc = header.crc();
+    let actual_crc = crc32c::crc32c(&batch[CRC_START..]);
     if stored_crc != actual_crc {
         return Err(corrupt(format!(
             "batch at offset {base_offset} fails its CRC (stored {stored_crc:#x}, computed {actual_crc:#x})"
         )));
     }
-    let attributes = i16::from_be_bytes(fixed(&batch[21..23]));
-    let last_offset_delta = i32::from_be_bytes(fixed(&batch[23..27]));
-    let base_timestamp = i64::from_be_bytes(fixed(&batch[27..35]));
-    let max_timestamp = i64::from_be_bytes(fixed(&batch[35..43]));
-    let record_count = i32::from_be_bytes(fixed(&batch[57..61]));
-    let control = attributes & 0x20 != 0;
-    let log_append_time = attributes & 0x08 != 0;
-    let last_offset = base_offset.saturating_add(i64::from(last_offset_delta));
+    let attributes = header.attributes();
+    let base_timestamp = header.base_timestamp();
+    let max_timestamp = header.max_timestamp();
+    let record_count = header.records_count();
+    let control = attributes & CONTROL_FLAG != 0;
+    let log_append_time = attributes & TIMESTAMP_TYPE_FLAG != 0;
+    let last_offset = header.last_offset();
     if control {
         return Ok(DecodedBatch {
             base_offset,
@@ -310,7 +289,7 @@ fn decode_one(batch: Bytes) -> Result<DecodedBatch, ClientError> {
         )));
     }
     let compressed = batch.slice(BATCH_OVERHEAD..);
-    let mut payload = decompress(compressed, attributes & 0x07)
+    let mut payload = decompress(compressed, attributes & COMPRESSION_MASK)
         .map_err(|e| corrupt(format!("batch at offset {base_offset}: {e}")))?;
     let record_count = record_count as usize;
     if record_count.saturating_mul(MIN_RECORD_SIZE) > payload.len() {
@@ -411,31 +390,25 @@ fn read_nullable_bytes(buf: &mut Bytes) -> Result<Option<Bytes>, String> {
     Ok(Some(buf.split_to(len as usize)))
 }
 
-fn read_unsigned(buf: &mut Bytes, max_bytes: usize) -> Result<u64, String> {
-    let mut value: u64 = 0;
-    for i in 0..max_bytes {
-        if buf.is_empty() {
-            return Err("truncated varint".to_string());
-        }
-        let b = buf.get_u8();
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok(value);
-        }
-    }
-    Err("varint too long".to_string())
+/// Reads a varint with `read` (from `common::record::varint`) off the front of `buf`.
+fn read_front<T>(
+    buf: &mut Bytes,
+    read: fn(&[u8], &mut usize) -> Result<T, varint::VarintError>,
+) -> Result<T, String> {
+    let mut at = 0;
+    let value = read(buf, &mut at).map_err(|e| e.to_string())?;
+    buf.advance(at);
+    Ok(value)
 }
 
-/// Zig-zag varint (protobuf style), at most 5 bytes.
+/// Zig-zag varint (Kafka's `ByteUtils.readVarint`), at most 5 bytes.
 fn read_varint(buf: &mut Bytes) -> Result<i32, String> {
-    let raw = read_unsigned(buf, 5)? as u32;
-    Ok(((raw >> 1) as i32) ^ -((raw & 1) as i32))
+    read_front(buf, varint::read_varint)
 }
 
 /// Zig-zag varlong, at most 10 bytes.
 fn read_varlong(buf: &mut Bytes) -> Result<i64, String> {
-    let raw = read_unsigned(buf, 10)?;
-    Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
+    read_front(buf, varint::read_varlong)
 }
 
 #[cfg(test)]

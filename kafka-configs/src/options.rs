@@ -3,7 +3,7 @@
 
 use client::cli::usage::{check_invalid_args, maybe_help_or_version};
 use client::cli::{Abort, OptionError, OptionParser, ParsedOptions};
-use client::topic_configs::TOPIC_CONFIG_NAMES;
+use client::topic_configs::{topic_config_names, DYNAMIC_BROKER_CONFIGS};
 
 // Kafka's `ConfigType` names, as `--entity-type` takes them.
 pub const TOPICS: &str = "topics";
@@ -40,26 +40,6 @@ const ENTITY_DEFAULT_FLAGS: &[(&str, &str)] = &[
     ("user-defaults", USERS),
     ("broker-defaults", BROKERS),
     ("ip-defaults", IPS),
-];
-
-/// The broker configs this project's brokers accept dynamically (a subset of Kafka's
-/// `DynamicConfig.Broker.names`), listed in `--add-config`'s help.
-const DYNAMIC_BROKER_CONFIG_NAMES: &[&str] = &[
-    "compression.gzip.level",
-    "compression.lz4.level",
-    "compression.type",
-    "compression.zstd.level",
-    "log.cleanup.policy",
-    "log.flush.interval.messages",
-    "log.flush.interval.ms",
-    "log.index.interval.bytes",
-    "log.retention.bytes",
-    "log.retention.ms",
-    "log.roll.ms",
-    "log.segment.bytes",
-    "message.max.bytes",
-    "min.insync.replicas",
-    "unclean.leader.election.enable",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,11 +101,8 @@ pub fn parser() -> OptionParser {
     p.repeatable("entity-name");
     p.accepts("entity-default", "Default entity name for clients/users/brokers/ips (applies to corresponding entity type in command line)");
     p.repeatable("entity-default");
-    let topic_configs: String = TOPIC_CONFIG_NAMES
-        .iter()
-        .map(|n| format!("\t{n}\n"))
-        .collect();
-    let broker_configs: String = DYNAMIC_BROKER_CONFIG_NAMES
+    let topic_configs: String = topic_config_names().map(|n| format!("\t{n}\n")).collect();
+    let broker_configs: String = DYNAMIC_BROKER_CONFIGS
         .iter()
         .map(|n| format!("\t{n}\n"))
         .collect();

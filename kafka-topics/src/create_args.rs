@@ -1,6 +1,6 @@
 //! Parsing of `--config` and `--replica-assignment` for create and alter, with Kafka's messages.
 
-use client::topic_configs::TOPIC_CONFIG_NAMES;
+use client::topic_configs::is_topic_config;
 
 /// `parseTopicConfigsToBeAdded`: each entry split on `\s*=\s*` must give exactly a key and a
 /// value (Java's split drops trailing empty pieces, so `a=` is rejected too).
@@ -19,7 +19,7 @@ pub fn parse_topic_configs(entries: &[String]) -> Result<Vec<(String, String)>, 
         configs.push((key, value));
     }
     for (key, _) in &configs {
-        if !TOPIC_CONFIG_NAMES.contains(&key.as_str()) {
+        if !is_topic_config(key) {
             return Err(format!("Unknown topic config name: {key}"));
         }
     }

@@ -4,38 +4,14 @@
 
 use std::collections::BTreeSet;
 
-/// The topics of one Subscription, or `None` if the bytes are not one (a member of another kind).
-pub fn subscribed_topics(metadata: &[u8]) -> Option<BTreeSet<String>> {
-    let mut rest = metadata;
-    let version = i16::from_be_bytes(take::<2>(&mut rest)?);
-    if version < 0 {
-        return None;
-    }
-    let count = i32::from_be_bytes(take::<4>(&mut rest)?);
-    // Each topic takes at least two bytes: a count beyond what is present is malformed.
-    if count < 0 || count as usize > rest.len() / 2 {
-        return None;
-    }
-    let mut topics = BTreeSet::new();
-    for _ in 0..count {
-        let len = i16::from_be_bytes(take::<2>(&mut rest)?);
-        if len < 0 || len as usize > rest.len() {
-            return None;
-        }
-        let (name, tail) = rest.split_at(len as usize);
-        topics.insert(String::from_utf8(name.to_vec()).ok()?);
-        rest = tail;
-    }
-    Some(topics)
-}
+use common::consumer_protocol::Subscription;
 
-fn take<const N: usize>(rest: &mut &[u8]) -> Option<[u8; N]> {
-    if rest.len() < N {
-        return None;
-    }
-    let (head, tail) = rest.split_at(N);
-    *rest = tail;
-    head.try_into().ok()
+/// The topics of one Subscription, or `None` if the bytes are not one (a member of another kind).
+/// Only the version and topics are read (`Subscription::decode_topics`).
+pub fn subscribed_topics(metadata: &[u8]) -> Option<BTreeSet<String>> {
+    Subscription::decode_topics(metadata)
+        .ok()
+        .map(|topics| topics.into_iter().collect())
 }
 
 #[cfg(test)]

@@ -16,9 +16,9 @@ use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
 
 use super::config_defs as defs;
-use super::config_docs;
 use crate::broker::Broker;
 use crate::config::BrokerConfig;
+use common::config::docs as config_docs;
 
 /// `ConfigSource` ids (DescribeConfigsResponse): where an entry's value comes from.
 pub const TOPIC_CONFIG: i8 = 1;
@@ -518,10 +518,7 @@ mod tests {
         let o = map(&[("retention.ms", "1000")]);
         let entries = describe_topic_config_entries(&BrokerConfig::default(), &o);
         assert_eq!(entries.len(), defs::TOPIC_CONFIG_DEFS.len());
-        assert_eq!(
-            entries.len(),
-            zookeeper_lite::state::TOPIC_CONFIG_NAMES.len()
-        );
+        assert_eq!(entries.len(), common::config::topic_config_names().count());
         let r = entry(&entries, "retention.ms");
         assert_eq!((r.value.as_deref(), r.source), (Some("1000"), TOPIC_CONFIG));
         assert_eq!(

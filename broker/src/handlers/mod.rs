@@ -4,9 +4,7 @@
 
 mod alter_configs;
 mod api_versions;
-mod broker_configs;
 pub(crate) mod config_defs;
-mod config_docs;
 mod configs;
 mod describe_cluster;
 #[cfg(test)]

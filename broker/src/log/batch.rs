@@ -6,154 +6,25 @@
 
 use super::LogError;
 
-/// Size of the v2 batch header (`RECORD_BATCH_OVERHEAD`).
-pub const BATCH_HEADER_LEN: usize = 61;
-/// baseOffset + batchLength: the bytes not counted by `batchLength`.
-pub const LOG_OVERHEAD: usize = 12;
-/// The only batch format this broker stores.
-pub const MAGIC_V2: i8 = 2;
+pub use common::record::batch::{
+    increment_sequence, BatchHeader, HeaderError, BATCH_HEADER_LEN, COMPRESSION_MASK, CONTROL_FLAG,
+    CRC_START, LOG_OVERHEAD, MAGIC_V2, TIMESTAMP_TYPE_FLAG, TRANSACTIONAL_FLAG,
+};
+use common::record::batch::{ATTRIBUTES_AT, BATCH_LENGTH_AT, MAGIC_AT};
+use common::record::WalkError;
 
-const BASE_OFFSET_AT: usize = 0;
-const BATCH_LENGTH_AT: usize = 8;
-const LEADER_EPOCH_AT: usize = 12;
-const MAGIC_AT: usize = 16;
-const CRC_AT: usize = 17;
-/// The CRC covers everything from the attributes to the end of the batch.
-pub const CRC_START: usize = 21;
-const ATTRIBUTES_AT: usize = 21;
-const LAST_OFFSET_DELTA_AT: usize = 23;
-const BASE_TIMESTAMP_AT: usize = 27;
-const MAX_TIMESTAMP_AT: usize = 35;
-const PRODUCER_ID_AT: usize = 43;
-const PRODUCER_EPOCH_AT: usize = 51;
-const BASE_SEQUENCE_AT: usize = 53;
-const RECORDS_COUNT_AT: usize = 57;
-
-pub const COMPRESSION_MASK: i16 = 0x07;
-pub const TIMESTAMP_TYPE_FLAG: i16 = 0x08;
-pub const TRANSACTIONAL_FLAG: i16 = 0x10;
-pub const CONTROL_FLAG: i16 = 0x20;
-
-/// A view over the 61 header bytes of a v2 batch: `BatchHeader<&[u8]>` over a buffer,
-/// `BatchHeader<[u8; 61]>` as an owned copy read from a file, `BatchHeader<&mut [u8]>` to patch.
-#[derive(Clone, Copy, Debug)]
-pub struct BatchHeader<B> {
-    buf: B,
-}
-
-fn be<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    out.copy_from_slice(&bytes[at..at + N]);
-    out
-}
-
-impl<B: AsRef<[u8]>> BatchHeader<B> {
-    /// Wraps `buf`, which must hold at least the 61 header bytes.
-    pub fn new(buf: B) -> Result<Self, LogError> {
-        let len = buf.as_ref().len();
-        if len < BATCH_HEADER_LEN {
-            return Err(LogError::CorruptMessage(format!(
-                "{len} bytes is shorter than a batch header ({BATCH_HEADER_LEN})"
-            )));
-        }
-        Ok(BatchHeader { buf })
-    }
-
-    fn bytes(&self) -> &[u8] {
-        self.buf.as_ref()
-    }
-
-    pub fn base_offset(&self) -> i64 {
-        i64::from_be_bytes(be(self.bytes(), BASE_OFFSET_AT))
-    }
-    pub fn batch_length(&self) -> i32 {
-        i32::from_be_bytes(be(self.bytes(), BATCH_LENGTH_AT))
-    }
-    pub fn partition_leader_epoch(&self) -> i32 {
-        i32::from_be_bytes(be(self.bytes(), LEADER_EPOCH_AT))
-    }
-    pub fn magic(&self) -> i8 {
-        self.bytes()[MAGIC_AT] as i8
-    }
-    pub fn crc(&self) -> u32 {
-        u32::from_be_bytes(be(self.bytes(), CRC_AT))
-    }
-    pub fn attributes(&self) -> i16 {
-        i16::from_be_bytes(be(self.bytes(), ATTRIBUTES_AT))
-    }
-    pub fn last_offset_delta(&self) -> i32 {
-        i32::from_be_bytes(be(self.bytes(), LAST_OFFSET_DELTA_AT))
-    }
-    pub fn base_timestamp(&self) -> i64 {
-        i64::from_be_bytes(be(self.bytes(), BASE_TIMESTAMP_AT))
-    }
-    pub fn max_timestamp(&self) -> i64 {
-        i64::from_be_bytes(be(self.bytes(), MAX_TIMESTAMP_AT))
-    }
-    pub fn producer_id(&self) -> i64 {
-        i64::from_be_bytes(be(self.bytes(), PRODUCER_ID_AT))
-    }
-    pub fn producer_epoch(&self) -> i16 {
-        i16::from_be_bytes(be(self.bytes(), PRODUCER_EPOCH_AT))
-    }
-    pub fn base_sequence(&self) -> i32 {
-        i32::from_be_bytes(be(self.bytes(), BASE_SEQUENCE_AT))
-    }
-    pub fn records_count(&self) -> i32 {
-        i32::from_be_bytes(be(self.bytes(), RECORDS_COUNT_AT))
-    }
-
-    /// Codec id (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd).
-    pub fn compression(&self) -> u8 {
-        (self.attributes() & COMPRESSION_MASK) as u8
-    }
-    pub fn is_log_append_time(&self) -> bool {
-        self.attributes() & TIMESTAMP_TYPE_FLAG != 0
-    }
-    pub fn is_transactional(&self) -> bool {
-        self.attributes() & TRANSACTIONAL_FLAG != 0
-    }
-    pub fn is_control(&self) -> bool {
-        self.attributes() & CONTROL_FLAG != 0
-    }
-    /// Size of the whole batch on disk, if `batchLength` is at least a header's worth.
-    pub fn total_size(&self) -> Option<usize> {
-        let len = usize::try_from(self.batch_length()).ok()?;
-        (len >= BATCH_HEADER_LEN - LOG_OVERHEAD).then_some(len + LOG_OVERHEAD)
-    }
-    pub fn last_offset(&self) -> i64 {
-        self.base_offset()
-            .saturating_add(i64::from(self.last_offset_delta()))
-    }
-    /// Sequence of the last record, wrapping at `i32::MAX` as Kafka's `incrementSequence` does.
-    pub fn last_sequence(&self) -> i32 {
-        increment_sequence(self.base_sequence(), self.last_offset_delta())
+/// A buffer shorter than a header is a corrupt message.
+impl From<HeaderError> for LogError {
+    fn from(e: HeaderError) -> Self {
+        LogError::CorruptMessage(e.to_string())
     }
 }
 
-impl<B: AsRef<[u8]> + AsMut<[u8]>> BatchHeader<B> {
-    /// Overwrites baseOffset; it lies outside the CRC, so the batch stays valid.
-    pub fn set_base_offset(&mut self, offset: i64) {
-        self.buf.as_mut()[BASE_OFFSET_AT..BASE_OFFSET_AT + 8]
-            .copy_from_slice(&offset.to_be_bytes());
+/// Every failure of the record walk is INVALID_RECORD, with Kafka's text.
+impl From<WalkError> for LogError {
+    fn from(e: WalkError) -> Self {
+        LogError::InvalidRecord(e.to_string())
     }
-    /// Overwrites partitionLeaderEpoch; it lies outside the CRC, so the batch stays valid.
-    pub fn set_partition_leader_epoch(&mut self, epoch: i32) {
-        self.buf.as_mut()[LEADER_EPOCH_AT..LEADER_EPOCH_AT + 4]
-            .copy_from_slice(&epoch.to_be_bytes());
-    }
-}
-
-/// Kafka's `DefaultRecordBatch.incrementSequence`: sequences wrap from `i32::MAX` to 0.
-pub fn increment_sequence(sequence: i32, increment: i32) -> i32 {
-    // Computed in i64 so that header values that were never validated cannot overflow.
-    let next = i64::from(sequence) + i64::from(increment);
-    let wrapped = if next > i64::from(i32::MAX) {
-        next - i64::from(i32::MAX) - 1
-    } else {
-        next
-    };
-    wrapped as i32
 }
 
 /// What validation learned about one batch; positions are relative to the validated buffer.

@@ -78,33 +78,8 @@ pub const DEFAULT_LZ4_LEVEL: i32 = 9;
 /// Kafka's `compression.zstd.level` default.
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
 
-/// Kafka's `ZstdCompression.MIN_LEVEL` (zstd's `ZSTD_minCLevel`) and `MAX_LEVEL`.
-pub const ZSTD_LEVELS: (i32, i32) = (-131_072, 22);
-/// Kafka's `Lz4Compression.MIN_LEVEL` and `MAX_LEVEL`.
-pub const LZ4_LEVELS: (i32, i32) = (1, 17);
-
-/// Why `level` is not a valid value of level config `name` (`compression.gzip.level`,
-/// `compression.lz4.level`, `compression.zstd.level`), in the words of Kafka's validators
-/// (`GzipCompression.LevelValidator`, `Range.between`); `None` when it is valid or `name` is not a
-/// level config.
-pub fn level_error(name: &str, level: i64) -> Option<String> {
-    let between = |(min, max): (i32, i32)| {
-        if level < i64::from(min) {
-            Some(format!("Value must be at least {min}"))
-        } else if level > i64::from(max) {
-            Some(format!("Value must be no more than {max}"))
-        } else {
-            None
-        }
-    };
-    match name {
-        "compression.gzip.level" => (!(1..=9).contains(&level) && level != -1)
-            .then(|| "Value must be between 1 and 9 or equal to -1".to_string()),
-        "compression.lz4.level" => between(LZ4_LEVELS),
-        "compression.zstd.level" => between(ZSTD_LEVELS),
-        _ => None,
-    }
-}
+/// The level ranges and their check live in the config catalogue (`common::config`).
+pub use common::config::{level_error, LZ4_LEVELS, ZSTD_LEVELS};
 
 /// A topic's `compression.type` and the levels of KIP-390 (topic overrides over the broker's
 /// keys of the same names).
@@ -189,13 +164,10 @@ impl TopicCompression {
     }
 }
 
+/// A zig-zag varint of `value` (`ByteUtils.writeVarlong`; the same bytes as `writeVarint` for
+/// values in `i32` range).
 fn put_varint(out: &mut Vec<u8>, value: i64) {
-    let mut v = ((value << 1) ^ (value >> 63)) as u64;
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
+    common::record::varint::write_varlong(out, value);
 }
 
 /// Rebuilds one validated client batch (`batch`: exactly one whole v2 batch that passed

@@ -3,19 +3,11 @@
 //! timestamp delta, offset delta); every varint is bounds-checked against the batch.
 
 use super::batch::{BatchHeader, BATCH_HEADER_LEN};
+use common::record::varint::read_zigzag;
 
-/// Zig-zag varint (protobuf style) at `buf[*at..]`, at most `max_bytes` long.
+/// Zig-zag varint at `buf[*at..]`, at most `max_bytes` long (`common::record::varint`).
 fn read_varlong(buf: &[u8], at: &mut usize, max_bytes: usize) -> Option<i64> {
-    let mut value: u64 = 0;
-    for i in 0..max_bytes {
-        let byte = *buf.get(*at)?;
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Some(((value >> 1) as i64) ^ -((value & 1) as i64));
-        }
-    }
-    None
+    read_zigzag(buf, at, max_bytes).ok()
 }
 
 /// The first record of `batch` (a whole stored batch) whose timestamp is at least `target`, as

@@ -99,13 +99,10 @@ pub fn timed_batch(records: usize, timestamp: i64) -> Vec<u8> {
     })
 }
 
+/// A zig-zag varint of `value` (`ByteUtils.writeVarlong`; the same bytes as `writeVarint` for
+/// values in `i32` range).
 fn put_varint(out: &mut Vec<u8>, value: i64) {
-    let mut v = ((value << 1) ^ (value >> 63)) as u64;
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
+    common::record::varint::write_varlong(out, value);
 }
 
 /// One batch (baseOffset 0, no producer id) of `offsets.len()` records whose offset deltas are

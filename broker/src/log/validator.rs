@@ -98,129 +98,24 @@ impl Default for TimestampRules {
     }
 }
 
-/// The framing of one record, as `DefaultRecord.readFrom` reads it.
-pub(super) struct RecordFrame {
-    pub(super) timestamp_delta: i64,
-    pub(super) offset_delta: i32,
-    pub(super) key_len: i32,
-    pub(super) value_len: i32,
-    /// Where the key length starts and the record ends in the walked body: the key, value and
-    /// headers as sent, checked already (what `recompress` copies into a rebuilt record). `None`
-    /// for records read from a decompressing stream, whose bytes are not kept.
-    pub(super) tail: Option<std::ops::Range<usize>>,
-}
+use common::record::varint::zigzag_decode;
+use common::record::walk_records as walk_body;
+pub(super) use common::record::RecordFrame;
+use common::record::WalkError;
 
 fn invalid_structure() -> LogError {
-    LogError::InvalidRecord("Found invalid record structure".into())
-}
-
-/// Zig-zag varint at `buf[*at..]` of at most `max_bytes` bytes (5 for an int, 10 for a long).
-fn read_zigzag(buf: &[u8], at: &mut usize, max_bytes: usize) -> Result<i64, LogError> {
-    let mut value: u64 = 0;
-    for i in 0..max_bytes {
-        let byte = *buf.get(*at).ok_or_else(invalid_structure)?;
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-        }
-    }
-    Err(invalid_structure())
-}
-
-fn read_int(buf: &[u8], at: &mut usize) -> Result<i32, LogError> {
-    let v = read_zigzag(buf, at, 5)?;
-    i32::try_from(v).map_err(|_| invalid_structure())
-}
-
-/// Skips `len` bytes (a length of -1 being null when `nullable`).
-fn skip(buf: &[u8], at: &mut usize, len: i32, nullable: bool) -> Result<(), LogError> {
-    if len == -1 && nullable {
-        return Ok(());
-    }
-    let len = usize::try_from(len).map_err(|_| invalid_structure())?;
-    let end = at
-        .checked_add(len)
-        .filter(|e| *e <= buf.len())
-        .ok_or_else(invalid_structure)?;
-    *at = end;
-    Ok(())
+    WalkError::InvalidStructure.into()
 }
 
 /// Reads the framing of every record in `body` (the records of a batch, decompressed), checking
-/// that there are exactly `count` of them and nothing after; `visit` sees each one.
+/// that there are exactly `count` of them and nothing after; `visit` sees each one
+/// (`common::record::walk_records`, its errors as INVALID_RECORD).
 pub(super) fn walk_records(
     body: &[u8],
     count: i32,
-    mut visit: impl FnMut(i32, &RecordFrame),
+    visit: impl FnMut(i32, &RecordFrame),
 ) -> Result<(), LogError> {
-    let mut at = 0;
-    for index in 0..count {
-        // The length varint is read from the whole body (Kafka's `readFrom(ByteBuffer)`), so a
-        // body that ends before the declared records do is a premature EOF.
-        if at >= body.len() {
-            return Err(premature_eof());
-        }
-        let size = read_int(body, &mut at)?;
-        let remaining = body.len() - at;
-        let size_usize = usize::try_from(size).map_err(|_| invalid_structure())?;
-        if size_usize > remaining {
-            return Err(LogError::InvalidRecord(format!(
-                "Invalid record size: expected {size} bytes in record payload, but instead the \
-                 buffer has only {remaining} remaining bytes."
-            )));
-        }
-        let start = at;
-        let record = &body[..start + size_usize];
-        at += 1; // attributes: unused in v2
-        let timestamp_delta = read_zigzag(record, &mut at, 10)?;
-        let offset_delta = read_int(record, &mut at)?;
-        let tail_start = at;
-        let key_len = read_int(record, &mut at)?;
-        skip(record, &mut at, key_len, true)?;
-        let value_len = read_int(record, &mut at)?;
-        skip(record, &mut at, value_len, true)?;
-        let headers = read_int(record, &mut at)?;
-        if headers < 0 {
-            return Err(LogError::InvalidRecord(format!(
-                "Found invalid number of record headers {headers}"
-            )));
-        }
-        for _ in 0..headers {
-            let header_key_len = read_int(record, &mut at)?;
-            if header_key_len < 0 {
-                return Err(LogError::InvalidRecord(format!(
-                    "Invalid negative header key size {header_key_len}"
-                )));
-            }
-            skip(record, &mut at, header_key_len, false)?;
-            let header_value_len = read_int(record, &mut at)?;
-            skip(record, &mut at, header_value_len, true)?;
-        }
-        if at - start != size_usize {
-            return Err(LogError::InvalidRecord(format!(
-                "Invalid record size: expected to read {size} bytes in record payload, but \
-                 instead read {}",
-                at - start
-            )));
-        }
-        visit(
-            index,
-            &RecordFrame {
-                timestamp_delta,
-                offset_delta,
-                key_len,
-                value_len,
-                tail: Some(tail_start..at),
-            },
-        );
-    }
-    if at != body.len() {
-        return Err(LogError::InvalidRecord(
-            "Incorrect declared batch size, records still remaining in file".into(),
-        ));
-    }
-    Ok(())
+    walk_body(body, count, visit).map_err(LogError::from)
 }
 
 /// The largest size a snappy stream of `compressed` bytes can honestly claim: snappy expands at
@@ -264,7 +159,7 @@ fn snappy_claim_is_plausible(body: &[u8]) -> bool {
 /// (an `EOFException`), and its uncompressed iterator's for a body that does
 /// (`BufferUnderflowException`): INVALID_RECORD.
 fn premature_eof() -> LogError {
-    LogError::InvalidRecord("Incorrect declared batch size, premature EOF reached".into())
+    WalkError::PrematureEof.into()
 }
 
 /// A decoder's failure: a stream that ends early is Kafka's premature EOF (INVALID_RECORD),
@@ -285,7 +180,7 @@ fn stream_zigzag(input: &mut impl Read, max_bytes: usize) -> Result<i64, LogErro
         input.read_exact(&mut byte).map_err(stream_error)?;
         raw |= u64::from(byte[0] & 0x7f) << (7 * i);
         if byte[0] & 0x80 == 0 {
-            return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
+            return Ok(zigzag_decode(raw));
         }
     }
     Err(invalid_structure())
@@ -336,27 +231,23 @@ fn walk_record_stream(
         stream_skip(&mut record, value_len, true)?;
         let headers = stream_int(&mut record)?;
         if headers < 0 {
-            return Err(LogError::InvalidRecord(format!(
-                "Found invalid number of record headers {headers}"
-            )));
+            return Err(WalkError::HeaderCount(headers).into());
         }
         for _ in 0..headers {
             let header_key_len = stream_int(&mut record)?;
             if header_key_len < 0 {
-                return Err(LogError::InvalidRecord(format!(
-                    "Invalid negative header key size {header_key_len}"
-                )));
+                return Err(WalkError::HeaderKeySize(header_key_len).into());
             }
             stream_skip(&mut record, header_key_len, false)?;
             let header_value_len = stream_int(&mut record)?;
             stream_skip(&mut record, header_value_len, true)?;
         }
         if record.limit() != 0 {
-            return Err(LogError::InvalidRecord(format!(
-                "Invalid record size: expected to read {size} bytes in record payload, but \
-                 instead read {}",
-                size - record.limit()
-            )));
+            return Err(WalkError::RecordSizeMismatch {
+                expected: size,
+                read: size - record.limit(),
+            }
+            .into());
         }
         visit(
             index,
@@ -372,9 +263,7 @@ fn walk_record_stream(
     let mut more = [0u8; 1];
     match input.read(&mut more) {
         Ok(0) => Ok(()),
-        Ok(_) => Err(LogError::InvalidRecord(
-            "Incorrect declared batch size, records still remaining in file".into(),
-        )),
+        Ok(_) => Err(WalkError::RecordsRemaining.into()),
         Err(e) => Err(stream_error(e)),
     }
 }

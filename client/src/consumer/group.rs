@@ -258,6 +258,7 @@ impl GroupMembership {
             topics: topics.to_vec(),
             user_data: None,
             owned_partitions: owned.to_vec(),
+            ..Default::default()
         }
         .encode(SUBSCRIPTION_VERSION);
         let mut last_error = None;

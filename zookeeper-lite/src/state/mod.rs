@@ -29,7 +29,6 @@ use sessions::Session;
 pub use sessions::{MAX_SESSION_TIMEOUT_MS, RESTART_GRACE};
 pub use topics::{
     new_topic_id, validate_topic_name, MAX_PARTITIONS_PER_TOPIC, MAX_PARTITIONS_TOTAL,
-    TOPIC_CONFIG_NAMES,
 };
 
 use crate::protocol::{

@@ -1,5 +1,5 @@
 //! Topics and their partitions: creation (placement of replicas), config overrides, new
-//! partitions, deletion; Kafka's topic name and topic config name rules.
+//! partitions, deletion; Kafka's topic name and topic config name rules (the names from `common::config`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,52 +10,9 @@ pub const MAX_PARTITIONS_PER_TOPIC: i32 = 10_000;
 pub const MAX_PARTITIONS_TOTAL: usize = 100_000;
 const MAX_TOPIC_NAME_LEN: usize = 249;
 
-/// Topic configs Kafka 3.9 knows (LogConfig); anything else is refused like Kafka does.
-pub const TOPIC_CONFIG_NAMES: &[&str] = &[
-    "cleanup.policy",
-    "compression.gzip.level",
-    "compression.lz4.level",
-    "compression.type",
-    "compression.zstd.level",
-    "delete.retention.ms",
-    "file.delete.delay.ms",
-    "flush.messages",
-    "flush.ms",
-    "follower.replication.throttled.replicas",
-    "index.interval.bytes",
-    "leader.replication.throttled.replicas",
-    "local.retention.bytes",
-    "local.retention.ms",
-    "max.compaction.lag.ms",
-    "max.message.bytes",
-    "message.downconversion.enable",
-    "message.format.version",
-    "message.timestamp.after.max.ms",
-    "message.timestamp.before.max.ms",
-    "message.timestamp.difference.max.ms",
-    "message.timestamp.type",
-    "min.cleanable.dirty.ratio",
-    "min.compaction.lag.ms",
-    "min.insync.replicas",
-    "preallocate",
-    "remote.log.copy.disable",
-    "remote.log.delete.on.disable",
-    "remote.storage.enable",
-    "retention.bytes",
-    "retention.ms",
-    "segment.bytes",
-    "segment.index.bytes",
-    "segment.jitter.ms",
-    "segment.ms",
-    "unclean.leader.election.enable",
-];
-
 /// Kafka's `LogConfig.validateNames`: every name must be a topic config Kafka knows.
 fn check_topic_config_names(configs: &BTreeMap<String, String>) -> Result<(), ServerError> {
-    match configs
-        .keys()
-        .find(|k| !TOPIC_CONFIG_NAMES.contains(&k.as_str()))
-    {
+    match configs.keys().find(|k| !common::config::is_topic_config(k)) {
         Some(key) => Err(err(
             ZkErrorCode::InvalidConfig,
             format!("Unknown topic config name: {key}"),

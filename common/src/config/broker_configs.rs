@@ -4,7 +4,7 @@
 //!
 //! Reference data, not code: regenerate it from the 3.9 `kafka_config.html` rather than edit by hand.
 
-use super::config_defs::{BrokerConfigDef, ConfigType as T, UpdateMode as M};
+use super::{BrokerConfigDef, ConfigType as T, UpdateMode as M};
 
 const fn c(name: &'static str, ty: T, default: Option<&'static str>, mode: M) -> BrokerConfigDef {
     BrokerConfigDef {

@@ -383,10 +383,10 @@ mod tests {
 
     #[test]
     fn every_config_has_its_kafka_documentation() {
-        for d in crate::handlers::config_defs::TOPIC_CONFIG_DEFS {
+        for d in crate::config::TOPIC_CONFIG_DEFS {
             assert!(topic_doc(d.name).is_some(), "{}", d.name);
         }
-        for d in crate::handlers::config_defs::BROKER_CONFIG_DEFS {
+        for d in crate::config::BROKER_CONFIG_DEFS {
             assert!(broker_doc(d.name).is_some(), "{}", d.name);
         }
         assert!(topic_doc("retention.ms")
