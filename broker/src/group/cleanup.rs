@@ -18,9 +18,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use zookeeper_lite::client::ZkError;
 use zookeeper_lite::protocol::ZkErrorCode;
 
-use super::codes::NONE;
 use crate::handlers::check_group_coordinator;
 use crate::server::Broker;
+use common::errors::ErrorCode;
 
 fn wall_clock_ms() -> i64 {
     SystemTime::now()
@@ -90,7 +90,7 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
     let mut in_memory: BTreeSet<String> = BTreeSet::new();
     for g in empty {
         in_memory.insert(g.group_id.clone());
-        if check_group_coordinator(broker, &g.group_id) != NONE {
+        if check_group_coordinator(broker, &g.group_id) != ErrorCode::None.code() {
             // The group moved to another coordinator: unload it, as Kafka unloads the groups of
             // an offsets partition it no longer leads (its offsets belong to the new one).
             broker.groups.with(|c, _| c.remove_if_empty(&g.group_id));
@@ -127,7 +127,7 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
     let stable = broker.groups.with(|c, _| c.stable_consumer_subscriptions());
     for (id, subscribed) in stable {
         in_memory.insert(id.clone());
-        if check_group_coordinator(broker, &id) != NONE {
+        if check_group_coordinator(broker, &id) != ErrorCode::None.code() {
             continue;
         }
         if let Err(e) = expire_by_commit_time(broker, &id, now_ms, &subscribed, true).await {
@@ -145,7 +145,7 @@ pub async fn cleanup_group_metadata(broker: &Broker) {
     for id in stored {
         if in_memory.contains(&id)
             || broker.groups.with(|c, _| c.contains(&id))
-            || check_group_coordinator(broker, &id) != NONE
+            || check_group_coordinator(broker, &id) != ErrorCode::None.code()
         {
             continue;
         }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use common::errors::ErrorCode;
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
 use kafka_protocol::messages::create_topics_response::{
     CreatableTopicConfigs, CreatableTopicResult,
@@ -14,7 +15,6 @@ use kafka_protocol::messages::{
     DeleteTopicsRequest, DeleteTopicsResponse, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::ResponseError;
 use zookeeper_lite::client::ZkError;
 use zookeeper_lite::protocol::{NewTopic, ZkErrorCode};
 
@@ -31,17 +31,17 @@ pub fn validate_topic_name(name: &str) -> Result<(), String> {
 pub fn zk_error(e: &ZkError) -> (i16, String) {
     let code = match e {
         ZkError::Server(s) => match s.code {
-            ZkErrorCode::TopicAlreadyExists => ResponseError::TopicAlreadyExists.code(),
-            ZkErrorCode::UnknownTopic => ResponseError::UnknownTopicOrPartition.code(),
-            ZkErrorCode::InvalidReplicationFactor => ResponseError::InvalidReplicationFactor.code(),
-            ZkErrorCode::InvalidPartitions => ResponseError::InvalidPartitions.code(),
-            ZkErrorCode::InvalidReplicaAssignment => ResponseError::InvalidReplicaAssignment.code(),
-            ZkErrorCode::InvalidTopic => ResponseError::InvalidTopicException.code(),
-            ZkErrorCode::InvalidConfig => ResponseError::InvalidConfig.code(),
-            ZkErrorCode::InvalidRequest => ResponseError::InvalidRequest.code(),
-            _ => ResponseError::UnknownServerError.code(),
+            ZkErrorCode::TopicAlreadyExists => ErrorCode::TopicAlreadyExists.code(),
+            ZkErrorCode::UnknownTopic => ErrorCode::UnknownTopicOrPartition.code(),
+            ZkErrorCode::InvalidReplicationFactor => ErrorCode::InvalidReplicationFactor.code(),
+            ZkErrorCode::InvalidPartitions => ErrorCode::InvalidPartitions.code(),
+            ZkErrorCode::InvalidReplicaAssignment => ErrorCode::InvalidReplicaAssignment.code(),
+            ZkErrorCode::InvalidTopic => ErrorCode::InvalidTopicException.code(),
+            ZkErrorCode::InvalidConfig => ErrorCode::InvalidConfig.code(),
+            ZkErrorCode::InvalidRequest => ErrorCode::InvalidRequest.code(),
+            _ => ErrorCode::UnknownServerError.code(),
         },
-        _ => ResponseError::RequestTimedOut.code(),
+        _ => ErrorCode::RequestTimedOut.code(),
     };
     let message = match e {
         ZkError::Server(s) => s.message.clone(),
@@ -74,7 +74,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             // Kafka creates none of them and answers each entry so.
             results.push(failed(
                 t.name,
-                ResponseError::InvalidRequest.code(),
+                ErrorCode::InvalidRequest.code(),
                 "Found multiple entries for this topic.".to_string(),
             ));
             continue;
@@ -82,7 +82,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
         if let Err(message) = validate_topic_name(&name) {
             results.push(failed(
                 t.name,
-                ResponseError::InvalidTopicException.code(),
+                ErrorCode::InvalidTopicException.code(),
                 message,
             ));
             continue;
@@ -97,7 +97,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             })
             .collect();
         if let Err(message) = validate_topic_configs(&configs) {
-            results.push(failed(t.name, ResponseError::InvalidConfig.code(), message));
+            results.push(failed(t.name, ErrorCode::InvalidConfig.code(), message));
             continue;
         }
         for (key, value) in &configs {
@@ -113,7 +113,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             if t.num_partitions != -1 || t.replication_factor != -1 {
                 results.push(failed(
                     t.name,
-                    ResponseError::InvalidRequest.code(),
+                    ErrorCode::InvalidRequest.code(),
                     "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.".to_string(),
                 ));
                 continue;
@@ -127,7 +127,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             if !in_order {
                 results.push(failed(
                     t.name,
-                    ResponseError::InvalidReplicaAssignment.code(),
+                    ErrorCode::InvalidReplicaAssignment.code(),
                     "Partitions should be a consecutive 0-based integer sequence".to_string(),
                 ));
                 continue;
@@ -239,16 +239,16 @@ pub async fn delete(
             .with_topic_id(id);
         let outcome = match &name {
             None => Err((
-                ResponseError::UnknownTopicId.code(),
+                ErrorCode::UnknownTopicId.code(),
                 "This server does not host this topic ID.".to_string(),
             )),
             // Before v3 there was no TOPIC_DELETION_DISABLED.
             Some(_) if !broker.config.delete_topic_enable && version < 3 => Err((
-                ResponseError::InvalidRequest.code(),
+                ErrorCode::InvalidRequest.code(),
                 "Topic deletion is disabled.".to_string(),
             )),
             Some(_) if !broker.config.delete_topic_enable => Err((
-                ResponseError::TopicDeletionDisabled.code(),
+                ErrorCode::TopicDeletionDisabled.code(),
                 "Topic deletion is disabled.".to_string(),
             )),
             Some(n) => broker
@@ -302,11 +302,11 @@ pub async fn create_partitions(
             let md = broker.cluster.metadata();
             match md.topics.get(&name) {
                 None => Err((
-                    ResponseError::UnknownTopicOrPartition.code(),
+                    ErrorCode::UnknownTopicOrPartition.code(),
                     format!("The topic '{name}' does not exist."),
                 )),
                 Some(info) if (info.partitions.len() as i32) > t.count => Err((
-                    ResponseError::InvalidPartitions.code(),
+                    ErrorCode::InvalidPartitions.code(),
                     format!(
                         "Topic currently has {} partitions, which is higher than the requested {}.",
                         info.partitions.len(),
@@ -314,7 +314,7 @@ pub async fn create_partitions(
                     ),
                 )),
                 Some(info) if (info.partitions.len() as i32) == t.count => Err((
-                    ResponseError::InvalidPartitions.code(),
+                    ErrorCode::InvalidPartitions.code(),
                     format!("Topic already has {} partitions.", t.count),
                 )),
                 Some(_) => Ok(()),
