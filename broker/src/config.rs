@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Reads `server.properties` text: Java's `.properties` rules, each value trimmed as Kafka's
+/// `ConfigDef` trims a value before parsing it.
+pub use common::properties::parse_trimmed as parse_properties;
 use thiserror::Error;
-pub use zookeeper_lite::config::parse_properties;
 
 use crate::config_support::broker_config_warning;
 use crate::log::recompress::level_error;

@@ -90,7 +90,7 @@ impl MetaProperties {
                     value: value.to_string(),
                 })
         };
-        for (k, v) in zookeeper_lite::config::parse_properties(text) {
+        for (k, v) in common::properties::parse_trimmed(text) {
             match k.as_str() {
                 "version" => props.version = int("version", &v)?,
                 "cluster.id" => props.cluster_id = Some(v),

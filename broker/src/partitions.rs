@@ -2,28 +2,16 @@
 //! when the cluster metadata assigns the partition to us and removed when its topic is deleted.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use common::topic_partition::TopicPartition;
 use uuid::Uuid;
 use zookeeper_lite::protocol::{ClusterMetadata, TopicInfo};
 
 use crate::config::BrokerConfig;
 use crate::log::{DurableLog, LogConfig, LogError};
 use crate::topic_config::{effective_broker_config, topic_log_config};
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TopicPartition {
-    pub topic: String,
-    pub partition: i32,
-}
-
-impl fmt::Display for TopicPartition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.topic, self.partition)
-    }
-}
 
 /// A hosted partition: its log plus what the metadata says about it.
 pub struct HostedPartition {

@@ -17,10 +17,11 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use uuid::Uuid;
 
+use common::errors::codes::{NOT_CONTROLLER, UNKNOWN_TOPIC_OR_PARTITION};
+
 use crate::cluster::Cluster;
 use crate::connection::{Connection, ConnectionOptions};
 use crate::error::ClientError;
-use crate::metadata::UNKNOWN_TOPIC_OR_PARTITION;
 
 mod assignment;
 mod configs;
@@ -40,7 +41,6 @@ pub use groups::{
 pub const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the broker may take for a topic change (the admin client's request timeout).
 const OPERATION_TIMEOUT_MS: i32 = 30_000;
-const NOT_CONTROLLER: i16 = 41;
 const RETRY_BACKOFF: Duration = Duration::from_millis(100);
 /// DescribeConfigs resource type for topics.
 const RESOURCE_TOPIC: i8 = 2;

@@ -16,11 +16,11 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
+use common::errors::codes::UNSUPPORTED_VERSION;
+
 use crate::error::ClientError;
 use crate::frame;
 use crate::versions::{BrokerVersions, API_VERSIONS_FIRST_TRY};
-
-const UNSUPPORTED_VERSION: i16 = 35;
 
 type ResponseSender = oneshot::Sender<Result<Bytes, ClientError>>;
 

@@ -3,7 +3,39 @@
 
 use std::sync::Arc;
 
-pub use crate::error_codes::{default_message, error_name, invalidates_metadata, is_retriable};
+use common::errors::ErrorCode;
+
+/// The error a wire code names, `NONE` (0) and codes Kafka 3.9 does not define left out.
+fn known_error(code: i16) -> Option<ErrorCode> {
+    ErrorCode::from_code(code).filter(|e| !e.is_none())
+}
+
+/// The Kafka name of an error code (`TOPIC_ALREADY_EXISTS`), or `UNKNOWN_ERROR_CODE` for codes
+/// Kafka 3.9 does not define (and for 0, which is no error).
+pub fn error_name(code: i16) -> &'static str {
+    known_error(code).map_or("UNKNOWN_ERROR_CODE", ErrorCode::name)
+}
+
+/// Kafka's default message for an error code (`Errors.message()`); unknown codes get a generic
+/// text naming the code. The CLI tools print these when a broker sends no error message.
+pub fn default_message(code: i16) -> String {
+    match known_error(code) {
+        Some(e) => e.message().to_string(),
+        None => format!("Unknown error code {code}."),
+    }
+}
+
+/// Error codes whose condition may go away on its own ([`ErrorCode::is_retriable`]): the client
+/// refreshes metadata and retries these.
+pub fn is_retriable(code: i16) -> bool {
+    ErrorCode::from_code(code).is_some_and(ErrorCode::is_retriable)
+}
+
+/// Errors after which the client's view of partition leadership is stale
+/// ([`ErrorCode::invalidates_metadata`]).
+pub fn invalidates_metadata(code: i16) -> bool {
+    ErrorCode::from_code(code).is_some_and(ErrorCode::invalidates_metadata)
+}
 
 /// Everything that can go wrong talking to a Kafka cluster.
 ///
@@ -105,6 +137,28 @@ impl ClientError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn topic_errors_have_kafkas_texts() {
+        assert_eq!(default_message(36), "Topic with this name already exists.");
+        assert_eq!(
+            default_message(38),
+            "Replication factor is below 1 or larger than the number of available brokers."
+        );
+        assert_eq!(error_name(3), "UNKNOWN_TOPIC_OR_PARTITION");
+        assert_eq!(
+            default_message(3),
+            "This server does not host this topic-partition."
+        );
+        assert_eq!(error_name(35), "UNSUPPORTED_VERSION");
+        assert_eq!(error_name(-1), "UNKNOWN_SERVER_ERROR");
+    }
+
+    #[test]
+    fn unknown_code_names_the_code() {
+        assert_eq!(default_message(12345), "Unknown error code 12345.");
+        assert_eq!(error_name(12345), "UNKNOWN_ERROR_CODE");
+    }
 
     #[test]
     fn kafka_error_displays_broker_message_when_present() {

@@ -13,7 +13,6 @@ pub mod cluster;
 pub mod connection;
 pub mod consumer;
 pub mod error;
-mod error_codes;
 mod frame;
 pub mod metadata;
 pub mod partitioner;

@@ -10,10 +10,6 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use uuid::Uuid;
 
-/// Error codes a Metadata response uses for a topic that does not exist (yet).
-pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
-pub const LEADER_NOT_AVAILABLE: i16 = 5;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerNode {
     pub id: i32,
@@ -205,6 +201,7 @@ pub fn parse_bootstrap(servers: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::errors::codes::{LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION};
     use kafka_protocol::messages::metadata_response::{
         MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
     };

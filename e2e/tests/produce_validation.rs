@@ -12,7 +12,9 @@
 use e2e::python;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use common::time::now_ms;
 
 use bytes::{Bytes, BytesMut};
 use e2e::{run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
@@ -37,12 +39,6 @@ fn have_kcat() -> bool {
         eprintln!("\n!!!!!!!! SKIPPED: kcat is not installed — run ./test.sh !!!!!!!!\n");
     }
     found
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn run_python(python: &PathBuf, script: &str, args: &[&str]) -> ToolOutput {

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::time::now_ms;
 
 use client::admin::{GroupDescription, OffsetSpec};
 use client::cli::{tool_log, Abort};
@@ -386,12 +387,6 @@ async fn scoped_partitions(
         }
     }
     Ok(out)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// One offset per partition for `spec`, or the error Kafka raises when a partition has none.

@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::errors::ErrorCode;
 
-use super::codes::NONE;
+use common::errors::codes::NONE;
 use super::placement::check_coordinator;
 use super::Groups;
 use crate::cluster::{Cluster, OpError};

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bytes::Bytes;
 
-use super::codes::*;
 use super::{GroupState, Reply, Token};
+use common::errors::ErrorCode;
 
 /// A member that joined but was never answered leaves after this long (Kafka's
 /// `NewMemberJoinTimeoutMs`), so a client that vanished mid-join does not block a rebalance.
@@ -216,7 +216,7 @@ struct Group {
     members: BTreeMap<u64, Member>,
     next_seq: u64,
     static_members: HashMap<String, String>,
-    /// Ids handed out with MEMBER_ID_REQUIRED, with the deadline to come back by.
+    /// Ids handed out with ErrorCode::MemberIdRequired.code(), with the deadline to come back by.
     pending_members: HashMap<String, u64>,
     /// Members that have not sent SyncGroup for this generation yet.
     pending_sync: BTreeSet<String>,
@@ -342,7 +342,7 @@ impl Group {
         }
     }
 
-    /// Removes a member, answering whatever it had parked with UNKNOWN_MEMBER_ID.
+    /// Removes a member, answering whatever it had parked with ErrorCode::UnknownMemberId.code().
     fn remove_member(&mut self, id: &str, replies: &mut Vec<Reply>) {
         let Some(key) = self
             .members
@@ -358,11 +358,14 @@ impl Group {
         if let Some(token) = member.awaiting_join {
             replies.push(Reply::Join(
                 token,
-                JoinResult::error(UNKNOWN_MEMBER_ID, &member.id),
+                JoinResult::error(ErrorCode::UnknownMemberId.code(), &member.id),
             ));
         }
         if let Some(token) = member.awaiting_sync {
-            replies.push(Reply::Sync(token, SyncResult::error(UNKNOWN_MEMBER_ID)));
+            replies.push(Reply::Sync(
+                token,
+                SyncResult::error(ErrorCode::UnknownMemberId.code()),
+            ));
         }
         if let Some(instance) = &member.instance_id {
             if self.static_members.get(instance) == Some(&member.id) {
@@ -381,7 +384,10 @@ impl Group {
             for m in self.members.values_mut() {
                 m.assignment = Bytes::new();
                 if let Some(token) = m.awaiting_sync.take() {
-                    replies.push(Reply::Sync(token, SyncResult::error(REBALANCE_IN_PROGRESS)));
+                    replies.push(Reply::Sync(
+                        token,
+                        SyncResult::error(ErrorCode::RebalanceInProgress.code()),
+                    ));
                 }
             }
         }
@@ -491,7 +497,7 @@ impl Group {
                 replies.push(Reply::Join(
                     token,
                     JoinResult {
-                        error: NONE,
+                        error: ErrorCode::None.code(),
                         generation,
                         protocol_type: protocol_type.clone(),
                         protocol_name: Some(protocol.clone()),
@@ -524,7 +530,7 @@ impl Group {
             Vec::new()
         };
         JoinResult {
-            error: NONE,
+            error: ErrorCode::None.code(),
             generation: self.generation,
             protocol_type: self.protocol_type.clone(),
             protocol_name: Some(protocol),
@@ -558,7 +564,7 @@ impl Group {
         }
     }
 
-    /// FENCED_INSTANCE_ID when a static member's id is not the one the instance now has.
+    /// ErrorCode::FencedInstanceId.code() when a static member's id is not the one the instance now has.
     fn fenced(&self, instance_id: Option<&str>, member_id: &str) -> bool {
         instance_id
             .and_then(|i| self.static_members.get(i))
@@ -644,19 +650,19 @@ impl Coordinator {
         let mut replies = Vec::new();
         let err = |e: i16| vec![Reply::Join(token, JoinResult::error(e, &req.member_id))];
         if group_id.is_empty() {
-            return err(INVALID_GROUP_ID);
+            return err(ErrorCode::InvalidGroupId.code());
         }
         let session = u64::try_from(req.session_timeout_ms).unwrap_or(0);
         if session < self.config.min_session_timeout_ms
             || session > self.config.max_session_timeout_ms
         {
-            return err(INVALID_SESSION_TIMEOUT);
+            return err(ErrorCode::InvalidSessionTimeout.code());
         }
         let config = self.config;
         let known_member = !req.member_id.is_empty();
         if !self.groups.contains_key(group_id) {
             if known_member {
-                return err(UNKNOWN_MEMBER_ID);
+                return err(ErrorCode::UnknownMemberId.code());
             }
             self.groups.insert(
                 group_id.to_string(),
@@ -664,17 +670,17 @@ impl Coordinator {
             );
         }
         let Some(group) = self.groups.get_mut(group_id) else {
-            return err(COORDINATOR_NOT_AVAILABLE);
+            return err(ErrorCode::CoordinatorNotAvailable.code());
         };
         if group.state == GroupState::Dead {
-            return err(COORDINATOR_NOT_AVAILABLE);
+            return err(ErrorCode::CoordinatorNotAvailable.code());
         }
         if group.state == GroupState::Empty && group.members.is_empty() {
             // An Empty group kept in memory may have lived on, meanwhile, at another coordinator.
             group.generation = group.generation.max(generation_floor);
         }
         if !group.supports(&req.protocol_type, &req.protocols) {
-            replies.extend(err(INCONSISTENT_GROUP_PROTOCOL));
+            replies.extend(err(ErrorCode::InconsistentGroupProtocol.code()));
         } else if !known_member {
             Self::join_new_member(group, req, token, now, &config, &mut replies);
         } else {
@@ -727,7 +733,7 @@ impl Coordinator {
             group.pending_members.insert(new_id.clone(), now + session);
             replies.push(Reply::Join(
                 token,
-                JoinResult::error(MEMBER_ID_REQUIRED, &new_id),
+                JoinResult::error(ErrorCode::MemberIdRequired.code(), &new_id),
             ));
             return;
         }
@@ -758,11 +764,14 @@ impl Coordinator {
         if let Some(t) = old.awaiting_join.take() {
             replies.push(Reply::Join(
                 t,
-                JoinResult::error(FENCED_INSTANCE_ID, old_id),
+                JoinResult::error(ErrorCode::FencedInstanceId.code(), old_id),
             ));
         }
         if let Some(t) = old.awaiting_sync.take() {
-            replies.push(Reply::Sync(t, SyncResult::error(FENCED_INSTANCE_ID)));
+            replies.push(Reply::Sync(
+                t,
+                SyncResult::error(ErrorCode::FencedInstanceId.code()),
+            ));
         }
         let unchanged = old.matches(&req.protocols);
         old.id = new_id.clone();
@@ -817,14 +826,14 @@ impl Coordinator {
         if group.fenced(req.group_instance_id.as_deref(), &id) {
             replies.push(Reply::Join(
                 token,
-                JoinResult::error(FENCED_INSTANCE_ID, &id),
+                JoinResult::error(ErrorCode::FencedInstanceId.code(), &id),
             ));
             return;
         }
         let Some(member) = group.member(&id) else {
             replies.push(Reply::Join(
                 token,
-                JoinResult::error(UNKNOWN_MEMBER_ID, &id),
+                JoinResult::error(ErrorCode::UnknownMemberId.code(), &id),
             ));
             return;
         };
@@ -836,7 +845,7 @@ impl Coordinator {
             GroupState::Empty | GroupState::Dead => {
                 replies.push(Reply::Join(
                     token,
-                    JoinResult::error(UNKNOWN_MEMBER_ID, &id),
+                    JoinResult::error(ErrorCode::UnknownMemberId.code(), &id),
                 ));
                 return;
             }
@@ -849,7 +858,10 @@ impl Coordinator {
         if let Some(m) = group.member_mut(&id) {
             // A JoinGroup that was already parked for this member is superseded by this one.
             if let Some(old) = m.awaiting_join.replace(token) {
-                replies.push(Reply::Join(old, JoinResult::error(UNKNOWN_MEMBER_ID, &id)));
+                replies.push(Reply::Join(
+                    old,
+                    JoinResult::error(ErrorCode::UnknownMemberId.code(), &id),
+                ));
             }
             m.protocols = req.protocols;
             m.client_id = req.client_id;
@@ -865,19 +877,19 @@ impl Coordinator {
     pub fn sync(&mut self, group_id: &str, req: SyncRequest, token: Token) -> Vec<Reply> {
         let err = |e: i16| vec![Reply::Sync(token, SyncResult::error(e))];
         let Some(group) = self.groups.get_mut(group_id) else {
-            return err(UNKNOWN_MEMBER_ID);
+            return err(ErrorCode::UnknownMemberId.code());
         };
         if group.state == GroupState::Dead {
-            return err(COORDINATOR_NOT_AVAILABLE);
+            return err(ErrorCode::CoordinatorNotAvailable.code());
         }
         if group.fenced(req.group_instance_id.as_deref(), &req.member_id) {
-            return err(FENCED_INSTANCE_ID);
+            return err(ErrorCode::FencedInstanceId.code());
         }
         if !group.has(&req.member_id) {
-            return err(UNKNOWN_MEMBER_ID);
+            return err(ErrorCode::UnknownMemberId.code());
         }
         if req.generation != group.generation {
-            return err(ILLEGAL_GENERATION);
+            return err(ErrorCode::IllegalGeneration.code());
         }
         if req
             .protocol_type
@@ -888,18 +900,18 @@ impl Coordinator {
                 .as_ref()
                 .is_some_and(|p| Some(p) != group.protocol.as_ref())
         {
-            return err(INCONSISTENT_GROUP_PROTOCOL);
+            return err(ErrorCode::InconsistentGroupProtocol.code());
         }
         let mut replies = Vec::new();
         match group.state {
-            GroupState::Empty | GroupState::Dead => return err(UNKNOWN_MEMBER_ID),
-            GroupState::PreparingRebalance => return err(REBALANCE_IN_PROGRESS),
+            GroupState::Empty | GroupState::Dead => return err(ErrorCode::UnknownMemberId.code()),
+            GroupState::PreparingRebalance => return err(ErrorCode::RebalanceInProgress.code()),
             GroupState::Stable => {
                 let Some(m) = group.member(&req.member_id) else {
-                    return err(UNKNOWN_MEMBER_ID);
+                    return err(ErrorCode::UnknownMemberId.code());
                 };
                 let result = SyncResult {
-                    error: NONE,
+                    error: ErrorCode::None.code(),
                     protocol_type: group.protocol_type.clone(),
                     protocol_name: group.protocol.clone(),
                     assignment: m.assignment.clone(),
@@ -910,7 +922,10 @@ impl Coordinator {
                 group.pending_sync.remove(&req.member_id);
                 if let Some(m) = group.member_mut(&req.member_id) {
                     if let Some(old) = m.awaiting_sync.replace(token) {
-                        replies.push(Reply::Sync(old, SyncResult::error(UNKNOWN_MEMBER_ID)));
+                        replies.push(Reply::Sync(
+                            old,
+                            SyncResult::error(ErrorCode::UnknownMemberId.code()),
+                        ));
                     }
                 }
                 if group.is_leader(&req.member_id) {
@@ -923,7 +938,7 @@ impl Coordinator {
                             replies.push(Reply::Sync(
                                 t,
                                 SyncResult {
-                                    error: NONE,
+                                    error: ErrorCode::None.code(),
                                     protocol_type: protocol_type.clone(),
                                     protocol_name: protocol_name.clone(),
                                     assignment: m.assignment.clone(),
@@ -950,29 +965,29 @@ impl Coordinator {
         now: u64,
     ) -> i16 {
         let Some(group) = self.groups.get_mut(group_id) else {
-            return UNKNOWN_MEMBER_ID;
+            return ErrorCode::UnknownMemberId.code();
         };
         if group.state == GroupState::Dead {
-            return COORDINATOR_NOT_AVAILABLE;
+            return ErrorCode::CoordinatorNotAvailable.code();
         }
         if group.fenced(instance_id, member_id) {
-            return FENCED_INSTANCE_ID;
+            return ErrorCode::FencedInstanceId.code();
         }
         if !group.has(member_id) {
-            return UNKNOWN_MEMBER_ID;
+            return ErrorCode::UnknownMemberId.code();
         }
         if generation != group.generation {
-            return ILLEGAL_GENERATION;
+            return ErrorCode::IllegalGeneration.code();
         }
         match group.state {
-            GroupState::Empty | GroupState::Dead => UNKNOWN_MEMBER_ID,
+            GroupState::Empty | GroupState::Dead => ErrorCode::UnknownMemberId.code(),
             GroupState::CompletingRebalance | GroupState::Stable => {
                 group.heartbeat(member_id, now);
-                NONE
+                ErrorCode::None.code()
             }
             GroupState::PreparingRebalance => {
                 group.heartbeat(member_id, now);
-                REBALANCE_IN_PROGRESS
+                ErrorCode::RebalanceInProgress.code()
             }
         }
     }
@@ -988,11 +1003,11 @@ impl Coordinator {
         let Some(group) = self.groups.get_mut(group_id) else {
             let members = leaving
                 .into_iter()
-                .map(|(m, i)| (m, i, UNKNOWN_MEMBER_ID))
+                .map(|(m, i)| (m, i, ErrorCode::UnknownMemberId.code()))
                 .collect();
             return (
                 LeaveOutcome {
-                    error: NONE,
+                    error: ErrorCode::None.code(),
                     members,
                 },
                 replies,
@@ -1001,7 +1016,7 @@ impl Coordinator {
         if group.state == GroupState::Dead {
             return (
                 LeaveOutcome {
-                    error: COORDINATOR_NOT_AVAILABLE,
+                    error: ErrorCode::CoordinatorNotAvailable.code(),
                     members: Vec::new(),
                 },
                 replies,
@@ -1012,30 +1027,30 @@ impl Coordinator {
         for (member_id, instance_id) in leaving {
             let error = match &instance_id {
                 Some(instance) => match group.static_members.get(instance).cloned() {
-                    None => UNKNOWN_MEMBER_ID,
+                    None => ErrorCode::UnknownMemberId.code(),
                     Some(current) if !member_id.is_empty() && current != member_id => {
-                        FENCED_INSTANCE_ID
+                        ErrorCode::FencedInstanceId.code()
                     }
                     Some(current) => {
                         group.remove_member_and_update(&current, now, &config, &mut replies);
-                        NONE
+                        ErrorCode::None.code()
                     }
                 },
                 None if group.pending_members.remove(&member_id).is_some() => {
                     group.try_complete_join(now, &mut replies);
-                    NONE
+                    ErrorCode::None.code()
                 }
                 None if group.has(&member_id) => {
                     group.remove_member_and_update(&member_id, now, &config, &mut replies);
-                    NONE
+                    ErrorCode::None.code()
                 }
-                None => UNKNOWN_MEMBER_ID,
+                None => ErrorCode::UnknownMemberId.code(),
             };
             members.push((member_id, instance_id, error));
         }
         (
             LeaveOutcome {
-                error: NONE,
+                error: ErrorCode::None.code(),
                 members,
             },
             replies,
@@ -1153,28 +1168,28 @@ impl Coordinator {
             return if generation < 0 {
                 Ok(-1)
             } else {
-                Err(ILLEGAL_GENERATION)
+                Err(ErrorCode::IllegalGeneration.code())
             };
         };
         if group.state == GroupState::Dead {
-            return Err(COORDINATOR_NOT_AVAILABLE);
+            return Err(ErrorCode::CoordinatorNotAvailable.code());
         }
         if !admin {
             if group.fenced(instance_id, member_id) {
-                return Err(FENCED_INSTANCE_ID);
+                return Err(ErrorCode::FencedInstanceId.code());
             }
             if !group.has(member_id) {
-                return Err(UNKNOWN_MEMBER_ID);
+                return Err(ErrorCode::UnknownMemberId.code());
             }
             if generation != group.generation {
-                return Err(ILLEGAL_GENERATION);
+                return Err(ErrorCode::IllegalGeneration.code());
             }
         } else if group.state != GroupState::Empty {
             // When the group has members, only they may commit.
-            return Err(UNKNOWN_MEMBER_ID);
+            return Err(ErrorCode::UnknownMemberId.code());
         }
         if group.state == GroupState::CompletingRebalance {
-            return Err(REBALANCE_IN_PROGRESS);
+            return Err(ErrorCode::RebalanceInProgress.code());
         }
         if admin {
             return Ok(-1);
@@ -1209,13 +1224,15 @@ impl Coordinator {
         out
     }
 
-    /// DeleteGroups of one group: refused with NON_EMPTY_GROUP while it has members. Deleting an
+    /// DeleteGroups of one group: refused with ErrorCode::NonEmptyGroup.code() while it has members. Deleting an
     /// unknown group is for the offset store to judge.
     pub fn delete(&mut self, group_id: &str) -> Result<(), i16> {
         match self.groups.get(group_id) {
-            Some(g) if g.state == GroupState::Dead => Err(COORDINATOR_NOT_AVAILABLE),
+            Some(g) if g.state == GroupState::Dead => {
+                Err(ErrorCode::CoordinatorNotAvailable.code())
+            }
             Some(g) if !g.members.is_empty() || g.state != GroupState::Empty => {
-                Err(NON_EMPTY_GROUP)
+                Err(ErrorCode::NonEmptyGroup.code())
             }
             Some(_) => {
                 self.groups.remove(group_id);

@@ -4,7 +4,7 @@
 
 use zookeeper_lite::protocol::BrokerInfo;
 
-use super::codes::{COORDINATOR_NOT_AVAILABLE, NONE, NOT_COORDINATOR};
+use common::errors::codes::{COORDINATOR_NOT_AVAILABLE, NONE, NOT_COORDINATOR};
 use crate::cluster::Cluster;
 
 /// Java's `String.hashCode`, so the choice is stable across runs and brokers.

@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::codes::COORDINATOR_NOT_AVAILABLE;
 use super::{
     Coordinator, GroupConfig, JoinRequest, JoinResult, LeaveOutcome, Reply, SyncRequest,
     SyncResult, Token,
 };
+use common::errors::ErrorCode;
 
 enum Waiter {
     Join(oneshot::Sender<JoinResult>),
@@ -94,7 +94,7 @@ impl Groups {
             rx
         };
         rx.await.unwrap_or(JoinResult {
-            error: COORDINATOR_NOT_AVAILABLE,
+            error: ErrorCode::CoordinatorNotAvailable.code(),
             generation: -1,
             member_id,
             ..Default::default()
@@ -112,7 +112,7 @@ impl Groups {
             rx
         };
         rx.await.unwrap_or(SyncResult {
-            error: COORDINATOR_NOT_AVAILABLE,
+            error: ErrorCode::CoordinatorNotAvailable.code(),
             ..Default::default()
         })
     }

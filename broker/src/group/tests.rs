@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 
-use super::codes::*;
 use super::*;
+use common::errors::ErrorCode;
 
 const SESSION: i32 = 10_000;
 const REBALANCE: i32 = 30_000;
@@ -115,9 +115,9 @@ impl Harness {
         let t = self.join(request("", &["range"]));
         self.advance(0);
         let j = self.joined(t).expect("join answered");
-        assert_eq!(j.error, NONE);
+        assert_eq!(j.error, ErrorCode::None.code());
         let s = self.sync(&j.member_id, j.generation, &[(&j.member_id, "a1")]);
-        assert_eq!(self.synced(s).unwrap().error, NONE);
+        assert_eq!(self.synced(s).unwrap().error, ErrorCode::None.code());
         assert_eq!(self.state(), Some(GroupState::Stable));
         (j.member_id, j.generation)
     }
@@ -126,27 +126,56 @@ impl Harness {
 #[test]
 fn error_codes_are_kafkas() {
     use kafka_protocol::ResponseError as E;
-    assert_eq!(COORDINATOR_NOT_AVAILABLE, E::CoordinatorNotAvailable.code());
-    assert_eq!(NOT_COORDINATOR, E::NotCoordinator.code());
-    assert_eq!(ILLEGAL_GENERATION, E::IllegalGeneration.code());
     assert_eq!(
-        INCONSISTENT_GROUP_PROTOCOL,
+        ErrorCode::CoordinatorNotAvailable.code(),
+        E::CoordinatorNotAvailable.code()
+    );
+    assert_eq!(ErrorCode::NotCoordinator.code(), E::NotCoordinator.code());
+    assert_eq!(
+        ErrorCode::IllegalGeneration.code(),
+        E::IllegalGeneration.code()
+    );
+    assert_eq!(
+        ErrorCode::InconsistentGroupProtocol.code(),
         E::InconsistentGroupProtocol.code()
     );
-    assert_eq!(INVALID_GROUP_ID, E::InvalidGroupId.code());
-    assert_eq!(UNKNOWN_MEMBER_ID, E::UnknownMemberId.code());
-    assert_eq!(INVALID_SESSION_TIMEOUT, E::InvalidSessionTimeout.code());
-    assert_eq!(REBALANCE_IN_PROGRESS, E::RebalanceInProgress.code());
+    assert_eq!(ErrorCode::InvalidGroupId.code(), E::InvalidGroupId.code());
+    assert_eq!(ErrorCode::UnknownMemberId.code(), E::UnknownMemberId.code());
     assert_eq!(
-        UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode::InvalidSessionTimeout.code(),
+        E::InvalidSessionTimeout.code()
+    );
+    assert_eq!(
+        ErrorCode::RebalanceInProgress.code(),
+        E::RebalanceInProgress.code()
+    );
+    assert_eq!(
+        ErrorCode::UnknownTopicOrPartition.code(),
         E::UnknownTopicOrPartition.code()
     );
-    assert_eq!(OFFSET_METADATA_TOO_LARGE, E::OffsetMetadataTooLarge.code());
-    assert_eq!(NON_EMPTY_GROUP, E::NonEmptyGroup.code());
-    assert_eq!(GROUP_ID_NOT_FOUND, E::GroupIdNotFound.code());
-    assert_eq!(GROUP_SUBSCRIBED_TO_TOPIC, E::GroupSubscribedToTopic.code());
-    assert_eq!(MEMBER_ID_REQUIRED, E::MemberIdRequired.code());
-    assert_eq!(FENCED_INSTANCE_ID, E::FencedInstanceId.code());
+    assert_eq!(
+        ErrorCode::OffsetMetadataTooLarge.code(),
+        E::OffsetMetadataTooLarge.code()
+    );
+    assert_eq!(ErrorCode::NonEmptyGroup.code(), E::NonEmptyGroup.code());
+    assert_eq!(ErrorCode::GroupIdNotFound.code(), E::GroupIdNotFound.code());
+    assert_eq!(
+        ErrorCode::GroupSubscribedToTopic.code(),
+        E::GroupSubscribedToTopic.code()
+    );
+    assert_eq!(
+        ErrorCode::MemberIdRequired.code(),
+        E::MemberIdRequired.code()
+    );
+    assert_eq!(
+        ErrorCode::FencedInstanceId.code(),
+        E::FencedInstanceId.code()
+    );
+    // Every code common knows is the one kafka-protocol knows by that number.
+    for e in ErrorCode::ALL.iter().filter(|e| !e.is_none()) {
+        let theirs = E::try_from_code(e.code()).map(|t| format!("{t:?}"));
+        assert_eq!(theirs.as_deref(), Some(format!("{e:?}").as_str()), "{e}");
+    }
 }
 
 #[test]
@@ -158,7 +187,7 @@ fn first_join_waits_for_the_initial_rebalance_delay() {
     assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
     h.advance(1000);
     let j = h.joined(t).expect("answered after the delay");
-    assert_eq!(j.error, NONE);
+    assert_eq!(j.error, ErrorCode::None.code());
     assert_eq!(j.generation, 1);
     assert_eq!(j.leader, j.member_id);
     assert!(j.member_id.starts_with("client-"));
@@ -199,7 +228,7 @@ fn join_of_new_member_triggers_rebalance() {
     // The old member learns of the rebalance from its heartbeat and rejoins.
     assert_eq!(
         h.c.heartbeat("g", gen, &a, None, h.now),
-        REBALANCE_IN_PROGRESS
+        ErrorCode::RebalanceInProgress.code()
     );
     let a2 = h.join(request(&a, &["range"]));
     let (ja, jb) = (h.joined(a2).unwrap(), h.joined(b).unwrap());
@@ -219,7 +248,7 @@ fn member_that_does_not_rejoin_is_dropped_at_the_rebalance_timeout() {
     h.c.heartbeat("g", 1, &a, None, h.now);
     h.advance(REBALANCE as u64 / 2);
     let jb = h.joined(b).expect("answered at the rebalance timeout");
-    assert_eq!(jb.error, NONE);
+    assert_eq!(jb.error, ErrorCode::None.code());
     assert_eq!(
         jb.leader, jb.member_id,
         "leadership moves to a member that rejoined"
@@ -227,7 +256,7 @@ fn member_that_does_not_rejoin_is_dropped_at_the_rebalance_timeout() {
     assert_eq!(jb.members.len(), 1);
     assert_eq!(
         h.c.heartbeat("g", jb.generation, &a, None, h.now),
-        UNKNOWN_MEMBER_ID
+        ErrorCode::UnknownMemberId.code()
     );
 }
 
@@ -264,9 +293,15 @@ fn stale_generation_sync_is_rejected() {
     let mut h = Harness::new(0);
     let (a, gen) = h.stable_with_one();
     let s = h.sync(&a, gen - 1, &[]);
-    assert_eq!(h.synced(s).unwrap().error, ILLEGAL_GENERATION);
+    assert_eq!(
+        h.synced(s).unwrap().error,
+        ErrorCode::IllegalGeneration.code()
+    );
     // The group goes on.
-    assert_eq!(h.c.heartbeat("g", gen, &a, None, h.now), NONE);
+    assert_eq!(
+        h.c.heartbeat("g", gen, &a, None, h.now),
+        ErrorCode::None.code()
+    );
     assert_eq!(h.state(), Some(GroupState::Stable));
 }
 
@@ -276,17 +311,20 @@ fn heartbeat_from_unknown_member_is_rejected_and_the_group_goes_on() {
     let (a, gen) = h.stable_with_one();
     assert_eq!(
         h.c.heartbeat("g", gen, "nobody", None, h.now),
-        UNKNOWN_MEMBER_ID
+        ErrorCode::UnknownMemberId.code()
     );
     assert_eq!(
         h.c.heartbeat("other", gen, "nobody", None, h.now),
-        UNKNOWN_MEMBER_ID
+        ErrorCode::UnknownMemberId.code()
     );
     assert_eq!(
         h.c.heartbeat("g", gen + 5, &a, None, h.now),
-        ILLEGAL_GENERATION
+        ErrorCode::IllegalGeneration.code()
     );
-    assert_eq!(h.c.heartbeat("g", gen, &a, None, h.now), NONE);
+    assert_eq!(
+        h.c.heartbeat("g", gen, &a, None, h.now),
+        ErrorCode::None.code()
+    );
 }
 
 #[test]
@@ -304,18 +342,18 @@ fn session_timeout_removes_member_and_rebalances() {
         h.advance(3000);
         assert_eq!(
             h.c.heartbeat("g", jb.generation, &jb.member_id, None, h.now),
-            NONE
+            ErrorCode::None.code()
         );
     }
     h.advance(3000);
     assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
     assert_eq!(
         h.c.heartbeat("g", jb.generation, &jb.member_id, None, h.now),
-        REBALANCE_IN_PROGRESS
+        ErrorCode::RebalanceInProgress.code()
     );
     assert_eq!(
         h.c.heartbeat("g", jb.generation, &ja.member_id, None, h.now),
-        UNKNOWN_MEMBER_ID
+        ErrorCode::UnknownMemberId.code()
     );
     let b2 = h.join(request(&jb.member_id, &["range"]));
     let j = h
@@ -336,14 +374,14 @@ fn leave_group_triggers_immediate_rebalance() {
     h.sync(&jb.member_id, jb.generation, &[]);
     h.sync(&ja.member_id, ja.generation, &[]);
     let (out, _) = h.c.leave("g", vec![(ja.member_id.clone(), None)], h.now);
-    assert_eq!(out.members[0].2, NONE);
+    assert_eq!(out.members[0].2, ErrorCode::None.code());
     assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
     assert_eq!(
         h.c.heartbeat("g", jb.generation, &jb.member_id, None, h.now),
-        REBALANCE_IN_PROGRESS
+        ErrorCode::RebalanceInProgress.code()
     );
     let (again, _) = h.c.leave("g", vec![(ja.member_id.clone(), None)], h.now);
-    assert_eq!(again.members[0].2, UNKNOWN_MEMBER_ID);
+    assert_eq!(again.members[0].2, ErrorCode::UnknownMemberId.code());
 }
 
 /// Kafka: LeaveGroup of the last member -> PreparingRebalance, and the join completes at once
@@ -353,7 +391,7 @@ fn last_member_leaving_a_stable_group_makes_it_empty_at_once() {
     let mut h = Harness::new(0);
     let (a, generation) = h.stable_with_one();
     let (out, _) = h.c.leave("g", vec![(a, None)], h.now);
-    assert_eq!(out.members[0].2, NONE);
+    assert_eq!(out.members[0].2, ErrorCode::None.code());
     assert_eq!(h.state(), Some(GroupState::Empty), "no tick needed");
     assert_eq!(h.c.generation("g"), Some(generation + 1));
     let d = h.c.describe("g").expect("an Empty group stays in memory");
@@ -482,13 +520,13 @@ fn member_id_required_on_v4() {
     req.require_known_member_id = true;
     let t = h.join(req.clone());
     let j = h.joined(t).unwrap();
-    assert_eq!(j.error, MEMBER_ID_REQUIRED);
+    assert_eq!(j.error, ErrorCode::MemberIdRequired.code());
     assert!(j.member_id.starts_with("client-"));
     req.member_id = j.member_id.clone();
     let t2 = h.join(req);
     h.advance(0);
     let j2 = h.joined(t2).unwrap();
-    assert_eq!(j2.error, NONE);
+    assert_eq!(j2.error, ErrorCode::None.code());
     assert_eq!(j2.member_id, j.member_id);
 }
 
@@ -498,7 +536,10 @@ fn pending_member_that_never_returns_expires() {
     let mut req = request("", &["range"]);
     req.require_known_member_id = true;
     let t = h.join(req);
-    assert_eq!(h.joined(t).unwrap().error, MEMBER_ID_REQUIRED);
+    assert_eq!(
+        h.joined(t).unwrap().error,
+        ErrorCode::MemberIdRequired.code()
+    );
     assert!(h.c.contains("g"));
     assert!(!h.c.remove_if_empty("g"), "a member is still expected");
     h.advance(SESSION as u64);
@@ -526,7 +567,7 @@ fn static_member_rejoin_keeps_assignment() {
     // Restarted with no member id: a new id, same generation, same assignment, no rebalance.
     let t2 = h.join(req);
     let j2 = h.joined(t2).unwrap();
-    assert_eq!(j2.error, NONE);
+    assert_eq!(j2.error, ErrorCode::None.code());
     assert_ne!(j2.member_id, j.member_id);
     assert_eq!(j2.generation, j.generation);
     assert_eq!(h.state(), Some(GroupState::Stable));
@@ -535,7 +576,7 @@ fn static_member_rejoin_keeps_assignment() {
     // The old incarnation is fenced.
     assert_eq!(
         h.c.heartbeat("g", j.generation, &j.member_id, Some("instance-1"), h.now),
-        FENCED_INSTANCE_ID
+        ErrorCode::FencedInstanceId.code()
     );
 }
 
@@ -560,11 +601,20 @@ fn unknown_protocol_type_is_inconsistent() {
     let mut odd = request("", &["range"]);
     odd.protocol_type = "connect".to_string();
     let t = h.join(odd);
-    assert_eq!(h.joined(t).unwrap().error, INCONSISTENT_GROUP_PROTOCOL);
+    assert_eq!(
+        h.joined(t).unwrap().error,
+        ErrorCode::InconsistentGroupProtocol.code()
+    );
     let t = h.join(request("", &["sticky-only"]));
-    assert_eq!(h.joined(t).unwrap().error, INCONSISTENT_GROUP_PROTOCOL);
+    assert_eq!(
+        h.joined(t).unwrap().error,
+        ErrorCode::InconsistentGroupProtocol.code()
+    );
     assert_eq!(h.state(), Some(GroupState::Stable), "the group goes on");
-    assert_eq!(h.c.heartbeat("g", gen, &a, None, h.now), NONE);
+    assert_eq!(
+        h.c.heartbeat("g", gen, &a, None, h.now),
+        ErrorCode::None.code()
+    );
 }
 
 #[test]
@@ -573,7 +623,10 @@ fn session_timeout_outside_the_broker_bounds_is_refused() {
     let mut req = request("", &["range"]);
     req.session_timeout_ms = 1000;
     let t = h.join(req);
-    assert_eq!(h.joined(t).unwrap().error, INVALID_SESSION_TIMEOUT);
+    assert_eq!(
+        h.joined(t).unwrap().error,
+        ErrorCode::InvalidSessionTimeout.code()
+    );
     assert!(!h.c.contains("g"));
 }
 
@@ -581,7 +634,10 @@ fn session_timeout_outside_the_broker_bounds_is_refused() {
 fn join_with_unknown_member_id_into_unknown_group_is_rejected() {
     let mut h = Harness::new(0);
     let t = h.join(request("ghost", &["range"]));
-    assert_eq!(h.joined(t).unwrap().error, UNKNOWN_MEMBER_ID);
+    assert_eq!(
+        h.joined(t).unwrap().error,
+        ErrorCode::UnknownMemberId.code()
+    );
     assert!(!h.c.contains("g"));
 }
 
@@ -594,7 +650,10 @@ fn rebalance_during_completing_voids_waiting_syncs() {
     let jb = h.joined(b).unwrap();
     let sb = h.sync(&jb.member_id, jb.generation, &[]);
     let _c = h.join(request("", &["range"]));
-    assert_eq!(h.synced(sb).unwrap().error, REBALANCE_IN_PROGRESS);
+    assert_eq!(
+        h.synced(sb).unwrap().error,
+        ErrorCode::RebalanceInProgress.code()
+    );
     let _ = a;
 }
 
@@ -607,11 +666,14 @@ fn leader_that_never_syncs_is_removed_and_the_group_rebalances() {
     let jb = h.joined(b).unwrap();
     let sb = h.sync(&jb.member_id, jb.generation, &[]);
     h.advance(REBALANCE as u64);
-    assert_eq!(h.synced(sb).unwrap().error, REBALANCE_IN_PROGRESS);
+    assert_eq!(
+        h.synced(sb).unwrap().error,
+        ErrorCode::RebalanceInProgress.code()
+    );
     let ja = h.joined(a).unwrap();
     assert_eq!(
         h.c.heartbeat("g", ja.generation, &ja.member_id, None, h.now),
-        UNKNOWN_MEMBER_ID
+        ErrorCode::UnknownMemberId.code()
     );
 }
 
@@ -622,21 +684,21 @@ fn commit_rules_follow_kafka() {
     assert_eq!(h.c.check_commit("g", -1, "", None, h.now), Ok(-1));
     assert_eq!(
         h.c.check_commit("g", 3, "m", None, h.now),
-        Err(ILLEGAL_GENERATION)
+        Err(ErrorCode::IllegalGeneration.code())
     );
     let (a, gen) = h.stable_with_one();
     assert_eq!(h.c.check_commit("g", gen, &a, None, h.now), Ok(gen));
     assert_eq!(
         h.c.check_commit("g", gen - 1, &a, None, h.now),
-        Err(ILLEGAL_GENERATION)
+        Err(ErrorCode::IllegalGeneration.code())
     );
     assert_eq!(
         h.c.check_commit("g", gen, "x", None, h.now),
-        Err(UNKNOWN_MEMBER_ID)
+        Err(ErrorCode::UnknownMemberId.code())
     );
     assert_eq!(
         h.c.check_commit("g", -1, "", None, h.now),
-        Err(UNKNOWN_MEMBER_ID)
+        Err(ErrorCode::UnknownMemberId.code())
     );
     // Between the join answers and the assignment, members are told to wait.
     let b = h.join(request("", &["range"]));
@@ -644,7 +706,7 @@ fn commit_rules_follow_kafka() {
     let jb = h.joined(b).unwrap();
     assert_eq!(
         h.c.check_commit("g", jb.generation, &jb.member_id, None, h.now),
-        Err(REBALANCE_IN_PROGRESS)
+        Err(ErrorCode::RebalanceInProgress.code())
     );
 }
 
@@ -652,7 +714,7 @@ fn commit_rules_follow_kafka() {
 fn non_empty_group_cannot_be_deleted() {
     let mut h = Harness::new(0);
     let (a, _) = h.stable_with_one();
-    assert_eq!(h.c.delete("g"), Err(NON_EMPTY_GROUP));
+    assert_eq!(h.c.delete("g"), Err(ErrorCode::NonEmptyGroup.code()));
     h.c.leave("g", vec![(a, None)], h.now);
     h.advance(0);
     assert_eq!(h.c.delete("g"), Ok(()));

@@ -11,12 +11,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use common::errors::ErrorCode;
 use kafka_protocol::messages::{
     alter_configs_response, incremental_alter_configs_response, AlterConfigsRequest,
     AlterConfigsResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
 };
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
 
 use super::config_defs::{self as defs, ConfigType};
@@ -59,11 +59,11 @@ pub struct AlterOp {
 type Failure = (i16, String);
 
 fn invalid_request(message: impl Into<String>) -> Failure {
-    (ResponseError::InvalidRequest.code(), message.into())
+    (ErrorCode::InvalidRequest.code(), message.into())
 }
 
 fn invalid_config(message: impl Into<String>) -> Failure {
-    (ResponseError::InvalidConfig.code(), message.into())
+    (ErrorCode::InvalidConfig.code(), message.into())
 }
 
 /// Kafka's `ConfigResource.toString`, used in its error texts.
@@ -193,7 +193,7 @@ fn check_topic(
 ) -> Result<(), Failure> {
     if !md.topics.contains_key(name) {
         return Err((
-            ResponseError::UnknownTopicOrPartition.code(),
+            ErrorCode::UnknownTopicOrPartition.code(),
             format!("The topic '{name}' does not exist."),
         ));
     }

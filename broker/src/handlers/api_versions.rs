@@ -1,8 +1,8 @@
 //! ApiVersions: advertises exactly what `SUPPORTED_APIS` lists (KIP-511 fallback included).
 
+use common::errors::ErrorCode;
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::ApiVersionsResponse;
-use kafka_protocol::ResponseError;
 
 use super::SUPPORTED_APIS;
 
@@ -26,6 +26,6 @@ pub fn handle() -> ApiVersionsResponse {
 /// UNSUPPORTED_VERSION and our ranges, so the client can retry at a version we know (KIP-511).
 pub fn unsupported_version_response() -> ApiVersionsResponse {
     ApiVersionsResponse::default()
-        .with_error_code(ResponseError::UnsupportedVersion.code())
+        .with_error_code(ErrorCode::UnsupportedVersion.code())
         .with_api_keys(api_keys())
 }

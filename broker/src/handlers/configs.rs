@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use common::errors::ErrorCode;
 use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
 };
 use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::ResponseError;
 
 use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
 
@@ -282,13 +282,13 @@ pub fn broker_resource(name: &str, me: i32) -> Result<Option<i32>, (i16, String)
     }
     let id = name.parse::<i32>().map_err(|_| {
         (
-            ResponseError::InvalidRequest.code(),
+            ErrorCode::InvalidRequest.code(),
             format!("Broker id must be an integer, but it is: {name}"),
         )
     })?;
     if id != me {
         return Err((
-            ResponseError::InvalidRequest.code(),
+            ErrorCode::InvalidRequest.code(),
             format!("Unexpected broker id, expected {me} or empty string, but received {name}"),
         ));
     }
@@ -323,16 +323,14 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
                     // an unknown topic is UNKNOWN_TOPIC_OR_PARTITION without a message (clients
                     // show its default text).
                     None => match super::topics::validate_topic_name(&name) {
-                        Err(message) => Err((ResponseError::InvalidTopicException.code(), message)),
-                        Ok(()) => {
-                            Err((ResponseError::UnknownTopicOrPartition.code(), String::new()))
-                        }
+                        Err(message) => Err((ErrorCode::InvalidTopicException.code(), message)),
+                        Ok(()) => Err((ErrorCode::UnknownTopicOrPartition.code(), String::new())),
                     },
                 },
                 RESOURCE_BROKER => broker_resource(&name, broker.config.broker_id)
                     .map(|id| broker_config_entries(&layers, id.is_some())),
                 other => Err((
-                    ResponseError::InvalidRequest.code(),
+                    ErrorCode::InvalidRequest.code(),
                     format!("Unsupported resource type: {other}"),
                 )),
             };

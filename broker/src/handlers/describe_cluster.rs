@@ -2,10 +2,10 @@
 //! 3.9's ZooKeeper-mode broker answers it (`KafkaApis.handleDescribeCluster` and
 //! `AuthHelper.computeDescribeClusterResponse`).
 
+use common::errors::ErrorCode;
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::ResponseError;
 
 use crate::broker::Broker;
 
@@ -39,19 +39,19 @@ pub fn handle(
     if requested != ENDPOINT_TYPE_BROKER {
         let (code, message) = if requested == ENDPOINT_TYPE_CONTROLLER {
             (
-                ResponseError::MismatchedEndpointType.code(),
+                ErrorCode::MismatchedEndpointType.code(),
                 "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of \
                  type CONTROLLER"
                     .to_string(),
             )
         } else {
             (
-                ResponseError::UnsupportedEndpointType.code(),
+                ErrorCode::UnsupportedEndpointType.code(),
                 format!("Unsupported endpoint type {requested}"),
             )
         };
         let code = if version == 0 {
-            ResponseError::InvalidRequest.code()
+            ErrorCode::InvalidRequest.code()
         } else {
             code
         };

@@ -3,6 +3,7 @@
 //! registered with an in-process zookeeper-lite, and the response through the codec back.
 
 use bytes::{Bytes, BytesMut};
+use common::errors::ErrorCode;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -10,7 +11,6 @@ use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-use kafka_protocol::ResponseError;
 
 use crate::broker::start_for_test;
 use crate::log::testutil;
@@ -74,7 +74,7 @@ async fn fetch_out_of_range_and_unknown_partitions_answer_unknown_offsets() {
             version,
         );
         let p = &response.responses[0].partitions[0];
-        assert_eq!(p.error_code, ResponseError::OffsetOutOfRange.code());
+        assert_eq!(p.error_code, ErrorCode::OffsetOutOfRange.code());
         // Kafka's createLogReadResult(e): the partition's real offsets (3, 3, 0) are not sent.
         assert_eq!(p.high_watermark, -1, "v{version}");
         assert_eq!(p.last_stable_offset, -1, "v{version}");
@@ -91,7 +91,7 @@ async fn fetch_out_of_range_and_unknown_partitions_answer_unknown_offsets() {
     let request = wire(&fetch_request("t", 7, 0), 12);
     let response = wire(&super::fetch::handle(&broker, request, 12).await, 12);
     let p = &response.responses[0].partitions[0];
-    assert_eq!(p.error_code, ResponseError::UnknownTopicOrPartition.code());
+    assert_eq!(p.error_code, ErrorCode::UnknownTopicOrPartition.code());
     assert_eq!(
         (p.high_watermark, p.last_stable_offset, p.log_start_offset),
         (-1, -1, -1)
@@ -137,10 +137,7 @@ async fn list_offsets_errors_and_missing_offsets_answer_minus_one_everywhere() {
     let request = wire(&list_offsets_request(&[(5, -1), (0, 10_000)]), 7);
     let response = wire(&super::list_offsets::handle(&broker, request, 7).await, 7);
     let ps = &response.topics[0].partitions;
-    assert_eq!(
-        ps[0].error_code,
-        ResponseError::UnknownTopicOrPartition.code()
-    );
+    assert_eq!(ps[0].error_code, ErrorCode::UnknownTopicOrPartition.code());
     assert_eq!(minus_ones(&ps[0]), (-1, -1, -1));
     assert_eq!(ps[1].error_code, 0);
     assert_eq!(minus_ones(&ps[1]), (-1, -1, -1), "no leader epoch either");
@@ -149,7 +146,7 @@ async fn list_offsets_errors_and_missing_offsets_answer_minus_one_everywhere() {
     let request = wire(&list_offsets_request(&[(0, -1), (0, -2)]), 7);
     let response = wire(&super::list_offsets::handle(&broker, request, 7).await, 7);
     for p in &response.topics[0].partitions {
-        assert_eq!(p.error_code, ResponseError::InvalidRequest.code());
+        assert_eq!(p.error_code, ErrorCode::InvalidRequest.code());
         assert_eq!(minus_ones(p), (-1, -1, -1));
     }
 
@@ -161,7 +158,7 @@ async fn list_offsets_errors_and_missing_offsets_answer_minus_one_everywhere() {
             version,
         );
         let p = &response.topics[0].partitions[0];
-        assert_eq!(p.error_code, ResponseError::UnsupportedVersion.code());
+        assert_eq!(p.error_code, ErrorCode::UnsupportedVersion.code());
         assert_eq!(minus_ones(p), (-1, -1, -1));
     }
     let request = wire(&list_offsets_request(&[(0, -3)]), 7);
@@ -185,7 +182,7 @@ async fn produce_errors_carry_kafkas_log_start_offset_and_message() {
         .await,
         9,
     ));
-    assert_eq!(r.error_code, ResponseError::UnknownTopicOrPartition.code());
+    assert_eq!(r.error_code, ErrorCode::UnknownTopicOrPartition.code());
     assert_eq!(
         (r.base_offset, r.log_append_time_ms, r.log_start_offset),
         (-1, -1, -1)
@@ -200,7 +197,7 @@ async fn produce_errors_carry_kafkas_log_start_offset_and_message() {
         &super::produce::handle(&broker, wire(&produce_request("pr", 0, corrupt), 9), 9).await,
         9,
     ));
-    assert_eq!(r.error_code, ResponseError::CorruptMessage.code());
+    assert_eq!(r.error_code, ErrorCode::CorruptMessage.code());
     assert_eq!(
         (r.base_offset, r.log_append_time_ms, r.log_start_offset),
         (-1, -1, -1)
@@ -216,7 +213,7 @@ async fn produce_errors_carry_kafkas_log_start_offset_and_message() {
         &super::produce::handle(&broker, wire(&produce_request("pr", 0, control), 9), 9).await,
         9,
     ));
-    assert_eq!(r.error_code, ResponseError::InvalidRecord.code());
+    assert_eq!(r.error_code, ErrorCode::InvalidRecord.code());
     assert_eq!(
         (r.base_offset, r.log_append_time_ms, r.log_start_offset),
         (-1, -1, 0)
@@ -287,7 +284,7 @@ async fn find_coordinator_v1_to_v3_carries_kafkas_error_message() {
     );
     assert_eq!(
         response.error_code,
-        ResponseError::CoordinatorNotAvailable.code()
+        ErrorCode::CoordinatorNotAvailable.code()
     );
     assert_eq!(
         response.error_message.as_deref(),
@@ -343,7 +340,7 @@ fn metadata_partition_whose_leader_is_gone_has_leader_minus_one() {
             version,
         );
         let (p0, p1) = (&t.topics[0].partitions[0], &t.topics[0].partitions[1]);
-        assert_eq!(p0.error_code, ResponseError::LeaderNotAvailable.code());
+        assert_eq!(p0.error_code, ErrorCode::LeaderNotAvailable.code());
         assert_eq!(p0.leader_id.0, -1, "never the dead leader's id");
         assert_eq!(p0.leader_epoch, if version >= 7 { 4 } else { -1 });
         assert_eq!(ids(&p0.replica_nodes), [1, 0], "v1+ lists every replica");
@@ -356,9 +353,9 @@ fn metadata_partition_whose_leader_is_gone_has_leader_minus_one() {
         0,
     );
     let (p0, p1) = (&t.topics[0].partitions[0], &t.topics[0].partitions[1]);
-    assert_eq!(p0.error_code, ResponseError::LeaderNotAvailable.code());
+    assert_eq!(p0.error_code, ErrorCode::LeaderNotAvailable.code());
     assert_eq!(ids(&p0.replica_nodes), [0]);
-    assert_eq!(p1.error_code, ResponseError::ReplicaNotAvailable.code());
+    assert_eq!(p1.error_code, ErrorCode::ReplicaNotAvailable.code());
     assert_eq!(
         (ids(&p1.replica_nodes), ids(&p1.isr_nodes)),
         (vec![0], vec![0])
@@ -372,12 +369,12 @@ fn describe_groups_error_has_empty_state_not_dead() {
     let response = wire(
         &DescribeGroupsResponse::default().with_groups(vec![super::groups::describe_error(
             base,
-            ResponseError::NotCoordinator.code(),
+            ErrorCode::NotCoordinator.code(),
         )]),
         5,
     );
     let g = &response.groups[0];
-    assert_eq!(g.error_code, ResponseError::NotCoordinator.code());
+    assert_eq!(g.error_code, ErrorCode::NotCoordinator.code());
     assert_eq!(
         (
             g.group_state.as_str(),
@@ -462,7 +459,7 @@ async fn produce_v10_not_leader_names_the_current_leader_and_its_endpoint() {
         10,
     );
     let r = &response.responses[0].partition_responses[0];
-    assert_eq!(r.error_code, ResponseError::NotLeaderOrFollower.code());
+    assert_eq!(r.error_code, ErrorCode::NotLeaderOrFollower.code());
     assert_eq!((r.base_offset, r.log_start_offset), (-1, -1));
     assert_eq!(r.current_leader.leader_id.0, 1);
     assert!(r.current_leader.leader_epoch >= 0);
@@ -480,7 +477,7 @@ async fn produce_v10_not_leader_names_the_current_leader_and_its_endpoint() {
     );
     assert_eq!(
         response.responses[0].partition_responses[0].error_code,
-        ResponseError::NotLeaderOrFollower.code()
+        ErrorCode::NotLeaderOrFollower.code()
     );
 }
 
@@ -495,7 +492,7 @@ async fn create_topics_with_a_name_given_twice_creates_neither() {
     let response = wire(&super::topics::create(&broker, wire(&request, 7)).await, 7);
     assert_eq!(response.topics.len(), 2);
     for t in &response.topics {
-        assert_eq!(t.error_code, ResponseError::InvalidRequest.code());
+        assert_eq!(t.error_code, ErrorCode::InvalidRequest.code());
         assert_eq!(
             t.error_message.as_deref(),
             Some("Found multiple entries for this topic.")
@@ -521,12 +518,12 @@ async fn delete_topics_errors_carry_no_message_and_no_name_for_an_unknown_id() {
     let (by_name, by_id) = (&response.responses[0], &response.responses[1]);
     assert_eq!(
         by_name.error_code,
-        ResponseError::UnknownTopicOrPartition.code()
+        ErrorCode::UnknownTopicOrPartition.code()
     );
     assert_eq!(by_name.error_message, None);
     assert_eq!(by_name.name.as_ref().map(|n| n.0.as_str()), Some("ghost"));
     assert!(by_name.topic_id.is_nil());
-    assert_eq!(by_id.error_code, ResponseError::UnknownTopicId.code());
+    assert_eq!(by_id.error_code, ErrorCode::UnknownTopicId.code());
     assert_eq!(by_id.error_message, None);
     assert_eq!(by_id.name, None);
 }
@@ -562,12 +559,12 @@ async fn describe_configs_errors_follow_kafkas_config_helper() {
     assert_eq!(
         answers[0],
         (
-            ResponseError::UnknownTopicOrPartition.code(),
+            ErrorCode::UnknownTopicOrPartition.code(),
             Some(String::new()),
             0
         )
     );
-    assert_eq!(answers[1].0, ResponseError::InvalidTopicException.code());
+    assert_eq!(answers[1].0, ErrorCode::InvalidTopicException.code());
     assert!(answers[1]
         .1
         .as_deref()
@@ -575,7 +572,7 @@ async fn describe_configs_errors_follow_kafkas_config_helper() {
     assert_eq!(
         answers[2],
         (
-            ResponseError::InvalidRequest.code(),
+            ErrorCode::InvalidRequest.code(),
             Some("Unexpected broker id, expected 0 or empty string, but received 7".to_string()),
             0
         )
@@ -596,7 +593,7 @@ async fn produce_without_a_batch_is_invalid_record_with_offsets_minus_one() {
         9,
     );
     let r = &response.responses[0].partition_responses[0];
-    assert_eq!(r.error_code, ResponseError::InvalidRecord.code());
+    assert_eq!(r.error_code, ErrorCode::InvalidRecord.code());
     assert_eq!(
         (r.base_offset, r.log_append_time_ms, r.log_start_offset),
         (-1, -1, -1)

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 
-use kafka_protocol::ResponseError;
+use common::errors::ErrorCode;
 
 use super::leader_partition;
 use crate::broker::Broker;
@@ -29,20 +29,20 @@ fn for_version(
     data: PartitionData,
 ) -> PartitionData {
     let mut data = data;
-    if version <= 5 && data.error_code == ResponseError::KafkaStorageError.code() {
-        data.error_code = ResponseError::NotLeaderOrFollower.code();
+    if version <= 5 && data.error_code == ErrorCode::KafkaStorageError.code() {
+        data.error_code = ErrorCode::NotLeaderOrFollower.code();
     }
     if version >= 10 || data.error_code != 0 {
         return data;
     }
     if log_config.compression.compression_type == BrokerCompressionType::Zstd {
-        return unconvertible(data, ResponseError::UnsupportedCompressionType.code());
+        return unconvertible(data, ErrorCode::UnsupportedCompressionType.code());
     }
     if version > 3 {
         return data;
     }
     if !log_config.message_downconversion_enable {
-        return unconvertible(data, ResponseError::UnsupportedVersion.code());
+        return unconvertible(data, ErrorCode::UnsupportedVersion.code());
     }
     let magic = if version <= 1 { 0 } else { 1 };
     let stored = data.records.take().unwrap_or_default();
@@ -102,7 +102,7 @@ fn read_all(
                         Err(code) => {
                             // A partition the metadata knows is read (and fails) in Kafka's
                             // `readFromLocalLog`; an unknown one never reaches it.
-                            if code != ResponseError::UnknownTopicOrPartition.code() {
+                            if code != ErrorCode::UnknownTopicOrPartition.code() {
                                 limit = limit.max(0);
                             }
                             return error_partition(p.partition, code);
@@ -133,10 +133,7 @@ fn read_all(
                              segment",
                             p.partition
                         );
-                        return error_partition(
-                            p.partition,
-                            ResponseError::UnknownServerError.code(),
-                        );
+                        return error_partition(p.partition, ErrorCode::UnknownServerError.code());
                     }
                     // Once the response is full, later partitions are skipped, not truncated:
                     // the client asks again from the same offsets.

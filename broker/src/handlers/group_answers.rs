@@ -2,6 +2,7 @@
 //! cleanup unloaded them) answer as Kafka answers groups it loaded from its offsets topic.
 
 use bytes::Bytes;
+use common::errors::ErrorCode;
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
@@ -119,17 +120,14 @@ async fn sync_group_v5_without_protocol_type_or_name_is_inconsistent() {
     let response = wire(&super::groups::sync(&broker, wire(&request, 5), 5).await, 5);
     assert_eq!(
         response.error_code,
-        kafka_protocol::ResponseError::InconsistentGroupProtocol.code()
+        ErrorCode::InconsistentGroupProtocol.code()
     );
     assert_eq!(response.protocol_type, None);
     assert_eq!(response.protocol_name, None);
     assert!(response.assignment.is_empty());
     // Before v5 the fields do not exist: the member is checked as usual.
     let response = wire(&super::groups::sync(&broker, wire(&request, 4), 4).await, 4);
-    assert_eq!(
-        response.error_code,
-        kafka_protocol::ResponseError::UnknownMemberId.code()
-    );
+    assert_eq!(response.error_code, ErrorCode::UnknownMemberId.code());
 }
 
 /// A ConsumerProtocol Subscription (v0) of `topics`.

@@ -23,7 +23,7 @@ use zookeeper_lite::protocol::BrokerInfo;
 
 use super::RequestContext;
 use crate::broker::Broker;
-use crate::group::codes::*;
+use common::errors::codes::*;
 use crate::group::{GroupState, JoinRequest, SyncRequest};
 
 fn s(v: &str) -> StrBytes {
@@ -35,17 +35,17 @@ pub(crate) fn coordinator_of(broker: &Broker, group: &str) -> Option<BrokerInfo>
     crate::group::coordinator_of(&broker.cluster, group)
 }
 
-/// NONE when this broker coordinates `group`, else the error Kafka answers with.
+/// ErrorCode::None.code() when this broker coordinates `group`, else the error Kafka answers with.
 pub(crate) fn check_coordinator(broker: &Broker, group: &str) -> i16 {
     crate::group::check_coordinator(&broker.cluster, group)
 }
 
 /// Like [`check_coordinator`] for the APIs of groups that use the coordinator for membership
 /// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetDelete), which Kafka refuses an empty
-/// group id with INVALID_GROUP_ID.
+/// group id with ErrorCode::InvalidGroupId.code().
 pub(crate) fn check_member_group(broker: &Broker, group: &str) -> i16 {
     if group.is_empty() {
-        return INVALID_GROUP_ID;
+        return ErrorCode::InvalidGroupId.code();
     }
     check_coordinator(broker, group)
 }
@@ -57,10 +57,10 @@ pub fn find_coordinator(
 ) -> FindCoordinatorResponse {
     let lookup = |key: &str| -> Result<BrokerInfo, i16> {
         match request.key_type {
-            0 => coordinator_of(broker, key).ok_or(COORDINATOR_NOT_AVAILABLE),
+            0 => coordinator_of(broker, key).ok_or(ErrorCode::CoordinatorNotAvailable.code()),
             // Transactions are not implemented: no transaction coordinator exists.
-            1 => Err(COORDINATOR_NOT_AVAILABLE),
-            _ => Err(kafka_protocol::ResponseError::InvalidRequest.code()),
+            1 => Err(ErrorCode::CoordinatorNotAvailable.code()),
+            _ => Err(ErrorCode::InvalidRequest.code()),
         }
     };
     if version >= 4 {
@@ -88,7 +88,7 @@ pub fn find_coordinator(
     let message = |code: i16| (version >= 1).then(|| s(find_coordinator_message(code)));
     match lookup(request.key.as_str()) {
         Ok(b) => FindCoordinatorResponse::default()
-            .with_error_message(message(NONE))
+            .with_error_message(message(ErrorCode::None.code()))
             .with_node_id(BrokerId(b.id))
             .with_host(s(&b.host))
             .with_port(i32::from(b.port)),
@@ -102,12 +102,12 @@ pub fn find_coordinator(
 }
 
 /// Kafka's `Errors.message()` for what FindCoordinator v1-3 answers: the error's default text,
-/// or the error's name when it has no exception (NONE).
+/// or the error's name when it has no exception (ErrorCode::None.code()).
 fn find_coordinator_message(code: i16) -> &'static str {
-    match code {
-        NONE => "NONE",
-        COORDINATOR_NOT_AVAILABLE => "The coordinator is not available.",
-        _ => "This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker. See the broker logs for more details.",
+    match ErrorCode::from_code(code) {
+        Some(ErrorCode::None) => "NONE",
+        Some(ErrorCode::CoordinatorNotAvailable) => ErrorCode::CoordinatorNotAvailable.message(),
+        _ => ErrorCode::InvalidRequest.message(),
     }
 }
 
@@ -126,7 +126,7 @@ pub async fn join(
             .with_protocol_name((version < 7).then(|| s("")))
     };
     let code = check_member_group(broker, &group);
-    if code != NONE {
+    if code != ErrorCode::None.code() {
         return error_response(code);
     }
     // A group that is new (or Empty) in memory continues above the generation its committed offsets were
@@ -139,7 +139,7 @@ pub async fn join(
             Err(e) if e.code == ErrorCode::GroupIdNotFound => 0,
             Err(e) => {
                 tracing::warn!("reading the generation of group {group} failed: {e}");
-                return error_response(COORDINATOR_NOT_AVAILABLE);
+                return error_response(ErrorCode::CoordinatorNotAvailable.code());
             }
         }
     };
@@ -213,11 +213,12 @@ pub async fn sync(
     // From v5 on the protocol type and name are mandatory (Kafka's
     // `areMandatoryProtocolTypeAndNamePresent`).
     if version >= 5 && (request.protocol_type.is_none() || request.protocol_name.is_none()) {
-        return SyncGroupResponse::default().with_error_code(INCONSISTENT_GROUP_PROTOCOL);
+        return SyncGroupResponse::default()
+            .with_error_code(ErrorCode::InconsistentGroupProtocol.code());
     }
     let group = request.group_id.0.as_str().to_string();
     let code = check_member_group(broker, &group);
-    if code != NONE {
+    if code != ErrorCode::None.code() {
         return SyncGroupResponse::default().with_error_code(code);
     }
     let req = SyncRequest {
@@ -252,7 +253,7 @@ pub async fn sync(
 pub fn heartbeat(broker: &Arc<Broker>, request: HeartbeatRequest) -> HeartbeatResponse {
     let group = request.group_id.0.as_str();
     let mut code = check_member_group(broker, group);
-    if code == NONE {
+    if code == ErrorCode::None.code() {
         code = broker.groups.heartbeat(
             group,
             request.generation_id,
@@ -266,7 +267,7 @@ pub fn heartbeat(broker: &Arc<Broker>, request: HeartbeatRequest) -> HeartbeatRe
 pub fn leave(broker: &Arc<Broker>, request: LeaveGroupRequest, version: i16) -> LeaveGroupResponse {
     let group = request.group_id.0.as_str();
     let code = check_member_group(broker, group);
-    if code != NONE {
+    if code != ErrorCode::None.code() {
         return LeaveGroupResponse::default().with_error_code(code);
     }
     let leaving: Vec<(String, Option<String>)> = if version < 3 {
@@ -286,8 +287,12 @@ pub fn leave(broker: &Arc<Broker>, request: LeaveGroupRequest, version: i16) -> 
     let outcome = broker.groups.leave(group, leaving);
     if version < 3 {
         // One member per request: its error is the request's.
-        let member_error = outcome.members.first().map(|m| m.2).unwrap_or(NONE);
-        let error = if outcome.error != NONE {
+        let member_error = outcome
+            .members
+            .first()
+            .map(|m| m.2)
+            .unwrap_or(ErrorCode::None.code());
+        let error = if outcome.error != ErrorCode::None.code() {
             outcome.error
         } else {
             member_error
@@ -322,7 +327,9 @@ pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroup
     match broker.cluster.list_offset_groups().await {
         Ok(ids) => {
             for id in ids {
-                if groups.contains_key(&id) || check_coordinator(broker, &id) != NONE {
+                if groups.contains_key(&id)
+                    || check_coordinator(broker, &id) != ErrorCode::None.code()
+                {
                     continue;
                 }
                 let protocol_type = stored_protocol_type(broker, &id).await;
@@ -330,9 +337,9 @@ pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroup
             }
         }
         Err(e) => {
-            // Kafka answers COORDINATOR_NOT_AVAILABLE with no groups, not a partial list.
+            // Kafka answers ErrorCode::CoordinatorNotAvailable.code() with no groups, not a partial list.
             tracing::warn!("listing groups with committed offsets failed: {e}");
-            error = COORDINATOR_NOT_AVAILABLE;
+            error = ErrorCode::CoordinatorNotAvailable.code();
             groups.clear();
         }
     }
@@ -348,7 +355,7 @@ pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroup
         .collect();
     let listed = groups
         .into_iter()
-        .filter(|(id, _)| check_coordinator(broker, id) == NONE)
+        .filter(|(id, _)| check_coordinator(broker, id) == ErrorCode::None.code())
         .filter(|(_, (_, state))| states.is_empty() || states.contains(&state.to_ascii_lowercase()))
         .filter(|_| types.is_empty() || types.iter().any(|t| t == "classic"))
         .map(|(id, (protocol_type, state))| {
@@ -387,7 +394,10 @@ pub async fn describe(
     let include_operations = version >= 3 && request.include_authorized_operations;
     let mut described = describe_groups(broker, request).await;
     if include_operations {
-        for g in described.iter_mut().filter(|g| g.error_code == NONE) {
+        for g in described
+            .iter_mut()
+            .filter(|g| g.error_code == ErrorCode::None.code())
+        {
             g.authorized_operations = GROUP_AUTHORIZED_OPERATIONS;
         }
     }
@@ -403,7 +413,7 @@ async fn describe_groups(
         let id = group_id.0.as_str().to_string();
         let base = DescribedGroup::default().with_group_id(group_id.clone());
         let code = check_coordinator(broker, &id);
-        if code != NONE {
+        if code != ErrorCode::None.code() {
             described.push(describe_error(base, code));
             continue;
         }
@@ -436,7 +446,10 @@ async fn describe_groups(
             Ok(_) => GroupState::Dead,
             Err(e) => {
                 tracing::warn!("reading the offsets of group {id} failed: {e}");
-                described.push(describe_error(base, COORDINATOR_NOT_AVAILABLE));
+                described.push(describe_error(
+                    base,
+                    ErrorCode::CoordinatorNotAvailable.code(),
+                ));
                 continue;
             }
         };
@@ -474,7 +487,7 @@ pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> Delet
     for group_id in request.groups_names {
         let id = group_id.0.as_str().to_string();
         let mut code = check_coordinator(broker, &id);
-        if code == NONE {
+        if code == ErrorCode::None.code() {
             let in_memory = broker.groups.with(|c, _| c.contains(&id));
             code = match broker.groups.with(|c, _| c.delete(&id)) {
                 Err(e) => e,
@@ -483,9 +496,9 @@ pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> Delet
                     // A group known only in memory (being formed, no offsets) was deleted.
                     Err(e) if e.code == ErrorCode::GroupIdNotFound => {
                         if in_memory {
-                            NONE
+                            ErrorCode::None.code()
                         } else {
-                            GROUP_ID_NOT_FOUND
+                            ErrorCode::GroupIdNotFound.code()
                         }
                     }
                     Err(e) => {

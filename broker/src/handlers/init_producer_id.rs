@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
+use common::errors::ErrorCode;
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
-use kafka_protocol::ResponseError;
 
 use crate::broker::Broker;
 
 pub fn handle(broker: &Arc<Broker>, request: InitProducerIdRequest) -> InitProducerIdResponse {
     if request.transactional_id.is_some() {
         return InitProducerIdResponse::default()
-            .with_error_code(ResponseError::CoordinatorNotAvailable.code())
+            .with_error_code(ErrorCode::CoordinatorNotAvailable.code())
             .with_producer_id(ProducerId(-1))
             .with_producer_epoch(-1);
     }

@@ -4,11 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use common::time::now_ms;
+
+use common::errors::ErrorCode;
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
-use kafka_protocol::ResponseError;
 
 use super::leader_partition;
 use crate::broker::Broker;
@@ -66,10 +68,10 @@ pub async fn handle(
                         .with_offset(-1)
                         .with_leader_epoch(-1);
                     if seen.get(&(name.clone(), p.partition_index)) > Some(&1) {
-                        return base.with_error_code(ResponseError::InvalidRequest.code());
+                        return base.with_error_code(ErrorCode::InvalidRequest.code());
                     }
                     if !timestamp_served(p.timestamp, version) {
-                        return base.with_error_code(ResponseError::UnsupportedVersion.code());
+                        return base.with_error_code(ErrorCode::UnsupportedVersion.code());
                     }
                     let hosted = match leader_partition(broker, &name, p.partition_index) {
                         Ok(h) => h,
@@ -139,11 +141,11 @@ pub async fn handle_v0(
                 .into_iter()
                 .map(|(partition, timestamp, max_num_offsets)| {
                     if timestamp < EARLIEST {
-                        return (partition, ResponseError::UnsupportedVersion.code(), vec![]);
+                        return (partition, ErrorCode::UnsupportedVersion.code(), vec![]);
                     }
                     if max_num_offsets < 0 {
                         // Kafka fails allocating a negative-size array: an unexpected error.
-                        return (partition, ResponseError::UnknownServerError.code(), vec![]);
+                        return (partition, ErrorCode::UnknownServerError.code(), vec![]);
                     }
                     let hosted = match leader_partition(broker, &name, partition) {
                         Ok(h) => h,
@@ -183,10 +185,4 @@ pub async fn handle_v0(
             (name, partitions)
         })
         .collect()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

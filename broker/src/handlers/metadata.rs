@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use common::errors::ErrorCode;
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::{ClusterMetadata, NewTopic, TopicInfo};
 
 use super::topics::validate_topic_name;
@@ -38,9 +38,9 @@ pub(super) fn topic_entry(
             let leader_live = p.leader >= 0 && live(p.leader);
             let (replicas, isr) = (shown(&p.replicas), shown(&p.isr));
             let error = if !leader_live {
-                ResponseError::LeaderNotAvailable.code()
+                ErrorCode::LeaderNotAvailable.code()
             } else if replicas.len() < p.replicas.len() || isr.len() < p.isr.len() {
-                ResponseError::ReplicaNotAvailable.code()
+                ErrorCode::ReplicaNotAvailable.code()
             } else {
                 0
             };
@@ -130,7 +130,7 @@ pub async fn handle(
                     }
                     Err(e) => {
                         let (code, message) = (e.code.code(), e.message);
-                        if code != ResponseError::TopicAlreadyExists.code() {
+                        if code != ErrorCode::TopicAlreadyExists.code() {
                             tracing::warn!("auto-creating topic {name} failed: {message}");
                         }
                         created.insert(name, ());
@@ -151,24 +151,18 @@ pub async fn handle(
                 };
                 topics.push(match (info, by_name) {
                     (Some(info), _) => topic_entry(&md, info, version),
-                    (None, Some(n)) if validate_topic_name(&n).is_err() => topic_error(
-                        Some(n),
-                        t.topic_id,
-                        ResponseError::InvalidTopicException.code(),
-                    ),
-                    (None, Some(n)) if created.contains_key(&n) => topic_error(
-                        Some(n),
-                        t.topic_id,
-                        ResponseError::LeaderNotAvailable.code(),
-                    ),
+                    (None, Some(n)) if validate_topic_name(&n).is_err() => {
+                        topic_error(Some(n), t.topic_id, ErrorCode::InvalidTopicException.code())
+                    }
+                    (None, Some(n)) if created.contains_key(&n) => {
+                        topic_error(Some(n), t.topic_id, ErrorCode::LeaderNotAvailable.code())
+                    }
                     (None, Some(n)) => topic_error(
                         Some(n),
                         t.topic_id,
-                        ResponseError::UnknownTopicOrPartition.code(),
+                        ErrorCode::UnknownTopicOrPartition.code(),
                     ),
-                    (None, None) => {
-                        topic_error(None, t.topic_id, ResponseError::UnknownTopicId.code())
-                    }
+                    (None, None) => topic_error(None, t.topic_id, ErrorCode::UnknownTopicId.code()),
                 });
             }
         }

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
 
-use kafka_protocol::ResponseError;
+use common::errors::ErrorCode;
 
 use crate::broker::Broker;
 use crate::partitions::HostedPartition;
@@ -90,14 +90,14 @@ pub(crate) fn leader_partition(
         .topics
         .get(topic)
         .and_then(|t| t.partitions.iter().find(|p| p.partition == partition))
-        .ok_or(ResponseError::UnknownTopicOrPartition.code())?;
+        .ok_or(ErrorCode::UnknownTopicOrPartition.code())?;
     if info.leader != broker.config.broker_id {
-        return Err(ResponseError::NotLeaderOrFollower.code());
+        return Err(ErrorCode::NotLeaderOrFollower.code());
     }
     broker
         .partitions
         .get(topic, partition)
-        .ok_or(ResponseError::NotLeaderOrFollower.code())
+        .ok_or(ErrorCode::NotLeaderOrFollower.code())
 }
 
 /// Everything a handler may need to know about the request besides its body.
@@ -165,11 +165,10 @@ pub async fn dispatch(
                             .iter()
                             .filter(|p| p.error_code != 0)
                             .map(move |p| {
-                                let error =
-                                    kafka_protocol::ResponseError::try_from_code(p.error_code)
-                                        .map_or(format!("error {}", p.error_code), |e| {
-                                            format!("{e:?}")
-                                        });
+                                let error = ErrorCode::from_code(p.error_code)
+                                    .map_or(format!("error {}", p.error_code), |e| {
+                                        format!("{e:?}")
+                                    });
                                 format!("{}-{} -> {error}", t.name.0.as_str(), p.index)
                             })
                     })

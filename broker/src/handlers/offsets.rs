@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::time::now_ms;
 
 use kafka_protocol::messages::offset_commit_response::{
     OffsetCommitResponsePartition, OffsetCommitResponseTopic,
@@ -25,7 +26,7 @@ use zookeeper_lite::protocol::CommittedOffset;
 
 use super::groups::{check_coordinator, check_member_group};
 use crate::broker::Broker;
-use crate::group::codes::*;
+use common::errors::codes::*;
 use common::errors::ErrorCode;
 
 /// Kafka's `offset.metadata.max.bytes` default.
@@ -33,13 +34,6 @@ const MAX_METADATA_BYTES: usize = 4096;
 
 fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_string())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 fn partition_exists(broker: &Broker, topic: &str, partition: i32) -> bool {
@@ -86,12 +80,12 @@ async fn commit_stamped(
     // them and neither the coordinator nor the group's members are consulted. zookeeper-lite
     // holds every group's offsets, so they are stored there without those checks.
     let mut verdict = if version == 0 {
-        NONE
+        ErrorCode::None.code()
     } else {
         check_coordinator(broker, &group)
     };
     let mut generation = -1;
-    if verdict == NONE && version > 0 {
+    if verdict == ErrorCode::None.code() && version > 0 {
         let member = request.member_id.as_str().to_string();
         let instance = request
             .group_instance_id
@@ -120,16 +114,16 @@ async fn commit_stamped(
                 Some(&sent) if sent != -1 => sent,
                 _ => timestamp,
             };
-            let code = if verdict != NONE {
+            let code = if verdict != ErrorCode::None.code() {
                 verdict
             } else if !partition_exists(broker, &name, p.partition_index) {
-                UNKNOWN_TOPIC_OR_PARTITION
+                ErrorCode::UnknownTopicOrPartition.code()
             } else if p
                 .committed_metadata
                 .as_ref()
                 .is_some_and(|m| m.len() > MAX_METADATA_BYTES)
             {
-                OFFSET_METADATA_TOO_LARGE
+                ErrorCode::OffsetMetadataTooLarge.code()
             } else {
                 to_store.push(CommittedOffset {
                     topic: name.clone(),
@@ -149,7 +143,7 @@ async fn commit_stamped(
                     ),
                     commit_timestamp_ms: commit_timestamp,
                 });
-                NONE
+                ErrorCode::None.code()
             };
             partitions.push((p.partition_index, code));
         }
@@ -178,11 +172,14 @@ async fn commit_stamped(
         };
         for (topic, partitions) in &mut errors {
             for (p, code) in partitions.iter_mut() {
-                if *code != NONE {
+                if *code != ErrorCode::None.code() {
                     continue;
                 }
                 *code = match &stored {
-                    Ok(map) => map.get(&(topic.clone(), *p)).copied().unwrap_or(NONE),
+                    Ok(map) => map
+                        .get(&(topic.clone(), *p))
+                        .copied()
+                        .unwrap_or(ErrorCode::None.code()),
                     Err(e) => *e,
                 };
             }
@@ -218,7 +215,7 @@ async fn fetch_group(
     requested: Option<Vec<(String, Vec<i32>)>>,
 ) -> Result<BTreeMap<String, Vec<Fetched>>, i16> {
     let code = check_coordinator(broker, group);
-    if code != NONE {
+    if code != ErrorCode::None.code() {
         return Err(code);
     }
     let wanted = requested.as_ref().map(|topics| {
@@ -244,7 +241,7 @@ async fn fetch_group(
                     o.offset,
                     o.leader_epoch,
                     o.metadata,
-                    NONE,
+                    ErrorCode::None.code(),
                 ));
             }
         }
@@ -255,8 +252,14 @@ async fn fetch_group(
                 for p in partitions {
                     let found = stored.iter().find(|o| o.topic == topic && o.partition == p);
                     entry.push(match found {
-                        Some(o) => (p, o.offset, o.leader_epoch, o.metadata.clone(), NONE),
-                        None => (p, -1, -1, Some(String::new()), NONE),
+                        Some(o) => (
+                            p,
+                            o.offset,
+                            o.leader_epoch,
+                            o.metadata.clone(),
+                            ErrorCode::None.code(),
+                        ),
+                        None => (p, -1, -1, Some(String::new()), ErrorCode::None.code()),
                     });
                 }
             }
@@ -315,9 +318,12 @@ pub async fn fetch(
     });
     let partition = |p: i32, offset: i64, epoch: i32, metadata: Option<String>, code: i16| {
         // v0 reads ZooKeeper in Kafka 3.9, where a partition without a committed offset is
-        // UNKNOWN_TOPIC_OR_PARTITION (`OffsetFetchResponse.UNKNOWN_PARTITION`), not offset -1.
-        let (metadata, code) = if version == 0 && offset < 0 && code == NONE {
-            (Some(String::new()), UNKNOWN_TOPIC_OR_PARTITION)
+        // ErrorCode::UnknownTopicOrPartition.code() (`OffsetFetchResponse.UNKNOWN_PARTITION`), not offset -1.
+        let (metadata, code) = if version == 0 && offset < 0 && code == ErrorCode::None.code() {
+            (
+                Some(String::new()),
+                ErrorCode::UnknownTopicOrPartition.code(),
+            )
         } else {
             (metadata, code)
         };
@@ -366,7 +372,7 @@ pub async fn fetch(
 pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> OffsetDeleteResponse {
     let group = request.group_id.0.as_str().to_string();
     let code = check_member_group(broker, &group);
-    if code != NONE {
+    if code != ErrorCode::None.code() {
         return OffsetDeleteResponse::default().with_error_code(code);
     }
     let (known, subscribed) = broker
@@ -375,7 +381,8 @@ pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> Offse
     if !known {
         match broker.cluster.fetch_offsets(&group, None).await {
             Ok(o) if o.is_empty() => {
-                return OffsetDeleteResponse::default().with_error_code(GROUP_ID_NOT_FOUND)
+                return OffsetDeleteResponse::default()
+                    .with_error_code(ErrorCode::GroupIdNotFound.code())
             }
             Ok(_) => {}
             Err(e) => return OffsetDeleteResponse::default().with_error_code(e.code.code()),
@@ -390,12 +397,12 @@ pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> Offse
             .iter()
             .map(|p| {
                 let code = if !partition_exists(broker, &name, p.partition_index) {
-                    UNKNOWN_TOPIC_OR_PARTITION
+                    ErrorCode::UnknownTopicOrPartition.code()
                 } else if subscribed.contains(&name) {
-                    GROUP_SUBSCRIBED_TO_TOPIC
+                    ErrorCode::GroupSubscribedToTopic.code()
                 } else {
                     to_delete.push((name.clone(), p.partition_index));
-                    NONE
+                    ErrorCode::None.code()
                 };
                 (p.partition_index, code)
             })

@@ -16,6 +16,7 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
+use common::errors::ErrorCode;
 use kafka_protocol::messages::produce_request::TopicProduceData;
 use kafka_protocol::messages::produce_response::{
     BatchIndexAndErrorMessage, LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse,
@@ -23,7 +24,6 @@ use kafka_protocol::messages::produce_response::{
 };
 use kafka_protocol::messages::{BrokerId, ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::ResponseError;
 
 use super::leader_partition;
 use super::metadata::is_internal_topic;
@@ -80,10 +80,10 @@ fn records_for_version(version: i16, records: &[u8]) -> Result<BytesMut, (i16, S
 fn append_error(index: i32, e: &LogError, log_start_offset: i64) -> PartitionProduceResponse {
     let code = e.kafka_error_code();
     let known = [
-        ResponseError::CorruptMessage.code(),
-        ResponseError::MessageTooLarge.code(),
-        ResponseError::RecordListTooLarge.code(),
-        ResponseError::KafkaStorageError.code(),
+        ErrorCode::CorruptMessage.code(),
+        ErrorCode::MessageTooLarge.code(),
+        ErrorCode::RecordListTooLarge.code(),
+        ErrorCode::KafkaStorageError.code(),
     ];
     if known.contains(&code) {
         return error(index, code, None);
@@ -177,9 +177,9 @@ pub async fn handle(
         // transaction can be ongoing here (AddPartitionsToTxn is not served), which Kafka's
         // partition verification answers INVALID_TXN_STATE.
         let code = if request.transactional_id.is_none() {
-            ResponseError::TransactionalIdAuthorizationFailed.code()
+            ErrorCode::TransactionalIdAuthorizationFailed.code()
         } else {
-            ResponseError::InvalidTxnState.code()
+            ErrorCode::InvalidTxnState.code()
         };
         let responses = request
             .topic_data
@@ -203,11 +203,7 @@ pub async fn handle(
         let mut partitions = Vec::with_capacity(topic.partition_data.len());
         for p in topic.partition_data {
             if !acks_valid {
-                partitions.push(error(
-                    p.index,
-                    ResponseError::InvalidRequiredAcks.code(),
-                    None,
-                ));
+                partitions.push(error(p.index, ErrorCode::InvalidRequiredAcks.code(), None));
                 continue;
             }
             // Kafka's `ReplicaManager.appendToLocalLog`: a client never appends to an internal
@@ -215,7 +211,7 @@ pub async fn handle(
             if is_internal_topic(&name) {
                 partitions.push(error(
                     p.index,
-                    ResponseError::InvalidTopicException.code(),
+                    ErrorCode::InvalidTopicException.code(),
                     None,
                 ));
                 continue;
@@ -224,7 +220,7 @@ pub async fn handle(
                 Ok(h) => h,
                 Err(code) => {
                     let mut answer = error(p.index, code, None);
-                    if version >= 10 && code == ResponseError::NotLeaderOrFollower.code() {
+                    if version >= 10 && code == ErrorCode::NotLeaderOrFollower.code() {
                         answer = answer.with_current_leader(current_leader(
                             broker,
                             &name,
@@ -239,7 +235,7 @@ pub async fn handle(
             // Kafka's `ProduceRequest.validateRecords` refuses a partition without a batch before
             // any append: INVALID_RECORD with every offset -1 and no message.
             let Some(records) = p.records.filter(|r| !r.is_empty()) else {
-                partitions.push(error(p.index, ResponseError::InvalidRecord.code(), None));
+                partitions.push(error(p.index, ErrorCode::InvalidRecord.code(), None));
                 continue;
             };
             if version >= 3 {
@@ -261,7 +257,7 @@ pub async fn handle(
                         let set: Vec<String> = isr.iter().map(|b| b.to_string()).collect();
                         partitions.push(error(
                             p.index,
-                            ResponseError::NotEnoughReplicas.code(),
+                            ErrorCode::NotEnoughReplicas.code(),
                             Some(format!(
                                 "The size of the current ISR Set({}) is insufficient to satisfy \
                                  the min.isr requirement of {min_isr} for partition {name}-{}",
@@ -420,7 +416,7 @@ mod tests {
     #[test]
     fn produce_v3_and_later_refuse_old_magic_and_more_than_one_batch() {
         let (code, message) = refused(3, &magic_1_message());
-        assert_eq!(code, ResponseError::InvalidRecord.code());
+        assert_eq!(code, ErrorCode::InvalidRecord.code());
         assert_eq!(
             message,
             "Produce requests with version 3 are only allowed to contain record batches with magic version 2"
@@ -428,7 +424,7 @@ mod tests {
         let mut two = batch(Compression::None);
         two.extend_from_slice(&batch(Compression::None));
         let (code, message) = refused(9, &two);
-        assert_eq!(code, ResponseError::InvalidRecord.code());
+        assert_eq!(code, ErrorCode::InvalidRecord.code());
         assert!(
             message.ends_with("exactly one record batch per partition"),
             "{message}"
@@ -438,7 +434,7 @@ mod tests {
         let mut tail = one.clone();
         tail.extend_from_slice(&one[..30]);
         assert!(validate_produce_records(9, &tail).is_ok());
-        assert_eq!(refused(3, &[]).0, ResponseError::InvalidRecord.code());
+        assert_eq!(refused(3, &[]).0, ErrorCode::InvalidRecord.code());
     }
 
     #[test]
@@ -447,7 +443,7 @@ mod tests {
         for version in 3..=6 {
             assert_eq!(
                 refused(version, &zstd).0,
-                ResponseError::UnsupportedCompressionType.code()
+                ErrorCode::UnsupportedCompressionType.code()
             );
         }
         assert!(validate_produce_records(7, &zstd).is_ok());

@@ -4,6 +4,7 @@
 //! Fetch with a negative `max_bytes` or `partition_max_bytes` (`ReplicaManager.readFromLocalLog`).
 
 use bytes::Bytes;
+use common::errors::ErrorCode;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
 
@@ -83,7 +84,7 @@ async fn fetch_with_a_negative_max_bytes_answers_unknown_server_error_where_ther
             response.responses[0].partitions[0].clone()
         }
     };
-    let unknown_server_error = kafka_protocol::ResponseError::UnknownServerError.code();
+    let unknown_server_error = ErrorCode::UnknownServerError.code();
     // Request-level and partition-level limits below 0: `LogSegment.read` refuses the size.
     for (max_bytes, partition_max_bytes) in [(-1, 1 << 20), (1 << 20, -1), (i32::MIN, -5)] {
         let p = answer(fetch(0, max_bytes, partition_max_bytes)).await;
@@ -110,10 +111,7 @@ async fn fetch_with_a_negative_max_bytes_answers_unknown_server_error_where_ther
     assert_eq!((p.error_code, p.high_watermark), (0, 3));
     // Out of range is still OFFSET_OUT_OF_RANGE.
     let p = answer(fetch(9, -1, 1 << 20)).await;
-    assert_eq!(
-        p.error_code,
-        kafka_protocol::ResponseError::OffsetOutOfRange.code()
-    );
+    assert_eq!(p.error_code, ErrorCode::OffsetOutOfRange.code());
 }
 
 /// `batch` with `recordsCount` (and a consistent `lastOffsetDelta`) forged to `count`, CRC
@@ -161,7 +159,7 @@ async fn a_batch_declaring_more_records_than_it_holds_is_invalid_record_prematur
                     p.error_message.as_deref().map(|m| m.to_string())
                 ),
                 (
-                    kafka_protocol::ResponseError::InvalidRecord.code(),
+                    ErrorCode::InvalidRecord.code(),
                     Some("Incorrect declared batch size, premature EOF reached".to_string())
                 ),
                 "{compression:?} {count}"

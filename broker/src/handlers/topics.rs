@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use common::errors::ErrorCode;
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
 use kafka_protocol::messages::create_topics_response::{
     CreatableTopicConfigs, CreatableTopicResult,
@@ -14,7 +15,6 @@ use kafka_protocol::messages::{
     DeleteTopicsRequest, DeleteTopicsResponse, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::ResponseError;
 use zookeeper_lite::protocol::NewTopic;
 
 use super::configs::{topic_config_entries, BrokerLayers};
@@ -51,7 +51,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             // Kafka creates none of them and answers each entry so.
             results.push(failed(
                 t.name,
-                ResponseError::InvalidRequest.code(),
+                ErrorCode::InvalidRequest.code(),
                 "Found multiple entries for this topic.".to_string(),
             ));
             continue;
@@ -59,7 +59,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
         if let Err(message) = validate_topic_name(&name) {
             results.push(failed(
                 t.name,
-                ResponseError::InvalidTopicException.code(),
+                ErrorCode::InvalidTopicException.code(),
                 message,
             ));
             continue;
@@ -74,7 +74,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             })
             .collect();
         if let Err(message) = validate_topic_configs(&configs) {
-            results.push(failed(t.name, ResponseError::InvalidConfig.code(), message));
+            results.push(failed(t.name, ErrorCode::InvalidConfig.code(), message));
             continue;
         }
         for (key, value) in &configs {
@@ -90,7 +90,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             if t.num_partitions != -1 || t.replication_factor != -1 {
                 results.push(failed(
                     t.name,
-                    ResponseError::InvalidRequest.code(),
+                    ErrorCode::InvalidRequest.code(),
                     "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.".to_string(),
                 ));
                 continue;
@@ -104,7 +104,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             if !in_order {
                 results.push(failed(
                     t.name,
-                    ResponseError::InvalidReplicaAssignment.code(),
+                    ErrorCode::InvalidReplicaAssignment.code(),
                     "Partitions should be a consecutive 0-based integer sequence".to_string(),
                 ));
                 continue;
@@ -216,16 +216,16 @@ pub async fn delete(
             .with_topic_id(id);
         let outcome = match &name {
             None => Err((
-                ResponseError::UnknownTopicId.code(),
+                ErrorCode::UnknownTopicId.code(),
                 "This server does not host this topic ID.".to_string(),
             )),
             // Before v3 there was no TOPIC_DELETION_DISABLED.
             Some(_) if !broker.config.delete_topic_enable && version < 3 => Err((
-                ResponseError::InvalidRequest.code(),
+                ErrorCode::InvalidRequest.code(),
                 "Topic deletion is disabled.".to_string(),
             )),
             Some(_) if !broker.config.delete_topic_enable => Err((
-                ResponseError::TopicDeletionDisabled.code(),
+                ErrorCode::TopicDeletionDisabled.code(),
                 "Topic deletion is disabled.".to_string(),
             )),
             Some(n) => broker
@@ -278,11 +278,11 @@ pub async fn create_partitions(
             let md = broker.cluster.metadata();
             match md.topics.get(&name) {
                 None => Err((
-                    ResponseError::UnknownTopicOrPartition.code(),
+                    ErrorCode::UnknownTopicOrPartition.code(),
                     format!("The topic '{name}' does not exist."),
                 )),
                 Some(info) if (info.partitions.len() as i32) > t.count => Err((
-                    ResponseError::InvalidPartitions.code(),
+                    ErrorCode::InvalidPartitions.code(),
                     format!(
                         "Topic currently has {} partitions, which is higher than the requested {}.",
                         info.partitions.len(),
@@ -290,7 +290,7 @@ pub async fn create_partitions(
                     ),
                 )),
                 Some(info) if (info.partitions.len() as i32) == t.count => Err((
-                    ResponseError::InvalidPartitions.code(),
+                    ErrorCode::InvalidPartitions.code(),
                     format!("Topic already has {} partitions.", t.count),
                 )),
                 Some(_) => Ok(()),

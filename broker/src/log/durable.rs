@@ -18,7 +18,9 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use common::time::now_ms;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::{watch, Notify};
@@ -56,12 +58,6 @@ struct Shared {
 
 pub struct DurableLog {
     shared: Arc<Shared>,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn poisoned() -> LogError {

@@ -29,7 +29,7 @@ use kafka_protocol::records::{
 use thiserror::Error;
 
 use super::batch::BATCH_HEADER_LEN;
-use super::error_codes;
+use common::errors::ErrorCode;
 
 /// Offset of the magic byte in every entry format (v0, v1 and v2 alike).
 pub const MAGIC_AT: usize = 16;
@@ -60,15 +60,13 @@ impl LegacyError {
     /// The Kafka error code for the partition response.
     pub fn kafka_error_code(&self) -> i16 {
         match self {
-            LegacyError::Corrupt(_) => error_codes::CORRUPT_MESSAGE,
-            LegacyError::Invalid(_) => error_codes::INVALID_RECORD,
-            LegacyError::UnsupportedCompression(_) => UNSUPPORTED_COMPRESSION_TYPE,
+            LegacyError::Corrupt(_) => ErrorCode::CorruptMessage,
+            LegacyError::Invalid(_) => ErrorCode::InvalidRecord,
+            LegacyError::UnsupportedCompression(_) => ErrorCode::UnsupportedCompressionType,
         }
+        .code()
     }
 }
-
-/// Kafka's UNSUPPORTED_COMPRESSION_TYPE.
-pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
 
 /// One message of a v0/v1 message set, after unwrapping compression.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -663,13 +661,13 @@ mod tests {
         let last = set.len() - 1;
         set[last] ^= 0xff;
         let err = up_convert(&set).unwrap_err();
-        assert_eq!(err.kafka_error_code(), error_codes::CORRUPT_MESSAGE);
+        assert_eq!(err.kafka_error_code(), ErrorCode::CorruptMessage.code());
 
         let innermost = message_set(1, &[(0, 1, None, Some(b"v"))], 0);
         let inner = wrapper(1, Compression::Gzip, 0, &innermost, 1);
         let set = wrapper(1, Compression::Gzip, 0, &inner, 1);
         let err = up_convert(&set).unwrap_err();
-        assert_eq!(err.kafka_error_code(), error_codes::INVALID_RECORD);
+        assert_eq!(err.kafka_error_code(), ErrorCode::InvalidRecord.code());
     }
 
     #[test]
@@ -678,7 +676,7 @@ mod tests {
         let set = wrapper(1, Compression::Zstd, 0, &inner, 1);
         assert_eq!(
             up_convert(&set).unwrap_err().kafka_error_code(),
-            UNSUPPORTED_COMPRESSION_TYPE
+            ErrorCode::UnsupportedCompressionType.code()
         );
         let mut short = BytesMut::new();
         short.put_i64(0);
@@ -686,7 +684,7 @@ mod tests {
         short.put_slice(&[0; 5]);
         assert_eq!(
             up_convert(&short).unwrap_err().kafka_error_code(),
-            error_codes::CORRUPT_MESSAGE
+            ErrorCode::CorruptMessage.code()
         );
     }
 

@@ -34,28 +34,14 @@ pub mod segment;
 pub(crate) mod testutil;
 pub mod validator;
 
+use common::errors::ErrorCode;
+
 pub use batch::{validate_produce_payload, validate_produce_records, BatchHeader, BatchInfo};
 pub use durable::DurableLog;
 pub use partition_log::{AppendInfo, PartitionLog};
 pub use read::{ReadPlan, ReadSlice};
 pub use recompress::{BrokerCompressionType, TopicCompression};
 pub use validator::{RecordError, TimestampRules, TimestampType};
-
-/// Kafka error codes the storage layer can answer with (the subset it needs).
-pub mod error_codes {
-    pub const UNKNOWN_SERVER_ERROR: i16 = -1;
-    pub const OFFSET_OUT_OF_RANGE: i16 = 1;
-    pub const CORRUPT_MESSAGE: i16 = 2;
-    pub const MESSAGE_TOO_LARGE: i16 = 10;
-    pub const RECORD_LIST_TOO_LARGE: i16 = 18;
-    pub const UNSUPPORTED_FOR_MESSAGE_FORMAT: i16 = 43;
-    pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
-    pub const INVALID_TIMESTAMP: i16 = 32;
-    pub const INVALID_PRODUCER_EPOCH: i16 = 47;
-    pub const KAFKA_STORAGE_ERROR: i16 = 56;
-    pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
-    pub const INVALID_RECORD: i16 = 87;
-}
 
 /// Kafka's default `log.segment.bytes` (1 GiB).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1 << 30;
@@ -214,21 +200,26 @@ impl LogError {
 
     /// The Kafka error code a client sees for this failure.
     pub fn kafka_error_code(&self) -> i16 {
-        use error_codes::*;
+        self.error().code()
+    }
+
+    /// The Kafka error for this failure.
+    pub fn error(&self) -> ErrorCode {
+        use ErrorCode::*;
         match self {
-            LogError::CorruptMessage(_) => CORRUPT_MESSAGE,
-            LogError::InvalidRecord(_) => INVALID_RECORD,
-            LogError::InvalidTimestamp { .. } => INVALID_TIMESTAMP,
-            LogError::UnsupportedCompression(_) => UNSUPPORTED_COMPRESSION_TYPE,
+            LogError::CorruptMessage(_) => CorruptMessage,
+            LogError::InvalidRecord(_) => InvalidRecord,
+            LogError::InvalidTimestamp { .. } => InvalidTimestamp,
+            LogError::UnsupportedCompression(_) => UnsupportedCompressionType,
             // v0/v1 message sets are well-formed but unsupported; other magic values are garbage.
-            LogError::UnsupportedMagic(0 | 1) => UNSUPPORTED_FOR_MESSAGE_FORMAT,
-            LogError::UnsupportedMagic(_) => CORRUPT_MESSAGE,
-            LogError::MessageTooLarge { .. } => MESSAGE_TOO_LARGE,
-            LogError::RecordListTooLarge { .. } => RECORD_LIST_TOO_LARGE,
-            LogError::OffsetOutOfRange { .. } => OFFSET_OUT_OF_RANGE,
-            LogError::OutOfOrderSequence { .. } => OUT_OF_ORDER_SEQUENCE_NUMBER,
-            LogError::InvalidProducerEpoch { .. } => INVALID_PRODUCER_EPOCH,
-            LogError::Io(_) | LogError::Offline(_) => KAFKA_STORAGE_ERROR,
+            LogError::UnsupportedMagic(0 | 1) => UnsupportedForMessageFormat,
+            LogError::UnsupportedMagic(_) => CorruptMessage,
+            LogError::MessageTooLarge { .. } => MessageTooLarge,
+            LogError::RecordListTooLarge { .. } => RecordListTooLarge,
+            LogError::OffsetOutOfRange { .. } => OffsetOutOfRange,
+            LogError::OutOfOrderSequence { .. } => OutOfOrderSequenceNumber,
+            LogError::InvalidProducerEpoch { .. } => InvalidProducerEpoch,
+            LogError::Io(_) | LogError::Offline(_) => KafkaStorageError,
         }
     }
 }

@@ -724,12 +724,7 @@ mod tests {
     use super::*;
     use crate::log::batch::check_batch;
     use crate::log::testutil::{batch, batch_with, idempotent_batch, timed_batch, BatchSpec};
-
-    fn now_ms() -> i64 {
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    }
+    use common::time::now_ms;
 
     fn small_config() -> LogConfig {
         LogConfig {

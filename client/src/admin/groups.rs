@@ -21,14 +21,15 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::assignment::decode_assignment_partitions;
 use super::{Admin, RETRY_BACKOFF};
+use common::errors::codes::{
+    COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, GROUP_ID_NOT_FOUND,
+    LEADER_NOT_AVAILABLE, NOT_COORDINATOR, UNKNOWN_TOPIC_OR_PARTITION,
+};
+
 use crate::connection::Connection;
 use crate::error::ClientError;
-use crate::metadata::{BrokerNode, UNKNOWN_TOPIC_OR_PARTITION};
+use crate::metadata::BrokerNode;
 
-const COORDINATOR_LOAD_IN_PROGRESS: i16 = 14;
-const COORDINATOR_NOT_AVAILABLE: i16 = 15;
-const NOT_COORDINATOR: i16 = 16;
-const GROUP_ID_NOT_FOUND: i16 = 69;
 /// FindCoordinator key type of a consumer group.
 const KEY_TYPE_GROUP: i8 = 0;
 
@@ -481,7 +482,7 @@ impl Admin {
                 Some(leader) => by_leader.entry(leader).or_default().push((t.clone(), *p)),
                 None => {
                     let code = match snapshot.topics.get(t) {
-                        Some(_) => 5, // LEADER_NOT_AVAILABLE
+                        Some(_) => LEADER_NOT_AVAILABLE,
                         None => UNKNOWN_TOPIC_OR_PARTITION,
                     };
                     out.insert((t.clone(), *p), Err(ClientError::kafka(code, None)));
@@ -543,6 +544,7 @@ impl Admin {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use common::errors::codes::NON_EMPTY_GROUP;
 
     #[test]
     fn partitions_group_by_topic_in_first_seen_order() {
@@ -563,7 +565,10 @@ mod tests {
             COORDINATOR_NOT_AVAILABLE,
             None
         )));
-        assert!(!coordinator_moved(&ClientError::kafka(68, None))); // NON_EMPTY_GROUP
+        assert!(!coordinator_moved(&ClientError::kafka(
+            NON_EMPTY_GROUP,
+            None
+        )));
     }
 
     #[test]

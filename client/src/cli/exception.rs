@@ -1,6 +1,8 @@
 //! The Java exception class Kafka's tools would name for a client error, so that our log lines
 //! read like theirs (`org.apache.kafka.common.errors.TopicExistsException: ...`).
 
+use common::errors::{exception_name_from, ErrorCode};
+
 use crate::error::{error_name, ClientError};
 
 /// `ClientError` -> fully qualified Java exception class name.
@@ -17,59 +19,17 @@ pub fn exception_class(e: &ClientError) -> String {
     }
 }
 
-/// `TOPIC_ALREADY_EXISTS` -> `...errors.TopicExistsException`; most classes are the camel-cased
-/// error name, the others are listed as Kafka 3.9's `Errors` enum names them (e.g.
-/// `MESSAGE_TOO_LARGE` is a `RecordTooLargeException`).
+/// `TOPIC_ALREADY_EXISTS` -> `...errors.TopicExistsException`, as Kafka 3.9's `Errors` enum names
+/// them ([`ErrorCode::exception_class`]); codes Kafka does not define get
+/// `UnknownErrorCodeException`.
 pub fn error_class(code: i16) -> String {
-    let special = match code {
-        -1 => Some("UnknownServerException"),
-        2 => Some("CorruptRecordException"),
-        3 => Some("UnknownTopicOrPartitionException"),
-        7 => Some("TimeoutException"),
-        10 => Some("RecordTooLargeException"),
-        11 => Some("ControllerMovedException"),
-        12 => Some("OffsetMetadataTooLarge"),
-        18 => Some("RecordBatchTooLargeException"),
-        29 => Some("TopicAuthorizationException"),
-        30 => Some("GroupAuthorizationException"),
-        31 => Some("ClusterAuthorizationException"),
-        36 => Some("TopicExistsException"),
-        40 => Some("InvalidConfigurationException"),
-        45 => Some("OutOfOrderSequenceException"),
-        46 => Some("DuplicateSequenceException"),
-        49 => Some("InvalidPidMappingException"),
-        50 => Some("InvalidTxnTimeoutException"),
-        53 => Some("TransactionalIdAuthorizationException"),
-        56 => Some("KafkaStorageException"),
-        58 => Some("SaslAuthenticationException"),
-        61 => Some("DelegationTokenDisabledException"),
-        64 => Some("UnsupportedByAuthenticationException"),
-        65 => Some("DelegationTokenAuthorizationException"),
-        68 => Some("GroupNotEmptyException"),
-        97 => Some("PrincipalDeserializationException"),
-        106 => Some("FetchSessionTopicIdException"),
-        _ => None,
-    };
-    let simple = match special {
-        Some(s) => s.to_string(),
-        None => {
-            let camel: String = error_name(code)
-                .split('_')
-                .map(|w| {
-                    let lower = w.to_ascii_lowercase();
-                    let mut chars = lower.chars();
-                    match chars.next() {
-                        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                        None => String::new(),
-                    }
-                })
-                .collect();
-            // Some names already end in EXCEPTION (INVALID_TOPIC_EXCEPTION).
-            let base = camel.strip_suffix("Exception").unwrap_or(&camel);
-            format!("{base}Exception")
-        }
-    };
-    format!("org.apache.kafka.common.errors.{simple}")
+    match ErrorCode::from_code(code).filter(|e| !e.is_none()) {
+        Some(e) => e.exception_class(),
+        None => format!(
+            "org.apache.kafka.common.errors.{}",
+            exception_name_from(error_name(code))
+        ),
+    }
 }
 
 #[cfg(test)]

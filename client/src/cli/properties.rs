@@ -102,120 +102,14 @@ pub fn load_properties(path: impl AsRef<Path>) -> Result<Properties, PropertiesE
     Ok(parse_properties(&String::from_utf8_lossy(&bytes)))
 }
 
-/// Parses `.properties` text as `java.util.Properties.load` does: `#`/`!` comments, `=`, `:` or
-/// whitespace between key and value, backslash line continuations and escapes.
+/// Parses `.properties` text as `java.util.Properties.load` does (`common::properties`); a
+/// later key replaces an earlier one's value in place.
 pub fn parse_properties(text: &str) -> Properties {
     let mut props = Properties::new();
-    let lines = split_lines(text);
-    let mut i = 0;
-    while i < lines.len() {
-        let mut logical = lines[i]
-            .trim_start_matches([' ', '\t', '\u{c}'])
-            .to_string();
-        i += 1;
-        if logical.is_empty() || logical.starts_with('#') || logical.starts_with('!') {
-            continue;
-        }
-        while ends_with_odd_backslashes(&logical) {
-            logical.pop();
-            match lines.get(i) {
-                Some(next) => {
-                    logical.push_str(next.trim_start_matches([' ', '\t', '\u{c}']));
-                    i += 1;
-                }
-                None => break,
-            }
-        }
-        let (key, value) = split_entry(&logical);
-        props.set(unescape(&key), unescape(&value));
+    for (key, value) in common::properties::parse(text) {
+        props.set(key, value);
     }
     props
-}
-
-/// `\n`, `\r\n` and `\r` all end a line.
-fn split_lines(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\n' || bytes[i] == b'\r' {
-            lines.push(&text[start..i]);
-            if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-                i += 1;
-            }
-            start = i + 1;
-        }
-        i += 1;
-    }
-    if start < text.len() {
-        lines.push(&text[start..]);
-    }
-    lines
-}
-
-fn ends_with_odd_backslashes(s: &str) -> bool {
-    s.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1
-}
-
-/// Splits a logical line into the raw (still escaped) key and value.
-fn split_entry(line: &str) -> (String, String) {
-    let chars: Vec<char> = line.chars().collect();
-    let mut key_end = chars.len();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => i += 2,
-            '=' | ':' | ' ' | '\t' | '\u{c}' => {
-                key_end = i;
-                break;
-            }
-            _ => i += 1,
-        }
-    }
-    let key: String = chars[..key_end.min(chars.len())].iter().collect();
-    let mut j = key_end;
-    while j < chars.len() && matches!(chars[j], ' ' | '\t' | '\u{c}') {
-        j += 1;
-    }
-    if j < chars.len() && matches!(chars[j], '=' | ':') {
-        j += 1;
-        while j < chars.len() && matches!(chars[j], ' ' | '\t' | '\u{c}') {
-            j += 1;
-        }
-    }
-    let value: String = chars[j.min(chars.len())..].iter().collect();
-    (key, value)
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('f') => out.push('\u{c}'),
-            Some('u') => {
-                let hex: String = chars.by_ref().take(4).collect();
-                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    Some(ch) if hex.len() == 4 => out.push(ch),
-                    _ => {
-                        out.push_str("\\u");
-                        out.push_str(&hex);
-                    }
-                }
-            }
-            Some(other) => out.push(other),
-            None => {}
-        }
-    }
-    out
 }
 
 /// `CommandLineUtils.parseKeyValueArgs`: `k=v` (the value may contain `=`); `k` alone or `k=`

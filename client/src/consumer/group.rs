@@ -24,17 +24,14 @@ use kafka_protocol::protocol::StrBytes;
 use super::assignor::{Assignor, MemberSubscription};
 use super::protocol::{Assignment, Subscription, ASSIGNMENT_VERSION, SUBSCRIPTION_VERSION};
 use super::ConsumerConfig;
+use common::errors::codes::{
+    COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, ILLEGAL_GENERATION,
+    MEMBER_ID_REQUIRED, NOT_COORDINATOR, REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID,
+};
+
 use crate::cluster::Cluster;
 use crate::connection::{Connection, ConnectionOptions};
 use crate::error::ClientError;
-
-pub(crate) const COORDINATOR_LOAD_IN_PROGRESS: i16 = 14;
-pub(crate) const COORDINATOR_NOT_AVAILABLE: i16 = 15;
-pub(crate) const NOT_COORDINATOR: i16 = 16;
-pub(crate) const ILLEGAL_GENERATION: i16 = 22;
-pub(crate) const UNKNOWN_MEMBER_ID: i16 = 25;
-pub(crate) const REBALANCE_IN_PROGRESS: i16 = 27;
-pub(crate) const MEMBER_ID_REQUIRED: i16 = 79;
 
 const PROTOCOL_TYPE: &str = "consumer";
 /// How many JoinGroup/SyncGroup rounds one rejoin may take before giving up (each retriable

@@ -33,21 +33,20 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use common::errors::codes::{
+    INVALID_TOPIC_EXCEPTION, OFFSET_OUT_OF_RANGE, TOPIC_AUTHORIZATION_FAILED,
+    UNKNOWN_TOPIC_OR_PARTITION,
+};
+
 use crate::cluster::Cluster;
 use crate::connection::{Connection, ConnectionOptions};
 use crate::error::{invalidates_metadata, is_retriable, ClientError};
-use crate::metadata::{ClusterSnapshot, UNKNOWN_TOPIC_OR_PARTITION};
-
-/// Kafka's INVALID_TOPIC_EXCEPTION: a topic name that `Topic.validate` refuses.
-const INVALID_TOPIC_EXCEPTION: i16 = 17;
-/// Kafka's TOPIC_AUTHORIZATION_FAILED.
-const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
+use crate::metadata::ClusterSnapshot;
 
 pub use config::{ConsumerConfig, OffsetReset};
 pub use group::CommittedOffset;
 use group::GroupMembership;
 
-const OFFSET_OUT_OF_RANGE: i16 = 1;
 /// ListOffsets timestamps meaning "the log end" and "the log start".
 const LATEST_TIMESTAMP: i64 = -1;
 const EARLIEST_TIMESTAMP: i64 = -2;
@@ -583,7 +582,7 @@ impl Consumer {
                 .get(name)
                 .map_or(UNKNOWN_TOPIC_OR_PARTITION, |t| t.error_code);
             if code != 0 {
-                missing.push(format!("{name}={}", crate::error_codes::error_name(code)));
+                missing.push(format!("{name}={}", crate::error::error_name(code)));
             }
             match code {
                 INVALID_TOPIC_EXCEPTION => invalid.push(name.as_str()),

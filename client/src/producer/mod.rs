@@ -15,15 +15,18 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use common::time::now_ms;
 
 use bytes::Bytes;
 use tokio::sync::{oneshot, watch, Notify};
 
+use common::errors::codes::{LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION};
+
 use crate::cluster::Cluster;
 use crate::connection::ConnectionOptions;
 use crate::error::ClientError;
-use crate::metadata::{LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION};
 use crate::partitioner::{partition_for_key, RoundRobin};
 use crate::records::OutgoingRecord;
 
@@ -140,12 +143,6 @@ impl Shared {
 pub struct Producer {
     shared: Arc<Shared>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Producer {

@@ -16,16 +16,17 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use tokio::sync::mpsc;
 
+use common::errors::codes::{
+    DUPLICATE_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER,
+    UNKNOWN_PRODUCER_ID,
+};
+
 use crate::error::{invalidates_metadata, ClientError};
 use crate::records::{encode_batch, ProducerIdentity};
 
 use super::accumulator::{Batch, TopicPartition};
 use super::Shared;
 
-const DUPLICATE_SEQUENCE_NUMBER: i16 = 46;
-const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
-const UNKNOWN_PRODUCER_ID: i16 = 59;
-const INVALID_PRODUCER_EPOCH: i16 = 47;
 /// The transaction timeout a non-transactional Java producer sends (`transaction.timeout.ms`).
 const TRANSACTION_TIMEOUT_MS: i32 = 60_000;
 
