@@ -19,8 +19,6 @@ pub struct Broker {
     pub cluster: Arc<Cluster>,
     pub partitions: Partitions,
     pub advertised: BrokerInfo,
-    /// Woken after every append, so that long-polling fetches re-read.
-    pub appended: tokio::sync::Notify,
     /// The consumer groups this broker coordinates.
     pub groups: Groups,
     producer_ids: ProducerIdAllocator,
@@ -137,7 +135,6 @@ pub(crate) async fn start_for_test_with(
         config,
         cluster,
         advertised,
-        appended: tokio::sync::Notify::new(),
     });
     broker.refresh_metadata().await.expect("metadata");
     (broker, Guard { zk, _dir: dir })
@@ -204,7 +201,6 @@ pub async fn run(
         config,
         cluster: cluster.clone(),
         advertised,
-        appended: tokio::sync::Notify::new(),
     });
     let md = cluster.metadata();
     broker

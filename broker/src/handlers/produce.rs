@@ -284,7 +284,6 @@ pub async fn handle(
             };
             match hosted.log.append(payload, hosted.leader_epoch).await {
                 Ok(info) => {
-                    broker.appended.notify_waiters();
                     partitions.push(
                         PartitionProduceResponse::default()
                             .with_index(p.index)
