@@ -10,6 +10,8 @@ mod config_docs;
 mod configs;
 mod describe_cluster;
 #[cfg(test)]
+mod edge_tests;
+#[cfg(test)]
 mod error_answers;
 mod fetch;
 #[cfg(test)]
