@@ -14,7 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// is read, the size prefix must follow within this, and once its buffer is reserved, the body
 /// too. 30 s is the default `request.timeout.ms` of Kafka's clients: a client that has not sent
 /// its request by then has given up on it anyway. Bounds how long a slow-loris peer holds a
-/// buffer (and its share of the budget).
+/// buffer (and its share of the budget). A shorter `connections.max.idle.ms` bounds it too.
 pub const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Frames up to this size are not counted against `queued.max.request.bytes`: they are what

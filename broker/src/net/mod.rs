@@ -3,7 +3,8 @@
 //!
 //! The edge holds under load (see [`limits`]): connections past `max.connections` or
 //! `max.connections.per.ip` are closed at once; a connection idle for `connections.max.idle.ms`
-//! is closed; a request once started must arrive whole within [`limits::REQUEST_READ_TIMEOUT`];
+//! is closed; a request once started must arrive whole within [`limits::REQUEST_READ_TIMEOUT`]
+//! (or `connections.max.idle.ms` when shorter);
 //! a frame's buffer is reserved from `queued.max.request.bytes` before it is allocated.
 
 pub mod frame;
@@ -123,7 +124,7 @@ async fn connection(
 ) -> Result<(), ConnError> {
     let max = broker.config.socket_request_max_bytes;
     let idle = broker.config.connections_max_idle;
-    let deadline = limits::REQUEST_READ_TIMEOUT;
+    let deadline = limits::REQUEST_READ_TIMEOUT.min(idle);
     loop {
         let mut prefix = [0u8; 4];
         // Between requests the connection may idle up to `connections.max.idle.ms`.
