@@ -150,7 +150,7 @@ pub struct BrokerConfig {
     /// `max.connections.per.ip.overrides`: per-address limits (`ip:count,...`; IP literals).
     pub max_connections_per_ip_overrides: BTreeMap<std::net::IpAddr, usize>,
     /// `connections.max.idle.ms`: a connection with no request started for this long is closed
-    /// (Kafka's default 600000).
+    /// (Kafka's default 600000; negative: never, `Duration::MAX`).
     pub connections_max_idle: Duration,
     /// `queued.max.request.bytes`: the bytes of request frames the broker holds in memory at
     /// once (see `net::budget`). Kafka's default is -1 (unbounded); ours is 104857600 (100 MiB,
@@ -549,8 +549,10 @@ impl BrokerConfig {
                     c.max_connections_per_ip_overrides = connection_overrides(k, v)?
                 }
                 "connections.max.idle.ms" => {
-                    let ms: u64 = number(k, v)?;
-                    c.connections_max_idle = Duration::from_millis(ms);
+                    // Negative turns idle expiry off, as in Kafka's `Selector`.
+                    let ms: i64 = number(k, v)?;
+                    c.connections_max_idle =
+                        u64::try_from(ms).map_or(Duration::MAX, Duration::from_millis);
                 }
                 "queued.max.request.bytes" => {
                     let n: i64 = number(k, v)?;
@@ -733,6 +735,53 @@ mod tests {
                 broker_part.contains(&format!("`{key}`")),
                 "docs/configs.md does not class broker key {key}"
             );
+        }
+    }
+
+    #[test]
+    fn edge_keys_are_parsed_with_kafkas_defaults_and_validators() {
+        let d = BrokerConfig::default();
+        assert_eq!(
+            (d.max_connections, d.max_connections_per_ip),
+            (i32::MAX as usize, i32::MAX as usize)
+        );
+        assert_eq!(d.connections_max_idle, Duration::from_millis(600_000));
+        assert_eq!(d.fetch_max_bytes, 57_671_680);
+        // Ours, not Kafka's -1: see docs/configs.md.
+        assert_eq!(d.queued_max_request_bytes, Some(104_857_600));
+        let (c, report) = BrokerConfig::from_pairs(&pairs(&[
+            ("max.connections", "100"),
+            ("max.connections.per.ip", "0"),
+            ("max.connections.per.ip.overrides", "127.0.0.1:5, [::1]:7"),
+            ("connections.max.idle.ms", "1000"),
+            ("queued.max.request.bytes", "-1"),
+            ("fetch.max.bytes", "1024"),
+        ]))
+        .unwrap();
+        assert!(report.unknown_keys.is_empty(), "{:?}", report.unknown_keys);
+        assert_eq!((c.max_connections, c.max_connections_per_ip), (100, 0));
+        assert_eq!(
+            c.max_connections_per_ip_overrides,
+            BTreeMap::from([
+                ("127.0.0.1".parse().unwrap(), 5),
+                ("::1".parse().unwrap(), 7)
+            ])
+        );
+        assert_eq!(c.connections_max_idle, Duration::from_millis(1000));
+        let (never, _) =
+            BrokerConfig::from_pairs(&pairs(&[("connections.max.idle.ms", "-1")])).unwrap();
+        assert_eq!(never.connections_max_idle, Duration::MAX);
+        assert_eq!(c.queued_max_request_bytes, None);
+        assert_eq!(c.fetch_max_bytes, 1024);
+        for bad in [
+            ("max.connections", "-1"),
+            ("max.connections.per.ip", "x"),
+            ("max.connections.per.ip.overrides", "127.0.0.1"),
+            ("max.connections.per.ip.overrides", "127.0.0.1:-2"),
+            ("connections.max.idle.ms", "soon"),
+            ("fetch.max.bytes", "1023"),
+        ] {
+            assert!(BrokerConfig::from_pairs(&pairs(&[bad])).is_err(), "{bad:?}");
         }
     }
 
