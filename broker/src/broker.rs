@@ -19,8 +19,6 @@ pub struct Broker {
     pub cluster: Arc<Cluster>,
     pub partitions: Partitions,
     pub advertised: BrokerInfo,
-    /// Woken after every append, so that long-polling fetches re-read.
-    pub appended: tokio::sync::Notify,
     /// The consumer groups this broker coordinates.
     pub groups: Groups,
     producer_ids: ProducerIdAllocator,
@@ -67,7 +65,6 @@ impl Broker {
             config,
             cluster,
             advertised,
-            appended: tokio::sync::Notify::new(),
         }
     }
 

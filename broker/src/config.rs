@@ -94,6 +94,12 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "log.cleanup.policy",
     "log.message.downconversion.enable",
     "socket.request.max.bytes",
+    "max.connections",
+    "max.connections.per.ip",
+    "max.connections.per.ip.overrides",
+    "connections.max.idle.ms",
+    "queued.max.request.bytes",
+    "fetch.max.bytes",
     "group.initial.rebalance.delay.ms",
     "group.min.session.timeout.ms",
     "group.max.session.timeout.ms",
@@ -138,6 +144,24 @@ pub struct BrokerConfig {
     pub delete_topic_enable: bool,
     pub message_max_bytes: usize,
     pub socket_request_max_bytes: usize,
+    /// `max.connections`: open client connections past which a new one is closed at once
+    /// (Kafka's `ConnectionQuotas`; default `Int.MaxValue`).
+    pub max_connections: usize,
+    /// `max.connections.per.ip`: the same limit per peer address (default `Int.MaxValue`).
+    pub max_connections_per_ip: usize,
+    /// `max.connections.per.ip.overrides`: per-address limits (`ip:count,...`; IP literals).
+    pub max_connections_per_ip_overrides: BTreeMap<std::net::IpAddr, usize>,
+    /// `connections.max.idle.ms`: a connection with no request started for this long is closed
+    /// (Kafka's default 600000; negative: never, `Duration::MAX`).
+    pub connections_max_idle: Duration,
+    /// `queued.max.request.bytes`: the bytes of request frames the broker holds in memory at
+    /// once (see `net::budget`). Kafka's default is -1 (unbounded); ours is 104857600 (100 MiB,
+    /// one maximum-size frame), so a flood of large or forged frames cannot exhaust memory.
+    /// `-1` (or any value <= 0) means unbounded, as in Kafka.
+    pub queued_max_request_bytes: Option<usize>,
+    /// `fetch.max.bytes`: the most record bytes one Fetch response carries (Kafka: 55 MiB),
+    /// together with the request's `max_bytes`; the first batch is always returned (KIP-74).
+    pub fetch_max_bytes: usize,
     /// How long a new group waits for more members before its first rebalance completes.
     pub group_initial_rebalance_delay_ms: u64,
     /// Bounds on the session timeout a JoinGroup may ask for (else INVALID_SESSION_TIMEOUT).
@@ -199,6 +223,12 @@ impl Default for BrokerConfig {
             log_cleanup_policy_delete: true,
             log_message_downconversion_enable: true,
             socket_request_max_bytes: 104_857_600,
+            max_connections: i32::MAX as usize,
+            max_connections_per_ip: i32::MAX as usize,
+            max_connections_per_ip_overrides: BTreeMap::new(),
+            connections_max_idle: Duration::from_millis(600_000),
+            queued_max_request_bytes: Some(DEFAULT_QUEUED_MAX_REQUEST_BYTES),
+            fetch_max_bytes: 57_671_680,
             group_initial_rebalance_delay_ms: 3000,
             group_min_session_timeout_ms: 6000,
             group_max_session_timeout_ms: 1_800_000,
@@ -234,6 +264,43 @@ fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError
     value
         .parse::<T>()
         .map_err(|_| invalid(key, value, "not a valid number"))
+}
+
+/// Our default `queued.max.request.bytes` (Kafka's is -1, unbounded): one maximum-size frame.
+pub const DEFAULT_QUEUED_MAX_REQUEST_BYTES: usize = 104_857_600;
+
+/// An `Int` key with Kafka's `atLeast(min)` validator.
+fn at_least(key: &str, value: &str, min: i32) -> Result<usize, ConfigError> {
+    let n: i32 = number(key, value)?;
+    if n < min {
+        return Err(invalid(key, value, format!("Value must be at least {min}")));
+    }
+    Ok(n as usize)
+}
+
+/// `max.connections.per.ip.overrides`: `ip:count` pairs separated by commas (Kafka also takes
+/// host names and resolves them; we take IP literals only and refuse anything else).
+fn connection_overrides(
+    key: &str,
+    value: &str,
+) -> Result<BTreeMap<std::net::IpAddr, usize>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let bad = || {
+            invalid(
+                key,
+                value,
+                format!("bad entry '{entry}': expected ip:count"),
+            )
+        };
+        let (host, count) = entry.rsplit_once(':').ok_or_else(bad)?;
+        let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+        let ip: std::net::IpAddr = host.parse().map_err(|_| bad())?;
+        let count: i32 = count.trim().parse().map_err(|_| bad())?;
+        let count = usize::try_from(count).map_err(|_| bad())?;
+        out.insert(ip, count);
+    }
+    Ok(out)
 }
 
 fn non_negative(key: &str, value: &str) -> Result<i64, ConfigError> {
@@ -478,6 +545,22 @@ impl BrokerConfig {
                         return Err(invalid(k, v, "must be at least 64"));
                     }
                 }
+                "max.connections" => c.max_connections = at_least(k, v, 0)?,
+                "max.connections.per.ip" => c.max_connections_per_ip = at_least(k, v, 0)?,
+                "max.connections.per.ip.overrides" => {
+                    c.max_connections_per_ip_overrides = connection_overrides(k, v)?
+                }
+                "connections.max.idle.ms" => {
+                    // Negative turns idle expiry off, as in Kafka's `Selector`.
+                    let ms: i64 = number(k, v)?;
+                    c.connections_max_idle =
+                        u64::try_from(ms).map_or(Duration::MAX, Duration::from_millis);
+                }
+                "queued.max.request.bytes" => {
+                    let n: i64 = number(k, v)?;
+                    c.queued_max_request_bytes = usize::try_from(n).ok().filter(|n| *n > 0);
+                }
+                "fetch.max.bytes" => c.fetch_max_bytes = at_least(k, v, 1024)?,
                 _ if ACCEPTED_KEYS.contains(&k) => {}
                 _ => {
                     debug_assert!(!KNOWN_KEYS.contains(&k));
@@ -654,6 +737,53 @@ mod tests {
                 broker_part.contains(&format!("`{key}`")),
                 "docs/configs.md does not class broker key {key}"
             );
+        }
+    }
+
+    #[test]
+    fn edge_keys_are_parsed_with_kafkas_defaults_and_validators() {
+        let d = BrokerConfig::default();
+        assert_eq!(
+            (d.max_connections, d.max_connections_per_ip),
+            (i32::MAX as usize, i32::MAX as usize)
+        );
+        assert_eq!(d.connections_max_idle, Duration::from_millis(600_000));
+        assert_eq!(d.fetch_max_bytes, 57_671_680);
+        // Ours, not Kafka's -1: see docs/configs.md.
+        assert_eq!(d.queued_max_request_bytes, Some(104_857_600));
+        let (c, report) = BrokerConfig::from_pairs(&pairs(&[
+            ("max.connections", "100"),
+            ("max.connections.per.ip", "0"),
+            ("max.connections.per.ip.overrides", "127.0.0.1:5, [::1]:7"),
+            ("connections.max.idle.ms", "1000"),
+            ("queued.max.request.bytes", "-1"),
+            ("fetch.max.bytes", "1024"),
+        ]))
+        .unwrap();
+        assert!(report.unknown_keys.is_empty(), "{:?}", report.unknown_keys);
+        assert_eq!((c.max_connections, c.max_connections_per_ip), (100, 0));
+        assert_eq!(
+            c.max_connections_per_ip_overrides,
+            BTreeMap::from([
+                ("127.0.0.1".parse().unwrap(), 5),
+                ("::1".parse().unwrap(), 7)
+            ])
+        );
+        assert_eq!(c.connections_max_idle, Duration::from_millis(1000));
+        let (never, _) =
+            BrokerConfig::from_pairs(&pairs(&[("connections.max.idle.ms", "-1")])).unwrap();
+        assert_eq!(never.connections_max_idle, Duration::MAX);
+        assert_eq!(c.queued_max_request_bytes, None);
+        assert_eq!(c.fetch_max_bytes, 1024);
+        for bad in [
+            ("max.connections", "-1"),
+            ("max.connections.per.ip", "x"),
+            ("max.connections.per.ip.overrides", "127.0.0.1"),
+            ("max.connections.per.ip.overrides", "127.0.0.1:-2"),
+            ("connections.max.idle.ms", "soon"),
+            ("fetch.max.bytes", "1023"),
+        ] {
+            assert!(BrokerConfig::from_pairs(&pairs(&[bad])).is_err(), "{bad:?}");
         }
     }
 

@@ -36,7 +36,7 @@ pub(super) async fn create_topic(broker: &std::sync::Arc<crate::broker::Broker>,
     assert_eq!(response.topics[0].error_code, 0, "{response:?}");
 }
 
-fn produce_request(topic: &str, partition: i32, records: Vec<u8>) -> ProduceRequest {
+pub(super) fn produce_request(topic: &str, partition: i32, records: Vec<u8>) -> ProduceRequest {
     ProduceRequest::default()
         .with_acks(-1)
         .with_timeout_ms(5000)
@@ -47,7 +47,7 @@ fn produce_request(topic: &str, partition: i32, records: Vec<u8>) -> ProduceRequ
                 .with_records(Some(Bytes::from(records)))])])
 }
 
-fn fetch_request(topic: &str, partition: i32, offset: i64) -> FetchRequest {
+pub(super) fn fetch_request(topic: &str, partition: i32, offset: i64) -> FetchRequest {
     FetchRequest::default()
         .with_max_wait_ms(0)
         .with_max_bytes(1 << 20)

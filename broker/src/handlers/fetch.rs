@@ -1,7 +1,11 @@
 //! Fetch: returns stored batches as they are, starting with the batch that contains the fetch
 //! offset. When less than `min_bytes` is available it long-polls up to `max_wait_ms`, woken by
-//! appends rather than by polling.
+//! appends to the requested partitions (their high-watermark watches) rather than by polling.
+//! The response is capped by the request's `max_bytes` and the broker's `fetch.max.bytes`
+//! (KIP-74: the first batch is returned even when larger). Reads run on a blocking thread.
 
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +14,7 @@ use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, Partition
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 
 use common::errors::ErrorCode;
+use tokio::sync::watch;
 
 use super::leader_partition;
 use crate::broker::Broker;
@@ -81,12 +86,15 @@ fn read_all(
     version: i16,
 ) -> (Vec<FetchableTopicResponse>, usize) {
     let mut total = 0usize;
-    let max_total = usize::try_from(request.max_bytes).unwrap_or(0).max(1);
-    // Kafka's `ReplicaManager.readFromLocalLog` limit: the request's `max_bytes` for the first
-    // partition read, then never below 0 (`math.max(0, limitBytes - recordBatchSize)`). Only
-    // its sign matters here: a negative limit for a read is `LogSegment.read`'s
+    // Kafka's `handleFetchRequest`: `fetchMaxBytes = min(request.maxBytes, fetch.max.bytes)`.
+    let broker_max = i32::try_from(broker.config.fetch_max_bytes).unwrap_or(i32::MAX);
+    let max_bytes = request.max_bytes.min(broker_max);
+    let max_total = usize::try_from(max_bytes).unwrap_or(0).max(1);
+    // Kafka's `ReplicaManager.readFromLocalLog` limit: the response's `fetchMaxBytes` for the
+    // first partition read, then never below 0 (`math.max(0, limitBytes - recordBatchSize)`).
+    // Only its sign matters here: a negative limit for a read is `LogSegment.read`'s
     // IllegalArgumentException, answered UNKNOWN_SERVER_ERROR.
-    let mut limit = i64::from(request.max_bytes);
+    let mut limit = i64::from(max_bytes);
     let read_committed = request.isolation_level == 1;
     let topics = request
         .topics
@@ -162,17 +170,46 @@ fn read_all(
 }
 
 pub async fn handle(broker: &Arc<Broker>, request: FetchRequest, version: i16) -> FetchResponse {
+    handle_counting(broker, request, version, &AtomicU64::new(0)).await
+}
+
+/// [`handle`], counting in `wakeups` how often the long-poll was woken to read again (for tests:
+/// only appends to the requested partitions wake it).
+pub(crate) async fn handle_counting(
+    broker: &Arc<Broker>,
+    request: FetchRequest,
+    version: i16,
+    wakeups: &AtomicU64,
+) -> FetchResponse {
     // Kafka's `handleFetchRequest`: `fetchMinBytes = Math.min(minBytes, fetchMaxBytes)`.
-    let min_bytes = usize::try_from(request.min_bytes.min(request.max_bytes)).unwrap_or(0);
+    let broker_max = i32::try_from(broker.config.fetch_max_bytes).unwrap_or(i32::MAX);
+    let min_bytes =
+        usize::try_from(request.min_bytes.min(request.max_bytes).min(broker_max)).unwrap_or(0);
     let max_wait = Duration::from_millis(u64::try_from(request.max_wait_ms).unwrap_or(0));
     let deadline = tokio::time::Instant::now() + max_wait;
+    let request = Arc::new(request);
     loop {
         // Register for wake-ups before reading, so an append between the read and the wait is
-        // not missed.
-        let appended = broker.appended.notified();
-        tokio::pin!(appended);
-        appended.as_mut().enable();
-        let (topics, total) = read_all(broker, &request, version);
+        // not missed: one high-watermark watch per requested partition, so appends to other
+        // partitions never wake this fetch.
+        let mut watches: Vec<watch::Receiver<i64>> = request
+            .topics
+            .iter()
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .filter_map(|p| leader_partition(broker, t.topic.0.as_str(), p.partition).ok())
+            })
+            .map(|h| h.log.subscribe_high_watermark())
+            .collect();
+        // Segment reads are file I/O: they run on a blocking thread, not on a worker.
+        let reading = (broker.clone(), request.clone());
+        let read = tokio::task::spawn_blocking(move || read_all(&reading.0, &reading.1, version));
+        let (topics, total) = match read.await {
+            Ok(read) => read,
+            // The read panicked (a bug): answer as Kafka does for an unexpected read failure.
+            Err(_) => (all_failed(&request), 0),
+        };
         let has_error = topics
             .iter()
             .flat_map(|t| &t.partitions)
@@ -183,8 +220,47 @@ pub async fn handle(broker: &Arc<Broker>, request: FetchRequest, version: i16) -
                 .with_responses(topics);
         }
         tokio::select! {
-            _ = &mut appended => {}
+            _ = any_changed(&mut watches) => {
+                wakeups.fetch_add(1, Ordering::Relaxed);
+            }
             _ = tokio::time::sleep_until(deadline) => {}
         }
     }
+}
+
+/// Resolves when any of the watches sees a new value (or its log is dropped); never when empty.
+async fn any_changed(watches: &mut [watch::Receiver<i64>]) {
+    if watches.is_empty() {
+        return std::future::pending().await;
+    }
+    let mut changes: Vec<_> = watches.iter_mut().map(|w| Box::pin(w.changed())).collect();
+    std::future::poll_fn(|cx| {
+        for change in changes.iter_mut() {
+            if change.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+/// Every requested partition answered UNKNOWN_SERVER_ERROR.
+fn all_failed(request: &FetchRequest) -> Vec<FetchableTopicResponse> {
+    request
+        .topics
+        .iter()
+        .map(|t| {
+            FetchableTopicResponse::default()
+                .with_topic(t.topic.clone())
+                .with_partitions(
+                    t.partitions
+                        .iter()
+                        .map(|p| {
+                            error_partition(p.partition, ErrorCode::UnknownServerError.code())
+                        })
+                        .collect(),
+                )
+        })
+        .collect()
 }

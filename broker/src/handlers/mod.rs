@@ -8,6 +8,8 @@ pub(crate) mod config_defs;
 mod configs;
 mod describe_cluster;
 #[cfg(test)]
+mod edge_tests;
+#[cfg(test)]
 mod error_answers;
 mod fetch;
 #[cfg(test)]

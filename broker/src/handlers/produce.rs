@@ -280,7 +280,6 @@ pub async fn handle(
             };
             match hosted.log.append(payload, hosted.leader_epoch).await {
                 Ok(info) => {
-                    broker.appended.notify_waiters();
                     partitions.push(
                         PartitionProduceResponse::default()
                             .with_index(p.index)

@@ -76,6 +76,16 @@ impl Shared {
         self.log.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn check_usable(&self) -> Result<(), LogError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(LogError::Offline("the partition log is closed".into()));
+        }
+        if let Some(why) = &self.durable.borrow().failed {
+            return Err(LogError::Offline(why.clone()));
+        }
+        Ok(())
+    }
+
     fn raise_high_watermark(&self, to: i64) {
         self.high_watermark.send_if_modified(|hw| {
             let raise = to > *hw;
@@ -229,13 +239,7 @@ impl DurableLog {
     }
 
     fn check_usable(&self) -> Result<(), LogError> {
-        if self.shared.closed.load(Ordering::Acquire) {
-            return Err(LogError::Offline("the partition log is closed".into()));
-        }
-        if let Some(why) = &self.shared.durable.borrow().failed {
-            return Err(LogError::Offline(why.clone()));
-        }
-        Ok(())
+        self.shared.check_usable()
     }
 
     /// Appends a produce request's records for this partition; returns once they are as durable
@@ -247,31 +251,36 @@ impl DurableLog {
     ) -> Result<AppendInfo, LogError> {
         self.check_usable()?;
         self.ensure_flusher();
-        let (info, end, flush_now, fsync_each) = {
-            let mut log = self.shared.lock()?;
+        // The write (and a segment roll, which syncs the directory) is file work: it runs on a
+        // blocking thread so a slow disk never stalls the async workers serving other partitions.
+        let shared = self.shared.clone();
+        let (info, end, flush_now, fsync_each) = tokio::task::spawn_blocking(move || {
+            let mut log = shared.lock()?;
             // Checked under the lock: `close` flushes under it too, so an append either lands
             // before that final flush or is refused.
-            self.check_usable()?;
+            shared.check_usable()?;
             let info = match log.append(&mut payload, leader_epoch, now_ms()) {
                 Ok(info) => info,
                 Err(LogError::Io(e)) => {
                     // As Kafka takes a log directory offline on an I/O error: the state on disk
                     // is no longer known, so nothing more is acknowledged from it.
                     let why = format!("write to partition log failed: {e}");
-                    self.shared.fail(why.clone());
+                    shared.fail(why.clone());
                     return Err(LogError::Io(e));
                 }
                 Err(e) => return Err(e),
             };
             let config = log.config();
             let flush_now = log.unflushed_messages() >= config.flush_interval_messages.max(1);
-            (
+            Ok((
                 info,
                 log.log_end_offset(),
                 flush_now,
                 config.fsync_every_append(),
-            )
-        };
+            ))
+        })
+        .await
+        .map_err(|e| LogError::Offline(format!("append task failed: {e}")))??;
         if fsync_each {
             // A duplicate waits too: its original may still be on its way to disk.
             self.shared.wake_flusher.notify_one();
@@ -307,6 +316,12 @@ impl DurableLog {
     /// Changes of the high watermark, for long-polling fetches.
     pub fn subscribe_high_watermark(&self) -> watch::Receiver<i64> {
         self.shared.high_watermark.subscribe()
+    }
+
+    /// How many high-watermark watches are open (long-polling fetches waiting on this partition
+    /// among them); tests wait on it to know a fetch is parked.
+    pub fn high_watermark_watchers(&self) -> usize {
+        self.shared.high_watermark.receiver_count()
     }
 
     pub fn log_start_offset(&self) -> i64 {

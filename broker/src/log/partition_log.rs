@@ -65,6 +65,64 @@ pub struct FlushPlan {
     up_to: i64,
     generation: u64,
     checkpoint: Option<(PathBuf, RecoveryCheckpoint, Arc<Mutex<u64>>)>,
+    /// The partition directory (for the test-only fsync fault hook).
+    #[cfg(test)]
+    dir: PathBuf,
+}
+
+/// Test-only fault injection in the fsync path: a partition directory registered here has its
+/// fsyncs held until the test releases them, as a slow disk would.
+#[cfg(test)]
+pub(crate) mod fsync_fault {
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Condvar, Mutex};
+
+    /// One slowed directory: `entered` turns true when an fsync of it is being held.
+    pub(crate) struct SlowFsync {
+        pub(crate) entered: tokio::sync::watch::Sender<bool>,
+        released: Mutex<bool>,
+        wake: Condvar,
+    }
+
+    impl SlowFsync {
+        /// Lets the held fsyncs (and later ones) proceed.
+        pub(crate) fn release(&self) {
+            *self.released.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            self.wake.notify_all();
+        }
+    }
+
+    static SLOW: Mutex<Vec<(PathBuf, Arc<SlowFsync>)>> = Mutex::new(Vec::new());
+
+    /// Makes fsyncs of `dir` wait until [`SlowFsync::release`].
+    pub(crate) fn slow_down(dir: &Path) -> Arc<SlowFsync> {
+        let gate = Arc::new(SlowFsync {
+            entered: tokio::sync::watch::Sender::new(false),
+            released: Mutex::new(false),
+            wake: Condvar::new(),
+        });
+        SLOW.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((dir.to_path_buf(), gate.clone()));
+        gate
+    }
+
+    /// Called before the fsyncs of `dir`: holds them while a gate is closed.
+    pub(super) fn before_fsync(dir: &Path) {
+        let gate = SLOW
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(d, _)| d == dir)
+            .map(|(_, g)| g.clone());
+        if let Some(gate) = gate {
+            gate.entered.send_replace(true);
+            let mut released = gate.released.lock().unwrap_or_else(|e| e.into_inner());
+            while !*released {
+                released = gate.wake.wait(released).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+    }
 }
 
 impl FlushPlan {
@@ -75,6 +133,8 @@ impl FlushPlan {
 
     /// Runs the fsyncs (and writes the checkpoint); returns how many files were synced.
     pub fn execute(&self) -> io::Result<usize> {
+        #[cfg(test)]
+        fsync_fault::before_fsync(&self.dir);
         for f in &self.files {
             f.sync_data()?;
         }
@@ -674,6 +734,8 @@ impl PartitionLog {
             up_to: end,
             generation: self.generation,
             checkpoint,
+            #[cfg(test)]
+            dir: self.dir.clone(),
         })
     }
 

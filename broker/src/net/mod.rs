@@ -1,8 +1,15 @@
 //! Accepting connections, framing requests and writing responses. Requests on one connection are
 //! answered in order, one at a time (as Kafka does); connections are served concurrently.
+//!
+//! The edge holds under load (see [`limits`]): connections past `max.connections` or
+//! `max.connections.per.ip` are closed at once; a connection idle for `connections.max.idle.ms`
+//! is closed; a request once started must arrive whole within [`limits::REQUEST_READ_TIMEOUT`]
+//! (or `connections.max.idle.ms` when shorter);
+//! a frame's buffer is reserved from `queued.max.request.bytes` before it is allocated.
 
 pub mod frame;
 pub mod legacy;
+pub mod limits;
 pub mod shape;
 
 use std::net::SocketAddr;
@@ -18,6 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::broker::Broker;
 use crate::handlers::{self, Outcome, RequestContext};
 use frame::FrameError;
+use limits::{ConnectionQuotas, RequestBudget};
 
 #[derive(Debug, Error)]
 enum ConnError {
@@ -47,18 +55,40 @@ enum ConnError {
         client_id: String,
         failed: String,
     },
+    #[error("no request for connections.max.idle.ms ({0:?}): closing the idle connection")]
+    Idle(std::time::Duration),
+    #[error("a started request did not arrive whole within {0:?}")]
+    ReadTimeout(std::time::Duration),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
 pub async fn serve(listener: TcpListener, broker: Arc<Broker>) {
+    let quotas = Arc::new(ConnectionQuotas::new(
+        broker.config.max_connections,
+        broker.config.max_connections_per_ip,
+        broker.config.max_connections_per_ip_overrides.clone(),
+    ));
+    let budget = Arc::new(RequestBudget::new(broker.config.queued_max_request_bytes));
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
+                // Kafka's `ConnectionQuotas.inc`: past a limit the new connection is closed at
+                // once; the open ones are served on.
+                let slot = match quotas.admit(peer.ip()) {
+                    Ok(slot) => slot,
+                    Err(refused) => {
+                        tracing::info!("Rejected connection from {}: {refused}", peer.ip());
+                        drop(stream);
+                        continue;
+                    }
+                };
                 let broker = broker.clone();
+                let budget = budget.clone();
                 tokio::spawn(async move {
+                    let _slot = slot;
                     let _ = stream.set_nodelay(true);
-                    match connection(stream, peer, broker).await {
+                    match connection(stream, peer, broker, &budget).await {
                         Ok(()) => {}
                         Err(ConnError::Io(e))
                             if matches!(
@@ -67,6 +97,10 @@ pub async fn serve(listener: TcpListener, broker: Arc<Broker>) {
                                     | std::io::ErrorKind::BrokenPipe
                                     | std::io::ErrorKind::UnexpectedEof
                             ) => {}
+                        Err(e @ ConnError::Idle(_)) => tracing::debug!("{peer}: {e}"),
+                        Err(e @ ConnError::ReadTimeout(_)) => {
+                            tracing::info!("closing connection from {peer}: {e}")
+                        }
                         // Kafka logs this one at INFO: the close is the answer.
                         Err(e @ ConnError::Acks0ProduceFailed { .. }) => tracing::info!("{e}"),
                         Err(e) => tracing::error!("closing connection from {peer}: {e}"),
@@ -86,20 +120,36 @@ async fn connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     broker: Arc<Broker>,
+    budget: &RequestBudget,
 ) -> Result<(), ConnError> {
     let max = broker.config.socket_request_max_bytes;
+    let idle = broker.config.connections_max_idle;
+    let deadline = limits::REQUEST_READ_TIMEOUT.min(idle);
     loop {
         let mut prefix = [0u8; 4];
-        match stream.read_exact(&mut prefix).await {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e.into()),
+        // Between requests the connection may idle up to `connections.max.idle.ms`.
+        match tokio::time::timeout(idle, stream.read(&mut prefix[..1])).await {
+            Err(_) => return Err(ConnError::Idle(idle)),
+            Ok(Ok(0)) => return Ok(()),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e.into()),
         }
+        // Once started, the rest of the request must keep coming.
+        tokio::time::timeout(deadline, stream.read_exact(&mut prefix[1..]))
+            .await
+            .map_err(|_| ConnError::ReadTimeout(deadline))??;
         let len = frame::body_len(prefix, max)?;
+        // Reserved before the buffer exists: while the budget is spent this connection reads
+        // nothing more (its bytes wait in the socket), so memory stays bounded.
+        let reservation = budget.reserve(len).await;
         let mut body = BytesMut::zeroed(len);
-        stream.read_exact(&mut body).await?;
+        tokio::time::timeout(deadline, stream.read_exact(&mut body))
+            .await
+            .map_err(|_| ConnError::ReadTimeout(deadline))??;
         let body = body.freeze();
-        let Some(response) = handle_frame(&broker, peer, body).await? else {
+        let response = handle_frame(&broker, peer, body).await?;
+        drop(reservation);
+        let Some(response) = response else {
             continue;
         };
         stream.write_all(&response).await?;

@@ -194,7 +194,8 @@ pub const KAFKA_BROKER_CONFIGS: &[BrokerConfigDef] = &[
     c("process.roles", T::List, Some(""), M::ReadOnly),
     c("producer.id.expiration.ms", T::Int, Some("86400000"), M::ClusterWide),
     c("producer.purgatory.purge.interval.requests", T::Int, Some("1000"), M::ReadOnly),
-    c("queued.max.request.bytes", T::Long, Some("-1"), M::ReadOnly),
+    // Kafka's default is -1 (unbounded); ours bounds the request bytes in memory (docs/configs.md).
+    c("queued.max.request.bytes", T::Long, Some("104857600"), M::ReadOnly),
     c("queued.max.requests", T::Int, Some("500"), M::ReadOnly),
     c("quota.window.num", T::Int, Some("11"), M::ReadOnly),
     c("quota.window.size.seconds", T::Int, Some("1"), M::ReadOnly),

@@ -1,0 +1,149 @@
+//! The broker edge under load, at the handler level: long-polls are woken only by their own
+//! partitions, a slow fsync of one partition does not hold up others, and `fetch.max.bytes` caps
+//! a response (KIP-74: the first batch always comes back).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_protocol::messages::*;
+
+use super::error_answers::{create_topic, produce_request};
+use crate::log::partition_log::fsync_fault;
+use crate::log::testutil;
+use crate::broker::{start_for_test, start_for_test_with, Broker};
+
+/// A deadline for conditions that must come true: reaching it is a failure, not a measurement.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn fetch_one(topic: &str, max_wait_ms: i32) -> FetchRequest {
+    super::error_answers::fetch_request(topic, 0, 0)
+        .with_min_bytes(1)
+        .with_max_wait_ms(max_wait_ms)
+}
+
+async fn produce(broker: &Arc<Broker>, topic: &str, records: Vec<u8>) -> i16 {
+    let response = super::produce::handle(broker, produce_request(topic, 0, records), 9).await;
+    response.responses[0].partition_responses[0].error_code
+}
+
+/// Waits (with a deadline) until `cond` holds, yielding to the runtime in between.
+async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_long_poll_is_not_woken_by_appends_to_another_partition() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "polled").await;
+    create_topic(&broker, "busy").await;
+    let polled = broker.partitions.get("polled", 0).expect("hosted");
+    let watchers_before = polled.log.high_watermark_watchers();
+
+    let wakeups = Arc::new(AtomicU64::new(0));
+    let fetch = tokio::spawn({
+        let (broker, wakeups) = (broker.clone(), wakeups.clone());
+        async move {
+            super::fetch::handle_counting(&broker, fetch_one("polled", 600_000), 12, &wakeups).await
+        }
+    });
+    wait_until("the fetch parks on its partition", || {
+        polled.log.high_watermark_watchers() > watchers_before
+    })
+    .await;
+
+    for _ in 0..5 {
+        assert_eq!(produce(&broker, "busy", testutil::batch(1, 10)).await, 0);
+    }
+    // On this single-threaded runtime a woken task runs before a yielding one resumes: had the
+    // appends to "busy" woken the fetch, it would have counted the wake-up by now.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        wakeups.load(Ordering::Relaxed),
+        0,
+        "woken by another partition"
+    );
+    assert!(!fetch.is_finished());
+
+    assert_eq!(produce(&broker, "polled", testutil::batch(1, 10)).await, 0);
+    let response = tokio::time::timeout(DEADLINE, fetch)
+        .await
+        .expect("an append to the polled partition answers the fetch")
+        .expect("fetch task");
+    let data = &response.responses[0].partitions[0];
+    assert_eq!(data.error_code, 0);
+    assert_eq!(data.high_watermark, 1);
+    assert!(!data.records.as_ref().expect("records").is_empty());
+    assert_eq!(wakeups.load(Ordering::Relaxed), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_fsync_of_one_partition_does_not_stall_another() {
+    // Every acknowledged append is fsynced, so a produce waits for its partition's fsync.
+    let (broker, _guard) = start_for_test_with(|c| c.log_flush_interval_messages = 1).await;
+    create_topic(&broker, "slow").await;
+    create_topic(&broker, "fast").await;
+    let gate = fsync_fault::slow_down(&broker.config.log_dirs[0].join("slow-0"));
+
+    let slow = tokio::spawn({
+        let broker = broker.clone();
+        async move { produce(&broker, "slow", testutil::batch(1, 10)).await }
+    });
+    let mut entered = gate.entered.subscribe();
+    tokio::time::timeout(DEADLINE, entered.wait_for(|e| *e))
+        .await
+        .expect("the slow partition's fsync starts")
+        .expect("gate");
+
+    // While that fsync is held, the other partition is served (and fsynced) normally.
+    let fast = tokio::time::timeout(DEADLINE, produce(&broker, "fast", testutil::batch(1, 10)))
+        .await
+        .expect("the fast partition answers while the slow one syncs");
+    assert_eq!(fast, 0);
+    let fetched = super::fetch::handle(&broker, fetch_one("fast", 0), 12).await;
+    assert_eq!(fetched.responses[0].partitions[0].high_watermark, 1);
+    assert!(!slow.is_finished(), "the slow produce waits for its fsync");
+
+    gate.release();
+    let slow = tokio::time::timeout(DEADLINE, slow)
+        .await
+        .expect("released")
+        .expect("task");
+    assert_eq!(slow, 0);
+}
+
+#[tokio::test]
+async fn fetch_max_bytes_caps_the_response_but_returns_the_first_batch_whole() {
+    let (broker, _guard) = start_for_test_with(|c| c.fetch_max_bytes = 1024).await;
+    create_topic(&broker, "capped").await;
+    let big = testutil::batch(1, 3000);
+    let small = testutil::batch(1, 10);
+    assert_eq!(produce(&broker, "capped", big.clone()).await, 0);
+    assert_eq!(produce(&broker, "capped", small.clone()).await, 0);
+
+    // The request allows 1 MiB; the broker's fetch.max.bytes (1 KiB) wins, but the first batch
+    // is returned although larger (KIP-74), and nothing after it.
+    let response = super::fetch::handle(&broker, fetch_one("capped", 0), 12).await;
+    let records = response.responses[0].partitions[0]
+        .records
+        .clone()
+        .expect("records");
+    assert_eq!(records.len(), big.len());
+
+    // From the second batch on, the small one fits.
+    let request = fetch_one("capped", 0);
+    let mut request = request;
+    request.topics[0].partitions[0].fetch_offset = 1;
+    let response = super::fetch::handle(&broker, request, 12).await;
+    let records = response.responses[0].partitions[0]
+        .records
+        .clone()
+        .expect("records");
+    assert_eq!(records.len(), small.len());
+}
