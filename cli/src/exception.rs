@@ -1,7 +1,7 @@
 //! The Java exception class Kafka's tools would name for a client error, so that our log lines
 //! read like theirs (`org.apache.kafka.common.errors.TopicExistsException: ...`).
 
-use crate::error::{error_name, ClientError};
+use client::error::{error_name, ClientError};
 
 /// `ClientError` -> fully qualified Java exception class name.
 pub fn exception_class(e: &ClientError) -> String {
