@@ -387,8 +387,8 @@ async fn read_frame(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_broker::{FakeBroker, FakeBrokerOptions};
     use kafka_protocol::messages::MetadataRequest;
+    use test_broker::{FakeBroker, FakeBrokerOptions};
 
     #[tokio::test]
     async fn negotiates_versions_with_a_v3_broker() {

@@ -5,16 +5,16 @@
 //! that assigns partitions itself or joins a consumer group (range / roundrobin, heartbeats,
 //! committed offsets). It speaks the Kafka wire protocol through the `kafka-protocol` codec and owns
 //! everything around it: framing, version choice, error texts, record batch encoding and safe
-//! decoding. `cli` (owned by the tools' side) holds the shared option parser.
+//! decoding.
 
 pub mod admin;
-pub mod cli;
 pub mod cluster;
 pub mod connection;
 pub mod consumer;
 pub mod error;
 mod frame;
 pub mod metadata;
+pub mod network_log;
 pub mod partitioner;
 pub mod producer;
 mod properties;
@@ -22,9 +22,6 @@ pub mod records;
 mod time;
 pub mod topic_configs;
 pub mod versions;
-
-#[cfg(test)]
-mod test_broker;
 
 pub use admin::{
     format_topic_id, Admin, ConfigEntry, NewTopic, PartitionDescription, TopicDescription,

@@ -3,10 +3,10 @@
 
 use std::io::Write;
 
+use cli::load_properties;
 use client::admin::{
     config_source_name, AlterConfigOp, AlterOpType, ConfigResource, DescribedConfig,
 };
-use client::cli::load_properties;
 use client::{Admin, ClientError};
 
 use crate::options::{ConfigOptions, BROKERS, TOPICS};
@@ -27,7 +27,7 @@ impl From<ClientError> for Failure {
         Failure::Exception {
             class: format!(
                 "java.util.concurrent.ExecutionException: {}",
-                client::cli::exception::exception_class(&e)
+                cli::exception::exception_class(&e)
             ),
             message: e.to_string(),
         }
@@ -39,8 +39,8 @@ fn message(m: impl Into<String>) -> Failure {
 }
 
 /// `Utils.loadProps` failing: Java's `NoSuchFileException: <path>` for a missing file.
-pub fn unreadable_file(path: &str, e: &client::cli::PropertiesError) -> Failure {
-    let client::cli::PropertiesError::Io { source, .. } = e;
+pub fn unreadable_file(path: &str, e: &cli::PropertiesError) -> Failure {
+    let cli::PropertiesError::Io { source, .. } = e;
     if source.kind() == std::io::ErrorKind::NotFound {
         Failure::Exception {
             class: "java.nio.file.NoSuchFileException".into(),

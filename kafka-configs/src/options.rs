@@ -1,8 +1,8 @@
 //! `ConfigCommandOptions`: kafka-configs' options and `checkArgs`, in Kafka 3.9's order, each
 //! failure as the [`Abort`] Kafka would take (usage and exit 1, or its message alone and exit 1).
 
-use client::cli::usage::{check_invalid_args, maybe_help_or_version};
-use client::cli::{Abort, OptionError, OptionParser, ParsedOptions};
+use cli::usage::{check_invalid_args, maybe_help_or_version};
+use cli::{Abort, OptionError, OptionParser, ParsedOptions};
 use client::topic_configs::{topic_config_names, DYNAMIC_BROKER_CONFIGS};
 
 // Kafka's `ConfigType` names, as `--entity-type` takes them.

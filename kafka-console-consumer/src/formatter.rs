@@ -1,7 +1,7 @@
 //! Kafka's `DefaultMessageFormatter`: which fields of a record are printed, in which order, with
 //! which separators, configured by the `--property` keys.
 
-use client::cli::Properties;
+use cli::Properties;
 
 use crate::deserializer::Deserializer;
 
@@ -240,7 +240,7 @@ impl MessageFormatter {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use client::cli::parse_key_value_args;
+    use cli::parse_key_value_args;
 
     fn record() -> RecordView {
         RecordView {

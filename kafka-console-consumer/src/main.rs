@@ -13,8 +13,8 @@ mod options;
 use std::io::Write;
 use std::time::Duration;
 
-use client::cli::exception::exception_class;
-use client::cli::tool_log;
+use cli::exception::exception_class;
+use cli::tool_log;
 use client::consumer::{Consumer, ConsumerConfig, StartOffset};
 use client::{Admin, ClientError};
 

@@ -1,9 +1,7 @@
 //! `ConsoleConsumerOptions`: the console consumer's options and Kafka's checks on them.
 
-use client::cli::usage::{check_required_args, maybe_help_or_version};
-use client::cli::{
-    load_properties, parse_key_value_args, Abort, OptionParser, Properties, ValueType,
-};
+use cli::usage::{check_required_args, maybe_help_or_version};
+use cli::{load_properties, parse_key_value_args, Abort, OptionParser, Properties, ValueType};
 
 use crate::formatter::MessageFormatter;
 

@@ -1,7 +1,7 @@
 //! Kafka's `LineMessageReader`: one record per input line, optionally with headers and a key in
 //! front (`h1:v1,h2:v2<TAB>key<TAB>value`), configured by the `--property` keys.
 
-use client::cli::Properties;
+use cli::Properties;
 
 /// The reader's settings (`parse.key`, `key.separator`, ...).
 #[derive(Debug, Clone)]
@@ -276,7 +276,7 @@ impl LineReaderConfig {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use client::cli::parse_key_value_args;
+    use cli::parse_key_value_args;
 
     fn cfg(props: &[&str]) -> LineReaderConfig {
         LineReaderConfig::from_properties(&parse_key_value_args(props)).unwrap()

@@ -14,7 +14,7 @@ mod stdin_lines;
 use std::io::Write;
 use std::sync::Arc;
 
-use client::cli::exception::exception_class;
+use cli::exception::exception_class;
 use client::producer::{Producer, ProducerConfig};
 use tokio::sync::mpsc;
 
@@ -24,7 +24,7 @@ use crate::send_loop::{Input, Report};
 fn main() {
     // Kafka's WARN/ERROR log lines (e.g. NetworkClient's on an auto-created topic); the client
     // library's own diagnostics only through RUST_LOG.
-    client::cli::tool_log::init_tool_logging();
+    cli::tool_log::init_tool_logging();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())

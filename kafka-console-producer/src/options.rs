@@ -1,9 +1,9 @@
 //! `ConsoleProducer.ProducerConfig`: the console producer's options, Kafka's checks, and the
 //! producer and reader properties they produce.
 
-use client::cli::host_port::INVALID_HOST_PORT;
-use client::cli::usage::{check_required_args, maybe_help_or_version};
-use client::cli::{
+use cli::host_port::INVALID_HOST_PORT;
+use cli::usage::{check_required_args, maybe_help_or_version};
+use cli::{
     load_properties, parse_key_value_args, validate_host_ports, Abort, OptionParser, ParsedOptions,
     Properties, ValueType,
 };

@@ -12,8 +12,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use client::cli::exception::exception_class;
-use client::cli::tool_log::format_log_line;
+use cli::exception::exception_class;
+use cli::tool_log::format_log_line;
 use client::ClientError;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -187,7 +187,7 @@ pub async fn produce<S: Sink>(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use client::cli::parse_key_value_args;
+    use cli::parse_key_value_args;
     use std::pin::Pin;
     use std::sync::Mutex;
 

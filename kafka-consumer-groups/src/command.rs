@@ -8,8 +8,8 @@ use std::io::Write;
 
 use common::time::now_ms;
 
+use cli::{tool_log, Abort};
 use client::admin::{GroupDescription, OffsetSpec};
-use client::cli::{tool_log, Abort};
 use client::{Admin, ClientError};
 
 use crate::format::{self, MemberRow, OffsetRow, StateRow};
@@ -47,7 +47,7 @@ fn exception_class(e: &ClientError) -> String {
         }
         // The admin's own checks (e.g. "GroupId g is not a consumer group").
         ClientError::InvalidArgument(_) => "java.lang.IllegalArgumentException".to_string(),
-        _ => client::cli::exception::exception_class(e),
+        _ => cli::exception::exception_class(e),
     }
 }
 

@@ -10,7 +10,7 @@ mod reset;
 use std::io::Write;
 use std::time::Duration;
 
-use client::cli::{load_properties, Properties};
+use cli::{load_properties, Properties};
 use client::Admin;
 
 use crate::command::CommandError;

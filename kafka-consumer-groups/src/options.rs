@@ -1,8 +1,8 @@
 //! `ConsumerGroupCommandOptions`: kafka-consumer-groups' options and the checks Kafka runs on them
 //! (`checkArgs`, then the one-action check of `main`), each failure as the [`Abort`] Kafka takes.
 
-use client::cli::usage::{check_invalid_args, check_required_args, maybe_help_or_version};
-use client::cli::{Abort, OptionError, OptionParser, ParsedOptions, ValueType};
+use cli::usage::{check_invalid_args, check_required_args, maybe_help_or_version};
+use cli::{Abort, OptionError, OptionParser, ParsedOptions, ValueType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

@@ -36,7 +36,7 @@ impl CommandError {
 impl From<ClientError> for CommandError {
     fn from(e: ClientError) -> Self {
         CommandError {
-            exception: client::cli::exception::exception_class(&e),
+            exception: cli::exception::exception_class(&e),
             message: e.to_string(),
         }
     }

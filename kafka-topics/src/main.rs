@@ -13,7 +13,7 @@ mod topic_filter;
 use std::io::Write;
 use std::time::Duration;
 
-use client::cli::{load_properties, tool_log, Properties};
+use cli::{load_properties, tool_log, Properties};
 use client::Admin;
 
 use crate::errors::{CommandError, LOGGER};

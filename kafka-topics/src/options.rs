@@ -1,10 +1,10 @@
 //! `TopicCommandOptions`: kafka-topics' options and the checks Kafka runs on them, in Kafka's
 //! order, each failure as the [`Abort`] Kafka would take.
 
-use client::cli::usage::{
+use cli::usage::{
     check_invalid_args, check_invalid_args_set, check_required_args, maybe_help_or_version,
 };
-use client::cli::{Abort, OptionError, OptionParser, ParsedOptions, ValueType};
+use cli::{Abort, OptionError, OptionParser, ParsedOptions, ValueType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

@@ -593,7 +593,7 @@ impl Consumer {
         if !missing.is_empty() {
             // Kafka 3.9's NetworkClient text, printed by the tools as Kafka's tools print it.
             tracing::warn!(
-                target: crate::cli::tool_log::NETWORK_CLIENT,
+                target: crate::network_log::NETWORK_CLIENT,
                 "[Consumer clientId={}, groupId={}] The metadata response from the cluster reported a recoverable issue with correlation id {} : {{{}}}",
                 self.config.client_id,
                 self.config.group_id.as_deref().unwrap_or("null"),

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::producer::{Producer, ProducerConfig, ProducerRecord};
-use crate::test_broker::{FakeBroker, FakeBrokerOptions};
+use test_broker::{FakeBroker, FakeBrokerOptions};
 
 async fn broker_with(records: usize) -> FakeBroker {
     broker_with_options(records, FakeBrokerOptions::default()).await

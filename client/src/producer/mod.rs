@@ -354,7 +354,7 @@ impl Producer {
                         // NetworkClient logs every topic error of a metadata answer, then
                         // Metadata throws the unrecoverable ones.
                         tracing::warn!(
-                            target: crate::cli::tool_log::NETWORK_CLIENT,
+                            target: crate::network_log::NETWORK_CLIENT,
                             "[Producer clientId={}] The metadata response from the cluster reported a recoverable issue with correlation id {correlation} : {{{topic}={}}}",
                             config.client_id,
                             crate::error::error_name(t.error_code)
@@ -367,9 +367,9 @@ impl Producer {
                     }
                     None => {}
                 },
-                Err(e) => match crate::cli::tool_log::connection_not_established(&e) {
+                Err(e) => match crate::network_log::connection_not_established(&e) {
                     Some(text) => tracing::warn!(
-                        target: crate::cli::tool_log::NETWORK_CLIENT,
+                        target: crate::network_log::NETWORK_CLIENT,
                         "[Producer clientId={}] {text}",
                         config.client_id
                     ),

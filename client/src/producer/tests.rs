@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::partitioner::partition_for_key;
-use crate::test_broker::{FakeBroker, FakeBrokerOptions};
+use test_broker::{FakeBroker, FakeBrokerOptions};
 
 fn topic(name: &str, partitions: i32) -> Vec<(String, i32)> {
     vec![(name.to_string(), partitions)]

@@ -1,9 +1,8 @@
 //! The Java exception class Kafka's tools would name for a client error, so that our log lines
 //! read like theirs (`org.apache.kafka.common.errors.TopicExistsException: ...`).
 
+use client::error::{error_name, ClientError};
 use common::errors::{exception_name_from, ErrorCode};
-
-use crate::error::{error_name, ClientError};
 
 /// `ClientError` -> fully qualified Java exception class name.
 pub fn exception_class(e: &ClientError) -> String {

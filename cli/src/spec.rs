@@ -39,7 +39,7 @@ impl ValueType {
     }
 }
 
-/// An option definition. Built with [`crate::cli::OptionParser::accepts`] and the chained setters.
+/// An option definition. Built with [`crate::OptionParser::accepts`] and the chained setters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionSpec {
     pub name: String,

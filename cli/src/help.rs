@@ -124,7 +124,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::cli::OptionParser;
+    use crate::OptionParser;
 
     #[test]
     fn help_lists_options_sorted_with_argument_types_and_defaults() {
@@ -137,7 +137,7 @@ mod tests {
             "Number of messages to send in a single batch.",
         )
         .with_required_arg()
-        .of_type(crate::cli::ValueType::Integer)
+        .of_type(crate::ValueType::Integer)
         .defaults_to("16384");
         p.accepts("compression-codec", "The codec.")
             .with_optional_arg()
