@@ -25,6 +25,8 @@ pub mod index;
 pub mod legacy_message_set;
 pub mod partition_log;
 pub mod producer_state;
+#[cfg(test)]
+mod proptests;
 pub mod read;
 pub mod recompress;
 mod record_walk;

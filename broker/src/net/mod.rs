@@ -27,8 +27,9 @@ use crate::handlers::{self, Outcome, RequestContext};
 use frame::FrameError;
 use limits::{ConnectionQuotas, RequestBudget};
 
+/// Why a connection is closed: a frame that can't be read, decoded or served, or an I/O error.
 #[derive(Debug, Error)]
-enum ConnError {
+pub enum ConnError {
     #[error(transparent)]
     Frame(#[from] FrameError),
     #[error("unknown API key {0}")]
@@ -156,12 +157,37 @@ async fn connection(
     }
 }
 
-/// Decodes, handles and encodes one request; `Ok(None)` means no response is sent.
-async fn handle_frame(
-    broker: &Arc<Broker>,
-    peer: SocketAddr,
-    body: Bytes,
-) -> Result<Option<Bytes>, ConnError> {
+/// A request frame's body decoded as the broker serves it (see [`decode_request`]).
+#[derive(Debug)]
+pub enum DecodedRequest {
+    /// An ApiVersions request newer than we serve: answered in v0 (KIP-511) so that any client
+    /// can read our ranges and retry.
+    ApiVersionsTooNew { correlation_id: i32 },
+    /// A version Kafka 3.9 serves but the protocol crate no longer decodes (KIP-896 removals).
+    Legacy {
+        key: ApiKey,
+        version: i16,
+        header: RequestHeader,
+        request: legacy::LegacyRequest,
+    },
+    /// Decoded by the protocol crate.
+    Crate {
+        key: ApiKey,
+        version: i16,
+        header: RequestHeader,
+        request: RequestKind,
+    },
+}
+
+/// Decodes one request frame's body (the bytes after the 4-byte length prefix): the header
+/// prefix, the API key and version against what we serve, the shape check of every length
+/// against the bytes present (`shape::check_request`), then the legacy or the crate decoder
+/// with a panic guard. Pure: no I/O and no broker state, so it is also the fuzzing entry point
+/// for request framing and decoding (`fuzz/fuzz_targets/request.rs`).
+///
+/// Errors: [`ConnError::Frame`] (too short for a header), `UnknownApiKey`, `NotServed`,
+/// `UnsupportedVersion`, `Malformed`; each closes the connection as Kafka does.
+pub fn decode_request(body: Bytes) -> Result<DecodedRequest, ConnError> {
     let prefix = frame::header_prefix(&body).ok_or(FrameError::TooSmall {
         size: body.len() as i32,
     })?;
@@ -172,9 +198,9 @@ async fn handle_frame(
         return Err(ConnError::NotServed(key));
     };
     if key == ApiKey::ApiVersions && version > max {
-        // KIP-511: answer in v0 so that any client can read our ranges and retry.
-        let response = ResponseKind::ApiVersions(handlers::unsupported_version_response());
-        return encode_response(key, 0, prefix.correlation_id, &response).map(Some);
+        return Ok(DecodedRequest::ApiVersionsTooNew {
+            correlation_id: prefix.correlation_id,
+        });
     }
     if version < min || version > max {
         return Err(ConnError::UnsupportedVersion { key, version });
@@ -186,23 +212,61 @@ async fn handle_frame(
         version,
         reason: e.to_string(),
     })?;
-    let (header, request) = if legacy::is_legacy(key, version) {
-        // Versions Kafka 3.9 serves but the crate no longer decodes (KIP-896 removals).
-        match decode_legacy(key, version, body.slice(..used))? {
-            (header, legacy::LegacyRequest::Crate(request)) => (header, *request),
-            (
-                header,
-                legacy::LegacyRequest::OffsetCommitV1 {
-                    request,
-                    commit_timestamps,
-                },
-            ) => {
+    if legacy::is_legacy(key, version) {
+        let (header, request) = decode_legacy(key, version, body.slice(..used))?;
+        Ok(DecodedRequest::Legacy {
+            key,
+            version,
+            header,
+            request,
+        })
+    } else {
+        let (header, request) = decode(key, version, body)?;
+        Ok(DecodedRequest::Crate {
+            key,
+            version,
+            header,
+            request,
+        })
+    }
+}
+
+/// Decodes, handles and encodes one request; `Ok(None)` means no response is sent.
+async fn handle_frame(
+    broker: &Arc<Broker>,
+    peer: SocketAddr,
+    body: Bytes,
+) -> Result<Option<Bytes>, ConnError> {
+    let (key, version, header, request) = match decode_request(body)? {
+        DecodedRequest::ApiVersionsTooNew { correlation_id } => {
+            // KIP-511: answer in v0 so that any client can read our ranges and retry.
+            let key = ApiKey::ApiVersions;
+            let response = ResponseKind::ApiVersions(handlers::unsupported_version_response());
+            return encode_response(key, 0, correlation_id, &response).map(Some);
+        }
+        DecodedRequest::Crate {
+            key,
+            version,
+            header,
+            request,
+        } => (key, version, header, request),
+        DecodedRequest::Legacy {
+            key,
+            version,
+            header,
+            request,
+        } => match request {
+            legacy::LegacyRequest::Crate(request) => (key, version, header, *request),
+            legacy::LegacyRequest::OffsetCommitV1 {
+                request,
+                commit_timestamps,
+            } => {
                 let response = ResponseKind::OffsetCommit(
                     handlers::offset_commit_v1(broker, request, &commit_timestamps).await,
                 );
                 return encode_response(key, version, header.correlation_id, &response).map(Some);
             }
-            (header, legacy::LegacyRequest::ListOffsetsV0(request)) => {
+            legacy::LegacyRequest::ListOffsetsV0(request) => {
                 let answer = handlers::list_offsets_v0(broker, request).await;
                 let body = legacy::encode_list_offsets_v0(&answer).freeze();
                 return Ok(Some(frame_response(
@@ -212,9 +276,7 @@ async fn handle_frame(
                     &body,
                 )));
             }
-        }
-    } else {
-        decode(key, version, body)?
+        },
     };
     let ctx = RequestContext {
         header: &header,
