@@ -1,5 +1,6 @@
-//! The option parser: jopt-simple 5 semantics as Kafka 3.9's tools configure it
-//! (`new OptionParser(false)`: no abbreviations, no POSIXLY_CORRECT).
+//! The option parser: clap, read with jopt-simple 5 semantics as Kafka 3.9's tools configure it
+//! (`new OptionParser(false)`: no abbreviations, no POSIXLY_CORRECT). [`OptionParser::parse`]
+//! says which part clap does and which part keeps jopt's rules.
 //!
 //! Rules reproduced from jopt-simple because users rely on them:
 //! - `--name value`, `--name=value`; a single dash works too (`-partitions 3`, `-partitions=3`).
@@ -38,6 +39,8 @@ pub struct OptionParser {
     specs: Vec<OptionSpec>,
     /// Options whose values may be given several times (`valuesOf` in the Java tool).
     repeatable: Vec<String>,
+    /// Whether unambiguous prefixes of long options are accepted ([`Self::allow_abbreviations`]).
+    abbreviations: bool,
 }
 
 impl OptionParser {
@@ -84,39 +87,66 @@ impl OptionParser {
         help::format_help(&self.specs)
     }
 
+    /// Accepts unambiguous prefixes of long options (`--bootstrap` for `--bootstrap-server`), as
+    /// jopt-simple does by default and argparse4j always does. Kafka 3.9's jopt tools turn this
+    /// off (`CommandDefaultOptions` builds `new OptionParser(false)`), so `new()` parsers refuse
+    /// abbreviations; the argparse4j tools (the perf tests) enable them.
+    pub fn allow_abbreviations(&mut self) -> &mut Self {
+        self.abbreviations = true;
+        self
+    }
+
+    /// The spec a long option word names: an exact name, else (with abbreviations on) the one
+    /// option that starts with it. An ambiguous or unknown word names none.
+    fn resolve(&self, word: &str) -> Option<&OptionSpec> {
+        if let Some(spec) = self.spec(word) {
+            return Some(spec);
+        }
+        if !self.abbreviations || word.is_empty() {
+            return None;
+        }
+        let mut candidates = self.specs.iter().filter(|s| s.name.starts_with(word));
+        match (candidates.next(), candidates.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    }
+
     /// Parses `args` (without the program name).
+    ///
+    /// clap does the parsing: it matches the options, stores their values in order and finds
+    /// the missing argument and the unknown option. Before it, [`Self::to_clap_tokens`] reads
+    /// each token the way jopt-simple does (single-dash long options, which token is an
+    /// option's argument, abbreviations) and hands clap one canonical `--name[=value]` token per
+    /// option; after it, the required, single-value and conversion checks run in jopt's order
+    /// with jopt's messages.
     pub fn parse<S: AsRef<str>>(&self, args: &[S]) -> Result<ParsedOptions, OptionError> {
         let args: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
-        let mut detected: Vec<(String, Option<String>)> = Vec::new();
-        let mut non_options = Vec::new();
-        let mut no_more_options = false;
-        let mut i = 0;
-        while i < args.len() {
-            let token = args[i];
-            i += 1;
-            if no_more_options {
-                non_options.push(token.to_string());
-            } else if token == "--" {
-                no_more_options = true;
-            } else if let Some(body) = token.strip_prefix("--") {
-                let (key, inline) = split_key_value(body);
-                let spec = self
-                    .spec(key)
-                    .ok_or_else(|| OptionError::Unrecognized(key.to_string()))?;
-                detected.push(take_argument(spec, inline, &args, &mut i)?);
-            } else if let Some(body) = token.strip_prefix('-').filter(|b| !b.is_empty()) {
-                let (key, inline) = split_key_value(body);
-                match self.spec(key) {
-                    Some(spec) => detected.push(take_argument(spec, inline, &args, &mut i)?),
-                    None => return Err(self.short_cluster_error(body)),
-                }
-            } else {
-                non_options.push(token.to_string());
+        let tokens = self.to_clap_tokens(&args)?;
+        let matches = self
+            .clap_command()
+            .try_get_matches_from(&tokens)
+            .map_err(|e| clap_error(&e))?;
+        let mut detected: Vec<(usize, String, Option<String>)> = Vec::new();
+        for spec in &self.specs {
+            let (Some(indices), Some(values)) = (
+                matches.indices_of(&spec.name),
+                matches.get_many::<String>(&spec.name),
+            ) else {
+                continue;
+            };
+            for (index, value) in indices.zip(values) {
+                let value = (value != NO_VALUE).then(|| value.clone());
+                detected.push((index, spec.name.clone(), value));
             }
         }
+        detected.sort_by_key(|(index, _, _)| *index);
         let parsed = ParsedOptions {
-            detected,
-            non_options,
+            detected: detected.into_iter().map(|(_, n, v)| (n, v)).collect(),
+            non_options: matches
+                .get_many::<String>(NON_OPTIONS)
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default(),
             defaults: self
                 .specs
                 .iter()
@@ -127,6 +157,100 @@ impl OptionParser {
         self.ensure_single_values(&parsed)?;
         self.ensure_convertible(&parsed)?;
         Ok(parsed)
+    }
+
+    /// The clap command for these options. Every option is a long option that appends its
+    /// values and takes them only after `=` (the token reading has already decided which token
+    /// is an option's argument); a flag, and an optional argument left out, store [`NO_VALUE`]
+    /// so that every occurrence keeps its place. Words that are not options, and everything
+    /// after `--`, collect in the [`NON_OPTIONS`] positional.
+    fn clap_command(&self) -> clap::Command {
+        let mut command = clap::Command::new("kafka-tool")
+            .no_binary_name(true)
+            .disable_help_flag(true)
+            .disable_version_flag(true)
+            .infer_long_args(self.abbreviations)
+            .arg(
+                clap::Arg::new(NON_OPTIONS)
+                    .num_args(1..)
+                    .action(clap::ArgAction::Append),
+            );
+        for spec in &self.specs {
+            let arg = clap::Arg::new(spec.name.clone())
+                .long(spec.name.clone())
+                .action(clap::ArgAction::Append)
+                .require_equals(true)
+                .allow_hyphen_values(true);
+            command = command.arg(match spec.arg {
+                ArgKind::Required => arg.num_args(1),
+                ArgKind::None | ArgKind::Optional => {
+                    arg.num_args(0..=1).default_missing_value(NO_VALUE)
+                }
+            });
+        }
+        command
+    }
+
+    /// jopt-simple's reading of the command line, as clap tokens (see [`Self::parse`]):
+    /// - `--name value`, `--name=value`, `-name value`, `-name=value` -> `--name=value`;
+    /// - a required argument is the next token whatever it looks like, an empty inline value
+    ///   (`--topic=`) also takes the next token, and without one clap reports the missing
+    ///   argument;
+    /// - an optional argument takes the next token only when it converts and, for a String
+    ///   option, does not look like an option;
+    /// - a flag drops an inline value;
+    /// - an unknown `-word` is a cluster of short options, none of which Kafka defines;
+    /// - an unknown `--word` goes to clap as given, which names it; after `--` nothing is read.
+    fn to_clap_tokens(&self, args: &[&str]) -> Result<Vec<String>, OptionError> {
+        let mut tokens = Vec::with_capacity(args.len());
+        let mut i = 0;
+        while i < args.len() {
+            let token = args[i];
+            i += 1;
+            let body = if token == "--" {
+                tokens.extend(args[i - 1..].iter().map(|t| (*t).to_string()));
+                break;
+            } else if let Some(body) = token.strip_prefix("--") {
+                body
+            } else if let Some(body) = token.strip_prefix('-').filter(|b| !b.is_empty()) {
+                let (key, _) = split_key_value(body);
+                if self.resolve(key).is_none() {
+                    return Err(self.short_cluster_error(body));
+                }
+                body
+            } else {
+                tokens.push(token.to_string());
+                continue;
+            };
+            let (key, inline) = split_key_value(body);
+            let Some(spec) = self.resolve(key) else {
+                tokens.push(format!("--{body}"));
+                continue;
+            };
+            let name = &spec.name;
+            let inline = inline.filter(|v| !v.is_empty());
+            let value = match spec.arg {
+                ArgKind::None => None,
+                ArgKind::Required => match inline {
+                    Some(v) => Some(v),
+                    None => args.get(i).copied().inspect(|_| i += 1),
+                },
+                ArgKind::Optional => inline.or_else(|| {
+                    args.get(i)
+                        .copied()
+                        .filter(|v| {
+                            spec.value_type.accepts(v)
+                                && (!looks_like_option(v) || spec.value_type != ValueType::String)
+                        })
+                        .inspect(|_| i += 1)
+                }),
+            };
+            tokens.push(match value {
+                Some(v) => format!("--{name}={v}"),
+                None => format!("--{name}"),
+            });
+        }
+        Ok(tokens)
     }
 
     /// jopt reads an unrecognised `-word` as short options `w`, `o`, ...; Kafka tools define none,
@@ -206,40 +330,35 @@ fn looks_like_option(token: &str) -> bool {
     token.starts_with('-') && token != "-"
 }
 
-fn take_argument(
-    spec: &OptionSpec,
-    inline: Option<&str>,
-    args: &[&str],
-    next: &mut usize,
-) -> Result<(String, Option<String>), OptionError> {
-    let name = spec.name.clone();
-    let inline = inline.filter(|v| !v.is_empty());
-    match spec.arg {
-        // jopt ignores `=value` on a flag.
-        ArgKind::None => Ok((name, None)),
-        ArgKind::Required => match inline {
-            Some(v) => Ok((name, Some(v.to_string()))),
-            None => match args.get(*next) {
-                Some(v) => {
-                    *next += 1;
-                    Ok((name, Some((*v).to_string())))
-                }
-                None => Err(OptionError::MissingArgument(name)),
-            },
-        },
-        ArgKind::Optional => match inline {
-            Some(v) => Ok((name, Some(v.to_string()))),
-            None => match args.get(*next) {
-                Some(v)
-                    if spec.value_type.accepts(v)
-                        && (!looks_like_option(v) || spec.value_type != ValueType::String) =>
-                {
-                    *next += 1;
-                    Ok((name, Some((*v).to_string())))
-                }
-                _ => Ok((name, None)),
-            },
-        },
+/// The clap id of the words that are not options.
+const NON_OPTIONS: &str = "non-option arguments";
+
+/// What clap stores for a flag, or an optional argument left out (a NUL never comes from a
+/// command line).
+const NO_VALUE: &str = "\0";
+
+/// clap's failures in jopt-simple's words: an unknown option, and an option whose argument is
+/// missing; nothing else can fail on the canonical tokens.
+fn clap_error(e: &clap::Error) -> OptionError {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let invalid_arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    // clap names an option `--name` or `--name=<value>` / `--name <value>`.
+    let name = invalid_arg
+        .strip_prefix("--")
+        .unwrap_or(&invalid_arg)
+        .split(['=', ' '])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    match e.kind() {
+        ErrorKind::UnknownArgument => OptionError::Unrecognized(name),
+        ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::WrongNumberOfValues => {
+            OptionError::MissingArgument(name)
+        }
+        _ => OptionError::Unrecognized(e.to_string()),
     }
 }
 
@@ -472,6 +591,96 @@ mod tests {
         assert!(p.parse(&["--broker-list", "h:1"]).is_ok());
         assert!(p.parse(&["--help"]).is_ok());
         assert!(p.parse(&["--version"]).is_ok());
+    }
+
+    #[test]
+    fn abbreviations_when_allowed_name_the_one_option_they_start() {
+        let mut p = topics_like();
+        p.allow_abbreviations();
+        let o = p
+            .parse(&["--boot", "h:1", "-part", "3", "--cre", "-top=t"])
+            .unwrap();
+        assert_eq!(o.value_of("bootstrap-server"), Some("h:1"));
+        assert_eq!(o.int_of("partitions"), Some(3));
+        assert!(o.has("create"));
+        assert_eq!(o.value_of("topic"), Some("t"));
+        // `--co` starts both config and compression-codec; `--c` also create.
+        assert_eq!(
+            p.parse(&["--co", "x"]).unwrap_err().to_string(),
+            "co is not a recognized option"
+        );
+        assert_eq!(
+            p.parse(&["-c"]).unwrap_err().to_string(),
+            "c is not a recognized option"
+        );
+        // An exact name wins over a longer option it is a prefix of.
+        let mut q = OptionParser::new();
+        q.allow_abbreviations();
+        q.accepts("topic", "t").with_required_arg();
+        q.accepts("topics", "ts").with_required_arg();
+        assert_eq!(
+            q.parse(&["--topic", "a"]).unwrap().value_of("topic"),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn abbreviations_are_refused_single_dash_too() {
+        assert_eq!(
+            parse(&["-boot", "x"]).unwrap_err().to_string(),
+            "b is not a recognized option"
+        );
+        assert_eq!(
+            parse(&["--crea"]).unwrap_err().to_string(),
+            "crea is not a recognized option"
+        );
+    }
+
+    #[test]
+    fn occurrences_keep_command_line_order() {
+        let mut p = OptionParser::new();
+        p.accepts("entity-name", "n").with_required_arg();
+        p.accepts("entity-default", "d");
+        p.repeatable("entity-name");
+        let o = p
+            .parse(&[
+                "--entity-default",
+                "--entity-name",
+                "a",
+                "-entity-default",
+                "--entity-name=b",
+            ])
+            .unwrap();
+        assert_eq!(
+            o.detected(),
+            &[
+                ("entity-default".to_string(), None),
+                ("entity-name".to_string(), Some("a".to_string())),
+                ("entity-default".to_string(), None),
+                ("entity-name".to_string(), Some("b".to_string())),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_required_argument_may_be_a_double_dash_or_contain_equals() {
+        let o = parse(&["--topic", "--", "--config", "a=b=c"]).unwrap();
+        assert_eq!(o.value_of("topic"), Some("--"));
+        assert_eq!(o.values_of("config"), vec!["a=b=c"]);
+        assert!(o.non_option_args().is_empty());
+    }
+
+    #[test]
+    fn an_optional_integer_argument_takes_only_a_number() {
+        let mut p = OptionParser::new();
+        p.accepts("limit", "l")
+            .with_optional_arg()
+            .of_type(ValueType::Integer);
+        let o = p.parse(&["--limit", "-5"]).unwrap();
+        assert_eq!(o.int_of("limit"), Some(-5));
+        let o = p.parse(&["--limit", "word"]).unwrap();
+        assert_eq!(o.value_of("limit"), None);
+        assert_eq!(o.non_option_args(), &["word"]);
     }
 
     #[test]
