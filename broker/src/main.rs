@@ -63,7 +63,7 @@ async fn shutdown_signal() {
 }
 
 fn main() -> ExitCode {
-    zookeeper_lite::logging::init();
+    common::logging::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match load(&args) {
         Ok(c) => c,

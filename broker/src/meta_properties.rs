@@ -212,9 +212,9 @@ fn java_date(secs: i64) -> String {
     ];
     let days = secs.div_euclid(86_400);
     let s = secs.rem_euclid(86_400);
-    let (y, m, d) = zookeeper_lite::logging::civil_from_days(days);
+    let (y, m, d) = common::time::civil_from_days(days);
     let weekday = DAYS[days.rem_euclid(7) as usize];
-    let month = MONTHS[((m - 1).clamp(0, 11)) as usize];
+    let month = MONTHS[(m.clamp(1, 12) - 1) as usize];
     format!(
         "{weekday} {month} {d:02} {:02}:{:02}:{:02} UTC {y}",
         s / 3600,

@@ -7,6 +7,7 @@ pub mod config;
 pub mod consumer_protocol;
 pub mod errors;
 pub mod ids;
+pub mod logging;
 pub mod properties;
 pub mod record;
 pub mod time;

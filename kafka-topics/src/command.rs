@@ -9,8 +9,6 @@ use crate::errors::CommandError;
 use crate::options::{Action, TopicOptions};
 use crate::topic_filter::{select_topics, IncludeList};
 
-const TOPIC_EXISTS: i16 = 36;
-
 pub async fn run<A: TopicAdmin>(
     admin: &A,
     opts: &TopicOptions,
@@ -32,11 +30,6 @@ fn write_line(out: &mut dyn Write, line: &str) -> Result<(), CommandError> {
     })
 }
 
-/// Topic names containing `.` or `_` may collide in metric names (`Topic.hasCollisionChars`).
-fn has_collision_chars(name: &str) -> bool {
-    name.contains('.') || name.contains('_')
-}
-
 async fn create<A: TopicAdmin>(
     admin: &A,
     opts: &TopicOptions,
@@ -48,7 +41,7 @@ async fn create<A: TopicAdmin>(
         None => None,
     };
     let configs = parse_topic_configs(&opts.configs).map_err(CommandError::illegal)?;
-    if has_collision_chars(&name) {
+    if common::topic::has_collision_chars(&name) {
         write_line(out, "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.")?;
     }
     if let Some(rf) = opts.replication_factor {
@@ -81,7 +74,12 @@ async fn create<A: TopicAdmin>(
     };
     match admin.create_topic(request).await {
         Ok(()) => write_line(out, &format!("Created topic {name}.")),
-        Err(e) if e.code() == Some(TOPIC_EXISTS) && opts.if_not_exists => Ok(()),
+        Err(e)
+            if e.code() == Some(common::errors::codes::TOPIC_ALREADY_EXISTS)
+                && opts.if_not_exists =>
+        {
+            Ok(())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -141,84 +141,10 @@ fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
     }
 }
 
-/// Parses Java `.properties` text: `#`/`!` comment lines, `key=value`, `key:value` or
-/// `key value`, surrounding whitespace trimmed, a trailing backslash continues the line, and the
-/// usual escapes (`\t`, `\n`, `\\`, `\=`, `\:`, `\uXXXX`). Later keys win when read in order.
-pub fn parse_properties(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut logical = String::new();
-    for raw in text.lines() {
-        // Leading whitespace goes, on continuation lines too (as in Java).
-        let line = raw.trim_start();
-        if logical.is_empty() && (line.is_empty() || line.starts_with('#') || line.starts_with('!'))
-        {
-            continue;
-        }
-        let trailing_backslashes = line.chars().rev().take_while(|&c| c == '\\').count();
-        if trailing_backslashes % 2 == 1 {
-            logical.push_str(&line[..line.len() - 1]);
-            continue;
-        }
-        logical.push_str(line);
-        out.push(split_pair(&logical));
-        logical.clear();
-    }
-    if !logical.is_empty() {
-        out.push(split_pair(&logical));
-    }
-    out
-}
-
-fn split_pair(line: &str) -> (String, String) {
-    let mut key_end = line.len();
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        if escaped {
-            escaped = false;
-        } else if c == '\\' {
-            escaped = true;
-        } else if c == '=' || c == ':' || c.is_whitespace() {
-            key_end = i;
-            break;
-        }
-    }
-    let key = &line[..key_end];
-    let mut rest = line[key_end..].trim_start();
-    if let Some(r) = rest.strip_prefix(['=', ':']) {
-        rest = r.trim_start();
-    }
-    (unescape(key), unescape(rest.trim_end()))
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('f') => out.push('\u{c}'),
-            Some('u') => {
-                let hex: String = chars.by_ref().take(4).collect();
-                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    Some(ch) => out.push(ch),
-                    None => {
-                        out.push_str("\\u");
-                        out.push_str(&hex);
-                    }
-                }
-            }
-            Some(other) => out.push(other),
-            None => {}
-        }
-    }
-    out
-}
+/// Java `.properties` text to `key, value` pairs, values trimmed as server config files are
+/// read (`common::properties::parse_trimmed`, shared with the broker). Later keys win when read
+/// in order.
+pub use common::properties::parse_trimmed as parse_properties;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

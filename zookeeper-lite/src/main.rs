@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         eprintln!("USAGE: zookeeper-lite zookeeper.properties");
         return ExitCode::from(1);
     };
-    zookeeper_lite::logging::init();
+    common::logging::init();
     match run(Path::new(config_path)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -97,11 +97,8 @@ pub struct CommittedOffset {
     pub commit_timestamp_ms: i64,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TopicPartition {
-    pub topic: String,
-    pub partition: i32,
-}
+/// One partition of one topic (`common::topic_partition`), serialised `{"topic", "partition"}`.
+pub use common::topic_partition::TopicPartition;
 
 /// The outcome of one partition of an offset commit; `error` is `None` when it was stored.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

@@ -13,21 +13,13 @@
 //! Offsets of other groups with members are left alone.
 
 use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::errors::ErrorCode;
 
-use common::errors::codes::NONE;
 use super::placement::check_coordinator;
 use super::Groups;
 use crate::cluster::{Cluster, OpError};
-
-fn wall_clock_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+use common::errors::codes::NONE;
 
 fn unknown_group(e: &OpError) -> bool {
     e.code == ErrorCode::GroupIdNotFound
@@ -87,7 +79,7 @@ async fn expire_by_commit_time(
 /// One cleanup pass over the groups this broker coordinates (`groups`, in memory, and those
 /// known by their offsets in `cluster`), with `offsets.retention.minutes` as `retention_ms`.
 pub async fn cleanup_group_metadata(groups: &Groups, cluster: &Cluster, retention_ms: u64) {
-    let now_ms = wall_clock_ms();
+    let now_ms = common::time::now_ms();
     let empty = groups.with(|c, now| c.empty_groups(now));
     let mut in_memory: BTreeSet<String> = BTreeSet::new();
     for g in empty {

@@ -4,8 +4,8 @@
 
 use zookeeper_lite::protocol::BrokerInfo;
 
-use common::errors::codes::{COORDINATOR_NOT_AVAILABLE, NONE, NOT_COORDINATOR};
 use crate::cluster::Cluster;
+use common::errors::codes::{COORDINATOR_NOT_AVAILABLE, NONE, NOT_COORDINATOR};
 
 /// Java's `String.hashCode`, so the choice is stable across runs and brokers.
 fn java_hash(key: &str) -> i32 {

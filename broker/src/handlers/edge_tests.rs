@@ -9,9 +9,9 @@ use std::time::Duration;
 use kafka_protocol::messages::*;
 
 use super::error_answers::{create_topic, produce_request};
+use crate::broker::{start_for_test, start_for_test_with, Broker};
 use crate::log::partition_log::fsync_fault;
 use crate::log::testutil;
-use crate::broker::{start_for_test, start_for_test_with, Broker};
 
 /// A deadline for conditions that must come true: reaching it is a failure, not a measurement.
 const DEADLINE: Duration = Duration::from_secs(60);

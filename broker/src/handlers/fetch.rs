@@ -256,9 +256,7 @@ fn all_failed(request: &FetchRequest) -> Vec<FetchableTopicResponse> {
                 .with_partitions(
                     t.partitions
                         .iter()
-                        .map(|p| {
-                            error_partition(p.partition, ErrorCode::UnknownServerError.code())
-                        })
+                        .map(|p| error_partition(p.partition, ErrorCode::UnknownServerError.code()))
                         .collect(),
                 )
         })

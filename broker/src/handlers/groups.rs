@@ -23,8 +23,8 @@ use zookeeper_lite::protocol::BrokerInfo;
 
 use super::RequestContext;
 use crate::broker::Broker;
-use common::errors::codes::*;
 use crate::group::{GroupState, JoinRequest, SyncRequest};
+use common::errors::codes::*;
 
 fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_string())

@@ -21,10 +21,10 @@ use super::configs::{topic_config_entries, BrokerLayers};
 use crate::broker::Broker;
 use crate::topic_config::validate_topic_configs;
 
-/// Kafka's `Topic.validate`: zookeeper-lite owns the rules and the messages; the broker checks
+/// Kafka's `Topic.validate` (`common::topic`, shared with zookeeper-lite): the broker checks
 /// early so that Metadata never asks the coordinator to create an invalid name.
 pub fn validate_topic_name(name: &str) -> Result<(), String> {
-    zookeeper_lite::state::validate_topic_name(name).map_err(|e| e.message)
+    common::topic::validate(name).map_err(|e| e.to_string())
 }
 
 fn failed(name: TopicName, code: i16, message: String) -> CreatableTopicResult {

@@ -87,7 +87,7 @@ impl Segment {
             bytes_since_last_index: 0,
             index_interval: u64::from(index_interval),
             first_batch_timestamp: None,
-            created_ms: wall_clock_ms(),
+            created_ms: common::time::now_ms(),
             roll_jitter_ms: 0,
         })
     }
@@ -115,7 +115,7 @@ impl Segment {
             bytes_since_last_index: 0,
             index_interval: u64::from(index_interval),
             first_batch_timestamp: None,
-            created_ms: wall_clock_ms(),
+            created_ms: common::time::now_ms(),
             roll_jitter_ms: 0,
         }
     }
@@ -390,14 +390,8 @@ pub fn random_roll_jitter(config: &LogConfig) -> i64 {
     }
     // RandomState is seeded randomly per instance: enough randomness to spread rolls.
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_i64(wall_clock_ms());
+    hasher.write_i64(common::time::now_ms());
     (hasher.finish() % bound as u64) as i64
-}
-
-fn wall_clock_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

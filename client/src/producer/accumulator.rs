@@ -14,17 +14,7 @@ use crate::time::after;
 
 use super::RecordMetadata;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TopicPartition {
-    pub topic: String,
-    pub partition: i32,
-}
-
-impl std::fmt::Display for TopicPartition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.topic, self.partition)
-    }
-}
+pub use common::topic_partition::TopicPartition;
 
 pub(crate) type Reply = oneshot::Sender<Result<RecordMetadata, ClientError>>;
 

@@ -8,7 +8,6 @@ use super::*;
 /// Keeps one topic (and the metadata answer) far below the 16 MiB frame limit.
 pub const MAX_PARTITIONS_PER_TOPIC: i32 = 10_000;
 pub const MAX_PARTITIONS_TOTAL: usize = 100_000;
-const MAX_TOPIC_NAME_LEN: usize = 249;
 
 /// Kafka's `LogConfig.validateNames`: every name must be a topic config Kafka knows.
 fn check_topic_config_names(configs: &BTreeMap<String, String>) -> Result<(), ServerError> {
@@ -300,28 +299,9 @@ impl State {
     }
 }
 
-/// Kafka's `Topic.validate`, with the texts of the facts sheet.
+/// Kafka's `Topic.validate` (`common::topic::validate`, its texts) as this server's error.
 pub fn validate_topic_name(name: &str) -> Result<(), ServerError> {
-    let reason = if name.is_empty() {
-        "the empty string is not allowed".to_string()
-    } else if name == "." || name == ".." {
-        format!("'{name}' is not allowed")
-    } else if name.len() > MAX_TOPIC_NAME_LEN {
-        format!("the length of '{name}' is longer than the max allowed length {MAX_TOPIC_NAME_LEN}")
-    } else if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
-    {
-        format!(
-            "'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
-        )
-    } else {
-        return Ok(());
-    };
-    Err(err(
-        ZkErrorCode::InvalidTopic,
-        format!("Topic name is invalid: {reason}"),
-    ))
+    common::topic::validate(name).map_err(|e| err(ZkErrorCode::InvalidTopic, e.to_string()))
 }
 
 /// A random topic id as Kafka makes them: never the nil id, and never one whose base64 form
