@@ -9,6 +9,7 @@ pub mod help;
 pub mod host_port;
 pub mod parser;
 pub mod properties;
+pub mod signal;
 pub mod spec;
 pub mod tool_log;
 pub mod usage;
