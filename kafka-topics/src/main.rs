@@ -20,6 +20,8 @@ use crate::errors::{CommandError, LOGGER};
 use crate::options::{OptionsFailure, TopicOptions};
 
 fn main() {
+    // Kafka's WARN/ERROR log lines; the client library's own diagnostics only through RUST_LOG.
+    cli::tool_log::init_tool_logging();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
