@@ -63,7 +63,7 @@ fn run(args: &[String], opts: &ConfigOptions) -> i32 {
     let admin_props = match &opts.command_config {
         Some(path) => match load_properties(path) {
             Ok(p) => p,
-            Err(e) => return report(args, command::unreadable_file(path, &e)),
+            Err(e) => return report(args, command::unreadable_file(&e)),
         },
         None => Properties::new(),
     };

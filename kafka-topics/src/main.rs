@@ -53,10 +53,11 @@ fn run(opts: &TopicOptions) -> i32 {
     let admin_props = match &opts.command_config {
         Some(path) => match load_properties(path) {
             Ok(p) => p,
+            // Thrown by `Utils.loadProps` inside `execute`'s try: `printException` reports it.
             Err(e) => {
                 return report(&CommandError {
-                    exception: "java.nio.file.NoSuchFileException".into(),
-                    message: e.to_string(),
+                    exception: e.java_class().into(),
+                    message: e.java_message(),
                 })
             }
         },
