@@ -2,14 +2,17 @@
 //! consumer): a jopt-simple-like option parser (Kafka's tools parse with jopt-simple 5, whose
 //! single-dash long options, argument rules and messages users and scripts depend on, which no
 //! Rust argument crate reproduces), Kafka's `CommandLineUtils` checks, `.properties` files,
-//! `key=value` lists and the tools' log-line format.
+//! `key=value` lists, the tools' logging (`tool_log`), their shutdown signals (`signal`) and
+//! tables in the column layout of Kafka's format strings (`table`).
 
 pub mod exception;
 pub mod help;
 pub mod host_port;
 pub mod parser;
 pub mod properties;
+pub mod signal;
 pub mod spec;
+pub mod table;
 pub mod tool_log;
 pub mod usage;
 

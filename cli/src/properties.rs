@@ -78,17 +78,22 @@ impl PropertiesError {
         }
     }
 
-    /// The exception as `printStackTrace` starts it, e.g.
-    /// `java.nio.file.NoSuchFileException: /etc/missing.properties`.
-    pub fn java_exception(&self) -> String {
-        let class = match self {
+    /// The class of the exception Java's `Files.newInputStream` throws (what `Utils.loadProps`
+    /// lets through): `NoSuchFileException`, `AccessDeniedException`, else `IOException`.
+    pub fn java_class(&self) -> &'static str {
+        match self {
             PropertiesError::Io { source, .. } => match source.kind() {
                 std::io::ErrorKind::NotFound => "java.nio.file.NoSuchFileException",
                 std::io::ErrorKind::PermissionDenied => "java.nio.file.AccessDeniedException",
                 _ => "java.io.IOException",
             },
-        };
-        format!("{class}: {}", self.java_message())
+        }
+    }
+
+    /// The exception as `printStackTrace` starts it, e.g.
+    /// `java.nio.file.NoSuchFileException: /etc/missing.properties`.
+    pub fn java_exception(&self) -> String {
+        format!("{}: {}", self.java_class(), self.java_message())
     }
 }
 
@@ -185,5 +190,13 @@ mod tests {
             "java.nio.file.NoSuchFileException: /nonexistent/x.properties"
         );
         assert_eq!(e.java_message(), "/nonexistent/x.properties");
+        assert_eq!(e.java_class(), "java.nio.file.NoSuchFileException");
+    }
+
+    #[test]
+    fn a_directory_is_javas_io_exception() {
+        let e = load_properties(std::env::temp_dir()).unwrap_err();
+        assert_eq!(e.java_class(), "java.io.IOException");
+        assert_eq!(e.java_exception(), "java.io.IOException: Is a directory");
     }
 }

@@ -38,19 +38,12 @@ fn message(m: impl Into<String>) -> Failure {
     Failure::Message(m.into())
 }
 
-/// `Utils.loadProps` failing: Java's `NoSuchFileException: <path>` for a missing file.
-pub fn unreadable_file(path: &str, e: &cli::PropertiesError) -> Failure {
-    let cli::PropertiesError::Io { source, .. } = e;
-    if source.kind() == std::io::ErrorKind::NotFound {
-        Failure::Exception {
-            class: "java.nio.file.NoSuchFileException".into(),
-            message: path.to_string(),
-        }
-    } else {
-        Failure::Exception {
-            class: "java.io.IOException".into(),
-            message: e.to_string(),
-        }
+/// `Utils.loadProps` failing: the exception Java's `Files.newInputStream` throws, e.g.
+/// `NoSuchFileException: <path>` for a missing file.
+pub fn unreadable_file(e: &cli::PropertiesError) -> Failure {
+    Failure::Exception {
+        class: e.java_class().into(),
+        message: e.java_message(),
     }
 }
 
@@ -95,7 +88,7 @@ pub fn parse_configs_to_add(
         None => props.push((k, v)),
     };
     if let Some(path) = add_config_file {
-        let loaded = load_properties(path).map_err(|e| unreadable_file(path, &e))?;
+        let loaded = load_properties(path).map_err(|e| unreadable_file(&e))?;
         for (k, v) in loaded.iter() {
             set(k.to_string(), v.to_string(), &mut props);
         }

@@ -17,6 +17,8 @@ use crate::command::Failure;
 use crate::options::{Action, ConfigOptions};
 
 fn main() {
+    // Kafka's WARN/ERROR log lines; the client library's own diagnostics only through RUST_LOG.
+    cli::tool_log::init_tool_logging();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
@@ -61,7 +63,7 @@ fn run(args: &[String], opts: &ConfigOptions) -> i32 {
     let admin_props = match &opts.command_config {
         Some(path) => match load_properties(path) {
             Ok(p) => p,
-            Err(e) => return report(args, command::unreadable_file(path, &e)),
+            Err(e) => return report(args, command::unreadable_file(&e)),
         },
         None => Properties::new(),
     };

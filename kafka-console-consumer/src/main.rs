@@ -84,8 +84,9 @@ fn run(opts: ConsumerOptions) -> i32 {
     };
     runtime.block_on(async move {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        // Kafka's shutdown hook wakes the consumer up; here the signal ends the run the same way.
         tokio::spawn(async move {
-            wait_for_shutdown_signal().await;
+            cli::signal::wait_for_shutdown_signal().await;
             let _ = stop_tx.send(true);
         });
         // Kafka's consumer keeps trying an unreachable cluster inside `poll` (logging each
@@ -342,33 +343,6 @@ async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
     // The sender lives as long as the signal task; if it is gone, no signal can come.
     if rx.wait_for(|stop| *stop).await.is_err() {
         std::future::pending::<()>().await;
-    }
-}
-
-/// Ctrl-C, SIGTERM or SIGHUP (Kafka's shutdown hook wakes the consumer up).
-async fn wait_for_shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) {
-            (Ok(mut term), Ok(mut hup)) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                    _ = hup.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

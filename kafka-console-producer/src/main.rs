@@ -65,8 +65,10 @@ fn run(opts: options::ProducerOptions) -> i32 {
         };
         let (tx, mut rx) = mpsc::channel(1024);
         stdin_lines::spawn_stdin_reader(tx.clone(), stdin_lines::interactive());
+        // A signal stops the reading and delivers what was read: Kafka's shutdown hook closes
+        // the producer, which flushes.
         tokio::spawn(async move {
-            wait_for_shutdown_signal().await;
+            cli::signal::wait_for_shutdown_signal().await;
             let _ = tx.send(Input::End).await;
         });
         let report: Report = Arc::new(|text: &str| {
@@ -81,32 +83,4 @@ fn run(opts: options::ProducerOptions) -> i32 {
             _ => code,
         }
     })
-}
-
-/// Ctrl-C, SIGTERM or SIGHUP: stop reading and deliver what was read (Kafka's shutdown hook closes the
-/// producer, which flushes).
-async fn wait_for_shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) {
-            (Ok(mut term), Ok(mut hup)) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                    _ = hup.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -1,7 +1,10 @@
 //! The tables kafka-consumer-groups prints, with the column widths of Kafka's format strings
 //! (`ConsumerGroupCommand.java`) and the intended line layout: a blank line, the header, then
 //! one line per row (3.9.0's Java port lost the newlines; apache/kafka PR #17058 restored them).
-//! Pure: each function returns the text to print.
+//! Pure: each function returns the text to print. The columns are laid out by
+//! [`cli::table::kafka_table`], one [`Width`] per `%-Ns`/`%s` of Kafka's format string.
+
+use cli::table::{kafka_table, Column, Width};
 
 /// What Kafka prints for a missing value.
 pub const MISSING: &str = "-";
@@ -58,48 +61,42 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
         .map_or_else(|| MISSING.to_string(), ToString::to_string)
 }
 
-fn width(min: usize, values: impl Iterator<Item = usize>) -> usize {
-    values.fold(min, usize::max)
+/// Kafka's blank line before a table.
+fn after_blank_line(table: String) -> String {
+    format!("\n{table}")
 }
 
-/// `--describe` (offsets): `"%-Gs %-Ts %-10s %-15s %-15s %-15s %-Cs %-Hs %s"`.
+/// `--describe` (offsets): `"%-Gs %-Ts %-10s %-15s %-15s %-15s %-Cs %-Hs %s"`, where G, T, C and H
+/// are max(15, longest value).
 pub fn offsets_table(rows: &[OffsetRow]) -> String {
-    let g = width(15, rows.iter().map(|r| r.group.len()));
-    let t = width(15, rows.iter().map(|r| opt(&r.topic).len()));
-    let c = width(15, rows.iter().map(|r| opt(&r.consumer_id).len()));
-    let h = width(15, rows.iter().map(|r| opt(&r.host).len()));
-    let line = |cols: [&str; 9]| {
-        format!(
-            "{:<g$} {:<t$} {:<10} {:<15} {:<15} {:<15} {:<c$} {:<h$} {}\n",
-            cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8]
-        )
-    };
-    let mut out = String::from("\n");
-    out.push_str(&line([
-        "GROUP",
-        "TOPIC",
-        "PARTITION",
-        "CURRENT-OFFSET",
-        "LOG-END-OFFSET",
-        "LAG",
-        "CONSUMER-ID",
-        "HOST",
-        "CLIENT-ID",
-    ]));
-    for r in rows {
-        out.push_str(&line([
-            &r.group,
-            &opt(&r.topic),
-            &opt(&r.partition),
-            &opt(&r.current_offset),
-            &opt(&r.log_end_offset),
-            &opt(&r.lag()),
-            &opt(&r.consumer_id),
-            &opt(&r.host),
-            &opt(&r.client_id),
-        ]));
-    }
-    out
+    let columns = [
+        Column::new("GROUP", Width::AtLeast(15)),
+        Column::new("TOPIC", Width::AtLeast(15)),
+        Column::new("PARTITION", Width::Fixed(10)),
+        Column::new("CURRENT-OFFSET", Width::Fixed(15)),
+        Column::new("LOG-END-OFFSET", Width::Fixed(15)),
+        Column::new("LAG", Width::Fixed(15)),
+        Column::new("CONSUMER-ID", Width::AtLeast(15)),
+        Column::new("HOST", Width::AtLeast(15)),
+        Column::new("CLIENT-ID", Width::Unpadded),
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.group.clone(),
+                opt(&r.topic),
+                opt(&r.partition),
+                opt(&r.current_offset),
+                opt(&r.log_end_offset),
+                opt(&r.lag()),
+                opt(&r.consumer_id),
+                opt(&r.host),
+                opt(&r.client_id),
+            ]
+        })
+        .collect();
+    after_blank_line(kafka_table(&columns, &cells))
 }
 
 /// `t1(0,1), t2(2)`: partitions grouped by topic, each list sorted, the groups sorted; `-` when
@@ -127,49 +124,46 @@ pub fn assignment_text(assignment: &[(String, i32)]) -> String {
     parts.join(", ")
 }
 
-/// `--describe --members [--verbose]`.
+/// `--describe --members [--verbose]`: `"%-Gs %-Cs [%-Is ]%-Hs %-Ls %-15s "`, then `%s` of the
+/// assignment when verbose. The widths are max(15, longest value), max(17, ...) for
+/// GROUP-INSTANCE-ID, which is shown only when some member has one.
 pub fn members_table(rows: &[MemberRow], verbose: bool) -> String {
-    let g = width(15, rows.iter().map(|r| r.group.len()));
-    let c = width(15, rows.iter().map(|r| r.consumer_id.len()));
-    let i = width(17, rows.iter().map(|r| r.group_instance_id.len()));
-    let h = width(15, rows.iter().map(|r| r.host.len()));
-    let cl = width(15, rows.iter().map(|r| r.client_id.len()));
     let with_instance = rows.iter().any(|r| !r.group_instance_id.is_empty());
-    let line = |group: &str, id: &str, instance: &str, host: &str, client: &str, n: &str| {
-        if with_instance {
-            format!("{group:<g$} {id:<c$} {instance:<i$} {host:<h$} {client:<cl$} {n:<15} ")
-        } else {
-            format!("{group:<g$} {id:<c$} {host:<h$} {client:<cl$} {n:<15} ")
-        }
-    };
-    let mut out = String::from("\n");
-    out.push_str(&line(
-        "GROUP",
-        "CONSUMER-ID",
-        "GROUP-INSTANCE-ID",
-        "HOST",
-        "CLIENT-ID",
-        "#PARTITIONS",
-    ));
-    if verbose {
-        out.push_str("ASSIGNMENT");
+    let mut columns = vec![
+        Column::new("GROUP", Width::AtLeast(15)),
+        Column::new("CONSUMER-ID", Width::AtLeast(15)),
+    ];
+    if with_instance {
+        columns.push(Column::new("GROUP-INSTANCE-ID", Width::AtLeast(17)));
     }
-    out.push('\n');
-    for r in rows {
-        out.push_str(&line(
-            &r.group,
-            &r.consumer_id,
-            &r.group_instance_id,
-            &r.host,
-            &r.client_id,
-            &r.assignment.len().to_string(),
-        ));
-        if verbose {
-            out.push_str(&assignment_text(&r.assignment));
-        }
-        out.push('\n');
-    }
-    out
+    columns.extend([
+        Column::new("HOST", Width::AtLeast(15)),
+        Column::new("CLIENT-ID", Width::AtLeast(15)),
+        Column::new("#PARTITIONS", Width::Fixed(15)),
+        // Without --verbose the format still ends in the space after #PARTITIONS.
+        Column::new(if verbose { "ASSIGNMENT" } else { "" }, Width::Unpadded),
+    ]);
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut line = vec![r.group.clone(), r.consumer_id.clone()];
+            if with_instance {
+                line.push(r.group_instance_id.clone());
+            }
+            line.extend([
+                r.host.clone(),
+                r.client_id.clone(),
+                r.assignment.len().to_string(),
+                if verbose {
+                    assignment_text(&r.assignment)
+                } else {
+                    String::new()
+                },
+            ]);
+            line
+        })
+        .collect();
+    after_blank_line(kafka_table(&columns, &cells))
 }
 
 /// `--describe --state`: `"\n%-Ws %-25s %-20s %-15s %s"` for the header and the row, W =
@@ -179,26 +173,23 @@ pub fn state_table(s: &StateRow) -> String {
         "{}:{}  ({})",
         s.coordinator_host, s.coordinator_port, s.coordinator_id
     );
-    let w = coordinator.len().max(25);
-    let line = |a: &str, b: &str, c: &str, d: &str, e: &str| {
-        format!("\n{a:<w$} {b:<25} {c:<20} {d:<15} {e}")
-    };
-    let mut out = line(
-        "GROUP",
-        "COORDINATOR (ID)",
-        "ASSIGNMENT-STRATEGY",
-        "STATE",
-        "#MEMBERS",
-    );
-    out.push_str(&line(
-        &s.group,
-        &coordinator,
-        &s.assignment_strategy,
-        &s.state,
-        &s.members.to_string(),
-    ));
-    out.push('\n');
-    out
+    let columns = [
+        Column::new("GROUP", Width::Fixed(coordinator.chars().count().max(25))),
+        Column::new("COORDINATOR (ID)", Width::Fixed(25)),
+        Column::new("ASSIGNMENT-STRATEGY", Width::Fixed(20)),
+        Column::new("STATE", Width::Fixed(15)),
+        Column::new("#MEMBERS", Width::Unpadded),
+    ];
+    let row = vec![
+        s.group.clone(),
+        coordinator,
+        s.assignment_strategy.clone(),
+        s.state.clone(),
+        s.members.to_string(),
+    ];
+    // Kafka starts each of the two lines with `\n` and ends neither; this is the same text
+    // with the final newline the intended layout adds.
+    after_blank_line(kafka_table(&columns, &[row]))
 }
 
 /// `--list --state/--type`: GROUP padded to max(15, longest id) + 10, then ` %-20s` per column.
@@ -208,23 +199,31 @@ pub fn list_table(
     include_type: bool,
     include_state: bool,
 ) -> String {
-    let g = width(15, rows.iter().map(|r| r.0.len())) + 10;
-    let line = |group: &str, ty: &str, state: &str| {
-        let mut l = format!("{group:<g$}");
-        if include_type {
-            l.push_str(&format!(" {ty:<20}"));
-        }
-        if include_state {
-            l.push_str(&format!(" {state:<20}"));
-        }
-        l.push('\n');
-        l
-    };
-    let mut out = line("GROUP", "TYPE", "STATE");
-    for (group, ty, state) in rows {
-        out.push_str(&line(group, ty, state));
+    let longest = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .fold(15, usize::max);
+    let mut columns = vec![Column::new("GROUP", Width::Fixed(longest + 10))];
+    if include_type {
+        columns.push(Column::new("TYPE", Width::Fixed(20)));
     }
-    out
+    if include_state {
+        columns.push(Column::new("STATE", Width::Fixed(20)));
+    }
+    let cells: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|(group, ty, state)| {
+            let mut line = vec![group.as_str()];
+            if include_type {
+                line.push(ty);
+            }
+            if include_state {
+                line.push(state);
+            }
+            line
+        })
+        .collect();
+    kafka_table(&columns, &cells)
 }
 
 /// `--reset-offsets` plan: `%-30s %-30s %-10s %-15s`. Nothing when no group was processed.
@@ -232,13 +231,17 @@ pub fn reset_table(rows: &[(String, String, i32, i64)], any_group: bool) -> Stri
     if !any_group {
         return String::new();
     }
-    let line = |a: &str, b: &str, c: &str, d: &str| format!("{a:<30} {b:<30} {c:<10} {d:<15}\n");
-    let mut out = String::from("\n");
-    out.push_str(&line("GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"));
-    for (g, t, p, o) in rows {
-        out.push_str(&line(g, t, &p.to_string(), &o.to_string()));
-    }
-    out
+    let columns = [
+        Column::new("GROUP", Width::Fixed(30)),
+        Column::new("TOPIC", Width::Fixed(30)),
+        Column::new("PARTITION", Width::Fixed(10)),
+        Column::new("NEW-OFFSET", Width::Fixed(15)),
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(g, t, p, o)| vec![g.clone(), t.clone(), p.to_string(), o.to_string()])
+        .collect();
+    after_blank_line(kafka_table(&columns, &cells))
 }
 
 /// `--reset-offsets --export`: `group,topic,partition,offset` lines (topic,partition,offset for
@@ -257,23 +260,28 @@ pub fn reset_csv(rows: &[(String, String, i32, i64)], single_group: bool) -> Str
 
 /// `--delete-offsets` result: `%-30s %-15s %-15s` of TOPIC PARTITION STATUS.
 pub fn delete_offsets_table(rows: &[(String, i32, Option<String>)]) -> String {
-    let line = |a: &str, b: &str, c: &str| format!("{a:<30} {b:<15} {c:<15}\n");
-    let mut out = String::from("\n");
-    out.push_str(&line("TOPIC", "PARTITION", "STATUS"));
-    for (t, p, error) in rows {
-        let status = match error {
-            None => "Successful".to_string(),
-            Some(msg) => format!("Error: :{msg}"),
-        };
-        // A topic that could not be looked up has no partition to show.
-        let partition = if *p >= 0 {
-            p.to_string()
-        } else {
-            "Not Provided".to_string()
-        };
-        out.push_str(&line(t, &partition, &status));
-    }
-    out
+    let columns = [
+        Column::new("TOPIC", Width::Fixed(30)),
+        Column::new("PARTITION", Width::Fixed(15)),
+        Column::new("STATUS", Width::Fixed(15)),
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(t, p, error)| {
+            let status = match error {
+                None => "Successful".to_string(),
+                Some(msg) => format!("Error: :{msg}"),
+            };
+            // A topic that could not be looked up has no partition to show.
+            let partition = if *p >= 0 {
+                p.to_string()
+            } else {
+                "Not Provided".to_string()
+            };
+            vec![t.clone(), partition, status]
+        })
+        .collect();
+    after_blank_line(kafka_table(&columns, &cells))
 }
 
 #[cfg(test)]
@@ -380,6 +388,25 @@ mod tests {
             format!(
                 "{:<25} {:<20}\n{:<25} {:<20}\n",
                 "GROUP", "STATE", "g1", "Stable"
+            )
+        );
+    }
+
+    #[test]
+    fn a_name_longer_than_its_fixed_column_shifts_only_its_own_line() {
+        let long = "a-topic-name-longer-than-thirty-chars";
+        let text = reset_table(
+            &[
+                ("g".into(), "t".into(), 0, 5),
+                ("g".into(), long.into(), 1, 6),
+            ],
+            true,
+        );
+        assert_eq!(
+            text,
+            format!(
+                "\n{:<30} {:<30} {:<10} {:<15}\n{:<30} {:<30} {:<10} {:<15}\n{:<30} {long} {:<10} {:<15}\n",
+                "GROUP", "TOPIC", "PARTITION", "NEW-OFFSET", "g", "t", "0", "5", "g", "1", "6"
             )
         );
     }

@@ -17,6 +17,8 @@ use crate::command::CommandError;
 use crate::options::OptionsFailure;
 
 fn main() {
+    // Kafka's WARN/ERROR log lines; the client library's own diagnostics only through RUST_LOG.
+    cli::tool_log::init_tool_logging();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
@@ -41,11 +43,9 @@ fn run(opts: &options::GroupOptions) -> i32 {
     let admin_props = match &opts.command_config {
         Some(path) => match load_properties(path) {
             Ok(p) => p,
+            // Thrown by `Utils.loadProps` inside `run`'s catch-all: reported, exit 0.
             Err(e) => {
-                return command::report(&CommandError::failed(
-                    "java.nio.file.NoSuchFileException",
-                    e.to_string(),
-                ))
+                return command::report(&CommandError::failed(e.java_class(), e.java_message()))
             }
         },
         None => Properties::new(),

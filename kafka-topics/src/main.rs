@@ -20,6 +20,8 @@ use crate::errors::{CommandError, LOGGER};
 use crate::options::{OptionsFailure, TopicOptions};
 
 fn main() {
+    // Kafka's WARN/ERROR log lines; the client library's own diagnostics only through RUST_LOG.
+    cli::tool_log::init_tool_logging();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
@@ -51,10 +53,11 @@ fn run(opts: &TopicOptions) -> i32 {
     let admin_props = match &opts.command_config {
         Some(path) => match load_properties(path) {
             Ok(p) => p,
+            // Thrown by `Utils.loadProps` inside `execute`'s try: `printException` reports it.
             Err(e) => {
                 return report(&CommandError {
-                    exception: "java.nio.file.NoSuchFileException".into(),
-                    message: e.to_string(),
+                    exception: e.java_class().into(),
+                    message: e.java_message(),
                 })
             }
         },
