@@ -10,12 +10,10 @@ use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
 
 use crate::config::BrokerConfig;
 use crate::config_support::refuse_topic_config;
-// The config catalogue; it moves to `common::config` (issue 7), which ends this module's one
-// dependency on `handlers`.
-use crate::handlers::config_defs as defs;
 use crate::log::{
     BrokerCompressionType, LogConfig, TimestampRules, TimestampType, TopicCompression,
 };
+use common::config as defs;
 
 /// Checks topic overrides as Kafka's `LogConfig.validate` does: every name one Kafka topics
 /// have, every value of the config's type and within its validator. `Err` is Kafka's text
