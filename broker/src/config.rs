@@ -12,9 +12,9 @@ use std::time::Duration;
 pub use common::properties::parse_trimmed as parse_properties;
 use thiserror::Error;
 
-use crate::config_support::broker_config_warning;
 use crate::log::recompress::level_error;
 use crate::log::{BrokerCompressionType, TimestampType, TopicCompression};
+use common::config::support::broker_config_warning;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum ConfigError {
@@ -30,7 +30,7 @@ pub enum ConfigError {
 
 /// Keys of Kafka's broker configuration that are not unknown (Kafka's own `server.properties`
 /// loads without "unknown key" noise) but are handled elsewhere or not at all: the ones whose
-/// value we do not act on are warned about by `config_support::broker_config_warning`.
+/// value we do not act on are warned about by `common::config::support::broker_config_warning`.
 const ACCEPTED_KEYS: &[&str] = &[
     "num.network.threads",
     "num.io.threads",
@@ -349,7 +349,7 @@ fn listener(key: &str, value: &str) -> Result<(String, u16), ConfigError> {
 }
 
 /// What loading a configuration produced besides the config itself: keys nobody knows, and
-/// keys accepted but not acted on (`(key, value, why)`, from `config_support`).
+/// keys accepted but not acted on (`(key, value, why)`, from `common::config::support`).
 #[derive(Debug, Default)]
 pub struct LoadReport {
     pub unknown_keys: Vec<String>,

@@ -5,13 +5,12 @@
 //! shared state in `broker`, `server` runs the lifecycle and background tasks, `log`
 //! is the storage contract, `partitions` the set of logs this broker hosts, `cluster` the link to
 //! zookeeper-lite, `topic_config` what topic and dynamic broker configs mean for the logs,
-//! `config` the server.properties keys, `config_support` which configs are acted on,
-//! `meta_properties` the identity file of each log directory.
+//! `config` the server.properties keys (which configs we act on is the catalogue's
+//! `common::config::support`), `meta_properties` the identity file of each log directory.
 
 pub mod broker;
 pub mod cluster;
 pub mod config;
-pub mod config_support;
 pub mod group;
 pub mod handlers;
 pub mod log;

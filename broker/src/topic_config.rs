@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use zookeeper_lite::protocol::{ClusterMetadata, BROKER_DEFAULT_ENTITY};
 
 use crate::config::BrokerConfig;
-use crate::config_support::refuse_topic_config;
 use crate::log::{
     BrokerCompressionType, LogConfig, TimestampRules, TimestampType, TopicCompression,
 };
 use common::config as defs;
+use common::config::support::refuse_topic_config;
 
 /// Checks topic overrides as Kafka's `LogConfig.validate` does: every name one Kafka topics
 /// have, every value of the config's type and within its validator. `Err` is Kafka's text

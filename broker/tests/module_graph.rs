@@ -2,6 +2,9 @@
 //! nothing of zookeeper-lite used but its public wire interface (`protocol`, the `client` that
 //! only `cluster` holds, and `embedded` for tests).
 
+// Helpers outside `#[test]` functions read the source tree; a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

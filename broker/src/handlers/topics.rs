@@ -78,7 +78,7 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             continue;
         }
         for (key, value) in &configs {
-            if let Some(why) = crate::config_support::topic_config_warning(key, value) {
+            if let Some(why) = common::config::support::topic_config_warning(key, value) {
                 tracing::warn!(
                     "Topic {name}: the configuration '{key}' = '{value}' is accepted but not acted on by this broker: {why}."
                 );

@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 
 pub mod broker_configs;
 pub mod docs;
+pub mod support;
+
+pub use support::{broker_config_support, topic_config_support, Support};
 
 /// `DescribeConfigsResponse.ConfigType` (the `config_type` field, v3+).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +132,14 @@ const fn t(
         validator,
         default,
         synonyms,
+    }
+}
+
+impl TopicConfigDef {
+    /// Whether our broker acts on `value` of this config, refuses it, or accepts it with a
+    /// warning (`support`).
+    pub fn support(&self, value: &str) -> Support {
+        topic_config_support(self.name, value)
     }
 }
 
@@ -548,6 +559,11 @@ impl BrokerConfigDef {
     /// Kafka's `maybeSensitive`: passwords are never shown.
     pub fn sensitive(&self) -> bool {
         self.ty == ConfigType::Password
+    }
+
+    /// Whether our broker acts on `value` of this key or accepts it with a warning (`support`).
+    pub fn support(&self, value: &str) -> Support {
+        broker_config_support(self.name, value)
     }
 }
 

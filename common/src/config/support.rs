@@ -1,5 +1,6 @@
-//! Which configs this broker acts on. Every topic config Kafka 3.9 knows and every broker key we
-//! accept falls in one of three classes (the table in `docs/configs.md` lists them all):
+//! Which configs our broker acts on, the catalogue's "whether we act on it" column. Every topic
+//! config Kafka 3.9 knows and every broker key the broker accepts falls in one of three classes
+//! ([`Support`]; the table in `docs/configs.md` lists them all):
 //!
 //! - **acted on**: the value changes what the broker does, as in Kafka;
 //! - **refused**: a value that would change what clients see but that we cannot honor
@@ -13,6 +14,39 @@
 //! A key's default value is never refused or warned about: the broker's behaviour is the default
 //! one (e.g. `cleanup.policy=delete`, `preallocate=false`). `compression.type` is acted on for
 //! every value Kafka accepts (`log::recompress`).
+
+/// How the broker treats one config value: the three classes above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Support {
+    /// The value changes what the broker does, as in Kafka (defaults included).
+    ActedOn,
+    /// Refused with INVALID_CONFIG (40); the message is Kafka's `Invalid value <v> for
+    /// configuration <k>: <why>` shape.
+    Refused(String),
+    /// Accepted, logged as a WARN with this reason, since no client can observe its absence.
+    NotActedOn(&'static str),
+}
+
+/// The class of a topic config value (`TopicConfigDef::support`); names Kafka does not know are
+/// the catalogue's business (`topic_config_def`), not this function's.
+pub fn topic_config_support(name: &str, value: &str) -> Support {
+    if let Some(message) = refuse_topic_config(name, value) {
+        Support::Refused(message)
+    } else if let Some(why) = topic_config_warning(name, value) {
+        Support::NotActedOn(why)
+    } else {
+        Support::ActedOn
+    }
+}
+
+/// The class of a `server.properties` value (`BrokerConfigDef::support`). Broker keys are never
+/// refused for our limits: a value we cannot honor is warned about at startup.
+pub fn broker_config_support(key: &str, value: &str) -> Support {
+    match broker_config_warning(key, value) {
+        Some(why) => Support::NotActedOn(why),
+        None => Support::ActedOn,
+    }
+}
 
 /// Why a topic config value cannot be honored, as the message of an INVALID_CONFIG refusal;
 /// `None` when the value is acted on or only warned about (see `topic_config_warning`).
@@ -110,6 +144,22 @@ pub fn broker_config_warning(key: &str, value: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_classes_are_read_from_the_catalogue() {
+        let cleanup = crate::config::topic_config_def("cleanup.policy").unwrap();
+        assert_eq!(cleanup.support("delete"), Support::ActedOn);
+        assert!(matches!(cleanup.support("compact"), Support::Refused(_)));
+        let preallocate = crate::config::topic_config_def("preallocate").unwrap();
+        assert_eq!(
+            preallocate.support("true"),
+            Support::NotActedOn("segment files are not preallocated")
+        );
+        let io_threads = crate::config::broker_config_def("num.io.threads").unwrap();
+        assert!(matches!(io_threads.support("8"), Support::NotActedOn(_)));
+        let retention = crate::config::broker_config_def("log.retention.hours").unwrap();
+        assert_eq!(retention.support("1"), Support::ActedOn);
+    }
 
     #[test]
     fn compaction_and_tiered_storage_are_refused_with_kafkas_shape() {
