@@ -98,14 +98,9 @@ impl Default for TimestampRules {
     }
 }
 
-use common::record::varint::zigzag_decode;
 use common::record::walk_records as walk_body;
 pub(super) use common::record::RecordFrame;
-use common::record::WalkError;
-
-fn invalid_structure() -> LogError {
-    WalkError::InvalidStructure.into()
-}
+use common::record::StreamWalkError;
 
 /// Reads the framing of every record in `body` (the records of a batch, decompressed), checking
 /// that there are exactly `count` of them and nothing after; `visit` sees each one
@@ -155,117 +150,19 @@ fn snappy_claim_is_plausible(body: &[u8]) -> bool {
     true
 }
 
-/// Kafka's `StreamRecordIterator` text for a stream that ends before the declared records do
-/// (an `EOFException`), and its uncompressed iterator's for a body that does
-/// (`BufferUnderflowException`): INVALID_RECORD.
-fn premature_eof() -> LogError {
-    WalkError::PrematureEof.into()
-}
-
-/// A decoder's failure: a stream that ends early is Kafka's premature EOF (INVALID_RECORD),
-/// anything else a body that does not decompress (CORRUPT_MESSAGE).
-fn stream_error(e: std::io::Error) -> LogError {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        premature_eof()
-    } else {
-        LogError::CorruptMessage(format!("records do not decompress: {e}"))
-    }
-}
-
-/// Reads one zigzag varint (at most `max_bytes` bytes) from a stream.
-fn stream_zigzag(input: &mut impl Read, max_bytes: usize) -> Result<i64, LogError> {
-    let mut raw = 0u64;
-    for i in 0..max_bytes {
-        let mut byte = [0u8; 1];
-        input.read_exact(&mut byte).map_err(stream_error)?;
-        raw |= u64::from(byte[0] & 0x7f) << (7 * i);
-        if byte[0] & 0x80 == 0 {
-            return Ok(zigzag_decode(raw));
-        }
-    }
-    Err(invalid_structure())
-}
-
-fn stream_int(input: &mut impl Read) -> Result<i32, LogError> {
-    i32::try_from(stream_zigzag(input, 5)?).map_err(|_| invalid_structure())
-}
-
-/// Skips a length-prefixed field of `len` bytes (-1: null, when `nullable`) without keeping it.
-fn stream_skip(input: &mut impl Read, len: i32, nullable: bool) -> Result<(), LogError> {
-    if len < 0 {
-        return if nullable && len == -1 {
-            Ok(())
-        } else {
-            Err(invalid_structure())
-        };
-    }
-    let wanted = u64::from(len.unsigned_abs());
-    let copied = std::io::copy(&mut input.by_ref().take(wanted), &mut std::io::sink())
-        .map_err(stream_error)?;
-    if copied != wanted {
-        return Err(premature_eof());
-    }
-    Ok(())
-}
-
-/// `walk_records` for the records of a compressed batch read as a stream (Kafka's
-/// `skipKeyValueIterator`): keys, values and header values are skipped as they are decoded, so
-/// memory stays bounded however far the body expands.
+/// `common::record::walk_record_stream` with its errors as the log's: a record error is
+/// INVALID_RECORD, a decoder's failure CORRUPT_MESSAGE.
 fn walk_record_stream(
     input: impl Read,
     count: i32,
-    mut visit: impl FnMut(i32, &RecordFrame),
+    visit: impl FnMut(i32, &RecordFrame),
 ) -> Result<(), LogError> {
-    let mut input = std::io::BufReader::with_capacity(64 * 1024, input);
-    for index in 0..count {
-        let size = stream_int(&mut input)?;
-        let size = u64::try_from(size).map_err(|_| invalid_structure())?;
-        let mut record = input.by_ref().take(size);
-        let mut attributes = [0u8; 1];
-        record.read_exact(&mut attributes).map_err(stream_error)?;
-        let timestamp_delta = stream_zigzag(&mut record, 10)?;
-        let offset_delta = stream_int(&mut record)?;
-        let key_len = stream_int(&mut record)?;
-        stream_skip(&mut record, key_len, true)?;
-        let value_len = stream_int(&mut record)?;
-        stream_skip(&mut record, value_len, true)?;
-        let headers = stream_int(&mut record)?;
-        if headers < 0 {
-            return Err(WalkError::HeaderCount(headers).into());
+    common::record::walk_record_stream(input, count, visit).map_err(|e| match e {
+        StreamWalkError::Walk(w) => w.into(),
+        StreamWalkError::Read(e) => {
+            LogError::CorruptMessage(format!("records do not decompress: {e}"))
         }
-        for _ in 0..headers {
-            let header_key_len = stream_int(&mut record)?;
-            if header_key_len < 0 {
-                return Err(WalkError::HeaderKeySize(header_key_len).into());
-            }
-            stream_skip(&mut record, header_key_len, false)?;
-            let header_value_len = stream_int(&mut record)?;
-            stream_skip(&mut record, header_value_len, true)?;
-        }
-        if record.limit() != 0 {
-            return Err(WalkError::RecordSizeMismatch {
-                expected: size,
-                read: size - record.limit(),
-            }
-            .into());
-        }
-        visit(
-            index,
-            &RecordFrame {
-                timestamp_delta,
-                offset_delta,
-                key_len,
-                value_len,
-                tail: None,
-            },
-        );
-    }
-    let mut more = [0u8; 1];
-    match input.read(&mut more) {
-        Ok(0) => Ok(()),
-        Ok(_) => Err(WalkError::RecordsRemaining.into()),
-        Err(e) => Err(stream_error(e)),
-    }
+    })
 }
 
 /// Walks the records of a batch with codec `codec` (its `body`: the bytes after the header).

@@ -10,4 +10,4 @@ pub mod walk;
 
 pub use batch::{BatchHeader, HeaderError};
 pub use varint::VarintError;
-pub use walk::{walk_records, RecordFrame, WalkError};
+pub use walk::{walk_record_stream, walk_records, RecordFrame, StreamWalkError, WalkError};

@@ -7,8 +7,13 @@
 //! `offsetDelta: varint`, `keyLength: varint` + key, `valueLength: varint` + value,
 //! `headerCount: varint`, and per header `keyLength: varint` + key, `valueLength: varint` + value
 //! (-1 lengths are null, except for header keys).
+//!
+//! [`walk_records`] walks a body held in memory; [`walk_record_stream`] the same layout read from
+//! a stream (a decompressor), for bodies that must not be expanded whole.
 
-use super::varint::{read_zigzag, MAX_VARINT_BYTES, MAX_VARLONG_BYTES};
+use std::io::Read;
+
+use super::varint::{read_zigzag, zigzag_decode, MAX_VARINT_BYTES, MAX_VARLONG_BYTES};
 
 /// Why a body is not `count` well-formed records; `Display` is Kafka's text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,6 +163,123 @@ pub fn walk_records(
     Ok(())
 }
 
+/// Why a streamed body is not `count` well-formed records.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamWalkError {
+    /// The records are malformed, or the stream ends before they do (Kafka's
+    /// `StreamRecordIterator` turns an `EOFException` into the premature-EOF text).
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+    /// The stream itself failed (a body that does not decompress).
+    #[error("{0}")]
+    Read(std::io::Error),
+}
+
+fn stream_failure(e: std::io::Error) -> StreamWalkError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        WalkError::PrematureEof.into()
+    } else {
+        StreamWalkError::Read(e)
+    }
+}
+
+/// Reads one zigzag varint of at most `max_bytes` bytes from a stream.
+fn stream_zigzag(input: &mut impl Read, max_bytes: usize) -> Result<i64, StreamWalkError> {
+    let mut raw = 0u64;
+    for i in 0..max_bytes {
+        let mut byte = [0u8; 1];
+        input.read_exact(&mut byte).map_err(stream_failure)?;
+        raw |= u64::from(byte[0] & 0x7f) << (7 * i);
+        if byte[0] & 0x80 == 0 {
+            return Ok(zigzag_decode(raw));
+        }
+    }
+    Err(WalkError::InvalidStructure.into())
+}
+
+fn stream_int(input: &mut impl Read) -> Result<i32, StreamWalkError> {
+    i32::try_from(stream_zigzag(input, MAX_VARINT_BYTES)?)
+        .map_err(|_| WalkError::InvalidStructure.into())
+}
+
+/// Skips a length-prefixed field of `len` bytes (-1: null, when `nullable`) without keeping it.
+fn stream_skip(input: &mut impl Read, len: i32, nullable: bool) -> Result<(), StreamWalkError> {
+    if len < 0 {
+        return if nullable && len == -1 {
+            Ok(())
+        } else {
+            Err(WalkError::InvalidStructure.into())
+        };
+    }
+    let wanted = u64::from(len.unsigned_abs());
+    let copied = std::io::copy(&mut input.by_ref().take(wanted), &mut std::io::sink())
+        .map_err(stream_failure)?;
+    if copied != wanted {
+        return Err(WalkError::PrematureEof.into());
+    }
+    Ok(())
+}
+
+/// [`walk_records`] over a body read from `input` (Kafka's `skipKeyValueIterator` over a
+/// compressed batch): keys, values and header values are skipped as they are read, so memory
+/// stays bounded (one 64 KiB buffer) however far the body expands. Frames have `tail: None`.
+pub fn walk_record_stream(
+    input: impl Read,
+    count: i32,
+    mut visit: impl FnMut(i32, &RecordFrame),
+) -> Result<(), StreamWalkError> {
+    let mut input = std::io::BufReader::with_capacity(64 * 1024, input);
+    for index in 0..count {
+        let size = stream_int(&mut input)?;
+        let size = u64::try_from(size).map_err(|_| WalkError::InvalidStructure)?;
+        let mut record = input.by_ref().take(size);
+        let mut attributes = [0u8; 1];
+        record.read_exact(&mut attributes).map_err(stream_failure)?;
+        let timestamp_delta = stream_zigzag(&mut record, MAX_VARLONG_BYTES)?;
+        let offset_delta = stream_int(&mut record)?;
+        let key_len = stream_int(&mut record)?;
+        stream_skip(&mut record, key_len, true)?;
+        let value_len = stream_int(&mut record)?;
+        stream_skip(&mut record, value_len, true)?;
+        let headers = stream_int(&mut record)?;
+        if headers < 0 {
+            return Err(WalkError::HeaderCount(headers).into());
+        }
+        for _ in 0..headers {
+            let header_key_len = stream_int(&mut record)?;
+            if header_key_len < 0 {
+                return Err(WalkError::HeaderKeySize(header_key_len).into());
+            }
+            stream_skip(&mut record, header_key_len, false)?;
+            let header_value_len = stream_int(&mut record)?;
+            stream_skip(&mut record, header_value_len, true)?;
+        }
+        if record.limit() != 0 {
+            return Err(WalkError::RecordSizeMismatch {
+                expected: size,
+                read: size - record.limit(),
+            }
+            .into());
+        }
+        visit(
+            index,
+            &RecordFrame {
+                timestamp_delta,
+                offset_delta,
+                key_len,
+                value_len,
+                tail: None,
+            },
+        );
+    }
+    let mut more = [0u8; 1];
+    match input.read(&mut more) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(WalkError::RecordsRemaining.into()),
+        Err(e) => Err(stream_failure(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +393,31 @@ mod tests {
             let mut n = 0;
             let _ = walk_records(&body, count, |_, _| n += 1);
             prop_assert!(n <= body.len());
+        }
+
+        #[test]
+        fn the_stream_walk_sees_what_the_slice_walk_sees(records in proptest::collection::vec(rec(), 0..6)) {
+            let body = encode(&records);
+            let count = records.len() as i32;
+            let mut from_slice = Vec::new();
+            walk_records(&body, count, |i, f| from_slice.push((i, RecordFrame { tail: None, ..f.clone() })))
+                .expect("well-formed body");
+            let mut from_stream = Vec::new();
+            walk_record_stream(&body[..], count, |i, f| from_stream.push((i, f.clone())))
+                .expect("well-formed stream");
+            prop_assert_eq!(from_slice, from_stream);
+        }
+
+        #[test]
+        fn the_stream_walk_accepts_exactly_what_the_slice_walk_accepts(records in proptest::collection::vec(rec(), 1..4), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>(), count_shift in -1i32..2) {
+            let mut body = encode(&records);
+            let i = at % body.len();
+            body[i] = byte;
+            body.truncate(body.len() - cut % 3);
+            let count = records.len() as i32 + count_shift;
+            let slice = walk_records(&body, count, |_, _| {});
+            let stream = walk_record_stream(&body[..], count, |_, _| {});
+            prop_assert_eq!(slice.is_ok(), stream.is_ok(), "{:?} vs {:?}", slice, stream);
         }
 
         #[test]
