@@ -1,10 +1,13 @@
-//! Command-line plumbing shared by the Kafka tools (`kafka-topics`, the console producer and
-//! consumer): a jopt-simple-like option parser (Kafka's tools parse with jopt-simple 5, whose
-//! single-dash long options, argument rules and messages users and scripts depend on, which no
-//! Rust argument crate reproduces), Kafka's `CommandLineUtils` checks, `.properties` files,
-//! `key=value` lists, the tools' logging (`tool_log`), their shutdown signals (`signal`) and
-//! tables in the column layout of Kafka's format strings (`table`).
+//! Command-line plumbing shared by the Kafka tools (`kafka-topics`, `kafka-configs`,
+//! `kafka-consumer-groups`, the console producer and consumer): their options parsed by clap
+//! behind a layer that reads tokens as jopt-simple 5 does (`parser`: single-dash long options,
+//! which token is an argument, abbreviations where the tool allows them, jopt's messages), Kafka's
+//! `CommandLineUtils` checks and help layout, `.properties` files and `key=value` lists, the
+//! admin tools' `--command-config` and runtime (`admin`), the tools' logging (`tool_log`), their
+//! shutdown signals (`signal`) and tables in the column layout of Kafka's format strings
+//! (`table`).
 
+pub mod admin;
 pub mod exception;
 pub mod help;
 pub mod host_port;

@@ -8,9 +8,8 @@ mod command;
 mod options;
 
 use std::io::Write;
-use std::time::Duration;
 
-use cli::{load_properties, Properties};
+use cli::admin::{admin_api_timeout, admin_client_id, load_command_config, run_async};
 use client::Admin;
 
 use crate::command::Failure;
@@ -60,29 +59,13 @@ fn run(args: &[String], opts: &ConfigOptions) -> i32 {
             ),
         );
     };
-    let admin_props = match &opts.command_config {
-        Some(path) => match load_properties(path) {
-            Ok(p) => p,
-            Err(e) => return report(args, command::unreadable_file(&e)),
-        },
-        None => Properties::new(),
+    let admin_props = match load_command_config(opts.command_config.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return report(args, command::unreadable_file(&e)),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    let result = runtime.block_on(async {
-        let client_id = admin_props.get("client.id").unwrap_or("adminclient-1");
-        let timeout = admin_props
-            .get("default.api.timeout.ms")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map_or(client::admin::DEFAULT_API_TIMEOUT, Duration::from_millis);
+    let Some(result) = run_async(async {
+        let client_id = admin_client_id(&admin_props);
+        let timeout = admin_api_timeout(&admin_props);
         let admin = Admin::connect_with_timeout(bootstrap, client_id, timeout).await?;
         let mut out = std::io::BufWriter::new(std::io::stdout());
         let result = match opts.action {
@@ -92,7 +75,9 @@ fn run(args: &[String], opts: &ConfigOptions) -> i32 {
         // stdout going away (e.g. `| head`) is not the command's failure.
         let _ = out.flush();
         result
-    });
+    }) else {
+        return 1;
+    };
     match result {
         Ok(()) => 0,
         Err(f) => report(args, f),

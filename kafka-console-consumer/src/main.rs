@@ -72,17 +72,7 @@ fn run(opts: ConsumerOptions) -> i32 {
             return 1;
         }
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    runtime.block_on(async move {
+    cli::admin::run_async(async move {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         // Kafka's shutdown hook wakes the consumer up; here the signal ends the run the same way.
         tokio::spawn(async move {
@@ -181,6 +171,7 @@ fn run(opts: ConsumerOptions) -> i32 {
         };
         finish(&opts, end)
     })
+    .unwrap_or(1)
 }
 
 /// `reconnect.backoff.ms` and `reconnect.backoff.max.ms` defaults: the pace of reconnects.

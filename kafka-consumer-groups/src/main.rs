@@ -10,7 +10,7 @@ mod reset;
 use std::io::Write;
 use std::time::Duration;
 
-use cli::{load_properties, Properties};
+use cli::admin::{admin_client_id, load_command_config, run_async};
 use client::Admin;
 
 use crate::command::CommandError;
@@ -40,28 +40,13 @@ fn main() {
 }
 
 fn run(opts: &options::GroupOptions) -> i32 {
-    let admin_props = match &opts.command_config {
-        Some(path) => match load_properties(path) {
-            Ok(p) => p,
-            // Thrown by `Utils.loadProps` inside `run`'s catch-all: reported, exit 0.
-            Err(e) => {
-                return command::report(&CommandError::failed(e.java_class(), e.java_message()))
-            }
-        },
-        None => Properties::new(),
+    let admin_props = match load_command_config(opts.command_config.as_deref()) {
+        Ok(p) => p,
+        // Thrown by `Utils.loadProps` inside `run`'s catch-all: reported, exit 0.
+        Err(e) => return command::report(&CommandError::failed(e.java_class(), e.java_message())),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    runtime.block_on(async {
-        let client_id = admin_props.get("client.id").unwrap_or("adminclient-1");
+    run_async(async {
+        let client_id = admin_client_id(&admin_props);
         // Kafka passes --timeout to each admin call.
         let timeout = Duration::from_millis(opts.timeout_ms.max(1) as u64);
         let admin =
@@ -78,4 +63,5 @@ fn run(opts: &options::GroupOptions) -> i32 {
             Err(e) => command::report(&e),
         }
     })
+    .unwrap_or(1)
 }

@@ -11,9 +11,9 @@ mod options;
 mod topic_filter;
 
 use std::io::Write;
-use std::time::Duration;
 
-use cli::{load_properties, tool_log, Properties};
+use cli::admin::{admin_api_timeout, admin_client_id, load_command_config, run_async};
+use cli::tool_log;
 use client::Admin;
 
 use crate::errors::{CommandError, LOGGER};
@@ -50,42 +50,28 @@ fn run(opts: &TopicOptions) -> i32 {
     for notice in &opts.notices {
         println!("{notice}");
     }
-    let admin_props = match &opts.command_config {
-        Some(path) => match load_properties(path) {
-            Ok(p) => p,
-            // Thrown by `Utils.loadProps` inside `execute`'s try: `printException` reports it.
-            Err(e) => {
-                return report(&CommandError {
-                    exception: e.java_class().into(),
-                    message: e.java_message(),
-                })
-            }
-        },
-        None => Properties::new(),
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
+    let admin_props = match load_command_config(opts.command_config.as_deref()) {
+        Ok(p) => p,
+        // Thrown by `Utils.loadProps` inside `execute`'s try: `printException` reports it.
         Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return 1;
+            return report(&CommandError {
+                exception: e.java_class().into(),
+                message: e.java_message(),
+            })
         }
     };
-    let result = runtime.block_on(async {
-        let client_id = admin_props.get("client.id").unwrap_or("adminclient-1");
-        let timeout = admin_props
-            .get("default.api.timeout.ms")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map_or(client::admin::DEFAULT_API_TIMEOUT, Duration::from_millis);
+    let Some(result) = run_async(async {
+        let client_id = admin_client_id(&admin_props);
+        let timeout = admin_api_timeout(&admin_props);
         let admin = Admin::connect_with_timeout(&opts.bootstrap_server, client_id, timeout).await?;
         let mut out = std::io::BufWriter::new(std::io::stdout());
         let result = command::run(&admin, opts, &mut out).await;
         // stdout going away (e.g. `| head`) is not the command's failure.
         let _ = out.flush();
         result
-    });
+    }) else {
+        return 1;
+    };
     match result {
         Ok(()) => 0,
         Err(e) => report(&e),

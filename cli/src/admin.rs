@@ -1,0 +1,77 @@
+//! What the admin tools (`kafka-topics`, `kafka-configs`, `kafka-consumer-groups`) and the
+//! console tools set up before they talk to a cluster: the `--command-config` file, the admin
+//! client's settings from it (Kafka's `AdminClientConfig`), and the async runtime `main` runs on.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::properties::{load_properties, Properties, PropertiesError};
+
+/// The `--command-config` file (Kafka's `Utils.loadProps`), or no properties when the option is
+/// absent. `Err` carries Kafka's exception class and text (`PropertiesError::java_class`), which
+/// each tool reports in its own way.
+pub fn load_command_config(path: Option<&str>) -> Result<Properties, PropertiesError> {
+    match path {
+        Some(path) => load_properties(path),
+        None => Ok(Properties::new()),
+    }
+}
+
+/// `client.id` of the admin client: the file's, or Kafka's `adminclient-1` for a tool's one
+/// client.
+pub fn admin_client_id(props: &Properties) -> &str {
+    props.get("client.id").unwrap_or("adminclient-1")
+}
+
+/// `default.api.timeout.ms` of the admin client (ms in the file; a value that is not a number
+/// keeps the default of 60 s, `client::admin::DEFAULT_API_TIMEOUT`).
+pub fn admin_api_timeout(props: &Properties) -> Duration {
+    props
+        .get("default.api.timeout.ms")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(client::admin::DEFAULT_API_TIMEOUT, Duration::from_millis)
+}
+
+/// Runs `work` to its end on a current-thread tokio runtime, as every tool's `main` does. `None`
+/// when the runtime cannot start; the reason is printed to stderr and the tool exits 1.
+pub fn run_async<T>(work: impl Future<Output = T>) -> Option<T> {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime.block_on(work)),
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_settings_come_from_the_command_config_or_kafkas_defaults() {
+        let none = load_command_config(None).expect("no file, no properties");
+        assert_eq!(admin_client_id(&none), "adminclient-1");
+        assert_eq!(admin_api_timeout(&none), Duration::from_secs(60));
+
+        let dir = std::env::temp_dir().join(format!("cli-admin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("admin.properties");
+        std::fs::write(&file, "client.id=ops\ndefault.api.timeout.ms=1500\n").expect("write");
+        let props = load_command_config(file.to_str()).expect("readable file");
+        assert_eq!(admin_client_id(&props), "ops");
+        assert_eq!(admin_api_timeout(&props), Duration::from_millis(1500));
+
+        let missing = load_command_config(dir.join("missing").to_str()).expect_err("missing");
+        assert_eq!(missing.java_class(), "java.nio.file.NoSuchFileException");
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn run_async_returns_what_the_work_returns() {
+        assert_eq!(run_async(async { 7 }), Some(7));
+    }
+}
