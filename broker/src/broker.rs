@@ -5,7 +5,6 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use zookeeper_lite::protocol::BrokerInfo;
 
@@ -34,10 +33,7 @@ struct ProducerIdAllocator {
 
 impl ProducerIdAllocator {
     fn new(broker_id: i32) -> Self {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        let now_ms = common::time::now_ms();
         ProducerIdAllocator {
             next: AtomicI64::new(now_ms << 12),
             broker_id: i64::from(broker_id & 0xff),

@@ -20,7 +20,6 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 
@@ -173,10 +172,7 @@ pub fn ensure(
         cluster_id: Some(cluster_id.to_string()),
         broker_id: Some(broker_id),
     };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = common::time::now_ms() / 1000;
     for (dir, props) in log_dirs.iter().zip(existing) {
         if props.as_ref() == Some(&wanted) {
             continue;

@@ -178,9 +178,7 @@ async fn offset_commit_v1_commit_timestamp_is_stored_and_an_old_one_expires_at_t
     let (broker, _guard) = start_for_test().await;
     create_topic(&broker, "old").await;
     create_topic(&broker, "now").await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = common::time::now_ms();
     // offsets.retention.minutes is 7 days: a commit stamped 8 days ago is past it.
     let eight_days_ago = now - 8 * 24 * 3_600_000;
     let topic = |name: &str| {
