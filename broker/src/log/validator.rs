@@ -98,6 +98,7 @@ impl Default for TimestampRules {
     }
 }
 
+use common::record::varint::MAX_VARINT_BYTES;
 use common::record::walk_records as walk_body;
 pub(super) use common::record::RecordFrame;
 use common::record::StreamWalkError;
@@ -119,16 +120,9 @@ pub(super) fn walk_records(
 fn snappy_claim_is_plausible(body: &[u8]) -> bool {
     const XERIAL_MAGIC: &[u8] = b"\x82SNAPPY\x00";
     let limit = |compressed: usize| compressed.saturating_mul(32).saturating_add(64);
-    let uvarint = |buf: &[u8]| -> Option<u64> {
-        let mut v = 0u64;
-        for (i, b) in buf.iter().take(5).enumerate() {
-            v |= u64::from(b & 0x7f) << (7 * i);
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    };
+    // Snappy's preamble is the uncompressed length as an unsigned varint of at most 5 bytes.
+    let uvarint =
+        |buf: &[u8]| common::record::varint::read_unsigned(buf, &mut 0, MAX_VARINT_BYTES).ok();
     if !body.starts_with(XERIAL_MAGIC) {
         return uvarint(body).is_some_and(|n| n <= limit(body.len()) as u64);
     }

@@ -15,6 +15,7 @@
 
 mod schemas;
 
+use common::record::varint::{read_unsigned, VarintError, MAX_VARINT_BYTES};
 use kafka_protocol::messages::ApiKey;
 use thiserror::Error;
 
@@ -264,19 +265,28 @@ impl<'a> Cursor<'a> {
         Ok(out)
     }
 
-    /// Kafka's unsigned varint: at most 5 bytes, value within u32. The crate's decoder silently
-    /// drops overflowing bits; refusing them keeps this walk and the decoder in step.
+    /// Kafka's unsigned varint (`common::record::varint::read_unsigned`): at most 5 bytes,
+    /// value within u32. The crate's decoder silently drops overflowing bits; refusing them
+    /// keeps this walk and the decoder in step.
     fn varint(&mut self, field: &'static str) -> Result<u32, ShapeError> {
         let offset = self.pos;
-        let mut value: u64 = 0;
-        for i in 0..5 {
-            let [b] = self.array::<1>(field)?;
-            value |= u64::from(b & 0x7f) << (7 * i);
-            if b < 0x80 {
-                return u32::try_from(value).map_err(|_| ShapeError::BadVarint { field, offset });
+        let mut at = self.pos;
+        match read_unsigned(self.buf, &mut at, MAX_VARINT_BYTES) {
+            Ok(value) => {
+                self.pos = at;
+                u32::try_from(value).map_err(|_| ShapeError::BadVarint { field, offset })
             }
+            Err(VarintError::Truncated) => {
+                self.pos = at;
+                Err(ShapeError::Truncated {
+                    field,
+                    offset: at,
+                    needed: 1,
+                    remaining: 0,
+                })
+            }
+            Err(VarintError::TooLong) => Err(ShapeError::BadVarint { field, offset }),
         }
-        Err(ShapeError::BadVarint { field, offset })
     }
 }
 
