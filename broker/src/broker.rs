@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use common::ids::BrokerId;
 use zookeeper_lite::protocol::BrokerInfo;
 
 use crate::cluster::Cluster;
@@ -32,11 +33,11 @@ struct ProducerIdAllocator {
 }
 
 impl ProducerIdAllocator {
-    fn new(broker_id: i32) -> Self {
+    fn new(broker_id: BrokerId) -> Self {
         let now_ms = common::time::now_ms();
         ProducerIdAllocator {
             next: AtomicI64::new(now_ms << 12),
-            broker_id: i64::from(broker_id & 0xff),
+            broker_id: i64::from(broker_id.get() & 0xff),
         }
     }
 
@@ -80,7 +81,7 @@ impl Broker {
 
     /// The live broker chosen as "controller" for clients: admin requests go there. Every broker
     /// forwards them to zookeeper-lite, so any live broker will do; the lowest id is stable.
-    pub fn controller_id(&self) -> i32 {
+    pub fn controller_id(&self) -> BrokerId {
         self.cluster
             .metadata()
             .brokers

@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use common::errors::ErrorCode;
+
 use thiserror::Error;
 use tokio::sync::watch;
 use zookeeper_lite::client::{ZkClient, ZkError};
@@ -30,7 +31,7 @@ pub enum ClusterError {
          broker.id."
     )]
     BrokerIdInUse {
-        id: i32,
+        id: BrokerId,
         /// zookeeper-lite's text, naming the holder's session and endpoint.
         message: String,
         waited_ms: u64,
@@ -40,7 +41,7 @@ pub enum ClusterError {
         "requirement failed: Configured end points {endpoint} in advertised listeners are \
          already registered by broker {holder}"
     )]
-    EndpointInUse { endpoint: String, holder: i32 },
+    EndpointInUse { endpoint: String, holder: BrokerId },
     #[error("zookeeper-lite at {addr}: {source}")]
     Zk { addr: String, source: ZkError },
 }
@@ -175,7 +176,7 @@ impl Cluster {
         }))
     }
 
-    pub fn broker_id(&self) -> i32 {
+    pub fn broker_id(&self) -> BrokerId {
         self.me.id
     }
 
@@ -461,7 +462,7 @@ mod tests {
 
     fn info(id: i32, port: u16) -> BrokerInfo {
         BrokerInfo {
-            id,
+            id: BrokerId(id),
             host: "localhost".into(),
             port,
             rack: None,
@@ -569,7 +570,11 @@ mod tests {
             "the session expired during the burst and the broker registered again"
         );
         assert!(
-            cluster.session_zk.heartbeat(0, first_session).await.is_ok(),
+            cluster
+                .session_zk
+                .heartbeat(BrokerId(0), first_session)
+                .await
+                .is_ok(),
             "zookeeper-lite expired the broker's session during the burst"
         );
     }

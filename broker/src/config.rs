@@ -15,6 +15,7 @@ use thiserror::Error;
 use crate::log::recompress::level_error;
 use crate::log::{BrokerCompressionType, TimestampType, TopicCompression};
 use common::config::support::broker_config_warning;
+use common::ids::BrokerId;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum ConfigError {
@@ -113,7 +114,7 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrokerConfig {
-    pub broker_id: i32,
+    pub broker_id: BrokerId,
     /// Address to bind, from `listeners` (`PLAINTEXT://host:port`; an empty host binds all).
     pub listen_host: String,
     pub listen_port: u16,
@@ -195,7 +196,7 @@ pub struct BrokerConfig {
 impl Default for BrokerConfig {
     fn default() -> Self {
         BrokerConfig {
-            broker_id: 0,
+            broker_id: BrokerId(0),
             listen_host: String::new(),
             listen_port: 9092,
             advertised_host: None,
@@ -413,7 +414,7 @@ impl BrokerConfig {
                         _ => c.compression.zstd_level = level,
                     }
                 }
-                "broker.id" => c.broker_id = number(k, v)?,
+                "broker.id" => c.broker_id = BrokerId(number(k, v)?),
                 "listeners" => {
                     let (h, p) = listener(k, v)?;
                     c.listen_host = h;
@@ -818,7 +819,7 @@ mod tests {
     fn later_pairs_override_earlier_ones() {
         let (c, _) =
             BrokerConfig::from_pairs(&pairs(&[("broker.id", "0"), ("broker.id", "2")])).unwrap();
-        assert_eq!(c.broker_id, 2);
+        assert_eq!(c.broker_id, BrokerId(2));
     }
 
     #[test]

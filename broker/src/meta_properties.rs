@@ -21,6 +21,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use common::ids::BrokerId;
 use thiserror::Error;
 
 /// The file's name inside each log directory (Kafka's `META_PROPERTIES_NAME`).
@@ -152,8 +153,9 @@ impl MetaProperties {
 pub fn ensure(
     log_dirs: &[PathBuf],
     cluster_id: &str,
-    broker_id: i32,
+    broker_id: BrokerId,
 ) -> Result<(), MetaPropertiesError> {
+    let broker_id = broker_id.get();
     let mut existing = Vec::with_capacity(log_dirs.len());
     for dir in log_dirs {
         let path = dir.join(META_PROPERTIES_NAME);
@@ -290,7 +292,7 @@ mod tests {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
         let dirs = vec![a.path().to_path_buf(), b.path().to_path_buf()];
-        ensure(&dirs, ID, 4).unwrap();
+        ensure(&dirs, ID, BrokerId(4)).unwrap();
         for d in &dirs {
             let text = fs::read_to_string(d.join(META_PROPERTIES_NAME)).unwrap();
             assert!(text.starts_with("#\n#"), "{text}");
@@ -301,11 +303,11 @@ mod tests {
             assert!(!d.join("meta.properties.tmp").exists());
         }
         // Unchanged files are not rewritten; a second start with the same ids is fine.
-        ensure(&dirs, ID, 4).unwrap();
+        ensure(&dirs, ID, BrokerId(4)).unwrap();
         // One directory of another broker: refused, and the other is left alone.
         fs::remove_file(a.path().join(META_PROPERTIES_NAME)).unwrap();
         assert!(matches!(
-            ensure(&dirs, ID, 5),
+            ensure(&dirs, ID, BrokerId(5)),
             Err(MetaPropertiesError::NodeIdMismatch {
                 stored: 4,
                 expected: 5,

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use common::ids::BrokerId;
 use common::topic_partition::TopicPartition;
 use uuid::Uuid;
 use zookeeper_lite::protocol::{ClusterMetadata, TopicInfo};
@@ -67,7 +68,7 @@ impl Partitions {
 
     /// Brings the hosted set in line with the metadata: opens logs of partitions whose replicas
     /// include us, closes and deletes those of topics that are gone.
-    pub async fn sync_with(&self, md: &ClusterMetadata, me: i32) {
+    pub async fn sync_with(&self, md: &ClusterMetadata, me: BrokerId) {
         let mut applied = self.syncing.lock().await;
         if md.version < *applied {
             return;

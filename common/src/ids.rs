@@ -1,13 +1,18 @@
 //! Thin newtypes for the numbers Kafka keeps apart: log offsets, leader epochs, broker ids and
 //! producer ids. Each is `Copy`, prints as its number, and converts to and from the wire's
-//! integer with `From`/`Into`, so adopting them costs nothing at the protocol edge.
+//! integer with `From`/`Into` (and serializes as that integer), so adopting them costs nothing at the protocol edge.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 macro_rules! id_newtype {
     ($(#[$doc:meta])* $name:ident($inner:ty)) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(
+            Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
+        #[serde(transparent)]
         pub struct $name(pub $inner);
 
         impl $name {
@@ -32,6 +37,13 @@ macro_rules! id_newtype {
         impl From<$name> for $inner {
             fn from(v: $name) -> Self {
                 v.0
+            }
+        }
+
+        /// Compares with a wire value (`leader == -1`), as `kafka_protocol`'s ids do.
+        impl PartialEq<$inner> for $name {
+            fn eq(&self, other: &$inner) -> bool {
+                self.0 == *other
             }
         }
     };
@@ -70,6 +82,12 @@ impl LeaderEpoch {
 impl BrokerId {
     /// The wire's "no broker" (-1), e.g. a partition without a leader.
     pub const NONE: BrokerId = BrokerId(-1);
+
+    /// Whether this is no broker: a negative id (`broker.id` must be at least 0; -1 on the wire
+    /// is "none", e.g. a partition without a leader).
+    pub const fn is_none(self) -> bool {
+        self.0 < 0
+    }
 }
 
 impl ProducerId {
@@ -90,5 +108,18 @@ mod tests {
         assert_eq!(LeaderEpoch::UNKNOWN.to_string(), "-1");
         assert_eq!(ProducerId::NONE, ProducerId(-1));
         assert!(Offset(1) < Offset(2));
+    }
+
+    #[test]
+    fn newtypes_serialize_as_the_plain_number_so_stored_json_reads_back() {
+        // zookeeper-lite's journal and protocol held plain integers before the newtypes.
+        assert_eq!(
+            serde_json::to_string(&vec![BrokerId(1), BrokerId(-1)]).unwrap(),
+            "[1,-1]"
+        );
+        let back: Vec<BrokerId> = serde_json::from_str("[0,2]").unwrap();
+        assert_eq!(back, [BrokerId(0), BrokerId(2)]);
+        assert!(BrokerId::NONE.is_none() && !BrokerId(0).is_none());
+        assert_eq!(BrokerId(4), 4);
     }
 }

@@ -407,7 +407,7 @@ fn topics_survive_kill9_of_zookeeper_lite() {
     let shape = |t: &BTreeMap<String, zookeeper_lite::protocol::TopicInfo>| {
         t.values()
             .map(|i| {
-                let replicas: Vec<Vec<i32>> =
+                let replicas: Vec<Vec<zookeeper_lite::protocol::BrokerId>> =
                     i.partitions.iter().map(|p| p.replicas.clone()).collect();
                 (i.name.clone(), i.id, i.configs.clone(), replicas)
             })

@@ -215,7 +215,7 @@ impl Controller {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::protocol::{BrokerInfo, NewTopic};
+    use crate::protocol::{BrokerId, BrokerInfo, NewTopic};
     use std::time::Duration;
 
     #[test]
@@ -224,7 +224,7 @@ mod tests {
         let now = Instant::now();
         let mut c = Controller::open(dir.path(), now).unwrap();
         let broker = BrokerInfo {
-            id: 0,
+            id: BrokerId(0),
             host: "localhost".into(),
             port: 9092,
             rack: None,
@@ -267,7 +267,7 @@ mod tests {
         assert!(metadata.brokers.is_empty());
         let r = c.handle(
             Request::Heartbeat {
-                broker_id: 0,
+                broker_id: BrokerId(0),
                 session,
             },
             later,
@@ -285,7 +285,7 @@ mod tests {
         let mut sessions = Vec::new();
         for id in [0, 1] {
             let broker = BrokerInfo {
-                id,
+                id: BrokerId(id),
                 host: "localhost".into(),
                 port: 9092,
                 rack: None,
@@ -324,14 +324,17 @@ mod tests {
         c.handle(Request::CreateTopic { topic }, now);
         let r = c.handle(
             Request::UnregisterBroker {
-                broker_id: 0,
+                broker_id: BrokerId(0),
                 session: sessions[0],
             },
             now,
         );
         assert_eq!(r, Response::Unregistered);
         let p = &c.state().durable().topics["t"].partitions[0];
-        assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (1, 1, vec![1]));
+        assert_eq!(
+            (p.leader, p.leader_epoch, p.isr.clone()),
+            (BrokerId(1), 1, vec![BrokerId(1)])
+        );
     }
 
     #[test]
@@ -341,7 +344,7 @@ mod tests {
         let now = Instant::now();
         let mut c = Controller::open(dir.path(), now).unwrap();
         let broker = BrokerInfo {
-            id: 0,
+            id: BrokerId(0),
             host: "localhost".into(),
             port: 9092,
             rack: None,
@@ -413,7 +416,7 @@ mod tests {
         c.handle(
             Request::RegisterBroker {
                 broker: BrokerInfo {
-                    id,
+                    id: BrokerId(id),
                     host: "localhost".into(),
                     port,
                     rack: None,
@@ -462,7 +465,7 @@ mod tests {
         assert_ne!(old, new);
         let r = c.handle(
             Request::UnregisterBroker {
-                broker_id: 0,
+                broker_id: BrokerId(0),
                 session: old,
             },
             t1,
@@ -474,12 +477,12 @@ mod tests {
         let brokers = c.state().metadata().brokers;
         assert_eq!(
             brokers.iter().map(|b| (b.id, b.port)).collect::<Vec<_>>(),
-            vec![(0, 9093)]
+            vec![(BrokerId(0), 9093)]
         );
         // Nor can it keep the new session alive or re-register over it.
         let r = c.handle(
             Request::Heartbeat {
-                broker_id: 0,
+                broker_id: BrokerId(0),
                 session: old,
             },
             t1,
@@ -499,7 +502,7 @@ mod tests {
         // The holder itself can.
         let r = c.handle(
             Request::UnregisterBroker {
-                broker_id: 0,
+                broker_id: BrokerId(0),
                 session: new,
             },
             t1,
@@ -514,7 +517,7 @@ mod tests {
         let now = Instant::now();
         let mut c = Controller::open(dir.path(), now).unwrap();
         let broker = BrokerInfo {
-            id: 0,
+            id: BrokerId(0),
             host: "localhost".into(),
             port: 9092,
             rack: None,

@@ -233,7 +233,7 @@ fn sync_dir(dir: &Path) -> Result<(), JournalError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::protocol::{PartitionInfo, TopicInfo};
+    use crate::protocol::{BrokerId, PartitionInfo, TopicInfo};
 
     fn topic(name: &str, partitions: i32) -> TopicInfo {
         TopicInfo {
@@ -243,10 +243,10 @@ mod tests {
             partitions: (0..partitions)
                 .map(|p| PartitionInfo {
                     partition: p,
-                    replicas: vec![0],
-                    leader: 0,
+                    replicas: vec![BrokerId(0)],
+                    leader: BrokerId(0),
                     leader_epoch: 0,
-                    isr: vec![0],
+                    isr: vec![BrokerId(0)],
                 })
                 .collect(),
         }

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use thiserror::Error;
 
-pub type BrokerId = i32;
+pub use common::ids::BrokerId;
 pub type SessionId = u64;
 
 /// Largest frame body either side accepts; checked before anything is allocated.
@@ -308,7 +308,7 @@ mod tests {
         let req = Request::CreatePartitions {
             name: "t".into(),
             total: 3,
-            assignment: Some(vec![vec![1], vec![2]]),
+            assignment: Some(vec![vec![BrokerId(1)], vec![BrokerId(2)]]),
         };
         let frame = encode_frame(&req).unwrap();
         let (body, used) = decode_frame(&frame).unwrap().unwrap();

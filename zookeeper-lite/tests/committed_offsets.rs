@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use common::ZkProcess;
 use zookeeper_lite::client::{CommittedOffset, ZkClient, ZkError};
-use zookeeper_lite::protocol::{BrokerInfo, NewTopic, ZkErrorCode};
+use zookeeper_lite::protocol::{BrokerId, BrokerInfo, NewTopic, ZkErrorCode};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn cluster_with_topics(zk: &ZkProcess, topics: &[(&str, i32)]) -> ZkClient {
     let client = ZkClient::connect(&zk.addr(), TIMEOUT).await.unwrap();
     let broker = BrokerInfo {
-        id: 0,
+        id: BrokerId(0),
         host: "localhost".into(),
         port: 9092,
         rack: None,

@@ -12,13 +12,15 @@ use std::time::{Duration, Instant};
 
 use common::ZkProcess;
 use zookeeper_lite::client::{ZkClient, ZkError};
-use zookeeper_lite::protocol::{decode_frame, BrokerInfo, NewTopic, Response, ZkErrorCode};
+use zookeeper_lite::protocol::{
+    decode_frame, BrokerId, BrokerInfo, NewTopic, Response, ZkErrorCode,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn broker(id: i32) -> BrokerInfo {
     BrokerInfo {
-        id,
+        id: BrokerId(id),
         host: "localhost".into(),
         port: 9092 + id as u16,
         rack: None,
@@ -189,7 +191,7 @@ async fn live_broker_id_is_refused_and_silent_broker_expires() {
     // Broker 2 registers with a short session and never heartbeats.
     let session = client.register_broker(broker(2), 500).await.unwrap();
     let mut t = new_topic("led-by-2", 1);
-    t.replica_assignment = Some(vec![vec![2]]);
+    t.replica_assignment = Some(vec![vec![BrokerId(2)]]);
     t.replication_factor = -1;
     t.num_partitions = -1;
     let created = client.create_topic(t).await.unwrap();
@@ -205,15 +207,21 @@ async fn live_broker_id_is_refused_and_silent_broker_expires() {
     };
     assert_eq!(md.brokers.iter().map(|b| b.id).collect::<Vec<_>>(), [1]);
     let p = &md.topics["led-by-2"].partitions[0];
-    assert_eq!((p.leader, p.leader_epoch, p.isr.len()), (-1, 1, 0));
-    match client.heartbeat(2, session).await {
+    assert_eq!(
+        (p.leader, p.leader_epoch, p.isr.len()),
+        (BrokerId(-1), 1, 0)
+    );
+    match client.heartbeat(BrokerId(2), session).await {
         Err(ZkError::Server(e)) => assert_eq!(e.code, ZkErrorCode::SessionExpired),
         r => panic!("expected SessionExpired, got {r:?}"),
     }
     // Coming back makes it leader again, one epoch later.
     client.register_broker(broker(2), 60_000).await.unwrap();
     let p = client.metadata().await.unwrap().topics["led-by-2"].partitions[0].clone();
-    assert_eq!((p.leader, p.leader_epoch, p.isr), (2, 2, vec![2]));
+    assert_eq!(
+        (p.leader, p.leader_epoch, p.isr),
+        (BrokerId(2), 2, vec![BrokerId(2)])
+    );
 }
 
 #[test]

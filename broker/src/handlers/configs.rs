@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::errors::ErrorCode;
+use common::ids::BrokerId;
 use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
 };
@@ -276,7 +277,7 @@ fn wire_entry(
 }
 
 /// `resourceNameToBrokerId` and the check that the broker resource is this broker (or `""`).
-pub fn broker_resource(name: &str, me: i32) -> Result<Option<i32>, (i16, String)> {
+pub fn broker_resource(name: &str, me: BrokerId) -> Result<Option<i32>, (i16, String)> {
     if name.is_empty() {
         return Ok(None);
     }
@@ -286,7 +287,7 @@ pub fn broker_resource(name: &str, me: i32) -> Result<Option<i32>, (i16, String)
             format!("Broker id must be an integer, but it is: {name}"),
         )
     })?;
-    if id != me {
+    if id != me.get() {
         return Err((
             ErrorCode::InvalidRequest.code(),
             format!("Unexpected broker id, expected {me} or empty string, but received {name}"),
@@ -665,14 +666,14 @@ mod tests {
 
     #[test]
     fn broker_resources_name_this_broker_or_the_default() {
-        assert_eq!(broker_resource("", 0), Ok(None));
-        assert_eq!(broker_resource("0", 0), Ok(Some(0)));
+        assert_eq!(broker_resource("", BrokerId(0)), Ok(None));
+        assert_eq!(broker_resource("0", BrokerId(0)), Ok(Some(0)));
         assert_eq!(
-            broker_resource("1", 0).unwrap_err().1,
+            broker_resource("1", BrokerId(0)).unwrap_err().1,
             "Unexpected broker id, expected 0 or empty string, but received 1"
         );
         assert_eq!(
-            broker_resource("x", 0).unwrap_err().1,
+            broker_resource("x", BrokerId(0)).unwrap_err().1,
             "Broker id must be an integer, but it is: x"
         );
     }

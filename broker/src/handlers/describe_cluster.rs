@@ -65,7 +65,7 @@ pub fn handle(
         .iter()
         .map(|b| {
             DescribeClusterBroker::default()
-                .with_broker_id(BrokerId(b.id))
+                .with_broker_id(BrokerId(b.id.get()))
                 .with_host(StrBytes::from_string(b.host.clone()))
                 .with_port(i32::from(b.port))
                 .with_rack(b.rack.clone().map(StrBytes::from_string))
@@ -76,7 +76,7 @@ pub fn handle(
     let controller = if md.brokers.iter().any(|b| b.id == controller) {
         controller
     } else {
-        -1
+        common::ids::BrokerId::NONE
     };
     let operations = if request.include_cluster_authorized_operations {
         CLUSTER_AUTHORIZED_OPERATIONS
@@ -85,7 +85,7 @@ pub fn handle(
     };
     DescribeClusterResponse::default()
         .with_cluster_id(StrBytes::from_string(md.cluster_id.clone()))
-        .with_controller_id(BrokerId(controller))
+        .with_controller_id(BrokerId(controller.get()))
         .with_brokers(brokers)
         .with_cluster_authorized_operations(operations)
         .with_endpoint_type(ENDPOINT_TYPE_BROKER)

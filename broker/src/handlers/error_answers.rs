@@ -306,17 +306,17 @@ fn metadata_partition_whose_leader_is_gone_has_leader_minus_one() {
         partitions: vec![
             PartitionInfo {
                 partition: 0,
-                replicas: vec![1, 0],
-                leader: 1,
+                replicas: vec![common::ids::BrokerId(1), common::ids::BrokerId(0)],
+                leader: common::ids::BrokerId(1),
                 leader_epoch: 4,
-                isr: vec![1, 0],
+                isr: vec![common::ids::BrokerId(1), common::ids::BrokerId(0)],
             },
             PartitionInfo {
                 partition: 1,
-                replicas: vec![0, 1],
-                leader: 0,
+                replicas: vec![common::ids::BrokerId(0), common::ids::BrokerId(1)],
+                leader: common::ids::BrokerId(0),
                 leader_epoch: 2,
-                isr: vec![0, 1],
+                isr: vec![common::ids::BrokerId(0), common::ids::BrokerId(1)],
             },
         ],
     };
@@ -325,7 +325,7 @@ fn metadata_partition_whose_leader_is_gone_has_leader_minus_one() {
         cluster_id: String::new(),
         broker_configs: Default::default(),
         brokers: vec![BrokerInfo {
-            id: 0,
+            id: common::ids::BrokerId(0),
             host: "127.0.0.1".to_string(),
             port: 9092,
             rack: None,
@@ -430,7 +430,7 @@ async fn produce_v10_not_leader_names_the_current_leader_and_its_endpoint() {
     let (broker, _guard) = start_for_test().await;
     // A second live broker leads the partition.
     let other = BrokerInfo {
-        id: 1,
+        id: common::ids::BrokerId(1),
         host: "127.0.0.1".to_string(),
         port: 9093,
         rack: Some("r1".to_string()),
@@ -445,7 +445,7 @@ async fn produce_v10_not_leader_names_the_current_leader_and_its_endpoint() {
             name: "elsewhere".to_string(),
             num_partitions: 1,
             replication_factor: 1,
-            replica_assignment: Some(vec![vec![1]]),
+            replica_assignment: Some(vec![vec![common::ids::BrokerId(1)]]),
             configs: Default::default(),
             validate_only: false,
         })

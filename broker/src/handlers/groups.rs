@@ -71,7 +71,7 @@ pub fn find_coordinator(
                 let entry = CoordinatorEntry::default().with_key(key.clone());
                 match lookup(key.as_str()) {
                     Ok(b) => entry
-                        .with_node_id(BrokerId(b.id))
+                        .with_node_id(BrokerId(b.id.get()))
                         .with_host(s(&b.host))
                         .with_port(i32::from(b.port)),
                     Err(code) => entry
@@ -89,7 +89,7 @@ pub fn find_coordinator(
     match lookup(request.key.as_str()) {
         Ok(b) => FindCoordinatorResponse::default()
             .with_error_message(message(ErrorCode::None.code()))
-            .with_node_id(BrokerId(b.id))
+            .with_node_id(BrokerId(b.id.get()))
             .with_host(s(&b.host))
             .with_port(i32::from(b.port)),
         Err(code) => FindCoordinatorResponse::default()

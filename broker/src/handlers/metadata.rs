@@ -24,18 +24,18 @@ pub(super) fn topic_entry(
     info: &TopicInfo,
     version: i16,
 ) -> MetadataResponseTopic {
-    let live = |id: i32| md.brokers.iter().any(|b| b.id == id);
-    let shown = |ids: &[i32]| -> Vec<BrokerId> {
+    let live = |id: common::ids::BrokerId| md.brokers.iter().any(|b| b.id == id);
+    let shown = |ids: &[common::ids::BrokerId]| -> Vec<BrokerId> {
         ids.iter()
             .filter(|b| version > 0 || live(**b))
-            .map(|b| BrokerId(*b))
+            .map(|b| BrokerId(b.get()))
             .collect()
     };
     let partitions = info
         .partitions
         .iter()
         .map(|p| {
-            let leader_live = p.leader >= 0 && live(p.leader);
+            let leader_live = !p.leader.is_none() && live(p.leader);
             let (replicas, isr) = (shown(&p.replicas), shown(&p.isr));
             let error = if !leader_live {
                 ErrorCode::LeaderNotAvailable.code()
@@ -47,7 +47,7 @@ pub(super) fn topic_entry(
             MetadataResponsePartition::default()
                 .with_error_code(error)
                 .with_partition_index(p.partition)
-                .with_leader_id(BrokerId(if leader_live { p.leader } else { -1 }))
+                .with_leader_id(BrokerId(if leader_live { p.leader.get() } else { -1 }))
                 .with_leader_epoch(p.leader_epoch)
                 .with_replica_nodes(replicas)
                 .with_isr_nodes(isr)
@@ -55,7 +55,7 @@ pub(super) fn topic_entry(
                     p.replicas
                         .iter()
                         .filter(|b| !live(**b))
-                        .map(|b| BrokerId(*b))
+                        .map(|b| BrokerId(b.get()))
                         .collect(),
                 )
         })
@@ -172,7 +172,7 @@ pub async fn handle(
         .iter()
         .map(|b| {
             MetadataResponseBroker::default()
-                .with_node_id(BrokerId(b.id))
+                .with_node_id(BrokerId(b.id.get()))
                 .with_host(StrBytes::from_string(b.host.clone()))
                 .with_port(i32::from(b.port))
                 .with_rack(b.rack.clone().map(StrBytes::from_string))
@@ -181,7 +181,7 @@ pub async fn handle(
     MetadataResponse::default()
         .with_brokers(brokers)
         .with_cluster_id(Some(StrBytes::from_string(md.cluster_id.clone())))
-        .with_controller_id(BrokerId(broker.controller_id()))
+        .with_controller_id(BrokerId(broker.controller_id().get()))
         .with_topics(topics)
 }
 

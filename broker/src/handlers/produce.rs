@@ -116,12 +116,14 @@ fn current_leader(
         .topics
         .get(topic)
         .and_then(|t| t.partitions.iter().find(|p| p.partition == partition))
-        .map_or((-1, -1), |p| (p.leader, p.leader_epoch));
+        .map_or((common::ids::BrokerId::NONE, -1), |p| {
+            (p.leader, p.leader_epoch)
+        });
     if let Some(b) = md.brokers.iter().find(|b| b.id == leader) {
-        if !endpoints.iter().any(|e| e.node_id.0 == b.id) {
+        if !endpoints.iter().any(|e| e.node_id.0 == b.id.get()) {
             endpoints.push(
                 NodeEndpoint::default()
-                    .with_node_id(BrokerId(b.id))
+                    .with_node_id(BrokerId(b.id.get()))
                     .with_host(StrBytes::from_string(b.host.clone()))
                     .with_port(i32::from(b.port))
                     .with_rack(b.rack.clone().map(StrBytes::from_string)),
@@ -129,7 +131,7 @@ fn current_leader(
         }
     }
     LeaderIdAndEpoch::default()
-        .with_leader_id(BrokerId(leader))
+        .with_leader_id(BrokerId(leader.get()))
         .with_leader_epoch(epoch)
 }
 

@@ -112,8 +112,8 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             Some(
                 assignments
                     .into_iter()
-                    .map(|a| a.broker_ids.into_iter().map(|b| b.0).collect())
-                    .collect::<Vec<Vec<i32>>>(),
+                    .map(|a| a.broker_ids.into_iter().map(|b| b.0.into()).collect())
+                    .collect::<Vec<Vec<common::ids::BrokerId>>>(),
             )
         };
         let num_partitions = match t.num_partitions {
@@ -271,7 +271,12 @@ pub async fn create_partitions(
         let name = t.name.0.as_str().to_string();
         let assignment = t.assignments.as_ref().map(|list| {
             list.iter()
-                .map(|a| a.broker_ids.iter().map(|b| b.0).collect::<Vec<i32>>())
+                .map(|a| {
+                    a.broker_ids
+                        .iter()
+                        .map(|b| b.0.into())
+                        .collect::<Vec<common::ids::BrokerId>>()
+                })
                 .collect::<Vec<_>>()
         });
         let outcome = if request.validate_only {

@@ -224,7 +224,7 @@ impl State {
         let mut absent = BTreeMap::new();
         for p in durable.topics.values().flat_map(|t| &t.partitions) {
             for &b in p.isr.iter().chain([&p.leader]) {
-                if b >= 0 {
+                if !b.is_none() {
                     absent.insert(b, deadline);
                 }
             }
@@ -289,7 +289,7 @@ impl State {
 
 fn join(ids: &[BrokerId]) -> String {
     ids.iter()
-        .map(i32::to_string)
+        .map(BrokerId::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -30,7 +30,7 @@ impl State {
         broker: &BrokerInfo,
         session_timeout_ms: u64,
     ) -> Result<Vec<Record>, ServerError> {
-        if broker.id < 0 {
+        if broker.id.is_none() {
             return Err(err(
                 ZkErrorCode::InvalidRequest,
                 format!("Broker id must not be negative: {}.", broker.id),
@@ -77,7 +77,7 @@ impl State {
                     .collect();
                 changed = true;
             }
-            if p.leader < 0 {
+            if p.leader.is_none() {
                 p.leader = id;
                 p.leader_epoch += 1;
                 changed = true;
@@ -164,7 +164,12 @@ impl State {
             }
             p.isr.retain(|&b| b != id);
             if p.leader == id {
-                p.leader = p.isr.iter().copied().find(|&b| self.is_up(b)).unwrap_or(-1);
+                p.leader = p
+                    .isr
+                    .iter()
+                    .copied()
+                    .find(|&b| self.is_up(b))
+                    .unwrap_or(BrokerId::NONE);
                 p.leader_epoch += 1;
             }
             true

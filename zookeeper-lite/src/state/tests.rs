@@ -7,7 +7,7 @@ fn broker(id: BrokerId) -> BrokerInfo {
     BrokerInfo {
         id,
         host: "localhost".into(),
-        port: 9092 + id as u16,
+        port: 9092 + id.get() as u16,
         rack: None,
     }
 }
@@ -55,7 +55,7 @@ fn fresh() -> (State, Instant) {
 #[test]
 fn replicas_are_placed_round_robin_leader_first() {
     let (mut s, now) = fresh();
-    for id in [2, 0, 1] {
+    for id in [2, 0, 1].map(BrokerId) {
         register(&mut s, id, 1000, now);
     }
     let t = create(&mut s, "t", 4, 2);
@@ -81,8 +81,8 @@ fn replicas_are_placed_round_robin_leader_first() {
 #[test]
 fn second_registration_of_a_live_id_is_broker_id_in_use() {
     let (mut s, now) = fresh();
-    register(&mut s, 1, 1000, now);
-    let e = s.plan_register(&broker(1), 1000).unwrap_err();
+    register(&mut s, BrokerId(1), 1000, now);
+    let e = s.plan_register(&broker(BrokerId(1)), 1000).unwrap_err();
     assert_eq!(e.code, ZkErrorCode::BrokerIdInUse);
     assert!(e.message.contains("Broker id 1") && e.message.contains("localhost:9093"));
 }
@@ -90,34 +90,41 @@ fn second_registration_of_a_live_id_is_broker_id_in_use() {
 #[test]
 fn leader_fails_over_within_the_isr_on_session_expiry() {
     let (mut s, t0) = fresh();
-    let s0 = register(&mut s, 0, 1000, t0);
-    register(&mut s, 1, 5000, t0);
+    let s0 = register(&mut s, BrokerId(0), 1000, t0);
+    register(&mut s, BrokerId(1), 5000, t0);
     create(&mut s, "t", 1, 2);
     let v = s.version();
     let t1 = t0 + Duration::from_millis(1001);
-    s.heartbeat(1, s.sessions[&1].id, t1).unwrap();
+    s.heartbeat(BrokerId(1), s.sessions[&BrokerId(1)].id, t1)
+        .unwrap();
     expire_all(&mut s, t1);
     let p = &s.metadata().topics["t"].partitions[0];
-    assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (1, 1, vec![1]));
+    assert_eq!(
+        (p.leader, p.leader_epoch, p.isr.clone()),
+        (BrokerId(1), 1, vec![BrokerId(1)])
+    );
     assert!(s.version() > v);
     assert_eq!(
-        s.heartbeat(0, s0, t1).unwrap_err().code,
+        s.heartbeat(BrokerId(0), s0, t1).unwrap_err().code,
         ZkErrorCode::SessionExpired
     );
     // The last ISR member going leaves the partition leaderless.
     expire_all(&mut s, t1 + Duration::from_millis(5001));
     let p = &s.metadata().topics["t"].partitions[0];
-    assert_eq!((p.leader, p.leader_epoch, p.isr.is_empty()), (-1, 2, true));
+    assert_eq!(
+        (p.leader, p.leader_epoch, p.isr.is_empty()),
+        (BrokerId(-1), 2, true)
+    );
     assert!(s.metadata().brokers.is_empty());
 }
 
 #[test]
 fn heartbeats_keep_a_session_alive() {
     let (mut s, t0) = fresh();
-    let sid = register(&mut s, 0, 100, t0);
+    let sid = register(&mut s, BrokerId(0), 100, t0);
     for i in 1..10 {
         let now = t0 + Duration::from_millis(90 * i);
-        s.heartbeat(0, sid, now).unwrap();
+        s.heartbeat(BrokerId(0), sid, now).unwrap();
         assert!(s.expired(now).is_empty());
     }
 }
@@ -125,24 +132,27 @@ fn heartbeats_keep_a_session_alive() {
 #[test]
 fn re_registered_broker_rejoins_isr_and_leads_leaderless_partitions() {
     let (mut s, t0) = fresh();
-    register(&mut s, 0, 100, t0);
+    register(&mut s, BrokerId(0), 100, t0);
     create(&mut s, "t", 2, 1);
     expire_all(&mut s, t0 + Duration::from_millis(200));
     assert!(s.metadata().topics["t"]
         .partitions
         .iter()
         .all(|p| p.leader == -1));
-    register(&mut s, 0, 100, t0 + Duration::from_millis(300));
+    register(&mut s, BrokerId(0), 100, t0 + Duration::from_millis(300));
     for p in &s.metadata().topics["t"].partitions {
-        assert_eq!((p.leader, p.leader_epoch, p.isr.clone()), (0, 2, vec![0]));
+        assert_eq!(
+            (p.leader, p.leader_epoch, p.isr.clone()),
+            (BrokerId(0), 2, vec![BrokerId(0)])
+        );
     }
 }
 
 #[test]
 fn after_restart_leaders_stay_until_the_grace_ends() {
     let (mut s, t0) = fresh();
-    register(&mut s, 0, 100, t0);
-    register(&mut s, 1, 100, t0);
+    register(&mut s, BrokerId(0), 100, t0);
+    register(&mut s, BrokerId(1), 100, t0);
     create(&mut s, "t", 2, 2);
     let mut durable = s.durable().clone();
     durable.generation += 1;
@@ -152,18 +162,18 @@ fn after_restart_leaders_stay_until_the_grace_ends() {
     let mut s = restarted;
     assert!(s.expired(t0 + Duration::from_secs(29)).is_empty());
     // Broker 1 comes back; broker 0 never does.
-    register(&mut s, 1, 60_000, t0 + Duration::from_secs(1));
+    register(&mut s, BrokerId(1), 60_000, t0 + Duration::from_secs(1));
     assert_eq!(s.metadata().topics, before);
     expire_all(&mut s, t0 + RESTART_GRACE);
     for p in &s.metadata().topics["t"].partitions {
-        assert_eq!((p.leader, p.isr.clone()), (1, vec![1]));
+        assert_eq!((p.leader, p.isr.clone()), (BrokerId(1), vec![BrokerId(1)]));
     }
 }
 
 #[test]
 fn create_topic_errors_carry_kafka_texts() {
     let (mut s, now) = fresh();
-    register(&mut s, 0, 1000, now);
+    register(&mut s, BrokerId(0), 1000, now);
     create(&mut s, "t", 3, 1);
     let new = |name: &str, p: i32, rf: i16| NewTopic {
         name: name.into(),
@@ -193,10 +203,10 @@ fn create_topic_errors_carry_kafka_texts() {
     c.configs.insert("retention.mss".into(), "1".into());
     assert_eq!(msg(c), "Unknown topic config name: retention.mss");
     let mut a = new("u", -1, -1);
-    a.replica_assignment = Some(vec![vec![0], vec![7]]);
+    a.replica_assignment = Some(vec![vec![BrokerId(0)], vec![BrokerId(7)]]);
     assert_eq!(msg(a), "Unknown broker(s) in replica assignment: 7.");
     let mut a = new("u", -1, -1);
-    a.replica_assignment = Some(vec![vec![0, 0]]);
+    a.replica_assignment = Some(vec![vec![BrokerId(0), BrokerId(0)]]);
     assert_eq!(
         s.plan_create_topic(&a).unwrap_err().code,
         ZkErrorCode::InvalidReplicaAssignment
@@ -206,8 +216,8 @@ fn create_topic_errors_carry_kafka_texts() {
 #[test]
 fn create_partitions_grows_and_refuses_shrinking() {
     let (mut s, now) = fresh();
-    register(&mut s, 0, 1000, now);
-    register(&mut s, 1, 1000, now);
+    register(&mut s, BrokerId(0), 1000, now);
+    register(&mut s, BrokerId(1), 1000, now);
     create(&mut s, "t", 3, 1);
     let e = s.plan_create_partitions("t", 2, None).unwrap_err();
     assert_eq!(
@@ -222,7 +232,9 @@ fn create_partitions_grows_and_refuses_shrinking() {
     assert_eq!(t.partitions.len(), 5);
     assert_eq!(t.partitions[3].replicas, vec![1]);
     assert_eq!(t.partitions[4].partition, 4);
-    let t = s.plan_create_partitions("t", 4, Some(&[vec![0]])).unwrap();
+    let t = s
+        .plan_create_partitions("t", 4, Some(&[vec![BrokerId(0)]]))
+        .unwrap();
     assert_eq!(t.partitions[3].replicas, vec![0]);
     assert_eq!(
         s.plan_create_partitions("nope", 4, None).unwrap_err().code,
@@ -279,7 +291,7 @@ fn commit_offsets(
 
 fn with_topics() -> State {
     let (mut s, now) = fresh();
-    register(&mut s, 0, 1000, now);
+    register(&mut s, BrokerId(0), 1000, now);
     create(&mut s, "a", 2, 1);
     create(&mut s, "b", 1, 1);
     s

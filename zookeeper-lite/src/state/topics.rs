@@ -291,7 +291,7 @@ impl State {
             .collect();
         PartitionInfo {
             partition,
-            leader: isr.first().copied().unwrap_or(-1),
+            leader: isr.first().copied().unwrap_or(BrokerId::NONE),
             leader_epoch: 0,
             replicas,
             isr,
