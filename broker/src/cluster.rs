@@ -527,7 +527,7 @@ mod tests {
                 topic: "t".into(),
                 partition,
                 offset: 42,
-                leader_epoch: -1,
+                leader_epoch: common::ids::LeaderEpoch::UNKNOWN,
                 metadata: Some("a long enough metadata string to make each commit heavier".into()),
                 commit_timestamp_ms: 0,
             })

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use common::ids::BrokerId;
+use common::ids::{BrokerId, LeaderEpoch};
 use common::topic_partition::TopicPartition;
 use uuid::Uuid;
 use zookeeper_lite::protocol::{ClusterMetadata, TopicInfo};
@@ -18,7 +18,7 @@ use crate::topic_config::{effective_broker_config, topic_log_config};
 pub struct HostedPartition {
     pub log: Arc<DurableLog>,
     pub topic_id: Uuid,
-    pub leader_epoch: i32,
+    pub leader_epoch: LeaderEpoch,
     /// The settings the log was last given: the topic's overrides over the broker's effective
     /// (static + dynamic) configuration. Re-derived on every metadata change.
     pub log_config: LogConfig,
@@ -148,7 +148,7 @@ impl Partitions {
         &self,
         tp: &TopicPartition,
         topic: &TopicInfo,
-        leader_epoch: i32,
+        leader_epoch: LeaderEpoch,
         effective: &BrokerConfig,
     ) -> Result<HostedPartition, LogError> {
         let dir = self.dir_for(tp);

@@ -77,6 +77,12 @@ impl Offset {
 impl LeaderEpoch {
     /// The wire's "unknown epoch" (-1, Kafka's `RecordBatch.NO_PARTITION_LEADER_EPOCH`).
     pub const UNKNOWN: LeaderEpoch = LeaderEpoch(-1);
+
+    /// The epoch a new leader election gives the partition (the controller bumps it by one on
+    /// every leader change, `PartitionRegistration.leaderEpoch + 1`).
+    pub const fn next(self) -> LeaderEpoch {
+        LeaderEpoch(self.0.saturating_add(1))
+    }
 }
 
 impl BrokerId {

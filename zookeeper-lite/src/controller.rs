@@ -215,7 +215,7 @@ impl Controller {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::protocol::{BrokerId, BrokerInfo, NewTopic};
+    use crate::protocol::{BrokerId, BrokerInfo, LeaderEpoch, NewTopic};
     use std::time::Duration;
 
     #[test]
@@ -333,7 +333,7 @@ mod tests {
         let p = &c.state().durable().topics["t"].partitions[0];
         assert_eq!(
             (p.leader, p.leader_epoch, p.isr.clone()),
-            (BrokerId(1), 1, vec![BrokerId(1)])
+            (BrokerId(1), LeaderEpoch(1), vec![BrokerId(1)])
         );
     }
 
@@ -376,7 +376,7 @@ mod tests {
                 topic: "t".into(),
                 partition: 0,
                 offset,
-                leader_epoch: 0,
+                leader_epoch: common::ids::LeaderEpoch(0),
                 metadata: Some(String::new()),
                 commit_timestamp_ms: 1,
             }],

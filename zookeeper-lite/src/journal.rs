@@ -245,7 +245,7 @@ mod tests {
                     partition: p,
                     replicas: vec![BrokerId(0)],
                     leader: BrokerId(0),
-                    leader_epoch: 0,
+                    leader_epoch: common::ids::LeaderEpoch(0),
                     isr: vec![BrokerId(0)],
                 })
                 .collect(),
@@ -408,7 +408,7 @@ mod tests {
                 topic: topic.into(),
                 partition: 0,
                 offset,
-                leader_epoch: -1,
+                leader_epoch: common::ids::LeaderEpoch::UNKNOWN,
                 metadata: (offset % 2 == 0).then(String::new),
                 commit_timestamp_ms: offset,
             }],

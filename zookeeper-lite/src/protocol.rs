@@ -9,7 +9,7 @@ use std::fmt;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use thiserror::Error;
 
-pub use common::ids::BrokerId;
+pub use common::ids::{BrokerId, LeaderEpoch};
 pub type SessionId = u64;
 
 /// Largest frame body either side accepts; checked before anything is allocated.
@@ -32,7 +32,7 @@ pub struct PartitionInfo {
     pub replicas: Vec<BrokerId>,
     /// -1 when the partition has no leader.
     pub leader: BrokerId,
-    pub leader_epoch: i32,
+    pub leader_epoch: LeaderEpoch,
     pub isr: Vec<BrokerId>,
 }
 
@@ -90,7 +90,7 @@ pub struct CommittedOffset {
     pub partition: i32,
     pub offset: i64,
     /// -1 when unknown.
-    pub leader_epoch: i32,
+    pub leader_epoch: LeaderEpoch,
     /// `None` and `Some("")` are different answers in Kafka's OffsetFetch; both are kept.
     #[serde(default)]
     pub metadata: Option<String>,
@@ -401,7 +401,7 @@ mod tests {
             topic: "t".into(),
             partition: 0,
             offset: 4,
-            leader_epoch: -1,
+            leader_epoch: common::ids::LeaderEpoch::UNKNOWN,
             metadata: metadata.map(String::from),
             commit_timestamp_ms: 0,
         };

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::ZkProcess;
 use zookeeper_lite::client::{CommittedOffset, ZkClient, ZkError};
-use zookeeper_lite::protocol::{BrokerId, BrokerInfo, NewTopic, ZkErrorCode};
+use zookeeper_lite::protocol::{BrokerId, BrokerInfo, LeaderEpoch, NewTopic, ZkErrorCode};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -44,7 +44,7 @@ fn offset(topic: &str, partition: i32, offset: i64, metadata: Option<&str>) -> C
         topic: topic.into(),
         partition,
         offset,
-        leader_epoch: if partition == 0 { -1 } else { 2 },
+        leader_epoch: LeaderEpoch(if partition == 0 { -1 } else { 2 }),
         metadata: metadata.map(String::from),
         commit_timestamp_ms: 1_700_000_000_000 + offset,
     }

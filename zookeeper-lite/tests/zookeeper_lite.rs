@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::ZkProcess;
 use zookeeper_lite::client::{ZkClient, ZkError};
 use zookeeper_lite::protocol::{
-    decode_frame, BrokerId, BrokerInfo, NewTopic, Response, ZkErrorCode,
+    decode_frame, BrokerId, BrokerInfo, LeaderEpoch, NewTopic, Response, ZkErrorCode,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -209,7 +209,7 @@ async fn live_broker_id_is_refused_and_silent_broker_expires() {
     let p = &md.topics["led-by-2"].partitions[0];
     assert_eq!(
         (p.leader, p.leader_epoch, p.isr.len()),
-        (BrokerId(-1), 1, 0)
+        (BrokerId(-1), LeaderEpoch(1), 0)
     );
     match client.heartbeat(BrokerId(2), session).await {
         Err(ZkError::Server(e)) => assert_eq!(e.code, ZkErrorCode::SessionExpired),
@@ -220,7 +220,7 @@ async fn live_broker_id_is_refused_and_silent_broker_expires() {
     let p = client.metadata().await.unwrap().topics["led-by-2"].partitions[0].clone();
     assert_eq!(
         (p.leader, p.leader_epoch, p.isr),
-        (BrokerId(2), 2, vec![BrokerId(2)])
+        (BrokerId(2), LeaderEpoch(2), vec![BrokerId(2)])
     );
 }
 

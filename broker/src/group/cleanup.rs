@@ -169,7 +169,7 @@ mod tests {
             topic: "t".to_string(),
             partition,
             offset: 5,
-            leader_epoch: -1,
+            leader_epoch: common::ids::LeaderEpoch::UNKNOWN,
             metadata: Some(String::new()),
             commit_timestamp_ms: at,
         }

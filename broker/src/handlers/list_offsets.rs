@@ -91,7 +91,7 @@ pub async fn handle(
                         Ok(Some((offset, timestamp))) => base
                             .with_offset(offset)
                             .with_timestamp(timestamp)
-                            .with_leader_epoch(epoch_of(hosted.leader_epoch)),
+                            .with_leader_epoch(epoch_of(hosted.leader_epoch.get())),
                         // Nothing at or after that time: Kafka's `buildErrorResponse(NONE)`.
                         Ok(None) => base,
                         Err(e) => base.with_error_code(e.kafka_error_code()),

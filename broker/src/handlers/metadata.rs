@@ -48,7 +48,7 @@ pub(super) fn topic_entry(
                 .with_error_code(error)
                 .with_partition_index(p.partition)
                 .with_leader_id(BrokerId(if leader_live { p.leader.get() } else { -1 }))
-                .with_leader_epoch(p.leader_epoch)
+                .with_leader_epoch(p.leader_epoch.get())
                 .with_replica_nodes(replicas)
                 .with_isr_nodes(isr)
                 .with_offline_replicas(

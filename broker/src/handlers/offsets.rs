@@ -28,6 +28,7 @@ use super::groups::{check_coordinator, check_member_group};
 use crate::broker::Broker;
 use common::errors::codes::*;
 use common::errors::ErrorCode;
+use common::ids::LeaderEpoch;
 
 /// Kafka's `offset.metadata.max.bytes` default.
 const MAX_METADATA_BYTES: usize = 4096;
@@ -130,9 +131,9 @@ async fn commit_stamped(
                     partition: p.partition_index,
                     offset: p.committed_offset,
                     leader_epoch: if version >= 6 {
-                        p.committed_leader_epoch
+                        LeaderEpoch(p.committed_leader_epoch)
                     } else {
-                        -1
+                        LeaderEpoch::UNKNOWN
                     },
                     // Kafka stores a null metadata as "".
                     metadata: Some(
@@ -239,7 +240,7 @@ async fn fetch_group(
                 by_topic.entry(o.topic).or_default().push((
                     o.partition,
                     o.offset,
-                    o.leader_epoch,
+                    o.leader_epoch.get(),
                     o.metadata,
                     ErrorCode::None.code(),
                 ));
@@ -255,7 +256,7 @@ async fn fetch_group(
                         Some(o) => (
                             p,
                             o.offset,
-                            o.leader_epoch,
+                            o.leader_epoch.get(),
                             o.metadata.clone(),
                             ErrorCode::None.code(),
                         ),

@@ -117,7 +117,7 @@ fn current_leader(
         .get(topic)
         .and_then(|t| t.partitions.iter().find(|p| p.partition == partition))
         .map_or((common::ids::BrokerId::NONE, -1), |p| {
-            (p.leader, p.leader_epoch)
+            (p.leader, p.leader_epoch.get())
         });
     if let Some(b) = md.brokers.iter().find(|b| b.id == leader) {
         if !endpoints.iter().any(|e| e.node_id.0 == b.id.get()) {
@@ -280,7 +280,7 @@ pub async fn handle(
                     continue;
                 }
             };
-            match hosted.log.append(payload, hosted.leader_epoch).await {
+            match hosted.log.append(payload, hosted.leader_epoch.get()).await {
                 Ok(info) => {
                     partitions.push(
                         PartitionProduceResponse::default()

@@ -32,7 +32,7 @@ pub use topics::{
 };
 
 use crate::protocol::{
-    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, NewTopic, PartitionInfo,
+    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, LeaderEpoch, NewTopic, PartitionInfo,
     PartitionResult, ServerError, SessionId, TopicInfo, TopicPartition, ZkErrorCode,
 };
 
@@ -167,7 +167,7 @@ impl Durable {
                         o.partition,
                         OffsetValue {
                             offset: o.offset,
-                            leader_epoch: o.leader_epoch,
+                            leader_epoch: o.leader_epoch.get(),
                             metadata: o.metadata.clone(),
                             commit_timestamp_ms: o.commit_timestamp_ms,
                         },

@@ -69,7 +69,7 @@ impl State {
             topic: topic.to_string(),
             partition,
             offset: v.offset,
-            leader_epoch: v.leader_epoch,
+            leader_epoch: LeaderEpoch(v.leader_epoch),
             metadata: v.metadata.clone(),
             commit_timestamp_ms: v.commit_timestamp_ms,
         };

@@ -79,7 +79,7 @@ impl State {
             }
             if p.leader.is_none() {
                 p.leader = id;
-                p.leader_epoch += 1;
+                p.leader_epoch = p.leader_epoch.next();
                 changed = true;
             }
             changed
@@ -170,7 +170,7 @@ impl State {
                     .copied()
                     .find(|&b| self.is_up(b))
                     .unwrap_or(BrokerId::NONE);
-                p.leader_epoch += 1;
+                p.leader_epoch = p.leader_epoch.next();
             }
             true
         })

@@ -101,7 +101,7 @@ fn leader_fails_over_within_the_isr_on_session_expiry() {
     let p = &s.metadata().topics["t"].partitions[0];
     assert_eq!(
         (p.leader, p.leader_epoch, p.isr.clone()),
-        (BrokerId(1), 1, vec![BrokerId(1)])
+        (BrokerId(1), LeaderEpoch(1), vec![BrokerId(1)])
     );
     assert!(s.version() > v);
     assert_eq!(
@@ -113,7 +113,7 @@ fn leader_fails_over_within_the_isr_on_session_expiry() {
     let p = &s.metadata().topics["t"].partitions[0];
     assert_eq!(
         (p.leader, p.leader_epoch, p.isr.is_empty()),
-        (BrokerId(-1), 2, true)
+        (BrokerId(-1), LeaderEpoch(2), true)
     );
     assert!(s.metadata().brokers.is_empty());
 }
@@ -143,7 +143,7 @@ fn re_registered_broker_rejoins_isr_and_leads_leaderless_partitions() {
     for p in &s.metadata().topics["t"].partitions {
         assert_eq!(
             (p.leader, p.leader_epoch, p.isr.clone()),
-            (BrokerId(0), 2, vec![BrokerId(0)])
+            (BrokerId(0), LeaderEpoch(2), vec![BrokerId(0)])
         );
     }
 }
@@ -257,7 +257,7 @@ fn offset(topic: &str, partition: i32, offset: i64, metadata: Option<&str>) -> C
         topic: topic.into(),
         partition,
         offset,
-        leader_epoch: 3,
+        leader_epoch: common::ids::LeaderEpoch(3),
         metadata: metadata.map(String::from),
         commit_timestamp_ms: 1_700_000_000_000 + offset,
     }

@@ -292,7 +292,7 @@ impl State {
         PartitionInfo {
             partition,
             leader: isr.first().copied().unwrap_or(BrokerId::NONE),
-            leader_epoch: 0,
+            leader_epoch: LeaderEpoch(0),
             replicas,
             isr,
         }
