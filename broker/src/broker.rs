@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use common::ids::BrokerId;
+use common::ids::{BrokerId, ProducerId};
 use zookeeper_lite::protocol::BrokerInfo;
 
 use crate::cluster::Cluster;
@@ -41,8 +41,8 @@ impl ProducerIdAllocator {
         }
     }
 
-    fn allocate(&self) -> i64 {
-        (self.next.fetch_add(1, Ordering::Relaxed) << 8) | self.broker_id
+    fn allocate(&self) -> ProducerId {
+        ProducerId((self.next.fetch_add(1, Ordering::Relaxed) << 8) | self.broker_id)
     }
 }
 
@@ -75,7 +75,9 @@ impl Broker {
         .await;
     }
 
-    pub fn next_producer_id(&self) -> i64 {
+    /// A producer id no producer of this cluster has had (InitProducerId without a
+    /// transactional id).
+    pub fn next_producer_id(&self) -> ProducerId {
         self.producer_ids.allocate()
     }
 

@@ -18,12 +18,12 @@ pub fn handle(broker: &Arc<Broker>, request: InitProducerIdRequest) -> InitProdu
     // KIP-360: a producer that already has an id asks for an epoch bump to reset its sequences.
     let (id, epoch) = if request.producer_id.0 >= 0 && request.producer_epoch >= 0 {
         if request.producer_epoch == i16::MAX {
-            (broker.next_producer_id(), 0)
+            (broker.next_producer_id().get(), 0)
         } else {
             (request.producer_id.0, request.producer_epoch + 1)
         }
     } else {
-        (broker.next_producer_id(), 0)
+        (broker.next_producer_id().get(), 0)
     };
     InitProducerIdResponse::default()
         .with_producer_id(ProducerId(id))
