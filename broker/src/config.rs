@@ -590,6 +590,16 @@ impl BrokerConfig {
             }
             c.log_roll_jitter_ms = ms;
         }
+        // KafkaConfig's check: a per-IP limit of 0 would refuse every client unless some
+        // addresses are let in by an override.
+        if c.max_connections_per_ip == 0 && c.max_connections_per_ip_overrides.is_empty() {
+            return Err(invalid(
+                "max.connections.per.ip",
+                "0",
+                "requirement failed: max.connections.per.ip can be set to zero only if \
+                 max.connections.per.ip.overrides property is set.",
+            ));
+        }
         Ok((c, report))
     }
 
@@ -868,5 +878,21 @@ mod tests {
         .unwrap();
         assert_eq!(c.log_roll_jitter_ms, 500);
         assert!(BrokerConfig::from_pairs(&pairs(&[("log.roll.jitter.ms", "-1")])).is_err());
+    }
+
+    #[test]
+    fn a_per_ip_limit_of_zero_needs_overrides_as_kafka_requires() {
+        let e = BrokerConfig::from_pairs(&pairs(&[("max.connections.per.ip", "0")]))
+            .expect_err("refused");
+        assert!(e.to_string().contains(
+            "max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides \
+             property is set."
+        ));
+        let (c, _) = BrokerConfig::from_pairs(&pairs(&[
+            ("max.connections.per.ip", "0"),
+            ("max.connections.per.ip.overrides", "127.0.0.1:5"),
+        ]))
+        .expect("allowed with an override");
+        assert_eq!(c.max_connections_per_ip, 0);
     }
 }
