@@ -374,8 +374,7 @@ async fn scoped_partitions(
 ) -> Result<Vec<(String, i32)>, CommandError> {
     let mut out = Vec::new();
     for arg in topics {
-        let (topic, partitions) = reset::parse_topic_scope(arg)
-            .map_err(|m| CommandError::failed("java.lang.NumberFormatException", m))?;
+        let (topic, partitions) = reset::parse_topic_scope(arg).map_err(CommandError::Illegal)?;
         match partitions {
             Some(ps) => out.extend(ps.into_iter().map(|p| (topic.clone(), p))),
             None => {
@@ -658,8 +657,7 @@ async fn delete_offsets(
     let mut rows: Vec<(String, i32, Option<String>)> = Vec::new();
     let mut topic_names = Vec::new();
     for arg in &opts.topics {
-        let (topic, ps) = reset::parse_topic_scope(arg)
-            .map_err(|m| CommandError::failed("java.lang.NumberFormatException", m))?;
+        let (topic, ps) = reset::parse_topic_scope(arg).map_err(CommandError::Illegal)?;
         topic_names.push(topic.clone());
         match ps {
             Some(ps) => partitions.extend(ps.into_iter().map(|p| (topic.clone(), p))),

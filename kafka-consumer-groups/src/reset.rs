@@ -2,22 +2,37 @@
 //! `--by-duration` values, and keeping a requested offset inside [earliest, latest] as Kafka's
 //! `checkOffsetsRange` does.
 
-/// `t` (every partition) or `t:0,1,2` (those partitions).
+/// `t` (every partition) or `t:0,1,2` (those partitions), as Kafka 3.9's
+/// `parseTopicsWithPartitions` reads it (Java's `String.split`, which drops trailing empty
+/// pieces). `Err` is the text of its `IllegalArgumentException` (usage, exit 1), Kafka's doubled
+/// quote included.
 pub fn parse_topic_scope(arg: &str) -> Result<(String, Option<Vec<i32>>), String> {
-    match arg.split_once(':') {
-        None => Ok((arg.to_string(), None)),
-        Some((topic, list)) => {
-            let mut partitions = Vec::new();
-            for p in list.split(',') {
-                let p = p.trim();
-                let n: i32 = p
-                    .parse()
-                    .map_err(|_| format!("For input string: \"{p}\""))?;
-                partitions.push(n);
-            }
-            Ok((topic.to_string(), Some(partitions)))
-        }
+    if !arg.contains(':') {
+        return Ok((arg.to_string(), None));
     }
+    let pieces = java_split(arg, ':');
+    let [topic, list] = pieces.as_slice() else {
+        return Err(format!(
+            "Invalid topic arg '{arg}', expected topic name and partitions"
+        ));
+    };
+    let mut partitions = Vec::new();
+    for p in java_split(list, ',') {
+        let n: i32 = p
+            .parse()
+            .map_err(|_| format!("Invalid partition '{p}' specified in topic arg '{arg}''"))?;
+        partitions.push(n);
+    }
+    Ok((topic.to_string(), Some(partitions)))
+}
+
+/// Java's `String.split` on one character: trailing empty pieces are dropped.
+fn java_split(s: &str, sep: char) -> Vec<&str> {
+    let mut pieces: Vec<&str> = s.split(sep).collect();
+    while pieces.last() == Some(&"") {
+        pieces.pop();
+    }
+    pieces
 }
 
 /// Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm).
@@ -243,5 +258,30 @@ mod tests {
         assert!(w
             .unwrap()
             .contains("lower than earliest offset for topic partition t-1"));
+    }
+
+    #[test]
+    fn bad_topic_args_are_kafkas_illegal_arguments() {
+        assert_eq!(
+            parse_topic_scope("t1:0,1"),
+            Ok(("t1".to_string(), Some(vec![0, 1])))
+        );
+        assert_eq!(parse_topic_scope("t1"), Ok(("t1".to_string(), None)));
+        assert_eq!(
+            parse_topic_scope("t1:x"),
+            Err("Invalid partition 'x' specified in topic arg 't1:x''".to_string())
+        );
+        assert_eq!(
+            parse_topic_scope("t1:0,,1"),
+            Err("Invalid partition '' specified in topic arg 't1:0,,1''".to_string())
+        );
+        assert_eq!(
+            parse_topic_scope(":"),
+            Err("Invalid topic arg ':', expected topic name and partitions".to_string())
+        );
+        assert_eq!(
+            parse_topic_scope("t1:"),
+            Err("Invalid topic arg 't1:', expected topic name and partitions".to_string())
+        );
     }
 }
