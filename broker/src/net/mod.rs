@@ -71,9 +71,13 @@ pub async fn serve(listener: TcpListener, broker: Arc<Broker>) {
         broker.config.max_connections_per_ip_overrides.clone(),
     ));
     let budget = Arc::new(RequestBudget::new(broker.config.queued_max_request_bytes));
+    let mut accept_failures = FailureLog::default();
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
+                if let Some(failed) = accept_failures.recovered() {
+                    tracing::info!("accepting connections again after {failed} failed accepts");
+                }
                 // Kafka's `ConnectionQuotas.inc`: past a limit the new connection is closed at
                 // once; the open ones are served on.
                 let slot = match quotas.admit(peer.ip()) {
@@ -109,11 +113,79 @@ pub async fn serve(listener: TcpListener, broker: Arc<Broker>) {
                 });
             }
             Err(e) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                tracing::error!("accept failed: {e}");
+                // Out of file descriptors and the like: back off instead of spinning, and log
+                // the first failure of a run and then one line per 10 s, not one per attempt.
+                if let Some(suppressed) = accept_failures.failed(std::time::Instant::now()) {
+                    if suppressed == 0 {
+                        tracing::error!("accept failed: {e}");
+                    } else {
+                        tracing::error!(
+                            "accept failed: {e} ({suppressed} more since the last report)"
+                        );
+                    }
+                }
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
         }
+    }
+}
+
+/// A run of failed accepts, so that a broker out of file descriptors logs the failure once per
+/// [`FailureLog::INTERVAL`] rather than ten times a second.
+#[derive(Debug, Default)]
+struct FailureLog {
+    /// Failures since the run began.
+    failures: u64,
+    /// Failures not logged since the last line.
+    suppressed: u64,
+    last_logged: Option<std::time::Instant>,
+}
+
+impl FailureLog {
+    const INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// Records a failure at `now`; `Some(n)` when a line should be logged, `n` being the
+    /// failures left out since the previous line.
+    fn failed(&mut self, now: std::time::Instant) -> Option<u64> {
+        self.failures += 1;
+        let due = self
+            .last_logged
+            .is_none_or(|at| now.duration_since(at) >= Self::INTERVAL);
+        if due {
+            self.last_logged = Some(now);
+            Some(std::mem::take(&mut self.suppressed))
+        } else {
+            self.suppressed += 1;
+            None
+        }
+    }
+
+    /// An accept succeeded: `Some(failures)` if a run of failures just ended.
+    fn recovered(&mut self) -> Option<u64> {
+        let failures = std::mem::take(&mut self.failures);
+        self.suppressed = 0;
+        self.last_logged = None;
+        (failures > 0).then_some(failures)
+    }
+}
+
+#[cfg(test)]
+mod failure_log_tests {
+    use super::FailureLog;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_run_of_failed_accepts_logs_once_per_interval_and_its_end() {
+        let mut log = FailureLog::default();
+        let t0 = Instant::now();
+        assert_eq!(log.failed(t0), Some(0));
+        for i in 1..100 {
+            assert_eq!(log.failed(t0 + Duration::from_millis(100 * i)), None);
+        }
+        assert_eq!(log.failed(t0 + Duration::from_secs(10)), Some(99));
+        assert_eq!(log.recovered(), Some(101));
+        assert_eq!(log.recovered(), None);
+        assert_eq!(log.failed(t0 + Duration::from_secs(11)), Some(0));
     }
 }
 
