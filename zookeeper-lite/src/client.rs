@@ -15,8 +15,9 @@ use tokio::sync::Mutex;
 
 pub use crate::protocol::CommittedOffset;
 use crate::protocol::{
-    decode_body, encode_frame, frame_body_len, BrokerId, BrokerInfo, ClusterMetadata, NewTopic,
-    Request, Response, ServerError, SessionId, TopicInfo, TopicPartition, FRAME_HEADER_BYTES,
+    decode_body, encode_frame, frame_body_len, BrokerId, BrokerInfo, ClusterMetadata,
+    ElectionResult, ElectionType, LeaderEpoch, NewTopic, PartitionInfo, Request, Response,
+    ServerError, SessionId, TopicInfo, TopicPartition, FRAME_HEADER_BYTES,
 };
 
 #[derive(Debug, Error)]
@@ -132,6 +133,7 @@ impl ZkClient {
                 && matches!(
                     req,
                     Request::Metadata
+                        | Request::WatchMetadata { .. }
                         | Request::FetchOffsets { .. }
                         | Request::ListOffsetGroups
                         | Request::GroupGeneration { .. }
@@ -218,6 +220,89 @@ impl ZkClient {
     pub async fn metadata(&self) -> Result<ClusterMetadata, ZkError> {
         match self.call(Request::Metadata).await? {
             Response::Metadata { metadata } => Ok(metadata),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// The metadata once its version is above `after_version`, or the current one after
+    /// `max_wait` (this client's timeout must be longer).
+    pub async fn watch_metadata(
+        &self,
+        after_version: u64,
+        max_wait: Duration,
+    ) -> Result<ClusterMetadata, ZkError> {
+        let max_wait_ms = u64::try_from(max_wait.as_millis()).unwrap_or(u64::MAX);
+        match self
+            .call(Request::WatchMetadata {
+                after_version,
+                max_wait_ms,
+            })
+            .await?
+        {
+            Response::Metadata { metadata } => Ok(metadata),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// AlterPartition: the leader `broker_id` sets the ISR of `topic`-`partition` to `new_isr`;
+    /// answers the partition as it now is.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn alter_partition(
+        &self,
+        broker_id: BrokerId,
+        session: SessionId,
+        topic: &str,
+        partition: i32,
+        leader_epoch: LeaderEpoch,
+        partition_epoch: i32,
+        new_isr: Vec<BrokerId>,
+    ) -> Result<PartitionInfo, ZkError> {
+        match self
+            .call(Request::AlterPartition {
+                broker_id,
+                session,
+                topic: topic.to_string(),
+                partition,
+                leader_epoch,
+                partition_epoch,
+                new_isr,
+            })
+            .await?
+        {
+            Response::PartitionAltered { partition } => Ok(partition),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// ElectLeaders over `partitions` (all when `None`).
+    pub async fn elect_leaders(
+        &self,
+        election: ElectionType,
+        partitions: Option<Vec<TopicPartition>>,
+    ) -> Result<Vec<ElectionResult>, ZkError> {
+        match self
+            .call(Request::ElectLeaders {
+                election,
+                partitions,
+            })
+            .await?
+        {
+            Response::LeadersElected { results } => Ok(results),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// ControlledShutdown: answers the partitions the broker still leads.
+    pub async fn controlled_shutdown(
+        &self,
+        broker_id: BrokerId,
+        session: SessionId,
+    ) -> Result<Vec<TopicPartition>, ZkError> {
+        match self
+            .call(Request::ControlledShutdown { broker_id, session })
+            .await?
+        {
+            Response::ShutdownPrepared { remaining } => Ok(remaining),
             r => Err(unexpected(r)),
         }
     }

@@ -13,16 +13,34 @@ use crate::state::{Record, State};
 pub struct Controller {
     state: State,
     journal: Journal,
+    /// The metadata version, published after every request and tick for `watch_metadata`.
+    version: tokio::sync::watch::Sender<u64>,
 }
 
 impl Controller {
     /// Recovers from `data_dir`; brokers named in partitions get their grace from `now`.
     pub fn open(data_dir: &Path, now: Instant) -> Result<Controller, JournalError> {
         let (durable, journal) = Journal::open(data_dir)?;
+        let state = State::new(durable, now);
         Ok(Controller {
-            state: State::new(durable, now),
+            version: tokio::sync::watch::Sender::new(state.version()),
+            state,
             journal,
         })
+    }
+
+    /// Metadata version changes (WatchMetadata waits on these).
+    pub fn subscribe_version(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    fn publish_version(&self) {
+        let v = self.state.version();
+        self.version.send_if_modified(|cur| {
+            let moved = *cur != v;
+            *cur = v;
+            moved
+        });
     }
 
     pub fn state(&self) -> &State {
@@ -48,6 +66,11 @@ impl Controller {
 
     /// Expires overdue sessions, moving leadership away from them.
     pub fn tick(&mut self, now: Instant) {
+        self.expire(now);
+        self.publish_version();
+    }
+
+    fn expire(&mut self, now: Instant) {
         for id in self.state.expired(now) {
             let records = self.state.plan_remove_broker(id);
             if self.commit(&records).is_err() {
@@ -64,11 +87,13 @@ impl Controller {
 
     pub fn handle(&mut self, req: Request, now: Instant) -> Response {
         // Expire first, so a heartbeat after its deadline is refused even between ticks.
-        self.tick(now);
-        match self.dispatch(req, now) {
+        self.expire(now);
+        let response = match self.dispatch(req, now) {
             Ok(r) => r,
             Err(error) => Response::Error { error },
-        }
+        };
+        self.publish_version();
+        response
     }
 
     fn dispatch(&mut self, req: Request, now: Instant) -> Result<Response, ServerError> {
@@ -77,10 +102,10 @@ impl Controller {
                 broker,
                 session_timeout_ms,
             } => {
-                let records = self.state.plan_register(&broker, session_timeout_ms)?;
+                let (records, session) = self.state.plan_register(&broker, session_timeout_ms)?;
                 self.commit(&records)?;
                 let (id, host, port) = (broker.id, broker.host.clone(), broker.port);
-                let session = self.state.register(broker, session_timeout_ms, now);
+                self.state.register(id, now);
                 tracing::info!(
                     "broker {id} registered from {host}:{port} (session {session}, timeout {session_timeout_ms} ms)"
                 );
@@ -207,6 +232,64 @@ impl Controller {
                 }
                 Ok(Response::BrokerConfigsAltered)
             }
+            Request::AlterPartition {
+                broker_id,
+                session,
+                topic,
+                partition,
+                leader_epoch,
+                partition_epoch,
+                new_isr,
+            } => {
+                let (record, info) = self.state.plan_alter_partition(
+                    broker_id,
+                    session,
+                    &topic,
+                    partition,
+                    leader_epoch,
+                    partition_epoch,
+                    &new_isr,
+                )?;
+                self.commit(&[record])?;
+                tracing::info!(
+                    "{topic}-{partition}: ISR is now {:?} (leader {broker_id}, leader epoch                      {leader_epoch}, partition epoch {})",
+                    info.isr,
+                    info.partition_epoch
+                );
+                Ok(Response::PartitionAltered { partition: info })
+            }
+            // Served by the connection loop, which can wait without holding the controller.
+            Request::WatchMetadata { .. } => Ok(Response::Metadata {
+                metadata: self.state.metadata(),
+            }),
+            Request::ElectLeaders {
+                election,
+                partitions,
+            } => {
+                let (records, results) = self
+                    .state
+                    .plan_elect_leaders(election, partitions.as_deref());
+                self.commit(&records)?;
+                for r in results.iter().filter(|r| r.error.is_none()) {
+                    tracing::info!(
+                        "{}-{}: {election:?} leader election done",
+                        r.topic,
+                        r.partition
+                    );
+                }
+                Ok(Response::LeadersElected { results })
+            }
+            Request::ControlledShutdown { broker_id, session } => {
+                let (records, remaining) =
+                    self.state.plan_controlled_shutdown(broker_id, session)?;
+                self.commit(&records)?;
+                self.state.begin_shutdown(broker_id);
+                tracing::info!(
+                    "broker {broker_id}: controlled shutdown; {} partitions still led by it",
+                    remaining.len()
+                );
+                Ok(Response::ShutdownPrepared { remaining })
+            }
         }
     }
 }
@@ -219,7 +302,7 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn acknowledged_topics_survive_reopen_and_sessions_do_not() {
+    fn acknowledged_topics_and_sessions_survive_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let now = Instant::now();
         let mut c = Controller::open(dir.path(), now).unwrap();
@@ -264,16 +347,31 @@ mod tests {
             panic!()
         };
         assert_eq!(metadata.topics["t"], topic);
-        assert!(metadata.brokers.is_empty());
+        assert_eq!(metadata.brokers.len(), 1);
+        // The broker carries on with the session it had: no re-registration, nothing moves.
         let r = c.handle(
             Request::Heartbeat {
                 broker_id: BrokerId(0),
                 session,
             },
-            later,
+            later + Duration::from_millis(90),
+        );
+        assert!(matches!(r, Response::Heartbeat { .. }), "{r:?}");
+        // Unheard of for a whole timeout, it expires as it would have without the restart.
+        let r = c.handle(
+            Request::Heartbeat {
+                broker_id: BrokerId(0),
+                session,
+            },
+            later + Duration::from_millis(200),
         );
         assert!(
             matches!(r, Response::Error { error } if error.code == ZkErrorCode::SessionExpired)
+        );
+        let p = &c.state().metadata().topics["t"].partitions[0];
+        assert_eq!(
+            (p.leader, p.isr.clone()),
+            (BrokerId::NONE, vec![BrokerId(0)])
         );
     }
 

@@ -247,6 +247,7 @@ mod tests {
                     leader: BrokerId(0),
                     leader_epoch: common::ids::LeaderEpoch(0),
                     isr: vec![BrokerId(0)],
+                    partition_epoch: 0,
                 })
                 .collect(),
         }

@@ -33,7 +33,15 @@ pub struct PartitionInfo {
     /// -1 when the partition has no leader.
     pub leader: BrokerId,
     pub leader_epoch: LeaderEpoch,
+    /// In-sync replicas, in replica order. Never empty once the partition had a leader: when
+    /// the last in-sync replica dies it stays listed (with no leader), as Kafka keeps it, so
+    /// that only it can lead again.
     pub isr: Vec<BrokerId>,
+    /// Bumped on every change of `leader` or `isr` (Kafka's partition epoch, the znode version
+    /// of `/brokers/topics/<t>/partitions/<p>/state`): an AlterPartition must name the current
+    /// one, so a leader never overwrites a change it has not seen.
+    #[serde(default)]
+    pub partition_epoch: i32,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -127,6 +135,22 @@ pub enum ZkErrorCode {
     IllegalGeneration,
     /// A group with no committed offsets (nothing recorded for it).
     UnknownGroup,
+    /// AlterPartition from a leader epoch older than the partition's (FENCED_LEADER_EPOCH).
+    FencedLeaderEpoch,
+    /// AlterPartition naming a partition epoch that is not the current one
+    /// (INVALID_UPDATE_VERSION).
+    InvalidUpdateVersion,
+    /// AlterPartition from a broker that does not lead the partition (NOT_LEADER_OR_FOLLOWER).
+    NotLeader,
+    /// AlterPartition adding a replica that is not live or is shutting down (INELIGIBLE_REPLICA).
+    IneligibleReplica,
+    /// ElectLeaders: the partition already has the leader asked for (ELECTION_NOT_NEEDED).
+    ElectionNotNeeded,
+    /// ElectLeaders (preferred): the preferred replica is not live or not in the ISR
+    /// (PREFERRED_LEADER_NOT_AVAILABLE).
+    PreferredLeaderNotAvailable,
+    /// ElectLeaders (unclean): no live replica to elect (ELIGIBLE_LEADERS_NOT_AVAILABLE).
+    EligibleLeadersNotAvailable,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Error)]
@@ -149,6 +173,24 @@ impl fmt::Display for ZkErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
     }
+}
+
+/// Kafka's `ElectionType`: the preferred replica (0), or any live replica when the ISR has none
+/// (1, "unclean").
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ElectionType {
+    Preferred,
+    Unclean,
+}
+
+/// The outcome of one partition of an election; `error` is `None` when a leader was elected.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ElectionResult {
+    pub topic: String,
+    pub partition: i32,
+    #[serde(default)]
+    pub error: Option<ServerError>,
 }
 
 /// One request per frame; `op` names the operation.
@@ -218,28 +260,91 @@ pub enum Request {
         #[serde(default)]
         validate_only: bool,
     },
+    /// Kafka's AlterPartition (KIP-497): the leader of a partition asks to change its ISR. It
+    /// lands only if `broker_id` holds `session`, leads the partition, and names the current
+    /// `leader_epoch` and `partition_epoch`; replicas added must be live.
+    AlterPartition {
+        broker_id: BrokerId,
+        session: SessionId,
+        topic: String,
+        partition: i32,
+        leader_epoch: LeaderEpoch,
+        partition_epoch: i32,
+        new_isr: Vec<BrokerId>,
+    },
+    /// Answers `metadata` once its version is above `after_version`, or after `max_wait_ms`
+    /// with the current one: how brokers hear of leader and ISR changes at once.
+    WatchMetadata {
+        after_version: u64,
+        max_wait_ms: u64,
+    },
+    /// Kafka's ElectLeaders: every partition when `partitions` is absent or null.
+    ElectLeaders {
+        election: ElectionType,
+        #[serde(default)]
+        partitions: Option<Vec<TopicPartition>>,
+    },
+    /// Kafka's ControlledShutdown: moves the leadership of the broker's partitions to other
+    /// in-sync replicas and takes it out of every ISR; it is not elected again until it
+    /// registers anew.
+    ControlledShutdown {
+        broker_id: BrokerId,
+        session: SessionId,
+    },
 }
 
 /// One response per request, in request order; `result` names the kind.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
-    Registered { session: SessionId },
-    Heartbeat { version: u64 },
+    Registered {
+        session: SessionId,
+    },
+    Heartbeat {
+        version: u64,
+    },
     Unregistered,
-    Metadata { metadata: ClusterMetadata },
-    TopicCreated { topic: TopicInfo },
+    Metadata {
+        metadata: ClusterMetadata,
+    },
+    TopicCreated {
+        topic: TopicInfo,
+    },
     TopicDeleted,
-    PartitionsCreated { topic: TopicInfo },
-    OffsetsCommitted { results: Vec<PartitionResult> },
-    Offsets { offsets: Vec<CommittedOffset> },
-    OffsetGroups { groups: Vec<String> },
-    GroupGeneration { generation: i32 },
+    PartitionsCreated {
+        topic: TopicInfo,
+    },
+    OffsetsCommitted {
+        results: Vec<PartitionResult>,
+    },
+    Offsets {
+        offsets: Vec<CommittedOffset>,
+    },
+    OffsetGroups {
+        groups: Vec<String>,
+    },
+    GroupGeneration {
+        generation: i32,
+    },
     GroupOffsetsDeleted,
     OffsetsDeleted,
-    TopicConfigsAltered { topic: TopicInfo },
+    TopicConfigsAltered {
+        topic: TopicInfo,
+    },
     BrokerConfigsAltered,
-    Error { error: ServerError },
+    PartitionAltered {
+        partition: PartitionInfo,
+    },
+    LeadersElected {
+        results: Vec<ElectionResult>,
+    },
+    /// The partitions the broker still leads (no other in-sync replica could take them).
+    ShutdownPrepared {
+        remaining: Vec<TopicPartition>,
+    },
+    Error {
+        error: ServerError,
+    },
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]

@@ -195,6 +195,19 @@ async fn write_response(stream: &mut TcpStream, resp: &Response) -> io::Result<(
     stream.write_all(&frame).await
 }
 
+/// The longest a WatchMetadata waits, whatever it asks for.
+pub const MAX_WATCH_WAIT: Duration = Duration::from_secs(60);
+
+/// Waits until the metadata version is above `after`, or `max_wait_ms` (at most
+/// [`MAX_WATCH_WAIT`]) has passed; the caller then answers the current metadata.
+async fn wait_for_version(shared: &Shared, after: u64, max_wait_ms: u64) {
+    let Some(mut rx) = with_controller(shared, |c| c.subscribe_version()).await else {
+        return;
+    };
+    let wait = Duration::from_millis(max_wait_ms).min(MAX_WATCH_WAIT);
+    let _ = tokio::time::timeout(wait, rx.wait_for(|v| *v > after)).await;
+}
+
 async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, shared: Shared) {
     tracing::debug!("connection from {peer}");
     loop {
@@ -216,6 +229,13 @@ async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, shared: Shar
                 break;
             }
         };
+        if let Request::WatchMetadata {
+            after_version,
+            max_wait_ms,
+        } = req
+        {
+            wait_for_version(&shared, after_version, max_wait_ms).await;
+        }
         let resp = with_controller(&shared, move |c| c.handle(req, Instant::now()))
             .await
             .unwrap_or_else(|| Response::Error {

@@ -43,7 +43,7 @@ async fn topics_survive_kill_9_and_restart() {
     let dir = tempfile::tempdir().unwrap();
     let zk = ZkProcess::start(dir.path());
     let client = ZkClient::connect(&zk.addr(), TIMEOUT).await.unwrap();
-    client.register_broker(broker(0), 60_000).await.unwrap();
+    let session = client.register_broker(broker(0), 60_000).await.unwrap();
     let mut a = new_topic("alpha", 3);
     a.configs.insert("retention.ms".into(), "60000".into());
     client.create_topic(a).await.unwrap();
@@ -68,9 +68,10 @@ async fn topics_survive_kill_9_and_restart() {
         "ids, partitions, leaders and configs kept"
     );
     assert!(after.version > before.version, "version keeps increasing");
-    // The broker's old session died with the process; it comes back by registering again.
-    assert!(after.brokers.is_empty());
-    client.register_broker(broker(0), 60_000).await.unwrap();
+    // The broker's session is kept, as ZooKeeper keeps sessions across a restart of the
+    // ensemble: it carries on heartbeating with it, without registering again.
+    assert_eq!(after.brokers, before.brokers);
+    client.heartbeat(BrokerId(0), session).await.unwrap();
     client.create_topic(new_topic("after", 1)).await.unwrap();
     let now = client.metadata().await.unwrap();
     assert_eq!(now.topics["alpha"], before.topics["alpha"]);
@@ -208,8 +209,8 @@ async fn live_broker_id_is_refused_and_silent_broker_expires() {
     assert_eq!(md.brokers.iter().map(|b| b.id).collect::<Vec<_>>(), [1]);
     let p = &md.topics["led-by-2"].partitions[0];
     assert_eq!(
-        (p.leader, p.leader_epoch, p.isr.len()),
-        (BrokerId(-1), LeaderEpoch(1), 0)
+        (p.leader, p.leader_epoch, p.isr.clone()),
+        (BrokerId(-1), LeaderEpoch(1), vec![BrokerId(2)])
     );
     match client.heartbeat(BrokerId(2), session).await {
         Err(ZkError::Server(e)) => assert_eq!(e.code, ZkErrorCode::SessionExpired),

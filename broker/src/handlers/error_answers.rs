@@ -310,6 +310,7 @@ fn metadata_partition_whose_leader_is_gone_has_leader_minus_one() {
                 leader: common::ids::BrokerId(1),
                 leader_epoch: common::ids::LeaderEpoch(4),
                 isr: vec![common::ids::BrokerId(1), common::ids::BrokerId(0)],
+                partition_epoch: 0,
             },
             PartitionInfo {
                 partition: 1,
@@ -317,6 +318,7 @@ fn metadata_partition_whose_leader_is_gone_has_leader_minus_one() {
                 leader: common::ids::BrokerId(0),
                 leader_epoch: common::ids::LeaderEpoch(2),
                 isr: vec![common::ids::BrokerId(0), common::ids::BrokerId(1)],
+                partition_epoch: 0,
             },
         ],
     };

@@ -3,8 +3,9 @@
 //! It is pure: time comes in as an `Instant` argument and nothing here touches disk. Every change
 //! to topics is first *planned* (validated, returned as [`Record`]s without touching `self`), then
 //! journaled by the caller, then [`State::apply`]d; so a failed journal write leaves the state as
-//! it was, and replaying the journal uses the very same `apply`. Broker sessions are ephemeral
-//! (not journaled); their effects on partitions (leaders, ISR) are records like any other.
+//! it was, and replaying the journal uses the very same `apply`. Broker sessions are journaled too
+//! (as ZooKeeper's survive a restart of the ensemble), their heartbeats are not; their effects on
+//! partitions (leaders, ISR) are records like any other.
 //!
 //! Consumer groups' committed offsets live here too (Kafka keeps them in `__consumer_offsets`;
 //! we keep them where the seed says ZooKeeper kept them), with the highest generation each group
@@ -14,7 +15,7 @@
 //! placement, topic name and config rules), `offsets` (group offsets); this module holds the
 //! durable part, the journal records and the combined [`State`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -25,15 +26,15 @@ mod sessions;
 mod tests;
 mod topics;
 
-use sessions::Session;
 pub use sessions::{MAX_SESSION_TIMEOUT_MS, RESTART_GRACE};
 pub use topics::{
     new_topic_id, validate_topic_name, MAX_PARTITIONS_PER_TOPIC, MAX_PARTITIONS_TOTAL,
 };
 
 use crate::protocol::{
-    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, LeaderEpoch, NewTopic, PartitionInfo,
-    PartitionResult, ServerError, SessionId, TopicInfo, TopicPartition, ZkErrorCode,
+    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, ElectionResult, ElectionType,
+    LeaderEpoch, NewTopic, PartitionInfo, PartitionResult, ServerError, SessionId, TopicInfo,
+    TopicPartition, ZkErrorCode,
 };
 
 /// What survives a restart: the snapshot's content, and what journal records rebuild.
@@ -57,6 +58,19 @@ pub struct Durable {
     /// snapshots written before dynamic broker configs existed.
     #[serde(default)]
     pub broker_configs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Live broker sessions (ZooKeeper's sessions survive a restart of the ensemble): after a
+    /// restart each gets a whole timeout from the start to heartbeat again, so brokers carry on
+    /// without re-registering and no leader or ISR moves. Absent from older snapshots.
+    #[serde(default)]
+    pub sessions: BTreeMap<BrokerId, SessionRecord>,
+}
+
+/// A broker session as journaled: who holds it and its timeout (heartbeats are not journaled).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub broker: BrokerInfo,
+    pub session: SessionId,
+    pub timeout_ms: u64,
 }
 
 /// What is kept of one committed offset; topic and partition are its keys.
@@ -122,6 +136,14 @@ pub enum Record {
         entity: String,
         configs: BTreeMap<String, String>,
     },
+    /// A broker's session began.
+    PutSession {
+        session: SessionRecord,
+    },
+    /// A broker's session ended (expired or unregistered).
+    DeleteSession {
+        broker_id: BrokerId,
+    },
 }
 
 impl Record {
@@ -134,6 +156,8 @@ impl Record {
                 | Record::DeleteTopic { .. }
                 | Record::SessionTimeoutSeen { .. }
                 | Record::PutBrokerConfigs { .. }
+                | Record::PutSession { .. }
+                | Record::DeleteSession { .. }
         )
     }
 }
@@ -196,6 +220,12 @@ impl Durable {
                     self.broker_configs.insert(entity.clone(), configs.clone());
                 }
             }
+            Record::PutSession { session } => {
+                self.sessions.insert(session.broker.id, session.clone());
+            }
+            Record::DeleteSession { broker_id } => {
+                self.sessions.remove(broker_id);
+            }
         }
     }
 }
@@ -203,7 +233,11 @@ impl Durable {
 #[derive(Debug, Clone)]
 pub struct State {
     durable: Durable,
-    sessions: BTreeMap<BrokerId, Session>,
+    /// When each live session (`durable.sessions`) was last heard from.
+    last_seen: BTreeMap<BrokerId, Instant>,
+    /// Brokers in controlled shutdown: live, but never elected or added to an ISR again until
+    /// they register anew.
+    shutting_down: BTreeSet<BrokerId>,
     /// Brokers named in partitions at start-up that have not re-registered yet, with the instant
     /// their grace ends. Until then they count as up, so known leaders stay as they were.
     absent: BTreeMap<BrokerId, Instant>,
@@ -221,10 +255,15 @@ impl State {
             Duration::from_millis(durable.max_session_timeout_ms.min(MAX_SESSION_TIMEOUT_MS))
                 .max(RESTART_GRACE);
         let deadline = now.checked_add(grace).unwrap_or(now);
+        // Sessions live on: each has a whole timeout from now to heartbeat again.
+        let last_seen: BTreeMap<BrokerId, Instant> =
+            durable.sessions.keys().map(|&b| (b, now)).collect();
+        // Brokers named in partitions without a session (a journal from before sessions were
+        // kept) get the grace period to come back before they count as gone.
         let mut absent = BTreeMap::new();
         for p in durable.topics.values().flat_map(|t| &t.partitions) {
             for &b in p.isr.iter().chain([&p.leader]) {
-                if !b.is_none() {
+                if !b.is_none() && !last_seen.contains_key(&b) {
                     absent.insert(b, deadline);
                 }
             }
@@ -233,7 +272,8 @@ impl State {
         let base = durable.generation << 32;
         State {
             durable,
-            sessions: BTreeMap::new(),
+            last_seen,
+            shutting_down: BTreeSet::new(),
             absent,
             version: base,
             next_session: base + 1,
@@ -249,14 +289,24 @@ impl State {
     }
 
     fn is_up(&self, b: BrokerId) -> bool {
-        self.sessions.contains_key(&b) || self.absent.contains_key(&b)
+        self.durable.sessions.contains_key(&b) || self.absent.contains_key(&b)
+    }
+
+    /// Whether `b` may lead or join an ISR: up, and not in controlled shutdown.
+    fn is_eligible(&self, b: BrokerId) -> bool {
+        self.is_up(b) && !self.shutting_down.contains(&b)
     }
 
     pub fn metadata(&self) -> ClusterMetadata {
         ClusterMetadata {
             version: self.version,
             cluster_id: self.durable.cluster_id.clone().unwrap_or_default(),
-            brokers: self.sessions.values().map(|s| s.info.clone()).collect(),
+            brokers: self
+                .durable
+                .sessions
+                .values()
+                .map(|s| s.broker.clone())
+                .collect(),
             topics: self.durable.topics.clone(),
             broker_configs: self.durable.broker_configs.clone(),
         }
@@ -270,14 +320,25 @@ impl State {
         }
     }
 
-    /// Runs `change` over a copy of every partition; returns a PutTopic for each changed topic.
-    fn plan_partitions(&self, mut change: impl FnMut(&mut PartitionInfo) -> bool) -> Vec<Record> {
+    /// Runs `change` over a copy of every partition (with its topic's config overrides); returns
+    /// a PutTopic for each changed topic. A partition whose leader or ISR changed gets its
+    /// partition epoch bumped here.
+    fn plan_partitions(
+        &self,
+        mut change: impl FnMut(&BTreeMap<String, String>, &mut PartitionInfo) -> bool,
+    ) -> Vec<Record> {
         let mut out = Vec::new();
         for t in self.durable.topics.values() {
             let mut topic = t.clone();
             let mut changed = false;
             for p in &mut topic.partitions {
-                changed |= change(p);
+                let before = (p.leader, p.isr.clone());
+                if change(&t.configs, p) {
+                    changed = true;
+                    if before != (p.leader, p.isr.clone()) {
+                        p.partition_epoch = p.partition_epoch.wrapping_add(1);
+                    }
+                }
             }
             if changed {
                 out.push(Record::PutTopic { topic });

@@ -19,9 +19,18 @@ fn commit(s: &mut State, records: &[Record]) {
 }
 
 fn register(s: &mut State, id: BrokerId, timeout_ms: u64, now: Instant) -> SessionId {
-    let recs = s.plan_register(&broker(id), timeout_ms).unwrap();
+    let (recs, session) = s.plan_register(&broker(id), timeout_ms).unwrap();
     commit(s, &recs);
-    s.register(broker(id), timeout_ms, now)
+    s.register(id, now);
+    session
+}
+
+fn session_of(s: &State, id: BrokerId) -> SessionId {
+    s.durable.sessions[&id].session
+}
+
+fn partition(s: &State, topic: &str, p: usize) -> PartitionInfo {
+    s.metadata().topics[topic].partitions[p].clone()
 }
 
 fn create(s: &mut State, name: &str, partitions: i32, rf: i16) -> TopicInfo {
@@ -95,7 +104,7 @@ fn leader_fails_over_within_the_isr_on_session_expiry() {
     create(&mut s, "t", 1, 2);
     let v = s.version();
     let t1 = t0 + Duration::from_millis(1001);
-    s.heartbeat(BrokerId(1), s.sessions[&BrokerId(1)].id, t1)
+    s.heartbeat(BrokerId(1), session_of(&s, BrokerId(1)), t1)
         .unwrap();
     expire_all(&mut s, t1);
     let p = &s.metadata().topics["t"].partitions[0];
@@ -108,12 +117,13 @@ fn leader_fails_over_within_the_isr_on_session_expiry() {
         s.heartbeat(BrokerId(0), s0, t1).unwrap_err().code,
         ZkErrorCode::SessionExpired
     );
-    // The last ISR member going leaves the partition leaderless.
+    // The last ISR member going leaves the partition leaderless, and still in its ISR: only
+    // it has every acknowledged record.
     expire_all(&mut s, t1 + Duration::from_millis(5001));
     let p = &s.metadata().topics["t"].partitions[0];
     assert_eq!(
-        (p.leader, p.leader_epoch, p.isr.is_empty()),
-        (BrokerId(-1), LeaderEpoch(2), true)
+        (p.leader, p.leader_epoch, p.isr.clone()),
+        (BrokerId(-1), LeaderEpoch(2), vec![BrokerId(1)])
     );
     assert!(s.metadata().brokers.is_empty());
 }
@@ -130,32 +140,97 @@ fn heartbeats_keep_a_session_alive() {
 }
 
 #[test]
-fn re_registered_broker_rejoins_isr_and_leads_leaderless_partitions() {
+fn the_last_in_sync_replica_leads_again_when_it_returns_and_others_wait_outside_the_isr() {
     let (mut s, t0) = fresh();
     register(&mut s, BrokerId(0), 100, t0);
-    create(&mut s, "t", 2, 1);
-    expire_all(&mut s, t0 + Duration::from_millis(200));
-    assert!(s.metadata().topics["t"]
-        .partitions
-        .iter()
-        .all(|p| p.leader == -1));
-    register(&mut s, BrokerId(0), 100, t0 + Duration::from_millis(300));
-    for p in &s.metadata().topics["t"].partitions {
+    register(&mut s, BrokerId(1), 100_000, t0);
+    // Replicas [0, 1]: broker 0 leads.
+    let t = s
+        .plan_create_topic(&NewTopic {
+            name: "t".into(),
+            num_partitions: 1,
+            replication_factor: 2,
+            replica_assignment: Some(vec![vec![BrokerId(0), BrokerId(1)]]),
+            configs: BTreeMap::new(),
+            validate_only: false,
+        })
+        .unwrap();
+    commit(&mut s, &[Record::PutTopic { topic: t }]);
+    create(&mut s, "solo", 1, 1);
+    let solo_owner = partition(&s, "solo", 0).leader;
+    // Broker 0 dies: broker 1 leads t, broker 0 leaves the ISR.
+    s.heartbeat(
+        BrokerId(1),
+        session_of(&s, BrokerId(1)),
+        t0 + Duration::from_millis(150),
+    )
+    .unwrap();
+    expire_all(&mut s, t0 + Duration::from_millis(150));
+    let p = partition(&s, "t", 0);
+    assert_eq!(
+        (p.leader, p.leader_epoch, p.isr.clone(), p.partition_epoch),
+        (BrokerId(1), LeaderEpoch(1), vec![BrokerId(1)], 1)
+    );
+    // Broker 0 returns: it does not rejoin the ISR by registering (its leader adds it once it
+    // has caught up) and does not take leadership back.
+    register(
+        &mut s,
+        BrokerId(0),
+        100_000,
+        t0 + Duration::from_millis(200),
+    );
+    assert_eq!(partition(&s, "t", 0), p);
+    // A single-replica partition whose broker died is leaderless with that broker in its
+    // ISR, and led by it again when it returns.
+    if solo_owner == BrokerId(0) {
+        let q = partition(&s, "solo", 0);
         assert_eq!(
-            (p.leader, p.leader_epoch, p.isr.clone()),
+            (q.leader, q.leader_epoch, q.isr.clone()),
             (BrokerId(0), LeaderEpoch(2), vec![BrokerId(0)])
         );
     }
 }
 
 #[test]
-fn after_restart_leaders_stay_until_the_grace_ends() {
+fn sessions_survive_a_restart_and_expire_a_timeout_after_it() {
+    let (mut s, t0) = fresh();
+    let s0 = register(&mut s, BrokerId(0), 100, t0);
+    let s1 = register(&mut s, BrokerId(1), 100, t0);
+    create(&mut s, "t", 2, 2);
+    let mut durable = s.durable().clone();
+    durable.generation += 1;
+    let t1 = t0 + Duration::from_secs(5);
+    let mut s = State::new(durable, t1);
+    let before = s.metadata().topics;
+    assert_eq!(s.metadata().brokers.len(), 2);
+    assert!(s.expired(t1 + Duration::from_millis(100)).is_empty());
+    // Broker 1 heartbeats with the session it had before the restart; broker 0 never does.
+    let t2 = t1 + Duration::from_millis(90);
+    s.heartbeat(BrokerId(1), s1, t2).unwrap();
+    assert_eq!(s.metadata().topics, before);
+    expire_all(&mut s, t1 + Duration::from_millis(101));
+    assert_eq!(
+        s.heartbeat(BrokerId(0), s0, t2).unwrap_err().code,
+        ZkErrorCode::SessionExpired
+    );
+    for p in &s.metadata().topics["t"].partitions {
+        assert_eq!((p.leader, p.isr.clone()), (BrokerId(1), vec![BrokerId(1)]));
+    }
+    // New session ids never repeat one kept from before.
+    let again = register(&mut s, BrokerId(0), 100, t2);
+    assert!(again > s0.max(s1));
+}
+
+#[test]
+fn without_kept_sessions_leaders_stay_until_the_grace_ends() {
     let (mut s, t0) = fresh();
     register(&mut s, BrokerId(0), 100, t0);
     register(&mut s, BrokerId(1), 100, t0);
     create(&mut s, "t", 2, 2);
     let mut durable = s.durable().clone();
     durable.generation += 1;
+    // A journal written before sessions were kept.
+    durable.sessions.clear();
     let restarted = State::new(durable, t0);
     assert!(restarted.version() > s.version());
     let before = restarted.metadata().topics;
@@ -167,6 +242,200 @@ fn after_restart_leaders_stay_until_the_grace_ends() {
     expire_all(&mut s, t0 + RESTART_GRACE);
     for p in &s.metadata().topics["t"].partitions {
         assert_eq!((p.leader, p.isr.clone()), (BrokerId(1), vec![BrokerId(1)]));
+    }
+}
+
+fn three_brokers_one_topic() -> (State, Instant, Vec<SessionId>) {
+    let (mut s, t0) = fresh();
+    let sessions = [0, 1, 2]
+        .map(|b| register(&mut s, BrokerId(b), 100_000, t0))
+        .to_vec();
+    let t = s
+        .plan_create_topic(&NewTopic {
+            name: "t".into(),
+            num_partitions: 1,
+            replication_factor: 3,
+            replica_assignment: Some(vec![vec![BrokerId(0), BrokerId(1), BrokerId(2)]]),
+            configs: BTreeMap::new(),
+            validate_only: false,
+        })
+        .unwrap();
+    commit(&mut s, &[Record::PutTopic { topic: t }]);
+    (s, t0, sessions)
+}
+
+#[test]
+fn alter_partition_lands_only_from_the_current_leader_epoch_and_partition_epoch() {
+    let (mut s, _, sessions) = three_brokers_one_topic();
+    let shrink = |s: &State, from: i32, session, le: i32, pe: i32, isr: &[i32]| {
+        s.plan_alter_partition(
+            BrokerId(from),
+            session,
+            "t",
+            0,
+            LeaderEpoch(le),
+            pe,
+            &isr.iter().copied().map(BrokerId).collect::<Vec<_>>(),
+        )
+    };
+    // Not the leader, a stale session, an older epoch, a stale partition epoch: refused.
+    let code = |r: Result<(Record, PartitionInfo), ServerError>| r.unwrap_err().code;
+    assert_eq!(
+        code(shrink(&s, 1, sessions[1], 0, 0, &[1, 2])),
+        ZkErrorCode::NotLeader
+    );
+    assert_eq!(
+        code(shrink(&s, 0, 999, 0, 0, &[0, 1])),
+        ZkErrorCode::SessionExpired
+    );
+    assert_eq!(
+        code(shrink(&s, 0, sessions[0], -1, 0, &[0, 1])),
+        ZkErrorCode::FencedLeaderEpoch
+    );
+    assert_eq!(
+        code(shrink(&s, 0, sessions[0], 0, 5, &[0, 1])),
+        ZkErrorCode::InvalidUpdateVersion
+    );
+    assert_eq!(
+        code(shrink(&s, 0, sessions[0], 0, 0, &[1, 2])),
+        ZkErrorCode::InvalidRequest
+    );
+    assert_eq!(
+        code(shrink(&s, 0, sessions[0], 0, 0, &[0, 7])),
+        ZkErrorCode::InvalidRequest
+    );
+    // The leader drops 2; the ISR keeps replica order; the partition epoch moves.
+    let (record, p) = shrink(&s, 0, sessions[0], 0, 0, &[1, 0]).unwrap();
+    commit(&mut s, &[record]);
+    assert_eq!(
+        (p.isr.clone(), p.partition_epoch),
+        (vec![BrokerId(0), BrokerId(1)], 1)
+    );
+    assert_eq!(partition(&s, "t", 0), p);
+    // The same change again names an old partition epoch.
+    assert_eq!(
+        code(shrink(&s, 0, sessions[0], 0, 0, &[0, 1])),
+        ZkErrorCode::InvalidUpdateVersion
+    );
+    // Broker 2 shuts down: it may not be added back.
+    let (records, _) = s
+        .plan_controlled_shutdown(BrokerId(2), sessions[2])
+        .unwrap();
+    commit(&mut s, &records);
+    s.begin_shutdown(BrokerId(2));
+    assert_eq!(
+        code(shrink(&s, 0, sessions[0], 0, 1, &[0, 1, 2])),
+        ZkErrorCode::IneligibleReplica
+    );
+}
+
+#[test]
+fn controlled_shutdown_hands_leadership_to_the_isr_and_preferred_election_brings_it_back() {
+    let (mut s, t0, sessions) = three_brokers_one_topic();
+    let (records, remaining) = s
+        .plan_controlled_shutdown(BrokerId(0), sessions[0])
+        .unwrap();
+    commit(&mut s, &records);
+    s.begin_shutdown(BrokerId(0));
+    assert!(remaining.is_empty());
+    let p = partition(&s, "t", 0);
+    assert_eq!(
+        (p.leader, p.leader_epoch, p.isr.clone()),
+        (BrokerId(1), LeaderEpoch(1), vec![BrokerId(1), BrokerId(2)])
+    );
+    // While shutting down it is not preferred back.
+    let (records, results) = s.plan_elect_leaders(ElectionType::Preferred, Some(&[tp("t", 0)]));
+    assert!(records.is_empty());
+    assert_eq!(
+        results[0].error.as_ref().unwrap().code,
+        ZkErrorCode::PreferredLeaderNotAvailable
+    );
+    // It restarts and registers; once its leader puts it back in the ISR, a preferred
+    // election makes it leader again.
+    let records = s.plan_remove_broker(BrokerId(0));
+    commit(&mut s, &records);
+    s.remove_broker(BrokerId(0));
+    register(&mut s, BrokerId(0), 100_000, t0);
+    let p = partition(&s, "t", 0);
+    let (record, _) = s
+        .plan_alter_partition(
+            BrokerId(1),
+            sessions[1],
+            "t",
+            0,
+            p.leader_epoch,
+            p.partition_epoch,
+            &[BrokerId(0), BrokerId(1), BrokerId(2)],
+        )
+        .unwrap();
+    commit(&mut s, &[record]);
+    let (records, results) = s.plan_elect_leaders(ElectionType::Preferred, None);
+    commit(&mut s, &records);
+    assert_eq!(results.len(), 1);
+    assert!(results[0].error.is_none());
+    let p = partition(&s, "t", 0);
+    assert_eq!((p.leader, p.leader_epoch), (BrokerId(0), LeaderEpoch(2)));
+    // Asked again: not needed; asked for everything: nothing to report.
+    let (_, results) = s.plan_elect_leaders(ElectionType::Preferred, Some(&[tp("t", 0)]));
+    assert_eq!(
+        results[0].error.as_ref().unwrap().code,
+        ZkErrorCode::ElectionNotNeeded
+    );
+    assert!(s
+        .plan_elect_leaders(ElectionType::Preferred, None)
+        .1
+        .is_empty());
+    // An unknown partition is reported as such.
+    let (_, results) = s.plan_elect_leaders(ElectionType::Preferred, Some(&[tp("t", 9)]));
+    assert_eq!(
+        results[0].error.as_ref().unwrap().code,
+        ZkErrorCode::UnknownTopic
+    );
+}
+
+#[test]
+fn no_leader_outside_the_isr_unless_unclean_election_is_enabled() {
+    for unclean in [false, true] {
+        let (mut s, t0, sessions) = three_brokers_one_topic();
+        // The ISR shrinks to the leader alone, then the leader dies.
+        let (record, _) = s
+            .plan_alter_partition(
+                BrokerId(0),
+                sessions[0],
+                "t",
+                0,
+                LeaderEpoch(0),
+                0,
+                &[BrokerId(0)],
+            )
+            .unwrap();
+        commit(&mut s, &[record]);
+        if unclean {
+            commit(
+                &mut s,
+                &[Record::PutBrokerConfigs {
+                    entity: String::new(),
+                    configs: [("unclean.leader.election.enable".into(), "true".into())].into(),
+                }],
+            );
+        }
+        let records = s.plan_remove_broker(BrokerId(0));
+        commit(&mut s, &records);
+        s.remove_broker(BrokerId(0));
+        let p = partition(&s, "t", 0);
+        if unclean {
+            assert_eq!((p.leader, p.isr.clone()), (BrokerId(1), vec![BrokerId(1)]));
+        } else {
+            assert_eq!((p.leader, p.isr.clone()), (BrokerId(-1), vec![BrokerId(0)]));
+            // An operator's unclean election picks a live replica.
+            let (records, results) =
+                s.plan_elect_leaders(ElectionType::Unclean, Some(&[tp("t", 0)]));
+            assert!(results[0].error.is_none());
+            commit(&mut s, &records);
+            let p = partition(&s, "t", 0);
+            assert_eq!((p.leader, p.isr.clone()), (BrokerId(1), vec![BrokerId(1)]));
+        }
+        let _ = t0;
     }
 }
 

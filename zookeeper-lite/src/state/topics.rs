@@ -230,7 +230,7 @@ impl State {
         count: usize,
         rf: usize,
     ) -> Result<Vec<Vec<BrokerId>>, ServerError> {
-        let live: Vec<BrokerId> = self.sessions.keys().copied().collect();
+        let live: Vec<BrokerId> = self.durable.sessions.keys().copied().collect();
         if rf > live.len() {
             return Err(err(
                 ZkErrorCode::InvalidReplicationFactor,
@@ -295,6 +295,7 @@ impl State {
             leader_epoch: LeaderEpoch(0),
             replicas,
             isr,
+            partition_epoch: 0,
         }
     }
 }
