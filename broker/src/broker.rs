@@ -51,7 +51,7 @@ impl Broker {
     /// cluster through `cluster` and advertising `advertised` to clients.
     pub fn new(config: BrokerConfig, cluster: Arc<Cluster>, advertised: BrokerInfo) -> Broker {
         Broker {
-            partitions: Partitions::new(config.clone()),
+            partitions: Partitions::new(config.clone(), cluster.clone()),
             producer_ids: ProducerIdAllocator::new(config.broker_id),
             groups: Groups::new(GroupConfig {
                 initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,

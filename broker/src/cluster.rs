@@ -15,8 +15,12 @@ use thiserror::Error;
 use tokio::sync::watch;
 use zookeeper_lite::client::{ZkClient, ZkError};
 use zookeeper_lite::protocol::{
-    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, NewTopic, TopicInfo, ZkErrorCode,
+    BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, ElectionResult, ElectionType,
+    LeaderEpoch, NewTopic, PartitionInfo, TopicInfo, TopicPartition, ZkErrorCode,
 };
+
+/// How long one metadata watch waits for a change before asking again.
+const WATCH_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Error)]
 pub enum ClusterError {
@@ -81,6 +85,13 @@ fn kafka_error(e: &ZkError, asker: Asker) -> ErrorCode {
             (ZkErrorCode::InvalidTopic, Admin) => ErrorCode::InvalidTopicException,
             (ZkErrorCode::InvalidConfig, Admin) => ErrorCode::InvalidConfig,
             (ZkErrorCode::InvalidRequest, Admin) => ErrorCode::InvalidRequest,
+            (ZkErrorCode::FencedLeaderEpoch, _) => ErrorCode::FencedLeaderEpoch,
+            (ZkErrorCode::InvalidUpdateVersion, _) => ErrorCode::InvalidUpdateVersion,
+            (ZkErrorCode::NotLeader, _) => ErrorCode::NotLeaderOrFollower,
+            (ZkErrorCode::IneligibleReplica, _) => ErrorCode::IneligibleReplica,
+            (ZkErrorCode::ElectionNotNeeded, _) => ErrorCode::ElectionNotNeeded,
+            (ZkErrorCode::PreferredLeaderNotAvailable, _) => ErrorCode::PreferredLeaderNotAvailable,
+            (ZkErrorCode::EligibleLeadersNotAvailable, _) => ErrorCode::EligibleLeadersNotAvailable,
             (_, Admin) => ErrorCode::UnknownServerError,
             (_, Groups) => ErrorCode::CoordinatorNotAvailable,
         },
@@ -111,6 +122,11 @@ fn groups(e: ZkError) -> OpError {
 pub struct Cluster {
     /// Every request but the session's: topic changes, offset commits and fetches, configs.
     zk: ZkClient,
+    /// ISR changes (AlterPartition) only, so that a leader's ISR change never waits behind
+    /// offset commits or admin requests.
+    isr_zk: ZkClient,
+    /// The metadata watch (a long poll that zookeeper-lite answers when the metadata changes).
+    watch_zk: ZkClient,
     /// The session's own connection (registration, heartbeats, the metadata refresh a heartbeat
     /// calls for, unregistration). `ZkClient` sends one request at a time, so on a shared
     /// connection a heartbeat would wait behind every queued offset commit, and a burst of
@@ -157,10 +173,19 @@ impl Cluster {
         };
         let zk = connect().await?;
         let session_zk = connect().await?;
+        let isr_zk = connect().await?;
+        let watch_zk = ZkClient::connect(addr, WATCH_WAIT + timeout)
+            .await
+            .map_err(|source| ClusterError::Zk {
+                addr: addr.to_string(),
+                source,
+            })?;
         let (changed, _) = watch::channel(0);
         Ok(Arc::new(Cluster {
             zk,
             session_zk,
+            isr_zk,
+            watch_zk,
             addr: addr.to_string(),
             me,
             session_timeout_ms,
@@ -178,6 +203,46 @@ impl Cluster {
 
     pub fn broker_id(&self) -> BrokerId {
         self.me.id
+    }
+
+    /// The current zookeeper-lite session, if registered.
+    fn session(&self) -> Option<u64> {
+        self.session.lock().ok().and_then(|s| *s)
+    }
+
+    /// Publishes `md` if it is newer than what is cached.
+    fn publish(&self, md: Arc<ClusterMetadata>) {
+        let changed = {
+            let mut cur = match self.metadata.write() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            if md.version < cur.version {
+                return;
+            }
+            let changed = cur.version != md.version || cur.brokers != md.brokers;
+            *cur = md;
+            changed
+        };
+        if changed {
+            self.changed.send_modify(|v| *v += 1);
+        }
+    }
+
+    /// Keeps the cached metadata current: a long poll on zookeeper-lite that it answers as soon
+    /// as the metadata changes (a leader elected, an ISR changed, a topic created), so every
+    /// broker learns of a change at once rather than at its next heartbeat. Runs until dropped.
+    pub async fn run_metadata_watch(self: Arc<Self>) {
+        loop {
+            let known = self.metadata().version;
+            match self.watch_zk.watch_metadata(known, WATCH_WAIT).await {
+                Ok(md) => self.publish(Arc::new(md)),
+                Err(e) => {
+                    tracing::debug!("metadata watch on zookeeper-lite failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
     }
 
     fn zk_err(&self, source: ZkError) -> ClusterError {
@@ -252,18 +317,7 @@ impl Cluster {
     /// [`Cluster::refresh`] over connection `zk`.
     async fn refresh_on(&self, zk: &ZkClient) -> Result<Arc<ClusterMetadata>, ClusterError> {
         let md = Arc::new(zk.metadata().await.map_err(|e| self.zk_err(e))?);
-        let changed = {
-            let mut cur = match self.metadata.write() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            let changed = cur.version != md.version || cur.brokers != md.brokers;
-            *cur = md.clone();
-            changed
-        };
-        if changed {
-            self.changed.send_modify(|v| *v += 1);
-        }
+        self.publish(md.clone());
         Ok(md)
     }
 
@@ -321,6 +375,22 @@ impl Cluster {
         }
     }
 
+    /// Kafka's controlled shutdown: asks zookeeper-lite to move the leadership of this broker's
+    /// partitions to other in-sync replicas and to take it out of every ISR. Returns the
+    /// partitions it still leads (no other in-sync replica), refreshing the metadata first.
+    pub async fn controlled_shutdown(&self) -> Result<Vec<TopicPartition>, OpError> {
+        let Some(session) = self.session() else {
+            return Ok(Vec::new());
+        };
+        let remaining = self
+            .session_zk
+            .controlled_shutdown(self.me.id, session)
+            .await
+            .map_err(admin)?;
+        let _ = self.refresh_on(&self.session_zk).await;
+        Ok(remaining)
+    }
+
     /// Clean shutdown: give up the session so partitions fail over at once.
     pub async fn unregister(&self) {
         let session = self.session.lock().ok().and_then(|mut s| s.take());
@@ -329,6 +399,54 @@ impl Cluster {
                 tracing::warn!("unregistering from zookeeper-lite failed: {e}");
             }
         }
+    }
+}
+
+/// Partition state changes (Kafka's AlterPartition and ElectLeaders).
+impl Cluster {
+    /// AlterPartition: as the leader of `topic`-`partition` at `leader_epoch`, sets its ISR to
+    /// `new_isr` if `partition_epoch` is still the current one. Returns the partition as it now
+    /// is; the metadata is refreshed so every reader sees the change.
+    pub async fn alter_partition(
+        &self,
+        topic: &str,
+        partition: i32,
+        leader_epoch: LeaderEpoch,
+        partition_epoch: i32,
+        new_isr: Vec<BrokerId>,
+    ) -> Result<PartitionInfo, OpError> {
+        let Some(session) = self.session() else {
+            return Err(OpError {
+                code: ErrorCode::NotLeaderOrFollower,
+                message: "this broker holds no zookeeper-lite session".into(),
+            });
+        };
+        let info = self
+            .isr_zk
+            .alter_partition(
+                self.me.id,
+                session,
+                topic,
+                partition,
+                leader_epoch,
+                partition_epoch,
+                new_isr,
+            )
+            .await
+            .map_err(admin)?;
+        Ok(info)
+    }
+
+    /// ElectLeaders over `partitions` (every partition when `None`).
+    pub async fn elect_leaders(
+        &self,
+        election: ElectionType,
+        partitions: Option<Vec<TopicPartition>>,
+    ) -> Result<Vec<ElectionResult>, OpError> {
+        self.zk
+            .elect_leaders(election, partitions)
+            .await
+            .map_err(admin)
     }
 }
 

@@ -46,11 +46,8 @@ const ACCEPTED_KEYS: &[&str] = &[
     "listener.security.protocol.map",
     "inter.broker.listener.name",
     "unclean.leader.election.enable",
-    "replica.lag.time.max.ms",
     "log.cleaner.enable",
     "broker.rack",
-    "controlled.shutdown.enable",
-    "auto.leader.rebalance.enable",
 ];
 
 /// Keys of Kafka's that are internal (`.internal()` in its ConfigDef, so absent from its published
@@ -101,6 +98,19 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "connections.max.idle.ms",
     "queued.max.request.bytes",
     "fetch.max.bytes",
+    "replica.lag.time.max.ms",
+    "replica.fetch.wait.max.ms",
+    "replica.fetch.min.bytes",
+    "replica.fetch.max.bytes",
+    "replica.fetch.response.max.bytes",
+    "replica.fetch.backoff.ms",
+    "replica.socket.timeout.ms",
+    "controlled.shutdown.enable",
+    "controlled.shutdown.max.retries",
+    "controlled.shutdown.retry.backoff.ms",
+    "auto.leader.rebalance.enable",
+    "leader.imbalance.check.interval.seconds",
+    "leader.imbalance.per.broker.percentage",
     "group.initial.rebalance.delay.ms",
     "group.min.session.timeout.ms",
     "group.max.session.timeout.ms",
@@ -189,6 +199,29 @@ pub struct BrokerConfig {
     pub log_cleanup_policy_delete: bool,
     /// `log.message.downconversion.enable`: the topics' default `message.downconversion.enable`.
     pub log_message_downconversion_enable: bool,
+    /// `replica.lag.time.max.ms`: a follower not caught up for this long leaves the ISR.
+    pub replica_lag_time_max_ms: i64,
+    /// `replica.fetch.wait.max.ms`, `replica.fetch.min.bytes`, `replica.fetch.max.bytes` (per
+    /// partition), `replica.fetch.response.max.bytes`: the followers' Fetch requests.
+    pub replica_fetch_wait_max_ms: i32,
+    pub replica_fetch_min_bytes: i32,
+    pub replica_fetch_max_bytes: i32,
+    pub replica_fetch_response_max_bytes: i32,
+    /// `replica.fetch.backoff.ms`: the followers' pause after a failed fetch.
+    pub replica_fetch_backoff_ms: u64,
+    /// `replica.socket.timeout.ms`: how long a follower's request may take past its wait.
+    pub replica_socket_timeout_ms: u64,
+    /// `controlled.shutdown.enable`, `.max.retries`, `.retry.backoff.ms`: a clean shutdown
+    /// first moves leadership away (Kafka's controlled shutdown).
+    pub controlled_shutdown_enable: bool,
+    pub controlled_shutdown_max_retries: u32,
+    pub controlled_shutdown_retry_backoff_ms: u64,
+    /// `auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`,
+    /// `leader.imbalance.per.broker.percentage`: the controller broker moves leadership back to
+    /// preferred replicas when a broker leads too few of the partitions it prefers.
+    pub auto_leader_rebalance_enable: bool,
+    pub leader_imbalance_check_interval: Duration,
+    pub leader_imbalance_per_broker_percentage: u32,
     /// Every key/value as given, for DescribeConfigs of the broker defaults.
     pub raw: BTreeMap<String, String>,
 }
@@ -230,6 +263,19 @@ impl Default for BrokerConfig {
             connections_max_idle: Duration::from_millis(600_000),
             queued_max_request_bytes: Some(DEFAULT_QUEUED_MAX_REQUEST_BYTES),
             fetch_max_bytes: 57_671_680,
+            replica_lag_time_max_ms: 30_000,
+            replica_fetch_wait_max_ms: 500,
+            replica_fetch_min_bytes: 1,
+            replica_fetch_max_bytes: 1_048_576,
+            replica_fetch_response_max_bytes: 10_485_760,
+            replica_fetch_backoff_ms: 1000,
+            replica_socket_timeout_ms: 30_000,
+            controlled_shutdown_enable: true,
+            controlled_shutdown_max_retries: 3,
+            controlled_shutdown_retry_backoff_ms: 5000,
+            auto_leader_rebalance_enable: true,
+            leader_imbalance_check_interval: Duration::from_secs(300),
+            leader_imbalance_per_broker_percentage: 10,
             group_initial_rebalance_delay_ms: 3000,
             group_min_session_timeout_ms: 6000,
             group_max_session_timeout_ms: 1_800_000,
@@ -562,6 +608,36 @@ impl BrokerConfig {
                     c.queued_max_request_bytes = usize::try_from(n).ok().filter(|n| *n > 0);
                 }
                 "fetch.max.bytes" => c.fetch_max_bytes = at_least(k, v, 1024)?,
+                "replica.lag.time.max.ms" => c.replica_lag_time_max_ms = at_least(k, v, 1)? as i64,
+                "replica.fetch.wait.max.ms" => {
+                    c.replica_fetch_wait_max_ms = at_least(k, v, 0)? as i32
+                }
+                "replica.fetch.min.bytes" => c.replica_fetch_min_bytes = at_least(k, v, 1)? as i32,
+                "replica.fetch.max.bytes" => c.replica_fetch_max_bytes = at_least(k, v, 0)? as i32,
+                "replica.fetch.response.max.bytes" => {
+                    c.replica_fetch_response_max_bytes = at_least(k, v, 0)? as i32
+                }
+                "replica.fetch.backoff.ms" => {
+                    c.replica_fetch_backoff_ms = at_least(k, v, 0)? as u64
+                }
+                "replica.socket.timeout.ms" => {
+                    c.replica_socket_timeout_ms = at_least(k, v, 1)? as u64
+                }
+                "controlled.shutdown.enable" => c.controlled_shutdown_enable = boolean(k, v)?,
+                "controlled.shutdown.max.retries" => {
+                    c.controlled_shutdown_max_retries = at_least(k, v, 0)? as u32
+                }
+                "controlled.shutdown.retry.backoff.ms" => {
+                    c.controlled_shutdown_retry_backoff_ms = number::<u64>(k, v)?
+                }
+                "auto.leader.rebalance.enable" => c.auto_leader_rebalance_enable = boolean(k, v)?,
+                "leader.imbalance.check.interval.seconds" => {
+                    c.leader_imbalance_check_interval =
+                        Duration::from_secs(at_least(k, v, 1)? as u64)
+                }
+                "leader.imbalance.per.broker.percentage" => {
+                    c.leader_imbalance_per_broker_percentage = at_least(k, v, 0)? as u32
+                }
                 _ if ACCEPTED_KEYS.contains(&k) => {}
                 _ => {
                     debug_assert!(!KNOWN_KEYS.contains(&k));

@@ -17,5 +17,6 @@ pub mod log;
 pub mod meta_properties;
 pub mod net;
 pub mod partitions;
+pub mod replica;
 pub mod server;
 pub mod topic_config;

@@ -8,10 +8,13 @@ use std::sync::{Arc, Mutex};
 use common::ids::{BrokerId, LeaderEpoch};
 use common::topic_partition::TopicPartition;
 use uuid::Uuid;
-use zookeeper_lite::protocol::{ClusterMetadata, TopicInfo};
+use zookeeper_lite::protocol::{ClusterMetadata, PartitionInfo, TopicInfo};
 
+use crate::cluster::Cluster;
 use crate::config::BrokerConfig;
 use crate::log::{DurableLog, LogConfig, LogError};
+use crate::replica::fetcher::{FetcherConfig, ReplicaFetchers};
+use crate::replica::{Replica, Role};
 use crate::topic_config::{effective_broker_config, topic_log_config};
 
 /// A hosted partition: its log plus what the metadata says about it.
@@ -22,10 +25,15 @@ pub struct HostedPartition {
     /// The settings the log was last given: the topic's overrides over the broker's effective
     /// (static + dynamic) configuration. Re-derived on every metadata change.
     pub log_config: LogConfig,
+    /// Leader or follower, and what a leader knows of its followers; shared by every version
+    /// of this partition's `HostedPartition`.
+    pub replica: Arc<Replica>,
 }
 
 pub struct Partitions {
     config: BrokerConfig,
+    /// The replica fetchers of the partitions this broker follows.
+    pub fetchers: ReplicaFetchers,
     hosted: Mutex<HashMap<TopicPartition, Arc<HostedPartition>>>,
     /// Serialises `sync_with` (two concurrent syncs would open the same directory twice) and
     /// remembers the metadata version last applied, so an older view never undoes a newer one.
@@ -37,8 +45,18 @@ pub struct Partitions {
 const PARTITION_METADATA: &str = "partition.metadata";
 
 impl Partitions {
-    pub fn new(config: BrokerConfig) -> Self {
+    pub fn new(config: BrokerConfig, cluster: Arc<Cluster>) -> Self {
+        let fetcher_config = FetcherConfig {
+            broker_id: config.broker_id,
+            wait_max_ms: config.replica_fetch_wait_max_ms,
+            min_bytes: config.replica_fetch_min_bytes,
+            partition_max_bytes: config.replica_fetch_max_bytes,
+            response_max_bytes: config.replica_fetch_response_max_bytes,
+            backoff: std::time::Duration::from_millis(config.replica_fetch_backoff_ms),
+            socket_timeout: std::time::Duration::from_millis(config.replica_socket_timeout_ms),
+        };
         Partitions {
+            fetchers: ReplicaFetchers::new(fetcher_config, cluster),
             config,
             hosted: Mutex::new(HashMap::new()),
             syncing: tokio::sync::Mutex::new(0),
@@ -77,11 +95,11 @@ impl Partitions {
         // Dynamic broker configs and topic overrides both arrive with the metadata; each
         // partition's log is given the settings they make now, without a restart.
         let effective = effective_broker_config(&self.config, md);
-        let mut wanted = Vec::new();
+        let mut wanted: Vec<(TopicInfo, PartitionInfo)> = Vec::new();
         for topic in md.topics.values() {
             for p in &topic.partitions {
                 if p.replicas.contains(&me) {
-                    wanted.push((topic.clone(), p.partition, p.leader_epoch));
+                    wanted.push((topic.clone(), p.clone()));
                 }
             }
         }
@@ -90,7 +108,7 @@ impl Partitions {
             let mut hosted = self.lock();
             let keep: std::collections::HashSet<(String, i32, Uuid)> = wanted
                 .iter()
-                .map(|(t, p, _)| (t.name.clone(), *p, t.id))
+                .map(|(t, p)| (t.name.clone(), p.partition, t.id))
                 .collect();
             let gone: Vec<TopicPartition> = hosted
                 .iter()
@@ -102,6 +120,7 @@ impl Partitions {
                 .collect()
         };
         for (tp, h) in removed {
+            self.fetchers.stop(&tp);
             let dir = self.dir_for(&tp);
             h.log.close().await;
             tracing::info!("deleting log of {tp} ({})", dir.display());
@@ -109,7 +128,9 @@ impl Partitions {
                 tracing::warn!("could not delete {}: {e}", dir.display());
             }
         }
-        for (topic, partition, epoch) in wanted {
+        for (topic, info) in wanted {
+            let partition = info.partition;
+            let epoch = info.leader_epoch;
             let tp = TopicPartition {
                 topic: topic.name.clone(),
                 partition,
@@ -130,17 +151,40 @@ impl Partitions {
                         topic_id: h.topic_id,
                         leader_epoch: epoch,
                         log_config,
+                        replica: h.replica.clone(),
                     });
-                    self.lock().insert(tp, updated);
+                    self.lock().insert(tp.clone(), updated);
                 }
+                self.take_role(&tp, &info, &h, me);
                 continue;
             }
             match self.open(&tp, &topic, epoch, &effective).await {
                 Ok(h) => {
-                    self.lock().insert(tp, Arc::new(h));
+                    let h = Arc::new(h);
+                    self.lock().insert(tp.clone(), h.clone());
+                    self.take_role(&tp, &info, &h, me);
                 }
                 Err(e) => tracing::error!("cannot open the log of {tp}: {e}"),
             }
+        }
+    }
+
+    /// Applies the metadata's leader and ISR of `tp` to its replica state and fetchers.
+    fn take_role(
+        &self,
+        tp: &TopicPartition,
+        info: &PartitionInfo,
+        h: &HostedPartition,
+        me: BrokerId,
+    ) {
+        match h.replica.apply_metadata(info, me, &h.log) {
+            Role::Follower {
+                leader,
+                leader_epoch,
+            } => self
+                .fetchers
+                .follow(tp, leader, leader_epoch, h.log.clone()),
+            Role::Leader(_) | Role::Offline => self.fetchers.stop(tp),
         }
     }
 
@@ -167,6 +211,7 @@ impl Partitions {
             topic_id: topic.id,
             leader_epoch,
             log_config: opened_with,
+            replica: Arc::new(Replica::default()),
         })
     }
 
@@ -177,8 +222,9 @@ impl Partitions {
             .collect()
     }
 
-    /// Flushes and checkpoints every log (clean shutdown).
+    /// Flushes and checkpoints every log (clean shutdown), after stopping replication.
     pub async fn close_all(&self) {
+        self.fetchers.stop_all();
         for (_, h) in self.all() {
             h.log.close().await;
         }

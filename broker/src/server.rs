@@ -69,6 +69,9 @@ pub async fn run(
         .await;
 
     let session = tokio::spawn(cluster.clone().run_session());
+    let watch = tokio::spawn(cluster.clone().run_metadata_watch());
+    let isr_expiration = tokio::spawn(isr_expiration(broker.clone()));
+    let leader_rebalance = tokio::spawn(leader_rebalance(broker.clone()));
     let hosting = tokio::spawn(keep_hosting_in_sync(broker.clone()));
     let retention = tokio::spawn(retention_loop(broker.clone()));
     let group_timers = tokio::spawn(group_ticker(broker.clone()));
@@ -82,6 +85,12 @@ pub async fn run(
         _ = shutdown => {}
     }
     tracing::info!("[KafkaServer id={id}] shutting down");
+    if broker.config.controlled_shutdown_enable {
+        controlled_shutdown(&broker).await;
+    }
+    watch.abort();
+    isr_expiration.abort();
+    leader_rebalance.abort();
     session.abort();
     hosting.abort();
     retention.abort();
@@ -101,6 +110,137 @@ async fn keep_hosting_in_sync(broker: Arc<Broker>) {
             .partitions
             .sync_with(&md, broker.config.broker_id)
             .await;
+    }
+}
+
+/// Kafka's controlled shutdown (`KafkaServer.controlledShutdown`): leadership of this broker's
+/// partitions moves to other in-sync replicas before it stops serving, so producers and
+/// consumers move on with a NOT_LEADER_OR_FOLLOWER rather than a dead connection. Retried
+/// `controlled.shutdown.max.retries` times while some partition has no one else to lead it.
+async fn controlled_shutdown(broker: &Arc<Broker>) {
+    let id = broker.config.broker_id;
+    let tries = broker.config.controlled_shutdown_max_retries.max(1);
+    for attempt in 1..=tries {
+        match broker.cluster.controlled_shutdown().await {
+            Ok(remaining) if remaining.is_empty() => {
+                tracing::info!(
+                    "[KafkaServer id={id}] Controlled shutdown request returned successfully"
+                );
+                break;
+            }
+            Ok(remaining) => {
+                let names: Vec<String> = remaining.iter().map(|tp| tp.to_string()).collect();
+                tracing::warn!(
+                    "[KafkaServer id={id}] Remaining partitions to move: {} (attempt {attempt} \
+                     of {tries}; no other in-sync replica can lead them)",
+                    names.join(",")
+                );
+            }
+            Err(e) => tracing::warn!("[KafkaServer id={id}] controlled shutdown failed: {e}"),
+        }
+        if attempt < tries {
+            tokio::time::sleep(std::time::Duration::from_millis(
+                broker.config.controlled_shutdown_retry_backoff_ms,
+            ))
+            .await;
+        }
+    }
+    let md = broker.cluster.metadata();
+    broker.partitions.sync_with(&md, id).await;
+}
+
+/// Kafka's `isr-expiration` task: every half `replica.lag.time.max.ms`, each partition this
+/// broker leads drops the followers that have not caught up for that long from its ISR (never
+/// below the leader itself), through zookeeper-lite.
+async fn isr_expiration(broker: Arc<Broker>) {
+    let lag_ms = broker.config.replica_lag_time_max_ms;
+    let period = std::time::Duration::from_millis(u64::try_from(lag_ms / 2).unwrap_or(1).max(1));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = common::time::now_ms();
+        for (tp, h) in broker.partitions.all() {
+            let shrink = {
+                let role = h.replica.lock();
+                match &*role {
+                    crate::replica::Role::Leader(l) if !l.alter_in_flight => {
+                        let out = l.out_of_sync(now, lag_ms);
+                        (!out.is_empty()).then(|| {
+                            let details: Vec<String> = out
+                                .iter()
+                                .map(|b| {
+                                    let f = l.followers.get(b);
+                                    format!(
+                                        "(brokerId: {b}, endOffset: {}, lastCaughtUpTimeMs: {})",
+                                        f.map_or(-1, |f| f.end_offset),
+                                        f.map_or(-1, |f| f.last_caught_up_ms)
+                                    )
+                                })
+                                .collect();
+                            let isr: Vec<_> =
+                                l.isr.iter().copied().filter(|b| !out.contains(b)).collect();
+                            (isr, details.join(", "))
+                        })
+                    }
+                    _ => None,
+                }
+            };
+            if let Some((isr, details)) = shrink {
+                let why = format!(
+                    "Shrinking ISR (highWatermark: {}, endOffset: {}). Out of sync replicas: {details}",
+                    h.log.high_watermark(),
+                    h.log.log_end_offset()
+                );
+                crate::replica::alter_isr(&broker.cluster, &tp, &h.replica, &h.log, isr, &why)
+                    .await;
+            }
+        }
+    }
+}
+
+/// Kafka's auto leader rebalance (`KafkaController.checkAndTriggerAutoLeaderRebalance`): the
+/// controller broker (the lowest live id), every `leader.imbalance.check.interval.seconds`,
+/// elects preferred leaders on every broker whose share of partitions it prefers but does not
+/// lead is above `leader.imbalance.per.broker.percentage`.
+async fn leader_rebalance(broker: Arc<Broker>) {
+    if !broker.config.auto_leader_rebalance_enable {
+        return;
+    }
+    let mut tick = tokio::time::interval(broker.config.leader_imbalance_check_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if broker.controller_id() != broker.config.broker_id {
+            continue;
+        }
+        let md = broker.cluster.metadata();
+        let wanted = crate::replica::imbalanced_partitions(
+            &md,
+            broker.config.leader_imbalance_per_broker_percentage,
+        );
+        if wanted.is_empty() {
+            continue;
+        }
+        tracing::info!(
+            "Starting preferred replica leader election for partitions {}",
+            wanted
+                .iter()
+                .map(|tp| tp.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        if let Err(e) = broker
+            .cluster
+            .elect_leaders(
+                zookeeper_lite::protocol::ElectionType::Preferred,
+                Some(wanted),
+            )
+            .await
+        {
+            tracing::warn!("preferred leader election failed: {e}");
+        }
     }
 }
 

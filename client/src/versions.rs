@@ -47,6 +47,9 @@ const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::LeaveGroup, 0, 4),
     (ApiKey::OffsetCommit, 2, 8),
     (ApiKey::OffsetFetch, 1, 7),
+    // Replication (the broker's replica fetchers): v2 carries the current leader epoch, v3 the
+    // replica id.
+    (ApiKey::OffsetForLeaderEpoch, 2, 4),
 ];
 
 /// Our supported range for an API key, if we speak it at all.

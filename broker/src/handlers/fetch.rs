@@ -19,6 +19,9 @@ use tokio::sync::watch;
 use super::leader_partition;
 use crate::broker::Broker;
 use crate::log::{legacy_message_set, BrokerCompressionType, LogConfig};
+use crate::partitions::HostedPartition;
+use crate::replica::{alter_isr, record_follower_fetch};
+use common::topic_partition::TopicPartition;
 
 /// What Kafka 3.9's `KafkaApis.handleFetchRequest` does to a partition's answer for old
 /// versions: Fetch below v10 cannot carry zstd, so a topic whose effective `compression.type`
@@ -79,12 +82,37 @@ pub(crate) fn error_partition(partition: i32, code: i16) -> PartitionData {
         .with_records(Some(Bytes::new()))
 }
 
-/// Reads every requested partition once. Returns the response and the number of record bytes.
+/// An ISR expansion a follower's fetch made due: `(topic-partition, hosted, new ISR)`.
+type Expansion = (
+    TopicPartition,
+    Arc<HostedPartition>,
+    Vec<common::ids::BrokerId>,
+);
+
+/// KIP-320: a fetch naming a leader epoch older than ours is FENCED_LEADER_EPOCH, newer
+/// UNKNOWN_LEADER_EPOCH (its sender's metadata is ahead of ours); -1 is not checked.
+fn check_leader_epoch(current: i32, ours: i32) -> Result<(), i16> {
+    if current < 0 || current == ours {
+        Ok(())
+    } else if current < ours {
+        Err(ErrorCode::FencedLeaderEpoch.code())
+    } else {
+        Err(ErrorCode::UnknownLeaderEpoch.code())
+    }
+}
+
+/// Reads every requested partition once. Returns the response, the number of record bytes and
+/// the ISR expansions that followers' fetches made due.
 fn read_all(
     broker: &Arc<Broker>,
     request: &FetchRequest,
     version: i16,
-) -> (Vec<FetchableTopicResponse>, usize) {
+) -> (Vec<FetchableTopicResponse>, usize, Vec<Expansion>) {
+    // A follower's fetch (Kafka's `FetchRequest.isFromFollower`): it reads up to the log end
+    // offset, not the high watermark, and its fetch offset is its log end offset.
+    let follower =
+        (request.replica_id.0 >= 0).then_some(common::ids::BrokerId(request.replica_id.0));
+    let mut expansions = Vec::new();
     let mut total = 0usize;
     // Kafka's `handleFetchRequest`: `fetchMaxBytes = min(request.maxBytes, fetch.max.bytes)`.
     let broker_max = i32::try_from(broker.config.fetch_max_bytes).unwrap_or(i32::MAX);
@@ -116,10 +144,31 @@ fn read_all(
                             return error_partition(p.partition, code);
                         }
                     };
+                    if let Err(code) =
+                        check_leader_epoch(p.current_leader_epoch, hosted.leader_epoch.get())
+                    {
+                        return error_partition(p.partition, code);
+                    }
                     let adjusted = i64::from(p.partition_max_bytes).min(limit);
                     limit = limit.max(0);
                     let log = &hosted.log;
+                    if let Some(id) = follower {
+                        if let Some(isr) =
+                            record_follower_fetch(&hosted.replica, log, id, p.fetch_offset)
+                        {
+                            let tp = TopicPartition {
+                                topic: name.to_string(),
+                                partition: p.partition,
+                            };
+                            expansions.push((tp, hosted.clone(), isr));
+                        }
+                    }
                     let hw = log.high_watermark();
+                    let max_offset = if follower.is_some() {
+                        log.log_end_offset()
+                    } else {
+                        hw
+                    };
                     let base = PartitionData::default()
                         .with_partition_index(p.partition)
                         .with_preferred_read_replica(kafka_protocol::messages::BrokerId(-1))
@@ -130,7 +179,7 @@ fn read_all(
                         .with_aborted_transactions(read_committed.then(Vec::new));
                     if adjusted < 0
                         && p.fetch_offset >= log.log_start_offset()
-                        && p.fetch_offset < hw
+                        && p.fetch_offset < max_offset
                     {
                         // Kafka's `LocalLog.read` answers a read at the high watermark empty
                         // and an offset out of range before any segment is read; otherwise
@@ -151,7 +200,7 @@ fn read_all(
                     }
                     let partition_max = usize::try_from(p.partition_max_bytes).unwrap_or(0);
                     let budget = partition_max.min(room).max(1);
-                    let data = match log.read(p.fetch_offset, budget, hw) {
+                    let data = match log.read(p.fetch_offset, budget, max_offset) {
                         Ok(bytes) => {
                             total += bytes.len();
                             base.with_records(Some(bytes))
@@ -166,7 +215,7 @@ fn read_all(
                 .with_partitions(partitions)
         })
         .collect();
-    (topics, total)
+    (topics, total, expansions)
 }
 
 pub async fn handle(broker: &Arc<Broker>, request: FetchRequest, version: i16) -> FetchResponse {
@@ -192,6 +241,8 @@ pub(crate) async fn handle_counting(
         // Register for wake-ups before reading, so an append between the read and the wait is
         // not missed: one high-watermark watch per requested partition, so appends to other
         // partitions never wake this fetch.
+        // A follower waits for new data (the log end), a consumer for committed data.
+        let from_follower = request.replica_id.0 >= 0;
         let mut watches: Vec<watch::Receiver<i64>> = request
             .topics
             .iter()
@@ -200,16 +251,36 @@ pub(crate) async fn handle_counting(
                     .iter()
                     .filter_map(|p| leader_partition(broker, t.topic.0.as_str(), p.partition).ok())
             })
-            .map(|h| h.log.subscribe_high_watermark())
+            .map(|h| {
+                if from_follower {
+                    h.log.subscribe_log_end()
+                } else {
+                    h.log.subscribe_high_watermark()
+                }
+            })
             .collect();
         // Segment reads are file I/O: they run on a blocking thread, not on a worker.
         let reading = (broker.clone(), request.clone());
         let read = tokio::task::spawn_blocking(move || read_all(&reading.0, &reading.1, version));
-        let (topics, total) = match read.await {
+        let (topics, total, expansions) = match read.await {
             Ok(read) => read,
             // The read panicked (a bug): answer as Kafka does for an unexpected read failure.
-            Err(_) => (all_failed(&request), 0),
+            Err(_) => (all_failed(&request), 0, Vec::new()),
         };
+        for (tp, hosted, isr) in expansions {
+            let broker = broker.clone();
+            tokio::spawn(async move {
+                alter_isr(
+                    &broker.cluster,
+                    &tp,
+                    &hosted.replica,
+                    &hosted.log,
+                    isr,
+                    "Expanding ISR: a follower caught up",
+                )
+                .await;
+            });
+        }
         let has_error = topics
             .iter()
             .flat_map(|t| &t.partitions)

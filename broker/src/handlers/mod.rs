@@ -18,6 +18,7 @@ mod groups;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;
+mod offset_for_leader_epoch;
 mod offsets;
 mod produce;
 #[cfg(test)]
@@ -70,6 +71,9 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeCluster, 0, 1),
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
+    // Kafka 3.9 serves 0-4; v0-1 (no current leader epoch, before Kafka 2.1) are not decoded
+    // by the protocol crate and no client in use sends them.
+    (ApiKey::OffsetForLeaderEpoch, 2, 4),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -210,6 +214,9 @@ pub async fn dispatch(
         }
         RequestKind::DescribeCluster(r) => {
             ResponseKind::DescribeCluster(describe_cluster::handle(broker, &r, version))
+        }
+        RequestKind::OffsetForLeaderEpoch(r) => {
+            ResponseKind::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(broker, &r))
         }
         _ => {
             tracing::error!(

@@ -32,6 +32,7 @@ use crate::log::batch::TRANSACTIONAL_FLAG;
 use crate::log::legacy_message_set;
 use crate::log::LogError;
 use crate::log::{validate_produce_records, BatchHeader};
+use crate::partitions::HostedPartition;
 
 /// Whether any batch of `records` has the transactional attribute (Kafka's
 /// `ProduceRequest.hasTransactionalRecords`); only headers are read.
@@ -200,6 +201,11 @@ pub async fn handle(
         return ProduceResponse::default().with_responses(responses);
     }
     let md = broker.cluster.metadata();
+    // acks=all appends waiting for the ISR: (topic index, partition index, partition, offset
+    // the high watermark must reach).
+    let mut waits: Vec<(usize, usize, Arc<HostedPartition>, i64)> = Vec::new();
+    let deadline = tokio::time::Instant::now()
+        + std::time::Duration::from_millis(u64::try_from(request.timeout_ms).unwrap_or(0));
     for topic in request.topic_data {
         let name = topic.name.0.as_str().to_string();
         let mut partitions = Vec::with_capacity(topic.partition_data.len());
@@ -247,28 +253,23 @@ pub async fn handle(
                 }
             }
             if request.acks == -1 {
-                if let Some(t) = md.topics.get(&name) {
-                    let isr = t
-                        .partitions
-                        .iter()
-                        .find(|i| i.partition == p.index)
+                // The leader's own view of the ISR: it changes only once zookeeper-lite has the
+                // change, so it is never wider than the committed one.
+                let isr = hosted.replica.isr().unwrap_or_else(|| {
+                    md.topics
+                        .get(&name)
+                        .and_then(|t| t.partitions.iter().find(|i| i.partition == p.index))
                         .map(|i| i.isr.clone())
-                        .unwrap_or_default();
-                    let min_isr = hosted.log_config.min_insync_replicas;
-                    if isr.len() < min_isr {
-                        let set: Vec<String> = isr.iter().map(|b| b.to_string()).collect();
-                        partitions.push(error(
-                            p.index,
-                            ErrorCode::NotEnoughReplicas.code(),
-                            Some(format!(
-                                "The size of the current ISR Set({}) is insufficient to satisfy \
-                                 the min.isr requirement of {min_isr} for partition {name}-{}",
-                                set.join(", "),
-                                p.index
-                            )),
-                        ));
-                        continue;
-                    }
+                        .unwrap_or_default()
+                });
+                let min_isr = hosted.log_config.min_insync_replicas;
+                if isr.len() < min_isr {
+                    partitions.push(error(
+                        p.index,
+                        ErrorCode::NotEnoughReplicas.code(),
+                        Some(not_enough_replicas_message(&isr, min_isr, &name, p.index)),
+                    ));
+                    continue;
                 }
             }
             // The request buffer is shared with the decoded header fields, so the batches are
@@ -282,6 +283,14 @@ pub async fn handle(
             };
             match hosted.log.append(payload, hosted.leader_epoch.get()).await {
                 Ok(info) => {
+                    if request.acks == -1 {
+                        waits.push((
+                            responses.len(),
+                            partitions.len(),
+                            hosted.clone(),
+                            info.last_offset.saturating_add(1),
+                        ));
+                    }
                     partitions.push(
                         PartitionProduceResponse::default()
                             .with_index(p.index)
@@ -302,9 +311,78 @@ pub async fn handle(
                 .with_partition_responses(partitions),
         );
     }
+    for (t, p, hosted, required) in waits {
+        let code = wait_for_isr(&hosted, required, deadline).await;
+        if let Some(answer) = responses
+            .get_mut(t)
+            .and_then(|t: &mut TopicProduceResponse| t.partition_responses.get_mut(p))
+        {
+            if code != ErrorCode::None {
+                let index = answer.index;
+                *answer = error(index, code.code(), None);
+                if code == ErrorCode::NotEnoughReplicasAfterAppend {
+                    let isr = hosted.replica.isr().unwrap_or_default();
+                    answer.error_message = Some(StrBytes::from_string(format!(
+                        "The number of in-sync replicas ({}) fell below min.insync.replicas ({}) \
+                         after the append",
+                        isr.len(),
+                        hosted.log_config.min_insync_replicas
+                    )));
+                }
+            }
+        }
+    }
     ProduceResponse::default()
         .with_responses(responses)
         .with_node_endpoints(node_endpoints)
+}
+
+/// Kafka's NOT_ENOUGH_REPLICAS text (`Partition.appendRecordsToLeader`).
+fn not_enough_replicas_message(
+    isr: &[common::ids::BrokerId],
+    min_isr: usize,
+    topic: &str,
+    partition: i32,
+) -> String {
+    let set: Vec<String> = isr.iter().map(|b| b.to_string()).collect();
+    format!(
+        "The size of the current ISR Set({}) is insufficient to satisfy the min.isr requirement \
+         of {min_isr} for partition {topic}-{partition}",
+        set.join(", ")
+    )
+}
+
+/// Kafka's delayed produce for acks=all (`Partition.checkEnoughReplicasReachOffset`): waits
+/// until the high watermark reaches `required` (every in-sync replica has the records, durably
+/// with our default flush policy). Then NONE, or NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR
+/// fell below `min.insync.replicas` meanwhile; NOT_LEADER_OR_FOLLOWER if the leadership is
+/// lost first; REQUEST_TIMED_OUT at `deadline` (the request's `timeout_ms`).
+async fn wait_for_isr(
+    hosted: &HostedPartition,
+    required: i64,
+    deadline: tokio::time::Instant,
+) -> ErrorCode {
+    let epoch = hosted.leader_epoch;
+    let mut hw = hosted.log.subscribe_high_watermark();
+    let mut role = hosted.replica.subscribe();
+    loop {
+        if hosted.replica.leader_epoch() != Some(epoch) {
+            return ErrorCode::NotLeaderOrFollower;
+        }
+        if *hw.borrow_and_update() >= required {
+            let isr = hosted.replica.isr().unwrap_or_default();
+            return if isr.len() < hosted.log_config.min_insync_replicas {
+                ErrorCode::NotEnoughReplicasAfterAppend
+            } else {
+                ErrorCode::None
+            };
+        }
+        tokio::select! {
+            r = hw.changed() => if r.is_err() { return ErrorCode::NotLeaderOrFollower; },
+            r = role.changed() => if r.is_err() { return ErrorCode::NotLeaderOrFollower; },
+            _ = tokio::time::sleep_until(deadline) => return ErrorCode::RequestTimedOut,
+        }
+    }
 }
 
 #[cfg(test)]

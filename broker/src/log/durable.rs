@@ -16,7 +16,7 @@
 //! `CHECKPOINT_INTERVAL`, so a restart after a crash only scans recent data.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -41,12 +41,29 @@ struct Durability {
     failed: Option<String>,
 }
 
+/// How the high watermark is derived (Kafka's `Partition.maybeIncrementLeaderHW` and the
+/// follower's `updateHighWatermark`). "Local end" is what this replica vouches for: its durable
+/// offset when every append is fsynced, else its log end offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum HighWatermarkPolicy {
+    /// The leader: the minimum of its local end and the end offset each other in-sync replica
+    /// reported (-1 until it fetches), never moving down.
+    Leader { isr_followers: Vec<(i32, i64)> },
+    /// A follower: the leader's high watermark, capped by its local end.
+    Follower { leader_high_watermark: i64 },
+}
+
 struct Shared {
     /// The flush policy is read from the log's config under this lock, so `set_config` changes
     /// it for the next append.
     log: Mutex<PartitionLog>,
     durable: watch::Sender<Durability>,
     high_watermark: watch::Sender<i64>,
+    /// The log end offset, for replica fetches waiting on new data.
+    log_end: watch::Sender<i64>,
+    /// The local end offset (see [`HighWatermarkPolicy`]), as last published.
+    local_end: AtomicI64,
+    policy: Mutex<HighWatermarkPolicy>,
     wake_flusher: Notify,
     shutdown: watch::Sender<bool>,
     closed: AtomicBool,
@@ -86,14 +103,46 @@ impl Shared {
         Ok(())
     }
 
-    fn raise_high_watermark(&self, to: i64) {
-        self.high_watermark.send_if_modified(|hw| {
-            let raise = to > *hw;
-            if raise {
-                *hw = to;
+    fn policy(&self) -> MutexGuard<'_, HighWatermarkPolicy> {
+        self.policy.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes a new local end and recomputes the high watermark.
+    fn set_local_end(&self, end: i64) {
+        self.local_end.store(end, Ordering::Release);
+        self.recompute_high_watermark();
+    }
+
+    /// Applies the policy: a leader's high watermark only rises; a follower's is the leader's,
+    /// capped by what it has.
+    fn recompute_high_watermark(&self) {
+        let local = self.local_end.load(Ordering::Acquire);
+        let policy = self.policy();
+        match &*policy {
+            HighWatermarkPolicy::Leader { isr_followers } => {
+                let to = isr_followers
+                    .iter()
+                    .map(|&(_, end)| end)
+                    .fold(local, i64::min);
+                self.high_watermark.send_if_modified(|hw| {
+                    let raise = to > *hw;
+                    if raise {
+                        *hw = to;
+                    }
+                    raise
+                });
             }
-            raise
-        });
+            HighWatermarkPolicy::Follower {
+                leader_high_watermark,
+            } => {
+                let to = (*leader_high_watermark).min(local);
+                self.high_watermark.send_if_modified(|hw| {
+                    let moved = to != *hw;
+                    *hw = to;
+                    moved
+                });
+            }
+        }
     }
 
     fn fail(&self, why: String) {
@@ -134,7 +183,7 @@ impl Shared {
                 };
                 // The high watermark moves first, so an acknowledged append is always visible.
                 if fsync_each {
-                    self.raise_high_watermark(durable);
+                    self.set_local_end(durable);
                 }
                 self.durable.send_if_modified(|d| {
                     let advance = durable > d.offset;
@@ -213,6 +262,11 @@ impl DurableLog {
                 failed: None,
             }),
             high_watermark: watch::Sender::new(end),
+            log_end: watch::Sender::new(end),
+            local_end: AtomicI64::new(end),
+            policy: Mutex::new(HighWatermarkPolicy::Leader {
+                isr_followers: Vec::new(),
+            }),
             wake_flusher: Notify::new(),
             shutdown: watch::Sender::new(false),
             closed: AtomicBool::new(false),
@@ -281,18 +335,120 @@ impl DurableLog {
         })
         .await
         .map_err(|e| LogError::Offline(format!("append task failed: {e}")))??;
+        self.shared.log_end.send_if_modified(|e| {
+            let moved = *e != end;
+            *e = end;
+            moved
+        });
         if fsync_each {
             // A duplicate waits too: its original may still be on its way to disk.
             self.shared.wake_flusher.notify_one();
             self.wait_durable(info.last_offset.saturating_add(1))
                 .await?;
         } else {
-            self.shared.raise_high_watermark(end);
+            self.shared.set_local_end(end);
             if flush_now {
                 self.shared.wake_flusher.notify_one();
             }
         }
         Ok(info)
+    }
+
+    /// Appends batches fetched from the leader as they are (see
+    /// `PartitionLog::append_as_follower`) and returns once they are as durable as the flush
+    /// policy demands, so the next fetch reports only what this replica vouches for. Returns
+    /// the new log end offset.
+    pub async fn append_as_follower(&self, payload: Bytes) -> Result<i64, LogError> {
+        self.check_usable()?;
+        self.ensure_flusher();
+        let shared = self.shared.clone();
+        let (end, fsync_each, flush_now) = tokio::task::spawn_blocking(move || {
+            let mut log = shared.lock()?;
+            shared.check_usable()?;
+            match log.append_as_follower(&payload) {
+                Ok(_) => {}
+                Err(LogError::Io(e)) => {
+                    shared.fail(format!("write to partition log failed: {e}"));
+                    return Err(LogError::Io(e));
+                }
+                Err(e) => return Err(e),
+            }
+            let config = log.config();
+            Ok((
+                log.log_end_offset(),
+                config.fsync_every_append(),
+                log.unflushed_messages() >= config.flush_interval_messages.max(1),
+            ))
+        })
+        .await
+        .map_err(|e| LogError::Offline(format!("append task failed: {e}")))??;
+        self.shared.log_end.send_if_modified(|e| {
+            let moved = *e != end;
+            *e = end;
+            moved
+        });
+        if fsync_each {
+            self.shared.wake_flusher.notify_one();
+            self.wait_durable(end).await?;
+        } else {
+            self.shared.set_local_end(end);
+            if flush_now {
+                self.shared.wake_flusher.notify_one();
+            }
+        }
+        Ok(end)
+    }
+
+    /// Makes this replica the leader: its high watermark becomes the minimum of its own local
+    /// end and the end offsets of `isr_followers` (the other in-sync replicas, `(broker id,
+    /// end offset or -1)`), and only rises from where it is.
+    pub fn become_leader(&self, isr_followers: Vec<(i32, i64)>) {
+        *self.shared.policy() = HighWatermarkPolicy::Leader { isr_followers };
+        self.shared.recompute_high_watermark();
+    }
+
+    /// A leader learns the end offset of an in-sync follower (from its fetch), or its ISR
+    /// changed (`isr_followers` replaced). A no-op on a follower.
+    pub fn update_isr_followers(&self, isr_followers: Vec<(i32, i64)>) {
+        {
+            let mut policy = self.shared.policy();
+            match &mut *policy {
+                HighWatermarkPolicy::Leader { isr_followers: f } => *f = isr_followers,
+                HighWatermarkPolicy::Follower { .. } => return,
+            }
+        }
+        self.shared.recompute_high_watermark();
+    }
+
+    /// Makes this replica a follower, or gives a follower the leader's high watermark: its own
+    /// becomes `min(leader_high_watermark, local end)`.
+    pub fn follow(&self, leader_high_watermark: i64) {
+        *self.shared.policy() = HighWatermarkPolicy::Follower {
+            leader_high_watermark,
+        };
+        self.shared.recompute_high_watermark();
+    }
+
+    /// Changes of the log end offset (replica fetches wait on these).
+    pub fn subscribe_log_end(&self) -> watch::Receiver<i64> {
+        self.shared.log_end.subscribe()
+    }
+
+    /// Kafka's OffsetForLeaderEpoch for this log: see `PartitionLog::end_offset_for_epoch`.
+    pub fn end_offset_for_epoch(&self, epoch: i32) -> (i32, i64) {
+        self.shared.peek().end_offset_for_epoch(epoch)
+    }
+
+    /// Records that leader epoch `epoch` begins at the log end offset (Kafka's
+    /// `maybeAssignEpochStartOffset` when a replica becomes leader), so that OffsetForLeaderEpoch
+    /// answers followers correctly before the first batch of the epoch is written.
+    pub fn assign_epoch(&self, epoch: i32) -> Result<(), LogError> {
+        self.shared.lock()?.assign_epoch(epoch)
+    }
+
+    /// The latest leader epoch in the log.
+    pub fn latest_epoch(&self) -> Option<i32> {
+        self.shared.peek().latest_epoch()
     }
 
     async fn wait_durable(&self, offset: i64) -> Result<(), LogError> {
@@ -307,8 +463,9 @@ impl DurableLog {
         }
     }
 
-    /// The offset below which consumers may read: the durable offset when every append is
-    /// fsynced, else the log end offset. (Replication will lower it to the ISR's minimum.)
+    /// The offset below which consumers may read: on a leader, the minimum over the ISR of what
+    /// each replica vouches for (durable offset when every append is fsynced, else log end
+    /// offset); on a follower, the leader's, capped by its own log.
     pub fn high_watermark(&self) -> i64 {
         *self.shared.high_watermark.borrow()
     }
@@ -422,6 +579,8 @@ impl DurableLog {
         self.shared
             .durable
             .send_modify(|d| d.offset = d.offset.min(end));
+        self.shared.local_end.fetch_min(end, Ordering::AcqRel);
+        self.shared.log_end.send_replace(end);
         self.shared
             .high_watermark
             .send_modify(|hw| *hw = (*hw).min(end));

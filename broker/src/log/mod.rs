@@ -21,6 +21,7 @@
 pub mod batch;
 mod checkpoint;
 pub mod durable;
+pub mod epoch_cache;
 pub mod index;
 pub mod legacy_message_set;
 pub mod partition_log;

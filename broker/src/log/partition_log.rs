@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use super::batch::check_batch;
 use super::batch::{validate_produce_payload_in, BatchHeader, BatchInfo, BATCH_HEADER_LEN};
 use super::checkpoint::{self, RecoveryCheckpoint};
+use super::epoch_cache::LeaderEpochCache;
 use super::producer_state::{ProducerStateManager, Verdict};
 use super::read::{ReadPlan, ReadSlice};
 use super::recompress::rebuild_batch;
@@ -57,6 +59,8 @@ pub struct PartitionLog {
     generation: u64,
     /// Serialises checkpoint writers and holds the generation they must match.
     checkpoint_gate: Arc<Mutex<u64>>,
+    /// The first offset of every leader epoch in the log (`leader-epoch-checkpoint`).
+    epochs: LeaderEpochCache,
 }
 
 /// fsyncs to run outside the partition's lock, and the checkpoint to write after them.
@@ -178,13 +182,133 @@ impl PartitionLog {
             checkpointed_offset: 0,
             generation: 0,
             checkpoint_gate: Arc::new(Mutex::new(0)),
+            epochs: LeaderEpochCache::empty(dir),
         };
+        log.load_epochs()?;
         // Segments below the old checkpoint were durable already and recovery synced the ones it
         // scanned: everything is durable, and a new checkpoint spares the next start the scan.
         log.durable_offset = log.log_end_offset();
         log.checkpointed_offset = log.log_end_offset();
         log.flush()?;
         Ok(log)
+    }
+
+    /// Loads the leader epoch cache, or rebuilds it from the batch headers when its file is
+    /// missing or unreadable (a log written before it existed); either way it then agrees
+    /// with the batches past its last entry, which recovery may have kept without it.
+    fn load_epochs(&mut self) -> Result<(), LogError> {
+        let end = self.log_end_offset();
+        let (mut cache, from) = match LeaderEpochCache::load(&self.dir, end) {
+            Some(cache) => {
+                let from = cache.entries().last().map_or(0, |&(_, o)| o);
+                (cache, from)
+            }
+            None => (LeaderEpochCache::empty(&self.dir), 0),
+        };
+        let changed = std::cell::Cell::new(false);
+        {
+            let cache_cell = std::cell::RefCell::new(&mut cache);
+            for seg in self.segments() {
+                if seg.next_offset() <= from {
+                    continue;
+                }
+                Self::find_batch(seg, seg.position_hint(from), |h| {
+                    if cache_cell
+                        .borrow_mut()
+                        .observe(h.partition_leader_epoch(), h.base_offset())
+                    {
+                        changed.set(true);
+                    }
+                    false
+                })?;
+            }
+        }
+        let file_missing = !self
+            .dir
+            .join(super::epoch_cache::EPOCH_CHECKPOINT_FILE)
+            .exists();
+        if changed.get() || (file_missing && cache.latest_epoch().is_some()) {
+            cache.persist()?;
+        }
+        self.epochs = cache;
+        Ok(())
+    }
+
+    /// Kafka's `UnifiedLog.endOffsetForEpoch` (OffsetForLeaderEpoch): see
+    /// [`LeaderEpochCache::end_offset_for`].
+    pub fn end_offset_for_epoch(&self, epoch: i32) -> (i32, i64) {
+        self.epochs.end_offset_for(epoch, self.log_end_offset())
+    }
+
+    /// Records that `epoch` begins at the log end offset (a new leadership).
+    pub fn assign_epoch(&mut self, epoch: i32) -> Result<(), LogError> {
+        let end = self.log_end_offset();
+        self.epochs.assign(epoch, end)?;
+        Ok(())
+    }
+
+    /// The latest leader epoch in the log (`None` for an empty log).
+    pub fn latest_epoch(&self) -> Option<i32> {
+        self.epochs.latest_epoch()
+    }
+
+    /// Appends batches fetched from the partition's leader as they are (Kafka's
+    /// `appendAsFollower`): offsets, leader epochs and timestamps are the leader's; each batch
+    /// is checked (structure, CRC) and must continue this log exactly. An incomplete batch at
+    /// the end (a fetch cut by its size limit) is left for the next fetch. Returns the offsets
+    /// appended, `None` when there was no whole batch.
+    pub fn append_as_follower(&mut self, payload: &[u8]) -> Result<Option<(i64, i64)>, LogError> {
+        let mut batches = Vec::new();
+        let mut at = 0usize;
+        let mut expected = self.log_end_offset();
+        while payload.len() - at >= BATCH_HEADER_LEN {
+            let header = BatchHeader::new(&payload[at..])?;
+            let Some(size) = header.total_size() else {
+                return Err(LogError::CorruptMessage(format!(
+                    "bad batch length at position {at} of a replica fetch"
+                )));
+            };
+            if payload.len() - at < size {
+                break;
+            }
+            let info = check_batch(&payload[at..at + size], at, usize::MAX)?;
+            if info.base_offset != expected {
+                return Err(LogError::CorruptMessage(format!(
+                    "a replica fetch batch starts at offset {} where this log ends at {expected}",
+                    info.base_offset
+                )));
+            }
+            expected = info.last_offset().saturating_add(1);
+            batches.push((info, header.partition_leader_epoch()));
+            at += size;
+        }
+        let (Some(first), Some(last)) = (batches.first(), batches.last()) else {
+            return Ok(None);
+        };
+        let (first_offset, last_offset) = (first.0.base_offset, last.0.last_offset());
+        let max_timestamp = batches
+            .iter()
+            .map(|(b, _)| b.max_timestamp)
+            .max()
+            .unwrap_or(-1);
+        if self.active.roll_due(
+            &self.config,
+            at as u64,
+            last_offset,
+            max_timestamp,
+            common::time::now_ms(),
+        ) {
+            self.roll()?;
+        }
+        for (b, epoch) in &batches {
+            self.epochs.assign(*epoch, b.base_offset)?;
+        }
+        let infos: Vec<BatchInfo> = batches.iter().map(|(b, _)| *b).collect();
+        self.active.append(&payload[..at], &infos)?;
+        for b in &infos {
+            self.producers.replay(b);
+        }
+        Ok(Some((first_offset, last_offset)))
     }
 
     pub fn dir(&self) -> &Path {
@@ -316,6 +440,7 @@ impl PartitionLog {
             header.set_base_offset(b.base_offset);
             header.set_partition_leader_epoch(leader_epoch);
         }
+        self.epochs.assign(leader_epoch, first_offset)?;
         self.active.append(payload, &batches)?;
         self.producers.commit(staged);
         Ok(AppendInfo {
@@ -584,6 +709,7 @@ impl PartitionLog {
         }
         checkpoint::sync_dir(&self.dir)?;
         let end = self.log_end_offset();
+        self.epochs.truncate_from_end(end)?;
         self.producers.truncate_to(end);
         self.durable_offset = self.durable_offset.min(end);
         self.checkpointed_offset = self.checkpointed_offset.min(end);

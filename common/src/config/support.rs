@@ -127,15 +127,13 @@ pub fn broker_config_warning(key: &str, value: &str) -> Option<&'static str> {
         "listener.security.protocol.map" | "inter.broker.listener.name" => {
             "only one PLAINTEXT listener is served"
         }
-        "replica.lag.time.max.ms" => "followers do not replicate yet, so the ISR never shrinks",
         "unclean.leader.election.enable" if v.eq_ignore_ascii_case("true") => {
-            "leaders are only ever elected from the ISR"
+            "zookeeper-lite elects leaders and does not see server.properties: set it as a \
+             dynamic cluster default (kafka-configs --entity-type brokers --entity-default) or \
+             per topic"
         }
         "log.cleanup.policy" if v.split(',').any(|p| p.trim() == "compact") => {
             "log compaction is not implemented; topics are cleaned by deletion"
-        }
-        "controlled.shutdown.enable" | "auto.leader.rebalance.enable" => {
-            "leadership moves only when a broker's session expires"
         }
         _ => return None,
     })

@@ -609,6 +609,33 @@ pub mod describe_cluster {
     };
 }
 
+/// OffsetForLeaderEpoch request, versions 2-4 (v2 adds the current leader epoch, v3 the
+/// replica id; v0-1 are not served).
+pub mod offset_for_leader_epoch {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::OffsetForLeaderEpoch,
+        versions: v(2, 4),
+        flexible: from(4),
+        fields: &[
+            Field::new("replica_id", from(3), Ty::Int32),
+            Field::new("topics", ALL, Ty::Array(&Ty::Struct(TOPIC))),
+        ],
+    };
+
+    const TOPIC: &[Field] = &[
+        Field::new("topic", ALL, Ty::String),
+        Field::new("partitions", ALL, Ty::Array(&Ty::Struct(PARTITION))),
+    ];
+
+    const PARTITION: &[Field] = &[
+        Field::new("partition", ALL, Ty::Int32),
+        Field::new("current_leader_epoch", from(2), Ty::Int32),
+        Field::new("leader_epoch", ALL, Ty::Int32),
+    ];
+}
+
 /// Every request schema, looked up by API key.
 /// AlterConfigs request, versions 0-2.
 pub mod alter_configs {
@@ -696,4 +723,5 @@ pub static ALL_REQUESTS: &[&Message] = &[
     &delete_groups::REQUEST,
     &offset_delete::REQUEST,
     &describe_cluster::REQUEST,
+    &offset_for_leader_epoch::REQUEST,
 ];

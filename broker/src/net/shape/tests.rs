@@ -215,6 +215,7 @@ fn default_request(key: ApiKey) -> RequestKind {
         ApiKey::DescribeCluster => RequestKind::DescribeCluster(Default::default()),
         ApiKey::AlterConfigs => RequestKind::AlterConfigs(Default::default()),
         ApiKey::IncrementalAlterConfigs => RequestKind::IncrementalAlterConfigs(Default::default()),
+        ApiKey::OffsetForLeaderEpoch => RequestKind::OffsetForLeaderEpoch(Default::default()),
         other => panic!("no default request for {other:?}"),
     }
 }

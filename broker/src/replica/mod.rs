@@ -1,0 +1,447 @@
+//! Replication, as Kafka's `Partition` and `ReplicaManager` do it (the ISR model of
+//! `ARCHITECTURE.md`):
+//!
+//! - every hosted partition has a [`Role`] taken from the cluster metadata: leader, follower of
+//!   another broker, or offline (no leader);
+//! - a leader tracks each follower's log end offset from its fetches ([`FollowerState`], Kafka's
+//!   `Replica.updateFetchState`); the high watermark is the minimum over the ISR (applied by
+//!   the log, `DurableLog::update_isr_followers`);
+//! - a follower that has not caught up for `replica.lag.time.max.ms` leaves the ISR, one that
+//!   has caught up to the high watermark (and to the start of the leader's epoch) joins it; every
+//!   ISR change is an AlterPartition to zookeeper-lite, checked there against the leader epoch
+//!   and partition epoch, and takes effect only once it has landed ([`alter_isr`]);
+//! - followers replicate with [`fetcher::ReplicaFetchers`].
+
+pub mod fetcher;
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use common::ids::{BrokerId, LeaderEpoch};
+use common::topic_partition::TopicPartition;
+use tokio::sync::watch;
+use zookeeper_lite::protocol::PartitionInfo;
+
+use crate::cluster::Cluster;
+use crate::log::DurableLog;
+
+/// What a leader knows of one follower (Kafka's `ReplicaState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FollowerState {
+    /// The follower's log end offset, as its last fetch said (its fetch offset); -1 until it
+    /// fetches from this leader.
+    pub end_offset: i64,
+    /// When it was last known to be caught up with the leader (ms since the epoch).
+    pub last_caught_up_ms: i64,
+    /// When its previous fetch arrived, and the leader's log end offset then.
+    pub last_fetch_ms: i64,
+    pub last_fetch_leader_end: i64,
+}
+
+/// A leader's view of its partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaderState {
+    pub leader_epoch: LeaderEpoch,
+    pub partition_epoch: i32,
+    pub replicas: Vec<BrokerId>,
+    pub isr: Vec<BrokerId>,
+    /// Every replica but the leader.
+    pub followers: BTreeMap<BrokerId, FollowerState>,
+    /// The log end offset when this leadership began (Kafka's `leaderEpochStartOffsetOpt`): a
+    /// follower joins the ISR only once it has everything up to here.
+    pub epoch_start_offset: i64,
+    /// An AlterPartition is in flight; no other is sent meanwhile.
+    pub alter_in_flight: bool,
+}
+
+impl LeaderState {
+    /// A new leadership over `p`, begun at `now_ms` with the log ending at `log_end`. In-sync
+    /// followers count as caught up now (so they are not dropped before they can fetch); their
+    /// end offsets are unknown, which holds the high watermark where it is until they fetch.
+    pub fn new(p: &PartitionInfo, me: BrokerId, log_end: i64, now_ms: i64) -> LeaderState {
+        let followers = p
+            .replicas
+            .iter()
+            .filter(|&&b| b != me)
+            .map(|&b| {
+                let caught_up = if p.isr.contains(&b) { now_ms } else { 0 };
+                (
+                    b,
+                    FollowerState {
+                        end_offset: -1,
+                        last_caught_up_ms: caught_up,
+                        last_fetch_ms: 0,
+                        last_fetch_leader_end: -1,
+                    },
+                )
+            })
+            .collect();
+        LeaderState {
+            leader_epoch: p.leader_epoch,
+            partition_epoch: p.partition_epoch,
+            replicas: p.replicas.clone(),
+            isr: p.isr.clone(),
+            followers,
+            epoch_start_offset: log_end,
+            alter_in_flight: false,
+        }
+    }
+
+    /// `(follower, end offset)` of every in-sync replica but the leader: what the high
+    /// watermark is the minimum over (with the leader's own end).
+    pub fn isr_followers(&self) -> Vec<(i32, i64)> {
+        self.isr
+            .iter()
+            .filter_map(|b| self.followers.get(b).map(|f| (b.get(), f.end_offset)))
+            .collect()
+    }
+
+    /// Kafka's `Replica.updateFetchState`: a fetch from `follower` at `fetch_offset` arrived at
+    /// `now_ms` while the leader's log ended at `leader_end`. Caught up means it asked for
+    /// everything the leader had, or for everything the leader had at its previous fetch.
+    pub fn record_fetch(
+        &mut self,
+        follower: BrokerId,
+        fetch_offset: i64,
+        leader_end: i64,
+        now_ms: i64,
+    ) {
+        let Some(f) = self.followers.get_mut(&follower) else {
+            return;
+        };
+        if fetch_offset >= leader_end {
+            f.last_caught_up_ms = f.last_caught_up_ms.max(now_ms);
+        } else if fetch_offset >= f.last_fetch_leader_end && f.last_fetch_leader_end >= 0 {
+            f.last_caught_up_ms = f.last_caught_up_ms.max(f.last_fetch_ms);
+        }
+        f.end_offset = fetch_offset;
+        f.last_fetch_ms = now_ms;
+        f.last_fetch_leader_end = leader_end;
+    }
+
+    /// Kafka's `Partition.isFollowerInSync` for a follower outside the ISR: it has everything
+    /// up to the high watermark and up to the start of this leader epoch.
+    pub fn may_join_isr(&self, follower: BrokerId, high_watermark: i64) -> bool {
+        if self.isr.contains(&follower) {
+            return false;
+        }
+        self.followers.get(&follower).is_some_and(|f| {
+            f.end_offset >= 0
+                && f.end_offset >= high_watermark
+                && f.end_offset >= self.epoch_start_offset
+        })
+    }
+
+    /// Kafka's `Partition.getOutOfSyncReplicas`: in-sync followers not caught up for longer
+    /// than `lag_ms`.
+    pub fn out_of_sync(&self, now_ms: i64, lag_ms: i64) -> Vec<BrokerId> {
+        self.isr
+            .iter()
+            .copied()
+            .filter(|b| {
+                self.followers
+                    .get(b)
+                    .is_some_and(|f| now_ms - f.last_caught_up_ms > lag_ms)
+            })
+            .collect()
+    }
+}
+
+/// What this broker is for one partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// No leader, or not decided yet.
+    Offline,
+    Leader(LeaderState),
+    Follower {
+        leader: BrokerId,
+        leader_epoch: LeaderEpoch,
+    },
+}
+
+/// The replication state of one hosted partition, shared by every version of its
+/// `HostedPartition`. Changes of role are published on a watch so that waiting produce requests
+/// (acks=all) notice a lost leadership at once.
+pub struct Replica {
+    role: Mutex<Role>,
+    role_changes: watch::Sender<u64>,
+}
+
+impl Default for Replica {
+    fn default() -> Self {
+        Replica {
+            role: Mutex::new(Role::Offline),
+            role_changes: watch::Sender::new(0),
+        }
+    }
+}
+
+impl Replica {
+    pub fn lock(&self) -> MutexGuard<'_, Role> {
+        self.role.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Role changes (leadership won or lost).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.role_changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.role_changes.send_modify(|v| *v += 1);
+    }
+
+    /// The leader epoch while this broker leads, else `None`.
+    pub fn leader_epoch(&self) -> Option<LeaderEpoch> {
+        match &*self.lock() {
+            Role::Leader(l) => Some(l.leader_epoch),
+            _ => None,
+        }
+    }
+
+    /// The ISR while this broker leads.
+    pub fn isr(&self) -> Option<Vec<BrokerId>> {
+        match &*self.lock() {
+            Role::Leader(l) => Some(l.isr.clone()),
+            _ => None,
+        }
+    }
+
+    /// Applies the metadata's view of the partition: becomes leader (a new leader epoch: the
+    /// log's epoch cache gets the epoch and the high watermark waits for the ISR's fetches),
+    /// takes an ISR change made elsewhere (a newer partition epoch), or becomes a follower or
+    /// offline. Returns the role now held.
+    pub fn apply_metadata(&self, p: &PartitionInfo, me: BrokerId, log: &DurableLog) -> Role {
+        let now = common::time::now_ms();
+        let mut role = self.lock();
+        let next = if p.leader == me {
+            match &*role {
+                Role::Leader(l) if l.leader_epoch == p.leader_epoch => {
+                    let mut l = l.clone();
+                    if p.partition_epoch > l.partition_epoch {
+                        l.isr = p.isr.clone();
+                        l.partition_epoch = p.partition_epoch;
+                        l.replicas = p.replicas.clone();
+                    }
+                    Role::Leader(l)
+                }
+                _ => {
+                    if let Err(e) = log.assign_epoch(p.leader_epoch.get()) {
+                        tracing::error!("cannot record leader epoch {}: {e}", p.leader_epoch);
+                    }
+                    Role::Leader(LeaderState::new(p, me, log.log_end_offset(), now))
+                }
+            }
+        } else if p.leader.is_none() {
+            Role::Offline
+        } else {
+            Role::Follower {
+                leader: p.leader,
+                leader_epoch: p.leader_epoch,
+            }
+        };
+        let became = *role != next;
+        let was_leader = matches!(&*role, Role::Leader(_));
+        match &next {
+            Role::Leader(l) => {
+                if was_leader {
+                    log.update_isr_followers(l.isr_followers());
+                } else {
+                    log.become_leader(l.isr_followers());
+                }
+            }
+            _ if was_leader => log.follow(log.high_watermark()),
+            _ => {}
+        }
+        *role = next.clone();
+        drop(role);
+        if became {
+            self.changed();
+        }
+        next
+    }
+}
+
+/// A fetch from follower `follower` at `fetch_offset` reached the leader of this partition
+/// (Kafka's `Partition.updateFollowerFetchState`): its end offset is recorded, the high
+/// watermark recomputed when it is in the ISR, and when it is outside the ISR but caught up the
+/// ISR it should join is returned (for [`alter_isr`]). `Err` with Kafka's error when this
+/// broker does not lead the partition at a matching epoch.
+pub fn record_follower_fetch(
+    replica: &Replica,
+    log: &DurableLog,
+    follower: BrokerId,
+    fetch_offset: i64,
+) -> Option<Vec<BrokerId>> {
+    let mut role = replica.lock();
+    let Role::Leader(l) = &mut *role else {
+        return None;
+    };
+    let now = common::time::now_ms();
+    l.record_fetch(follower, fetch_offset, log.log_end_offset(), now);
+    if l.isr.contains(&follower) {
+        let followers = l.isr_followers();
+        drop(role);
+        log.update_isr_followers(followers);
+        return None;
+    }
+    if !l.alter_in_flight && l.may_join_isr(follower, log.high_watermark()) {
+        let mut isr = l.isr.clone();
+        isr.push(follower);
+        let replicas = l.replicas.clone();
+        return Some(replicas.into_iter().filter(|b| isr.contains(b)).collect());
+    }
+    None
+}
+
+/// Sends an AlterPartition for `tp` setting its ISR to `new_isr`, unless one is in flight, and
+/// applies the answer: the new ISR (and partition epoch) take effect only once zookeeper-lite
+/// has them. A refusal (a newer leader epoch or partition epoch exists) leaves the ISR as it is;
+/// the metadata watch brings the newer state.
+pub async fn alter_isr(
+    cluster: &Cluster,
+    tp: &TopicPartition,
+    replica: &Replica,
+    log: &DurableLog,
+    new_isr: Vec<BrokerId>,
+    why: &str,
+) {
+    let (leader_epoch, partition_epoch, old_isr) = {
+        let mut role = replica.lock();
+        let Role::Leader(l) = &mut *role else {
+            return;
+        };
+        if l.alter_in_flight || l.isr == new_isr {
+            return;
+        }
+        l.alter_in_flight = true;
+        (l.leader_epoch, l.partition_epoch, l.isr.clone())
+    };
+    let ids = |v: &[BrokerId]| {
+        v.iter()
+            .map(|b| b.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    tracing::info!(
+        "[Partition {tp}] {why}: ISR from {} to {} (leader epoch {leader_epoch}, partition \
+         epoch {partition_epoch})",
+        ids(&old_isr),
+        ids(&new_isr)
+    );
+    let result = cluster
+        .alter_partition(
+            &tp.topic,
+            tp.partition,
+            leader_epoch,
+            partition_epoch,
+            new_isr,
+        )
+        .await;
+    let mut role = replica.lock();
+    let Role::Leader(l) = &mut *role else {
+        return;
+    };
+    l.alter_in_flight = false;
+    match result {
+        Ok(info) if l.leader_epoch == info.leader_epoch => {
+            if info.partition_epoch >= l.partition_epoch {
+                l.isr = info.isr.clone();
+                l.partition_epoch = info.partition_epoch;
+                let followers = l.isr_followers();
+                drop(role);
+                log.update_isr_followers(followers);
+                replica.changed();
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(
+            "[Partition {tp}] the ISR change to zookeeper-lite was refused: {e} ({:?})",
+            e.code
+        ),
+    }
+}
+
+/// Kafka's `checkAndTriggerAutoLeaderRebalance` selection: for each live broker, the partitions
+/// whose preferred replica (the first) it is, whose leader is another broker, and where it is
+/// in the ISR; taken when their share of the broker's preferred partitions is above
+/// `percentage`.
+pub fn imbalanced_partitions(
+    md: &zookeeper_lite::protocol::ClusterMetadata,
+    percentage: u32,
+) -> Vec<TopicPartition> {
+    let mut out = Vec::new();
+    for b in &md.brokers {
+        let mut preferred = 0usize;
+        let mut not_led = Vec::new();
+        for t in md.topics.values() {
+            for p in &t.partitions {
+                if p.replicas.first() != Some(&b.id) {
+                    continue;
+                }
+                preferred += 1;
+                if p.leader != b.id && p.isr.contains(&b.id) {
+                    not_led.push(TopicPartition {
+                        topic: t.name.clone(),
+                        partition: p.partition,
+                    });
+                }
+            }
+        }
+        if preferred > 0 && not_led.len() * 100 > preferred * percentage as usize {
+            out.extend(not_led);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn partition(isr: &[i32]) -> PartitionInfo {
+        PartitionInfo {
+            partition: 0,
+            replicas: vec![BrokerId(0), BrokerId(1), BrokerId(2)],
+            leader: BrokerId(0),
+            leader_epoch: LeaderEpoch(3),
+            isr: isr.iter().copied().map(BrokerId).collect(),
+            partition_epoch: 7,
+        }
+    }
+
+    #[test]
+    fn a_follower_is_caught_up_when_it_asks_for_the_leaders_end() {
+        let mut l = LeaderState::new(&partition(&[0, 1, 2]), BrokerId(0), 100, 1_000);
+        assert_eq!(l.isr_followers(), vec![(1, -1), (2, -1)]);
+        // Follower 1 fetches at the leader's end: caught up now.
+        l.record_fetch(BrokerId(1), 100, 100, 5_000);
+        // Follower 2 lags: 50 behind, and the leader keeps growing.
+        l.record_fetch(BrokerId(2), 50, 100, 5_000);
+        assert_eq!(l.isr_followers(), vec![(1, 100), (2, 50)]);
+        assert_eq!(l.out_of_sync(12_000, 10_000), vec![BrokerId(2)]);
+        // Follower 2 now asks for what the leader had at its previous fetch: caught up as of
+        // that fetch.
+        l.record_fetch(BrokerId(2), 100, 150, 25_000);
+        assert_eq!(l.followers[&BrokerId(2)].last_caught_up_ms, 5_000);
+        assert_eq!(l.out_of_sync(26_000, 30_000), Vec::<BrokerId>::new());
+    }
+
+    #[test]
+    fn a_follower_joins_only_with_the_high_watermark_and_the_epoch_start() {
+        let mut l = LeaderState::new(&partition(&[0, 1]), BrokerId(0), 100, 0);
+        assert!(!l.may_join_isr(BrokerId(2), 0), "it has not fetched yet");
+        l.record_fetch(BrokerId(2), 90, 120, 1);
+        assert!(
+            !l.may_join_isr(BrokerId(2), 80),
+            "below the epoch start 100"
+        );
+        l.record_fetch(BrokerId(2), 110, 120, 2);
+        assert!(
+            !l.may_join_isr(BrokerId(2), 115),
+            "below the high watermark"
+        );
+        assert!(l.may_join_isr(BrokerId(2), 110));
+        assert!(!l.may_join_isr(BrokerId(1), 0), "already in the ISR");
+    }
+}
