@@ -491,6 +491,48 @@ fn list_latest(conn: &mut Conn, version: i16, max_num_offsets: i32) -> (i16, Vec
     (p.error_code, vec![p.offset])
 }
 
+/// OffsetForLeaderEpoch for partition 0 of the table's topic and leader epoch 0: `(error,
+/// leader epoch, end offset)`; v0-1 written and read by hand (the crate dropped them), v0's
+/// answer has no leader epoch (-1 here).
+fn epoch_end(conn: &mut Conn, version: i16) -> (i16, i32, i64) {
+    if version <= 1 {
+        let mut body = BytesMut::new();
+        body.put_i32(1);
+        put_string(&mut body, TOPIC);
+        body.put_i32(1);
+        body.put_i32(0);
+        body.put_i32(0);
+        let mut r = conn.exchange(ApiKey::OffsetForLeaderEpoch, version, &body);
+        assert_eq!(r.get_i32(), 1);
+        assert_eq!(get_string(&mut r), TOPIC);
+        assert_eq!(r.get_i32(), 1);
+        let error = r.get_i16();
+        assert_eq!(r.get_i32(), 0, "partition");
+        let epoch = if version == 1 { r.get_i32() } else { -1 };
+        let end = r.get_i64();
+        assert_eq!(r.remaining(), 0);
+        return (error, epoch, end);
+    }
+    use kafka_protocol::messages::offset_for_leader_epoch_request::{
+        OffsetForLeaderPartition, OffsetForLeaderTopic,
+    };
+    let req = kafka_protocol::messages::OffsetForLeaderEpochRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(vec![OffsetForLeaderTopic::default()
+            .with_topic(TopicName(s(TOPIC)))
+            .with_partitions(vec![OffsetForLeaderPartition::default()
+                .with_partition(0)
+                .with_current_leader_epoch(0)
+                .with_leader_epoch(0)])]);
+    let ResponseKind::OffsetForLeaderEpoch(r) =
+        conn.call(version, RequestKind::OffsetForLeaderEpoch(req))
+    else {
+        unreachable!()
+    };
+    let p = &r.topics[0].partitions[0];
+    (p.error_code, p.leader_epoch, p.end_offset)
+}
+
 /// A harmless request of `key` the crate can encode at `version`.
 fn plain_request(key: ApiKey, version: i16) -> RequestKind {
     let group = format!("table-{key:?}-v{version}");
@@ -729,6 +771,17 @@ fn every_advertised_api_version_is_kafka_3_9s_range_and_answers() {
         }
     }
 
+    // OffsetForLeaderEpoch at every version: epoch 0 (the only one) ends at the log end.
+    let (_, emin, emax) = ranges[&(ApiKey::OffsetForLeaderEpoch as i16)];
+    for version in emin..=emax {
+        let want_epoch = if version == 0 { -1 } else { 0 };
+        assert_eq!(
+            epoch_end(&mut conn, version),
+            (0, want_epoch, produced),
+            "OffsetForLeaderEpoch v{version}"
+        );
+    }
+
     // CreateTopics and DeleteTopics at every version.
     let (_, tmin, tmax) = ranges[&(ApiKey::CreateTopics as i16)];
     let (_, xmin, xmax) = ranges[&(ApiKey::DeleteTopics as i16)];
@@ -773,6 +826,7 @@ fn every_advertised_api_version_is_kafka_3_9s_range_and_answers() {
         ApiKey::DescribeConfigs,
         ApiKey::CreateTopics,
         ApiKey::DeleteTopics,
+        ApiKey::OffsetForLeaderEpoch,
     ];
     for (key, min, max) in ranges.values() {
         if covered.contains(key) {

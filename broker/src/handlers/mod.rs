@@ -71,9 +71,7 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeCluster, 0, 1),
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
-    // Kafka 3.9 serves 0-4; v0-1 (no current leader epoch, before Kafka 2.1) are not decoded
-    // by the protocol crate and no client in use sends them.
-    (ApiKey::OffsetForLeaderEpoch, 2, 4),
+    (ApiKey::OffsetForLeaderEpoch, 0, 4),
 ];
 
 /// The advertised range of `key`, if we implement it.

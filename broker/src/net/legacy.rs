@@ -1,7 +1,7 @@
 //! Request and response versions that Kafka 3.9 serves but kafka-protocol 0.18.0 (generated from
 //! Kafka 4's message JSON, which dropped them under KIP-896) neither decodes nor encodes:
 //! Produce v0-2, Fetch v0-3, ListOffsets v0, OffsetCommit v0-1, OffsetFetch v0, CreateTopics
-//! v0-1, DeleteTopics v0 and DescribeConfigs v0.
+//! v0-1, DeleteTopics v0, DescribeConfigs v0 and OffsetForLeaderEpoch v0-1.
 //!
 //! Requests are turned into the crate's request structs (the fields these versions lack take the
 //! defaults Kafka's `*Request.json` gives them), so handlers serve every version with one code
@@ -19,9 +19,12 @@ use kafka_protocol::messages::create_topics_request::{
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
+use kafka_protocol::messages::offset_for_leader_epoch_request::{
+    OffsetForLeaderPartition, OffsetForLeaderTopic,
+};
 use kafka_protocol::messages::{
-    ApiKey, BrokerId, CreateTopicsRequest, OffsetCommitRequest, RequestHeader, RequestKind,
-    ResponseKind, TopicName,
+    ApiKey, BrokerId, CreateTopicsRequest, OffsetCommitRequest, OffsetForLeaderEpochRequest,
+    RequestHeader, RequestKind, ResponseKind, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, StrBytes};
 
@@ -273,6 +276,35 @@ pub fn decode(
             body.put_u8(0);
             crate_decode(1, body.freeze())?
         }
+        // v0-1 lack the current leader epoch (-1: not checked) and the replica id.
+        (ApiKey::OffsetForLeaderEpoch, 0 | 1) => {
+            let mut r = Reader { buf };
+            let mut topics = Vec::new();
+            for _ in 0..r.count("topics")? {
+                let topic = r.string("topic")?;
+                let mut partitions = Vec::new();
+                for _ in 0..r.count("partitions")? {
+                    let partition = r.i32("partition")?;
+                    let leader_epoch = r.i32("leader_epoch")?;
+                    partitions.push(
+                        OffsetForLeaderPartition::default()
+                            .with_partition(partition)
+                            .with_current_leader_epoch(-1)
+                            .with_leader_epoch(leader_epoch),
+                    );
+                }
+                topics.push(
+                    OffsetForLeaderTopic::default()
+                        .with_topic(TopicName(topic))
+                        .with_partitions(partitions),
+                );
+            }
+            LegacyRequest::Crate(Box::new(RequestKind::OffsetForLeaderEpoch(
+                OffsetForLeaderEpochRequest::default()
+                    .with_replica_id(BrokerId(-2))
+                    .with_topics(topics),
+            )))
+        }
         _ => return Err(format!("{key:?} v{version} is not a legacy version")),
     };
     Ok((header, request))
@@ -380,6 +412,23 @@ pub fn encode_response(
                     // config_source, which v0 cannot carry), so v0 clients always read false.
                     out.put_u8(0);
                     out.put_u8(u8::from(c.is_sensitive));
+                }
+            }
+            Ok(())
+        }
+        // v0-1 have no throttle time; v0 no leader epoch.
+        (ApiKey::OffsetForLeaderEpoch, 0 | 1, ResponseKind::OffsetForLeaderEpoch(r)) => {
+            out.put_i32(r.topics.len() as i32);
+            for t in &r.topics {
+                put_string(out, &t.topic.0);
+                out.put_i32(t.partitions.len() as i32);
+                for p in &t.partitions {
+                    out.put_i16(p.error_code);
+                    out.put_i32(p.partition);
+                    if version == 1 {
+                        out.put_i32(p.leader_epoch);
+                    }
+                    out.put_i64(p.end_offset);
                 }
             }
             Ok(())

@@ -609,14 +609,14 @@ pub mod describe_cluster {
     };
 }
 
-/// OffsetForLeaderEpoch request, versions 2-4 (v2 adds the current leader epoch, v3 the
-/// replica id; v0-1 are not served).
+/// OffsetForLeaderEpoch request, versions 0-4 (v2 adds the current leader epoch, v3 the
+/// replica id).
 pub mod offset_for_leader_epoch {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::OffsetForLeaderEpoch,
-        versions: v(2, 4),
+        versions: v(0, 4),
         flexible: from(4),
         fields: &[
             Field::new("replica_id", from(3), Ty::Int32),
