@@ -339,6 +339,24 @@ impl Process {
         }
     }
 
+    /// Sends `signal` ("STOP", "CONT", ...) without waiting for anything.
+    pub fn signal(&mut self, signal: &str) {
+        let pid = match self.pid() {
+            Some(p) => p,
+            None => panic!("{}: not running", self.name),
+        };
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status();
+        assert!(
+            matches!(sent, Ok(s) if s.success()),
+            "{}: kill -{signal} {pid} failed: {sent:?}",
+            self.name
+        );
+        self.log.push(format!("==== harness: sent SIG{signal}"));
+    }
+
     /// Sends `signal` ("TERM", "INT") and waits for the exit; panics if it takes longer than
     /// `timeout` (a clean shutdown that hangs is a bug).
     pub fn signal_and_wait(&mut self, signal: &str, timeout: Duration) -> ExitStatus {
@@ -699,6 +717,48 @@ impl Cluster {
             out.stdout.contains(&format!("Created topic {topic}.")),
             "unexpected create output: {out}"
         );
+    }
+}
+
+/// zookeeper-lite and three brokers (ids 0, 1, 2): the cluster of the replication tests.
+pub struct ThreeBrokers {
+    // Field order is drop order: the brokers go before their coordinator.
+    pub brokers: Vec<Broker>,
+    pub zk: ZooKeeper,
+}
+
+impl ThreeBrokers {
+    /// Starts zookeeper-lite and brokers 0, 1 and 2, each with `extra` overrides.
+    pub fn start(extra: &[(&str, &str)]) -> ThreeBrokers {
+        let zk = ZooKeeper::start();
+        let brokers = (0..3).map(|id| Broker::start(&zk, id, extra)).collect();
+        ThreeBrokers { brokers, zk }
+    }
+
+    /// Every running broker, comma-separated, for --bootstrap-server.
+    pub fn bootstrap(&mut self) -> String {
+        self.brokers
+            .iter_mut()
+            .filter_map(|b| b.process.is_running().then_some(b))
+            .map(|b| b.bootstrap())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Runs `kafka-topics --bootstrap-server <running brokers> args...` (success not checked).
+    pub fn topics(&mut self, args: &[&str]) -> ToolOutput {
+        let bootstrap = self.bootstrap();
+        let mut full = vec!["--bootstrap-server", bootstrap.as_str()];
+        full.extend_from_slice(args);
+        run_tool("kafka-topics", &full, b"", TOOL_TIMEOUT)
+    }
+
+    /// Broker `id`.
+    pub fn broker(&mut self, id: i32) -> &mut Broker {
+        match self.brokers.iter_mut().find(|b| b.id() == id) {
+            Some(b) => b,
+            None => panic!("no broker {id}"),
+        }
     }
 }
 

@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,7 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use client::consumer::{Consumer, ConsumerConfig, StartOffset};
 use client::producer::{Producer, ProducerConfig, ProducerRecord};
-use e2e::{run_tool, wait_until, Broker, ToolOutput, ZooKeeper, TOOL_TIMEOUT};
+use e2e::{run_tool, wait_until, Broker, ThreeBrokers as Three, TOOL_TIMEOUT};
 use zookeeper_lite::client::ZkClient;
 use zookeeper_lite::protocol::PartitionInfo;
 
@@ -30,65 +29,23 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// zookeeper-lite and brokers 0, 1, 2. Field order is drop order: brokers go first.
-struct Three {
-    brokers: Vec<Broker>,
-    zk: ZooKeeper,
-}
-
-impl Three {
-    fn start(extra: &[(&str, &str)]) -> Three {
-        let zk = ZooKeeper::start();
-        let brokers = (0..3).map(|id| Broker::start(&zk, id, extra)).collect();
-        Three { brokers, zk }
-    }
-
-    /// Every live broker, for --bootstrap-server.
-    fn bootstrap(&mut self) -> String {
-        self.brokers
-            .iter_mut()
-            .filter_map(|b| b.process.is_running().then_some(b))
-            .map(|b| b.bootstrap())
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    fn topics(&mut self, args: &[&str]) -> ToolOutput {
-        let bootstrap = self.bootstrap();
-        let mut full = vec!["--bootstrap-server", bootstrap.as_str()];
-        full.extend_from_slice(args);
-        run_tool("kafka-topics", &full, b"", TOOL_TIMEOUT)
-    }
-
-    /// The partitions of `topic` as zookeeper-lite has them: the truth describe must tell.
-    fn truth(&self, rt: &tokio::runtime::Runtime, topic: &str) -> Vec<PartitionInfo> {
-        let addr = self.zk.connect_string();
-        rt.block_on(async {
-            let zk = ZkClient::connect(&addr, Duration::from_secs(10))
-                .await
-                .unwrap();
-            let md = zk.metadata().await.unwrap();
-            md.topics
-                .get(topic)
-                .map(|t| t.partitions.clone())
-                .unwrap_or_default()
-        })
-    }
-
-    fn broker(&mut self, id: i32) -> &mut Broker {
-        self.brokers.iter_mut().find(|b| b.id() == id).unwrap()
-    }
+/// The partitions of `topic` as zookeeper-lite has them: the truth describe must tell.
+fn truth(cluster: &Three, rt: &tokio::runtime::Runtime, topic: &str) -> Vec<PartitionInfo> {
+    let addr = cluster.zk.connect_string();
+    rt.block_on(async {
+        let zk = ZkClient::connect(&addr, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let md = zk.metadata().await.unwrap();
+        md.topics
+            .get(topic)
+            .map(|t| t.partitions.clone())
+            .unwrap_or_default()
+    })
 }
 
 fn signal(b: &mut Broker, sig: &str) {
-    let pid = b.process.pid().unwrap();
-    let ok = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill -{sig} {pid}");
+    b.process.signal(sig);
 }
 
 /// `(partition, leader, replicas, isr)` from one `kafka-topics --describe` partition line.
@@ -148,7 +105,7 @@ fn wait_for_state(
     let mut last;
     let deadline = std::time::Instant::now() + DEADLINE;
     loop {
-        let truth = cluster.truth(rt, topic);
+        let truth = truth(cluster, rt, topic);
         if check(&truth) {
             let out = cluster.topics(&["--describe", "--topic", topic]);
             if out.code == Some(0) && parse_describe(&out.stdout) == as_described(&truth) {
@@ -342,7 +299,7 @@ fn acknowledged_records_survive_leader_kills_and_pauses() {
     // leader of another partition.
     for round in 0..5 {
         let partition = round % 3;
-        let before = cluster.truth(&rt, TOPIC);
+        let before = truth(&cluster, &rt, TOPIC);
         let victim = before[partition].leader.get();
         let epoch = before[partition].leader_epoch;
         let pause = round >= 3;
