@@ -43,6 +43,9 @@ pub async fn handle(
 ) -> ListOffsetsResponse {
     // The leader epoch field exists from v4 on; the codec refuses it set on older versions.
     let epoch_of = |e: i32| if version >= 4 { e } else { -1 };
+    // A follower (replica id >= 0) asks for the leader's log end offset as "latest" (Kafka's
+    // `fetchOnlyFromLeader` without an isolation level), to recover from an out-of-range fetch.
+    let from_follower = request.replica_id.0 >= 0;
     // Kafka answers every occurrence of a partition named twice with INVALID_REQUEST.
     let mut seen: HashMap<(String, i32), usize> = HashMap::new();
     for t in &request.topics {
@@ -79,6 +82,7 @@ pub async fn handle(
                     };
                     let log = &hosted.log;
                     let found = match p.timestamp {
+                        LATEST if from_follower => Ok(Some((log.log_end_offset(), -1))),
                         LATEST => Ok(Some((log.high_watermark(), -1))),
                         EARLIEST | EARLIEST_LOCAL => Ok(Some((log.log_start_offset(), -1))),
                         LATEST_TIERED => {

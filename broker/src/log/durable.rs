@@ -587,6 +587,17 @@ impl DurableLog {
         Ok(())
     }
 
+    /// Empties the log and starts it again at `offset` (see
+    /// `PartitionLog::truncate_fully_and_start_at`).
+    pub fn truncate_fully_and_start_at(&self, offset: i64) -> Result<(), LogError> {
+        self.shared.lock()?.truncate_fully_and_start_at(offset)?;
+        self.shared.durable.send_modify(|d| d.offset = offset);
+        self.shared.local_end.store(offset, Ordering::Release);
+        self.shared.log_end.send_replace(offset);
+        self.shared.high_watermark.send_replace(offset);
+        Ok(())
+    }
+
     /// Flush rounds run so far (each is one fsync per file touched since the previous round).
     pub fn flush_count(&self) -> u64 {
         self.shared.flushes.load(Ordering::Relaxed)

@@ -716,6 +716,33 @@ impl PartitionLog {
         self.flush()
     }
 
+    /// Deletes every segment and starts an empty log at `offset` (Kafka's
+    /// `truncateFullyAndStartAt`): a follower whose log ends before the leader's log start
+    /// offset (the leader deleted, by retention, what the follower has yet to fetch).
+    pub fn truncate_fully_and_start_at(&mut self, offset: i64) -> Result<(), LogError> {
+        {
+            let mut gate = self
+                .checkpoint_gate
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            *gate += 1;
+            self.generation = *gate;
+        }
+        checkpoint::remove(&self.dir)?;
+        let fresh = self.new_segment(offset)?;
+        let old_active = std::mem::replace(&mut self.active, fresh);
+        old_active.delete()?;
+        while let Some((_, segment)) = self.sealed.pop_first() {
+            segment.delete()?;
+        }
+        checkpoint::sync_dir(&self.dir)?;
+        self.epochs.truncate_from_end(i64::MIN)?;
+        self.producers = ProducerStateManager::new();
+        self.durable_offset = offset;
+        self.checkpointed_offset = offset;
+        self.flush()
+    }
+
     /// Kafka's retention task for a `cleanup.policy` with `delete` (`UnifiedLog.deleteOldSegments`):
     /// first the oldest segments for as long as the log stays at least `retention.bytes` big
     /// without them, then the oldest segments whose largest timestamp (the file's modification
@@ -1819,6 +1846,76 @@ mod tests {
         let log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
         assert_eq!(log.log_end_offset(), 15);
         log.truncate_to_check();
+    }
+
+    /// A follower stores the leader's batches byte for byte, learns their epochs, and answers
+    /// OffsetForLeaderEpoch as the leader does; a truncation forgets the epochs it cut; the epoch
+    /// cache survives a reopen and is rebuilt from the batches when its file is gone.
+    #[test]
+    fn follower_appends_keep_the_leaders_bytes_and_epochs() {
+        let leader_dir = tempfile::tempdir().expect("tempdir");
+        let mut leader = PartitionLog::open(leader_dir.path(), small_config()).expect("open");
+        for epoch in [0, 0, 2, 2, 5] {
+            leader.assign_epoch(epoch).expect("epoch");
+            leader.append(&mut batch(2, 50), epoch, 0).expect("append");
+        }
+        assert_eq!(leader.end_offset_for_epoch(1), (0, 4));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut follower = PartitionLog::open(dir.path(), small_config()).expect("open");
+        let mut next = 0;
+        while next < leader.log_end_offset() {
+            let slice = leader.read(next, 100_000).expect("read");
+            let (first, last) = follower
+                .append_as_follower(&slice.records)
+                .expect("follower append")
+                .expect("whole batches");
+            assert_eq!(first, next);
+            next = last + 1;
+        }
+        assert_eq!(follower.log_end_offset(), 10);
+        assert_eq!(read_all(&follower, 0), read_all(&leader, 0));
+        for epoch in -1..7 {
+            assert_eq!(
+                follower.end_offset_for_epoch(epoch),
+                leader.end_offset_for_epoch(epoch),
+                "epoch {epoch}"
+            );
+        }
+        // A batch that does not continue the log is refused, and nothing is written.
+        let again = leader.read(0, 100).expect("read");
+        assert!(follower.append_as_follower(&again.records).is_err());
+        assert_eq!(follower.log_end_offset(), 10);
+        // Truncating into epoch 2 forgets epoch 5.
+        follower.truncate_to(8).expect("truncate");
+        assert_eq!(follower.latest_epoch(), Some(2));
+        assert_eq!(follower.end_offset_for_epoch(5), (-1, -1));
+        drop(follower);
+        let reopened = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+        assert_eq!(reopened.end_offset_for_epoch(2), (2, 8));
+        drop(reopened);
+        std::fs::remove_file(dir.path().join(crate::log::epoch_cache::EPOCH_CHECKPOINT_FILE))
+            .expect("remove");
+        let rebuilt = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+        assert_eq!(rebuilt.end_offset_for_epoch(0), (0, 4));
+        assert_eq!(rebuilt.latest_epoch(), Some(2));
+    }
+
+    #[test]
+    fn a_follower_behind_the_leaders_log_start_starts_over_there() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        for _ in 0..20 {
+            append(&mut log, batch(2, 100));
+        }
+        assert!(log.segment_count() > 1);
+        log.truncate_fully_and_start_at(500).expect("start over");
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (500, 500));
+        assert_eq!(log.segment_count(), 1);
+        assert_eq!(log.latest_epoch(), None);
+        assert_eq!(append(&mut log, batch(1, 10)).base_offset, 500);
+        drop(log);
+        let log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (500, 501));
     }
 
     /// Random appends, reads, reopens (clean and not), truncations and retention runs against

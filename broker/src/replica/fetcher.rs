@@ -24,7 +24,10 @@ use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
-use kafka_protocol::messages::{FetchRequest, OffsetForLeaderEpochRequest, TopicName};
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::{
+    FetchRequest, ListOffsetsRequest, OffsetForLeaderEpochRequest, TopicName,
+};
 use kafka_protocol::protocol::StrBytes;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -333,6 +336,7 @@ async fn fetch(
     let response = conn.send(request).await.map_err(|e| e.to_string())?;
     let mut appends = tokio::task::JoinSet::new();
     let mut failed = false;
+    let mut out_of_range = Vec::new();
     for t in response.responses {
         for p in t.partitions {
             let tp = TopicPartition {
@@ -352,18 +356,7 @@ async fn fetch(
                     continue;
                 }
                 ErrorCode::OffsetOutOfRange => {
-                    // Our end is beyond the leader's (truncation could not match epochs) or
-                    // below its log start: start over with truncation.
-                    tracing::warn!(
-                        "[ReplicaFetcher broker={}] fetch offset {} of {tp} is out of range on \
-                         the leader",
-                        config.broker_id,
-                        state.log.log_end_offset()
-                    );
-                    if let Some(s) = lock(partitions).get_mut(&tp) {
-                        s.truncated = false;
-                    }
-                    failed = true;
+                    out_of_range.push((tp, state.clone()));
                     continue;
                 }
                 other => {
@@ -404,7 +397,79 @@ async fn fetch(
             failed = true;
         }
     }
+    for (tp, state) in out_of_range {
+        if let Err(e) = recover_out_of_range(conn, config, &tp, &state).await {
+            tracing::warn!(
+                "[ReplicaFetcher broker={}] recovering the out-of-range fetch of {tp} failed: {e}",
+                config.broker_id
+            );
+            failed = true;
+        }
+    }
     Ok(failed)
+}
+
+/// Kafka's `handleOutOfRangeError`: the fetch offset (our log end) is outside the leader's log.
+/// Past its end (possible only after an unclean election): truncate to the leader's end.
+/// Before its start (the leader's retention deleted what we have yet to fetch): empty our log
+/// and start at the leader's log start offset.
+async fn recover_out_of_range(
+    conn: &Connection,
+    config: &FetcherConfig,
+    tp: &TopicPartition,
+    state: &FetchState,
+) -> Result<(), String> {
+    let offset_of = |timestamp: i64| {
+        ListOffsetsRequest::default()
+            .with_replica_id(kafka_protocol::messages::BrokerId(config.broker_id.get()))
+            .with_topics(vec![ListOffsetsTopic::default()
+                .with_name(topic_name(&tp.topic))
+                .with_partitions(vec![ListOffsetsPartition::default()
+                    .with_partition_index(tp.partition)
+                    .with_current_leader_epoch(state.leader_epoch.get())
+                    .with_timestamp(timestamp)])])
+    };
+    let mut ends = Vec::new();
+    for timestamp in [-1, -2] {
+        let response = conn
+            .send(offset_of(timestamp))
+            .await
+            .map_err(|e| e.to_string())?;
+        let p = response
+            .topics
+            .first()
+            .and_then(|t| t.partitions.first())
+            .ok_or("an empty ListOffsets answer")?;
+        if p.error_code != 0 {
+            return Err(format!("ListOffsets answered error {}", p.error_code));
+        }
+        ends.push(p.offset);
+    }
+    let (leader_end, leader_start) = (ends[0], ends[1]);
+    let local_end = state.log.log_end_offset();
+    let log = state.log.clone();
+    if leader_end < local_end {
+        tracing::warn!(
+            "[ReplicaFetcher broker={}] truncating {tp} to the leader's log end {leader_end} \
+             (ours was {local_end})",
+            config.broker_id
+        );
+        tokio::task::spawn_blocking(move || log.truncate_to(leader_end))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    } else if leader_start > local_end {
+        tracing::warn!(
+            "[ReplicaFetcher broker={}] {tp}: the leader's log starts at {leader_start}, after \
+             our log end {local_end}; starting over there",
+            config.broker_id
+        );
+        tokio::task::spawn_blocking(move || log.truncate_fully_and_start_at(leader_start))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 async fn run(
