@@ -16,8 +16,9 @@ pub struct BrokerMetadata {
     pub rack: Option<String>,
 }
 
-/// Where the round robin starts: Kafka's `startIndex` (the broker of partition 0's leader) and
-/// `nextReplicaShift` (how far the second replica is from the first).
+/// Where the round robin of `AdminUtils.assignReplicasToBrokers` starts: Kafka's `startIndex`
+/// (the broker of partition 0's leader) and `nextReplicaShift` (how far the second replica is
+/// from the first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Start {
     pub index: usize,
