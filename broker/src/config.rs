@@ -715,6 +715,54 @@ mod tests {
         assert_eq!(c.log_retention_ms, Some(168 * 3_600_000));
     }
 
+    /// The shipped broker files, `server.properties` and the three-broker cluster's
+    /// `server-1.properties` and `server-2.properties`, load without an unknown key and differ
+    /// exactly where three brokers on one machine must: id, port and log directory.
+    #[test]
+    fn every_shipped_server_properties_loads_and_three_brokers_can_share_a_machine() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        let mut shared = Vec::new();
+        for (file, id, port, log_dir) in [
+            ("server.properties", 0, 9092, "/tmp/kafka-logs"),
+            ("server-1.properties", 1, 9093, "/tmp/kafka-logs-1"),
+            ("server-2.properties", 2, 9094, "/tmp/kafka-logs-2"),
+        ] {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            let mut pairs = parse_properties(&text);
+            let (c, report) = BrokerConfig::from_pairs(&pairs).unwrap();
+            assert!(report.unknown_keys.is_empty(), "{file}: {report:?}");
+            assert_eq!(
+                (c.broker_id, c.listen_host.as_str(), c.listen_port),
+                (BrokerId(id), "", port),
+                "{file}"
+            );
+            assert_eq!(c.log_dirs, vec![PathBuf::from(log_dir)], "{file}");
+            // The commented-out broker.rack line, switched on, is a key the broker knows.
+            let rack = text
+                .lines()
+                .find_map(|l| l.strip_prefix("#broker.rack="))
+                .unwrap_or_else(|| panic!("{file} documents broker.rack"));
+            pairs.push(("broker.rack".into(), rack.into()));
+            let (racked, report) = BrokerConfig::from_pairs(&pairs).unwrap();
+            assert!(report.unknown_keys.is_empty(), "{file}: {report:?}");
+            assert_eq!(
+                racked.raw.get("broker.rack").map(String::as_str),
+                Some(rack)
+            );
+            // Everything else is the same in the three files.
+            let rest: Vec<(String, String)> = parse_properties(&text)
+                .into_iter()
+                .filter(|(k, _)| !["broker.id", "listeners", "log.dirs"].contains(&k.as_str()))
+                .collect();
+            shared.push(rest);
+        }
+        assert_eq!(shared[0], shared[1]);
+        assert_eq!(shared[0], shared[2]);
+        assert!(shared[0].contains(&("zookeeper.connect".into(), "localhost:2181".into())));
+    }
+
     #[test]
     fn misspelled_key_is_reported_by_name() {
         let (_, report) =

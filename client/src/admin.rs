@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use kafka_protocol::messages::{
-    create_partitions_request::CreatePartitionsTopic,
+    create_partitions_request::{CreatePartitionsAssignment, CreatePartitionsTopic},
     create_topics_request::{CreatableReplicaAssignment, CreatableTopic, CreatableTopicConfig},
     describe_configs_request::DescribeConfigsResource,
     BrokerId, CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest,
@@ -270,13 +270,29 @@ impl Admin {
         .await
     }
 
-    /// Grows a topic to `total_count` partitions.
-    pub async fn create_partitions(&self, name: &str, total_count: i32) -> Result<(), ClientError> {
+    /// Grows a topic to `total_count` partitions (Kafka's `Admin.createPartitions` with
+    /// `NewPartitions.increaseTo`): `assignment` names the brokers of each new partition, leader
+    /// first, or `None` to let the cluster place them.
+    pub async fn create_partitions(
+        &self,
+        name: &str,
+        total_count: i32,
+        assignment: Option<Vec<Vec<i32>>>,
+    ) -> Result<(), ClientError> {
+        let assignments = assignment.map(|partitions| {
+            partitions
+                .into_iter()
+                .map(|brokers| {
+                    CreatePartitionsAssignment::default()
+                        .with_broker_ids(brokers.into_iter().map(BrokerId).collect())
+                })
+                .collect()
+        });
         let request = CreatePartitionsRequest::default()
             .with_topics(vec![CreatePartitionsTopic::default()
                 .with_name(TopicName(StrBytes::from_string(name.to_string())))
                 .with_count(total_count)
-                .with_assignments(None)])
+                .with_assignments(assignments)])
             .with_timeout_ms(OPERATION_TIMEOUT_MS)
             .with_validate_only(false);
         self.call("createPartitions", Target::Controller, |conn| {

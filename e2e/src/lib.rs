@@ -538,8 +538,8 @@ fn tempdir(prefix: &str) -> TempDir {
     }
 }
 
-/// A broker started from the shipped `config/server.properties` with `--override`s for a
-/// temporary log dir, an ephemeral port and the test's zookeeper-lite.
+/// A broker started from the shipped `config/server.properties` (or another shipped file) with
+/// `--override`s for a temporary log dir, an ephemeral port and the test's zookeeper-lite.
 pub struct Broker {
     pub process: Process,
     dir: TempDir,
@@ -547,6 +547,10 @@ pub struct Broker {
     port: u16,
     zk_connect: String,
     extra: Vec<(String, String)>,
+    /// The shipped file, relative to the repository root.
+    config: String,
+    /// Whether `broker.id` is overridden with `id` (else the file's id must be `id`).
+    override_id: bool,
 }
 
 impl Broker {
@@ -560,14 +564,44 @@ impl Broker {
         Broker::launch(zk, id, extra, Launch::Script)
     }
 
+    /// Starts a broker from another shipped file (e.g. `config/server-1.properties`) with only
+    /// the port, the log dir, zookeeper-lite and `extra` overridden: its `broker.id` is the
+    /// file's, and the broker must come up as `id`.
+    pub fn start_from_file(
+        zk: &ZooKeeper,
+        config: &str,
+        id: i32,
+        extra: &[(&str, &str)],
+    ) -> Broker {
+        Broker::launch_from(zk, config, false, id, extra, Launch::Binary)
+    }
+
     fn launch(zk: &ZooKeeper, id: i32, extra: &[(&str, &str)], how: Launch) -> Broker {
+        Broker::launch_from(zk, "config/server.properties", true, id, extra, how)
+    }
+
+    fn launch_from(
+        zk: &ZooKeeper,
+        config: &str,
+        override_id: bool,
+        id: i32,
+        extra: &[(&str, &str)],
+        how: Launch,
+    ) -> Broker {
         let dir = tempdir(&format!("broker{id}"));
         let extra: Vec<(String, String)> = extra
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let zk_connect = zk.connect_string();
-        let args = broker_args(id, 0, &dir.path().join("logs"), &zk_connect, &extra);
+        let args = broker_args(
+            config,
+            override_id.then_some(id),
+            0,
+            &dir.path().join("logs"),
+            &zk_connect,
+            &extra,
+        );
         let (program, envs) = how.program("broker", "kafka-server-start.sh");
         let process = Process::spawn(&format!("broker {id}"), program, args, envs);
         let mut b = Broker {
@@ -577,6 +611,8 @@ impl Broker {
             port: 0,
             zk_connect,
             extra,
+            config: config.to_string(),
+            override_id,
         };
         b.port = b.wait_ready();
         b
@@ -625,7 +661,8 @@ impl Broker {
     /// `kill -9` this includes waiting for the old zookeeper-lite session to expire.
     pub fn restart(&mut self) {
         self.process.args = broker_args(
-            self.id,
+            &self.config,
+            self.override_id.then_some(self.id),
             self.port,
             &self.log_dir(),
             &self.zk_connect,
@@ -637,17 +674,21 @@ impl Broker {
     }
 }
 
-/// The broker's command line: the shipped server.properties and our overrides (`extra` last, so
-/// they win).
+/// The broker's command line: a shipped file (`config`, from the repository root) and our
+/// overrides (`extra` last, so they win); `id` overrides the file's `broker.id` when given.
 fn broker_args(
-    id: i32,
+    config: &str,
+    id: Option<i32>,
     port: u16,
     log_dir: &Path,
     zk_connect: &str,
     extra: &[(String, String)],
 ) -> Vec<String> {
-    let mut overrides: Vec<(String, String)> = vec![
-        ("broker.id".into(), id.to_string()),
+    let mut overrides: Vec<(String, String)> = id
+        .map(|id| ("broker.id".to_string(), id.to_string()))
+        .into_iter()
+        .collect();
+    overrides.extend([
         ("listeners".into(), format!("PLAINTEXT://127.0.0.1:{port}")),
         ("log.dirs".into(), log_dir.display().to_string()),
         ("zookeeper.connect".into(), zk_connect.to_string()),
@@ -655,12 +696,9 @@ fn broker_args(
             "zookeeper.session.timeout.ms".into(),
             TEST_SESSION_TIMEOUT_MS.to_string(),
         ),
-    ];
+    ]);
     overrides.extend(extra.iter().cloned());
-    let mut args = vec![repo_root()
-        .join("config/server.properties")
-        .display()
-        .to_string()];
+    let mut args = vec![repo_root().join(config).display().to_string()];
     for (k, v) in overrides {
         args.push("--override".into());
         args.push(format!("{k}={v}"));

@@ -543,8 +543,15 @@ fn kcat_produce_to(bootstrap: &str, topic: &str, partition: i32, size: usize) ->
 fn a_change_made_through_one_broker_reaches_the_others_without_a_restart() {
     let cluster = Cluster::start();
     let second = Broker::start(&cluster.zk, 1, &[]);
-    // Two partitions, replication factor 1: partition 1 is led by broker 1.
-    cluster.create_topic("spread", 2);
+    // Two partitions, one replica each, partition 1 on broker 1 (named: placement starts at a
+    // random broker, as Kafka's does).
+    cluster.topics(&[
+        "--create",
+        "--topic",
+        "spread",
+        "--replica-assignment",
+        "0,1",
+    ]);
     let describe = cluster.topics(&["--describe", "--topic", "spread"]);
     assert!(
         describe.stdout.contains("Partition: 1\tLeader: 1\t"),

@@ -36,11 +36,9 @@ impl TopicAdmin for Admin {
         &self,
         name: &str,
         total: i32,
-        // The library's CreatePartitions does not take an assignment yet: the broker places
-        // the new partitions itself.
-        _assignment: Option<Vec<Vec<i32>>>,
+        assignment: Option<Vec<Vec<i32>>>,
     ) -> Result<(), ClientError> {
-        Admin::create_partitions(self, name, total).await
+        Admin::create_partitions(self, name, total, assignment).await
     }
 
     async fn describe_topics(&self, names: &[String]) -> Result<Vec<TopicView>, ClientError> {

@@ -31,9 +31,21 @@ fn failed(name: TopicName, code: i16, message: String) -> CreatableTopicResult {
     CreatableTopicResult::default()
         .with_name(name)
         .with_error_code(code)
-        .with_error_message(Some(StrBytes::from_string(message)))
+        .with_error_message(wire_message(code, message))
         .with_num_partitions(-1)
         .with_replication_factor(-1)
+}
+
+/// Kafka's `ApiError.fromThrowable`: an unexpected server error is answered without its message
+/// (so nothing internal leaks to clients, which show the error's default text); the broker logs
+/// it instead, as `ZkAdminManager` logs "Error processing create topic request".
+fn wire_message(code: i16, message: String) -> Option<StrBytes> {
+    if code == ErrorCode::UnknownServerError.code() {
+        tracing::error!("{message}");
+        None
+    } else {
+        Some(StrBytes::from_string(message))
+    }
 }
 
 pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> CreateTopicsResponse {
@@ -167,6 +179,11 @@ pub async fn create(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
             }
             Err(e) => {
                 let (code, message) = (e.code.code(), e.message);
+                let message = if e.code == ErrorCode::UnknownServerError {
+                    format!("Error processing create topic request {name}: {message}")
+                } else {
+                    message
+                };
                 results.push(failed(t.name, code, message));
             }
         }
@@ -312,9 +329,14 @@ pub async fn create_partitions(
         match outcome {
             Ok(()) => changed |= !request.validate_only,
             Err((code, message)) => {
+                let message = if code == ErrorCode::UnknownServerError.code() {
+                    format!("Error processing create partitions request {name}: {message}")
+                } else {
+                    message
+                };
                 result = result
                     .with_error_code(code)
-                    .with_error_message(Some(StrBytes::from_string(message)));
+                    .with_error_message(wire_message(code, message));
             }
         }
         results.push(result);

@@ -12,8 +12,9 @@
 //! committed from, which fences commits from stale members.
 //!
 //! Split by concern: `sessions` (broker registration, heartbeats, expiry), `topics` (topics,
-//! placement, topic name and config rules), `offsets` (group offsets); this module holds the
-//! durable part, the journal records and the combined [`State`].
+//! new partitions, topic name and config rules), `placement` (Kafka's replica placement, pure),
+//! `offsets` (group offsets); this module holds the durable part, the journal records and the
+//! combined [`State`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 mod offsets;
+mod placement;
 mod sessions;
 #[cfg(test)]
 mod tests;
@@ -243,6 +245,11 @@ pub struct State {
     absent: BTreeMap<BrokerId, Instant>,
     version: u64,
     next_session: SessionId,
+    /// Kafka's `fixedStartIndex` for placing a new topic's replicas; `None` (Kafka's -1) draws
+    /// the start index and the replica shift at random, as Kafka does. This crate's unit tests
+    /// start at 0, as Kafka's own placement tests do, so that tests written before placement was
+    /// random (the controller's) keep fixed expectations; placement tests set it as they need.
+    placement_start: Option<usize>,
 }
 
 fn err(code: ZkErrorCode, message: impl Into<String>) -> ServerError {
@@ -277,6 +284,7 @@ impl State {
             absent,
             version: base,
             next_session: base + 1,
+            placement_start: cfg!(test).then_some(0),
         }
     }
 

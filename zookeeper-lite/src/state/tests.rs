@@ -1,6 +1,8 @@
 //! Unit tests of the state machine.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeSet;
+
 use super::*;
 
 fn broker(id: BrokerId) -> BrokerInfo {
@@ -62,16 +64,17 @@ fn fresh() -> (State, Instant) {
 }
 
 #[test]
-fn replicas_are_placed_round_robin_leader_first() {
+fn replicas_are_placed_as_kafka_places_them_leader_first() {
     let (mut s, now) = fresh();
     for id in [2, 0, 1].map(BrokerId) {
         register(&mut s, id, 1000, now);
     }
+    // Kafka's fixed start index 0 (this crate's unit tests); the fourth partition starts a new
+    // round, so its follower is shifted rather than repeating partition 0's pair.
     let t = create(&mut s, "t", 4, 2);
-    let replicas: Vec<_> = t.partitions.iter().map(|p| p.replicas.clone()).collect();
     assert_eq!(
-        replicas,
-        vec![vec![0, 1], vec![1, 2], vec![2, 0], vec![0, 1]]
+        replicas_of(&t),
+        vec![vec![0, 1], vec![1, 2], vec![2, 0], vec![0, 2]]
     );
     assert!(t
         .partitions
@@ -85,6 +88,192 @@ fn replicas_are_placed_round_robin_leader_first() {
             .collect::<Vec<_>>(),
         [0, 1, 2]
     );
+}
+
+fn replicas_of(t: &TopicInfo) -> Vec<Vec<i32>> {
+    t.partitions
+        .iter()
+        .map(|p| p.replicas.iter().map(|b| b.get()).collect())
+        .collect()
+}
+
+fn register_in_rack(s: &mut State, id: i32, rack: Option<&str>, now: Instant) {
+    let mut info = broker(BrokerId(id));
+    info.rack = rack.map(String::from);
+    let (recs, _) = s.plan_register(&info, 1000).unwrap();
+    commit(s, &recs);
+    s.register(info.id, now);
+}
+
+fn new_topic(name: &str, partitions: i32, rf: i16) -> NewTopic {
+    NewTopic {
+        name: name.into(),
+        num_partitions: partitions,
+        replication_factor: rf,
+        replica_assignment: None,
+        configs: BTreeMap::new(),
+        validate_only: false,
+    }
+}
+
+#[test]
+fn a_new_topic_starts_at_a_random_broker_as_in_kafka() {
+    let (mut s, now) = fresh();
+    s.placement_start = None;
+    for id in 0..3 {
+        register(&mut s, BrokerId(id), 1000, now);
+    }
+    let mut first_leaders = BTreeSet::new();
+    let mut pairs = BTreeSet::new();
+    for i in 0..200 {
+        let t = create(&mut s, &format!("t{i}"), 3, 2);
+        let r = replicas_of(&t);
+        first_leaders.insert(r[0][0]);
+        pairs.insert(r[0].clone());
+        // Whatever the start, three partitions on three brokers: one leader each.
+        let leaders: BTreeSet<i32> = r.iter().map(|p| p[0]).collect();
+        assert_eq!(leaders.len(), 3, "{r:?}");
+    }
+    // 200 draws leave out one of the three starts with probability 3 * (2/3)^200.
+    assert_eq!(first_leaders, BTreeSet::from([0, 1, 2]));
+    assert_eq!(
+        pairs.len(),
+        6,
+        "every (leader, follower) pair occurs: {pairs:?}"
+    );
+}
+
+#[test]
+fn brokers_with_racks_get_replicas_spread_over_racks() {
+    let (mut s, now) = fresh();
+    s.placement_start = None;
+    // Two brokers in rack a, one in rack b: plain round robin would put [0, 1] together.
+    for (id, rack) in [(0, "a"), (1, "a"), (2, "b")] {
+        register_in_rack(&mut s, id, Some(rack), now);
+    }
+    for i in 0..50 {
+        let t = create(&mut s, &format!("t{i}"), 6, 2);
+        for r in replicas_of(&t) {
+            assert!(
+                r.contains(&2),
+                "each partition has a replica in rack b: {r:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn brokers_with_and_without_racks_fail_placement_with_kafkas_texts() {
+    let (mut s, now) = fresh();
+    register_in_rack(&mut s, 0, Some("a"), now);
+    register_in_rack(&mut s, 1, Some("b"), now);
+    create(&mut s, "before", 2, 2);
+    register_in_rack(&mut s, 2, None, now);
+    let e = s.plan_create_topic(&new_topic("t", 3, 2)).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            ZkErrorCode::Internal,
+            "Not all brokers have rack information for replica rack aware assignment."
+        )
+    );
+    // Named brokers need no placement, so Kafka's CreateTopics takes them.
+    let mut named = new_topic("named", -1, -1);
+    named.replica_assignment = Some(vec![vec![BrokerId(2), BrokerId(0)]]);
+    assert!(s.plan_create_topic(&named).is_ok());
+    // Kafka's CreatePartitions reads the brokers in rack-enforced mode first, whatever the
+    // request says.
+    let expected = "Not all brokers have rack information. Add --disable-rack-aware in command \
+                    line to make replica assignment without rack information.";
+    for assignment in [None, Some(&[vec![BrokerId(2), BrokerId(0)]][..])] {
+        let e = s
+            .plan_create_partitions("before", 3, assignment)
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (ZkErrorCode::Internal, expected)
+        );
+    }
+}
+
+#[test]
+fn new_partitions_start_from_the_broker_of_partition_0s_leader() {
+    let (mut s, now) = fresh();
+    s.placement_start = None;
+    for id in [0, 1, 2] {
+        register(&mut s, BrokerId(id), 1000, now);
+    }
+    let mut t = new_topic("t", -1, -1);
+    t.replica_assignment = Some(vec![vec![BrokerId(1), BrokerId(2)]]);
+    let topic = s.plan_create_topic(&t).unwrap();
+    commit(&mut s, &[Record::PutTopic { topic }]);
+    // AdminZkClient.createNewPartitionsAssignment: start index 1 (broker 1 leads partition 0),
+    // used as replica shift too, partition ids from 1; partition 3 starts a new round, so its
+    // shift grows by one.
+    let grown = s.plan_create_partitions("t", 4, None).unwrap();
+    assert_eq!(
+        replicas_of(&grown),
+        vec![vec![1, 2], vec![2, 1], vec![0, 2], vec![1, 2]]
+    );
+    // A leader id above every live broker: Kafka's indexWhere finds none, start index 0.
+    let mut t = new_topic("gone-leader", -1, -1);
+    t.replica_assignment = Some(vec![vec![BrokerId(2)]]);
+    let mut topic = s.plan_create_topic(&t).unwrap();
+    topic.partitions[0].replicas = vec![BrokerId(9)];
+    commit(&mut s, &[Record::PutTopic { topic }]);
+    let grown = s.plan_create_partitions("gone-leader", 3, None).unwrap();
+    assert_eq!(replicas_of(&grown), vec![vec![9], vec![1], vec![2]]);
+    // Partition 0's replica count is the factor, and it must fit the live brokers.
+    create(&mut s, "wide", 1, 3);
+    let recs = s.plan_remove_broker(BrokerId(2));
+    commit(&mut s, &recs);
+    s.remove_broker(BrokerId(2));
+    assert_eq!(
+        s.plan_create_partitions("wide", 2, None)
+            .unwrap_err()
+            .message,
+        "Replication factor: 3 larger than available brokers: 2."
+    );
+}
+
+#[test]
+fn named_replicas_of_new_partitions_are_checked_in_kafkas_order_with_its_texts() {
+    let (mut s, now) = fresh();
+    for id in [0, 1, 2] {
+        register(&mut s, BrokerId(id), 1000, now);
+    }
+    create(&mut s, "t", 1, 2);
+    let b = |list: &[i32]| list.iter().copied().map(BrokerId).collect::<Vec<_>>();
+    let msg = |total: i32, a: &[Vec<BrokerId>]| {
+        let e = s.plan_create_partitions("t", total, Some(a)).unwrap_err();
+        assert_eq!(e.code, ZkErrorCode::InvalidReplicaAssignment, "{e:?}");
+        e.message
+    };
+    assert_eq!(
+        msg(2, &[b(&[5, 1]), b(&[7, 5])]),
+        "Unknown broker(s) in replica assignment: 5, 7."
+    );
+    assert_eq!(
+        msg(2, &[b(&[0, 1]), b(&[1, 2])]),
+        "Increasing the number of partitions by 1 but 2 assignments provided."
+    );
+    assert_eq!(
+        msg(3, &[b(&[0, 1]), b(&[])]),
+        "Cannot have replication factor of 0 for partition id 2."
+    );
+    assert_eq!(
+        msg(2, &[b(&[1, 1])]),
+        "Duplicate brokers not allowed in replica assignment: 1, 1 for partition id 1."
+    );
+    assert_eq!(
+        msg(4, &[b(&[0, 1]), b(&[0]), b(&[0, 1, 2])]),
+        "Inconsistent replication factor between partitions, partition 0 has 2 while \
+         partitions [2, 3] have replication factors [1, 3], respectively."
+    );
+    let grown = s
+        .plan_create_partitions("t", 3, Some(&[b(&[2, 0]), b(&[1, 2])]))
+        .unwrap();
+    assert_eq!(replicas_of(&grown)[1..], [vec![2, 0], vec![1, 2]]);
 }
 
 #[test]

@@ -1,8 +1,9 @@
-//! Topics and their partitions: creation (placement of replicas), config overrides, new
+//! Topics and their partitions: creation (replicas placed by `placement`), config overrides, new
 //! partitions, deletion; Kafka's topic name and topic config name rules (the names from `common::config`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::placement;
 use super::*;
 
 /// Keeps one topic (and the metadata answer) far below the 16 MiB frame limit.
@@ -61,7 +62,7 @@ impl State {
                     ));
                 }
                 self.check_partition_count(a.len() as i64, 0)?;
-                self.validate_assignment(a, None)?;
+                self.validate_assignment(a)?;
                 a.clone()
             }
             None => {
@@ -78,7 +79,7 @@ impl State {
                     ));
                 }
                 self.check_partition_count(t.num_partitions as i64, 0)?;
-                self.place(0, t.num_partitions as usize, t.replication_factor as usize)?
+                self.place(t.num_partitions as usize, t.replication_factor as usize)?
             }
         };
         Ok(TopicInfo {
@@ -139,14 +140,31 @@ impl State {
         })
     }
 
-    /// Validates growing a topic to `total` partitions; `assignment` lists the replicas of the
-    /// new partitions only, or of all of them (then the existing ones are left as they are).
+    /// Validates growing a topic to `total` partitions (Kafka's ZooKeeper-mode
+    /// `ZkAdminManager.createPartitions` and `AdminZkClient.createNewPartitionsAssignment`, checks
+    /// in Kafka's order); `assignment` lists the replicas of the new partitions only.
+    ///
+    /// Without an assignment the new partitions are placed as a new topic's are, with Kafka's
+    /// start rule: the start index is that of the first live broker whose id is at least the
+    /// leader of partition 0, and the partition ids continue from the existing count.
     pub fn plan_create_partitions(
         &self,
         name: &str,
         total: i32,
         assignment: Option<&[Vec<BrokerId>]>,
     ) -> Result<TopicInfo, ServerError> {
+        // Kafka reads the live brokers (`getBrokerMetadatas`, rack-aware mode enforced) before
+        // it looks at the topic, and refuses a mix of brokers with and without a rack even when
+        // the request names the brokers itself.
+        let brokers = self.broker_metadatas();
+        let with_rack = brokers.iter().filter(|b| b.rack.is_some()).count();
+        if with_rack > 0 && with_rack < brokers.len() {
+            return Err(err(
+                ZkErrorCode::Internal,
+                "Not all brokers have rack information. Add --disable-rack-aware in command line \
+                 to make replica assignment without rack information.",
+            ));
+        }
         let topic = self
             .durable
             .topics
@@ -170,27 +188,29 @@ impl State {
         }
         self.check_partition_count(total_i, current)?;
         let add = total as usize - current;
-        let rf = topic.partitions.first().map_or(1, |p| p.replicas.len());
+        let partition0 = topic
+            .partitions
+            .first()
+            .map(|p| p.replicas.as_slice())
+            .unwrap_or_default();
         let new = match assignment {
             Some(a) => {
-                let a = if a.len() == total as usize {
-                    &a[current..]
-                } else {
-                    a
-                };
-                if a.len() != add {
-                    return Err(err(
-                        ZkErrorCode::InvalidReplicaAssignment,
-                        format!(
-                            "Increasing the number of partitions by {add} but {} assignments provided.",
-                            a.len()
-                        ),
-                    ));
-                }
-                self.validate_assignment(a, Some(rf))?;
+                self.validate_new_partitions_assignment(a, add, current, partition0.len())?;
                 a.to_vec()
             }
-            None => self.place(current, add, rf)?,
+            None => {
+                let start = partition0
+                    .first()
+                    .and_then(|&leader| brokers.iter().position(|b| b.id >= leader))
+                    .unwrap_or(0);
+                placement::assign_replicas_to_brokers(
+                    &brokers,
+                    add,
+                    partition0.len(),
+                    placement::Start::fixed(start),
+                    current,
+                )?
+            }
         };
         let mut topic = topic.clone();
         for (i, replicas) in new.into_iter().enumerate() {
@@ -198,6 +218,66 @@ impl State {
             topic.partitions.push(p);
         }
         Ok(topic)
+    }
+
+    /// Kafka's checks of the replicas named for new partitions (`ZkAdminManager.createPartitions`,
+    /// then `AdminZkClient.validateReplicaAssignment`), in Kafka's order and with its texts;
+    /// `first` is the id of the first new partition, `rf` partition 0's replica count.
+    fn validate_new_partitions_assignment(
+        &self,
+        a: &[Vec<BrokerId>],
+        add: usize,
+        first: usize,
+        rf: usize,
+    ) -> Result<(), ServerError> {
+        let bad = |m: String| Err(err(ZkErrorCode::InvalidReplicaAssignment, m));
+        let mut unknown: Vec<BrokerId> = Vec::new();
+        for &b in a.iter().flatten() {
+            if !self.is_up(b) && !unknown.contains(&b) {
+                unknown.push(b);
+            }
+        }
+        if !unknown.is_empty() {
+            return bad(format!(
+                "Unknown broker(s) in replica assignment: {}.",
+                join(&unknown)
+            ));
+        }
+        if a.len() != add {
+            return bad(format!(
+                "Increasing the number of partitions by {add} but {} assignments provided.",
+                a.len()
+            ));
+        }
+        for (i, replicas) in a.iter().enumerate() {
+            let id = first + i;
+            if replicas.is_empty() {
+                return bad(format!(
+                    "Cannot have replication factor of 0 for partition id {id}."
+                ));
+            }
+            if replicas.iter().collect::<BTreeSet<_>>().len() != replicas.len() {
+                return bad(format!(
+                    "Duplicate brokers not allowed in replica assignment: {} for partition id {id}.",
+                    join(replicas)
+                ));
+            }
+        }
+        let (ids, counts): (Vec<String>, Vec<String>) = a
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.len() != rf)
+            .map(|(i, r)| ((first + i).to_string(), r.len().to_string()))
+            .unzip();
+        if !ids.is_empty() {
+            return bad(format!(
+                "Inconsistent replication factor between partitions, partition 0 has {rf} while \
+                 partitions [{}] have replication factors [{}], respectively.",
+                ids.join(", "),
+                counts.join(", ")
+            ));
+        }
+        Ok(())
     }
 
     /// `total` partitions for one topic, `existing` of which are already counted cluster-wide.
@@ -223,33 +303,36 @@ impl State {
         Ok(())
     }
 
-    /// Round-robin over live brokers sorted by id; the first replica is the preferred leader.
-    fn place(
-        &self,
-        first_partition: usize,
-        count: usize,
-        rf: usize,
-    ) -> Result<Vec<Vec<BrokerId>>, ServerError> {
-        let live: Vec<BrokerId> = self.durable.sessions.keys().copied().collect();
-        if rf > live.len() {
-            return Err(err(
-                ZkErrorCode::InvalidReplicationFactor,
-                format!(
-                    "Replication factor: {rf} larger than available brokers: {}.",
-                    live.len()
-                ),
-            ));
-        }
-        Ok((first_partition..first_partition + count)
-            .map(|p| (0..rf).map(|j| live[(p + j) % live.len()]).collect())
-            .collect())
+    /// Kafka's `BrokerMetadata` of every registered broker, sorted by id (`getBrokerMetadatas`;
+    /// a broker's rack is its `broker.rack`).
+    fn broker_metadatas(&self) -> Vec<placement::BrokerMetadata> {
+        self.durable
+            .sessions
+            .values()
+            .map(|s| placement::BrokerMetadata {
+                id: s.broker.id,
+                rack: s.broker.rack.clone(),
+            })
+            .collect()
     }
 
-    fn validate_assignment(
-        &self,
-        a: &[Vec<BrokerId>],
-        rf: Option<usize>,
-    ) -> Result<(), ServerError> {
+    /// A new topic's replicas (`AdminUtils.assignReplicasToBrokers` over the live brokers, from
+    /// a random start unless [`State`] fixes one); the first replica is the preferred leader.
+    fn place(&self, count: usize, rf: usize) -> Result<Vec<Vec<BrokerId>>, ServerError> {
+        let brokers = self.broker_metadatas();
+        let start = match self.placement_start {
+            Some(index) => placement::Start::fixed(index),
+            None => placement::Start::random(brokers.len()),
+        };
+        placement::assign_replicas_to_brokers(&brokers, count, rf, start, 0)
+    }
+
+    /// The replicas a CreateTopics request names. Kafka 3.9 in ZooKeeper mode does not check
+    /// that the brokers exist (`ZkAdminManager.createTopics`: "we don't check that
+    /// replicaAssignment contains unknown brokers"); we refuse them, with the text Kafka gives
+    /// for new partitions, rather than create partitions on brokers that never registered.
+    fn validate_assignment(&self, a: &[Vec<BrokerId>]) -> Result<(), ServerError> {
+        let rf = a.first().map_or(0, Vec::len);
         let bad = |m: String| Err(err(ZkErrorCode::InvalidReplicaAssignment, m));
         for (i, replicas) in a.iter().enumerate() {
             if replicas.is_empty() {
@@ -265,7 +348,7 @@ impl State {
                     join(replicas)
                 ));
             }
-            if replicas.len() != rf.unwrap_or(a[0].len()) {
+            if replicas.len() != rf {
                 return bad("All partitions should have the same number of replicas".into());
             }
             let unknown: Vec<BrokerId> = replicas
