@@ -9,6 +9,7 @@ mod configs;
 mod describe_cluster;
 #[cfg(test)]
 mod edge_tests;
+mod elect_leaders;
 #[cfg(test)]
 mod error_answers;
 mod fetch;
@@ -74,6 +75,7 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     // Kafka 3.9 serves 0-4; v0-1 (no current leader epoch, before Kafka 2.1) are not decoded
     // by the protocol crate and no client in use sends them.
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
+    (ApiKey::ElectLeaders, 0, 2),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -217,6 +219,9 @@ pub async fn dispatch(
         }
         RequestKind::OffsetForLeaderEpoch(r) => {
             ResponseKind::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(broker, &r))
+        }
+        RequestKind::ElectLeaders(r) => {
+            ResponseKind::ElectLeaders(elect_leaders::handle(broker, r, version).await)
         }
         _ => {
             tracing::error!(
