@@ -111,6 +111,17 @@ fn op_error(e: ZkError, asker: Asker) -> OpError {
     OpError { code, message }
 }
 
+/// One partition's outcome of an election: `Ok` when a leader was elected.
+pub type ElectionOutcome = (TopicPartition, Result<(), OpError>);
+
+fn election_outcome(r: ElectionResult) -> ElectionOutcome {
+    let outcome = match r.error {
+        None => Ok(()),
+        Some(e) => Err(admin(ZkError::Server(e))),
+    };
+    (TopicPartition::new(r.topic, r.partition), outcome)
+}
+
 fn admin(e: ZkError) -> OpError {
     op_error(e, Asker::Admin)
 }
@@ -437,16 +448,22 @@ impl Cluster {
         Ok(info)
     }
 
-    /// ElectLeaders over `partitions` (every partition when `None`).
+    /// ElectLeaders over `partitions` (every partition when `None`): each partition's outcome,
+    /// ELECTION_NOT_NEEDED included, a failure carrying Kafka's code
+    /// (PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE,
+    /// UNKNOWN_TOPIC_OR_PARTITION) and zookeeper-lite's text, which follows Kafka's. `Err` when
+    /// zookeeper-lite refused the whole request or did not answer.
     pub async fn elect_leaders(
         &self,
         election: ElectionType,
         partitions: Option<Vec<TopicPartition>>,
-    ) -> Result<Vec<ElectionResult>, OpError> {
-        self.zk
+    ) -> Result<Vec<ElectionOutcome>, OpError> {
+        let results = self
+            .zk
             .elect_leaders(election, partitions)
             .await
-            .map_err(admin)
+            .map_err(admin)?;
+        Ok(results.into_iter().map(election_outcome).collect())
     }
 }
 

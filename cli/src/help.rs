@@ -73,7 +73,7 @@ fn option_cell(spec: &OptionSpec) -> String {
     };
     cell.push(' ');
     cell.push(open);
-    cell.push_str(spec.value_type.java_name());
+    cell.push_str(&spec.value_type.java_name());
     if let Some(label) = spec.described_as.as_deref().filter(|l| !l.is_empty()) {
         cell.push_str(": ");
         cell.push_str(label);

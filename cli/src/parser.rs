@@ -32,6 +32,19 @@ pub enum OptionError {
     MultipleArguments(String),
 }
 
+impl OptionError {
+    /// The jopt-simple exception class, for a tool that prints the exception itself.
+    pub fn java_class(&self) -> &'static str {
+        match self {
+            OptionError::Unrecognized(_) => "joptsimple.UnrecognizedOptionException",
+            OptionError::MissingArgument(_) => "joptsimple.OptionMissingRequiredArgumentException",
+            OptionError::Conversion { .. } => "joptsimple.OptionArgumentConversionException",
+            OptionError::MissingRequired(_) => "joptsimple.MissingRequiredOptionsException",
+            OptionError::MultipleArguments(_) => "joptsimple.MultipleArgumentsForOptionException",
+        }
+    }
+}
+
 /// The options a tool accepts. `new()` adds `--help` and `--version` like Kafka's
 /// `CommandDefaultOptions`.
 #[derive(Debug, Clone, Default)]
@@ -301,12 +314,31 @@ impl OptionParser {
         Ok(())
     }
 
+    /// jopt's `valueOf` for an option marked [`OptionSpec::converted_on_read`]: its argument (or
+    /// default) if it converts to the option's type, else jopt's conversion error.
+    pub fn converted_value_of<'a>(
+        &self,
+        opts: &'a ParsedOptions,
+        name: &str,
+    ) -> Result<Option<&'a str>, OptionError> {
+        let value = opts.value_of(name);
+        match (self.spec(name), value) {
+            (Some(spec), Some(raw)) if !spec.value_type.accepts(raw) => {
+                Err(OptionError::Conversion {
+                    value: raw.to_string(),
+                    option: name.to_string(),
+                })
+            }
+            _ => Ok(value),
+        }
+    }
+
     fn ensure_convertible(&self, parsed: &ParsedOptions) -> Result<(), OptionError> {
         for (name, value) in &parsed.detected {
             let (Some(spec), Some(value)) = (self.spec(name), value) else {
                 continue;
             };
-            if !spec.value_type.accepts(value) {
+            if !spec.converted_on_read && !spec.value_type.accepts(value) {
                 return Err(OptionError::Conversion {
                     value: value.clone(),
                     option: name.clone(),
@@ -546,6 +578,36 @@ mod tests {
             parse(&["--partitions", "abc"]).unwrap_err().to_string(),
             "Cannot parse argument 'abc' of option partitions"
         );
+    }
+
+    #[test]
+    fn an_option_converted_on_read_fails_only_when_read() {
+        let mut p = OptionParser::new();
+        p.accepts("partition", "p")
+            .with_required_arg()
+            .of_type(ValueType::Integer)
+            .converted_on_read();
+        p.accepts("election-type", "e")
+            .with_required_arg()
+            .of_type(ValueType::Enum(&["PREFERRED", "UNCLEAN"]))
+            .converted_on_read();
+        let o = p
+            .parse(&["--partition", "x", "--election-type", "preferred"])
+            .unwrap();
+        let e = p.converted_value_of(&o, "partition").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Cannot parse argument 'x' of option partition"
+        );
+        assert_eq!(
+            e.java_class(),
+            "joptsimple.OptionArgumentConversionException"
+        );
+        assert_eq!(
+            p.converted_value_of(&o, "election-type").unwrap(),
+            Some("preferred")
+        );
+        assert_eq!(p.converted_value_of(&o, "help").unwrap(), None);
     }
 
     #[test]

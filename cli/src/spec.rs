@@ -11,30 +11,38 @@ pub enum ArgKind {
     Optional,
 }
 
-/// The Java type the argument converts to (`ofType(..)`): checked after parsing, shown in help.
+/// The Java type the argument converts to (`ofType(..)`, `withValuesConvertedBy(..)`): checked
+/// after parsing, shown in help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueType {
     String,
     Integer,
     Long,
+    /// jopt's `EnumConverter` over a Java enum with these constants (`ElectionType`): a value
+    /// matches a constant ignoring case.
+    Enum(&'static [&'static str]),
 }
 
 impl ValueType {
-    /// The class name jopt's help shows (`<Integer: # of partitions>`).
-    pub fn java_name(self) -> &'static str {
+    /// What jopt's help shows for the type: the class name (`<Integer: # of partitions>`), or
+    /// for an enum its converter's `valuePattern` (`<[PREFERRED,UNCLEAN]: election type>`).
+    pub fn java_name(self) -> String {
         match self {
-            ValueType::String => "String",
-            ValueType::Integer => "Integer",
-            ValueType::Long => "Long",
+            ValueType::String => "String".to_string(),
+            ValueType::Integer => "Integer".to_string(),
+            ValueType::Long => "Long".to_string(),
+            ValueType::Enum(constants) => format!("[{}]", constants.join(",")),
         }
     }
 
-    /// Whether `raw` converts the way `Integer.valueOf` / `Long.valueOf` would accept it.
+    /// Whether `raw` converts the way `Integer.valueOf` / `Long.valueOf` / `EnumConverter`
+    /// would accept it.
     pub fn accepts(self, raw: &str) -> bool {
         match self {
             ValueType::String => true,
             ValueType::Integer => raw.parse::<i32>().is_ok(),
             ValueType::Long => raw.parse::<i64>().is_ok(),
+            ValueType::Enum(constants) => constants.iter().any(|c| c.eq_ignore_ascii_case(raw)),
         }
     }
 }
@@ -56,6 +64,11 @@ pub struct OptionSpec {
     pub required_unless: Option<String>,
     /// jopt's `.forHelp()`: when present, required-option checks are skipped.
     pub for_help: bool,
+    /// jopt converts an argument when the tool reads it (`valueOf`), not while parsing. Most
+    /// tools read their options right after parsing, so we check conversions then; a tool whose
+    /// other checks come first marks the option and reads it with
+    /// [`crate::OptionParser::converted_value_of`] at the point where Kafka's tool reads it.
+    pub converted_on_read: bool,
 }
 
 impl OptionSpec {
@@ -70,6 +83,7 @@ impl OptionSpec {
             required: false,
             required_unless: None,
             for_help: false,
+            converted_on_read: false,
         }
     }
 
@@ -113,6 +127,12 @@ impl OptionSpec {
         self
     }
 
+    /// See [`OptionSpec::converted_on_read`].
+    pub fn converted_on_read(&mut self) -> &mut Self {
+        self.converted_on_read = true;
+        self
+    }
+
     /// How Kafka's messages print an OptionSpec: `[name]`.
     pub fn display(&self) -> String {
         format!("[{}]", self.name)
@@ -133,6 +153,15 @@ mod tests {
         assert!(!ValueType::Integer.accepts("3000000000"));
         assert!(ValueType::Long.accepts("3000000000"));
         assert!(!ValueType::Integer.accepts(""));
+    }
+
+    #[test]
+    fn enum_type_matches_constants_ignoring_case_and_shows_its_value_pattern() {
+        let election = ValueType::Enum(&["PREFERRED", "UNCLEAN"]);
+        assert!(election.accepts("preferred"));
+        assert!(election.accepts("Unclean"));
+        assert!(!election.accepts("clean"));
+        assert_eq!(election.java_name(), "[PREFERRED,UNCLEAN]");
     }
 
     #[test]

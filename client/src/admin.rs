@@ -1,6 +1,7 @@
 //! The admin calls `kafka-topics` makes, as Kafka's `KafkaAdminClient` makes them: Metadata for
 //! listing and describing, CreateTopics / DeleteTopics / CreatePartitions to the controller,
-//! DescribeConfigs for topic configs. A call retries while no broker can be reached and gives up
+//! DescribeConfigs for topic configs; the config, group and leader election calls live in the
+//! submodules. A call retries while no broker can be reached and gives up
 //! after the API timeout with Kafka's "Timed out waiting for a node assignment" text.
 
 use std::future::Future;
@@ -25,6 +26,7 @@ use crate::error::ClientError;
 
 mod assignment;
 mod configs;
+mod election;
 mod groups;
 
 pub use assignment::decode_assignment_partitions;
@@ -32,6 +34,7 @@ pub use configs::{
     config_source_name, AlterConfigOp, AlterOpType, ConfigResource, ConfigResourceType,
     ConfigSynonym, DescribedConfig,
 };
+pub use election::{ElectionResult, ElectionType};
 pub use groups::{
     GroupDescription, GroupListing, GroupOffset, ListedOffset, MemberDescription, OffsetSpec,
     PartitionResults,

@@ -50,6 +50,8 @@ const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     // Replication (the broker's replica fetchers): v2 carries the current leader epoch, v3 the
     // replica id.
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
+    // Leader election (kafka-leader-election): v0 knows only preferred elections.
+    (ApiKey::ElectLeaders, 0, 2),
 ];
 
 /// Our supported range for an API key, if we speak it at all.

@@ -3,7 +3,7 @@
 //
 //   java -cp <tmp>:<jars> KafkaJavaProbe <bootstrap> <scenario> <topic>
 //
-// Scenarios: roundtrip, edges, group, cooperative, admin, times, late. Each checks what the client
+// Scenarios: roundtrip, edges, group, cooperative, admin, elect, times, late. Each checks what the client
 // sees and exits 1 with a FAIL line naming the first difference; on success it prints
 // `OK <scenario> ...` last.
 //
@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -43,6 +44,8 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicListing;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.ElectionType;
+import org.apache.kafka.common.errors.ElectionNotNeededException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import java.util.concurrent.ExecutionException;
@@ -95,6 +98,7 @@ public class KafkaJavaProbe {
                 case "late": ok = late(topic); break;
                 case "cooperative": ok = cooperative(topic); break;
                 case "edges": ok = edges(topic); break;
+                case "elect": ok = elect(topic); break;
                 default: throw new IllegalArgumentException("unknown scenario " + scenario);
             }
             System.out.println("OK " + scenario + " " + ok);
@@ -734,6 +738,43 @@ public class KafkaJavaProbe {
             });
             return "cluster " + clusterId;
         }
+    }
+
+    // (c2) Admin.electLeaders (ElectLeaders) on one broker, where every leader is already its
+    // partition's preferred replica: named partitions are not needed (both election types), every
+    // partition (null) reports nothing, an unknown partition is UnknownTopicOrPartition.
+    static String elect(String topic) throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+            TopicPartition p0 = new TopicPartition(topic, 0);
+            TopicPartition p1 = new TopicPartition(topic, 1);
+            for (ElectionType type : ElectionType.values()) {
+                Map<TopicPartition, Optional<Throwable>> named =
+                        admin.electLeaders(type, Set.of(p0, p1)).partitions().get();
+                check(named.keySet().equals(Set.of(p0, p1)), type + " answered " + named);
+                for (Optional<Throwable> e : named.values()) {
+                    check(e.isPresent() && e.get() instanceof ElectionNotNeededException,
+                            type + ": " + named);
+                }
+            }
+            Map<TopicPartition, Optional<Throwable>> all =
+                    admin.electLeaders(ElectionType.PREFERRED, null).partitions().get();
+            check(all.isEmpty(), "every partition: " + all);
+            TopicPartition missing = new TopicPartition(topic, 9);
+            Optional<Throwable> unknown =
+                    admin.electLeaders(ElectionType.PREFERRED, Set.of(missing)).partitions().get().get(missing);
+            check(unknown != null && unknown.isPresent()
+                    && unknown.get() instanceof UnknownTopicOrPartitionException
+                    && "The partition does not exist.".equals(unknown.get().getMessage()),
+                    "unknown partition: " + unknown);
+            return "not needed " + named(ElectionType.values()) + " unknown " + unknown.get().getClass().getSimpleName();
+        }
+    }
+
+    static String named(ElectionType[] types) {
+        List<String> names = new ArrayList<>();
+        for (ElectionType t : types) names.add(t.name());
+        return String.join(",", names);
     }
 
     // (d) offsetsForTimes on CreateTime records, and a LogAppendTime topic's timestamps.

@@ -130,6 +130,7 @@ pub fn api_key_of(request: &RequestKind) -> ApiKey {
         RequestKind::OffsetDelete(_) => ApiKey::OffsetDelete,
         RequestKind::DescribeCluster(_) => ApiKey::DescribeCluster,
         RequestKind::DescribeTopicPartitions(_) => ApiKey::DescribeTopicPartitions,
+        RequestKind::ElectLeaders(_) => ApiKey::ElectLeaders,
         other => panic!("no key for {other:?}"),
     }
 }

@@ -21,6 +21,7 @@ use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::elect_leaders_request::TopicPartitions;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
@@ -73,6 +74,7 @@ const KAFKA_3_9: &[(ApiKey, i16, i16)] = &[
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::ListPartitionReassignments, 0, 0),
     (ApiKey::OffsetDelete, 0, 0),
+    (ApiKey::ElectLeaders, 0, 2),
     (ApiKey::DescribeCluster, 0, 1),
     (ApiKey::DescribeTopicPartitions, 0, 0),
 ];
@@ -623,6 +625,14 @@ fn plain_request(key: ApiKey, version: i16) -> RequestKind {
             RequestKind::ListPartitionReassignments(Default::default())
         }
         ApiKey::DescribeTopicPartitions => RequestKind::DescribeTopicPartitions(Default::default()),
+        // The topic's only replica already leads it: ELECTION_NOT_NEEDED at every version.
+        ApiKey::ElectLeaders => RequestKind::ElectLeaders(
+            ElectLeadersRequest::default()
+                .with_topic_partitions(Some(vec![TopicPartitions::default()
+                    .with_topic(TopicName(s(TOPIC)))
+                    .with_partitions(vec![0])]))
+                .with_timeout_ms(10_000),
+        ),
         other => panic!("the table has no request for {other:?}: add one"),
     }
 }

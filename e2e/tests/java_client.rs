@@ -3,7 +3,8 @@
 //! codec, keys and headers placed by murmur2; null keys/values/headers, big records, acks 0/1 and
 //! offset edges; a consumer group that commits, rebalances when a member leaves and resumes at the
 //! committed offsets, also with the cooperative-sticky assignor and a static member; AdminClient
-//! topics, configs (topic and dynamic broker), cluster, groups and their error answers;
+//! topics, configs (topic and dynamic broker), cluster, groups and their error answers; leader
+//! elections (`electLeaders`);
 //! `offsetsForTimes`, `listOffsets` and LogAppendTime; a subscriber and a producer that start
 //! before their topic exists, and a member that picks up a partition added later.
 //!
@@ -179,6 +180,17 @@ fn java_null_keys_values_headers_big_records_acks_and_one_byte_fetches() {
     cluster.create_topic("java-edges", 1);
     let (ok, stdout) = run(&probe, &cluster, "edges", "java-edges");
     assert_eq!(ok, "OK edges records 606", "{stdout}");
+}
+
+#[test]
+fn java_admin_client_elect_leaders_answers_each_partition() {
+    let Some(probe) = probe() else { return };
+    let cluster = Cluster::start();
+    let (ok, stdout) = run(&probe, &cluster, "elect", "java-elect");
+    assert_eq!(
+        ok, "OK elect not needed PREFERRED,UNCLEAN unknown UnknownTopicOrPartitionException",
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod configs;
 mod describe_cluster;
 #[cfg(test)]
 mod edge_tests;
+mod elect_leaders;
 #[cfg(test)]
 mod error_answers;
 mod fetch;
@@ -72,6 +73,7 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::OffsetForLeaderEpoch, 0, 4),
+    (ApiKey::ElectLeaders, 0, 2),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -215,6 +217,9 @@ pub async fn dispatch(
         }
         RequestKind::OffsetForLeaderEpoch(r) => {
             ResponseKind::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(broker, &r))
+        }
+        RequestKind::ElectLeaders(r) => {
+            ResponseKind::ElectLeaders(elect_leaders::handle(broker, r, version).await)
         }
         _ => {
             tracing::error!(

@@ -1893,8 +1893,11 @@ mod tests {
         let reopened = PartitionLog::open(dir.path(), small_config()).expect("reopen");
         assert_eq!(reopened.end_offset_for_epoch(2), (2, 8));
         drop(reopened);
-        std::fs::remove_file(dir.path().join(crate::log::epoch_cache::EPOCH_CHECKPOINT_FILE))
-            .expect("remove");
+        std::fs::remove_file(
+            dir.path()
+                .join(crate::log::epoch_cache::EPOCH_CHECKPOINT_FILE),
+        )
+        .expect("remove");
         let rebuilt = PartitionLog::open(dir.path(), small_config()).expect("reopen");
         assert_eq!(rebuilt.end_offset_for_epoch(0), (0, 4));
         assert_eq!(rebuilt.latest_epoch(), Some(2));

@@ -21,10 +21,10 @@ use common::errors::ErrorCode;
 use common::ids::{BrokerId, LeaderEpoch};
 use common::topic_partition::TopicPartition;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
-use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{
     FetchRequest, ListOffsetsRequest, OffsetForLeaderEpochRequest, TopicName,
 };

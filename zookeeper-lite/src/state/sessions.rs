@@ -411,7 +411,9 @@ impl State {
     /// Plans Kafka's ElectLeaders for `partitions` (every partition when `None`): preferred
     /// elects the first replica when it is eligible and in the ISR; unclean elects a live
     /// in-sync replica, or any live replica, for partitions without a leader. Returns the
-    /// records and each partition's outcome.
+    /// records and every partition's outcome, ELECTION_NOT_NEEDED included, as Kafka's
+    /// `KafkaController.processReplicaLeaderElection` does (for a request naming no partitions,
+    /// the broker leaves those out of its answer, as `KafkaApis.handleElectLeaders` does).
     pub fn plan_elect_leaders(
         &self,
         election: ElectionType,
@@ -437,7 +439,7 @@ impl State {
                         partition,
                         error: Some(err(
                             ZkErrorCode::UnknownTopic,
-                            "This server does not host this topic-partition.",
+                            "The partition does not exist.",
                         )),
                     });
                 }
@@ -511,16 +513,11 @@ impl State {
                             error: None,
                         });
                     }
-                    Err(e) => {
-                        // Asked for every partition, Kafka reports only the elected ones.
-                        if wanted.is_some() {
-                            results.push(ElectionResult {
-                                topic: t.name.clone(),
-                                partition: p.partition,
-                                error: Some(e),
-                            });
-                        }
-                    }
+                    Err(e) => results.push(ElectionResult {
+                        topic: t.name.clone(),
+                        partition: p.partition,
+                        error: Some(e),
+                    }),
                 }
             }
             if changed {

@@ -532,13 +532,20 @@ fn controlled_shutdown_hands_leadership_to_the_isr_and_preferred_election_brings
         (p.leader, p.leader_epoch, p.isr.clone()),
         (BrokerId(1), LeaderEpoch(1), vec![BrokerId(1), BrokerId(2)])
     );
-    // While shutting down it is not preferred back.
-    let (records, results) = s.plan_elect_leaders(ElectionType::Preferred, Some(&[tp("t", 0)]));
-    assert!(records.is_empty());
-    assert_eq!(
-        results[0].error.as_ref().unwrap().code,
-        ZkErrorCode::PreferredLeaderNotAvailable
-    );
+    // While shutting down it is not preferred back, whether named or asked for with every
+    // partition.
+    for named in [Some(vec![tp("t", 0)]), None] {
+        let (records, results) = s.plan_elect_leaders(ElectionType::Preferred, named.as_deref());
+        assert!(records.is_empty());
+        assert_eq!(results.len(), 1);
+        let error = results[0].error.as_ref().unwrap();
+        assert_eq!(error.code, ZkErrorCode::PreferredLeaderNotAvailable);
+        assert_eq!(
+            error.message,
+            "Failed to elect leader for partition t-0 under strategy \
+             PreferredReplicaPartitionLeaderElectionStrategy"
+        );
+    }
     // It restarts and registers; once its leader puts it back in the ISR, a preferred
     // election makes it leader again.
     let records = s.plan_remove_broker(BrokerId(0));
@@ -564,21 +571,22 @@ fn controlled_shutdown_hands_leadership_to_the_isr_and_preferred_election_brings
     assert!(results[0].error.is_none());
     let p = partition(&s, "t", 0);
     assert_eq!((p.leader, p.leader_epoch), (BrokerId(0), LeaderEpoch(2)));
-    // Asked again: not needed; asked for everything: nothing to report.
-    let (_, results) = s.plan_elect_leaders(ElectionType::Preferred, Some(&[tp("t", 0)]));
-    assert_eq!(
-        results[0].error.as_ref().unwrap().code,
-        ZkErrorCode::ElectionNotNeeded
-    );
-    assert!(s
-        .plan_elect_leaders(ElectionType::Preferred, None)
-        .1
-        .is_empty());
-    // An unknown partition is reported as such.
+    // Asked again, named or with every partition: not needed (the broker leaves these out of
+    // an answer to a request that named no partitions).
+    for named in [Some(vec![tp("t", 0)]), None] {
+        let (records, results) = s.plan_elect_leaders(ElectionType::Preferred, named.as_deref());
+        assert!(records.is_empty());
+        assert_eq!(
+            results[0].error.as_ref().unwrap().code,
+            ZkErrorCode::ElectionNotNeeded
+        );
+    }
+    // An unknown partition is reported with the ZooKeeper controller's text.
     let (_, results) = s.plan_elect_leaders(ElectionType::Preferred, Some(&[tp("t", 9)]));
+    let error = results[0].error.as_ref().unwrap();
     assert_eq!(
-        results[0].error.as_ref().unwrap().code,
-        ZkErrorCode::UnknownTopic
+        (error.code, error.message.as_str()),
+        (ZkErrorCode::UnknownTopic, "The partition does not exist.")
     );
 }
 

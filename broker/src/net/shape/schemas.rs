@@ -636,6 +636,28 @@ pub mod offset_for_leader_epoch {
     ];
 }
 
+/// ElectLeaders request, versions 0-2 (v1 adds the election type; a null topic list means
+/// every partition).
+pub mod elect_leaders {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::ElectLeaders,
+        versions: v(0, 2),
+        flexible: from(2),
+        fields: &[
+            Field::new("election_type", from(1), Ty::Int8),
+            Field::new("topic_partitions", ALL, Ty::Array(&Ty::Struct(TOPIC))).nullable(ALL),
+            Field::new("timeout_ms", ALL, Ty::Int32),
+        ],
+    };
+
+    const TOPIC: &[Field] = &[
+        Field::new("topic", ALL, Ty::String),
+        Field::new("partitions", ALL, Ty::Array(&Ty::Int32)),
+    ];
+}
+
 /// Every request schema, looked up by API key.
 /// AlterConfigs request, versions 0-2.
 pub mod alter_configs {
@@ -724,4 +746,5 @@ pub static ALL_REQUESTS: &[&Message] = &[
     &offset_delete::REQUEST,
     &describe_cluster::REQUEST,
     &offset_for_leader_epoch::REQUEST,
+    &elect_leaders::REQUEST,
 ];

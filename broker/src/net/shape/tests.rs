@@ -216,6 +216,7 @@ fn default_request(key: ApiKey) -> RequestKind {
         ApiKey::AlterConfigs => RequestKind::AlterConfigs(Default::default()),
         ApiKey::IncrementalAlterConfigs => RequestKind::IncrementalAlterConfigs(Default::default()),
         ApiKey::OffsetForLeaderEpoch => RequestKind::OffsetForLeaderEpoch(Default::default()),
+        ApiKey::ElectLeaders => RequestKind::ElectLeaders(Default::default()),
         other => panic!("no default request for {other:?}"),
     }
 }
