@@ -296,12 +296,22 @@ impl Connection {
             Ok(Err(_)) => Err(self.closed_error()),
             Err(_) => {
                 self.shared.take_pending(correlation_id);
-                Err(ClientError::Timeout(format!(
+                let error = ClientError::Timeout(format!(
                     "Request {} to {} timed out after {} ms.",
                     crate::versions::api_name(R::KEY),
                     self.shared.peer,
                     self.options.request_timeout.as_millis()
-                )))
+                ));
+                // As Java's `NetworkClient.handleTimedOutRequests`: a broker that does not answer
+                // within the timeout is disconnected (a paused or partitioned broker keeps its
+                // sockets open), so the next request, a metadata refresh above all, goes to
+                // another broker or to a new connection instead of waiting on this one again.
+                tracing::debug!(
+                    "disconnecting from {} after a request timeout",
+                    self.shared.peer
+                );
+                self.shared.fail_all(&error);
+                Err(error)
             }
         }
     }
@@ -459,7 +469,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unanswered_request_times_out_and_connection_stays_usable() {
+    async fn unanswered_request_times_out_and_the_connection_is_dropped() {
         let broker = FakeBroker::start(FakeBrokerOptions {
             ignore_first_metadata: true,
             ..Default::default()
@@ -474,7 +484,9 @@ mod tests {
             .expect("connect");
         let err = conn.send(MetadataRequest::default()).await.err();
         assert!(matches!(err, Some(ClientError::Timeout(_))), "{err:?}");
-        assert!(conn.send(MetadataRequest::default()).await.is_ok());
+        // As Java's NetworkClient: the silent broker is disconnected; the owner reconnects.
+        assert!(conn.is_closed());
+        assert!(conn.send(MetadataRequest::default()).await.is_err());
     }
 
     #[tokio::test]
