@@ -596,3 +596,135 @@ fn a_diverged_follower_truncates_exactly_its_uncommitted_suffix() {
             .then_some(())
     });
 }
+
+#[test]
+fn a_lagging_follower_leaves_the_isr_and_rejoins_once_caught_up() {
+    const TOPIC: &str = "lag";
+    let rt = runtime();
+    let mut cluster = Three::start(&[
+        ("auto.leader.rebalance.enable", "false"),
+        ("replica.lag.time.max.ms", "1000"),
+    ]);
+    cluster
+        .topics(&[
+            "--create",
+            "--topic",
+            TOPIC,
+            "--replica-assignment",
+            "0:1:2",
+        ])
+        .assert_success("create");
+    wait_for_state(
+        &mut cluster,
+        &rt,
+        TOPIC,
+        "a fully replicated topic",
+        fully_replicated,
+    );
+    // Follower 2 stops fetching (paused), for less than its zookeeper-lite session: only the
+    // leader's lag check can take it out of the ISR.
+    let mark = cluster.broker(0).process.log_mark();
+    signal(cluster.broker(2), "STOP");
+    let state = wait_for_state(&mut cluster, &rt, TOPIC, "the ISR without broker 2", |ps| {
+        ps[0].isr.iter().map(|b| b.get()).collect::<Vec<_>>() == [0, 1]
+    });
+    signal(cluster.broker(2), "CONT");
+    assert_eq!(state[0].leader.get(), 0);
+    let lines = cluster.broker(0).process.lines_since(mark);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("[Partition lag-0] Shrinking ISR") && l.contains("brokerId: 2")),
+        "the leader says why: {lines:#?}"
+    );
+    // It is still registered: the ISR changed because of its lag, not its session.
+    let addr = cluster.zk.connect_string();
+    let live = rt.block_on(async {
+        let zk = ZkClient::connect(&addr, Duration::from_secs(10))
+            .await
+            .unwrap();
+        zk.metadata().await.unwrap().brokers.len()
+    });
+    assert_eq!(live, 3);
+    // Back, it catches up and the leader adds it again.
+    let bootstrap = cluster.bootstrap();
+    run_tool(
+        "kafka-console-producer",
+        &["--bootstrap-server", &bootstrap, "--topic", TOPIC, "--sync"],
+        b"x\ny\n",
+        TOOL_TIMEOUT,
+    )
+    .assert_success("produce");
+    wait_for_state(
+        &mut cluster,
+        &rt,
+        TOPIC,
+        "broker 2 back in the ISR",
+        fully_replicated,
+    );
+}
+
+#[test]
+fn a_zookeeper_lite_restart_moves_no_leader_and_keeps_every_session() {
+    const TOPIC: &str = "zkrestart";
+    let rt = runtime();
+    let mut cluster = Three::start(&[("auto.leader.rebalance.enable", "false")]);
+    cluster
+        .topics(&[
+            "--create",
+            "--topic",
+            TOPIC,
+            "--partitions",
+            "3",
+            "--replication-factor",
+            "3",
+        ])
+        .assert_success("create");
+    let before = wait_for_state(
+        &mut cluster,
+        &rt,
+        TOPIC,
+        "a fully replicated topic",
+        fully_replicated,
+    );
+    let marks: Vec<usize> = cluster
+        .brokers
+        .iter()
+        .map(|b| b.process.log_mark())
+        .collect();
+    cluster.zk.kill9();
+    cluster.zk.restart();
+    // The brokers carry on with the sessions they had: nobody re-registers, no leader moves.
+    let bootstrap = cluster.bootstrap();
+    run_tool(
+        "kafka-console-producer",
+        &[
+            "--bootstrap-server",
+            &bootstrap,
+            "--topic",
+            TOPIC,
+            "--sync",
+            "--producer-property",
+            "acks=all",
+        ],
+        b"1\n2\n3\n4\n5\n6\n",
+        TOOL_TIMEOUT,
+    )
+    .assert_success("produce after the restart");
+    // Longer than a session timeout after the restart, everything is as it was.
+    let restarted = std::time::Instant::now();
+    wait_until("a session timeout after the restart", DEADLINE, || {
+        (restarted.elapsed() > Duration::from_millis(e2e::TEST_SESSION_TIMEOUT_MS + 1000))
+            .then_some(())
+    });
+    let after = wait_for_state(&mut cluster, &rt, TOPIC, "the same state", fully_replicated);
+    assert_eq!(after, before, "leaders, epochs and ISRs are untouched");
+    for (b, mark) in cluster.brokers.iter().zip(marks) {
+        let lines = b.process.lines_since(mark);
+        assert!(
+            !lines.iter().any(|l| l.contains("registering again")),
+            "broker {} kept its session: {lines:#?}",
+            b.id()
+        );
+    }
+}
