@@ -407,6 +407,8 @@ mod tests {
             leader_epoch: LeaderEpoch(3),
             isr: isr.iter().copied().map(BrokerId).collect(),
             partition_epoch: 7,
+            adding_replicas: Vec::new(),
+            removing_replicas: Vec::new(),
         }
     }
 

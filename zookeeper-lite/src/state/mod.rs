@@ -12,7 +12,8 @@
 //! committed from, which fences commits from stale members.
 //!
 //! Split by concern: `sessions` (broker registration, heartbeats, expiry), `topics` (topics,
-//! placement, topic name and config rules), `offsets` (group offsets); this module holds the
+//! placement, topic name and config rules), `reassignments` (moving partitions between brokers,
+//! KIP-455), `offsets` (group offsets); this module holds the
 //! durable part, the journal records and the combined [`State`].
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 mod offsets;
+mod reassignments;
 mod sessions;
 #[cfg(test)]
 mod tests;
