@@ -23,6 +23,7 @@ mod offsets;
 mod produce;
 #[cfg(test)]
 mod protocol_edges;
+mod reassignments;
 mod topics;
 
 use std::net::SocketAddr;
@@ -74,6 +75,9 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     // Kafka 3.9 serves 0-4; v0-1 (no current leader epoch, before Kafka 2.1) are not decoded
     // by the protocol crate and no client in use sends them.
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
+    // KIP-455 partition reassignment, forwarded to zookeeper-lite (Kafka 3.9: v0 only).
+    (ApiKey::AlterPartitionReassignments, 0, 0),
+    (ApiKey::ListPartitionReassignments, 0, 0),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -217,6 +221,12 @@ pub async fn dispatch(
         }
         RequestKind::OffsetForLeaderEpoch(r) => {
             ResponseKind::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(broker, &r))
+        }
+        RequestKind::AlterPartitionReassignments(r) => {
+            ResponseKind::AlterPartitionReassignments(reassignments::alter(broker, r).await)
+        }
+        RequestKind::ListPartitionReassignments(r) => {
+            ResponseKind::ListPartitionReassignments(reassignments::list(broker, r).await)
         }
         _ => {
             tracing::error!(
