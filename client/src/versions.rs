@@ -50,6 +50,9 @@ const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     // Replication (the broker's replica fetchers): v2 carries the current leader epoch, v3 the
     // replica id.
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
+    // Partition reassignment (kafka-reassign-partitions, kafka-topics --describe).
+    (ApiKey::AlterPartitionReassignments, 0, 0),
+    (ApiKey::ListPartitionReassignments, 0, 0),
 ];
 
 /// Our supported range for an API key, if we speak it at all.
