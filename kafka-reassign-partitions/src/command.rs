@@ -23,6 +23,7 @@ use crate::json::{format_reassignment, java_list, parse_reassignment, parse_topi
 use crate::options::{Action, ReassignOptions};
 use crate::placement::{round_robin, PlacementError};
 
+/// The class of Kafka's `AdminCommandFailedException`, which the tool throws for plans it refuses.
 pub const ADMIN_COMMAND_FAILED: &str = "org.apache.kafka.server.common.AdminCommandFailedException";
 const UNKNOWN_TOPIC: &str = "org.apache.kafka.common.errors.UnknownTopicOrPartitionException";
 /// UNKNOWN_TOPIC_OR_PARTITION.

@@ -34,7 +34,7 @@ impl fmt::Display for Partition {
     }
 }
 
-/// A reassignment file as read: the partitions with their target replicas, in file order
+/// A reassignment file as `parsePartitionReassignmentData` reads it: the partitions with their target replicas, in file order
 /// (duplicates kept, so that they can be reported), and the log directories asked for replicas
 /// (`"any"` left out), by (partition, broker).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

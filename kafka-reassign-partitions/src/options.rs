@@ -17,6 +17,7 @@ const ACTIONS: &[(&str, Action)] = &[
     ("list", Action::List),
 ];
 
+/// The tool's actions (`generateOpt`, `executeOpt`, `verifyOpt`, `cancelOpt`, `listOpt`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Generate,
@@ -76,7 +77,8 @@ impl Action {
     }
 }
 
-/// Everything the tool needs to run, after validation.
+/// Everything the tool needs to run, after validation (the values of
+/// `ReassignPartitionsCommandOptions`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReassignOptions {
     pub action: Action,
@@ -95,7 +97,7 @@ pub struct ReassignOptions {
     pub preserve_throttles: bool,
 }
 
-/// The option table, with Kafka's descriptions.
+/// The option table of `ReassignPartitionsCommandOptions`, with Kafka's descriptions.
 pub fn parser() -> OptionParser {
     let mut p = OptionParser::new();
     p.accepts("verify", "Verify if the reassignment completed as specified by the --reassignment-json-file option. If there is a throttle engaged for the replicas specified, and the rebalance has completed, the throttle will be removed");

@@ -61,7 +61,8 @@ impl PartitionInfo {
     }
 
     /// The replicas a reassignment in progress moves to (`replicas` without the removing
-    /// ones), or the replicas when none is in progress.
+    /// ones, Kafka's `ReplicaAssignment.targetReplicas`), or the replicas when none is in
+    /// progress.
     pub fn target_replicas(&self) -> Vec<BrokerId> {
         self.replicas
             .iter()
