@@ -16,7 +16,8 @@ use tokio::sync::watch;
 use zookeeper_lite::client::{ZkClient, ZkError};
 use zookeeper_lite::protocol::{
     BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, ElectionResult, ElectionType,
-    LeaderEpoch, NewTopic, PartitionInfo, TopicInfo, TopicPartition, ZkErrorCode,
+    LeaderEpoch, NewTopic, OngoingReassignment, PartitionInfo, ReassignmentTarget, TopicInfo,
+    TopicPartition, ZkErrorCode,
 };
 
 /// How long one metadata watch waits for a change before asking again.
@@ -92,6 +93,7 @@ fn kafka_error(e: &ZkError, asker: Asker) -> ErrorCode {
             (ZkErrorCode::ElectionNotNeeded, _) => ErrorCode::ElectionNotNeeded,
             (ZkErrorCode::PreferredLeaderNotAvailable, _) => ErrorCode::PreferredLeaderNotAvailable,
             (ZkErrorCode::EligibleLeadersNotAvailable, _) => ErrorCode::EligibleLeadersNotAvailable,
+            (ZkErrorCode::NoReassignmentInProgress, _) => ErrorCode::NoReassignmentInProgress,
             (_, Admin) => ErrorCode::UnknownServerError,
             (_, Groups) => ErrorCode::CoordinatorNotAvailable,
         },
@@ -413,7 +415,8 @@ impl Cluster {
     }
 }
 
-/// Partition state changes (Kafka's AlterPartition and ElectLeaders).
+/// Partition state changes (Kafka's AlterPartition, AlterPartitionReassignments and
+/// ElectLeaders).
 impl Cluster {
     /// AlterPartition: as the leader of `topic`-`partition` at `leader_epoch`, sets its ISR to
     /// `new_isr` if `partition_epoch` is still the current one. Returns the partition as it now
@@ -446,6 +449,48 @@ impl Cluster {
             .await
             .map_err(admin)?;
         Ok(info)
+    }
+
+    /// AlterPartitionReassignments (KIP-455): starts, replaces or (target replicas `None`)
+    /// cancels the reassignment of each target's partition. Returns each target's outcome in
+    /// order (`None` = accepted); the metadata is refreshed so this broker's answers show the
+    /// new replicas at once.
+    pub async fn alter_partition_reassignments(
+        &self,
+        targets: Vec<ReassignmentTarget>,
+    ) -> Result<Vec<(TopicPartition, Option<OpError>)>, OpError> {
+        let results = self
+            .zk
+            .alter_partition_reassignments(targets)
+            .await
+            .map_err(admin)?;
+        if results.iter().any(|r| r.error.is_none()) {
+            if let Err(e) = self.refresh().await {
+                tracing::warn!("metadata refresh after a reassignment failed: {e}");
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                let tp = TopicPartition {
+                    topic: r.topic,
+                    partition: r.partition,
+                };
+                (tp, r.error.map(|e| admin(ZkError::Server(e))))
+            })
+            .collect())
+    }
+
+    /// ListPartitionReassignments: the reassignments in progress among `partitions` (all
+    /// when `None`), sorted by topic and partition.
+    pub async fn list_partition_reassignments(
+        &self,
+        partitions: Option<Vec<TopicPartition>>,
+    ) -> Result<Vec<OngoingReassignment>, OpError> {
+        self.zk
+            .list_partition_reassignments(partitions)
+            .await
+            .map_err(admin)
     }
 
     /// ElectLeaders over `partitions` (every partition when `None`): each partition's outcome,

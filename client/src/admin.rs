@@ -1,7 +1,7 @@
 //! The admin calls `kafka-topics` makes, as Kafka's `KafkaAdminClient` makes them: Metadata for
 //! listing and describing, CreateTopics / DeleteTopics / CreatePartitions to the controller,
-//! DescribeConfigs for topic configs; the config, group and leader election calls live in the
-//! submodules. A call retries while no broker can be reached and gives up
+//! DescribeConfigs for topic configs; the config, group, leader election and reassignment calls
+//! of the other tools live in the submodules. A call retries while no broker can be reached and gives up
 //! after the API timeout with Kafka's "Timed out waiting for a node assignment" text.
 
 use std::future::Future;
@@ -28,6 +28,7 @@ mod assignment;
 mod configs;
 mod election;
 mod groups;
+mod reassignments;
 
 pub use assignment::decode_assignment_partitions;
 pub use configs::{
@@ -39,6 +40,7 @@ pub use groups::{
     GroupDescription, GroupListing, GroupOffset, ListedOffset, MemberDescription, OffsetSpec,
     PartitionResults,
 };
+pub use reassignments::{PartitionReassignment, TopicPartitionKey};
 
 /// Kafka's `default.api.timeout.ms`.
 pub const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(60);

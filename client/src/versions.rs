@@ -52,6 +52,9 @@ const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
     // Leader election (kafka-leader-election): v0 knows only preferred elections.
     (ApiKey::ElectLeaders, 0, 2),
+    // Partition reassignment (kafka-reassign-partitions, kafka-topics --describe).
+    (ApiKey::AlterPartitionReassignments, 0, 0),
+    (ApiKey::ListPartitionReassignments, 0, 0),
 ];
 
 /// Our supported range for an API key, if we speak it at all.

@@ -126,6 +126,7 @@ pub fn api_key_of(request: &RequestKind) -> ApiKey {
         RequestKind::CreatePartitions(_) => ApiKey::CreatePartitions,
         RequestKind::DeleteGroups(_) => ApiKey::DeleteGroups,
         RequestKind::IncrementalAlterConfigs(_) => ApiKey::IncrementalAlterConfigs,
+        RequestKind::AlterPartitionReassignments(_) => ApiKey::AlterPartitionReassignments,
         RequestKind::ListPartitionReassignments(_) => ApiKey::ListPartitionReassignments,
         RequestKind::OffsetDelete(_) => ApiKey::OffsetDelete,
         RequestKind::DescribeCluster(_) => ApiKey::DescribeCluster,

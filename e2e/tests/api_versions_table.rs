@@ -72,6 +72,7 @@ const KAFKA_3_9: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
+    (ApiKey::AlterPartitionReassignments, 0, 0),
     (ApiKey::ListPartitionReassignments, 0, 0),
     (ApiKey::OffsetDelete, 0, 0),
     (ApiKey::ElectLeaders, 0, 2),
@@ -621,6 +622,9 @@ fn plain_request(key: ApiKey, version: i16) -> RequestKind {
         ApiKey::DeleteRecords => RequestKind::DeleteRecords(Default::default()),
         ApiKey::OffsetForLeaderEpoch => RequestKind::OffsetForLeaderEpoch(Default::default()),
         ApiKey::DescribeLogDirs => RequestKind::DescribeLogDirs(Default::default()),
+        ApiKey::AlterPartitionReassignments => {
+            RequestKind::AlterPartitionReassignments(Default::default())
+        }
         ApiKey::ListPartitionReassignments => {
             RequestKind::ListPartitionReassignments(Default::default())
         }

@@ -1,9 +1,11 @@
 //! What kafka-topics needs from an admin client, as a small trait so the command logic can be
 //! tested against an in-memory cluster; `client_admin.rs` implements it over `client::Admin`.
 
+use std::collections::BTreeMap;
+
 use client::ClientError;
 
-use crate::describe::{ConfigView, TopicView};
+use crate::describe::{ConfigView, ReassignmentView, TopicView};
 
 /// A CreateTopics request as kafka-topics builds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,4 +34,12 @@ pub trait TopicAdmin {
     async fn describe_topics(&self, names: &[String]) -> Result<Vec<TopicView>, ClientError>;
     async fn describe_topic_configs(&self, name: &str) -> Result<Vec<ConfigView>, ClientError>;
     async fn live_broker_ids(&self) -> Result<Vec<i32>, ClientError>;
+    /// The reassignments in progress among `partitions` (ListPartitionReassignments); none by
+    /// default, as from a cluster that cannot reassign.
+    async fn list_partition_reassignments(
+        &self,
+        _partitions: &[(String, i32)],
+    ) -> Result<BTreeMap<(String, i32), ReassignmentView>, ClientError> {
+        Ok(BTreeMap::new())
+    }
 }

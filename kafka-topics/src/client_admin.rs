@@ -3,7 +3,9 @@
 use client::{Admin, ClientError, NewTopic};
 
 use crate::admin_port::{CreateRequest, TopicAdmin};
-use crate::describe::{ConfigView, PartitionView, TopicView};
+use std::collections::BTreeMap;
+
+use crate::describe::{ConfigView, PartitionView, ReassignmentView, TopicView};
 
 impl TopicAdmin for Admin {
     async fn list_topics(&self) -> Result<Vec<(String, bool)>, ClientError> {
@@ -76,5 +78,23 @@ impl TopicAdmin for Admin {
 
     async fn live_broker_ids(&self) -> Result<Vec<i32>, ClientError> {
         Admin::live_broker_ids(self).await
+    }
+
+    async fn list_partition_reassignments(
+        &self,
+        partitions: &[(String, i32)],
+    ) -> Result<BTreeMap<(String, i32), ReassignmentView>, ClientError> {
+        Ok(Admin::list_partition_reassignments(self, Some(partitions))
+            .await?
+            .into_iter()
+            .map(|(tp, r)| {
+                let view = ReassignmentView {
+                    replicas: r.replicas,
+                    adding: r.adding_replicas,
+                    removing: r.removing_replicas,
+                };
+                (tp, view)
+            })
+            .collect())
     }
 }

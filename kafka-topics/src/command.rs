@@ -1,10 +1,16 @@
 //! `TopicService`: the five actions, over any [`TopicAdmin`], writing Kafka's output to `out`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+
+use client::ClientError;
 
 use crate::admin_port::{CreateRequest, TopicAdmin};
 use crate::create_args::{parse_replica_assignment, parse_topic_configs};
-use crate::describe::{describe_lines, format_topic_id, parse_topic_id, DescribeFilters};
+use crate::describe::{
+    describe_lines_reassigning, format_topic_id, parse_topic_id, DescribeFilters,
+    TopicReassignments,
+};
 use crate::errors::CommandError;
 use crate::options::{Action, TopicOptions};
 use crate::topic_filter::{select_topics, IncludeList};
@@ -167,9 +173,24 @@ async fn describe<A: TopicAdmin>(
         at_min_isr: opts.at_min_isr,
         topics_with_overrides: opts.topics_with_overrides,
     };
+    // Kafka's `listAllReassignments`: a cluster that cannot list them has none to show.
+    let partitions: Vec<(String, i32)> = descriptions
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(|p| (t.name.clone(), p.partition)))
+        .collect();
+    let reassignments = match admin.list_partition_reassignments(&partitions).await {
+        Ok(r) => r,
+        Err(ClientError::UnsupportedVersion(_)) => BTreeMap::new(),
+        Err(e) => return Err(e.into()),
+    };
     for topic in &descriptions {
         let configs = admin.describe_topic_configs(&topic.name).await?;
-        for line in describe_lines(topic, &configs, &live, &filters) {
+        let moving: TopicReassignments = reassignments
+            .iter()
+            .filter(|((t, _), _)| *t == topic.name)
+            .map(|((_, p), r)| (*p, r.clone()))
+            .collect();
+        for line in describe_lines_reassigning(topic, &configs, &live, &filters, &moving) {
             write_line(out, &line)?;
         }
     }

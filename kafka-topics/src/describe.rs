@@ -12,6 +12,39 @@ pub struct PartitionView {
     pub isr: Vec<i32>,
 }
 
+/// A reassignment in progress of one partition, from ListPartitionReassignments (Kafka's
+/// `PartitionReassignment`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReassignmentView {
+    pub replicas: Vec<i32>,
+    pub adding: Vec<i32>,
+    pub removing: Vec<i32>,
+}
+
+/// The reassignments in progress of one topic's partitions, by partition id.
+pub type TopicReassignments = std::collections::BTreeMap<i32, ReassignmentView>;
+
+/// Kafka's `TopicCommand.isReassignmentInProgress`: some current replica is being added or
+/// removed (a reassignment may complete between the two requests describe makes).
+fn is_reassignment_in_progress(p: &PartitionView, r: Option<&ReassignmentView>) -> bool {
+    r.is_some_and(|r| {
+        p.replicas
+            .iter()
+            .any(|b| r.adding.contains(b) || r.removing.contains(b))
+    })
+}
+
+/// Kafka's `TopicCommand.getReplicationFactor`: while a reassignment runs, the replicas it
+/// keeps (every replica but the adding ones), else the replica count.
+fn replication_factor(p: &PartitionView, r: Option<&ReassignmentView>) -> usize {
+    match r {
+        Some(r) if is_reassignment_in_progress(p, Some(r)) => {
+            r.replicas.len().saturating_sub(r.adding.len())
+        }
+        _ => p.replicas.len(),
+    }
+}
+
 /// One topic config entry (from DescribeConfigs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigView {
@@ -86,12 +119,21 @@ pub fn topic_line(topic: &TopicView, replication_factor: usize, configs: &[Confi
 
 /// `\tTopic: t\tPartition: p\tLeader: l\tReplicas: ..\tIsr: ..\tElr: N/A\tLastKnownElr: N/A`
 /// (ELR is unknown without DescribeTopicPartitions, as against a ZooKeeper-mode broker).
-pub fn partition_line(topic: &str, p: &PartitionView) -> String {
+/// While a reassignment of the partition runs, `\tAdding Replicas: ..\tRemoving Replicas: ..`
+/// follows the ISR.
+pub fn partition_line(topic: &str, p: &PartitionView, r: Option<&ReassignmentView>) -> String {
     let leader = p
         .leader
         .map_or_else(|| "none".to_string(), |l| l.to_string());
+    let moving = r.map_or_else(String::new, |r| {
+        format!(
+            "\tAdding Replicas: {}\tRemoving Replicas: {}",
+            join_ids(&r.adding),
+            join_ids(&r.removing)
+        )
+    });
     format!(
-        "\tTopic: {topic}\tPartition: {}\tLeader: {leader}\tReplicas: {}\tIsr: {}\tElr: N/A\tLastKnownElr: N/A",
+        "\tTopic: {topic}\tPartition: {}\tLeader: {leader}\tReplicas: {}\tIsr: {}{moving}\tElr: N/A\tLastKnownElr: N/A",
         p.partition,
         join_ids(&p.replicas),
         join_ids(&p.isr)
@@ -109,6 +151,7 @@ fn min_isr(configs: &[ConfigView]) -> usize {
 
 fn should_print_partition(
     p: &PartitionView,
+    r: Option<&ReassignmentView>,
     configs: &[ConfigView],
     live: &[i32],
     f: &DescribeFilters,
@@ -116,7 +159,7 @@ fn should_print_partition(
     if f.prints_summary() {
         return true;
     }
-    let under_replicated = p.replicas.len() > p.isr.len();
+    let under_replicated = replication_factor(p, r) > p.isr.len();
     let unavailable = match p.leader {
         None => true,
         Some(l) => !live.contains(&l),
@@ -130,12 +173,32 @@ fn should_print_partition(
         || (f.at_min_isr && at_min_isr)
 }
 
-/// Every output line for one topic, in Kafka's order (summary, then partitions by id).
+/// Every output line for one topic, in Kafka's order (summary, then partitions by id), for a
+/// topic with no reassignment in progress.
+#[cfg(test)]
 pub fn describe_lines(
     topic: &TopicView,
     configs: &[ConfigView],
     live_brokers: &[i32],
     filters: &DescribeFilters,
+) -> Vec<String> {
+    describe_lines_reassigning(
+        topic,
+        configs,
+        live_brokers,
+        filters,
+        &TopicReassignments::new(),
+    )
+}
+
+/// [`describe_lines`] with the topic's reassignments in progress: their replicas being added
+/// and removed are shown, and the replication factor is the one they keep.
+pub fn describe_lines_reassigning(
+    topic: &TopicView,
+    configs: &[ConfigView],
+    live_brokers: &[i32],
+    filters: &DescribeFilters,
+    reassignments: &TopicReassignments,
 ) -> Vec<String> {
     let mut partitions = topic.partitions.clone();
     partitions.sort_by_key(|p| p.partition);
@@ -143,14 +206,17 @@ pub fn describe_lines(
     if filters.prints_summary() {
         let has_overrides = configs.iter().any(|c| !c.is_default);
         if !filters.topics_with_overrides || has_overrides {
-            let rf = partitions.first().map_or(0, |p| p.replicas.len());
+            let rf = partitions.first().map_or(0, |p| {
+                replication_factor(p, reassignments.get(&p.partition))
+            });
             lines.push(topic_line(topic, rf, configs));
         }
     }
     if !filters.topics_with_overrides {
         for p in &partitions {
-            if should_print_partition(p, configs, live_brokers, filters) {
-                lines.push(partition_line(&topic.name, p));
+            let r = reassignments.get(&p.partition);
+            if should_print_partition(p, r, configs, live_brokers, filters) {
+                lines.push(partition_line(&topic.name, p, r));
             }
         }
     }
@@ -224,6 +290,43 @@ mod tests {
                 "\tTopic: vmc-topic\tPartition: 2\tLeader: none\tReplicas: 1\tIsr: \tElr: N/A\tLastKnownElr: N/A",
             ]
         );
+    }
+
+    #[test]
+    fn a_partition_being_reassigned_shows_its_adding_and_removing_replicas() {
+        let t = TopicView {
+            name: "moving".into(),
+            topic_id: [0; 16],
+            partitions: vec![PartitionView {
+                partition: 0,
+                leader: Some(0),
+                replicas: vec![0, 1, 2],
+                isr: vec![0, 2],
+            }],
+        };
+        let moving = TopicReassignments::from([(
+            0,
+            ReassignmentView {
+                replicas: vec![0, 1, 2],
+                adding: vec![1],
+                removing: vec![2],
+            },
+        )]);
+        let lines =
+            describe_lines_reassigning(&t, &[], &[0, 1, 2], &DescribeFilters::default(), &moving);
+        assert_eq!(
+            lines,
+            vec![
+                "Topic: moving\tPartitionCount: 1\tReplicationFactor: 2\tConfigs: ",
+                "\tTopic: moving\tPartition: 0\tLeader: 0\tReplicas: 0,1,2\tIsr: 0,2\tAdding Replicas: 1\tRemoving Replicas: 2\tElr: N/A\tLastKnownElr: N/A",
+            ]
+        );
+        // Two in-sync replicas of the two it keeps: not under-replicated.
+        let f = DescribeFilters {
+            under_replicated: true,
+            ..Default::default()
+        };
+        assert!(describe_lines_reassigning(&t, &[], &[0, 1, 2], &f, &moving).is_empty());
     }
 
     #[test]

@@ -16,8 +16,9 @@ use tokio::sync::Mutex;
 pub use crate::protocol::CommittedOffset;
 use crate::protocol::{
     decode_body, encode_frame, frame_body_len, BrokerId, BrokerInfo, ClusterMetadata,
-    ElectionResult, ElectionType, LeaderEpoch, NewTopic, PartitionInfo, Request, Response,
-    ServerError, SessionId, TopicInfo, TopicPartition, FRAME_HEADER_BYTES,
+    ElectionResult, ElectionType, LeaderEpoch, NewTopic, OngoingReassignment, PartitionInfo,
+    PartitionResult, ReassignmentTarget, Request, Response, ServerError, SessionId, TopicInfo,
+    TopicPartition, FRAME_HEADER_BYTES,
 };
 
 #[derive(Debug, Error)]
@@ -275,6 +276,34 @@ impl ZkClient {
     }
 
     /// ElectLeaders over `partitions` (all when `None`).
+    /// AlterPartitionReassignments: one result per target, in order (`None` = accepted).
+    pub async fn alter_partition_reassignments(
+        &self,
+        targets: Vec<ReassignmentTarget>,
+    ) -> Result<Vec<PartitionResult>, ZkError> {
+        match self
+            .call(Request::AlterPartitionReassignments { targets })
+            .await?
+        {
+            Response::ReassignmentsAltered { results } => Ok(results),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    /// ListPartitionReassignments among `partitions` (all when `None`).
+    pub async fn list_partition_reassignments(
+        &self,
+        partitions: Option<Vec<TopicPartition>>,
+    ) -> Result<Vec<OngoingReassignment>, ZkError> {
+        match self
+            .call(Request::ListPartitionReassignments { partitions })
+            .await?
+        {
+            Response::Reassignments { reassignments } => Ok(reassignments),
+            r => Err(unexpected(r)),
+        }
+    }
+
     pub async fn elect_leaders(
         &self,
         election: ElectionType,

@@ -252,7 +252,8 @@ impl Controller {
                 )?;
                 self.commit(&[record])?;
                 tracing::info!(
-                    "{topic}-{partition}: ISR is now {:?} (leader {broker_id}, leader epoch                      {leader_epoch}, partition epoch {})",
+                    "{topic}-{partition}: ISR is now {:?} (leader {broker_id}, leader epoch \
+                     {leader_epoch}, partition epoch {})",
                     info.isr,
                     info.partition_epoch
                 );
@@ -290,6 +291,34 @@ impl Controller {
                 );
                 Ok(Response::ShutdownPrepared { remaining })
             }
+            Request::AlterPartitionReassignments { targets } => {
+                let (records, results) = self.state.plan_alter_reassignments(&targets);
+                self.commit(&records)?;
+                for (t, r) in targets.iter().zip(&results) {
+                    match (&r.error, &t.replicas) {
+                        (Some(e), _) => tracing::info!(
+                            "Unable to alter partition reassignment for {}:{} because of an \
+                             {:?} error: {}",
+                            t.topic,
+                            t.partition,
+                            e.code,
+                            e.message
+                        ),
+                        (None, Some(replicas)) => tracing::info!(
+                            "{}-{}: reassignment to {replicas:?} accepted",
+                            t.topic,
+                            t.partition
+                        ),
+                        (None, None) => {
+                            tracing::info!("{}-{}: reassignment cancelled", t.topic, t.partition)
+                        }
+                    }
+                }
+                Ok(Response::ReassignmentsAltered { results })
+            }
+            Request::ListPartitionReassignments { partitions } => Ok(Response::Reassignments {
+                reassignments: self.state.list_reassignments(partitions.as_deref()),
+            }),
         }
     }
 }
@@ -298,7 +327,7 @@ impl Controller {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::protocol::{BrokerId, BrokerInfo, LeaderEpoch, NewTopic};
+    use crate::protocol::{BrokerId, BrokerInfo, LeaderEpoch, NewTopic, TopicPartition};
     use std::time::Duration;
 
     #[test]
@@ -758,5 +787,84 @@ mod tests {
         );
         assert!(matches!(r, Response::BrokerConfigsAltered), "{r:?}");
         assert!(!c.state().metadata().broker_configs.contains_key("0"));
+    }
+
+    #[test]
+    fn a_reassignment_in_progress_survives_reopen() {
+        use crate::protocol::{OngoingReassignment, ReassignmentTarget};
+        let dir = tempfile::tempdir().unwrap();
+        let now = Instant::now();
+        let mut c = Controller::open(dir.path(), now).unwrap();
+        for (id, port) in [(0, 9092), (1, 9093)] {
+            let r = register(&mut c, id, port, 60_000, now);
+            assert!(matches!(r, Response::Registered { .. }), "{r:?}");
+        }
+        let r = c.handle(
+            Request::CreateTopic {
+                topic: NewTopic {
+                    name: "t".into(),
+                    num_partitions: 1,
+                    replication_factor: 1,
+                    replica_assignment: Some(vec![vec![BrokerId(0)]]),
+                    configs: Default::default(),
+                    validate_only: false,
+                },
+            },
+            now,
+        );
+        assert!(matches!(r, Response::TopicCreated { .. }), "{r:?}");
+        let v = c.state().version();
+        let r = c.handle(
+            Request::AlterPartitionReassignments {
+                targets: vec![ReassignmentTarget {
+                    topic: "t".into(),
+                    partition: 0,
+                    replicas: Some(vec![BrokerId(1)]),
+                }],
+            },
+            now,
+        );
+        let Response::ReassignmentsAltered { results } = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(results[0].error, None);
+        assert!(
+            c.state().version() > v,
+            "brokers must hear of the new replicas"
+        );
+        drop(c);
+        let mut c = Controller::open(dir.path(), now).unwrap();
+        let r = c.handle(
+            Request::ListPartitionReassignments { partitions: None },
+            now,
+        );
+        assert_eq!(
+            r,
+            Response::Reassignments {
+                reassignments: vec![OngoingReassignment {
+                    topic: "t".into(),
+                    partition: 0,
+                    replicas: vec![BrokerId(1), BrokerId(0)],
+                    adding_replicas: vec![BrokerId(1)],
+                    removing_replicas: vec![BrokerId(0)],
+                }]
+            }
+        );
+        // Asked for a partition that is not moving (or does not exist): nothing listed.
+        let r = c.handle(
+            Request::ListPartitionReassignments {
+                partitions: Some(vec![TopicPartition {
+                    topic: "t".into(),
+                    partition: 3,
+                }]),
+            },
+            now,
+        );
+        assert_eq!(
+            r,
+            Response::Reassignments {
+                reassignments: vec![]
+            }
+        );
     }
 }

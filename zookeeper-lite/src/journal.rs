@@ -248,6 +248,8 @@ mod tests {
                     leader_epoch: common::ids::LeaderEpoch(0),
                     isr: vec![BrokerId(0)],
                     partition_epoch: 0,
+                    adding_replicas: Vec::new(),
+                    removing_replicas: Vec::new(),
                 })
                 .collect(),
         }

@@ -42,6 +42,34 @@ pub struct PartitionInfo {
     /// one, so a leader never overwrites a change it has not seen.
     #[serde(default)]
     pub partition_epoch: i32,
+    /// Replicas a reassignment in progress is adding (KIP-455, Kafka's `addingReplicas`):
+    /// listed in `replicas` too, they join the ISR by catching up. Sorted; empty when no
+    /// reassignment is in progress (and in journals written before reassignments existed).
+    #[serde(default)]
+    pub adding_replicas: Vec<BrokerId>,
+    /// Replicas a reassignment in progress is removing (Kafka's `removingReplicas`): still
+    /// listed in `replicas` (after the target ones) until the reassignment completes. Sorted.
+    #[serde(default)]
+    pub removing_replicas: Vec<BrokerId>,
+}
+
+impl PartitionInfo {
+    /// Whether a partition reassignment is in progress (Kafka's
+    /// `PartitionReassignmentReplicas.isReassignmentInProgress`).
+    pub fn is_reassigning(&self) -> bool {
+        !self.adding_replicas.is_empty() || !self.removing_replicas.is_empty()
+    }
+
+    /// The replicas a reassignment in progress moves to (`replicas` without the removing
+    /// ones, Kafka's `ReplicaAssignment.targetReplicas`), or the replicas when none is in
+    /// progress.
+    pub fn target_replicas(&self) -> Vec<BrokerId> {
+        self.replicas
+            .iter()
+            .copied()
+            .filter(|b| !self.removing_replicas.contains(b))
+            .collect()
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -151,6 +179,9 @@ pub enum ZkErrorCode {
     PreferredLeaderNotAvailable,
     /// ElectLeaders (unclean): no live replica to elect (ELIGIBLE_LEADERS_NOT_AVAILABLE).
     EligibleLeadersNotAvailable,
+    /// AlterPartitionReassignments cancelling a partition that is not being reassigned
+    /// (NO_REASSIGNMENT_IN_PROGRESS).
+    NoReassignmentInProgress,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Error)]
@@ -191,6 +222,29 @@ pub struct ElectionResult {
     pub partition: i32,
     #[serde(default)]
     pub error: Option<ServerError>,
+}
+
+/// One partition of an AlterPartitionReassignments: its new replicas, or `None` to cancel the
+/// reassignment in progress (Kafka's `ReassignablePartition`, whose replicas are null to
+/// cancel).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ReassignmentTarget {
+    pub topic: String,
+    pub partition: i32,
+    #[serde(default)]
+    pub replicas: Option<Vec<BrokerId>>,
+}
+
+/// A reassignment in progress, as ListPartitionReassignments reports it (Kafka's
+/// `OngoingPartitionReassignment`): every replica (target and removing), and the adding and
+/// removing ones.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OngoingReassignment {
+    pub topic: String,
+    pub partition: i32,
+    pub replicas: Vec<BrokerId>,
+    pub adding_replicas: Vec<BrokerId>,
+    pub removing_replicas: Vec<BrokerId>,
 }
 
 /// One request per frame; `op` names the operation.
@@ -291,6 +345,18 @@ pub enum Request {
         broker_id: BrokerId,
         session: SessionId,
     },
+    /// Kafka's AlterPartitionReassignments (KIP-455): starts, replaces or (with `replicas`
+    /// null) cancels the reassignment of each listed partition. Each partition succeeds or
+    /// fails on its own; the answer has one result per target, in request order.
+    AlterPartitionReassignments {
+        targets: Vec<ReassignmentTarget>,
+    },
+    /// Kafka's ListPartitionReassignments: the reassignments in progress among `partitions`
+    /// (every partition when absent or null). Unknown partitions are left out.
+    ListPartitionReassignments {
+        #[serde(default)]
+        partitions: Option<Vec<TopicPartition>>,
+    },
 }
 
 /// One response per request, in request order; `result` names the kind.
@@ -341,6 +407,14 @@ pub enum Response {
     /// The partitions the broker still leads (no other in-sync replica could take them).
     ShutdownPrepared {
         remaining: Vec<TopicPartition>,
+    },
+    /// One result per reassignment target, in request order (`error` null = accepted).
+    ReassignmentsAltered {
+        results: Vec<PartitionResult>,
+    },
+    /// The reassignments in progress, sorted by topic and partition.
+    Reassignments {
+        reassignments: Vec<OngoingReassignment>,
     },
     Error {
         error: ServerError,

@@ -311,6 +311,8 @@ fn metadata_partition_whose_leader_is_gone_has_leader_minus_one() {
                 leader_epoch: common::ids::LeaderEpoch(4),
                 isr: vec![common::ids::BrokerId(1), common::ids::BrokerId(0)],
                 partition_epoch: 0,
+                adding_replicas: Vec::new(),
+                removing_replicas: Vec::new(),
             },
             PartitionInfo {
                 partition: 1,
@@ -319,6 +321,8 @@ fn metadata_partition_whose_leader_is_gone_has_leader_minus_one() {
                 leader_epoch: common::ids::LeaderEpoch(2),
                 isr: vec![common::ids::BrokerId(0), common::ids::BrokerId(1)],
                 partition_epoch: 0,
+                adding_replicas: Vec::new(),
+                removing_replicas: Vec::new(),
             },
         ],
     };

@@ -24,6 +24,7 @@ mod offsets;
 mod produce;
 #[cfg(test)]
 mod protocol_edges;
+mod reassignments;
 mod topics;
 
 use std::net::SocketAddr;
@@ -74,6 +75,9 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::OffsetForLeaderEpoch, 0, 4),
     (ApiKey::ElectLeaders, 0, 2),
+    // KIP-455 partition reassignment, forwarded to zookeeper-lite (Kafka 3.9: v0 only).
+    (ApiKey::AlterPartitionReassignments, 0, 0),
+    (ApiKey::ListPartitionReassignments, 0, 0),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -220,6 +224,12 @@ pub async fn dispatch(
         }
         RequestKind::ElectLeaders(r) => {
             ResponseKind::ElectLeaders(elect_leaders::handle(broker, r, version).await)
+        }
+        RequestKind::AlterPartitionReassignments(r) => {
+            ResponseKind::AlterPartitionReassignments(reassignments::alter(broker, r).await)
+        }
+        RequestKind::ListPartitionReassignments(r) => {
+            ResponseKind::ListPartitionReassignments(reassignments::list(broker, r).await)
         }
         _ => {
             tracing::error!(

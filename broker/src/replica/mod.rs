@@ -38,6 +38,19 @@ pub struct FollowerState {
     pub last_fetch_leader_end: i64,
 }
 
+impl FollowerState {
+    /// A follower that has not fetched from this leader yet: its end offset is unknown, and an
+    /// in-sync one counts as caught up at `now_ms` (so it is not dropped before it can fetch).
+    fn unknown(in_sync: bool, now_ms: i64) -> FollowerState {
+        FollowerState {
+            end_offset: -1,
+            last_caught_up_ms: if in_sync { now_ms } else { 0 },
+            last_fetch_ms: 0,
+            last_fetch_leader_end: -1,
+        }
+    }
+}
+
 /// A leader's view of its partition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaderState {
@@ -63,18 +76,7 @@ impl LeaderState {
             .replicas
             .iter()
             .filter(|&&b| b != me)
-            .map(|&b| {
-                let caught_up = if p.isr.contains(&b) { now_ms } else { 0 };
-                (
-                    b,
-                    FollowerState {
-                        end_offset: -1,
-                        last_caught_up_ms: caught_up,
-                        last_fetch_ms: 0,
-                        last_fetch_leader_end: -1,
-                    },
-                )
-            })
+            .map(|&b| (b, FollowerState::unknown(p.isr.contains(&b), now_ms)))
             .collect();
         LeaderState {
             leader_epoch: p.leader_epoch,
@@ -85,6 +87,22 @@ impl LeaderState {
             epoch_start_offset: log_end,
             alter_in_flight: false,
         }
+    }
+
+    /// Takes the replicas, ISR and partition epoch of `p`, a newer state of the partition made
+    /// by zookeeper-lite at the same leader epoch (an ISR change, or a reassignment that added
+    /// replicas, KIP-455). A replica new to this leader is tracked from now on like those of a
+    /// new leadership; one no longer listed is forgotten, so its fetches count for nothing.
+    pub fn take_partition(&mut self, p: &PartitionInfo, me: BrokerId, now_ms: i64) {
+        self.followers.retain(|b, _| p.replicas.contains(b));
+        for &b in p.replicas.iter().filter(|&&b| b != me) {
+            self.followers
+                .entry(b)
+                .or_insert_with(|| FollowerState::unknown(p.isr.contains(&b), now_ms));
+        }
+        self.replicas = p.replicas.clone();
+        self.isr = p.isr.clone();
+        self.partition_epoch = p.partition_epoch;
     }
 
     /// `(follower, end offset)` of every in-sync replica but the leader: what the high
@@ -218,9 +236,7 @@ impl Replica {
                 Role::Leader(l) if l.leader_epoch == p.leader_epoch => {
                     let mut l = l.clone();
                     if p.partition_epoch > l.partition_epoch {
-                        l.isr = p.isr.clone();
-                        l.partition_epoch = p.partition_epoch;
-                        l.replicas = p.replicas.clone();
+                        l.take_partition(p, me, now);
                     }
                     Role::Leader(l)
                 }
@@ -345,8 +361,9 @@ pub async fn alter_isr(
     match result {
         Ok(info) if l.leader_epoch == info.leader_epoch => {
             if info.partition_epoch >= l.partition_epoch {
-                l.isr = info.isr.clone();
-                l.partition_epoch = info.partition_epoch;
+                // The answer may carry more than the ISR asked for: the change can complete a
+                // reassignment, which replaces the replicas too.
+                l.take_partition(&info, cluster.broker_id(), common::time::now_ms());
                 let followers = l.isr_followers();
                 drop(role);
                 log.update_isr_followers(followers);
@@ -363,8 +380,8 @@ pub async fn alter_isr(
 
 /// Kafka's `checkAndTriggerAutoLeaderRebalance` selection: for each live broker, the partitions
 /// whose preferred replica (the first) it is, whose leader is another broker, and where it is
-/// in the ISR; taken when their share of the broker's preferred partitions is above
-/// `percentage`.
+/// in the ISR (partitions being reassigned are left out); taken when their share of the
+/// broker's preferred partitions is above `percentage`.
 pub fn imbalanced_partitions(
     md: &zookeeper_lite::protocol::ClusterMetadata,
     percentage: u32,
@@ -375,7 +392,8 @@ pub fn imbalanced_partitions(
         let mut not_led = Vec::new();
         for t in md.topics.values() {
             for p in &t.partitions {
-                if p.replicas.first() != Some(&b.id) {
+                // Kafka leaves partitions being reassigned to the reassignment.
+                if p.replicas.first() != Some(&b.id) || p.is_reassigning() {
                     continue;
                 }
                 preferred += 1;
@@ -407,6 +425,8 @@ mod tests {
             leader_epoch: LeaderEpoch(3),
             isr: isr.iter().copied().map(BrokerId).collect(),
             partition_epoch: 7,
+            adding_replicas: Vec::new(),
+            removing_replicas: Vec::new(),
         }
     }
 
@@ -425,6 +445,35 @@ mod tests {
         l.record_fetch(BrokerId(2), 100, 150, 25_000);
         assert_eq!(l.followers[&BrokerId(2)].last_caught_up_ms, 5_000);
         assert_eq!(l.out_of_sync(26_000, 30_000), Vec::<BrokerId>::new());
+    }
+
+    #[test]
+    fn a_leader_tracks_replicas_a_reassignment_adds_and_forgets_removed_ones() {
+        let mut p = partition(&[0, 2]);
+        p.replicas = vec![BrokerId(0), BrokerId(2)];
+        let mut l = LeaderState::new(&p, BrokerId(0), 100, 0);
+        // A reassignment to [0, 1] begins: broker 1 is added while broker 2 is still listed.
+        p.replicas = vec![BrokerId(0), BrokerId(1), BrokerId(2)];
+        p.adding_replicas = vec![BrokerId(1)];
+        p.removing_replicas = vec![BrokerId(2)];
+        p.partition_epoch += 1;
+        l.take_partition(&p, BrokerId(0), 5);
+        l.record_fetch(BrokerId(1), 100, 100, 6);
+        assert!(
+            l.may_join_isr(BrokerId(1), 100),
+            "the new replica's fetches count"
+        );
+        // It completes: broker 2 is gone and its fetches count for nothing.
+        p.replicas = vec![BrokerId(0), BrokerId(1)];
+        p.isr = vec![BrokerId(0), BrokerId(1)];
+        p.partition_epoch += 1;
+        l.take_partition(&p, BrokerId(0), 7);
+        assert_eq!(
+            l.followers.keys().copied().collect::<Vec<_>>(),
+            vec![BrokerId(1)]
+        );
+        assert_eq!(l.followers[&BrokerId(1)].end_offset, 100, "kept, not reset");
+        assert_eq!((l.isr_followers(), l.partition_epoch), (vec![(1, 100)], 9));
     }
 
     #[test]

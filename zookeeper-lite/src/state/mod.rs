@@ -13,8 +13,8 @@
 //!
 //! Split by concern: `sessions` (broker registration, heartbeats, expiry), `topics` (topics,
 //! new partitions, topic name and config rules), `placement` (Kafka's replica placement, pure),
-//! `offsets` (group offsets); this module holds the durable part, the journal records and the
-//! combined [`State`].
+//! `reassignments` (moving partitions between brokers, KIP-455), `offsets` (group offsets); this
+//! module holds the durable part, the journal records and the combined [`State`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 mod offsets;
 mod placement;
+mod reassignments;
 mod sessions;
 #[cfg(test)]
 mod tests;

@@ -306,7 +306,8 @@ impl State {
     /// Plans Kafka's AlterPartition: the leader of `topic`-`partition` (`broker_id`, holding
     /// `session`) sets its ISR to `new_isr`. Refused unless the leader epoch and partition epoch
     /// are the current ones; replicas added must be eligible (live, not shutting down); the
-    /// leader must stay in. Returns the record and the partition as it will be.
+    /// leader must stay in. An ISR that holds every target replica of a reassignment in progress
+    /// completes it (see `reassignments`). Returns the record and the partition as it will be.
     #[allow(clippy::too_many_arguments)]
     pub fn plan_alter_partition(
         &self,
@@ -395,7 +396,21 @@ impl State {
             .copied()
             .filter(|b| new_isr.contains(b))
             .collect();
-        if updated.isr != p.isr {
+        // The ISR the leader asked for may complete a reassignment (its adding replicas caught
+        // up), which replaces the replicas, and maybe the leader, in the same change.
+        let completed =
+            super::reassignments::complete_if_caught_up(&mut updated, |b| self.is_eligible(b));
+        if completed {
+            tracing::info!(
+                "{topic}-{partition}: reassignment completed; replicas are now [{}], ISR [{}], \
+                 leader {} at epoch {}",
+                join(&updated.replicas),
+                join(&updated.isr),
+                updated.leader,
+                updated.leader_epoch
+            );
+        }
+        if updated.isr != p.isr || completed {
             updated.partition_epoch = p.partition_epoch.wrapping_add(1);
         }
         if let Some(slot) = topic_info

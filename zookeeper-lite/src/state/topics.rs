@@ -379,6 +379,8 @@ impl State {
             replicas,
             isr,
             partition_epoch: 0,
+            adding_replicas: Vec::new(),
+            removing_replicas: Vec::new(),
         }
     }
 }

@@ -658,6 +658,52 @@ pub mod elect_leaders {
     ];
 }
 
+/// AlterPartitionReassignments request, version 0 (Kafka 3.9's only one; v1's
+/// `allow_replication_factor_change` came with Kafka 4.0).
+pub mod alter_partition_reassignments {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::AlterPartitionReassignments,
+        versions: v(0, 0),
+        flexible: ALL,
+        fields: &[
+            Field::new("timeout_ms", ALL, Ty::Int32),
+            Field::new("topics", ALL, Ty::Array(&Ty::Struct(TOPIC))),
+        ],
+    };
+
+    const TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("partitions", ALL, Ty::Array(&Ty::Struct(PARTITION))),
+    ];
+
+    const PARTITION: &[Field] = &[
+        Field::new("partition_index", ALL, Ty::Int32),
+        Field::new("replicas", ALL, Ty::Array(&Ty::Int32)).nullable(ALL),
+    ];
+}
+
+/// ListPartitionReassignments request, version 0.
+pub mod list_partition_reassignments {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::ListPartitionReassignments,
+        versions: v(0, 0),
+        flexible: ALL,
+        fields: &[
+            Field::new("timeout_ms", ALL, Ty::Int32),
+            Field::new("topics", ALL, Ty::Array(&Ty::Struct(TOPIC))).nullable(ALL),
+        ],
+    };
+
+    const TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("partition_indexes", ALL, Ty::Array(&Ty::Int32)),
+    ];
+}
+
 /// Every request schema, looked up by API key.
 /// AlterConfigs request, versions 0-2.
 pub mod alter_configs {
@@ -747,4 +793,6 @@ pub static ALL_REQUESTS: &[&Message] = &[
     &describe_cluster::REQUEST,
     &offset_for_leader_epoch::REQUEST,
     &elect_leaders::REQUEST,
+    &alter_partition_reassignments::REQUEST,
+    &list_partition_reassignments::REQUEST,
 ];

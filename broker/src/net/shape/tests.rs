@@ -217,6 +217,12 @@ fn default_request(key: ApiKey) -> RequestKind {
         ApiKey::IncrementalAlterConfigs => RequestKind::IncrementalAlterConfigs(Default::default()),
         ApiKey::OffsetForLeaderEpoch => RequestKind::OffsetForLeaderEpoch(Default::default()),
         ApiKey::ElectLeaders => RequestKind::ElectLeaders(Default::default()),
+        ApiKey::AlterPartitionReassignments => {
+            RequestKind::AlterPartitionReassignments(Default::default())
+        }
+        ApiKey::ListPartitionReassignments => {
+            RequestKind::ListPartitionReassignments(Default::default())
+        }
         other => panic!("no default request for {other:?}"),
     }
 }
