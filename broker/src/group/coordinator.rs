@@ -1150,6 +1150,47 @@ impl Coordinator {
         removable
     }
 
+    /// Kafka's `onGroupUnloaded`, for every group in memory that `moved` says another broker
+    /// coordinates now: the group is forgotten, and its parked JoinGroup and SyncGroup requests
+    /// are answered NOT_COORDINATOR so that their members look the new coordinator up at once.
+    ///
+    /// Kept, such a group would outlive the move: its members (now members of the group at the
+    /// new coordinator) stay here until their sessions expire, and when the coordinator moves
+    /// back (the broker that took over dies, or a broker returns and the placement changes
+    /// again) a member rejoining here waits for those stale members to rejoin or expire (a
+    /// session timeout, 45 s for librdkafka) and gets an old generation whose commits
+    /// zookeeper-lite fences. The committed offsets and the generation they were written with
+    /// live in zookeeper-lite, so nothing is lost by forgetting.
+    pub fn unload_where(&mut self, moved: impl Fn(&str) -> bool) -> Vec<Reply> {
+        let mut replies = Vec::new();
+        let gone: Vec<String> = self.groups.keys().filter(|g| moved(g)).cloned().collect();
+        for id in gone {
+            let Some(group) = self.groups.remove(&id) else {
+                continue;
+            };
+            tracing::info!(
+                "Unloading group metadata for {id} with generation {}: another broker \
+                 coordinates it now",
+                group.generation
+            );
+            for member in group.members.values() {
+                if let Some(token) = member.awaiting_join {
+                    replies.push(Reply::Join(
+                        token,
+                        JoinResult::error(ErrorCode::NotCoordinator.code(), &member.id),
+                    ));
+                }
+                if let Some(token) = member.awaiting_sync {
+                    replies.push(Reply::Sync(
+                        token,
+                        SyncResult::error(ErrorCode::NotCoordinator.code()),
+                    ));
+                }
+            }
+        }
+        replies
+    }
+
     /// Checks an OffsetCommit against the group (Kafka's `validateOffsetCommit` and the
     /// CompletingRebalance rule) and returns the generation to store it under: the group's
     /// generation for a member, -1 for an admin commit to a group with no active members.

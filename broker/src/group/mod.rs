@@ -20,7 +20,7 @@ pub use coordinator::{
     Coordinator, EmptyGroup, GroupConfig, GroupDescription, JoinRequest, JoinResult, JoinedMember,
     LeaveOutcome, MemberDescription, SyncRequest, SyncResult,
 };
-pub use placement::{check_coordinator, coordinator_of};
+pub use placement::{check_coordinator, coordinated_elsewhere, coordinator_of};
 pub use runtime::Groups;
 pub use subscription::subscribed_topics;
 

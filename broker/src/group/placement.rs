@@ -26,6 +26,20 @@ pub fn coordinator_of(cluster: &Cluster, group: &str) -> Option<BrokerInfo> {
         .map(|b| (*b).clone())
 }
 
+/// Whether another live broker coordinates a group now, by one snapshot of the live brokers:
+/// the groups for which it returns true are to be unloaded from this broker. Always false while
+/// no broker is known (nobody else has taken the groups over).
+pub fn coordinated_elsewhere(cluster: &Cluster) -> impl Fn(&str) -> bool {
+    let md = cluster.metadata();
+    let mut ids: Vec<_> = md.brokers.iter().map(|b| b.id).collect();
+    ids.sort();
+    let me = cluster.broker_id();
+    move |group| {
+        ids.get(coordinator_index(group, ids.len()))
+            .is_some_and(|id| *id != me)
+    }
+}
+
 /// Which of `n` live brokers (sorted by id) coordinates `group`.
 fn coordinator_index(group: &str, n: usize) -> usize {
     (java_hash(group).unsigned_abs() as usize) % n.max(1)

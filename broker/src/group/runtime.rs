@@ -145,6 +145,14 @@ impl Groups {
         inner.release(replies);
     }
 
+    /// Unloads the groups that `moved` says another broker coordinates now (see
+    /// [`Coordinator::unload_where`]), answering their waiting requests.
+    pub fn unload_where(&self, moved: impl Fn(&str) -> bool) {
+        let mut inner = self.lock();
+        let replies = inner.coordinator.unload_where(moved);
+        inner.release(replies);
+    }
+
     /// Runs a short synchronous query or update on the coordinator (commit checks, describe,
     /// list, delete) with the current time.
     pub fn with<R>(&self, f: impl FnOnce(&mut Coordinator, u64) -> R) -> R {

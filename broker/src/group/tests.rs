@@ -745,3 +745,55 @@ fn subscribed_topics_come_from_the_members_metadata() {
     );
     assert!(c.subscribed_topics("other").is_empty());
 }
+
+#[test]
+fn a_group_another_broker_coordinates_now_is_unloaded_and_its_waiting_join_told_not_coordinator() {
+    let mut h = Harness::new(0);
+    let (a, _) = h.stable_with_one();
+    // A second member's join waits for `a` to rejoin.
+    let b = h.join(request("", &["range"]));
+    assert!(h.joined(b).is_none());
+    assert!(h.c.unload_where(|_| false).is_empty());
+    assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
+
+    let replies = h.c.unload_where(|g| g == "g");
+    let jb = join_of(&replies, b).expect("the waiting join is answered at once");
+    assert_eq!(jb.error, ErrorCode::NotCoordinator.code());
+    assert_eq!(h.state(), None, "forgotten");
+    assert_eq!(
+        h.c.heartbeat("g", 1, &a, None, h.now),
+        ErrorCode::UnknownMemberId.code()
+    );
+
+    // The coordinator moves back: a member joining now does not wait for `a`, who has lived on
+    // at the other coordinator (up to generation 7 there), and gets a generation above it.
+    let t = h.next;
+    h.next += 1;
+    let r = h.c.join("g", request("", &["range"]), t, 7, h.now);
+    h.seen.extend(r);
+    h.advance(0);
+    let j = h
+        .joined(t)
+        .expect("answered without waiting for stale members");
+    assert_eq!(j.error, ErrorCode::None.code());
+    assert_eq!(j.generation, 8);
+    assert_eq!(j.members.len(), 1);
+}
+
+#[test]
+fn an_unloaded_group_tells_a_member_waiting_for_its_assignment_not_coordinator() {
+    let mut h = Harness::new(0);
+    let (a, _) = h.stable_with_one();
+    let b = h.join(request("", &["range"]));
+    let a2 = h.join(request(&a, &["range"]));
+    let (ja, jb) = (h.joined(a2).unwrap(), h.joined(b).unwrap());
+    assert_eq!(h.state(), Some(GroupState::CompletingRebalance));
+    // The follower syncs first and waits for the leader's assignment.
+    let s = h.sync(&jb.member_id, jb.generation, &[]);
+    assert!(h.synced(s).is_none());
+    let replies = h.c.unload_where(|_| true);
+    let sb = sync_of(&replies, s).expect("the waiting sync is answered at once");
+    assert_eq!(sb.error, ErrorCode::NotCoordinator.code());
+    assert_eq!(h.state(), None);
+    assert_eq!(ja.leader, a);
+}
