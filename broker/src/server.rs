@@ -164,7 +164,7 @@ async fn isr_expiration(broker: Arc<Broker>) {
             let shrink = {
                 let role = h.replica.lock();
                 match &*role {
-                    crate::replica::Role::Leader(l) if !l.alter_in_flight => {
+                    crate::replica::Role::Leader(l) if l.may_alter(now) => {
                         let out = l.out_of_sync(now, lag_ms);
                         (!out.is_empty()).then(|| {
                             let details: Vec<String> = out

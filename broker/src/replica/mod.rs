@@ -65,6 +65,10 @@ pub struct LeaderState {
     pub epoch_start_offset: i64,
     /// An AlterPartition is in flight; no other is sent meanwhile.
     pub alter_in_flight: bool,
+    /// After a refused AlterPartition, none is sent before this time (ms since the epoch), so a
+    /// follower that may not join (it is shutting down, or zookeeper-lite has newer state)
+    /// does not cost a request per fetch.
+    pub alter_retry_after_ms: i64,
 }
 
 impl LeaderState {
@@ -86,6 +90,7 @@ impl LeaderState {
             followers,
             epoch_start_offset: log_end,
             alter_in_flight: false,
+            alter_retry_after_ms: 0,
         }
     }
 
@@ -148,6 +153,12 @@ impl LeaderState {
                 && f.end_offset >= high_watermark
                 && f.end_offset >= self.epoch_start_offset
         })
+    }
+
+    /// Whether an AlterPartition may be sent now: none in flight, none refused in the last
+    /// second.
+    pub fn may_alter(&self, now_ms: i64) -> bool {
+        !self.alter_in_flight && now_ms >= self.alter_retry_after_ms
     }
 
     /// Kafka's `Partition.getOutOfSyncReplicas`: in-sync followers not caught up for longer
@@ -300,7 +311,7 @@ pub fn record_follower_fetch(
         log.update_isr_followers(followers);
         return None;
     }
-    if !l.alter_in_flight && l.may_join_isr(follower, log.high_watermark()) {
+    if l.may_alter(now) && l.may_join_isr(follower, log.high_watermark()) {
         let mut isr = l.isr.clone();
         isr.push(follower);
         let replicas = l.replicas.clone();
@@ -308,6 +319,9 @@ pub fn record_follower_fetch(
     }
     None
 }
+
+/// The pause after a refused AlterPartition.
+const ALTER_RETRY_BACKOFF_MS: i64 = 1000;
 
 /// Sends an AlterPartition for `tp` setting its ISR to `new_isr`, unless one is in flight, and
 /// applies the answer: the new ISR (and partition epoch) take effect only once zookeeper-lite
@@ -338,12 +352,13 @@ pub async fn alter_isr(
             .collect::<Vec<_>>()
             .join(",")
     };
-    tracing::info!(
-        "[Partition {tp}] {why}: ISR from {} to {} (leader epoch {leader_epoch}, partition \
-         epoch {partition_epoch})",
+    tracing::debug!(
+        "[Partition {tp}] {why}: asking to change the ISR from {} to {} (leader epoch \
+         {leader_epoch}, partition epoch {partition_epoch})",
         ids(&old_isr),
         ids(&new_isr)
     );
+    let new_isr_for_log = new_isr.clone();
     let result = cluster
         .alter_partition(
             &tp.topic,
@@ -361,6 +376,14 @@ pub async fn alter_isr(
     match result {
         Ok(info) if l.leader_epoch == info.leader_epoch => {
             if info.partition_epoch >= l.partition_epoch {
+                // Logged once it has taken effect (Kafka's "ISR updated to ..."), not before.
+                tracing::info!(
+                    "[Partition {tp}] {why}: ISR updated from {} to {} and partition epoch to {} \
+                     (leader epoch {leader_epoch})",
+                    ids(&old_isr),
+                    ids(&info.isr),
+                    info.partition_epoch
+                );
                 // The answer may carry more than the ISR asked for: the change can complete a
                 // reassignment, which replaces the replicas too.
                 l.take_partition(&info, cluster.broker_id(), common::time::now_ms());
@@ -371,10 +394,16 @@ pub async fn alter_isr(
             }
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(
-            "[Partition {tp}] the ISR change to zookeeper-lite was refused: {e} ({:?})",
-            e.code
-        ),
+        Err(e) => {
+            l.alter_retry_after_ms = common::time::now_ms() + ALTER_RETRY_BACKOFF_MS;
+            tracing::warn!(
+                "[Partition {tp}] {why}: zookeeper-lite refused the ISR change from {} to {}: \
+                 {e} ({:?})",
+                ids(&old_isr),
+                ids(&new_isr_for_log),
+                e.code
+            );
+        }
     }
 }
 
