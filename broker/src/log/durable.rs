@@ -674,6 +674,33 @@ mod tests {
         }
     }
 
+    /// The high watermark of a leader is the minimum over its ISR and only rises; a follower's
+    /// is the leader's capped by its own log.
+    #[tokio::test]
+    async fn the_high_watermark_is_the_isrs_minimum_on_a_leader_and_the_leaders_on_a_follower() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = DurableLog::open(dir.path(), LogConfig::default()).expect("open");
+        log.become_leader(vec![(1, -1), (2, -1)]);
+        log.append(BytesMut::from(&batch(4, 10)[..]), 0)
+            .await
+            .expect("append");
+        assert_eq!(log.log_end_offset(), 4);
+        assert_eq!(log.high_watermark(), 0, "no follower has fetched yet");
+        log.update_isr_followers(vec![(1, 4), (2, 2)]);
+        assert_eq!(log.high_watermark(), 2);
+        // Follower 2 leaves the ISR: the minimum is over the others.
+        log.update_isr_followers(vec![(1, 4)]);
+        assert_eq!(log.high_watermark(), 4);
+        // A new leadership whose followers have not fetched does not move it back.
+        log.become_leader(vec![(1, -1)]);
+        assert_eq!(log.high_watermark(), 4);
+        // As a follower it takes the leader's, capped by what it has.
+        log.follow(3);
+        assert_eq!(log.high_watermark(), 3);
+        log.follow(9);
+        assert_eq!(log.high_watermark(), 4);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn group_commit_makes_every_append_durable_with_fewer_fsyncs() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -549,3 +549,47 @@ async fn pause(wake: &Notify, backoff: Duration) {
         _ = tokio::time::sleep(backoff) => {}
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::log::testutil::batch;
+    use crate::log::LogConfig;
+    use bytes::BytesMut;
+
+    /// A log with epochs 0 (offsets 0..5), 1 (5..8) and 3 (8..10).
+    async fn log_with_epochs(dir: &std::path::Path) -> DurableLog {
+        let log = DurableLog::open(dir, LogConfig::default()).unwrap();
+        for (epoch, records) in [(0, 5), (1, 3), (3, 2)] {
+            log.assign_epoch(epoch).unwrap();
+            log.append(BytesMut::from(&batch(records, 10)[..]), epoch)
+                .await
+                .unwrap();
+        }
+        log
+    }
+
+    #[tokio::test]
+    async fn truncation_follows_the_leaders_epoch_end_never_the_high_watermark() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log_with_epochs(dir.path()).await;
+        assert_eq!(log.log_end_offset(), 10);
+        // The leader has our latest epoch and it ends where ours does: nothing to cut.
+        assert_eq!(truncation_offset(3, 10, &log), (10, true));
+        // The leader's epoch 3 ended at 9 (we have a record it never had): cut exactly there.
+        assert_eq!(truncation_offset(3, 9, &log), (9, true));
+        // The leader never had epoch 3; its largest below is 1, which it ended at 7 while ours
+        // ended at 8: cut to 7, the smaller.
+        assert_eq!(truncation_offset(1, 7, &log), (7, true));
+        // The leader answers an epoch we lack (2): cut to the end of our largest epoch below it
+        // (1 ends at 8) and ask again.
+        assert_eq!(truncation_offset(2, 12, &log), (8, false));
+        // No epoch information on the leader's side: keep everything, the fetch tells the rest.
+        assert_eq!(truncation_offset(-1, -1, &log), (10, true));
+        // An epoch the leader knows without one of ours matching below it: the smaller end.
+        let empty_dir = tempfile::tempdir().unwrap();
+        let empty = DurableLog::open(empty_dir.path(), LogConfig::default()).unwrap();
+        assert_eq!(truncation_offset(4, 20, &empty), (0, true));
+    }
+}

@@ -11,6 +11,12 @@
 //!   ISR change is an AlterPartition to zookeeper-lite, checked there against the leader epoch
 //!   and partition epoch, and takes effect only once it has landed ([`alter_isr`]);
 //! - followers replicate with [`fetcher::ReplicaFetchers`].
+//!
+//! One rule differs from `ARCHITECTURE.md`'s commit rule on purpose: the high watermark advances
+//! even while the ISR is smaller than `min.insync.replicas`, as in Kafka 3.9 (whose stricter rule,
+//! KIP-966's, is off by default there). `acks=all` writes are refused in that state
+//! (NOT_ENOUGH_REPLICAS) so nothing acknowledged with `acks=all` depends on it; `acks=1` writes
+//! stay visible to consumers, as Kafka users expect.
 
 pub mod fetcher;
 
