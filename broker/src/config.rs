@@ -676,6 +676,25 @@ impl BrokerConfig {
                  max.connections.per.ip.overrides property is set.",
             ));
         }
+        // KafkaConfig's replication checks: a fetch that waits longer than the lag allowance
+        // would shrink the ISR of idle partitions over and over; a socket timeout below the
+        // wait would fail every idle fetch.
+        if i64::from(c.replica_fetch_wait_max_ms) > c.replica_lag_time_max_ms {
+            return Err(invalid(
+                "replica.fetch.wait.max.ms",
+                &c.replica_fetch_wait_max_ms.to_string(),
+                "requirement failed: replica.fetch.wait.max.ms should always be less than or \
+                 equal to replica.lag.time.max.ms to prevent frequent changes in ISR",
+            ));
+        }
+        if c.replica_socket_timeout_ms < c.replica_fetch_wait_max_ms.max(0) as u64 {
+            return Err(invalid(
+                "replica.socket.timeout.ms",
+                &c.replica_socket_timeout_ms.to_string(),
+                "requirement failed: replica.socket.timeout.ms should always be at least \
+                 replica.fetch.wait.max.ms to prevent unnecessary socket timeouts",
+            ));
+        }
         Ok((c, report))
     }
 
@@ -861,6 +880,27 @@ mod tests {
             .map(|(k, _, _)| k.as_str())
             .collect();
         assert_eq!(names, vec!["num.network.threads"]);
+    }
+
+    #[test]
+    fn replica_timings_kafka_refuses_stop_the_broker_with_its_texts() {
+        let parse = |pairs: &[(&str, &str)]| {
+            let props: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            BrokerConfig::from_pairs(&props).map(|_| ())
+        };
+        let e = parse(&[("replica.lag.time.max.ms", "300")]).unwrap_err();
+        assert!(e.to_string().contains("replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms"), "{e}");
+        let e = parse(&[("replica.socket.timeout.ms", "100")]).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms"
+            ),
+            "{e}"
+        );
+        assert!(parse(&[("replica.lag.time.max.ms", "500")]).is_ok());
     }
 
     #[test]

@@ -667,6 +667,10 @@ impl PartitionLog {
     /// inside one). Used when a follower must drop a diverged tail.
     pub fn truncate_to(&mut self, offset: i64) -> Result<(), LogError> {
         if offset >= self.log_end_offset() {
+            // Nothing to cut, but an epoch may start here with no batch of it written (a
+            // leader that appended nothing before the next was elected): Kafka's
+            // `UnifiedLog.truncateTo` drops it too, or the follower would ask about it forever.
+            self.epochs.truncate_from_end(offset)?;
             return Ok(());
         }
         {
@@ -1901,6 +1905,24 @@ mod tests {
         let rebuilt = PartitionLog::open(dir.path(), small_config()).expect("reopen");
         assert_eq!(rebuilt.end_offset_for_epoch(0), (0, 4));
         assert_eq!(rebuilt.latest_epoch(), Some(2));
+    }
+
+    /// A broker that became leader (epoch recorded at its log end) and wrote nothing before the
+    /// next leader was elected: truncating to its log end drops that epoch, or it would ask the
+    /// new leader about it for ever (found by trying to break the cluster).
+    #[test]
+    fn truncating_to_the_log_end_drops_an_epoch_with_no_batch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        log.assign_epoch(0).expect("epoch");
+        log.append(&mut batch(3, 10), 0, 0).expect("append");
+        log.assign_epoch(2).expect("epoch");
+        assert_eq!(log.latest_epoch(), Some(2));
+        log.truncate_to(3).expect("truncate");
+        assert_eq!((log.latest_epoch(), log.log_end_offset()), (Some(0), 3));
+        drop(log);
+        let log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+        assert_eq!(log.latest_epoch(), Some(0));
     }
 
     #[test]

@@ -258,7 +258,7 @@ async fn truncate(
                 continue;
             };
             if p.error_code != 0 {
-                tracing::debug!(
+                tracing::warn!(
                     "[ReplicaFetcher broker={}] OffsetForLeaderEpoch of {tp}: {:?}",
                     config.broker_id,
                     ErrorCode::from_code(p.error_code)
@@ -266,15 +266,19 @@ async fn truncate(
                 continue;
             }
             let (offset, done) = truncation_offset(p.leader_epoch, p.end_offset, &state.log);
-            if offset < state.log.log_end_offset() {
-                tracing::info!(
-                    "[ReplicaFetcher broker={}] truncating {tp} to offset {offset} (leader \
-                     epoch {} ends at {} on the leader; our log ended at {})",
-                    config.broker_id,
-                    p.leader_epoch,
-                    p.end_offset,
-                    state.log.log_end_offset()
-                );
+            // Called even when nothing is cut: the leader epoch cache may hold an epoch that
+            // starts at the log end (see `PartitionLog::truncate_to`).
+            {
+                if offset < state.log.log_end_offset() {
+                    tracing::info!(
+                        "[ReplicaFetcher broker={}] truncating {tp} to offset {offset} (leader \
+                         epoch {} ends at {} on the leader; our log ended at {})",
+                        config.broker_id,
+                        p.leader_epoch,
+                        p.end_offset,
+                        state.log.log_end_offset()
+                    );
+                }
                 let log = state.log.clone();
                 let cut = tokio::task::spawn_blocking(move || log.truncate_to(offset))
                     .await

@@ -402,13 +402,18 @@ pub async fn alter_isr(
         Ok(_) => {}
         Err(e) => {
             l.alter_retry_after_ms = common::time::now_ms() + ALTER_RETRY_BACKOFF_MS;
-            tracing::warn!(
-                "[Partition {tp}] {why}: zookeeper-lite refused the ISR change from {} to {}: \
-                 {e} ({:?})",
-                ids(&old_isr),
-                ids(&new_isr_for_log),
-                e.code
-            );
+            // A follower that may not join (it is shutting down) is expected: not worth a WARN.
+            if e.code == common::errors::ErrorCode::IneligibleReplica {
+                tracing::debug!("[Partition {tp}] {why}: {e}");
+            } else {
+                tracing::warn!(
+                    "[Partition {tp}] {why}: zookeeper-lite refused the ISR change from {} to \
+                     {}: {e} ({:?})",
+                    ids(&old_isr),
+                    ids(&new_isr_for_log),
+                    e.code
+                );
+            }
         }
     }
 }

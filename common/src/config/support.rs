@@ -90,9 +90,6 @@ pub fn topic_config_warning(name: &str, value: &str) -> Option<&'static str> {
         {
             "replication is not throttled"
         }
-        "unclean.leader.election.enable" if v.eq_ignore_ascii_case("true") => {
-            "leaders are only ever elected from the ISR"
-        }
         "message.format.version" => {
             "deprecated and ignored by Kafka 3.x too: batches are stored in format v2"
         }

@@ -283,7 +283,9 @@ impl State {
         for t in self.durable.topics.values() {
             let t = changed.get(t.name.as_str()).copied().unwrap_or(t);
             for p in &t.partitions {
-                if p.leader == id {
+                // As Kafka's `doControlledShutdown`: a partition with one replica has nowhere
+                // to go and does not hold the shutdown up.
+                if p.leader == id && p.replicas.len() > 1 {
                     remaining.push(TopicPartition {
                         topic: t.name.clone(),
                         partition: p.partition,

@@ -948,3 +948,28 @@ fn offset_changes_leave_the_metadata_version_alone() {
     commit(&mut s, &[rec]);
     assert_eq!(s.version(), v + 1);
 }
+
+#[test]
+fn controlled_shutdown_is_not_held_up_by_single_replica_partitions() {
+    let (mut s, _, sessions) = three_brokers_one_topic();
+    let t = s
+        .plan_create_topic(&NewTopic {
+            name: "solo".into(),
+            num_partitions: 1,
+            replication_factor: 1,
+            replica_assignment: Some(vec![vec![BrokerId(0)]]),
+            configs: BTreeMap::new(),
+            validate_only: false,
+        })
+        .unwrap();
+    commit(&mut s, &[Record::PutTopic { topic: t }]);
+    // Broker 0 leads t-0 (RF 3) and solo-0 (RF 1): t-0 moves, solo-0 has nowhere to go and is
+    // not reported as remaining (Kafka's doControlledShutdown skips it).
+    let (records, remaining) = s
+        .plan_controlled_shutdown(BrokerId(0), sessions[0])
+        .unwrap();
+    commit(&mut s, &records);
+    assert!(remaining.is_empty(), "{remaining:?}");
+    assert_eq!(partition(&s, "t", 0).leader, BrokerId(1));
+    assert_eq!(partition(&s, "solo", 0).leader, BrokerId(0));
+}
