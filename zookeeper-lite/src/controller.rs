@@ -85,6 +85,24 @@ impl Controller {
         }
     }
 
+    /// Elects leaders outside the ISR for leaderless partitions whose topic now allows it
+    /// (after a config change). A journal failure leaves them for the next change or
+    /// registration.
+    fn unclean_elections(&mut self) {
+        let records = self.state.plan_unclean_elections();
+        if records.is_empty() {
+            return;
+        }
+        match self.commit(&records) {
+            Ok(()) => tracing::warn!(
+                "unclean.leader.election.enable is on: leaders elected outside the ISR in {} \
+                 topics; records only the old ISR had are lost",
+                records.len()
+            ),
+            Err(e) => tracing::error!("unclean leader election not recorded: {e}"),
+        }
+    }
+
     pub fn handle(&mut self, req: Request, now: Instant) -> Response {
         // Expire first, so a heartbeat after its deadline is refused even between ticks.
         self.expire(now);
@@ -212,6 +230,7 @@ impl Controller {
                         topic: topic.clone(),
                     }])?;
                     tracing::info!("topic {name}: config overrides are now {configs:?}");
+                    self.unclean_elections();
                 }
                 Ok(Response::TopicConfigsAltered { topic })
             }
@@ -229,6 +248,7 @@ impl Controller {
                         format!("broker {entity}")
                     };
                     tracing::info!("dynamic broker configs of {who} are now {configs:?}");
+                    self.unclean_elections();
                 }
                 Ok(Response::BrokerConfigsAltered)
             }

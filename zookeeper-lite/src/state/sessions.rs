@@ -425,6 +425,34 @@ impl State {
         Ok((Record::PutTopic { topic: topic_info }, updated))
     }
 
+    /// Kafka's `processTopicUncleanLeaderElectionEnable` / `processUncleanLeaderElectionEnable`:
+    /// once `unclean.leader.election.enable` is on for a topic (its override or the dynamic
+    /// cluster default), its partitions without a live leader get one from their live replicas
+    /// at once, rather than at the next broker registration.
+    pub fn plan_unclean_elections(&self) -> Vec<Record> {
+        let broker_configs = &self.durable.broker_configs;
+        let wanted: Vec<TopicPartition> = self
+            .durable
+            .topics
+            .values()
+            .filter(|t| unclean_allowed(&t.configs, broker_configs))
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .filter(|p| p.leader.is_none() || !self.is_up(p.leader))
+                    .map(|p| TopicPartition {
+                        topic: t.name.clone(),
+                        partition: p.partition,
+                    })
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        self.plan_elect_leaders(ElectionType::Unclean, Some(&wanted))
+            .0
+    }
+
     /// Plans Kafka's ElectLeaders for `partitions` (every partition when `None`): preferred
     /// elects the first replica when it is eligible and in the ISR; unclean elects a live
     /// in-sync replica, or any live replica, for partitions without a leader. Returns the

@@ -973,3 +973,42 @@ fn controlled_shutdown_is_not_held_up_by_single_replica_partitions() {
     assert_eq!(partition(&s, "t", 0).leader, BrokerId(1));
     assert_eq!(partition(&s, "solo", 0).leader, BrokerId(0));
 }
+
+#[test]
+fn enabling_unclean_election_elects_a_leader_for_partitions_already_offline() {
+    let (mut s, _, sessions) = three_brokers_one_topic();
+    // The ISR shrinks to broker 0, which dies: no leader.
+    let (record, _) = s
+        .plan_alter_partition(
+            BrokerId(0),
+            sessions[0],
+            "t",
+            0,
+            LeaderEpoch(0),
+            0,
+            &[BrokerId(0)],
+        )
+        .unwrap();
+    commit(&mut s, &[record]);
+    let records = s.plan_remove_broker(BrokerId(0));
+    commit(&mut s, &records);
+    s.remove_broker(BrokerId(0));
+    assert!(partition(&s, "t", 0).leader.is_none());
+    assert!(s.plan_unclean_elections().is_empty(), "not allowed yet");
+    // The operator turns it on for the topic: a live replica leads at once.
+    let topic = s
+        .plan_alter_topic_configs(
+            "t",
+            &[(
+                "unclean.leader.election.enable".to_string(),
+                "true".to_string(),
+            )]
+            .into(),
+        )
+        .unwrap();
+    commit(&mut s, &[Record::PutTopic { topic }]);
+    let records = s.plan_unclean_elections();
+    commit(&mut s, &records);
+    let p = partition(&s, "t", 0);
+    assert_eq!((p.leader, p.isr.clone()), (BrokerId(1), vec![BrokerId(1)]));
+}
