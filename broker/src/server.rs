@@ -80,14 +80,22 @@ pub async fn run(
     let id = broker.config.broker_id;
     tracing::info!("listening on {bound}");
     tracing::info!("[KafkaServer id={id}] started");
-    tokio::select! {
-        _ = crate::net::serve(listener, broker.clone()) => {}
-        _ = shutdown => {}
-    }
+    let mut serving = Box::pin(crate::net::serve(listener, broker.clone()));
+    let stopped_serving = tokio::select! {
+        _ = &mut serving => true,
+        _ = shutdown => false,
+    };
     tracing::info!("[KafkaServer id={id}] shutting down");
-    if broker.config.controlled_shutdown_enable {
-        controlled_shutdown(&broker).await;
+    // As Kafka: requests are still served while leadership moves away, so clients get
+    // NOT_LEADER_OR_FOLLOWER from a live broker rather than a refused connection.
+    if broker.config.controlled_shutdown_enable && !stopped_serving {
+        tokio::select! {
+            _ = controlled_shutdown(&broker) => {}
+            _ = &mut serving => {}
+        }
     }
+    // The listener closes here: nothing new is accepted from now on.
+    drop(serving);
     watch.abort();
     isr_expiration.abort();
     leader_rebalance.abort();
