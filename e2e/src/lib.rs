@@ -360,19 +360,7 @@ impl Process {
     /// Sends `signal` ("TERM", "INT") and waits for the exit; panics if it takes longer than
     /// `timeout` (a clean shutdown that hangs is a bug).
     pub fn signal_and_wait(&mut self, signal: &str, timeout: Duration) -> ExitStatus {
-        let pid = match self.pid() {
-            Some(p) => p,
-            None => panic!("{}: not running", self.name),
-        };
-        let sent = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(pid.to_string())
-            .status();
-        assert!(
-            matches!(sent, Ok(s) if s.success()),
-            "{}: kill -{signal} {pid} failed: {sent:?}",
-            self.name
-        );
+        self.signal(signal);
         let what = format!("exit after SIG{signal}");
         let deadline = Instant::now() + timeout;
         loop {

@@ -91,7 +91,7 @@ type Expansion = (
 
 /// KIP-320: a fetch naming a leader epoch older than ours is FENCED_LEADER_EPOCH, newer
 /// UNKNOWN_LEADER_EPOCH (its sender's metadata is ahead of ours); -1 is not checked.
-fn check_leader_epoch(current: i32, ours: i32) -> Result<(), i16> {
+pub(crate) fn check_leader_epoch(current: i32, ours: i32) -> Result<(), i16> {
     if current < 0 || current == ours {
         Ok(())
     } else if current < ours {

@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
-use common::errors::ErrorCode;
 use kafka_protocol::messages::offset_for_leader_epoch_response::{
     EpochEndOffset, OffsetForLeaderTopicResult,
 };
 use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
 
+use super::fetch::check_leader_epoch;
 use super::leader_partition;
 use crate::broker::Broker;
 
@@ -40,14 +40,10 @@ pub fn handle(
                         Ok(h) => h,
                         Err(code) => return failed(p.partition, code),
                     };
-                    let ours = hosted.leader_epoch.get();
-                    if p.current_leader_epoch >= 0 && p.current_leader_epoch != ours {
-                        let code = if p.current_leader_epoch < ours {
-                            ErrorCode::FencedLeaderEpoch
-                        } else {
-                            ErrorCode::UnknownLeaderEpoch
-                        };
-                        return failed(p.partition, code.code());
+                    if let Err(code) =
+                        check_leader_epoch(p.current_leader_epoch, hosted.leader_epoch.get())
+                    {
+                        return failed(p.partition, code);
                     }
                     let (epoch, end) = hosted.log.end_offset_for_epoch(p.leader_epoch);
                     EpochEndOffset::default()
