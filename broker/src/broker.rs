@@ -65,14 +65,13 @@ impl Broker {
         }
     }
 
-    /// One pass of Kafka's `delete-expired-group-metadata` task over this broker's groups.
+    /// One pass of Kafka's `delete-expired-group-metadata` task over this broker's groups:
+    /// expired offsets, Dead groups and offsets of deleted topics are removed and tombstoned.
     pub async fn cleanup_group_metadata(&self) {
-        crate::group::cleanup_group_metadata(
-            &self.groups,
-            &self.cluster,
-            self.config.offsets_retention_ms,
-        )
-        .await;
+        let md = self.cluster.metadata();
+        self.groups
+            .cleanup(|topic| md.topics.contains_key(topic))
+            .await;
     }
 
     /// A producer id no producer of this cluster has had (InitProducerId without a
@@ -129,6 +128,7 @@ pub(crate) async fn start_for_test_with(
         log_dirs: vec![dir.path().join("logs")],
         zookeeper_connect: zk_addr.to_string(),
         zookeeper_session_timeout_ms: 60_000,
+        offsets_topic_num_partitions: 3,
         ..BrokerConfig::default()
     };
     adjust(&mut config);
@@ -144,5 +144,36 @@ pub(crate) async fn start_for_test_with(
     cluster.register().await.expect("registers");
     let broker = Arc::new(Broker::new(config, cluster, advertised));
     broker.refresh_metadata().await.expect("metadata");
+    // The group coordinator's partitions, created and loaded as the first FindCoordinator and
+    // the group ticker would.
+    crate::group::ensure_offsets_topic(&broker).await;
+    load_groups_for_test(&broker).await;
     (broker, Guard { _zk: zk, _dir: dir })
+}
+
+/// Waits until every `__consumer_offsets` partition is loaded (the ticker's work in a running
+/// broker).
+#[cfg(test)]
+pub(crate) async fn load_groups_for_test(broker: &Arc<Broker>) {
+    let partitions = usize::try_from(broker.config.offsets_topic_num_partitions).unwrap_or(1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while broker.groups.loaded_partitions().len() < partitions {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the __consumer_offsets partitions did not load"
+        );
+        crate::group::sync_partitions(broker);
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// What a restart does to the group coordinator: every group forgotten, then loaded back from
+/// `__consumer_offsets` (after the writes queued so far have landed).
+#[cfg(test)]
+pub(crate) async fn reload_groups_for_test(broker: &Arc<Broker>) {
+    broker.groups.flush().await;
+    broker
+        .groups
+        .sync_ownership(&std::collections::HashMap::new());
+    load_groups_for_test(broker).await;
 }

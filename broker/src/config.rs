@@ -38,8 +38,6 @@ const ACCEPTED_KEYS: &[&str] = &[
     "socket.send.buffer.bytes",
     "socket.receive.buffer.bytes",
     "num.recovery.threads.per.data.dir",
-    "offsets.topic.replication.factor",
-    "offsets.topic.num.partitions",
     "transaction.state.log.replication.factor",
     "transaction.state.log.min.isr",
     "zookeeper.connection.timeout.ms",
@@ -116,6 +114,11 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "group.max.session.timeout.ms",
     "offsets.retention.minutes",
     "offsets.retention.check.interval.ms",
+    "offsets.topic.replication.factor",
+    "offsets.topic.num.partitions",
+    "offsets.topic.segment.bytes",
+    "offsets.commit.timeout.ms",
+    "offsets.load.buffer.size",
     "compression.type",
     "compression.gzip.level",
     "compression.lz4.level",
@@ -191,6 +194,18 @@ pub struct BrokerConfig {
     /// How often Empty groups and expired offsets are cleaned up
     /// (`offsets.retention.check.interval.ms`).
     pub offsets_retention_check_interval_ms: u64,
+    /// Partitions of `__consumer_offsets` when it is created (`offsets.topic.num.partitions`).
+    pub offsets_topic_num_partitions: i32,
+    /// Its replication factor (`offsets.topic.replication.factor`), lowered to the live broker
+    /// count when fewer are alive at its creation.
+    pub offsets_topic_replication_factor: i16,
+    /// Its `segment.bytes` (`offsets.topic.segment.bytes`).
+    pub offsets_topic_segment_bytes: i32,
+    /// How long an offset commit or group write waits for the ISR, ms
+    /// (`offsets.commit.timeout.ms`).
+    pub offsets_commit_timeout_ms: u64,
+    /// Bytes read at a time when loading a partition of it (`offsets.load.buffer.size`).
+    pub offsets_load_buffer_size: usize,
     /// `compression.type` and `compression.{gzip,lz4,zstd}.level`: the topics' defaults.
     pub compression: TopicCompression,
     /// `min.insync.replicas` (at least 1): the topics' default.
@@ -285,6 +300,11 @@ impl Default for BrokerConfig {
             log_message_timestamp_difference_max_ms: i64::MAX,
             offsets_retention_ms: 10_080 * 60_000,
             offsets_retention_check_interval_ms: 600_000,
+            offsets_topic_num_partitions: 50,
+            offsets_topic_replication_factor: 3,
+            offsets_topic_segment_bytes: 104_857_600,
+            offsets_commit_timeout_ms: 5000,
+            offsets_load_buffer_size: 5_242_880,
             compression: TopicCompression::default(),
             raw: BTreeMap::new(),
         }
@@ -580,6 +600,20 @@ impl BrokerConfig {
                     }
                     c.offsets_retention_ms = minutes.saturating_mul(60_000);
                 }
+                "offsets.topic.num.partitions" => {
+                    c.offsets_topic_num_partitions = at_least(k, v, 1)? as i32
+                }
+                "offsets.topic.replication.factor" => {
+                    c.offsets_topic_replication_factor = i16::try_from(at_least(k, v, 1)?)
+                        .map_err(|_| invalid(k, v, "Value must be at most 32767".to_string()))?
+                }
+                "offsets.topic.segment.bytes" => {
+                    c.offsets_topic_segment_bytes = at_least(k, v, 1)? as i32
+                }
+                "offsets.commit.timeout.ms" => {
+                    c.offsets_commit_timeout_ms = at_least(k, v, 1)? as u64
+                }
+                "offsets.load.buffer.size" => c.offsets_load_buffer_size = at_least(k, v, 1)?,
                 "offsets.retention.check.interval.ms" => {
                     c.offsets_retention_check_interval_ms = number(k, v)?;
                     if c.offsets_retention_check_interval_ms < 1 {

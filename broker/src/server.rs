@@ -285,18 +285,16 @@ async fn group_metadata_cleanup(broker: Arc<Broker>) {
 }
 
 /// Drives the group coordinator's timeouts (sessions, join and sync phases); 100 ms is well
-/// below the smallest session timeout a broker accepts. Each tick also unloads the groups that
-/// another broker coordinates since the live brokers changed (Kafka unloads the groups of an
-/// offsets partition it stops leading); checking on every tick, not only on a metadata change,
-/// also catches a JoinGroup that created a group here just as the coordinator moved.
+/// below the smallest session timeout a broker accepts. Each tick also loads the
+/// `__consumer_offsets` partitions this broker has become leader of and unloads those it lost
+/// (Kafka's `onElection` / `onResignation`); checking on every tick, not only on a metadata
+/// change, also catches a request that created a group here just as its partition moved.
 async fn group_ticker(broker: Arc<Broker>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         broker.groups.tick();
-        broker
-            .groups
-            .unload_where(crate::group::coordinated_elsewhere(&broker.cluster));
+        crate::group::sync_partitions(&broker);
     }
 }

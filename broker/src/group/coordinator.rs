@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bytes::Bytes;
 
+use super::records::{GroupValue, MemberValue, OffsetValue};
 use super::{GroupState, Reply, Token};
 use common::errors::ErrorCode;
 
@@ -124,16 +125,23 @@ pub struct MemberDescription {
     pub assignment: Bytes,
 }
 
-/// An Empty group as the periodic cleanup sees it.
+/// A committed offset as the coordinator caches it: the value in `__consumer_offsets` and the
+/// log offset of the record that holds it (a later record for the same partition wins, whatever
+/// order the appends complete in).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmptyGroup {
+pub struct CommittedOffset {
+    pub value: OffsetValue,
+    pub log_offset: i64,
+}
+
+/// What one pass of the periodic cleanup removed from a group (Kafka's
+/// `GroupMetadataManager.cleanupGroupMetadata`): the partitions whose offsets expired, and
+/// whether the group itself went Dead and was removed. Tombstones are written for both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
     pub group_id: String,
-    /// It has a protocol type (members joined it once): its offsets expire together,
-    /// `offsets.retention.minutes` after it became Empty. Otherwise (offsets only, a
-    /// "simple" group) each offset expires that long after its own commit.
-    pub uses_group_management: bool,
-    /// It has been Empty for `offsets.retention.minutes`.
-    pub retention_passed: bool,
+    pub partitions: Vec<(String, i32)>,
+    pub dead: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +233,8 @@ struct Group {
     /// When the group last became Empty (Kafka's `currentStateTimestamp` for the Empty state):
     /// its offsets expire `offsets.retention.minutes` after it.
     empty_since: u64,
+    /// The group's committed offsets by (topic, partition).
+    offsets: HashMap<(String, i32), CommittedOffset>,
 }
 
 impl Group {
@@ -244,6 +254,44 @@ impl Group {
             join_timer: None,
             sync_deadline: None,
             empty_since: now,
+            offsets: HashMap::new(),
+        }
+    }
+
+    /// The group as `__consumer_offsets` records it (Kafka's `GroupMetadataManager.
+    /// groupMetadataValue`): each member with its metadata for the chosen protocol. The state
+    /// timestamp is filled in when written.
+    fn to_value(&self) -> GroupValue {
+        let protocol = self.protocol.clone().unwrap_or_default();
+        GroupValue {
+            protocol_type: self.protocol_type.clone().unwrap_or_default(),
+            generation: self.generation,
+            protocol: self.protocol.clone(),
+            leader: self.leader.clone(),
+            current_state_timestamp: -1,
+            members: self
+                .members
+                .values()
+                .map(|m| MemberValue {
+                    member_id: m.id.clone(),
+                    group_instance_id: m.instance_id.clone(),
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    rebalance_timeout_ms: i32::try_from(m.rebalance_timeout_ms).unwrap_or(i32::MAX),
+                    session_timeout_ms: i32::try_from(m.session_timeout_ms).unwrap_or(i32::MAX),
+                    subscription: m.metadata_for(&protocol),
+                    assignment: m.assignment.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A Persist of the group as it is now, releasing `then` once written.
+    fn persist(&self, then: Vec<Reply>) -> Reply {
+        Reply::Persist {
+            group: self.id.clone(),
+            value: self.to_value(),
+            then,
         }
     }
 
@@ -471,6 +519,8 @@ impl Group {
             self.leader = None;
             self.state = GroupState::Empty;
             self.empty_since = now;
+            // Kafka stores the Empty group with its new generation (`onCompleteJoin`).
+            replies.push(self.persist(Vec::new()));
             return;
         }
         self.protocol = self.select_protocol();
@@ -604,10 +654,10 @@ impl Group {
     }
 }
 
-/// Every group this broker coordinates. An Empty group stays (listed and described as Empty,
-/// with its protocol type) until the periodic cleanup finds it without offsets, or its offsets
-/// expired, and removes it (Kafka's Empty -> Dead). Committed offsets live in zookeeper-lite,
-/// which answers for groups that are not in memory (e.g. after a restart).
+/// Every group this broker coordinates: those of the `__consumer_offsets` partitions it leads,
+/// loaded from them, with their members and committed offsets. An Empty group stays (listed and
+/// described as Empty, with its protocol type) until the periodic cleanup finds it without
+/// offsets, or its offsets expired, and removes it (Kafka's Empty -> Dead).
 #[derive(Debug, Default)]
 pub struct Coordinator {
     config: GroupConfig,
@@ -626,14 +676,6 @@ impl Coordinator {
     /// cleaned up).
     pub fn contains(&self, group: &str) -> bool {
         self.groups.contains_key(group)
-    }
-
-    /// Whether `group` is unknown or Empty: its next JoinGroup starts a new generation that must
-    /// continue above the generation recorded with its committed offsets.
-    pub fn is_empty_or_unknown(&self, group: &str) -> bool {
-        self.groups
-            .get(group)
-            .is_none_or(|g| g.state == GroupState::Empty && g.members.is_empty())
     }
 
     /// JoinGroup. The answer for `token` is among the returned replies, now or from a later call.
@@ -796,7 +838,10 @@ impl Coordinator {
             let mut result = group.current_join_result(&new_id);
             // A rejoining static leader must not redo an assignment nobody asked for.
             result.members.clear();
-            replies.push(Reply::Join(token, result));
+            // The new member id is stored before the member learns it
+            // (`updateStaticMemberAndRebalance`).
+            let persist = group.persist(vec![Reply::Join(token, result)]);
+            replies.push(persist);
             return;
         }
         if let Some(m) = group.member_mut(&new_id) {
@@ -932,10 +977,11 @@ impl Coordinator {
                     let assignments: HashMap<String, Bytes> = req.assignments.into_iter().collect();
                     let protocol_type = group.protocol_type.clone();
                     let protocol_name = group.protocol.clone();
+                    let mut answers = Vec::new();
                     for m in group.members.values_mut() {
                         m.assignment = assignments.get(&m.id).cloned().unwrap_or_default();
                         if let Some(t) = m.awaiting_sync.take() {
-                            replies.push(Reply::Sync(
+                            answers.push(Reply::Sync(
                                 t,
                                 SyncResult {
                                     error: ErrorCode::None.code(),
@@ -949,6 +995,8 @@ impl Coordinator {
                     group.state = GroupState::Stable;
                     group.sync_deadline = None;
                     group.pending_sync.clear();
+                    // The members learn their assignment once the group is stored.
+                    replies.push(group.persist(answers));
                 }
             }
         }
@@ -1118,49 +1166,280 @@ impl Coordinator {
         replies
     }
 
-    /// The Empty groups in memory, for the periodic cleanup of group metadata (Kafka's
-    /// `GroupMetadataManager.cleanupGroupMetadata`, every `offsets.retention.check.interval.ms`).
-    pub fn empty_groups(&self, now: u64) -> Vec<EmptyGroup> {
-        let mut out: Vec<EmptyGroup> = self
-            .groups
-            .values()
-            .filter(|g| g.state == GroupState::Empty && g.members.is_empty())
-            .map(|g| EmptyGroup {
-                group_id: g.id.clone(),
-                uses_group_management: g.protocol_type.is_some(),
-                retention_passed: now.saturating_sub(g.empty_since)
-                    >= self.config.offsets_retention_ms,
-            })
-            .collect();
+    /// Kafka's `GroupMetadataManager.cleanupGroupMetadata` over every group in memory, at
+    /// `now` (monotonic ms) and `now_wall_ms` (wall clock, as commit timestamps are), with
+    /// `offsets.retention.minutes` in the config. Which offsets expire follows Kafka's
+    /// `GroupMetadata.removeExpiredOffsets`:
+    /// - an offset committed with an expire timestamp (OffsetCommit v1): at that time;
+    /// - a group that uses group management (it has a protocol type) and is Empty: all its
+    ///   offsets, once it has been Empty for the retention time;
+    /// - a group that only stores offsets (no protocol type): each offset, once the retention
+    ///   time has passed since its commit;
+    /// - a Stable consumer group whose subscription is known: each offset of a topic it no
+    ///   longer subscribes to, once the retention time has passed since its commit.
+    ///
+    /// A group left Empty without offsets goes Dead and is removed. The cache is updated here;
+    /// the caller writes the tombstones.
+    pub fn expire(&mut self, now: u64, now_wall_ms: i64) -> Vec<Expired> {
+        let retention = i64::try_from(self.config.offsets_retention_ms).unwrap_or(i64::MAX);
+        let mut out = Vec::new();
+        let mut dead = Vec::new();
+        for group in self.groups.values_mut() {
+            let empty = group.state == GroupState::Empty && group.members.is_empty();
+            let subscribed = if group.state == GroupState::Stable
+                && group.protocol_type.as_deref() == Some("consumer")
+            {
+                group.protocol.as_deref().and_then(|protocol| {
+                    let mut topics = BTreeSet::new();
+                    for m in group.members.values() {
+                        topics.extend(super::subscribed_topics(&m.metadata_for(protocol))?);
+                    }
+                    Some(topics)
+                })
+            } else {
+                None
+            };
+            // Wall-clock time at which the group became Empty.
+            let empty_since_wall = now_wall_ms
+                .saturating_sub(i64::try_from(now.saturating_sub(group.empty_since)).unwrap_or(0));
+            let mut expired: Vec<(String, i32)> = group
+                .offsets
+                .iter()
+                .filter(|((topic, _), o)| {
+                    if let Some(at) = o.value.expire_timestamp {
+                        return now_wall_ms >= at;
+                    }
+                    let by_commit =
+                        now_wall_ms.saturating_sub(o.value.commit_timestamp) >= retention;
+                    if empty {
+                        if group.protocol_type.is_some() {
+                            now_wall_ms.saturating_sub(empty_since_wall) >= retention
+                        } else {
+                            by_commit
+                        }
+                    } else {
+                        subscribed.as_ref().is_some_and(|t| !t.contains(topic)) && by_commit
+                    }
+                })
+                .map(|(tp, _)| tp.clone())
+                .collect();
+            expired.sort();
+            for tp in &expired {
+                group.offsets.remove(tp);
+            }
+            let gone = empty && group.offsets.is_empty() && group.pending_members.is_empty();
+            if !expired.is_empty() {
+                tracing::info!(
+                    "Removed {} expired offsets of group {}",
+                    expired.len(),
+                    group.id
+                );
+            }
+            if gone {
+                tracing::info!("Group {} transitioned to Dead", group.id);
+                dead.push(group.id.clone());
+            }
+            if !expired.is_empty() || gone {
+                out.push(Expired {
+                    group_id: group.id.clone(),
+                    partitions: expired,
+                    dead: gone,
+                });
+            }
+        }
+        for id in dead {
+            self.groups.remove(&id);
+        }
         out.sort_by(|a, b| a.group_id.cmp(&b.group_id));
         out
     }
 
-    /// Kafka's cleanup step "Empty and no offsets: the group transitions to Dead" and is removed
-    /// from memory. Does nothing (returns false) when the group is no longer Empty, e.g. a member
-    /// joined while its offsets were being looked up.
-    pub fn remove_if_empty(&mut self, group_id: &str) -> bool {
-        let removable = self.groups.get(group_id).is_some_and(|g| {
-            g.state == GroupState::Empty && g.members.is_empty() && g.pending_members.is_empty()
-        });
-        if removable {
-            tracing::info!("Group {group_id} transitioned to Dead");
-            self.groups.remove(group_id);
+    /// Installs a group read from `__consumer_offsets` (Kafka's `GroupMetadataManager.loadGroup`
+    /// and `GroupCoordinator.onGroupLoaded`): with members it is Stable and every member gets a
+    /// whole session from `now` to send its next heartbeat; without, it is Empty since the
+    /// record's state timestamp. `value` is `None` for a group that only has offsets.
+    pub fn load_group(
+        &mut self,
+        group_id: &str,
+        value: Option<GroupValue>,
+        offsets: HashMap<(String, i32), CommittedOffset>,
+        now: u64,
+        now_wall_ms: i64,
+    ) {
+        let mut group = Group::new(group_id, 0, now);
+        if let Some(v) = value {
+            group.generation = v.generation;
+            group.protocol_type = (!v.protocol_type.is_empty()).then_some(v.protocol_type);
+            group.protocol = v.protocol.clone();
+            group.leader = v.leader;
+            if v.current_state_timestamp >= 0 {
+                let age = now_wall_ms.saturating_sub(v.current_state_timestamp).max(0);
+                group.empty_since = now.saturating_sub(u64::try_from(age).unwrap_or(0));
+            }
+            let protocol = v.protocol.unwrap_or_default();
+            for m in v.members {
+                let session = u64::try_from(m.session_timeout_ms).unwrap_or(0);
+                let member = Member {
+                    id: m.member_id.clone(),
+                    instance_id: m.group_instance_id.clone(),
+                    client_id: m.client_id,
+                    client_host: m.client_host,
+                    session_timeout_ms: session,
+                    rebalance_timeout_ms: u64::try_from(m.rebalance_timeout_ms).unwrap_or(session),
+                    protocol_type: group.protocol_type.clone().unwrap_or_default(),
+                    protocols: vec![(protocol.clone(), m.subscription)],
+                    assignment: m.assignment,
+                    awaiting_join: None,
+                    awaiting_sync: None,
+                    heartbeat_deadline: now + session,
+                    is_new: false,
+                    joined_at: now,
+                };
+                if let Some(instance) = &m.group_instance_id {
+                    group
+                        .static_members
+                        .insert(instance.clone(), m.member_id.clone());
+                }
+                group.members.insert(group.next_seq, member);
+                group.next_seq += 1;
+            }
+            if !group.members.is_empty() {
+                group.state = GroupState::Stable;
+                if group.leader.as_deref().is_none_or(|l| !group.has(l)) {
+                    group.leader = group.members.values().next().map(|m| m.id.clone());
+                }
+            }
         }
-        removable
+        group.offsets = offsets;
+        tracing::info!(
+            "Loaded group metadata for {group_id} with generation {} ({} members, {} offsets)",
+            group.generation,
+            group.members.len(),
+            group.offsets.len()
+        );
+        self.groups.insert(group_id.to_string(), group);
     }
 
-    /// Kafka's `onGroupUnloaded`, for every group in memory that `moved` says another broker
-    /// coordinates now: the group is forgotten, and its parked JoinGroup and SyncGroup requests
-    /// are answered NOT_COORDINATOR so that their members look the new coordinator up at once.
-    ///
-    /// Kept, such a group would outlive the move: its members (now members of the group at the
-    /// new coordinator) stay here until their sessions expire, and when the coordinator moves
-    /// back (the broker that took over dies, or a broker returns and the placement changes
-    /// again) a member rejoining here waits for those stale members to rejoin or expire (a
-    /// session timeout, 45 s for librdkafka) and gets an old generation whose commits
-    /// zookeeper-lite fences. The committed offsets and the generation they were written with
-    /// live in zookeeper-lite, so nothing is lost by forgetting.
+    /// Caches offsets committed to `__consumer_offsets` (each with the log offset of its record):
+    /// a later record for the same partition is never replaced by an earlier one. A group
+    /// unknown in memory is created Empty, without a protocol type (a "simple" group), as
+    /// Kafka's `handleCommitOffsets` does.
+    pub fn apply_offsets(
+        &mut self,
+        group_id: &str,
+        committed: Vec<((String, i32), CommittedOffset)>,
+        now: u64,
+    ) {
+        let group = self
+            .groups
+            .entry(group_id.to_string())
+            .or_insert_with(|| Group::new(group_id, 0, now));
+        for (tp, c) in committed {
+            match group.offsets.get(&tp) {
+                Some(have) if have.log_offset > c.log_offset => {}
+                _ => {
+                    group.offsets.insert(tp, c);
+                }
+            }
+        }
+    }
+
+    /// The committed offsets of a group: all, or those of `partitions` that exist.
+    pub fn committed(
+        &self,
+        group_id: &str,
+        partitions: Option<&[(String, i32)]>,
+    ) -> Vec<((String, i32), OffsetValue)> {
+        let Some(group) = self.groups.get(group_id) else {
+            return Vec::new();
+        };
+        let mut out: Vec<_> = match partitions {
+            None => group
+                .offsets
+                .iter()
+                .map(|(tp, c)| (tp.clone(), c.value.clone()))
+                .collect(),
+            Some(wanted) => wanted
+                .iter()
+                .filter_map(|tp| group.offsets.get(tp).map(|c| (tp.clone(), c.value.clone())))
+                .collect(),
+        };
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Whether the group has any committed offset.
+    pub fn has_offsets(&self, group_id: &str) -> bool {
+        self.groups
+            .get(group_id)
+            .is_some_and(|g| !g.offsets.is_empty())
+    }
+
+    /// OffsetDelete: forgets the listed partitions' offsets; returns those it had.
+    pub fn delete_offsets(
+        &mut self,
+        group_id: &str,
+        partitions: &[(String, i32)],
+    ) -> Vec<(String, i32)> {
+        let Some(group) = self.groups.get_mut(group_id) else {
+            return Vec::new();
+        };
+        partitions
+            .iter()
+            .filter(|tp| group.offsets.remove(*tp).is_some())
+            .cloned()
+            .collect()
+    }
+
+    /// Offsets of topics that no longer exist (`exists` false): forgotten, and returned per
+    /// group for tombstones (Kafka's `handleDeletedPartitions`).
+    pub fn drop_offsets_of_deleted_topics(
+        &mut self,
+        exists: impl Fn(&str) -> bool,
+    ) -> Vec<(String, Vec<(String, i32)>)> {
+        let mut out = Vec::new();
+        for group in self.groups.values_mut() {
+            let mut gone: Vec<(String, i32)> = group
+                .offsets
+                .keys()
+                .filter(|(t, _)| !exists(t))
+                .cloned()
+                .collect();
+            if gone.is_empty() {
+                continue;
+            }
+            gone.sort();
+            for tp in &gone {
+                group.offsets.remove(tp);
+            }
+            out.push((group.id.clone(), gone));
+        }
+        out.sort();
+        out
+    }
+
+    /// A group's metadata could not be written after its rebalance (Kafka's `storeGroup`
+    /// callback with an error): if it is still at `generation`, the assignment is void and the
+    /// group rebalances again.
+    pub fn store_failed(&mut self, group_id: &str, generation: i32, now: u64) -> Vec<Reply> {
+        let mut replies = Vec::new();
+        let config = self.config;
+        if let Some(group) = self.groups.get_mut(group_id) {
+            if group.generation == generation && group.state == GroupState::Stable {
+                for m in group.members.values_mut() {
+                    m.assignment = Bytes::new();
+                }
+                group.prepare_rebalance(now, &config, &mut replies);
+            }
+        }
+        replies
+    }
+
+    /// Kafka's `onGroupUnloaded`, for every group in memory that `moved` says this broker no
+    /// longer coordinates (it stopped leading the group's `__consumer_offsets` partition): the
+    /// group is forgotten, and its parked JoinGroup and SyncGroup requests are answered
+    /// NOT_COORDINATOR so that their members look the new coordinator up at once. The new
+    /// leader loads the group, members and offsets, from the partition.
     pub fn unload_where(&mut self, moved: impl Fn(&str) -> bool) -> Vec<Reply> {
         let mut replies = Vec::new();
         let gone: Vec<String> = self.groups.keys().filter(|g| moved(g)).cloned().collect();
@@ -1265,10 +1544,12 @@ impl Coordinator {
         out
     }
 
-    /// DeleteGroups of one group: refused with ErrorCode::NonEmptyGroup.code() while it has members. Deleting an
-    /// unknown group is for the offset store to judge.
-    pub fn delete(&mut self, group_id: &str) -> Result<(), i16> {
+    /// DeleteGroups of one group: refused with NON_EMPTY_GROUP while it has members,
+    /// GROUP_ID_NOT_FOUND when unknown. Returns the partitions whose offsets it had (for the
+    /// tombstones written with the group's).
+    pub fn delete(&mut self, group_id: &str) -> Result<Vec<(String, i32)>, i16> {
         match self.groups.get(group_id) {
+            None => Err(ErrorCode::GroupIdNotFound.code()),
             Some(g) if g.state == GroupState::Dead => {
                 Err(ErrorCode::CoordinatorNotAvailable.code())
             }
@@ -1276,33 +1557,14 @@ impl Coordinator {
                 Err(ErrorCode::NonEmptyGroup.code())
             }
             Some(_) => {
-                self.groups.remove(group_id);
-                Ok(())
+                let g = self.groups.remove(group_id);
+                let mut tps: Vec<(String, i32)> = g
+                    .map(|g| g.offsets.into_keys().collect())
+                    .unwrap_or_default();
+                tps.sort();
+                Ok(tps)
             }
-            None => Ok(()),
         }
-    }
-
-    /// Stable consumer groups whose subscription is known (every member's metadata parses), with
-    /// the topics subscribed: Kafka expires their offsets of other topics by commit time.
-    pub fn stable_consumer_subscriptions(&self) -> Vec<(String, BTreeSet<String>)> {
-        let mut out: Vec<(String, BTreeSet<String>)> = self
-            .groups
-            .values()
-            .filter(|g| {
-                g.state == GroupState::Stable && g.protocol_type.as_deref() == Some("consumer")
-            })
-            .filter_map(|g| {
-                let protocol = g.protocol.as_deref()?;
-                let mut topics = BTreeSet::new();
-                for m in g.members.values() {
-                    topics.extend(super::subscribed_topics(&m.metadata_for(protocol))?);
-                }
-                Some((g.id.clone(), topics))
-            })
-            .collect();
-        out.sort();
-        out
     }
 
     /// The topics the group's members are subscribed to, when it is a non-empty consumer group

@@ -7,21 +7,24 @@
 //! ([`Groups`], in `runtime.rs`, the only async part) maps tokens to oneshot channels. The rules follow Kafka 3.9's
 //! `GroupCoordinator.scala` / `GroupMetadata.scala` (the classic protocol).
 
-mod cleanup;
 mod coordinator;
+mod loader;
+mod offsets_topic;
 mod placement;
+pub mod records;
 mod runtime;
 mod subscription;
 #[cfg(test)]
 mod tests;
 
-pub use cleanup::cleanup_group_metadata;
 pub use coordinator::{
-    Coordinator, EmptyGroup, GroupConfig, GroupDescription, JoinRequest, JoinResult, JoinedMember,
-    LeaveOutcome, MemberDescription, SyncRequest, SyncResult,
+    CommittedOffset, Coordinator, Expired, GroupConfig, GroupDescription, JoinRequest, JoinResult,
+    JoinedMember, LeaveOutcome, MemberDescription, SyncRequest, SyncResult,
 };
-pub use placement::{check_coordinator, coordinated_elsewhere, coordinator_of};
-pub use runtime::Groups;
+pub use loader::{read_partition, LoadedPartition};
+pub use offsets_topic::{ensure_offsets_topic, spawn_writer, sync_partitions};
+pub use placement::{offsets_partition_count, partition_for};
+pub use runtime::{Groups, WriteJob};
 pub use subscription::subscribed_topics;
 
 /// Identifies one parked JoinGroup or SyncGroup request.
@@ -32,6 +35,15 @@ pub type Token = u64;
 pub enum Reply {
     Join(Token, JoinResult),
     Sync(Token, SyncResult),
+    /// The group's metadata must be written to its `__consumer_offsets` partition; the replies
+    /// in `then` are released once it is committed (Kafka's `GroupMetadataManager.storeGroup`
+    /// and its callback). If the write fails they are answered with the mapped error instead and
+    /// [`Coordinator::store_failed`] is told.
+    Persist {
+        group: String,
+        value: records::GroupValue,
+        then: Vec<Reply>,
+    },
 }
 
 /// The classic group states, named as Kafka names them in DescribeGroups and ListGroups.

@@ -1,57 +1,32 @@
-//! Which live broker coordinates a group: a stable hash of the group id over the live broker
-//! ids, sorted (our stand-in for Kafka's `__consumer_offsets` partition leader, which Kafka
-//! picks by `Utils.abs(groupId.hashCode) % groupMetadataTopicPartitionCount`).
+//! Which `__consumer_offsets` partition holds a group, and so which broker coordinates it: the
+//! leader of partition `abs(hashCode(group.id)) % partitions` (Kafka's
+//! `GroupMetadataManager.partitionFor`, with Java's `String.hashCode` and `Utils.abs`).
 
-use zookeeper_lite::protocol::BrokerInfo;
+use common::topic::GROUP_METADATA_TOPIC_NAME;
+use zookeeper_lite::protocol::ClusterMetadata;
 
-use crate::cluster::Cluster;
-use common::errors::codes::{COORDINATOR_NOT_AVAILABLE, NONE, NOT_COORDINATOR};
-
-/// Java's `String.hashCode`, so the choice is stable across runs and brokers.
-fn java_hash(key: &str) -> i32 {
+/// Java's `String.hashCode`, so the choice is the one Kafka makes for the same group id.
+pub(crate) fn java_hash(key: &str) -> i32 {
     key.encode_utf16()
         .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
 }
 
-/// The live broker that coordinates `group`: a stable hash over the live broker ids, sorted.
-pub fn coordinator_of(cluster: &Cluster, group: &str) -> Option<BrokerInfo> {
-    let md = cluster.metadata();
-    let mut brokers: Vec<&BrokerInfo> = md.brokers.iter().collect();
-    if brokers.is_empty() {
-        return None;
-    }
-    brokers.sort_by_key(|b| b.id);
-    brokers
-        .get(coordinator_index(group, brokers.len()))
-        .map(|b| (*b).clone())
+/// The `__consumer_offsets` partition of `group` among `partitions` (at least 1). Kafka's
+/// `Utils.abs` is `Math.abs` except that `Integer.MIN_VALUE` becomes 0.
+pub fn partition_for(group: &str, partitions: i32) -> i32 {
+    let h = java_hash(group);
+    let abs = if h == i32::MIN { 0 } else { h.abs() };
+    abs % partitions.max(1)
 }
 
-/// Whether another live broker coordinates a group now, by one snapshot of the live brokers:
-/// the groups for which it returns true are to be unloaded from this broker. Always false while
-/// no broker is known (nobody else has taken the groups over).
-pub fn coordinated_elsewhere(cluster: &Cluster) -> impl Fn(&str) -> bool {
-    let md = cluster.metadata();
-    let mut ids: Vec<_> = md.brokers.iter().map(|b| b.id).collect();
-    ids.sort();
-    let me = cluster.broker_id();
-    move |group| {
-        ids.get(coordinator_index(group, ids.len()))
-            .is_some_and(|id| *id != me)
-    }
-}
-
-/// Which of `n` live brokers (sorted by id) coordinates `group`.
-fn coordinator_index(group: &str, n: usize) -> usize {
-    (java_hash(group).unsigned_abs() as usize) % n.max(1)
-}
-
-/// NONE when this broker coordinates `group`, else the error Kafka answers with.
-pub fn check_coordinator(cluster: &Cluster, group: &str) -> i16 {
-    match coordinator_of(cluster, group) {
-        None => COORDINATOR_NOT_AVAILABLE,
-        Some(b) if b.id == cluster.broker_id() => NONE,
-        Some(_) => NOT_COORDINATOR,
-    }
+/// The partition count of `__consumer_offsets`: the topic's, once it exists, else
+/// `offsets.topic.num.partitions` (`configured`), which it will be created with.
+pub fn offsets_partition_count(md: &ClusterMetadata, configured: i32) -> i32 {
+    md.topics
+        .get(GROUP_METADATA_TOPIC_NAME)
+        .map(|t| i32::try_from(t.partitions.len()).unwrap_or(i32::MAX))
+        .filter(|n| *n > 0)
+        .unwrap_or(configured.max(1))
 }
 
 #[cfg(test)]
@@ -67,13 +42,18 @@ mod tests {
     }
 
     #[test]
-    fn coordinator_choice_is_stable_and_spread() {
-        assert_eq!(coordinator_index("g", 1), 0);
-        assert_eq!(coordinator_index("g", 2), 1);
-        assert_eq!(coordinator_index("g", 0), 0);
-        let picked: std::collections::BTreeSet<usize> = (0..50)
-            .map(|i| coordinator_index(&format!("group-{i}"), 3))
-            .collect();
-        assert_eq!(picked.len(), 3, "50 groups land on every one of 3 brokers");
+    fn partition_is_kafkas_abs_hash_modulo() {
+        assert_eq!(partition_for("g", 50), 103 % 50);
+        assert_eq!(
+            partition_for("console-consumer-12345", 50),
+            158_455_506 % 50
+        );
+        // "polygenelubricants" hashes to Integer.MIN_VALUE: Kafka's Utils.abs makes it 0.
+        assert_eq!(java_hash("polygenelubricants"), i32::MIN);
+        assert_eq!(partition_for("polygenelubricants", 50), 0);
+        // A negative hash is negated, as Math.abs does.
+        assert_eq!(java_hash("zzzzzzzzzz"), -1_580_979_136);
+        assert_eq!(partition_for("zzzzzzzzzz", 50), 1_580_979_136 % 50);
+        assert_eq!(partition_for("g", 0), 0);
     }
 }

@@ -1,34 +1,71 @@
 //! The async shell around the pure [`Coordinator`]: a clock, one mutex held only for the length
-//! of a state-machine call (never across an await), and oneshot channels for the JoinGroup and
-//! SyncGroup requests that wait. A ticker task calls [`Groups::tick`] to drive timeouts.
+//! of a state-machine call (never across an await), oneshot channels for the JoinGroup and
+//! SyncGroup requests that wait, and which `__consumer_offsets` partitions this broker owns
+//! (Kafka's `GroupMetadataManager.ownedPartitions` / `loadingPartitions`) with a writer for each.
+//! A ticker task calls [`Groups::tick`] to drive timeouts.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::sync::oneshot;
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
 
+use super::records::{encode_group_value, encode_offset_value, group_key, offset_key, OffsetValue};
 use super::{
-    Coordinator, GroupConfig, JoinRequest, JoinResult, LeaveOutcome, Reply, SyncRequest,
-    SyncResult, Token,
+    partition_for, CommittedOffset, Coordinator, GroupConfig, JoinRequest, JoinResult,
+    LeaveOutcome, LoadedPartition, Reply, SyncRequest, SyncResult, Token,
 };
 use common::errors::ErrorCode;
+
+/// Records to append to one `__consumer_offsets` partition, as one unit: `(key, value)` with
+/// `None` for a tombstone. `done` gets the log offset of the first record once the records are
+/// committed (the high watermark passed them: acks=all), or the error code of the append
+/// (`ErrorCode` of the log or of the wait, e.g. NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT).
+pub struct WriteJob {
+    pub records: Vec<(Bytes, Option<Bytes>)>,
+    pub done: oneshot::Sender<Result<i64, i16>>,
+}
 
 enum Waiter {
     Join(oneshot::Sender<JoinResult>),
     Sync(oneshot::Sender<SyncResult>),
 }
 
+/// A `__consumer_offsets` partition this broker leads, at a leader epoch.
+enum Ownership {
+    /// Being read back; its groups answer COORDINATOR_LOAD_IN_PROGRESS.
+    Loading { epoch: i32 },
+    /// Served; writes go through `writer`, in order.
+    Loaded {
+        epoch: i32,
+        writer: mpsc::UnboundedSender<WriteJob>,
+    },
+}
+
+/// A group's metadata on its way to the log, with the replies that wait for it.
+struct PendingStore {
+    group: String,
+    generation: i32,
+    done: Result<oneshot::Receiver<Result<i64, i16>>, i16>,
+    then: Vec<Reply>,
+}
+
 struct Inner {
     coordinator: Coordinator,
     waiters: HashMap<Token, Waiter>,
     next_token: Token,
+    owned: HashMap<i32, Ownership>,
+    /// The partition count of `__consumer_offsets` (`partition_for`'s modulus).
+    partitions: i32,
 }
 
 impl Inner {
-    /// Hands every released reply to its waiting request. A waiter whose connection went away
-    /// has dropped its receiver; its reply is simply discarded.
-    fn release(&mut self, replies: Vec<Reply>) {
+    /// Hands every released reply to its waiting request (a waiter whose connection went away
+    /// has dropped its receiver; its reply is simply discarded). A Persist is queued on its
+    /// partition's writer, and returned to be awaited off the lock.
+    fn release(&mut self, replies: Vec<Reply>, now_wall_ms: i64) -> Vec<PendingStore> {
+        let mut pending = Vec::new();
         for reply in replies {
             match reply {
                 Reply::Join(t, j) => {
@@ -41,7 +78,51 @@ impl Inner {
                         let _ = tx.send(s);
                     }
                 }
+                Reply::Persist {
+                    group,
+                    mut value,
+                    then,
+                } => {
+                    value.current_state_timestamp = now_wall_ms;
+                    let generation = value.generation;
+                    let records = vec![(group_key(&group), Some(encode_group_value(&value)))];
+                    let done = self.enqueue(&group, records);
+                    pending.push(PendingStore {
+                        group,
+                        generation,
+                        done,
+                        then,
+                    });
+                }
             }
+        }
+        pending
+    }
+
+    /// Queues records on the writer of `group`'s partition; NOT_COORDINATOR if it is not loaded.
+    fn enqueue(
+        &self,
+        group: &str,
+        records: Vec<(Bytes, Option<Bytes>)>,
+    ) -> Result<oneshot::Receiver<Result<i64, i16>>, i16> {
+        let p = partition_for(group, self.partitions);
+        match self.owned.get(&p) {
+            Some(Ownership::Loaded { writer, .. }) => {
+                let (tx, rx) = oneshot::channel();
+                writer
+                    .send(WriteJob { records, done: tx })
+                    .map_err(|_| ErrorCode::NotCoordinator.code())?;
+                Ok(rx)
+            }
+            Some(Ownership::Loading { .. }) => Err(ErrorCode::CoordinatorLoadInProgress.code()),
+            None => Err(ErrorCode::NotCoordinator.code()),
+        }
+    }
+
+    fn loaded_epoch(&self, group: &str) -> Option<i32> {
+        match self.owned.get(&partition_for(group, self.partitions)) {
+            Some(Ownership::Loaded { epoch, .. }) => Some(*epoch),
+            _ => None,
         }
     }
 
@@ -51,19 +132,62 @@ impl Inner {
     }
 }
 
+/// Kafka's mapping of a group metadata append's error (`GroupMetadataManager.storeGroup`).
+fn store_error(code: i16) -> i16 {
+    use ErrorCode as E;
+    match ErrorCode::from_code(code) {
+        Some(
+            E::UnknownTopicOrPartition | E::NotEnoughReplicas | E::NotEnoughReplicasAfterAppend,
+        ) => E::CoordinatorNotAvailable.code(),
+        Some(E::NotLeaderOrFollower | E::KafkaStorageError) => E::NotCoordinator.code(),
+        Some(E::RequestTimedOut) => E::RebalanceInProgress.code(),
+        Some(E::MessageTooLarge | E::RecordListTooLarge | E::InvalidFetchSize) => {
+            E::UnknownServerError.code()
+        }
+        _ => code,
+    }
+}
+
+/// Kafka's mapping of an offset commit append's error (`GroupMetadataManager.storeOffsets`).
+fn commit_error(code: i16) -> i16 {
+    use ErrorCode as E;
+    match ErrorCode::from_code(code) {
+        Some(
+            E::UnknownTopicOrPartition
+            | E::NotEnoughReplicas
+            | E::NotEnoughReplicasAfterAppend
+            | E::RequestTimedOut,
+        ) => E::CoordinatorNotAvailable.code(),
+        Some(E::NotLeaderOrFollower | E::KafkaStorageError) => E::NotCoordinator.code(),
+        Some(E::MessageTooLarge | E::RecordListTooLarge | E::InvalidFetchSize) => {
+            E::InvalidCommitOffsetSize.code()
+        }
+        _ => code,
+    }
+}
+
+/// The consumer groups this broker coordinates, shared by every handler.
 pub struct Groups {
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
     started: Instant,
+}
+
+fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    // A panic while holding the lock cannot leave the maps half-updated in a way that matters
+    // more than refusing every group request from then on.
+    inner.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Groups {
     pub fn new(config: GroupConfig) -> Self {
         Groups {
-            inner: Mutex::new(Inner {
+            inner: Arc::new(Mutex::new(Inner {
                 coordinator: Coordinator::new(config),
                 waiters: HashMap::new(),
                 next_token: 0,
-            }),
+                owned: HashMap::new(),
+                partitions: 1,
+            })),
             started: Instant::now(),
         }
     }
@@ -74,12 +198,96 @@ impl Groups {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave the maps half-updated in a way that
-        // matters more than refusing every group request from then on.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.inner)
     }
 
-    pub async fn join(&self, group: &str, req: JoinRequest, generation_floor: i32) -> JoinResult {
+    /// Releases `replies`, then waits (in a task of its own) for each group write they asked
+    /// for before releasing what depends on it.
+    fn release(&self, inner: &mut Inner, replies: Vec<Reply>) {
+        let pending = inner.release(replies, common::time::now_ms());
+        for store in pending {
+            self.spawn_store(store);
+        }
+    }
+
+    fn spawn_store(&self, store: PendingStore) {
+        let shared = self.inner.clone();
+        let started = self.started;
+        tokio::spawn(async move {
+            let result = match store.done {
+                Ok(rx) => rx.await.unwrap_or(Err(ErrorCode::NotCoordinator.code())),
+                Err(code) => Err(code),
+            };
+            let now = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let mut inner = lock(&shared);
+            let replies = match result {
+                Ok(_) => store.then,
+                Err(code) => {
+                    let code = store_error(code);
+                    tracing::warn!(
+                        "storing the metadata of group {} (generation {}) failed with error \
+                         {code}",
+                        store.group,
+                        store.generation
+                    );
+                    let mut replies: Vec<Reply> = store
+                        .then
+                        .into_iter()
+                        .map(|r| match r {
+                            Reply::Join(t, j) => Reply::Join(
+                                t,
+                                JoinResult {
+                                    error: code,
+                                    generation: -1,
+                                    member_id: j.member_id,
+                                    ..Default::default()
+                                },
+                            ),
+                            Reply::Sync(t, _) => Reply::Sync(
+                                t,
+                                SyncResult {
+                                    error: code,
+                                    ..Default::default()
+                                },
+                            ),
+                            other => other,
+                        })
+                        .collect();
+                    replies.extend(inner.coordinator.store_failed(
+                        &store.group,
+                        store.generation,
+                        now,
+                    ));
+                    replies
+                }
+            };
+            let pending = inner.release(replies, common::time::now_ms());
+            drop(inner);
+            if !pending.is_empty() {
+                let groups = Groups {
+                    inner: shared,
+                    started,
+                };
+                for p in pending {
+                    groups.spawn_store(p);
+                }
+            }
+        });
+    }
+
+    /// NONE when this broker coordinates `group` (it leads and has loaded the group's
+    /// `__consumer_offsets` partition), COORDINATOR_LOAD_IN_PROGRESS while it loads it,
+    /// NOT_COORDINATOR otherwise (Kafka's `GroupCoordinator.validateGroupStatus`).
+    pub fn check(&self, group: &str) -> i16 {
+        let inner = self.lock();
+        match inner.owned.get(&partition_for(group, inner.partitions)) {
+            Some(Ownership::Loaded { .. }) => ErrorCode::None.code(),
+            Some(Ownership::Loading { .. }) => ErrorCode::CoordinatorLoadInProgress.code(),
+            None => ErrorCode::NotCoordinator.code(),
+        }
+    }
+
+    pub async fn join(&self, group: &str, req: JoinRequest) -> JoinResult {
         let member_id = req.member_id.clone();
         let rx = {
             let now = self.now();
@@ -87,10 +295,8 @@ impl Groups {
             let token = inner.token();
             let (tx, rx) = oneshot::channel();
             inner.waiters.insert(token, Waiter::Join(tx));
-            let replies = inner
-                .coordinator
-                .join(group, req, token, generation_floor, now);
-            inner.release(replies);
+            let replies = inner.coordinator.join(group, req, token, 0, now);
+            self.release(&mut inner, replies);
             rx
         };
         rx.await.unwrap_or(JoinResult {
@@ -108,7 +314,7 @@ impl Groups {
             let (tx, rx) = oneshot::channel();
             inner.waiters.insert(token, Waiter::Sync(tx));
             let replies = inner.coordinator.sync(group, req, token);
-            inner.release(replies);
+            self.release(&mut inner, replies);
             rx
         };
         rx.await.unwrap_or(SyncResult {
@@ -134,7 +340,7 @@ impl Groups {
         let now = self.now();
         let mut inner = self.lock();
         let (outcome, replies) = inner.coordinator.leave(group, members, now);
-        inner.release(replies);
+        self.release(&mut inner, replies);
         outcome
     }
 
@@ -142,22 +348,268 @@ impl Groups {
         let now = self.now();
         let mut inner = self.lock();
         let replies = inner.coordinator.tick(now);
-        inner.release(replies);
-    }
-
-    /// Unloads the groups that `moved` says another broker coordinates now (see
-    /// [`Coordinator::unload_where`]), answering their waiting requests.
-    pub fn unload_where(&self, moved: impl Fn(&str) -> bool) {
-        let mut inner = self.lock();
-        let replies = inner.coordinator.unload_where(moved);
-        inner.release(replies);
+        self.release(&mut inner, replies);
     }
 
     /// Runs a short synchronous query or update on the coordinator (commit checks, describe,
-    /// list, delete) with the current time.
+    /// list) with the current time.
     pub fn with<R>(&self, f: impl FnOnce(&mut Coordinator, u64) -> R) -> R {
         let now = self.now();
         let mut inner = self.lock();
         f(&mut inner.coordinator, now)
+    }
+
+    /// Appends `records` to `group`'s partition and waits until they are committed; the error
+    /// is the raw one of the append (see [`WriteJob`]) or NOT_COORDINATOR /
+    /// COORDINATOR_LOAD_IN_PROGRESS when the partition is not served here.
+    pub async fn append(
+        &self,
+        group: &str,
+        records: Vec<(Bytes, Option<Bytes>)>,
+    ) -> Result<i64, i16> {
+        let rx = self.lock().enqueue(group, records)?;
+        rx.await.unwrap_or(Err(ErrorCode::NotCoordinator.code()))
+    }
+
+    /// OffsetCommit's write (Kafka's `GroupMetadataManager.storeOffsets`): the offsets are
+    /// appended to the group's partition and, once committed there, cached. The error is the
+    /// one Kafka answers each partition with.
+    pub async fn commit_offsets(
+        &self,
+        group: &str,
+        offsets: Vec<((String, i32), OffsetValue)>,
+    ) -> Result<(), i16> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let records = offsets
+            .iter()
+            .map(|((t, p), v)| (offset_key(group, t, *p), Some(encode_offset_value(v))))
+            .collect();
+        let (rx, epoch) = {
+            let inner = self.lock();
+            (inner.enqueue(group, records), inner.loaded_epoch(group))
+        };
+        let base = rx?
+            .await
+            .unwrap_or(Err(ErrorCode::NotCoordinator.code()))
+            .map_err(commit_error)?;
+        let now = self.now();
+        let mut inner = self.lock();
+        if inner.loaded_epoch(group) != epoch {
+            // The partition moved meanwhile: the commit is in the log, the new leader has it.
+            return Err(ErrorCode::NotCoordinator.code());
+        }
+        let committed = offsets
+            .into_iter()
+            .enumerate()
+            .map(|(i, (tp, value))| {
+                let log_offset = base.saturating_add(i64::try_from(i).unwrap_or(0));
+                (tp, CommittedOffset { value, log_offset })
+            })
+            .collect();
+        inner.coordinator.apply_offsets(group, committed, now);
+        Ok(())
+    }
+
+    /// Writes tombstones for the listed offsets of `group` (and for the group itself when
+    /// `group_too`), already removed from the cache; waits until they are committed.
+    pub async fn write_tombstones(
+        &self,
+        group: &str,
+        partitions: &[(String, i32)],
+        group_too: bool,
+    ) -> Result<(), i16> {
+        let mut records: Vec<(Bytes, Option<Bytes>)> = partitions
+            .iter()
+            .map(|(t, p)| (offset_key(group, t, *p), None))
+            .collect();
+        if group_too {
+            records.push((group_key(group), None));
+        }
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.append(group, records).await.map(|_| ())
+    }
+
+    /// The partition count of `__consumer_offsets` that groups are placed by.
+    pub fn partition_count(&self) -> i32 {
+        self.lock().partitions
+    }
+
+    /// Waits until every write queued so far on every loaded partition has been appended.
+    pub async fn flush(&self) {
+        let waits: Vec<oneshot::Receiver<Result<i64, i16>>> = {
+            let inner = self.lock();
+            inner
+                .owned
+                .values()
+                .filter_map(|o| match o {
+                    Ownership::Loaded { writer, .. } => {
+                        let (tx, rx) = oneshot::channel();
+                        writer
+                            .send(WriteJob {
+                                records: Vec::new(),
+                                done: tx,
+                            })
+                            .ok()
+                            .map(|()| rx)
+                    }
+                    Ownership::Loading { .. } => None,
+                })
+                .collect()
+        };
+        for w in waits {
+            let _ = w.await;
+        }
+    }
+
+    /// Sets the partition count of `__consumer_offsets` that groups are placed by.
+    pub fn set_partition_count(&self, partitions: i32) {
+        self.lock().partitions = partitions.max(1);
+    }
+
+    /// Brings the owned partitions in line with `leading` (partition -> leader epoch of the
+    /// `__consumer_offsets` partitions this broker leads now): partitions no longer led (or led
+    /// at another epoch) are unloaded, their groups forgotten and their waiting requests
+    /// answered NOT_COORDINATOR; groups of partitions not owned (created by a request that
+    /// raced an unload) go too. Returns the partitions to load, now marked loading.
+    pub fn sync_ownership(&self, leading: &HashMap<i32, i32>) -> Vec<(i32, i32)> {
+        let mut inner = self.lock();
+        let stale: Vec<i32> = inner
+            .owned
+            .iter()
+            .filter(|(p, o)| {
+                let epoch = match o {
+                    Ownership::Loading { epoch } | Ownership::Loaded { epoch, .. } => *epoch,
+                };
+                leading.get(p) != Some(&epoch)
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        for p in &stale {
+            inner.owned.remove(p);
+            tracing::info!(
+                "[GroupMetadataManager] Unloading group metadata of __consumer_offsets-{p}"
+            );
+        }
+        let mut to_load: Vec<(i32, i32)> = leading
+            .iter()
+            .filter(|(p, _)| !inner.owned.contains_key(p))
+            .map(|(p, e)| (*p, *e))
+            .collect();
+        to_load.sort();
+        for (p, epoch) in &to_load {
+            inner.owned.insert(*p, Ownership::Loading { epoch: *epoch });
+        }
+        let partitions = inner.partitions;
+        let loaded: std::collections::HashSet<i32> = inner
+            .owned
+            .iter()
+            .filter(|(_, o)| matches!(o, Ownership::Loaded { .. }))
+            .map(|(p, _)| *p)
+            .collect();
+        let replies = inner
+            .coordinator
+            .unload_where(|g| !loaded.contains(&partition_for(g, partitions)));
+        self.release(&mut inner, replies);
+        to_load
+    }
+
+    /// Installs what a load read from partition `p` (if it is still loading at `epoch`) and
+    /// starts serving its groups through `writer`. Returns false when the load is stale.
+    pub fn finish_load(
+        &self,
+        p: i32,
+        epoch: i32,
+        writer: mpsc::UnboundedSender<WriteJob>,
+        mut loaded: LoadedPartition,
+    ) -> bool {
+        let now = self.now();
+        let now_wall = common::time::now_ms();
+        let mut inner = self.lock();
+        if !matches!(inner.owned.get(&p), Some(Ownership::Loading { epoch: e }) if *e == epoch) {
+            return false;
+        }
+        for id in loaded.group_ids() {
+            let value = loaded.groups.remove(&id);
+            let offsets = loaded.offsets.remove(&id).unwrap_or_default();
+            if value.is_none() && offsets.is_empty() {
+                continue;
+            }
+            inner
+                .coordinator
+                .load_group(&id, value, offsets, now, now_wall);
+        }
+        inner.owned.insert(p, Ownership::Loaded { epoch, writer });
+        true
+    }
+
+    /// A load of partition `p` at `epoch` failed: it is forgotten, so the next ownership sync
+    /// tries again.
+    pub fn abort_load(&self, p: i32, epoch: i32) {
+        let mut inner = self.lock();
+        if matches!(inner.owned.get(&p), Some(Ownership::Loading { epoch: e }) if *e == epoch) {
+            inner.owned.remove(&p);
+        }
+    }
+
+    /// Whether some `__consumer_offsets` partition is being loaded here.
+    pub fn loading(&self) -> bool {
+        self.lock()
+            .owned
+            .values()
+            .any(|o| matches!(o, Ownership::Loading { .. }))
+    }
+
+    /// The partitions loaded and served here, sorted.
+    pub fn loaded_partitions(&self) -> Vec<i32> {
+        let inner = self.lock();
+        let mut out: Vec<i32> = inner
+            .owned
+            .iter()
+            .filter(|(_, o)| matches!(o, Ownership::Loaded { .. }))
+            .map(|(p, _)| *p)
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// One pass of Kafka's `delete-expired-group-metadata` task: expired offsets and Dead groups
+    /// are removed from memory (see [`Coordinator::expire`]) and from the log by tombstones;
+    /// offsets of deleted topics (`topic_exists` false) too.
+    pub async fn cleanup(&self, topic_exists: impl Fn(&str) -> bool) {
+        let now = self.now();
+        let now_wall = common::time::now_ms();
+        let (expired, deleted) = self.with(|c, _| {
+            let expired = c.expire(now, now_wall);
+            let deleted = c.drop_offsets_of_deleted_topics(topic_exists);
+            (expired, deleted)
+        });
+        for e in expired {
+            if let Err(code) = self
+                .write_tombstones(&e.group_id, &e.partitions, e.dead)
+                .await
+            {
+                tracing::warn!(
+                    "writing tombstones for the expired metadata of group {} failed with error \
+                     {code}",
+                    e.group_id
+                );
+            }
+        }
+        for (group, partitions) in deleted {
+            tracing::info!(
+                "Removed {} offsets of group {group} for deleted topics",
+                partitions.len()
+            );
+            if let Err(code) = self.write_tombstones(&group, &partitions, false).await {
+                tracing::warn!(
+                    "writing tombstones for the offsets of deleted topics of group {group} \
+                     failed with error {code}"
+                );
+            }
+        }
     }
 }

@@ -38,6 +38,8 @@ fn request(member_id: &str, protocols: &[&str]) -> JoinRequest {
 fn join_of(replies: &[Reply], token: Token) -> Option<JoinResult> {
     replies.iter().find_map(|r| match r {
         Reply::Join(t, j) if *t == token => Some(j.clone()),
+        // The harness treats every group write as committed at once.
+        Reply::Persist { then, .. } => join_of(then, token),
         _ => None,
     })
 }
@@ -45,6 +47,7 @@ fn join_of(replies: &[Reply], token: Token) -> Option<JoinResult> {
 fn sync_of(replies: &[Reply], token: Token) -> Option<SyncResult> {
     replies.iter().find_map(|r| match r {
         Reply::Sync(t, s) if *t == token => Some(s.clone()),
+        Reply::Persist { then, .. } => sync_of(then, token),
         _ => None,
     })
 }
@@ -453,28 +456,56 @@ fn last_member_whose_session_expires_leaves_the_group_empty() {
     );
 }
 
+/// Wall-clock ms matching the harness's monotonic `now` (any fixed offset will do).
+const WALL: i64 = 1_700_000_000_000;
+
+fn offset_at(offset: i64, commit_timestamp: i64, log_offset: i64) -> CommittedOffset {
+    CommittedOffset {
+        value: records::OffsetValue {
+            offset,
+            leader_epoch: -1,
+            metadata: String::new(),
+            commit_timestamp,
+            expire_timestamp: None,
+        },
+        log_offset,
+    }
+}
+
 #[test]
-fn empty_group_is_removed_by_the_cleanup_only_when_it_has_no_offsets() {
+fn empty_group_goes_dead_once_its_offsets_expire_retention_after_it_became_empty() {
     let mut h = Harness::new(0);
     let (a, _) = h.stable_with_one();
+    let now = h.now;
+    h.c.apply_offsets("g", vec![(("t".into(), 0), offset_at(5, WALL, 0))], now);
     h.c.leave("g", vec![(a, None)], h.now);
-    let seen = h.c.empty_groups(h.now);
+    let wall = |h: &Harness| WALL + h.now as i64;
+    assert!(h.c.expire(h.now, wall(&h)).is_empty());
+    h.advance(RETENTION - 1);
+    assert!(h.c.expire(h.now, wall(&h)).is_empty());
+    h.advance(1);
     assert_eq!(
-        seen,
-        vec![EmptyGroup {
+        h.c.expire(h.now, wall(&h)),
+        vec![Expired {
             group_id: "g".to_string(),
-            uses_group_management: true,
-            retention_passed: false,
+            partitions: vec![("t".to_string(), 0)],
+            dead: true,
         }]
     );
-    h.advance(RETENTION - 1);
-    assert!(!h.c.empty_groups(h.now)[0].retention_passed);
-    h.advance(1);
-    assert!(h.c.empty_groups(h.now)[0].retention_passed);
-    assert!(h.c.remove_if_empty("g"), "Empty -> Dead, removed");
     assert!(!h.c.contains("g"));
     assert_eq!(h.c.describe("g"), None);
     assert!(h.c.list().is_empty());
+}
+
+#[test]
+fn an_empty_group_without_offsets_goes_dead_at_the_next_cleanup() {
+    let mut h = Harness::new(0);
+    let (a, _) = h.stable_with_one();
+    h.c.leave("g", vec![(a, None)], h.now);
+    let expired = h.c.expire(h.now, WALL);
+    assert_eq!(expired.len(), 1);
+    assert!(expired[0].dead);
+    assert!(!h.c.contains("g"));
 }
 
 #[test]
@@ -482,11 +513,42 @@ fn cleanup_does_not_remove_a_group_that_members_joined_again() {
     let mut h = Harness::new(0);
     let (a, _) = h.stable_with_one();
     h.c.leave("g", vec![(a, None)], h.now);
-    assert_eq!(h.c.empty_groups(h.now).len(), 1);
     h.join(request("", &["range"]));
-    assert!(h.c.empty_groups(h.now).is_empty());
-    assert!(!h.c.remove_if_empty("g"));
+    assert!(h.c.expire(h.now, WALL).is_empty());
     assert_eq!(h.state(), Some(GroupState::PreparingRebalance));
+}
+
+#[test]
+fn offsets_of_a_simple_group_expire_one_by_one_after_their_commit() {
+    let mut h = Harness::new(0);
+    let now = h.now;
+    h.c.apply_offsets(
+        "simple",
+        vec![
+            (("t".into(), 0), offset_at(1, 1_000, 0)),
+            (("t".into(), 1), offset_at(1, 5_000, 1)),
+        ],
+        now,
+    );
+    let retention = RETENTION as i64;
+    assert!(h.c.expire(h.now, 1_000 + retention - 1).is_empty());
+    let first = h.c.expire(h.now, 1_000 + retention);
+    assert_eq!(first[0].partitions, vec![("t".to_string(), 0)]);
+    assert!(!first[0].dead);
+    let second = h.c.expire(h.now, 5_000 + retention);
+    assert_eq!(second[0].partitions, vec![("t".to_string(), 1)]);
+    assert!(second[0].dead, "no offsets left: Dead");
+}
+
+#[test]
+fn a_later_record_for_a_partition_is_never_replaced_by_an_earlier_one() {
+    let mut h = Harness::new(0);
+    let now = h.now;
+    h.c.apply_offsets("g", vec![(("t".into(), 0), offset_at(9, WALL, 10))], now);
+    h.c.apply_offsets("g", vec![(("t".into(), 0), offset_at(3, WALL, 7))], now);
+    assert_eq!(h.c.committed("g", None)[0].1.offset, 9);
+    h.c.apply_offsets("g", vec![(("t".into(), 0), offset_at(11, WALL, 12))], now);
+    assert_eq!(h.c.committed("g", None)[0].1.offset, 11);
 }
 
 #[test]
@@ -494,23 +556,37 @@ fn empty_group_is_deleted_right_after_its_last_member_left() {
     let mut h = Harness::new(0);
     let (a, _) = h.stable_with_one();
     h.c.leave("g", vec![(a, None)], h.now);
-    assert_eq!(h.c.delete("g"), Ok(()));
+    assert_eq!(h.c.delete("g"), Ok(Vec::new()));
     assert!(!h.c.contains("g"));
+    assert_eq!(
+        h.c.delete("g"),
+        Err(ErrorCode::GroupIdNotFound.code()),
+        "an unknown group"
+    );
 }
 
 #[test]
-fn rejoining_an_empty_group_continues_above_the_recorded_generation() {
+fn a_loaded_group_is_stable_with_its_members_who_carry_on_without_a_rebalance() {
     let mut h = Harness::new(0);
     let (a, generation) = h.stable_with_one();
-    h.c.leave("g", vec![(a, None)], h.now);
-    assert!(h.c.is_empty_or_unknown("g"));
-    // Meanwhile the group lived on at another coordinator, up to generation 40.
-    let r = h.c.join("g", request("", &["range"]), 99, 40, h.now);
-    assert!(r.is_empty());
-    assert!(!h.c.is_empty_or_unknown("g"));
-    h.advance(0);
-    assert_eq!(generation + 1, 2);
-    assert_eq!(h.joined(99).unwrap().generation, 41);
+    let value = match h.seen.iter().rev().find_map(|r| match r {
+        Reply::Persist { value, .. } => Some(value.clone()),
+        _ => None,
+    }) {
+        Some(v) => v,
+        None => panic!("the group was never persisted"),
+    };
+    assert_eq!(value.generation, generation);
+    assert_eq!(value.members.len(), 1);
+    // A new coordinator (a restart) loads it.
+    let mut c = Coordinator::new(config(0));
+    c.load_group("g", Some(value), Default::default(), 500, WALL);
+    assert_eq!(c.describe("g").unwrap().state, GroupState::Stable);
+    assert_eq!(
+        c.heartbeat("g", generation, &a, None, 500 + SESSION as u64 - 1),
+        ErrorCode::None.code()
+    );
+    assert_eq!(c.generation("g"), Some(generation));
 }
 
 #[test]
@@ -541,7 +617,10 @@ fn pending_member_that_never_returns_expires() {
         ErrorCode::MemberIdRequired.code()
     );
     assert!(h.c.contains("g"));
-    assert!(!h.c.remove_if_empty("g"), "a member is still expected");
+    assert!(
+        h.c.expire(h.now, WALL).is_empty(),
+        "a member is still expected"
+    );
     h.advance(SESSION as u64);
     // Kafka keeps the Empty group (no protocol type: nobody ever joined) until the cleanup.
     assert_eq!(h.state(), Some(GroupState::Empty));
@@ -549,8 +628,7 @@ fn pending_member_that_never_returns_expires() {
         h.c.list(),
         vec![("g".to_string(), String::new(), GroupState::Empty)]
     );
-    assert!(!h.c.empty_groups(h.now)[0].uses_group_management);
-    assert!(h.c.remove_if_empty("g"));
+    assert!(h.c.expire(h.now, WALL)[0].dead);
     assert!(!h.c.contains("g"));
 }
 
@@ -717,7 +795,7 @@ fn non_empty_group_cannot_be_deleted() {
     assert_eq!(h.c.delete("g"), Err(ErrorCode::NonEmptyGroup.code()));
     h.c.leave("g", vec![(a, None)], h.now);
     h.advance(0);
-    assert_eq!(h.c.delete("g"), Ok(()));
+    assert_eq!(h.c.delete("g"), Ok(Vec::new()));
 }
 
 #[test]

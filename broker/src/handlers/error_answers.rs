@@ -272,14 +272,14 @@ async fn find_coordinator_v1_to_v3_carries_kafkas_error_message() {
     let (broker, _guard) = start_for_test().await;
     let request = FindCoordinatorRequest::default().with_key(StrBytes::from_static_str("g"));
     let response = wire(
-        &super::groups::find_coordinator(&broker, wire(&request, 3), 3),
+        &super::groups::find_coordinator(&broker, wire(&request, 3), 3).await,
         3,
     );
     assert_eq!(response.error_code, 0);
     assert_eq!(response.error_message.as_deref(), Some("NONE"));
     let request = request.with_key_type(1);
     let response = wire(
-        &super::groups::find_coordinator(&broker, wire(&request, 3), 3),
+        &super::groups::find_coordinator(&broker, wire(&request, 3), 3).await,
         3,
     );
     assert_eq!(

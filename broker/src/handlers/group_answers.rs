@@ -1,5 +1,5 @@
-//! ListGroups and DescribeGroups of groups that are not in memory (after a restart, or after the
-//! cleanup unloaded them) answer as Kafka answers groups it loaded from its offsets topic.
+//! ListGroups and DescribeGroups of groups loaded back from `__consumer_offsets` (after a
+//! restart) answer as Kafka answers them.
 
 use bytes::Bytes;
 use common::errors::ErrorCode;
@@ -65,9 +65,8 @@ async fn former_consumer_group_known_only_by_its_offsets_keeps_protocol_type_con
     let committed = super::offsets::commit(&broker, commit("simple", -1, ""), 8).await;
     assert_eq!(committed.topics[0].partitions[0].error_code, 0);
 
-    // The broker forgets its in-memory groups (as a restart does).
-    assert!(broker.groups.with(|c, _| c.remove_if_empty("managed")));
-    assert!(!broker.groups.with(|c, _| c.contains("simple")));
+    // The broker restarts: its groups are forgotten and loaded back from __consumer_offsets.
+    crate::broker::reload_groups_for_test(&broker).await;
 
     let listed = wire(
         &super::groups::list(&broker, ListGroupsRequest::default()).await,

@@ -25,19 +25,42 @@ use super::RequestContext;
 use crate::broker::Broker;
 use crate::group::{GroupState, JoinRequest, SyncRequest};
 use common::errors::codes::*;
+use common::topic::GROUP_METADATA_TOPIC_NAME;
 
 fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_string())
 }
 
-/// The live broker that coordinates `group` (see [`crate::group::coordinator_of`]).
-pub(crate) fn coordinator_of(broker: &Broker, group: &str) -> Option<BrokerInfo> {
-    crate::group::coordinator_of(&broker.cluster, group)
+/// The live broker that coordinates `group`: the leader of its `__consumer_offsets`
+/// partition. `Err` is COORDINATOR_NOT_AVAILABLE while the topic does not exist or the
+/// partition has no live leader; a missing topic is created (Kafka's FindCoordinator creates
+/// the internal topic on first use).
+pub(crate) async fn coordinator_of(broker: &Broker, group: &str) -> Result<BrokerInfo, i16> {
+    let not_available = ErrorCode::CoordinatorNotAvailable.code();
+    let md = broker.cluster.metadata();
+    let Some(topic) = md.topics.get(GROUP_METADATA_TOPIC_NAME) else {
+        crate::group::ensure_offsets_topic(broker).await;
+        return Err(not_available);
+    };
+    let count = i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX);
+    let p = crate::group::partition_for(group, count);
+    let leader = topic
+        .partitions
+        .iter()
+        .find(|i| i.partition == p)
+        .map(|i| i.leader)
+        .ok_or(not_available)?;
+    md.brokers
+        .iter()
+        .find(|b| b.id == leader)
+        .cloned()
+        .ok_or(not_available)
 }
 
-/// ErrorCode::None.code() when this broker coordinates `group`, else the error Kafka answers with.
+/// NONE when this broker coordinates `group` (and has loaded it), else the error Kafka answers
+/// with: COORDINATOR_LOAD_IN_PROGRESS while loading, NOT_COORDINATOR otherwise.
 pub(crate) fn check_coordinator(broker: &Broker, group: &str) -> i16 {
-    crate::group::check_coordinator(&broker.cluster, group)
+    broker.groups.check(group)
 }
 
 /// Like [`check_coordinator`] for the APIs of groups that use the coordinator for membership
@@ -50,43 +73,41 @@ pub(crate) fn check_member_group(broker: &Broker, group: &str) -> i16 {
     check_coordinator(broker, group)
 }
 
-pub fn find_coordinator(
+pub async fn find_coordinator(
     broker: &Arc<Broker>,
     request: FindCoordinatorRequest,
     version: i16,
 ) -> FindCoordinatorResponse {
-    let lookup = |key: &str| -> Result<BrokerInfo, i16> {
-        match request.key_type {
-            0 => coordinator_of(broker, key).ok_or(ErrorCode::CoordinatorNotAvailable.code()),
+    let key_type = request.key_type;
+    let lookup = |key: String| async move {
+        match key_type {
+            0 => coordinator_of(broker, &key).await,
             // Transactions are not implemented: no transaction coordinator exists.
             1 => Err(ErrorCode::CoordinatorNotAvailable.code()),
             _ => Err(ErrorCode::InvalidRequest.code()),
         }
     };
     if version >= 4 {
-        let coordinators = request
-            .coordinator_keys
-            .iter()
-            .map(|key| {
-                let entry = CoordinatorEntry::default().with_key(key.clone());
-                match lookup(key.as_str()) {
-                    Ok(b) => entry
-                        .with_node_id(BrokerId(b.id.get()))
-                        .with_host(s(&b.host))
-                        .with_port(i32::from(b.port)),
-                    Err(code) => entry
-                        .with_node_id(BrokerId(-1))
-                        .with_host(s(""))
-                        .with_port(-1)
-                        .with_error_code(code),
-                }
-            })
-            .collect();
+        let mut coordinators = Vec::new();
+        for key in &request.coordinator_keys {
+            let entry = CoordinatorEntry::default().with_key(key.clone());
+            coordinators.push(match lookup(key.as_str().to_string()).await {
+                Ok(b) => entry
+                    .with_node_id(BrokerId(b.id.get()))
+                    .with_host(s(&b.host))
+                    .with_port(i32::from(b.port)),
+                Err(code) => entry
+                    .with_node_id(BrokerId(-1))
+                    .with_host(s(""))
+                    .with_port(-1)
+                    .with_error_code(code),
+            });
+        }
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
     // v1-3 carry `error.message()`, which Kafka sets even on success ("NONE").
     let message = |code: i16| (version >= 1).then(|| s(find_coordinator_message(code)));
-    match lookup(request.key.as_str()) {
+    match lookup(request.key.as_str().to_string()).await {
         Ok(b) => FindCoordinatorResponse::default()
             .with_error_message(message(ErrorCode::None.code()))
             .with_node_id(BrokerId(b.id.get()))
@@ -129,20 +150,6 @@ pub async fn join(
     if code != ErrorCode::None.code() {
         return error_response(code);
     }
-    // A group that is new (or Empty) in memory continues above the generation its committed offsets were
-    // written with, or zookeeper-lite would fence every commit of its new life.
-    let floor = if !broker.groups.with(|c, _| c.is_empty_or_unknown(&group)) {
-        0
-    } else {
-        match broker.cluster.group_generation(&group).await {
-            Ok(g) => g,
-            Err(e) if e.code == ErrorCode::GroupIdNotFound => 0,
-            Err(e) => {
-                tracing::warn!("reading the generation of group {group} failed: {e}");
-                return error_response(ErrorCode::CoordinatorNotAvailable.code());
-            }
-        }
-    };
     let session = request.session_timeout_ms;
     let req = JoinRequest {
         member_id: request.member_id.as_str().to_string(),
@@ -171,7 +178,7 @@ pub async fn join(
             .collect(),
         require_known_member_id: version >= 4,
     };
-    let result = broker.groups.join(&group, req, floor).await;
+    let result = broker.groups.join(&group, req).await;
     let members = result
         .members
         .into_iter()
@@ -314,35 +321,21 @@ pub fn leave(broker: &Arc<Broker>, request: LeaveGroupRequest, version: i16) -> 
         .with_members(members)
 }
 
-/// Groups this broker coordinates: those in memory, plus groups that only have committed offsets
-/// (Empty), as Kafka lists groups loaded from its offsets topic.
+/// Groups this broker coordinates: every group of the `__consumer_offsets` partitions it has
+/// loaded, those with members and those Empty with offsets. While one of its partitions is
+/// still loading, Kafka answers COORDINATOR_LOAD_IN_PROGRESS with the groups it has.
 pub async fn list(broker: &Arc<Broker>, request: ListGroupsRequest) -> ListGroupsResponse {
-    let mut groups: BTreeMap<String, (String, &'static str)> = broker
+    let groups: BTreeMap<String, (String, &'static str)> = broker
         .groups
         .with(|c, _| c.list())
         .into_iter()
         .map(|(id, protocol_type, state)| (id, (protocol_type, state.name())))
         .collect();
-    let mut error = NONE;
-    match broker.cluster.list_offset_groups().await {
-        Ok(ids) => {
-            for id in ids {
-                if groups.contains_key(&id)
-                    || check_coordinator(broker, &id) != ErrorCode::None.code()
-                {
-                    continue;
-                }
-                let protocol_type = stored_protocol_type(broker, &id).await;
-                groups.insert(id, (protocol_type, GroupState::Empty.name()));
-            }
-        }
-        Err(e) => {
-            // Kafka answers ErrorCode::CoordinatorNotAvailable.code() with no groups, not a partial list.
-            tracing::warn!("listing groups with committed offsets failed: {e}");
-            error = ErrorCode::CoordinatorNotAvailable.code();
-            groups.clear();
-        }
-    }
+    let error = if broker.groups.loading() {
+        ErrorCode::CoordinatorLoadInProgress.code()
+    } else {
+        NONE
+    };
     let states: Vec<String> = request
         .states_filter
         .iter()
@@ -439,47 +432,13 @@ async fn describe_groups(
             );
             continue;
         }
-        // Not in memory: Empty if it has committed offsets, else Dead (Kafka answers an unknown
-        // group with state Dead and no error).
-        let state = match broker.cluster.fetch_offsets(&id, None).await {
-            Ok(offsets) if !offsets.is_empty() => GroupState::Empty,
-            Ok(_) => GroupState::Dead,
-            Err(e) => {
-                tracing::warn!("reading the offsets of group {id} failed: {e}");
-                described.push(describe_error(
-                    base,
-                    ErrorCode::CoordinatorNotAvailable.code(),
-                ));
-                continue;
-            }
-        };
-        let protocol_type = if state == GroupState::Empty {
-            stored_protocol_type(broker, &id).await
-        } else {
-            String::new()
-        };
+        // Unknown: Kafka answers an unknown group with state Dead and no error.
         described.push(
-            base.with_group_state(s(state.name()))
-                .with_protocol_type(s(&protocol_type)),
+            base.with_group_state(s(GroupState::Dead.name()))
+                .with_protocol_type(s("")),
         );
     }
     described
-}
-
-/// The protocol type of a group known only by its committed offsets (after a restart, or after
-/// the coordinator moved), which Kafka would read back from its offsets topic: "consumer" when
-/// members of a generation committed (only group-managed consumers commit with a generation;
-/// Kafka keeps an Empty former consumer group's type), "" when only simple or admin commits were
-/// made (Kafka's protocolType None).
-async fn stored_protocol_type(broker: &Broker, group: &str) -> String {
-    match broker.cluster.group_generation(group).await {
-        Ok(generation) if generation >= 1 => "consumer".to_string(),
-        Ok(_) => String::new(),
-        Err(e) => {
-            tracing::warn!("reading the generation of group {group} failed: {e}");
-            String::new()
-        }
-    }
 }
 
 pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> DeleteGroupsResponse {
@@ -488,24 +447,19 @@ pub async fn delete(broker: &Arc<Broker>, request: DeleteGroupsRequest) -> Delet
         let id = group_id.0.as_str().to_string();
         let mut code = check_coordinator(broker, &id);
         if code == ErrorCode::None.code() {
-            let in_memory = broker.groups.with(|c, _| c.contains(&id));
+            // Kafka's `deleteGroups`: the group goes Dead at once, then its offsets and metadata
+            // are tombstoned.
             code = match broker.groups.with(|c, _| c.delete(&id)) {
                 Err(e) => e,
-                Ok(()) => match broker.cluster.delete_group_offsets(&id).await {
-                    Ok(()) => NONE,
-                    // A group known only in memory (being formed, no offsets) was deleted.
-                    Err(e) if e.code == ErrorCode::GroupIdNotFound => {
-                        if in_memory {
-                            ErrorCode::None.code()
-                        } else {
-                            ErrorCode::GroupIdNotFound.code()
+                Ok(partitions) => {
+                    match broker.groups.write_tombstones(&id, &partitions, true).await {
+                        Ok(()) => NONE,
+                        Err(e) => {
+                            tracing::warn!("writing the tombstones of deleted group {id} failed with error {e}");
+                            NONE
                         }
                     }
-                    Err(e) => {
-                        tracing::warn!("deleting the offsets of group {id} failed: {e}");
-                        e.code.code()
-                    }
-                },
+                }
             };
         }
         results.push(

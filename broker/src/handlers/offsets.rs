@@ -1,6 +1,7 @@
-//! Committed offsets: OffsetCommit (fenced by the group's member id and generation, stored in
-//! zookeeper-lite with that generation), OffsetFetch (single group, and batched groups from v8)
-//! and OffsetDelete.
+//! Committed offsets: OffsetCommit (fenced by the group's member id and generation, written to
+//! the group's `__consumer_offsets` partition), OffsetFetch (single group, and batched groups
+//! from v8) and OffsetDelete. Version 0 of OffsetCommit and OffsetFetch keep Kafka 3.9's
+//! ZooKeeper path: their offsets live in zookeeper-lite.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,9 +25,11 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use zookeeper_lite::protocol::CommittedOffset;
 
+use crate::group::records::OffsetValue;
+
 use super::groups::{check_coordinator, check_member_group};
 use crate::broker::Broker;
-use common::errors::codes::*;
+
 use common::errors::ErrorCode;
 use common::ids::LeaderEpoch;
 
@@ -76,7 +79,7 @@ async fn commit_stamped(
     let group = request.group_id.0.as_str().to_string();
     // (topic, partition) -> error, in request order per topic.
     let mut errors: Vec<(String, Vec<(i32, i16)>)> = Vec::new();
-    let mut to_store: Vec<CommittedOffset> = Vec::new();
+    let mut to_store: Vec<((String, i32), OffsetValue)> = Vec::new();
     // v0 commits go to ZooKeeper in Kafka 3.9 (`commitOffsetsToZookeeper`): any broker takes
     // them and neither the coordinator nor the group's members are consulted. zookeeper-lite
     // holds every group's offsets, so they are stored there without those checks.
@@ -85,7 +88,6 @@ async fn commit_stamped(
     } else {
         check_coordinator(broker, &group)
     };
-    let mut generation = -1;
     if verdict == ErrorCode::None.code() && version > 0 {
         let member = request.member_id.as_str().to_string();
         let instance = request
@@ -101,11 +103,15 @@ async fn commit_stamped(
                 now,
             )
         }) {
-            Ok(g) => generation = g,
+            Ok(_) => {}
             Err(code) => verdict = code,
         }
     }
     let timestamp = now_ms();
+    // v2-4 carry a retention time: the offsets expire that long after the commit
+    // (`OffsetAndMetadata.expireTimestamp`); -1 is the broker's retention.
+    let expire_timestamp = (matches!(version, 2..=4) && request.retention_time_ms != -1)
+        .then(|| timestamp.saturating_add(request.retention_time_ms));
     for (t, topic) in request.topics.iter().enumerate() {
         let name = topic.name.0.as_str().to_string();
         let mut partitions = Vec::new();
@@ -126,24 +132,25 @@ async fn commit_stamped(
             {
                 ErrorCode::OffsetMetadataTooLarge.code()
             } else {
-                to_store.push(CommittedOffset {
-                    topic: name.clone(),
-                    partition: p.partition_index,
-                    offset: p.committed_offset,
-                    leader_epoch: if version >= 6 {
-                        LeaderEpoch(p.committed_leader_epoch)
-                    } else {
-                        LeaderEpoch::UNKNOWN
-                    },
-                    // Kafka stores a null metadata as "".
-                    metadata: Some(
-                        p.committed_metadata
+                to_store.push((
+                    (name.clone(), p.partition_index),
+                    OffsetValue {
+                        offset: p.committed_offset,
+                        leader_epoch: if version >= 6 {
+                            p.committed_leader_epoch
+                        } else {
+                            -1
+                        },
+                        // Kafka stores a null metadata as "".
+                        metadata: p
+                            .committed_metadata
                             .as_ref()
                             .map(|m| m.as_str().to_string())
                             .unwrap_or_default(),
-                    ),
-                    commit_timestamp_ms: commit_timestamp,
-                });
+                        commit_timestamp,
+                        expire_timestamp,
+                    },
+                ));
                 ErrorCode::None.code()
             };
             partitions.push((p.partition_index, code));
@@ -151,26 +158,18 @@ async fn commit_stamped(
         errors.push((name, partitions));
     }
     if !to_store.is_empty() {
-        let stored: Result<BTreeMap<(String, i32), i16>, i16> = match broker
-            .cluster
-            .commit_offsets(&group, generation, to_store)
-            .await
-        {
-            Ok(results) => Ok(results
-                .into_iter()
-                .map(|(t, p, e)| {
-                    let code = match e {
-                        None => NONE,
-                        Some(code) => code.code(),
-                    };
-                    ((t, p), code)
-                })
-                .collect()),
-            Err(e) => {
-                tracing::warn!("committing offsets of group {group} failed: {e}");
-                Err(e.code.code())
-            }
+        let stored: Result<BTreeMap<(String, i32), i16>, i16> = if version == 0 {
+            commit_to_zookeeper_lite(broker, &group, to_store).await
+        } else {
+            broker
+                .groups
+                .commit_offsets(&group, to_store)
+                .await
+                .map(|()| BTreeMap::new())
         };
+        if let Err(code) = &stored {
+            tracing::debug!("committing offsets of group {group} failed with error {code}");
+        }
         for (topic, partitions) in &mut errors {
             for (p, code) in partitions.iter_mut() {
                 if *code != ErrorCode::None.code() {
@@ -206,6 +205,36 @@ async fn commit_stamped(
     OffsetCommitResponse::default().with_topics(topics)
 }
 
+/// OffsetCommit v0: stored in zookeeper-lite, unfenced, as Kafka 3.9 stores v0 commits in
+/// ZooKeeper. Returns each partition's error (absent = stored).
+async fn commit_to_zookeeper_lite(
+    broker: &Broker,
+    group: &str,
+    offsets: Vec<((String, i32), OffsetValue)>,
+) -> Result<BTreeMap<(String, i32), i16>, i16> {
+    let offsets = offsets
+        .into_iter()
+        .map(|((topic, partition), v)| CommittedOffset {
+            topic,
+            partition,
+            offset: v.offset,
+            leader_epoch: LeaderEpoch::UNKNOWN,
+            metadata: Some(v.metadata),
+            commit_timestamp_ms: v.commit_timestamp,
+        })
+        .collect();
+    match broker.cluster.commit_offsets(group, -1, offsets).await {
+        Ok(results) => Ok(results
+            .into_iter()
+            .filter_map(|(t, p, e)| e.map(|code| ((t, p), code.code())))
+            .collect()),
+        Err(e) => {
+            tracing::warn!("committing offsets of group {group} failed: {e}");
+            Err(e.code.code())
+        }
+    }
+}
+
 /// One fetched partition: (partition, offset, leader epoch, metadata, error).
 type Fetched = (i32, i64, i32, Option<String>, i16);
 
@@ -214,25 +243,43 @@ async fn fetch_group(
     broker: &Broker,
     group: &str,
     requested: Option<Vec<(String, Vec<i32>)>>,
+    version: i16,
 ) -> Result<BTreeMap<String, Vec<Fetched>>, i16> {
-    let code = check_coordinator(broker, group);
-    if code != ErrorCode::None.code() {
-        return Err(code);
-    }
     let wanted = requested.as_ref().map(|topics| {
         topics
             .iter()
             .flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p)))
             .collect::<Vec<_>>()
     });
-    let stored = broker
-        .cluster
-        .fetch_offsets(group, wanted)
-        .await
-        .map_err(|e| {
-            tracing::warn!("reading the offsets of group {group} failed: {e}");
-            e.code.code()
-        })?;
+    let stored: Vec<CommittedOffset> = if version == 0 {
+        // Kafka 3.9 reads v0 offsets from ZooKeeper, on any broker.
+        broker
+            .cluster
+            .fetch_offsets(group, wanted)
+            .await
+            .map_err(|e| {
+                tracing::warn!("reading the offsets of group {group} failed: {e}");
+                e.code.code()
+            })?
+    } else {
+        let code = check_coordinator(broker, group);
+        if code != ErrorCode::None.code() {
+            return Err(code);
+        }
+        broker
+            .groups
+            .with(|c, _| c.committed(group, wanted.as_deref()))
+            .into_iter()
+            .map(|((topic, partition), v)| CommittedOffset {
+                topic,
+                partition,
+                offset: v.offset,
+                leader_epoch: LeaderEpoch(v.leader_epoch),
+                metadata: Some(v.metadata),
+                commit_timestamp_ms: v.commit_timestamp,
+            })
+            .collect()
+    };
     let mut by_topic: BTreeMap<String, Vec<Fetched>> = BTreeMap::new();
     match requested {
         None => {
@@ -284,7 +331,7 @@ pub async fn fetch(
             });
             let base = OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
             groups.push(
-                match fetch_group(broker, g.group_id.0.as_str(), requested).await {
+                match fetch_group(broker, g.group_id.0.as_str(), requested, version).await {
                     Err(code) => base.with_error_code(code),
                     Ok(by_topic) => base.with_topics(
                         by_topic
@@ -335,7 +382,14 @@ pub async fn fetch(
             .with_metadata(metadata.as_deref().map(s))
             .with_error_code(code)
     };
-    match fetch_group(broker, request.group_id.0.as_str(), requested.clone()).await {
+    match fetch_group(
+        broker,
+        request.group_id.0.as_str(),
+        requested.clone(),
+        version,
+    )
+    .await
+    {
         Ok(by_topic) => OffsetFetchResponse::default().with_topics(
             by_topic
                 .into_iter()
@@ -380,14 +434,7 @@ pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> Offse
         .groups
         .with(|c, _| (c.contains(&group), c.subscribed_topics(&group)));
     if !known {
-        match broker.cluster.fetch_offsets(&group, None).await {
-            Ok(o) if o.is_empty() => {
-                return OffsetDeleteResponse::default()
-                    .with_error_code(ErrorCode::GroupIdNotFound.code())
-            }
-            Ok(_) => {}
-            Err(e) => return OffsetDeleteResponse::default().with_error_code(e.code.code()),
-        }
+        return OffsetDeleteResponse::default().with_error_code(ErrorCode::GroupIdNotFound.code());
     }
     let mut results: Vec<(String, Vec<(i32, i16)>)> = Vec::new();
     let mut to_delete = Vec::new();
@@ -411,14 +458,15 @@ pub async fn delete(broker: &Arc<Broker>, request: OffsetDeleteRequest) -> Offse
         results.push((name, partitions));
     }
     if !to_delete.is_empty() {
-        match broker.cluster.delete_offsets(&group, to_delete).await {
-            Ok(()) => {}
-            // An Empty group in memory without offsets: nothing to delete, as Kafka answers it.
-            Err(e) if known && e.code == ErrorCode::GroupIdNotFound => {}
-            Err(e) => {
-                tracing::warn!("deleting offsets of group {group} failed: {e}");
-                return OffsetDeleteResponse::default().with_error_code(e.code.code());
-            }
+        let deleted = broker
+            .groups
+            .with(|c, _| c.delete_offsets(&group, &to_delete));
+        if let Err(code) = broker
+            .groups
+            .write_tombstones(&group, &deleted, false)
+            .await
+        {
+            tracing::warn!("writing the tombstones of deleted offsets of group {group} failed with error {code}");
         }
     }
     OffsetDeleteResponse::default().with_topics(

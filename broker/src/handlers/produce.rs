@@ -357,7 +357,7 @@ fn not_enough_replicas_message(
 /// with our default flush policy). Then NONE, or NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR
 /// fell below `min.insync.replicas` meanwhile; NOT_LEADER_OR_FOLLOWER if the leadership is
 /// lost first; REQUEST_TIMED_OUT at `deadline` (the request's `timeout_ms`).
-async fn wait_for_isr(
+pub(crate) async fn wait_for_isr(
     hosted: &HostedPartition,
     required: i64,
     deadline: tokio::time::Instant,

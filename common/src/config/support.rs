@@ -112,8 +112,8 @@ pub fn broker_config_warning(key: &str, value: &str) -> Option<&'static str> {
         "socket.send.buffer.bytes" | "socket.receive.buffer.bytes" => {
             "sockets keep the operating system's buffer sizes"
         }
-        "offsets.topic.replication.factor" | "offsets.topic.num.partitions" => {
-            "committed offsets are kept by zookeeper-lite, not in __consumer_offsets"
+        "offsets.topic.compression.codec" if v != "0" => {
+            "records of __consumer_offsets are written uncompressed"
         }
         "transaction.state.log.replication.factor" | "transaction.state.log.min.isr" => {
             "transactions are not implemented"

@@ -1,0 +1,374 @@
+//! `__consumer_offsets` as the group coordinator's storage: created on first use (Kafka's
+//! `AutoTopicCreationManager` for the internal topic), loaded when this broker becomes leader
+//! of one of its partitions and unloaded when it stops (Kafka's `onElection` /
+//! `onResignation`), written through one writer task per partition that appends in order and
+//! groups what is queued into one batch (one fsync for many commits).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
+use tokio::sync::mpsc;
+use zookeeper_lite::protocol::NewTopic;
+
+use super::records::{encode_offset_value, offset_key, OffsetValue};
+use super::{offsets_partition_count, partition_for, read_partition, WriteJob};
+use crate::broker::Broker;
+use crate::partitions::HostedPartition;
+use common::errors::ErrorCode;
+use common::ids::LeaderEpoch;
+use common::topic::GROUP_METADATA_TOPIC_NAME;
+
+/// At most this many bytes of queued writes go into one batch (well under the topic's
+/// `max.message.bytes`); a single larger write goes alone.
+const MAX_GROUPED_BYTES: usize = 512 * 1024;
+
+/// Creates `__consumer_offsets` if it does not exist: `offsets.topic.num.partitions`
+/// partitions, `offsets.topic.replication.factor` replicas (lowered, with a warning, to the
+/// live broker count), `cleanup.policy=compact`, `compression.type=producer` and
+/// `segment.bytes=offsets.topic.segment.bytes`, as Kafka 3.9 creates it. An existing topic
+/// (another broker created it first) is fine.
+pub async fn ensure_offsets_topic(broker: &Broker) {
+    let md = broker.cluster.metadata();
+    if md.topics.contains_key(GROUP_METADATA_TOPIC_NAME) {
+        return;
+    }
+    let live = i16::try_from(md.brokers.len()).unwrap_or(i16::MAX).max(1);
+    let wanted = broker.config.offsets_topic_replication_factor;
+    let replication_factor = wanted.min(live);
+    if replication_factor < wanted {
+        tracing::warn!(
+            "creating {GROUP_METADATA_TOPIC_NAME} with replication factor {replication_factor}, \
+             lower than offsets.topic.replication.factor={wanted}: only {live} broker(s) are \
+             alive"
+        );
+    }
+    let configs: BTreeMap<String, String> = [
+        ("cleanup.policy", "compact".to_string()),
+        ("compression.type", "producer".to_string()),
+        (
+            "segment.bytes",
+            broker.config.offsets_topic_segment_bytes.to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let topic = NewTopic {
+        name: GROUP_METADATA_TOPIC_NAME.to_string(),
+        num_partitions: broker.config.offsets_topic_num_partitions,
+        replication_factor,
+        replica_assignment: None,
+        configs,
+        validate_only: false,
+    };
+    match broker.cluster.create_topic(topic).await {
+        Ok(_) => {
+            tracing::info!(
+                "Created {GROUP_METADATA_TOPIC_NAME} with {} partitions and replication factor \
+                 {replication_factor}",
+                broker.config.offsets_topic_num_partitions
+            );
+            if let Err(e) = broker.refresh_metadata().await {
+                tracing::warn!(
+                    "refreshing metadata after creating {GROUP_METADATA_TOPIC_NAME}: {e}"
+                );
+            }
+        }
+        Err(e) if e.code == ErrorCode::TopicAlreadyExists => {}
+        Err(e) => tracing::warn!("creating {GROUP_METADATA_TOPIC_NAME} failed: {e}"),
+    }
+}
+
+/// Loads the `__consumer_offsets` partitions this broker now leads and unloads those it no
+/// longer leads (run on every group tick; cheap when nothing changed).
+pub fn sync_partitions(broker: &Arc<Broker>) {
+    let md = broker.cluster.metadata();
+    let count = offsets_partition_count(&md, broker.config.offsets_topic_num_partitions);
+    broker.groups.set_partition_count(count);
+    let mut leading: HashMap<i32, i32> = HashMap::new();
+    let mut hosted: HashMap<i32, Arc<HostedPartition>> = HashMap::new();
+    for (tp, h) in broker.partitions.all() {
+        if tp.topic != GROUP_METADATA_TOPIC_NAME {
+            continue;
+        }
+        if let Some(epoch) = h.replica.leader_epoch() {
+            if epoch == h.leader_epoch {
+                leading.insert(tp.partition, epoch.get());
+                hosted.insert(tp.partition, h);
+            }
+        }
+    }
+    for (p, epoch) in broker.groups.sync_ownership(&leading) {
+        let Some(h) = hosted.remove(&p) else {
+            continue;
+        };
+        let broker = broker.clone();
+        tokio::spawn(async move { load(&broker, p, epoch, h).await });
+    }
+}
+
+/// Reads partition `p` back (Kafka's `loadGroupsAndOffsets`), migrating the offsets
+/// zookeeper-lite kept for its groups when the partition is new, then serves it.
+async fn load(broker: &Arc<Broker>, p: i32, epoch: i32, hosted: Arc<HostedPartition>) {
+    let started = std::time::Instant::now();
+    tracing::info!("[GroupMetadataManager] Loading group metadata of {GROUP_METADATA_TOPIC_NAME}-{p} (leader epoch {epoch})");
+    let log = hosted.log.clone();
+    let buffer = broker.config.offsets_load_buffer_size;
+    let read = tokio::task::spawn_blocking(move || read_partition(&log, buffer)).await;
+    let mut loaded = match read {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(e)) => {
+            tracing::error!("loading {GROUP_METADATA_TOPIC_NAME}-{p} failed: {e}");
+            broker.groups.abort_load(p, epoch);
+            return;
+        }
+        Err(e) => {
+            tracing::error!("loading {GROUP_METADATA_TOPIC_NAME}-{p} failed: {e}");
+            broker.groups.abort_load(p, epoch);
+            return;
+        }
+    };
+    let timeout = Duration::from_millis(broker.config.offsets_commit_timeout_ms);
+    let writer = spawn_writer(hosted.clone(), LeaderEpoch(epoch), timeout);
+    if loaded.end_offset == 0 {
+        if let Err(e) = migrate_from_zookeeper_lite(broker, p, &writer, &mut loaded).await {
+            tracing::warn!(
+                "{GROUP_METADATA_TOPIC_NAME}-{p}: migrating offsets from zookeeper-lite failed \
+                 ({e}); retrying at the next load"
+            );
+            broker.groups.abort_load(p, epoch);
+            return;
+        }
+    }
+    let groups = loaded.group_ids().len();
+    if broker.groups.finish_load(p, epoch, writer, loaded) {
+        tracing::info!(
+            "[GroupMetadataManager] Finished loading offsets and group metadata from \
+             {GROUP_METADATA_TOPIC_NAME}-{p} in {} milliseconds ({groups} groups)",
+            started.elapsed().as_millis()
+        );
+    }
+}
+
+/// Before this broker kept groups in `__consumer_offsets`, zookeeper-lite held every group's
+/// committed offsets. When partition `p` is new (empty), the offsets zookeeper-lite holds for
+/// the groups placed in it are written into it once, with their commit timestamps, and cached.
+/// zookeeper-lite keeps its copy (OffsetCommit/OffsetFetch v0 use it, as Kafka 3.9 keeps v0
+/// offsets in ZooKeeper); a later load finds the partition non-empty and does not migrate again.
+async fn migrate_from_zookeeper_lite(
+    broker: &Broker,
+    p: i32,
+    writer: &mpsc::UnboundedSender<WriteJob>,
+    loaded: &mut super::LoadedPartition,
+) -> Result<(), String> {
+    let count = broker.groups.partition_count();
+    let groups = broker
+        .cluster
+        .list_offset_groups()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut records = Vec::new();
+    let mut entries: Vec<(String, (String, i32), OffsetValue)> = Vec::new();
+    for group in groups.into_iter().filter(|g| partition_for(g, count) == p) {
+        let offsets = broker
+            .cluster
+            .fetch_offsets(&group, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        for o in offsets {
+            let value = OffsetValue {
+                offset: o.offset,
+                leader_epoch: o.leader_epoch.get(),
+                metadata: o.metadata.unwrap_or_default(),
+                commit_timestamp: o.commit_timestamp_ms,
+                expire_timestamp: None,
+            };
+            records.push((
+                offset_key(&group, &o.topic, o.partition),
+                Some(encode_offset_value(&value)),
+            ));
+            entries.push((group.clone(), (o.topic, o.partition), value));
+        }
+    }
+    if records.is_empty() {
+        return Ok(());
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    writer
+        .send(WriteJob { records, done: tx })
+        .map_err(|_| "the partition writer stopped".to_string())?;
+    let base = rx
+        .await
+        .map_err(|_| "the partition writer stopped".to_string())?
+        .map_err(|code| format!("error {code}"))?;
+    let migrated = entries.len();
+    for (i, (group, tp, value)) in entries.into_iter().enumerate() {
+        loaded.offsets.entry(group).or_default().insert(
+            tp,
+            super::CommittedOffset {
+                value,
+                log_offset: base + i64::try_from(i).unwrap_or(0),
+            },
+        );
+    }
+    tracing::info!(
+        "{GROUP_METADATA_TOPIC_NAME}-{p}: migrated {migrated} committed offsets from zookeeper-lite"
+    );
+    Ok(())
+}
+
+/// The writer of one partition at one leader epoch: appends queued jobs in order, each batch
+/// holding everything queued meanwhile (up to [`MAX_GROUPED_BYTES`]), and answers each job once
+/// the high watermark passes its records (`offsets.commit.timeout.ms` at most). It stops when
+/// the last sender is dropped (the partition was unloaded).
+pub fn spawn_writer(
+    hosted: Arc<HostedPartition>,
+    epoch: LeaderEpoch,
+    timeout: Duration,
+) -> mpsc::UnboundedSender<WriteJob> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<WriteJob>();
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut size = job_bytes(&first);
+            let mut jobs = vec![first];
+            while size < MAX_GROUPED_BYTES {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        size += job_bytes(&job);
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            write(&hosted, epoch, jobs, timeout).await;
+        }
+    });
+    tx
+}
+
+fn job_bytes(job: &WriteJob) -> usize {
+    job.records
+        .iter()
+        .map(|(k, v)| k.len() + v.as_ref().map_or(0, Bytes::len) + 16)
+        .sum()
+}
+
+fn fail(jobs: Vec<WriteJob>, code: i16) {
+    for job in jobs {
+        let _ = job.done.send(Err(code));
+    }
+}
+
+/// One uncompressed batch of `records`, stamped `now_ms` (offsets are assigned by the append).
+fn batch(records: &[(Bytes, Option<Bytes>)], now_ms: i64) -> Result<BytesMut, String> {
+    let records: Vec<Record> = records
+        .iter()
+        .enumerate()
+        .map(|(i, (key, value))| Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: i64::try_from(i).unwrap_or(0),
+            sequence: -1,
+            timestamp: now_ms,
+            key: Some(key.clone()),
+            value: value.clone(),
+            headers: Default::default(),
+        })
+        .collect();
+    let mut out = BytesMut::new();
+    RecordBatchEncoder::encode(
+        &mut out,
+        records.iter(),
+        &RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+async fn write(
+    hosted: &Arc<HostedPartition>,
+    epoch: LeaderEpoch,
+    jobs: Vec<WriteJob>,
+    timeout: Duration,
+) {
+    // Empty jobs are barriers: answered once everything queued before them is appended.
+    let (barriers, jobs): (Vec<WriteJob>, Vec<WriteJob>) =
+        jobs.into_iter().partition(|j| j.records.is_empty());
+    if !jobs.is_empty() {
+        append_jobs(hosted, epoch, jobs, timeout).await;
+    }
+    for b in barriers {
+        let _ = b.done.send(Ok(-1));
+    }
+}
+
+async fn append_jobs(
+    hosted: &Arc<HostedPartition>,
+    epoch: LeaderEpoch,
+    jobs: Vec<WriteJob>,
+    timeout: Duration,
+) {
+    if hosted.replica.leader_epoch() != Some(epoch) {
+        return fail(jobs, ErrorCode::NotLeaderOrFollower.code());
+    }
+    let isr = hosted.replica.isr().unwrap_or_default();
+    if isr.len() < hosted.log_config.min_insync_replicas {
+        return fail(jobs, ErrorCode::NotEnoughReplicas.code());
+    }
+    let records: Vec<(Bytes, Option<Bytes>)> = jobs
+        .iter()
+        .flat_map(|j| j.records.iter().cloned())
+        .collect();
+    let payload = match batch(&records, common::time::now_ms()) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!("encoding a batch for the group coordinator failed: {e}");
+            return fail(jobs, ErrorCode::UnknownServerError.code());
+        }
+    };
+    match hosted.log.append(payload, epoch.get()).await {
+        Ok(info) => {
+            let required = info.last_offset.saturating_add(1);
+            let deadline = tokio::time::Instant::now() + timeout;
+            let hosted = hosted.clone();
+            // The next batch is appended while this one waits for the followers.
+            tokio::spawn(async move {
+                let code =
+                    crate::handlers::produce::wait_for_isr(&hosted, required, deadline).await;
+                let mut base = info.base_offset;
+                for job in jobs {
+                    let n = i64::try_from(job.records.len()).unwrap_or(0);
+                    let _ = job.done.send(if code == ErrorCode::None {
+                        Ok(base)
+                    } else {
+                        Err(code.code())
+                    });
+                    base = base.saturating_add(n);
+                }
+            });
+        }
+        Err(e) if jobs.len() > 1 && e.kafka_error_code() == ErrorCode::MessageTooLarge.code() => {
+            // Grouped, the batch is too large: each job on its own.
+            for job in jobs {
+                Box::pin(append_jobs(hosted, epoch, vec![job], timeout)).await;
+            }
+        }
+        Err(e) => {
+            tracing::warn!("appending to the group coordinator's partition failed: {e}");
+            fail(jobs, e.kafka_error_code());
+        }
+    }
+}
