@@ -146,7 +146,7 @@ pub(crate) async fn start_for_test_with(
     broker.refresh_metadata().await.expect("metadata");
     // The group coordinator's partitions, created and loaded as the first FindCoordinator and
     // the group ticker would.
-    crate::group::ensure_offsets_topic(&broker).await;
+    crate::group::ensure_offsets_topic(&broker.cluster, &broker.partitions, &broker.config).await;
     load_groups_for_test(&broker).await;
     (broker, Guard { _zk: zk, _dir: dir })
 }
@@ -162,7 +162,12 @@ pub(crate) async fn load_groups_for_test(broker: &Arc<Broker>) {
             std::time::Instant::now() < deadline,
             "the __consumer_offsets partitions did not load"
         );
-        crate::group::sync_partitions(broker);
+        crate::group::sync_partitions(
+            &broker.groups,
+            &broker.partitions,
+            &broker.cluster,
+            &broker.config,
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }

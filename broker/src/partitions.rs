@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use common::errors::ErrorCode;
 use common::ids::{BrokerId, LeaderEpoch};
 use common::topic_partition::TopicPartition;
 use uuid::Uuid;
@@ -28,6 +29,38 @@ pub struct HostedPartition {
     /// Leader or follower, and what a leader knows of its followers; shared by every version
     /// of this partition's `HostedPartition`.
     pub replica: Arc<Replica>,
+}
+
+impl HostedPartition {
+    /// Kafka's delayed produce for acks=all (`Partition.checkEnoughReplicasReachOffset`): waits
+    /// until the high watermark reaches `required` (every in-sync replica has the records, durably
+    /// with our default flush policy). Then NONE, or NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR
+    /// fell below `min.insync.replicas` meanwhile; NOT_LEADER_OR_FOLLOWER if the leadership is
+    /// lost first; REQUEST_TIMED_OUT at `deadline` (the request's `timeout_ms`).
+    pub async fn wait_for_isr(&self, required: i64, deadline: tokio::time::Instant) -> ErrorCode {
+        let hosted = self;
+        let epoch = hosted.leader_epoch;
+        let mut hw = hosted.log.subscribe_high_watermark();
+        let mut role = hosted.replica.subscribe();
+        loop {
+            if hosted.replica.leader_epoch() != Some(epoch) {
+                return ErrorCode::NotLeaderOrFollower;
+            }
+            if *hw.borrow_and_update() >= required {
+                let isr = hosted.replica.isr().unwrap_or_default();
+                return if isr.len() < hosted.log_config.min_insync_replicas {
+                    ErrorCode::NotEnoughReplicasAfterAppend
+                } else {
+                    ErrorCode::None
+                };
+            }
+            tokio::select! {
+                r = hw.changed() => if r.is_err() { return ErrorCode::NotLeaderOrFollower; },
+                r = role.changed() => if r.is_err() { return ErrorCode::NotLeaderOrFollower; },
+                _ = tokio::time::sleep_until(deadline) => return ErrorCode::RequestTimedOut,
+            }
+        }
+    }
 }
 
 pub struct Partitions {

@@ -295,6 +295,11 @@ async fn group_ticker(broker: Arc<Broker>) {
     loop {
         tick.tick().await;
         broker.groups.tick();
-        crate::group::sync_partitions(&broker);
+        crate::group::sync_partitions(
+            &broker.groups,
+            &broker.partitions,
+            &broker.cluster,
+            &broker.config,
+        );
     }
 }

@@ -16,9 +16,11 @@ use tokio::sync::mpsc;
 use zookeeper_lite::protocol::NewTopic;
 
 use super::records::{encode_offset_value, offset_key, OffsetValue};
+use super::Groups;
 use super::{offsets_partition_count, partition_for, read_partition, WriteJob};
-use crate::broker::Broker;
-use crate::partitions::HostedPartition;
+use crate::cluster::Cluster;
+use crate::config::BrokerConfig;
+use crate::partitions::{HostedPartition, Partitions};
 use common::errors::ErrorCode;
 use common::ids::LeaderEpoch;
 use common::topic::GROUP_METADATA_TOPIC_NAME;
@@ -32,13 +34,17 @@ const MAX_GROUPED_BYTES: usize = 512 * 1024;
 /// live broker count), `cleanup.policy=compact`, `compression.type=producer` and
 /// `segment.bytes=offsets.topic.segment.bytes`, as Kafka 3.9 creates it. An existing topic
 /// (another broker created it first) is fine.
-pub async fn ensure_offsets_topic(broker: &Broker) {
-    let md = broker.cluster.metadata();
+pub async fn ensure_offsets_topic(
+    cluster: &Cluster,
+    partitions: &Partitions,
+    config: &BrokerConfig,
+) {
+    let md = cluster.metadata();
     if md.topics.contains_key(GROUP_METADATA_TOPIC_NAME) {
         return;
     }
     let live = i16::try_from(md.brokers.len()).unwrap_or(i16::MAX).max(1);
-    let wanted = broker.config.offsets_topic_replication_factor;
+    let wanted = config.offsets_topic_replication_factor;
     let replication_factor = wanted.min(live);
     if replication_factor < wanted {
         tracing::warn!(
@@ -52,7 +58,7 @@ pub async fn ensure_offsets_topic(broker: &Broker) {
         ("compression.type", "producer".to_string()),
         (
             "segment.bytes",
-            broker.config.offsets_topic_segment_bytes.to_string(),
+            config.offsets_topic_segment_bytes.to_string(),
         ),
     ]
     .into_iter()
@@ -60,23 +66,24 @@ pub async fn ensure_offsets_topic(broker: &Broker) {
     .collect();
     let topic = NewTopic {
         name: GROUP_METADATA_TOPIC_NAME.to_string(),
-        num_partitions: broker.config.offsets_topic_num_partitions,
+        num_partitions: config.offsets_topic_num_partitions,
         replication_factor,
         replica_assignment: None,
         configs,
         validate_only: false,
     };
-    match broker.cluster.create_topic(topic).await {
+    match cluster.create_topic(topic).await {
         Ok(_) => {
             tracing::info!(
                 "Created {GROUP_METADATA_TOPIC_NAME} with {} partitions and replication factor \
                  {replication_factor}",
-                broker.config.offsets_topic_num_partitions
+                config.offsets_topic_num_partitions
             );
-            if let Err(e) = broker.refresh_metadata().await {
-                tracing::warn!(
+            match cluster.refresh().await {
+                Ok(md) => partitions.sync_with(&md, config.broker_id).await,
+                Err(e) => tracing::warn!(
                     "refreshing metadata after creating {GROUP_METADATA_TOPIC_NAME}: {e}"
-                );
+                ),
             }
         }
         Err(e) if e.code == ErrorCode::TopicAlreadyExists => {}
@@ -86,13 +93,18 @@ pub async fn ensure_offsets_topic(broker: &Broker) {
 
 /// Loads the `__consumer_offsets` partitions this broker now leads and unloads those it no
 /// longer leads (run on every group tick; cheap when nothing changed).
-pub fn sync_partitions(broker: &Arc<Broker>) {
-    let md = broker.cluster.metadata();
-    let count = offsets_partition_count(&md, broker.config.offsets_topic_num_partitions);
-    broker.groups.set_partition_count(count);
+pub fn sync_partitions(
+    groups: &Groups,
+    partitions: &Partitions,
+    cluster: &Arc<Cluster>,
+    config: &BrokerConfig,
+) {
+    let md = cluster.metadata();
+    let count = offsets_partition_count(&md, config.offsets_topic_num_partitions);
+    groups.set_partition_count(count);
     let mut leading: HashMap<i32, i32> = HashMap::new();
     let mut hosted: HashMap<i32, Arc<HostedPartition>> = HashMap::new();
-    for (tp, h) in broker.partitions.all() {
+    for (tp, h) in partitions.all() {
         if tp.topic != GROUP_METADATA_TOPIC_NAME {
             continue;
         }
@@ -103,123 +115,141 @@ pub fn sync_partitions(broker: &Arc<Broker>) {
             }
         }
     }
-    for (p, epoch) in broker.groups.sync_ownership(&leading) {
+    for (p, epoch) in groups.sync_ownership(&leading) {
         let Some(h) = hosted.remove(&p) else {
             continue;
         };
-        let broker = broker.clone();
-        tokio::spawn(async move { load(&broker, p, epoch, h).await });
+        let loader = Loader {
+            groups: groups.clone(),
+            cluster: cluster.clone(),
+            buffer_bytes: config.offsets_load_buffer_size,
+            commit_timeout: Duration::from_millis(config.offsets_commit_timeout_ms),
+        };
+        tokio::spawn(async move { loader.load(p, epoch, h).await });
     }
 }
 
-/// Reads partition `p` back (Kafka's `loadGroupsAndOffsets`), migrating the offsets
-/// zookeeper-lite kept for its groups when the partition is new, then serves it.
-async fn load(broker: &Arc<Broker>, p: i32, epoch: i32, hosted: Arc<HostedPartition>) {
-    let started = std::time::Instant::now();
-    tracing::info!("[GroupMetadataManager] Loading group metadata of {GROUP_METADATA_TOPIC_NAME}-{p} (leader epoch {epoch})");
-    let log = hosted.log.clone();
-    let buffer = broker.config.offsets_load_buffer_size;
-    let read = tokio::task::spawn_blocking(move || read_partition(&log, buffer)).await;
-    let mut loaded = match read {
-        Ok(Ok(loaded)) => loaded,
-        Ok(Err(e)) => {
-            tracing::error!("loading {GROUP_METADATA_TOPIC_NAME}-{p} failed: {e}");
-            broker.groups.abort_load(p, epoch);
-            return;
+/// What a load of one partition needs, moved into its task.
+struct Loader {
+    groups: Groups,
+    cluster: Arc<Cluster>,
+    buffer_bytes: usize,
+    commit_timeout: Duration,
+}
+
+impl Loader {
+    /// Reads partition `p` back (Kafka's `loadGroupsAndOffsets`), migrating the offsets
+    /// zookeeper-lite kept for its groups when the partition is new, then serves it.
+    async fn load(self, p: i32, epoch: i32, hosted: Arc<HostedPartition>) {
+        let started = std::time::Instant::now();
+        tracing::info!("[GroupMetadataManager] Loading group metadata of {GROUP_METADATA_TOPIC_NAME}-{p} (leader epoch {epoch})");
+        let log = hosted.log.clone();
+        let buffer = self.buffer_bytes;
+        let read = tokio::task::spawn_blocking(move || read_partition(&log, buffer)).await;
+        let mut loaded = match read {
+            Ok(Ok(loaded)) => loaded,
+            Ok(Err(e)) => {
+                tracing::error!("loading {GROUP_METADATA_TOPIC_NAME}-{p} failed: {e}");
+                self.groups.abort_load(p, epoch);
+                return;
+            }
+            Err(e) => {
+                tracing::error!("loading {GROUP_METADATA_TOPIC_NAME}-{p} failed: {e}");
+                self.groups.abort_load(p, epoch);
+                return;
+            }
+        };
+        let timeout = self.commit_timeout;
+        let writer = spawn_writer(hosted.clone(), LeaderEpoch(epoch), timeout);
+        if loaded.end_offset == 0 {
+            if let Err(e) = self
+                .migrate_from_zookeeper_lite(p, &writer, &mut loaded)
+                .await
+            {
+                tracing::warn!(
+                    "{GROUP_METADATA_TOPIC_NAME}-{p}: migrating offsets from zookeeper-lite failed \
+                     ({e}); retrying at the next load"
+                );
+                self.groups.abort_load(p, epoch);
+                return;
+            }
         }
-        Err(e) => {
-            tracing::error!("loading {GROUP_METADATA_TOPIC_NAME}-{p} failed: {e}");
-            broker.groups.abort_load(p, epoch);
-            return;
-        }
-    };
-    let timeout = Duration::from_millis(broker.config.offsets_commit_timeout_ms);
-    let writer = spawn_writer(hosted.clone(), LeaderEpoch(epoch), timeout);
-    if loaded.end_offset == 0 {
-        if let Err(e) = migrate_from_zookeeper_lite(broker, p, &writer, &mut loaded).await {
-            tracing::warn!(
-                "{GROUP_METADATA_TOPIC_NAME}-{p}: migrating offsets from zookeeper-lite failed \
-                 ({e}); retrying at the next load"
+        let groups = loaded.group_ids().len();
+        if self.groups.finish_load(p, epoch, writer, loaded) {
+            tracing::info!(
+                "[GroupMetadataManager] Finished loading offsets and group metadata from \
+                 {GROUP_METADATA_TOPIC_NAME}-{p} in {} milliseconds ({groups} groups)",
+                started.elapsed().as_millis()
             );
-            broker.groups.abort_load(p, epoch);
-            return;
         }
     }
-    let groups = loaded.group_ids().len();
-    if broker.groups.finish_load(p, epoch, writer, loaded) {
-        tracing::info!(
-            "[GroupMetadataManager] Finished loading offsets and group metadata from \
-             {GROUP_METADATA_TOPIC_NAME}-{p} in {} milliseconds ({groups} groups)",
-            started.elapsed().as_millis()
-        );
-    }
-}
 
-/// Before this broker kept groups in `__consumer_offsets`, zookeeper-lite held every group's
-/// committed offsets. When partition `p` is new (empty), the offsets zookeeper-lite holds for
-/// the groups placed in it are written into it once, with their commit timestamps, and cached.
-/// zookeeper-lite keeps its copy (OffsetCommit/OffsetFetch v0 use it, as Kafka 3.9 keeps v0
-/// offsets in ZooKeeper); a later load finds the partition non-empty and does not migrate again.
-async fn migrate_from_zookeeper_lite(
-    broker: &Broker,
-    p: i32,
-    writer: &mpsc::UnboundedSender<WriteJob>,
-    loaded: &mut super::LoadedPartition,
-) -> Result<(), String> {
-    let count = broker.groups.partition_count();
-    let groups = broker
-        .cluster
-        .list_offset_groups()
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut records = Vec::new();
-    let mut entries: Vec<(String, (String, i32), OffsetValue)> = Vec::new();
-    for group in groups.into_iter().filter(|g| partition_for(g, count) == p) {
-        let offsets = broker
+    /// Before this broker kept groups in `__consumer_offsets`, zookeeper-lite held every group's
+    /// committed offsets. When partition `p` is new (empty), the offsets zookeeper-lite holds for
+    /// the groups placed in it are written into it once, with their commit timestamps, and cached.
+    /// zookeeper-lite keeps its copy (OffsetCommit/OffsetFetch v0 use it, as Kafka 3.9 keeps v0
+    /// offsets in ZooKeeper); a later load finds the partition non-empty and does not migrate again.
+    async fn migrate_from_zookeeper_lite(
+        &self,
+        p: i32,
+        writer: &mpsc::UnboundedSender<WriteJob>,
+        loaded: &mut super::LoadedPartition,
+    ) -> Result<(), String> {
+        let count = self.groups.partition_count();
+        let groups = self
             .cluster
-            .fetch_offsets(&group, None)
+            .list_offset_groups()
             .await
             .map_err(|e| e.to_string())?;
-        for o in offsets {
-            let value = OffsetValue {
-                offset: o.offset,
-                leader_epoch: o.leader_epoch.get(),
-                metadata: o.metadata.unwrap_or_default(),
-                commit_timestamp: o.commit_timestamp_ms,
-                expire_timestamp: None,
-            };
-            records.push((
-                offset_key(&group, &o.topic, o.partition),
-                Some(encode_offset_value(&value)),
-            ));
-            entries.push((group.clone(), (o.topic, o.partition), value));
+        let mut records = Vec::new();
+        let mut entries: Vec<(String, (String, i32), OffsetValue)> = Vec::new();
+        for group in groups.into_iter().filter(|g| partition_for(g, count) == p) {
+            let offsets = self
+                .cluster
+                .fetch_offsets(&group, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            for o in offsets {
+                let value = OffsetValue {
+                    offset: o.offset,
+                    leader_epoch: o.leader_epoch.get(),
+                    metadata: o.metadata.unwrap_or_default(),
+                    commit_timestamp: o.commit_timestamp_ms,
+                    expire_timestamp: None,
+                };
+                records.push((
+                    offset_key(&group, &o.topic, o.partition),
+                    Some(encode_offset_value(&value)),
+                ));
+                entries.push((group.clone(), (o.topic, o.partition), value));
+            }
         }
-    }
-    if records.is_empty() {
-        return Ok(());
-    }
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    writer
-        .send(WriteJob { records, done: tx })
-        .map_err(|_| "the partition writer stopped".to_string())?;
-    let base = rx
-        .await
-        .map_err(|_| "the partition writer stopped".to_string())?
-        .map_err(|code| format!("error {code}"))?;
-    let migrated = entries.len();
-    for (i, (group, tp, value)) in entries.into_iter().enumerate() {
-        loaded.offsets.entry(group).or_default().insert(
-            tp,
-            super::CommittedOffset {
-                value,
-                log_offset: base + i64::try_from(i).unwrap_or(0),
-            },
+        if records.is_empty() {
+            return Ok(());
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        writer
+            .send(WriteJob { records, done: tx })
+            .map_err(|_| "the partition writer stopped".to_string())?;
+        let base = rx
+            .await
+            .map_err(|_| "the partition writer stopped".to_string())?
+            .map_err(|code| format!("error {code}"))?;
+        let migrated = entries.len();
+        for (i, (group, tp, value)) in entries.into_iter().enumerate() {
+            loaded.offsets.entry(group).or_default().insert(
+                tp,
+                super::CommittedOffset {
+                    value,
+                    log_offset: base + i64::try_from(i).unwrap_or(0),
+                },
+            );
+        }
+        tracing::info!(
+            "{GROUP_METADATA_TOPIC_NAME}-{p}: migrated {migrated} committed offsets from zookeeper-lite"
         );
+        Ok(())
     }
-    tracing::info!(
-        "{GROUP_METADATA_TOPIC_NAME}-{p}: migrated {migrated} committed offsets from zookeeper-lite"
-    );
-    Ok(())
 }
 
 /// The writer of one partition at one leader epoch: appends queued jobs in order, each batch
@@ -346,8 +376,7 @@ async fn append_jobs(
             let hosted = hosted.clone();
             // The next batch is appended while this one waits for the followers.
             tokio::spawn(async move {
-                let code =
-                    crate::handlers::produce::wait_for_isr(&hosted, required, deadline).await;
+                let code = hosted.wait_for_isr(required, deadline).await;
                 let mut base = info.base_offset;
                 for job in jobs {
                     let n = i64::try_from(job.records.len()).unwrap_or(0);

@@ -166,7 +166,8 @@ fn commit_error(code: i16) -> i16 {
     }
 }
 
-/// The consumer groups this broker coordinates, shared by every handler.
+/// The consumer groups this broker coordinates, shared by every handler (clones share them).
+#[derive(Clone)]
 pub struct Groups {
     inner: Arc<Mutex<Inner>>,
     started: Instant,

@@ -188,12 +188,10 @@ fn commit_to(group: &str, generation: i32, member: &str, topics: &[&str]) -> Off
 
 async fn stored(broker: &crate::broker::Broker, group: &str) -> Vec<String> {
     broker
-        .cluster
-        .fetch_offsets(group, None)
-        .await
-        .expect("offsets")
+        .groups
+        .with(|c, _| c.committed(group, None))
         .into_iter()
-        .map(|o| o.topic)
+        .map(|((topic, _), _)| topic)
         .collect()
 }
 
@@ -244,6 +242,19 @@ async fn cleanup_expires_offsets_by_kafkas_rules_and_removes_empty_groups_withou
         ["cl"],
         "subscribed topics are kept"
     );
+    let listed = super::groups::list(&broker, ListGroupsRequest::default()).await;
+    let ids: Vec<&str> = listed
+        .groups
+        .iter()
+        .map(|g| g.group_id.0.as_str())
+        .collect();
+    assert_eq!(ids, ["stable"]);
+
+    // The tombstones are in the log: what a restart loads back is the same.
+    crate::broker::reload_groups_for_test(&broker).await;
+    assert!(stored(&broker, "was-managed").await.is_empty());
+    assert!(stored(&broker, "simple").await.is_empty());
+    assert_eq!(stored(&broker, "stable").await, ["cl"]);
     let listed = super::groups::list(&broker, ListGroupsRequest::default()).await;
     let ids: Vec<&str> = listed
         .groups

@@ -39,7 +39,8 @@ pub(crate) async fn coordinator_of(broker: &Broker, group: &str) -> Result<Broke
     let not_available = ErrorCode::CoordinatorNotAvailable.code();
     let md = broker.cluster.metadata();
     let Some(topic) = md.topics.get(GROUP_METADATA_TOPIC_NAME) else {
-        crate::group::ensure_offsets_topic(broker).await;
+        crate::group::ensure_offsets_topic(&broker.cluster, &broker.partitions, &broker.config)
+            .await;
         return Err(not_available);
     };
     let count = i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX);

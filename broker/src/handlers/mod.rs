@@ -21,7 +21,7 @@ mod list_offsets;
 mod metadata;
 mod offset_for_leader_epoch;
 mod offsets;
-pub(crate) mod produce;
+mod produce;
 #[cfg(test)]
 mod protocol_edges;
 mod reassignments;

@@ -312,7 +312,7 @@ pub async fn handle(
         );
     }
     for (t, p, hosted, required) in waits {
-        let code = wait_for_isr(&hosted, required, deadline).await;
+        let code = hosted.wait_for_isr(required, deadline).await;
         if let Some(answer) = responses
             .get_mut(t)
             .and_then(|t: &mut TopicProduceResponse| t.partition_responses.get_mut(p))
@@ -350,39 +350,6 @@ fn not_enough_replicas_message(
          of {min_isr} for partition {topic}-{partition}",
         set.join(", ")
     )
-}
-
-/// Kafka's delayed produce for acks=all (`Partition.checkEnoughReplicasReachOffset`): waits
-/// until the high watermark reaches `required` (every in-sync replica has the records, durably
-/// with our default flush policy). Then NONE, or NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR
-/// fell below `min.insync.replicas` meanwhile; NOT_LEADER_OR_FOLLOWER if the leadership is
-/// lost first; REQUEST_TIMED_OUT at `deadline` (the request's `timeout_ms`).
-pub(crate) async fn wait_for_isr(
-    hosted: &HostedPartition,
-    required: i64,
-    deadline: tokio::time::Instant,
-) -> ErrorCode {
-    let epoch = hosted.leader_epoch;
-    let mut hw = hosted.log.subscribe_high_watermark();
-    let mut role = hosted.replica.subscribe();
-    loop {
-        if hosted.replica.leader_epoch() != Some(epoch) {
-            return ErrorCode::NotLeaderOrFollower;
-        }
-        if *hw.borrow_and_update() >= required {
-            let isr = hosted.replica.isr().unwrap_or_default();
-            return if isr.len() < hosted.log_config.min_insync_replicas {
-                ErrorCode::NotEnoughReplicasAfterAppend
-            } else {
-                ErrorCode::None
-            };
-        }
-        tokio::select! {
-            r = hw.changed() => if r.is_err() { return ErrorCode::NotLeaderOrFollower; },
-            r = role.changed() => if r.is_err() { return ErrorCode::NotLeaderOrFollower; },
-            _ = tokio::time::sleep_until(deadline) => return ErrorCode::RequestTimedOut,
-        }
-    }
 }
 
 #[cfg(test)]

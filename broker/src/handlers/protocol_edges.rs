@@ -202,24 +202,22 @@ async fn offset_commit_v1_commit_timestamp_is_stored_and_an_old_one_expires_at_t
     for t in &response.topics {
         assert_eq!(t.partitions[0].error_code, 0, "{response:?}");
     }
-    let zk = &broker.cluster;
-    let stored = zk.fetch_offsets("v1-group", None).await.expect("offsets");
+    let stored = broker.groups.with(|c, _| c.committed("v1-group", None));
     let stamp = |name: &str| {
         stored
             .iter()
-            .find(|o| o.topic == name)
-            .map(|o| o.commit_timestamp_ms)
+            .find(|((t, _), _)| t == name)
+            .map(|(_, o)| o.commit_timestamp)
     };
     assert_eq!(stamp("old"), Some(eight_days_ago));
     assert!(stamp("now").is_some_and(|t| t >= now), "{stored:?}");
 
     broker.cleanup_group_metadata().await;
-    let left: Vec<String> = zk
-        .fetch_offsets("v1-group", None)
-        .await
-        .expect("offsets")
+    let left: Vec<String> = broker
+        .groups
+        .with(|c, _| c.committed("v1-group", None))
         .into_iter()
-        .map(|o| o.topic)
+        .map(|((t, _), _)| t)
         .collect();
     assert_eq!(left, ["now"]);
 }
