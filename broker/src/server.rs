@@ -118,6 +118,13 @@ async fn keep_hosting_in_sync(broker: Arc<Broker>) {
             .partitions
             .sync_with(&md, broker.config.broker_id)
             .await;
+        // Group partitions won or lost are loaded or unloaded at once, not at the next tick.
+        crate::group::sync_partitions(
+            &broker.groups,
+            &broker.partitions,
+            &broker.cluster,
+            &broker.config,
+        );
     }
 }
 

@@ -164,3 +164,47 @@ pub fn produce(
         .and_then(|t| t.partition_responses.into_iter().next())
         .expect("one partition answered")
 }
+
+/// Waits (up to `crate::STARTUP_TIMEOUT`) until the broker at `bootstrap` coordinates `group`
+/// and has loaded it: FindCoordinator creates `__consumer_offsets` on first use and answers
+/// COORDINATOR_NOT_AVAILABLE until its partition has a leader, and the leader answers
+/// COORDINATOR_LOAD_IN_PROGRESS while it loads the partition. A Kafka client retries through
+/// both; raw tests call this first.
+pub fn wait_for_groups(bootstrap: &str, groups: &[&str]) {
+    for group in groups {
+        wait_for_group_coordinator(bootstrap, group);
+    }
+}
+
+/// [`wait_for_groups`] for one group.
+pub fn wait_for_group_coordinator(bootstrap: &str, group: &str) {
+    use kafka_protocol::messages::{DescribeGroupsRequest, FindCoordinatorRequest, GroupId};
+    let mut conn = Conn::open(bootstrap);
+    crate::wait_until(
+        &format!("a coordinator for group {group}"),
+        crate::STARTUP_TIMEOUT,
+        || {
+            let request = FindCoordinatorRequest::default()
+                .with_key(StrBytes::from_string(group.to_string()));
+            match conn.call(1, RequestKind::FindCoordinator(request)) {
+                ResponseKind::FindCoordinator(r) if r.error_code == 0 => Some(r.node_id.0),
+                _ => None,
+            }
+        },
+    );
+    crate::wait_until(
+        &format!("group {group} loaded by its coordinator"),
+        crate::STARTUP_TIMEOUT,
+        || {
+            let request = DescribeGroupsRequest::default()
+                .with_groups(vec![GroupId(StrBytes::from_string(group.to_string()))]);
+            match conn.call(0, RequestKind::DescribeGroups(request)) {
+                ResponseKind::DescribeGroups(r) => match r.groups.first().map(|g| g.error_code) {
+                    Some(0) => Some(()),
+                    _ => None,
+                },
+                _ => None,
+            }
+        },
+    );
+}

@@ -260,6 +260,7 @@ fn list(conn: &mut Conn) -> Vec<(String, String)> {
 fn bad_input_gets_kafkas_errors_and_the_group_goes_on() {
     let cluster = Cluster::start_with(&[("group.initial.rebalance.delay.ms", "0")]);
     cluster.create_topic("t", 1);
+    e2e::raw::wait_for_groups(&cluster.bootstrap(), &["g", "admin", "nobody", "nope"]);
     let mut conn = Conn::open(&cluster.bootstrap());
 
     let found = conn.call(3, &FindCoordinatorRequest::default().with_key(s("g")));
@@ -379,6 +380,7 @@ fn bad_input_gets_kafkas_errors_and_the_group_goes_on() {
 fn committed_offsets_survive_kill_9_of_broker_and_zookeeper() {
     let mut cluster = Cluster::start_with(&[("group.initial.rebalance.delay.ms", "0")]);
     cluster.create_topic("t", 1);
+    e2e::raw::wait_for_group_coordinator(&cluster.bootstrap(), "durable");
     let mut conn = Conn::open(&cluster.bootstrap());
     let joined = join_alone(&mut conn, "durable");
     let (member, generation) = (joined.member_id.as_str().to_string(), joined.generation_id);
@@ -412,6 +414,7 @@ fn committed_offsets_survive_kill_9_of_broker_and_zookeeper() {
     read_back("the offsets after zookeeper-lite's kill -9");
 
     // The group's new life continues above the recorded generation: its commits are not fenced.
+    e2e::raw::wait_for_group_coordinator(&bootstrap, "durable");
     let mut conn = Conn::open(&bootstrap);
     let joined = join_alone(&mut conn, "durable");
     assert!(
@@ -441,6 +444,10 @@ fn committed_offsets_survive_kill_9_of_broker_and_zookeeper() {
 fn every_advertised_group_api_version_answers() {
     let cluster = Cluster::start_with(&[("group.initial.rebalance.delay.ms", "0")]);
     cluster.create_topic("t", 1);
+    let versions: Vec<String> = (0..=9).map(|v| format!("versions-{v}")).collect();
+    let mut groups: Vec<&str> = versions.iter().map(String::as_str).collect();
+    groups.extend(["g", "admin", "nobody", "nope"]);
+    e2e::raw::wait_for_groups(&cluster.bootstrap(), &groups);
     let mut conn = Conn::open(&cluster.bootstrap());
     let ok = |r: Result<(), String>, what: String| {
         if let Err(e) = r {
@@ -608,6 +615,7 @@ fn only_the_coordinator_serves_a_group() {
         .iter()
         .find(|(id, _)| *id == coordinator)
         .expect("the coordinator");
+    e2e::raw::wait_for_group_coordinator(right_addr, "g");
     let mut right = Conn::open(right_addr);
     let first = right.call(5, &join_request("g", "", "consumer"));
     assert_eq!(first.error_code, code(E::MemberIdRequired));

@@ -59,9 +59,26 @@ pub(crate) async fn coordinator_of(broker: &Broker, group: &str) -> Result<Broke
 }
 
 /// NONE when this broker coordinates `group` (and has loaded it), else the error Kafka answers
-/// with: COORDINATOR_LOAD_IN_PROGRESS while loading, NOT_COORDINATOR otherwise.
+/// with: COORDINATOR_LOAD_IN_PROGRESS while loading (also in the moment between becoming the
+/// partition's leader and starting the load), NOT_COORDINATOR otherwise.
 pub(crate) fn check_coordinator(broker: &Broker, group: &str) -> i16 {
-    broker.groups.check(group)
+    let code = broker.groups.check(group);
+    if code != ErrorCode::NotCoordinator.code() {
+        return code;
+    }
+    let md = broker.cluster.metadata();
+    let leads = md.topics.get(GROUP_METADATA_TOPIC_NAME).is_some_and(|t| {
+        let count = i32::try_from(t.partitions.len()).unwrap_or(i32::MAX);
+        let p = crate::group::partition_for(group, count);
+        t.partitions
+            .iter()
+            .any(|i| i.partition == p && i.leader == broker.config.broker_id)
+    });
+    if leads {
+        ErrorCode::CoordinatorLoadInProgress.code()
+    } else {
+        code
+    }
 }
 
 /// Like [`check_coordinator`] for the APIs of groups that use the coordinator for membership
