@@ -35,6 +35,9 @@ one. An acknowledged value must be read at the offset its acknowledgement named.
 when an acknowledged value was never consumed, or on any fatal producer error, failed delivery,
 log duplicate, misplaced value or redelivery of committed records; 0 otherwise.
 
+FAILOVER_OFFSET_RESET (default "earliest") sets the consumer's auto.offset.reset, and
+FAILOVER_SESSION_TIMEOUT_MS its session timeout (default: the client's own).
+
 FAILOVER_DEBUG=1 turns on the client's own debug logging (kafka-python's loggers; librdkafka's
 "debug" contexts for the consumer group and the producer's idempotence) on stderr.
 """
@@ -51,6 +54,8 @@ BURST = 10
 MAX_IN_FLIGHT = 2000  # sent but not yet acknowledged or failed
 FLUSH_TIMEOUT_S = 130  # beyond the producer's delivery.timeout.ms (120 s)
 DRAIN_TIMEOUT_S = 90  # for the consumer to see every acknowledged value after FINISHING
+OFFSET_RESET = os.environ.get("FAILOVER_OFFSET_RESET", "earliest")
+SESSION_TIMEOUT_MS = int(os.environ.get("FAILOVER_SESSION_TIMEOUT_MS", "0"))
 
 
 def say(line):
@@ -267,9 +272,10 @@ def kafka_python_consumer(bootstrap, topic, group, tally, finished, producer_don
         bootstrap_servers=bootstrap,
         client_id="failover-kafka-python-consumer",
         group_id=group,
-        auto_offset_reset="earliest",
+        auto_offset_reset=OFFSET_RESET,
         enable_auto_commit=False,
         partition_assignment_strategy=[RangePartitionAssignor],
+        **({"session_timeout_ms": SESSION_TIMEOUT_MS} if SESSION_TIMEOUT_MS else {}),
     )
     consumer.subscribe([topic], listener=Listener())
 
@@ -392,11 +398,13 @@ def confluent_consumer(bootstrap, topic, group, tally, finished, producer_done, 
         "bootstrap.servers": bootstrap,
         "client.id": "failover-confluent-consumer",
         "group.id": group,
-        "auto.offset.reset": "earliest",
+        "auto.offset.reset": OFFSET_RESET,
         "enable.auto.commit": False,
         "partition.assignment.strategy": "range",
         "error_cb": on_error,
     }
+    if SESSION_TIMEOUT_MS:
+        config["session.timeout.ms"] = SESSION_TIMEOUT_MS
     if debug:
         config["debug"] = "cgrp,broker,protocol,fetch"
     consumer = Consumer(config)

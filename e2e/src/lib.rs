@@ -9,6 +9,7 @@
 //! (honouring `$CARGO_TARGET_DIR`). `cargo test` does not build other crates' binaries, so the test
 //! command (`./test.sh`, see the README) runs `cargo build --workspace` first.
 
+pub mod failover;
 pub mod raw;
 
 use std::collections::HashMap;

@@ -68,6 +68,7 @@ fn offset_commit_v1_with_an_old_commit_timestamp_expires_at_the_next_cleanup() {
     let cluster = Cluster::start_with(&[("offsets.retention.check.interval.ms", "300")]);
     cluster.create_topic("stamped-old", 1);
     cluster.create_topic("stamped-now", 1);
+    e2e::raw::wait_for_group_coordinator(&cluster.bootstrap(), "v1-stamped");
     let mut conn = Conn::open(&cluster.bootstrap());
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

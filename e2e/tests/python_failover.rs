@@ -1,27 +1,27 @@
-//! kafka-python and confluent-kafka producers and group consumers keep working through leader
+//! kafka-python and confluent-kafka producers and group consumers keep working through broker
 //! kills. Each test runs `e2e/python/failover_clients.py` for one client against a three-broker
-//! cluster and a 3-partition topic with replication factor 3 and `min.insync.replicas=2`: an
-//! idempotent `acks=all` producer writes unique values while a group consumer (subscribe, manual
-//! commits, the client's default session timeout) reads them. Meanwhile the test `kill -9`s a
-//! partition leader twice: first the one that also coordinates the consumer's group, then one
-//! that does not. The group id is chosen so that every kill moves the group's coordinator to a
-//! survivor (the placement hash over the live brokers) and every return moves it back to a broker
-//! that coordinated the group before. After each kill production and consumption must go on
-//! without the dead broker; after each restart the broker rejoins every ISR and both go on again
-//! within 30 s (librdkafka's session timeout is 45 s). Then the script is told to finish and must
-//! find every acknowledged value consumed (`ACKED n CONSUMED m MISSING 0`), no fatal or failed
-//! delivery, no value written twice and no committed record delivered again.
+//! cluster and a 3-partition topic with replication factor 3 and `min.insync.replicas=2`, with
+//! `__consumer_offsets` replicated 3 times too: an idempotent `acks=all` producer writes unique
+//! values while a group consumer (subscribe, manual commits, the client's default session
+//! timeout) reads them. Meanwhile the test `kill -9`s two brokers in turn: first the group's
+//! coordinator (the leader of the group's `__consumer_offsets` partition), then a partition
+//! leader that does not coordinate the group. After each kill production and consumption must go
+//! on without the dead broker; after each restart the broker rejoins every ISR and both go on
+//! again within 30 s (librdkafka's session timeout is 45 s). Then the script is told to finish
+//! and must find every acknowledged value consumed (`ACKED n CONSUMED m MISSING 0`), no fatal or
+//! failed delivery, no value written twice and no committed record delivered again; and the
+//! group must never have rebalanced (one assignment), its new coordinator having loaded it with
+//! its members and offsets.
 //!
 //! The interpreter is `$KAFKA_E2E_PYTHON`, else `.venv/bin/python` (see `e2e::python`).
 
 // Helpers outside `#[test]` functions fail the test they serve.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use e2e::{python, repo_root, run_tool, wait_until, Process, ThreeBrokers, TOOL_TIMEOUT};
+use e2e::{python, run_tool, wait_until, Process, ThreeBrokers, TOOL_TIMEOUT};
 use zookeeper_lite::client::ZkClient;
 use zookeeper_lite::protocol::PartitionInfo;
 
@@ -103,44 +103,8 @@ fn coordinator(cluster: &mut ThreeBrokers, group: &str) -> Option<i32> {
     row[open + 1..close].trim().parse().ok()
 }
 
-/// The counters of the script's last `PROGRESS key=value ...` line.
-fn progress(client: &Process) -> BTreeMap<String, u64> {
-    client
-        .current_log_lines()
-        .iter()
-        .rev()
-        .find_map(|l| l.strip_prefix("PROGRESS "))
-        .map(|l| {
-            l.split_whitespace()
-                .filter_map(|kv| {
-                    let (k, v) = kv.split_once('=')?;
-                    Some((k.to_string(), v.parse().ok()?))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Waits until `STEP` more records than now have been acknowledged and consumed, for at most
-/// `deadline`.
 fn wait_going_on(client: &mut Process, what: &str, deadline: Duration) {
-    let now = progress(client);
-    let at = |m: &BTreeMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(0);
-    let (acked, consumed) = (at(&now, "acked"), at(&now, "consumed"));
-    client.wait_for_line(what, deadline, |l| {
-        let Some(rest) = l.strip_prefix("PROGRESS ") else {
-            return false;
-        };
-        let m: BTreeMap<&str, u64> = rest
-            .split_whitespace()
-            .filter_map(|kv| {
-                let (k, v) = kv.split_once('=')?;
-                Some((k, v.parse().ok()?))
-            })
-            .collect();
-        m.get("acked").copied().unwrap_or(0) >= acked + STEP
-            && m.get("consumed").copied().unwrap_or(0) >= consumed + STEP
-    });
+    e2e::failover::wait_going_on(client, what, deadline, STEP);
 }
 
 /// Kills `victim` with SIGKILL, waits for new leaders without it and for the clients to go on,
@@ -203,7 +167,11 @@ fn kill_and_restart(
 fn survives_leader_kills(client_name: &str) {
     let Some(python) = python() else { return };
     let rt = runtime();
-    let mut cluster = ThreeBrokers::start(&[("auto.leader.rebalance.enable", "false")]);
+    // The group's state is replicated like the data: __consumer_offsets with 3 replicas.
+    let mut cluster = ThreeBrokers::start(&[
+        ("auto.leader.rebalance.enable", "false"),
+        ("offsets.topic.replication.factor", "3"),
+    ]);
     cluster
         .topics(&[
             "--create",
@@ -221,7 +189,7 @@ fn survives_leader_kills(client_name: &str) {
 
     let dir = tempfile::tempdir().unwrap();
     let control = dir.path().join("finish");
-    let group = group_that_always_moves(client_name);
+    let group = format!("failover-{client_name}");
     let mut client = spawn_script(&python, client_name, &cluster.bootstrap(), &group, &control);
     client.wait_for_line("the first assignment", DEADLINE, |l| l == "ASSIGNED 0,1,2");
     wait_going_on(
@@ -230,20 +198,11 @@ fn survives_leader_kills(client_name: &str) {
         DEADLINE,
     );
 
-    // First the leader that also coordinates the group, then a leader that does not.
+    // First the group's coordinator, then a leader that does not coordinate it.
     let coord = wait_until("the group's coordinator", DEADLINE, || {
         coordinator(&mut cluster, &group)
     });
-    let leaders: Vec<i32> = partitions(&cluster, &rt)
-        .iter()
-        .map(|p| p.leader.get())
-        .collect();
-    let victim = if leaders.contains(&coord) {
-        coord
-    } else {
-        leaders[0]
-    };
-    kill_and_restart(&mut cluster, &rt, &mut client, &group, victim);
+    kill_and_restart(&mut cluster, &rt, &mut client, &group, coord);
     let coord = wait_until("the group's coordinator", DEADLINE, || {
         coordinator(&mut cluster, &group)
     });
@@ -254,61 +213,26 @@ fn survives_leader_kills(client_name: &str) {
         .unwrap_or(coord);
     kill_and_restart(&mut cluster, &rt, &mut client, &group, other);
 
-    std::fs::write(&control, b"finish\n").unwrap();
-    let status = client.wait_exit(FINISH_TIMEOUT);
-    let lines = client.current_log_lines();
-    let summary = lines
-        .iter()
-        .find(|l| l.starts_with("ACKED "))
-        .unwrap_or_else(|| {
-            panic!(
-                "{client_name}: no summary line; output:\n{}",
-                lines.join("\n")
-            )
-        })
-        .clone();
-    let detail = lines
-        .iter()
-        .find(|l| l.starts_with("DETAIL "))
-        .cloned()
-        .unwrap_or_default();
-    eprintln!(
-        "{client_name}'s output:\n{}\n{client_name}: {summary}\n{client_name}: {detail}",
-        lines.join("\n")
-    );
-    assert!(
-        status.success(),
-        "{client_name} exited {status}: {summary}\n{}",
-        lines.join("\n")
-    );
-    let fields: Vec<&str> = summary.split_whitespace().collect();
-    assert_eq!(fields.get(4..6), Some(&["MISSING", "0"][..]), "{summary}");
-    let acked: u64 = fields[1].parse().unwrap();
+    let (acked, lines) =
+        e2e::failover::finish_failover_script(&mut client, &control, FINISH_TIMEOUT);
     assert!(
         acked >= 5 * STEP,
         "{client_name} acknowledged only {acked} records"
     );
-}
-
-/// Java's `String.hashCode`, by which the brokers place a group on the live brokers sorted by id
-/// (`broker/src/group/placement.rs`, our stand-in for the leader of Kafka's `__consumer_offsets`
-/// partition `abs(hash) % 50`).
-fn java_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
-}
-
-/// A group id that broker 0 coordinates while all three brokers live and that moves to another
-/// broker whichever broker dies (index 1 of the two survivors): every kill moves the
-/// coordinator, and every return moves it back to a broker that may still remember the group.
-fn group_that_always_moves(client: &str) -> String {
-    (0..)
-        .map(|i| format!("failover-{client}-{i}"))
-        .find(|g| {
-            // Index 0 of three live brokers, index 1 of two.
-            java_hash(g).unsigned_abs() % 6 == 3
-        })
-        .unwrap()
+    // The new coordinator loaded the group with its members: nobody was told UNKNOWN_MEMBER_ID
+    // and the group never rebalanced.
+    let assignments: Vec<&String> = lines.iter().filter(|l| l.starts_with("ASSIGNED")).collect();
+    assert_eq!(
+        assignments.len(),
+        1,
+        "{client_name}: the group rebalanced: {assignments:?}"
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("UNKNOWN_MEMBER_ID") || l.contains("UnknownMemberId")),
+        "{client_name}: a member was told UNKNOWN_MEMBER_ID"
+    );
 }
 
 fn spawn_script(
@@ -318,25 +242,7 @@ fn spawn_script(
     group: &str,
     control: &Path,
 ) -> Process {
-    Process::spawn(
-        client,
-        python,
-        vec![
-            repo_root()
-                .join("e2e/python/failover_clients.py")
-                .display()
-                .to_string(),
-            client.to_string(),
-            bootstrap.to_string(),
-            TOPIC.to_string(),
-            group.to_string(),
-            control.display().to_string(),
-        ],
-        vec![
-            ("PYTHONUNBUFFERED".to_string(), "1".to_string()),
-            ("PYTHONDONTWRITEBYTECODE".to_string(), "1".to_string()),
-        ],
-    )
+    e2e::failover::spawn_failover_script(python, client, bootstrap, TOPIC, group, control, &[])
 }
 
 #[test]
