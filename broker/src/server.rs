@@ -125,6 +125,13 @@ async fn keep_hosting_in_sync(broker: Arc<Broker>) {
             &broker.cluster,
             &broker.config,
         );
+        // Offsets of deleted topics go at once (their tombstones are written meanwhile).
+        let groups = broker.groups.clone();
+        tokio::spawn(async move {
+            groups
+                .drop_offsets_of_deleted_topics(|t| md.topics.contains_key(t))
+                .await;
+        });
     }
 }
 

@@ -583,11 +583,7 @@ impl Groups {
     pub async fn cleanup(&self, topic_exists: impl Fn(&str) -> bool) {
         let now = self.now();
         let now_wall = common::time::now_ms();
-        let (expired, deleted) = self.with(|c, _| {
-            let expired = c.expire(now, now_wall);
-            let deleted = c.drop_offsets_of_deleted_topics(topic_exists);
-            (expired, deleted)
-        });
+        let expired = self.with(|c, _| c.expire(now, now_wall));
         for e in expired {
             if let Err(code) = self
                 .write_tombstones(&e.group_id, &e.partitions, e.dead)
@@ -600,6 +596,14 @@ impl Groups {
                 );
             }
         }
+        self.drop_offsets_of_deleted_topics(topic_exists).await;
+    }
+
+    /// Forgets and tombstones the committed offsets of topics that no longer exist
+    /// (`topic_exists` false), as Kafka's `GroupMetadataManager.handleDeletedPartitions` does
+    /// when a topic is deleted.
+    pub async fn drop_offsets_of_deleted_topics(&self, topic_exists: impl Fn(&str) -> bool) {
+        let deleted = self.with(|c, _| c.drop_offsets_of_deleted_topics(topic_exists));
         for (group, partitions) in deleted {
             tracing::info!(
                 "Removed {} offsets of group {group} for deleted topics",
@@ -611,6 +615,53 @@ impl Groups {
                      failed with error {code}"
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_errors_map_to_kafkas_group_and_commit_errors() {
+        use ErrorCode as E;
+        let cases = [
+            (
+                E::NotEnoughReplicas,
+                E::CoordinatorNotAvailable,
+                E::CoordinatorNotAvailable,
+            ),
+            (
+                E::RequestTimedOut,
+                E::RebalanceInProgress,
+                E::CoordinatorNotAvailable,
+            ),
+            (E::NotLeaderOrFollower, E::NotCoordinator, E::NotCoordinator),
+            (E::KafkaStorageError, E::NotCoordinator, E::NotCoordinator),
+            (
+                E::MessageTooLarge,
+                E::UnknownServerError,
+                E::InvalidCommitOffsetSize,
+            ),
+            (
+                E::RecordListTooLarge,
+                E::UnknownServerError,
+                E::InvalidCommitOffsetSize,
+            ),
+            (E::CorruptMessage, E::CorruptMessage, E::CorruptMessage),
+        ];
+        for (raw, group, commit) in cases {
+            assert_eq!(
+                store_error(raw.code()),
+                group.code(),
+                "{raw:?} storing a group"
+            );
+            assert_eq!(
+                commit_error(raw.code()),
+                commit.code(),
+                "{raw:?} committing"
+            );
         }
     }
 }

@@ -282,3 +282,25 @@ async fn describe_groups_reports_authorized_operations_only_when_asked() {
     assert_eq!(answer.groups[0].authorized_operations, 328);
     assert_eq!(answer.groups[0].group_state.as_str(), "Dead");
 }
+
+/// Deleting a topic drops every group's offsets of it, in memory and by tombstones (Kafka's
+/// `handleDeletedPartitions`).
+#[tokio::test]
+async fn offsets_of_a_deleted_topic_are_dropped_and_stay_dropped_after_a_reload() {
+    let (broker, _guard) = start_for_test().await;
+    for t in ["kept", "gone"] {
+        create_topic(&broker, t).await;
+    }
+    let c = super::offsets::commit(&broker, commit_to("dt", -1, "", &["kept", "gone"]), 8).await;
+    assert!(c.topics.iter().all(|t| t.partitions[0].error_code == 0));
+    broker.cluster.delete_topic("gone").await.expect("deleted");
+    broker.refresh_metadata().await.expect("metadata");
+    let md = broker.cluster.metadata();
+    broker
+        .groups
+        .drop_offsets_of_deleted_topics(|t| md.topics.contains_key(t))
+        .await;
+    assert_eq!(stored(&broker, "dt").await, ["kept"]);
+    crate::broker::reload_groups_for_test(&broker).await;
+    assert_eq!(stored(&broker, "dt").await, ["kept"]);
+}
