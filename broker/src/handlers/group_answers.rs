@@ -304,3 +304,23 @@ async fn offsets_of_a_deleted_topic_are_dropped_and_stay_dropped_after_a_reload(
     crate::broker::reload_groups_for_test(&broker).await;
     assert_eq!(stored(&broker, "dt").await, ["kept"]);
 }
+
+/// `__consumer_offsets` as Kafka creates it: `offsets.topic.num.partitions` partitions,
+/// compacted, `segment.bytes` from `offsets.topic.segment.bytes`, `compression.type=producer`,
+/// and `offsets.topic.replication.factor` (3) lowered to the one live broker.
+#[tokio::test]
+async fn consumer_offsets_is_created_compacted_with_the_configured_partitions() {
+    let (broker, _guard) = start_for_test().await;
+    let md = broker.cluster.metadata();
+    let t = md
+        .topics
+        .get(common::topic::GROUP_METADATA_TOPIC_NAME)
+        .expect("created");
+    assert_eq!(t.partitions.len(), 3);
+    let config = |k: &str| t.configs.get(k).map(String::as_str);
+    assert_eq!(config("cleanup.policy"), Some("compact"));
+    assert_eq!(config("compression.type"), Some("producer"));
+    assert_eq!(config("segment.bytes"), Some("104857600"));
+    assert!(t.partitions.iter().all(|p| p.replicas.len() == 1));
+    assert_eq!(broker.groups.loaded_partitions(), [0, 1, 2]);
+}

@@ -115,6 +115,17 @@ pub async fn handle(
                 {
                     continue;
                 }
+                if name == common::topic::GROUP_METADATA_TOPIC_NAME {
+                    // Kafka's AutoTopicCreationManager gives the internal topic its own settings.
+                    crate::group::ensure_offsets_topic(
+                        &broker.cluster,
+                        &broker.partitions,
+                        &broker.config,
+                    )
+                    .await;
+                    created.insert(name, ());
+                    continue;
+                }
                 let new = NewTopic {
                     name: name.clone(),
                     num_partitions: broker.config.num_partitions,
