@@ -278,3 +278,131 @@ fn offsets_kept_by_zookeeper_lite_move_into_the_new_offsets_topic() {
         assert_eq!(offsets, [17, 23]);
     }
 }
+
+/// The broker `bootstrap` names as `group`'s coordinator, if any.
+fn find_coordinator(bootstrap: &str, group: &str) -> Option<i32> {
+    use kafka_protocol::messages::{FindCoordinatorRequest, RequestKind, ResponseKind};
+    use kafka_protocol::protocol::StrBytes;
+    let request =
+        FindCoordinatorRequest::default().with_key(StrBytes::from_string(group.to_string()));
+    match e2e::raw::Conn::open(bootstrap).call(1, RequestKind::FindCoordinator(request)) {
+        ResponseKind::FindCoordinator(r) if r.error_code == 0 => Some(r.node_id.0),
+        _ => None,
+    }
+}
+
+/// A simple (generation -1) commit of `offset` for partition 0 of the topic; the error code.
+fn commit_offset(bootstrap: &str, group: &str, offset: i64) -> i16 {
+    use kafka_protocol::messages::offset_commit_request::{
+        OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+    };
+    use kafka_protocol::messages::{
+        GroupId, OffsetCommitRequest, RequestKind, ResponseKind, TopicName,
+    };
+    use kafka_protocol::protocol::StrBytes;
+    let request = OffsetCommitRequest::default()
+        .with_group_id(GroupId(StrBytes::from_string(group.to_string())))
+        .with_generation_id_or_member_epoch(-1)
+        .with_topics(vec![OffsetCommitRequestTopic::default()
+            .with_name(TopicName(StrBytes::from_static_str(TOPIC)))
+            .with_partitions(vec![OffsetCommitRequestPartition::default()
+                .with_partition_index(0)
+                .with_committed_offset(offset)])]);
+    match e2e::raw::Conn::open(bootstrap).call(2, RequestKind::OffsetCommit(request)) {
+        ResponseKind::OffsetCommit(r) => r.topics[0].partitions[0].error_code,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// OffsetFetch v1 of partition 0: the committed offset, or the error code.
+fn fetch_offset(bootstrap: &str, group: &str) -> Result<i64, i16> {
+    use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+    use kafka_protocol::messages::{
+        GroupId, OffsetFetchRequest, RequestKind, ResponseKind, TopicName,
+    };
+    use kafka_protocol::protocol::StrBytes;
+    let request = OffsetFetchRequest::default()
+        .with_group_id(GroupId(StrBytes::from_string(group.to_string())))
+        .with_topics(Some(vec![OffsetFetchRequestTopic::default()
+            .with_name(TopicName(StrBytes::from_static_str(TOPIC)))
+            .with_partition_indexes(vec![0])]));
+    match e2e::raw::Conn::open(bootstrap).call(1, RequestKind::OffsetFetch(request)) {
+        ResponseKind::OffsetFetch(r) => {
+            let p = &r.topics[0].partitions[0];
+            if p.error_code == 0 {
+                Ok(p.committed_offset)
+            } else {
+                Err(p.error_code)
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// With `__consumer_offsets` replicated 3 times: the coordinator dies, the new leader of the
+/// group's partition loads the group with its committed offsets; when leadership goes back to
+/// the first broker (a preferred election once it is back in sync), it loads the group afresh
+/// (the commit made meanwhile included) and the other broker unloads it (NOT_COORDINATOR).
+#[test]
+fn a_group_follows_the_leadership_of_its_partition_with_its_offsets() {
+    let mut cluster = e2e::ThreeBrokers::start(&[
+        ("offsets.topic.replication.factor", "3"),
+        ("auto.leader.rebalance.enable", "false"),
+    ]);
+    cluster
+        .topics(&[
+            "--create",
+            "--topic",
+            TOPIC,
+            "--partitions",
+            "1",
+            "--replication-factor",
+            "3",
+        ])
+        .assert_success("create");
+    let group = "moving";
+    let any = cluster.broker(0).bootstrap();
+    let first = wait_until("a coordinator", DEADLINE, || find_coordinator(&any, group));
+    let first_addr = cluster.broker(first).bootstrap();
+    e2e::raw::wait_for_group_coordinator(&first_addr, group);
+    assert_eq!(commit_offset(&first_addr, group, 5), 0);
+
+    cluster.broker(first).kill9();
+    let survivor = cluster.broker((first + 1) % 3).bootstrap();
+    let second = wait_until("a new coordinator", DEADLINE, || {
+        find_coordinator(&survivor, group).filter(|id| *id != first)
+    });
+    let second_addr = cluster.broker(second).bootstrap();
+    wait_until("the offsets at the new coordinator", DEADLINE, || {
+        fetch_offset(&second_addr, group).ok().filter(|o| *o == 5)
+    });
+    assert_eq!(commit_offset(&second_addr, group, 7), 0);
+
+    cluster.broker(first).restart();
+    let bootstrap = cluster.bootstrap();
+    wait_until("leadership back at the first coordinator", DEADLINE, || {
+        run_tool(
+            "kafka-leader-election",
+            &[
+                "--bootstrap-server",
+                &bootstrap,
+                "--election-type",
+                "preferred",
+                "--all-topic-partitions",
+            ],
+            b"",
+            DEADLINE,
+        );
+        (find_coordinator(&second_addr, group) == Some(first)).then_some(())
+    });
+    wait_until(
+        "the offsets back at the first coordinator",
+        DEADLINE,
+        || fetch_offset(&first_addr, group).ok().filter(|o| *o == 7),
+    );
+    assert_eq!(
+        fetch_offset(&second_addr, group),
+        Err(16),
+        "the former coordinator answers NOT_COORDINATOR"
+    );
+}
