@@ -410,6 +410,22 @@ mod tests {
         assert_eq!(format_topic_id(&Uuid::nil()), "AAAAAAAAAAAAAAAAAAAAAA");
     }
 
+    /// A broker loading a `__consumer_offsets` partition answers ListGroups with
+    /// COORDINATOR_LOAD_IN_PROGRESS: the call is retried, as Kafka's `listConsumerGroups` does.
+    #[tokio::test]
+    async fn list_groups_retries_while_a_broker_loads_its_groups() {
+        let broker = test_broker::FakeBroker::start(test_broker::FakeBrokerOptions {
+            list_groups_loading: 2,
+            ..Default::default()
+        })
+        .await;
+        let admin = Admin::connect_with_timeout(&broker.addr(), "test", Duration::from_secs(10))
+            .await
+            .expect("admin");
+        let groups = admin.list_groups().await.expect("listed once loaded");
+        assert!(groups.is_empty());
+    }
+
     #[tokio::test]
     async fn unreachable_cluster_times_out_with_kafkas_text() {
         // A listener bound then dropped gives a port that refuses connections.

@@ -20,9 +20,9 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::messages::{
     FindCoordinatorRequest, FindCoordinatorResponse, HeartbeatRequest, HeartbeatResponse,
-    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
-    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse,
-    SyncGroupRequest, SyncGroupResponse,
+    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
+    ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
+    OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -56,6 +56,9 @@ pub struct FakeBrokerOptions {
     pub truncate_fetches: bool,
     /// Never answer the first Metadata request on a connection.
     pub ignore_first_metadata: bool,
+    /// Answer this many ListGroups with COORDINATOR_LOAD_IN_PROGRESS (a broker loading a
+    /// `__consumer_offsets` partition) before listing the groups.
+    pub list_groups_loading: usize,
 }
 
 impl Default for FakeBrokerOptions {
@@ -72,6 +75,7 @@ impl Default for FakeBrokerOptions {
             lose_acks: 0,
             truncate_fetches: false,
             ignore_first_metadata: false,
+            list_groups_loading: 0,
         }
     }
 }
@@ -94,6 +98,7 @@ struct State {
     lose_acks: usize,
     next_producer_id: i64,
     groups: groups::Groups,
+    list_groups_loading: usize,
 }
 
 pub struct FakeBroker {
@@ -116,6 +121,7 @@ impl FakeBroker {
         let mut state = State {
             fail_produces: options.fail_produces,
             lose_acks: options.lose_acks,
+            list_groups_loading: options.list_groups_loading,
             next_producer_id: 1000,
             ..Default::default()
         };
@@ -218,6 +224,7 @@ fn advertised(options: &FakeBrokerOptions) -> Vec<ApiVersion> {
         (ApiKey::LeaveGroup, 0, 5),
         (ApiKey::OffsetCommit, 2, 8),
         (ApiKey::OffsetFetch, 1, 7),
+        (ApiKey::ListGroups, 0, 4),
     ];
     if options.init_producer_id {
         apis.push((ApiKey::InitProducerId, 0, 5));
@@ -423,6 +430,26 @@ async fn serve(
                 encode(
                     corr,
                     OffsetCommitResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::ListGroups => {
+                if ListGroupsRequest::decode(&mut buf, version).is_err() {
+                    return;
+                }
+                let mut s = state.lock().expect("state");
+                let body = if s.list_groups_loading > 0 {
+                    s.list_groups_loading -= 1;
+                    // COORDINATOR_LOAD_IN_PROGRESS
+                    ListGroupsResponse::default().with_error_code(14)
+                } else {
+                    ListGroupsResponse::default()
+                };
+                drop(s);
+                encode(
+                    corr,
+                    ListGroupsResponse::header_version(version),
                     &body,
                     version,
                 )

@@ -213,7 +213,21 @@ impl Admin {
         let mut out: Vec<GroupListing> = Vec::new();
         for node in snapshot.brokers.values() {
             let conn = self.broker_connection(node.id).await?;
-            let response = conn.send(ListGroupsRequest::default()).await?;
+            // A broker still loading a group partition answers COORDINATOR_LOAD_IN_PROGRESS
+            // (COORDINATOR_NOT_AVAILABLE while starting): retried until the API timeout, as
+            // Kafka's `listConsumerGroups` does.
+            let deadline = Instant::now() + self.api_timeout;
+            let response = loop {
+                let response = conn.send(ListGroupsRequest::default()).await?;
+                let loading = matches!(
+                    response.error_code,
+                    COORDINATOR_LOAD_IN_PROGRESS | COORDINATOR_NOT_AVAILABLE
+                );
+                if !loading || Instant::now() + RETRY_BACKOFF >= deadline {
+                    break response;
+                }
+                tokio::time::sleep(RETRY_BACKOFF).await;
+            };
             ClientError::check(response.error_code, None)?;
             let v = conn.version_for::<ListGroupsRequest>()?;
             for g in response.groups {
