@@ -186,6 +186,9 @@ pub struct LogView {
     /// The last offset written by each producer the log tracks (id -> offset): the batch
     /// holding it keeps the producer's last sequence and is never removed.
     pub producer_last_offsets: HashMap<i64, i64>,
+    /// The log's truncation count when the view was taken: a swap is refused once it moved
+    /// (a truncated segment may have been refilled and sealed again).
+    pub generation: u64,
 }
 
 /// Kafka's `LogToClean`: the range a cleaning would cover and what makes it due.
@@ -1018,13 +1021,19 @@ pub fn clean_log(
     {
         return Ok(outcome);
     }
+    // A segment file shorter than the view says was cut by a truncation since: the log changed
+    // under the cleaning, which is given up until the next round.
+    let changed = |e: &LogError| matches!(e, LogError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof);
     let mut map = OffsetMap::new(request.map_capacity);
-    let end_offset = build_offset_map(
+    let end_offset = match build_offset_map(
         &view.segments,
         to_clean.first_dirty_offset,
         to_clean.first_uncleanable_offset,
         &mut map,
-    )?;
+    ) {
+        Err(e) if changed(&e) => return Ok(outcome),
+        other => other?,
+    };
     let rules = CleanRules {
         map: &map,
         end_offset,
@@ -1042,7 +1051,10 @@ pub fn clean_log(
     for range in groups {
         let group = &view.segments[range];
         let (cleaned, stats) =
-            clean_group(&view.dir, group, &rules, view.config.index_interval_bytes)?;
+            match clean_group(&view.dir, group, &rules, view.config.index_interval_bytes) {
+                Err(e) if changed(&e) => return Ok(outcome),
+                other => other?,
+            };
         if !swap(group, cleaned)? {
             tracing::info!(
                 "{}: the log changed under the cleaner; cleaning again later",
@@ -1142,4 +1154,574 @@ pub fn write_cleaner_checkpoint(
     }
     fs::rename(&temp, &path)?;
     sync_dir(log_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::check_stored_batch;
+    use crate::log::partition_log::PartitionLog;
+    use bytes::{Bytes, BytesMut};
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+    };
+
+    /// A record batch of `(key, value)` pairs (None: null) as a producer sends it.
+    #[derive(Clone)]
+    struct Spec<'a> {
+        records: &'a [(Option<&'a str>, Option<&'a str>)],
+        timestamp: i64,
+        compression: Compression,
+        producer_id: i64,
+        transactional: bool,
+    }
+
+    impl<'a> Spec<'a> {
+        fn new(records: &'a [(Option<&'a str>, Option<&'a str>)]) -> Self {
+            Spec {
+                records,
+                timestamp: 1_000,
+                compression: Compression::None,
+                producer_id: -1,
+                transactional: false,
+            }
+        }
+        fn encode(&self) -> Vec<u8> {
+            let records: Vec<Record> = self
+                .records
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| Record {
+                    transactional: self.transactional,
+                    control: false,
+                    delete_horizon: false,
+                    partition_leader_epoch: -1,
+                    producer_id: self.producer_id,
+                    producer_epoch: if self.producer_id >= 0 { 0 } else { -1 },
+                    timestamp_type: TimestampType::Creation,
+                    offset: i as i64,
+                    // offset - sequence must stay constant for the encoder to keep one batch.
+                    sequence: if self.producer_id >= 0 { i as i32 } else { i as i32 - 1 },
+                    timestamp: self.timestamp + i as i64,
+                    key: k.map(|k| Bytes::from(k.to_string())),
+                    value: v.map(|v| Bytes::from(v.to_string())),
+                    headers: Default::default(),
+                })
+                .collect();
+            let mut buf = BytesMut::new();
+            let options = RecordEncodeOptions {
+                version: 2,
+                compression: self.compression,
+            };
+            RecordBatchEncoder::encode(&mut buf, &records, &options).expect("encodes");
+            buf.to_vec()
+        }
+    }
+
+    fn kv<'a>(k: &'a str, v: &'a str) -> (Option<&'a str>, Option<&'a str>) {
+        (Some(k), Some(v))
+    }
+
+    fn compact_config() -> LogConfig {
+        LogConfig {
+            segment_bytes: 120,
+            index_interval_bytes: 1,
+            retention_ms: None,
+            cleanup_policy_delete: false,
+            compact: true,
+            min_cleanable_dirty_ratio: 0.01,
+            delete_retention_ms: 1_000,
+            ..LogConfig::default()
+        }
+    }
+
+    fn produce(log: &mut PartitionLog, spec: &Spec<'_>) -> i64 {
+        let mut bytes = spec.encode();
+        log.append(&mut bytes, 5, 0).expect("append").base_offset
+    }
+
+    /// Appends `spec` as a leader's batch fetched by a follower (how transactional batches,
+    /// which clients may not produce yet, reach a log).
+    fn replicate(log: &mut PartitionLog, spec: &Spec<'_>) -> i64 {
+        let mut bytes = spec.encode();
+        let at = log.log_end_offset();
+        bytes[0..8].copy_from_slice(&at.to_be_bytes());
+        bytes[12..16].copy_from_slice(&5i32.to_be_bytes());
+        log.append_as_follower(&bytes).expect("follower append");
+        at
+    }
+
+    /// Every record of the log as (offset, key, value), reading from every offset to check
+    /// that no read in a gap comes back empty.
+    fn records(log: &PartitionLog) -> Vec<(i64, Option<String>, Option<String>)> {
+        let text = |b: &[u8], r: &Option<std::ops::Range<usize>>| {
+            r.clone().map(|r| String::from_utf8_lossy(&b[r]).into_owned())
+        };
+        let mut out = Vec::new();
+        let mut next = log.log_start_offset();
+        while next < log.log_end_offset() {
+            let slice = log.read(next, 1).expect("read");
+            assert!(!slice.records.is_empty(), "an empty read at {next}");
+            let mut pos = 0;
+            while pos < slice.records.len() {
+                let info = check_stored_batch(&slice.records[pos..], pos, usize::MAX)
+                    .expect("a stored batch with its CRC");
+                let batch = &slice.records[pos..pos + info.size];
+                let (body, recs) = records_of(batch).expect("records");
+                for r in recs.iter().filter(|r| r.offset >= next) {
+                    let value = r.has_value.then(|| {
+                        let mut at = r.tail.start;
+                        let _ = read_zigzag(&body, &mut at, 5);
+                        if let Some(k) = &r.key {
+                            at = k.end;
+                        }
+                        let mut v = at;
+                        let len = read_zigzag(&body, &mut v, 5).expect("value length");
+                        String::from_utf8_lossy(&body[v..v + len as usize]).into_owned()
+                    });
+                    out.push((r.offset, text(&body, &r.key), value));
+                }
+                next = info.last_offset() + 1;
+                pos += info.size;
+            }
+        }
+        out
+    }
+
+    fn latest(log: &PartitionLog) -> BTreeMap<String, (i64, Option<String>)> {
+        let mut map = BTreeMap::new();
+        for (offset, key, value) in records(log) {
+            map.insert(key.expect("keyed"), (offset, value));
+        }
+        map
+    }
+
+    fn clean(log: &mut PartitionLog, checkpoint: Option<i64>, now: i64, horizon_due: bool) -> CleanOutcome {
+        let view = log.cleaner_view();
+        let request = CleanRequest {
+            checkpoint,
+            high_watermark: i64::MAX,
+            now_ms: now,
+            map_capacity: 10_000,
+            horizon_due,
+        };
+        clean_log(&view, &request, |replaced, cleaned| {
+            log.replace_segments(replaced, cleaned, view.generation)
+        })
+        .expect("cleaning")
+    }
+
+    /// Writes 3 keys, 4 times each, one batch per segment, plus a gzip batch; the active
+    /// segment holds the last batch.
+    fn updated_log(dir: &Path) -> PartitionLog {
+        let mut log = PartitionLog::open(dir, compact_config()).expect("open");
+        for round in 0..4 {
+            for key in ["a", "b", "c"] {
+                let value = format!("{key}{round}");
+                produce(&mut log, &Spec::new(&[kv(key, &value)]));
+            }
+        }
+        let zipped = [kv("a", "a4"), kv("d", "d0")];
+        produce(
+            &mut log,
+            &Spec {
+                compression: Compression::Gzip,
+                ..Spec::new(&zipped)
+            },
+        );
+        produce(&mut log, &Spec::new(&[kv("e", "e0")]));
+        log
+    }
+
+    #[test]
+    fn offset_map_keeps_the_latest_offset_of_each_key_up_to_its_capacity() {
+        let mut map = OffsetMap::new(2);
+        map.put(b"a", 3);
+        map.put(b"a", 1);
+        map.put(b"b", 7);
+        assert_eq!(map.get(b"a"), Some(3));
+        assert_eq!(map.get(b"b"), Some(7));
+        assert_eq!(map.get(b"c"), None);
+        assert!(map.is_full());
+        // Kafka's slot count: 24 bytes a slot, shared by the threads, times the load factor.
+        assert_eq!(OffsetMap::capacity_for(24_000, 2, 0.9), 450);
+        assert_eq!(OffsetMap::capacity_for(0, 1, 0.9), 1);
+    }
+
+    #[test]
+    fn cleaning_keeps_the_last_record_of_each_key_at_its_offset() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = updated_log(dir.path());
+        let before = latest(&log);
+        let segments_before = log.segment_count();
+        let outcome = clean(&mut log, None, 10_000, false);
+        assert!(outcome.cleaned, "{outcome:?}");
+        // Everything below the active segment was clean after this.
+        assert_eq!(outcome.checkpoint, Some(log.cleaner_view().active_base_offset));
+        let after = records(&log);
+        let keys: Vec<_> = after.iter().map(|(o, k, _)| (*o, k.clone().unwrap())).collect();
+        // One record per key, the last one, at its original offset; the active segment's
+        // record stays whatever it is.
+        assert_eq!(
+            keys,
+            vec![
+                (10, "b".to_string()),
+                (11, "c".to_string()),
+                (12, "a".to_string()),
+                (13, "d".to_string()),
+                (14, "e".to_string())
+            ]
+        );
+        assert_eq!(latest(&log), before);
+        // The gzip batch lost a record and was rebuilt with its codec, offsets kept.
+        let slice = log.read(12, 1).expect("read");
+        let h = BatchHeader::new(&slice.records[..]).expect("header");
+        assert_eq!((h.base_offset(), h.last_offset(), h.records_count()), (12, 13, 2));
+        assert_eq!(h.compression(), 1);
+        // A second cleaning with nothing dirty is not due.
+        let again = clean(&mut log, outcome.checkpoint, 10_000, false);
+        assert!(!again.cleaned);
+        // A later cleaning groups the small (here empty) cleaned segments into one.
+        let kept = records(&log);
+        let regrouped = clean(&mut log, outcome.checkpoint, 10_000, true);
+        assert!(regrouped.cleaned);
+        assert!(log.segment_count() < segments_before, "small segments are grouped");
+        assert_eq!(records(&log), kept);
+
+        // Reopened, the log has the same records and reads in its gaps still find the next one.
+        let offsets = records(&log);
+        drop(log);
+        let log = PartitionLog::open(dir.path(), compact_config()).expect("reopen");
+        assert_eq!(records(&log), offsets);
+        for offset in 0..log.log_end_offset() {
+            let slice = log.read(offset, 1).expect("read");
+            assert!(!slice.records.is_empty(), "an empty read at {offset}");
+        }
+    }
+
+    #[test]
+    fn tombstones_go_once_their_delete_horizon_has_passed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), compact_config()).expect("open");
+        produce(&mut log, &Spec::new(&[kv("a", "1"), kv("b", "1")]));
+        let tombstone = produce(&mut log, &Spec::new(&[(Some("a"), None)]));
+        produce(&mut log, &Spec::new(&[kv("c", "1")]));
+        let now = 50_000;
+        let first = clean(&mut log, None, now, false);
+        assert!(first.cleaned);
+        // The tombstone stays for delete.retention.ms, its batch stamped with the horizon.
+        assert_eq!(first.tombstone_horizon, Some(now + 1_000));
+        let kept = latest(&log);
+        assert_eq!(kept.get("a"), Some(&(tombstone, None)));
+        let slice = log.read(tombstone, 1).expect("read");
+        let h = BatchHeader::new(&slice.records[..]).expect("header");
+        assert_ne!(h.attributes() & DELETE_HORIZON_FLAG, 0);
+        assert_eq!(h.base_timestamp(), now + 1_000);
+        // The record keeps its own timestamp (1000), rebased on the horizon.
+        let (_, recs) = records_of(&slice.records[..h.total_size().unwrap()]).expect("records");
+        assert_eq!(recs[0].timestamp, 1_000);
+
+        let early = clean(&mut log, first.checkpoint, now + 999, true);
+        assert!(latest(&log).contains_key("a"), "{early:?}");
+        let due = clean(&mut log, early.checkpoint.or(first.checkpoint), now + 1_000, true);
+        assert!(due.cleaned);
+        assert_eq!(due.tombstone_horizon, None);
+        let keys: Vec<String> = latest(&log).into_keys().collect();
+        assert_eq!(keys, vec!["b".to_string(), "c".to_string()]);
+    }
+
+    #[test]
+    fn the_dirty_ratio_decides_when_a_log_is_due() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = updated_log(dir.path());
+        let fbt = |_: &SegmentView| None;
+        let view = log.cleaner_view();
+        let fresh = log_to_clean(&view, None, i64::MAX, 0, fbt);
+        assert_eq!(fresh.clean_bytes, 0);
+        assert_eq!(fresh.cleanable_ratio(), 1.0);
+        assert_eq!(fresh.first_uncleanable_offset, view.active_base_offset);
+        let outcome = clean(&mut log, None, 0, false);
+        for key in ["f", "g"] {
+            produce(&mut log, &Spec::new(&[kv(key, "x")]));
+        }
+        let view = log.cleaner_view();
+        let later = log_to_clean(&view, outcome.checkpoint, i64::MAX, 0, fbt);
+        assert!(later.cleanable_bytes > 0 && later.clean_bytes > 0, "{later:?}");
+        let ratio = later.cleanable_ratio();
+        assert!(later.is_due(ratio - 0.001));
+        assert!(!later.is_due(ratio));
+        // The high watermark bounds the cleanable section, down to its segment's start.
+        let capped = log_to_clean(&view, outcome.checkpoint, 0, 0, fbt);
+        assert_eq!(capped.cleanable_bytes, 0);
+        // A checkpoint beyond the log end (a truncation) starts over from the log start.
+        let reset = log_to_clean(&view, Some(1_000), i64::MAX, 0, fbt);
+        assert!(reset.checkpoint_reset);
+        assert_eq!(reset.first_dirty_offset, 0);
+    }
+
+    #[test]
+    fn compaction_lags_hold_back_young_segments_and_force_old_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), compact_config()).expect("open");
+        for (i, ts) in [1_000, 2_000, 3_000, 4_000].into_iter().enumerate() {
+            let key = format!("k{i}");
+            produce(
+                &mut log,
+                &Spec {
+                    timestamp: ts,
+                    ..Spec::new(&[kv(&key, "v")])
+                },
+            );
+        }
+        let fbt = first_batch_timestamp;
+        let mut view = log.cleaner_view();
+        assert_eq!(view.segments.len(), 3);
+        // min.compaction.lag.ms: at 3500 with a lag of 1000, the segment of 3000 is too young.
+        view.config.min_compaction_lag_ms = 1_000;
+        let held = log_to_clean(&view, None, i64::MAX, 3_500, fbt);
+        assert_eq!(held.first_uncleanable_offset, 2);
+        // max.compaction.lag.ms: dirty data older than the lag is due whatever the ratio.
+        view.config.min_compaction_lag_ms = 0;
+        view.config.max_compaction_lag_ms = 500;
+        let forced = log_to_clean(&view, None, i64::MAX, 2_000, fbt);
+        assert_eq!(forced.compaction_delay_ms, 500);
+        assert!(forced.is_due(1.0));
+        view.config.max_compaction_lag_ms = i64::MAX;
+        assert!(!log_to_clean(&view, None, i64::MAX, 2_000, fbt).is_due(1.0));
+        // And the active segment of a compacted log rolls within the lag.
+        let config = LogConfig {
+            max_compaction_lag_ms: 500,
+            segment_ms: Some(10_000),
+            ..compact_config()
+        };
+        assert_eq!(config.max_segment_ms(), Some(500));
+        assert_eq!(
+            LogConfig {
+                compact: false,
+                ..config
+            }
+            .max_segment_ms(),
+            Some(10_000)
+        );
+    }
+
+    #[test]
+    fn transactional_batches_are_left_whole_and_their_keys_unmapped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), compact_config()).expect("open");
+        let pairs = [kv("a", "txn"), kv("b", "txn")];
+        let txn = Spec {
+            producer_id: 9,
+            transactional: true,
+            ..Spec::new(&pairs)
+        };
+        let txn_offset = replicate(&mut log, &txn);
+        let original = log.read(txn_offset, 1).expect("read").records;
+        replicate(&mut log, &Spec::new(&[kv("a", "new")]));
+        replicate(&mut log, &Spec::new(&[kv("c", "1")]));
+        let outcome = clean(&mut log, None, 0, false);
+        assert!(outcome.cleaned);
+        // The transactional batch is byte for byte what it was, although "a" was superseded.
+        assert_eq!(log.read(txn_offset, 1).expect("read").records, original);
+        let offsets: Vec<i64> = records(&log).iter().map(|r| r.0).collect();
+        assert_eq!(offsets, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn an_idempotent_producers_last_batch_stays_as_an_empty_batch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), compact_config()).expect("open");
+        let first = produce(
+            &mut log,
+            &Spec {
+                producer_id: 7,
+                ..Spec::new(&[kv("a", "1"), kv("b", "1")])
+            },
+        );
+        produce(&mut log, &Spec::new(&[kv("a", "2"), kv("b", "2")]));
+        produce(&mut log, &Spec::new(&[kv("c", "1")]));
+        clean(&mut log, None, 0, false);
+        let slice = log.read(first, 1).expect("read");
+        let h = BatchHeader::new(&slice.records[..]).expect("header");
+        assert_eq!((h.base_offset(), h.last_offset(), h.records_count()), (0, 1, 0));
+        assert_eq!((h.producer_id(), h.base_sequence()), (7, 0));
+        check_stored_batch(&slice.records, 0, usize::MAX).expect("a valid empty batch");
+        // The producer's next batch still follows its sequence.
+        let mut next = Spec {
+            producer_id: 7,
+            ..Spec::new(&[kv("d", "1")])
+        }
+        .encode();
+        next[53..57].copy_from_slice(&2i32.to_be_bytes());
+        let crc = batch_crc(&next);
+        next[17..21].copy_from_slice(&crc.to_be_bytes());
+        log.append(&mut next, 5, 0).expect("in sequence");
+    }
+
+    #[test]
+    fn a_crash_before_the_swap_commits_leaves_the_old_segments() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = updated_log(dir.path());
+        let before = records(&log);
+        let view = log.cleaner_view();
+        let mut map = OffsetMap::new(100);
+        let end = build_offset_map(&view.segments, 0, view.active_base_offset, &mut map)
+            .expect("map");
+        let rules = CleanRules {
+            map: &map,
+            end_offset: end,
+            now_ms: 0,
+            delete_retention_ms: 0,
+            producer_last_offsets: &view.producer_last_offsets,
+        };
+        let group = &view.segments[0..3];
+        let (cleaned, _) = clean_group(dir.path(), group, &rules, 1).expect("cleaned");
+        // The crash: the old segments were set aside, the commit rename never happened.
+        for seg in group {
+            let path = segment_file(dir.path(), seg.base_offset, LOG_SUFFIX);
+            fs::rename(&path, with_suffix(&path, DELETED_SUFFIX)).expect("rename");
+        }
+        drop(cleaned);
+        drop(log);
+        let log = PartitionLog::open(dir.path(), compact_config()).expect("reopen");
+        assert_eq!(records(&log), before);
+        let leftovers: Vec<String> = fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".cleaned") || n.ends_with(".deleted") || n.ends_with(".swap"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_crash_after_the_swap_commits_is_completed_at_start_up() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = updated_log(dir.path());
+        let before = records(&log);
+        crash_hook::crash_after_commit(dir.path());
+        let view = log.cleaner_view();
+        let request = CleanRequest {
+            checkpoint: None,
+            high_watermark: i64::MAX,
+            now_ms: 0,
+            map_capacity: 10_000,
+            horizon_due: false,
+        };
+        let crashed = clean_log(&view, &request, |replaced, cleaned| {
+            log.replace_segments(replaced, cleaned, view.generation)
+        });
+        assert!(crashed.is_err(), "the simulated crash stops the swap");
+        let names = || -> Vec<String> {
+            fs::read_dir(dir.path())
+                .expect("dir")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert!(names().iter().any(|n| n.ends_with(".log.swap")), "{:?}", names());
+        drop(log);
+        let log = PartitionLog::open(dir.path(), compact_config()).expect("reopen");
+        // The first group (the segment of offset 0, "a0", superseded) was swapped in whole.
+        assert_eq!(records(&log), before[1..].to_vec());
+        let leftovers: Vec<String> = names()
+            .into_iter()
+            .filter(|n| n.ends_with(".swap") || n.ends_with(".deleted") || n.ends_with(".cleaned"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_log_that_changed_under_the_cleaner_is_not_swapped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = updated_log(dir.path());
+        let before = records(&log);
+        let view = log.cleaner_view();
+        // A follower truncation lands between the cleaner's look and its swap.
+        log.truncate_to(1).expect("truncate");
+        let request = CleanRequest {
+            checkpoint: None,
+            high_watermark: i64::MAX,
+            now_ms: 0,
+            map_capacity: 10_000,
+            horizon_due: false,
+        };
+        let outcome = clean_log(&view, &request, |replaced, cleaned| {
+            log.replace_segments(replaced, cleaned, view.generation)
+        })
+        .expect("cleaning");
+        assert!(!outcome.cleaned);
+        assert_eq!(outcome.checkpoint, None);
+        assert_eq!(records(&log), before[..1].to_vec());
+        let leftovers = fs::read_dir(dir.path())
+            .expect("dir")
+            .filter(|e| {
+                e.as_ref()
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".cleaned")
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn a_follower_accepts_the_gaps_of_a_compacted_leader_but_never_going_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), compact_config()).expect("open");
+        let mut batch = Spec::new(&[kv("a", "1")]).encode();
+        batch[0..8].copy_from_slice(&5i64.to_be_bytes());
+        assert_eq!(log.append_as_follower(&batch).expect("gap"), Some((5, 5)));
+        assert_eq!(log.log_end_offset(), 6);
+        batch[0..8].copy_from_slice(&3i64.to_be_bytes());
+        assert!(log.append_as_follower(&batch).is_err());
+    }
+
+    #[test]
+    fn a_keyless_record_is_refused_on_a_compacted_topic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(&dir.path().join("t-0"), compact_config()).expect("open");
+        let mut bytes = Spec::new(&[kv("a", "1"), (None, Some("x"))]).encode();
+        let err = log.append(&mut bytes, 0, 0).expect_err("refused");
+        assert_eq!(err.kafka_error_code(), 87);
+        assert_eq!(err.record_errors().len(), 1);
+        assert_eq!(err.record_errors()[0].batch_index, 1);
+        assert_eq!(
+            err.record_errors()[0].message,
+            "Compacted topic cannot accept message without key in topic partition t-0"
+        );
+        assert_eq!(
+            err.client_message().as_deref(),
+            Some(
+                "One or more records have been rejected due to 1 record errors in total, and only \
+                 showing the first three errors at most: [RecordError(batchIndex=1, \
+                 message='Compacted topic cannot accept message without key in topic partition \
+                 t-0')]"
+            )
+        );
+        assert_eq!(log.log_end_offset(), 0, "nothing of the batch is stored");
+        log.set_config(LogConfig {
+            compact: false,
+            ..compact_config()
+        });
+        log.append(&mut bytes, 0, 0).expect("a delete topic takes keyless records");
+    }
+
+    #[test]
+    fn the_cleaner_checkpoint_file_has_kafkas_format() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut entries = BTreeMap::new();
+        entries.insert(
+            TopicPartition {
+                topic: "t".into(),
+                partition: 3,
+            },
+            42,
+        );
+        write_cleaner_checkpoint(dir.path(), &entries).expect("write");
+        let text = fs::read_to_string(dir.path().join(CLEANER_CHECKPOINT_FILE)).expect("read");
+        assert_eq!(text, "0\n1\nt 3 42\n");
+        assert_eq!(read_cleaner_checkpoint(dir.path()), entries);
+        fs::write(dir.path().join(CLEANER_CHECKPOINT_FILE), "0\n2\nt 3 42\n").expect("write");
+        assert!(read_cleaner_checkpoint(dir.path()).is_empty());
+    }
 }

@@ -581,11 +581,16 @@ impl DurableLog {
             let result = super::cleaner::clean_log(&view, &request, |replaced, cleaned| {
                 let mut log = shared.lock()?;
                 shared.check_usable()?;
-                log.replace_segments(replaced, cleaned)
+                let swapped = log.replace_segments(replaced, cleaned, view.generation);
+                if let Err(LogError::Io(e)) = &swapped {
+                    // The directory is in an unknown state until recovery puts it right.
+                    shared.fail(format!(
+                        "swapping in a cleaned segment of {} failed: {e}",
+                        view.dir.display()
+                    ));
+                }
+                swapped
             });
-            if let Err(LogError::Io(e)) = &result {
-                shared.fail(format!("log cleaning of {} failed: {e}", view.dir.display()));
-            }
             result
         })
         .await

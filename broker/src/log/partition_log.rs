@@ -536,19 +536,22 @@ impl PartitionLog {
         Ok(())
     }
 
-    /// The segment holding `offset` (or the first one after a gap at `offset`).
+    /// The segment holding `offset`, or the first one after a gap at `offset` that holds a
+    /// later offset: a cleaned segment may end before the next one's base, or be empty.
     fn segment_for(&self, offset: i64) -> &Segment {
         if offset >= self.active.base_offset() {
             return &self.active;
         }
-        match self.sealed.range(..=offset).next_back() {
-            Some((_, seg)) if offset < seg.next_offset() => seg,
-            _ => self
-                .sealed
-                .range(offset.saturating_add(1)..)
-                .next()
-                .map_or(&self.active, |(_, seg)| seg),
-        }
+        let from = self
+            .sealed
+            .range(..=offset)
+            .next_back()
+            .map_or(i64::MIN, |(base, _)| *base);
+        self.sealed
+            .range(from..)
+            .map(|(_, seg)| seg)
+            .find(|seg| !seg.is_empty() && seg.next_offset() > offset)
+            .unwrap_or(&self.active)
     }
 
     /// Resolves a read of whole batches from the one containing `offset`, stopping before
@@ -887,21 +890,25 @@ impl PartitionLog {
             log_start_offset: self.log_start_offset(),
             log_end_offset: self.log_end_offset(),
             producer_last_offsets,
+            generation: self.generation,
         }
     }
 
     /// Swaps the cleaner's `cleaned` segment in for the sealed segments `replaced` (Kafka's
-    /// `UnifiedLog.replaceSegments`), after checking that each is still there, the same file at
-    /// the same size: a truncation, a retention run or a reopening since the cleaner looked
-    /// makes this return `false` and delete `cleaned` instead. Readers holding the old files go
+    /// `UnifiedLog.replaceSegments`), after checking that no truncation happened since the
+    /// cleaner's view (`generation`) and that each is still there, the same file at the same
+    /// size: a truncation or a retention run since the cleaner looked makes this return
+    /// `false` and delete `cleaned` instead. Readers holding the old files go
     /// on reading them. An I/O error leaves the old segments in memory; the directory is then
     /// put right by recovery at the next start.
     pub fn replace_segments(
         &mut self,
         replaced: &[cleaner::SegmentView],
         mut cleaned: Segment,
+        generation: u64,
     ) -> Result<bool, LogError> {
-        let unchanged = !replaced.is_empty()
+        let unchanged = generation == self.generation
+            && !replaced.is_empty()
             && replaced.iter().all(|v| {
                 self.sealed.get(&v.base_offset).is_some_and(|seg| {
                     Arc::ptr_eq(&seg.log_file(), &v.file) && seg.size() == v.size
