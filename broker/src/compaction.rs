@@ -90,8 +90,12 @@ pub async fn run(broker: Arc<Broker>) {
         }
         if moved {
             // Entries of partitions no longer hosted here go, as Kafka drops them on deletion.
-            let hosted: std::collections::HashSet<TopicPartition> =
-                broker.partitions.all().into_iter().map(|(tp, _)| tp).collect();
+            let hosted: std::collections::HashSet<TopicPartition> = broker
+                .partitions
+                .all()
+                .into_iter()
+                .map(|(tp, _)| tp)
+                .collect();
             checkpoints.retain(|tp, _| hosted.contains(tp));
             horizons.retain(|tp, _| hosted.contains(tp));
             let (dir, entries) = (log_dir.clone(), checkpoints.clone());

@@ -147,17 +147,26 @@ fn a_compacted_topic_keeps_the_last_value_of_each_key_and_drops_tombstones() {
     last.extend(others);
     // The cleaner runs on its own; once every sealed segment is clean each key is read once.
     let mut seen = Vec::new();
-    wait_until("one record per key with its last value", CLEANING_DEADLINE, || {
-        seen = read_all(&python, &bs, "compacted");
-        one_record_per_key(&seen, &last).then_some(())
-    });
+    wait_until(
+        "one record per key with its last value",
+        CLEANING_DEADLINE,
+        || {
+            seen = read_all(&python, &bs, "compacted");
+            one_record_per_key(&seen, &last).then_some(())
+        },
+    );
     let cleaned_log = cluster.broker.process.log();
-    assert!(cleaned_log.contains("Cleaner: cleaned log compacted-0"), "{cleaned_log}");
-    let checkpoint = std::fs::read_to_string(
-        cluster.broker.log_dir().join("cleaner-offset-checkpoint"),
-    )
-    .unwrap();
-    assert!(checkpoint.starts_with("0\n1\ncompacted 0 "), "{checkpoint:?}");
+    assert!(
+        cleaned_log.contains("Cleaner: cleaned log compacted-0"),
+        "{cleaned_log}"
+    );
+    let checkpoint =
+        std::fs::read_to_string(cluster.broker.log_dir().join("cleaner-offset-checkpoint"))
+            .unwrap();
+    assert!(
+        checkpoint.starts_with("0\n1\ncompacted 0 "),
+        "{checkpoint:?}"
+    );
 
     // A tombstone is read as one at first; more updates (to other keys) seal its segment, and
     // it is gone delete.retention.ms after the cleaning that first kept it.
@@ -182,13 +191,17 @@ fn a_compacted_topic_keeps_the_last_value_of_each_key_and_drops_tombstones() {
         &["produce", "300", "50", "1"],
         "LAST ",
     );
-    wait_until("key-0 gone after delete.retention.ms", CLEANING_DEADLINE, || {
-        let records = read_all(&python, &bs, "compacted");
-        let gone = !records
-            .iter()
-            .any(|(_, k, _)| k.as_deref() == Some("key-0"));
-        gone.then_some(())
-    });
+    wait_until(
+        "key-0 gone after delete.retention.ms",
+        CLEANING_DEADLINE,
+        || {
+            let records = read_all(&python, &bs, "compacted");
+            let gone = !records
+                .iter()
+                .any(|(_, k, _)| k.as_deref() == Some("key-0"));
+            gone.then_some(())
+        },
+    );
 }
 
 /// A keyless batch for a raw Produce: two records, the second without a key.
@@ -255,7 +268,13 @@ fn a_keyless_record_is_refused_on_a_compacted_topic_and_nothing_is_stored() {
     let delivery = probe(&python, &bs, "keyed", &["keyless"], "DELIVERY ");
     assert_eq!(delivery, "INVALID_RECORD 87");
     // Nothing of either batch was stored: a keyed record still lands at offset 0.
-    let last = parse_last(&probe(&python, &bs, "keyed", &["produce", "1", "1"], "LAST "));
+    let last = parse_last(&probe(
+        &python,
+        &bs,
+        "keyed",
+        &["produce", "1", "1"],
+        "LAST ",
+    ));
     assert_eq!(last["key-0"], (0, "value-0".to_string()));
 }
 
@@ -320,17 +339,31 @@ fn followers_of_a_compacted_leader_keep_up_across_its_gaps() {
         &["produce", "100", "100", "150"],
         "LAST ",
     )));
-    wait_until("every replica cleaned its own copy", CLEANING_DEADLINE, || {
-        cluster
-            .brokers
-            .iter()
-            .all(|b| b.process.log().contains("Cleaner: cleaned log replicated-0"))
-            .then_some(())
-    });
+    wait_until(
+        "every replica cleaned its own copy",
+        CLEANING_DEADLINE,
+        || {
+            cluster
+                .brokers
+                .iter()
+                .all(|b| {
+                    b.process
+                        .log()
+                        .contains("Cleaner: cleaned log replicated-0")
+                })
+                .then_some(())
+        },
+    );
     let describe = || {
         e2e::run_tool(
             "kafka-topics",
-            &["--bootstrap-server", &bs, "--describe", "--topic", "replicated"],
+            &[
+                "--bootstrap-server",
+                &bs,
+                "--describe",
+                "--topic",
+                "replicated",
+            ],
             b"",
             e2e::TOOL_TIMEOUT,
         )

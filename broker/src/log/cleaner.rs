@@ -262,7 +262,11 @@ pub fn log_to_clean(
         wanted
     };
     let segments = &view.segments;
-    let next_base = |i: usize| segments.get(i + 1).map_or(view.active_base_offset, |n| n.base_offset);
+    let next_base = |i: usize| {
+        segments
+            .get(i + 1)
+            .map_or(view.active_base_offset, |n| n.base_offset)
+    };
     // The dirty sealed segments: from the one holding the first dirty offset on.
     let dirty: Vec<usize> = (0..segments.len())
         .filter(|&i| next_base(i) > first_dirty)
@@ -276,12 +280,16 @@ pub fn log_to_clean(
                 .map(|&i| segments[i].base_offset)
         })
         .flatten();
-    let uncleanable = [Some(high_watermark), Some(view.active_base_offset), lag_bound]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(view.active_base_offset)
-        .max(first_dirty);
+    let uncleanable = [
+        Some(high_watermark),
+        Some(view.active_base_offset),
+        lag_bound,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(view.active_base_offset)
+    .max(first_dirty);
     // Rounded down to the start of the segment holding it (Kafka's `calculateCleanableBytes`).
     let first_uncleanable = segment_base_at(segments, view.active_base_offset, uncleanable);
     let overlapping = |from: i64, to: i64| -> u64 {
@@ -337,8 +345,8 @@ impl<'a> BatchReader<'a> {
     fn bytes(&mut self, pos: u64, len: usize) -> io::Result<&[u8]> {
         let cached_end = self.buf_start + self.buf.len() as u64;
         if pos < self.buf_start || pos + len as u64 > cached_end {
-            let n = usize::try_from((self.end - pos).min(READ_WINDOW.max(len) as u64))
-                .unwrap_or(len);
+            let n =
+                usize::try_from((self.end - pos).min(READ_WINDOW.max(len) as u64)).unwrap_or(len);
             self.buf.resize(n, 0);
             self.file.read_exact_at(&mut self.buf, pos)?;
             self.buf_start = pos;
@@ -559,7 +567,10 @@ pub fn clean_batch(batch: &[u8], rules: &CleanRules<'_>) -> Result<BatchOutcome,
             // A keyless record cannot be compacted; Kafka's cleaner removes it.
             return false;
         };
-        let latest = rules.map.get(&body[key.clone()]).is_none_or(|o| r.offset >= o);
+        let latest = rules
+            .map
+            .get(&body[key.clone()])
+            .is_none_or(|o| r.offset >= o);
         let retain_tombstone = horizon.is_none_or(|h| rules.now_ms < h);
         latest && (r.has_value || retain_tombstone)
     };
@@ -687,8 +698,7 @@ fn rebuild<B: AsRef<[u8]>>(
     } else {
         kept.iter().map(|r| r.timestamp).max().unwrap_or(-1)
     };
-    let mut attributes =
-        original.attributes() & (COMPRESSION_MASK | TIMESTAMP_TYPE_FLAG);
+    let mut attributes = original.attributes() & (COMPRESSION_MASK | TIMESTAMP_TYPE_FLAG);
     if horizon.is_some() {
         attributes |= DELETE_HORIZON_FLAG;
     }
@@ -738,7 +748,8 @@ pub fn clean_group(
     let Some(first) = group.first() else {
         return Err(LogError::Io(io::Error::other("an empty group of segments")));
     };
-    let mut cleaned = Segment::create_with_suffix(dir, first.base_offset, index_interval, CLEANED_SUFFIX)?;
+    let mut cleaned =
+        Segment::create_with_suffix(dir, first.base_offset, index_interval, CLEANED_SUFFIX)?;
     let result = copy_group(group, rules, &mut cleaned);
     match result {
         Ok(stats) => {
@@ -892,7 +903,9 @@ pub(crate) mod crash_hook {
     pub(super) fn after_commit(dir: &Path) -> std::io::Result<()> {
         let list = CRASH_AFTER_COMMIT.lock().unwrap_or_else(|e| e.into_inner());
         if list.iter().any(|d| d == dir) {
-            return Err(std::io::Error::other("simulated crash after the swap commit"));
+            return Err(std::io::Error::other(
+                "simulated crash after the swap commit",
+            ));
         }
         Ok(())
     }
@@ -1017,13 +1030,15 @@ pub fn clean_log(
         ..CleanOutcome::default()
     };
     let has_data = to_clean.clean_bytes + to_clean.cleanable_bytes > 0;
-    if !(to_clean.is_due(view.config.min_cleanable_dirty_ratio) || (request.horizon_due && has_data))
+    if !(to_clean.is_due(view.config.min_cleanable_dirty_ratio)
+        || (request.horizon_due && has_data))
     {
         return Ok(outcome);
     }
     // A segment file shorter than the view says was cut by a truncation since: the log changed
     // under the cleaning, which is given up until the next round.
-    let changed = |e: &LogError| matches!(e, LogError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof);
+    let changed =
+        |e: &LogError| matches!(e, LogError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof);
     let mut map = OffsetMap::new(request.map_capacity);
     let end_offset = match build_offset_map(
         &view.segments,
@@ -1116,8 +1131,12 @@ fn parse_cleaner_checkpoint(text: &str) -> Result<BTreeMap<TopicPartition, i64>,
         else {
             return Err(format!("malformed line {line:?}"));
         };
-        let partition = partition.parse().map_err(|_| format!("bad partition in {line:?}"))?;
-        let offset = offset.parse().map_err(|_| format!("bad offset in {line:?}"))?;
+        let partition = partition
+            .parse()
+            .map_err(|_| format!("bad partition in {line:?}"))?;
+        let offset = offset
+            .parse()
+            .map_err(|_| format!("bad offset in {line:?}"))?;
         entries.insert(
             TopicPartition {
                 topic: topic.to_string(),
@@ -1127,7 +1146,10 @@ fn parse_cleaner_checkpoint(text: &str) -> Result<BTreeMap<TopicPartition, i64>,
         );
     }
     if entries.len() != count {
-        return Err(format!("{count} entries announced, {} found", entries.len()));
+        return Err(format!(
+            "{count} entries announced, {} found",
+            entries.len()
+        ));
     }
     Ok(entries)
 }
@@ -1201,7 +1223,11 @@ mod tests {
                     timestamp_type: TimestampType::Creation,
                     offset: i as i64,
                     // offset - sequence must stay constant for the encoder to keep one batch.
-                    sequence: if self.producer_id >= 0 { i as i32 } else { i as i32 - 1 },
+                    sequence: if self.producer_id >= 0 {
+                        i as i32
+                    } else {
+                        i as i32 - 1
+                    },
                     timestamp: self.timestamp + i as i64,
                     key: k.map(|k| Bytes::from(k.to_string())),
                     value: v.map(|v| Bytes::from(v.to_string())),
@@ -1255,7 +1281,8 @@ mod tests {
     /// that no read in a gap comes back empty.
     fn records(log: &PartitionLog) -> Vec<(i64, Option<String>, Option<String>)> {
         let text = |b: &[u8], r: &Option<std::ops::Range<usize>>| {
-            r.clone().map(|r| String::from_utf8_lossy(&b[r]).into_owned())
+            r.clone()
+                .map(|r| String::from_utf8_lossy(&b[r]).into_owned())
         };
         let mut out = Vec::new();
         let mut next = log.log_start_offset();
@@ -1296,7 +1323,12 @@ mod tests {
         map
     }
 
-    fn clean(log: &mut PartitionLog, checkpoint: Option<i64>, now: i64, horizon_due: bool) -> CleanOutcome {
+    fn clean(
+        log: &mut PartitionLog,
+        checkpoint: Option<i64>,
+        now: i64,
+        horizon_due: bool,
+    ) -> CleanOutcome {
         let view = log.cleaner_view();
         let request = CleanRequest {
             checkpoint,
@@ -1357,9 +1389,15 @@ mod tests {
         let outcome = clean(&mut log, None, 10_000, false);
         assert!(outcome.cleaned, "{outcome:?}");
         // Everything below the active segment was clean after this.
-        assert_eq!(outcome.checkpoint, Some(log.cleaner_view().active_base_offset));
+        assert_eq!(
+            outcome.checkpoint,
+            Some(log.cleaner_view().active_base_offset)
+        );
         let after = records(&log);
-        let keys: Vec<_> = after.iter().map(|(o, k, _)| (*o, k.clone().unwrap())).collect();
+        let keys: Vec<_> = after
+            .iter()
+            .map(|(o, k, _)| (*o, k.clone().unwrap()))
+            .collect();
         // One record per key, the last one, at its original offset; the active segment's
         // record stays whatever it is.
         assert_eq!(
@@ -1376,7 +1414,10 @@ mod tests {
         // The gzip batch lost a record and was rebuilt with its codec, offsets kept.
         let slice = log.read(12, 1).expect("read");
         let h = BatchHeader::new(&slice.records[..]).expect("header");
-        assert_eq!((h.base_offset(), h.last_offset(), h.records_count()), (12, 13, 2));
+        assert_eq!(
+            (h.base_offset(), h.last_offset(), h.records_count()),
+            (12, 13, 2)
+        );
         assert_eq!(h.compression(), 1);
         // A second cleaning with nothing dirty is not due.
         let again = clean(&mut log, outcome.checkpoint, 10_000, false);
@@ -1385,7 +1426,10 @@ mod tests {
         let kept = records(&log);
         let regrouped = clean(&mut log, outcome.checkpoint, 10_000, true);
         assert!(regrouped.cleaned);
-        assert!(log.segment_count() < segments_before, "small segments are grouped");
+        assert!(
+            log.segment_count() < segments_before,
+            "small segments are grouped"
+        );
         assert_eq!(records(&log), kept);
 
         // Reopened, the log has the same records and reads in its gaps still find the next one.
@@ -1423,7 +1467,12 @@ mod tests {
 
         let early = clean(&mut log, first.checkpoint, now + 999, true);
         assert!(latest(&log).contains_key("a"), "{early:?}");
-        let due = clean(&mut log, early.checkpoint.or(first.checkpoint), now + 1_000, true);
+        let due = clean(
+            &mut log,
+            early.checkpoint.or(first.checkpoint),
+            now + 1_000,
+            true,
+        );
         assert!(due.cleaned);
         assert_eq!(due.tombstone_horizon, None);
         let keys: Vec<String> = latest(&log).into_keys().collect();
@@ -1446,7 +1495,10 @@ mod tests {
         }
         let view = log.cleaner_view();
         let later = log_to_clean(&view, outcome.checkpoint, i64::MAX, 0, fbt);
-        assert!(later.cleanable_bytes > 0 && later.clean_bytes > 0, "{later:?}");
+        assert!(
+            later.cleanable_bytes > 0 && later.clean_bytes > 0,
+            "{later:?}"
+        );
         let ratio = later.cleanable_ratio();
         assert!(later.is_due(ratio - 0.001));
         assert!(!later.is_due(ratio));
@@ -1543,7 +1595,10 @@ mod tests {
         clean(&mut log, None, 0, false);
         let slice = log.read(first, 1).expect("read");
         let h = BatchHeader::new(&slice.records[..]).expect("header");
-        assert_eq!((h.base_offset(), h.last_offset(), h.records_count()), (0, 1, 0));
+        assert_eq!(
+            (h.base_offset(), h.last_offset(), h.records_count()),
+            (0, 1, 0)
+        );
         assert_eq!((h.producer_id(), h.base_sequence()), (7, 0));
         check_stored_batch(&slice.records, 0, usize::MAX).expect("a valid empty batch");
         // The producer's next batch still follows its sequence.
@@ -1565,8 +1620,8 @@ mod tests {
         let before = records(&log);
         let view = log.cleaner_view();
         let mut map = OffsetMap::new(100);
-        let end = build_offset_map(&view.segments, 0, view.active_base_offset, &mut map)
-            .expect("map");
+        let end =
+            build_offset_map(&view.segments, 0, view.active_base_offset, &mut map).expect("map");
         let rules = CleanRules {
             map: &map,
             end_offset: end,
@@ -1617,7 +1672,11 @@ mod tests {
                 .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
                 .collect()
         };
-        assert!(names().iter().any(|n| n.ends_with(".log.swap")), "{:?}", names());
+        assert!(
+            names().iter().any(|n| n.ends_with(".log.swap")),
+            "{:?}",
+            names()
+        );
         drop(log);
         let log = PartitionLog::open(dir.path(), compact_config()).expect("reopen");
         // The first group (the segment of offset 0, "a0", superseded) was swapped in whole.
@@ -1703,7 +1762,8 @@ mod tests {
             compact: false,
             ..compact_config()
         });
-        log.append(&mut bytes, 0, 0).expect("a delete topic takes keyless records");
+        log.append(&mut bytes, 0, 0)
+            .expect("a delete topic takes keyless records");
     }
 
     #[test]

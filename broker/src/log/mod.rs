@@ -160,7 +160,9 @@ impl LogConfig {
     /// `segment.ms`, or `max.compaction.lag.ms` when that is sooner on a compacted log, so that
     /// data becomes cleanable within the lag. `None` never rolls by time.
     pub fn max_segment_ms(&self) -> Option<i64> {
-        let lag = (self.compact && self.max_compaction_lag_ms > 0 && self.max_compaction_lag_ms < i64::MAX)
+        let lag = (self.compact
+            && self.max_compaction_lag_ms > 0
+            && self.max_compaction_lag_ms < i64::MAX)
             .then_some(self.max_compaction_lag_ms);
         match (self.segment_ms, lag) {
             (Some(ms), Some(lag)) => Some(ms.min(lag)),
@@ -244,9 +246,7 @@ impl LogError {
         match self {
             LogError::InvalidRecord(_)
             | LogError::InvalidTimestamp { .. }
-            | LogError::InvalidRecords { .. } => {
-                Some(self.to_string())
-            }
+            | LogError::InvalidRecords { .. } => Some(self.to_string()),
             _ => None,
         }
     }
