@@ -44,7 +44,8 @@ const ACCEPTED_KEYS: &[&str] = &[
     "listener.security.protocol.map",
     "inter.broker.listener.name",
     "unclean.leader.election.enable",
-    "log.cleaner.enable",
+    "log.cleaner.io.buffer.size",
+    "log.cleaner.io.max.bytes.per.second",
     "broker.rack",
 ];
 
@@ -88,6 +89,15 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "message.max.bytes",
     "min.insync.replicas",
     "log.cleanup.policy",
+    "log.cleaner.enable",
+    "log.cleaner.threads",
+    "log.cleaner.backoff.ms",
+    "log.cleaner.dedupe.buffer.size",
+    "log.cleaner.io.buffer.load.factor",
+    "log.cleaner.delete.retention.ms",
+    "log.cleaner.min.cleanable.ratio",
+    "log.cleaner.min.compaction.lag.ms",
+    "log.cleaner.max.compaction.lag.ms",
     "log.message.downconversion.enable",
     "socket.request.max.bytes",
     "max.connections",
@@ -212,6 +222,28 @@ pub struct BrokerConfig {
     pub min_insync_replicas: usize,
     /// Whether `log.cleanup.policy` names `delete`: the topics' default `cleanup.policy`.
     pub log_cleanup_policy_delete: bool,
+    /// Whether `log.cleanup.policy` names `compact`.
+    pub log_cleanup_policy_compact: bool,
+    /// `log.cleaner.enable`: whether compacted logs are cleaned at all (Kafka's default true).
+    pub log_cleaner_enable: bool,
+    /// `log.cleaner.threads`: how many logs are cleaned at once; 0 cleans none (as Kafka with
+    /// no cleaner thread). The dedupe buffer is shared out between them.
+    pub log_cleaner_threads: usize,
+    /// `log.cleaner.backoff.ms`: the cleaner's pause when no log was due.
+    pub log_cleaner_backoff_ms: u64,
+    /// `log.cleaner.dedupe.buffer.size` (bytes) and `log.cleaner.io.buffer.load.factor`: the
+    /// offset map of each cleaning holds `size / threads / 24 * factor` keys (Kafka's
+    /// `SkimpyOffsetMap` slots).
+    pub log_cleaner_dedupe_buffer_size: u64,
+    pub log_cleaner_io_buffer_load_factor: f64,
+    /// `log.cleaner.delete.retention.ms`, `log.cleaner.min.cleanable.ratio`,
+    /// `log.cleaner.min.compaction.lag.ms`, `log.cleaner.max.compaction.lag.ms`: the topics'
+    /// defaults of `delete.retention.ms`, `min.cleanable.dirty.ratio`, `min.compaction.lag.ms`
+    /// and `max.compaction.lag.ms`.
+    pub log_cleaner_delete_retention_ms: i64,
+    pub log_cleaner_min_cleanable_ratio: f64,
+    pub log_cleaner_min_compaction_lag_ms: i64,
+    pub log_cleaner_max_compaction_lag_ms: i64,
     /// `log.message.downconversion.enable`: the topics' default `message.downconversion.enable`.
     pub log_message_downconversion_enable: bool,
     /// `replica.lag.time.max.ms`: a follower not caught up for this long leaves the ISR.
@@ -270,6 +302,16 @@ impl Default for BrokerConfig {
             message_max_bytes: 1_048_588,
             min_insync_replicas: 1,
             log_cleanup_policy_delete: true,
+            log_cleanup_policy_compact: false,
+            log_cleaner_enable: true,
+            log_cleaner_threads: 1,
+            log_cleaner_backoff_ms: 15_000,
+            log_cleaner_dedupe_buffer_size: 134_217_728,
+            log_cleaner_io_buffer_load_factor: 0.9,
+            log_cleaner_delete_retention_ms: crate::log::DEFAULT_DELETE_RETENTION_MS,
+            log_cleaner_min_cleanable_ratio: crate::log::DEFAULT_MIN_CLEANABLE_DIRTY_RATIO,
+            log_cleaner_min_compaction_lag_ms: 0,
+            log_cleaner_max_compaction_lag_ms: i64::MAX,
             log_message_downconversion_enable: true,
             socket_request_max_bytes: 104_857_600,
             max_connections: i32::MAX as usize,
@@ -381,6 +423,33 @@ fn non_negative(key: &str, value: &str) -> Result<i64, ConfigError> {
 /// Whether a `cleanup.policy` list (`delete`, `compact` or both) names `delete`.
 pub fn cleanup_policy_deletes(policy: &str) -> bool {
     policy.split(',').any(|p| p.trim() == "delete")
+}
+
+/// Whether a `cleanup.policy` list (`delete`, `compact` or both) names `compact`.
+pub fn cleanup_policy_compacts(policy: &str) -> bool {
+    policy.split(',').any(|p| p.trim() == "compact")
+}
+
+/// A `Long` key with Kafka's `atLeast(min)` validator.
+fn long_at_least(key: &str, value: &str, min: i64) -> Result<i64, ConfigError> {
+    let n: i64 = number(key, value)?;
+    if n < min {
+        return Err(invalid(key, value, format!("Value must be at least {min}")));
+    }
+    Ok(n)
+}
+
+/// A `Double` key with Kafka's `between(min, max)` validator.
+fn ratio(key: &str, value: &str, min: f64, max: f64) -> Result<f64, ConfigError> {
+    let n: f64 = number(key, value)?;
+    if !(min..=max).contains(&n) {
+        return Err(invalid(
+            key,
+            value,
+            format!("Value must be between {min} and {max}"),
+        ));
+    }
+    Ok(n)
 }
 
 fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
@@ -584,7 +653,33 @@ impl BrokerConfig {
                         return Err(invalid(k, v, "Value must be at least 1"));
                     }
                 }
-                "log.cleanup.policy" => c.log_cleanup_policy_delete = cleanup_policy_deletes(v),
+                "log.cleanup.policy" => {
+                    c.log_cleanup_policy_delete = cleanup_policy_deletes(v);
+                    c.log_cleanup_policy_compact = cleanup_policy_compacts(v);
+                }
+                "log.cleaner.enable" => c.log_cleaner_enable = boolean(k, v)?,
+                "log.cleaner.threads" => c.log_cleaner_threads = at_least(k, v, 0)?,
+                "log.cleaner.backoff.ms" => {
+                    c.log_cleaner_backoff_ms = long_at_least(k, v, 0)? as u64
+                }
+                "log.cleaner.dedupe.buffer.size" => {
+                    c.log_cleaner_dedupe_buffer_size = long_at_least(k, v, 0)? as u64
+                }
+                "log.cleaner.io.buffer.load.factor" => {
+                    c.log_cleaner_io_buffer_load_factor = number(k, v)?
+                }
+                "log.cleaner.delete.retention.ms" => {
+                    c.log_cleaner_delete_retention_ms = long_at_least(k, v, 0)?
+                }
+                "log.cleaner.min.cleanable.ratio" => {
+                    c.log_cleaner_min_cleanable_ratio = ratio(k, v, 0.0, 1.0)?
+                }
+                "log.cleaner.min.compaction.lag.ms" => {
+                    c.log_cleaner_min_compaction_lag_ms = long_at_least(k, v, 0)?
+                }
+                "log.cleaner.max.compaction.lag.ms" => {
+                    c.log_cleaner_max_compaction_lag_ms = long_at_least(k, v, 1)?
+                }
                 "log.message.downconversion.enable" => {
                     c.log_message_downconversion_enable = boolean(k, v)?
                 }
@@ -699,6 +794,21 @@ impl BrokerConfig {
                 ));
             }
             c.log_roll_jitter_ms = ms;
+        }
+        // Kafka's `LogCleaner` check at start-up: each cleaner's offset map must hold at least
+        // one key, or cleaning could never make progress.
+        if c.log_cleaner_enable && c.log_cleaner_threads > 0 {
+            let per_thread = c.log_cleaner_dedupe_buffer_size / c.log_cleaner_threads as u64;
+            let slots = (per_thread / crate::log::cleaner::OFFSET_MAP_SLOT_BYTES) as f64;
+            if slots * c.log_cleaner_io_buffer_load_factor <= 1.0 {
+                return Err(invalid(
+                    "log.cleaner.dedupe.buffer.size",
+                    &c.log_cleaner_dedupe_buffer_size.to_string(),
+                    "requirement failed: offset map is too small to fit in even a single \
+                     message, so log cleaning will never make progress. You can increase \
+                     log.cleaner.dedupe.buffer.size or decrease log.cleaner.threads",
+                ));
+            }
         }
         // KafkaConfig's check: a per-IP limit of 0 would refuse every client unless some
         // addresses are let in by an override.

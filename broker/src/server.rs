@@ -74,6 +74,7 @@ pub async fn run(
     let leader_rebalance = tokio::spawn(leader_rebalance(broker.clone()));
     let hosting = tokio::spawn(keep_hosting_in_sync(broker.clone()));
     let retention = tokio::spawn(retention_loop(broker.clone()));
+    let cleaner = tokio::spawn(crate::compaction::run(broker.clone()));
     let group_timers = tokio::spawn(group_ticker(broker.clone()));
     let group_cleanup = tokio::spawn(group_metadata_cleanup(broker.clone()));
 
@@ -102,6 +103,7 @@ pub async fn run(
     session.abort();
     hosting.abort();
     retention.abort();
+    cleaner.abort();
     group_timers.abort();
     group_cleanup.abort();
     broker.partitions.close_all().await;

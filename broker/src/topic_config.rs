@@ -84,6 +84,22 @@ pub fn topic_log_config(config: &BrokerConfig, overrides: &BTreeMap<String, Stri
             .map_or(config.log_cleanup_policy_delete, |policy| {
                 crate::config::cleanup_policy_deletes(policy)
             }),
+        compact: overrides
+            .get("cleanup.policy")
+            .map_or(config.log_cleanup_policy_compact, |policy| {
+                crate::config::cleanup_policy_compacts(policy)
+            }),
+        delete_retention_ms: get("delete.retention.ms")
+            .map_or(config.log_cleaner_delete_retention_ms, |v| v.max(0)),
+        min_cleanable_dirty_ratio: overrides
+            .get("min.cleanable.dirty.ratio")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|r| (0.0..=1.0).contains(r))
+            .unwrap_or(config.log_cleaner_min_cleanable_ratio),
+        min_compaction_lag_ms: get("min.compaction.lag.ms")
+            .map_or(config.log_cleaner_min_compaction_lag_ms, |v| v.max(0)),
+        max_compaction_lag_ms: get("max.compaction.lag.ms")
+            .map_or(config.log_cleaner_max_compaction_lag_ms, |v| v.max(1)),
         flush_interval_messages: get("flush.messages")
             .map_or(config.log_flush_interval_messages, |v| v.max(1) as u64),
         flush_interval_ms: get("flush.ms").map_or(config.log_flush_interval_ms, |v| {

@@ -517,9 +517,10 @@ fn configs_we_cannot_honor_are_refused_at_create_time() {
     let bs = cluster.bootstrap();
     for (config, text) in [
         (
-            "cleanup.policy=compact",
-            "Invalid value compact for configuration cleanup.policy: log compaction is not \
-             implemented by this broker; only cleanup.policy=delete is supported",
+            "remote.storage.enable=true",
+            "Invalid value true for configuration remote.storage.enable: Tiered Storage \
+             functionality is disabled in the broker. Topic cannot be configured with remote \
+             log storage.",
         ),
         (
             // Kafka accepts every codec (the broker recompresses); it refuses other names.

@@ -493,7 +493,7 @@ mod tests {
     #[test]
     fn configs_we_cannot_honor_are_refused_at_validation() {
         for (k, v) in [
-            ("cleanup.policy", "compact"),
+            ("cleanup.policy", "shrink"),
             // Kafka refuses what its validators refuse; every codec name is acted on.
             ("compression.type", "brotli"),
             ("compression.gzip.level", "10"),
@@ -509,6 +509,11 @@ mod tests {
                 err.starts_with(&format!("Invalid value {v} for configuration {k}: ")),
                 "{err}"
             );
+        }
+        // Log compaction is acted on.
+        for policy in ["compact", "compact,delete"] {
+            let c = BTreeMap::from([("cleanup.policy".to_string(), policy.to_string())]);
+            assert_eq!(validate_topic_configs(&c), Ok(()), "{policy}");
         }
     }
 

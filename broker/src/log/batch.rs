@@ -158,6 +158,69 @@ fn check_records_fit<B: AsRef<[u8]>>(header: &BatchHeader<B>, size: usize) -> Re
     Ok(())
 }
 
+/// Checks the header of a batch the log already holds, or that a leader sent to a follower: as
+/// `check_header`, except that a cleaned batch may hold fewer records than its offset range
+/// (Kafka's cleaner keeps `lastOffsetDelta` while it drops records, and keeps an empty batch
+/// for an idempotent producer's last sequence), so `recordsCount` need only lie within
+/// `0..=lastOffsetDelta + 1`. Returns the batch's total size.
+pub fn check_stored_header<B: AsRef<[u8]>>(
+    header: &BatchHeader<B>,
+    available: usize,
+    max_size: usize,
+) -> Result<usize, LogError> {
+    if header.magic() != MAGIC_V2 {
+        return Err(LogError::UnsupportedMagic(header.magic()));
+    }
+    let size = header.total_size().ok_or_else(|| {
+        LogError::CorruptMessage(format!(
+            "batchLength {} is too small",
+            header.batch_length()
+        ))
+    })?;
+    if size > max_size {
+        return Err(LogError::MessageTooLarge {
+            size,
+            max: max_size,
+        });
+    }
+    if size > available {
+        return Err(LogError::CorruptMessage(format!(
+            "batch of {size} bytes is cut off after {available} bytes"
+        )));
+    }
+    let span = i64::from(header.last_offset_delta()) + 1;
+    let count = i64::from(header.records_count());
+    if span <= 0 || count < 0 || count > span {
+        return Err(LogError::CorruptMessage(format!(
+            "stored batch at offset {} holds {count} records in an offset range of {span}",
+            header.base_offset()
+        )));
+    }
+    check_records_fit(header, size)?;
+    Ok(size)
+}
+
+/// `check_batch` for stored or replicated batches (`check_stored_header`, then the CRC).
+pub fn check_stored_batch(
+    buf: &[u8],
+    position: usize,
+    max_size: usize,
+) -> Result<BatchInfo, LogError> {
+    if buf.len() > MAGIC_AT && buf[MAGIC_AT] as i8 != MAGIC_V2 {
+        return Err(LogError::UnsupportedMagic(buf[MAGIC_AT] as i8));
+    }
+    let header = BatchHeader::new(buf)?;
+    let size = check_stored_header(&header, buf.len(), max_size)?;
+    let computed = batch_crc(&buf[..size]);
+    if computed != header.crc() {
+        return Err(LogError::CorruptMessage(format!(
+            "CRC-32C mismatch: stored {:#010x}, computed {computed:#010x}",
+            header.crc()
+        )));
+    }
+    Ok(BatchInfo::from_header(&header, position, size))
+}
+
 /// CRC-32C of a whole batch's covered range (attributes to end).
 pub fn batch_crc(batch: &[u8]) -> u32 {
     crc32c::crc32c(batch.get(CRC_START..).unwrap_or(&[]))

@@ -563,6 +563,40 @@ impl DurableLog {
         .map_err(|e| LogError::Offline(format!("retention task failed: {e}")))?
     }
 
+    /// One cleaning of this log by the log cleaner, if it is due (see `cleaner::clean_log`):
+    /// the view is taken under the lock, the offset map and the cleaned segments are built off
+    /// it on a blocking thread (appends and fetches go on meanwhile), and each cleaned segment
+    /// is swapped in under the lock after checking nothing changed under it. The high watermark
+    /// is the request's, capped by this log's. An I/O error during a swap takes the partition
+    /// offline, as a failed append does.
+    pub async fn clean(
+        &self,
+        mut request: super::cleaner::CleanRequest,
+    ) -> Result<super::cleaner::CleanOutcome, LogError> {
+        self.check_usable()?;
+        request.high_watermark = request.high_watermark.min(self.high_watermark());
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let view = shared.lock()?.cleaner_view();
+            let result = super::cleaner::clean_log(&view, &request, |replaced, cleaned| {
+                let mut log = shared.lock()?;
+                shared.check_usable()?;
+                let swapped = log.replace_segments(replaced, cleaned, view.generation);
+                if let Err(LogError::Io(e)) = &swapped {
+                    // The directory is in an unknown state until recovery puts it right.
+                    shared.fail(format!(
+                        "swapping in a cleaned segment of {} failed: {e}",
+                        view.dir.display()
+                    ));
+                }
+                swapped
+            });
+            result
+        })
+        .await
+        .map_err(|e| LogError::Offline(format!("cleaner task failed: {e}")))?
+    }
+
     /// Applies changed topic configs (segment, retention, size limits) to later operations.
     pub fn set_config(&self, config: LogConfig) -> Result<(), LogError> {
         self.shared.lock()?.set_config(config);

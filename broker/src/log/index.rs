@@ -164,6 +164,10 @@ impl<E: IndexEntry> IndexFile<E> {
     pub fn path(&self) -> &Path {
         &self.path
     }
+    /// Records that the caller renamed the file to `path` (the open handle follows it).
+    pub(crate) fn set_path(&mut self, path: PathBuf) {
+        self.path = path;
+    }
     /// A handle that can be fsynced without holding the owner.
     pub fn file(&self) -> Arc<File> {
         self.file.clone()

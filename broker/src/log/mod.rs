@@ -20,6 +20,7 @@
 
 pub mod batch;
 mod checkpoint;
+pub mod cleaner;
 pub mod durable;
 pub mod epoch_cache;
 pub mod index;
@@ -59,8 +60,13 @@ pub const DEFAULT_RETENTION_MS: i64 = 168 * 3_600_000;
 /// Kafka's default `message.max.bytes` / `max.message.bytes`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
 
+/// Kafka's default `delete.retention.ms` / `log.cleaner.delete.retention.ms` (one day).
+pub const DEFAULT_DELETE_RETENTION_MS: i64 = 86_400_000;
+/// Kafka's default `min.cleanable.dirty.ratio` / `log.cleaner.min.cleanable.ratio`.
+pub const DEFAULT_MIN_CLEANABLE_DIRTY_RATIO: f64 = 0.5;
+
 /// Storage settings of one partition (a topic's overrides over the broker's `log.*` keys).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LogConfig {
     /// `segment.bytes`: a segment is rolled before it would grow past this.
     pub segment_bytes: u64,
@@ -83,6 +89,21 @@ pub struct LogConfig {
     /// `cleanup.policy` contains `delete`: only then do `retention.ms` and `retention.bytes`
     /// delete segments (a `compact`-only topic keeps them, as Kafka's `LogConfig.delete`).
     pub cleanup_policy_delete: bool,
+    /// `cleanup.policy` contains `compact`: the log cleaner (`cleaner`) keeps only the latest
+    /// record of each key in the segments before the active one (Kafka's `LogConfig.compact`).
+    pub compact: bool,
+    /// `delete.retention.ms`: how long a tombstone (a record with a null value) outlives its
+    /// first cleaning before a later cleaning removes it (KIP-534's delete horizon).
+    pub delete_retention_ms: i64,
+    /// `min.cleanable.dirty.ratio` (0.0-1.0): the share of the log's cleanable bytes that must be
+    /// dirty (not cleaned yet) before the cleaner takes it up.
+    pub min_cleanable_dirty_ratio: f64,
+    /// `min.compaction.lag.ms`: a segment whose largest timestamp is younger than this is not
+    /// cleaned yet.
+    pub min_compaction_lag_ms: i64,
+    /// `max.compaction.lag.ms`: dirty data older than this is cleaned whatever the dirty ratio,
+    /// and the active segment of a compacted log rolls after at most this long.
+    pub max_compaction_lag_ms: i64,
     /// `flush.messages`: fsync after this many appended records (1 = every acknowledged append is
     /// fsynced, with group commit). Kafka's default is effectively never (`i64::MAX`).
     pub flush_interval_messages: u64,
@@ -113,6 +134,11 @@ impl Default for LogConfig {
             retention_ms: Some(DEFAULT_RETENTION_MS),
             retention_bytes: None,
             cleanup_policy_delete: true,
+            compact: false,
+            delete_retention_ms: DEFAULT_DELETE_RETENTION_MS,
+            min_cleanable_dirty_ratio: DEFAULT_MIN_CLEANABLE_DIRTY_RATIO,
+            min_compaction_lag_ms: 0,
+            max_compaction_lag_ms: i64::MAX,
             flush_interval_messages: i64::MAX as u64,
             flush_interval_ms: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
@@ -129,6 +155,20 @@ impl LogConfig {
     pub fn fsync_every_append(&self) -> bool {
         self.flush_interval_messages <= 1
     }
+
+    /// The age after which the active segment rolls (Kafka's `LogConfig.maxSegmentMs`):
+    /// `segment.ms`, or `max.compaction.lag.ms` when that is sooner on a compacted log, so that
+    /// data becomes cleanable within the lag. `None` never rolls by time.
+    pub fn max_segment_ms(&self) -> Option<i64> {
+        let lag = (self.compact
+            && self.max_compaction_lag_ms > 0
+            && self.max_compaction_lag_ms < i64::MAX)
+            .then_some(self.max_compaction_lag_ms);
+        match (self.segment_ms, lag) {
+            (Some(ms), Some(lag)) => Some(ms.min(lag)),
+            (ms, lag) => ms.or(lag),
+        }
+    }
 }
 
 /// Everything the storage layer can fail with; `kafka_error_code` is the one place that maps a
@@ -140,6 +180,16 @@ pub enum LogError {
     /// Kafka's `InvalidRecordException`; the message is Kafka's text as it is.
     #[error("{0}")]
     InvalidRecord(String),
+    /// Records refused by `LogValidator.validateRecord` for another reason than their timestamp
+    /// (a keyless record on a compacted topic): INVALID_RECORD with Kafka's
+    /// `processRecordErrors` text, one error per record as Produce v8+ carries them.
+    #[error(
+        "One or more records have been rejected due to {} record errors in total, and only \
+         showing the first three errors at most: [{}]",
+        errors.len(),
+        errors.iter().take(3).map(|e| format!("RecordError(batchIndex={}, message='{}')", e.batch_index, e.message)).collect::<Vec<_>>().join(", ")
+    )]
+    InvalidRecords { errors: Vec<validator::RecordError> },
     /// Records refused by `LogValidator.validateTimestamp` (INVALID_TIMESTAMP), one error per
     /// record as Produce v8+ carries them.
     #[error("One or more records have been rejected due to invalid timestamp")]
@@ -181,7 +231,7 @@ impl LogError {
     /// The per-record errors of a refusal (Produce v8+ `record_errors`); empty for most.
     pub fn record_errors(&self) -> &[validator::RecordError] {
         match self {
-            LogError::InvalidTimestamp { errors } => errors,
+            LogError::InvalidTimestamp { errors } | LogError::InvalidRecords { errors } => errors,
             _ => &[],
         }
     }
@@ -194,9 +244,9 @@ impl LogError {
     /// server will accept.").
     pub fn client_message(&self) -> Option<String> {
         match self {
-            LogError::InvalidRecord(_) | LogError::InvalidTimestamp { .. } => {
-                Some(self.to_string())
-            }
+            LogError::InvalidRecord(_)
+            | LogError::InvalidTimestamp { .. }
+            | LogError::InvalidRecords { .. } => Some(self.to_string()),
             _ => None,
         }
     }
@@ -211,7 +261,7 @@ impl LogError {
         use ErrorCode::*;
         match self {
             LogError::CorruptMessage(_) => CorruptMessage,
-            LogError::InvalidRecord(_) => InvalidRecord,
+            LogError::InvalidRecord(_) | LogError::InvalidRecords { .. } => InvalidRecord,
             LogError::InvalidTimestamp { .. } => InvalidTimestamp,
             LogError::UnsupportedCompression(_) => UnsupportedCompressionType,
             // v0/v1 message sets are well-formed but unsupported; other magic values are garbage.

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use super::batch::check_batch;
+use super::batch::check_stored_batch;
 use super::batch::{validate_produce_payload_in, BatchHeader, BatchInfo, BATCH_HEADER_LEN};
 use super::checkpoint::{self, RecoveryCheckpoint};
+use super::cleaner;
 use super::epoch_cache::LeaderEpochCache;
 use super::producer_state::{ProducerStateManager, Verdict};
 use super::read::{ReadPlan, ReadSlice};
@@ -23,7 +24,7 @@ use super::recompress::rebuild_batch;
 use super::record_walk::first_record_at_or_after;
 use super::recovery::{self, scan_segment};
 use super::segment::{random_roll_jitter, Segment};
-use super::validator::{validate_client_batch, TimestampType};
+use super::validator::{validate_client_batch_in, TimestampType};
 use super::{LogConfig, LogError};
 
 /// A batch header copied out of a segment file.
@@ -254,7 +255,8 @@ impl PartitionLog {
 
     /// Appends batches fetched from the partition's leader as they are (Kafka's
     /// `appendAsFollower`): offsets, leader epochs and timestamps are the leader's; each batch
-    /// is checked (structure, CRC) and must continue this log exactly. An incomplete batch at
+    /// is checked (structure, CRC) and must start at or after this log's end (a compacted
+    /// leader's log has gaps where its cleaner removed records). An incomplete batch at
     /// the end (a fetch cut by its size limit) is left for the next fetch. Returns the offsets
     /// appended, `None` when there was no whole batch.
     pub fn append_as_follower(&mut self, payload: &[u8]) -> Result<Option<(i64, i64)>, LogError> {
@@ -271,8 +273,10 @@ impl PartitionLog {
             if payload.len() - at < size {
                 break;
             }
-            let info = check_batch(&payload[at..at + size], at, usize::MAX)?;
-            if info.base_offset != expected {
+            let info = check_stored_batch(&payload[at..at + size], at, usize::MAX)?;
+            // A compacted leader's log has gaps (Kafka's `appendAsFollower` only refuses
+            // offsets that go backwards): the next batch may start past this log's end.
+            if info.base_offset < expected {
                 return Err(LogError::CorruptMessage(format!(
                     "a replica fetch batch starts at offset {} where this log ends at {expected}",
                     info.base_offset
@@ -375,11 +379,12 @@ impl PartitionLog {
             validate_produce_payload_in(payload, self.config.max_message_bytes, &topic_partition)?;
         let mut misnumbered = Vec::with_capacity(batches.len());
         for b in &mut batches {
-            let validated = validate_client_batch(
+            let validated = validate_client_batch_in(
                 &mut payload[b.position..b.position + b.size],
                 &topic_partition,
                 &self.config.timestamps,
                 now_ms,
+                self.config.compact,
             )?;
             b.max_timestamp = validated.max_timestamp;
             misnumbered.push(!validated.inner_offsets_in_order);
@@ -531,19 +536,22 @@ impl PartitionLog {
         Ok(())
     }
 
-    /// The segment holding `offset` (or the first one after a gap at `offset`).
+    /// The segment holding `offset`, or the first one after a gap at `offset` that holds a
+    /// later offset: a cleaned segment may end before the next one's base, or be empty.
     fn segment_for(&self, offset: i64) -> &Segment {
         if offset >= self.active.base_offset() {
             return &self.active;
         }
-        match self.sealed.range(..=offset).next_back() {
-            Some((_, seg)) if offset < seg.next_offset() => seg,
-            _ => self
-                .sealed
-                .range(offset.saturating_add(1)..)
-                .next()
-                .map_or(&self.active, |(_, seg)| seg),
-        }
+        let from = self
+            .sealed
+            .range(..=offset)
+            .next_back()
+            .map_or(i64::MIN, |(base, _)| *base);
+        self.sealed
+            .range(from..)
+            .map(|(_, seg)| seg)
+            .find(|seg| !seg.is_empty() && seg.next_offset() > offset)
+            .unwrap_or(&self.active)
     }
 
     /// Resolves a read of whole batches from the one containing `offset`, stopping before
@@ -848,6 +856,84 @@ impl PartitionLog {
             })?;
         }
         Ok(())
+    }
+
+    /// What the log cleaner needs of this log, taken under the lock (`cleaner::LogView`): each
+    /// sealed segment's file handle, offsets, sizes and timestamps, the active segment's base,
+    /// the log start and end offsets, the config, and each tracked producer's last offset.
+    pub fn cleaner_view(&self) -> cleaner::LogView {
+        let now = common::time::now_ms();
+        let segments = self
+            .sealed
+            .values()
+            .map(|seg| cleaner::SegmentView {
+                base_offset: seg.base_offset(),
+                next_offset: seg.next_offset(),
+                size: seg.size(),
+                largest_timestamp: largest_timestamp(seg, now),
+                index_bytes: seg.index_bytes(),
+                modified_ms: modified_ms(seg.log_path()),
+                file: seg.log_file(),
+            })
+            .collect();
+        let producer_last_offsets = self
+            .producers
+            .snapshot()
+            .into_iter()
+            .filter_map(|p| p.batches.back().map(|b| (p.producer_id, b.last_offset)))
+            .collect();
+        cleaner::LogView {
+            dir: self.dir.clone(),
+            config: self.config.clone(),
+            segments,
+            active_base_offset: self.active.base_offset(),
+            log_start_offset: self.log_start_offset(),
+            log_end_offset: self.log_end_offset(),
+            producer_last_offsets,
+            generation: self.generation,
+        }
+    }
+
+    /// Swaps the cleaner's `cleaned` segment in for the sealed segments `replaced` (Kafka's
+    /// `UnifiedLog.replaceSegments`), after checking that no truncation happened since the
+    /// cleaner's view (`generation`) and that each is still there, the same file at the same
+    /// size: a truncation or a retention run since the cleaner looked makes this return
+    /// `false` and delete `cleaned` instead. Readers holding the old files go
+    /// on reading them. An I/O error leaves the old segments in memory; the directory is then
+    /// put right by recovery at the next start.
+    pub fn replace_segments(
+        &mut self,
+        replaced: &[cleaner::SegmentView],
+        mut cleaned: Segment,
+        generation: u64,
+    ) -> Result<bool, LogError> {
+        let unchanged = generation == self.generation
+            && !replaced.is_empty()
+            && replaced.iter().all(|v| {
+                self.sealed.get(&v.base_offset).is_some_and(|seg| {
+                    Arc::ptr_eq(&seg.log_file(), &v.file) && seg.size() == v.size
+                })
+            });
+        if !unchanged || replaced[0].base_offset != cleaned.base_offset() {
+            cleaner::discard(cleaned)?;
+            return Ok(false);
+        }
+        let old: Vec<Segment> = replaced
+            .iter()
+            .filter_map(|v| self.sealed.remove(&v.base_offset))
+            .collect();
+        match cleaner::swap_in(&self.dir, &mut cleaned, &old) {
+            Ok(()) => {
+                self.sealed.insert(cleaned.base_offset(), cleaned);
+                Ok(true)
+            }
+            Err(e) => {
+                for seg in old {
+                    self.sealed.insert(seg.base_offset(), seg);
+                }
+                Err(LogError::Io(e))
+            }
+        }
     }
 
     /// What must be fsynced to make everything appended so far durable: just the log files

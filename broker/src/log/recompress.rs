@@ -113,7 +113,7 @@ impl TopicCompression {
     }
 
     /// Compresses `records` (the concatenated records of a batch) with `codec`.
-    fn compress(&self, codec: u8, records: &[u8]) -> Result<Vec<u8>, LogError> {
+    pub(super) fn compress(&self, codec: u8, records: &[u8]) -> Result<Vec<u8>, LogError> {
         let failed = |e: &dyn std::fmt::Display| {
             LogError::Io(std::io::Error::other(format!(
                 "compressing a record batch failed: {e}"

@@ -14,7 +14,9 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use super::batch::{batch_crc, check_header, BatchHeader, BatchInfo, BATCH_HEADER_LEN, CRC_START};
+use super::batch::{
+    batch_crc, check_stored_header, BatchHeader, BatchInfo, BATCH_HEADER_LEN, CRC_START,
+};
 use super::checkpoint::{self, RecoveryCheckpoint};
 use super::index::{OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
 use super::producer_state::ProducerStateManager;
@@ -80,8 +82,9 @@ fn chunked_crc(file: &File, pos: u64, size: usize) -> io::Result<u32> {
     Ok(crc)
 }
 
-/// Validates the batches of `file` from `from` to `end`, expecting offsets to continue at
-/// `expected`, and hands each good one to `on_batch`. Stops at the first bad batch.
+/// Validates the batches of `file` from `from` to `end`, expecting offsets to continue at or
+/// after `expected` (compaction leaves gaps), and hands each good one to `on_batch`. Stops at
+/// the first bad batch.
 pub(crate) fn scan_batches(
     file: &File,
     from: u64,
@@ -104,15 +107,16 @@ pub(crate) fn scan_batches(
         raw.copy_from_slice(window.get(file, pos, BATCH_HEADER_LEN, end)?);
         let header = BatchHeader::new(raw).map_err(io::Error::other)?;
         let available = usize::try_from(remaining).unwrap_or(usize::MAX);
-        let size = match check_header(&header, available, usize::MAX) {
+        let size = match check_stored_header(&header, available, usize::MAX) {
             Ok(size) => size,
             Err(e) => return bad(pos, e.to_string()),
         };
-        if header.base_offset() != expected {
+        // Offsets only ever grow; a cleaned segment has gaps where records were removed.
+        if header.base_offset() < expected {
             return bad(
                 pos,
                 format!(
-                    "batch claims offset {} where {expected} was expected",
+                    "batch claims offset {} where at least {expected} was expected",
                     header.base_offset()
                 ),
             );
@@ -237,8 +241,28 @@ fn usable(cp: &RecoveryCheckpoint, dir: &Path, bases: &[i64]) -> bool {
     matches!(len, Ok(len) if cp.segment_position <= len)
 }
 
+/// One past the last offset of the batches between `from` (a batch boundary) and `end`, read
+/// from their headers alone; `None` when no whole header lies there or one does not parse. A
+/// trusted segment's next offset is not the next segment's base once the cleaner removed its
+/// last records, and reads must know where its data really ends.
+fn next_offset_after(file: &File, from: u64, end: u64) -> Option<i64> {
+    let mut pos = from;
+    let mut next = None;
+    while end.saturating_sub(pos) >= BATCH_HEADER_LEN as u64 {
+        let mut raw = [0u8; BATCH_HEADER_LEN];
+        file.read_exact_at(&mut raw, pos).ok()?;
+        let header = BatchHeader::new(raw).ok()?;
+        let size = header.total_size()?;
+        next = Some(header.last_offset().saturating_add(1));
+        pos += size as u64;
+    }
+    next
+}
+
 pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogError> {
     fs::create_dir_all(dir)?;
+    // A cleaner swap a crash interrupted is completed or undone before the segments are listed.
+    super::cleaner::finish_interrupted_swap(dir)?;
     let bases = list_segments(dir)?;
     let interval = config.index_interval_bytes;
     let raw_cp = checkpoint::read(dir);
@@ -288,8 +312,14 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
             let (max_ts, max_ts_offset) = times.last().map_or((-1, base), |e| {
                 (e.timestamp, base + i64::from(e.relative_offset))
             });
+            let from = offsets.last().map_or(0, |e| u64::from(e.position));
+            let next_offset = if log_len == 0 {
+                base
+            } else {
+                next_offset_after(&file, from, log_len).map_or(next, |n| n.min(next))
+            };
             let mut s = Segment::from_parts(base, log_path, file, offsets, times, interval);
-            s.set_recovered_state(log_len, next, max_ts, max_ts_offset);
+            s.set_recovered_state(log_len, next_offset, max_ts, max_ts_offset);
             s
         } else if let Some(cp) = resume {
             let (mut offsets, times) = load_indexes(dir, base, log_len, cp.recovery_point)?;

@@ -92,6 +92,59 @@ impl Segment {
         })
     }
 
+    /// Creates an empty segment whose three files carry `suffix` after their usual names
+    /// (`<base>.log.cleaned`, ...): the log cleaner writes a replacement segment there, to be
+    /// renamed into place by [`Segment::rename_files`].
+    pub(crate) fn create_with_suffix(
+        dir: &Path,
+        base_offset: i64,
+        index_interval: u32,
+        suffix: &str,
+    ) -> io::Result<Self> {
+        let named = |kind: &str| {
+            let mut name = segment_file(dir, base_offset, kind).into_os_string();
+            name.push(format!(".{suffix}"));
+            PathBuf::from(name)
+        };
+        let log_path = named(LOG_SUFFIX);
+        let log = open_log(&log_path, true)?;
+        Ok(Segment::from_parts(
+            base_offset,
+            log_path,
+            log,
+            OffsetIndex::create(&named(INDEX_SUFFIX))?,
+            TimeIndex::create(&named(TIME_INDEX_SUFFIX))?,
+            index_interval,
+        ))
+    }
+
+    /// Records that the caller renamed this segment's files to `log`, `index` and `time_index`
+    /// (open handles follow a rename, so reads and fsyncs go on as before).
+    pub(crate) fn rename_files(&mut self, log: PathBuf, index: PathBuf, time_index: PathBuf) {
+        self.log_path = log;
+        self.offset_index.set_path(index);
+        self.time_index.set_path(time_index);
+    }
+
+    /// The index file paths (offset index, time index).
+    pub(crate) fn index_paths(&self) -> [&Path; 2] {
+        [self.offset_index.path(), self.time_index.path()]
+    }
+
+    /// Bytes held by the offset index and the time index (Kafka groups segments to clean by them).
+    pub(crate) fn index_bytes(&self) -> (u64, u64) {
+        (
+            (self.offset_index.entries().len() * OffsetEntry::SIZE) as u64,
+            (self.time_index.entries().len() * TimeEntry::SIZE) as u64,
+        )
+    }
+
+    /// The max timestamp of the first batch, once known (`segment.ms` and
+    /// `max.compaction.lag.ms` count from it).
+    pub fn first_batch_timestamp(&self) -> Option<i64> {
+        self.first_batch_timestamp
+    }
+
     /// Opens an existing segment's log with its indexes as recovery left them; the caller
     /// (recovery) sets the committed size, next offset and timestamps.
     pub(crate) fn from_parts(
@@ -218,7 +271,8 @@ impl Segment {
     /// `incoming_max_timestamp` at most, must go to a new segment (Kafka's
     /// `LogSegment.shouldRoll`): it would grow past `segment.bytes`, its offsets would overflow
     /// the indexes' relative offsets, one of its indexes holds `segment.index.bytes`, or the
-    /// segment has waited more than `segment.ms` minus its jitter. An empty segment is never
+    /// segment has waited more than `segment.ms` (or a compacted log's sooner
+    /// `max.compaction.lag.ms`, [`LogConfig::max_segment_ms`]) minus its jitter. An empty segment is never
     /// rolled, so a batch always finds a home.
     pub fn roll_due(
         &self,
@@ -238,7 +292,7 @@ impl Segment {
             >= config.segment_index_bytes / OffsetEntry::SIZE as u64
             || self.time_index.entries().len() as u64
                 >= config.segment_index_bytes / TimeEntry::SIZE as u64;
-        let too_old = config.segment_ms.is_some_and(|ms| {
+        let too_old = config.max_segment_ms().is_some_and(|ms| {
             self.time_waited_for_roll(now_ms, incoming_max_timestamp)
                 > ms.saturating_sub(self.roll_jitter_ms)
         });

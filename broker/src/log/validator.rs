@@ -284,6 +284,23 @@ pub fn validate_client_batch(
     rules: &TimestampRules,
     now_ms: i64,
 ) -> Result<Validated, LogError> {
+    validate_client_batch_in(batch, topic_partition, rules, now_ms, false)
+}
+
+/// `validate_client_batch` for a topic that may be compacted: on a compacted topic
+/// (`compacted`) every record must have a key, as Kafka's `LogValidator.validateKey` demands;
+/// a keyless record is refused with INVALID_RECORD and the per-record message
+/// `Compacted topic cannot accept message without key in topic partition <tp>` (Kafka 3.9's
+/// text, without a final period), checked before the record's timestamp. Errors of both kinds
+/// are gathered as Kafka's `processRecordErrors` gathers them: INVALID_TIMESTAMP when any is a
+/// timestamp error, else INVALID_RECORD.
+pub fn validate_client_batch_in(
+    batch: &mut [u8],
+    topic_partition: &str,
+    rules: &TimestampRules,
+    now_ms: i64,
+    compacted: bool,
+) -> Result<Validated, LogError> {
     let header = BatchHeader::new(&*batch)?;
     if header.is_control() {
         return Err(LogError::InvalidRecord(format!(
@@ -314,6 +331,7 @@ pub fn validate_client_batch(
     let mut inner_offsets_in_order = true;
     {
         let mut errors = Vec::new();
+        let mut timestamp_errors = false;
         walk_batch_records(codec, &batch[BATCH_HEADER_LEN..], count, |index, r| {
             let timestamp = base_timestamp.saturating_add(r.timestamp_delta);
             let offset = base_offset.saturating_add(i64::from(r.offset_delta));
@@ -323,6 +341,18 @@ pub fn validate_client_batch(
             if timestamp > computed_max {
                 computed_max = timestamp;
             }
+            // Kafka's `validateRecord`: the key first, then the timestamp.
+            if compacted && r.key_len < 0 {
+                errors.push(RecordError {
+                    batch_index: index,
+                    message: format!(
+                        "Compacted topic cannot accept message without key in topic partition \
+                         {topic_partition}"
+                    ),
+                });
+                return;
+            }
+            let before = errors.len();
             // Kafka's `validateTimestamp`, record by record.
             if create_time && timestamp != NO_TIMESTAMP {
                 let diff = now_ms.saturating_sub(timestamp);
@@ -349,9 +379,13 @@ pub fn validate_client_batch(
                     ),
                 });
             }
+            timestamp_errors |= errors.len() > before;
         })?;
-        if !errors.is_empty() {
+        if timestamp_errors {
             return Err(LogError::InvalidTimestamp { errors });
+        }
+        if !errors.is_empty() {
+            return Err(LogError::InvalidRecords { errors });
         }
     }
 

@@ -4,7 +4,7 @@
 //!
 //! - **acted on**: the value changes what the broker does, as in Kafka;
 //! - **refused**: a value that would change what clients see but that we cannot honor
-//!   (compaction, tiered storage) is refused at CreateTopics with
+//!   (tiered storage) is refused at CreateTopics with
 //!   INVALID_CONFIG (40) and Kafka's `Invalid value <v> for configuration <k>: <why>` shape;
 //! - **accepted and warned**: a value that only tunes how Kafka works inside (threads, buffers,
 //!   preallocation, throttles, deletion delay) and whose absence no client can observe; the
@@ -59,10 +59,6 @@ pub fn refuse_topic_config(name: &str, value: &str) -> Option<String> {
             if v.parse::<i64>().is_ok_and(|ms| ms < 0) =>
         {
             "Value must be at least 0"
-        }
-        "cleanup.policy" if v.split(',').any(|p| p.trim() == "compact") => {
-            "log compaction is not implemented by this broker; only cleanup.policy=delete is \
-             supported"
         }
         "remote.storage.enable" if v.eq_ignore_ascii_case("true") => {
             // Kafka's text when the broker has tiered storage off.
@@ -129,9 +125,10 @@ pub fn broker_config_warning(key: &str, value: &str) -> Option<&'static str> {
              dynamic cluster default (kafka-configs --entity-type brokers --entity-default) or \
              per topic"
         }
-        "log.cleanup.policy" if v.split(',').any(|p| p.trim() == "compact") => {
-            "log compaction is not implemented; topics are cleaned by deletion"
+        "log.cleaner.io.buffer.size" => {
+            "the cleaner reads and writes segments through buffers of its own sizes"
         }
+        "log.cleaner.io.max.bytes.per.second" => "the log cleaner's I/O is not throttled",
         _ => return None,
     })
 }
@@ -144,7 +141,8 @@ mod tests {
     fn the_classes_are_read_from_the_catalogue() {
         let cleanup = crate::config::topic_config_def("cleanup.policy").unwrap();
         assert_eq!(cleanup.support("delete"), Support::ActedOn);
-        assert!(matches!(cleanup.support("compact"), Support::Refused(_)));
+        assert_eq!(cleanup.support("compact"), Support::ActedOn);
+        assert_eq!(cleanup.support("compact,delete"), Support::ActedOn);
         let preallocate = crate::config::topic_config_def("preallocate").unwrap();
         assert_eq!(
             preallocate.support("true"),
@@ -157,16 +155,12 @@ mod tests {
     }
 
     #[test]
-    fn compaction_and_tiered_storage_are_refused_with_kafkas_shape() {
-        assert_eq!(
-            refuse_topic_config("cleanup.policy", "compact").as_deref(),
-            Some(
-                "Invalid value compact for configuration cleanup.policy: log compaction is not \
-                 implemented by this broker; only cleanup.policy=delete is supported"
-            )
-        );
-        assert!(refuse_topic_config("cleanup.policy", "delete,compact").is_some());
+    fn compaction_is_acted_on_and_tiered_storage_refused_with_kafkas_shape() {
+        assert!(refuse_topic_config("cleanup.policy", "compact").is_none());
+        assert!(refuse_topic_config("cleanup.policy", "delete,compact").is_none());
         assert!(refuse_topic_config("cleanup.policy", "delete").is_none());
+        assert!(broker_config_warning("log.cleanup.policy", "compact").is_none());
+        assert!(broker_config_warning("log.cleaner.io.max.bytes.per.second", "1000").is_some());
         assert!(refuse_topic_config("remote.storage.enable", "true").is_some());
         assert!(refuse_topic_config("remote.storage.enable", "false").is_none());
         assert!(refuse_topic_config("retention.ms", "1000").is_none());
