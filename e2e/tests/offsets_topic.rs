@@ -406,3 +406,42 @@ fn a_group_follows_the_leadership_of_its_partition_with_its_offsets() {
         "the former coordinator answers NOT_COORDINATOR"
     );
 }
+
+/// `__consumer_offsets` is compacted like any compacted topic: after 300 commits of one
+/// partition only a few records of it remain, the last commit among them, and a restarted
+/// broker loads the group from the compacted log with that last offset.
+#[test]
+fn the_offsets_topic_is_compacted_and_loads_back_after_compaction() {
+    let mut cluster = Cluster::start_with(&[
+        ("offsets.topic.num.partitions", "1"),
+        ("offsets.topic.segment.bytes", "2048"),
+        ("log.cleaner.backoff.ms", "100"),
+    ]);
+    cluster.create_topic(TOPIC, 1);
+    let bootstrap = cluster.bootstrap();
+    let group = "busy";
+    e2e::raw::wait_for_group_coordinator(&bootstrap, group);
+    for offset in 1..=300 {
+        assert_eq!(commit_offset(&bootstrap, group, offset), 0);
+    }
+    let Some(python) = python() else { return };
+    let remaining = wait_until("the offsets topic compacted", DEADLINE, || {
+        let records = read_offsets_topic(&python, &bootstrap);
+        let offsets: Vec<i64> = of_group(&records, group, "offset")
+            .iter()
+            .map(|r| r["value"]["offset"].as_i64().unwrap())
+            .collect();
+        (offsets.len() < 100).then_some(offsets)
+    });
+    assert_eq!(remaining.last(), Some(&300), "{remaining:?}");
+    assert!(
+        remaining.windows(2).all(|w| w[0] < w[1]),
+        "in commit order: {remaining:?}"
+    );
+    let status = cluster.broker.stop();
+    assert!(status.success());
+    cluster.broker.restart();
+    wait_until("the last commit after a restart", DEADLINE, || {
+        fetch_offset(&bootstrap, group).ok().filter(|o| *o == 300)
+    });
+}
