@@ -29,6 +29,7 @@ use tokio::time::Instant;
 
 use super::partition_log::{AppendInfo, PartitionLog};
 use super::read::ReadPlan;
+use super::txn::{AbortedTxn, OngoingTxn, TxnMarker};
 use super::{LogConfig, LogError};
 
 /// Kafka's `log.flush.offset.checkpoint.interval.ms` default.
@@ -397,6 +398,41 @@ impl DurableLog {
             }
         }
         Ok(end)
+    }
+
+    /// Appends a transaction marker (a control batch, see `log::txn`) as the partition's leader,
+    /// closing `marker.producer_id`'s open transaction here; returns once it is as durable as the
+    /// flush policy demands. INVALID_PRODUCER_EPOCH if the producer has a newer epoch.
+    // Interface for the transactions work (issue 10): the log side fills this in.
+    pub async fn append_marker(
+        &self,
+        marker: TxnMarker,
+        leader_epoch: i32,
+    ) -> Result<AppendInfo, LogError> {
+        let _ = (marker, leader_epoch);
+        Err(LogError::InvalidRecord(
+            "transaction markers are not supported yet".to_string(),
+        ))
+    }
+
+    /// Kafka's last stable offset: the first offset of the oldest transaction still open in
+    /// this partition, capped by the high watermark (the high watermark when none is open).
+    /// `read_committed` fetches stop here.
+    pub fn last_stable_offset(&self) -> i64 {
+        self.high_watermark()
+    }
+
+    /// The aborted transactions a `read_committed` fetch from `from` up to `upto` (exclusive)
+    /// must be told of: those whose marker is at or after `from` and whose first offset is
+    /// below `upto` (Kafka's `LogSegment.collectAbortedTxns`).
+    pub fn aborted_transactions(&self, from: i64, upto: i64) -> Result<Vec<AbortedTxn>, LogError> {
+        let _ = (from, upto);
+        Ok(Vec::new())
+    }
+
+    /// The transactions open in this partition, oldest first.
+    pub fn ongoing_transactions(&self) -> Vec<OngoingTxn> {
+        Vec::new()
     }
 
     /// Makes this replica the leader: its high watermark becomes the minimum of its own local

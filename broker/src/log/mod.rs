@@ -36,6 +36,7 @@ mod recovery;
 pub mod segment;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod txn;
 pub mod validator;
 
 use common::errors::ErrorCode;
