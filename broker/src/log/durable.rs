@@ -30,6 +30,7 @@ use tokio::time::Instant;
 use super::partition_log::{AppendInfo, PartitionLog};
 use super::read::ReadPlan;
 use super::txn::{AbortedTxn, OngoingTxn, TxnMarker};
+use super::validator::AppendOrigin;
 use super::{LogConfig, LogError};
 
 /// Kafka's `log.flush.offset.checkpoint.interval.ms` default.
@@ -301,8 +302,31 @@ impl DurableLog {
     /// as the flush policy demands.
     pub async fn append(
         &self,
+        payload: BytesMut,
+        leader_epoch: i32,
+    ) -> Result<AppendInfo, LogError> {
+        self.append_from(payload, leader_epoch, AppendOrigin::Client)
+            .await
+    }
+
+    /// Appends batches a coordinator of this broker wrote (Kafka's `AppendOrigin.COORDINATOR`):
+    /// as `append`, but a batch may carry a producer id without a sequence, as the group
+    /// coordinator's transactional offset commits do (base sequence -1, transactional); such a
+    /// batch opens a transaction for its producer that a marker ends.
+    pub async fn append_as_coordinator(
+        &self,
+        payload: BytesMut,
+        leader_epoch: i32,
+    ) -> Result<AppendInfo, LogError> {
+        self.append_from(payload, leader_epoch, AppendOrigin::Coordinator)
+            .await
+    }
+
+    async fn append_from(
+        &self,
         mut payload: BytesMut,
         leader_epoch: i32,
+        origin: AppendOrigin,
     ) -> Result<AppendInfo, LogError> {
         self.check_usable()?;
         self.ensure_flusher();
@@ -314,7 +338,7 @@ impl DurableLog {
             // Checked under the lock: `close` flushes under it too, so an append either lands
             // before that final flush or is refused.
             shared.check_usable()?;
-            let info = match log.append(&mut payload, leader_epoch, now_ms()) {
+            let info = match log.append_from(&mut payload, leader_epoch, now_ms(), origin) {
                 Ok(info) => info,
                 Err(LogError::Io(e)) => {
                     // As Kafka takes a log directory offline on an I/O error: the state on disk
@@ -402,37 +426,81 @@ impl DurableLog {
 
     /// Appends a transaction marker (a control batch, see `log::txn`) as the partition's leader,
     /// closing `marker.producer_id`'s open transaction here; returns once it is as durable as the
-    /// flush policy demands. INVALID_PRODUCER_EPOCH if the producer has a newer epoch.
-    // Interface for the transactions work (issue 10): the log side fills this in.
+    /// flush policy demands. INVALID_PRODUCER_EPOCH if the producer has a newer epoch,
+    /// TRANSACTION_COORDINATOR_FENCED if its last marker came from a newer coordinator epoch
+    /// (Kafka's `ProducerAppendInfo.appendEndTxnMarker`).
     pub async fn append_marker(
         &self,
         marker: TxnMarker,
         leader_epoch: i32,
     ) -> Result<AppendInfo, LogError> {
-        let _ = (marker, leader_epoch);
-        Err(LogError::InvalidRecord(
-            "transaction markers are not supported yet".to_string(),
-        ))
+        self.check_usable()?;
+        self.ensure_flusher();
+        let shared = self.shared.clone();
+        let (info, end, flush_now, fsync_each) = tokio::task::spawn_blocking(move || {
+            let mut log = shared.lock()?;
+            shared.check_usable()?;
+            let info = match log.append_marker(marker, leader_epoch, now_ms()) {
+                Ok(info) => info,
+                Err(LogError::Io(e)) => {
+                    shared.fail(format!("write to partition log failed: {e}"));
+                    return Err(LogError::Io(e));
+                }
+                Err(e) => return Err(e),
+            };
+            let config = log.config();
+            let flush_now = log.unflushed_messages() >= config.flush_interval_messages.max(1);
+            Ok((
+                info,
+                log.log_end_offset(),
+                flush_now,
+                config.fsync_every_append(),
+            ))
+        })
+        .await
+        .map_err(|e| LogError::Offline(format!("append task failed: {e}")))??;
+        self.shared.log_end.send_if_modified(|e| {
+            let moved = *e != end;
+            *e = end;
+            moved
+        });
+        if fsync_each {
+            self.shared.wake_flusher.notify_one();
+            self.wait_durable(info.last_offset.saturating_add(1))
+                .await?;
+        } else {
+            self.shared.set_local_end(end);
+            if flush_now {
+                self.shared.wake_flusher.notify_one();
+            }
+        }
+        Ok(info)
     }
 
     /// Kafka's last stable offset: the first offset of the oldest transaction still open in
-    /// this partition, capped by the high watermark (the high watermark when none is open).
-    /// `read_committed` fetches stop here.
+    /// this partition (or decided by a marker not yet below the high watermark), capped by the
+    /// high watermark (the high watermark when none is open). `read_committed` fetches stop
+    /// here.
     pub fn last_stable_offset(&self) -> i64 {
-        self.high_watermark()
+        let hw = self.high_watermark();
+        self.shared.peek().last_stable_offset(hw)
     }
 
     /// The aborted transactions a `read_committed` fetch from `from` up to `upto` (exclusive)
     /// must be told of: those whose marker is at or after `from` and whose first offset is
     /// below `upto` (Kafka's `LogSegment.collectAbortedTxns`).
     pub fn aborted_transactions(&self, from: i64, upto: i64) -> Result<Vec<AbortedTxn>, LogError> {
-        let _ = (from, upto);
-        Ok(Vec::new())
+        Ok(self.shared.peek().aborted_transactions(from, upto))
     }
 
     /// The transactions open in this partition, oldest first.
     pub fn ongoing_transactions(&self) -> Vec<OngoingTxn> {
-        Vec::new()
+        self.shared.peek().ongoing_transactions()
+    }
+
+    /// Every producer with state in this partition (DescribeProducers), by producer id.
+    pub fn producer_states(&self) -> Vec<super::producer_state::ProducerEntry> {
+        self.shared.peek().producers().snapshot()
     }
 
     /// Makes this replica the leader: its high watermark becomes the minimum of its own local
@@ -930,6 +998,64 @@ mod tests {
         assert_eq!(err.kafka_error_code(), 2);
         assert_eq!(log.high_watermark(), 0);
         assert_eq!(log.read(0, 100, 0).expect("empty"), Bytes::new());
+        log.close().await;
+    }
+
+    /// A transaction marker goes through the flush policy like an append; the last stable
+    /// offset follows the open transactions and the high watermark.
+    #[tokio::test]
+    async fn markers_end_transactions_and_move_the_last_stable_offset() {
+        use crate::log::testutil::txn_batch;
+        use crate::log::txn::ControlRecordType;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = DurableLog::open(dir.path(), fsync_config()).expect("open");
+        log.append(BytesMut::from(&batch(1, 10)[..]), 0)
+            .await
+            .expect("plain"); // 0
+        log.append(BytesMut::from(&txn_batch(7, 2, 0, 2)[..]), 0)
+            .await
+            .expect("txn"); // 1-2
+        log.append_as_coordinator(BytesMut::from(&txn_batch(8, 0, -1, 1)[..]), 0)
+            .await
+            .expect("offsets commit"); // 3
+        assert_eq!(log.high_watermark(), 4);
+        assert_eq!(log.last_stable_offset(), 1);
+        assert_eq!(
+            log.ongoing_transactions()
+                .iter()
+                .map(|t| (t.producer_id, t.producer_epoch, t.first_offset))
+                .collect::<Vec<_>>(),
+            vec![(7, 2, 1), (8, 0, 3)]
+        );
+        let marker = |pid, epoch, control| TxnMarker {
+            producer_id: pid,
+            producer_epoch: epoch,
+            coordinator_epoch: 1,
+            control,
+        };
+        let info = log
+            .append_marker(marker(7, 2, ControlRecordType::Abort), 0)
+            .await
+            .expect("abort");
+        assert_eq!(info.base_offset, 4);
+        assert!(log.high_watermark() > 4, "acknowledged means durable");
+        assert_eq!(log.last_stable_offset(), 3);
+        log.append_marker(marker(8, 0, ControlRecordType::Commit), 0)
+            .await
+            .expect("commit");
+        assert_eq!(log.last_stable_offset(), 6);
+        assert_eq!(
+            log.aborted_transactions(0, 6).expect("aborted"),
+            vec![AbortedTxn {
+                producer_id: 7,
+                first_offset: 1
+            }]
+        );
+        let err = log
+            .append_marker(marker(7, 1, ControlRecordType::Commit), 0)
+            .await
+            .expect_err("old epoch");
+        assert_eq!(err.kafka_error_code(), 47);
         log.close().await;
     }
 }

@@ -37,6 +37,7 @@ pub mod segment;
 #[cfg(test)]
 pub(crate) mod testutil;
 pub mod txn;
+pub mod txn_index;
 pub mod validator;
 
 use common::errors::ErrorCode;
@@ -46,7 +47,7 @@ pub use durable::DurableLog;
 pub use partition_log::{AppendInfo, PartitionLog};
 pub use read::{ReadPlan, ReadSlice};
 pub use recompress::{BrokerCompressionType, TopicCompression};
-pub use validator::{RecordError, TimestampRules, TimestampType};
+pub use validator::{AppendOrigin, RecordError, TimestampRules, TimestampType};
 
 /// Kafka's default `log.segment.bytes` (1 GiB).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1 << 30;
@@ -222,6 +223,14 @@ pub enum LogError {
         got: i16,
         current: i16,
     },
+    /// Kafka's `InvalidTxnStateException` (INVALID_TXN_STATE): a non-transactional write from a
+    /// producer with a transaction open in the partition.
+    #[error("{0}")]
+    InvalidTxnState(String),
+    /// Kafka's `TransactionCoordinatorFencedException`: a marker from a coordinator epoch older
+    /// than the one of the producer's last marker.
+    #[error("{0}")]
+    TransactionCoordinatorFenced(String),
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),
     #[error("log storage failed earlier and is offline: {0}")]
@@ -273,6 +282,8 @@ impl LogError {
             LogError::OffsetOutOfRange { .. } => OffsetOutOfRange,
             LogError::OutOfOrderSequence { .. } => OutOfOrderSequenceNumber,
             LogError::InvalidProducerEpoch { .. } => InvalidProducerEpoch,
+            LogError::InvalidTxnState(_) => InvalidTxnState,
+            LogError::TransactionCoordinatorFenced(_) => TransactionCoordinatorFenced,
             LogError::Io(_) | LogError::Offline(_) => KafkaStorageError,
         }
     }

@@ -24,7 +24,10 @@ use super::recompress::rebuild_batch;
 use super::record_walk::first_record_at_or_after;
 use super::recovery::{self, scan_segment};
 use super::segment::{random_roll_jitter, Segment};
-use super::validator::{validate_client_batch_in, TimestampType};
+use super::txn::{encode_marker_batch, parse_marker, AbortedTxn, CompletedTxn, OngoingTxn};
+use super::txn::{TxnIndexEntry, TxnMarker};
+use super::txn_index::AbortedTxnIndex;
+use super::validator::{validate_client_batch_in, AppendOrigin, TimestampType};
 use super::{LogConfig, LogError};
 
 /// A batch header copied out of a segment file.
@@ -62,6 +65,12 @@ pub struct PartitionLog {
     checkpoint_gate: Arc<Mutex<u64>>,
     /// The first offset of every leader epoch in the log (`leader-epoch-checkpoint`).
     epochs: LeaderEpochCache,
+    /// The aborted transactions, by segment (`.txnindex` files).
+    txn_index: AbortedTxnIndex,
+    /// Transactions whose marker is written but may not be below the high watermark yet
+    /// (Kafka's `unreplicatedTxns`): until it is, they keep the last stable offset at their
+    /// first offset, since a new leader without the marker would still have them open.
+    unreplicated_txns: Vec<CompletedTxn>,
 }
 
 /// fsyncs to run outside the partition's lock, and the checkpoint to write after them.
@@ -179,6 +188,8 @@ impl PartitionLog {
             sealed,
             active,
             producers: recovered.producers,
+            txn_index: recovered.txn_index,
+            unreplicated_txns: Vec::new(),
             durable_offset: 0,
             checkpointed_offset: 0,
             generation: 0,
@@ -310,7 +321,14 @@ impl PartitionLog {
         let infos: Vec<BatchInfo> = batches.iter().map(|(b, _)| *b).collect();
         self.active.append(&payload[..at], &infos)?;
         for b in &infos {
-            self.producers.replay(b);
+            let marker = if b.is_control() {
+                parse_marker(&payload[b.position..b.position + b.size])
+            } else {
+                None
+            };
+            if let Some(completed) = self.producers.replay(b, marker) {
+                self.complete_txn(completed)?;
+            }
         }
         Ok(Some((first_offset, last_offset)))
     }
@@ -370,6 +388,18 @@ impl PartitionLog {
         leader_epoch: i32,
         now_ms: i64,
     ) -> Result<AppendInfo, LogError> {
+        self.append_from(payload, leader_epoch, now_ms, AppendOrigin::Client)
+    }
+
+    /// `append` for `origin`: a coordinator's batches may carry a producer id without a
+    /// sequence (the group coordinator's transactional offset commits).
+    pub fn append_from(
+        &mut self,
+        payload: &mut [u8],
+        leader_epoch: i32,
+        now_ms: i64,
+        origin: AppendOrigin,
+    ) -> Result<AppendInfo, LogError> {
         let topic_partition = self
             .dir
             .file_name()
@@ -385,6 +415,7 @@ impl PartitionLog {
                 &self.config.timestamps,
                 now_ms,
                 self.config.compact,
+                origin,
             )?;
             b.max_timestamp = validated.max_timestamp;
             misnumbered.push(!validated.inner_offsets_in_order);
@@ -503,6 +534,102 @@ impl PartitionLog {
             *b = BatchInfo::from_header(&BatchHeader::new(&out[position..])?, position, size);
         }
         Ok(Some(out))
+    }
+
+    /// Records a transaction a marker just completed: an aborted one goes into the active
+    /// segment's `.txnindex`, and either kind holds the last stable offset until its marker is
+    /// below the high watermark.
+    fn complete_txn(&mut self, completed: CompletedTxn) -> Result<(), LogError> {
+        if completed.is_aborted {
+            let entry = TxnIndexEntry {
+                producer_id: completed.producer_id,
+                first_offset: completed.first_offset,
+                last_offset: completed.last_offset,
+                last_stable_offset: self.producers.last_stable_offset_after(&completed),
+            };
+            self.txn_index.append(self.active.base_offset(), entry)?;
+        }
+        self.unreplicated_txns.push(completed);
+        Ok(())
+    }
+
+    /// Appends a transaction marker as the partition's leader (Kafka's
+    /// `UnifiedLog.appendAsLeader` with origin COORDINATOR for an `EndTransactionMarker`): the
+    /// producer's epoch and coordinator epoch are checked, the control batch is written with
+    /// the next offset, and the producer's open transaction here (if any) ends. An aborted
+    /// transaction goes into the `.txnindex`.
+    pub fn append_marker(
+        &mut self,
+        marker: TxnMarker,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo, LogError> {
+        let mut payload = encode_marker_batch(&marker, now_ms);
+        let offset = self.log_end_offset();
+        let mut producer_append = self.producers.begin();
+        let completed = producer_append.check_marker(&marker, offset, now_ms)?;
+        let staged = producer_append.into_staged();
+        let mut info = BatchInfo::from_header(&BatchHeader::new(&payload[..])?, 0, payload.len());
+        info.base_offset = offset;
+        if self
+            .active
+            .roll_due(&self.config, payload.len() as u64, offset, now_ms, now_ms)
+        {
+            self.roll()?;
+        }
+        {
+            let mut header = BatchHeader::new(&mut payload[..])?;
+            header.set_base_offset(offset);
+            header.set_partition_leader_epoch(leader_epoch);
+        }
+        self.epochs.assign(leader_epoch, offset)?;
+        self.active.append(&payload, &[info])?;
+        self.producers.commit(staged);
+        if let Some(completed) = completed {
+            self.complete_txn(completed)?;
+        }
+        Ok(AppendInfo {
+            base_offset: offset,
+            last_offset: offset,
+            log_append_time: -1,
+            log_start_offset: self.log_start_offset(),
+            duplicate: false,
+        })
+    }
+
+    /// Kafka's first unstable offset given the high watermark: the first offset of the oldest
+    /// transaction still open, or completed with its marker at or above `high_watermark`.
+    /// `None` when every transaction is decided below the high watermark.
+    pub fn first_unstable_offset(&mut self, high_watermark: i64) -> Option<i64> {
+        self.unreplicated_txns
+            .retain(|t| t.last_offset >= high_watermark);
+        let unreplicated = self.unreplicated_txns.iter().map(|t| t.first_offset).min();
+        match (self.producers.first_undecided_offset(), unreplicated) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Kafka's last stable offset: the first unstable offset, capped by the high watermark.
+    pub fn last_stable_offset(&mut self, high_watermark: i64) -> i64 {
+        self.first_unstable_offset(high_watermark)
+            .map_or(high_watermark, |first| first.min(high_watermark))
+    }
+
+    /// The aborted transactions whose marker is at or after `from` and whose first offset is
+    /// below `upto` (see `AbortedTxnIndex::collect`).
+    pub fn aborted_transactions(&self, from: i64, upto: i64) -> Vec<AbortedTxn> {
+        self.txn_index.collect(from, upto)
+    }
+
+    /// The transactions open in this partition, oldest first.
+    pub fn ongoing_transactions(&self) -> Vec<OngoingTxn> {
+        self.producers.ongoing_transactions()
+    }
+
+    /// The aborted transaction index (tests, the cleaner).
+    pub fn txn_index(&self) -> &AbortedTxnIndex {
+        &self.txn_index
     }
 
     /// A new empty segment at `base_offset`, with its own `segment.jitter.ms` draw.
@@ -692,17 +819,20 @@ impl PartitionLog {
         // The checkpoint may describe data that is about to go; until a new one is written, a
         // crash must make recovery scan everything rather than trust it.
         checkpoint::remove(&self.dir)?;
+        self.txn_index.truncate_from(offset)?;
         while self.active.base_offset() > offset {
             let Some((_, previous)) = self.sealed.pop_last() else {
                 break;
             };
             let dropped = std::mem::replace(&mut self.active, previous);
+            self.txn_index.remove_segment(dropped.base_offset())?;
             dropped.delete()?;
         }
         if self.active.base_offset() > offset {
             // Truncating below the first segment: start over empty at `offset`.
             let fresh = self.new_segment(offset)?;
             let dropped = std::mem::replace(&mut self.active, fresh);
+            self.txn_index.remove_segment(dropped.base_offset())?;
             dropped.delete()?;
         } else {
             let cut = Self::find_batch(&self.active, self.active.position_hint(offset), |h| {
@@ -716,13 +846,14 @@ impl PartitionLog {
                 let base = self.active.base_offset();
                 self.active.set_recovered_state(0, base, -1, base);
                 let mut scratch = ProducerStateManager::new();
-                scan_segment(&mut self.active, &mut scratch, i64::MAX)?;
+                scan_segment(&mut self.active, &mut scratch, i64::MAX, &mut Vec::new())?;
             }
         }
         checkpoint::sync_dir(&self.dir)?;
         let end = self.log_end_offset();
         self.epochs.truncate_from_end(end)?;
         self.producers.truncate_to(end);
+        self.unreplicated_txns.retain(|t| t.last_offset < end);
         self.durable_offset = self.durable_offset.min(end);
         self.checkpointed_offset = self.checkpointed_offset.min(end);
         self.flush()
@@ -750,6 +881,8 @@ impl PartitionLog {
         checkpoint::sync_dir(&self.dir)?;
         self.epochs.truncate_from_end(i64::MIN)?;
         self.producers = ProducerStateManager::new();
+        self.txn_index.clear()?;
+        self.unreplicated_txns.clear();
         self.durable_offset = offset;
         self.checkpointed_offset = offset;
         self.flush()
@@ -848,6 +981,7 @@ impl PartitionLog {
                 self.log_start_offset()
             );
             let path = seg.log_path().to_path_buf();
+            self.txn_index.remove_segment(base)?;
             not_found_is_ok(seg.delete()).map_err(|e| {
                 LogError::Io(io::Error::new(
                     e.kind(),
@@ -924,6 +1058,9 @@ impl PartitionLog {
             .collect();
         match cleaner::swap_in(&self.dir, &mut cleaned, &old) {
             Ok(()) => {
+                let bases: Vec<i64> = replaced.iter().map(|v| v.base_offset).collect();
+                self.txn_index
+                    .merge_segments(&bases, cleaned.base_offset())?;
                 self.sealed.insert(cleaned.base_offset(), cleaned);
                 Ok(true)
             }
@@ -956,6 +1093,9 @@ impl PartitionLog {
             } else {
                 files.push(seg.log_file());
             }
+        }
+        if checkpoint {
+            files.extend(self.txn_index.dirty_files());
         }
         let checkpoint = checkpoint.then(|| {
             (
@@ -2107,5 +2247,162 @@ mod tests {
                 .segments()
                 .all(|s| s.next_offset() <= self.log_end_offset()));
         }
+    }
+
+    fn txn_marker(pid: i64, epoch: i16, commit: bool) -> TxnMarker {
+        TxnMarker {
+            producer_id: pid,
+            producer_epoch: epoch,
+            coordinator_epoch: 0,
+            control: crate::log::txn::ControlRecordType::from_result(commit),
+        }
+    }
+
+    fn aborted(pid: i64, first: i64) -> AbortedTxn {
+        AbortedTxn {
+            producer_id: pid,
+            first_offset: first,
+        }
+    }
+
+    use crate::log::testutil::txn_batch;
+
+    /// Two producers' transactions interleave: the last stable offset stays at the oldest open
+    /// one, an abort goes into the `.txnindex` (34 bytes in Kafka's layout), a commit does not.
+    #[test]
+    fn open_transactions_hold_the_last_stable_offset_and_aborts_are_indexed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        append(&mut log, batch(2, 10)); // 0-1
+        append(&mut log, txn_batch(1, 0, 0, 2)); // 2-3
+        append(&mut log, txn_batch(2, 0, 0, 1)); // 4
+        assert_eq!(log.last_stable_offset(5), 2);
+        assert_eq!(log.last_stable_offset(1), 1, "capped by the high watermark");
+        let info = log
+            .append_marker(txn_marker(1, 0, false), 3, 0)
+            .expect("abort");
+        assert_eq!((info.base_offset, info.last_offset), (5, 5));
+        // The marker is not below the high watermark yet: the aborted data stays unstable.
+        assert_eq!(log.last_stable_offset(5), 2);
+        assert_eq!(log.last_stable_offset(6), 4);
+        log.append_marker(txn_marker(2, 0, true), 3, 0)
+            .expect("commit");
+        assert_eq!(log.last_stable_offset(7), 7);
+        assert_eq!(log.aborted_transactions(0, 7), vec![aborted(1, 2)]);
+        assert_eq!(log.aborted_transactions(6, 7), vec![]);
+        assert_eq!(log.aborted_transactions(0, 2), vec![]);
+        let file = dir.path().join("00000000000000000000.txnindex");
+        assert_eq!(std::fs::metadata(&file).expect("txnindex").len(), 34);
+        // The markers are control batches a consumer can read.
+        let stored = batches_in(&log.read(5, 1 << 20).expect("read").records);
+        assert_eq!(stored.len(), 2);
+        assert!(stored.iter().all(|b| b.is_control()));
+        let err = log
+            .append_marker(txn_marker(1, -1, true), 3, 0)
+            .expect_err("fenced epoch");
+        assert_eq!(err.kafka_error_code(), 47);
+        assert_eq!(log.log_end_offset(), 7, "nothing written");
+    }
+
+    /// After a crash without a checkpoint, recovery rebuilds the open transactions and the
+    /// aborted transaction index from the log; with a checkpoint, the open transactions come
+    /// from it.
+    #[test]
+    fn recovery_rebuilds_open_transactions_and_the_txn_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+            append(&mut log, txn_batch(1, 0, 0, 1)); // 0
+            log.append_marker(txn_marker(1, 0, false), 3, 0)
+                .expect("abort"); // 1
+            append(&mut log, txn_batch(1, 0, 1, 1)); // 2
+            let mut offsets_commit = txn_batch(3, 0, -1, 1);
+            let err = log
+                .append(&mut offsets_commit.clone(), 3, 0)
+                .expect_err("a client must send a sequence");
+            assert_eq!(err.kafka_error_code(), 87);
+            log.append_from(&mut offsets_commit, 3, 0, AppendOrigin::Coordinator)
+                .expect("coordinator write"); // 3
+        }
+        // As after kill -9: the checkpoint is the one written at open (empty log).
+        let file = dir.path().join("00000000000000000000.txnindex");
+        std::fs::remove_file(&file).expect("index lost");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("recover");
+        assert_eq!(log.aborted_transactions(0, 4), vec![aborted(1, 0)]);
+        assert_eq!(std::fs::metadata(&file).expect("rebuilt").len(), 34);
+        assert_eq!(
+            log.ongoing_transactions()
+                .iter()
+                .map(|t| (t.producer_id, t.first_offset))
+                .collect::<Vec<_>>(),
+            vec![(1, 2), (3, 3)]
+        );
+        assert_eq!(log.last_stable_offset(4), 2);
+        log.flush().expect("checkpoint");
+        drop(log);
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+        assert_eq!(log.last_stable_offset(4), 2);
+        assert_eq!(log.aborted_transactions(0, 4), vec![aborted(1, 0)]);
+        // A non-transactional write from producer 1 while its transaction is open is refused.
+        let mut plain = idempotent_batch(1, 0, 2, 1);
+        let err = log.append(&mut plain, 3, 0).expect_err("invalid txn state");
+        assert_eq!(err.kafka_error_code(), 48);
+    }
+
+    /// Truncating away a marker opens its transaction again and drops its index entry;
+    /// retention deletes a segment's `.txnindex` with it.
+    #[test]
+    fn truncation_and_retention_keep_the_txn_index_in_step() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        append(&mut log, txn_batch(1, 0, 0, 1)); // 0
+        log.append_marker(txn_marker(1, 0, false), 3, 0)
+            .expect("abort"); // 1
+        log.truncate_to(1).expect("truncate");
+        assert_eq!(log.aborted_transactions(0, 10), vec![]);
+        assert!(!dir.path().join("00000000000000000000.txnindex").exists());
+        assert_eq!(
+            log.last_stable_offset(1),
+            0,
+            "the transaction is open again"
+        );
+        log.append_marker(txn_marker(1, 0, false), 3, 0)
+            .expect("abort again");
+        log.roll().expect("roll");
+        append(&mut log, batch(1, 10));
+        assert_eq!(log.aborted_transactions(0, 3), vec![aborted(1, 0)]);
+        let config = LogConfig {
+            retention_bytes: Some(0),
+            ..small_config()
+        };
+        log.set_config(config);
+        assert_eq!(log.apply_retention(0, 2).expect("retention"), 1);
+        assert!(!dir.path().join("00000000000000000000.txnindex").exists());
+        assert_eq!(log.aborted_transactions(0, 3), vec![]);
+    }
+
+    /// A follower replaying the leader's batches learns the open transactions and markers.
+    #[test]
+    fn followers_replay_markers_from_the_leader() {
+        let leader_dir = tempfile::tempdir().expect("tempdir");
+        let mut leader = PartitionLog::open(leader_dir.path(), small_config()).expect("open");
+        append(&mut leader, txn_batch(1, 0, 0, 2)); // 0-1
+        append(&mut leader, txn_batch(2, 0, 0, 1)); // 2
+        leader
+            .append_marker(txn_marker(1, 0, false), 3, 0)
+            .expect("abort"); // 3
+        let bytes = leader.read(0, 1 << 20).expect("read").records;
+        let follower_dir = tempfile::tempdir().expect("tempdir");
+        let mut follower = PartitionLog::open(follower_dir.path(), small_config()).expect("open");
+        follower.append_as_follower(&bytes).expect("replicate");
+        assert_eq!(follower.aborted_transactions(0, 4), vec![aborted(1, 0)]);
+        assert_eq!(follower.last_stable_offset(4), 2);
+        assert_eq!(
+            follower
+                .ongoing_transactions()
+                .first()
+                .map(|t| t.producer_id),
+            Some(2)
+        );
     }
 }

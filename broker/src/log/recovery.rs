@@ -23,6 +23,8 @@ use super::producer_state::ProducerStateManager;
 use super::segment::{
     parse_log_file_name, segment_file, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX,
 };
+use super::txn::{parse_marker, ControlRecordType, TxnIndexEntry};
+use super::txn_index::{AbortedTxnIndex, TXN_INDEX_SUFFIX};
 use super::{LogConfig, LogError};
 
 /// Batches up to this size are checked from one window read; larger ones in chunks.
@@ -32,6 +34,7 @@ const CRC_CHUNK: usize = 64 << 10;
 pub(crate) struct Recovered {
     pub segments: BTreeMap<i64, Segment>,
     pub producers: ProducerStateManager,
+    pub txn_index: AbortedTxnIndex,
 }
 
 /// Why a scan stopped before the end of the file.
@@ -145,6 +148,7 @@ pub(crate) fn scan_segment(
     segment: &mut Segment,
     producers: &mut ProducerStateManager,
     replay_from: i64,
+    aborted: &mut Vec<TxnIndexEntry>,
 ) -> io::Result<bool> {
     let file = segment.log_file();
     let file_len = file.metadata()?.len();
@@ -152,7 +156,21 @@ pub(crate) fn scan_segment(
     let expected = segment.next_offset();
     let end = scan_batches(&file, start, file_len, expected, |b| {
         if b.last_offset() >= replay_from {
-            producers.replay(b);
+            let marker = if b.is_control() && b.producer_id >= 0 {
+                read_marker(&file, b)?
+            } else {
+                None
+            };
+            if let Some(completed) = producers.replay(b, marker) {
+                if completed.is_aborted {
+                    aborted.push(TxnIndexEntry {
+                        producer_id: completed.producer_id,
+                        first_offset: completed.first_offset,
+                        last_offset: completed.last_offset,
+                        last_stable_offset: producers.last_stable_offset_after(&completed),
+                    });
+                }
+            }
         }
         segment.note_batch(
             b.position as u64,
@@ -179,6 +197,17 @@ pub(crate) fn scan_segment(
             Ok(true)
         }
     }
+}
+
+/// What the control batch `b` of `file` says (see `txn::parse_marker`); a control batch is
+/// small (one record), so it is read whole. `None` for one too big to be a marker.
+fn read_marker(file: &File, b: &BatchInfo) -> io::Result<Option<(ControlRecordType, i32)>> {
+    if b.size > 4096 {
+        return Ok(None);
+    }
+    let mut bytes = vec![0u8; b.size];
+    file.read_exact_at(&mut bytes, b.position as u64)?;
+    Ok(parse_marker(&bytes))
 }
 
 fn list_segments(dir: &Path) -> io::Result<Vec<i64>> {
@@ -286,6 +315,10 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
         None => (ProducerStateManager::new(), i64::MIN),
     };
 
+    // Entries for markers at or after the replay point are rebuilt by the replay.
+    let mut txn_index = AbortedTxnIndex::load(dir, &bases)?;
+    txn_index.truncate_from(replay_from)?;
+
     let mut segments = BTreeMap::new();
     if bases.is_empty() {
         segments.insert(
@@ -296,6 +329,7 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
         return Ok(Recovered {
             segments,
             producers,
+            txn_index,
         });
     }
 
@@ -339,7 +373,11 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
         };
         let mut cut = false;
         if !trusted || next_base.is_none() {
-            cut = scan_segment(&mut segment, &mut producers, replay_from)?;
+            let mut aborted = Vec::new();
+            cut = scan_segment(&mut segment, &mut producers, replay_from, &mut aborted)?;
+            for entry in aborted {
+                txn_index.append(base, entry)?;
+            }
             segment.sync()?;
         }
         let overlaps = next_base.is_some_and(|next| segment.next_offset() > next);
@@ -362,7 +400,13 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
                  segment",
                 dir.display()
             );
-            for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            txn_index.remove_segment(base)?;
+            for suffix in [
+                LOG_SUFFIX,
+                INDEX_SUFFIX,
+                TIME_INDEX_SUFFIX,
+                TXN_INDEX_SUFFIX,
+            ] {
                 match fs::remove_file(segment_file(dir, base, suffix)) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -386,15 +430,21 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
         for (_, segment) in std::mem::take(&mut segments) {
             segment.delete()?;
         }
+        txn_index.clear()?;
         segments.insert(
             log_start_offset,
             Segment::create(dir, log_start_offset, interval)?,
         );
         checkpoint::sync_dir(dir)?;
     }
+    let log_end = segments
+        .last_key_value()
+        .map_or(0, |(_, s)| s.next_offset());
+    txn_index.truncate_from(log_end)?;
     Ok(Recovered {
         segments,
         producers,
+        txn_index,
     })
 }
 

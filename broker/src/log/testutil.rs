@@ -16,6 +16,8 @@ pub struct BatchSpec {
     /// Timestamp of the first record; record i gets `timestamp + i`.
     pub timestamp: i64,
     pub control: bool,
+    /// The batch carries the transactional attribute.
+    pub transactional: bool,
     pub compression: Compression,
 }
 
@@ -29,6 +31,7 @@ impl Default for BatchSpec {
             base_sequence: -1,
             timestamp: 1_000,
             control: false,
+            transactional: false,
             compression: Compression::None,
         }
     }
@@ -38,7 +41,7 @@ impl Default for BatchSpec {
 pub fn batch_with(spec: &BatchSpec) -> Vec<u8> {
     let records: Vec<Record> = (0..spec.records)
         .map(|i| Record {
-            transactional: false,
+            transactional: spec.transactional,
             control: spec.control,
             delete_horizon: false,
             partition_leader_epoch: -1,
@@ -158,4 +161,17 @@ pub fn batch_with_offsets(offsets: &[i64], compression: Compression) -> Vec<u8> 
     let crc = crate::log::batch::batch_crc(&out);
     out[17..21].copy_from_slice(&crc.to_be_bytes());
     out
+}
+
+/// A transactional producer's batch (`base_sequence` -1: as the group coordinator writes
+/// transactional offset commits).
+pub fn txn_batch(producer_id: i64, epoch: i16, base_sequence: i32, records: usize) -> Vec<u8> {
+    batch_with(&BatchSpec {
+        records,
+        producer_id,
+        producer_epoch: epoch,
+        base_sequence,
+        transactional: true,
+        ..BatchSpec::default()
+    })
 }

@@ -284,7 +284,23 @@ pub fn validate_client_batch(
     rules: &TimestampRules,
     now_ms: i64,
 ) -> Result<Validated, LogError> {
-    validate_client_batch_in(batch, topic_partition, rules, now_ms, false)
+    validate_client_batch_in(
+        batch,
+        topic_partition,
+        rules,
+        now_ms,
+        false,
+        AppendOrigin::Client,
+    )
+}
+
+/// Who is appending (Kafka's `AppendOrigin`): a client's produce request, or a coordinator of
+/// this broker (the group coordinator's transactional offset commits carry a producer id with
+/// no sequence, which only a client may not send).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendOrigin {
+    Client,
+    Coordinator,
 }
 
 /// `validate_client_batch` for a topic that may be compacted: on a compacted topic
@@ -300,6 +316,7 @@ pub fn validate_client_batch_in(
     rules: &TimestampRules,
     now_ms: i64,
     compacted: bool,
+    origin: AppendOrigin,
 ) -> Result<Validated, LogError> {
     let header = BatchHeader::new(&*batch)?;
     if header.is_control() {
@@ -307,7 +324,7 @@ pub fn validate_client_batch_in(
             "Clients are not allowed to write control records in topic partition {topic_partition}"
         )));
     }
-    if header.producer_id() >= 0 && header.base_sequence() < 0 {
+    if origin == AppendOrigin::Client && header.producer_id() >= 0 && header.base_sequence() < 0 {
         return Err(LogError::InvalidRecord(format!(
             "Invalid sequence number {} in record batch with producerId {} in topic partition \
              {topic_partition}",
