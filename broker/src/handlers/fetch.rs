@@ -3,6 +3,12 @@
 //! appends to the requested partitions (their high-watermark watches) rather than by polling.
 //! The response is capped by the request's `max_bytes` and the broker's `fetch.max.bytes`
 //! (KIP-74: the first batch is returned even when larger). Reads run on a blocking thread.
+//!
+//! A consumer's fetch with `isolation_level` 1 (read_committed, KIP-98) reads only up to the
+//! partition's last stable offset and is told of the aborted transactions among the batches
+//! returned (`aborted_transactions`: producer id and first offset, Kafka's
+//! `LocalLog.addAbortedTransactions`), so it can skip their records. Every answer carries the
+//! real last stable offset.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::fetch_response::{
+    AbortedTransaction, FetchableTopicResponse, PartitionData,
+};
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 
 use common::errors::ErrorCode;
@@ -164,8 +172,11 @@ fn read_all(
                         }
                     }
                     let hw = log.high_watermark();
+                    let lso = log.last_stable_offset();
                     let max_offset = if follower.is_some() {
                         log.log_end_offset()
+                    } else if read_committed {
+                        lso
                     } else {
                         hw
                     };
@@ -174,7 +185,7 @@ fn read_all(
                         .with_preferred_read_replica(kafka_protocol::messages::BrokerId(-1))
                         .with_records(Some(Bytes::new()))
                         .with_high_watermark(hw)
-                        .with_last_stable_offset(hw)
+                        .with_last_stable_offset(lso)
                         .with_log_start_offset(log.log_start_offset())
                         .with_aborted_transactions(read_committed.then(Vec::new));
                     if adjusted < 0
@@ -201,6 +212,19 @@ fn read_all(
                     let partition_max = usize::try_from(p.partition_max_bytes).unwrap_or(0);
                     let budget = partition_max.min(room).max(1);
                     let data = match log.read(p.fetch_offset, budget, max_offset) {
+                        Ok(bytes) if read_committed && follower.is_none() => {
+                            let upto = end_of_batches(&bytes).unwrap_or(p.fetch_offset);
+                            match log.aborted_transactions(p.fetch_offset, upto) {
+                                Ok(aborted) => {
+                                    total += bytes.len();
+                                    base.with_records(Some(bytes))
+                                        .with_aborted_transactions(Some(
+                                            aborted.iter().map(aborted_transaction).collect(),
+                                        ))
+                                }
+                                Err(e) => error_partition(p.partition, e.kafka_error_code()),
+                            }
+                        }
                         Ok(bytes) => {
                             total += bytes.len();
                             base.with_records(Some(bytes))
@@ -216,6 +240,29 @@ fn read_all(
         })
         .collect();
     (topics, total, expansions)
+}
+
+/// One past the last offset of the whole batches in `records` (the upper bound of the aborted
+/// transactions a read_committed fetch is told of); `None` when there is none.
+fn end_of_batches(records: &[u8]) -> Option<i64> {
+    let mut at = 0usize;
+    let mut end = None;
+    while let Ok(header) = crate::log::BatchHeader::new(records.get(at..)?) {
+        let size = header.total_size()?;
+        if records.len() - at < size {
+            break;
+        }
+        end = Some(header.last_offset().saturating_add(1));
+        at += size;
+    }
+    end
+}
+
+/// An aborted transaction as FetchResponse v4+ carries it.
+fn aborted_transaction(t: &crate::log::txn::AbortedTxn) -> AbortedTransaction {
+    AbortedTransaction::default()
+        .with_producer_id(kafka_protocol::messages::ProducerId(t.producer_id))
+        .with_first_offset(t.first_offset)
 }
 
 pub async fn handle(broker: &Arc<Broker>, request: FetchRequest, version: i16) -> FetchResponse {

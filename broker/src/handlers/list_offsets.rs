@@ -1,5 +1,7 @@
 //! ListOffsets: earliest (-2), latest (-1), max timestamp (-3) and real timestamps via the time
-//! index.
+//! index. With `isolation_level` 1 (read_committed, v2+), latest is the last stable offset and
+//! no offset at or above it is reported (Kafka's `Partition.fetchOffsetForTimestamp`:
+//! `lastFetchableOffset`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,6 +48,7 @@ pub async fn handle(
     // A follower (replica id >= 0) asks for the leader's log end offset as "latest" (Kafka's
     // `fetchOnlyFromLeader` without an isolation level), to recover from an out-of-range fetch.
     let from_follower = request.replica_id.0 >= 0;
+    let read_committed = request.isolation_level == 1;
     // Kafka answers every occurrence of a partition named twice with INVALID_REQUEST.
     let mut seen: HashMap<(String, i32), usize> = HashMap::new();
     for t in &request.topics {
@@ -81,16 +84,23 @@ pub async fn handle(
                         Err(code) => return base.with_error_code(code),
                     };
                     let log = &hosted.log;
+                    let lso = read_committed.then(|| log.last_stable_offset());
                     let found = match p.timestamp {
                         LATEST if from_follower => Ok(Some((log.log_end_offset(), -1))),
-                        LATEST => Ok(Some((log.high_watermark(), -1))),
+                        LATEST => Ok(Some((lso.unwrap_or_else(|| log.high_watermark()), -1))),
                         EARLIEST | EARLIEST_LOCAL => Ok(Some((log.log_start_offset(), -1))),
                         LATEST_TIERED => {
                             return base.with_leader_epoch(-1);
                         }
                         MAX_TIMESTAMP => log.max_timestamp_offset(),
                         ts => log.offset_for_timestamp(ts),
-                    };
+                    }
+                    .map(|found| {
+                        found.filter(|&(offset, _)| {
+                            (p.timestamp < 0 && p.timestamp != MAX_TIMESTAMP)
+                                || lso.is_none_or(|lso| offset < lso)
+                        })
+                    });
                     match found {
                         Ok(Some((offset, timestamp))) => base
                             .with_offset(offset)

@@ -26,6 +26,8 @@ mod produce;
 mod protocol_edges;
 mod reassignments;
 mod topics;
+#[cfg(test)]
+mod txn_log_tests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -5,7 +5,10 @@
 //!
 //! Before any partition is touched, as Kafka's `KafkaApis.handleProduceRequest` does: a request
 //! carrying transactional batches without a transactional id is answered
-//! TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition; then per partition, unknown topic
+//! TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition (with one, the batches are
+//! appended and open a transaction for their producer in each partition, KIP-98; a batch that
+//! is not transactional from a producer with a transaction open is INVALID_TXN_STATE, and an
+//! old producer epoch INVALID_PRODUCER_EPOCH); then per partition, unknown topic
 //! first, then `ProduceRequest.validateRecords` (v3+: one v2 batch, zstd from v7), then, with
 //! `acks=all`, `min.insync.replicas` against the partition's ISR (NOT_ENOUGH_REPLICAS).
 //!
@@ -175,15 +178,9 @@ pub async fn handle(
             .iter()
             .any(|p| p.records.as_deref().is_some_and(has_transactional_batch))
     });
-    if transactional {
-        // Kafka answers the whole request so when no transactional id is given; with one, no
-        // transaction can be ongoing here (AddPartitionsToTxn is not served), which Kafka's
-        // partition verification answers INVALID_TXN_STATE.
-        let code = if request.transactional_id.is_none() {
-            ErrorCode::TransactionalIdAuthorizationFailed.code()
-        } else {
-            ErrorCode::InvalidTxnState.code()
-        };
+    if transactional && request.transactional_id.is_none() {
+        // Kafka answers the whole request so when no transactional id is given.
+        let code = ErrorCode::TransactionalIdAuthorizationFailed.code();
         let responses = request
             .topic_data
             .into_iter()

@@ -1,0 +1,127 @@
+//! Transactions on the data path at the handler level (KIP-98): Produce accepts transactional
+//! batches with a transactional id, Fetch with read_committed stops at the last stable offset and
+//! names the aborted transactions, ListOffsets read_committed answers the last stable offset.
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::StrBytes;
+
+use super::error_answers::{create_topic, fetch_request, produce_request};
+use crate::broker::{start_for_test, Broker};
+use crate::log::testutil::{self, BatchSpec};
+use crate::log::txn::{ControlRecordType, TxnMarker};
+
+fn txn_batch(producer_id: i64, base_sequence: i32, records: usize) -> Vec<u8> {
+    testutil::batch_with(&BatchSpec {
+        records,
+        producer_id,
+        producer_epoch: 0,
+        base_sequence,
+        transactional: true,
+        ..BatchSpec::default()
+    })
+}
+
+async fn produce(broker: &Arc<Broker>, records: Vec<u8>, transactional_id: Option<&str>) -> i16 {
+    let request = produce_request("t", 0, records).with_transactional_id(
+        transactional_id.map(|id| TransactionalId(StrBytes::from_string(id.to_string()))),
+    );
+    let response = super::produce::handle(broker, request, 9).await;
+    response.responses[0].partition_responses[0].error_code
+}
+
+async fn fetch(broker: &Arc<Broker>, isolation_level: i8) -> fetch_response::PartitionData {
+    let request = fetch_request("t", 0, 0).with_isolation_level(isolation_level);
+    let mut response = super::fetch::handle(broker, request, 12).await;
+    response.responses.remove(0).partitions.remove(0)
+}
+
+/// Offsets of the batches in `records`.
+fn batch_offsets(records: &[u8]) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < records.len() {
+        let info = crate::log::batch::check_batch(&records[at..], at, usize::MAX).expect("batch");
+        out.push((info.base_offset, info.last_offset()));
+        at += info.size;
+    }
+    out
+}
+
+async fn latest(broker: &Arc<Broker>, isolation_level: i8) -> i64 {
+    let request = ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_isolation_level(isolation_level)
+        .with_topics(vec![ListOffsetsTopic::default()
+            .with_name(TopicName(StrBytes::from_static_str("t")))
+            .with_partitions(vec![ListOffsetsPartition::default()
+                .with_partition_index(0)
+                .with_timestamp(-1)])]);
+    let response = super::list_offsets::handle(broker, request, 7).await;
+    response.topics[0].partitions[0].offset
+}
+
+#[tokio::test]
+async fn read_committed_fetches_stop_at_the_last_stable_offset_and_name_aborted_transactions() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "t").await;
+    // Without a transactional id, transactional batches are refused outright.
+    assert_eq!(produce(&broker, txn_batch(5, 0, 2), None).await, 53);
+    assert_eq!(produce(&broker, txn_batch(5, 0, 2), Some("tx")).await, 0); // 0-1
+    assert_eq!(produce(&broker, testutil::batch(1, 10), None).await, 0); // 2
+                                                                         // A non-transactional batch from the producer while its transaction is open.
+    let plain = testutil::idempotent_batch(5, 0, 2, 1);
+    assert_eq!(produce(&broker, plain, None).await, 48);
+
+    let committed = fetch(&broker, 1).await;
+    assert_eq!(
+        (committed.high_watermark, committed.last_stable_offset),
+        (3, 0)
+    );
+    assert!(committed.records.as_deref().unwrap_or_default().is_empty());
+    assert_eq!(committed.aborted_transactions, Some(vec![]));
+    let uncommitted = fetch(&broker, 0).await;
+    assert_eq!(uncommitted.last_stable_offset, 0);
+    assert_eq!(uncommitted.aborted_transactions, None);
+    assert_eq!(
+        batch_offsets(uncommitted.records.as_deref().unwrap_or_default()),
+        vec![(0, 1), (2, 2)]
+    );
+    assert_eq!(latest(&broker, 1).await, 0);
+    assert_eq!(latest(&broker, 0).await, 3);
+
+    let hosted = broker.partitions.get("t", 0).expect("hosted");
+    hosted
+        .log
+        .append_marker(
+            TxnMarker {
+                producer_id: 5,
+                producer_epoch: 0,
+                coordinator_epoch: 0,
+                control: ControlRecordType::Abort,
+            },
+            hosted.leader_epoch.get(),
+        )
+        .await
+        .expect("abort marker"); // 3
+    let committed = fetch(&broker, 1).await;
+    assert_eq!(
+        (committed.high_watermark, committed.last_stable_offset),
+        (4, 4)
+    );
+    // The marker, stamped now, rolled the segment of test batches stamped in 1970: the read
+    // ends with the first segment.
+    assert_eq!(
+        batch_offsets(committed.records.as_deref().unwrap_or_default()),
+        vec![(0, 1), (2, 2)]
+    );
+    let aborted = committed.aborted_transactions.expect("aborted list");
+    assert_eq!(aborted.len(), 1);
+    assert_eq!((aborted[0].producer_id.0, aborted[0].first_offset), (5, 0));
+    assert_eq!(latest(&broker, 1).await, 4);
+    // The producer may write outside a transaction again.
+    let plain = testutil::idempotent_batch(5, 0, 2, 1);
+    assert_eq!(produce(&broker, plain, None).await, 0);
+}
