@@ -7,6 +7,7 @@ mod api_versions;
 pub(crate) mod config_defs;
 mod configs;
 mod describe_cluster;
+mod describe_producers;
 #[cfg(test)]
 mod edge_tests;
 mod elect_leaders;
@@ -80,6 +81,8 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     // KIP-455 partition reassignment, forwarded to zookeeper-lite (Kafka 3.9: v0 only).
     (ApiKey::AlterPartitionReassignments, 0, 0),
     (ApiKey::ListPartitionReassignments, 0, 0),
+    // KIP-664: the producers with state in a partition (kafka-transactions describe-producers).
+    (ApiKey::DescribeProducers, 0, 0),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -232,6 +235,9 @@ pub async fn dispatch(
         }
         RequestKind::ListPartitionReassignments(r) => {
             ResponseKind::ListPartitionReassignments(reassignments::list(broker, r).await)
+        }
+        RequestKind::DescribeProducers(r) => {
+            ResponseKind::DescribeProducers(describe_producers::handle(broker, r))
         }
         _ => {
             tracing::error!(

@@ -125,3 +125,41 @@ async fn read_committed_fetches_stop_at_the_last_stable_offset_and_name_aborted_
     let plain = testutil::idempotent_batch(5, 0, 2, 1);
     assert_eq!(produce(&broker, plain, None).await, 0);
 }
+
+#[tokio::test]
+async fn describe_producers_lists_each_producers_state_and_open_transaction() {
+    use kafka_protocol::messages::describe_producers_request::TopicRequest;
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "t").await;
+    assert_eq!(produce(&broker, txn_batch(5, 0, 2), Some("tx")).await, 0); // 0-1
+    let idempotent = testutil::idempotent_batch(6, 3, 0, 4);
+    assert_eq!(produce(&broker, idempotent, None).await, 0); // 2-5
+    let request = DescribeProducersRequest::default().with_topics(vec![
+        TopicRequest::default()
+            .with_name(TopicName(StrBytes::from_static_str("t")))
+            .with_partition_indexes(vec![0, 7]),
+        TopicRequest::default()
+            .with_name(TopicName(StrBytes::from_static_str("nope")))
+            .with_partition_indexes(vec![0]),
+    ]);
+    let response = super::describe_producers::handle(&broker, request);
+    let t = &response.topics[0];
+    assert_eq!(t.partitions[0].error_code, 0);
+    let producers: Vec<_> = t.partitions[0]
+        .active_producers
+        .iter()
+        .map(|p| {
+            (
+                p.producer_id.0,
+                p.producer_epoch,
+                p.last_sequence,
+                p.coordinator_epoch,
+                p.current_txn_start_offset,
+            )
+        })
+        .collect();
+    assert_eq!(producers, vec![(5, 0, 1, -1, 0), (6, 3, 3, -1, -1)]);
+    assert_eq!(t.partitions[0].active_producers[0].last_timestamp, 1_001);
+    assert_eq!(t.partitions[1].error_code, 3, "unknown partition");
+    assert_eq!(response.topics[1].partitions[0].error_code, 3);
+}

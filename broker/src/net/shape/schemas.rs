@@ -766,6 +766,23 @@ pub mod incremental_alter_configs {
     ];
 }
 
+/// DescribeProducers request (KIP-664), version 0.
+pub mod describe_producers {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::DescribeProducers,
+        versions: v(0, 0),
+        flexible: ALL,
+        fields: &[Field::new("topics", ALL, Ty::Array(&Ty::Struct(TOPIC)))],
+    };
+
+    const TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("partition_indexes", ALL, Ty::Array(&Ty::Int32)),
+    ];
+}
+
 pub static ALL_REQUESTS: &[&Message] = &[
     &alter_configs::REQUEST,
     &incremental_alter_configs::REQUEST,
@@ -795,4 +812,5 @@ pub static ALL_REQUESTS: &[&Message] = &[
     &elect_leaders::REQUEST,
     &alter_partition_reassignments::REQUEST,
     &list_partition_reassignments::REQUEST,
+    &describe_producers::REQUEST,
 ];

@@ -223,6 +223,7 @@ fn default_request(key: ApiKey) -> RequestKind {
         ApiKey::ListPartitionReassignments => {
             RequestKind::ListPartitionReassignments(Default::default())
         }
+        ApiKey::DescribeProducers => RequestKind::DescribeProducers(Default::default()),
         other => panic!("no default request for {other:?}"),
     }
 }
