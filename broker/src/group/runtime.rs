@@ -536,12 +536,15 @@ impl Groups {
         for id in loaded.group_ids() {
             let value = loaded.groups.remove(&id);
             let offsets = loaded.offsets.remove(&id).unwrap_or_default();
-            if value.is_none() && offsets.is_empty() {
-                continue;
+            let pending = loaded.take_pending_txn(&id);
+            if value.is_some() || !offsets.is_empty() {
+                inner
+                    .coordinator
+                    .load_group(&id, value, offsets, now, now_wall);
             }
             inner
                 .coordinator
-                .load_group(&id, value, offsets, now, now_wall);
+                .load_pending_txn_offsets(&id, pending, now);
         }
         inner.owned.insert(p, Ownership::Loaded { epoch, writer });
         true
