@@ -14,6 +14,9 @@ use super::records::{decode_group_value, decode_key, decode_offset_value, GroupV
 use super::CommittedOffset;
 use crate::log::{DurableLog, LogError};
 
+/// A group's offsets by (topic, partition).
+pub type GroupOffsets = HashMap<(String, i32), CommittedOffset>;
+
 /// What a partition holds: per group, its metadata (if a record of it is live) and its offsets.
 #[derive(Debug, Default)]
 pub struct LoadedPartition {
@@ -25,7 +28,7 @@ pub struct LoadedPartition {
     pub end_offset: i64,
     /// Transactional offsets whose marker is not read yet: producer id -> group ->
     /// (topic, partition) -> offset (Kafka's `pendingOffsets` of the load).
-    pub pending_txn: HashMap<i64, HashMap<String, HashMap<(String, i32), CommittedOffset>>>,
+    pub pending_txn: HashMap<i64, HashMap<String, GroupOffsets>>,
 }
 
 impl LoadedPartition {
