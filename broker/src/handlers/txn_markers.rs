@@ -12,10 +12,7 @@ use std::sync::Arc;
 use kafka_protocol::messages::write_txn_markers_response::{
     WritableTxnMarkerPartitionResult, WritableTxnMarkerResult, WritableTxnMarkerTopicResult,
 };
-use kafka_protocol::messages::{
-    ProducerId, TopicName, WriteTxnMarkersRequest, WriteTxnMarkersResponse,
-};
-use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::messages::{ProducerId, WriteTxnMarkersRequest, WriteTxnMarkersResponse};
 
 use common::errors::ErrorCode;
 use common::topic::GROUP_METADATA_TOPIC_NAME;
@@ -43,63 +40,80 @@ fn marker_partition(
     Ok(hosted)
 }
 
-/// Appends `marker` to one partition led here and waits until the in-sync replicas have it.
-async fn write_marker(broker: &Broker, topic: &str, partition: i32, marker: TxnMarker) -> i16 {
-    let hosted = match marker_partition(broker, topic, partition) {
-        Ok(h) => h,
-        Err(code) => return code,
-    };
+/// Appends `marker` to one partition led here: the partition and the offset the in-sync
+/// replicas must reach, or the partition's error.
+async fn append_marker(
+    broker: &Broker,
+    topic: &str,
+    partition: i32,
+    marker: TxnMarker,
+) -> Result<(Arc<HostedPartition>, i64), i16> {
+    let hosted = marker_partition(broker, topic, partition)?;
     let isr = hosted.replica.isr().unwrap_or_default();
     if isr.len() < hosted.log_config.min_insync_replicas {
-        return ErrorCode::NotEnoughReplicas.code();
+        return Err(ErrorCode::NotEnoughReplicas.code());
     }
-    let info = match hosted
+    match hosted
         .log
         .append_marker(marker, hosted.leader_epoch.get())
         .await
     {
-        Ok(info) => info,
+        Ok(info) => Ok((hosted, info.last_offset.saturating_add(1))),
         Err(e) => {
             tracing::warn!(
                 "writing the {:?} marker of producer {} to {topic}-{partition} failed: {e}",
                 marker.control,
                 marker.producer_id
             );
-            return e.kafka_error_code();
+            Err(e.kafka_error_code())
         }
-    };
-    let deadline =
-        tokio::time::Instant::now() + std::time::Duration::from_millis(REQUEST_TIMEOUT_MS);
-    hosted
-        .wait_for_isr(info.last_offset.saturating_add(1), deadline)
-        .await
-        .code()
+    }
 }
 
-/// WriteTxnMarkers: every marker's partitions, answered per producer id (markers of the same
-/// producer id share one result, as Kafka's response map does).
+/// One partition of one marker: where its answer goes and what it waits for.
+struct Written {
+    marker: usize,
+    topic: usize,
+    partition: usize,
+    wait: Option<(Arc<HostedPartition>, i64)>,
+}
+
+/// WriteTxnMarkers: every marker is appended to each of its partitions first, then the
+/// appends are waited for together (as one acks=all produce waits for all its partitions);
+/// answered per producer id (markers of the same producer id share one result, as Kafka's
+/// response map does).
 pub async fn handle(
     broker: &Arc<Broker>,
     request: WriteTxnMarkersRequest,
 ) -> WriteTxnMarkersResponse {
-    let mut results: Vec<WritableTxnMarkerResult> = Vec::new();
-    for m in &request.markers {
-        let marker = TxnMarker {
+    let mut answers: Vec<Vec<WritableTxnMarkerTopicResult>> = Vec::new();
+    let mut written: Vec<Written> = Vec::new();
+    let markers: Vec<TxnMarker> = request
+        .markers
+        .iter()
+        .map(|m| TxnMarker {
             producer_id: m.producer_id.0,
             producer_epoch: m.producer_epoch,
             coordinator_epoch: m.coordinator_epoch,
             control: ControlRecordType::from_result(m.transaction_result),
-        };
-        let mut topics: Vec<WritableTxnMarkerTopicResult> = Vec::new();
-        let mut offsets_partitions: Vec<i32> = Vec::new();
-        for t in &m.topics {
+        })
+        .collect();
+    for (mi, (m, marker)) in request.markers.iter().zip(&markers).enumerate() {
+        let mut topics = Vec::new();
+        for (ti, t) in m.topics.iter().enumerate() {
             let name = t.name.0.as_str();
             let mut partitions = Vec::new();
-            for &p in &t.partition_indexes {
-                let code = write_marker(broker, name, p, marker).await;
-                if code == ErrorCode::None.code() && name == GROUP_METADATA_TOPIC_NAME {
-                    offsets_partitions.push(p);
-                }
+            for (pi, &p) in t.partition_indexes.iter().enumerate() {
+                let (code, wait) = match append_marker(broker, name, p, *marker).await {
+                    Ok(wait) => (ErrorCode::None.code(), Some(wait)),
+                    Err(code) => (code, None),
+                };
+                written.push(Written {
+                    marker: mi,
+                    topic: ti,
+                    partition: pi,
+                    wait,
+                });
                 partitions.push(
                     WritableTxnMarkerPartitionResult::default()
                         .with_partition_index(p)
@@ -108,10 +122,38 @@ pub async fn handle(
             }
             topics.push(
                 WritableTxnMarkerTopicResult::default()
-                    .with_name(TopicName(StrBytes::from_string(name.to_string())))
+                    .with_name(t.name.clone())
                     .with_partitions(partitions),
             );
         }
+        answers.push(topics);
+    }
+    let deadline =
+        tokio::time::Instant::now() + std::time::Duration::from_millis(REQUEST_TIMEOUT_MS);
+    // The high watermarks move on their own: waiting for each in turn takes as long as the
+    // slowest.
+    for w in &written {
+        let Some((hosted, required)) = &w.wait else {
+            continue;
+        };
+        let code = hosted.wait_for_isr(*required, deadline).await.code();
+        if let Some(p) = answers
+            .get_mut(w.marker)
+            .and_then(|t| t.get_mut(w.topic))
+            .and_then(|t| t.partitions.get_mut(w.partition))
+        {
+            p.error_code = code;
+        }
+    }
+    let mut results: Vec<WritableTxnMarkerResult> = Vec::new();
+    for (marker, topics) in markers.iter().zip(answers) {
+        let offsets_partitions: Vec<i32> = topics
+            .iter()
+            .filter(|t| t.name.0.as_str() == GROUP_METADATA_TOPIC_NAME)
+            .flat_map(|t| t.partitions.iter())
+            .filter(|p| p.error_code == ErrorCode::None.code())
+            .map(|p| p.partition_index)
+            .collect();
         if !offsets_partitions.is_empty() {
             let completed = broker.groups.complete_txn(
                 marker.producer_id,
@@ -280,6 +322,46 @@ mod tests {
         assert_eq!(fetch(&broker, "done", true).await, (8, 0));
         assert_eq!(end_txn(&broker, "open", true).await, 0);
         assert_eq!(fetch(&broker, "open", true).await, (7, 0));
+    }
+
+    #[tokio::test]
+    async fn each_partition_of_a_marker_is_answered_and_markers_of_one_producer_share_a_result() {
+        let (broker, _guard) = start_for_test().await;
+        create_topic(&broker, "t").await;
+        assert_eq!(txn_commit(&broker, "g", 5).await, 0);
+        let p = crate::group::partition_for("g", broker.groups.partition_count());
+        let pid = pid_of("g");
+        let mut request = marker_request(pid, GROUP_METADATA_TOPIC_NAME, p, true);
+        request.markers[0].topics.push(
+            WritableTxnMarkerTopic::default()
+                .with_name(topic_name("t"))
+                .with_partition_indexes(vec![0, 9]),
+        );
+        request
+            .markers
+            .push(marker_request(pid, "t", 0, false).markers.remove(0));
+        let response = wire(&super::handle(&broker, wire(&request, 1)).await, 1);
+        assert_eq!(response.markers.len(), 1, "{response:?}");
+        let codes: Vec<(String, i32, i16)> = response.markers[0]
+            .topics
+            .iter()
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .map(|p| (t.name.0.to_string(), p.partition_index, p.error_code))
+            })
+            .collect();
+        let unknown = ErrorCode::UnknownTopicOrPartition.code();
+        assert_eq!(
+            codes,
+            vec![
+                (GROUP_METADATA_TOPIC_NAME.to_string(), p, 0),
+                ("t".to_string(), 0, 0),
+                ("t".to_string(), 9, unknown),
+                ("t".to_string(), 0, 0),
+            ]
+        );
+        assert_eq!(fetch(&broker, "g", true).await, (5, 0));
     }
 
     #[tokio::test]
