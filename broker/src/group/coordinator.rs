@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use bytes::Bytes;
 
 use super::records::{GroupValue, MemberValue, OffsetValue};
+use super::txn_offsets::PendingTxnOffsets;
 use super::{GroupState, Reply, Token};
 use common::errors::ErrorCode;
 
@@ -235,6 +236,8 @@ struct Group {
     empty_since: u64,
     /// The group's committed offsets by (topic, partition).
     offsets: HashMap<(String, i32), CommittedOffset>,
+    /// Transactional offsets waiting for their transaction's marker.
+    pending_txn: PendingTxnOffsets,
 }
 
 impl Group {
@@ -255,6 +258,7 @@ impl Group {
             sync_deadline: None,
             empty_since: now,
             offsets: HashMap::new(),
+            pending_txn: PendingTxnOffsets::default(),
         }
     }
 
@@ -1227,7 +1231,11 @@ impl Coordinator {
             for tp in &expired {
                 group.offsets.remove(tp);
             }
-            let gone = empty && group.offsets.is_empty() && group.pending_members.is_empty();
+            // Kafka's `hasOffsets` counts pending transactional offsets: such a group stays.
+            let gone = empty
+                && group.offsets.is_empty()
+                && group.pending_txn.is_empty()
+                && group.pending_members.is_empty();
             if !expired.is_empty() {
                 tracing::info!(
                     "Removed {} expired offsets of group {}",
@@ -1384,6 +1392,7 @@ impl Coordinator {
         let Some(group) = self.groups.get_mut(group_id) else {
             return Vec::new();
         };
+        group.pending_txn.remove_partitions(partitions);
         partitions
             .iter()
             .filter(|tp| group.offsets.remove(*tp).is_some())
@@ -1409,6 +1418,7 @@ impl Coordinator {
                 continue;
             }
             gone.sort();
+            group.pending_txn.remove_partitions(&gone);
             for tp in &gone {
                 group.offsets.remove(tp);
             }
@@ -1516,6 +1526,168 @@ impl Coordinator {
         }
         group.heartbeat(member_id, now);
         Ok(group.generation)
+    }
+
+    /// Checks a TxnOffsetCommit against the group (Kafka's `validateOffsetCommit` with
+    /// `isTransactional`): a Dead group is COORDINATOR_NOT_AVAILABLE; a commit that names a
+    /// member, a static instance or a generation (v3+, KIP-447) must come from a current member
+    /// of the current generation; one without (v0-2, or a producer outside group management) is
+    /// accepted whatever the group's state, unlike OffsetCommit. A group unknown in memory is
+    /// checked as a new Empty one.
+    pub fn check_txn_commit(
+        &self,
+        group_id: &str,
+        generation: i32,
+        member_id: &str,
+        instance_id: Option<&str>,
+    ) -> Result<(), i16> {
+        let Some(group) = self.groups.get(group_id) else {
+            // As a new Empty group: without a generation anyone may commit; with one, the
+            // member cannot be in it (Kafka's `validateCurrentMember`).
+            return if generation < 0 {
+                Ok(())
+            } else {
+                Err(ErrorCode::UnknownMemberId.code())
+            };
+        };
+        if group.state == GroupState::Dead {
+            return Err(ErrorCode::CoordinatorNotAvailable.code());
+        }
+        if generation < 0 && group.state == GroupState::Empty {
+            return Ok(());
+        }
+        if generation >= 0 || !member_id.is_empty() || instance_id.is_some() {
+            // Kafka's `validateCurrentMember`.
+            match instance_id {
+                Some(instance) => {
+                    if !group.static_members.contains_key(instance) {
+                        return Err(ErrorCode::UnknownMemberId.code());
+                    }
+                    if group.fenced(Some(instance), member_id) {
+                        return Err(ErrorCode::FencedInstanceId.code());
+                    }
+                }
+                None => {
+                    if !group.has(member_id) {
+                        return Err(ErrorCode::UnknownMemberId.code());
+                    }
+                }
+            }
+            if generation != group.generation {
+                return Err(ErrorCode::IllegalGeneration.code());
+            }
+        }
+        Ok(())
+    }
+
+    /// A TxnOffsetCommit's offsets become pending for `producer_id` before their append (Kafka's
+    /// `prepareTxnOffsetCommit`); a group unknown in memory is created Empty, as Kafka's
+    /// `handleTxnCommitOffsets` does.
+    pub fn prepare_txn_offsets(
+        &mut self,
+        group_id: &str,
+        producer_id: i64,
+        offsets: &[((String, i32), OffsetValue)],
+        now: u64,
+    ) {
+        let group = self
+            .groups
+            .entry(group_id.to_string())
+            .or_insert_with(|| Group::new(group_id, 0, now));
+        group.pending_txn.prepare(producer_id, offsets);
+    }
+
+    /// The transactional offsets of `producer_id` are in the log (each at its record's offset).
+    pub fn txn_offsets_appended(
+        &mut self,
+        group_id: &str,
+        producer_id: i64,
+        appended: &[((String, i32), CommittedOffset)],
+    ) {
+        if let Some(group) = self.groups.get_mut(group_id) {
+            for (tp, c) in appended {
+                group.pending_txn.appended(producer_id, tp, c);
+            }
+        }
+    }
+
+    /// Their append failed: they are no longer pending (the producer retries).
+    pub fn fail_txn_offsets(&mut self, group_id: &str, producer_id: i64, tps: &[(String, i32)]) {
+        if let Some(group) = self.groups.get_mut(group_id) {
+            for tp in tps {
+                group.pending_txn.fail(producer_id, tp);
+            }
+        }
+    }
+
+    /// A transaction marker of `producer_id` was written to the `__consumer_offsets`
+    /// partitions that `in_partitions` says a group id belongs to (Kafka's
+    /// `GroupMetadataManager.handleTxnCompletion`): each such group's pending offsets of that
+    /// producer are materialised (`commit`) or dropped. A committed offset replaces the cached one
+    /// only if its record is later in the log. Returns the groups completed, sorted.
+    pub fn complete_txn(
+        &mut self,
+        producer_id: i64,
+        commit: bool,
+        in_partitions: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let mut done = Vec::new();
+        for group in self.groups.values_mut() {
+            if group.state == GroupState::Dead
+                || !group.pending_txn.has_producer(producer_id)
+                || !in_partitions(&group.id)
+            {
+                continue;
+            }
+            for (tp, c) in group.pending_txn.complete(producer_id, commit) {
+                match group.offsets.get(&tp) {
+                    Some(have) if have.log_offset > c.log_offset => {}
+                    _ => {
+                        group.offsets.insert(tp, c);
+                    }
+                }
+            }
+            done.push(group.id.clone());
+        }
+        done.sort();
+        done
+    }
+
+    /// Whether `tp` has a transactional offset of `group_id` waiting for its marker (OffsetFetch
+    /// `require_stable` answers UNSTABLE_OFFSET_COMMIT for it).
+    pub fn has_pending_txn_offset(&self, group_id: &str, tp: &(String, i32)) -> bool {
+        self.groups
+            .get(group_id)
+            .is_some_and(|g| g.pending_txn.has_partition(tp))
+    }
+
+    /// The producers with transactional offsets of `group_id` pending, sorted.
+    pub fn txn_producers(&self, group_id: &str) -> Vec<i64> {
+        self.groups
+            .get(group_id)
+            .map(|g| g.pending_txn.producers())
+            .unwrap_or_default()
+    }
+
+    /// Installs transactional offsets read back from the log whose transaction has no marker
+    /// yet, per producer id (Kafka's `GroupMetadata.initializeOffsets` with its pending
+    /// transactional offsets); a group unknown in memory is created Empty.
+    pub fn load_pending_txn_offsets(
+        &mut self,
+        group_id: &str,
+        pending: HashMap<i64, HashMap<(String, i32), CommittedOffset>>,
+        now: u64,
+    ) {
+        if pending.values().all(HashMap::is_empty) {
+            return;
+        }
+        let group = self
+            .groups
+            .entry(group_id.to_string())
+            .or_insert_with(|| Group::new(group_id, 0, now));
+        for (producer_id, offsets) in pending {
+            group.pending_txn.restore(producer_id, offsets);
+        }
     }
 
     /// The generation of an in-memory group, if known.

@@ -16,6 +16,7 @@ mod runtime;
 mod subscription;
 #[cfg(test)]
 mod tests;
+mod txn_offsets;
 
 pub use coordinator::{
     CommittedOffset, Coordinator, Expired, GroupConfig, GroupDescription, JoinRequest, JoinResult,

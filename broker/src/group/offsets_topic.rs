@@ -229,7 +229,11 @@ impl Loader {
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
         writer
-            .send(WriteJob { records, done: tx })
+            .send(WriteJob {
+                records,
+                producer: None,
+                done: tx,
+            })
             .map_err(|_| "the partition writer stopped".to_string())?;
         let base = rx
             .await
@@ -295,20 +299,33 @@ fn fail(jobs: Vec<WriteJob>, code: i16) {
 }
 
 /// One uncompressed batch of `records`, stamped `now_ms` (offsets are assigned by the append).
-fn batch(records: &[(Bytes, Option<Bytes>)], now_ms: i64) -> Result<BytesMut, String> {
+/// With `producer`, one transactional batch of that producer id and epoch whose base sequence
+/// is -1 (a TxnOffsetCommit's records, waiting for the producer's transaction marker).
+fn batch(
+    records: &[(Bytes, Option<Bytes>)],
+    now_ms: i64,
+    producer: Option<(i64, i16)>,
+) -> Result<BytesMut, String> {
+    let (producer_id, producer_epoch) = producer.unwrap_or((-1, -1));
     let records: Vec<Record> = records
         .iter()
         .enumerate()
         .map(|(i, (key, value))| Record {
-            transactional: false,
+            transactional: producer.is_some(),
             control: false,
             delete_horizon: false,
             partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
+            producer_id,
+            producer_epoch,
             timestamp_type: TimestampType::Creation,
             offset: i64::try_from(i).unwrap_or(0),
-            sequence: -1,
+            // The encoder keeps records in one batch while offset - sequence stays the same,
+            // and takes the first record's sequence as the batch's base sequence.
+            sequence: if producer.is_some() {
+                i32::try_from(i).unwrap_or(0) - 1
+            } else {
+                -1
+            },
             timestamp: now_ms,
             key: Some(key.clone()),
             value: value.clone(),
@@ -337,8 +354,20 @@ async fn write(
     // Empty jobs are barriers: answered once everything queued before them is appended.
     let (barriers, jobs): (Vec<WriteJob>, Vec<WriteJob>) =
         jobs.into_iter().partition(|j| j.records.is_empty());
-    if !jobs.is_empty() {
-        append_jobs(hosted, epoch, jobs, timeout).await;
+    // A transactional write is a batch of its own; the others are grouped, in order.
+    let mut run: Vec<WriteJob> = Vec::new();
+    for job in jobs {
+        if job.producer.is_some() {
+            if !run.is_empty() {
+                append_jobs(hosted, epoch, std::mem::take(&mut run), timeout).await;
+            }
+            append_jobs(hosted, epoch, vec![job], timeout).await;
+        } else {
+            run.push(job);
+        }
+    }
+    if !run.is_empty() {
+        append_jobs(hosted, epoch, run, timeout).await;
     }
     for b in barriers {
         let _ = b.done.send(Ok(-1));
@@ -362,7 +391,12 @@ async fn append_jobs(
         .iter()
         .flat_map(|j| j.records.iter().cloned())
         .collect();
-    let payload = match batch(&records, common::time::now_ms()) {
+    // Only a transactional job (always alone) carries a producer.
+    let producer = match jobs.as_slice() {
+        [one] => one.producer,
+        _ => None,
+    };
+    let payload = match batch(&records, common::time::now_ms(), producer) {
         Ok(b) => b,
         Err(e) => {
             tracing::error!("encoding a batch for the group coordinator failed: {e}");

@@ -24,6 +24,10 @@ use common::errors::ErrorCode;
 /// (`ErrorCode` of the log or of the wait, e.g. NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT).
 pub struct WriteJob {
     pub records: Vec<(Bytes, Option<Bytes>)>,
+    /// `(producer id, producer epoch)` of a TxnOffsetCommit: the records are written alone, as
+    /// one transactional batch of that producer (base sequence -1), instead of being grouped
+    /// with other writes.
+    pub producer: Option<(i64, i16)>,
     pub done: oneshot::Sender<Result<i64, i16>>,
 }
 
@@ -34,8 +38,13 @@ enum Waiter {
 
 /// A `__consumer_offsets` partition this broker leads, at a leader epoch.
 enum Ownership {
-    /// Being read back; its groups answer COORDINATOR_LOAD_IN_PROGRESS.
-    Loading { epoch: i32 },
+    /// Being read back; its groups answer COORDINATOR_LOAD_IN_PROGRESS. `deferred` holds the
+    /// transaction markers (producer id, commit) written to it meanwhile, applied to the loaded
+    /// groups once the load ends (the read may have stopped before them).
+    Loading {
+        epoch: i32,
+        deferred: Vec<(i64, bool)>,
+    },
     /// Served; writes go through `writer`, in order.
     Loaded {
         epoch: i32,
@@ -105,12 +114,26 @@ impl Inner {
         group: &str,
         records: Vec<(Bytes, Option<Bytes>)>,
     ) -> Result<oneshot::Receiver<Result<i64, i16>>, i16> {
+        self.enqueue_as(group, records, None)
+    }
+
+    /// [`Inner::enqueue`], as a transactional write of `producer` when given.
+    fn enqueue_as(
+        &self,
+        group: &str,
+        records: Vec<(Bytes, Option<Bytes>)>,
+        producer: Option<(i64, i16)>,
+    ) -> Result<oneshot::Receiver<Result<i64, i16>>, i16> {
         let p = partition_for(group, self.partitions);
         match self.owned.get(&p) {
             Some(Ownership::Loaded { writer, .. }) => {
                 let (tx, rx) = oneshot::channel();
                 writer
-                    .send(WriteJob { records, done: tx })
+                    .send(WriteJob {
+                        records,
+                        producer,
+                        done: tx,
+                    })
                     .map_err(|_| ErrorCode::NotCoordinator.code())?;
                 Ok(rx)
             }
@@ -413,6 +436,82 @@ impl Groups {
         Ok(())
     }
 
+    /// TxnOffsetCommit's write (Kafka's `GroupMetadataManager.storeOffsets` with a producer
+    /// id): the offsets are pending for `producer_id` from now on, appended to the group's
+    /// partition as one transactional batch of the producer, and stay pending once committed
+    /// there, until [`Groups::complete_txn`] is told of the producer's marker. On a failed
+    /// append they are dropped and the error is the one Kafka answers each partition with.
+    pub async fn commit_txn_offsets(
+        &self,
+        group: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        offsets: Vec<((String, i32), OffsetValue)>,
+    ) -> Result<(), i16> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let records = offsets
+            .iter()
+            .map(|((t, p), v)| (offset_key(group, t, *p), Some(encode_offset_value(v))))
+            .collect();
+        let (rx, epoch) = {
+            let now = self.now();
+            let mut inner = self.lock();
+            let rx = inner.enqueue_as(group, records, Some((producer_id, producer_epoch)));
+            if rx.is_ok() {
+                inner
+                    .coordinator
+                    .prepare_txn_offsets(group, producer_id, &offsets, now);
+            }
+            (rx, inner.loaded_epoch(group))
+        };
+        let result = rx?.await.unwrap_or(Err(ErrorCode::NotCoordinator.code()));
+        let mut inner = self.lock();
+        if inner.loaded_epoch(group) != epoch {
+            // The partition moved meanwhile: its new leader reads the offsets back as pending.
+            return Err(ErrorCode::NotCoordinator.code());
+        }
+        match result {
+            Ok(base) => {
+                let appended: Vec<((String, i32), CommittedOffset)> = offsets
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (tp, value))| {
+                        let log_offset = base.saturating_add(i64::try_from(i).unwrap_or(0));
+                        (tp, CommittedOffset { value, log_offset })
+                    })
+                    .collect();
+                inner
+                    .coordinator
+                    .txn_offsets_appended(group, producer_id, &appended);
+                Ok(())
+            }
+            Err(code) => {
+                let tps: Vec<(String, i32)> = offsets.into_iter().map(|(tp, _)| tp).collect();
+                inner.coordinator.fail_txn_offsets(group, producer_id, &tps);
+                Err(commit_error(code))
+            }
+        }
+    }
+
+    /// A transaction marker of `producer_id` was written to the `__consumer_offsets`
+    /// `partitions` (Kafka's `GroupCoordinator.onTransactionCompleted`): the producer's pending
+    /// offsets of the groups placed there are materialised (`commit`) or dropped. A partition
+    /// still loading applies the marker when its load ends. Returns the groups completed.
+    pub fn complete_txn(&self, producer_id: i64, partitions: &[i32], commit: bool) -> Vec<String> {
+        let mut inner = self.lock();
+        for p in partitions {
+            if let Some(Ownership::Loading { deferred, .. }) = inner.owned.get_mut(p) {
+                deferred.push((producer_id, commit));
+            }
+        }
+        let count = inner.partitions;
+        inner.coordinator.complete_txn(producer_id, commit, |g| {
+            partitions.contains(&partition_for(g, count))
+        })
+    }
+
     /// Writes tombstones for the listed offsets of `group` (and for the group itself when
     /// `group_too`), already removed from the cache; waits until they are committed.
     pub async fn write_tombstones(
@@ -452,6 +551,7 @@ impl Groups {
                         writer
                             .send(WriteJob {
                                 records: Vec::new(),
+                                producer: None,
                                 done: tx,
                             })
                             .ok()
@@ -483,7 +583,7 @@ impl Groups {
             .iter()
             .filter(|(p, o)| {
                 let epoch = match o {
-                    Ownership::Loading { epoch } | Ownership::Loaded { epoch, .. } => *epoch,
+                    Ownership::Loading { epoch, .. } | Ownership::Loaded { epoch, .. } => *epoch,
                 };
                 leading.get(p) != Some(&epoch)
             })
@@ -502,7 +602,13 @@ impl Groups {
             .collect();
         to_load.sort();
         for (p, epoch) in &to_load {
-            inner.owned.insert(*p, Ownership::Loading { epoch: *epoch });
+            inner.owned.insert(
+                *p,
+                Ownership::Loading {
+                    epoch: *epoch,
+                    deferred: Vec::new(),
+                },
+            );
         }
         let partitions = inner.partitions;
         let loaded: std::collections::HashSet<i32> = inner
@@ -530,18 +636,30 @@ impl Groups {
         let now = self.now();
         let now_wall = common::time::now_ms();
         let mut inner = self.lock();
-        if !matches!(inner.owned.get(&p), Some(Ownership::Loading { epoch: e }) if *e == epoch) {
-            return false;
-        }
+        let deferred = match inner.owned.get_mut(&p) {
+            Some(Ownership::Loading { epoch: e, deferred }) if *e == epoch => {
+                std::mem::take(deferred)
+            }
+            _ => return false,
+        };
         for id in loaded.group_ids() {
             let value = loaded.groups.remove(&id);
             let offsets = loaded.offsets.remove(&id).unwrap_or_default();
-            if value.is_none() && offsets.is_empty() {
-                continue;
+            let pending = loaded.take_pending_txn(&id);
+            if value.is_some() || !offsets.is_empty() {
+                inner
+                    .coordinator
+                    .load_group(&id, value, offsets, now, now_wall);
             }
             inner
                 .coordinator
-                .load_group(&id, value, offsets, now, now_wall);
+                .load_pending_txn_offsets(&id, pending, now);
+        }
+        let partitions = inner.partitions;
+        for (producer_id, commit) in deferred {
+            inner
+                .coordinator
+                .complete_txn(producer_id, commit, |g| partition_for(g, partitions) == p);
         }
         inner.owned.insert(p, Ownership::Loaded { epoch, writer });
         true
@@ -551,7 +669,7 @@ impl Groups {
     /// tries again.
     pub fn abort_load(&self, p: i32, epoch: i32) {
         let mut inner = self.lock();
-        if matches!(inner.owned.get(&p), Some(Ownership::Loading { epoch: e }) if *e == epoch) {
+        if matches!(inner.owned.get(&p), Some(Ownership::Loading { epoch: e, .. }) if *e == epoch) {
             inner.owned.remove(&p);
         }
     }
@@ -622,6 +740,39 @@ impl Groups {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_marker_written_while_its_partition_loads_completes_the_loaded_offsets() {
+        let groups = Groups::new(GroupConfig::default());
+        groups.set_partition_count(1);
+        let to_load = groups.sync_ownership(&[(0, 5)].into_iter().collect());
+        assert_eq!(to_load, vec![(0, 5)]);
+        // The load read the transactional offset but stopped before the marker.
+        let mut loaded = LoadedPartition::default();
+        let value = OffsetValue {
+            offset: 42,
+            leader_epoch: -1,
+            metadata: String::new(),
+            commit_timestamp: 1,
+            expire_timestamp: None,
+        };
+        loaded.apply_txn(
+            7,
+            3,
+            &offset_key("g", "t", 0),
+            Some(&encode_offset_value(&value)),
+        );
+        assert!(
+            groups.complete_txn(7, &[0], true).is_empty(),
+            "not loaded yet"
+        );
+        let (writer, _rx) = mpsc::unbounded_channel();
+        assert!(groups.finish_load(0, 5, writer, loaded));
+        let committed = groups.with(|c, _| c.committed("g", None));
+        assert_eq!(committed.len(), 1);
+        assert_eq!(committed[0].1.offset, 42);
+        assert!(!groups.with(|c, _| c.has_pending_txn_offset("g", &("t".to_string(), 0))));
+    }
 
     #[test]
     fn append_errors_map_to_kafkas_group_and_commit_errors() {

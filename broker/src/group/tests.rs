@@ -875,3 +875,139 @@ fn an_unloaded_group_tells_a_member_waiting_for_its_assignment_not_coordinator()
     assert_eq!(h.state(), None);
     assert_eq!(ja.leader, a);
 }
+
+// Transactional offset commits (KIP-98): pending per producer until the marker.
+
+const PID: i64 = 4000;
+
+fn tp(p: i32) -> (String, i32) {
+    ("t".to_string(), p)
+}
+
+/// `producer` commits `offset` for partition `p` of group `g` in a transaction whose record
+/// lands at `log_offset`.
+fn txn_commit(h: &mut Harness, group: &str, producer: i64, p: i32, offset: i64, log_offset: i64) {
+    let c = offset_at(offset, WALL, log_offset);
+    h.c.prepare_txn_offsets(group, producer, &[(tp(p), c.value.clone())], h.now);
+    h.c.txn_offsets_appended(group, producer, &[(tp(p), c)]);
+}
+
+#[test]
+fn transactional_offsets_stay_pending_until_the_commit_marker() {
+    let mut h = Harness::new(0);
+    txn_commit(&mut h, "g", PID, 0, 42, 10);
+    assert!(
+        h.c.committed("g", None).is_empty(),
+        "not visible before the marker"
+    );
+    assert!(h.c.has_pending_txn_offset("g", &tp(0)));
+    assert!(!h.c.has_pending_txn_offset("g", &tp(1)));
+    assert_eq!(h.c.complete_txn(PID, true, |_| true), vec!["g".to_string()]);
+    assert_eq!(h.c.committed("g", None)[0].1.offset, 42);
+    assert!(!h.c.has_pending_txn_offset("g", &tp(0)));
+    assert!(h.c.txn_producers("g").is_empty());
+}
+
+#[test]
+fn an_abort_marker_drops_the_pending_transactional_offsets() {
+    let mut h = Harness::new(0);
+    let now = h.now;
+    h.c.apply_offsets("g", vec![(tp(0), offset_at(5, WALL, 1))], now);
+    txn_commit(&mut h, "g", PID, 0, 42, 10);
+    h.c.complete_txn(PID, false, |_| true);
+    assert_eq!(h.c.committed("g", None)[0].1.offset, 5);
+    assert!(!h.c.has_pending_txn_offset("g", &tp(0)));
+}
+
+#[test]
+fn a_marker_completes_only_the_groups_of_its_partitions_and_its_producer() {
+    let mut h = Harness::new(0);
+    txn_commit(&mut h, "here", PID, 0, 1, 10);
+    txn_commit(&mut h, "elsewhere", PID, 0, 2, 11);
+    txn_commit(&mut h, "here", PID + 1, 1, 3, 12);
+    let done = h.c.complete_txn(PID, true, |g| g == "here");
+    assert_eq!(done, vec!["here".to_string()]);
+    assert_eq!(h.c.committed("here", None).len(), 1);
+    assert!(h.c.has_pending_txn_offset("here", &tp(1)), "other producer");
+    assert!(
+        h.c.has_pending_txn_offset("elsewhere", &tp(0)),
+        "other partition"
+    );
+}
+
+#[test]
+fn a_later_plain_commit_is_not_replaced_by_an_earlier_transactional_one() {
+    let mut h = Harness::new(0);
+    txn_commit(&mut h, "g", PID, 0, 42, 10);
+    let now = h.now;
+    h.c.apply_offsets("g", vec![(tp(0), offset_at(50, WALL, 11))], now);
+    h.c.complete_txn(PID, true, |_| true);
+    assert_eq!(h.c.committed("g", None)[0].1.offset, 50);
+}
+
+#[test]
+fn a_failed_transactional_append_is_no_longer_pending() {
+    let mut h = Harness::new(0);
+    let now = h.now;
+    h.c.prepare_txn_offsets("g", PID, &[(tp(0), offset_at(1, WALL, 0).value)], now);
+    assert!(h.c.has_pending_txn_offset("g", &tp(0)));
+    h.c.fail_txn_offsets("g", PID, &[tp(0)]);
+    assert!(!h.c.has_pending_txn_offset("g", &tp(0)));
+    assert!(h.c.txn_producers("g").is_empty());
+}
+
+#[test]
+fn txn_offset_commit_without_member_is_accepted_in_a_stable_group_and_members_are_fenced() {
+    let mut h = Harness::new(0);
+    let (a, generation) = h.stable_with_one();
+    // v0-2 send no member: unlike OffsetCommit, accepted while the group has members.
+    assert_eq!(h.c.check_txn_commit("g", -1, "", None), Ok(()));
+    assert_eq!(h.c.check_txn_commit("g", generation, &a, None), Ok(()));
+    assert_eq!(
+        h.c.check_txn_commit("g", generation + 1, &a, None),
+        Err(ErrorCode::IllegalGeneration.code())
+    );
+    assert_eq!(
+        h.c.check_txn_commit("g", generation, "stranger", None),
+        Err(ErrorCode::UnknownMemberId.code())
+    );
+    assert_eq!(
+        h.c.check_txn_commit("g", generation, &a, Some("unknown-instance")),
+        Err(ErrorCode::UnknownMemberId.code())
+    );
+    assert_eq!(h.c.check_txn_commit("new", -1, "", None), Ok(()));
+    assert_eq!(
+        h.c.check_txn_commit("new", 3, "m", None),
+        Err(ErrorCode::UnknownMemberId.code())
+    );
+}
+
+#[test]
+fn a_group_with_only_pending_transactional_offsets_does_not_go_dead() {
+    let mut h = Harness::new(0);
+    txn_commit(&mut h, "g", PID, 0, 1, 0);
+    assert!(h.c.expire(h.now, WALL).is_empty());
+    assert!(h.c.contains("g"));
+    h.c.complete_txn(PID, false, |_| true);
+    assert!(h.c.expire(h.now, WALL)[0].dead);
+}
+
+#[test]
+fn deleting_offsets_drops_their_pending_transactional_offsets_too() {
+    let mut h = Harness::new(0);
+    txn_commit(&mut h, "g", PID, 0, 1, 0);
+    h.c.delete_offsets("g", &[tp(0)]);
+    assert!(!h.c.has_pending_txn_offset("g", &tp(0)));
+}
+
+#[test]
+fn pending_transactional_offsets_read_back_from_the_log_complete_with_their_marker() {
+    let mut h = Harness::new(0);
+    let pending = [(PID, [(tp(0), offset_at(7, WALL, 3))].into_iter().collect())]
+        .into_iter()
+        .collect();
+    h.c.load_pending_txn_offsets("g", pending, h.now);
+    assert!(h.c.has_pending_txn_offset("g", &tp(0)));
+    h.c.complete_txn(PID, true, |_| true);
+    assert_eq!(h.c.committed("g", None)[0].1.offset, 7);
+}

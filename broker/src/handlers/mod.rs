@@ -29,6 +29,7 @@ mod reassignments;
 mod topics;
 #[cfg(test)]
 mod txn_log_tests;
+mod txn_markers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -69,6 +70,10 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::LeaveGroup, 0, 5),
     (ApiKey::OffsetCommit, 0, 9),
     (ApiKey::OffsetFetch, 0, 9),
+    // KIP-98 transactions: TxnOffsetCommit from producers, WriteTxnMarkers (v1, the version
+    // Kafka 3.9's transaction coordinator sends) from transaction coordinators.
+    (ApiKey::TxnOffsetCommit, 0, 4),
+    (ApiKey::WriteTxnMarkers, 1, 1),
     (ApiKey::ListGroups, 0, 5),
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
@@ -217,6 +222,12 @@ pub async fn dispatch(
         }
         RequestKind::OffsetFetch(r) => {
             ResponseKind::OffsetFetch(offsets::fetch(broker, r, version).await)
+        }
+        RequestKind::TxnOffsetCommit(r) => {
+            ResponseKind::TxnOffsetCommit(offsets::txn_commit(broker, r, version).await)
+        }
+        RequestKind::WriteTxnMarkers(r) => {
+            ResponseKind::WriteTxnMarkers(txn_markers::handle(broker, r).await)
         }
         RequestKind::OffsetDelete(r) => {
             ResponseKind::OffsetDelete(offsets::delete(broker, r).await)

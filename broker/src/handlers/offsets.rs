@@ -1,6 +1,7 @@
 //! Committed offsets: OffsetCommit (fenced by the group's member id and generation, written to
-//! the group's `__consumer_offsets` partition), OffsetFetch (single group, and batched groups
-//! from v8) and OffsetDelete. Version 0 of OffsetCommit and OffsetFetch keep Kafka 3.9's
+//! the group's `__consumer_offsets` partition), TxnOffsetCommit (a transactional producer's
+//! offsets, pending until its transaction's marker), OffsetFetch (single group, and batched
+//! groups from v8; `require_stable` from v7) and OffsetDelete. Version 0 of OffsetCommit and OffsetFetch keep Kafka 3.9's
 //! ZooKeeper path: their offsets live in zookeeper-lite.
 
 use std::collections::BTreeMap;
@@ -18,9 +19,13 @@ use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
     OffsetFetchResponseTopic, OffsetFetchResponseTopics,
 };
+use kafka_protocol::messages::txn_offset_commit_response::{
+    TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
+};
 use kafka_protocol::messages::{
     OffsetCommitRequest, OffsetCommitResponse, OffsetDeleteRequest, OffsetDeleteResponse,
-    OffsetFetchRequest, OffsetFetchResponse, TopicName,
+    OffsetFetchRequest, OffsetFetchResponse, TopicName, TxnOffsetCommitRequest,
+    TxnOffsetCommitResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 use zookeeper_lite::protocol::CommittedOffset;
@@ -205,6 +210,142 @@ async fn commit_stamped(
     OffsetCommitResponse::default().with_topics(topics)
 }
 
+/// TxnOffsetCommit (Kafka's `KafkaApis.handleTxnOffsetCommitRequest` and
+/// `GroupCoordinator.handleTxnCommitOffsets`): a transactional producer commits offsets for a
+/// group inside its transaction. Unknown topics and partitions are UNKNOWN_TOPIC_OR_PARTITION;
+/// the others are checked against the group (v3+ carry the member and generation, checked as
+/// OffsetCommit checks them; v0-2 carry none) and written to the group's `__consumer_offsets`
+/// partition as a transactional batch of the producer. They stay pending, invisible to
+/// OffsetFetch, until the transaction's marker is written there (WriteTxnMarkers). Versions
+/// 0-1 answer COORDINATOR_NOT_AVAILABLE for COORDINATOR_LOAD_IN_PROGRESS, which 0.11-2.0
+/// producers do not handle (KAFKA-7296).
+pub async fn txn_commit(
+    broker: &Arc<Broker>,
+    request: TxnOffsetCommitRequest,
+    version: i16,
+) -> TxnOffsetCommitResponse {
+    let group = request.group_id.0.as_str().to_string();
+    let md = broker.cluster.metadata();
+    // (topic, [(partition, error)]) in request order; NONE = to be stored.
+    let mut errors: Vec<(String, Vec<(i32, i16)>)> = Vec::new();
+    let mut to_store: Vec<((String, i32), OffsetValue)> = Vec::new();
+    let timestamp = now_ms();
+    let mut verdict = check_member_group(broker, &group);
+    if verdict == ErrorCode::None.code() {
+        let member = request.member_id.as_str().to_string();
+        let instance = request
+            .group_instance_id
+            .as_ref()
+            .map(|i| i.as_str().to_string());
+        let (generation, member, instance) = if version >= 3 {
+            (request.generation_id, member, instance)
+        } else {
+            (-1, String::new(), None)
+        };
+        if let Err(code) = broker
+            .groups
+            .with(|c, _| c.check_txn_commit(&group, generation, &member, instance.as_deref()))
+        {
+            verdict = code;
+        }
+    }
+    for topic in &request.topics {
+        let name = topic.name.0.as_str().to_string();
+        let known = md.topics.get(&name);
+        let mut partitions = Vec::new();
+        for p in &topic.partitions {
+            let exists = known.is_some_and(|t| {
+                t.partitions
+                    .iter()
+                    .any(|i| i.partition == p.partition_index)
+            });
+            let code = if !exists {
+                ErrorCode::UnknownTopicOrPartition.code()
+            } else if verdict != ErrorCode::None.code() {
+                verdict
+            } else if p
+                .committed_metadata
+                .as_ref()
+                .is_some_and(|m| m.len() > MAX_METADATA_BYTES)
+            {
+                ErrorCode::OffsetMetadataTooLarge.code()
+            } else {
+                to_store.push((
+                    (name.clone(), p.partition_index),
+                    OffsetValue {
+                        offset: p.committed_offset,
+                        leader_epoch: if version >= 2 {
+                            p.committed_leader_epoch
+                        } else {
+                            -1
+                        },
+                        metadata: p
+                            .committed_metadata
+                            .as_ref()
+                            .map(|m| m.as_str().to_string())
+                            .unwrap_or_default(),
+                        commit_timestamp: timestamp,
+                        expire_timestamp: None,
+                    },
+                ));
+                ErrorCode::None.code()
+            };
+            partitions.push((p.partition_index, code));
+        }
+        errors.push((name, partitions));
+    }
+    if !to_store.is_empty() {
+        let stored = broker
+            .groups
+            .commit_txn_offsets(
+                &group,
+                request.producer_id.0,
+                request.producer_epoch,
+                to_store,
+            )
+            .await;
+        if let Err(code) = stored {
+            tracing::debug!(
+                "transactional offset commit of group {group} by producer {} failed with error \
+                 {code}",
+                request.producer_id.0
+            );
+            for (_, partitions) in &mut errors {
+                for (_, c) in partitions.iter_mut() {
+                    if *c == ErrorCode::None.code() {
+                        *c = code;
+                    }
+                }
+            }
+        }
+    }
+    let topics = errors
+        .into_iter()
+        .map(|(name, partitions)| {
+            TxnOffsetCommitResponseTopic::default()
+                .with_name(TopicName(s(&name)))
+                .with_partitions(
+                    partitions
+                        .into_iter()
+                        .map(|(p, code)| {
+                            let code = if version < 2
+                                && code == ErrorCode::CoordinatorLoadInProgress.code()
+                            {
+                                ErrorCode::CoordinatorNotAvailable.code()
+                            } else {
+                                code
+                            };
+                            TxnOffsetCommitResponsePartition::default()
+                                .with_partition_index(p)
+                                .with_error_code(code)
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
+    TxnOffsetCommitResponse::default().with_topics(topics)
+}
+
 /// OffsetCommit v0: stored in zookeeper-lite, unfenced, as Kafka 3.9 stores v0 commits in
 /// ZooKeeper. Returns each partition's error (absent = stored).
 async fn commit_to_zookeeper_lite(
@@ -239,11 +380,15 @@ async fn commit_to_zookeeper_lite(
 type Fetched = (i32, i64, i32, Option<String>, i16);
 
 /// The committed offsets of one group, by topic, for the requested partitions (all if `None`).
+/// With `require_stable` (v7+), a partition with transactional offsets waiting for their
+/// marker is answered UNSTABLE_OFFSET_COMMIT and offset -1 (Kafka's `getOffsets`), so that a
+/// consumer does not start from an offset a transaction may still change.
 async fn fetch_group(
     broker: &Broker,
     group: &str,
     requested: Option<Vec<(String, Vec<i32>)>>,
     version: i16,
+    require_stable: bool,
 ) -> Result<BTreeMap<String, Vec<Fetched>>, i16> {
     let wanted = requested.as_ref().map(|topics| {
         topics
@@ -313,6 +458,23 @@ async fn fetch_group(
             }
         }
     }
+    if require_stable && version > 0 {
+        broker.groups.with(|c, _| {
+            for (topic, partitions) in by_topic.iter_mut() {
+                for entry in partitions.iter_mut() {
+                    if c.has_pending_txn_offset(group, &(topic.clone(), entry.0)) {
+                        *entry = (
+                            entry.0,
+                            -1,
+                            -1,
+                            Some(String::new()),
+                            ErrorCode::UnstableOffsetCommit.code(),
+                        );
+                    }
+                }
+            }
+        });
+    }
     Ok(by_topic)
 }
 
@@ -331,7 +493,15 @@ pub async fn fetch(
             });
             let base = OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
             groups.push(
-                match fetch_group(broker, g.group_id.0.as_str(), requested, version).await {
+                match fetch_group(
+                    broker,
+                    g.group_id.0.as_str(),
+                    requested,
+                    version,
+                    request.require_stable,
+                )
+                .await
+                {
                     Err(code) => base.with_error_code(code),
                     Ok(by_topic) => base.with_topics(
                         by_topic
@@ -387,6 +557,7 @@ pub async fn fetch(
         request.group_id.0.as_str(),
         requested.clone(),
         version,
+        request.require_stable,
     )
     .await
     {

@@ -521,6 +521,82 @@ pub mod offset_fetch {
     ];
 }
 
+/// TxnOffsetCommit request, versions 0-4 (committed leader epoch from v2; generation, member
+/// and group instance from v3, KIP-447).
+pub mod txn_offset_commit {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::TxnOffsetCommit,
+        versions: v(0, 4),
+        flexible: from(3),
+        fields: &[
+            Field::new("transactional_id", ALL, Ty::String),
+            Field::new("group_id", ALL, Ty::String),
+            Field::new("producer_id", ALL, Ty::Int64),
+            Field::new("producer_epoch", ALL, Ty::Int16),
+            Field::new("generation_id", from(3), Ty::Int32),
+            Field::new("member_id", from(3), Ty::String),
+            Field::new("group_instance_id", from(3), Ty::String).nullable(from(3)),
+            Field::new(
+                "topics",
+                ALL,
+                Ty::Array(&Ty::Struct(TXN_OFFSET_COMMIT_REQUEST_TOPIC)),
+            ),
+        ],
+    };
+
+    const TXN_OFFSET_COMMIT_REQUEST_TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new(
+            "partitions",
+            ALL,
+            Ty::Array(&Ty::Struct(TXN_OFFSET_COMMIT_REQUEST_PARTITION)),
+        ),
+    ];
+
+    const TXN_OFFSET_COMMIT_REQUEST_PARTITION: &[Field] = &[
+        Field::new("partition_index", ALL, Ty::Int32),
+        Field::new("committed_offset", ALL, Ty::Int64),
+        Field::new("committed_leader_epoch", from(2), Ty::Int32),
+        Field::new("committed_metadata", ALL, Ty::String).nullable(ALL),
+    ];
+}
+
+/// WriteTxnMarkers request, version 1 (flexible; the broker-to-broker request of the
+/// transaction coordinator's marker sender).
+pub mod write_txn_markers {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::WriteTxnMarkers,
+        versions: v(1, 1),
+        flexible: from(1),
+        fields: &[Field::new(
+            "markers",
+            ALL,
+            Ty::Array(&Ty::Struct(WRITABLE_TXN_MARKER)),
+        )],
+    };
+
+    const WRITABLE_TXN_MARKER: &[Field] = &[
+        Field::new("producer_id", ALL, Ty::Int64),
+        Field::new("producer_epoch", ALL, Ty::Int16),
+        Field::new("transaction_result", ALL, Ty::Bool),
+        Field::new(
+            "topics",
+            ALL,
+            Ty::Array(&Ty::Struct(WRITABLE_TXN_MARKER_TOPIC)),
+        ),
+        Field::new("coordinator_epoch", ALL, Ty::Int32),
+    ];
+
+    const WRITABLE_TXN_MARKER_TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("partition_indexes", ALL, Ty::Array(&Ty::Int32)),
+    ];
+}
+
 /// ListGroups request, versions 0-5.
 pub mod list_groups {
     use super::*;
@@ -803,6 +879,8 @@ pub static ALL_REQUESTS: &[&Message] = &[
     &leave_group::REQUEST,
     &offset_commit::REQUEST,
     &offset_fetch::REQUEST,
+    &txn_offset_commit::REQUEST,
+    &write_txn_markers::REQUEST,
     &list_groups::REQUEST,
     &describe_groups::REQUEST,
     &delete_groups::REQUEST,

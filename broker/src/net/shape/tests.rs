@@ -208,6 +208,8 @@ fn default_request(key: ApiKey) -> RequestKind {
         ApiKey::LeaveGroup => RequestKind::LeaveGroup(Default::default()),
         ApiKey::OffsetCommit => RequestKind::OffsetCommit(Default::default()),
         ApiKey::OffsetFetch => RequestKind::OffsetFetch(Default::default()),
+        ApiKey::TxnOffsetCommit => RequestKind::TxnOffsetCommit(Default::default()),
+        ApiKey::WriteTxnMarkers => RequestKind::WriteTxnMarkers(Default::default()),
         ApiKey::ListGroups => RequestKind::ListGroups(Default::default()),
         ApiKey::DescribeGroups => RequestKind::DescribeGroups(Default::default()),
         ApiKey::DeleteGroups => RequestKind::DeleteGroups(Default::default()),
