@@ -403,7 +403,7 @@ async fn append_jobs(
             return fail(jobs, ErrorCode::UnknownServerError.code());
         }
     };
-    match hosted.log.append(payload, epoch.get()).await {
+    match hosted.log.append_as_coordinator(payload, epoch.get()).await {
         Ok(info) => {
             let required = info.last_offset.saturating_add(1);
             let deadline = tokio::time::Instant::now() + timeout;
