@@ -1034,7 +1034,21 @@ impl Consumer {
                         continue;
                     };
                     let had_data = p.records.as_ref().is_some_and(|r| !r.is_empty());
-                    let (records, next) = fetch::records_after(p.records, position)?;
+                    // read_committed: the broker sent data up to the last stable offset and
+                    // the aborted transactions overlapping it (none is an empty list).
+                    let aborted: Option<Vec<fetch::AbortedTransaction>> =
+                        (self.config.isolation_level == 1).then(|| {
+                            p.aborted_transactions
+                                .iter()
+                                .flatten()
+                                .map(|a| fetch::AbortedTransaction {
+                                    producer_id: a.producer_id.0,
+                                    first_offset: a.first_offset,
+                                })
+                                .collect()
+                        });
+                    let (records, next) =
+                        fetch::records_after_filtered(p.records, position, aborted.as_deref())?;
                     let a = &mut self.assigned[i];
                     a.position = Some(next);
                     if had_data && next == position {
