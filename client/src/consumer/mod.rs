@@ -366,6 +366,19 @@ impl Consumer {
         self.group.as_ref().map_or(-1, |g| g.generation())
     }
 
+    /// Kafka's `KafkaConsumer.groupMetadata()`: what a transactional producer's
+    /// `send_offsets_to_transaction` needs to commit this consumer's offsets in a transaction
+    /// (`None` without `group.id`).
+    pub fn group_metadata(&self) -> Option<crate::producer::ConsumerGroupMetadata> {
+        let group_id = self.config.group_id.clone()?;
+        Some(crate::producer::ConsumerGroupMetadata {
+            group_id,
+            generation_id: self.generation(),
+            member_id: self.member_id(),
+            group_instance_id: self.config.group_instance_id.clone(),
+        })
+    }
+
     fn auto_commit_enabled(&self) -> bool {
         self.group.is_some() && self.config.enable_auto_commit
     }
