@@ -16,8 +16,11 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 
 use common::errors::codes::{
-    COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, LEADER_NOT_AVAILABLE, NOT_COORDINATOR,
-    NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION,
+    BROKER_NOT_AVAILABLE, CLUSTER_AUTHORIZATION_FAILED, COORDINATOR_LOAD_IN_PROGRESS,
+    COORDINATOR_NOT_AVAILABLE, INVALID_PRODUCER_EPOCH, INVALID_TOPIC_EXCEPTION,
+    LEADER_NOT_AVAILABLE, NOT_COORDINATOR, NOT_LEADER_OR_FOLLOWER, REPLICA_NOT_AVAILABLE,
+    TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_NOT_FOUND,
+    TRANSACTION_COORDINATOR_FENCED, UNKNOWN_TOPIC_OR_PARTITION,
 };
 
 use super::{Admin, RETRY_BACKOFF};
@@ -207,7 +210,7 @@ impl Admin {
                             "DescribeTransactions response has no result for {transactional_id}"
                         ))
                     })?;
-                ClientError::check(state.error_code, None)?;
+                describe_transactions_error(transactional_id, state.error_code)?;
                 let mut topic_partitions: Vec<(String, i32)> = state
                     .topics
                     .iter()
@@ -267,7 +270,7 @@ impl Admin {
                             "DescribeProducers response has no result for {topic}-{partition}"
                         ))
                     })?;
-                ClientError::check(p.error_code, p.error_message.as_deref())?;
+                describe_producers_error(topic, partition, broker_id, p.error_code)?;
                 Ok::<_, ClientError>(
                     p.active_producers
                         .iter()
@@ -338,12 +341,12 @@ impl Admin {
                     .find(|p| p.partition_index == spec.partition)
                     .map(|p| p.error_code)
                     .ok_or_else(|| {
-                        ClientError::Protocol(format!(
-                            "WriteTxnMarkers response has no result for {}-{}",
+                        ClientError::Transaction(format!(
+                            "WriteTxnMarkers response included no entry for {}-{}",
                             spec.topic, spec.partition
                         ))
                     })?;
-                ClientError::check(code, None)
+                abort_error(spec, code)
             }
             .await;
             match result {
@@ -369,6 +372,79 @@ pub(crate) fn abort_request(spec: &AbortTransactionSpec) -> WriteTxnMarkersReque
             .with_partition_indexes(vec![spec.partition])])])
 }
 
+/// `DescribeTransactionsHandler.handleError`'s exceptions.
+fn describe_transactions_error(id: &str, code: i16) -> Result<(), ClientError> {
+    let text = match code {
+        0 => return Ok(()),
+        COORDINATOR_LOAD_IN_PROGRESS | NOT_COORDINATOR | COORDINATOR_NOT_AVAILABLE => {
+            return Err(ClientError::kafka(code, None))
+        }
+        TRANSACTIONAL_ID_AUTHORIZATION_FAILED => format!(
+            "DescribeTransactions request for transactionalId `{id}` failed due to authorization failure"
+        ),
+        TRANSACTIONAL_ID_NOT_FOUND => format!(
+            "DescribeTransactions request for transactionalId `{id}` failed because the ID could not be found"
+        ),
+        _ => format!(
+            "DescribeTransactions request for transactionalId `{id}` failed due to unexpected error"
+        ),
+    };
+    Err(ClientError::kafka(code, Some(&text)))
+}
+
+/// `DescribeProducersHandler.handlePartitionError`'s exceptions (NOT_LEADER_OR_FOLLOWER and
+/// UNKNOWN_TOPIC_OR_PARTITION are retried by the caller unless a broker was chosen).
+fn describe_producers_error(
+    topic: &str,
+    partition: i32,
+    broker_id: Option<i32>,
+    code: i16,
+) -> Result<(), ClientError> {
+    let tp = format!("{topic}-{partition}");
+    let text = match (code, broker_id) {
+        (0, _) => return Ok(()),
+        (NOT_LEADER_OR_FOLLOWER, Some(id)) => {
+            format!("Failed to describe active producers for partition {tp} on brokerId {id}")
+        }
+        (NOT_LEADER_OR_FOLLOWER | UNKNOWN_TOPIC_OR_PARTITION, _) => {
+            return Err(ClientError::kafka(code, None))
+        }
+        (INVALID_TOPIC_EXCEPTION, _) => format!(
+            "Failed to fetch metadata for partition {tp} due to invalid topic error: {}",
+            crate::error::default_message(code)
+        ),
+        (TOPIC_AUTHORIZATION_FAILED, _) => format!(
+            "Failed to describe active producers for partition {tp} due to authorization failure on topic `{topic}`"
+        ),
+        _ => format!("Failed to describe active producers for partition {tp} due to unexpected error"),
+    };
+    Err(ClientError::kafka(code, Some(&text)))
+}
+
+/// `AbortTransactionHandler.handleError`'s exceptions (leadership errors retried by the caller).
+fn abort_error(spec: &AbortTransactionSpec, code: i16) -> Result<(), ClientError> {
+    let text = match code {
+        0 => return Ok(()),
+        NOT_LEADER_OR_FOLLOWER | REPLICA_NOT_AVAILABLE | BROKER_NOT_AVAILABLE
+        | UNKNOWN_TOPIC_OR_PARTITION => return Err(ClientError::kafka(NOT_LEADER_OR_FOLLOWER, None)),
+        CLUSTER_AUTHORIZATION_FAILED => format!(
+            "WriteTxnMarkers request with {spec} failed due to cluster authorization error"
+        ),
+        INVALID_PRODUCER_EPOCH => {
+            format!("WriteTxnMarkers request with {spec} failed due an invalid producer epoch")
+        }
+        TRANSACTION_COORDINATOR_FENCED => format!(
+            "WriteTxnMarkers request with {spec} failed since the provided coordinator epoch {} has been fenced by the active coordinator",
+            spec.coordinator_epoch
+        ),
+        _ => format!(
+            "WriteTxnMarkers request with {spec} failed due to unexpected error: {}",
+            crate::error::default_message(code)
+        ),
+    };
+    Err(ClientError::kafka(code, Some(&text)))
+}
+
 fn coordinator_moved(e: &ClientError) -> bool {
     match e {
         ClientError::Kafka { code, .. } => matches!(
@@ -383,7 +459,10 @@ fn coordinator_moved(e: &ClientError) -> bool {
 fn leader_moved(e: &ClientError) -> bool {
     match e {
         ClientError::Kafka { code, .. } => {
-            matches!(*code, NOT_LEADER_OR_FOLLOWER | LEADER_NOT_AVAILABLE)
+            matches!(
+                *code,
+                NOT_LEADER_OR_FOLLOWER | LEADER_NOT_AVAILABLE | UNKNOWN_TOPIC_OR_PARTITION
+            )
         }
         ClientError::Io { .. } | ClientError::Timeout(_) => true,
         _ => false,
@@ -462,6 +541,10 @@ mod tests {
             .await
             .expect_err("missing");
         assert_eq!(missing.code(), Some(105));
+        assert_eq!(
+            missing.to_string(),
+            "DescribeTransactions request for transactionalId `nope` failed because the ID could not be found"
+        );
         let producers = admin
             .describe_producers("t", 0, None)
             .await
