@@ -83,3 +83,112 @@ fn tables_are_padded_and_tab_separated() {
         "TransactionalId             \tCoordinator\t\na-very-long-transactional-id\t0          \t\n"
     );
 }
+
+#[tokio::test]
+async fn commands_against_the_fake_broker() {
+    use client::{Admin, Producer, ProducerConfig, ProducerRecord};
+    let broker = test_broker::FakeBroker::start(test_broker::FakeBrokerOptions {
+        topics: vec![("t".to_string(), 1)],
+        init_producer_id: true,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(ProducerConfig {
+        bootstrap_servers: broker.addr(),
+        transactional_id: Some("tx".to_string()),
+        retry_backoff_ms: 10,
+        ..Default::default()
+    })
+    .await
+    .expect("producer");
+    producer.init_transactions().await.expect("init");
+    producer.begin_transaction().expect("begin");
+    producer
+        .send(ProducerRecord::new("t", "v").with_partition(0))
+        .await
+        .expect("send");
+    producer.flush().await.expect("flush");
+    let (pid, _) = producer.producer_id_and_epoch().expect("id");
+    let admin = Admin::connect_with_timeout(&broker.addr(), "t", std::time::Duration::from_secs(5))
+        .await
+        .expect("admin");
+    let run = |line: &str| {
+        let args: Vec<String> = format!("--bootstrap-server x {line}")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        parser().parse(&args).expect("parse")
+    };
+    let mut out = Vec::new();
+    crate::command::execute(&admin, &run("list"), 0, &mut out)
+        .await
+        .expect("list");
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        pretty_table(
+            &[
+                "TransactionalId",
+                "Coordinator",
+                "ProducerId",
+                "TransactionState"
+            ],
+            &[vec![
+                "tx".into(),
+                "0".into(),
+                pid.to_string(),
+                "Ongoing".into()
+            ]]
+        )
+    );
+    let mut out = Vec::new();
+    crate::command::execute(
+        &admin,
+        &run("describe-producers --topic t --partition 0"),
+        0,
+        &mut out,
+    )
+    .await
+    .expect("producers");
+    let text = String::from_utf8_lossy(&out).to_string();
+    assert!(
+        text.starts_with("ProducerId\tProducerEpoch\tLatestCoordinatorEpoch\t"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{pid}")) && text.trim_end().ends_with('0'),
+        "{text}"
+    );
+    let e = crate::command::execute(
+        &admin,
+        &run("describe --transactional-id nope"),
+        0,
+        &mut Vec::new(),
+    )
+    .await
+    .expect_err("missing");
+    assert_eq!(
+        e,
+        "Failed to describe transaction state of transactional-id `nope`: DescribeTransactions request for transactionalId `nope` failed because the ID could not be found. Enable debug logging for additional detail."
+    );
+    let e = crate::command::execute(
+        &admin,
+        &run("abort --topic t --partition 0 --start-offset 9"),
+        0,
+        &mut Vec::new(),
+    )
+    .await
+    .expect_err("no such transaction");
+    assert_eq!(
+        e,
+        "Could not find any open transactions starting at offset 9 on partition t-0"
+    );
+    crate::command::execute(
+        &admin,
+        &run("abort --topic t --partition 0 --start-offset 0"),
+        0,
+        &mut Vec::new(),
+    )
+    .await
+    .expect("abort");
+    assert_eq!(broker.aborted_transactions("t", 0), vec![(pid, 0, 1)]);
+}
