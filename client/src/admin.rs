@@ -29,6 +29,7 @@ mod configs;
 mod election;
 mod groups;
 mod reassignments;
+mod transactions;
 
 pub use assignment::decode_assignment_partitions;
 pub use configs::{
@@ -41,6 +42,10 @@ pub use groups::{
     PartitionResults,
 };
 pub use reassignments::{PartitionReassignment, TopicPartitionKey};
+pub use transactions::{
+    AbortTransactionSpec, ListTransactionsOptions, ProducerStateInfo, TransactionDescription,
+    TransactionListing,
+};
 
 /// Kafka's `default.api.timeout.ms`.
 pub const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(60);

@@ -73,6 +73,14 @@ pub enum ClientError {
     /// An argument given to the library is out of range (e.g. a partition that does not exist).
     #[error("{0}")]
     InvalidArgument(String),
+    /// A call made in a state that does not allow it (Java's `IllegalStateException`), e.g.
+    /// `begin_transaction` before `init_transactions`.
+    #[error("{0}")]
+    IllegalState(String),
+    /// A transaction cannot go on (Java's `KafkaException` from the `TransactionManager`), e.g.
+    /// a commit after a record of the transaction failed.
+    #[error("{0}")]
+    Transaction(String),
     /// The producer or consumer was closed while the operation was pending.
     #[error("{0}")]
     Closed(String),

@@ -32,5 +32,6 @@ pub use consumer::{
 };
 pub use error::ClientError;
 pub use producer::{
-    Compression, DeliveryFuture, Producer, ProducerConfig, ProducerRecord, RecordMetadata,
+    Compression, ConsumerGroupMetadata, DeliveryFuture, Producer, ProducerConfig, ProducerRecord,
+    RecordMetadata, TransactionState, TxnOffset,
 };

@@ -15,7 +15,7 @@ use kafka_protocol::records::{Compression, TimestampType};
 
 use common::record::batch::{
     BatchHeader, BATCH_HEADER_LEN, COMPRESSION_MASK, CONTROL_FLAG, CRC_AT, CRC_START, LOG_OVERHEAD,
-    MAGIC_V2, TIMESTAMP_TYPE_FLAG,
+    MAGIC_V2, TIMESTAMP_TYPE_FLAG, TRANSACTIONAL_FLAG,
 };
 use common::record::varint::{
     self, size_of_varint, write_varint as put_varint, write_varlong as put_varlong,
@@ -110,6 +110,18 @@ pub fn encode_batch(
     compression: Compression,
     identity: ProducerIdentity,
 ) -> Result<Bytes, ClientError> {
+    encode_batch_with(records, compression, identity, false)
+}
+
+/// [`encode_batch`] with the batch's transactional attribute (0x10) set when `transactional`:
+/// a transactional producer's batches carry it, so the broker counts them as part of the
+/// producer's open transaction (Kafka's `MemoryRecordsBuilder` with `isTransactional`).
+pub fn encode_batch_with(
+    records: &[OutgoingRecord],
+    compression: Compression,
+    identity: ProducerIdentity,
+    transactional: bool,
+) -> Result<Bytes, ClientError> {
     let (Some(first), Ok(count)) = (records.first(), i32::try_from(records.len())) else {
         return Err(ClientError::Protocol(
             "a batch holds between 1 and 2^31-1 records".to_string(),
@@ -146,7 +158,9 @@ pub fn encode_batch(
     out.put_i32(-1); // partition leader epoch: the broker sets it
     out.put_i8(MAGIC_V2); // magic
     out.put_u32(0); // CRC, filled in below
-    out.put_i16(compression as i16); // attributes: codec, CreateTime, not transactional
+                    // attributes: codec, CreateTime, the transactional bit
+    let attributes = compression as i16 | if transactional { TRANSACTIONAL_FLAG } else { 0 };
+    out.put_i16(attributes);
     out.put_i32(count - 1); // last offset delta
     out.put_i64(base_timestamp);
     out.put_i64(max_timestamp);
@@ -214,9 +228,21 @@ pub struct DecodedBatch {
     /// records were compacted away or it is a control batch.
     pub last_offset: i64,
     pub control: bool,
+    /// The batch's producer id (-1 when the producer was not idempotent).
+    pub producer_id: i64,
+    /// The transactional attribute: the batch belongs to a transaction of `producer_id`.
+    pub transactional: bool,
+    /// For a control batch, the type of its end transaction marker (`ControlRecordType`:
+    /// 0 ABORT, 1 COMMIT) read from the first record's key; `None` otherwise or if unreadable.
+    pub control_type: Option<i16>,
     /// Empty for control batches (transaction markers are not user records).
     pub records: Vec<DecodedRecord>,
 }
+
+/// `ControlRecordType.ABORT` of an end transaction marker's key.
+pub const CONTROL_TYPE_ABORT: i16 = 0;
+/// `ControlRecordType.COMMIT` of an end transaction marker's key.
+pub const CONTROL_TYPE_COMMIT: i16 = 1;
 
 fn corrupt(msg: impl std::fmt::Display) -> ClientError {
     ClientError::kafka(2, Some(&format!("Corrupt record batch: {msg}")))
@@ -275,11 +301,16 @@ fn decode_one(batch: Bytes) -> Result<DecodedBatch, ClientError> {
     let control = attributes & CONTROL_FLAG != 0;
     let log_append_time = attributes & TIMESTAMP_TYPE_FLAG != 0;
     let last_offset = header.last_offset();
+    let producer_id = header.producer_id();
+    let transactional = header.is_transactional();
     if control {
         return Ok(DecodedBatch {
             base_offset,
             last_offset,
             control,
+            producer_id,
+            transactional,
+            control_type: control_type(&batch, attributes),
             records: Vec::new(),
         });
     }
@@ -317,8 +348,24 @@ fn decode_one(batch: Bytes) -> Result<DecodedBatch, ClientError> {
         base_offset,
         last_offset,
         control,
+        producer_id,
+        transactional,
+        control_type: None,
         records,
     })
+}
+
+/// The marker type of a control batch: the key of its first record is `version int16, type
+/// int16` (Kafka's `ControlRecordType.parse`). `None` if the record cannot be read.
+fn control_type(batch: &Bytes, attributes: i16) -> Option<i16> {
+    let payload = decompress(batch.slice(BATCH_OVERHEAD..), attributes & COMPRESSION_MASK).ok()?;
+    let mut payload = payload;
+    let record = decode_record(&mut payload, 0, 0).ok()?;
+    let key = record.key?;
+    if key.len() < 4 {
+        return None;
+    }
+    Some(i16::from_be_bytes([key[2], key[3]]))
 }
 
 fn decompress(mut data: Bytes, codec: i16) -> Result<Bytes, String> {

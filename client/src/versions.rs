@@ -55,6 +55,16 @@ const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     // Partition reassignment (kafka-reassign-partitions, kafka-topics --describe).
     (ApiKey::AlterPartitionReassignments, 0, 0),
     (ApiKey::ListPartitionReassignments, 0, 0),
+    // Transactions (the transactional producer; AddPartitionsToTxn up to 3: v4+ is the
+    // brokers' batched form) and their admin (kafka-transactions).
+    (ApiKey::AddPartitionsToTxn, 0, 3),
+    (ApiKey::AddOffsetsToTxn, 0, 3),
+    (ApiKey::EndTxn, 0, 3),
+    (ApiKey::TxnOffsetCommit, 0, 3),
+    (ApiKey::WriteTxnMarkers, 0, 1),
+    (ApiKey::DescribeProducers, 0, 0),
+    (ApiKey::DescribeTransactions, 0, 0),
+    (ApiKey::ListTransactions, 0, 1),
 ];
 
 /// Our supported range for an API key, if we speak it at all.

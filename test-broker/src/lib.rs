@@ -2,7 +2,13 @@
 //! behaviour), Metadata, InitProducerId, Produce (offsets assigned, duplicates by sequence
 //! dropped), ListOffsets and Fetch over an in-memory log, a one-node group coordinator
 //! (`FindCoordinator`, `JoinGroup`, `SyncGroup`, `Heartbeat`, `LeaveGroup`, `OffsetCommit`,
-//! `OffsetFetch`; see `groups`), plus switches to misbehave.
+//! `OffsetFetch`; see `groups`), a one-node transaction coordinator (`txn`: InitProducerId with
+//! a transactional id, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn writing
+//! markers, read_committed fetches up to the last stable offset with aborted transactions, and
+//! ListTransactions / DescribeTransactions / DescribeProducers / WriteTxnMarkers), plus switches
+//! to misbehave.
+
+mod txn;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -10,13 +16,21 @@ use std::sync::{Arc, Mutex};
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
     api_versions_response::ApiVersion,
-    fetch_response::{FetchableTopicResponse, PartitionData},
+    fetch_response::{AbortedTransaction, FetchableTopicResponse, PartitionData},
     list_offsets_response::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse},
     metadata_response::{MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic},
     produce_response::{PartitionProduceResponse, TopicProduceResponse},
     ApiKey, ApiVersionsResponse, BrokerId, FetchRequest, FetchResponse, InitProducerIdResponse,
     ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest,
     ProduceResponse, ProducerId, RequestHeader, ResponseHeader, TopicName,
+};
+use kafka_protocol::messages::{
+    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest,
+    AddPartitionsToTxnResponse, DescribeProducersRequest, DescribeProducersResponse,
+    DescribeTransactionsRequest, DescribeTransactionsResponse, EndTxnRequest, EndTxnResponse,
+    InitProducerIdRequest, ListTransactionsRequest, ListTransactionsResponse,
+    TxnOffsetCommitRequest, TxnOffsetCommitResponse, WriteTxnMarkersRequest,
+    WriteTxnMarkersResponse,
 };
 use kafka_protocol::messages::{
     FindCoordinatorRequest, FindCoordinatorResponse, HeartbeatRequest, HeartbeatResponse,
@@ -59,6 +73,12 @@ pub struct FakeBrokerOptions {
     /// Answer this many ListGroups with COORDINATOR_LOAD_IN_PROGRESS (a broker loading a
     /// `__consumer_offsets` partition) before listing the groups.
     pub list_groups_loading: usize,
+    /// Answer this many transactional InitProducerId requests with COORDINATOR_LOAD_IN_PROGRESS.
+    pub txn_load_in_progress: usize,
+    /// Answer this many AddPartitionsToTxn requests with CONCURRENT_TRANSACTIONS.
+    pub txn_concurrent: usize,
+    /// Answer this many EndTxn requests with NOT_COORDINATOR.
+    pub txn_not_coordinator: usize,
 }
 
 impl Default for FakeBrokerOptions {
@@ -76,6 +96,9 @@ impl Default for FakeBrokerOptions {
             truncate_fetches: false,
             ignore_first_metadata: false,
             list_groups_loading: 0,
+            txn_load_in_progress: 0,
+            txn_concurrent: 0,
+            txn_not_coordinator: 0,
         }
     }
 }
@@ -87,6 +110,24 @@ struct PartitionLog {
     next_offset: i64,
     /// producer id -> (first sequence of last batch, its base offset)
     last_sequence: BTreeMap<i64, (i32, i64)>,
+    /// producer id -> its last epoch
+    epochs: BTreeMap<i64, i16>,
+    /// producer id -> first offset of its open transaction
+    open_txns: BTreeMap<i64, i64>,
+    /// (producer id, first offset, marker offset) of aborted transactions
+    aborted: Vec<(i64, i64, i64)>,
+}
+
+impl PartitionLog {
+    /// min(first offset of the open transactions, high watermark).
+    fn last_stable_offset(&self) -> i64 {
+        self.open_txns
+            .values()
+            .copied()
+            .min()
+            .unwrap_or(self.next_offset)
+            .min(self.next_offset)
+    }
 }
 
 #[derive(Default)]
@@ -99,6 +140,7 @@ struct State {
     next_producer_id: i64,
     groups: groups::Groups,
     list_groups_loading: usize,
+    txns: txn::Txns,
 }
 
 pub struct FakeBroker {
@@ -123,6 +165,12 @@ impl FakeBroker {
             lose_acks: options.lose_acks,
             list_groups_loading: options.list_groups_loading,
             next_producer_id: 1000,
+            txns: txn::Txns {
+                load_in_progress: options.txn_load_in_progress,
+                concurrent: options.txn_concurrent,
+                not_coordinator: options.txn_not_coordinator,
+                ..Default::default()
+            },
             ..Default::default()
         };
         for (name, n) in &options.topics {
@@ -195,6 +243,43 @@ impl FakeBroker {
         self.with_state(|s| s.topics.contains_key(topic))
     }
 
+    /// The transactional API calls received, in order (`InitProducerId`, `AddPartitionsToTxn`,
+    /// `AddOffsetsToTxn`, `TxnOffsetCommit`, `EndTxn(true)`, `WriteTxnMarkers`).
+    pub fn txn_calls(&self) -> Vec<String> {
+        self.with_state(|s| s.txns.calls.clone())
+    }
+
+    /// The coordinator's state of a transactional id (`Empty`, `Ongoing`, `CompleteCommit`,
+    /// `CompleteAbort`) and its producer id and epoch.
+    pub fn txn_state(&self, transactional_id: &str) -> Option<(String, i64, i16)> {
+        self.with_state(|s| {
+            s.txns
+                .by_id
+                .get(transactional_id)
+                .map(|t| (t.state.to_string(), t.producer_id, t.epoch))
+        })
+    }
+
+    /// (producer id, first offset, marker offset) of a partition's aborted transactions.
+    pub fn aborted_transactions(&self, topic: &str, partition: i32) -> Vec<(i64, i64, i64)> {
+        self.with_state(|s| {
+            s.topics
+                .get(topic)
+                .and_then(|p| p.get(partition as usize))
+                .map_or_else(Vec::new, |l| l.aborted.clone())
+        })
+    }
+
+    /// A partition's last stable offset.
+    pub fn last_stable_offset(&self, topic: &str, partition: i32) -> i64 {
+        self.with_state(|s| {
+            s.topics
+                .get(topic)
+                .and_then(|p| p.get(partition as usize))
+                .map_or(-1, PartitionLog::last_stable_offset)
+        })
+    }
+
     /// Records stored in a partition.
     pub fn log_end_offset(&self, topic: &str, partition: i32) -> i64 {
         self.with_state(|s| {
@@ -227,7 +312,15 @@ fn advertised(options: &FakeBrokerOptions) -> Vec<ApiVersion> {
         (ApiKey::ListGroups, 0, 4),
     ];
     if options.init_producer_id {
-        apis.push((ApiKey::InitProducerId, 0, 5));
+        apis.push((ApiKey::InitProducerId, 0, 4));
+        apis.push((ApiKey::AddPartitionsToTxn, 0, 3));
+        apis.push((ApiKey::AddOffsetsToTxn, 0, 3));
+        apis.push((ApiKey::EndTxn, 0, 3));
+        apis.push((ApiKey::TxnOffsetCommit, 0, 3));
+        apis.push((ApiKey::WriteTxnMarkers, 0, 1));
+        apis.push((ApiKey::DescribeProducers, 0, 0));
+        apis.push((ApiKey::DescribeTransactions, 0, 0));
+        apis.push((ApiKey::ListTransactions, 0, 1));
     }
     apis.into_iter()
         .map(|(k, min, max)| {
@@ -312,17 +405,84 @@ async fn serve(
                 )
             }
             ApiKey::InitProducerId => {
-                let mut s = state.lock().expect("state");
-                s.next_producer_id += 1;
-                let body = InitProducerIdResponse::default()
-                    .with_producer_id(ProducerId(s.next_producer_id))
-                    .with_producer_epoch(0);
+                let Ok(request) = InitProducerIdRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = txn::init_producer_id(&state, request);
                 encode(
                     corr,
                     InitProducerIdResponse::header_version(version),
                     &body,
                     version,
                 )
+            }
+            ApiKey::AddPartitionsToTxn => {
+                let Ok(request) = AddPartitionsToTxnRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = txn::add_partitions(&state, request);
+                let hv = AddPartitionsToTxnResponse::header_version(version);
+                encode(corr, hv, &body, version)
+            }
+            ApiKey::AddOffsetsToTxn => {
+                let Ok(request) = AddOffsetsToTxnRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = txn::add_offsets(&state, request);
+                let hv = AddOffsetsToTxnResponse::header_version(version);
+                encode(corr, hv, &body, version)
+            }
+            ApiKey::TxnOffsetCommit => {
+                let Ok(request) = TxnOffsetCommitRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = txn::txn_offset_commit(&state, request);
+                let hv = TxnOffsetCommitResponse::header_version(version);
+                encode(corr, hv, &body, version)
+            }
+            ApiKey::EndTxn => {
+                let Ok(request) = EndTxnRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = txn::end_txn(&state, request);
+                encode(
+                    corr,
+                    EndTxnResponse::header_version(version),
+                    &body,
+                    version,
+                )
+            }
+            ApiKey::ListTransactions => {
+                let Ok(request) = ListTransactionsRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = txn::list_transactions(&state, request);
+                let hv = ListTransactionsResponse::header_version(version);
+                encode(corr, hv, &body, version)
+            }
+            ApiKey::DescribeTransactions => {
+                let Ok(request) = DescribeTransactionsRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = txn::describe_transactions(&state, request);
+                let hv = DescribeTransactionsResponse::header_version(version);
+                encode(corr, hv, &body, version)
+            }
+            ApiKey::DescribeProducers => {
+                let Ok(request) = DescribeProducersRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = txn::describe_producers(&state, request);
+                let hv = DescribeProducersResponse::header_version(version);
+                encode(corr, hv, &body, version)
+            }
+            ApiKey::WriteTxnMarkers => {
+                let Ok(request) = WriteTxnMarkersRequest::decode(&mut buf, version) else {
+                    return;
+                };
+                let body = txn::write_txn_markers(&state, request);
+                let hv = WriteTxnMarkersResponse::header_version(version);
+                encode(corr, hv, &body, version)
             }
             ApiKey::Produce => {
                 let Ok(request) = ProduceRequest::decode(&mut buf, version) else {
@@ -571,9 +731,10 @@ fn produce(state: &Mutex<State>, request: ProduceRequest) -> ProduceResponse {
             let producer_id = i64::from_be_bytes(records[43..51].try_into().expect("pid"));
             let base_sequence = i32::from_be_bytes(records[53..57].try_into().expect("seq"));
             let count = i32::from_be_bytes(records[57..61].try_into().expect("count"));
+            let epoch = i16::from_be_bytes(records[51..53].try_into().expect("epoch"));
             if producer_id >= 0 {
                 if let Some((seq, offset)) = log.last_sequence.get(&producer_id) {
-                    if *seq == base_sequence {
+                    if *seq == base_sequence && log.epochs.get(&producer_id) == Some(&epoch) {
                         // A retry of the last batch: acknowledge it again, write nothing.
                         result = result.with_base_offset(*offset);
                         parts.push(result);
@@ -581,7 +742,18 @@ fn produce(state: &Mutex<State>, request: ProduceRequest) -> ProduceResponse {
                     }
                 }
             }
+            let attributes = i16::from_be_bytes(records[21..23].try_into().expect("attributes"));
+            if producer_id >= 0 {
+                if log.epochs.get(&producer_id).is_some_and(|e| *e > epoch) {
+                    parts.push(result.with_error_code(90)); // PRODUCER_FENCED
+                    continue;
+                }
+                log.epochs.insert(producer_id, epoch);
+            }
             let base = log.next_offset;
+            if attributes & 0x10 != 0 && producer_id >= 0 {
+                log.open_txns.entry(producer_id).or_insert(base);
+            }
             let mut patched = records.to_vec();
             patched[0..8].copy_from_slice(&base.to_be_bytes());
             log.batches.push((base, Bytes::from(patched)));
@@ -636,6 +808,7 @@ fn list_offsets(state: &Mutex<State>, request: ListOffsetsRequest) -> ListOffset
 
 fn fetch(state: &Mutex<State>, request: FetchRequest, truncate: bool) -> FetchResponse {
     let s = state.lock().expect("state");
+    let isolation_level = request.isolation_level;
     let responses = request
         .topics
         .into_iter()
@@ -652,18 +825,40 @@ fn fetch(state: &Mutex<State>, request: FetchRequest, truncate: bool) -> FetchRe
                     if p.fetch_offset > l.next_offset {
                         return r.with_error_code(1);
                     }
+                    let read_committed = isolation_level == 1;
+                    let lso = l.last_stable_offset();
+                    let upper = if read_committed { lso } else { l.next_offset };
                     let mut data = BytesMut::new();
                     for (base, batch) in &l.batches {
-                        let count = i32::from_be_bytes(batch[57..61].try_into().expect("count"));
-                        if base + i64::from(count) > p.fetch_offset {
+                        let delta = i32::from_be_bytes(batch[23..27].try_into().expect("delta"));
+                        if base + i64::from(delta) >= p.fetch_offset && *base < upper {
                             data.extend_from_slice(batch);
                         }
                     }
                     if truncate {
                         data.truncate(p.partition_max_bytes.max(0) as usize);
                     }
-                    r.with_high_watermark(l.next_offset)
-                        .with_records(Some(data.freeze()))
+                    let r = r
+                        .with_high_watermark(l.next_offset)
+                        .with_last_stable_offset(lso);
+                    let r = if read_committed {
+                        r.with_aborted_transactions(Some(
+                            l.aborted
+                                .iter()
+                                .filter(|(_, first, last)| {
+                                    *last >= p.fetch_offset && *first < upper
+                                })
+                                .map(|(pid, first, _)| {
+                                    AbortedTransaction::default()
+                                        .with_producer_id(ProducerId(*pid))
+                                        .with_first_offset(*first)
+                                })
+                                .collect(),
+                        ))
+                    } else {
+                        r
+                    };
+                    r.with_records(Some(data.freeze()))
                 })
                 .collect();
             FetchableTopicResponse::default()
@@ -733,6 +928,21 @@ mod groups {
     }
 
     impl Groups {
+        /// Commits an offset (a transaction's, when its commit lands).
+        pub(super) fn commit_offset(
+            &mut self,
+            group: &str,
+            topic: &str,
+            partition: i32,
+            offset: i64,
+        ) {
+            self.groups
+                .entry(group.to_string())
+                .or_default()
+                .committed
+                .insert((topic.to_string(), partition), offset);
+        }
+
         pub(super) fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
             self.groups
                 .get(group)

@@ -366,6 +366,19 @@ impl Consumer {
         self.group.as_ref().map_or(-1, |g| g.generation())
     }
 
+    /// Kafka's `KafkaConsumer.groupMetadata()`: what a transactional producer's
+    /// `send_offsets_to_transaction` needs to commit this consumer's offsets in a transaction
+    /// (`None` without `group.id`).
+    pub fn group_metadata(&self) -> Option<crate::producer::ConsumerGroupMetadata> {
+        let group_id = self.config.group_id.clone()?;
+        Some(crate::producer::ConsumerGroupMetadata {
+            group_id,
+            generation_id: self.generation(),
+            member_id: self.member_id(),
+            group_instance_id: self.config.group_instance_id.clone(),
+        })
+    }
+
     fn auto_commit_enabled(&self) -> bool {
         self.group.is_some() && self.config.enable_auto_commit
     }
@@ -1034,7 +1047,21 @@ impl Consumer {
                         continue;
                     };
                     let had_data = p.records.as_ref().is_some_and(|r| !r.is_empty());
-                    let (records, next) = fetch::records_after(p.records, position)?;
+                    // read_committed: the broker sent data up to the last stable offset and
+                    // the aborted transactions overlapping it (none is an empty list).
+                    let aborted: Option<Vec<fetch::AbortedTransaction>> =
+                        (self.config.isolation_level == 1).then(|| {
+                            p.aborted_transactions
+                                .iter()
+                                .flatten()
+                                .map(|a| fetch::AbortedTransaction {
+                                    producer_id: a.producer_id.0,
+                                    first_offset: a.first_offset,
+                                })
+                                .collect()
+                        });
+                    let (records, next) =
+                        fetch::records_after_filtered(p.records, position, aborted.as_deref())?;
                     let a = &mut self.assigned[i];
                     a.position = Some(next);
                     if had_data && next == position {

@@ -34,6 +34,12 @@ pub struct ProducerConfig {
     pub delivery_timeout_ms: u64,
     pub metadata_max_age_ms: u64,
     pub max_request_size: usize,
+    /// `transactional.id`: makes the producer transactional (Kafka's `TransactionManager`);
+    /// requires idempotence.
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms`: how long the coordinator lets a transaction stay open before
+    /// aborting it (sent in InitProducerId; Kafka's default 60000).
+    pub transaction_timeout_ms: i32,
 }
 
 impl Default for ProducerConfig {
@@ -57,6 +63,8 @@ impl Default for ProducerConfig {
             delivery_timeout_ms: 120_000,
             metadata_max_age_ms: 300_000,
             max_request_size: 1_048_576,
+            transactional_id: None,
+            transaction_timeout_ms: 60_000,
         }
     }
 }
@@ -134,6 +142,12 @@ impl ProducerConfig {
                 "max.request.size" => {
                     c.max_request_size = parse_non_negative_i32(key, value)? as usize
                 }
+                "transactional.id" => {
+                    c.transactional_id = (!value.is_empty()).then(|| value.to_string())
+                }
+                "transaction.timeout.ms" => {
+                    c.transaction_timeout_ms = parse_non_negative_i32(key, value)?
+                }
                 // Accepted because Kafka's tools always pass them; we only send bytes.
                 "key.serializer" | "value.serializer" => {}
                 _ => warn_unknown(key),
@@ -169,6 +183,17 @@ impl ProducerConfig {
             // Java 3.x: idempotence is the default only when nothing conflicts with it.
             None => c.acks == -1 && c.retries > 0 && c.max_in_flight_requests_per_connection <= 5,
         };
+        // ProducerConfig.postProcessAndValidateIdempotenceConfigs
+        if let Some(id) = &c.transactional_id {
+            if !c.enable_idempotence {
+                return Err(ClientError::Config {
+                    key: "transactional.id".to_string(),
+                    value: id.clone(),
+                    reason: "Cannot set a transactional.id without also enabling idempotence."
+                        .to_string(),
+                });
+            }
+        }
         Ok(c)
     }
 }
@@ -231,6 +256,27 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(e.unwrap_or_default().contains("compression.type"));
+    }
+
+    #[test]
+    fn transactional_keys_parse() {
+        let c = ProducerConfig::from_properties(&[
+            ("transactional.id", "tx-1"),
+            ("transaction.timeout.ms", "30000"),
+        ])
+        .expect("parse");
+        assert_eq!(c.transactional_id.as_deref(), Some("tx-1"));
+        assert_eq!(c.transaction_timeout_ms, 30_000);
+        let e = ProducerConfig::from_properties(&[
+            ("transactional.id", "tx-1"),
+            ("enable.idempotence", "false"),
+        ])
+        .err()
+        .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("Invalid value tx-1 for configuration transactional.id: Cannot set a transactional.id without also enabling idempotence.")
+        );
     }
 
     #[test]

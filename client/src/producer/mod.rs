@@ -4,10 +4,14 @@
 //! retries retriable failures after a metadata refresh, and resolves each record's
 //! `DeliveryFuture` with its offset. With idempotence (the default, as in Kafka) the sender first
 //! obtains a producer id and numbers every partition's batches so the broker drops duplicates.
+//! With `transactional.id` the producer is transactional (see `txn`): `init_transactions`,
+//! `begin_transaction`, `send`, `send_offsets_to_transaction`, then `commit_transaction` or
+//! `abort_transaction`, as Kafka's `KafkaProducer` offers them.
 
 mod accumulator;
 mod config;
 mod sender;
+mod txn;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -33,6 +37,7 @@ use crate::records::OutgoingRecord;
 pub use accumulator::TopicPartition;
 pub use config::{parse_acks, parse_compression, ProducerConfig};
 pub use kafka_protocol::records::Compression;
+pub use txn::{ConsumerGroupMetadata, TransactionState, TxnOffset};
 
 use accumulator::Accumulator;
 
@@ -111,6 +116,8 @@ pub(crate) struct Shared {
     pub fatal: Mutex<Option<ClientError>>,
     topic_refreshed: Mutex<HashMap<String, Instant>>,
     metadata_requests: AtomicI32,
+    /// The transaction manager of a producer with a `transactional.id`.
+    pub txn: Option<txn::TransactionManager>,
 }
 
 impl Shared {
@@ -155,6 +162,24 @@ impl Producer {
             );
             config.enable_idempotence = false;
         }
+        if let Some(id) = &config.transactional_id {
+            if !config.enable_idempotence {
+                return Err(ClientError::Config {
+                    key: "transactional.id".to_string(),
+                    value: id.clone(),
+                    reason: "Cannot set a transactional.id without also enabling idempotence."
+                        .to_string(),
+                });
+            }
+        }
+        let txn = config.transactional_id.clone().map(|id| {
+            txn::TransactionManager::new(
+                id,
+                config.transaction_timeout_ms,
+                Duration::from_millis(config.retry_backoff_ms.max(1)),
+                Duration::from_millis(config.max_block_ms),
+            )
+        });
         let options = ConnectionOptions {
             client_id: config.client_id.clone(),
             request_timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
@@ -179,6 +204,7 @@ impl Producer {
             fatal: Mutex::new(None),
             topic_refreshed: Mutex::new(HashMap::new()),
             metadata_requests: AtomicI32::new(0),
+            txn,
         });
         let task = tokio::spawn(sender::run(shared.clone()));
         Ok(Producer {
@@ -203,6 +229,14 @@ impl Producer {
         let deadline =
             crate::time::after(Instant::now(), Duration::from_millis(config.max_block_ms));
         let partition = self.choose_partition(&record, deadline).await?;
+        if let Some(txn) = &self.shared.txn {
+            let tp = TopicPartition {
+                topic: record.topic.clone(),
+                partition,
+            };
+            txn.add_partition(&self.shared.cluster, self.shared.cluster.options(), &tp)
+                .await?;
+        }
         let outgoing = OutgoingRecord {
             key: record.key,
             value: record.value,
@@ -421,6 +455,90 @@ impl Producer {
         }
     }
 
+    fn transaction_manager(&self) -> Result<&txn::TransactionManager, ClientError> {
+        self.shared.txn.as_ref().ok_or_else(|| {
+            ClientError::IllegalState(
+                "Transactional method invoked on a non-transactional producer.".to_string(),
+            )
+        })
+    }
+
+    /// Kafka's `KafkaProducer.initTransactions`: finds the transaction coordinator of
+    /// `transactional.id` (FindCoordinator key type 1) and gets a producer id and epoch from
+    /// InitProducerId, which fences any older producer with the same transactional id and
+    /// completes its open transaction. Waits at most `max.block.ms`; a timeout may be retried.
+    pub async fn init_transactions(&self) -> Result<(), ClientError> {
+        let txn = self.transaction_manager()?;
+        txn.init(&self.shared.cluster, self.shared.cluster.options())
+            .await
+    }
+
+    /// Kafka's `KafkaProducer.beginTransaction`: local only; partitions join the coordinator's
+    /// transaction (AddPartitionsToTxn) as records are first sent to them.
+    pub fn begin_transaction(&self) -> Result<(), ClientError> {
+        self.transaction_manager()?.begin()
+    }
+
+    /// Kafka's `KafkaProducer.sendOffsetsToTransaction`: AddOffsetsToTxn for the group, then
+    /// TxnOffsetCommit of `offsets` (the next offsets to consume) to the group coordinator; they
+    /// become the group's committed offsets only if the transaction commits.
+    pub async fn send_offsets_to_transaction(
+        &self,
+        offsets: &[TxnOffset],
+        group: &ConsumerGroupMetadata,
+    ) -> Result<(), ClientError> {
+        let txn = self.transaction_manager()?;
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        txn.send_offsets(
+            &self.shared.cluster,
+            self.shared.cluster.options(),
+            offsets,
+            group,
+        )
+        .await
+    }
+
+    /// Kafka's `KafkaProducer.commitTransaction`: flushes the transaction's records, then
+    /// EndTxn(commit). If any record of the transaction failed the commit fails with that error
+    /// and the transaction must be aborted.
+    pub async fn commit_transaction(&self) -> Result<(), ClientError> {
+        let txn = self.transaction_manager()?;
+        txn.begin_end(true)?;
+        self.flush().await?;
+        if let Some(e) = txn.error_state() {
+            return Err(e);
+        }
+        txn.end(&self.shared.cluster, self.shared.cluster.options(), true)
+            .await
+    }
+
+    /// Kafka's `KafkaProducer.abortTransaction`: records not sent yet fail with
+    /// `TransactionAbortedException`'s text, those in flight are awaited, then EndTxn(abort).
+    pub async fn abort_transaction(&self) -> Result<(), ClientError> {
+        let txn = self.transaction_manager()?;
+        txn.begin_end(false)?;
+        self.shared.wake.notify_one();
+        self.wait_idle().await?;
+        txn.end(&self.shared.cluster, self.shared.cluster.options(), false)
+            .await
+    }
+
+    /// The transaction state (`None` for a producer without `transactional.id`).
+    pub fn transaction_state(&self) -> Option<TransactionState> {
+        self.shared.txn.as_ref().map(|t| t.state())
+    }
+
+    /// The producer id and epoch in use, once known (transactional producers).
+    pub fn producer_id_and_epoch(&self) -> Option<(i64, i16)> {
+        self.shared
+            .txn
+            .as_ref()
+            .and_then(|t| t.identity())
+            .map(|(id, epoch, _)| (id, epoch))
+    }
+
     /// Sends everything queued, waits for the answers, then stops the sender.
     pub async fn close(self) -> Result<(), ClientError> {
         self.shared.closing.store(true, Ordering::SeqCst);
@@ -460,3 +578,5 @@ impl Drop for Producer {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod txn_tests;

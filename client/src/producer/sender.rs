@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use kafka_protocol::messages::{
     produce_request::{PartitionProduceData, TopicProduceData},
-    InitProducerIdRequest, ProduceRequest, ProduceResponse, ProducerId, TopicName,
+    InitProducerIdRequest, ProduceRequest, ProduceResponse, ProducerId, TopicName, TransactionalId,
 };
 use kafka_protocol::protocol::StrBytes;
 use tokio::sync::mpsc;
@@ -22,10 +22,15 @@ use common::errors::codes::{
 };
 
 use crate::error::{invalidates_metadata, ClientError};
-use crate::records::{encode_batch, ProducerIdentity};
+use crate::records::{encode_batch_with, ProducerIdentity};
 
 use super::accumulator::{Batch, TopicPartition};
-use super::Shared;
+use super::{Shared, TransactionState};
+
+/// `TransactionAbortedException`'s message: a batch not sent before the transaction aborted.
+fn transaction_aborted() -> ClientError {
+    ClientError::Transaction("Failing batch since transaction was aborted".to_string())
+}
 
 /// The transaction timeout a non-transactional Java producer sends (`transaction.timeout.ms`).
 const TRANSACTION_TIMEOUT_MS: i32 = 60_000;
@@ -106,6 +111,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             sender.handle(c);
         }
         sender.maybe_refresh_metadata().await;
+        sender.sync_transactional_identity();
         sender.maybe_init_producer_id().await;
         sender.send_ready();
         let (records, in_flight) = {
@@ -185,8 +191,42 @@ impl Sender {
         }
     }
 
+    /// A transactional producer's id and epoch come from `init_transactions`; a new one starts
+    /// every partition's sequence at 0 again.
+    fn sync_transactional_identity(&mut self) {
+        let Some(txn) = &self.shared.txn else {
+            return;
+        };
+        let Some((id, epoch, generation)) = txn.identity() else {
+            return;
+        };
+        if generation == self.idem.generation {
+            return;
+        }
+        self.idem.producer_id = id;
+        self.idem.epoch = epoch;
+        self.idem.generation = generation;
+        self.idem.reset_pending = false;
+        self.idem.next_sequence.clear();
+        self.idem.retry_after = None;
+        self.shared.lock_acc().drop_identities_before(generation);
+    }
+
+    /// The error queued batches fail with while the transaction can only be aborted (Kafka's
+    /// `Sender` aborts undrained batches in ABORTABLE_ERROR and ABORTING_TRANSACTION).
+    fn transaction_abort_error(&self) -> Option<ClientError> {
+        let txn = self.shared.txn.as_ref()?;
+        match txn.state() {
+            TransactionState::AbortableError | TransactionState::FatalError => {
+                Some(txn.error_state().unwrap_or_else(transaction_aborted))
+            }
+            TransactionState::AbortingTransaction => Some(transaction_aborted()),
+            _ => None,
+        }
+    }
+
     async fn maybe_init_producer_id(&mut self) {
-        if self.idem.ready() {
+        if self.idem.ready() || self.shared.txn.is_some() {
             return;
         }
         if self.idem.retry_after.is_some_and(|t| Instant::now() < t) {
@@ -263,6 +303,10 @@ impl Sender {
     }
 
     fn send_ready(&mut self) {
+        if let Some(e) = self.transaction_abort_error() {
+            self.fail_everything_queued(&e);
+            return;
+        }
         if !self.idem.ready() && self.shared.fatal_error().is_none() {
             // Still expire batches that waited too long, then wait for the producer id.
             self.expire_only();
@@ -301,7 +345,7 @@ impl Sender {
 
     fn fail_expired(&mut self, expired: Vec<Batch>) {
         for b in expired {
-            if b.identity.is_some() {
+            if b.identity.is_some() && self.shared.txn.is_none() {
                 self.idem.reset_pending = self.idem.enabled;
             }
             let err = ClientError::Timeout(format!(
@@ -310,6 +354,9 @@ impl Sender {
                 b.tp,
                 b.created.elapsed().as_millis()
             ));
+            if let Some(txn) = &self.shared.txn {
+                txn.abortable(err.clone());
+            }
             b.fail(&err);
         }
     }
@@ -317,6 +364,7 @@ impl Sender {
     /// Numbers, encodes and sends the batches for one leader.
     fn dispatch(&mut self, leader: i32, batches: Vec<Batch>) {
         let compression = self.shared.config.compression;
+        let transactional = self.shared.txn.is_some();
         let mut encoded: Vec<(Batch, Bytes)> = Vec::with_capacity(batches.len());
         for mut batch in batches {
             if batch.identity.is_none() {
@@ -332,7 +380,7 @@ impl Sender {
                 batch.identity = Some((identity, self.idem.generation));
             }
             let identity = batch.identity.map_or(ProducerIdentity::NONE, |(id, _)| id);
-            match encode_batch(&batch.records, compression, identity) {
+            match encode_batch_with(&batch.records, compression, identity, transactional) {
                 Ok(bytes) => {
                     batch.attempts += 1;
                     encoded.push((batch, bytes));
@@ -410,7 +458,11 @@ impl Sender {
 
     fn retry_or_fail(&mut self, mut batch: Batch, err: ClientError) {
         let code = err.code();
+        // A transactional producer cannot renumber under a new producer id on its own: the
+        // transaction fails (abortable) instead.
+        let transactional = self.shared.txn.is_some();
         let sequence_trouble = self.idem.enabled
+            && !transactional
             && matches!(
                 code,
                 Some(OUT_OF_ORDER_SEQUENCE_NUMBER | UNKNOWN_PRODUCER_ID | INVALID_PRODUCER_EPOCH)
@@ -433,9 +485,12 @@ impl Sender {
             self.shared.lock_acc().requeue(batch);
             return;
         }
-        if self.idem.enabled && batch.identity.is_some() {
+        if self.idem.enabled && batch.identity.is_some() && !transactional {
             // The broker may or may not have written it; its next expected sequence is unknown.
             self.idem.reset_pending = true;
+        }
+        if let Some(txn) = &self.shared.txn {
+            txn.abortable(err.clone());
         }
         self.shared.lock_acc().complete(&batch);
         batch.fail(&err);
@@ -457,7 +512,13 @@ async fn produce(
         );
     }
     let request = ProduceRequest::default()
-        .with_transactional_id(None)
+        .with_transactional_id(
+            shared
+                .config
+                .transactional_id
+                .as_ref()
+                .map(|id| TransactionalId(StrBytes::from_string(id.clone()))),
+        )
         .with_acks(shared.config.acks)
         .with_timeout_ms(shared.config.request_timeout_ms.min(i32::MAX as u64) as i32)
         .with_topic_data(
