@@ -36,6 +36,18 @@ impl Conn {
         }
     }
 
+    /// Connects to the first of `bootstrap`'s comma-separated `host:port`s that accepts, or None.
+    pub fn try_open(bootstrap: &str) -> Option<Conn> {
+        bootstrap.split(',').find_map(|addr| {
+            let stream = TcpStream::connect(addr.trim()).ok()?;
+            stream.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
+            Some(Conn {
+                stream,
+                correlation: 0,
+            })
+        })
+    }
+
     /// Sends `body` as `key` v`version` and returns the response body after its header; panics
     /// (naming the pair) if the broker closes the connection or answers another correlation id.
     pub fn exchange(&mut self, key: ApiKey, version: i16, body: &[u8]) -> Bytes {
@@ -46,7 +58,7 @@ impl Conn {
         frame.put_i32(self.correlation);
         frame.put_i16(CLIENT_ID.len() as i16);
         frame.put_slice(CLIENT_ID);
-        if key.request_header_version(version) >= 2 {
+        if key.request_header_version(version) >= 2 && version >= key.valid_versions().min {
             frame.put_u8(0); // no tagged fields
         }
         frame.put_slice(body);
@@ -132,6 +144,14 @@ pub fn api_key_of(request: &RequestKind) -> ApiKey {
         RequestKind::DescribeCluster(_) => ApiKey::DescribeCluster,
         RequestKind::DescribeTopicPartitions(_) => ApiKey::DescribeTopicPartitions,
         RequestKind::ElectLeaders(_) => ApiKey::ElectLeaders,
+        RequestKind::WriteTxnMarkers(_) => ApiKey::WriteTxnMarkers,
+        RequestKind::TxnOffsetCommit(_) => ApiKey::TxnOffsetCommit,
+        RequestKind::DescribeProducers(_) => ApiKey::DescribeProducers,
+        RequestKind::AddPartitionsToTxn(_) => ApiKey::AddPartitionsToTxn,
+        RequestKind::AddOffsetsToTxn(_) => ApiKey::AddOffsetsToTxn,
+        RequestKind::EndTxn(_) => ApiKey::EndTxn,
+        RequestKind::DescribeTransactions(_) => ApiKey::DescribeTransactions,
+        RequestKind::ListTransactions(_) => ApiKey::ListTransactions,
         other => panic!("no key for {other:?}"),
     }
 }
@@ -207,4 +227,18 @@ pub fn wait_for_group_coordinator(bootstrap: &str, group: &str) {
             }
         },
     );
+}
+
+/// The broker id FindCoordinator (v1, key type 1) names as the transaction coordinator of
+/// `txn_id`, or None while it answers an error (or the connection fails).
+pub fn find_transaction_coordinator(bootstrap: &str, txn_id: &str) -> Option<i32> {
+    use kafka_protocol::messages::FindCoordinatorRequest;
+    let mut conn = Conn::try_open(bootstrap)?;
+    let request = FindCoordinatorRequest::default()
+        .with_key(StrBytes::from_string(txn_id.to_string()))
+        .with_key_type(1);
+    match conn.call(1, RequestKind::FindCoordinator(request)) {
+        ResponseKind::FindCoordinator(r) if r.error_code == 0 => Some(r.node_id.0),
+        _ => None,
+    }
 }

@@ -78,6 +78,14 @@ const KAFKA_3_9: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ElectLeaders, 0, 2),
     (ApiKey::DescribeCluster, 0, 1),
     (ApiKey::DescribeTopicPartitions, 0, 0),
+    (ApiKey::AddPartitionsToTxn, 0, 5),
+    (ApiKey::AddOffsetsToTxn, 0, 4),
+    (ApiKey::EndTxn, 0, 4),
+    (ApiKey::WriteTxnMarkers, 0, 1),
+    (ApiKey::TxnOffsetCommit, 0, 4),
+    (ApiKey::DescribeProducers, 0, 0),
+    (ApiKey::DescribeTransactions, 0, 0),
+    (ApiKey::ListTransactions, 0, 1),
 ];
 
 fn s(v: &str) -> StrBytes {
@@ -536,6 +544,55 @@ fn epoch_end(conn: &mut Conn, version: i16) -> (i16, i32, i64) {
     (p.error_code, p.leader_epoch, p.end_offset)
 }
 
+/// A commit marker for partition 0 of a topic that does not exist.
+fn write_txn_marker_to_missing(
+) -> kafka_protocol::messages::write_txn_markers_request::WritableTxnMarker {
+    use kafka_protocol::messages::write_txn_markers_request::{
+        WritableTxnMarker, WritableTxnMarkerTopic,
+    };
+    WritableTxnMarker::default()
+        .with_producer_id(ProducerId(123_456))
+        .with_producer_epoch(0)
+        .with_transaction_result(true)
+        .with_topics(vec![WritableTxnMarkerTopic::default()
+            .with_name(TopicName(s("table-missing")))
+            .with_partition_indexes(vec![0])])
+        .with_coordinator_epoch(0)
+}
+
+/// WriteTxnMarkers at `version` (v0 written by hand: the crate dropped it) for a topic that does
+/// not exist: the per-partition error code.
+fn write_txn_markers(conn: &mut Conn, version: i16) -> i16 {
+    if version == 0 {
+        let mut body = BytesMut::new();
+        body.put_i32(1);
+        body.put_i64(123_456);
+        body.put_i16(0);
+        body.put_u8(1);
+        body.put_i32(1);
+        put_string(&mut body, "table-missing");
+        body.put_i32(1);
+        body.put_i32(0);
+        body.put_i32(0);
+        let mut r = conn.exchange(ApiKey::WriteTxnMarkers, 0, &body);
+        assert_eq!(r.get_i32(), 1, "markers");
+        assert_eq!(r.get_i64(), 123_456);
+        assert_eq!(r.get_i32(), 1, "topics");
+        assert_eq!(get_string(&mut r), "table-missing");
+        assert_eq!(r.get_i32(), 1, "partitions");
+        assert_eq!(r.get_i32(), 0, "partition");
+        let error = r.get_i16();
+        assert_eq!(r.remaining(), 0);
+        return error;
+    }
+    let ResponseKind::WriteTxnMarkers(r) =
+        conn.call(version, plain_request(ApiKey::WriteTxnMarkers, version))
+    else {
+        unreachable!()
+    };
+    r.markers[0].topics[0].partitions[0].error_code
+}
+
 /// A harmless request of `key` the crate can encode at `version`.
 fn plain_request(key: ApiKey, version: i16) -> RequestKind {
     let group = format!("table-{key:?}-v{version}");
@@ -636,6 +693,24 @@ fn plain_request(key: ApiKey, version: i16) -> RequestKind {
                     .with_topic(TopicName(s(TOPIC)))
                     .with_partitions(vec![0])]))
                 .with_timeout_ms(10_000),
+        ),
+        // Not a member of any transaction: an answer per partition, nothing committed.
+        ApiKey::TxnOffsetCommit => RequestKind::TxnOffsetCommit(
+            TxnOffsetCommitRequest::default()
+                .with_transactional_id(TransactionalId(s(&group)))
+                .with_group_id(GroupId(s(&group)))
+                .with_producer_id(ProducerId(123_456))
+                .with_producer_epoch(0),
+        ),
+        ApiKey::DescribeProducers => {
+            RequestKind::DescribeProducers(DescribeProducersRequest::default().with_topics(vec![
+                kafka_protocol::messages::describe_producers_request::TopicRequest::default()
+                    .with_name(TopicName(s(TOPIC)))
+                    .with_partition_indexes(vec![0]),
+            ]))
+        }
+        ApiKey::WriteTxnMarkers => RequestKind::WriteTxnMarkers(
+            WriteTxnMarkersRequest::default().with_markers(vec![write_txn_marker_to_missing()]),
         ),
         other => panic!("the table has no request for {other:?}: add one"),
     }
@@ -838,8 +913,19 @@ fn every_advertised_api_version_is_kafka_3_9s_range_and_answers() {
         );
     }
 
+    // WriteTxnMarkers at every version: a marker for a missing topic is refused per partition.
+    let (_, wmin, wmax) = ranges[&(ApiKey::WriteTxnMarkers as i16)];
+    for version in wmin..=wmax {
+        assert_eq!(
+            write_txn_markers(&mut conn, version),
+            3,
+            "WriteTxnMarkers v{version}: UNKNOWN_TOPIC_OR_PARTITION"
+        );
+    }
+
     // Everything else: a decodable answer at every version, on the same connection.
     let covered = [
+        ApiKey::WriteTxnMarkers,
         ApiKey::Produce,
         ApiKey::Fetch,
         ApiKey::ListOffsets,

@@ -70,10 +70,10 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::LeaveGroup, 0, 5),
     (ApiKey::OffsetCommit, 0, 9),
     (ApiKey::OffsetFetch, 0, 9),
-    // KIP-98 transactions: TxnOffsetCommit from producers, WriteTxnMarkers (v1, the version
-    // Kafka 3.9's transaction coordinator sends) from transaction coordinators.
+    // KIP-98 transactions: TxnOffsetCommit from producers, WriteTxnMarkers from transaction
+    // coordinators (v0 through `net::legacy`).
     (ApiKey::TxnOffsetCommit, 0, 4),
-    (ApiKey::WriteTxnMarkers, 1, 1),
+    (ApiKey::WriteTxnMarkers, 0, 1),
     (ApiKey::ListGroups, 0, 5),
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),

@@ -1,7 +1,7 @@
 //! Request and response versions that Kafka 3.9 serves but kafka-protocol 0.18.0 (generated from
 //! Kafka 4's message JSON, which dropped them under KIP-896) neither decodes nor encodes:
 //! Produce v0-2, Fetch v0-3, ListOffsets v0, OffsetCommit v0-1, OffsetFetch v0, CreateTopics
-//! v0-1, DeleteTopics v0, DescribeConfigs v0 and OffsetForLeaderEpoch v0-1.
+//! v0-1, DeleteTopics v0, DescribeConfigs v0, OffsetForLeaderEpoch v0-1 and WriteTxnMarkers v0.
 //!
 //! Requests are turned into the crate's request structs (the fields these versions lack take the
 //! defaults Kafka's `*Request.json` gives them), so handlers serve every version with one code
@@ -22,15 +22,29 @@ use kafka_protocol::messages::offset_commit_request::{
 use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
+use kafka_protocol::messages::write_txn_markers_request::{
+    WritableTxnMarker, WritableTxnMarkerTopic,
+};
 use kafka_protocol::messages::{
     ApiKey, BrokerId, CreateTopicsRequest, OffsetCommitRequest, OffsetForLeaderEpochRequest,
-    RequestHeader, RequestKind, ResponseKind, TopicName,
+    ProducerId, RequestHeader, RequestKind, ResponseKind, TopicName, WriteTxnMarkersRequest,
 };
 use kafka_protocol::protocol::{Decodable, StrBytes};
 
 /// Whether `version` of `key` is below what the crate decodes, so this module handles it.
 pub fn is_legacy(key: ApiKey, version: i16) -> bool {
     version < key.valid_versions().min
+}
+
+/// The request header version of `key` at `version`: 1 for every legacy version (all of them
+/// predate flexible encoding, KIP-482), else the crate's. The crate's answer is wrong below its
+/// range (it gives WriteTxnMarkers v0 the flexible header v2).
+pub fn request_header_version(key: ApiKey, version: i16) -> i16 {
+    if is_legacy(key, version) {
+        1
+    } else {
+        key.request_header_version(version)
+    }
 }
 
 pub use crate::handlers::{ListOffsetsV0, ListOffsetsV0Answer, ListOffsetsV0Partition};
@@ -108,7 +122,7 @@ pub fn decode(
     frame: Bytes,
 ) -> Result<(RequestHeader, LegacyRequest), String> {
     let mut buf = frame;
-    let header = RequestHeader::decode(&mut buf, key.request_header_version(version))
+    let header = RequestHeader::decode(&mut buf, request_header_version(key, version))
         .map_err(|e| format!("header: {e}"))?;
     let crate_decode = |proxy: i16, body: Bytes| -> Result<LegacyRequest, String> {
         let mut body = body;
@@ -305,6 +319,42 @@ pub fn decode(
                     .with_topics(topics),
             )))
         }
+        // v0 is v1 without the flexible encoding (Kafka's coordinators before 2.8 send it).
+        (ApiKey::WriteTxnMarkers, 0) => {
+            let mut r = Reader { buf };
+            let mut markers = Vec::new();
+            for _ in 0..r.count("markers")? {
+                let producer_id = r.i64("producer_id")?;
+                let producer_epoch = r.i16("producer_epoch")?;
+                r.need(1, "transaction_result")?;
+                let transaction_result = r.buf.get_u8() != 0;
+                let mut topics = Vec::new();
+                for _ in 0..r.count("topics")? {
+                    let name = r.string("topic name")?;
+                    let mut partition_indexes = Vec::new();
+                    for _ in 0..r.count("partition_indexes")? {
+                        partition_indexes.push(r.i32("partition index")?);
+                    }
+                    topics.push(
+                        WritableTxnMarkerTopic::default()
+                            .with_name(TopicName(name))
+                            .with_partition_indexes(partition_indexes),
+                    );
+                }
+                let coordinator_epoch = r.i32("coordinator_epoch")?;
+                markers.push(
+                    WritableTxnMarker::default()
+                        .with_producer_id(ProducerId(producer_id))
+                        .with_producer_epoch(producer_epoch)
+                        .with_transaction_result(transaction_result)
+                        .with_topics(topics)
+                        .with_coordinator_epoch(coordinator_epoch),
+                );
+            }
+            LegacyRequest::Crate(Box::new(RequestKind::WriteTxnMarkers(
+                WriteTxnMarkersRequest::default().with_markers(markers),
+            )))
+        }
         _ => return Err(format!("{key:?} v{version} is not a legacy version")),
     };
     Ok((header, request))
@@ -429,6 +479,23 @@ pub fn encode_response(
                         out.put_i32(p.leader_epoch);
                     }
                     out.put_i64(p.end_offset);
+                }
+            }
+            Ok(())
+        }
+        // v0 is v1 without the flexible encoding.
+        (ApiKey::WriteTxnMarkers, 0, ResponseKind::WriteTxnMarkers(r)) => {
+            out.put_i32(r.markers.len() as i32);
+            for m in &r.markers {
+                out.put_i64(m.producer_id.0);
+                out.put_i32(m.topics.len() as i32);
+                for t in &m.topics {
+                    put_string(out, &t.name.0);
+                    out.put_i32(t.partitions.len() as i32);
+                    for p in &t.partitions {
+                        out.put_i32(p.partition_index);
+                        out.put_i16(p.error_code);
+                    }
                 }
             }
             Ok(())
@@ -606,6 +673,33 @@ mod tests {
                 0, 9, 0, 0, 0, 0, 0, 0, 0, 0
             ][..]
         );
+    }
+
+    #[test]
+    fn write_txn_markers_v0_is_v1_without_the_flexible_encoding() {
+        let mut f = header(ApiKey::WriteTxnMarkers, 0);
+        f.put_i32(1); // markers
+        f.put_i64(4000);
+        f.put_i16(3);
+        f.put_u8(1); // commit
+        f.put_i32(1); // topics
+        f.put_i16(2);
+        f.put_slice(b"tp");
+        f.put_i32(2);
+        f.put_i32(0);
+        f.put_i32(5);
+        f.put_i32(9); // coordinator epoch
+        let (_, r) = decode(ApiKey::WriteTxnMarkers, 0, f.freeze()).unwrap();
+        let LegacyRequest::Crate(r) = r else { panic!() };
+        let RequestKind::WriteTxnMarkers(r) = *r else {
+            panic!()
+        };
+        let m = &r.markers[0];
+        assert_eq!((m.producer_id.0, m.producer_epoch), (4000, 3));
+        assert!(m.transaction_result);
+        assert_eq!(m.coordinator_epoch, 9);
+        assert_eq!(m.topics[0].name.0.as_str(), "tp");
+        assert_eq!(m.topics[0].partition_indexes, vec![0, 5]);
     }
 
     #[test]

@@ -385,7 +385,7 @@ fn decode(
         reason,
     };
     let result = std::panic::catch_unwind(move || {
-        let header = RequestHeader::decode(&mut body, key.request_header_version(version))
+        let header = RequestHeader::decode(&mut body, legacy::request_header_version(key, version))
             .map_err(|e| format!("header: {e}"))?;
         let request = RequestKind::decode(key, &mut body, version).map_err(|e| e.to_string())?;
         Ok::<_, String>((header, request))

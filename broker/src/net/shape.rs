@@ -192,7 +192,10 @@ pub fn check_request(key: ApiKey, version: i16, frame: &[u8]) -> Result<usize, S
         return Err(ShapeError::UnsupportedVersion { key, version });
     }
     let mut cursor = Cursor { buf: frame, pos: 0 };
-    let (api_key, api_version) = walk_header(&mut cursor, key.request_header_version(version))?;
+    let (api_key, api_version) = walk_header(
+        &mut cursor,
+        crate::net::legacy::request_header_version(key, version),
+    )?;
     if api_key != key as i16 || api_version != version {
         return Err(ShapeError::HeaderMismatch {
             key,

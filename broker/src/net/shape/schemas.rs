@@ -563,14 +563,14 @@ pub mod txn_offset_commit {
     ];
 }
 
-/// WriteTxnMarkers request, version 1 (flexible; the broker-to-broker request of the
-/// transaction coordinator's marker sender).
+/// WriteTxnMarkers request, versions 0-1 (v1 flexible; the broker-to-broker request of the
+/// transaction coordinator's marker sender, v0 from coordinators before Kafka 2.8).
 pub mod write_txn_markers {
     use super::*;
 
     pub static REQUEST: Message = Message {
         key: ApiKey::WriteTxnMarkers,
-        versions: v(1, 1),
+        versions: v(0, 1),
         flexible: from(1),
         fields: &[Field::new(
             "markers",

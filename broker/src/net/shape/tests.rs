@@ -138,7 +138,7 @@ impl Gen<'_> {
 /// A valid frame (header then body) of `message` v`version`, generated from the schema.
 fn generate(rng: &mut StdRng, message: &Message, version: i16) -> Vec<u8> {
     let key = message.key;
-    let header_version = key.request_header_version(version);
+    let header_version = crate::net::legacy::request_header_version(key, version);
     let mut out = Vec::new();
     out.extend_from_slice(&(key as i16).to_be_bytes());
     out.extend_from_slice(&version.to_be_bytes());
