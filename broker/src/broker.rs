@@ -13,6 +13,7 @@ use crate::cluster::Cluster;
 use crate::config::BrokerConfig;
 use crate::group::{GroupConfig, Groups};
 use crate::partitions::Partitions;
+use crate::txn::{TxnConfig, TxnCoordinator};
 
 pub struct Broker {
     pub config: BrokerConfig,
@@ -21,6 +22,8 @@ pub struct Broker {
     pub advertised: BrokerInfo,
     /// The consumer groups this broker coordinates.
     pub groups: Groups,
+    /// The transactional ids this broker coordinates.
+    pub txn: TxnCoordinator,
     producer_ids: ProducerIdAllocator,
 }
 
@@ -59,6 +62,15 @@ impl Broker {
                 max_session_timeout_ms: config.group_max_session_timeout_ms,
                 offsets_retention_ms: config.offsets_retention_ms,
             }),
+            txn: TxnCoordinator::new(
+                TxnConfig {
+                    broker_id: config.broker_id.get(),
+                    max_timeout_ms: config.txn.max_timeout_ms,
+                    transactional_id_expiration_ms: config.txn.transactional_id_expiration_ms,
+                    num_partitions: config.txn.state_log_num_partitions,
+                },
+                cluster.clone(),
+            ),
             config,
             cluster,
             advertised,

@@ -38,8 +38,6 @@ const ACCEPTED_KEYS: &[&str] = &[
     "socket.send.buffer.bytes",
     "socket.receive.buffer.bytes",
     "num.recovery.threads.per.data.dir",
-    "transaction.state.log.replication.factor",
-    "transaction.state.log.min.isr",
     "zookeeper.connection.timeout.ms",
     "listener.security.protocol.map",
     "inter.broker.listener.name",
@@ -129,11 +127,61 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "offsets.topic.segment.bytes",
     "offsets.commit.timeout.ms",
     "offsets.load.buffer.size",
+    "transaction.state.log.num.partitions",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "transaction.state.log.segment.bytes",
+    "transaction.state.log.load.buffer.size",
+    "transaction.max.timeout.ms",
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    "transaction.remove.expired.transaction.cleanup.interval.ms",
+    "transactional.id.expiration.ms",
     "compression.type",
     "compression.gzip.level",
     "compression.lz4.level",
     "compression.zstd.level",
 ];
+
+/// The transaction coordinator's settings, with Kafka 3.9's defaults (`TransactionStateManager`
+/// and `TransactionLog` configs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TxnSettings {
+    /// Partitions of `__transaction_state` when it is created (`transaction.state.log.num.partitions`).
+    pub state_log_num_partitions: i32,
+    /// Its replication factor, lowered to the live broker count when fewer are alive at its
+    /// creation (`transaction.state.log.replication.factor`).
+    pub state_log_replication_factor: i16,
+    /// Its `min.insync.replicas` (`transaction.state.log.min.isr`).
+    pub state_log_min_isr: usize,
+    /// Its `segment.bytes` (`transaction.state.log.segment.bytes`).
+    pub state_log_segment_bytes: i32,
+    /// Bytes read at a time when loading a partition of it, bytes.
+    pub state_log_load_buffer_size: usize,
+    /// The largest `transaction.timeout.ms` a producer may ask for, ms (`transaction.max.timeout.ms`).
+    pub max_timeout_ms: i32,
+    /// How often timed-out transactions are aborted, ms.
+    pub abort_timed_out_interval_ms: u64,
+    /// How often expired transactional ids are removed, ms.
+    pub remove_expired_interval_ms: u64,
+    /// How long a transactional id without a transaction is kept, ms (`transactional.id.expiration.ms`).
+    pub transactional_id_expiration_ms: i64,
+}
+
+impl Default for TxnSettings {
+    fn default() -> Self {
+        TxnSettings {
+            state_log_num_partitions: 50,
+            state_log_replication_factor: 3,
+            state_log_min_isr: 2,
+            state_log_segment_bytes: 104_857_600,
+            state_log_load_buffer_size: 5_242_880,
+            max_timeout_ms: 900_000,
+            abort_timed_out_interval_ms: 10_000,
+            remove_expired_interval_ms: 3_600_000,
+            transactional_id_expiration_ms: 604_800_000,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrokerConfig {
@@ -216,6 +264,8 @@ pub struct BrokerConfig {
     pub offsets_commit_timeout_ms: u64,
     /// Bytes read at a time when loading a partition of it (`offsets.load.buffer.size`).
     pub offsets_load_buffer_size: usize,
+    /// Transaction coordinator settings (`transaction.*`, `transactional.id.expiration.ms`).
+    pub txn: TxnSettings,
     /// `compression.type` and `compression.{gzip,lz4,zstd}.level`: the topics' defaults.
     pub compression: TopicCompression,
     /// `min.insync.replicas` (at least 1): the topics' default.
@@ -347,6 +397,7 @@ impl Default for BrokerConfig {
             offsets_topic_segment_bytes: 104_857_600,
             offsets_commit_timeout_ms: 5000,
             offsets_load_buffer_size: 5_242_880,
+            txn: TxnSettings::default(),
             compression: TopicCompression::default(),
             raw: BTreeMap::new(),
         }
@@ -709,6 +760,30 @@ impl BrokerConfig {
                     c.offsets_commit_timeout_ms = at_least(k, v, 1)? as u64
                 }
                 "offsets.load.buffer.size" => c.offsets_load_buffer_size = at_least(k, v, 1)?,
+                "transaction.state.log.num.partitions" => {
+                    c.txn.state_log_num_partitions = at_least(k, v, 1)? as i32
+                }
+                "transaction.state.log.replication.factor" => {
+                    c.txn.state_log_replication_factor = i16::try_from(at_least(k, v, 1)?)
+                        .map_err(|_| invalid(k, v, "Value must be at most 32767".to_string()))?
+                }
+                "transaction.state.log.min.isr" => c.txn.state_log_min_isr = at_least(k, v, 1)?,
+                "transaction.state.log.segment.bytes" => {
+                    c.txn.state_log_segment_bytes = at_least(k, v, 1)? as i32
+                }
+                "transaction.state.log.load.buffer.size" => {
+                    c.txn.state_log_load_buffer_size = at_least(k, v, 1)?
+                }
+                "transaction.max.timeout.ms" => c.txn.max_timeout_ms = at_least(k, v, 1)? as i32,
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms" => {
+                    c.txn.abort_timed_out_interval_ms = at_least(k, v, 1)? as u64
+                }
+                "transaction.remove.expired.transaction.cleanup.interval.ms" => {
+                    c.txn.remove_expired_interval_ms = at_least(k, v, 1)? as u64
+                }
+                "transactional.id.expiration.ms" => {
+                    c.txn.transactional_id_expiration_ms = at_least(k, v, 1)? as i64
+                }
                 "offsets.retention.check.interval.ms" => {
                     c.offsets_retention_check_interval_ms = number(k, v)?;
                     if c.offsets_retention_check_interval_ms < 1 {

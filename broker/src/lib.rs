@@ -21,3 +21,4 @@ pub mod partitions;
 pub mod replica;
 pub mod server;
 pub mod topic_config;
+pub mod txn;

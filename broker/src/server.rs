@@ -77,6 +77,7 @@ pub async fn run(
     let cleaner = tokio::spawn(crate::compaction::run(broker.clone()));
     let group_timers = tokio::spawn(group_ticker(broker.clone()));
     let group_cleanup = tokio::spawn(group_metadata_cleanup(broker.clone()));
+    let txn_timers = tokio::spawn(txn_ticker(broker.clone()));
 
     let id = broker.config.broker_id;
     tracing::info!("listening on {bound}");
@@ -106,6 +107,7 @@ pub async fn run(
     cleaner.abort();
     group_timers.abort();
     group_cleanup.abort();
+    txn_timers.abort();
     broker.partitions.close_all().await;
     broker.cluster.unregister().await;
     tracing::info!("[KafkaServer id={id}] shut down completed");
@@ -123,6 +125,12 @@ async fn keep_hosting_in_sync(broker: Arc<Broker>) {
         // Group partitions won or lost are loaded or unloaded at once, not at the next tick.
         crate::group::sync_partitions(
             &broker.groups,
+            &broker.partitions,
+            &broker.cluster,
+            &broker.config,
+        );
+        crate::txn::sync_partitions(
+            &broker.txn,
             &broker.partitions,
             &broker.cluster,
             &broker.config,
@@ -317,5 +325,42 @@ async fn group_ticker(broker: Arc<Broker>) {
             &broker.cluster,
             &broker.config,
         );
+    }
+}
+
+/// Drives the transaction coordinator: every 100 ms it loads the `__transaction_state`
+/// partitions this broker has become leader of and forgets those it lost; every
+/// `transaction.abort.timed.out.transaction.cleanup.interval.ms` it aborts the transactions open
+/// longer than their timeout, and every
+/// `transaction.remove.expired.transaction.cleanup.interval.ms` it removes expired
+/// transactional ids (Kafka's `TransactionCoordinator.startup` schedules).
+async fn txn_ticker(broker: Arc<Broker>) {
+    use std::time::{Duration, Instant};
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let abort_every = Duration::from_millis(broker.config.txn.abort_timed_out_interval_ms);
+    let remove_every = Duration::from_millis(broker.config.txn.remove_expired_interval_ms);
+    let mut next_abort = Instant::now() + abort_every;
+    let mut next_remove = Instant::now() + remove_every;
+    loop {
+        tick.tick().await;
+        crate::txn::sync_partitions(
+            &broker.txn,
+            &broker.partitions,
+            &broker.cluster,
+            &broker.config,
+        );
+        let now = Instant::now();
+        if now >= next_abort {
+            next_abort = now + abort_every;
+            broker
+                .txn
+                .abort_timed_out(|| broker.next_producer_id().get())
+                .await;
+        }
+        if now >= next_remove {
+            next_remove = now + remove_every;
+            broker.txn.remove_expired().await;
+        }
     }
 }

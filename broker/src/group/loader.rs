@@ -205,6 +205,26 @@ impl LoadedPartition {
 /// transaction markers for the transactional offsets before them. Blocking file reads: run it off the async workers.
 pub fn read_partition(log: &DurableLog, buffer_bytes: usize) -> Result<LoadedPartition, LogError> {
     let mut loaded = LoadedPartition::default();
+    loaded.end_offset = read_records(log, buffer_bytes, |r, from| loaded.apply_record(r, from))?;
+    if loaded.skipped > 0 {
+        tracing::warn!(
+            "skipped {} records that do not decode as group metadata or offsets",
+            loaded.skipped
+        );
+    }
+    Ok(loaded)
+}
+
+/// Every record of `log` from its log start to its log end offset, in order, `buffer_bytes` read
+/// at a time (a batch larger than that is read whole); returns the log end offset read to. `apply`
+/// gets each record with the offset its read started at: records below it belong to a batch that
+/// began before the read and were applied already. The loader of `__consumer_offsets` and of
+/// `__transaction_state`. Blocking file reads: run it off the async workers.
+pub fn read_records(
+    log: &DurableLog,
+    buffer_bytes: usize,
+    mut apply: impl FnMut(&Record, i64),
+) -> Result<i64, LogError> {
     let end = log.log_end_offset();
     let mut next = log.log_start_offset();
     while next < end {
@@ -217,16 +237,15 @@ pub fn read_partition(log: &DurableLog, buffer_bytes: usize) -> Result<LoadedPar
         while !buf.is_empty() {
             let set = match kafka_protocol::records::RecordBatchDecoder::decode(&mut buf) {
                 Ok(set) => set,
-                // A batch cut by the read's size limit: read again from it.
                 Err(_) => break,
             };
             for r in set.records {
                 next = next.max(r.offset + 1);
-                loaded.apply_record(&r, before);
+                apply(&r, before);
             }
         }
         if next == before {
-            // Not even one batch fitted: read a larger chunk at once.
+            // One batch larger than the buffer: read it whole.
             let chunk = log.read(next, usize::MAX >> 1, end)?;
             let mut buf = chunk;
             let set =
@@ -235,21 +254,14 @@ pub fn read_partition(log: &DurableLog, buffer_bytes: usize) -> Result<LoadedPar
                 })?;
             for r in set.records {
                 next = next.max(r.offset + 1);
-                loaded.apply_record(&r, before);
+                apply(&r, before);
             }
             if next == before {
                 break;
             }
         }
     }
-    loaded.end_offset = end;
-    if loaded.skipped > 0 {
-        tracing::warn!(
-            "skipped {} records that do not decode as group metadata or offsets",
-            loaded.skipped
-        );
-    }
-    Ok(loaded)
+    Ok(end)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub use coordinator::{
     CommittedOffset, Coordinator, Expired, GroupConfig, GroupDescription, JoinRequest, JoinResult,
     JoinedMember, LeaveOutcome, MemberDescription, SyncRequest, SyncResult,
 };
-pub use loader::{read_partition, LoadedPartition};
+pub use loader::{read_partition, read_records, LoadedPartition};
 pub use offsets_topic::{ensure_offsets_topic, spawn_writer, sync_partitions};
 pub use placement::{offsets_partition_count, partition_for};
 pub use runtime::{Groups, WriteJob};

@@ -100,8 +100,7 @@ pub async fn find_coordinator(
     let lookup = |key: String| async move {
         match key_type {
             0 => coordinator_of(broker, &key).await,
-            // Transactions are not implemented: no transaction coordinator exists.
-            1 => Err(ErrorCode::CoordinatorNotAvailable.code()),
+            1 => super::txn::coordinator_of(broker, &key).await,
             _ => Err(ErrorCode::InvalidRequest.code()),
         }
     };

@@ -27,6 +27,7 @@ mod produce;
 mod protocol_edges;
 mod reassignments;
 mod topics;
+mod txn;
 #[cfg(test)]
 mod txn_log_tests;
 mod txn_markers;
@@ -88,6 +89,12 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ListPartitionReassignments, 0, 0),
     // KIP-664: the producers with state in a partition (kafka-transactions describe-producers).
     (ApiKey::DescribeProducers, 0, 0),
+    // KIP-98 transaction coordinator (`crate::txn`) and its admin (KIP-664).
+    (ApiKey::AddPartitionsToTxn, 0, 5),
+    (ApiKey::AddOffsetsToTxn, 0, 4),
+    (ApiKey::EndTxn, 0, 4),
+    (ApiKey::DescribeTransactions, 0, 0),
+    (ApiKey::ListTransactions, 0, 1),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -167,8 +174,24 @@ pub async fn dispatch(
         RequestKind::IncrementalAlterConfigs(r) => {
             ResponseKind::IncrementalAlterConfigs(alter_configs::incremental_alter(broker, r).await)
         }
-        RequestKind::InitProducerId(r) => {
-            ResponseKind::InitProducerId(init_producer_id::handle(broker, r))
+        RequestKind::InitProducerId(r) => match r.transactional_id.as_ref() {
+            Some(id) => ResponseKind::InitProducerId(
+                txn::init_producer_id(broker, &r, id.0.as_str(), version).await,
+            ),
+            None => ResponseKind::InitProducerId(init_producer_id::handle(broker, r)),
+        },
+        RequestKind::AddPartitionsToTxn(r) => {
+            ResponseKind::AddPartitionsToTxn(txn::add_partitions(broker, r, version).await)
+        }
+        RequestKind::AddOffsetsToTxn(r) => {
+            ResponseKind::AddOffsetsToTxn(txn::add_offsets(broker, r, version).await)
+        }
+        RequestKind::EndTxn(r) => ResponseKind::EndTxn(txn::end_txn(broker, r, version).await),
+        RequestKind::DescribeTransactions(r) => {
+            ResponseKind::DescribeTransactions(txn::describe(broker, r))
+        }
+        RequestKind::ListTransactions(r) => {
+            ResponseKind::ListTransactions(txn::list(broker, r, version))
         }
         RequestKind::ListOffsets(r) => {
             ResponseKind::ListOffsets(list_offsets::handle(broker, r, version).await)

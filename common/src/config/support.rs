@@ -111,9 +111,6 @@ pub fn broker_config_warning(key: &str, value: &str) -> Option<&'static str> {
         "offsets.topic.compression.codec" if v != "0" => {
             "records of __consumer_offsets are written uncompressed"
         }
-        "transaction.state.log.replication.factor" | "transaction.state.log.min.isr" => {
-            "transactions are not implemented"
-        }
         "zookeeper.connection.timeout.ms" => {
             "the broker retries zookeeper-lite until zookeeper.session.timeout.ms"
         }

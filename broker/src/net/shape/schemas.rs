@@ -859,7 +859,118 @@ pub mod describe_producers {
     ];
 }
 
+/// AddPartitionsToTxn request, versions 0-5 (v4+ batch transactions, KIP-890's broker form).
+pub mod add_partitions_to_txn {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::AddPartitionsToTxn,
+        versions: v(0, 5),
+        flexible: from(3),
+        fields: &[
+            Field::new(
+                "transactions",
+                from(4),
+                Ty::Array(&Ty::Struct(TRANSACTION)),
+            ),
+            Field::new("v3_and_below_transactional_id", upto(3), Ty::String),
+            Field::new("v3_and_below_producer_id", upto(3), Ty::Int64),
+            Field::new("v3_and_below_producer_epoch", upto(3), Ty::Int16),
+            Field::new(
+                "v3_and_below_topics",
+                upto(3),
+                Ty::Array(&Ty::Struct(TOPIC)),
+            ),
+        ],
+    };
+
+    const TRANSACTION: &[Field] = &[
+        Field::new("transactional_id", from(4), Ty::String),
+        Field::new("producer_id", from(4), Ty::Int64),
+        Field::new("producer_epoch", from(4), Ty::Int16),
+        Field::new("verify_only", from(4), Ty::Bool),
+        Field::new("topics", from(4), Ty::Array(&Ty::Struct(TOPIC))),
+    ];
+
+    const TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("partitions", ALL, Ty::Array(&Ty::Int32)),
+    ];
+}
+
+/// AddOffsetsToTxn request, versions 0-4.
+pub mod add_offsets_to_txn {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::AddOffsetsToTxn,
+        versions: v(0, 4),
+        flexible: from(3),
+        fields: &[
+            Field::new("transactional_id", ALL, Ty::String),
+            Field::new("producer_id", ALL, Ty::Int64),
+            Field::new("producer_epoch", ALL, Ty::Int16),
+            Field::new("group_id", ALL, Ty::String),
+        ],
+    };
+}
+
+/// EndTxn request, versions 0-4 (Kafka 3.9's range; v5 is KIP-890's).
+pub mod end_txn {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::EndTxn,
+        versions: v(0, 4),
+        flexible: from(3),
+        fields: &[
+            Field::new("transactional_id", ALL, Ty::String),
+            Field::new("producer_id", ALL, Ty::Int64),
+            Field::new("producer_epoch", ALL, Ty::Int16),
+            Field::new("committed", ALL, Ty::Bool),
+        ],
+    };
+}
+
+/// DescribeTransactions request (KIP-664), version 0.
+pub mod describe_transactions {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::DescribeTransactions,
+        versions: v(0, 0),
+        flexible: ALL,
+        fields: &[Field::new(
+            "transactional_ids",
+            ALL,
+            Ty::Array(&Ty::String),
+        )],
+    };
+}
+
+/// ListTransactions request (KIP-664), versions 0-1 (Kafka 3.9's range; v1 adds the duration
+/// filter of KIP-994).
+pub mod list_transactions {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::ListTransactions,
+        versions: v(0, 1),
+        flexible: ALL,
+        fields: &[
+            Field::new("state_filters", ALL, Ty::Array(&Ty::String)),
+            Field::new("producer_id_filters", ALL, Ty::Array(&Ty::Int64)),
+            Field::new("duration_filter", from(1), Ty::Int64),
+        ],
+    };
+}
+
 pub static ALL_REQUESTS: &[&Message] = &[
+    &add_partitions_to_txn::REQUEST,
+    &add_offsets_to_txn::REQUEST,
+    &end_txn::REQUEST,
+    &describe_transactions::REQUEST,
+    &list_transactions::REQUEST,
     &alter_configs::REQUEST,
     &incremental_alter_configs::REQUEST,
     &produce::REQUEST,

@@ -226,6 +226,11 @@ fn default_request(key: ApiKey) -> RequestKind {
             RequestKind::ListPartitionReassignments(Default::default())
         }
         ApiKey::DescribeProducers => RequestKind::DescribeProducers(Default::default()),
+        ApiKey::AddPartitionsToTxn => RequestKind::AddPartitionsToTxn(Default::default()),
+        ApiKey::AddOffsetsToTxn => RequestKind::AddOffsetsToTxn(Default::default()),
+        ApiKey::EndTxn => RequestKind::EndTxn(Default::default()),
+        ApiKey::DescribeTransactions => RequestKind::DescribeTransactions(Default::default()),
+        ApiKey::ListTransactions => RequestKind::ListTransactions(Default::default()),
         other => panic!("no default request for {other:?}"),
     }
 }
