@@ -39,6 +39,7 @@ const ACCEPTED_KEYS: &[&str] = &[
     "socket.receive.buffer.bytes",
     "num.recovery.threads.per.data.dir",
     "zookeeper.connection.timeout.ms",
+    "transaction.partition.verification.enable",
     "listener.security.protocol.map",
     "inter.broker.listener.name",
     "unclean.leader.election.enable",

@@ -712,6 +712,52 @@ fn plain_request(key: ApiKey, version: i16) -> RequestKind {
         ApiKey::WriteTxnMarkers => RequestKind::WriteTxnMarkers(
             WriteTxnMarkersRequest::default().with_markers(vec![write_txn_marker_to_missing()]),
         ),
+        // A transactional id no producer initialised: answered with an error, nothing added.
+        ApiKey::AddPartitionsToTxn => {
+            use kafka_protocol::messages::add_partitions_to_txn_request::{
+                AddPartitionsToTxnTopic, AddPartitionsToTxnTransaction,
+            };
+            let topics = vec![AddPartitionsToTxnTopic::default()
+                .with_name(TopicName(s(TOPIC)))
+                .with_partitions(vec![0])];
+            RequestKind::AddPartitionsToTxn(if version >= 4 {
+                AddPartitionsToTxnRequest::default().with_transactions(vec![
+                    AddPartitionsToTxnTransaction::default()
+                        .with_transactional_id(TransactionalId(s(&group)))
+                        .with_producer_id(ProducerId(123_456))
+                        .with_producer_epoch(0)
+                        .with_verify_only(true)
+                        .with_topics(topics),
+                ])
+            } else {
+                AddPartitionsToTxnRequest::default()
+                    .with_v3_and_below_transactional_id(TransactionalId(s(&group)))
+                    .with_v3_and_below_producer_id(ProducerId(123_456))
+                    .with_v3_and_below_producer_epoch(0)
+                    .with_v3_and_below_topics(topics)
+            })
+        }
+        ApiKey::AddOffsetsToTxn => RequestKind::AddOffsetsToTxn(
+            AddOffsetsToTxnRequest::default()
+                .with_transactional_id(TransactionalId(s(&group)))
+                .with_producer_id(ProducerId(123_456))
+                .with_producer_epoch(0)
+                .with_group_id(GroupId(s(&group))),
+        ),
+        ApiKey::EndTxn => RequestKind::EndTxn(
+            EndTxnRequest::default()
+                .with_transactional_id(TransactionalId(s(&group)))
+                .with_producer_id(ProducerId(123_456))
+                .with_producer_epoch(0)
+                .with_committed(true),
+        ),
+        ApiKey::DescribeTransactions => RequestKind::DescribeTransactions(
+            DescribeTransactionsRequest::default()
+                .with_transactional_ids(vec![TransactionalId(s(&group))]),
+        ),
+        ApiKey::ListTransactions => RequestKind::ListTransactions(
+            ListTransactionsRequest::default().with_duration_filter(-1),
+        ),
         other => panic!("the table has no request for {other:?}: add one"),
     }
 }

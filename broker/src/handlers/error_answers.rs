@@ -277,23 +277,33 @@ async fn find_coordinator_v1_to_v3_carries_kafkas_error_message() {
     );
     assert_eq!(response.error_code, 0);
     assert_eq!(response.error_message.as_deref(), Some("NONE"));
+    // A transactional id: its coordinator, once `__transaction_state` exists (created here).
     let request = request.with_key_type(1);
     let response = wire(
         &super::groups::find_coordinator(&broker, wire(&request, 3), 3).await,
         3,
     );
-    assert_eq!(
-        response.error_code,
-        ErrorCode::CoordinatorNotAvailable.code()
-    );
-    assert_eq!(
-        response.error_message.as_deref(),
-        Some("The coordinator is not available.")
-    );
-    assert_eq!(
-        (response.node_id.0, response.host.as_str(), response.port),
-        (-1, "", -1)
-    );
+    assert_eq!(response.error_code, 0);
+    assert_eq!(response.node_id.0, broker.config.broker_id.get());
+    // An empty transactional id, or an unknown key type: INVALID_REQUEST with Kafka's text.
+    for request in [
+        request.clone().with_key(StrBytes::from_static_str("")),
+        request.with_key_type(2),
+    ] {
+        let response = wire(
+            &super::groups::find_coordinator(&broker, wire(&request, 3), 3).await,
+            3,
+        );
+        assert_eq!(response.error_code, ErrorCode::InvalidRequest.code());
+        assert_eq!(
+            response.error_message.as_deref(),
+            Some(ErrorCode::InvalidRequest.message())
+        );
+        assert_eq!(
+            (response.node_id.0, response.host.as_str(), response.port),
+            (-1, "", -1)
+        );
+    }
 }
 
 #[test]
