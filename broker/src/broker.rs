@@ -125,6 +125,34 @@ pub(crate) async fn start_for_test() -> (Arc<Broker>, impl Sized) {
 pub(crate) async fn start_for_test_with(
     adjust: impl FnOnce(&mut BrokerConfig),
 ) -> (Arc<Broker>, impl Sized) {
+    start_for_test_on(9092, adjust).await
+}
+
+/// A broker as [`start_for_test`] that also serves its listener on an ephemeral loopback port
+/// (the port it advertises), for what needs a broker to reach itself (the transaction
+/// coordinator's markers).
+#[cfg(test)]
+pub(crate) async fn start_serving_for_test() -> (Arc<Broker>, impl Sized) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds a loopback port");
+    let port = listener.local_addr().expect("bound address").port();
+    let (broker, guard) = start_for_test_on(port, |_| {}).await;
+    let server = tokio::spawn(crate::net::serve(listener, broker.clone()));
+    struct AbortOnDrop(tokio::task::JoinHandle<()>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    (broker, (guard, AbortOnDrop(server)))
+}
+
+#[cfg(test)]
+async fn start_for_test_on(
+    port: u16,
+    adjust: impl FnOnce(&mut BrokerConfig),
+) -> (Arc<Broker>, impl Sized) {
     struct Guard {
         _zk: zookeeper_lite::embedded::EmbeddedZooKeeper,
         _dir: tempfile::TempDir,
@@ -143,11 +171,12 @@ pub(crate) async fn start_for_test_with(
         offsets_topic_num_partitions: 3,
         ..BrokerConfig::default()
     };
+    config.txn.state_log_num_partitions = 3;
     adjust(&mut config);
     let advertised = BrokerInfo {
         id: config.broker_id,
         host: "127.0.0.1".to_string(),
-        port: 9092,
+        port,
         rack: None,
     };
     let cluster = Cluster::connect(&config.zookeeper_connect, advertised.clone(), 60_000)

@@ -29,6 +29,8 @@ mod reassignments;
 mod topics;
 mod txn;
 #[cfg(test)]
+mod txn_coordinator_tests;
+#[cfg(test)]
 mod txn_log_tests;
 mod txn_markers;
 

@@ -265,7 +265,10 @@ pub async fn end_txn(broker: &Arc<Broker>, request: EndTxnRequest, version: i16)
 
 /// DescribeTransactions: each id's state, or its error (NOT_COORDINATOR,
 /// COORDINATOR_LOAD_IN_PROGRESS, TRANSACTIONAL_ID_NOT_FOUND).
-pub fn describe(broker: &Broker, request: DescribeTransactionsRequest) -> DescribeTransactionsResponse {
+pub fn describe(
+    broker: &Broker,
+    request: DescribeTransactionsRequest,
+) -> DescribeTransactionsResponse {
     use describe_transactions_response::{TopicData, TransactionState};
     let states = request
         .transactional_ids
@@ -307,7 +310,11 @@ pub fn describe(broker: &Broker, request: DescribeTransactionsRequest) -> Descri
 /// ListTransactions: the ids this broker coordinates, filtered by state names, producer ids and
 /// (v1) how long they have been open; state names Kafka does not know come back in
 /// `unknown_state_filters`.
-pub fn list(broker: &Broker, request: ListTransactionsRequest, version: i16) -> ListTransactionsResponse {
+pub fn list(
+    broker: &Broker,
+    request: ListTransactionsRequest,
+    version: i16,
+) -> ListTransactionsResponse {
     let mut states = Vec::new();
     let mut unknown = Vec::new();
     for f in &request.state_filters {

@@ -113,7 +113,9 @@ pub struct TxnDescription {
 /// A partition of `__transaction_state` this broker leads.
 pub(super) enum Owned {
     /// Being read back; requests get COORDINATOR_LOAD_IN_PROGRESS.
-    Loading { epoch: i32 },
+    Loading {
+        epoch: i32,
+    },
     Loaded(Loaded),
 }
 
@@ -273,8 +275,7 @@ impl TxnCoordinator {
         let written = if writer.send(job).is_err() {
             Err(ErrorCode::NotCoordinator.code())
         } else {
-            match tokio::time::timeout(Duration::from_millis(WRITE_TIMEOUT_MS + 5_000), rx).await
-            {
+            match tokio::time::timeout(Duration::from_millis(WRITE_TIMEOUT_MS + 5_000), rx).await {
                 Ok(Ok(r)) => r.map(drop).map_err(map_write_error),
                 Ok(Err(_)) => Err(ErrorCode::NotCoordinator.code()),
                 Err(_) => Err(ErrorCode::CoordinatorNotAvailable.code()),
@@ -349,7 +350,8 @@ impl TxnCoordinator {
             }
             let (expected_id, expected_epoch) = expected;
             if expected_id >= 0 {
-                let current = expected_id == meta.producer_id && expected_epoch == meta.producer_epoch;
+                let current =
+                    expected_id == meta.producer_id && expected_epoch == meta.producer_epoch;
                 // The producer retrying an InitProducerId whose answer it lost.
                 let retry = expected_epoch == meta.last_producer_epoch
                     && (expected_id == meta.last_producer_id || expected_id == meta.producer_id);
@@ -418,7 +420,11 @@ impl TxnCoordinator {
 
     /// Checks a producer's id and epoch against `transactional_id`'s metadata (the common part
     /// of AddPartitionsToTxn, AddOffsetsToTxn and EndTxn).
-    fn check_producer(meta: &TxnMetadata, producer_id: i64, producer_epoch: i16) -> Result<(), i16> {
+    fn check_producer(
+        meta: &TxnMetadata,
+        producer_id: i64,
+        producer_epoch: i16,
+    ) -> Result<(), i16> {
         if meta.producer_id != producer_id {
             return Err(ErrorCode::InvalidProducerIdMapping.code());
         }
@@ -643,6 +649,12 @@ impl TxnCoordinator {
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
         }
+    }
+
+    /// Forgets every partition, as losing their leadership does (tests of the reload).
+    #[cfg(test)]
+    pub fn unload_all_for_test(&self) {
+        self.lock().partitions.clear();
     }
 
     /// Whether partition `p` is still loaded here at coordinator epoch `epoch`.

@@ -34,10 +34,7 @@ impl TxnCoordinator {
         let b = md.brokers.iter().find(|b| b.id.get() == id)?;
         let addr = format!("{}:{}", b.host, b.port);
         let options = ConnectionOptions {
-            client_id: format!(
-                "broker-{}-txn-marker-sender",
-                self.inner.config.broker_id
-            ),
+            client_id: format!("broker-{}-txn-marker-sender", self.inner.config.broker_id),
             request_timeout: REQUEST_TIMEOUT,
             connect_timeout: Duration::from_secs(10),
             ..ConnectionOptions::default()

@@ -82,6 +82,3 @@ impl TxnState {
         TxnState::ALL.into_iter().find(|s| s.name() == name)
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -170,15 +170,22 @@ mod tests {
             producer_epoch: 2,
             timeout_ms: 60_000,
             state: TxnState::Ongoing,
-            partitions: [("a".to_string(), 1), ("a".to_string(), 0), ("b".to_string(), 3)]
-                .into_iter()
-                .collect(),
+            partitions: [
+                ("a".to_string(), 1),
+                ("a".to_string(), 0),
+                ("b".to_string(), 3),
+            ]
+            .into_iter()
+            .collect(),
             last_update_ms: 10,
             start_ms: 9,
         };
         let bytes = encode_value(&v);
         // version, pid, epoch, timeout, status, then 2 topics.
-        assert_eq!(&bytes[..17], &[0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 0, 0, 0xea, 0x60, 1]);
+        assert_eq!(
+            &bytes[..17],
+            &[0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 0, 0, 0xea, 0x60, 1]
+        );
         assert_eq!(&bytes[17..21], &[0, 0, 0, 2]);
         assert_eq!(decode_value(&bytes).unwrap(), v);
     }

@@ -216,8 +216,14 @@ impl TxnCoordinator {
                 Some(Owned::Loading { epoch: e }) if *e == epoch => {}
                 _ => return,
             }
-            st.partitions
-                .insert(p, Owned::Loaded(Loaded { epoch, writer, txns }));
+            st.partitions.insert(
+                p,
+                Owned::Loaded(Loaded {
+                    epoch,
+                    writer,
+                    txns,
+                }),
+            );
         }
         tracing::info!(
             "[Transaction State Manager {me}]: Finished loading {count} transaction metadata from \

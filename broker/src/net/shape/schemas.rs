@@ -868,11 +868,7 @@ pub mod add_partitions_to_txn {
         versions: v(0, 5),
         flexible: from(3),
         fields: &[
-            Field::new(
-                "transactions",
-                from(4),
-                Ty::Array(&Ty::Struct(TRANSACTION)),
-            ),
+            Field::new("transactions", from(4), Ty::Array(&Ty::Struct(TRANSACTION))),
             Field::new("v3_and_below_transactional_id", upto(3), Ty::String),
             Field::new("v3_and_below_producer_id", upto(3), Ty::Int64),
             Field::new("v3_and_below_producer_epoch", upto(3), Ty::Int16),
@@ -940,11 +936,7 @@ pub mod describe_transactions {
         key: ApiKey::DescribeTransactions,
         versions: v(0, 0),
         flexible: ALL,
-        fields: &[Field::new(
-            "transactional_ids",
-            ALL,
-            Ty::Array(&Ty::String),
-        )],
+        fields: &[Field::new("transactional_ids", ALL, Ty::Array(&Ty::String))],
     };
 }
 
