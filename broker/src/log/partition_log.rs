@@ -610,10 +610,16 @@ impl PartitionLog {
         }
     }
 
-    /// Kafka's last stable offset: the first unstable offset, capped by the high watermark.
+    /// Kafka's last stable offset: the first unstable offset, capped by the high watermark. An
+    /// open transaction whose first records retention already deleted holds it at the log start
+    /// offset, never below (Kafka's `maybeIncrementFirstUnstableOffset`), so `read_committed`
+    /// consumers at the log start are not stuck before offsets that no longer exist.
     pub fn last_stable_offset(&mut self, high_watermark: i64) -> i64 {
+        let log_start = self.log_start_offset();
         self.first_unstable_offset(high_watermark)
-            .map_or(high_watermark, |first| first.min(high_watermark))
+            .map_or(high_watermark, |first| {
+                first.max(log_start).min(high_watermark)
+            })
     }
 
     /// The aborted transactions whose marker is at or after `from` and whose first offset is
@@ -2379,6 +2385,25 @@ mod tests {
         assert_eq!(log.apply_retention(0, 2).expect("retention"), 1);
         assert!(!dir.path().join("00000000000000000000.txnindex").exists());
         assert_eq!(log.aborted_transactions(0, 3), vec![]);
+    }
+
+    /// Retention may delete the first records of an open transaction (it stops at the high
+    /// watermark, not the last stable offset): the last stable offset is then the log start.
+    #[test]
+    fn the_last_stable_offset_is_never_below_the_log_start() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        append(&mut log, txn_batch(1, 0, 0, 2)); // 0-1, left open
+        log.roll().expect("roll");
+        append(&mut log, batch(3, 10)); // 2-4
+        assert_eq!(log.last_stable_offset(5), 0);
+        log.set_config(LogConfig {
+            retention_bytes: Some(1),
+            ..small_config()
+        });
+        assert_eq!(log.apply_retention(0, 2).expect("retention"), 1);
+        assert_eq!(log.log_start_offset(), 2);
+        assert_eq!(log.last_stable_offset(5), 2, "held at the log start");
     }
 
     /// A follower replaying the leader's batches learns the open transactions and markers.
