@@ -128,26 +128,6 @@ pub(crate) async fn start_for_test_with(
     start_for_test_on(9092, adjust).await
 }
 
-/// A broker as [`start_for_test`] that also serves its listener on an ephemeral loopback port
-/// (the port it advertises), for what needs a broker to reach itself (the transaction
-/// coordinator's markers).
-#[cfg(test)]
-pub(crate) async fn start_serving_for_test() -> (Arc<Broker>, impl Sized) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds a loopback port");
-    let port = listener.local_addr().expect("bound address").port();
-    let (broker, guard) = start_for_test_on(port, |_| {}).await;
-    let server = tokio::spawn(crate::net::serve(listener, broker.clone()));
-    struct AbortOnDrop(tokio::task::JoinHandle<()>);
-    impl Drop for AbortOnDrop {
-        fn drop(&mut self) {
-            self.0.abort();
-        }
-    }
-    (broker, (guard, AbortOnDrop(server)))
-}
-
 #[cfg(test)]
 async fn start_for_test_on(
     port: u16,

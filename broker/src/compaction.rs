@@ -64,7 +64,7 @@ pub async fn run(broker: Arc<Broker>) {
                 let now = common::time::now_ms();
                 let request = CleanRequest {
                     checkpoint: checkpoints.get(tp).copied(),
-                    high_watermark: h.log.high_watermark(),
+                    high_watermark: h.log.last_stable_offset(),
                     now_ms: now,
                     map_capacity: capacity,
                     horizon_due: horizons.get(tp).is_some_and(|h| now >= *h),

@@ -62,6 +62,7 @@ pub async fn run(
     cluster.register().await?;
 
     let broker = Arc::new(Broker::new(config, cluster.clone(), advertised));
+    crate::handlers::set_local_marker_writer(&broker);
     let md = cluster.metadata();
     broker
         .partitions

@@ -49,6 +49,24 @@ pub use list_offsets::{
     handle_v0 as list_offsets_v0, ListOffsetsV0, ListOffsetsV0Answer, ListOffsetsV0Partition,
 };
 pub use offsets::commit_v1 as offset_commit_v1;
+pub use txn_markers::handle as write_txn_markers;
+
+/// Markers of transactions `broker` coordinates, for partitions it leads, are written in
+/// process by the WriteTxnMarkers handler rather than over its own listener (the server sets
+/// this at start-up).
+pub fn set_local_marker_writer(broker: &Arc<Broker>) {
+    let weak = Arc::downgrade(broker);
+    broker.txn.set_local_marker_writer(Arc::new(move |request| {
+        let weak = weak.clone();
+        Box::pin(async move {
+            match weak.upgrade() {
+                Some(broker) => write_txn_markers(&broker, request).await,
+                // Shutting down: no answer, so the sender retries until it stops.
+                None => Default::default(),
+            }
+        })
+    }));
+}
 
 /// The APIs this broker implements, with the version ranges it advertises.
 ///

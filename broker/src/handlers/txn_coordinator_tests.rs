@@ -1,5 +1,5 @@
-//! The transaction coordinator (`crate::txn`) on a broker that serves its own listener (the
-//! markers go over it): commit and abort write markers and complete, a new producer fences the
+//! The transaction coordinator (`crate::txn`) on a test broker whose markers to its own
+//! partitions go to the WriteTxnMarkers handler in process, as a running broker's do: commit and abort write markers and complete, a new producer fences the
 //! old one and aborts its transaction, timed-out transactions are aborted with a bumped epoch,
 //! state survives a reload from `__transaction_state`, and the handlers answer Kafka's codes.
 
@@ -14,7 +14,7 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
 
 use super::error_answers::{create_topic, produce_request};
-use crate::broker::{start_serving_for_test, Broker};
+use crate::broker::{start_for_test, Broker};
 use crate::log::testutil::{self, BatchSpec};
 use crate::txn::TxnState;
 
@@ -27,6 +27,7 @@ fn s(v: &str) -> StrBytes {
 /// `__transaction_state` created and the partition of `id` loaded, as the first FindCoordinator
 /// and the coordinator's ticker would.
 async fn coordinator_ready(broker: &Arc<Broker>, id: &str) {
+    super::set_local_marker_writer(broker);
     crate::txn::ensure_transaction_topic(&broker.cluster, &broker.partitions, &broker.config).await;
     let deadline = Instant::now() + WAIT;
     while broker.txn.check(id) != 0 {
@@ -100,7 +101,7 @@ fn t0() -> Vec<(String, i32)> {
 
 #[tokio::test]
 async fn commit_writes_the_markers_then_completes() {
-    let (broker, _guard) = start_serving_for_test().await;
+    let (broker, _guard) = start_for_test().await;
     create_topic(&broker, "t").await;
     coordinator_ready(&broker, "tx").await;
     let (pid, epoch) = init(&broker, "tx", 60_000).await.unwrap();
@@ -157,7 +158,7 @@ async fn commit_writes_the_markers_then_completes() {
 
 #[tokio::test]
 async fn a_new_producer_fences_the_old_one_and_aborts_its_transaction() {
-    let (broker, _guard) = start_serving_for_test().await;
+    let (broker, _guard) = start_for_test().await;
     create_topic(&broker, "t").await;
     coordinator_ready(&broker, "tx").await;
     let (pid, old) = init(&broker, "tx", 60_000).await.unwrap();
@@ -208,7 +209,7 @@ async fn a_new_producer_fences_the_old_one_and_aborts_its_transaction() {
 
 #[tokio::test]
 async fn a_transaction_past_its_timeout_is_aborted_with_a_bumped_epoch() {
-    let (broker, _guard) = start_serving_for_test().await;
+    let (broker, _guard) = start_for_test().await;
     create_topic(&broker, "t").await;
     coordinator_ready(&broker, "tx").await;
     let (pid, epoch) = init(&broker, "tx", 1).await.unwrap();
@@ -240,7 +241,7 @@ async fn a_transaction_past_its_timeout_is_aborted_with_a_bumped_epoch() {
 
 #[tokio::test]
 async fn the_state_is_loaded_back_from_the_transaction_log() {
-    let (broker, _guard) = start_serving_for_test().await;
+    let (broker, _guard) = start_for_test().await;
     create_topic(&broker, "t").await;
     coordinator_ready(&broker, "tx").await;
     coordinator_ready(&broker, "done").await;
@@ -283,7 +284,7 @@ async fn the_state_is_loaded_back_from_the_transaction_log() {
 
 #[tokio::test]
 async fn requests_get_kafkas_error_codes() {
-    let (broker, _guard) = start_serving_for_test().await;
+    let (broker, _guard) = start_for_test().await;
     create_topic(&broker, "t").await;
     coordinator_ready(&broker, "tx").await;
     let timeout = Err(ErrorCode::InvalidTransactionTimeout.code());

@@ -28,9 +28,15 @@
 //!    batch with nothing left is dropped, except the last batch of a producer the log still
 //!    tracks, which is kept as an empty batch so that the producer's last sequence survives
 //!    (`BatchRetention.RETAIN_EMPTY`). Keyless records below the map's end are removed, as
-//!    Kafka's cleaner removes them. **Transactional and control batches are left whole and
-//!    untouched, and their keys are not put in the map** (transactions come later: an aborted
-//!    transaction must never make committed data disappear).
+//!    Kafka's cleaner removes them. **Transactions** (Kafka's `CleanedTransactionMetadata`):
+//!    nothing at or above the last stable offset is cleaned, so every transaction below is
+//!    decided. The records of aborted transactions (known from the aborted transaction index)
+//!    are neither put in the map nor kept: an aborted value never hides a committed one, and
+//!    the batch goes (kept empty when it is its producer's last). Committed transactional
+//!    records are compacted as any other, their batches keeping the transactional attribute.
+//!    Control batches (the markers) are kept whole; Kafka removes a marker once its
+//!    transaction's records are gone and `delete.retention.ms` has passed, which this cleaner
+//!    does not do yet.
 //! 4. **Tombstones** (KIP-534): the first cleaning that keeps a batch holding a tombstone
 //!    rewrites it with a delete horizon of now + `delete.retention.ms` in its base timestamp
 //!    (attribute bit 6; the record timestamp deltas are rebased on it so record timestamps do
@@ -66,12 +72,43 @@ use super::batch::{
 use super::checkpoint::sync_dir;
 use super::recompress::TopicCompression;
 use super::segment::{segment_file, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX};
+use super::txn::TxnIndexEntry;
 use super::validator::{decompress, walk_records};
 use super::{LogConfig, LogError};
 
 /// Batch attribute bit 6: the base timestamp is the delete horizon of the batch's tombstones
 /// (Kafka's `DELETE_HORIZON_FLAG_MASK`, KIP-534).
 pub const DELETE_HORIZON_FLAG: i16 = 0x40;
+/// Batch attribute bit 4: the batch belongs to a transaction.
+const TRANSACTIONAL_FLAG: i16 = 0x10;
+
+/// The aborted transactions of a log, by producer id: `(first offset, marker offset)` ranges
+/// (from the aborted transaction index). A transactional batch of producer P whose base offset
+/// lies in one of P's ranges was aborted.
+#[derive(Debug, Default, Clone)]
+pub struct AbortedRanges {
+    by_producer: HashMap<i64, Vec<(i64, i64)>>,
+}
+
+impl AbortedRanges {
+    pub fn new<'a>(entries: impl IntoIterator<Item = &'a TxnIndexEntry>) -> Self {
+        let mut by_producer: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        for e in entries {
+            by_producer
+                .entry(e.producer_id)
+                .or_default()
+                .push((e.first_offset, e.last_offset));
+        }
+        AbortedRanges { by_producer }
+    }
+
+    /// Whether producer `producer_id`'s transactional batch at `offset` was aborted.
+    pub fn is_aborted(&self, producer_id: i64, offset: i64) -> bool {
+        self.by_producer
+            .get(&producer_id)
+            .is_some_and(|ranges| ranges.iter().any(|(f, l)| (*f..=*l).contains(&offset)))
+    }
+}
 /// Suffix of a cleaned segment's files while they are written.
 pub const CLEANED_SUFFIX: &str = "cleaned";
 /// Suffix of a cleaned segment's files once the swap has committed.
@@ -186,6 +223,8 @@ pub struct LogView {
     /// The last offset written by each producer the log tracks (id -> offset): the batch
     /// holding it keeps the producer's last sequence and is never removed.
     pub producer_last_offsets: HashMap<i64, i64>,
+    /// The log's aborted transactions.
+    pub aborted: AbortedRanges,
     /// The log's truncation count when the view was taken: a swap is refused once it moved
     /// (a truncated segment may have been refilled and sealed again).
     pub generation: u64,
@@ -433,9 +472,9 @@ fn records_of(batch: &[u8]) -> Result<(Vec<u8>, Vec<CleanRecord>), LogError> {
     Ok((body, records))
 }
 
-/// Whether a batch is left whole by this cleaner (transactional or control).
-fn untouched<B: AsRef<[u8]>>(header: &BatchHeader<B>) -> bool {
-    header.is_transactional() || header.is_control()
+/// Whether a batch's records were aborted (a transactional batch of an aborted transaction).
+fn aborted<B: AsRef<[u8]>>(header: &BatchHeader<B>, ranges: &AbortedRanges) -> bool {
+    header.is_transactional() && ranges.is_aborted(header.producer_id(), header.base_offset())
 }
 
 /// Kafka's `buildOffsetMap`: puts the keys of the dirty section `[from, to)` of `segments`
@@ -445,6 +484,7 @@ pub fn build_offset_map(
     segments: &[SegmentView],
     from: i64,
     to: i64,
+    aborted_ranges: &AbortedRanges,
     map: &mut OffsetMap,
 ) -> Result<i64, LogError> {
     for seg in segments {
@@ -460,7 +500,10 @@ pub fn build_offset_map(
             if header.base_offset() >= to {
                 break;
             }
-            if untouched(&header) || header.records_count() == 0 {
+            if header.is_control()
+                || aborted(&header, aborted_ranges)
+                || header.records_count() == 0
+            {
                 continue;
             }
             let (body, records) = records_of(batch)?;
@@ -542,6 +585,8 @@ pub struct CleanRules<'a> {
     pub delete_retention_ms: i64,
     /// Producer id -> last offset it wrote (see [`LogView::producer_last_offsets`]).
     pub producer_last_offsets: &'a HashMap<i64, i64>,
+    /// The log's aborted transactions: their batches below `end_offset` go.
+    pub aborted: &'a AbortedRanges,
 }
 
 /// The delete horizon of a stored batch (KIP-534), if it has one.
@@ -552,12 +597,29 @@ fn delete_horizon<B: AsRef<[u8]>>(header: &BatchHeader<B>) -> Option<i64> {
 /// Kafka's `checkBatchRetention` + `shouldRetainRecord` + `filterTo` for one stored batch.
 pub fn clean_batch(batch: &[u8], rules: &CleanRules<'_>) -> Result<BatchOutcome, LogError> {
     let header = BatchHeader::new(batch)?;
-    if untouched(&header) {
+    if header.is_control() {
         return Ok(BatchOutcome::Keep {
             tombstone_horizon: None,
         });
     }
     let horizon = delete_horizon(&header);
+    let last_of_producer = |header: &BatchHeader<&[u8]>| {
+        let producer_id = header.producer_id();
+        producer_id >= 0
+            && rules.producer_last_offsets.get(&producer_id) == Some(&header.last_offset())
+    };
+    if header.last_offset() < rules.end_offset && aborted(&header, rules.aborted) {
+        return Ok(match (last_of_producer(&header), header.records_count()) {
+            (true, 0) => BatchOutcome::Keep {
+                tombstone_horizon: None,
+            },
+            (true, _) => BatchOutcome::Rebuilt {
+                bytes: empty_batch(&header),
+                tombstone_horizon: None,
+            },
+            (false, _) => BatchOutcome::Drop,
+        });
+    }
     let (body, records) = records_of(batch)?;
     let keep = |r: &CleanRecord| -> bool {
         if r.offset >= rules.end_offset {
@@ -577,10 +639,7 @@ pub fn clean_batch(batch: &[u8], rules: &CleanRules<'_>) -> Result<BatchOutcome,
     let kept: Vec<&CleanRecord> = records.iter().filter(|r| keep(r)).collect();
     let has_tombstones = kept.iter().any(|r| !r.has_value);
     if kept.is_empty() {
-        let producer_id = header.producer_id();
-        let last_of_producer = producer_id >= 0
-            && rules.producer_last_offsets.get(&producer_id) == Some(&header.last_offset());
-        return Ok(match (last_of_producer, records.is_empty()) {
+        return Ok(match (last_of_producer(&header), records.is_empty()) {
             (true, true) => BatchOutcome::Keep {
                 tombstone_horizon: None,
             },
@@ -644,7 +703,7 @@ fn seal_crc(out: &mut [u8]) {
 /// epoch with no record, uncompressed, base timestamp -1, max timestamp kept.
 fn empty_batch<B: AsRef<[u8]>>(original: &BatchHeader<B>) -> Vec<u8> {
     let mut out = Vec::with_capacity(BATCH_HEADER_LEN);
-    let attributes = original.attributes() & TIMESTAMP_TYPE_FLAG;
+    let attributes = original.attributes() & (TIMESTAMP_TYPE_FLAG | TRANSACTIONAL_FLAG);
     let length = (BATCH_HEADER_LEN - LOG_OVERHEAD) as i32;
     put_header(
         &mut out,
@@ -698,7 +757,8 @@ fn rebuild<B: AsRef<[u8]>>(
     } else {
         kept.iter().map(|r| r.timestamp).max().unwrap_or(-1)
     };
-    let mut attributes = original.attributes() & (COMPRESSION_MASK | TIMESTAMP_TYPE_FLAG);
+    let mut attributes =
+        original.attributes() & (COMPRESSION_MASK | TIMESTAMP_TYPE_FLAG | TRANSACTIONAL_FLAG);
     if horizon.is_some() {
         attributes |= DELETE_HORIZON_FLAG;
     }
@@ -971,7 +1031,9 @@ pub fn finish_interrupted_swap(dir: &Path) -> io::Result<()> {
 pub struct CleanRequest {
     /// The first dirty offset the checkpoint records for this log, if any.
     pub checkpoint: Option<i64>,
-    /// The partition's high watermark: nothing at or above it is cleaned.
+    /// The partition's last stable offset (at most its high watermark): nothing at or above it
+    /// is cleaned, so every transaction in the cleaned section is decided (Kafka's
+    /// `firstUncleanableDirtyOffset` starts from the last stable offset).
     pub high_watermark: i64,
     pub now_ms: i64,
     /// Keys the offset map may hold ([`OffsetMap::capacity_for`]).
@@ -1044,6 +1106,7 @@ pub fn clean_log(
         &view.segments,
         to_clean.first_dirty_offset,
         to_clean.first_uncleanable_offset,
+        &view.aborted,
         &mut map,
     ) {
         Err(e) if changed(&e) => return Ok(outcome),
@@ -1055,6 +1118,7 @@ pub fn clean_log(
         now_ms: request.now_ms,
         delete_retention_ms: view.config.delete_retention_ms.max(0),
         producer_last_offsets: &view.producer_last_offsets,
+        aborted: &view.aborted,
     };
     let groups = group_segments(
         &view.segments,
@@ -1264,17 +1328,6 @@ mod tests {
     fn produce(log: &mut PartitionLog, spec: &Spec<'_>) -> i64 {
         let mut bytes = spec.encode();
         log.append(&mut bytes, 5, 0).expect("append").base_offset
-    }
-
-    /// Appends `spec` as a leader's batch fetched by a follower (how transactional batches,
-    /// which clients may not produce yet, reach a log).
-    fn replicate(log: &mut PartitionLog, spec: &Spec<'_>) -> i64 {
-        let mut bytes = spec.encode();
-        let at = log.log_end_offset();
-        bytes[0..8].copy_from_slice(&at.to_be_bytes());
-        bytes[12..16].copy_from_slice(&5i32.to_be_bytes());
-        log.append_as_follower(&bytes).expect("follower append");
-        at
     }
 
     /// Every record of the log as (offset, key, value), reading from every offset to check
@@ -1557,26 +1610,92 @@ mod tests {
         );
     }
 
+    fn marker(producer_id: i64, commit: bool) -> crate::log::txn::TxnMarker {
+        crate::log::txn::TxnMarker {
+            producer_id,
+            producer_epoch: 0,
+            coordinator_epoch: 0,
+            control: crate::log::txn::ControlRecordType::from_result(commit),
+        }
+    }
+
+    /// Kafka's transactional cleaning: an aborted transaction's records go and never hide a
+    /// committed value; a committed transaction's records are compacted like any other (their
+    /// batch stays transactional); markers stay; nothing at or above the last stable offset
+    /// (an open transaction) is touched.
     #[test]
-    fn transactional_batches_are_left_whole_and_their_keys_unmapped() {
+    fn aborted_transactions_go_and_committed_ones_are_compacted() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut log = PartitionLog::open(dir.path(), compact_config()).expect("open");
-        let pairs = [kv("a", "txn"), kv("b", "txn")];
-        let txn = Spec {
-            producer_id: 9,
+        let txn = |producer_id, records| Spec {
+            producer_id,
             transactional: true,
-            ..Spec::new(&pairs)
+            ..Spec::new(records)
         };
-        let txn_offset = replicate(&mut log, &txn);
-        let original = log.read(txn_offset, 1).expect("read").records;
-        replicate(&mut log, &Spec::new(&[kv("a", "new")]));
-        replicate(&mut log, &Spec::new(&[kv("c", "1")]));
-        let outcome = clean(&mut log, None, 0, false);
+        let committed = [kv("a", "committed"), kv("b", "committed")];
+        produce(&mut log, &txn(9, &committed)); // 0-1
+        log.append_marker(marker(9, true), 5, 0).expect("commit"); // 2
+        let aborted = [kv("a", "aborted"), kv("c", "aborted")];
+        produce(&mut log, &txn(8, &aborted)); // 3-4
+        log.append_marker(marker(8, false), 5, 0).expect("abort"); // 5
+        produce(&mut log, &Spec::new(&[kv("b", "plain")])); // 6
+        produce(&mut log, &Spec::new(&[kv("d", "plain")])); // 7
+        let open = [kv("b", "open")];
+        produce(&mut log, &txn(7, &open)); // 8, never ended
+        produce(&mut log, &Spec::new(&[kv("e", "plain")])); // 9
+        log.roll().expect("roll");
+        let end = log.log_end_offset();
+        let lso = log.last_stable_offset(end);
+        assert_eq!(lso, 8, "the open transaction holds it");
+
+        let view = log.cleaner_view();
+        let request = CleanRequest {
+            checkpoint: None,
+            high_watermark: lso,
+            now_ms: 0,
+            map_capacity: 10_000,
+            horizon_due: false,
+        };
+        let outcome = clean_log(&view, &request, |replaced, cleaned| {
+            log.replace_segments(replaced, cleaned, view.generation)
+        })
+        .expect("cleaning");
         assert!(outcome.cleaned);
-        // The transactional batch is byte for byte what it was, although "a" was superseded.
-        assert_eq!(log.read(txn_offset, 1).expect("read").records, original);
-        let offsets: Vec<i64> = records(&log).iter().map(|r| r.0).collect();
-        assert_eq!(offsets, vec![0, 1, 2, 3]);
+        assert!(outcome.checkpoint.is_some_and(|c| c <= lso));
+
+        let kept: Vec<(i64, Option<String>, Option<String>)> = records(&log);
+        // The markers (2 and 5) are checked below.
+        let data: Vec<(i64, String)> = kept
+            .iter()
+            .filter(|(o, _, _)| *o != 2 && *o != 5)
+            .filter_map(|(o, k, v)| Some((*o, format!("{}={}", k.as_ref()?, v.as_ref()?))))
+            .collect();
+        assert_eq!(
+            data,
+            vec![
+                (0, "a=committed".to_string()),
+                (6, "b=plain".to_string()),
+                (7, "d=plain".to_string()),
+                (8, "b=open".to_string()),
+                (9, "e=plain".to_string()),
+            ],
+            "the aborted a and c went; the committed b was superseded; the open b stays"
+        );
+        // The batch of the committed transaction is still transactional, and both markers stay.
+        let slice = log.read(0, 1).expect("read");
+        let h = BatchHeader::new(&slice.records[..]).expect("header");
+        assert!(h.is_transactional());
+        assert_eq!(
+            (h.producer_id(), h.base_offset(), h.last_offset()),
+            (9, 0, 1)
+        );
+        for at in [2, 5] {
+            let slice = log.read(at, 1).expect("read");
+            let h = BatchHeader::new(&slice.records[..]).expect("header");
+            assert!(h.is_control(), "marker at {at}");
+        }
+        // read_committed readers still learn of the aborted transaction.
+        assert_eq!(log.aborted_transactions(0, end).len(), 1);
     }
 
     #[test]
@@ -1620,14 +1739,21 @@ mod tests {
         let before = records(&log);
         let view = log.cleaner_view();
         let mut map = OffsetMap::new(100);
-        let end =
-            build_offset_map(&view.segments, 0, view.active_base_offset, &mut map).expect("map");
+        let end = build_offset_map(
+            &view.segments,
+            0,
+            view.active_base_offset,
+            &view.aborted,
+            &mut map,
+        )
+        .expect("map");
         let rules = CleanRules {
             map: &map,
             end_offset: end,
             now_ms: 0,
             delete_retention_ms: 0,
             producer_last_offsets: &view.producer_last_offsets,
+            aborted: &view.aborted,
         };
         let group = &view.segments[0..3];
         let (cleaned, _) = clean_group(dir.path(), group, &rules, 1).expect("cleaned");

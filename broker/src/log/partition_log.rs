@@ -1030,6 +1030,7 @@ impl PartitionLog {
             log_start_offset: self.log_start_offset(),
             log_end_offset: self.log_end_offset(),
             producer_last_offsets,
+            aborted: cleaner::AbortedRanges::new(self.txn_index.entries()),
             generation: self.generation,
         }
     }

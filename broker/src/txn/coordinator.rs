@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::errors::ErrorCode;
+use kafka_protocol::messages::{WriteTxnMarkersRequest, WriteTxnMarkersResponse};
 use tokio::sync::mpsc;
 
 use super::records::{encode_key, encode_value, TxnLogValue};
@@ -140,10 +141,22 @@ pub(super) struct State {
     pub partitions: HashMap<i32, Owned>,
 }
 
+/// Writes markers to this broker's own partitions in process (the WriteTxnMarkers handler), set
+/// by the server at start-up; without it they go over the network like the others.
+pub type LocalMarkerWriter = Arc<
+    dyn Fn(
+            WriteTxnMarkersRequest,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = WriteTxnMarkersResponse> + Send>>
+        + Send
+        + Sync,
+>;
+
 pub(super) struct Inner {
     pub config: TxnConfig,
     pub cluster: Arc<Cluster>,
     pub state: Mutex<State>,
+    pub local_writer: std::sync::OnceLock<LocalMarkerWriter>,
     /// Connections of the marker sender, by broker id.
     pub connections: tokio::sync::Mutex<HashMap<i32, client::connection::Connection>>,
 }
@@ -217,8 +230,15 @@ impl TxnCoordinator {
                     partitions: HashMap::new(),
                 }),
                 connections: tokio::sync::Mutex::new(HashMap::new()),
+                local_writer: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Sets how markers for this broker's own partitions are written (once; later calls are
+    /// ignored).
+    pub fn set_local_marker_writer(&self, writer: LocalMarkerWriter) {
+        let _ = self.inner.local_writer.set(writer);
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {

@@ -1,6 +1,7 @@
 //! The marker sender (Kafka's `TransactionMarkerChannelManager`): a commit or abort marker for
 //! every partition of an ending transaction, sent as WriteTxnMarkers to each partition's leader
-//! (this broker included, over its own listener) and retried until every leader has written it
+//! (this broker's own partitions through the local writer the server sets, in process) and
+//! retried until every leader has written it
 //! or this broker stops coordinating the transaction.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,9 +106,6 @@ impl TxnCoordinator {
                 }
             });
             for (leader, topics) in by_leader {
-                let Some(conn) = self.connection(leader).await else {
-                    continue;
-                };
                 let request = WriteTxnMarkersRequest::default().with_markers(vec![
                     WritableTxnMarker::default()
                         .with_producer_id(ProducerId(producer_id))
@@ -125,15 +123,25 @@ impl TxnCoordinator {
                                 .collect(),
                         ),
                 ]);
-                let response = match conn.send(request).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::warn!(
-                            "[TransactionMarkerChannelManager id={me}] WriteTxnMarkers to broker \
-                             {leader} failed: {e}; retrying"
-                        );
-                        self.forget_connection(leader).await;
+                let local = (leader == me)
+                    .then(|| self.inner.local_writer.get().cloned())
+                    .flatten();
+                let response = if let Some(write) = local {
+                    write(request).await
+                } else {
+                    let Some(conn) = self.connection(leader).await else {
                         continue;
+                    };
+                    match conn.send(request).await {
+                        Ok(r) => r,
+                        Err(e) => {
+                            tracing::warn!(
+                                "[TransactionMarkerChannelManager id={me}] WriteTxnMarkers to \
+                                 broker {leader} failed: {e}; retrying"
+                            );
+                            self.forget_connection(leader).await;
+                            continue;
+                        }
                     }
                 };
                 for marker in &response.markers {

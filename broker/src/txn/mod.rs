@@ -16,7 +16,9 @@ mod markers;
 pub mod records;
 mod topic;
 
-pub use coordinator::{partition_for, TxnConfig, TxnCoordinator, TxnDescription};
+pub use coordinator::{
+    partition_for, LocalMarkerWriter, TxnConfig, TxnCoordinator, TxnDescription,
+};
 pub use topic::{ensure_transaction_topic, sync_partitions, TRANSACTION_STATE_TOPIC_NAME};
 
 /// A transaction's state, with the ids Kafka writes in `__transaction_state` and the names
