@@ -6,9 +6,12 @@
         "LAST <json {key: [offset, value]}>" with each key's last write
     compaction_probe.py <bootstrap> <topic> tombstone <key>
         kafka-python: produces a null value for <key>; prints "TOMBSTONE <offset>"
-    compaction_probe.py <bootstrap> <topic> read
-        kafka-python: reads from the beginning up to the end offset; prints
-        "RECORDS <json [[offset, key, value or null], ...]>"
+    compaction_probe.py <bootstrap> <topic> read [read_committed]
+        kafka-python: reads from the beginning up to the end offset (the last stable offset with
+        read_committed); prints "RECORDS <json [[offset, key, value or null], ...]>"
+    compaction_probe.py <bootstrap> <topic> txn
+        confluent-kafka, transactional: commits {k1: c1, k2: c1}, aborts {k1: x, k3: x},
+        commits {k2: c2}; prints "TXN DONE"
     compaction_probe.py <bootstrap> <topic> keyless
         confluent-kafka: produces one record without a key and prints "DELIVERY <error name>
         <error code>" (or "DELIVERY OK <offset>")
@@ -49,8 +52,10 @@ def main():
         p.close()
         print(f"TOMBSTONE {meta.offset}", flush=True)
     elif action == "read":
+        isolation = sys.argv[4] if len(sys.argv) > 4 else "read_uncommitted"
         c = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                          auto_offset_reset="earliest", request_timeout_ms=30000)
+                          auto_offset_reset="earliest", request_timeout_ms=30000,
+                          isolation_level=isolation)
         c.assign([tp])
         c.seek_to_beginning(tp)
         end = c.end_offsets([tp])[tp]
@@ -63,6 +68,24 @@ def main():
                                 r.value.decode() if r.value is not None else None])
         c.close()
         print("RECORDS " + json.dumps(got), flush=True)
+    elif action == "txn":
+        from confluent_kafka import Producer
+        p = Producer({"bootstrap.servers": bootstrap, "transactional.id": f"compaction-{topic}"})
+        p.init_transactions(30)
+        for records, commit in (
+            ([("k1", "c1"), ("k2", "c1")], True),
+            ([("k1", "x"), ("k3", "x")], False),
+            ([("k2", "c2")], True),
+        ):
+            p.begin_transaction()
+            for k, v in records:
+                p.produce(topic, key=k.encode(), value=v.encode(), partition=0)
+            p.flush(30)
+            if commit:
+                p.commit_transaction(30)
+            else:
+                p.abort_transaction(30)
+        print("TXN DONE", flush=True)
     elif action == "keyless":
         from confluent_kafka import Producer
         p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "retries": 0})

@@ -5,7 +5,8 @@
 //! record is refused with INVALID_RECORD (87) and nothing of it is stored (confluent-kafka,
 //! and a raw Produce v9 for Kafka's `record_errors` and `error_message`); and the followers of
 //! a compacted leader keep replicating across its offset gaps while compacting their own
-//! copies.
+//! copies. Transactions are compacted as Kafka compacts them: the records of an aborted
+//! transaction go, committed ones are compacted like any others.
 //!
 //! Probes are `e2e/python/compaction_probe.py`, run with `$KAFKA_E2E_PYTHON`, else
 //! `.venv/bin/python` (skipped loudly without it, except under `CI=true`).
@@ -394,4 +395,63 @@ fn followers_of_a_compacted_leader_keep_up_across_its_gaps() {
     wait_until("the new leader's log read whole", CLEANING_DEADLINE, || {
         one_record_per_key(&read_all(&python, &other, "replicated"), &last).then_some(())
     });
+}
+
+/// A transactional producer (confluent-kafka) writes to a compacted topic: commit {k1, k2},
+/// abort {k1, k3}, commit {k2}. Once the cleaner has run, the aborted values are gone even for
+/// read_uncommitted readers and the first k2 is compacted away, while read_committed readers
+/// see the committed values throughout (an aborted value never hides a committed one).
+#[test]
+fn compaction_drops_aborted_transactions_and_compacts_committed_ones() {
+    let Some(python) = python() else { return };
+    let cluster = Cluster::start_with(BROKER);
+    let bs = cluster.bootstrap();
+    let mut create = vec!["--create", "--topic", "txn-compacted", "--partitions", "1"];
+    create.extend_from_slice(COMPACTED);
+    cluster.topics(&create);
+    assert_eq!(
+        probe(&python, &bs, "txn-compacted", &["txn"], "TXN "),
+        "DONE"
+    );
+    let values = |rows: &[Read]| -> Vec<(String, String)> {
+        rows.iter()
+            .filter_map(|(_, k, v)| Some((k.clone()?, v.clone()?)))
+            .collect()
+    };
+    let committed = || {
+        values(&parse_rows(&probe(
+            &python,
+            &bs,
+            "txn-compacted",
+            &["read", "read_committed"],
+            "RECORDS ",
+        )))
+    };
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    assert_eq!(
+        committed(),
+        vec![pair("k1", "c1"), pair("k2", "c1"), pair("k2", "c2")]
+    );
+    // Other keys seal the segments holding the transactions (the active one is never cleaned).
+    probe(
+        &python,
+        &bs,
+        "txn-compacted",
+        &["produce", "100", "100", "100"],
+        "LAST ",
+    );
+    wait_until(
+        "the aborted records and the superseded k2 cleaned away",
+        CLEANING_DEADLINE,
+        || {
+            let rows = values(&read_all(&python, &bs, "txn-compacted"));
+            let ours: Vec<_> = rows.into_iter().filter(|(k, _)| k.len() == 2).collect();
+            (ours == vec![pair("k1", "c1"), pair("k2", "c2")]).then_some(())
+        },
+    );
+    let after: Vec<_> = committed()
+        .into_iter()
+        .filter(|(k, _)| k.len() == 2)
+        .collect();
+    assert_eq!(after, vec![pair("k1", "c1"), pair("k2", "c2")]);
 }
