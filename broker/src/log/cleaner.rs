@@ -34,9 +34,11 @@
 //!    are neither put in the map nor kept: an aborted value never hides a committed one, and
 //!    the batch goes (kept empty when it is its producer's last). Committed transactional
 //!    records are compacted as any other, their batches keeping the transactional attribute.
-//!    Control batches (the markers) are kept whole; Kafka removes a marker once its
-//!    transaction's records are gone and `delete.retention.ms` has passed, which this cleaner
-//!    does not do yet.
+//!    A marker stays while its transaction has records in the log; once none is left, the first
+//!    cleaning gives its batch a delete horizon (as for tombstones) and a cleaning after the
+//!    horizon removes it, as Kafka's `CleanedTransactionMetadata` does. A marker after its
+//!    producer's last data batch stays (that batch is kept for the producer's sequence and would
+//!    otherwise read as an open transaction when producer state is rebuilt from the log).
 //! 4. **Tombstones** (KIP-534): the first cleaning that keeps a batch holding a tombstone
 //!    rewrites it with a delete horizon of now + `delete.retention.ms` in its base timestamp
 //!    (attribute bit 6; the record timestamp deltas are rebased on it so record timestamps do
@@ -81,6 +83,27 @@ use super::{LogConfig, LogError};
 pub const DELETE_HORIZON_FLAG: i16 = 0x40;
 /// Batch attribute bit 4: the batch belongs to a transaction.
 const TRANSACTIONAL_FLAG: i16 = 0x10;
+/// Batch attribute bit 5: the batch holds a control record (a transaction marker).
+const CONTROL_FLAG: i16 = 0x20;
+
+/// Over one cleaning, in offset order: per producer, whether its transaction being read still
+/// has records in the cleaned log (Kafka's `CleanedTransactionMetadata`). A marker whose
+/// transaction kept none may go.
+#[derive(Debug, Default)]
+pub struct TxnTracker {
+    retained: HashMap<i64, bool>,
+}
+
+impl TxnTracker {
+    fn saw_records(&mut self, producer_id: i64, any_kept: bool) {
+        *self.retained.entry(producer_id).or_insert(false) |= any_kept;
+    }
+
+    /// The transaction of `producer_id` ended at its marker: whether records of it remain.
+    fn ended(&mut self, producer_id: i64) -> bool {
+        self.retained.remove(&producer_id).unwrap_or(false)
+    }
+}
 
 /// The aborted transactions of a log, by producer id: `(first offset, marker offset)` ranges
 /// (from the aborted transaction index). A transactional batch of producer P whose base offset
@@ -595,20 +618,51 @@ fn delete_horizon<B: AsRef<[u8]>>(header: &BatchHeader<B>) -> Option<i64> {
 }
 
 /// Kafka's `checkBatchRetention` + `shouldRetainRecord` + `filterTo` for one stored batch.
-pub fn clean_batch(batch: &[u8], rules: &CleanRules<'_>) -> Result<BatchOutcome, LogError> {
+pub fn clean_batch(
+    batch: &[u8],
+    rules: &CleanRules<'_>,
+    txns: &mut TxnTracker,
+) -> Result<BatchOutcome, LogError> {
     let header = BatchHeader::new(batch)?;
-    if header.is_control() {
-        return Ok(BatchOutcome::Keep {
-            tombstone_horizon: None,
-        });
-    }
     let horizon = delete_horizon(&header);
     let last_of_producer = |header: &BatchHeader<&[u8]>| {
         let producer_id = header.producer_id();
         producer_id >= 0
             && rules.producer_last_offsets.get(&producer_id) == Some(&header.last_offset())
     };
+    if header.is_control() {
+        let producer_id = header.producer_id();
+        let had_records = txns.ended(producer_id);
+        // The producer's last data batch, kept (empty if need be) for its sequence, lies before
+        // this marker: it may be this transaction's, which without its marker would read as
+        // open again when the producer state is rebuilt from the log.
+        let last_batch_before = rules
+            .producer_last_offsets
+            .get(&producer_id)
+            .is_some_and(|last| *last < header.base_offset());
+        if had_records || last_batch_before || header.last_offset() >= rules.end_offset {
+            return Ok(BatchOutcome::Keep {
+                tombstone_horizon: None,
+            });
+        }
+        return Ok(match horizon {
+            Some(h) if rules.now_ms >= h => BatchOutcome::Drop,
+            Some(h) => BatchOutcome::Keep {
+                tombstone_horizon: Some(h),
+            },
+            None => {
+                let h = rules.now_ms.saturating_add(rules.delete_retention_ms);
+                let (body, records) = records_of(batch)?;
+                let all: Vec<&CleanRecord> = records.iter().collect();
+                BatchOutcome::Rebuilt {
+                    bytes: rebuild(&header, &body, &all, Some(h))?,
+                    tombstone_horizon: Some(h),
+                }
+            }
+        });
+    }
     if header.last_offset() < rules.end_offset && aborted(&header, rules.aborted) {
+        txns.saw_records(header.producer_id(), false);
         return Ok(match (last_of_producer(&header), header.records_count()) {
             (true, 0) => BatchOutcome::Keep {
                 tombstone_horizon: None,
@@ -637,6 +691,9 @@ pub fn clean_batch(batch: &[u8], rules: &CleanRules<'_>) -> Result<BatchOutcome,
         latest && (r.has_value || retain_tombstone)
     };
     let kept: Vec<&CleanRecord> = records.iter().filter(|r| keep(r)).collect();
+    if header.is_transactional() {
+        txns.saw_records(header.producer_id(), !kept.is_empty());
+    }
     let has_tombstones = kept.iter().any(|r| !r.has_value);
     if kept.is_empty() {
         return Ok(match (last_of_producer(&header), records.is_empty()) {
@@ -757,8 +814,8 @@ fn rebuild<B: AsRef<[u8]>>(
     } else {
         kept.iter().map(|r| r.timestamp).max().unwrap_or(-1)
     };
-    let mut attributes =
-        original.attributes() & (COMPRESSION_MASK | TIMESTAMP_TYPE_FLAG | TRANSACTIONAL_FLAG);
+    let mut attributes = original.attributes()
+        & (COMPRESSION_MASK | TIMESTAMP_TYPE_FLAG | TRANSACTIONAL_FLAG | CONTROL_FLAG);
     if horizon.is_some() {
         attributes |= DELETE_HORIZON_FLAG;
     }
@@ -798,11 +855,13 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 /// Kafka's `cleanSegments`: copies what `rules` keep of `group` (adjacent sealed segments) into
 /// a new segment based at the group's first base offset, written as `.cleaned` files in `dir`,
 /// indexed every `index_interval` bytes, fsynced, and dated like the group's last segment.
-/// The caller swaps it in ([`swap_in`]) or deletes it ([`discard`]).
+/// The caller swaps it in ([`swap_in`]) or deletes it ([`discard`]). `txns` carries the
+/// transactions read so far in this cleaning (groups are cleaned in offset order).
 pub fn clean_group(
     dir: &Path,
     group: &[SegmentView],
     rules: &CleanRules<'_>,
+    txns: &mut TxnTracker,
     index_interval: u32,
 ) -> Result<(Segment, GroupStats), LogError> {
     let Some(first) = group.first() else {
@@ -810,7 +869,7 @@ pub fn clean_group(
     };
     let mut cleaned =
         Segment::create_with_suffix(dir, first.base_offset, index_interval, CLEANED_SUFFIX)?;
-    let result = copy_group(group, rules, &mut cleaned);
+    let result = copy_group(group, rules, txns, &mut cleaned);
     match result {
         Ok(stats) => {
             if let Some(modified) = group.last().and_then(|s| s.modified_ms) {
@@ -832,6 +891,7 @@ pub fn clean_group(
 fn copy_group(
     group: &[SegmentView],
     rules: &CleanRules<'_>,
+    txns: &mut TxnTracker,
     cleaned: &mut Segment,
 ) -> Result<GroupStats, LogError> {
     let mut stats = GroupStats::default();
@@ -853,7 +913,7 @@ fn copy_group(
             stats.batches_read += 1;
             stats.bytes_read += batch.len() as u64;
             let (written, horizon): (std::borrow::Cow<'_, [u8]>, _) =
-                match clean_batch(batch, rules)? {
+                match clean_batch(batch, rules, txns)? {
                     BatchOutcome::Keep { tombstone_horizon } => {
                         (std::borrow::Cow::Borrowed(batch), tombstone_horizon)
                     }
@@ -1127,13 +1187,19 @@ pub fn clean_log(
         view.config.segment_index_bytes,
     );
     let mut horizon: Option<i64> = None;
+    let mut txns = TxnTracker::default();
     for range in groups {
         let group = &view.segments[range];
-        let (cleaned, stats) =
-            match clean_group(&view.dir, group, &rules, view.config.index_interval_bytes) {
-                Err(e) if changed(&e) => return Ok(outcome),
-                other => other?,
-            };
+        let (cleaned, stats) = match clean_group(
+            &view.dir,
+            group,
+            &rules,
+            &mut txns,
+            view.config.index_interval_bytes,
+        ) {
+            Err(e) if changed(&e) => return Ok(outcome),
+            other => other?,
+        };
         if !swap(group, cleaned)? {
             tracing::info!(
                 "{}: the log changed under the cleaner; cleaning again later",
@@ -1610,10 +1676,10 @@ mod tests {
         );
     }
 
-    fn marker(producer_id: i64, commit: bool) -> crate::log::txn::TxnMarker {
+    fn marker(producer_id: i64, producer_epoch: i16, commit: bool) -> crate::log::txn::TxnMarker {
         crate::log::txn::TxnMarker {
             producer_id,
-            producer_epoch: 0,
+            producer_epoch,
             coordinator_epoch: 0,
             control: crate::log::txn::ControlRecordType::from_result(commit),
         }
@@ -1634,19 +1700,26 @@ mod tests {
         };
         let committed = [kv("a", "committed"), kv("b", "committed")];
         produce(&mut log, &txn(9, &committed)); // 0-1
-        log.append_marker(marker(9, true), 5, 0).expect("commit"); // 2
+        log.append_marker(marker(9, 0, true), 5, 0).expect("commit"); // 2
         let aborted = [kv("a", "aborted"), kv("c", "aborted")];
         produce(&mut log, &txn(8, &aborted)); // 3-4
-        log.append_marker(marker(8, false), 5, 0).expect("abort"); // 5
+                                              // Aborted by the coordinator with a bumped epoch (a timeout): the producer's batches
+                                              // are forgotten, so its marker may go once its records are gone.
+        log.append_marker(marker(8, 1, false), 5, 0).expect("abort"); // 5
         produce(&mut log, &Spec::new(&[kv("b", "plain")])); // 6
         produce(&mut log, &Spec::new(&[kv("d", "plain")])); // 7
+                                                            // Aborted by its producer: its batch is its last one, kept (empty) for its sequence,
+                                                            // and its marker with it.
+        let g = [kv("g", "aborted")];
+        produce(&mut log, &txn(6, &g)); // 8
+        log.append_marker(marker(6, 0, false), 5, 0).expect("abort"); // 9
         let open = [kv("b", "open")];
-        produce(&mut log, &txn(7, &open)); // 8, never ended
-        produce(&mut log, &Spec::new(&[kv("e", "plain")])); // 9
+        produce(&mut log, &txn(7, &open)); // 10, never ended
+        produce(&mut log, &Spec::new(&[kv("e", "plain")])); // 11
         log.roll().expect("roll");
         let end = log.log_end_offset();
         let lso = log.last_stable_offset(end);
-        assert_eq!(lso, 8, "the open transaction holds it");
+        assert_eq!(lso, 10, "the open transaction holds it");
 
         let view = log.cleaner_view();
         let request = CleanRequest {
@@ -1664,10 +1737,10 @@ mod tests {
         assert!(outcome.checkpoint.is_some_and(|c| c <= lso));
 
         let kept: Vec<(i64, Option<String>, Option<String>)> = records(&log);
-        // The markers (2 and 5) are checked below.
+        // The markers (2, 5 and 9) are checked below.
         let data: Vec<(i64, String)> = kept
             .iter()
-            .filter(|(o, _, _)| *o != 2 && *o != 5)
+            .filter(|(o, _, _)| ![2, 5, 9].contains(o))
             .filter_map(|(o, k, v)| Some((*o, format!("{}={}", k.as_ref()?, v.as_ref()?))))
             .collect();
         assert_eq!(
@@ -1676,10 +1749,10 @@ mod tests {
                 (0, "a=committed".to_string()),
                 (6, "b=plain".to_string()),
                 (7, "d=plain".to_string()),
-                (8, "b=open".to_string()),
-                (9, "e=plain".to_string()),
+                (10, "b=open".to_string()),
+                (11, "e=plain".to_string()),
             ],
-            "the aborted a and c went; the committed b was superseded; the open b stays"
+            "the aborted a, c and g went; the committed b was superseded; the open b stays"
         );
         // The batch of the committed transaction is still transactional, and both markers stay.
         let slice = log.read(0, 1).expect("read");
@@ -1689,13 +1762,75 @@ mod tests {
             (h.producer_id(), h.base_offset(), h.last_offset()),
             (9, 0, 1)
         );
-        for at in [2, 5] {
+        for at in [2, 5, 9] {
             let slice = log.read(at, 1).expect("read");
             let h = BatchHeader::new(&slice.records[..]).expect("header");
             assert!(h.is_control(), "marker at {at}");
         }
-        // read_committed readers still learn of the aborted transaction.
-        assert_eq!(log.aborted_transactions(0, end).len(), 1);
+        // Producer 6's aborted batch stays, empty.
+        let slice = log.read(8, 1).expect("read");
+        let h = BatchHeader::new(&slice.records[..]).expect("header");
+        assert_eq!((h.base_offset(), h.records_count()), (8, 0));
+        assert!(h.is_transactional());
+        // read_committed readers still learn of the aborted transactions.
+        assert_eq!(log.aborted_transactions(0, end).len(), 2);
+        // The abort marker's transaction has no record left: its batch got a delete horizon
+        // (now + delete.retention.ms); the commit marker's transaction still has a record.
+        let horizon_of = |log: &PartitionLog, at: i64| {
+            let slice = log.read(at, 1).expect("read");
+            let h = BatchHeader::new(&slice.records[..]).expect("header");
+            assert!(h.is_control(), "marker at {at}");
+            delete_horizon(&h)
+        };
+        assert_eq!(horizon_of(&log, 5), Some(1_000));
+        assert_eq!(horizon_of(&log, 2), None);
+        assert_eq!(horizon_of(&log, 9), None);
+        assert_eq!(outcome.tombstone_horizon, Some(1_000));
+
+        // A cleaning at the horizon removes the abort marker; the commit marker stays.
+        let view = log.cleaner_view();
+        let request = CleanRequest {
+            checkpoint: outcome.checkpoint,
+            high_watermark: lso,
+            now_ms: 1_000,
+            map_capacity: 10_000,
+            horizon_due: true,
+        };
+        clean_log(&view, &request, |replaced, cleaned| {
+            log.replace_segments(replaced, cleaned, view.generation)
+        })
+        .expect("cleaning");
+        let batches: Vec<(i64, bool)> = {
+            let mut out = Vec::new();
+            let mut next = log.log_start_offset();
+            while next < log.log_end_offset() {
+                let slice = log.read(next, 1).expect("read");
+                let h = BatchHeader::new(&slice.records[..]).expect("header");
+                out.push((h.base_offset(), h.is_control()));
+                next = h.last_offset() + 1;
+            }
+            out
+        };
+        assert!(batches.contains(&(2, true)), "{batches:?}");
+        assert!(batches.contains(&(9, true)), "{batches:?}");
+        assert!(!batches.iter().any(|(o, _)| *o == 5), "{batches:?}");
+
+        // Rebuilt from the log alone, the producer state has no transaction open but 7's.
+        drop(log);
+        for f in std::fs::read_dir(dir.path()).expect("dir") {
+            let path = f.expect("entry").path();
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if name.ends_with(".snapshot") || name.contains("checkpoint") {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        let mut log = PartitionLog::open(dir.path(), compact_config()).expect("reopen");
+        let end = log.log_end_offset();
+        assert_eq!(log.last_stable_offset(end), 10);
     }
 
     #[test]
@@ -1756,7 +1891,8 @@ mod tests {
             aborted: &view.aborted,
         };
         let group = &view.segments[0..3];
-        let (cleaned, _) = clean_group(dir.path(), group, &rules, 1).expect("cleaned");
+        let (cleaned, _) =
+            clean_group(dir.path(), group, &rules, &mut TxnTracker::default(), 1).expect("cleaned");
         // The crash: the old segments were set aside, the commit rename never happened.
         for seg in group {
             let path = segment_file(dir.path(), seg.base_offset, LOG_SUFFIX);
