@@ -3,14 +3,12 @@
 //
 //   java -cp <tmp>:<jars> KafkaJavaProbe <bootstrap> <scenario> <topic>
 //
-// Scenarios: roundtrip, edges, group, cooperative, admin, elect, times, late. Each checks what the client
-// sees and exits 1 with a FAIL line naming the first difference; on success it prints
-// `OK <scenario> ...` last.
+// Scenarios: roundtrip, edges, group, cooperative, admin, elect, times, late, and the transactions
+// (KIP-98) txn, txn-ctp, txn-fence. Each checks what the client sees and exits 1 with a FAIL line
+// naming the first difference; on success it prints `OK <scenario> ...` last.
 //
 // Left out because the broker does not serve them (the client fails with "The node does not
-// support ..." or times out): Admin.deleteRecords (DeleteRecords), describeLogDirs,
-// describeProducers, and transactional producers (no transaction coordinator: initTransactions
-// times out on FindCoordinator COORDINATOR_NOT_AVAILABLE).
+// support ..." or times out): Admin.deleteRecords (DeleteRecords), describeLogDirs.
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,6 +97,9 @@ public class KafkaJavaProbe {
                 case "cooperative": ok = cooperative(topic); break;
                 case "edges": ok = edges(topic); break;
                 case "elect": ok = elect(topic); break;
+                case "txn": ok = txn(topic); break;
+                case "txn-ctp": ok = txnCtp(topic); break;
+                case "txn-fence": ok = txnFence(topic); break;
                 default: throw new IllegalArgumentException("unknown scenario " + scenario);
             }
             System.out.println("OK " + scenario + " " + ok);
@@ -895,5 +896,321 @@ public class KafkaJavaProbe {
         String grown = partitionsOf(g.assigned);
         g.close();
         return "read " + m.read.size() + " partitions " + owned + " early sent, grown " + grown;
+    }
+
+    // ---- Transactions (KIP-98) ----
+
+    static KafkaProducer<String, String> txnProducer(String txnId) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txnId);
+        return producer(p);
+    }
+
+    static List<TopicPartition> partitionsOf(String topic, int n) {
+        List<TopicPartition> tps = new ArrayList<>();
+        for (int p = 0; p < n; p++) tps.add(new TopicPartition(topic, p));
+        return tps;
+    }
+
+    static int partitionCount(String topic) throws Exception {
+        try (Admin admin = admin()) {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+        }
+    }
+
+    /**
+     * One transaction of `values`, value i to partition i % partitions, committed or aborted
+     * after every send was acknowledged; returns "partition:offset" -> value of the sends.
+     */
+    static Map<String, String> transaction(KafkaProducer<String, String> producer, String topic,
+            List<String> values, int partitions, boolean commit) throws Exception {
+        producer.beginTransaction();
+        List<java.util.concurrent.Future<RecordMetadata>> fs = new ArrayList<>();
+        for (int i = 0; i < values.size(); i++) {
+            fs.add(producer.send(new ProducerRecord<>(topic, i % partitions, null, values.get(i))));
+        }
+        // Written (so read_uncommitted readers see them) before the transaction ends.
+        producer.flush();
+        Map<String, String> sent = new HashMap<>();
+        for (int i = 0; i < values.size(); i++) {
+            RecordMetadata md = fs.get(i).get();
+            check(md.partition() == i % partitions && md.offset() >= 0, values.get(i) + " acknowledged as " + md);
+            sent.put(md.partition() + ":" + md.offset(), values.get(i));
+        }
+        if (commit) producer.commitTransaction();
+        else producer.abortTransaction();
+        return sent;
+    }
+
+    /**
+     * Reads every partition of `topic` from the beginning with `isolation` until `want` records
+     * arrived and the position of each partition reached its end offset (the last stable offset
+     * for read_committed), so that nothing can follow; returns the records per partition. The end
+     * offsets are asked again once `want` records are in: a transaction's markers may be written
+     * after its commit returned, so a last stable offset asked for earlier can be behind.
+     */
+    static Map<Integer, List<ConsumerRecord<String, String>>> readToEnd(String topic, int partitions,
+            String isolation, int want, List<Long> endsOut) throws Exception {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+        Map<Integer, List<ConsumerRecord<String, String>>> got = new java.util.TreeMap<>();
+        try (KafkaConsumer<String, String> consumer = consumer(null, c)) {
+            List<TopicPartition> tps = partitionsOf(topic, partitions);
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(tps);
+            int n = 0;
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    got.computeIfAbsent(r.partition(), k -> new ArrayList<>()).add(r);
+                    n++;
+                }
+                if (n < want) continue;
+                ends = consumer.endOffsets(tps);
+                boolean atEnd = true;
+                for (TopicPartition tp : tps) atEnd &= consumer.position(tp) >= ends.get(tp);
+                if (atEnd) break;
+            }
+            Map<TopicPartition, Long> positions = new HashMap<>();
+            for (TopicPartition tp : tps) positions.put(tp, consumer.position(tp));
+            check(n == want, isolation + " read " + n + " records, want " + want + ": " + got
+                    + " positions " + positions + " end offsets " + ends);
+            for (TopicPartition tp : tps) {
+                check(positions.get(tp).equals(ends.get(tp)), isolation + ": position " + positions
+                        + " is not the end " + ends);
+                if (endsOut != null) endsOut.add(ends.get(tp));
+            }
+        }
+        return got;
+    }
+
+    /** Values per partition, in offset order, of the sends `sent` ("partition:offset" -> value). */
+    static Map<Integer, List<String>> byPartition(Map<String, String> sent) {
+        Map<Integer, java.util.TreeMap<Long, String>> sorted = new java.util.TreeMap<>();
+        for (Map.Entry<String, String> e : sent.entrySet()) {
+            String[] po = e.getKey().split(":");
+            sorted.computeIfAbsent(Integer.parseInt(po[0]), k -> new java.util.TreeMap<>())
+                    .put(Long.parseLong(po[1]), e.getValue());
+        }
+        Map<Integer, List<String>> out = new java.util.TreeMap<>();
+        for (Map.Entry<Integer, java.util.TreeMap<Long, String>> e : sorted.entrySet()) {
+            out.put(e.getKey(), new ArrayList<>(e.getValue().values()));
+        }
+        return out;
+    }
+
+    /** Checks that `got` holds exactly the sends `sent`, at their offsets, in offset order. */
+    static void checkRead(String what, Map<Integer, List<ConsumerRecord<String, String>>> got,
+            Map<String, String> sent) {
+        Map<String, String> read = new HashMap<>();
+        Map<Integer, List<String>> order = new java.util.TreeMap<>();
+        for (Map.Entry<Integer, List<ConsumerRecord<String, String>>> e : got.entrySet()) {
+            for (ConsumerRecord<String, String> r : e.getValue()) {
+                String po = r.partition() + ":" + r.offset();
+                check(sent.containsKey(po) && sent.get(po).equals(r.value()),
+                        what + " read " + r.value() + " at " + po + ", which is no record sent there");
+                check(read.put(po, r.value()) == null, what + " read " + po + " twice");
+                order.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(r.value());
+            }
+        }
+        Map<Integer, List<String>> want = byPartition(sent);
+        check(order.equals(want), what + " read per partition " + order + ", want " + want);
+    }
+
+    static List<String> values(String prefix, int n) {
+        List<String> vs = new ArrayList<>();
+        for (int i = 0; i < n; i++) vs.add(prefix + i);
+        return vs;
+    }
+
+    // (f) A transactional producer commits 10 records, aborts 10, commits 1: read_committed sees
+    // exactly the 11 committed ones in order per partition, read_uncommitted all 21, and neither
+    // ever a transaction marker (each marker takes an offset, so the end offsets count them).
+    static String txn(String topic) throws Exception {
+        int partitions = partitionCount(topic);
+        Map<String, String> committed = new HashMap<>();
+        Map<String, String> all = new HashMap<>();
+        try (KafkaProducer<String, String> producer = txnProducer(topic + "-txn")) {
+            producer.initTransactions();
+            committed.putAll(transaction(producer, topic, values("committed-", 10), partitions, true));
+            all.putAll(transaction(producer, topic, values("aborted-", 10), partitions, false));
+            committed.putAll(transaction(producer, topic, List.of("committed-last"), partitions, true));
+        }
+        all.putAll(committed);
+        List<Long> committedEnds = new ArrayList<>();
+        checkRead("read_committed", readToEnd(topic, partitions, "read_committed", 11, committedEnds), committed);
+        List<Long> ends = new ArrayList<>();
+        checkRead("read_uncommitted", readToEnd(topic, partitions, "read_uncommitted", 21, ends), all);
+        check(committedEnds.equals(ends), "last stable offsets " + committedEnds + " vs high watermarks " + ends
+                + " with no transaction open");
+        return "committed " + committed.size() + " uncommitted " + all.size() + " ends " + ends;
+    }
+
+    // (g) Consume-transform-produce: a group member reads the input, writes each value upper-cased
+    // to the output in transactions of at most 4 records, and commits its offsets in each
+    // transaction with sendOffsetsToTransaction(offsets, consumer.groupMetadata()). Its first
+    // transaction is aborted: the group's offsets stay uncommitted, the member seeks back and does
+    // that work again. The output holds every input record once; the offsets are the input's ends.
+    static String txnCtp(String topic) throws Exception {
+        int partitions = partitionCount(topic);
+        String output = topic + "-out";
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(output, partitions, (short) 1))).all().get();
+        }
+        int total = 30;
+        try (KafkaProducer<String, String> producer = producer("none")) {
+            for (int i = 0; i < total; i++) producer.send(new ProducerRecord<>(topic, i % partitions, null, "rec-" + i));
+            producer.flush();
+        }
+        String group = topic + "-ctp";
+        List<TopicPartition> inputs = partitionsOf(topic, partitions);
+        Properties c = new Properties();
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "4");
+        int done = 0;
+        int transactions = 0;
+        int abortedRecords = 0;
+        Map<TopicPartition, OffsetAndMetadata> committedOffsets;
+        try (KafkaConsumer<String, String> consumer = consumer(group, c);
+                KafkaProducer<String, String> producer = txnProducer(group)) {
+            producer.initTransactions();
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            boolean aborted = false;
+            while (done < total && System.nanoTime() < deadline) {
+                ConsumerRecords<String, String> rs = consumer.poll(Duration.ofMillis(200));
+                if (rs.isEmpty()) continue;
+                producer.beginTransaction();
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                for (ConsumerRecord<String, String> r : rs) {
+                    producer.send(new ProducerRecord<>(output, r.partition(), null, r.value().toUpperCase()));
+                    offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                }
+                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                if (!aborted) {
+                    producer.flush();
+                    producer.abortTransaction();
+                    aborted = true;
+                    abortedRecords = rs.count();
+                    Map<TopicPartition, OffsetAndMetadata> after = consumer.committed(new HashSet<>(inputs));
+                    for (TopicPartition tp : inputs) {
+                        check(after.get(tp) == null, "offsets committed by an aborted transaction: " + after);
+                        // Back to where the group's (absent) committed offsets say.
+                        if (offsets.containsKey(tp)) consumer.seek(tp, 0);
+                    }
+                    continue;
+                }
+                producer.commitTransaction();
+                transactions++;
+                done += rs.count();
+            }
+            check(done == total, "processed " + done + " of " + total);
+            committedOffsets = consumer.committed(new HashSet<>(inputs));
+        }
+        List<Long> ends = new ArrayList<>();
+        List<Long> offsets = new ArrayList<>();
+        try (KafkaConsumer<String, String> probe = consumer(null)) {
+            Map<TopicPartition, Long> e = probe.endOffsets(inputs);
+            for (TopicPartition tp : inputs) {
+                ends.add(e.get(tp));
+                OffsetAndMetadata o = committedOffsets.get(tp);
+                offsets.add(o == null ? null : o.offset());
+            }
+        }
+        check(offsets.equals(ends), "the group committed " + offsets + ", the input ends at " + ends);
+        try (Admin admin = admin()) {
+            Map<TopicPartition, OffsetAndMetadata> listed =
+                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            for (int p = 0; p < partitions; p++) {
+                OffsetAndMetadata o = listed.get(inputs.get(p));
+                check(o != null && o.offset() == ends.get(p), "listConsumerGroupOffsets " + listed);
+            }
+        }
+        Map<Integer, List<ConsumerRecord<String, String>>> out =
+                readToEnd(output, partitions, "read_committed", total, null);
+        Map<String, Integer> seen = new java.util.TreeMap<>();
+        for (List<ConsumerRecord<String, String>> rs : out.values()) {
+            for (ConsumerRecord<String, String> r : rs) seen.merge(r.value(), 1, Integer::sum);
+        }
+        Map<String, Integer> want = new java.util.TreeMap<>();
+        for (int i = 0; i < total; i++) want.put("REC-" + i, 1);
+        check(seen.equals(want), "read_committed output " + seen + ", want each of " + want.keySet() + " once");
+        // The aborted transaction's copies are there for read_uncommitted readers.
+        readToEnd(output, partitions, "read_uncommitted", total + abortedRecords, null);
+        check(transactions >= total / 4, "only " + transactions + " transactions");
+        return "read " + total + " wrote " + seen.size() + " once, offsets " + offsets
+                + ", the aborted first transaction redone";
+    }
+
+    static boolean fenced(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof org.apache.kafka.common.errors.ProducerFencedException
+                    || c instanceof org.apache.kafka.common.errors.InvalidProducerEpochException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String rootName(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (fenced(c) && !fenced(c.getCause())) return c.getClass().getSimpleName();
+        }
+        return t.getClass().getSimpleName();
+    }
+
+    // (h) A zombie: producer A opens a transaction and writes; producer B initialises with the same
+    // transactional.id, which aborts A's transaction and fences A. A's next send and commit fail
+    // with ProducerFencedException or InvalidProducerEpochException; B commits; read_committed
+    // sees only B's record, read_uncommitted A's first record (aborted) but never its later one.
+    static String txnFence(String topic) throws Exception {
+        String txnId = topic + "-fence";
+        TopicPartition tp = new TopicPartition(topic, 0);
+        String failure = null;
+        KafkaProducer<String, String> zombie = txnProducer(txnId);
+        try {
+            zombie.initTransactions();
+            zombie.beginTransaction();
+            zombie.send(new ProducerRecord<>(topic, 0, null, "zombie-1")).get();
+            try (KafkaProducer<String, String> fresh = txnProducer(txnId)) {
+                fresh.initTransactions();
+                try {
+                    zombie.send(new ProducerRecord<>(topic, 0, null, "zombie-2")).get();
+                    zombie.commitTransaction();
+                } catch (Exception e) {
+                    check(fenced(e), "the zombie failed, but not fenced: " + e);
+                    failure = rootName(e);
+                    System.out.println("FENCED " + e);
+                }
+                check(failure != null, "the zombie committed after a new producer with its id initialised");
+                // What an application does next: abort. The coordinator answers the zombie's
+                // EndTxn with PRODUCER_FENCED.
+                try {
+                    zombie.abortTransaction();
+                    throw new AssertionError("the zombie aborted after a new producer with its id initialised");
+                } catch (org.apache.kafka.common.KafkaException e) {
+                    check(fenced(e), "the zombie's abort failed, but not fenced: " + e);
+                    failure += "," + rootName(e);
+                    System.out.println("ABORT FENCED " + e);
+                }
+                fresh.beginTransaction();
+                fresh.send(new ProducerRecord<>(topic, 0, null, "new-1")).get();
+                fresh.commitTransaction();
+            }
+        } finally {
+            zombie.close(Duration.ZERO);
+        }
+        List<String> committed = new ArrayList<>();
+        for (ConsumerRecord<String, String> r : readToEnd(topic, 1, "read_committed", 1, null).getOrDefault(0, List.of())) {
+            committed.add(r.value());
+        }
+        check(committed.equals(List.of("new-1")), "read_committed after fencing: " + committed);
+        List<String> all = new ArrayList<>();
+        for (ConsumerRecord<String, String> r : readToEnd(topic, 1, "read_uncommitted", 2, null).getOrDefault(0, List.of())) {
+            all.add(r.value());
+        }
+        check(all.equals(List.of("zombie-1", "new-1")), "read_uncommitted after fencing: " + all);
+        return "zombie " + failure + " new committed " + committed;
     }
 }

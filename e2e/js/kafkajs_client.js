@@ -9,6 +9,10 @@
 //                              the committed offsets and reads only the rest
 //   admin BOOTSTRAP TOPIC      create (3 partitions), list, metadata, describeConfigs,
 //                              describeCluster, delete
+//   txn BOOTSTRAP TOPIC        transactions (KIP-98): a transactional producer commits 10 records,
+//                              aborts 10, commits 1 (value i on partition i % 3); a read_committed
+//                              consumer reads exactly the 11 committed values in order per
+//                              partition, a read_uncommitted one all 21, neither a marker
 //
 // Prints `OK <scenario> ...` on success; any mismatch exits 1 with `FAIL: ...` on stderr.
 // (KafkaJS has no zstd codec of its own; @kafkajs/zstd needs a native build, so it is left out.)
@@ -278,9 +282,118 @@ async function admin(bs, topic) {
   }
 }
 
+// One transaction of `values` (value i to partition i % PARTITIONS, one send each so that each
+// gets its offset back), committed or aborted; returns "partition:offset" -> value.
+async function transaction(producer, topic, values, commit) {
+  const txn = await producer.transaction();
+  const sent = new Map();
+  try {
+    for (let i = 0; i < values.length; i++) {
+      const [res] = await txn.send({ topic, acks: -1, messages: [{ value: values[i], partition: i % PARTITIONS }] });
+      if (res.errorCode !== 0 || res.partition !== i % PARTITIONS) fail(`transactional send: ${JSON.stringify(res)}`);
+      sent.set(`${res.partition}:${res.baseOffset}`, values[i]);
+    }
+  } catch (e) {
+    await txn.abort();
+    throw e;
+  }
+  if (commit) await txn.commit();
+  else await txn.abort();
+  return sent;
+}
+
+// Every record of `topic` read by a new group with the isolation level, until `want` arrived and
+// every partition was consumed up to its end offset (the last stable offset: the markers past the
+// last records included), so that nothing more can come. Returns "partition:offset" -> value.
+// The end offsets are asked again once `want` records are in: a transaction's markers may be
+// written after its commit returned, so a last stable offset asked for earlier can be behind.
+async function readToEnd(bs, topic, readUncommitted, want) {
+  const client = kafka(bs, 'kafkajs-txn-reader');
+  const admin = client.admin();
+  await admin.connect();
+  const endOffsets = async () =>
+    new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.offset)]));
+  let ends = await endOffsets();
+  const groupId = `${topic}-${readUncommitted ? 'uncommitted' : 'committed'}`;
+  const consumer = client.consumer({ groupId, readUncommitted, sessionTimeout: 10000, heartbeatInterval: 500 });
+  const consumed = new Map();
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    consumed.set(payload.partition, Math.max(consumed.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1));
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const got = new Map();
+  const twice = [];
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const po = `${partition}:${message.offset}`;
+      if (got.has(po)) twice.push(po);
+      got.set(po, message.value === null ? null : message.value.toString());
+    },
+  });
+  const atEnd = () => [...ends].every(([p, end]) => end === 0 || (consumed.get(p) ?? 0) >= end);
+  const end = Date.now() + DEADLINE_MS;
+  while (Date.now() < end) {
+    if (got.size >= want) {
+      ends = await endOffsets();
+      if (atEnd()) break;
+    }
+    await sleep(100);
+  }
+  await consumer.disconnect();
+  await admin.disconnect();
+  const label = readUncommitted ? 'read_uncommitted' : 'read_committed';
+  if (twice.length) fail(`${label} read ${twice} twice`);
+  if (got.size !== want || !atEnd()) {
+    fail(`${label} read ${got.size} records (want ${want}), consumed up to ${JSON.stringify([...consumed])}, `
+      + `end offsets ${JSON.stringify([...ends])}: ${JSON.stringify([...got])}`);
+  }
+  return { got, ends: [...ends].sort((a, b) => a[0] - b[0]).map(([, o]) => o) };
+}
+
+// Values per partition in offset order, of "partition:offset" -> value.
+function byPartition(m) {
+  const out = {};
+  const sorted = [...m].map(([po, v]) => [...po.split(':').map(Number), v]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (const [p, , v] of sorted) (out[p] = out[p] || []).push(v);
+  return JSON.stringify(out);
+}
+
+function checkRead(label, got, sent) {
+  for (const [po, v] of got) {
+    if (sent.get(po) !== v) fail(`${label} read ${v} at ${po}, which is no record sent there`);
+  }
+  if (byPartition(got) !== byPartition(sent)) fail(`${label} read ${byPartition(got)}, want ${byPartition(sent)}`);
+}
+
+async function txn(bs, topic) {
+  const producer = kafka(bs, 'kafkajs-txn').producer({
+    transactionalId: `${topic}-txn`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  const committed = new Map();
+  const all = new Map();
+  try {
+    const values = (prefix) => [...Array(10).keys()].map((i) => `${prefix}-${i}`);
+    for (const [po, v] of await transaction(producer, topic, values('committed'), true)) committed.set(po, v);
+    for (const [po, v] of await transaction(producer, topic, values('aborted'), false)) all.set(po, v);
+    for (const [po, v] of await transaction(producer, topic, ['committed-last'], true)) committed.set(po, v);
+  } finally {
+    await producer.disconnect();
+  }
+  for (const [po, v] of committed) all.set(po, v);
+  const rc = await readToEnd(bs, topic, false, committed.size);
+  checkRead('read_committed', rc.got, committed);
+  const ru = await readToEnd(bs, topic, true, all.size);
+  checkRead('read_uncommitted', ru.got, all);
+  console.log(`OK txn committed ${rc.got.size} uncommitted ${ru.got.size} ends ${JSON.stringify(ru.ends)}`);
+}
+
 async function main() {
   const [scenario, bs, topic] = process.argv.slice(2);
-  const runs = { roundtrip, group, resume, admin };
+  const runs = { roundtrip, group, resume, admin, txn };
   if (!runs[scenario]) fail(`unknown scenario ${scenario}`);
   await runs[scenario](bs, topic);
   process.exit(0);

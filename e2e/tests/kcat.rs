@@ -1,12 +1,15 @@
 //! kcat (librdkafka, the Debian package) against our broker: metadata listing, keyed produce and
-//! consume-from-beginning, and keys landing on the partitions the Java client picks.
+//! consume-from-beginning, keys landing on the partitions the Java client picks, and kcat's
+//! transactional producer (`-X transactional.id=...`: one transaction per run, committed at the
+//! end of its input, aborted on SIGINT) read back with both isolation levels.
 
 use std::collections::BTreeMap;
-use std::process::Command;
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use client::partitioner::partition_for_key;
-use e2e::{run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
+use e2e::{run_command, run_tool, wait_until, Cluster, ToolOutput, TOOL_TIMEOUT};
 
 const KCAT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -254,4 +257,201 @@ fn kcat_reads_what_our_producer_compressed_with_every_codec() {
             .collect();
         assert_eq!(got, input, "codec {codec}");
     }
+}
+
+/// `(partition, offset, value)` of every record of `topic` as kcat reads it with `isolation`
+/// (`read_committed` or `read_uncommitted`) up to the end (`-e`: the last stable offset for
+/// read_committed), in the order kcat printed them.
+fn kcat_read_isolated(bs: &str, topic: &str, isolation: &str) -> Vec<(i32, i64, String)> {
+    let level = format!("isolation.level={isolation}");
+    let out = kcat(
+        &[
+            "-b",
+            bs,
+            "-t",
+            topic,
+            "-C",
+            "-e",
+            "-q",
+            "-o",
+            "beginning",
+            "-X",
+            &level,
+            "-f",
+            "%p %o %s\\n",
+        ],
+        b"",
+    );
+    out.stdout
+        .lines()
+        .map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            let p = parts.next().and_then(|p| p.parse().ok());
+            let o = parts.next().and_then(|o| o.parse().ok());
+            match (p, o, parts.next()) {
+                (Some(p), Some(o), Some(v)) => (p, o, v.to_string()),
+                _ => panic!("bad kcat line {l:?}: {out}"),
+            }
+        })
+        .collect()
+}
+
+/// A kcat that is killed when the test ends, whatever happens.
+struct KcatChild(Child);
+
+impl Drop for KcatChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// kcat's transactional producer commits 10 keyed records, then a second run writes 10 and is
+/// stopped with SIGINT (kcat aborts its transaction), then a third commits 1. kcat's
+/// `read_committed` reader sees exactly the 11 committed values, `read_uncommitted` all 21, each
+/// in order per partition and at the offsets Kafka gives them: one per record, then one per
+/// transaction marker (one marker per partition a transaction wrote to); never a marker.
+#[test]
+fn kcat_transactions_read_committed_sees_only_committed_records() {
+    if !have_kcat() {
+        return;
+    }
+    let cluster = Cluster::start();
+    let topic = "kcat-txn";
+    cluster.create_topic(topic, 3);
+    let bs = cluster.bootstrap();
+    let producer = [
+        "-b",
+        &bs,
+        "-t",
+        topic,
+        "-P",
+        "-K:",
+        "-X",
+        "partitioner=murmur2_random",
+        "-X",
+        "transactional.id=kcat-txn",
+    ];
+    let keyed = |prefix: &str, n: usize| -> Vec<(String, String)> {
+        (0..n)
+            .map(|i| (format!("key-{i}"), format!("{prefix}-{i}")))
+            .collect()
+    };
+    let input = |records: &[(String, String)]| -> String {
+        records.iter().map(|(k, v)| format!("{k}:{v}\n")).collect()
+    };
+
+    let first = keyed("committed", 10);
+    let out = kcat(&producer, input(&first).as_bytes());
+    assert!(
+        out.stderr.contains("Transaction successfully committed"),
+        "{out}"
+    );
+
+    // kcat 1.7 reads its input 1024 bytes at a time (fread): exactly 1024 bytes of records make
+    // it produce them all while its stdin stays open, with nothing left over that end of input
+    // would turn into an 11th record.
+    let mut aborted = keyed("aborted", 10);
+    let len = input(&aborted).len();
+    assert!(len < 1024, "{len}");
+    aborted[9].1.push_str(&"x".repeat(1024 - len));
+    let text = input(&aborted);
+    assert_eq!(text.len(), 1024);
+    let mut child = KcatChild(
+        Command::new("kcat")
+            .args(producer)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run kcat: {e}")),
+    );
+    let mut stdin = child.0.stdin.take().expect("kcat's stdin");
+    stdin
+        .write_all(text.as_bytes())
+        .unwrap_or_else(|e| panic!("writing to kcat: {e}"));
+    stdin
+        .flush()
+        .unwrap_or_else(|e| panic!("writing to kcat: {e}"));
+    wait_until(
+        "the 10 records of kcat's open transaction, read_uncommitted",
+        KCAT_TIMEOUT,
+        || (kcat_read_isolated(&bs, topic, "read_uncommitted").len() == 20).then_some(()),
+    );
+    assert!(
+        kcat_read_isolated(&bs, topic, "read_committed").len() == 10,
+        "read_committed stops at the open transaction"
+    );
+    let pid = child.0.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status();
+    assert!(
+        matches!(sent, Ok(s) if s.success()),
+        "kill -INT {pid}: {sent:?}"
+    );
+    // kcat is blocked reading its input: the end of it lets it see the signal and abort.
+    drop(stdin);
+    let deadline = Instant::now() + KCAT_TIMEOUT;
+    let status = loop {
+        match child.0.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            other => panic!("kcat did not exit after SIGINT: {other:?}"),
+        }
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.0.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert!(
+        status.success() && stderr.contains("Aborting transaction due to termination signal"),
+        "kcat aborting: {status}: {stderr}"
+    );
+
+    let last = vec![("key-0".to_string(), "committed-last".to_string())];
+    let out = kcat(&producer, input(&last).as_bytes());
+    assert!(
+        out.stderr.contains("Transaction successfully committed"),
+        "{out}"
+    );
+
+    // Where Kafka puts everything: per partition, each transaction's records, then its marker.
+    let mut next = [0i64; 3];
+    let mut committed: BTreeMap<i32, Vec<(i64, String)>> = BTreeMap::new();
+    let mut all: BTreeMap<i32, Vec<(i64, String)>> = BTreeMap::new();
+    for (records, commit) in [(&first, true), (&aborted, false), (&last, true)] {
+        let mut touched = [false; 3];
+        for (k, v) in records {
+            let p = partition_for_key(k.as_bytes(), 3);
+            let slot = &mut next[p as usize];
+            all.entry(p).or_default().push((*slot, v.clone()));
+            if commit {
+                committed.entry(p).or_default().push((*slot, v.clone()));
+            }
+            *slot += 1;
+            touched[p as usize] = true;
+        }
+        for (p, t) in touched.iter().enumerate() {
+            if *t {
+                next[p] += 1;
+            }
+        }
+    }
+    let per_partition = |read: Vec<(i32, i64, String)>| {
+        let mut out: BTreeMap<i32, Vec<(i64, String)>> = BTreeMap::new();
+        for (p, o, v) in read {
+            out.entry(p).or_default().push((o, v));
+        }
+        out
+    };
+    // The markers of the last transaction may be written after kcat's commit returned: until
+    // then its record is above the last stable offset.
+    let read = wait_until("the last transaction read_committed", KCAT_TIMEOUT, || {
+        let read = kcat_read_isolated(&bs, topic, "read_committed");
+        (read.len() >= 11).then_some(read)
+    });
+    assert_eq!(read.len(), 11, "{read:?}");
+    assert_eq!(per_partition(read), committed, "read_committed");
+    let read = kcat_read_isolated(&bs, topic, "read_uncommitted");
+    assert_eq!(read.len(), 21, "{read:?}");
+    assert_eq!(per_partition(read), all, "read_uncommitted");
 }

@@ -11,7 +11,9 @@
 //! - three brokers, the transaction coordinator killed with `kill -9` while a producer commits:
 //!   every transaction is seen whole or not at all.
 //!
-//! The interpreter is `$KAFKA_E2E_PYTHON`, else `.venv/bin/python` (see `e2e::python`).
+//! The interpreter is `$KAFKA_E2E_PYTHON`, else `.venv/bin/python` (see `e2e::python`). The other
+//! real clients' transaction tests live with those clients: `java_client.rs` (kafka-clients),
+//! `aiokafka_kafkajs.rs` (aiokafka, KafkaJS) and `kcat.rs`.
 
 // Helpers outside `#[test]` functions fail the test they serve.
 #![allow(clippy::unwrap_used)]
