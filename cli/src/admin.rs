@@ -23,13 +23,27 @@ pub fn admin_client_id(props: &Properties) -> &str {
     props.get("client.id").unwrap_or("adminclient-1")
 }
 
-/// `default.api.timeout.ms` of the admin client (ms in the file; a value that is not a number
-/// keeps the default of 60 s, `client::admin::DEFAULT_API_TIMEOUT`).
-pub fn admin_api_timeout(props: &Properties) -> Duration {
-    props
-        .get("default.api.timeout.ms")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map_or(client::admin::DEFAULT_API_TIMEOUT, Duration::from_millis)
+/// Kafka's `ConfigException` class, for tools that print the exception's class.
+pub const CONFIG_EXCEPTION: &str = "org.apache.kafka.common.config.ConfigException";
+
+/// `default.api.timeout.ms` of the admin client (ms in the file; absent: Kafka's 60 s,
+/// `client::admin::DEFAULT_API_TIMEOUT`). A value Kafka's `AdminClientConfig` refuses is an
+/// error with its `ConfigException` text (`Invalid value abc for configuration
+/// default.api.timeout.ms: Not a number of type INT`), which each tool reports as Kafka's does
+/// when `Admin.create` throws.
+pub fn admin_api_timeout(props: &Properties) -> Result<Duration, String> {
+    let Some(raw) = props.get("default.api.timeout.ms") else {
+        return Ok(client::admin::DEFAULT_API_TIMEOUT);
+    };
+    let value = raw.trim();
+    let invalid = |why: &str| {
+        format!("Invalid value {value} for configuration default.api.timeout.ms: {why}")
+    };
+    let ms: i32 = value
+        .parse()
+        .map_err(|_| invalid("Not a number of type INT"))?;
+    let ms = u64::try_from(ms).map_err(|_| invalid("Value must be at least 0"))?;
+    Ok(Duration::from_millis(ms))
 }
 
 /// Runs `work` to its end on a current-thread tokio runtime, as every tool's `main` does. `None`
@@ -55,7 +69,7 @@ mod tests {
     fn admin_settings_come_from_the_command_config_or_kafkas_defaults() {
         let none = load_command_config(None).expect("no file, no properties");
         assert_eq!(admin_client_id(&none), "adminclient-1");
-        assert_eq!(admin_api_timeout(&none), Duration::from_secs(60));
+        assert_eq!(admin_api_timeout(&none), Ok(Duration::from_secs(60)));
 
         let dir = std::env::temp_dir().join(format!("cli-admin-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -63,7 +77,21 @@ mod tests {
         std::fs::write(&file, "client.id=ops\ndefault.api.timeout.ms=1500\n").expect("write");
         let props = load_command_config(file.to_str()).expect("readable file");
         assert_eq!(admin_client_id(&props), "ops");
-        assert_eq!(admin_api_timeout(&props), Duration::from_millis(1500));
+        assert_eq!(admin_api_timeout(&props), Ok(Duration::from_millis(1500)));
+        for (value, why) in [
+            ("abc", "Not a number of type INT"),
+            ("2147483648", "Not a number of type INT"),
+            ("-1", "Value must be at least 0"),
+        ] {
+            std::fs::write(&file, format!("default.api.timeout.ms={value}\n")).expect("write");
+            let props = load_command_config(file.to_str()).expect("readable file");
+            assert_eq!(
+                admin_api_timeout(&props),
+                Err(format!(
+                    "Invalid value {value} for configuration default.api.timeout.ms: {why}"
+                ))
+            );
+        }
 
         let missing = load_command_config(dir.join("missing").to_str()).expect_err("missing");
         assert_eq!(missing.java_class(), "java.nio.file.NoSuchFileException");

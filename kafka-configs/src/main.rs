@@ -63,9 +63,20 @@ fn run(args: &[String], opts: &ConfigOptions) -> i32 {
         Ok(p) => p,
         Err(e) => return report(args, command::unreadable_file(&e)),
     };
+    let timeout = match admin_api_timeout(&admin_props) {
+        Ok(t) => t,
+        Err(message) => {
+            return report(
+                args,
+                Failure::Exception {
+                    class: cli::admin::CONFIG_EXCEPTION.into(),
+                    message,
+                },
+            )
+        }
+    };
     let Some(result) = run_async(async {
         let client_id = admin_client_id(&admin_props);
-        let timeout = admin_api_timeout(&admin_props);
         let admin = Admin::connect_with_timeout(bootstrap, client_id, timeout).await?;
         let mut out = std::io::BufWriter::new(std::io::stdout());
         let result = match opts.action {

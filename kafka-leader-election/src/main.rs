@@ -51,10 +51,13 @@ fn run(opts: &ElectionOptions) -> i32 {
         // `Utils.loadProps` throws the IOException of `Files.newInputStream`.
         Err(e) => return fail(&JavaException::new(e.java_class(), e.java_message())),
     };
-    let timeout = if props.contains("default.api.timeout.ms") {
-        admin_api_timeout(&props)
-    } else {
-        DEFAULT_API_TIMEOUT
+    let timeout = match admin_api_timeout(&props) {
+        // Kafka's tool sets its own 30 s when the file does not.
+        Ok(_) if !props.contains("default.api.timeout.ms") => DEFAULT_API_TIMEOUT,
+        Ok(t) => t,
+        Err(message) => {
+            return fail(&JavaException::new(cli::admin::CONFIG_EXCEPTION, message));
+        }
     };
     let Some(result) = run_async(async {
         let admin = match Admin::connect_with_timeout(

@@ -41,23 +41,25 @@ fn main() {
 fn run(opts: &ReassignOptions) -> i32 {
     let result = match load_command_config(opts.command_config.as_deref()) {
         Err(e) => Err(Failure::exception(e.java_class(), e.java_message())),
-        Ok(props) => {
-            let client_id = props.get("client.id").unwrap_or(CLIENT_ID).to_string();
-            let timeout = admin_api_timeout(&props);
-            let Some(result) = run_async(async {
-                let admin =
-                    Admin::connect_with_timeout(&opts.bootstrap_server, &client_id, timeout)
-                        .await?;
-                let mut out = std::io::BufWriter::new(std::io::stdout());
-                let result = command::run(&admin, opts, &mut out).await;
-                // stdout going away (e.g. `| head`) is not the command's failure.
-                let _ = out.flush();
+        Ok(props) => match admin_api_timeout(&props) {
+            Err(message) => Err(Failure::exception(cli::admin::CONFIG_EXCEPTION, message)),
+            Ok(timeout) => {
+                let client_id = props.get("client.id").unwrap_or(CLIENT_ID).to_string();
+                let Some(result) = run_async(async {
+                    let admin =
+                        Admin::connect_with_timeout(&opts.bootstrap_server, &client_id, timeout)
+                            .await?;
+                    let mut out = std::io::BufWriter::new(std::io::stdout());
+                    let result = command::run(&admin, opts, &mut out).await;
+                    // stdout going away (e.g. `| head`) is not the command's failure.
+                    let _ = out.flush();
+                    result
+                }) else {
+                    return 1;
+                };
                 result
-            }) else {
-                return 1;
-            };
-            result
-        }
+            }
+        },
     };
     match result {
         Ok(()) => 0,

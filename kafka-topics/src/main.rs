@@ -60,9 +60,18 @@ fn run(opts: &TopicOptions) -> i32 {
             })
         }
     };
+    // `Admin.create` inside `execute`'s try: `printException` reports its ConfigException.
+    let timeout = match admin_api_timeout(&admin_props) {
+        Ok(t) => t,
+        Err(message) => {
+            return report(&CommandError {
+                exception: cli::admin::CONFIG_EXCEPTION.into(),
+                message,
+            })
+        }
+    };
     let Some(result) = run_async(async {
         let client_id = admin_client_id(&admin_props);
-        let timeout = admin_api_timeout(&admin_props);
         let admin = Admin::connect_with_timeout(&opts.bootstrap_server, client_id, timeout).await?;
         let mut out = std::io::BufWriter::new(std::io::stdout());
         let result = command::run(&admin, opts, &mut out).await;

@@ -58,15 +58,21 @@ fn run(args: &[String]) -> i32 {
             ))
         }
     };
+    // `Admin.create` throws a ConfigException that `main` does not catch.
+    let timeout = match admin_api_timeout(&props) {
+        Ok(t) => t,
+        Err(message) => {
+            return fail(&format!(
+                "Exception in thread \"main\" {}: {message}",
+                cli::admin::CONFIG_EXCEPTION
+            ))
+        }
+    };
     let bootstrap = ns.get("bootstrap_server").unwrap_or_default().to_string();
     let Some(result) = run_async(async {
-        let admin = Admin::connect_with_timeout(
-            &bootstrap,
-            admin_client_id(&props),
-            admin_api_timeout(&props),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let admin = Admin::connect_with_timeout(&bootstrap, admin_client_id(&props), timeout)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut out = std::io::BufWriter::new(std::io::stdout());
         let result = command::execute(&admin, &ns, common::time::now_ms(), &mut out).await;
         // stdout going away (e.g. `| head`) is not the command's failure.

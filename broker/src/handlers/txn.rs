@@ -43,16 +43,14 @@ fn code_of(r: Result<(), i16>) -> i16 {
 }
 
 /// The broker coordinating `transactional_id`: the leader of its `__transaction_state`
-/// partition. The topic is created on the first request (COORDINATOR_NOT_AVAILABLE until it has
-/// leaders).
+/// partition (an empty id too: Kafka's `getCoordinator` answers partition 0's leader, and the
+/// coordinator refuses the id). The topic is created on the first request
+/// (COORDINATOR_NOT_AVAILABLE until it has leaders).
 pub(crate) async fn coordinator_of(
     broker: &Broker,
     transactional_id: &str,
 ) -> Result<BrokerInfo, i16> {
     let not_available = ErrorCode::CoordinatorNotAvailable.code();
-    if transactional_id.is_empty() {
-        return Err(ErrorCode::InvalidRequest.code());
-    }
     let topic_name = crate::txn::TRANSACTION_STATE_TOPIC_NAME;
     if !broker.cluster.metadata().topics.contains_key(topic_name) {
         crate::txn::ensure_transaction_topic(&broker.cluster, &broker.partitions, &broker.config)
@@ -347,7 +345,9 @@ pub fn list(
                     .iter()
                     .any(|p| p.0 == d.producer_id)
         })
-        .filter(|d| duration < 0 || (d.start_ms >= 0 && now - d.start_ms >= duration))
+        // Kafka's `listTransactionStates`: left out when open for at most the filter (an id that
+        // never began a transaction has start time -1 and passes).
+        .filter(|d| duration < 0 || now.saturating_sub(d.start_ms) > duration)
         .map(|d| {
             list_transactions_response::TransactionState::default()
                 .with_transactional_id(TransactionalId(s(&d.transactional_id)))

@@ -401,6 +401,22 @@ async fn requests_get_kafkas_error_codes() {
     assert_eq!(ids, vec!["tx".to_string()]);
     let r = super::txn::list(&broker, list(&["CompleteCommit"]), 1);
     assert!(r.transaction_states.is_empty());
+    // The duration filter (KIP-994) leaves out what has been open for at most that long; an id
+    // that never began a transaction (start time -1) passes, as in Kafka.
+    coordinator_ready(&broker, "idle").await;
+    init(&broker, "idle", 60_000).await.unwrap();
+    let r = super::txn::list(&broker, list(&[]).with_duration_filter(600_000), 1);
+    let ids: Vec<String> = r
+        .transaction_states
+        .iter()
+        .map(|t| t.transactional_id.0.to_string())
+        .collect();
+    assert_eq!(ids, vec!["idle".to_string()]);
+    // An empty transactional id is refused by the coordinator.
+    assert_eq!(
+        broker.txn.describe(""),
+        Err(ErrorCode::InvalidRequest.code())
+    );
     // DescribeTransactions shows the open transaction's partitions.
     let r = super::txn::describe(
         &broker,

@@ -262,8 +262,12 @@ impl TxnCoordinator {
         }
     }
 
-    /// The loaded partition of `transactional_id`, or the error to answer.
+    /// The loaded partition of `transactional_id`, or the error to answer (INVALID_REQUEST for
+    /// an empty id, as Kafka's coordinator answers it).
     fn loaded<'a>(st: &'a mut State, transactional_id: &str) -> Result<(i32, &'a mut Loaded), i16> {
+        if transactional_id.is_empty() {
+            return Err(ErrorCode::InvalidRequest.code());
+        }
         let p = partition_for(transactional_id, st.partition_count);
         match st.partitions.get_mut(&p) {
             Some(Owned::Loaded(l)) => Ok((p, l)),
@@ -796,7 +800,9 @@ impl TxnCoordinator {
                 Owned::Loading { .. } => return Err(ErrorCode::CoordinatorLoadInProgress.code()),
                 Owned::Loaded(l) => {
                     for (id, meta) in &l.txns {
-                        if meta.producer_epoch >= 0 || meta.state != TxnState::Empty {
+                        if (meta.producer_epoch >= 0 || meta.state != TxnState::Empty)
+                            && meta.state != TxnState::Dead
+                        {
                             out.push(describe(id, meta));
                         }
                     }
