@@ -1595,12 +1595,6 @@ fn short_timeout_config() -> tempfile::NamedTempFile {
 /// "Timed out waiting for a node assignment. Call: describeProducers(api=METADATA)" (or
 /// `api=DESCRIBE_PRODUCERS` when the broker was named).
 #[test]
-#[ignore = "bug: describe-producers/abort/find-hanging of an unknown topic or partition print \
-            the last broker error (UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE text, or \
-            at once with --broker-id; `Broker 5 is not in the metadata` for an unknown \
-            --broker-id) instead of Kafka's `Timed out waiting for a node assignment. Call: \
-            describeProducers(api=...)` after default.api.timeout.ms \
-            (client/src/admin/transactions.rs `describe_producers`)"]
 fn unknown_topic_or_partition_times_out_as_kafka_does() {
     let cluster = Cluster::start();
     cluster.create_topic("known", 1);

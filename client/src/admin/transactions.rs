@@ -249,11 +249,19 @@ impl Admin {
     ) -> Result<Vec<ProducerStateInfo>, ClientError> {
         let deadline = Instant::now() + self.api_timeout;
         loop {
+            // Where the call stands, for Kafka's timeout text: finding the partition's leader
+            // (METADATA) or asking a broker (DESCRIBE_PRODUCERS).
+            let mut api = if broker_id.is_some() {
+                "DESCRIBE_PRODUCERS"
+            } else {
+                "METADATA"
+            };
             let result = async {
                 let conn = match broker_id {
                     Some(id) => self.broker_connection_by_id(id).await?,
                     None => self.leader_connection(topic, partition).await?,
                 };
+                api = "DESCRIBE_PRODUCERS";
                 let request =
                     DescribeProducersRequest::default().with_topics(vec![TopicRequest::default()
                         .with_name(topic_name(topic))
@@ -288,12 +296,28 @@ impl Admin {
                 )
             }
             .await;
+            // Kafka's `DescribeProducersHandler` and `PartitionLeaderStrategy`: an unknown topic
+            // or partition, a missing leader or broker and a moved leader (when no broker was
+            // chosen) are retried until the API timeout, which then fails the call with the
+            // admin client's timeout text.
+            let retriable = match &result {
+                Err(ClientError::Kafka { code, .. }) => {
+                    matches!(*code, UNKNOWN_TOPIC_OR_PARTITION | LEADER_NOT_AVAILABLE)
+                        || (*code == NOT_LEADER_OR_FOLLOWER && broker_id.is_none())
+                        // A chosen broker not in the metadata (yet).
+                        || (*code == BROKER_NOT_AVAILABLE && broker_id.is_some())
+                }
+                Err(ClientError::Io { .. } | ClientError::Timeout(_)) => true,
+                _ => false,
+            };
             match result {
-                Err(e)
-                    if broker_id.is_none()
-                        && leader_moved(&e)
-                        && Instant::now() + RETRY_BACKOFF < deadline =>
-                {
+                Err(e) if retriable => {
+                    if Instant::now() + RETRY_BACKOFF >= deadline {
+                        return Err(ClientError::Timeout(format!(
+                            "Timed out waiting for a node assignment. Call: \
+                             describeProducers(api={api})"
+                        )));
+                    }
                     tracing::debug!("describeProducers: retrying after {e}");
                     tokio::time::sleep(RETRY_BACKOFF).await;
                 }
