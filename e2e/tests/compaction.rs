@@ -454,4 +454,31 @@ fn compaction_drops_aborted_transactions_and_compacts_committed_ones() {
         .filter(|(k, _)| k.len() == 2)
         .collect();
     assert_eq!(after, vec![pair("k1", "c1"), pair("k2", "c2")]);
+    // The abort marker's transaction has no record left: a cleaning after its delete horizon
+    // (delete.retention.ms, 2 s) removes it. The producer's later committed k2 must still be
+    // read by read_committed consumers (the aborted transaction must leave the index with its
+    // marker, or they would skip the producer's records from there on).
+    let cleanings = || {
+        cluster
+            .broker
+            .process
+            .log()
+            .matches("Cleaner: cleaned log txn-compacted-0")
+            .count()
+    };
+    let before = cleanings();
+    wait_until(
+        "a cleaning after the abort marker's delete horizon",
+        CLEANING_DEADLINE,
+        || (cleanings() > before).then_some(()),
+    );
+    let after: Vec<_> = committed()
+        .into_iter()
+        .filter(|(k, _)| k.len() == 2)
+        .collect();
+    assert_eq!(
+        after,
+        vec![pair("k1", "c1"), pair("k2", "c2")],
+        "read_committed after the marker's removal"
+    );
 }

@@ -843,6 +843,9 @@ pub struct GroupStats {
     pub bytes_written: u64,
     /// The earliest delete horizon of a batch written with tombstones, if any.
     pub tombstone_horizon: Option<i64>,
+    /// The markers removed, as `(producer id, offset)`: their aborted transactions leave the
+    /// aborted transaction index with them.
+    pub removed_markers: Vec<(i64, i64)>,
 }
 
 /// `path` with `.suffix` appended (`x.log` -> `x.log.cleaned`).
@@ -912,12 +915,21 @@ fn copy_group(
         while let Some((_, batch)) = reader.next_batch()? {
             stats.batches_read += 1;
             stats.bytes_read += batch.len() as u64;
+            let marker = {
+                let h = BatchHeader::new(batch)?;
+                h.is_control().then(|| (h.producer_id(), h.last_offset()))
+            };
             let (written, horizon): (std::borrow::Cow<'_, [u8]>, _) =
                 match clean_batch(batch, rules, txns)? {
                     BatchOutcome::Keep { tombstone_horizon } => {
                         (std::borrow::Cow::Borrowed(batch), tombstone_horizon)
                     }
-                    BatchOutcome::Drop => continue,
+                    BatchOutcome::Drop => {
+                        if let Some(m) = marker {
+                            stats.removed_markers.push(m);
+                        }
+                        continue;
+                    }
                     BatchOutcome::Rebuilt {
                         bytes,
                         tombstone_horizon,
@@ -1130,12 +1142,13 @@ fn first_batch_timestamp(seg: &SegmentView) -> Option<i64> {
 
 /// Kafka's `Cleaner.clean` for one log, when it is due: builds the offset map over the dirty
 /// section, cleans the groups of segments below its end one by one and hands each cleaned
-/// segment to `swap` (run under the log's lock; it returns false when the log changed under
-/// the cleaning, which then stops without moving the checkpoint).
+/// segment, with the transaction markers the cleaning removed from it (`(producer id, offset)`),
+/// to `swap` (run under the log's lock; it returns false when the log changed under the
+/// cleaning, which then stops without moving the checkpoint).
 pub fn clean_log(
     view: &LogView,
     request: &CleanRequest,
-    mut swap: impl FnMut(&[SegmentView], Segment) -> Result<bool, LogError>,
+    mut swap: impl FnMut(&[SegmentView], Segment, &[(i64, i64)]) -> Result<bool, LogError>,
 ) -> Result<CleanOutcome, LogError> {
     let to_clean = log_to_clean(
         view,
@@ -1200,7 +1213,7 @@ pub fn clean_log(
             Err(e) if changed(&e) => return Ok(outcome),
             other => other?,
         };
-        if !swap(group, cleaned)? {
+        if !swap(group, cleaned, &stats.removed_markers)? {
             tracing::info!(
                 "{}: the log changed under the cleaner; cleaning again later",
                 view.dir.display()
@@ -1456,8 +1469,8 @@ mod tests {
             map_capacity: 10_000,
             horizon_due,
         };
-        clean_log(&view, &request, |replaced, cleaned| {
-            log.replace_segments(replaced, cleaned, view.generation)
+        clean_log(&view, &request, |replaced, cleaned, markers| {
+            log.replace_segments(replaced, cleaned, markers, view.generation)
         })
         .expect("cleaning")
     }
@@ -1729,8 +1742,8 @@ mod tests {
             map_capacity: 10_000,
             horizon_due: false,
         };
-        let outcome = clean_log(&view, &request, |replaced, cleaned| {
-            log.replace_segments(replaced, cleaned, view.generation)
+        let outcome = clean_log(&view, &request, |replaced, cleaned, markers| {
+            log.replace_segments(replaced, cleaned, markers, view.generation)
         })
         .expect("cleaning");
         assert!(outcome.cleaned);
@@ -1796,8 +1809,8 @@ mod tests {
             map_capacity: 10_000,
             horizon_due: true,
         };
-        clean_log(&view, &request, |replaced, cleaned| {
-            log.replace_segments(replaced, cleaned, view.generation)
+        clean_log(&view, &request, |replaced, cleaned, markers| {
+            log.replace_segments(replaced, cleaned, markers, view.generation)
         })
         .expect("cleaning");
         let batches: Vec<(i64, bool)> = {
@@ -1814,6 +1827,15 @@ mod tests {
         assert!(batches.contains(&(2, true)), "{batches:?}");
         assert!(batches.contains(&(9, true)), "{batches:?}");
         assert!(!batches.iter().any(|(o, _)| *o == 5), "{batches:?}");
+        // Producer 8's aborted transaction left the index with its marker (a read_committed
+        // reader told of it would skip producer 8's later records, waiting for the marker);
+        // producer 6's, whose marker stays, is still there.
+        let aborted: Vec<i64> = log
+            .aborted_transactions(0, end)
+            .iter()
+            .map(|a| a.producer_id)
+            .collect();
+        assert_eq!(aborted, vec![6]);
 
         // Rebuilt from the log alone, the producer state has no transaction open but 7's.
         drop(log);
@@ -1924,8 +1946,8 @@ mod tests {
             map_capacity: 10_000,
             horizon_due: false,
         };
-        let crashed = clean_log(&view, &request, |replaced, cleaned| {
-            log.replace_segments(replaced, cleaned, view.generation)
+        let crashed = clean_log(&view, &request, |replaced, cleaned, markers| {
+            log.replace_segments(replaced, cleaned, markers, view.generation)
         });
         assert!(crashed.is_err(), "the simulated crash stops the swap");
         let names = || -> Vec<String> {
@@ -1965,8 +1987,8 @@ mod tests {
             map_capacity: 10_000,
             horizon_due: false,
         };
-        let outcome = clean_log(&view, &request, |replaced, cleaned| {
-            log.replace_segments(replaced, cleaned, view.generation)
+        let outcome = clean_log(&view, &request, |replaced, cleaned, markers| {
+            log.replace_segments(replaced, cleaned, markers, view.generation)
         })
         .expect("cleaning");
         assert!(!outcome.cleaned);

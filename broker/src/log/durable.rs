@@ -682,19 +682,20 @@ impl DurableLog {
         let shared = self.shared.clone();
         tokio::task::spawn_blocking(move || {
             let view = shared.lock()?.cleaner_view();
-            let result = super::cleaner::clean_log(&view, &request, |replaced, cleaned| {
-                let mut log = shared.lock()?;
-                shared.check_usable()?;
-                let swapped = log.replace_segments(replaced, cleaned, view.generation);
-                if let Err(LogError::Io(e)) = &swapped {
-                    // The directory is in an unknown state until recovery puts it right.
-                    shared.fail(format!(
-                        "swapping in a cleaned segment of {} failed: {e}",
-                        view.dir.display()
-                    ));
-                }
-                swapped
-            });
+            let result =
+                super::cleaner::clean_log(&view, &request, |replaced, cleaned, markers| {
+                    let mut log = shared.lock()?;
+                    shared.check_usable()?;
+                    let swapped = log.replace_segments(replaced, cleaned, markers, view.generation);
+                    if let Err(LogError::Io(e)) = &swapped {
+                        // The directory is in an unknown state until recovery puts it right.
+                        shared.fail(format!(
+                            "swapping in a cleaned segment of {} failed: {e}",
+                            view.dir.display()
+                        ));
+                    }
+                    swapped
+                });
             result
         })
         .await

@@ -1046,6 +1046,7 @@ impl PartitionLog {
         &mut self,
         replaced: &[cleaner::SegmentView],
         mut cleaned: Segment,
+        removed_markers: &[(i64, i64)],
         generation: u64,
     ) -> Result<bool, LogError> {
         let unchanged = generation == self.generation
@@ -1067,7 +1068,7 @@ impl PartitionLog {
             Ok(()) => {
                 let bases: Vec<i64> = replaced.iter().map(|v| v.base_offset).collect();
                 self.txn_index
-                    .merge_segments(&bases, cleaned.base_offset())?;
+                    .merge_segments(&bases, cleaned.base_offset(), removed_markers)?;
                 self.sealed.insert(cleaned.base_offset(), cleaned);
                 Ok(true)
             }

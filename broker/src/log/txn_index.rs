@@ -177,12 +177,25 @@ impl AbortedTxnIndex {
     }
 
     /// The cleaner replaced the segments `old` by one starting at `new_base` (the first of
-    /// them): their entries move to its file.
-    pub fn merge_segments(&mut self, old: &[i64], new_base: i64) -> io::Result<()> {
+    /// them): their entries move to its file, except those of the aborted transactions whose
+    /// markers (`(producer id, marker offset)` in `removed_markers`) the cleaning removed.
+    pub fn merge_segments(
+        &mut self,
+        old: &[i64],
+        new_base: i64,
+        removed_markers: &[(i64, i64)],
+    ) -> io::Result<()> {
         let mut merged = Vec::new();
         for base in old {
             if let Some(entries) = self.segments.remove(base) {
-                merged.extend(entries);
+                // An aborted transaction whose marker the cleaner removed leaves the index with
+                // it: a read_committed reader told of it would otherwise wait for that marker
+                // and skip every later record of the producer.
+                merged.extend(
+                    entries
+                        .into_iter()
+                        .filter(|e| !removed_markers.contains(&(e.producer_id, e.last_offset))),
+                );
             }
             self.dirty.remove(base);
             if *base != new_base {
