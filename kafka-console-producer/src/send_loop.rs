@@ -90,10 +90,12 @@ fn is_api_exception(e: &ClientError) -> bool {
 }
 
 /// The class of what `send` throws: the producer's argument checks (an allocation above
-/// `buffer.memory`, a partition out of range) are `IllegalArgumentException`s.
+/// `buffer.memory`, a partition out of range) are `IllegalArgumentException`s, its state checks
+/// (a transactional producer sending before `initTransactions`) `IllegalStateException`s.
 fn thrown_class(e: &ClientError) -> String {
     match e {
         ClientError::InvalidArgument(_) => "java.lang.IllegalArgumentException".to_string(),
+        ClientError::IllegalState(_) => "java.lang.IllegalStateException".to_string(),
         _ => exception_class(e),
     }
 }
@@ -327,6 +329,10 @@ mod tests {
         assert_eq!(
             thrown_class(&ClientError::InvalidArgument("x".into())),
             "java.lang.IllegalArgumentException"
+        );
+        assert_eq!(
+            thrown_class(&ClientError::IllegalState("x".into())),
+            "java.lang.IllegalStateException"
         );
         assert_eq!(
             thrown_class(&ClientError::Closed("x".into())),

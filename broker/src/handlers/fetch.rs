@@ -277,6 +277,18 @@ pub(crate) async fn handle_counting(
     version: i16,
     wakeups: &AtomicU64,
 ) -> FetchResponse {
+    // Kafka's `IsolationLevel.forId` throws for any other byte; the request is answered with
+    // `getErrorResponse`: UNKNOWN_SERVER_ERROR at the top and for every partition.
+    if !matches!(request.isolation_level, 0 | 1) {
+        tracing::warn!(
+            "Fetch with unknown isolation level {} answered UNKNOWN_SERVER_ERROR",
+            request.isolation_level
+        );
+        return FetchResponse::default()
+            .with_error_code(ErrorCode::UnknownServerError.code())
+            .with_session_id(0)
+            .with_responses(all_failed(&request));
+    }
     // Kafka's `handleFetchRequest`: `fetchMinBytes = Math.min(minBytes, fetchMaxBytes)`.
     let broker_max = i32::try_from(broker.config.fetch_max_bytes).unwrap_or(i32::MAX);
     let min_bytes =

@@ -108,8 +108,9 @@ pub async fn init_producer_id(
 }
 
 /// One transaction's partitions added (or, `verify_only`, checked): the per-topic results.
-/// Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION and the others
-/// OPERATION_NOT_ATTEMPTED, as Kafka answers.
+/// Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION, of internal topics (from
+/// producers) TOPIC_AUTHORIZATION_FAILED, and the others OPERATION_NOT_ATTEMPTED, as Kafka
+/// answers.
 async fn add_one(
     broker: &Arc<Broker>,
     transactional_id: &str,
@@ -133,7 +134,10 @@ async fn add_one(
             .get(topic)
             .is_some_and(|t| t.partitions.iter().any(|i| i.partition == *partition))
     };
-    let codes: Vec<i16> = if tps.iter().all(known) {
+    // Producers (v0-3) may not add internal topics (Kafka answers TOPIC_AUTHORIZATION_FAILED);
+    // brokers (v4+) verify `__consumer_offsets` partitions for TxnOffsetCommit.
+    let refused = |(topic, _): &(String, i32)| version < 4 && common::topic::is_internal(topic);
+    let codes: Vec<i16> = if tps.iter().all(|tp| known(tp) && !refused(tp)) {
         let result = if verify_only {
             broker
                 .txn
@@ -152,7 +156,9 @@ async fn add_one(
     } else {
         tps.iter()
             .map(|tp| {
-                if known(tp) {
+                if refused(tp) {
+                    ErrorCode::TopicAuthorizationFailed.code()
+                } else if known(tp) {
                     ErrorCode::OperationNotAttempted.code()
                 } else {
                     ErrorCode::UnknownTopicOrPartition.code()

@@ -343,6 +343,28 @@ async fn requests_get_kafkas_error_codes() {
             ),
         ]
     );
+    // A producer may not add an internal topic: TOPIC_AUTHORIZATION_FAILED, the rest not tried.
+    let internal = request.with_v3_and_below_topics(vec![
+        AddPartitionsToTxnTopic::default()
+            .with_name(TopicName(s("t")))
+            .with_partitions(vec![0]),
+        AddPartitionsToTxnTopic::default()
+            .with_name(TopicName(s("__consumer_offsets")))
+            .with_partitions(vec![0]),
+    ]);
+    let r = super::txn::add_partitions(&broker, internal, 3).await;
+    let codes: Vec<i16> = r
+        .results_by_topic_v3_and_below
+        .iter()
+        .map(|t| t.results_by_partition[0].partition_error_code)
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ErrorCode::OperationNotAttempted.code(),
+            ErrorCode::TopicAuthorizationFailed.code()
+        ]
+    );
     // v4+ with verify_only: not in the transaction yet, then in it.
     let verify = AddPartitionsToTxnRequest::default().with_transactions(vec![
         AddPartitionsToTxnTransaction::default()
@@ -358,7 +380,7 @@ async fn requests_get_kafkas_error_codes() {
         r.results_by_transaction[0].topic_results[0].results_by_partition[0].partition_error_code
     };
     let r = super::txn::add_partitions(&broker, verify.clone(), 5).await;
-    assert_eq!(code(&r), ErrorCode::InvalidTxnState.code());
+    assert_eq!(code(&r), ErrorCode::TransactionAbortable.code());
     broker
         .txn
         .add_partitions("tx", pid, epoch, &t0())

@@ -163,3 +163,23 @@ async fn describe_producers_lists_each_producers_state_and_open_transaction() {
     assert_eq!(t.partitions[1].error_code, 3, "unknown partition");
     assert_eq!(response.topics[1].partitions[0].error_code, 3);
 }
+
+/// A Fetch with an isolation level byte other than 0 or 1 is answered as Kafka answers the
+/// IllegalArgumentException of `IsolationLevel.forId`: UNKNOWN_SERVER_ERROR at the top and for
+/// every partition, nothing read.
+#[tokio::test]
+async fn an_unknown_isolation_level_is_refused() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "t").await;
+    let plain = testutil::batch_with(&BatchSpec::default());
+    assert_eq!(produce(&broker, plain, None).await, 0);
+    let unknown = common::errors::ErrorCode::UnknownServerError.code();
+    for level in [2i8, -1, 127] {
+        let request = fetch_request("t", 0, 0).with_isolation_level(level);
+        let response = super::fetch::handle(&broker, request, 12).await;
+        assert_eq!(response.error_code, unknown, "level {level}");
+        let p = &response.responses[0].partitions[0];
+        assert_eq!(p.error_code, unknown, "level {level}");
+        assert_eq!(p.records.as_ref().map(|r| r.len()), Some(0));
+    }
+}

@@ -504,8 +504,10 @@ impl TxnCoordinator {
             .await
     }
 
-    /// AddPartitionsToTxn v4+ with `verify_only` (KIP-890): per partition, NONE when it is in
-    /// the producer's open transaction, else INVALID_TXN_STATE.
+    /// AddPartitionsToTxn v4+ with `verify_only` (KIP-890, Kafka's
+    /// `handleVerifyPartitionsInTransaction`): per partition, NONE when it is in the producer's
+    /// transaction, else TRANSACTION_ABORTABLE; CONCURRENT_TRANSACTIONS for all while the
+    /// transaction ends.
     pub fn verify_partitions(
         &self,
         transactional_id: &str,
@@ -525,13 +527,16 @@ impl TxnCoordinator {
         if meta.producer_epoch != producer_epoch {
             return Err(ErrorCode::ProducerFenced.code());
         }
+        if matches!(meta.state, TxnState::PrepareCommit | TxnState::PrepareAbort) {
+            return Err(ErrorCode::ConcurrentTransactions.code());
+        }
         Ok(partitions
             .iter()
             .map(|tp| {
-                if meta.state == TxnState::Ongoing && meta.partitions.contains(tp) {
+                if meta.partitions.contains(tp) {
                     ErrorCode::None.code()
                 } else {
-                    ErrorCode::InvalidTxnState.code()
+                    ErrorCode::TransactionAbortable.code()
                 }
             })
             .collect())

@@ -121,8 +121,9 @@ impl ConsumerConfig {
                 "max.partition.fetch.bytes" => {
                     c.max_partition_fetch_bytes = parse_non_negative_i32(key, value)?
                 }
+                // Kafka's `ValidString.in`: case-sensitive.
                 "isolation.level" => {
-                    c.isolation_level = match value.to_ascii_lowercase().as_str() {
+                    c.isolation_level = match value {
                         "read_uncommitted" => 0,
                         "read_committed" => 1,
                         _ => {
@@ -243,6 +244,16 @@ mod tests {
         assert_eq!(c.auto_offset_reset, OffsetReset::Earliest);
         assert_eq!(c.isolation_level, 1);
         assert_eq!(c.fetch_max_wait_ms, 500);
+        // Case-sensitive, as Kafka's `ValidString.in`.
+        let err = ConsumerConfig::from_properties(&[("isolation.level", "READ_COMMITTED")])
+            .expect_err("upper case");
+        assert!(
+            err.to_string().contains(
+                "Invalid value READ_COMMITTED for configuration isolation.level: String must be \
+                 one of: read_committed, read_uncommitted"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
