@@ -39,7 +39,6 @@ const ACCEPTED_KEYS: &[&str] = &[
     "socket.receive.buffer.bytes",
     "num.recovery.threads.per.data.dir",
     "zookeeper.connection.timeout.ms",
-    "transaction.partition.verification.enable",
     "listener.security.protocol.map",
     "inter.broker.listener.name",
     "unclean.leader.election.enable",
@@ -137,6 +136,7 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "transaction.abort.timed.out.transaction.cleanup.interval.ms",
     "transaction.remove.expired.transaction.cleanup.interval.ms",
     "transactional.id.expiration.ms",
+    "transaction.partition.verification.enable",
     "compression.type",
     "compression.gzip.level",
     "compression.lz4.level",
@@ -166,6 +166,9 @@ pub struct TxnSettings {
     pub remove_expired_interval_ms: u64,
     /// How long a transactional id without a transaction is kept, ms (`transactional.id.expiration.ms`).
     pub transactional_id_expiration_ms: i64,
+    /// `transaction.partition.verification.enable` (KIP-890): transactional writes that would
+    /// start a transaction in a partition are checked with the transaction coordinator first.
+    pub partition_verification_enable: bool,
 }
 
 impl Default for TxnSettings {
@@ -180,6 +183,7 @@ impl Default for TxnSettings {
             abort_timed_out_interval_ms: 10_000,
             remove_expired_interval_ms: 3_600_000,
             transactional_id_expiration_ms: 604_800_000,
+            partition_verification_enable: true,
         }
     }
 }
@@ -781,6 +785,9 @@ impl BrokerConfig {
                 }
                 "transaction.remove.expired.transaction.cleanup.interval.ms" => {
                     c.txn.remove_expired_interval_ms = at_least(k, v, 1)? as u64
+                }
+                "transaction.partition.verification.enable" => {
+                    c.txn.partition_verification_enable = boolean(k, v)?
                 }
                 "transactional.id.expiration.ms" => {
                     c.txn.transactional_id_expiration_ms = at_least(k, v, 1)? as i64

@@ -238,6 +238,34 @@ impl Connection {
         frame::decode_response::<R>(body, version)
     }
 
+    /// Sends a request at `version`, which the broker must advertise (our own range is not
+    /// consulted: for a caller that builds a newer shape itself, such as a broker's
+    /// AddPartitionsToTxn v4 verification, KIP-890). A version the broker does not serve is an
+    /// `UnsupportedVersion` error.
+    pub async fn send_at<R: Request>(
+        &self,
+        request: R,
+        version: i16,
+    ) -> Result<R::Response, ClientError> {
+        match self.versions.broker_range(R::KEY) {
+            Some((min, max)) if (min..=max).contains(&version) => {}
+            _ => {
+                return Err(ClientError::UnsupportedVersion(format!(
+                    "The node does not support {} version {version}",
+                    crate::versions::api_name(R::KEY)
+                )))
+            }
+        }
+        let body = self
+            .round_trip(
+                &request,
+                version,
+                frame::response_header_version::<R>(version),
+            )
+            .await?;
+        frame::decode_response::<R>(body, version)
+    }
+
     /// Sends a request that the broker will not answer (Produce with acks=0).
     pub async fn send_no_response<R: Request>(&self, request: R) -> Result<(), ClientError> {
         let version = self.version_for::<R>()?;

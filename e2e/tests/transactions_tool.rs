@@ -461,9 +461,18 @@ struct ThreeIds {
 
 const TOPIC: &str = "tool-txn";
 
+/// Brokers that do not verify transactional writes with the coordinator
+/// (`transaction.partition.verification.enable=false`, KIP-890), so that a raw Produce can
+/// leave a hanging transaction as it could before Kafka 3.6.
+const UNVERIFIED: &[(&str, &str)] = &[("transaction.partition.verification.enable", "false")];
+
 impl ThreeIds {
     fn start() -> ThreeIds {
-        let cluster = Cluster::start();
+        Self::start_with(&[])
+    }
+
+    fn start_with(settings: &[(&str, &str)]) -> ThreeIds {
+        let cluster = Cluster::start_with(settings);
         cluster.create_topic(TOPIC, 2);
         let bootstrap = cluster.bootstrap();
         let rt = runtime();
@@ -754,7 +763,7 @@ fn describe_producers_shows_the_open_and_the_committed_transaction() {
 /// transaction is aborted.
 #[test]
 fn find_hanging_lists_and_abort_ends_hanging_transactions() {
-    let cluster = Cluster::start();
+    let cluster = Cluster::start_with(UNVERIFIED);
     let bootstrap = cluster.bootstrap();
     let topic = "hang";
     cluster.create_topic(topic, 2);
@@ -978,7 +987,7 @@ fn find_hanging_lists_and_abort_ends_hanging_transactions() {
 /// legitimate transaction open.
 #[test]
 fn a_write_outside_an_ongoing_transaction_is_hanging() {
-    let ids = ThreeIds::start();
+    let ids = ThreeIds::start_with(UNVERIFIED);
     let bootstrap = ids.bootstrap();
     // Partition 0 holds the committed transaction: 3 records and its marker.
     let ts = now_ms();
@@ -1036,7 +1045,7 @@ fn a_write_outside_an_ongoing_transaction_is_hanging() {
 /// leader, and every replica then shows it closed.
 #[test]
 fn three_brokers_coordinators_and_replicas() {
-    let mut cluster = ThreeBrokers::start(&[]);
+    let mut cluster = ThreeBrokers::start(UNVERIFIED);
     let bootstrap = cluster.bootstrap();
     let topic = "hang3";
     cluster
@@ -1331,7 +1340,7 @@ fn confluent_kafka_open_transaction_is_described() {
 /// aborted.
 #[test]
 fn a_hanging_transaction_survives_broker_restarts() {
-    let mut cluster = Cluster::start();
+    let mut cluster = Cluster::start_with(UNVERIFIED);
     let topic = "hang-restart";
     cluster.create_topic(topic, 1);
     let bootstrap = cluster.bootstrap();
@@ -1665,4 +1674,51 @@ fn unknown_topic_or_partition_times_out_as_kafka_does() {
              {metadata_timeout}{suffix}"
         ),
     );
+}
+
+/// With verification on (Kafka 3.9's default, KIP-890), the same raw transactional Produce
+/// without AddPartitionsToTxn is refused with INVALID_TXN_STATE and leaves nothing behind:
+/// `find-hanging` finds nothing and read_committed readers are not held back.
+#[test]
+fn a_write_outside_any_transaction_is_refused_by_default() {
+    let cluster = Cluster::start();
+    let topic = "no-hang";
+    cluster.create_topic(topic, 1);
+    let bootstrap = cluster.bootstrap();
+    // The coordinator exists and knows the id (an initialised producer), not the partition.
+    let rt = runtime();
+    let producer = rt.block_on(transactional_producer(&bootstrap, "ghost"));
+    let (pid, epoch) = producer.producer_id_and_epoch().unwrap();
+    let request = ProduceRequest::default()
+        .with_transactional_id(Some(TransactionalId(StrBytes::from_string(
+            "ghost".to_string(),
+        ))))
+        .with_acks(-1)
+        .with_timeout_ms(30_000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(Bytes::from(transactional_batch(
+                    pid,
+                    epoch,
+                    0,
+                    now_ms(),
+                    &["stray"],
+                ))))])]);
+    let ResponseKind::Produce(response) =
+        Conn::open(&bootstrap).call(9, RequestKind::Produce(request))
+    else {
+        unreachable!("a Produce request is answered by a Produce response")
+    };
+    assert_eq!(
+        response.responses[0].partition_responses[0].error_code, 48,
+        "INVALID_TXN_STATE"
+    );
+    assert_eq!(latest_offset(&bootstrap, topic, 0, 0), 0, "nothing stored");
+    let rows = find_hanging(
+        &bootstrap,
+        &["--broker-id", "0", "--max-transaction-timeout", "0"],
+    );
+    assert!(rows.is_empty(), "{rows:?}");
 }

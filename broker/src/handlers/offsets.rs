@@ -249,6 +249,29 @@ pub async fn txn_commit(
             verdict = code;
         }
     }
+    // KIP-890: the group's `__consumer_offsets` partition must be in the producer's
+    // transaction (AddOffsetsToTxn), or nothing would ever commit or abort these offsets.
+    if verdict == ErrorCode::None.code() && broker.config.txn.partition_verification_enable {
+        let count =
+            crate::group::offsets_partition_count(&md, broker.config.offsets_topic_num_partitions);
+        if let Err(code) = broker
+            .txn
+            .verify_in_transaction(
+                request.transactional_id.0.as_str(),
+                request.producer_id.0,
+                request.producer_epoch,
+                common::topic::GROUP_METADATA_TOPIC_NAME,
+                crate::group::partition_for(&group, count),
+            )
+            .await
+        {
+            verdict = if code == ErrorCode::ProducerFenced.code() && version < 3 {
+                ErrorCode::InvalidProducerEpoch.code()
+            } else {
+                code
+            };
+        }
+    }
     for topic in &request.topics {
         let name = topic.name.0.as_str().to_string();
         let known = md.topics.get(&name);

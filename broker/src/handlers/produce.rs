@@ -164,6 +164,58 @@ fn last_entry_per_partition(topics: Vec<TopicProduceData>) -> Vec<TopicProduceDa
     merged
 }
 
+/// KIP-890 verification of a transactional batch (`transaction.partition.verification.enable`):
+/// when its producer has no transaction open in this partition yet, the producer's transaction
+/// coordinator must know the partition is in its transaction, or the batch would start a
+/// transaction that no marker ever ends. `Some(code)` refuses the batch with the error Kafka's
+/// `ReplicaManager` answers: INVALID_TXN_STATE when the partition was not added,
+/// INVALID_PRODUCER_EPOCH for a fenced producer, NOT_ENOUGH_REPLICAS (retriable) when the
+/// coordinator is unavailable or busy ending the transaction.
+async fn verify_transactional_write(
+    broker: &Arc<Broker>,
+    transactional_id: Option<&str>,
+    hosted: &HostedPartition,
+    topic: &str,
+    partition: i32,
+    records: &[u8],
+) -> Option<i16> {
+    let transactional_id = transactional_id?;
+    if !broker.config.txn.partition_verification_enable {
+        return None;
+    }
+    let header = BatchHeader::new(records).ok()?;
+    if !header.is_transactional() || header.magic() != 2 {
+        return None;
+    }
+    let (producer_id, producer_epoch) = (header.producer_id(), header.producer_epoch());
+    let open = hosted
+        .log
+        .ongoing_transactions()
+        .iter()
+        .any(|t| t.producer_id == producer_id && t.producer_epoch == producer_epoch);
+    if open {
+        return None;
+    }
+    let code = broker
+        .txn
+        .verify_in_transaction(
+            transactional_id,
+            producer_id,
+            producer_epoch,
+            topic,
+            partition,
+        )
+        .await
+        .err()?;
+    Some(match ErrorCode::from_code(code) {
+        Some(ErrorCode::ProducerFenced) => ErrorCode::InvalidProducerEpoch.code(),
+        Some(ErrorCode::CoordinatorNotAvailable | ErrorCode::ConcurrentTransactions) => {
+            ErrorCode::NotEnoughReplicas.code()
+        }
+        _ => code,
+    })
+}
+
 pub async fn handle(
     broker: &Arc<Broker>,
     mut request: ProduceRequest,
@@ -248,6 +300,19 @@ pub async fn handle(
                     partitions.push(error(p.index, e.kafka_error_code(), Some(e.to_string())));
                     continue;
                 }
+            }
+            if let Some(code) = verify_transactional_write(
+                broker,
+                request.transactional_id.as_ref().map(|t| t.0.as_str()),
+                &hosted,
+                &name,
+                p.index,
+                &records,
+            )
+            .await
+            {
+                partitions.push(error(p.index, code, None));
+                continue;
             }
             if request.acks == -1 {
                 // The leader's own view of the ISR: it changes only once zookeeper-lite has the

@@ -456,3 +456,76 @@ async fn requests_get_kafkas_error_codes() {
         ErrorCode::TransactionalIdNotFound.code()
     );
 }
+
+/// KIP-890 verification (`transaction.partition.verification.enable`, on by default): a
+/// transactional write that would start a transaction in a partition its coordinator never
+/// added is refused, so no hanging transaction can be left behind; once added it is accepted.
+#[tokio::test]
+async fn writes_outside_the_transaction_are_refused() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "t").await;
+    coordinator_ready(&broker, "tx").await;
+    let (pid, epoch) = init(&broker, "tx", 60_000).await.unwrap();
+    // Produce without AddPartitionsToTxn: INVALID_TXN_STATE, nothing stored.
+    assert_eq!(
+        produce(&broker, "tx", pid, epoch, 0, 2).await,
+        ErrorCode::InvalidTxnState.code()
+    );
+    assert_eq!(data_log(&broker).log_end_offset(), 0);
+    // An unknown transactional id, or a fenced epoch.
+    assert_eq!(
+        produce(&broker, "nobody", pid, epoch, 0, 1).await,
+        ErrorCode::InvalidProducerIdMapping.code()
+    );
+    broker
+        .txn
+        .add_partitions("tx", pid, epoch, &t0())
+        .await
+        .unwrap();
+    assert_eq!(produce(&broker, "tx", pid, epoch, 0, 2).await, 0);
+    assert_eq!(data_log(&broker).last_stable_offset(), 0, "open");
+
+    // TxnOffsetCommit without AddOffsetsToTxn: INVALID_TXN_STATE; after it, accepted.
+    let commit = TxnOffsetCommitRequest::default()
+        .with_transactional_id(TransactionalId(s("tx")))
+        .with_group_id(GroupId(s("g")))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(epoch)
+        .with_topics(vec![
+            kafka_protocol::messages::txn_offset_commit_request::TxnOffsetCommitRequestTopic::default()
+                .with_name(TopicName(s("t")))
+                .with_partitions(vec![
+                    kafka_protocol::messages::txn_offset_commit_request::TxnOffsetCommitRequestPartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(2),
+                ]),
+        ]);
+    let code = |r: &TxnOffsetCommitResponse| r.topics[0].partitions[0].error_code;
+    let r = super::offsets::txn_commit(&broker, commit.clone(), 2).await;
+    assert_eq!(code(&r), ErrorCode::InvalidTxnState.code());
+    let add = AddOffsetsToTxnRequest::default()
+        .with_transactional_id(TransactionalId(s("tx")))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(epoch)
+        .with_group_id(GroupId(s("g")));
+    assert_eq!(super::txn::add_offsets(&broker, add, 2).await.error_code, 0);
+    let r = super::offsets::txn_commit(&broker, commit, 2).await;
+    assert_eq!(code(&r), 0);
+    broker
+        .txn
+        .end_transaction("tx", pid, epoch, true)
+        .await
+        .unwrap();
+    wait_for_state(&broker, "tx", TxnState::CompleteCommit).await;
+}
+
+/// With `transaction.partition.verification.enable=false` the write is not checked, as in Kafka.
+#[tokio::test]
+async fn verification_can_be_turned_off() {
+    let (broker, _guard) =
+        crate::broker::start_for_test_with(|c| c.txn.partition_verification_enable = false).await;
+    create_topic(&broker, "t").await;
+    coordinator_ready(&broker, "tx").await;
+    let (pid, epoch) = init(&broker, "tx", 60_000).await.unwrap();
+    assert_eq!(produce(&broker, "tx", pid, epoch, 0, 2).await, 0);
+}

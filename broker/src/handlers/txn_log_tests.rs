@@ -9,9 +9,16 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
 
 use super::error_answers::{create_topic, fetch_request, produce_request};
-use crate::broker::{start_for_test, Broker};
+use crate::broker::{start_for_test_with, Broker};
 use crate::log::testutil::{self, BatchSpec};
 use crate::log::txn::{ControlRecordType, TxnMarker};
+
+/// A test broker whose transactional writes are not verified with a transaction coordinator
+/// (`transaction.partition.verification.enable=false`): these tests drive the data path and
+/// the markers directly, without one.
+async fn without_verification() -> (Arc<Broker>, impl Sized) {
+    start_for_test_with(|c| c.txn.partition_verification_enable = false).await
+}
 
 fn txn_batch(producer_id: i64, base_sequence: i32, records: usize) -> Vec<u8> {
     testutil::batch_with(&BatchSpec {
@@ -65,7 +72,7 @@ async fn latest(broker: &Arc<Broker>, isolation_level: i8) -> i64 {
 
 #[tokio::test]
 async fn read_committed_fetches_stop_at_the_last_stable_offset_and_name_aborted_transactions() {
-    let (broker, _guard) = start_for_test().await;
+    let (broker, _guard) = without_verification().await;
     create_topic(&broker, "t").await;
     // Without a transactional id, transactional batches are refused outright.
     assert_eq!(produce(&broker, txn_batch(5, 0, 2), None).await, 53);
@@ -129,7 +136,7 @@ async fn read_committed_fetches_stop_at_the_last_stable_offset_and_name_aborted_
 #[tokio::test]
 async fn describe_producers_lists_each_producers_state_and_open_transaction() {
     use kafka_protocol::messages::describe_producers_request::TopicRequest;
-    let (broker, _guard) = start_for_test().await;
+    let (broker, _guard) = without_verification().await;
     create_topic(&broker, "t").await;
     assert_eq!(produce(&broker, txn_batch(5, 0, 2), Some("tx")).await, 0); // 0-1
     let idempotent = testutil::idempotent_batch(6, 3, 0, 4);
@@ -169,7 +176,7 @@ async fn describe_producers_lists_each_producers_state_and_open_transaction() {
 /// every partition, nothing read.
 #[tokio::test]
 async fn an_unknown_isolation_level_is_refused() {
-    let (broker, _guard) = start_for_test().await;
+    let (broker, _guard) = without_verification().await;
     create_topic(&broker, "t").await;
     let plain = testutil::batch_with(&BatchSpec::default());
     assert_eq!(produce(&broker, plain, None).await, 0);

@@ -197,7 +197,14 @@ mod tests {
     use kafka_protocol::protocol::StrBytes;
 
     use super::super::error_answers::{create_topic, topic_name, wire};
-    use crate::broker::{reload_groups_for_test, start_for_test};
+    use crate::broker::{reload_groups_for_test, start_for_test_with};
+
+    /// A test broker whose transactional writes are not verified with a transaction coordinator
+    /// (`transaction.partition.verification.enable=false`): these tests drive the data path and
+    /// the markers directly, without one.
+    async fn without_verification() -> (std::sync::Arc<crate::broker::Broker>, impl Sized) {
+        start_for_test_with(|c| c.txn.partition_verification_enable = false).await
+    }
     use common::errors::ErrorCode;
     use common::topic::GROUP_METADATA_TOPIC_NAME;
 
@@ -288,7 +295,7 @@ mod tests {
 
     #[tokio::test]
     async fn transactional_offsets_are_unstable_until_the_commit_marker_then_committed() {
-        let (broker, _guard) = start_for_test().await;
+        let (broker, _guard) = without_verification().await;
         create_topic(&broker, "t").await;
         assert_eq!(txn_commit(&broker, "g", 42).await, 0);
         assert_eq!(fetch(&broker, "g", true).await, (-1, UNSTABLE));
@@ -303,7 +310,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_abort_marker_drops_the_transactional_offsets() {
-        let (broker, _guard) = start_for_test().await;
+        let (broker, _guard) = without_verification().await;
         create_topic(&broker, "t").await;
         assert_eq!(txn_commit(&broker, "g", 42).await, 0);
         assert_eq!(end_txn(&broker, "g", false).await, 0);
@@ -312,7 +319,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_reloaded_coordinator_keeps_open_transactions_pending_and_replays_markers() {
-        let (broker, _guard) = start_for_test().await;
+        let (broker, _guard) = without_verification().await;
         create_topic(&broker, "t").await;
         assert_eq!(txn_commit(&broker, "open", 7).await, 0);
         assert_eq!(txn_commit(&broker, "done", 8).await, 0);
@@ -326,7 +333,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_partition_of_a_marker_is_answered_and_markers_of_one_producer_share_a_result() {
-        let (broker, _guard) = start_for_test().await;
+        let (broker, _guard) = without_verification().await;
         create_topic(&broker, "t").await;
         assert_eq!(txn_commit(&broker, "g", 5).await, 0);
         let p = crate::group::partition_for("g", broker.groups.partition_count());
@@ -366,7 +373,7 @@ mod tests {
 
     #[tokio::test]
     async fn markers_for_partitions_not_hosted_here_are_unknown() {
-        let (broker, _guard) = start_for_test().await;
+        let (broker, _guard) = without_verification().await;
         let response = wire(
             &super::handle(&broker, wire(&marker_request(1, "missing", 0, true), 1)).await,
             1,
@@ -379,7 +386,7 @@ mod tests {
 
     #[tokio::test]
     async fn txn_offset_commit_answers_unknown_partitions_and_fences_unknown_members() {
-        let (broker, _guard) = start_for_test().await;
+        let (broker, _guard) = without_verification().await;
         create_topic(&broker, "t").await;
         let mut request = txn_commit_request("g", 1);
         request.topics[0].partitions[0].partition_index = 5;

@@ -24,7 +24,7 @@ const RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
 impl TxnCoordinator {
     /// A connection to broker `id`, opened on first use and kept.
-    async fn connection(&self, id: i32) -> Option<Connection> {
+    pub(super) async fn connection(&self, id: i32) -> Option<Connection> {
         let mut conns = self.inner.connections.lock().await;
         if let Some(c) = conns.get(&id) {
             if !c.is_closed() {

@@ -15,6 +15,7 @@ mod coordinator;
 mod markers;
 pub mod records;
 mod topic;
+mod verify;
 
 pub use coordinator::{
     partition_for, LocalMarkerWriter, TxnConfig, TxnCoordinator, TxnDescription,

@@ -114,11 +114,6 @@ pub fn broker_config_warning(key: &str, value: &str) -> Option<&'static str> {
         "zookeeper.connection.timeout.ms" => {
             "the broker retries zookeeper-lite until zookeeper.session.timeout.ms"
         }
-        "transaction.partition.verification.enable" if !v.eq_ignore_ascii_case("false") => {
-            "transactional produce requests are not verified with the transaction coordinator \
-             (KIP-890): a partition a producer did not add to its transaction is written to as \
-             with the setting false"
-        }
         "listener.security.protocol.map" | "inter.broker.listener.name" => {
             "only one PLAINTEXT listener is served"
         }
