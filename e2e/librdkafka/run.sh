@@ -1,0 +1,390 @@
+#!/usr/bin/env bash
+# librdkafka's own integration test suite (tests/0nnn-*.c, the C client under kcat,
+# confluent-kafka, the Go/.NET/Node bindings) against our broker: builds librdkafka and its
+# test-runner from the sources vendored in the crates.io package rdkafka-sys, starts zookeeper-lite
+# and ONE broker from target/debug (loopback, ports chosen by the kernel, temporary data
+# directories), serves our scripts/ as a Kafka-style bin/ directory for the tests that call
+# $KAFKA_PATH/bin/kafka-topics.sh etc., runs the selected numbered tests with Kafka 3.9.0 as the
+# broker version under test, writes counts and each failure's first error lines to a results file,
+# then stops everything it started. Issue 11, part 1 (one broker; three brokers not yet).
+#
+#   e2e/librdkafka/run.sh [-q|--quick] [-L|--with-local] [--budget SECONDS] [--keep] [TESTS]
+#
+#   TESTS         which tests: `all` (default: every numbered 0nnn test the suite runs by default),
+#                 `smoke` (the suite's own SMOKE_TESTS), or a comma list of numbers such as
+#                 `0001,0002,0012`.
+#   -q|--quick    the suite's quick mode (test-runner -Q: fewer messages and iterations) and no
+#                 sockem tests (-E), as the suite's `make quick` does.
+#   -L|--with-local  also run the broker-less tests (TEST_F_LOCAL: unit tests, the mock cluster);
+#                 by default they are left out (-L to test-runner) since they never touch our broker.
+#   --budget S    start no new test number after S seconds of running; the numbers not started
+#                 are listed as NOT RUN in the results (not counted). For CI and time-boxed runs.
+#   --keep        keep the temporary directory (broker and zookeeper logs, data).
+#
+# Output (under target/librdkafka/):
+#   results.txt   counts (passed/failed/skipped per test entry, as test-runner reports them) and,
+#                 per failed test, the first "### Test ... failed at" lines of its log
+#   logs/NNNN.log the full output of each test number's run
+#   report/NNNN.json  test-runner's own JSON report per test number (TEST_REPORT)
+# The last line printed is "librdkafka: N passed, N failed, N skipped".
+#
+# Each test NUMBER runs in its own test-runner process, one after the other: test-runner SIGKILLs
+# itself when a test times out, so running them all in one process would lose every later test.
+# Tests of one number (e.g. 0033_regex_subscribe and 0033_regex_subscribe_local) share a process.
+#
+# Sources: rdkafka-sys $RDKAFKA_SYS_VERSION, fetched with `cargo fetch` through the crates.io
+# registry into a throwaway project under $TMPDIR (a no-op when already in ~/.cargo/registry).
+# Build: ./configure without --install-deps (no network) and without what Debian's -dev packages
+# on this machine lack (GSSAPI/libsasl2, libcurl; LZ4 is the bundled copy), then `make -j2`. The
+# build is reused while target/librdkafka/build.stamp matches the version and configure flags.
+#
+# Broker settings are those of librdkafka's "default" test scenario (tests/scenarios/default.json,
+# as trivup applies it) scaled to one broker: auto.create.topics.enable=true, num.partitions=4,
+# replication factors 1; and Kafka's default group.initial.rebalance.delay.ms=3000 (a 0 delay, as
+# our shipped config has, makes some group tests race). log.flush.interval.messages is put back
+# to Kafka's default (no fsync per append): the test data is throwaway and fsyncs slow the suite.
+#
+# Environment:
+#   RDKAFKA_SYS_VERSION  crate version (default 4.10.0+2.12.1, i.e. librdkafka 2.12.1)
+#   TEST_TIMEOUT_MULTIPLIER  test.timeout.multiplier in test.conf (default 2: debug broker, 2 cores)
+#   LIBRDKAFKA_JOBS      make -j (default 2)
+set -euo pipefail
+
+quick=0
+with_local=0
+keep=0
+budget=0
+selection=all
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -q | --quick) quick=1 ;;
+        -L | --with-local) with_local=1 ;;
+        --keep) keep=1 ;;
+        --budget)
+            budget=${2:?--budget needs a number of seconds}
+            shift
+            ;;
+        -h | --help)
+            sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        -*)
+            echo "unknown option $1 (see --help)" >&2
+            exit 2
+            ;;
+        *) selection=$1 ;;
+    esac
+    shift
+done
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=$root/target/debug
+out=$root/target/librdkafka
+version=${RDKAFKA_SYS_VERSION:-4.10.0+2.12.1}
+jobs=${LIBRDKAFKA_JOBS:-2}
+kafka_version=3.9.0
+configure_flags=(--disable-gssapi --disable-curl --disable-lz4-ext --enable-zlib --enable-zstd
+    --enable-ssl)
+
+for b in broker zookeeper-lite kafka-topics kafka-configs; do
+    if ! [ -x "$bin/$b" ]; then
+        echo "missing $bin/$b: build it first (cargo build -p $b)" >&2
+        exit 2
+    fi
+done
+
+############################# Sources and build #############################
+
+# Finds the unpacked crate in cargo's registry, fetching it through the registry if needed.
+crate_dir() {
+    local dir
+    dir=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"rdkafka-sys-$version" 2>/dev/null |
+        head -n1 || true)
+    if [ -z "$dir" ]; then
+        local proj
+        proj=$(mktemp -d "${TMPDIR:-/tmp}/rdkafka-sys-fetch.XXXXXX")
+        mkdir -p "$proj/src"
+        echo 'fn main() {}' >"$proj/src/main.rs"
+        cat >"$proj/Cargo.toml" <<EOF
+[package]
+name = "rdkafka-sys-fetch"
+version = "0.0.0"
+edition = "2021"
+[dependencies]
+rdkafka-sys = "=$version"
+EOF
+        (cd "$proj" && cargo fetch -q) >&2
+        rm -rf "$proj"
+        dir=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"rdkafka-sys-$version" | head -n1)
+    fi
+    printf '%s\n' "$dir/librdkafka"
+}
+
+src=$out/src-tree
+# RapidJSON (Debian rapidjson-dev, headers only) is what the C++ tests 0053_stats,
+# 0098_consumer_txn, 0101_fetch_from_follower and 0110_batch_size check statistics with; without it
+# they skip. configure finds it by itself, so its presence is part of the build stamp.
+rapidjson=no
+[ -f /usr/include/rapidjson/schema.h ] && rapidjson=yes
+if [ "$rapidjson" = no ]; then
+    echo "note: no RapidJSON (apt-get install rapidjson-dev): 0053, 0098, 0101, 0110 will skip" >&2
+fi
+stamp="rdkafka-sys $version; configure ${configure_flags[*]}; rapidjson $rapidjson"
+mkdir -p "$out"
+if ! [ -x "$src/tests/test-runner" ] || [ "$(cat "$out/build.stamp" 2>/dev/null)" != "$stamp" ]; then
+    vendored=$(crate_dir)
+    echo "building librdkafka from $vendored in $src (logs in $out/build-*.log)"
+    started=$SECONDS
+    rm -rf "$src" "$out/build.stamp"
+    cp -a "$vendored" "$src"
+    chmod -R u+w "$src"
+    (cd "$src" && ./configure "${configure_flags[@]}") >"$out/configure.log" 2>&1 ||
+        { tail -n 30 "$out/configure.log" >&2; exit 1; }
+    make -C "$src" -j"$jobs" libs >"$out/build-lib.log" 2>&1 ||
+        { tail -n 30 "$out/build-lib.log" >&2; exit 1; }
+    make -C "$src/tests" -j"$jobs" build >"$out/build-tests.log" 2>&1 ||
+        { tail -n 30 "$out/build-tests.log" >&2; exit 1; }
+    echo "$stamp" >"$out/build.stamp"
+    echo "built in $((SECONDS - started)) s"
+fi
+tests_dir=$src/tests
+
+# The test numbers to run: every 0nnn entry of test.c's table (entries span lines until their
+# closing parenthesis), without the numbers whose every entry is broker-less (TEST_F_LOCAL) unless
+# --with-local; or the selection.
+all_numbers() {
+    awk '/^ *_TEST\(0/ { e = $0; while (e !~ /\),? *$/ && (getline l) > 0) e = e " " l; print e }' \
+        "$tests_dir/test.c" |
+        if [ "$with_local" = 1 ]; then cat; else grep -v TEST_F_LOCAL; fi |
+        grep -oE '^ *_TEST\(0[0-9]{3}' | grep -oE '0[0-9]{3}' | sort -u
+}
+case "$selection" in
+    all) mapfile -t numbers < <(all_numbers) ;;
+    smoke)
+        smoke=$(sed -nE 's/^SMOKE_TESTS\?=(.*)/\1/p' "$tests_dir/Makefile")
+        mapfile -t numbers < <(tr ',' '\n' <<<"$smoke")
+        ;;
+    *) mapfile -t numbers < <(tr ', ' '\n\n' <<<"$selection" | grep -v '^$') ;;
+esac
+if [ "${#numbers[@]}" -eq 0 ]; then
+    echo "no tests selected by '$selection'" >&2
+    exit 2
+fi
+
+############################# Cluster #############################
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/librdkafka-e2e.XXXXXX")
+pids=()
+cleanup() {
+    # The broker first (a controlled shutdown needs zookeeper-lite), then zookeeper-lite (pids[0]).
+    local pid
+    for pid in "${pids[@]:1}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]:1}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "${#pids[@]}" -gt 0 ]; then
+        kill "${pids[0]}" 2>/dev/null || true
+        wait "${pids[0]}" 2>/dev/null || true
+    fi
+    if [ "$keep" = 1 ]; then
+        echo "kept $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits until FILE has a line matching REGEX (grep -E) and prints the first match; gives up after
+# 60 s or when PID has died, showing the file.
+wait_for_line() {
+    local file=$1 regex=$2 pid=$3 deadline=$((SECONDS + 60)) line
+    while :; do
+        line=$(grep -m1 -E "$regex" "$file" 2>/dev/null || true)
+        if [ -n "$line" ]; then
+            printf '%s\n' "$line"
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+            echo "gave up waiting for /$regex/ in $file:" >&2
+            cat "$file" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+port_of() { sed -E 's/.*listening on [^ ]*:([0-9]+).*/\1/' <<<"$1"; }
+
+mkdir -p "$work/zk"
+cat >"$work/zookeeper.properties" <<EOF
+dataDir=$work/zk
+clientPort=0
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+admin.enableServer=false
+EOF
+"$bin/zookeeper-lite" "$work/zookeeper.properties" >"$work/zookeeper.log" 2>&1 &
+pids+=($!)
+zk_port=$(port_of "$(wait_for_line "$work/zookeeper.log" 'listening on ' "${pids[0]}")")
+
+"$bin/broker" "$root/config/server.properties" \
+    --override "broker.id=0" \
+    --override "listeners=PLAINTEXT://127.0.0.1:0" \
+    --override "log.dirs=$work/broker0" \
+    --override "zookeeper.connect=127.0.0.1:$zk_port" \
+    --override "group.initial.rebalance.delay.ms=3000" \
+    --override "auto.create.topics.enable=true" \
+    --override "num.partitions=4" \
+    --override "default.replication.factor=1" \
+    --override "offsets.topic.replication.factor=1" \
+    --override "transaction.state.log.replication.factor=1" \
+    --override "transaction.state.log.min.isr=1" \
+    --override "log.flush.interval.messages=9223372036854775807" \
+    >"$work/broker0.log" 2>&1 &
+pids+=($!)
+port=$(port_of "$(wait_for_line "$work/broker0.log" 'listening on ' "$!")")
+wait_for_line "$work/broker0.log" '\[KafkaServer id=0\] started' "$!" >/dev/null
+brokers=127.0.0.1:$port
+echo "zookeeper-lite on 127.0.0.1:$zk_port, broker on $brokers; work dir $work"
+
+# KAFKA_PATH: a Kafka-style installation whose bin/ holds our scripts. The scripts find their
+# binaries through KAFKA_BIN_DIR (kafka-run-class.sh), so symlinks are enough.
+kafka_path=$work/kafka
+mkdir -p "$kafka_path/bin"
+for script in "$root"/scripts/*.sh; do
+    ln -s "$script" "$kafka_path/bin/$(basename "$script")"
+done
+
+# test.conf: the bootstrap servers and the suite's own knobs (tests/test.conf.example).
+cat >"$work/test.conf" <<EOF
+metadata.broker.list=$brokers
+test.timeout.multiplier=${TEST_TIMEOUT_MULTIPLIER:-2}
+EOF
+
+############################# Run #############################
+
+# Rows "name|STATE|reason" for test number $1: from the summary table test-runner prints last;
+# when that is missing (the runner aborted after its tests, e.g. on librdkafka threads left behind
+# by a failed test, and lost its buffered stdout), the PASSED/FAILED entries of its JSON report.
+rows_for() {
+    local n=$1 log=$out/logs/$1.log rows
+    rows=$(grep -aE '^\|.*\| *(PASSED|FAILED|SKIPPED|RUNNING) *\|' "$log" | grep -v '<MAIN>' |
+        sed -E 's/\x1b\[[0-9;]*m//g' |
+        awk -F'|' '{gsub(/^ +| +$/,"",$2); gsub(/ /,"",$3); r=$5; sub(/^ +/,"",r); print $2 "|" $3 "|" r}' || true)
+    if [ -z "$rows" ] && [ -s "$out/report/$n.json" ]; then
+        rows=$(jq -r --arg p "${n}_" '.tests | to_entries[] | .value
+            | select((.name | startswith($p)) and .state != "SKIPPED")
+            | "\(.name)|\(.state)|(runner aborted before its summary; state from its report)"' \
+            "$out/report/$n.json" 2>/dev/null || true)
+    fi
+    printf '%s' "$rows"
+}
+
+
+runner_args=(-p1)
+[ "$quick" = 1 ] && runner_args+=(-Q -E)
+[ "$with_local" = 1 ] || runner_args+=(-L)
+
+rm -rf "$out/logs" "$out/report"
+mkdir -p "$out/logs" "$out/report"
+results=$out/results.txt
+mode="$([ "$quick" = 1 ] && echo quick || echo full)$([ "$with_local" = 1 ] && echo ', with local tests' || true)"
+echo "running ${#numbers[@]} test numbers ($mode) against Kafka $kafka_version-as-us at $brokers"
+started=$SECONDS
+not_run=()
+broker_dead=0
+for n in "${numbers[@]}"; do
+    if [ "$broker_dead" = 1 ] || { [ "$budget" -gt 0 ] && [ $((SECONDS - started)) -ge "$budget" ]; }; then
+        not_run+=("$n")
+        continue
+    fi
+    t0=$SECONDS
+    # test-runner exits non-zero on any failure and may die by its own SIGKILL on a timeout; the
+    # report (written at the summary) or the log tells what happened either way.
+    (
+        cd "$tests_dir"
+        env TESTS="$n" TEST_KAFKA_VERSION="$kafka_version" KAFKA_VERSION="$kafka_version" \
+            RDKAFKA_TEST_CONF="$work/test.conf" TEST_REPORT="$out/report/$n.json" \
+            KAFKA_PATH="$kafka_path" KAFKA_BIN_DIR="$bin" BROKERS="$brokers" \
+            ZK_ADDRESS="127.0.0.1:$zk_port" RDKAFKA_GITVER="rdkafka-sys-$version" \
+            LD_LIBRARY_PATH="../src:../src-cpp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+            ./test-runner "${runner_args[@]}"
+    ) >"$out/logs/$n.log" 2>&1 </dev/null || true
+    line=$(rows_for "$n" | awk -F'|' '{printf "%s %s:%s", sep, $1, $2; sep=","}')
+    echo "$n ($((SECONDS - t0)) s):${line:- no summary (crashed or killed; see logs/$n.log)}"
+    if ! kill -0 "${pids[1]}" 2>/dev/null; then
+        echo "the broker died during test $n; see $work/broker0.log (use --keep)" >&2
+        keep=1
+        broker_dead=1
+    fi
+done
+elapsed=$((SECONDS - started))
+
+############################# Results #############################
+
+# Counts: one per test entry. A SKIPPED entry with no reason was left out silently (scenario,
+# manual test, flags) and one "Filtered due to negative test flags" by -L/-E: those are counted as
+# filtered, not skipped. A number whose runner died without summary or report is one failure.
+# Entries left out by the run's own flags (-L: broker-less, -E: sockem) are "filtered", not skips.
+passed=0 failed=0 skipped=0 filtered=0
+{
+    echo "librdkafka $(sed -nE 's/.*\+([0-9.]+)$/\1/p' <<<"$version") test suite (rdkafka-sys $version)" \
+        "against our broker, Kafka $kafka_version as version under test; $mode; one broker"
+    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ); $((${#numbers[@]} - ${#not_run[@]})) of" \
+        "${#numbers[@]} test numbers run in $elapsed s"
+    echo
+} >"$results.tmp"
+failures=()
+for n in "${numbers[@]}"; do
+    log=$out/logs/$n.log
+    if ! [ -f "$log" ]; then
+        printf '%-45s %-8s %s\n' "$n" "NOT RUN" "time budget spent or broker died" >>"$results.tmp"
+        continue
+    fi
+    rows=$(rows_for "$n")
+    if [ -z "$rows" ]; then
+        failed=$((failed + 1))
+        failures+=("$n")
+        printf '%-45s %-8s %s\n' "$n" CRASHED "no summary: runner died (timeout SIGKILL?)" >>"$results.tmp"
+        continue
+    fi
+    while IFS='|' read -r name state reason; do
+        case "$state" in
+            PASSED) passed=$((passed + 1)) ;;
+            SKIPPED)
+                if [ -z "$reason" ] || [[ "$reason" == *"Filtered due to negative test flags"* ]]; then
+                    filtered=$((filtered + 1))
+                    continue
+                fi
+                skipped=$((skipped + 1))
+                ;;
+            *)
+                failed=$((failed + 1))
+                [[ " ${failures[*]} " == *" $n "* ]] || failures+=("$n")
+                ;;
+        esac
+        printf '%-45s %-8s %s\n' "$name" "$state" "$reason" >>"$results.tmp"
+    done <<<"$rows"
+done
+{
+    echo
+    echo "passed $passed, failed $failed, skipped $skipped" \
+        "($filtered entries filtered out by -L/-E or left out silently, not counted;" \
+        "${#not_run[@]} test numbers not run)"
+    for n in "${failures[@]}"; do
+        echo
+        echo "=== $n: first errors (full log: target/librdkafka/logs/$n.log)"
+        sed -E 's/\x1b\[[0-9;]*m//g' "$out/logs/$n.log" |
+            grep -aE -A3 '### Test .* failed at|TEST FAILURE|timed out' | head -n 16 || true
+        if ! grep -aqE '### Test .* failed at|timed out' "$out/logs/$n.log"; then
+            tail -n 8 "$out/logs/$n.log" | sed -E 's/\x1b\[[0-9;]*m//g'
+        fi
+    done
+} >>"$results.tmp"
+mv "$results.tmp" "$results"
+echo "results in $results"
+echo "librdkafka: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
