@@ -147,3 +147,34 @@ async fn fetch_max_bytes_caps_the_response_but_returns_the_first_batch_whole() {
         .expect("records");
     assert_eq!(records.len(), small.len());
 }
+
+/// KIP-74 across partitions (librdkafka's 0082_fetch_max_bytes): only the first batch of the
+/// first partition with data may exceed the request's `max_bytes`; a later partition whose first
+/// batch does not fit in what is left is answered empty, to be fetched next time.
+#[tokio::test]
+async fn only_the_first_partition_with_data_may_exceed_max_bytes() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "first").await;
+    create_topic(&broker, "second").await;
+    let big = testutil::batch(1, 3000);
+    assert_eq!(produce(&broker, "first", big.clone()).await, 0);
+    assert_eq!(produce(&broker, "second", big.clone()).await, 0);
+    let mut request = super::error_answers::fetch_request("first", 0, 0).with_max_bytes(4000);
+    let second = super::error_answers::fetch_request("second", 0, 0);
+    request.topics.extend(second.topics);
+    let response = super::fetch::handle(&broker, request, 12).await;
+    let sizes: Vec<(i16, usize)> = response
+        .responses
+        .iter()
+        .map(|t| {
+            let p = &t.partitions[0];
+            (p.error_code, p.records.as_ref().map_or(0, |r| r.len()))
+        })
+        .collect();
+    assert_eq!(sizes, vec![(0, big.len()), (0, 0)]);
+    // The second partition alone comes whole on the next fetch.
+    let request = super::error_answers::fetch_request("second", 0, 0).with_max_bytes(4000);
+    let response = super::fetch::handle(&broker, request, 12).await;
+    let p = &response.responses[0].partitions[0];
+    assert_eq!(p.records.as_ref().map_or(0, |r| r.len()), big.len());
+}

@@ -212,6 +212,10 @@ fn read_all(
                     let partition_max = usize::try_from(p.partition_max_bytes).unwrap_or(0);
                     let budget = partition_max.min(room).max(1);
                     let data = match log.read(p.fetch_offset, budget, max_offset) {
+                        // KIP-74: only the first batch of the first partition with data may
+                        // exceed the limits (Kafka's `minOneMessage`); a later partition whose
+                        // first batch does not fit waits for the next fetch.
+                        Ok(bytes) if total > 0 && bytes.len() > budget => base,
                         Ok(bytes) if read_committed && follower.is_none() => {
                             let upto = end_of_batches(&bytes).unwrap_or(p.fetch_offset);
                             match log.aborted_transactions(p.fetch_offset, upto) {
