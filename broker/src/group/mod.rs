@@ -23,7 +23,9 @@ pub use coordinator::{
     JoinedMember, LeaveOutcome, MemberDescription, SyncRequest, SyncResult,
 };
 pub use loader::{read_partition, read_records, LoadedPartition};
-pub use offsets_topic::{ensure_offsets_topic, spawn_writer, sync_partitions};
+pub use offsets_topic::{
+    create_internal_topic, ensure_offsets_topic, spawn_writer, sync_partitions,
+};
 pub use placement::{offsets_partition_count, partition_for};
 pub use runtime::{Groups, WriteJob};
 pub use subscription::subscribed_topics;

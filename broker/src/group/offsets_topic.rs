@@ -64,9 +64,34 @@ pub async fn ensure_offsets_topic(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    create_internal_topic(
+        cluster,
+        partitions,
+        config,
+        GROUP_METADATA_TOPIC_NAME,
+        config.offsets_topic_num_partitions,
+        replication_factor,
+        configs,
+    )
+    .await;
+}
+
+/// Creates internal topic `name` (`__consumer_offsets`, `__transaction_state`) with these
+/// partitions, replication factor and topic configs, then syncs the partitions this broker
+/// hosts with the new metadata. An existing topic (another broker created it first) is fine;
+/// other failures are logged and the next request tries again.
+pub async fn create_internal_topic(
+    cluster: &Cluster,
+    partitions: &Partitions,
+    config: &BrokerConfig,
+    name: &str,
+    num_partitions: i32,
+    replication_factor: i16,
+    configs: BTreeMap<String, String>,
+) {
     let topic = NewTopic {
-        name: GROUP_METADATA_TOPIC_NAME.to_string(),
-        num_partitions: config.offsets_topic_num_partitions,
+        name: name.to_string(),
+        num_partitions,
         replication_factor,
         replica_assignment: None,
         configs,
@@ -75,19 +100,16 @@ pub async fn ensure_offsets_topic(
     match cluster.create_topic(topic).await {
         Ok(_) => {
             tracing::info!(
-                "Created {GROUP_METADATA_TOPIC_NAME} with {} partitions and replication factor \
-                 {replication_factor}",
-                config.offsets_topic_num_partitions
+                "Created {name} with {num_partitions} partitions and replication factor \
+                 {replication_factor}"
             );
             match cluster.refresh().await {
                 Ok(md) => partitions.sync_with(&md, config.broker_id).await,
-                Err(e) => tracing::warn!(
-                    "refreshing metadata after creating {GROUP_METADATA_TOPIC_NAME}: {e}"
-                ),
+                Err(e) => tracing::warn!("refreshing metadata after creating {name}: {e}"),
             }
         }
         Err(e) if e.code == ErrorCode::TopicAlreadyExists => {}
-        Err(e) => tracing::warn!("creating {GROUP_METADATA_TOPIC_NAME} failed: {e}"),
+        Err(e) => tracing::warn!("creating {name} failed: {e}"),
     }
 }
 

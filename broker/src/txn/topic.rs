@@ -7,9 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::errors::ErrorCode;
 use common::ids::LeaderEpoch;
-use zookeeper_lite::protocol::NewTopic;
 
 use super::coordinator::{Loaded, Outcome, Owned, TxnMetadata};
 use super::records::{decode_key, decode_value};
@@ -64,31 +62,16 @@ pub async fn ensure_transaction_topic(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let topic = NewTopic {
-        name: TRANSACTION_STATE_TOPIC_NAME.to_string(),
-        num_partitions: txn.state_log_num_partitions,
+    crate::group::create_internal_topic(
+        cluster,
+        partitions,
+        config,
+        TRANSACTION_STATE_TOPIC_NAME,
+        txn.state_log_num_partitions,
         replication_factor,
-        replica_assignment: None,
         configs,
-        validate_only: false,
-    };
-    match cluster.create_topic(topic).await {
-        Ok(_) => {
-            tracing::info!(
-                "Created {TRANSACTION_STATE_TOPIC_NAME} with {} partitions and replication factor \
-                 {replication_factor}",
-                txn.state_log_num_partitions
-            );
-            match cluster.refresh().await {
-                Ok(md) => partitions.sync_with(&md, config.broker_id).await,
-                Err(e) => tracing::warn!(
-                    "refreshing metadata after creating {TRANSACTION_STATE_TOPIC_NAME}: {e}"
-                ),
-            }
-        }
-        Err(e) if e.code == ErrorCode::TopicAlreadyExists => {}
-        Err(e) => tracing::warn!("creating {TRANSACTION_STATE_TOPIC_NAME} failed: {e}"),
-    }
+    )
+    .await;
 }
 
 /// Loads the `__transaction_state` partitions this broker now leads and forgets those it no
