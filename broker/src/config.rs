@@ -118,6 +118,7 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "leader.imbalance.check.interval.seconds",
     "leader.imbalance.per.broker.percentage",
     "group.initial.rebalance.delay.ms",
+    "replica.selector.class",
     "group.min.session.timeout.ms",
     "group.max.session.timeout.ms",
     "offsets.retention.minutes",
@@ -241,6 +242,10 @@ pub struct BrokerConfig {
     pub fetch_max_bytes: usize,
     /// How long a new group waits for more members before its first rebalance completes.
     pub group_initial_rebalance_delay_ms: u64,
+    /// `replica.selector.class` (KIP-392): whether a leader sends consumers to a follower in
+    /// their rack (`RackAwareReplicaSelector`) or always serves them itself (unset, Kafka's
+    /// default). Followers serve consumers' Fetch v11+ either way, as Kafka's do.
+    pub replica_selector: crate::replica::selector::ReplicaSelector,
     /// Bounds on the session timeout a JoinGroup may ask for (else INVALID_SESSION_TIMEOUT).
     pub group_min_session_timeout_ms: u64,
     pub group_max_session_timeout_ms: u64,
@@ -389,6 +394,7 @@ impl Default for BrokerConfig {
             leader_imbalance_check_interval: Duration::from_secs(300),
             leader_imbalance_per_broker_percentage: 10,
             group_initial_rebalance_delay_ms: 3000,
+            replica_selector: crate::replica::selector::ReplicaSelector::Leader,
             group_min_session_timeout_ms: 6000,
             group_max_session_timeout_ms: 1_800_000,
             log_message_timestamp_type: TimestampType::CreateTime,
@@ -742,6 +748,12 @@ impl BrokerConfig {
                 "group.initial.rebalance.delay.ms" => {
                     c.group_initial_rebalance_delay_ms = number(k, v)?
                 }
+                "replica.selector.class" => {
+                    c.replica_selector = crate::replica::selector::ReplicaSelector::parse(v)
+                        .ok_or_else(|| {
+                            invalid(k, v, format!("Class {} could not be found.", v.trim()))
+                        })?
+                }
                 "group.min.session.timeout.ms" => c.group_min_session_timeout_ms = number(k, v)?,
                 "group.max.session.timeout.ms" => c.group_max_session_timeout_ms = number(k, v)?,
                 "offsets.retention.minutes" => {
@@ -1054,6 +1066,27 @@ mod tests {
         assert_eq!(c.group_max_session_timeout_ms, 60_000);
         assert!(
             BrokerConfig::from_pairs(&pairs(&[("group.min.session.timeout.ms", "-1")])).is_err()
+        );
+    }
+
+    #[test]
+    fn replica_selector_class_takes_kafkas_rack_aware_selector_and_refuses_other_classes() {
+        use crate::replica::selector::ReplicaSelector;
+        let (d, _) = BrokerConfig::from_pairs(&[]).unwrap();
+        assert_eq!(d.replica_selector, ReplicaSelector::Leader);
+        let (c, report) = BrokerConfig::from_pairs(&pairs(&[(
+            "replica.selector.class",
+            "org.apache.kafka.common.replica.RackAwareReplicaSelector",
+        )]))
+        .unwrap();
+        assert!(report.unknown_keys.is_empty() && report.not_acted_on.is_empty());
+        assert_eq!(c.replica_selector, ReplicaSelector::RackAware);
+        let err = BrokerConfig::from_pairs(&pairs(&[("replica.selector.class", "my.Selector")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Class my.Selector could not be found."),
+            "{err}"
         );
     }
 

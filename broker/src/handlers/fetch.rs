@@ -9,6 +9,12 @@
 //! returned (`aborted_transactions`: producer id and first offset, Kafka's
 //! `LocalLog.addAbortedTransactions`), so it can skip their records. Every answer carries the
 //! real last stable offset.
+//!
+//! Fetch from the closest replica (KIP-392): a consumer's Fetch v11+ may be served by a follower
+//! (up to the follower's high watermark, or last stable offset for read_committed), and a leader
+//! with `replica.selector.class` set sends a consumer whose `rack_id` matches a follower's
+//! `broker.rack` there: the partition is answered without records, with that follower as
+//! `preferred_read_replica` (`replica::selector`).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +34,8 @@ use super::leader_partition;
 use crate::broker::Broker;
 use crate::log::{legacy_message_set, BrokerCompressionType, LogConfig};
 use crate::partitions::HostedPartition;
-use crate::replica::{alter_isr, record_follower_fetch};
+use crate::replica::selector::preferred_read_replica;
+use crate::replica::{alter_isr, record_follower_fetch, Role};
 use common::topic_partition::TopicPartition;
 
 /// What Kafka 3.9's `KafkaApis.handleFetchRequest` does to a partition's answer for old
@@ -109,6 +116,54 @@ pub(crate) fn check_leader_epoch(current: i32, ours: i32) -> Result<(), i16> {
     }
 }
 
+/// The partition a fetch may read here, and whether this broker leads it: the leader serves every
+/// fetch; a follower also serves a consumer's Fetch v11+ (`followers_may_serve`, KIP-392:
+/// Kafka's `FetchParams.fetchOnlyFromLeader` is false for a consumer with client metadata).
+/// Errors as [`leader_partition`]'s.
+fn fetchable_partition(
+    broker: &Broker,
+    topic: &str,
+    partition: i32,
+    followers_may_serve: bool,
+) -> Result<(Arc<HostedPartition>, bool), i16> {
+    match leader_partition(broker, topic, partition) {
+        Ok(hosted) => Ok((hosted, true)),
+        Err(code) if followers_may_serve && code == ErrorCode::NotLeaderOrFollower.code() => {
+            let hosted = broker.partitions.get(topic, partition).ok_or(code)?;
+            let follows = matches!(&*hosted.replica.lock(), Role::Follower { .. });
+            if follows {
+                Ok((hosted, false))
+            } else {
+                Err(code)
+            }
+        }
+        Err(code) => Err(code),
+    }
+}
+
+/// The follower a leader sends a consumer in `client_rack` to (KIP-392), if any.
+fn preferred_replica(
+    broker: &Broker,
+    hosted: &HostedPartition,
+    fetch_offset: i64,
+    client_rack: &str,
+    racks: &std::collections::BTreeMap<common::ids::BrokerId, Option<String>>,
+) -> Option<common::ids::BrokerId> {
+    let role = hosted.replica.lock();
+    let Role::Leader(state) = &*role else {
+        return None;
+    };
+    preferred_read_replica(
+        broker.config.replica_selector,
+        state,
+        broker.config.broker_id,
+        fetch_offset,
+        client_rack,
+        racks,
+        common::time::now_ms(),
+    )
+}
+
 /// Reads every requested partition once. Returns the response, the number of record bytes and
 /// the ISR expansions that followers' fetches made due.
 fn read_all(
@@ -132,6 +187,16 @@ fn read_all(
     // IllegalArgumentException, answered UNKNOWN_SERVER_ERROR.
     let mut limit = i64::from(max_bytes);
     let read_committed = request.isolation_level == 1;
+    // KIP-392: a consumer's Fetch v11+ carries its rack and may be served by a follower.
+    let consumer_with_metadata = follower.is_none() && version >= 11;
+    let client_rack = request.rack_id.as_str();
+    let racks: std::collections::BTreeMap<_, _> =
+        if consumer_with_metadata && !client_rack.is_empty() {
+            let md = broker.cluster.metadata();
+            md.brokers.iter().map(|b| (b.id, b.rack.clone())).collect()
+        } else {
+            Default::default()
+        };
     let topics = request
         .topics
         .iter()
@@ -141,7 +206,9 @@ fn read_all(
                 .partitions
                 .iter()
                 .map(|p| {
-                    let hosted = match leader_partition(broker, name, p.partition) {
+                    let fetchable =
+                        fetchable_partition(broker, name, p.partition, consumer_with_metadata);
+                    let (hosted, leads) = match fetchable {
                         Ok(h) => h,
                         Err(code) => {
                             // A partition the metadata knows is read (and fails) in Kafka's
@@ -188,6 +255,17 @@ fn read_all(
                         .with_last_stable_offset(lso)
                         .with_log_start_offset(log.log_start_offset())
                         .with_aborted_transactions(read_committed.then(Vec::new));
+                    if leads && !racks.is_empty() {
+                        // Kafka's `readFromLocalLog`: with a preferred read replica the read is
+                        // skipped and the client told where to go.
+                        if let Some(replica) =
+                            preferred_replica(broker, &hosted, p.fetch_offset, client_rack, &racks)
+                        {
+                            return base.with_preferred_read_replica(
+                                kafka_protocol::messages::BrokerId(replica.0),
+                            );
+                        }
+                    }
                     if adjusted < 0
                         && p.fetch_offset >= log.log_start_offset()
                         && p.fetch_offset < max_offset
@@ -306,15 +384,22 @@ pub(crate) async fn handle_counting(
         // partitions never wake this fetch.
         // A follower waits for new data (the log end), a consumer for committed data.
         let from_follower = request.replica_id.0 >= 0;
+        let followers_may_serve = !from_follower && version >= 11;
         let mut watches: Vec<watch::Receiver<i64>> = request
             .topics
             .iter()
             .flat_map(|t| {
-                t.partitions
-                    .iter()
-                    .filter_map(|p| leader_partition(broker, t.topic.0.as_str(), p.partition).ok())
+                t.partitions.iter().filter_map(|p| {
+                    fetchable_partition(
+                        broker,
+                        t.topic.0.as_str(),
+                        p.partition,
+                        followers_may_serve,
+                    )
+                    .ok()
+                })
             })
-            .map(|h| {
+            .map(|(h, _)| {
                 if from_follower {
                     h.log.subscribe_log_end()
                 } else {
@@ -344,11 +429,12 @@ pub(crate) async fn handle_counting(
                 .await;
             });
         }
-        let has_error = topics
+        // Kafka answers at once on an error or when a partition has a preferred read replica.
+        let has_error_or_redirect = topics
             .iter()
             .flat_map(|t| &t.partitions)
-            .any(|p| p.error_code != 0);
-        if total >= min_bytes || has_error || tokio::time::Instant::now() >= deadline {
+            .any(|p| p.error_code != 0 || p.preferred_read_replica.0 >= 0);
+        if total >= min_bytes || has_error_or_redirect || tokio::time::Instant::now() >= deadline {
             return FetchResponse::default()
                 .with_session_id(0)
                 .with_responses(topics);

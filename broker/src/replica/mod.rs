@@ -19,6 +19,7 @@
 //! stay visible to consumers, as Kafka users expect.
 
 pub mod fetcher;
+pub mod selector;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
