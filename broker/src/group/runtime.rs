@@ -355,7 +355,9 @@ impl Groups {
         instance_id: Option<&str>,
     ) -> i16 {
         let now = self.now();
-        self.lock()
+        let mut inner = self.lock();
+        self.fire_due_timers(&mut inner, now);
+        inner
             .coordinator
             .heartbeat(group, generation, member_id, instance_id, now)
     }
@@ -363,6 +365,7 @@ impl Groups {
     pub fn leave(&self, group: &str, members: Vec<(String, Option<String>)>) -> LeaveOutcome {
         let now = self.now();
         let mut inner = self.lock();
+        self.fire_due_timers(&mut inner, now);
         let (outcome, replies) = inner.coordinator.leave(group, members, now);
         self.release(&mut inner, replies);
         outcome
@@ -371,15 +374,25 @@ impl Groups {
     pub fn tick(&self) {
         let now = self.now();
         let mut inner = self.lock();
+        self.fire_due_timers(&mut inner, now);
+    }
+
+    /// Applies every group timer due at `now` (session expiries, join and sync deadlines): the
+    /// periodic tick does it every 100 ms, and every request that reads or changes group state
+    /// does it first, so that nothing answers from state Kafka's purgatories (which fire each
+    /// timer on time) would already have moved past. librdkafka's 0081_admin deletes groups
+    /// exactly one session timeout after their static members closed.
+    fn fire_due_timers(&self, inner: &mut Inner, now: u64) {
         let replies = inner.coordinator.tick(now);
-        self.release(&mut inner, replies);
+        self.release(inner, replies);
     }
 
     /// Runs a short synchronous query or update on the coordinator (commit checks, describe,
-    /// list) with the current time.
+    /// list, delete) with the current time, after the timers due by then have fired.
     pub fn with<R>(&self, f: impl FnOnce(&mut Coordinator, u64) -> R) -> R {
         let now = self.now();
         let mut inner = self.lock();
+        self.fire_due_timers(&mut inner, now);
         f(&mut inner.coordinator, now)
     }
 

@@ -224,7 +224,7 @@ fn check_broker(
             resource_text(RESOURCE_BROKER, entity)
         ))
     };
-    defs::check_dynamic_broker_configs(configs).map_err(wrap)?;
+    defs::check_dynamic_broker_configs(configs, entity != BROKER_DEFAULT_ENTITY).map_err(wrap)?;
     let mut merged = config.raw.clone();
     let other = if entity == BROKER_DEFAULT_ENTITY {
         md.broker_configs.get(&config.broker_id.to_string())
@@ -306,6 +306,8 @@ fn plan(
             match other {
                 8 => "BROKER_LOGGER".to_string(),
                 16 => "CLIENT_METRICS".to_string(),
+                // KIP-848's group configs (`ConfigResource.Type.GROUP`), KRaft only in 3.9.
+                32 => "GROUP".to_string(),
                 _ => "UNKNOWN".to_string(),
             }
         ))),
@@ -335,7 +337,19 @@ async fn store(broker: &Broker, change: Change, validate_only: bool) -> Result<(
                 tracing::info!("Updating brokers with new configuration : {configs:?}")
             }
             Change::Broker { entity, configs } => {
-                tracing::info!("Updating broker {entity} with new configuration : {configs:?}")
+                tracing::info!("Updating broker {entity} with new configuration : {configs:?}");
+                let inert: Vec<&str> = configs
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| defs::SASL_LISTENER_DYNAMIC_CONFIGS.contains(k))
+                    .collect();
+                if !inert.is_empty() {
+                    tracing::warn!(
+                        "Broker {entity}: {} stored but without effect: they configure SASL \
+                         listeners, and this broker serves PLAINTEXT only",
+                        inert.join(", ")
+                    );
+                }
             }
         }
     }
@@ -678,5 +692,15 @@ mod tests {
         );
         assert!(check_broker(&config, &md, "", &map(&[("log.retention.ms", "100")])).is_ok());
         assert!(check_broker(&config, &md, "", &map(&[("log.segment.bytes", "1")])).is_err());
+        // librdkafka's 0081_admin: a SASL listener config for one broker is accepted, as in Kafka
+        // 3.9; at the cluster default level it is refused with Kafka's text.
+        let relogin = map(&[("sasl.kerberos.min.time.before.relogin", "58000")]);
+        assert!(check_broker(&config, &md, "0", &relogin).is_ok());
+        assert_eq!(
+            check_broker(&config, &md, "", &relogin).unwrap_err().1,
+            "Invalid config value for resource ConfigResource(type=BROKER, name=''): Cannot update \
+             these configs at default cluster level, broker id must be specified: \
+             Set(sasl.kerberos.min.time.before.relogin)"
+        );
     }
 }

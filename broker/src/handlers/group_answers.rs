@@ -324,3 +324,66 @@ async fn consumer_offsets_is_created_compacted_with_the_configured_partitions() 
     assert!(t.partitions.iter().all(|p| p.replicas.len() == 1));
     assert_eq!(broker.groups.loaded_partitions(), [0, 1, 2]);
 }
+
+/// librdkafka's 0081_admin closes static members and deletes their group one session timeout
+/// later: the expiry must have happened by then, not at the coordinator's next tick. No ticker
+/// runs in this test, so only the requests themselves can fire the due timers.
+#[tokio::test]
+async fn a_member_whose_session_ended_is_gone_for_the_next_admin_request() {
+    let (broker, _guard) = crate::broker::start_for_test_with(|c| {
+        c.group_min_session_timeout_ms = 100;
+        c.group_initial_rebalance_delay_ms = 0;
+    })
+    .await;
+    let session_ms = 300;
+    let joined_at = broker.groups.with(|c, now| {
+        let req = JoinRequest {
+            client_id: "c".to_string(),
+            group_instance_id: Some("static-0".to_string()),
+            session_timeout_ms: session_ms,
+            rebalance_timeout_ms: 10_000,
+            protocol_type: "consumer".to_string(),
+            protocols: vec![("range".to_string(), Bytes::new())],
+            ..Default::default()
+        };
+        c.join("closing", req, 1, 0, now);
+        let (member, generation) = match c.tick(now).first() {
+            Some(Reply::Join(_, j)) => (j.member_id.clone(), j.generation),
+            other => panic!("join answered: {other:?}"),
+        };
+        let sync = SyncRequest {
+            generation,
+            member_id: member.clone(),
+            group_instance_id: Some("static-0".to_string()),
+            assignments: vec![(member, Bytes::new())],
+            ..Default::default()
+        };
+        c.sync("closing", sync, 2);
+        now
+    });
+    let describe = || DescribeGroupsRequest::default().with_groups(vec![group_id("closing")]);
+    let state = wire(&super::groups::describe(&broker, describe(), 5).await, 5).groups[0]
+        .group_state
+        .to_string();
+    assert_eq!(state, "Stable");
+
+    // The member neither heartbeats nor leaves (a closed static member): its session ends.
+    let ends = joined_at + u64::try_from(session_ms).unwrap_or(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while broker.groups.now() < ends {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clock did not advance"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let described = wire(&super::groups::describe(&broker, describe(), 5).await, 5);
+    assert_eq!(described.groups[0].group_state.to_string(), "Empty");
+    assert!(described.groups[0].members.is_empty());
+    let deleted = super::groups::delete(
+        &broker,
+        DeleteGroupsRequest::default().with_groups_names(vec![group_id("closing")]),
+    )
+    .await;
+    assert_eq!(deleted.results[0].error_code, 0, "{deleted:?}");
+}

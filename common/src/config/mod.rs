@@ -593,6 +593,27 @@ pub const DYNAMIC_BROKER_CONFIGS: &[&str] = &[
     "unclean.leader.election.enable",
 ];
 
+/// Kafka's per-broker dynamic SASL configs (`DynamicListenerConfig.ReconfigurableConfigs`, the
+/// ones without a listener prefix). They configure SASL listeners; this broker serves PLAINTEXT
+/// only, as does a Kafka broker without a SASL listener, where setting them is accepted and has no
+/// effect either. So they are accepted per broker (never at the cluster default level, as in
+/// Kafka), type-checked, stored and reported by DescribeConfigs, and logged as inert.
+pub const SASL_LISTENER_DYNAMIC_CONFIGS: &[&str] = &[
+    "sasl.enabled.mechanisms",
+    "sasl.jaas.config",
+    "sasl.kerberos.kinit.cmd",
+    "sasl.kerberos.min.time.before.relogin",
+    "sasl.kerberos.principal.to.local.rules",
+    "sasl.kerberos.service.name",
+    "sasl.kerberos.ticket.renew.jitter",
+    "sasl.kerberos.ticket.renew.window.factor",
+    "sasl.login.refresh.buffer.seconds",
+    "sasl.login.refresh.min.period.seconds",
+    "sasl.login.refresh.window.factor",
+    "sasl.login.refresh.window.jitter",
+    "sasl.mechanism.inter.broker.protocol",
+];
+
 /// The catalogue entry of broker config `name`.
 pub fn broker_config_def(name: &str) -> Option<&'static BrokerConfigDef> {
     BROKER_CONFIG_DEFS.iter().find(|d| d.name == name)
@@ -652,17 +673,35 @@ pub fn broker_default(name: &str) -> Option<&'static str> {
 }
 
 /// Checks a dynamic broker config update (Kafka's `DynamicBrokerConfig.validateConfigs` then
-/// the values' types); `Err` is Kafka's text.
-pub fn check_dynamic_broker_configs(configs: &BTreeMap<String, String>) -> Result<(), String> {
+/// the values' types) for one broker (`per_broker`) or the cluster default; `Err` is Kafka's
+/// text.
+pub fn check_dynamic_broker_configs(
+    configs: &BTreeMap<String, String>,
+    per_broker: bool,
+) -> Result<(), String> {
     let refused: Vec<&str> = configs
         .keys()
         .map(String::as_str)
-        .filter(|k| !DYNAMIC_BROKER_CONFIGS.contains(k))
+        .filter(|k| {
+            !DYNAMIC_BROKER_CONFIGS.contains(k) && !SASL_LISTENER_DYNAMIC_CONFIGS.contains(k)
+        })
         .collect();
     if !refused.is_empty() {
         return Err(format!(
             "Cannot update these configs dynamically: Set({})",
             refused.join(", ")
+        ));
+    }
+    let broker_only: Vec<&str> = configs
+        .keys()
+        .map(String::as_str)
+        .filter(|k| SASL_LISTENER_DYNAMIC_CONFIGS.contains(k))
+        .collect();
+    if !per_broker && !broker_only.is_empty() {
+        return Err(format!(
+            "Cannot update these configs at default cluster level, broker id must be specified: \
+             Set({})",
+            broker_only.join(", ")
         ));
     }
     for (k, v) in configs {
@@ -693,7 +732,7 @@ mod tests {
         let one = |k: &str, v: &str| {
             let mut m = BTreeMap::new();
             m.insert(k.to_string(), v.to_string());
-            check_dynamic_broker_configs(&m)
+            check_dynamic_broker_configs(&m, false)
         };
         assert_eq!(
             one("compression.gzip.level", "10"),
@@ -759,18 +798,50 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
-        assert!(check_dynamic_broker_configs(&m(&[("log.retention.ms", "1000")])).is_ok());
+        assert!(check_dynamic_broker_configs(&m(&[("log.retention.ms", "1000")]), false).is_ok());
         assert_eq!(
-            check_dynamic_broker_configs(&m(&[("broker.id", "3")])),
+            check_dynamic_broker_configs(&m(&[("broker.id", "3")]), true),
             Err("Cannot update these configs dynamically: Set(broker.id)".into())
         );
         assert_eq!(
-            check_dynamic_broker_configs(&m(&[("message.max.bytes", "big")])),
+            check_dynamic_broker_configs(&m(&[("message.max.bytes", "big")]), false),
             Err(
                 "Invalid value big for configuration message.max.bytes: Not a number of type INT"
                     .into()
             )
         );
+    }
+
+    #[test]
+    fn sasl_listener_configs_may_change_per_broker_only_and_are_type_checked() {
+        let m = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
+        // librdkafka's 0081_admin sets this one on a broker, as Kafka 3.9 allows.
+        let relogin = m("sasl.kerberos.min.time.before.relogin", "58000");
+        assert_eq!(check_dynamic_broker_configs(&relogin, true), Ok(()));
+        assert_eq!(
+            check_dynamic_broker_configs(&relogin, false),
+            Err(
+                "Cannot update these configs at default cluster level, broker id must be \
+                 specified: Set(sasl.kerberos.min.time.before.relogin)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            check_dynamic_broker_configs(&m("sasl.kerberos.min.time.before.relogin", "soon"), true),
+            Err(
+                "Invalid value soon for configuration sasl.kerberos.min.time.before.relogin: \
+                 Not a number of type LONG"
+                    .into()
+            )
+        );
+        for name in SASL_LISTENER_DYNAMIC_CONFIGS {
+            assert!(
+                broker_config_def(name).is_some(),
+                "{name} is one of Kafka's"
+            );
+        }
+        // The SSL ones are per listener only (with a listener prefix) in Kafka; refused here.
+        assert!(check_dynamic_broker_configs(&m("ssl.protocol", "TLSv1.3"), true).is_err());
     }
 
     #[test]
