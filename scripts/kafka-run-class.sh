@@ -9,6 +9,12 @@
 #   4. otherwise: cargo build --release -q -p <binary>, then 2.
 # $CARGO_TARGET_DIR replaces <repo>/target when set.
 #
+# A Java class name instead of a binary (dotted, or starting with a capital letter, e.g.
+# TransactionProducerCli or org.example.Tool) runs on a JVM as Kafka's script runs it: on
+# $CLASSPATH followed by every jar of <base>/libs (where <base> is the directory above this
+# script's bin/, e.g. a Kafka-style installation whose bin/ links to these scripts), with
+# $KAFKA_HEAP_OPTS and $KAFKA_OPTS. librdkafka's test suite runs its Java helpers this way.
+#
 # -daemon: run in the background with nohup, output to $LOG_DIR/<logname>.out
 # (LOG_DIR defaults to <repo>/logs), like Kafka's -daemon.
 set -euo pipefail
@@ -53,6 +59,19 @@ resolve_binary() {
     echo "$target_dir/release/$name"
   fi
 }
+
+if [[ "$name" =~ ^([A-Za-z_][A-Za-z0-9_]*\.)*[A-Z][A-Za-z0-9_$]*$ ]]; then
+  if ! command -v java >/dev/null 2>&1; then
+    echo "$0: $name is a Java class, and java is not installed" >&2
+    exit 1
+  fi
+  classpath="${CLASSPATH:-}"
+  for jar in "$base_dir"/libs/*.jar; do
+    [ -e "$jar" ] && classpath="${classpath:+$classpath:}$jar"
+  done
+  # shellcheck disable=SC2086 # the options are word lists, as in Kafka's script
+  exec java ${KAFKA_HEAP_OPTS:-} ${KAFKA_OPTS:-} -cp "$classpath" "$name" "$@"
+fi
 
 bin="$(resolve_binary)"
 
