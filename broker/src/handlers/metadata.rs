@@ -81,6 +81,14 @@ fn topic_error(name: Option<String>, id: uuid::Uuid, code: i16) -> MetadataRespo
         .with_error_code(code)
 }
 
+/// The operations Kafka supports on a TOPIC resource (`AclEntry.supportedOperations`: READ 3,
+/// WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11) as a
+/// bit field (`Utils.to32BitField`): 3576. Without an authorizer Kafka grants them all, so a
+/// Metadata v8+ asking for `include_topic_authorized_operations` gets this for every topic it
+/// describes (librdkafka's DescribeTopics, 0081_admin).
+pub const TOPIC_AUTHORIZED_OPERATIONS: i32 =
+    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+
 pub async fn handle(
     broker: &Arc<Broker>,
     request: MetadataRequest,
@@ -189,10 +197,25 @@ pub async fn handle(
                 .with_rack(b.rack.clone().map(StrBytes::from_string))
         })
         .collect();
+    // Kafka's `handleTopicMetadataRequest`: authorized operations only when asked (v8+), for
+    // the topics it describes by name (not unknown topic ids); the cluster's only in v8-10.
+    // Otherwise the schema's default, Integer.MIN_VALUE ("not requested").
+    if version >= 8 && request.include_topic_authorized_operations {
+        for t in topics.iter_mut().filter(|t| t.name.is_some()) {
+            t.topic_authorized_operations = TOPIC_AUTHORIZED_OPERATIONS;
+        }
+    }
+    let cluster_operations =
+        if (8..=10).contains(&version) && request.include_cluster_authorized_operations {
+            super::describe_cluster::CLUSTER_AUTHORIZED_OPERATIONS
+        } else {
+            super::describe_cluster::AUTHORIZED_OPERATIONS_OMITTED
+        };
     MetadataResponse::default()
         .with_brokers(brokers)
         .with_cluster_id(Some(StrBytes::from_string(md.cluster_id.clone())))
         .with_controller_id(BrokerId(broker.controller_id().get()))
+        .with_cluster_authorized_operations(cluster_operations)
         .with_topics(topics)
 }
 
@@ -207,5 +230,35 @@ mod tests {
         assert!(!is_internal_topic("__my_topic"));
         assert!(!is_internal_topic("__consumer_offsets2"));
         assert!(!is_internal_topic("consumer_offsets"));
+    }
+
+    /// librdkafka's DescribeTopics with authorized operations (0081_admin): Kafka without an
+    /// authorizer grants every operation a topic supports; the cluster's only up to v10.
+    #[tokio::test]
+    async fn authorized_operations_are_answered_only_when_asked() {
+        use super::super::error_answers::{create_topic, topic_name};
+        use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+        use kafka_protocol::messages::MetadataRequest;
+
+        let (broker, _guard) = crate::broker::start_for_test().await;
+        create_topic(&broker, "ops").await;
+        let request = |topic_ops: bool, cluster_ops: bool| {
+            MetadataRequest::default()
+                .with_topics(Some(vec![
+                    MetadataRequestTopic::default().with_name(Some(topic_name("ops")))
+                ]))
+                .with_include_topic_authorized_operations(topic_ops)
+                .with_include_cluster_authorized_operations(cluster_ops)
+        };
+        let asked = super::handle(&broker, request(true, true), 10).await;
+        assert_eq!(asked.topics[0].topic_authorized_operations, 3576);
+        assert_eq!(asked.cluster_authorized_operations, 8096);
+        let plain = super::handle(&broker, request(false, false), 10).await;
+        assert_eq!(plain.topics[0].topic_authorized_operations, i32::MIN);
+        assert_eq!(plain.cluster_authorized_operations, i32::MIN);
+        // v11 dropped the cluster's field; the topics' stays.
+        let v12 = super::handle(&broker, request(true, true), 12).await;
+        assert_eq!(v12.topics[0].topic_authorized_operations, 3576);
+        assert_eq!(v12.cluster_authorized_operations, i32::MIN);
     }
 }
