@@ -69,18 +69,18 @@ if [[ "$name" =~ ^([A-Za-z_][A-Za-z0-9_]*\.)*[A-Z][A-Za-z0-9_$]*$ ]]; then
   for jar in "$base_dir"/libs/*.jar; do
     [ -e "$jar" ] && classpath="${classpath:+$classpath:}$jar"
   done
-  # shellcheck disable=SC2086 # the options are word lists, as in Kafka's script
-  exec java ${KAFKA_HEAP_OPTS:-} ${KAFKA_OPTS:-} -cp "$classpath" "$name" "$@"
+  # shellcheck disable=SC2206 # the options are word lists, as in Kafka's script
+  cmd=(java ${KAFKA_HEAP_OPTS:-} ${KAFKA_OPTS:-} -cp "$classpath" "$name")
+else
+  cmd=("$(resolve_binary)")
 fi
-
-bin="$(resolve_binary)"
 
 if [ "$daemon" = 1 ]; then
   log_dir="${LOG_DIR:-$base_dir/logs}"
   mkdir -p "$log_dir"
   out="$log_dir/${daemon_name:-$name}.out"
-  nohup "$bin" "$@" >"$out" 2>&1 </dev/null &
+  nohup "${cmd[@]}" "$@" >"$out" 2>&1 </dev/null &
   echo "Started $name in the background (pid $!); output in $out" >&2
   exit 0
 fi
-exec "$bin" "$@"
+exec "${cmd[@]}" "$@"

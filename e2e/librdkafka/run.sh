@@ -156,9 +156,10 @@ if [ "$rapidjson" = no ]; then
 fi
 stamp="rdkafka-sys $version; configure ${configure_flags[*]}; rapidjson $rapidjson"
 mkdir -p "$out"
-# One build at a time: concurrent runs (e.g. one and three brokers) share the build.
+# Runs share the build: the build (or its check) holds the lock exclusively, each run then holds
+# it shared until it ends, so no build replaces the tests a running test-runner uses.
 exec 9>"$out/build.lock"
-flock 9
+flock -x 9
 if ! [ -x "$src/tests/test-runner" ] || [ "$(cat "$out/build.stamp" 2>/dev/null)" != "$stamp" ]; then
     vendored=$(crate_dir)
     echo "building librdkafka from $vendored in $src (logs in $out/build-*.log)"
@@ -207,7 +208,7 @@ if [ "$trim" = 1 ]; then
     fi
     tests_dir=$trimmed
 fi
-flock -u 9
+flock -s 9
 
 # The test numbers to run: every 0nnn entry of test.c's table (entries span lines until their
 # closing parenthesis), without the numbers whose every entry is broker-less (TEST_F_LOCAL) unless

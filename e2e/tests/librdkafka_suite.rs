@@ -42,7 +42,8 @@ fn run_suite(brokers: &str, quick: bool, tests: &str) {
     let results = root.join(format!("target/librdkafka/brokers-{brokers}/results.txt"));
     let results = std::fs::read_to_string(Path::new(&results)).unwrap_or_default();
     assert!(
-        out.code == Some(0) && out.stdout.contains(", 0 failed"),
+        // No skip either: a missing dependency (rapidjson, the Java jars) makes tests skip.
+        out.code == Some(0) && out.stdout.contains(", 0 failed, 0 skipped"),
         "librdkafka's suite on {brokers} broker(s), tests {tests}:\n{}\n--- results ---\n{results}",
         out.all()
     );

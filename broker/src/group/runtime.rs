@@ -316,6 +316,7 @@ impl Groups {
         let rx = {
             let now = self.now();
             let mut inner = self.lock();
+            self.fire_due_timers(&mut inner, now);
             let token = inner.token();
             let (tx, rx) = oneshot::channel();
             inner.waiters.insert(token, Waiter::Join(tx));
@@ -333,7 +334,9 @@ impl Groups {
 
     pub async fn sync(&self, group: &str, req: SyncRequest) -> SyncResult {
         let rx = {
+            let now = self.now();
             let mut inner = self.lock();
+            self.fire_due_timers(&mut inner, now);
             let token = inner.token();
             let (tx, rx) = oneshot::channel();
             inner.waiters.insert(token, Waiter::Sync(tx));

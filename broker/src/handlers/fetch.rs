@@ -255,7 +255,10 @@ fn read_all(
                         .with_last_stable_offset(lso)
                         .with_log_start_offset(log.log_start_offset())
                         .with_aborted_transactions(read_committed.then(Vec::new));
-                    if leads && !racks.is_empty() {
+                    // Kafka also requires the chosen follower's log start to be at or below the
+                    // fetch offset; followers' log starts are not tracked here, so a fetch below
+                    // the leader's own is never redirected (it gets OFFSET_OUT_OF_RANGE here).
+                    if leads && !racks.is_empty() && p.fetch_offset >= log.log_start_offset() {
                         // Kafka's `readFromLocalLog`: with a preferred read replica the read is
                         // skipped and the client told where to go.
                         if let Some(replica) =

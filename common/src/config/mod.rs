@@ -594,13 +594,13 @@ pub const DYNAMIC_BROKER_CONFIGS: &[&str] = &[
 ];
 
 /// Kafka's per-broker dynamic SASL configs (`DynamicListenerConfig.ReconfigurableConfigs`, the
-/// ones without a listener prefix). They configure SASL listeners; this broker serves PLAINTEXT
+/// ones without a listener prefix), but `sasl.jaas.config`: a password, which Kafka stores only
+/// encoded with `password.encoder.secret`, so it stays refused here rather than kept in clear. They configure SASL listeners; this broker serves PLAINTEXT
 /// only, as does a Kafka broker without a SASL listener, where setting them is accepted and has no
 /// effect either. So they are accepted per broker (never at the cluster default level, as in
 /// Kafka), type-checked, stored and reported by DescribeConfigs, and logged as inert.
 pub const SASL_LISTENER_DYNAMIC_CONFIGS: &[&str] = &[
     "sasl.enabled.mechanisms",
-    "sasl.jaas.config",
     "sasl.kerberos.kinit.cmd",
     "sasl.kerberos.min.time.before.relogin",
     "sasl.kerberos.principal.to.local.rules",
@@ -840,8 +840,10 @@ mod tests {
                 "{name} is one of Kafka's"
             );
         }
-        // The SSL ones are per listener only (with a listener prefix) in Kafka; refused here.
+        // SSL settings and the JAAS password are refused here (no TLS listener; no password
+        // encoder), as every dynamic config this broker would store without acting on.
         assert!(check_dynamic_broker_configs(&m("ssl.protocol", "TLSv1.3"), true).is_err());
+        assert!(check_dynamic_broker_configs(&m("sasl.jaas.config", "x"), true).is_err());
     }
 
     #[test]
