@@ -156,10 +156,31 @@ if [ "$rapidjson" = no ]; then
 fi
 stamp="rdkafka-sys $version; configure ${configure_flags[*]}; rapidjson $rapidjson"
 mkdir -p "$out"
-# Runs share the build: the build (or its check) holds the lock exclusively, each run then holds
-# it shared until it ends, so no build replaces the tests a running test-runner uses.
+# --trim-unserved: a copy of tests/ whose 0081-admin.c and 0103-transactions.c do not call the
+# subtests of unserved APIs (each such call line becomes a comment). The number of lines trimmed
+# per file is checked, so a suite version that moved them fails here rather than trimming
+# something else. Each entry: file, count, extended regex of the whole call line.
+trims=(
+    "0081-admin.c|11|do_test_(CreateAcls|DescribeAcls|DeleteAcls|DeleteRecords|UserScramCredentials)\\(.*\\); *$"
+    "0103-transactions.c|1|do_test_fatal_idempo_error_without_kip360\\(\\); *$"
+)
+trimmed=$src/tests-trimmed
+trim_stamp="$stamp; ${trims[*]}"
+# Whether this run needs to build (or rebuild) the suite or its trimmed copy.
+needs_build() {
+    ! [ -x "$src/tests/test-runner" ] || [ "$(cat "$out/build.stamp" 2>/dev/null)" != "$stamp" ] ||
+        { [ "$trim" = 1 ] && { ! [ -x "$trimmed/test-runner" ] ||
+            [ "$(cat "$trimmed/trim.stamp" 2>/dev/null)" != "$trim_stamp" ]; }; }
+}
+# Runs share the build: each run holds the lock shared until it ends, so no build replaces the
+# tests a running test-runner uses; a run that must build takes it exclusively meanwhile (waiting
+# for the runs in progress), then goes back to shared.
 exec 9>"$out/build.lock"
-flock -x 9
+flock -s 9
+if needs_build; then
+    flock -u 9
+    flock -x 9
+fi
 if ! [ -x "$src/tests/test-runner" ] || [ "$(cat "$out/build.stamp" 2>/dev/null)" != "$stamp" ]; then
     vendored=$(crate_dir)
     echo "building librdkafka from $vendored in $src (logs in $out/build-*.log)"
@@ -178,17 +199,7 @@ if ! [ -x "$src/tests/test-runner" ] || [ "$(cat "$out/build.stamp" 2>/dev/null)
 fi
 tests_dir=$src/tests
 
-# --trim-unserved: a copy of tests/ whose 0081-admin.c and 0103-transactions.c do not call the
-# subtests of unserved APIs (each such call line becomes a comment). The number of lines trimmed
-# per file is checked, so a suite version that moved them fails here rather than trimming
-# something else. Each entry: file, count, extended regex of the whole call line.
-trims=(
-    "0081-admin.c|11|do_test_(CreateAcls|DescribeAcls|DeleteAcls|DeleteRecords|UserScramCredentials)\\(.*\\); *$"
-    "0103-transactions.c|1|do_test_fatal_idempo_error_without_kip360\\(\\); *$"
-)
 if [ "$trim" = 1 ]; then
-    trimmed=$src/tests-trimmed
-    trim_stamp="$stamp; ${trims[*]}"
     if ! [ -x "$trimmed/test-runner" ] || [ "$(cat "$trimmed/trim.stamp" 2>/dev/null)" != "$trim_stamp" ]; then
         rm -rf "$trimmed"
         cp -a "$src/tests" "$trimmed"
