@@ -66,9 +66,13 @@ if [[ "$name" =~ ^([A-Za-z_][A-Za-z0-9_]*\.)*[A-Z][A-Za-z0-9_$]*$ ]]; then
     exit 1
   fi
   classpath="${CLASSPATH:-}"
+  jars=0
   for jar in "$base_dir"/libs/*.jar; do
-    [ -e "$jar" ] && classpath="${classpath:+$classpath:}$jar"
+    [ -e "$jar" ] && classpath="${classpath:+$classpath:}$jar" && jars=$((jars + 1))
   done
+  if [ "$jars" = 0 ]; then
+    echo "$0: note: no jars in $base_dir/libs; $name must be on \$CLASSPATH" >&2
+  fi
   # shellcheck disable=SC2206 # the options are word lists, as in Kafka's script
   cmd=(java ${KAFKA_HEAP_OPTS:-} ${KAFKA_OPTS:-} -cp "$classpath" "$name")
 else

@@ -74,7 +74,11 @@ while [ $# -gt 0 ]; do
         --keep) keep=1 ;;
         --trim-unserved) trim=1 ;;
         --budget)
-            budget=${2:?--budget needs a number of seconds}
+            budget=${2:-}
+            if ! [[ "$budget" =~ ^[0-9]+$ ]]; then
+                echo "--budget needs a number of seconds, not '${budget}'" >&2
+                exit 2
+            fi
             shift
             ;;
         --brokers)
@@ -243,6 +247,22 @@ if [ "${#numbers[@]}" -eq 0 ]; then
     echo "no tests selected by '$selection'" >&2
     exit 2
 fi
+# Every chosen number must be one of the suite's (local ones included), before a cluster starts.
+known=" $(with_local=1 all_numbers | tr '\n' ' ') "
+for n in "${numbers[@]}"; do
+    if [[ "$known" != *" $n "* ]]; then
+        echo "no test $n in librdkafka's tests/test.c (numbers are four digits, e.g. 0001)" >&2
+        exit 2
+    fi
+done
+
+# One run per broker count at a time: a second one would overwrite this one's logs and results.
+mkdir -p "$run_out"
+exec 8>"$run_out/run.lock"
+if ! flock -n 8; then
+    echo "another run with $broker_count broker(s) is in progress (it holds $run_out/run.lock)" >&2
+    exit 2
+fi
 
 ############################# Cluster #############################
 
@@ -359,9 +379,16 @@ else
 fi
 
 # test.conf: the bootstrap servers and the suite's own knobs (tests/test.conf.example).
+# topic.offset.store.path (test.conf's topic.* lines go to topic configs): the file offset store
+# (offset.store.method=file, 0014_reconsume_191) keeps <topic>-<partition>.offset files, by
+# default in the tests directory that every run shares, where a file left by an earlier run (the
+# suite's random topic names can repeat) makes a new consumer start at that run's offset. Each
+# run keeps its own, in its work directory.
+mkdir -p "$work/offsets"
 cat >"$work/test.conf" <<EOF
 metadata.broker.list=$brokers
 test.timeout.multiplier=${TEST_TIMEOUT_MULTIPLIER:-2}
+topic.offset.store.path=$work/offsets
 EOF
 
 ############################# Run #############################
@@ -402,11 +429,6 @@ for n in "${numbers[@]}"; do
         continue
     fi
     t0=$SECONDS
-    # The file offset store (offset.store.method=file, 0014_reconsume_191) keeps
-    # <topic>-<partition>.offset files in the tests directory, and the suite's random topic
-    # names can repeat from run to run: a file left by an earlier run makes a new consumer start
-    # at that run's offset. Each test starts without them, as on a fresh checkout.
-    rm -f "$tests_dir"/*.offset
     # test-runner exits non-zero on any failure and may die by its own SIGKILL on a timeout; the
     # report (written at the summary) or the log tells what happened either way.
     (
