@@ -8,6 +8,7 @@
 //! (`table`).
 
 pub mod admin;
+pub mod argparse;
 pub mod exception;
 pub mod help;
 pub mod host_port;

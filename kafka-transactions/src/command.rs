@@ -8,7 +8,7 @@ use std::io::Write;
 use client::admin::{AbortTransactionSpec, ListTransactionsOptions, ProducerStateInfo};
 use client::{Admin, ClientError};
 
-use crate::argparse::{Group, Kind, Namespace, Opt, Parser};
+use cli::argparse::{Group, Kind, Namespace, Opt, Parser};
 
 const PROG: &str = "kafka-transactions.sh";
 

@@ -8,7 +8,6 @@
 //! Exit code 0 on success; 1 on a usage error, `-h` (as argparse4j's help screen ends in Kafka's
 //! `Exit.exit(1)`) and any failure; `-v` prints the version and exits 0.
 
-mod argparse;
 mod command;
 
 use std::io::Write;
@@ -16,7 +15,7 @@ use std::io::Write;
 use cli::admin::{admin_api_timeout, admin_client_id, load_command_config, run_async};
 use client::Admin;
 
-use crate::argparse::Stop;
+use cli::argparse::Stop;
 
 fn main() {
     // Kafka's WARN/ERROR log lines; the client library's own diagnostics only through RUST_LOG.

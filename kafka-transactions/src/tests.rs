@@ -3,8 +3,8 @@
 //! commands against the fake broker.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::argparse::Stop;
 use crate::command::{parser, pretty_table};
+use cli::argparse::Stop;
 
 const CASES: usize = 22;
 

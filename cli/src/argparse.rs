@@ -1,11 +1,13 @@
-//! The argument parsing of `kafka-transactions`, which Kafka 3.9 builds with argparse4j 0.7.0
-//! (not jopt-simple like the other tools): a main parser with named arguments and a sub-command,
-//! each sub-command a parser of its own. Reproduced here as argparse4j behaves and prints:
+//! The argument parsing of the tools Kafka 3.9 builds with argparse4j 0.7.0 instead of
+//! jopt-simple (`kafka-transactions`' `TransactionsCommand`, `kafka-producer-perf-test`'s
+//! `ProducerPerformance`): a main parser with named arguments and optionally a sub-command, each
+//! sub-command a parser of its own. Reproduced here as argparse4j behaves and prints:
 //! `--flag value` and `--flag=value`, unique prefixes of long flags and of commands, the
-//! conversion of typed values (Integer, Long, Short) with Java's messages, `-h` printing the
-//! help of the parser it appears in, and on an error the parser's usage and
-//! `kafka-transactions.sh: error: ...` (with "Did you mean:" suggestions), everything wrapped
-//! and justified to 75 columns as argparse4j's `TextHelper` does.
+//! conversion of typed values (Integer, Long, Short, Double) with Java's messages, `storeTrue`
+//! flags, `nargs("+")` lists, mutually exclusive groups, `defaultHelp(true)`'s `(default: ..)`,
+//! `-h` printing the help of the parser it appears in, and on an error the parser's usage and
+//! `<prog>: error: ...` (with "Did you mean:" suggestions), everything wrapped and justified to
+//! 75 columns as argparse4j's `TextHelper` does.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +27,12 @@ pub enum Kind {
     Int,
     Long,
     Short,
+    /// `type(Double.class)`: Java's `Double.valueOf`.
+    Double,
+    /// `action(storeTrue())`: takes no value; `"true"` when given, `"false"` otherwise.
+    Flag,
+    /// `nargs("+")` of strings: one or more values, up to the next flag.
+    List,
 }
 
 /// One named argument (`addArgument("--topic")`).
@@ -41,6 +49,8 @@ pub struct Opt {
     pub default: Option<&'static str>,
     /// Index into the parser's groups, for arguments listed under a group's title.
     pub group: Option<usize>,
+    /// Index into the parser's mutually exclusive groups.
+    pub exclusive: Option<usize>,
 }
 
 impl Opt {
@@ -60,6 +70,7 @@ impl Opt {
             required: false,
             default: None,
             group: None,
+            exclusive: None,
         }
     }
 
@@ -83,6 +94,20 @@ impl Opt {
         self
     }
 
+    /// A member of the parser's mutually exclusive group `index`.
+    pub fn in_exclusive(mut self, index: usize) -> Self {
+        self.exclusive = Some(index);
+        self
+    }
+
+    /// An `action(storeTrue())` flag.
+    pub fn flag(flags: &'static [&'static str], dest: &'static str, help: &'static str) -> Self {
+        Opt {
+            default: Some("false"),
+            ..Opt::value(flags, dest, Kind::Flag, help)
+        }
+    }
+
     fn help_opt() -> Self {
         Opt {
             flags: &["-h", "--help"],
@@ -93,6 +118,7 @@ impl Opt {
             required: false,
             default: None,
             group: None,
+            exclusive: None,
         }
     }
 
@@ -107,12 +133,19 @@ impl Opt {
             required: false,
             default: None,
             group: None,
+            exclusive: None,
         }
     }
 
     fn metavar_text(&self) -> Option<String> {
         match self.kind {
-            Kind::Help | Kind::Version => None,
+            Kind::Help | Kind::Version | Kind::Flag => None,
+            Kind::List => {
+                let mv = self
+                    .metavar
+                    .map_or_else(|| self.dest.to_ascii_uppercase(), str::to_string);
+                Some(format!("{mv} [{mv} ...]"))
+            }
             _ => Some(
                 self.metavar
                     .map_or_else(|| self.dest.to_ascii_uppercase(), str::to_string),
@@ -122,15 +155,28 @@ impl Opt {
 
     /// `formatShortSyntax`: `[--topic TOPIC]`, or without brackets when required.
     fn short_syntax(&self) -> String {
+        let s = self.short_syntax_no_bracket();
+        if self.required {
+            s
+        } else {
+            format!("[{s}]")
+        }
+    }
+
+    fn short_syntax_no_bracket(&self) -> String {
         let mut s = self.flags[0].to_string();
         if let Some(mv) = self.metavar_text() {
             s.push(' ');
             s.push_str(&mv);
         }
-        if self.required {
-            s
-        } else {
-            format!("[{s}]")
+        s
+    }
+
+    /// The help text, with `defaultHelp(true)`'s ` (default: ..)` when the parser asks for it.
+    fn help_text(&self, default_help: bool) -> String {
+        match self.default {
+            Some(d) if default_help => format!("{} (default: {d})", self.help),
+            _ => self.help.to_string(),
         }
     }
 
@@ -160,6 +206,14 @@ pub struct Group {
     pub description: &'static str,
 }
 
+/// A mutually exclusive group (`addMutuallyExclusiveGroup`): at most one of its arguments, and
+/// with `required` exactly one.
+#[derive(Debug, Clone)]
+pub struct Exclusive {
+    pub description: &'static str,
+    pub required: bool,
+}
+
 /// A parser: the main one, or a sub-command's.
 #[derive(Debug, Clone)]
 pub struct Parser {
@@ -171,6 +225,9 @@ pub struct Parser {
     pub help: &'static str,
     pub opts: Vec<Opt>,
     pub groups: Vec<Group>,
+    pub exclusive: Vec<Exclusive>,
+    /// `defaultHelp(true)`: every help line with a default ends in ` (default: ..)`.
+    pub default_help: bool,
     pub commands_title: &'static str,
     pub commands_metavar: &'static str,
     pub commands_dest: &'static str,
@@ -186,6 +243,8 @@ impl Parser {
             help: "",
             opts: vec![Opt::help_opt()],
             groups: Vec::new(),
+            exclusive: Vec::new(),
+            default_help: false,
             commands_title: "",
             commands_metavar: "",
             commands_dest: "command",
@@ -218,6 +277,7 @@ pub enum Stop {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Namespace {
     values: BTreeMap<String, String>,
+    lists: BTreeMap<String, Vec<String>>,
 }
 
 impl Namespace {
@@ -236,6 +296,44 @@ impl Namespace {
     pub fn get_i16(&self, dest: &str) -> Option<i16> {
         self.get(dest).and_then(|v| v.parse().ok())
     }
+
+    pub fn get_f64(&self, dest: &str) -> Option<f64> {
+        self.get(dest).and_then(java_double)
+    }
+
+    /// A `storeTrue` flag's value.
+    pub fn get_flag(&self, dest: &str) -> bool {
+        self.get(dest) == Some("true")
+    }
+
+    /// A `nargs("+")` argument's values (`None` when not given).
+    pub fn get_list(&self, dest: &str) -> Option<&[String]> {
+        self.lists.get(dest).map(Vec::as_slice)
+    }
+}
+
+/// Java's `Double.valueOf`: surrounding whitespace trimmed, an optional sign, decimal digits
+/// with an optional fraction and exponent, an optional `d`/`f` suffix, `NaN` and `Infinity`.
+fn java_double(value: &str) -> Option<f64> {
+    let v = value.trim_matches(|c: char| c <= ' ');
+    let body = v.strip_prefix(['-', '+']).unwrap_or(v);
+    if body == "NaN" || body == "Infinity" {
+        return v.replace("Infinity", "inf").parse().ok();
+    }
+    let body = body.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(body);
+    let ok = !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        && body
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.');
+    if !ok {
+        return None;
+    }
+    let sign = if v.starts_with('-') { "-" } else { "" };
+    format!("{sign}{body}").parse().ok()
 }
 
 /// Java's `Integer.valueOf` / `Long.valueOf` / `Short.valueOf` failure messages, as argparse4j
@@ -247,6 +345,7 @@ fn convert(kind: Kind, value: &str) -> Result<(), String> {
             java_integer(value).is_some_and(|v| i32::try_from(v).is_ok()),
         ),
         Kind::Long => ("Long", java_integer(value).is_some()),
+        Kind::Double => ("Double", java_double(value).is_some()),
         Kind::Short => {
             // Short.parseShort: Integer.parseInt first, then the range check.
             return match java_integer(value).and_then(|v| i32::try_from(v).ok()) {
@@ -327,6 +426,49 @@ impl Parser {
                     Kind::Version => return Err(Stop::Version),
                     _ => {}
                 }
+                if let Some(group) = opt.exclusive {
+                    let other = self.opts.iter().find(|o| {
+                        o.exclusive == Some(group)
+                            && o.dest != opt.dest
+                            && (ns.values.contains_key(o.dest) || ns.lists.contains_key(o.dest))
+                    });
+                    if let Some(other) = other {
+                        let message = format!(
+                            "argument {}: not allowed with argument {}",
+                            opt.textual_name(),
+                            other.textual_name()
+                        );
+                        return Err(self.error(upper, &message, None));
+                    }
+                }
+                if opt.kind == Kind::Flag {
+                    if inline.is_some() {
+                        let message = format!(
+                            "argument {}: ignored explicit argument '{}'",
+                            opt.textual_name(),
+                            inline.unwrap_or_default()
+                        );
+                        return Err(self.error(upper, &message, None));
+                    }
+                    ns.values.insert(opt.dest.to_string(), "true".to_string());
+                    continue;
+                }
+                if opt.kind == Kind::List {
+                    let mut values: Vec<String> = inline.into_iter().collect();
+                    while let Some(v) = args.get(i).filter(|v| !looks_like_flag(v)) {
+                        values.push(v.clone());
+                        i += 1;
+                    }
+                    if values.is_empty() {
+                        let message = format!(
+                            "argument {}: expected at least one argument",
+                            opt.textual_name()
+                        );
+                        return Err(self.error(upper, &message, None));
+                    }
+                    ns.lists.insert(opt.dest.to_string(), values);
+                    continue;
+                }
                 let value = match inline {
                     Some(v) => v,
                     None => match args.get(i) {
@@ -384,7 +526,7 @@ impl Parser {
             return Err(self.error(upper, "too few arguments", None));
         }
         for opt in &self.opts {
-            if ns.values.contains_key(opt.dest) {
+            if ns.values.contains_key(opt.dest) || ns.lists.contains_key(opt.dest) {
                 continue;
             }
             if opt.required {
@@ -393,6 +535,31 @@ impl Parser {
             }
             if let Some(d) = opt.default {
                 ns.values.insert(opt.dest.to_string(), d.to_string());
+            }
+        }
+        for (index, group) in self.exclusive.iter().enumerate() {
+            let members: Vec<&Opt> = self
+                .opts
+                .iter()
+                .filter(|o| o.exclusive == Some(index))
+                .collect();
+            let given = members.iter().any(|o| {
+                ns.lists.contains_key(o.dest)
+                    || match o.kind {
+                        Kind::Flag => ns.values.get(o.dest).is_some_and(|v| v == "true"),
+                        _ => ns.values.contains_key(o.dest) && o.default.is_none(),
+                    }
+            });
+            if group.required && !given {
+                let message = format!(
+                    "one of the arguments {} is required",
+                    members
+                        .iter()
+                        .map(|o| o.textual_name())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                return Err(self.error(upper, &message, None));
             }
         }
         Ok(())
@@ -496,7 +663,26 @@ impl Parser {
         if let Some(c) = self.command {
             opts.push(c.to_string());
         }
-        opts.extend(self.opts.iter().map(Opt::short_syntax));
+        opts.extend(
+            self.opts
+                .iter()
+                .filter(|o| o.exclusive.is_none())
+                .map(Opt::short_syntax),
+        );
+        for (index, group) in self.exclusive.iter().enumerate() {
+            let members: Vec<String> = self
+                .opts
+                .iter()
+                .filter(|o| o.exclusive == Some(index))
+                .map(Opt::short_syntax_no_bracket)
+                .collect();
+            let (open, close) = if group.required {
+                ("(", ")")
+            } else {
+                ("[", "]")
+            };
+            opts.push(format!("{open}{}{close}", members.join(" | ")));
+        }
         if !self.commands.is_empty() {
             opts.push(self.commands_metavar.to_string());
             opts.push("...".to_string());
@@ -531,8 +717,29 @@ impl Parser {
             out.push('\n');
         }
         out.push_str("\noptional arguments:\n");
-        for opt in self.opts.iter().filter(|o| o.group.is_none()) {
-            out.push_str(&help_entry(&opt.help_title(), opt.help));
+        for opt in self
+            .opts
+            .iter()
+            .filter(|o| o.group.is_none() && o.exclusive.is_none())
+        {
+            out.push_str(&help_entry(
+                &opt.help_title(),
+                &opt.help_text(self.default_help),
+            ));
+        }
+        for (index, group) in self.exclusive.iter().enumerate() {
+            out.push('\n');
+            if !group.description.is_empty() {
+                out.push_str("  ");
+                out.push_str(&wrap(group.description, FORMAT_WIDTH, 2, "", "  "));
+                out.push_str("\n\n");
+            }
+            for opt in self.opts.iter().filter(|o| o.exclusive == Some(index)) {
+                out.push_str(&help_entry(
+                    &opt.help_title(),
+                    &opt.help_text(self.default_help),
+                ));
+            }
         }
         if !self.commands.is_empty() {
             out.push('\n');
@@ -556,10 +763,23 @@ impl Parser {
                 out.push_str("\n\n");
             }
             for opt in self.opts.iter().filter(|o| o.group == Some(index)) {
-                out.push_str(&help_entry(&opt.help_title(), opt.help));
+                out.push_str(&help_entry(
+                    &opt.help_title(),
+                    &opt.help_text(self.default_help),
+                ));
             }
         }
         out
+    }
+
+    /// What `handleError` prints for an `ArgumentParserException` a tool raises itself after
+    /// parsing (`new ArgumentParserException(message, parser)`): the usage, then
+    /// `<prog>: error: <message>`.
+    pub fn error_text(&self, message: &str) -> String {
+        match self.error(&[], message, None) {
+            Stop::Error(text) => text,
+            _ => String::new(),
+        }
     }
 
     /// `handleError`: the usage, then `<prog>: error: <message>` wrapped, then suggestions.

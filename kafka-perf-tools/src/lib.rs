@@ -1,0 +1,78 @@
+//! Kafka 3.9's performance tools on our client library: `kafka-producer-perf-test`
+//! ([`producer_perf`], `ProducerPerformance`), `kafka-consumer-perf-test` ([`consumer_perf`],
+//! `ConsumerPerformance`) and `kafka-e2e-latency` ([`e2e_latency`], `EndToEndLatency`), with
+//! Kafka's options and result lines on stdout so that runs compare line for line with Kafka's,
+//! and an indicatif progress bar on stderr when it is a terminal.
+
+pub mod consumer_perf;
+pub mod date_format;
+pub mod e2e_latency;
+pub mod metrics;
+pub mod producer_perf;
+pub mod progress;
+pub mod random;
+pub mod stats;
+pub mod throttler;
+
+use client::ClientError;
+
+/// An exception as Kafka's tools print it: `class: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JavaException {
+    pub class: String,
+    pub message: String,
+}
+
+impl JavaException {
+    pub fn new(class: impl Into<String>, message: impl Into<String>) -> Self {
+        JavaException {
+            class: class.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The Java class Kafka's client would throw for `e`, with its message.
+    pub fn from_client(e: &ClientError) -> Self {
+        JavaException::new(cli::exception::exception_class(e), e.to_string())
+    }
+
+    /// `class: message` on stderr.
+    pub fn print(&self) {
+        eprintln!("{}: {}", self.class, self.message);
+    }
+
+    /// An exception escaping `main`: `Exception in thread "main" class: message` on stderr.
+    /// Returns the exit code, 1.
+    pub fn print_uncaught(&self) -> i32 {
+        eprintln!(
+            "Exception in thread \"main\" {}: {}",
+            self.class, self.message
+        );
+        1
+    }
+}
+
+/// The arguments after the program name, as Strings.
+pub fn args() -> Vec<String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Runs `work` on a multi-threaded tokio runtime of two workers, so that the producer's sender
+/// runs beside the loop that feeds it (as the Java client's I/O thread does). `None` when the
+/// runtime cannot start; the reason is printed to stderr.
+pub fn run_threaded<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime.block_on(work)),
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
