@@ -266,76 +266,22 @@ fi
 
 ############################# Cluster #############################
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/librdkafka-e2e.XXXXXX")
-pids=()
-cleanup() {
-    # The broker first (a controlled shutdown needs zookeeper-lite), then zookeeper-lite (pids[0]).
-    local pid
-    for pid in "${pids[@]:1}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]:1}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    if [ "${#pids[@]}" -gt 0 ]; then
-        kill "${pids[0]}" 2>/dev/null || true
-        wait "${pids[0]}" 2>/dev/null || true
-    fi
-    if [ "$keep" = 1 ]; then
-        echo "kept $work"
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits until FILE has a line matching REGEX (grep -E) and prints the first match; gives up after
-# 60 s or when PID has died, showing the file.
-wait_for_line() {
-    local file=$1 regex=$2 pid=$3 deadline=$((SECONDS + 60)) line
-    while :; do
-        line=$(grep -m1 -E "$regex" "$file" 2>/dev/null || true)
-        if [ -n "$line" ]; then
-            printf '%s\n' "$line"
-            return 0
-        fi
-        if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
-            echo "gave up waiting for /$regex/ in $file:" >&2
-            cat "$file" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-}
-
-port_of() { sed -E 's/.*listening on [^ ]*:([0-9]+).*/\1/' <<<"$1"; }
-
-mkdir -p "$work/zk"
-cat >"$work/zookeeper.properties" <<EOF
-dataDir=$work/zk
-clientPort=0
-clientPortAddress=127.0.0.1
-maxClientCnxns=0
-admin.enableServer=false
-EOF
-"$bin/zookeeper-lite" "$work/zookeeper.properties" >"$work/zookeeper.log" 2>&1 &
-pids+=($!)
-zk_port=$(port_of "$(wait_for_line "$work/zookeeper.log" 'listening on ' "${pids[0]}")")
+# Start-up and clean-up of zookeeper-lite and the brokers: bench/lib.sh, with $bin (target/debug)
+# as set above. On exit it stops the brokers (each a controlled shutdown, which needs
+# zookeeper-lite), then zookeeper-lite, and deletes the work directory unless BENCH_KEEP=1.
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+BENCH_KEEP=$keep
+bench_init librdkafka-e2e
+start_zookeeper
 
 # Kafka's defaults where the suite's scenario has none; replication factor 3 only with 3 brokers.
 rf=$broker_count
 txn_min_isr=$((broker_count > 1 ? 2 : 1))
-broker_pids=()
-bootstrap=()
 for id in $(seq 1 "$broker_count"); do
-    "$bin/broker" "$root/config/server.properties" \
-        --override "broker.id=$id" \
+    launch_broker "$id" \
         --override "broker.rack=RACK$id" \
         --override "replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector" \
-        --override "listeners=PLAINTEXT://127.0.0.1:0" \
-        --override "log.dirs=$work/broker$id" \
-        --override "zookeeper.connect=127.0.0.1:$zk_port" \
         --override "group.initial.rebalance.delay.ms=3000" \
         --override "auto.create.topics.enable=true" \
         --override "num.partitions=4" \
@@ -343,18 +289,11 @@ for id in $(seq 1 "$broker_count"); do
         --override "offsets.topic.replication.factor=$rf" \
         --override "transaction.state.log.replication.factor=$rf" \
         --override "transaction.state.log.min.isr=$txn_min_isr" \
-        --override "log.flush.interval.messages=9223372036854775807" \
-        >"$work/broker$id.log" 2>&1 &
-    pids+=($!)
-    broker_pids+=($!)
+        --override "log.flush.interval.messages=9223372036854775807"
 done
-for i in "${!broker_pids[@]}"; do
-    id=$((i + 1))
-    line=$(wait_for_line "$work/broker$id.log" 'listening on ' "${broker_pids[$i]}")
-    wait_for_line "$work/broker$id.log" "\\[KafkaServer id=$id\\] started" "${broker_pids[$i]}" >/dev/null
-    bootstrap+=("127.0.0.1:$(port_of "$line")")
-done
-brokers=$(IFS=,; echo "${bootstrap[*]}")
+# Started side by side; lib.sh's broker_pids holds them in id order (broker i+1 at index i).
+await_brokers
+brokers=$bootstrap
 echo "zookeeper-lite on 127.0.0.1:$zk_port, $broker_count broker(s) on $brokers; work dir $work"
 
 # KAFKA_PATH: a Kafka-style installation whose bin/ holds our scripts. The scripts find their
@@ -446,7 +385,7 @@ for n in "${numbers[@]}"; do
     for i in "${!broker_pids[@]}"; do
         if ! kill -0 "${broker_pids[$i]}" 2>/dev/null; then
             echo "broker $((i + 1)) died during test $n; see $work/broker$((i + 1)).log" >&2
-            keep=1
+            BENCH_KEEP=1
             broker_dead=1
         fi
     done
