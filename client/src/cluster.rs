@@ -57,6 +57,11 @@ impl Cluster {
         }
     }
 
+    /// The live connection to a broker, if one is open (no connecting, no waiting).
+    pub fn live_connection(&self, broker_id: i32) -> Option<Connection> {
+        self.cached_connection(broker_id)
+    }
+
     fn cached_connection(&self, key: i32) -> Option<Connection> {
         let map = match self.connections.lock() {
             Ok(m) => m,

@@ -268,11 +268,7 @@ impl Connection {
 
     /// Sends a request that the broker will not answer (Produce with acks=0).
     pub async fn send_no_response<R: Request>(&self, request: R) -> Result<(), ClientError> {
-        let version = self.version_for::<R>()?;
-        let correlation_id = self.next_correlation_id();
-        let bytes =
-            frame::encode_request(&request, version, correlation_id, &self.options.client_id)?;
-        self.enqueue(bytes)
+        self.queue_no_response(request)
     }
 
     fn next_correlation_id(&self) -> i32 {
@@ -303,6 +299,18 @@ impl Connection {
         version: i16,
         response_header_version: i16,
     ) -> Result<Bytes, ClientError> {
+        let (correlation_id, rx) = self.queue(request, version, response_header_version)?;
+        self.await_response(R::KEY, correlation_id, rx).await
+    }
+
+    /// Encodes `request` and queues it for the writer, registered under a new correlation id;
+    /// synchronous, so requests queued one after another go out in that order.
+    fn queue<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        response_header_version: i16,
+    ) -> Result<(i32, oneshot::Receiver<Result<Bytes, ClientError>>), ClientError> {
         let correlation_id = self.next_correlation_id();
         let bytes =
             frame::encode_request(request, version, correlation_id, &self.options.client_id)?;
@@ -319,6 +327,15 @@ impl Connection {
             self.shared.take_pending(correlation_id);
             return Err(e);
         }
+        Ok((correlation_id, rx))
+    }
+
+    async fn await_response(
+        &self,
+        api_key: i16,
+        correlation_id: i32,
+        rx: oneshot::Receiver<Result<Bytes, ClientError>>,
+    ) -> Result<Bytes, ClientError> {
         match tokio::time::timeout(self.options.request_timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(self.closed_error()),
@@ -326,7 +343,7 @@ impl Connection {
                 self.shared.take_pending(correlation_id);
                 let error = ClientError::Timeout(format!(
                     "Request {} to {} timed out after {} ms.",
-                    crate::versions::api_name(R::KEY),
+                    crate::versions::api_name(api_key),
                     self.shared.peer,
                     self.options.request_timeout.as_millis()
                 ));
@@ -342,6 +359,43 @@ impl Connection {
                 Err(error)
             }
         }
+    }
+
+    /// Queues `request` at the negotiated version right now and returns a future of its
+    /// response. Unlike `send`, the request is on its way (in call order) before the future is
+    /// first polled, so a caller can keep several requests in flight on this connection, in a
+    /// fixed order (the producer's pipelined Produce requests), and await them elsewhere. The
+    /// response wait is bounded by the request timeout, as for `send`.
+    pub fn send_queued<R: Request>(
+        &self,
+        request: R,
+    ) -> Result<
+        impl std::future::Future<Output = Result<R::Response, ClientError>> + Send + 'static,
+        ClientError,
+    >
+    where
+        R::Response: Send + 'static,
+    {
+        let version = self.version_for::<R>()?;
+        let (correlation_id, rx) = self.queue(
+            &request,
+            version,
+            frame::response_header_version::<R>(version),
+        )?;
+        let conn = self.clone();
+        Ok(async move {
+            let body = conn.await_response(R::KEY, correlation_id, rx).await?;
+            frame::decode_response::<R>(body, version)
+        })
+    }
+
+    /// `send_no_response` without the `async`: queued (in call order) before it returns.
+    pub fn queue_no_response<R: Request>(&self, request: R) -> Result<(), ClientError> {
+        let version = self.version_for::<R>()?;
+        let correlation_id = self.next_correlation_id();
+        let bytes =
+            frame::encode_request(&request, version, correlation_id, &self.options.client_id)?;
+        self.enqueue(bytes)
     }
 }
 
@@ -466,6 +520,23 @@ mod tests {
         let b = conn.send(MetadataRequest::default());
         let (a, b) = tokio::join!(a, b);
         assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    }
+
+    #[tokio::test]
+    async fn queued_requests_go_out_in_call_order_before_being_awaited() {
+        let broker = FakeBroker::start(FakeBrokerOptions::default()).await;
+        let conn = Connection::connect(&broker.addr(), ConnectionOptions::default())
+            .await
+            .expect("connect");
+        let first = conn
+            .send_queued(MetadataRequest::default())
+            .expect("queued");
+        let second = conn
+            .send_queued(MetadataRequest::default())
+            .expect("queued");
+        // Awaited in reverse: both were already sent, and each gets its own answer.
+        assert!(second.await.is_ok());
+        assert!(first.await.is_ok());
     }
 
     #[tokio::test]

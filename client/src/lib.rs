@@ -1,9 +1,10 @@
 //! Kafka client library shared by our CLI tools: one pipelined, version-negotiating connection per
 //! broker (`connection`), a metadata cache that finds partition leaders and the controller
 //! (`cluster`), the admin calls `kafka-topics` makes (`admin`), an idempotent batching producer
-//! (`producer`) with Kafka's murmur2 key placement (`partitioner`), and a consumer (`consumer`)
-//! that assigns partitions itself or joins a consumer group (range / roundrobin, heartbeats,
-//! committed offsets). It speaks the Kafka wire protocol through the `kafka-protocol` codec and owns
+//! (`producer`) that keeps up to `max.in.flight.requests.per.connection` Produce requests in
+//! flight per broker, with Kafka's murmur2 key placement (`partitioner`), and a consumer
+//! (`consumer`) that prefetches while records are processed, assigns partitions itself or joins
+//! a consumer group (range / roundrobin, heartbeats, committed offsets). It speaks the Kafka wire protocol through the `kafka-protocol` codec and owns
 //! everything around it: framing, version choice, error texts, record batch encoding and safe
 //! decoding.
 

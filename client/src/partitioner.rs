@@ -62,19 +62,44 @@ pub struct RoundRobin {
 }
 
 impl RoundRobin {
+    /// The topic's counter, then advanced; the topic name is copied only the first time.
+    fn take(&self, topic: &str) -> u32 {
+        let mut counters = match self.counters.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let counter = match counters.get_mut(topic) {
+            Some(c) => c,
+            None => counters.entry(topic.to_string()).or_insert(0),
+        };
+        let n = *counter;
+        *counter = counter.wrapping_add(1);
+        n
+    }
+
+    /// [`RoundRobin::next`] over a topic's partition metadata (sorted by id), without collecting
+    /// the partitions that have a leader.
+    pub fn next_of(&self, topic: &str, partitions: &[crate::metadata::PartitionMetadata]) -> i32 {
+        let n = self.take(topic);
+        let available = partitions.iter().filter(|p| p.leader >= 0).count();
+        if available > 0 {
+            let pick = (n as usize) % available;
+            return partitions
+                .iter()
+                .filter(|p| p.leader >= 0)
+                .nth(pick)
+                .map_or(0, |p| p.partition);
+        }
+        if partitions.is_empty() {
+            return 0;
+        }
+        (n % partitions.len() as u32) as i32
+    }
+
     /// The next partition for an unkeyed record: cycles over `available` (partitions with a
     /// leader) when any are, else over all `num_partitions`.
     pub fn next(&self, topic: &str, num_partitions: i32, available: &[i32]) -> i32 {
-        let n = {
-            let mut counters = match self.counters.lock() {
-                Ok(c) => c,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            let counter = counters.entry(topic.to_string()).or_insert(0);
-            let n = *counter;
-            *counter = counter.wrapping_add(1);
-            n
-        };
+        let n = self.take(topic);
         if !available.is_empty() {
             return available[(n as usize) % available.len()];
         }
@@ -160,6 +185,26 @@ mod tests {
         // Partition 1 without a leader is skipped.
         let picks: Vec<i32> = (0..4).map(|_| rr.next("u", 3, &[0, 2])).collect();
         assert_eq!(picks, vec![0, 2, 0, 2]);
+    }
+
+    #[test]
+    fn round_robin_over_metadata_skips_leaderless_partitions() {
+        let meta = |partition, leader| crate::metadata::PartitionMetadata {
+            partition,
+            error_code: 0,
+            leader,
+            leader_epoch: 0,
+            replicas: vec![],
+            isr: vec![],
+            offline_replicas: vec![],
+        };
+        let rr = RoundRobin::default();
+        let parts = [meta(0, 1), meta(1, -1), meta(2, 1)];
+        let picks: Vec<i32> = (0..4).map(|_| rr.next_of("t", &parts)).collect();
+        assert_eq!(picks, vec![0, 2, 0, 2]);
+        let none = [meta(0, -1), meta(1, -1)];
+        let picks: Vec<i32> = (0..3).map(|_| rr.next_of("u", &none)).collect();
+        assert_eq!(picks, vec![0, 1, 0]);
     }
 
     #[test]

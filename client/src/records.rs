@@ -18,7 +18,7 @@ use common::record::batch::{
     MAGIC_V2, TIMESTAMP_TYPE_FLAG, TRANSACTIONAL_FLAG,
 };
 use common::record::varint::{
-    self, size_of_varint, write_varint as put_varint, write_varlong as put_varlong,
+    self, size_of_varint, size_of_varlong, write_varint as put_varint, write_varlong as put_varlong,
 };
 
 use crate::error::ClientError;
@@ -102,6 +102,32 @@ impl ProducerIdentity {
     };
 }
 
+/// The levels of KIP-390 that reach the compressor: `compression.gzip.level` (1-9, or -1 for
+/// zlib's default 6), `compression.lz4.level` (1-17) and `compression.zstd.level`
+/// (-131072-22). Snappy has no level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompressionLevels {
+    pub gzip: i32,
+    pub lz4: i32,
+    pub zstd: i32,
+}
+
+impl CompressionLevels {
+    /// Kafka's defaults: `GzipCompression.DEFAULT_LEVEL` (-1), `Lz4Compression.DEFAULT_LEVEL`
+    /// (9), `ZstdCompression.DEFAULT_LEVEL` (3).
+    pub const KAFKA_DEFAULTS: CompressionLevels = CompressionLevels {
+        gzip: -1,
+        lz4: 9,
+        zstd: 3,
+    };
+}
+
+impl Default for CompressionLevels {
+    fn default() -> Self {
+        CompressionLevels::KAFKA_DEFAULTS
+    }
+}
+
 /// Encodes records as one v2 batch with offsets 0..n (the broker assigns real offsets), laid
 /// out as the Java client writes it: base timestamp = the first record's, header keys kept in
 /// order even when repeated, base sequence as given (-1 without idempotence).
@@ -122,6 +148,27 @@ pub fn encode_batch_with(
     identity: ProducerIdentity,
     transactional: bool,
 ) -> Result<Bytes, ClientError> {
+    encode_batch_leveled(
+        records,
+        compression,
+        CompressionLevels::KAFKA_DEFAULTS,
+        identity,
+        transactional,
+    )
+}
+
+/// [`encode_batch_with`] compressing at `levels` (the producer's `compression.<codec>.level`).
+///
+/// Records are written straight into the output buffer (uncompressed) or into one body buffer
+/// (compressed), each record's length computed up front, so a batch costs one or two buffer
+/// allocations whatever its record count.
+pub fn encode_batch_leveled(
+    records: &[OutgoingRecord],
+    compression: Compression,
+    levels: CompressionLevels,
+    identity: ProducerIdentity,
+    transactional: bool,
+) -> Result<Bytes, ClientError> {
     let (Some(first), Ok(count)) = (records.first(), i32::try_from(records.len())) else {
         return Err(ClientError::Protocol(
             "a batch holds between 1 and 2^31-1 records".to_string(),
@@ -133,28 +180,10 @@ pub fn encode_batch_with(
         .map(|r| r.timestamp)
         .max()
         .unwrap_or(base_timestamp);
-    let mut body = BytesMut::new();
-    let mut record = BytesMut::new();
-    for (i, r) in records.iter().enumerate() {
-        record.clear();
-        record.put_i8(0); // attributes: unused
-        put_varlong(&mut record, r.timestamp.wrapping_sub(base_timestamp));
-        put_varint(&mut record, i as i32);
-        put_nullable_bytes(&mut record, r.key.as_deref())?;
-        put_nullable_bytes(&mut record, r.value.as_deref())?;
-        put_varint(&mut record, len_i32(r.headers.len())?);
-        for (key, value) in &r.headers {
-            put_nullable_bytes(&mut record, Some(key.as_bytes()))?;
-            put_nullable_bytes(&mut record, value.as_deref())?;
-        }
-        put_varint(&mut body, len_i32(record.len())?);
-        body.extend_from_slice(&record);
-    }
-    let payload = compress(body, compression)?;
-    let batch_length = len_i32(BATCH_OVERHEAD - LOG_OVERHEAD + payload.len())?;
-    let mut out = BytesMut::with_capacity(BATCH_OVERHEAD + payload.len());
+    let body_estimate: usize = records.iter().map(OutgoingRecord::estimated_size).sum();
+    let mut out = BytesMut::with_capacity(BATCH_OVERHEAD + body_estimate);
     out.put_i64(0); // base offset
-    out.put_i32(batch_length);
+    out.put_i32(0); // batch length, filled in below
     out.put_i32(-1); // partition leader epoch: the broker sets it
     out.put_i8(MAGIC_V2); // magic
     out.put_u32(0); // CRC, filled in below
@@ -168,11 +197,60 @@ pub fn encode_batch_with(
     out.put_i16(identity.producer_epoch);
     out.put_i32(identity.base_sequence);
     out.put_i32(count);
-    out.extend_from_slice(&payload);
+    if compression == Compression::None {
+        put_records(&mut out, records, base_timestamp)?;
+    } else {
+        let mut body = BytesMut::with_capacity(body_estimate);
+        put_records(&mut body, records, base_timestamp)?;
+        compress_into(&mut out, &body, compression, levels)?;
+    }
+    let batch_length = len_i32(out.len() - LOG_OVERHEAD)?;
+    out[8..12].copy_from_slice(&batch_length.to_be_bytes());
     // CRC-32C covers everything from the attributes to the end.
     let crc = crc32c::crc32c(&out[CRC_START..]);
     out[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
     Ok(out.freeze())
+}
+
+/// The records of a batch, each `length varint` + body, offset deltas 0, 1, ...
+fn put_records(
+    out: &mut BytesMut,
+    records: &[OutgoingRecord],
+    base_timestamp: i64,
+) -> Result<(), ClientError> {
+    for (i, r) in records.iter().enumerate() {
+        let offset_delta = len_i32(i)?;
+        let timestamp_delta = r.timestamp.wrapping_sub(base_timestamp);
+        let mut size = 1 + size_of_varlong(timestamp_delta) + size_of_varint(offset_delta);
+        size += size_of_nullable(r.key.as_deref())?;
+        size += size_of_nullable(r.value.as_deref())?;
+        size += size_of_varint(len_i32(r.headers.len())?);
+        for (key, value) in &r.headers {
+            size += size_of_nullable(Some(key.as_bytes()))?;
+            size += size_of_nullable(value.as_deref())?;
+        }
+        out.reserve(size + 5);
+        put_varint(out, len_i32(size)?);
+        out.put_i8(0); // attributes: unused
+        put_varlong(out, timestamp_delta);
+        put_varint(out, offset_delta);
+        put_nullable_bytes(out, r.key.as_deref())?;
+        put_nullable_bytes(out, r.value.as_deref())?;
+        put_varint(out, len_i32(r.headers.len())?);
+        for (key, value) in &r.headers {
+            put_nullable_bytes(out, Some(key.as_bytes()))?;
+            put_nullable_bytes(out, value.as_deref())?;
+        }
+    }
+    Ok(())
+}
+
+/// Bytes a length-prefixed nullable field takes.
+fn size_of_nullable(bytes: Option<&[u8]>) -> Result<usize, ClientError> {
+    Ok(match bytes {
+        None => 1,
+        Some(b) => size_of_varint(len_i32(b.len())?) + b.len(),
+    })
 }
 
 fn len_i32(len: usize) -> Result<i32, ClientError> {
@@ -180,22 +258,58 @@ fn len_i32(len: usize) -> Result<i32, ClientError> {
         .map_err(|_| ClientError::Protocol(format!("{len} bytes is too large for a record batch")))
 }
 
-fn compress(body: BytesMut, compression: Compression) -> Result<BytesMut, ClientError> {
-    let mut out = BytesMut::new();
-    let write = |b: &mut BytesMut| -> anyhow::Result<()> {
-        b.extend_from_slice(&body);
-        Ok(())
+/// Appends `body` compressed with `compression` at `levels` to `out`, framed as Kafka's Java
+/// client frames each codec: gzip as a gzip member (`GZIPOutputStream`), snappy in xerial's
+/// blocks (`SnappyOutputStream`, kafka-protocol's encoder), lz4 as an LZ4 frame of independent
+/// 64 KiB blocks without content checksum (`KafkaLZ4BlockOutputStream`), zstd as one zstd frame.
+fn compress_into(
+    out: &mut BytesMut,
+    body: &[u8],
+    compression: Compression,
+    levels: CompressionLevels,
+) -> Result<(), ClientError> {
+    use std::io::Write;
+    let failed = |e: &dyn std::fmt::Display| {
+        ClientError::Protocol(format!("compressing with {compression:?}: {e:#}"))
     };
-    let result = match compression {
-        Compression::None => return Ok(body),
-        Compression::Gzip => cmpr::Gzip::compress(&mut out, write),
-        Compression::Snappy => cmpr::Snappy::compress(&mut out, write),
-        Compression::Lz4 => cmpr::Lz4::compress(&mut out, write),
-        Compression::Zstd => cmpr::Zstd::compress(&mut out, write),
-    };
-    result
-        .map_err(|e| ClientError::Protocol(format!("compressing with {compression:?}: {e:#}")))?;
-    Ok(out)
+    match compression {
+        Compression::None => out.extend_from_slice(body),
+        Compression::Gzip => {
+            // -1 is zlib's default (6), as `Deflater.DEFAULT_COMPRESSION`.
+            let level = match u32::try_from(levels.gzip) {
+                Ok(l) if (1..=9).contains(&l) => flate2::Compression::new(l),
+                _ => flate2::Compression::default(),
+            };
+            let mut e = flate2::write::GzEncoder::new((&mut *out).writer(), level);
+            e.write_all(body).map_err(|e| failed(&e))?;
+            e.finish().map_err(|e| failed(&e))?;
+        }
+        Compression::Snappy => {
+            cmpr::Snappy::compress(out, |b: &mut BytesMut| {
+                b.extend_from_slice(body);
+                Ok(())
+            })
+            .map_err(|e| failed(&e))?;
+        }
+        Compression::Lz4 => {
+            let level = u32::try_from(levels.lz4.clamp(1, 17)).unwrap_or(9);
+            let mut e = lz4::EncoderBuilder::new()
+                .level(level)
+                .block_size(lz4::BlockSize::Max64KB)
+                .block_mode(lz4::BlockMode::Independent)
+                .checksum(lz4::ContentChecksum::NoChecksum)
+                .build((&mut *out).writer())
+                .map_err(|e| failed(&e))?;
+            e.write_all(body).map_err(|e| failed(&e))?;
+            let (_, result) = e.finish();
+            result.map_err(|e| failed(&e))?;
+        }
+        Compression::Zstd => {
+            zstd::stream::copy_encode(body, (&mut *out).writer(), levels.zstd)
+                .map_err(|e| failed(&e))?;
+        }
+    }
+    Ok(())
 }
 
 fn put_nullable_bytes(buf: &mut BytesMut, bytes: Option<&[u8]>) -> Result<(), ClientError> {
@@ -251,24 +365,51 @@ fn corrupt(msg: impl std::fmt::Display) -> ClientError {
 /// Decodes every complete batch in a fetch response's `records` bytes. A batch cut short at the
 /// end (the broker truncates at `max_bytes`) is not an error: it is dropped and fetched again
 /// from its start next time.
-pub fn decode_batches(mut data: Bytes) -> Result<Vec<DecodedBatch>, ClientError> {
-    let mut batches = Vec::new();
-    while data.len() >= LOG_OVERHEAD {
+pub fn decode_batches(data: Bytes) -> Result<Vec<DecodedBatch>, ClientError> {
+    batches(data).collect()
+}
+
+/// [`decode_batches`] one batch at a time, so a consumer never holds every decoded batch of a
+/// response at once. Ends after the first error.
+pub fn batches(data: Bytes) -> Batches {
+    Batches {
+        data,
+        failed: false,
+    }
+}
+
+/// The iterator of [`batches`]. Keys and values of uncompressed batches are slices of `data`
+/// (no copy); a compressed batch is decompressed into one buffer its records slice.
+pub struct Batches {
+    data: Bytes,
+    failed: bool,
+}
+
+impl Iterator for Batches {
+    type Item = Result<DecodedBatch, ClientError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.data.len() < LOG_OVERHEAD {
+            return None;
+        }
+        let data = &mut self.data;
         let base_offset = i64::from_be_bytes(fixed(&data[0..8]));
         let batch_length = i32::from_be_bytes(fixed(&data[8..12]));
         if batch_length < (BATCH_OVERHEAD - LOG_OVERHEAD) as i32 {
-            return Err(corrupt(format!(
+            self.failed = true;
+            return Some(Err(corrupt(format!(
                 "batch at offset {base_offset} has length {batch_length}"
-            )));
+            ))));
         }
         let total = LOG_OVERHEAD + batch_length as usize;
         if total > data.len() {
-            break; // partial trailing batch
+            return None; // partial trailing batch
         }
         let batch = data.split_to(total);
-        batches.push(decode_one(batch)?);
+        let decoded = decode_one(batch);
+        self.failed = decoded.is_err();
+        Some(decoded)
     }
-    Ok(batches)
 }
 
 fn fixed<const N: usize>(bytes: &[u8]) -> [u8; N] {
@@ -526,6 +667,98 @@ mod tests {
                 assert_eq!(r.timestamp, s.timestamp);
             }
         }
+    }
+
+    /// Compressible records whose compressed size depends on the effort spent.
+    fn compressible(n: usize) -> Vec<OutgoingRecord> {
+        (0..n)
+            .map(|i| OutgoingRecord {
+                key: Some(Bytes::from(format!("key-{}", i % 17))),
+                value: Some(Bytes::from(format!(
+                    "value {i} of {} {}",
+                    i * 7919 % 1000,
+                    "abc".repeat(i % 13)
+                ))),
+                headers: vec![],
+                timestamp: 1_700_000_000_000 + i as i64,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_codec_round_trips_at_every_edge_level() {
+        let records = compressible(300);
+        let levels = [
+            CompressionLevels::KAFKA_DEFAULTS,
+            CompressionLevels {
+                gzip: 1,
+                lz4: 1,
+                zstd: -131_072,
+            },
+            CompressionLevels {
+                gzip: 9,
+                lz4: 17,
+                zstd: 22,
+            },
+        ];
+        for codec in all_codecs() {
+            for level in levels {
+                let bytes =
+                    encode_batch_leveled(&records, codec, level, ProducerIdentity::NONE, false)
+                        .expect("encode");
+                // Our decoder and the codec crate's both read it back.
+                let mut copy = bytes.clone();
+                let set = RecordBatchDecoder::decode(&mut copy).expect("codec decode");
+                assert_eq!(set.compression, codec);
+                let batches = decode_batches(bytes).expect("decode");
+                let got = &batches[0].records;
+                assert_eq!(got.len(), records.len(), "{codec:?} {level:?}");
+                for (r, s) in got.iter().zip(&records) {
+                    assert_eq!(
+                        (&r.key, &r.value),
+                        (&s.key, &s.value),
+                        "{codec:?} {level:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_level_reaches_each_compressor() {
+        let records = compressible(2000);
+        let size = |codec, levels| {
+            encode_batch_leveled(&records, codec, levels, ProducerIdentity::NONE, false)
+                .expect("encode")
+                .len()
+        };
+        let with = |gzip, lz4, zstd| CompressionLevels { gzip, lz4, zstd };
+        let (gzip_fast, gzip_best) = (
+            size(Compression::Gzip, with(1, 9, 3)),
+            size(Compression::Gzip, with(9, 9, 3)),
+        );
+        assert!(
+            gzip_best < gzip_fast,
+            "gzip 9: {gzip_best}, gzip 1: {gzip_fast}"
+        );
+        // -1 is zlib's default, 6.
+        assert_eq!(
+            size(Compression::Gzip, with(-1, 9, 3)),
+            size(Compression::Gzip, with(6, 9, 3))
+        );
+        let (lz4_fast, lz4_best) = (
+            size(Compression::Lz4, with(-1, 1, 3)),
+            size(Compression::Lz4, with(-1, 17, 3)),
+        );
+        assert!(lz4_best < lz4_fast, "lz4 17: {lz4_best}, lz4 1: {lz4_fast}");
+        let (zstd_fast, zstd_best) = (
+            size(Compression::Zstd, with(-1, 9, -50)),
+            size(Compression::Zstd, with(-1, 9, 19)),
+        );
+        assert!(
+            zstd_best < zstd_fast,
+            "zstd 19: {zstd_best}, zstd -50: {zstd_fast}"
+        );
     }
 
     #[test]

@@ -79,6 +79,15 @@ pub struct FakeBrokerOptions {
     pub txn_concurrent: usize,
     /// Answer this many EndTxn requests with NOT_COORDINATOR.
     pub txn_not_coordinator: usize,
+    /// Start with Produce responses held back: requests are processed (written to the log) as
+    /// they arrive, but their responses are only sent, in order, after
+    /// [`FakeBroker::release_produce_responses`]. Lets a test see how many Produce requests a
+    /// client keeps outstanding on one connection.
+    pub hold_produce_responses: bool,
+    /// Send every Produce and Fetch response this long after its request arrived (a network
+    /// round trip, a busy broker), without delaying the reading of later requests: a client
+    /// that pipelines overlaps the waits. For throughput measurements, not for tests.
+    pub response_delay: std::time::Duration,
 }
 
 impl Default for FakeBrokerOptions {
@@ -99,6 +108,8 @@ impl Default for FakeBrokerOptions {
             txn_load_in_progress: 0,
             txn_concurrent: 0,
             txn_not_coordinator: 0,
+            hold_produce_responses: false,
+            response_delay: std::time::Duration::ZERO,
         }
     }
 }
@@ -112,6 +123,9 @@ struct PartitionLog {
     last_sequence: BTreeMap<i64, (i32, i64)>,
     /// producer id -> its last epoch
     epochs: BTreeMap<i64, i16>,
+    /// producer id -> (first sequence, last sequence, base offset) of its last five batches, as
+    /// Kafka's `ProducerStateEntry` keeps them to spot duplicates and check the next sequence.
+    recent: BTreeMap<i64, std::collections::VecDeque<(i32, i32, i64)>>,
     /// producer id -> first offset of its open transaction
     open_txns: BTreeMap<i64, i64>,
     /// (producer id, first offset, marker offset) of aborted transactions
@@ -135,6 +149,11 @@ struct State {
     topics: BTreeMap<String, Vec<PartitionLog>>,
     api_versions_seen: Vec<i16>,
     produce_requests: usize,
+    /// The most Produce requests one connection had waiting for their response at once.
+    max_produce_in_flight: usize,
+    fetch_requests: usize,
+    /// (max_wait_ms, min_bytes, max_bytes, each partition_max_bytes) of the last Fetch.
+    last_fetch: Option<(i32, i32, i32, Vec<i32>)>,
     fail_produces: usize,
     lose_acks: usize,
     next_producer_id: i64,
@@ -147,6 +166,8 @@ pub struct FakeBroker {
     addr: String,
     state: Arc<Mutex<State>>,
     task: tokio::task::JoinHandle<()>,
+    /// True while Produce responses are held back (see `hold_produce_responses`).
+    hold: tokio::sync::watch::Sender<bool>,
 }
 
 impl Drop for FakeBroker {
@@ -182,12 +203,112 @@ impl FakeBroker {
         let state = Arc::new(Mutex::new(state));
         let state2 = state.clone();
         let port = local.port();
+        let (hold, hold_rx) = tokio::sync::watch::channel(options.hold_produce_responses);
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                tokio::spawn(serve(socket, options.clone(), state2.clone(), port));
+                tokio::spawn(serve(
+                    socket,
+                    options.clone(),
+                    state2.clone(),
+                    port,
+                    hold_rx.clone(),
+                ));
             }
         });
-        FakeBroker { addr, state, task }
+        FakeBroker {
+            addr,
+            state,
+            task,
+            hold,
+        }
+    }
+
+    /// Sends the held Produce responses (in order) and stops holding new ones.
+    pub fn release_produce_responses(&self) {
+        self.hold.send_replace(false);
+    }
+
+    /// The most Produce requests (with acks) one connection had outstanding at once: received
+    /// but not yet answered.
+    pub fn max_produce_in_flight(&self) -> usize {
+        self.with_state(|s| s.max_produce_in_flight)
+    }
+
+    /// Bytes of the batches stored in a partition (as the producer sent them, compressed or
+    /// not).
+    pub fn stored_bytes(&self, topic: &str, partition: i32) -> usize {
+        self.with_state(|s| {
+            s.topics
+                .get(topic)
+                .and_then(|p| p.get(partition as usize))
+                .map_or(0, |l| l.batches.iter().map(|(_, b)| b.len()).sum())
+        })
+    }
+
+    /// The compression codec (attribute bits 0-2) of each batch stored in a partition.
+    pub fn stored_codecs(&self, topic: &str, partition: i32) -> Vec<i16> {
+        self.with_state(|s| {
+            s.topics
+                .get(topic)
+                .and_then(|p| p.get(partition as usize))
+                .map_or_else(Vec::new, |l| {
+                    l.batches
+                        .iter()
+                        .map(|(_, b)| i16::from_be_bytes([b[21], b[22]]) & 0x07)
+                        .collect()
+                })
+        })
+    }
+
+    /// Producer ids handed out by InitProducerId so far.
+    pub fn producer_ids_issued(&self) -> i64 {
+        self.with_state(|s| s.next_producer_id - 1000)
+    }
+
+    /// (max_wait_ms, min_bytes, max_bytes, each partition's partition_max_bytes) of the last
+    /// Fetch request.
+    pub fn last_fetch(&self) -> Option<(i32, i32, i32, Vec<i32>)> {
+        self.with_state(|s| s.last_fetch.clone())
+    }
+
+    /// Fetch requests received.
+    pub fn fetch_requests(&self) -> usize {
+        self.with_state(|s| s.fetch_requests)
+    }
+
+    /// The values of a partition's records in offset order (uncompressed batches only), to
+    /// check what a producer wrote and in which order.
+    pub fn values(&self, topic: &str, partition: i32) -> Vec<Option<Bytes>> {
+        self.with_state(|s| {
+            let mut out = Vec::new();
+            let Some(log) = s.topics.get(topic).and_then(|p| p.get(partition as usize)) else {
+                return out;
+            };
+            for (_, batch) in &log.batches {
+                let attributes = i16::from_be_bytes([batch[21], batch[22]]);
+                if attributes & 0x20 != 0 {
+                    continue; // control batch
+                }
+                assert_eq!(attributes & 0x07, 0, "values() reads uncompressed batches");
+                let mut at = 61;
+                let count = i32::from_be_bytes(batch[57..61].try_into().expect("count"));
+                for _ in 0..count {
+                    let len = read_varint(batch, &mut at);
+                    let end = at + len as usize;
+                    at += 1; // attributes
+                    read_varint(batch, &mut at); // timestamp delta
+                    read_varint(batch, &mut at); // offset delta
+                    let key_len = read_varint(batch, &mut at);
+                    if key_len > 0 {
+                        at += key_len as usize;
+                    }
+                    let value_len = read_varint(batch, &mut at);
+                    out.push((value_len >= 0).then(|| batch.slice(at..at + value_len as usize)));
+                    at = end;
+                }
+            }
+            out
+        })
     }
 
     pub fn addr(&self) -> String {
@@ -332,16 +453,94 @@ fn advertised(options: &FakeBrokerOptions) -> Vec<ApiVersion> {
         .collect()
 }
 
+/// A zig-zag varint (or varlong) at `at`, for `values`; test data only, so no bounds care.
+fn read_varint(buf: &[u8], at: &mut usize) -> i64 {
+    let mut raw: u64 = 0;
+    let mut shift = 0;
+    loop {
+        let b = buf[*at];
+        *at += 1;
+        raw |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    ((raw >> 1) as i64) ^ -((raw & 1) as i64)
+}
+
 fn name(s: &str) -> TopicName {
     TopicName(StrBytes::from_string(s.to_string()))
 }
 
+/// A response on its way to the socket; Produce responses may be held back.
+struct Outgoing {
+    bytes: Bytes,
+    produce: bool,
+    /// Not written before this (`response_delay`).
+    not_before: Option<tokio::time::Instant>,
+}
+
+/// Writes responses in order; a Produce response waits while `hold` is true.
+async fn write_loop(
+    mut socket: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
+    mut hold: tokio::sync::watch::Receiver<bool>,
+    produce_in_flight: Arc<std::sync::atomic::AtomicUsize>,
+) {
+    while let Some(out) = rx.recv().await {
+        if out.produce {
+            // An error means the broker is gone: just send.
+            let _ = hold.wait_for(|held| !*held).await;
+        }
+        if let Some(at) = out.not_before {
+            tokio::time::sleep_until(at).await;
+        }
+        if out.produce {
+            // Counted as answered before the write: the client can send its next request
+            // only after reading this answer.
+            produce_in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        if socket.write_all(&out.bytes).await.is_err() {
+            return;
+        }
+    }
+}
+
 async fn serve(
-    mut socket: TcpStream,
+    socket: TcpStream,
     options: FakeBrokerOptions,
     state: Arc<Mutex<State>>,
     port: u16,
+    hold: tokio::sync::watch::Receiver<bool>,
 ) {
+    let (mut socket, write_half) = socket.into_split();
+    let (out, out_rx) = tokio::sync::mpsc::unbounded_channel();
+    let produce_in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn(write_loop(
+        write_half,
+        out_rx,
+        hold,
+        produce_in_flight.clone(),
+    ));
+    let delay = options.response_delay;
+    let send = |bytes: Bytes, produce: bool| {
+        out.send(Outgoing {
+            bytes,
+            produce,
+            not_before: None,
+        })
+        .is_ok()
+    };
+    let send_delayed = |bytes: Bytes, produce: bool| {
+        let not_before = (!delay.is_zero()).then(|| tokio::time::Instant::now() + delay);
+        out.send(Outgoing {
+            bytes,
+            produce,
+            not_before,
+        })
+        .is_ok()
+    };
     let mut held: Option<Bytes> = None;
     let mut ignore_metadata = options.ignore_first_metadata;
     loop {
@@ -390,7 +589,7 @@ async fn serve(
                     continue;
                 }
                 if options.oversize_metadata {
-                    let _ = socket.write_all(&i32::MAX.to_be_bytes()).await;
+                    send(Bytes::copy_from_slice(&i32::MAX.to_be_bytes()), false);
                     continue;
                 }
                 let Ok(request) = MetadataRequest::decode(&mut buf, version) else {
@@ -493,12 +692,21 @@ async fn serve(
                 if acks == 0 {
                     continue;
                 }
-                encode(
+                let n = produce_in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                {
+                    let mut s = state.lock().expect("state");
+                    s.max_produce_in_flight = s.max_produce_in_flight.max(n);
+                }
+                let response = encode(
                     corr,
                     ProduceResponse::header_version(version),
                     &body,
                     version,
-                )
+                );
+                if !send_delayed(response, true) {
+                    return;
+                }
+                continue;
             }
             ApiKey::ListOffsets => {
                 let Ok(request) = ListOffsetsRequest::decode(&mut buf, version) else {
@@ -517,7 +725,11 @@ async fn serve(
                     return;
                 };
                 let body = fetch(&state, request, options.truncate_fetches);
-                encode(corr, FetchResponse::header_version(version), &body, version)
+                let response = encode(corr, FetchResponse::header_version(version), &body, version);
+                if !send_delayed(response, false) {
+                    return;
+                }
+                continue;
             }
             ApiKey::FindCoordinator => {
                 let Ok(_request) = FindCoordinatorRequest::decode(&mut buf, version) else {
@@ -635,13 +847,13 @@ async fn serve(
                     continue;
                 }
                 Some(first) => {
-                    let _ = socket.write_all(&response).await;
-                    let _ = socket.write_all(&first).await;
+                    send(response, false);
+                    send(first, false);
                     continue;
                 }
             }
         }
-        if socket.write_all(&response).await.is_err() {
+        if !send(response, false) {
             return;
         }
     }
@@ -732,14 +944,32 @@ fn produce(state: &Mutex<State>, request: ProduceRequest) -> ProduceResponse {
             let base_sequence = i32::from_be_bytes(records[53..57].try_into().expect("seq"));
             let count = i32::from_be_bytes(records[57..61].try_into().expect("count"));
             let epoch = i16::from_be_bytes(records[51..53].try_into().expect("epoch"));
-            if producer_id >= 0 {
-                if let Some((seq, offset)) = log.last_sequence.get(&producer_id) {
-                    if *seq == base_sequence && log.epochs.get(&producer_id) == Some(&epoch) {
-                        // A retry of the last batch: acknowledge it again, write nothing.
-                        result = result.with_base_offset(*offset);
-                        parts.push(result);
-                        continue;
-                    }
+            let last_seq = if base_sequence < 0 {
+                base_sequence
+            } else {
+                ((i64::from(base_sequence) + i64::from(count) - 1) % (i64::from(i32::MAX) + 1))
+                    as i32
+            };
+            if producer_id >= 0 && log.epochs.get(&producer_id) == Some(&epoch) {
+                let recent = log.recent.get(&producer_id);
+                if let Some((_, _, offset)) = recent.and_then(|r| {
+                    r.iter()
+                        .find(|(f, l, _)| *f == base_sequence && *l == last_seq)
+                }) {
+                    // A retry of one of the last five batches: acknowledge it again with its
+                    // offset, write nothing (Kafka's duplicate detection).
+                    result = result.with_base_offset(*offset);
+                    parts.push(result);
+                    continue;
+                }
+                // Kafka's `ProducerAppendInfo.checkSequence`: the next batch must follow on.
+                let expected =
+                    recent
+                        .and_then(|r| r.back())
+                        .map_or(0, |(_, l, _)| if *l == i32::MAX { 0 } else { l + 1 });
+                if base_sequence >= 0 && base_sequence != expected {
+                    parts.push(result.with_error_code(45)); // OUT_OF_ORDER_SEQUENCE_NUMBER
+                    continue;
                 }
             }
             let attributes = i16::from_be_bytes(records[21..23].try_into().expect("attributes"));
@@ -748,7 +978,14 @@ fn produce(state: &Mutex<State>, request: ProduceRequest) -> ProduceResponse {
                     parts.push(result.with_error_code(90)); // PRODUCER_FENCED
                     continue;
                 }
-                log.epochs.insert(producer_id, epoch);
+                if log.epochs.get(&producer_id) != Some(&epoch) && base_sequence > 0 {
+                    // A new producer (or epoch) starts at sequence 0.
+                    parts.push(result.with_error_code(45));
+                    continue;
+                }
+                if log.epochs.insert(producer_id, epoch) != Some(epoch) {
+                    log.recent.remove(&producer_id);
+                }
             }
             let base = log.next_offset;
             if attributes & 0x10 != 0 && producer_id >= 0 {
@@ -760,6 +997,11 @@ fn produce(state: &Mutex<State>, request: ProduceRequest) -> ProduceResponse {
             log.next_offset += i64::from(count);
             if producer_id >= 0 {
                 log.last_sequence.insert(producer_id, (base_sequence, base));
+                let recent = log.recent.entry(producer_id).or_default();
+                recent.push_back((base_sequence, last_seq, base));
+                if recent.len() > 5 {
+                    recent.pop_front();
+                }
             }
             result = if lose_ack {
                 result.with_error_code(7)
@@ -807,8 +1049,24 @@ fn list_offsets(state: &Mutex<State>, request: ListOffsetsRequest) -> ListOffset
 }
 
 fn fetch(state: &Mutex<State>, request: FetchRequest, truncate: bool) -> FetchResponse {
-    let s = state.lock().expect("state");
+    let mut s = state.lock().expect("state");
+    s.fetch_requests += 1;
+    s.last_fetch = Some((
+        request.max_wait_ms,
+        request.min_bytes,
+        request.max_bytes,
+        request
+            .topics
+            .iter()
+            .flat_map(|t| t.partitions.iter().map(|p| p.partition_max_bytes))
+            .collect(),
+    ));
     let isolation_level = request.isolation_level;
+    // KIP-74: `max_bytes` for the whole response and `partition_max_bytes` per partition, each
+    // allowing at least one whole batch (the first of the response) so a big batch never
+    // stalls a consumer.
+    let mut response_left = i64::from(request.max_bytes.max(0));
+    let mut first_batch_of_response = true;
     let responses = request
         .topics
         .into_iter()
@@ -829,11 +1087,27 @@ fn fetch(state: &Mutex<State>, request: FetchRequest, truncate: bool) -> FetchRe
                     let lso = l.last_stable_offset();
                     let upper = if read_committed { lso } else { l.next_offset };
                     let mut data = BytesMut::new();
-                    for (base, batch) in &l.batches {
+                    let mut partition_left = i64::from(p.partition_max_bytes.max(0));
+                    // Batches are in offset order: skip straight to the first one needed.
+                    let start = l.batches.partition_point(|(base, batch)| {
                         let delta = i32::from_be_bytes(batch[23..27].try_into().expect("delta"));
-                        if base + i64::from(delta) >= p.fetch_offset && *base < upper {
-                            data.extend_from_slice(batch);
+                        base + i64::from(delta) < p.fetch_offset
+                    });
+                    for (base, batch) in &l.batches[start..] {
+                        if *base >= upper {
+                            break;
                         }
+                        let size = batch.len() as i64;
+                        if !truncate
+                            && !first_batch_of_response
+                            && (size > partition_left || size > response_left)
+                        {
+                            break;
+                        }
+                        first_batch_of_response = false;
+                        partition_left -= size;
+                        response_left -= size;
+                        data.extend_from_slice(batch);
                     }
                     if truncate {
                         data.truncate(p.partition_max_bytes.max(0) as usize);

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use bytes::Bytes;
 
 use crate::error::ClientError;
-use crate::records::{decode_batches, DecodedRecord, CONTROL_TYPE_ABORT};
+use crate::records::{batches, DecodedRecord, CONTROL_TYPE_ABORT};
 
 /// One entry of a Fetch response's `aborted_transactions` (v4+): a transaction of
 /// `producer_id` that starts at `first_offset` and ended with an ABORT marker.
@@ -38,13 +38,28 @@ pub(crate) fn records_after(
 /// Records at or after `position`, and the position after them. `aborted` is `Some` for a
 /// read_committed fetch (the response's aborted transactions, possibly empty); `None` reads
 /// uncommitted.
+#[cfg(test)]
 pub(crate) fn records_after_filtered(
     data: Option<Bytes>,
     position: i64,
     aborted: Option<&[AbortedTransaction]>,
 ) -> Result<(Vec<DecodedRecord>, i64), ClientError> {
+    let mut out = Vec::new();
+    let next = for_each_record_after(data, position, aborted, |r| out.push(r))?;
+    Ok((out, next))
+}
+
+/// [`records_after_filtered`] handing each record to `emit` as its batch is decoded (no list of
+/// every record of the response is built). Returns the position after them. On an error some
+/// records may have been emitted already; the caller drops them with the error.
+pub(crate) fn for_each_record_after(
+    data: Option<Bytes>,
+    position: i64,
+    aborted: Option<&[AbortedTransaction]>,
+    mut emit: impl FnMut(DecodedRecord),
+) -> Result<i64, ClientError> {
     let Some(data) = data else {
-        return Ok((Vec::new(), position));
+        return Ok(position);
     };
     let read_committed = aborted.is_some();
     // Kafka keeps them in a priority queue by first offset.
@@ -52,8 +67,8 @@ pub(crate) fn records_after_filtered(
     pending.sort_by_key(|a| std::cmp::Reverse(a.first_offset));
     let mut aborted_producers: HashSet<i64> = HashSet::new();
     let mut next = position;
-    let mut out = Vec::new();
-    for batch in decode_batches(data)? {
+    for batch in batches(data) {
+        let batch = batch?;
         if read_committed && batch.producer_id >= 0 {
             // consumeAbortedTransactionsUpTo(batch.lastOffset)
             while pending
@@ -78,12 +93,12 @@ pub(crate) fn records_after_filtered(
         for record in batch.records {
             if record.offset >= next {
                 next = record.offset.saturating_add(1);
-                out.push(record);
+                emit(record);
             }
         }
         next = next.max(batch.last_offset.saturating_add(1));
     }
-    Ok((out, next))
+    Ok(next)
 }
 
 #[cfg(test)]

@@ -1,8 +1,16 @@
 //! The consumer: partitions come from `assign` or, with `subscribe` and a `group.id`, from the
 //! group protocol (see `group`). Positions start from the group's committed offsets, else
 //! ListOffsets (earliest / latest) or a given offset; `poll` sends Fetch to each partition's
-//! leader (long-polling up to `fetch.max.wait.ms`) and returns records in offset order per
-//! partition. OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset`; leadership errors
+//! leader (long-polling up to `fetch.max.wait.ms` for `fetch.min.bytes`, at most
+//! `max.partition.fetch.bytes` per partition and `fetch.max.bytes` per response) and returns
+//! records in offset order per partition.
+//!
+//! Fetches are pipelined as Kafka's `Fetcher` does: at most one fetch per leader is in flight,
+//! for the partitions with nothing buffered, and before `poll` hands records out it sends the
+//! next fetches, so the broker's answer travels while the application works through the
+//! records. A fetch outlives the `poll` that sent it (the next `poll` picks up its answer); an
+//! answer for a partition whose position moved meanwhile (`seek`) is dropped as stale. Keys and
+//! values are slices of the fetched (or decompressed) buffer, not copies. OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset`; leadership errors
 //! refresh metadata and retry. With a group, `poll` also rejoins when the heartbeat task says so
 //! and auto-commits what it has returned every `auto.commit.interval.ms`.
 //!
@@ -16,12 +24,13 @@
 //! the consumer started are read.
 
 pub mod assignor;
+mod buffer;
 mod config;
 mod fetch;
 mod group;
 pub mod protocol;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,6 +51,7 @@ use crate::cluster::Cluster;
 use crate::connection::{Connection, ConnectionOptions};
 use crate::error::{invalidates_metadata, is_retriable, ClientError};
 use crate::metadata::ClusterSnapshot;
+use buffer::FetchBuffer;
 
 pub use config::{ConsumerConfig, OffsetReset};
 pub use group::CommittedOffset;
@@ -94,6 +104,17 @@ struct Assigned {
     /// A group partition without a committed offset under `auto.offset.reset=none`: every poll
     /// fails (Kafka's NoOffsetForPartitionException) until a `seek` gives it a position.
     undefined_fails: bool,
+    /// Part of a fetch in flight.
+    fetching: bool,
+    /// Has records in the fetch buffer: not fetched again until they are handed out.
+    buffered: bool,
+}
+
+/// A fetch sent to one leader: the partitions and the offsets it asked for, and the answer.
+struct FetchOutcome {
+    leader: i32,
+    partitions: Vec<(String, i32, i64)>,
+    result: Result<FetchResponse, ClientError>,
 }
 
 /// `SubscriptionState.FetchPosition.toString()` as Kafka's FetchCollector puts it in its
@@ -135,7 +156,10 @@ pub struct Consumer {
     config: ConsumerConfig,
     cluster: Arc<Cluster>,
     assigned: Vec<Assigned>,
-    buffered: VecDeque<ConsumerRecord>,
+    buffered: FetchBuffer,
+    /// Fetches in flight, one per leader at most.
+    fetches: tokio::task::JoinSet<FetchOutcome>,
+    fetching_leaders: HashSet<i32>,
     /// Set by `subscribe` when a group is configured.
     group: Option<GroupMembership>,
     /// The subscribed topics (for a pattern subscription: the topics it matched at the last
@@ -170,7 +194,9 @@ impl Consumer {
             config,
             cluster,
             assigned: Vec::new(),
-            buffered: VecDeque::new(),
+            buffered: FetchBuffer::default(),
+            fetches: tokio::task::JoinSet::new(),
+            fetching_leaders: HashSet::new(),
             group: None,
             subscription: Vec::new(),
             pattern: None,
@@ -210,7 +236,7 @@ impl Consumer {
         &mut self,
         assignments: Vec<(String, i32, StartOffset)>,
     ) -> Result<(), ClientError> {
-        self.buffered.clear();
+        self.forget_fetched();
         self.assigned = assignments
             .into_iter()
             .map(|(topic, partition, start)| Assigned {
@@ -230,6 +256,8 @@ impl Consumer {
                 },
                 max_bytes: self.config.max_partition_fetch_bytes.max(1),
                 undefined_fails: false,
+                fetching: false,
+                buffered: false,
             })
             .collect();
         self.next_metadata_refresh = Instant::now();
@@ -282,8 +310,8 @@ impl Consumer {
         a.position = Some(offset);
         a.consumed = Some(offset);
         a.undefined_fails = false;
-        self.buffered
-            .retain(|r| !(r.topic == topic && r.partition == partition));
+        a.buffered = false;
+        self.buffered.remove_partition(topic, partition);
         Ok(())
     }
 
@@ -330,7 +358,7 @@ impl Consumer {
         self.subscription = topics;
         self.pattern = pattern;
         self.assigned.clear();
-        self.buffered.clear();
+        self.forget_fetched();
         // Metadata of the new subscription (and, for a pattern, the topics it matches) is
         // fetched before the first join.
         self.next_metadata_refresh = Instant::now();
@@ -443,7 +471,20 @@ impl Consumer {
             }
         }
         self.assigned.clear();
+        self.forget_fetched();
+    }
+
+    /// Drops the records fetched but not returned and the fetches in flight (whose answers
+    /// would be for an assignment that is gone).
+    fn forget_fetched(&mut self) {
         self.buffered.clear();
+        // Dropping a JoinSet aborts its tasks.
+        self.fetches = tokio::task::JoinSet::new();
+        self.fetching_leaders.clear();
+        for a in &mut self.assigned {
+            a.fetching = false;
+            a.buffered = false;
+        }
     }
 
     /// Before fetching: rejoin if the group asked for it (committing first, so the next owner
@@ -472,7 +513,7 @@ impl Consumer {
                 m.into_iter().collect()
             };
             self.assigned.clear();
-            self.buffered.clear();
+            self.forget_fetched();
             let topics = self.subscription.clone();
             let backoff = self.backoff();
             let Some(group) = &mut self.group else {
@@ -503,6 +544,8 @@ impl Consumer {
                     max_bytes: self.config.max_partition_fetch_bytes.max(1),
                     undefined_fails: start.is_none()
                         && self.config.auto_offset_reset == OffsetReset::None,
+                    fetching: false,
+                    buffered: false,
                 });
             }
             let topics = self.assigned_topics();
@@ -710,20 +753,23 @@ impl Consumer {
     }
 
     /// Removes up to `max.poll.records` buffered records and moves the consumed positions past
-    /// them.
+    /// them (once per partition, not per record).
     fn drain_buffered(&mut self) -> Vec<ConsumerRecord> {
-        let n = self.buffered.len().min(self.config.max_poll_records);
-        let out: Vec<ConsumerRecord> = self.buffered.drain(..n).collect();
-        for r in &out {
-            if let Some(a) = self
-                .assigned
-                .iter_mut()
-                .find(|a| a.topic == r.topic && a.partition == r.partition)
-            {
-                a.consumed = Some(r.offset.saturating_add(1));
-            }
-        }
-        out
+        let assigned = &mut self.assigned;
+        self.buffered.drain(
+            self.config.max_poll_records,
+            |topic, partition, next, done| {
+                if let Some(a) = assigned
+                    .iter_mut()
+                    .find(|a| a.partition == partition && a.topic == topic)
+                {
+                    a.consumed = Some(next);
+                    if done {
+                        a.buffered = false;
+                    }
+                }
+            },
+        )
     }
 
     fn reset_start(&self) -> StartOffset {
@@ -763,8 +809,18 @@ impl Consumer {
                 }
                 Err(e) => return Err(e),
             }
+            // Answers that came in since the last look.
+            let mut progressed = true;
+            while let Some(joined) = self.fetches.try_join_next() {
+                progressed &= self.complete_fetch(joined).await?;
+            }
             if !self.buffered.is_empty() {
-                return Ok(self.drain_buffered());
+                let records = self.drain_buffered();
+                // Kafka's fetch pipelining: the next fetches go out now, for the partitions with
+                // nothing left buffered, so their data is on its way while the caller works
+                // through these records.
+                self.send_fetches();
+                return Ok(records);
             }
             if self.assigned.is_empty() {
                 if self.group.is_none() {
@@ -780,16 +836,37 @@ impl Consumer {
                 tokio::time::sleep_until(wake.into()).await;
                 continue;
             }
-            let progressed = match self.resolve_positions().await {
-                Ok(()) => self.fetch_once(deadline).await?,
+            match self.resolve_positions().await {
+                Ok(()) => {}
                 Err(e) if e.is_retriable() => {
                     tracing::debug!("resolving positions: {e}");
-                    false
+                    progressed = false;
                 }
                 Err(e) => return Err(e),
-            };
-            if !self.buffered.is_empty() {
-                continue;
+            }
+            if !self.send_fetches() {
+                // Some partition has no known leader.
+                progressed = false;
+                let _ = self
+                    .cluster
+                    .refresh(
+                        Some(&self.assigned_topics()),
+                        self.config.allow_auto_create_topics,
+                    )
+                    .await;
+            }
+            if !self.fetches.is_empty() {
+                match tokio::time::timeout_at(deadline.into(), self.fetches.join_next()).await {
+                    Ok(Some(joined)) => progressed &= self.complete_fetch(joined).await?,
+                    Ok(None) => {}
+                    // The fetch stays in flight; the next poll takes its answer.
+                    Err(_) => return Ok(Vec::new()),
+                }
+                if !self.buffered.is_empty() {
+                    continue;
+                }
+            } else {
+                progressed = false;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -899,71 +976,89 @@ impl Consumer {
         Ok(())
     }
 
-    /// One round of fetches to every leader with assigned partitions. Returns whether every
-    /// fetch came back without an error.
-    async fn fetch_once(&mut self, deadline: Instant) -> Result<bool, ClientError> {
+    /// Sends a fetch to every leader that has none in flight, for its partitions with a
+    /// position, nothing buffered and no fetch in flight (Kafka's `Fetcher.prepareFetchRequests`).
+    /// Returns false if some such partition has no known leader.
+    fn send_fetches(&mut self) -> bool {
         let snapshot = self.cluster.snapshot();
         let mut by_leader: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-        let mut ok = true;
+        let mut all_led = true;
         for (i, a) in self.assigned.iter().enumerate() {
-            if a.position.is_none() {
+            if a.position.is_none() || a.fetching || a.buffered {
                 continue;
             }
             match snapshot.leader_of(&a.topic, a.partition) {
-                Some(l) => by_leader.entry(l).or_default().push(i),
-                None => ok = false,
+                Some(l) if !self.fetching_leaders.contains(&l) => {
+                    by_leader.entry(l).or_default().push(i)
+                }
+                Some(_) => {}
+                None => all_led = false,
             }
         }
-        if !ok {
-            let _ = self
-                .cluster
-                .refresh(
-                    Some(&self.assigned_topics()),
-                    self.config.allow_auto_create_topics,
-                )
-                .await;
-        }
-        if by_leader.is_empty() {
-            return Ok(false);
-        }
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let max_wait =
-            (self.config.fetch_max_wait_ms.max(0) as u64).min(remaining.as_millis() as u64);
-        let mut tasks = tokio::task::JoinSet::new();
         for (leader, indexes) in by_leader {
-            let request = self.fetch_request(&indexes, max_wait as i32);
+            // Always the configured wait: a fetch outlives the poll that sent it.
+            let request = self.fetch_request(&indexes, self.config.fetch_max_wait_ms.max(0));
+            let partitions: Vec<(String, i32, i64)> = indexes
+                .iter()
+                .map(|&i| {
+                    let a = &mut self.assigned[i];
+                    a.fetching = true;
+                    (a.topic.clone(), a.partition, a.position.unwrap_or(0))
+                })
+                .collect();
+            self.fetching_leaders.insert(leader);
             let cluster = self.cluster.clone();
-            tasks.spawn(async move {
+            self.fetches.spawn(async move {
                 let result = async {
                     let conn: Connection = cluster.connection(leader).await?;
                     conn.send(request).await
                 }
                 .await;
-                (indexes, result)
+                FetchOutcome {
+                    leader,
+                    partitions,
+                    result,
+                }
             });
         }
-        let mut refresh = false;
-        while let Some(joined) = tasks.join_next().await {
-            let Ok((indexes, result)) = joined else {
-                ok = false;
-                continue;
-            };
-            match result {
-                Ok(response) => match self.apply_fetch(&indexes, response) {
-                    Ok(needs_refresh) => {
-                        refresh |= needs_refresh;
-                        ok &= !needs_refresh;
-                    }
-                    Err(e) => return Err(e),
-                },
-                Err(e) if e.is_retriable() => {
-                    tracing::debug!("fetch failed: {e}");
-                    refresh = true;
-                    ok = false;
+        all_led
+    }
+
+    /// Takes in one fetch's answer: buffers its records, advances positions, refreshes metadata
+    /// after leadership errors. Returns whether it came back without an error.
+    async fn complete_fetch(
+        &mut self,
+        joined: Result<FetchOutcome, tokio::task::JoinError>,
+    ) -> Result<bool, ClientError> {
+        let Ok(outcome) = joined else {
+            // A fetch task that did not finish (it cannot panic; aborts drop the whole set):
+            // start over with nothing in flight once the others are in.
+            if self.fetches.is_empty() {
+                self.fetching_leaders.clear();
+                for a in &mut self.assigned {
+                    a.fetching = false;
                 }
-                Err(e) => return Err(e),
             }
+            return Ok(false);
+        };
+        let FetchOutcome {
+            leader,
+            partitions,
+            result,
+        } = outcome;
+        self.fetching_leaders.remove(&leader);
+        let index = self.assigned_indexes(&partitions);
+        for i in index.iter().flatten() {
+            self.assigned[*i].fetching = false;
         }
+        let refresh = match result {
+            Ok(response) => self.apply_fetch(&partitions, &index, response)?,
+            Err(e) if e.is_retriable() => {
+                tracing::debug!("fetch failed: {e}");
+                true
+            }
+            Err(e) => return Err(e),
+        };
         if refresh {
             let _ = self
                 .cluster
@@ -973,7 +1068,21 @@ impl Consumer {
                 )
                 .await;
         }
-        Ok(ok)
+        Ok(!refresh)
+    }
+
+    /// The index in `assigned` of each (topic, partition, _), if still assigned.
+    fn assigned_indexes(&self, partitions: &[(String, i32, i64)]) -> Vec<Option<usize>> {
+        let by_name: HashMap<(&str, i32), usize> = self
+            .assigned
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ((a.topic.as_str(), a.partition), i))
+            .collect();
+        partitions
+            .iter()
+            .map(|(t, p, _)| by_name.get(&(t.as_str(), *p)).copied())
+            .collect()
     }
 
     fn fetch_request(&self, indexes: &[usize], max_wait_ms: i32) -> FetchRequest {
@@ -1010,11 +1119,14 @@ impl Consumer {
             )
     }
 
-    /// Buffers the records of one fetch response and advances positions. Returns whether
-    /// metadata needs a refresh.
+    /// Buffers the records of one fetch response and advances positions. `partitions` are the
+    /// (topic, partition, fetch offset) the request asked for and `index` their places in
+    /// `assigned`; data for a partition no longer assigned, or whose position moved since the
+    /// request (a `seek`), is dropped. Returns whether metadata needs a refresh.
     fn apply_fetch(
         &mut self,
-        indexes: &[usize],
+        partitions: &[(String, i32, i64)],
+        index: &[Option<usize>],
         response: FetchResponse,
     ) -> Result<bool, ClientError> {
         if response.error_code != 0 {
@@ -1026,26 +1138,31 @@ impl Consumer {
             };
         }
         let mut needs_refresh = false;
-        let mut data: BTreeMap<(String, i32), _> = BTreeMap::new();
+        let mut data: HashMap<(String, i32), _> = HashMap::new();
         for topic in response.responses {
             for p in topic.partitions {
                 data.insert((topic.topic.0.to_string(), p.partition_index), p);
             }
         }
-        // Walk in assignment order so records come out grouped by partition, in offset order.
-        for &i in indexes {
-            let (topic, partition) = {
-                let a = &self.assigned[i];
-                (a.topic.clone(), a.partition)
-            };
-            let Some(p) = data.remove(&(topic.clone(), partition)) else {
+        // Walk in request order so records come out grouped by partition, in offset order.
+        for ((topic, partition, fetch_offset), i) in partitions.iter().zip(index) {
+            let (topic, partition) = (topic.as_str(), *partition);
+            let Some(p) = data.remove(&(topic.to_string(), partition)) else {
                 continue;
             };
+            let Some(i) = *i else {
+                continue;
+            };
+            if self.assigned[i].position != Some(*fetch_offset) {
+                tracing::debug!(
+                    "Discarding stale fetch response for partition {topic}-{partition} since its offset {fetch_offset} does not match the expected offset {:?}",
+                    self.assigned[i].position
+                );
+                continue;
+            }
             match p.error_code {
                 0 => {
-                    let Some(position) = self.assigned[i].position else {
-                        continue;
-                    };
+                    let position = *fetch_offset;
                     let had_data = p.records.as_ref().is_some_and(|r| !r.is_empty());
                     // read_committed: the broker sent data up to the last stable offset and
                     // the aborted transactions overlapping it (none is an empty list).
@@ -1060,8 +1177,31 @@ impl Consumer {
                                 })
                                 .collect()
                         });
-                    let (records, next) =
-                        fetch::records_after_filtered(p.records, position, aborted.as_deref())?;
+                    let mut records = VecDeque::new();
+                    let next = fetch::for_each_record_after(
+                        p.records,
+                        position,
+                        aborted.as_deref(),
+                        |r| {
+                            records.push_back(ConsumerRecord {
+                                topic: topic.to_string(),
+                                partition,
+                                offset: r.offset,
+                                timestamp: r.timestamp,
+                                timestamp_type: match r.timestamp_type {
+                                    kafka_protocol::records::TimestampType::LogAppend => {
+                                        TimestampType::LogAppendTime
+                                    }
+                                    kafka_protocol::records::TimestampType::Creation => {
+                                        TimestampType::CreateTime
+                                    }
+                                },
+                                key: r.key,
+                                value: r.value,
+                                headers: r.headers,
+                            })
+                        },
+                    )?;
                     let a = &mut self.assigned[i];
                     a.position = Some(next);
                     if had_data && next == position {
@@ -1073,30 +1213,15 @@ impl Consumer {
                     } else if next > position {
                         a.max_bytes = self.config.max_partition_fetch_bytes.max(1);
                     }
-                    for r in records {
-                        self.buffered.push_back(ConsumerRecord {
-                            topic: topic.clone(),
-                            partition,
-                            offset: r.offset,
-                            timestamp: r.timestamp,
-                            timestamp_type: match r.timestamp_type {
-                                kafka_protocol::records::TimestampType::LogAppend => {
-                                    TimestampType::LogAppendTime
-                                }
-                                kafka_protocol::records::TimestampType::Creation => {
-                                    TimestampType::CreateTime
-                                }
-                            },
-                            key: r.key,
-                            value: r.value,
-                            headers: r.headers,
-                        });
+                    if !records.is_empty() {
+                        a.buffered = true;
+                        self.buffered.push(topic, partition, records);
                     }
                 }
                 OFFSET_OUT_OF_RANGE => {
                     let position = fetch_position_text(
                         &self.cluster.snapshot(),
-                        &topic,
+                        topic,
                         partition,
                         self.assigned[i].position.unwrap_or(-1),
                     );

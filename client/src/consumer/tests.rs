@@ -689,3 +689,161 @@ async fn leader_notices_a_late_topic_only_another_member_subscribed_to() {
     assert_eq!(follower.assignment(), vec![("late".to_string(), 0)]);
     assert_eq!(leader.assignment(), vec![("t".to_string(), 0)]);
 }
+
+/// Waits (up to a generous deadline, so a slow machine does not fail it) until `done` holds.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn assigned_from_earliest(config: ConsumerConfig) -> Consumer {
+    let mut consumer = Consumer::new(config).await.expect("consumer");
+    consumer
+        .assign(vec![("t".to_string(), 0, StartOffset::Earliest)])
+        .await
+        .expect("assign");
+    consumer
+}
+
+#[tokio::test]
+async fn the_next_fetch_is_in_flight_while_records_are_handed_out() {
+    let broker = broker_with(10).await;
+    let mut consumer = assigned_from_earliest(consumer_config(&broker)).await;
+    let records = poll_until(&mut consumer, 10).await;
+    assert_eq!(records.len(), 10);
+    // One fetch brought the ten. While the application works on them (no poll), the next
+    // fetch, sent before poll returned, reaches the broker.
+    wait_until("the prefetch reaches the broker", || {
+        broker.fetch_requests() >= 2
+    })
+    .await;
+    // It asked for what comes after the records handed out.
+    produce_to(&broker, "t", 0, &["v10"]).await;
+    let more = poll_until(&mut consumer, 1).await;
+    assert_eq!(values(&more), vec!["v10"]);
+    assert_eq!(more[0].offset, 10);
+}
+
+#[tokio::test]
+async fn a_partition_with_records_left_is_not_fetched_again_until_they_are_handed_out() {
+    let broker = broker_with(10).await;
+    let mut consumer = assigned_from_earliest(ConsumerConfig {
+        max_poll_records: 4,
+        ..consumer_config(&broker)
+    })
+    .await;
+    let mut offsets = Vec::new();
+    for want in [4, 4, 2] {
+        let got = consumer.poll(Duration::from_secs(5)).await.expect("poll");
+        assert_eq!(got.len(), want);
+        offsets.extend(got.iter().map(|r| r.offset));
+        // The fetch that brought the ten is the only one until they are all out.
+        if want == 4 {
+            assert_eq!(broker.fetch_requests(), 1);
+        }
+    }
+    assert_eq!(offsets, (0..10).collect::<Vec<i64>>());
+    assert_eq!(consumer.position("t", 0), Some(10));
+}
+
+#[tokio::test]
+async fn a_fetch_answer_for_a_position_moved_by_seek_is_dropped() {
+    let broker = broker_with(10).await;
+    let mut consumer = assigned_from_earliest(consumer_config(&broker)).await;
+    assert_eq!(poll_until(&mut consumer, 10).await.len(), 10);
+    // A fetch at offset 10 may be in flight; its answer must not move the position back on.
+    consumer.seek("t", 0, 3).expect("seek");
+    let again = poll_until(&mut consumer, 7).await;
+    assert_eq!(
+        again.iter().map(|r| r.offset).collect::<Vec<_>>(),
+        (3..10).collect::<Vec<i64>>()
+    );
+}
+
+#[tokio::test]
+async fn fetch_sizes_and_wait_are_sent_as_configured() {
+    let broker = broker_with(3).await;
+    let mut consumer = assigned_from_earliest(ConsumerConfig {
+        fetch_min_bytes: 100,
+        fetch_max_wait_ms: 250,
+        fetch_max_bytes: 5000,
+        max_partition_fetch_bytes: 700,
+        ..consumer_config(&broker)
+    })
+    .await;
+    // A poll shorter than fetch.max.wait.ms still asks the broker to wait the full time: the
+    // fetch outlives the poll.
+    let mut records = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while records.len() < 3 && Instant::now() < deadline {
+        records.extend(
+            consumer
+                .poll(Duration::from_millis(20))
+                .await
+                .expect("poll"),
+        );
+    }
+    assert_eq!(records.len(), 3);
+    assert_eq!(broker.last_fetch(), Some((250, 100, 5000, vec![700])));
+}
+
+#[tokio::test]
+async fn records_of_every_codec_are_read_back() {
+    for compression in [
+        kafka_protocol::records::Compression::Gzip,
+        kafka_protocol::records::Compression::Snappy,
+        kafka_protocol::records::Compression::Lz4,
+        kafka_protocol::records::Compression::Zstd,
+    ] {
+        let broker = FakeBroker::start(FakeBrokerOptions {
+            topics: vec![("t".to_string(), 1)],
+            ..Default::default()
+        })
+        .await;
+        let producer = Producer::new(ProducerConfig {
+            bootstrap_servers: broker.addr(),
+            enable_idempotence: false,
+            linger_ms: 10_000,
+            compression,
+            ..Default::default()
+        })
+        .await
+        .expect("producer");
+        for i in 0..50 {
+            producer
+                .send(ProducerRecord::new("t", format!("v{i}")).with_key(format!("k{i}")))
+                .await
+                .expect("send");
+        }
+        producer.close().await.expect("close");
+        let mut consumer = assigned_from_earliest(consumer_config(&broker)).await;
+        let records = poll_until(&mut consumer, 50).await;
+        let want: Vec<String> = (0..50).map(|i| format!("v{i}")).collect();
+        assert_eq!(values(&records), want, "{compression:?}");
+        assert_eq!(records[7].key.as_deref(), Some(&b"k7"[..]));
+    }
+}
+
+#[tokio::test]
+async fn small_partition_fetch_size_reads_batch_by_batch() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: vec![("t".to_string(), 1)],
+        ..Default::default()
+    })
+    .await;
+    for i in 0..5 {
+        produce_to(&broker, "t", 0, &[&format!("v{i}")]).await;
+    }
+    let mut consumer = assigned_from_earliest(ConsumerConfig {
+        max_partition_fetch_bytes: 1,
+        ..consumer_config(&broker)
+    })
+    .await;
+    let records = poll_until(&mut consumer, 5).await;
+    assert_eq!(values(&records), vec!["v0", "v1", "v2", "v3", "v4"]);
+    // At least one whole batch per fetch (KIP-74), never more than that here.
+    assert!(broker.fetch_requests() >= 5, "{}", broker.fetch_requests());
+}

@@ -7,6 +7,7 @@ use crate::error::ClientError;
 use crate::properties::{
     invalid, parse_bool, parse_i32, parse_non_negative_i32, parse_non_negative_i64, warn_unknown,
 };
+use crate::records::CompressionLevels;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducerConfig {
@@ -17,6 +18,12 @@ pub struct ProducerConfig {
     pub linger_ms: u64,
     pub batch_size: usize,
     pub compression: Compression,
+    /// `compression.gzip.level` (KIP-390): 1-9, or -1 for zlib's default.
+    pub compression_gzip_level: i32,
+    /// `compression.lz4.level`: 1-17 (Kafka's default 9).
+    pub compression_lz4_level: i32,
+    /// `compression.zstd.level`: -131072-22 (Kafka's default 3).
+    pub compression_zstd_level: i32,
     pub retries: u32,
     pub retry_backoff_ms: u64,
     /// The most the wait between two metadata refreshes for a topic that is still missing or
@@ -51,6 +58,9 @@ impl Default for ProducerConfig {
             linger_ms: 0,
             batch_size: 16384,
             compression: Compression::None,
+            compression_gzip_level: CompressionLevels::KAFKA_DEFAULTS.gzip,
+            compression_lz4_level: CompressionLevels::KAFKA_DEFAULTS.lz4,
+            compression_zstd_level: CompressionLevels::KAFKA_DEFAULTS.zstd,
             retries: i32::MAX as u32,
             retry_backoff_ms: 100,
             retry_backoff_max_ms: 1000,
@@ -95,7 +105,41 @@ pub fn parse_acks(key: &str, value: &str) -> Result<i16, ClientError> {
     }
 }
 
+/// A `compression.<codec>.level` value: an INT within the codec's range, refused with the text
+/// of Kafka's validators (`GzipCompression.LevelValidator`, `Range.between`).
+fn parse_level(key: &str, value: &str) -> Result<i32, ClientError> {
+    let level = parse_i32(key, value)?;
+    match common::config::level_error(key, i64::from(level)) {
+        Some(why) => Err(invalid(key, value, &why)),
+        None => Ok(level),
+    }
+}
+
 impl ProducerConfig {
+    /// The compression levels this config asks for, as the encoder takes them.
+    pub fn compression_levels(&self) -> CompressionLevels {
+        CompressionLevels {
+            gzip: self.compression_gzip_level,
+            lz4: self.compression_lz4_level,
+            zstd: self.compression_zstd_level,
+        }
+    }
+
+    /// Refuses a level outside its codec's range (for configs built in code rather than by
+    /// `from_properties`), with Kafka's `ConfigException` text.
+    pub fn validate_compression_levels(&self) -> Result<(), ClientError> {
+        for (key, level) in [
+            ("compression.gzip.level", self.compression_gzip_level),
+            ("compression.lz4.level", self.compression_lz4_level),
+            ("compression.zstd.level", self.compression_zstd_level),
+        ] {
+            if let Some(why) = common::config::level_error(key, i64::from(level)) {
+                return Err(invalid(key, &level.to_string(), &why));
+            }
+        }
+        Ok(())
+    }
+
     /// Builds a config from Kafka producer keys over the defaults. An unknown key is a warning;
     /// a bad value is an error naming the key and the value.
     pub fn from_properties<K: AsRef<str>, V: AsRef<str>>(
@@ -112,6 +156,9 @@ impl ProducerConfig {
                 "linger.ms" => c.linger_ms = parse_non_negative_i64(key, value)? as u64,
                 "batch.size" => c.batch_size = parse_non_negative_i32(key, value)? as usize,
                 "compression.type" => c.compression = parse_compression(key, value)?,
+                "compression.gzip.level" => c.compression_gzip_level = parse_level(key, value)?,
+                "compression.lz4.level" => c.compression_lz4_level = parse_level(key, value)?,
+                "compression.zstd.level" => c.compression_zstd_level = parse_level(key, value)?,
                 "retries" => c.retries = parse_non_negative_i32(key, value)? as u32,
                 "retry.backoff.ms" => {
                     c.retry_backoff_ms = parse_non_negative_i64(key, value)? as u64
@@ -276,6 +323,97 @@ mod tests {
         assert_eq!(
             e.as_deref(),
             Some("Invalid value tx-1 for configuration transactional.id: Cannot set a transactional.id without also enabling idempotence.")
+        );
+    }
+
+    #[test]
+    fn compression_levels_parse_and_default_to_kafkas() {
+        let d = ProducerConfig::default();
+        assert_eq!(
+            (
+                d.compression_gzip_level,
+                d.compression_lz4_level,
+                d.compression_zstd_level
+            ),
+            (-1, 9, 3)
+        );
+        let c = ProducerConfig::from_properties(&[
+            ("compression.type", "gzip"),
+            ("compression.gzip.level", "1"),
+            ("compression.lz4.level", "17"),
+            ("compression.zstd.level", "-131072"),
+        ])
+        .expect("parse");
+        assert_eq!(
+            c.compression_levels(),
+            CompressionLevels {
+                gzip: 1,
+                lz4: 17,
+                zstd: -131_072
+            }
+        );
+        assert!(ProducerConfig::from_properties(&[("compression.gzip.level", "-1")]).is_ok());
+        assert!(ProducerConfig::from_properties(&[("compression.zstd.level", "22")]).is_ok());
+    }
+
+    #[test]
+    fn invalid_compression_levels_are_refused_with_kafkas_text() {
+        let cases = [
+            (
+                "compression.gzip.level",
+                "10",
+                "Invalid value 10 for configuration compression.gzip.level: Value must be between 1 and 9 or equal to -1",
+            ),
+            (
+                "compression.gzip.level",
+                "0",
+                "Invalid value 0 for configuration compression.gzip.level: Value must be between 1 and 9 or equal to -1",
+            ),
+            (
+                "compression.lz4.level",
+                "0",
+                "Invalid value 0 for configuration compression.lz4.level: Value must be at least 1",
+            ),
+            (
+                "compression.lz4.level",
+                "18",
+                "Invalid value 18 for configuration compression.lz4.level: Value must be no more than 17",
+            ),
+            (
+                "compression.zstd.level",
+                "23",
+                "Invalid value 23 for configuration compression.zstd.level: Value must be no more than 22",
+            ),
+            (
+                "compression.zstd.level",
+                "-131073",
+                "Invalid value -131073 for configuration compression.zstd.level: Value must be at least -131072",
+            ),
+            (
+                "compression.zstd.level",
+                "fast",
+                "Invalid value fast for configuration compression.zstd.level: Not a number of type INT",
+            ),
+        ];
+        for (key, value, text) in cases {
+            let e = ProducerConfig::from_properties(&[(key, value)])
+                .err()
+                .map(|e| e.to_string());
+            assert_eq!(e.as_deref(), Some(text), "{key}={value}");
+        }
+        let built = ProducerConfig {
+            compression_lz4_level: 0,
+            ..Default::default()
+        };
+        assert_eq!(
+            built
+                .validate_compression_levels()
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some(
+                "Invalid value 0 for configuration compression.lz4.level: Value must be at least 1"
+            )
         );
     }
 

@@ -1,8 +1,10 @@
 //! The producer: `send` places a record on a partition (murmur2 for keys, round-robin otherwise),
-//! waiting up to `max.block.ms` for the topic's metadata, and queues it in a per-partition
-//! batch; one sender task turns ready batches into Produce requests to each partition's leader,
-//! retries retriable failures after a metadata refresh, and resolves each record's
-//! `DeliveryFuture` with its offset. With idempotence (the default, as in Kafka) the sender first
+//! waiting up to `max.block.ms` for the topic's metadata (and for room in `buffer.memory`), and
+//! queues it in a per-partition batch (`batch.size`, `linger.ms`); one sender task turns ready
+//! batches into Produce requests to each partition's leader, up to
+//! `max.in.flight.requests.per.connection` pipelined on each connection, compressed with
+//! `compression.type` at `compression.<codec>.level`, retries retriable failures after a
+//! metadata refresh, and resolves each record's `DeliveryFuture` with its offset. With idempotence (the default, as in Kafka) the sender first
 //! obtains a producer id and numbers every partition's batches so the broker drops duplicates.
 //! With `transactional.id` the producer is transactional (see `txn`): `init_transactions`,
 //! `begin_transaction`, `send`, `send_offsets_to_transaction`, then `commit_transaction` or
@@ -106,14 +108,19 @@ pub(crate) struct Shared {
     pub acc: Mutex<Accumulator>,
     pub wake: Notify,
     round_robin: RoundRobin,
-    /// (records, bytes) queued or in flight; flush and buffer.memory wait on it.
+    /// (records, bytes) queued or in flight; flush and buffer.memory wait on it. Waiters are
+    /// woken only when a count goes down (see `publish`).
     pub outstanding: watch::Sender<(usize, usize)>,
     pub flushing: AtomicUsize,
+    /// `send` calls waiting for `buffer.memory`: the sender then sends without lingering.
+    pub buffer_waiters: AtomicUsize,
     pub closing: AtomicBool,
     /// Set when the sender task has ended (normally or not).
     pub dead: AtomicBool,
     /// An error that stops the producer for good (e.g. no InitProducerId on the broker).
     pub fatal: Mutex<Option<ClientError>>,
+    /// Whether `fatal` is set, so `send` checks it without a lock.
+    has_fatal: AtomicBool,
     topic_refreshed: Mutex<HashMap<String, Instant>>,
     metadata_requests: AtomicI32,
     /// The transaction manager of a producer with a `transactional.id`.
@@ -128,11 +135,21 @@ impl Shared {
         }
     }
 
+    /// Stores the current counts; wakes the waiters (flush, close, `buffer.memory`) only when
+    /// a count went down, since nobody waits for one to grow: an append costs no wake-ups.
     pub fn publish(&self, acc: &Accumulator) {
-        self.outstanding.send_replace(acc.outstanding());
+        let now = acc.outstanding();
+        self.outstanding.send_if_modified(|counts| {
+            let went_down = now.0 < counts.0 || now.1 < counts.1;
+            *counts = now;
+            went_down
+        });
     }
 
     pub fn fatal_error(&self) -> Option<ClientError> {
+        if !self.has_fatal.load(Ordering::SeqCst) {
+            return None;
+        }
         match self.fatal.lock() {
             Ok(f) => f.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -144,6 +161,7 @@ impl Shared {
             Ok(mut f) => *f = Some(err),
             Err(poisoned) => *poisoned.into_inner() = Some(err),
         }
+        self.has_fatal.store(true, Ordering::SeqCst);
     }
 }
 
@@ -162,6 +180,7 @@ impl Producer {
             );
             config.enable_idempotence = false;
         }
+        config.validate_compression_levels()?;
         if let Some(id) = &config.transactional_id {
             if !config.enable_idempotence {
                 return Err(ClientError::Config {
@@ -192,6 +211,7 @@ impl Producer {
             acc: Mutex::new(Accumulator::new(
                 config.batch_size.max(1),
                 Duration::from_millis(config.linger_ms),
+                config.max_in_flight_requests_per_connection.max(1) as usize,
             )),
             config,
             cluster,
@@ -199,9 +219,11 @@ impl Producer {
             round_robin: RoundRobin::default(),
             outstanding,
             flushing: AtomicUsize::new(0),
+            buffer_waiters: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
             dead: AtomicBool::new(false),
             fatal: Mutex::new(None),
+            has_fatal: AtomicBool::new(false),
             topic_refreshed: Mutex::new(HashMap::new()),
             metadata_requests: AtomicI32::new(0),
             txn,
@@ -226,9 +248,12 @@ impl Producer {
             ));
         }
         let config = &self.shared.config;
-        let deadline =
-            crate::time::after(Instant::now(), Duration::from_millis(config.max_block_ms));
-        let partition = self.choose_partition(&record, deadline).await?;
+        // One clock read serves the deadline, the metadata age check and the batch's creation
+        // time (a batch made after a wait is a little older than it is, which only makes it
+        // ready sooner).
+        let start = Instant::now();
+        let deadline = crate::time::after(start, Duration::from_millis(config.max_block_ms));
+        let partition = self.choose_partition(&record, start, deadline).await?;
         if let Some(txn) = &self.shared.txn {
             let tp = TopicPartition {
                 topic: record.topic.clone(),
@@ -268,31 +293,41 @@ impl Producer {
         }
         self.wait_for_buffer(size, deadline).await?;
         let (tx, rx) = oneshot::channel();
-        {
+        let wake = {
             let mut acc = self.shared.lock_acc();
-            acc.append(
-                TopicPartition {
-                    topic: record.topic,
-                    partition,
-                },
-                outgoing,
-                tx,
-                Instant::now(),
-            );
+            let wake = acc.append(&record.topic, partition, outgoing, tx, start);
             self.shared.publish(&acc);
+            wake
+        };
+        if wake {
+            self.shared.wake.notify_one();
         }
-        self.shared.wake.notify_one();
         Ok(DeliveryFuture { rx })
     }
 
+    /// Waits until `size` more bytes fit in `buffer.memory` (Kafka's `BufferPool.allocate`).
+    /// While it waits the sender sends without lingering, as Kafka's accumulator treats an
+    /// exhausted pool.
     async fn wait_for_buffer(&self, size: usize, deadline: Instant) -> Result<(), ClientError> {
         let limit = self.shared.config.buffer_memory as usize;
+        let fits = |bytes: usize| bytes == 0 || bytes + size <= limit;
+        if fits(self.shared.outstanding.borrow().1) {
+            return Ok(());
+        }
+        /// Counts this `send` among the buffer waiters for as long as it waits (also when the
+        /// future is dropped mid-wait).
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.shared.buffer_waiters.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&self.shared.buffer_waiters);
+        self.shared.wake.notify_one();
         let mut rx = self.shared.outstanding.subscribe();
-        let waited = tokio::time::timeout_at(
-            deadline.into(),
-            rx.wait_for(|(_, bytes)| *bytes == 0 || bytes + size <= limit),
-        )
-        .await;
+        let waited =
+            tokio::time::timeout_at(deadline.into(), rx.wait_for(|(_, bytes)| fits(*bytes))).await;
         match waited {
             Ok(_) => Ok(()),
             Err(_) => Err(ClientError::Timeout(format!(
@@ -309,6 +344,7 @@ impl Producer {
     async fn choose_partition(
         &self,
         record: &ProducerRecord,
+        start: Instant,
         deadline: Instant,
     ) -> Result<i32, ClientError> {
         let config = &self.shared.config;
@@ -318,7 +354,6 @@ impl Producer {
         let max_age = Duration::from_millis(config.metadata_max_age_ms);
         let mut refreshes = 0u32;
         loop {
-            let fresh = self.topic_fresh(topic, max_age);
             let snapshot = self.shared.cluster.snapshot();
             let mut count = None;
             if let Some(meta) = snapshot
@@ -336,14 +371,10 @@ impl Producer {
                     }
                     Some(p) if p < n => return Ok(p),
                     Some(_) => {}
-                    None if fresh || refreshes > 0 => {
+                    None if refreshes > 0 || self.topic_fresh(topic, start, max_age) => {
                         return Ok(match &record.key {
                             Some(key) => partition_for_key(key, n),
-                            None => {
-                                self.shared
-                                    .round_robin
-                                    .next(topic, n, &meta.available_partitions())
-                            }
+                            None => self.shared.round_robin.next_of(topic, &meta.partitions),
                         });
                     }
                     None => {}
@@ -413,12 +444,13 @@ impl Producer {
         }
     }
 
-    fn topic_fresh(&self, topic: &str, max_age: Duration) -> bool {
+    fn topic_fresh(&self, topic: &str, now: Instant, max_age: Duration) -> bool {
         let map = match self.shared.topic_refreshed.lock() {
             Ok(m) => m,
             Err(poisoned) => poisoned.into_inner(),
         };
-        map.get(topic).is_some_and(|t| t.elapsed() < max_age)
+        map.get(topic)
+            .is_some_and(|t| now.saturating_duration_since(*t) < max_age)
     }
 
     fn mark_fresh(&self, topic: &str) {

@@ -1,9 +1,17 @@
-//! The producer's one sender task: drains ready batches, sends one Produce request per leader,
+//! The producer's one sender task: drains ready batches into Produce requests, one request per
+//! leader at a time but up to `max.in.flight.requests.per.connection` of them outstanding on each
+//! broker connection (queued in order on the one connection, answers matched by correlation id),
 //! and handles the answers (acknowledge, retry after a metadata refresh, or fail). It also owns
 //! the idempotence state: the producer id and epoch from InitProducerId and the next sequence
 //! number of every partition.
+//!
+//! Requests are encoded and queued on the connection here, in the sender, in drain order, so the
+//! broker sees a partition's batches in sequence order; only the wait for each answer runs in a
+//! task of its own. Connections are opened by tasks too, so an unreachable broker never stalls
+//! the others: its partitions wait (and expire after `delivery.timeout.ms`), as Kafka's sender
+//! skips nodes that are not ready.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +19,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use kafka_protocol::messages::{
     produce_request::{PartitionProduceData, TopicProduceData},
+    produce_response::PartitionProduceResponse,
     InitProducerIdRequest, ProduceRequest, ProduceResponse, ProducerId, TopicName, TransactionalId,
 };
 use kafka_protocol::protocol::StrBytes;
@@ -21,8 +30,9 @@ use common::errors::codes::{
     UNKNOWN_PRODUCER_ID,
 };
 
+use crate::connection::Connection;
 use crate::error::{invalidates_metadata, ClientError};
-use crate::records::{encode_batch_with, ProducerIdentity};
+use crate::records::{encode_batch_leveled, ProducerIdentity};
 
 use super::accumulator::{Batch, TopicPartition};
 use super::{Shared, TransactionState};
@@ -36,8 +46,20 @@ fn transaction_aborted() -> ClientError {
 const TRANSACTION_TIMEOUT_MS: i32 = 60_000;
 
 struct Completion {
+    leader: i32,
     batches: Vec<Batch>,
-    result: Result<Option<ProduceResponse>, ClientError>,
+    result: Result<ProduceResponse, ClientError>,
+}
+
+/// What the sender's helper tasks report.
+enum Event {
+    /// A Produce request was answered (or failed).
+    Produced(Completion),
+    /// A connection attempt to a leader ended.
+    Connected {
+        leader: i32,
+        result: Result<(), ClientError>,
+    },
 }
 
 /// Producer id state for idempotence.
@@ -75,7 +97,13 @@ struct Sender {
     idem: Idempotence,
     need_metadata: bool,
     last_metadata: Option<Instant>,
-    done_tx: mpsc::UnboundedSender<Completion>,
+    events: mpsc::UnboundedSender<Event>,
+    /// Produce requests waiting for their answer, by leader.
+    requests_in_flight: HashMap<i32, usize>,
+    /// Leaders a connection is being opened to.
+    connecting: HashSet<i32>,
+    /// Leaders whose last connection attempt failed, and when to try again.
+    reconnect_after: HashMap<i32, Instant>,
 }
 
 /// Marks the producer's sender as gone when the task ends, however it ends, so waiters wake.
@@ -90,7 +118,7 @@ impl Drop for ExitGuard {
 
 pub(crate) async fn run(shared: Arc<Shared>) {
     let _guard = ExitGuard(shared.clone());
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let (events, mut events_rx) = mpsc::unbounded_channel();
     let mut sender = Sender {
         idem: Idempotence {
             enabled: shared.config.enable_idempotence,
@@ -104,11 +132,14 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         shared,
         need_metadata: false,
         last_metadata: None,
-        done_tx,
+        events,
+        requests_in_flight: HashMap::new(),
+        connecting: HashSet::new(),
+        reconnect_after: HashMap::new(),
     };
     loop {
-        while let Ok(c) = done_rx.try_recv() {
-            sender.handle(c);
+        while let Ok(e) = events_rx.try_recv() {
+            sender.on_event(e);
         }
         sender.maybe_refresh_metadata().await;
         sender.sync_transactional_identity();
@@ -125,7 +156,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         let wake_at = sender.next_wakeup();
         tokio::select! {
             _ = sender.shared.wake.notified() => {}
-            Some(c) = done_rx.recv() => sender.handle(c),
+            Some(e) = events_rx.recv() => sender.on_event(e),
             _ = sleep_until_opt(wake_at) => {}
         }
     }
@@ -169,6 +200,9 @@ impl Sender {
         }
         if !self.idem.ready() && records > 0 {
             candidates.push(Some(self.idem.retry_after.unwrap_or(backoff_from_now)));
+        }
+        if records > 0 {
+            candidates.push(self.reconnect_after.values().min().copied());
         }
         candidates.into_iter().flatten().min()
     }
@@ -278,27 +312,11 @@ impl Sender {
         }
     }
 
-    /// Fails every queued batch (drain hands out one batch per partition at a time, so repeat
-    /// until nothing is left outside the batches in flight).
+    /// Fails every batch waiting to be sent (those in flight get their answers).
     fn fail_everything_queued(&mut self, err: &ClientError) {
-        loop {
-            let batches: Vec<Batch> = {
-                let mut acc = self.shared.lock_acc();
-                let d = acc.drain(Instant::now(), true, Duration::MAX, usize::MAX, |_| Some(0));
-                let mut batches: Vec<Batch> = d.by_leader.into_values().flatten().collect();
-                for b in &batches {
-                    acc.complete(b);
-                }
-                // Expired batches were already taken out of the counts by drain.
-                batches.extend(d.expired);
-                batches
-            };
-            if batches.is_empty() {
-                return;
-            }
-            for b in batches {
-                b.fail(err);
-            }
+        let batches = self.shared.lock_acc().take_queued();
+        for b in batches {
+            b.fail(err);
         }
     }
 
@@ -316,30 +334,121 @@ impl Sender {
             self.fail_everything_queued(&e);
             return;
         }
+        // Kafka's `RecordAccumulator.ready`: linger does not hold batches back while a flush or
+        // close waits, or while `send` waits for `buffer.memory` (the pool is exhausted).
         let force = self.shared.flushing.load(Ordering::SeqCst) > 0
-            || self.shared.closing.load(Ordering::SeqCst);
+            || self.shared.closing.load(Ordering::SeqCst)
+            || self.shared.buffer_waiters.load(Ordering::SeqCst) > 0;
         let snapshot = self.shared.cluster.snapshot();
-        let drained = self.shared.lock_acc().drain(
-            Instant::now(),
-            force,
-            self.delivery_timeout(),
-            self.shared.config.max_request_size,
-            |tp| snapshot.leader_of(&tp.topic, tp.partition),
-        );
-        self.fail_expired(drained.expired);
-        if drained.missing_leader {
-            self.need_metadata = true;
+        let max_in_flight = self
+            .shared
+            .config
+            .max_in_flight_requests_per_connection
+            .max(1) as usize;
+        // One request per ready leader per round; rounds repeat until every leader is at its
+        // in-flight limit or nothing more is ready, so requests pipeline on each connection.
+        loop {
+            let mut ready: HashMap<i32, Option<Connection>> = HashMap::new();
+            let drained = {
+                let requests = &self.requests_in_flight;
+                let cluster = &self.shared.cluster;
+                self.shared.lock_acc().drain(
+                    Instant::now(),
+                    force,
+                    self.delivery_timeout(),
+                    self.shared.config.max_request_size,
+                    |topic, partition| snapshot.leader_of(topic, partition),
+                    |leader| {
+                        ready
+                            .entry(leader)
+                            .or_insert_with(|| {
+                                if requests.get(&leader).copied().unwrap_or(0) >= max_in_flight {
+                                    return None;
+                                }
+                                cluster.live_connection(leader)
+                            })
+                            .is_some()
+                    },
+                )
+            };
+            self.fail_expired(drained.expired);
+            if drained.missing_leader {
+                self.need_metadata = true;
+            }
+            for (&leader, conn) in &ready {
+                let below_limit =
+                    self.requests_in_flight.get(&leader).copied().unwrap_or(0) < max_in_flight;
+                if conn.is_none() && below_limit {
+                    self.start_connect(leader);
+                }
+            }
+            if drained.by_leader.is_empty() {
+                return;
+            }
+            for (leader, batches) in drained.by_leader {
+                match ready.remove(&leader).flatten() {
+                    Some(conn) => self.dispatch(leader, &conn, batches),
+                    None => {
+                        // Not reachable: drain only picks leaders with a connection.
+                        let err = ClientError::Protocol(format!("no connection to {leader}"));
+                        for b in batches {
+                            self.retry_or_fail(b, err.clone());
+                        }
+                    }
+                }
+            }
         }
-        for (leader, batches) in drained.by_leader {
-            self.dispatch(leader, batches);
+    }
+
+    /// Opens a connection to `leader` in a task of its own (unless one is being opened or the
+    /// last attempt failed less than a backoff ago); the sender looks again when it ends.
+    fn start_connect(&mut self, leader: i32) {
+        if self.connecting.contains(&leader)
+            || self
+                .reconnect_after
+                .get(&leader)
+                .is_some_and(|t| Instant::now() < *t)
+        {
+            return;
+        }
+        self.connecting.insert(leader);
+        let shared = self.shared.clone();
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let result = shared.cluster.connection(leader).await.map(|_| ());
+            let _ = events.send(Event::Connected { leader, result });
+        });
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Produced(completion) => self.handle(completion),
+            Event::Connected { leader, result } => {
+                self.connecting.remove(&leader);
+                match result {
+                    Ok(()) => {
+                        self.reconnect_after.remove(&leader);
+                    }
+                    Err(e) => {
+                        tracing::debug!("producer connecting to broker {leader}: {e}");
+                        self.need_metadata = true;
+                        self.reconnect_after
+                            .insert(leader, crate::time::after(Instant::now(), self.backoff()));
+                    }
+                }
+            }
         }
     }
 
     fn expire_only(&mut self) {
-        let drained =
-            self.shared
-                .lock_acc()
-                .drain(Instant::now(), false, self.delivery_timeout(), 0, |_| None);
+        let drained = self.shared.lock_acc().drain(
+            Instant::now(),
+            false,
+            self.delivery_timeout(),
+            0,
+            |_, _| None,
+            |_| false,
+        );
         self.fail_expired(drained.expired);
     }
 
@@ -361,9 +470,11 @@ impl Sender {
         }
     }
 
-    /// Numbers, encodes and sends the batches for one leader.
-    fn dispatch(&mut self, leader: i32, batches: Vec<Batch>) {
+    /// Numbers and encodes the batches for one leader and queues them as one Produce request on
+    /// its connection; the answer comes back as an event.
+    fn dispatch(&mut self, leader: i32, conn: &Connection, batches: Vec<Batch>) {
         let compression = self.shared.config.compression;
+        let levels = self.shared.config.compression_levels();
         let transactional = self.shared.txn.is_some();
         let mut encoded: Vec<(Batch, Bytes)> = Vec::with_capacity(batches.len());
         for mut batch in batches {
@@ -380,7 +491,8 @@ impl Sender {
                 batch.identity = Some((identity, self.idem.generation));
             }
             let identity = batch.identity.map_or(ProducerIdentity::NONE, |(id, _)| id);
-            match encode_batch_with(&batch.records, compression, identity, transactional) {
+            match encode_batch_leveled(&batch.records, compression, levels, identity, transactional)
+            {
                 Ok(bytes) => {
                     batch.attempts += 1;
                     encoded.push((batch, bytes));
@@ -394,44 +506,82 @@ impl Sender {
         if encoded.is_empty() {
             return;
         }
-        let shared = self.shared.clone();
-        let done = self.done_tx.clone();
-        tokio::spawn(async move {
-            let (batches, payloads): (Vec<Batch>, Vec<Bytes>) = encoded.into_iter().unzip();
-            let result = produce(&shared, leader, &batches, payloads).await;
-            let _ = done.send(Completion { batches, result });
-            shared.wake.notify_one();
-        });
+        let (batches, payloads): (Vec<Batch>, Vec<Bytes>) = encoded.into_iter().unzip();
+        let request = produce_request(&self.shared, &batches, payloads);
+        if self.shared.config.acks == 0 {
+            // Nobody answers: the batches are done once queued on the socket.
+            match conn.queue_no_response(request) {
+                Ok(()) => {
+                    let mut acc = self.shared.lock_acc();
+                    for b in &batches {
+                        acc.complete(b);
+                    }
+                    drop(acc);
+                    for b in batches {
+                        b.succeed(-1, -1);
+                    }
+                }
+                Err(e) => self.request_failed(batches, e),
+            }
+            return;
+        }
+        match conn.send_queued(request) {
+            Ok(response) => {
+                *self.requests_in_flight.entry(leader).or_insert(0) += 1;
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let result = response.await;
+                    let _ = events.send(Event::Produced(Completion {
+                        leader,
+                        batches,
+                        result,
+                    }));
+                });
+            }
+            Err(e) => self.request_failed(batches, e),
+        }
+    }
+
+    fn request_failed(&mut self, batches: Vec<Batch>, err: ClientError) {
+        self.need_metadata = true;
+        for b in batches {
+            self.retry_or_fail(b, err.clone());
+        }
     }
 
     fn handle(&mut self, completion: Completion) {
-        let Completion { batches, result } = completion;
+        let Completion {
+            leader,
+            batches,
+            result,
+        } = completion;
+        if let Some(n) = self.requests_in_flight.get_mut(&leader) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.requests_in_flight.remove(&leader);
+            }
+        }
         match result {
-            Err(e) => {
-                self.need_metadata = true;
-                for b in batches {
-                    self.retry_or_fail(b, e.clone());
-                }
-            }
-            Ok(None) => {
-                let mut acc = self.shared.lock_acc();
-                for b in &batches {
-                    acc.complete(b);
-                }
-                drop(acc);
-                for b in batches {
-                    b.succeed(-1, -1);
-                }
-            }
-            Ok(Some(response)) => {
-                let mut by_partition = BTreeMap::new();
-                for topic in response.responses {
-                    for p in topic.partition_responses {
-                        by_partition.insert((topic.name.0.to_string(), p.index), p);
+            Err(e) => self.request_failed(batches, e),
+            Ok(response) => {
+                // Each batch's answer, found by (topic, partition) without copying names.
+                let mut answers: Vec<Option<&PartitionProduceResponse>> = vec![None; batches.len()];
+                {
+                    let index: HashMap<(&str, i32), usize> = batches
+                        .iter()
+                        .enumerate()
+                        .map(|(i, b)| ((b.tp.topic.as_str(), b.tp.partition), i))
+                        .collect();
+                    for topic in &response.responses {
+                        for p in &topic.partition_responses {
+                            if let Some(&i) = index.get(&(&*topic.name.0, p.index)) {
+                                answers[i] = Some(p);
+                            }
+                        }
                     }
                 }
-                for b in batches {
-                    let Some(p) = by_partition.remove(&(b.tp.topic.clone(), b.tp.partition)) else {
+                for (b, answer) in batches.into_iter().zip(answers) {
+                    let Some(p) = answer else {
                         let err = ClientError::Protocol(format!(
                             "Produce response has no result for {}",
                             b.tp
@@ -458,11 +608,19 @@ impl Sender {
 
     fn retry_or_fail(&mut self, mut batch: Batch, err: ClientError) {
         let code = err.code();
+        // With several batches of a partition in flight, an earlier one that failed makes the
+        // broker answer the later ones OUT_OF_ORDER_SEQUENCE_NUMBER: they are retried behind it
+        // with their sequence numbers (Kafka's `TransactionManager.canRetry`), not a sign that
+        // the broker lost our state.
+        let behind_earlier = self.idem.enabled
+            && code == Some(OUT_OF_ORDER_SEQUENCE_NUMBER)
+            && self.shared.lock_acc().earlier_unresolved(&batch);
         // A transactional producer cannot renumber under a new producer id on its own: the
         // transaction fails (abortable) instead.
         let transactional = self.shared.txn.is_some();
         let sequence_trouble = self.idem.enabled
             && !transactional
+            && !behind_earlier
             && matches!(
                 code,
                 Some(OUT_OF_ORDER_SEQUENCE_NUMBER | UNKNOWN_PRODUCER_ID | INVALID_PRODUCER_EPOCH)
@@ -472,7 +630,7 @@ impl Sender {
             // (the batch is renumbered under it).
             self.idem.reset_pending = true;
         }
-        let retriable = err.is_retriable() || sequence_trouble;
+        let retriable = err.is_retriable() || sequence_trouble || behind_earlier;
         let config = &self.shared.config;
         let within_time = batch.created.elapsed() < self.delivery_timeout();
         if retriable && batch.attempts <= config.retries && within_time {
@@ -497,21 +655,19 @@ impl Sender {
     }
 }
 
-async fn produce(
-    shared: &Shared,
-    leader: i32,
-    batches: &[Batch],
-    payloads: Vec<Bytes>,
-) -> Result<Option<ProduceResponse>, ClientError> {
-    let mut topics: BTreeMap<&str, Vec<PartitionProduceData>> = BTreeMap::new();
+/// One Produce request carrying `batches` (at most one per partition), in drain order.
+fn produce_request(shared: &Shared, batches: &[Batch], payloads: Vec<Bytes>) -> ProduceRequest {
+    let mut topics: Vec<(&str, Vec<PartitionProduceData>)> = Vec::new();
     for (b, bytes) in batches.iter().zip(payloads) {
-        topics.entry(&b.tp.topic).or_default().push(
-            PartitionProduceData::default()
-                .with_index(b.tp.partition)
-                .with_records(Some(bytes)),
-        );
+        let data = PartitionProduceData::default()
+            .with_index(b.tp.partition)
+            .with_records(Some(bytes));
+        match topics.iter_mut().find(|(name, _)| *name == b.tp.topic) {
+            Some((_, partitions)) => partitions.push(data),
+            None => topics.push((&b.tp.topic, vec![data])),
+        }
     }
-    let request = ProduceRequest::default()
+    ProduceRequest::default()
         .with_transactional_id(
             shared
                 .config
@@ -530,13 +686,7 @@ async fn produce(
                         .with_partition_data(partitions)
                 })
                 .collect(),
-        );
-    let conn = shared.cluster.connection(leader).await?;
-    if shared.config.acks == 0 {
-        conn.send_no_response(request).await?;
-        return Ok(None);
-    }
-    conn.send(request).await.map(Some)
+        )
 }
 
 #[cfg(test)]

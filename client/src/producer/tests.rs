@@ -437,3 +437,256 @@ async fn batch_size_above_buffer_memory_cannot_allocate_a_batch() {
         "Attempt to allocate 16384 bytes, but there is a hard limit of 1000 on memory allocations."
     );
 }
+
+/// Waits (up to a generous deadline, so a slow machine does not fail it) until `done` holds.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Values "0", "1", ... as the fake broker stored them, in offset order.
+fn stored_values(broker: &FakeBroker, topic: &str) -> Vec<String> {
+    broker
+        .values(topic, 0)
+        .into_iter()
+        .map(|v| String::from_utf8_lossy(&v.unwrap_or_default()).to_string())
+        .collect()
+}
+
+fn numbered(n: usize) -> Vec<ProducerRecord> {
+    (0..n)
+        .map(|i| ProducerRecord::new("t", format!("{i}")))
+        .collect()
+}
+
+/// batch.size so small that every record is a batch of its own.
+fn one_record_batches(broker: &FakeBroker, max_in_flight: u32) -> ProducerConfig {
+    ProducerConfig {
+        batch_size: 1,
+        max_in_flight_requests_per_connection: max_in_flight,
+        ..config(broker, true)
+    }
+}
+
+// On several threads, so answers may be handled in another order than they came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produce_requests_pipeline_on_one_connection_up_to_max_in_flight() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        init_producer_id: true,
+        hold_produce_responses: true,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(one_record_batches(&broker, 5))
+        .await
+        .expect("producer");
+    let mut futures = Vec::new();
+    for r in numbered(20) {
+        futures.push(producer.send(r).await.expect("queued"));
+    }
+    // No answer comes back yet, and still five requests for the one partition went out.
+    wait_until("five Produce requests are outstanding", || {
+        broker.max_produce_in_flight() >= 5
+    })
+    .await;
+    assert_eq!(
+        broker.produce_requests(),
+        5,
+        "never more than max.in.flight"
+    );
+    broker.release_produce_responses();
+    for (i, f) in futures.into_iter().enumerate() {
+        assert_eq!(f.await.expect("acked").offset, i as i64);
+    }
+    let want: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+    assert_eq!(stored_values(&broker, "t"), want);
+    assert_eq!(broker.max_produce_in_flight(), 5);
+    producer.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn max_in_flight_one_keeps_one_request_outstanding() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        init_producer_id: true,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(one_record_batches(&broker, 1))
+        .await
+        .expect("producer");
+    let results = send_all(&producer, numbered(10)).await;
+    for (i, r) in results.into_iter().enumerate() {
+        assert_eq!(r.expect("acked").offset, i as i64);
+    }
+    assert_eq!(broker.max_produce_in_flight(), 1);
+    assert_eq!(broker.produce_requests(), 10);
+}
+
+// On several threads, so answers may be handled in another order than they came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_order_is_kept_when_an_early_pipelined_batch_fails() {
+    // The first batch is refused (NOT_LEADER_OR_FOLLOWER, nothing written); the four sent
+    // behind it on the same connection are refused as out of order. All five are retried in
+    // their order, under the same producer id, and land once each.
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        init_producer_id: true,
+        hold_produce_responses: true,
+        fail_produces: 1,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(one_record_batches(&broker, 5))
+        .await
+        .expect("producer");
+    let mut futures = Vec::new();
+    for r in numbered(12) {
+        futures.push(producer.send(r).await.expect("queued"));
+    }
+    wait_until("five Produce requests are outstanding", || {
+        broker.max_produce_in_flight() >= 5
+    })
+    .await;
+    broker.release_produce_responses();
+    for (i, f) in futures.into_iter().enumerate() {
+        assert_eq!(f.await.expect("acked").offset, i as i64, "record {i}");
+    }
+    let want: Vec<String> = (0..12).map(|i| i.to_string()).collect();
+    assert_eq!(stored_values(&broker, "t"), want);
+    // One producer id throughout: the out-of-order answers were not taken for lost state.
+    assert_eq!(broker.producer_ids_issued(), 1);
+    producer.close().await.expect("close");
+}
+
+// On several threads, so answers may be handled in another order than they came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_ack_of_an_early_pipelined_batch_is_deduplicated() {
+    // The first batch is written but its answer lost; the batches behind it are written after
+    // it. Its retry is recognised by the broker as one of the producer's last five batches.
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        init_producer_id: true,
+        hold_produce_responses: true,
+        lose_acks: 1,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(one_record_batches(&broker, 5))
+        .await
+        .expect("producer");
+    let mut futures = Vec::new();
+    for r in numbered(12) {
+        futures.push(producer.send(r).await.expect("queued"));
+    }
+    wait_until("five Produce requests are outstanding", || {
+        broker.max_produce_in_flight() >= 5
+    })
+    .await;
+    broker.release_produce_responses();
+    for (i, f) in futures.into_iter().enumerate() {
+        assert_eq!(f.await.expect("acked").offset, i as i64, "record {i}");
+    }
+    let want: Vec<String> = (0..12).map(|i| i.to_string()).collect();
+    assert_eq!(stored_values(&broker, "t"), want);
+    producer.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_compression_level_reaches_the_compressor() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: vec![("fast".to_string(), 1), ("best".to_string(), 1)],
+        init_producer_id: true,
+        ..Default::default()
+    })
+    .await;
+    // Compressible but not trivially so: zlib's level 1 and 9 differ on it.
+    let records = |topic: &str| -> Vec<ProducerRecord> {
+        (0..400)
+            .map(|i| {
+                ProducerRecord::new(
+                    topic,
+                    format!("value {i} of {} {}", i * 7919 % 1000, "abc".repeat(i % 13)),
+                )
+            })
+            .collect()
+    };
+    for (topic, level) in [("fast", 1), ("best", 9)] {
+        let producer = Producer::new(ProducerConfig {
+            compression: Compression::Gzip,
+            compression_gzip_level: level,
+            linger_ms: 60_000,
+            batch_size: 1 << 20,
+            ..config(&broker, true)
+        })
+        .await
+        .expect("producer");
+        for r in send_all(&producer, records(topic)).await {
+            r.expect("acked");
+        }
+        producer.close().await.expect("close");
+    }
+    assert_eq!(broker.stored_codecs("fast", 0), vec![1]);
+    assert_eq!(broker.stored_codecs("best", 0), vec![1]);
+    let (fast, best) = (
+        broker.stored_bytes("fast", 0),
+        broker.stored_bytes("best", 0),
+    );
+    assert!(
+        best < fast,
+        "gzip level 9 ({best} bytes) vs level 1 ({fast} bytes)"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_compression_level_is_refused_with_kafkas_text() {
+    let err = Producer::new(ProducerConfig {
+        bootstrap_servers: "127.0.0.1:9".to_string(),
+        compression_gzip_level: 10,
+        ..Default::default()
+    })
+    .await
+    .err()
+    .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("Invalid value 10 for configuration compression.gzip.level: Value must be between 1 and 9 or equal to -1")
+    );
+}
+
+#[tokio::test]
+async fn a_full_buffer_sends_lingering_batches_instead_of_blocking() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        ..Default::default()
+    })
+    .await;
+    // One batch fills buffer.memory; linger alone would hold it past max.block.ms.
+    let producer = Producer::new(ProducerConfig {
+        buffer_memory: 1000,
+        batch_size: 1000,
+        linger_ms: 60_000,
+        max_block_ms: 5_000,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let mut futures = Vec::new();
+    for i in 0..100 {
+        let value = format!("{i:050}");
+        futures.push(
+            producer
+                .send(ProducerRecord::new("t", value))
+                .await
+                .expect("room made by sending, not by waiting out linger"),
+        );
+    }
+    producer.flush().await.expect("flush");
+    for (i, f) in futures.into_iter().enumerate() {
+        assert_eq!(f.await.expect("acked").offset, i as i64);
+    }
+}
