@@ -25,8 +25,9 @@ fn producer_perf(args: &[&str]) -> ToolOutput {
 
 fn final_line(out: &ToolOutput) -> regex::Captures<'_> {
     let re = Regex::new(FINAL_LINE).unwrap();
-    let line = out.stdout.lines().last().unwrap_or_default();
-    re.captures(line)
+    out.stdout
+        .lines()
+        .find_map(|line| re.captures(line))
         .unwrap_or_else(|| panic!("no final line in Kafka's format: {out}"))
 }
 
@@ -139,9 +140,17 @@ fn monotonic_and_file_payloads_and_properties_files() {
         "-1",
         "--producer.config",
         config.to_str().unwrap(),
+        "--print-metrics",
     ]);
     out.assert_success("--payload-monotonic");
     assert_eq!(&final_line(&out)[1], "20");
+    // ToolsUtils.printMetrics' layout after the final line.
+    assert!(out.stdout.contains("\nMetric Name "), "{out}");
+    let sent = Regex::new(
+        r"(?m)^producer-metrics:record-send-total:\{client-id=perf-producer-client\} +: 20\.000$",
+    )
+    .unwrap();
+    assert!(sent.is_match(&out.stdout), "{out}");
 
     let payloads = dir.path().join("payloads.txt");
     std::fs::write(&payloads, "alpha;beta;;gamma").unwrap();
