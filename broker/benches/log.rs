@@ -1,11 +1,13 @@
 //! Storage benchmarks: append throughput of 1 KiB-record batches with the flush policy off
 //! (page cache, Kafka's default) and on (`flush.messages=1`, group commit with concurrent
-//! producers), and sequential read throughput. Run: `cargo bench -p broker --bench log`.
+//! producers, and with one producer keeping 5 appends in flight as a pipelining connection
+//! does), sequential read throughput, and a consumer tailing small batches. Run:
+//! `cargo bench -p broker --bench log`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use broker::log::{DurableLog, LogConfig, PartitionLog};
+use broker::log::{AppendOrigin, DurableLog, LogConfig, PartitionLog};
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use kafka_protocol::records::{
@@ -74,14 +76,14 @@ fn append_page_cache(c: &mut Criterion) {
         Ok(l) => l,
         Err(e) => panic!("open: {e}"),
     };
-    let mut payload = batch.clone();
+    // As a produce request's frame: the log copies only the batch's header out of it.
+    let payload = Bytes::from(batch.clone());
     let mut appended = 0u64;
     let mut group = c.benchmark_group("append");
     group.throughput(Throughput::Bytes(batch.len() as u64));
     group.bench_function("page_cache_16x1KiB_batch", |b| {
         b.iter(|| {
-            // Re-appending the same buffer is valid: only fields outside the CRC get patched.
-            if let Err(e) = log.append(&mut payload, 0, 0) {
+            if let Err(e) = log.append_bytes(payload.clone(), 0, 0, AppendOrigin::Client) {
                 panic!("append: {e}");
             }
             appended += 1;
@@ -132,7 +134,7 @@ fn append_fsync_each(c: &mut Criterion) {
                         let batch = batch.clone();
                         tasks.push(tokio::spawn(async move {
                             for _ in 0..iters {
-                                if let Err(e) = log.append(BytesMut::from(&batch[..]), 0).await {
+                                if let Err(e) = log.append(Bytes::from(batch.clone()), 0).await {
                                     panic!("append: {e}");
                                 }
                             }
@@ -150,6 +152,114 @@ fn append_fsync_each(c: &mut Criterion) {
         eprintln!("append_fsync_each/{producers}: {appends} appends shared {fsyncs} flush rounds");
         runtime.block_on(log.close());
     }
+    // One producer with 5 requests in flight (librdkafka's idempotent default), as a pipelining
+    // connection starts them: each append is written in turn, and its answer waits for the
+    // fsync while the next ones are written.
+    let dir = scratch_dir();
+    let config = LogConfig {
+        flush_interval_messages: 1,
+        ..bench_config()
+    };
+    let log = runtime.block_on(async {
+        match DurableLog::open(dir.path(), config) {
+            Ok(l) => Arc::new(l),
+            Err(e) => panic!("open: {e}"),
+        }
+    });
+    group.throughput(Throughput::Bytes(batch.len() as u64));
+    group.bench_function("1_producer_5_in_flight", |b| {
+        b.iter_custom(|iters| {
+            let log = log.clone();
+            let batch = Bytes::from(batch.clone());
+            runtime.block_on(async move {
+                let start = Instant::now();
+                let mut in_flight = std::collections::VecDeque::new();
+                for _ in 0..iters {
+                    if in_flight.len() == 5 {
+                        if let Some(oldest) = in_flight.pop_front() {
+                            let _ = oldest.await;
+                        }
+                    }
+                    let pending = match log.start_append(batch.clone(), 0).await {
+                        Ok(p) => p,
+                        Err(e) => panic!("append: {e}"),
+                    };
+                    in_flight.push_back(tokio::spawn(pending.durable()));
+                }
+                for t in in_flight {
+                    let _ = t.await;
+                }
+                start.elapsed()
+            })
+        })
+    });
+    let fsyncs = log.flush_count();
+    let appends = log.log_end_offset() / RECORDS_PER_BATCH as i64;
+    eprintln!(
+        "append_fsync_each/1_producer_5_in_flight: {appends} appends shared {fsyncs} flush rounds"
+    );
+    runtime.block_on(log.close());
+    group.finish();
+}
+
+/// A consumer tailing a partition of small batches: every new batch is read on its own, as a
+/// long-polling fetch woken by each append reads it.
+fn read_tail(c: &mut Criterion) {
+    let dir = scratch_dir();
+    let mut log = match PartitionLog::open(dir.path(), bench_config()) {
+        Ok(l) => l,
+        Err(e) => panic!("open: {e}"),
+    };
+    let small = {
+        let mut buf = BytesMut::new();
+        let record = Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: 0,
+            sequence: -1,
+            timestamp: 1_700_000_000_000,
+            key: None,
+            value: Some(Bytes::from(vec![b'x'; 200])),
+            headers: Default::default(),
+        };
+        let options = RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        };
+        if let Err(e) = RecordBatchEncoder::encode(&mut buf, [record].iter(), &options) {
+            panic!("encoding the benchmark batch: {e}");
+        }
+        buf.freeze()
+    };
+    let mut group = c.benchmark_group("read");
+    group.throughput(Throughput::Elements(1));
+    let mut reads = 0u64;
+    let mut fetched = 0u64;
+    group.bench_function("tail_one_200B_batch", |b| {
+        b.iter(|| {
+            if let Err(e) = log.append_bytes(small.clone(), 0, 0, AppendOrigin::Client) {
+                panic!("append: {e}");
+            }
+            let offset = log.log_end_offset() - 1;
+            match log.read(offset, 1 << 20) {
+                Ok(slice) => {
+                    reads += slice.reads as u64;
+                    fetched += 1;
+                    slice.records.len()
+                }
+                Err(e) => panic!("read at {offset}: {e}"),
+            }
+        })
+    });
+    eprintln!(
+        "read/tail_one_200B_batch: {reads} preads for {fetched} reads ({:.2} per read)",
+        reads as f64 / fetched.max(1) as f64
+    );
     group.finish();
 }
 
@@ -162,9 +272,9 @@ fn read_sequential(c: &mut Criterion) {
     };
     // 64 MiB of log across several segments.
     let batches = (64 << 20) / batch.len();
-    let mut payload = batch.clone();
+    let payload = Bytes::from(batch.clone());
     for _ in 0..batches {
-        if let Err(e) = log.append(&mut payload, 0, 0) {
+        if let Err(e) = log.append_bytes(payload.clone(), 0, 0, AppendOrigin::Client) {
             panic!("append: {e}");
         }
     }
@@ -198,6 +308,6 @@ fn read_sequential(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = append_page_cache, append_fsync_each, read_sequential
+    targets = append_page_cache, append_fsync_each, read_sequential, read_tail
 }
 criterion_main!(benches);

@@ -178,3 +178,24 @@ async fn only_the_first_partition_with_data_may_exceed_max_bytes() {
     let p = &response.responses[0].partitions[0];
     assert_eq!(p.records.as_ref().map_or(0, |r| r.len()), big.len());
 }
+
+/// A consumer tailing a partition fetches each record as it is produced: each fetch costs one
+/// positional read of the segment, not one per batch between the offset index's last entry and
+/// the fetch offset.
+#[tokio::test]
+async fn a_tailing_fetch_reads_the_segment_once() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "tailed").await;
+    let hosted = broker.partitions.get("tailed", 0).expect("hosted");
+    for offset in 0..300i64 {
+        assert_eq!(produce(&broker, "tailed", testutil::batch(1, 30)).await, 0);
+        let before = hosted.log.file_reads();
+        let mut request = fetch_one("tailed", 0);
+        request.topics[0].partitions[0].fetch_offset = offset;
+        let response = super::fetch::handle(&broker, request, 12).await;
+        let data = &response.responses[0].partitions[0];
+        assert_eq!(data.error_code, 0);
+        assert!(!data.records.as_ref().expect("records").is_empty());
+        assert_eq!(hosted.log.file_reads() - before, 1, "fetch at {offset}");
+    }
+}

@@ -38,11 +38,32 @@ fn timestamp_served(timestamp: i64, version: i16) -> bool {
     }
 }
 
+/// Answers a ListOffsets request. A lookup by timestamp reads segment files: such a request is
+/// answered on a blocking thread, never on an async worker.
 pub async fn handle(
     broker: &Arc<Broker>,
     request: ListOffsetsRequest,
     version: i16,
 ) -> ListOffsetsResponse {
+    let reads_files = request
+        .topics
+        .iter()
+        .flat_map(|t| &t.partitions)
+        .any(|p| p.timestamp >= 0 || p.timestamp == MAX_TIMESTAMP);
+    if !reads_files {
+        return answer(broker, request, version);
+    }
+    let broker = broker.clone();
+    match tokio::task::spawn_blocking(move || answer(&broker, request, version)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!("ListOffsets lookup failed: {e}");
+            ListOffsetsResponse::default()
+        }
+    }
+}
+
+fn answer(broker: &Arc<Broker>, request: ListOffsetsRequest, version: i16) -> ListOffsetsResponse {
     // The leader epoch field exists from v4 on; the codec refuses it set on older versions.
     let epoch_of = |e: i32| if version >= 4 { e } else { -1 };
     // A follower (replica id >= 0) asks for the leader's log end offset as "latest" (Kafka's
@@ -143,6 +164,20 @@ pub type ListOffsetsV0Answer = (i32, i16, Vec<i64>);
 /// watermark. Other negative timestamps are UNSUPPORTED_VERSION. Returns the answer per
 /// topic, which `net::legacy` encodes.
 pub async fn handle_v0(
+    broker: &Arc<Broker>,
+    request: ListOffsetsV0,
+) -> Vec<(String, Vec<ListOffsetsV0Answer>)> {
+    // The segment files' modification times are file system calls: off the async workers.
+    let broker = broker.clone();
+    tokio::task::spawn_blocking(move || answer_v0(&broker, request))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!("ListOffsets v0 lookup failed: {e}");
+            Vec::new()
+        })
+}
+
+fn answer_v0(
     broker: &Arc<Broker>,
     request: ListOffsetsV0,
 ) -> Vec<(String, Vec<ListOffsetsV0Answer>)> {

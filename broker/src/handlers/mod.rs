@@ -34,6 +34,7 @@ mod txn_coordinator_tests;
 mod txn_log_tests;
 mod txn_markers;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -153,9 +154,17 @@ pub struct RequestContext<'a> {
     pub peer: SocketAddr,
 }
 
+/// A request's answer still to come, once what it waits for is done; it holds nothing of the
+/// request's frame.
+pub type LaterResponse = std::pin::Pin<Box<dyn Future<Output = Box<ResponseKind>> + Send>>;
+
 /// What the network layer does after a request was handled.
 pub enum Outcome {
     Respond(Box<ResponseKind>),
+    /// The request's effects are in place (a produce's batches are in the logs, in request
+    /// order), and the response comes once the rest is done (their fsync, their replicas):
+    /// the connection starts its next request meanwhile and writes this answer in its turn.
+    Later(LaterResponse),
     /// Produce with acks=0 gets no response.
     NoResponse,
     /// Produce with acks=0 that failed for some partition: as Kafka's `handleProduceRequest`,
@@ -218,30 +227,32 @@ pub async fn dispatch(
         }
         RequestKind::Produce(r) => {
             let acks = r.acks;
-            let response = produce::handle(broker, r, version).await;
-            if acks == 0 {
-                let failed: Vec<String> = response
-                    .responses
-                    .iter()
-                    .flat_map(|t| {
-                        t.partition_responses
-                            .iter()
-                            .filter(|p| p.error_code != 0)
-                            .map(move |p| {
-                                let error = ErrorCode::from_code(p.error_code)
-                                    .map_or(format!("error {}", p.error_code), |e| {
-                                        format!("{e:?}")
-                                    });
-                                format!("{}-{} -> {error}", t.name.0.as_str(), p.index)
-                            })
-                    })
-                    .collect();
-                if failed.is_empty() {
-                    return Outcome::NoResponse;
-                }
-                return Outcome::CloseAfterProduceError(failed.join(", "));
+            let started = produce::start(broker, r, version).await;
+            if acks != 0 {
+                return Outcome::Later(Box::pin(async move {
+                    Box::new(ResponseKind::Produce(started.finish().await))
+                }));
             }
-            ResponseKind::Produce(response)
+            // acks=0: no answer, so nothing to wait for once the records are written.
+            let response = started.into_written();
+            let failed: Vec<String> = response
+                .responses
+                .iter()
+                .flat_map(|t| {
+                    t.partition_responses
+                        .iter()
+                        .filter(|p| p.error_code != 0)
+                        .map(move |p| {
+                            let error = ErrorCode::from_code(p.error_code)
+                                .map_or(format!("error {}", p.error_code), |e| format!("{e:?}"));
+                            format!("{}-{} -> {error}", t.name.0.as_str(), p.index)
+                        })
+                })
+                .collect();
+            if failed.is_empty() {
+                return Outcome::NoResponse;
+            }
+            return Outcome::CloseAfterProduceError(failed.join(", "));
         }
         RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(broker, r, version).await),
         RequestKind::FindCoordinator(r) => {

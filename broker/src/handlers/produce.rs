@@ -1,6 +1,9 @@
-//! Produce: each partition's record batches are validated and appended as received (offsets and
-//! leader epoch patched in place, nothing re-encoded); the answer waits for durability per the
-//! flush policy. Failures are reported per partition, with Kafka's `error_message` and, for
+//! Produce: each partition's record batches are validated and appended as received, straight
+//! from the request's frame (only each batch's header is copied, to patch its offset and leader
+//! epoch; nothing is re-encoded); the answer waits for durability per the flush policy. The
+//! request is handled in two steps: [`start`] appends (the connection's next request is started
+//! only after that, so appends keep the request order), and [`Started::finish`] waits for the
+//! fsync and the replicas while the connection goes on. Failures are reported per partition, with Kafka's `error_message` and, for
 //! records refused one by one, `record_errors` (Produce v8+, KIP-467).
 //!
 //! Before any partition is touched, as Kafka's `KafkaApis.handleProduceRequest` does: a request
@@ -18,20 +21,21 @@
 
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::Bytes;
 use common::errors::ErrorCode;
 use kafka_protocol::messages::produce_request::TopicProduceData;
 use kafka_protocol::messages::produce_response::{
     BatchIndexAndErrorMessage, LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse,
     TopicProduceResponse,
 };
-use kafka_protocol::messages::{BrokerId, ProduceRequest, ProduceResponse};
+use kafka_protocol::messages::{BrokerId, ProduceRequest, ProduceResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
 use super::leader_partition;
 use super::metadata::is_internal_topic;
 use crate::broker::Broker;
 use crate::log::batch::TRANSACTIONAL_FLAG;
+use crate::log::durable::PendingAppend;
 use crate::log::legacy_message_set;
 use crate::log::LogError;
 use crate::log::{validate_produce_records, BatchHeader};
@@ -65,15 +69,16 @@ fn error(index: i32, code: i16, message: Option<String>) -> PartitionProduceResp
 
 /// The bytes to append for a Produce request of `version`: v0/v1 message sets (Produce v0-2
 /// only) converted to one v2 batch, as Kafka 3.9's `LogValidator` converts them for the default
-/// `log.message.format.version` 3.0; v2 batches as sent (v3+ requests were checked by
-/// `validate_produce_records` already).
-fn records_for_version(version: i16, records: &[u8]) -> Result<BytesMut, (i16, String)> {
+/// `log.message.format.version` 3.0; v2 batches as sent, the request frame's own bytes (v3+
+/// requests were checked by `validate_produce_records` already).
+fn records_for_version(version: i16, records: &Bytes) -> Result<Bytes, (i16, String)> {
     if version <= 2 && legacy_message_set::is_legacy(records) {
         return legacy_message_set::up_convert(records)
+            .map(|converted| converted.freeze())
             .map_err(|e| (e.kafka_error_code(), e.to_string()));
     }
     // Old versions may carry v2 batches: Kafka does not check their magic.
-    Ok(BytesMut::from(records))
+    Ok(records.clone())
 }
 
 /// A refused append as Kafka's `ReplicaManager.appendToLocalLog` reports it. CORRUPT_MESSAGE,
@@ -216,11 +221,30 @@ async fn verify_transactional_write(
     })
 }
 
+/// A Produce request whose appends are in the logs, its answer still to be completed.
+pub struct Started {
+    responses: Vec<TopicProduceResponse>,
+    node_endpoints: Vec<NodeEndpoint>,
+    /// Appends to wait for: (topic index, partition index, partition, append).
+    appends: Vec<(usize, usize, Arc<HostedPartition>, PendingAppend)>,
+    acks: i16,
+    deadline: tokio::time::Instant,
+}
+
+/// Both steps of a Produce request at once (tests).
+#[cfg(test)]
 pub async fn handle(
     broker: &Arc<Broker>,
-    mut request: ProduceRequest,
+    request: ProduceRequest,
     version: i16,
 ) -> ProduceResponse {
+    start(broker, request, version).await.finish().await
+}
+
+/// The first step of a Produce request: every partition's batches validated and written to its
+/// log (or refused). The response's topic names are copies: the answer keeps nothing of the
+/// request's frame.
+pub async fn start(broker: &Arc<Broker>, mut request: ProduceRequest, version: i16) -> Started {
     request.topic_data = last_entry_per_partition(std::mem::take(&mut request.topic_data));
     let mut responses = Vec::with_capacity(request.topic_data.len());
     let mut node_endpoints = Vec::new();
@@ -230,6 +254,9 @@ pub async fn handle(
             .iter()
             .any(|p| p.records.as_deref().is_some_and(has_transactional_batch))
     });
+    let deadline = tokio::time::Instant::now()
+        + std::time::Duration::from_millis(u64::try_from(request.timeout_ms).unwrap_or(0));
+    let own_name = |name: &TopicName| TopicName(StrBytes::from_string(name.0.to_string()));
     if transactional && request.transactional_id.is_none() {
         // Kafka answers the whole request so when no transactional id is given.
         let code = ErrorCode::TransactionalIdAuthorizationFailed.code();
@@ -244,17 +271,19 @@ pub async fn handle(
                             .map(|p| error(p.index, code, None))
                             .collect(),
                     )
-                    .with_name(t.name)
+                    .with_name(own_name(&t.name))
             })
             .collect();
-        return ProduceResponse::default().with_responses(responses);
+        return Started {
+            responses,
+            node_endpoints,
+            appends: Vec::new(),
+            acks: request.acks,
+            deadline,
+        };
     }
     let md = broker.cluster.metadata();
-    // acks=all appends waiting for the ISR: (topic index, partition index, partition, offset
-    // the high watermark must reach).
-    let mut waits: Vec<(usize, usize, Arc<HostedPartition>, i64)> = Vec::new();
-    let deadline = tokio::time::Instant::now()
-        + std::time::Duration::from_millis(u64::try_from(request.timeout_ms).unwrap_or(0));
+    let mut appends = Vec::new();
     for topic in request.topic_data {
         let name = topic.name.0.as_str().to_string();
         let mut partitions = Vec::with_capacity(topic.partition_data.len());
@@ -334,8 +363,7 @@ pub async fn handle(
                     continue;
                 }
             }
-            // The request buffer is shared with the decoded header fields, so the batches are
-            // copied once into a buffer the log may patch in place.
+            // The batches stay in the request's frame: the log copies only their headers.
             let payload = match records_for_version(version, &records) {
                 Ok(payload) => payload,
                 Err((code, message)) => {
@@ -343,16 +371,15 @@ pub async fn handle(
                     continue;
                 }
             };
-            match hosted.log.append(payload, hosted.leader_epoch.get()).await {
-                Ok(info) => {
-                    if request.acks == -1 {
-                        waits.push((
-                            responses.len(),
-                            partitions.len(),
-                            hosted.clone(),
-                            info.last_offset.saturating_add(1),
-                        ));
-                    }
+            drop(records);
+            match hosted
+                .log
+                .start_append(payload, hosted.leader_epoch.get())
+                .await
+            {
+                Ok(pending) => {
+                    let info = pending.info();
+                    appends.push((responses.len(), partitions.len(), hosted.clone(), pending));
                     partitions.push(
                         PartitionProduceResponse::default()
                             .with_index(p.index)
@@ -369,10 +396,73 @@ pub async fn handle(
         }
         responses.push(
             TopicProduceResponse::default()
-                .with_name(topic.name)
+                .with_name(TopicName(StrBytes::from_string(name)))
                 .with_partition_responses(partitions),
         );
     }
+    Started {
+        responses,
+        node_endpoints,
+        appends,
+        acks: request.acks,
+        deadline,
+    }
+}
+
+impl Started {
+    /// The response as the appends left it, without waiting for their durability (acks=0,
+    /// which is never answered).
+    pub fn into_written(self) -> ProduceResponse {
+        ProduceResponse::default()
+            .with_responses(self.responses)
+            .with_node_endpoints(self.node_endpoints)
+    }
+
+    /// The second step: waits until every append is as durable as its partition's flush policy
+    /// demands and, with acks=all, for the in-sync replicas, then answers.
+    pub async fn finish(self) -> ProduceResponse {
+        let Started {
+            mut responses,
+            node_endpoints,
+            appends,
+            acks,
+            deadline,
+        } = self;
+        // acks=all appends waiting for the ISR: (topic index, partition index, partition,
+        // offset the high watermark must reach).
+        let mut waits: Vec<(usize, usize, Arc<HostedPartition>, i64)> = Vec::new();
+        for (t, p, hosted, pending) in appends {
+            let Some(answer) = responses
+                .get_mut(t)
+                .and_then(|t: &mut TopicProduceResponse| t.partition_responses.get_mut(p))
+            else {
+                continue;
+            };
+            match pending.durable().await {
+                Ok(info) => {
+                    if acks == -1 {
+                        waits.push((t, p, hosted, info.last_offset.saturating_add(1)));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("produce to partition {} failed: {e}", answer.index);
+                    *answer = append_error(answer.index, &e, hosted.log.log_start_offset());
+                }
+            }
+        }
+        wait_for_replicas(&mut responses, waits, deadline).await;
+        ProduceResponse::default()
+            .with_responses(responses)
+            .with_node_endpoints(node_endpoints)
+    }
+}
+
+/// acks=all: each append's answer waits until the high watermark passes it, or fails.
+async fn wait_for_replicas(
+    responses: &mut [TopicProduceResponse],
+    waits: Vec<(usize, usize, Arc<HostedPartition>, i64)>,
+    deadline: tokio::time::Instant,
+) {
     for (t, p, hosted, required) in waits {
         let code = hosted.wait_for_isr(required, deadline).await;
         if let Some(answer) = responses
@@ -394,9 +484,6 @@ pub async fn handle(
             }
         }
     }
-    ProduceResponse::default()
-        .with_responses(responses)
-        .with_node_endpoints(node_endpoints)
 }
 
 /// Kafka's NOT_ENOUGH_REPLICAS text (`Partition.appendRecordsToLeader`).
@@ -417,7 +504,7 @@ fn not_enough_replicas_message(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
+    use bytes::BytesMut;
     use kafka_protocol::records::{
         Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType, IEEE,
     };
@@ -510,10 +597,21 @@ mod tests {
 
     #[test]
     fn produce_v0_to_v2_up_convert_message_sets_and_pass_v2_batches() {
-        let converted = records_for_version(2, &magic_1_message()).expect("converted");
+        let converted = records_for_version(2, &Bytes::from(magic_1_message())).expect("converted");
         assert_eq!(converted[16], 2);
-        let v2 = batch(Compression::None);
+        let v2 = batch(Compression::None).freeze();
         assert_eq!(records_for_version(0, &v2).expect("as is"), v2);
+    }
+
+    /// v2 batches go to the log as the request frame's own bytes, not a copy.
+    #[test]
+    fn v2_batches_are_passed_on_without_a_copy() {
+        let frame = batch(Compression::None).freeze();
+        for version in [0, 3, 9, 11] {
+            let records = records_for_version(version, &frame).expect("as is");
+            assert_eq!(records.as_ptr(), frame.as_ptr(), "v{version}");
+            assert_eq!(records.len(), frame.len());
+        }
     }
 
     fn refused(version: i16, records: &[u8]) -> (i16, String) {

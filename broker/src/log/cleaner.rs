@@ -1405,8 +1405,8 @@ mod tests {
     }
 
     fn produce(log: &mut PartitionLog, spec: &Spec<'_>) -> i64 {
-        let mut bytes = spec.encode();
-        log.append(&mut bytes, 5, 0).expect("append").base_offset
+        let bytes = spec.encode();
+        log.append(&bytes, 5, 0).expect("append").base_offset
     }
 
     /// Every record of the log as (offset, key, value), reading from every offset to check
@@ -1886,7 +1886,7 @@ mod tests {
         next[53..57].copy_from_slice(&2i32.to_be_bytes());
         let crc = batch_crc(&next);
         next[17..21].copy_from_slice(&crc.to_be_bytes());
-        log.append(&mut next, 5, 0).expect("in sequence");
+        log.append(&next, 5, 0).expect("in sequence");
     }
 
     #[test]
@@ -2023,8 +2023,8 @@ mod tests {
     fn a_keyless_record_is_refused_on_a_compacted_topic() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut log = PartitionLog::open(&dir.path().join("t-0"), compact_config()).expect("open");
-        let mut bytes = Spec::new(&[kv("a", "1"), (None, Some("x"))]).encode();
-        let err = log.append(&mut bytes, 0, 0).expect_err("refused");
+        let bytes = Spec::new(&[kv("a", "1"), (None, Some("x"))]).encode();
+        let err = log.append(&bytes, 0, 0).expect_err("refused");
         assert_eq!(err.kafka_error_code(), 87);
         assert_eq!(err.record_errors().len(), 1);
         assert_eq!(err.record_errors()[0].batch_index, 1);
@@ -2046,7 +2046,7 @@ mod tests {
             compact: false,
             ..compact_config()
         });
-        log.append(&mut bytes, 0, 0)
+        log.append(&bytes, 0, 0)
             .expect("a delete topic takes keyless records");
     }
 

@@ -1,18 +1,28 @@
 //! `DurableLog`: a `PartitionLog` for async callers, with the flush policy applied.
 //!
-//! The log sits behind one `std::sync::Mutex`, held only for in-memory work and the positional
-//! write of an append, never across an `.await`; fsyncs and reads run outside it from the plans it
-//! hands out. One flusher task per partition does the fsyncs:
+//! The log sits behind one `std::sync::Mutex`, held only for in-memory work, never across an
+//! `.await` and never across file I/O on the hot paths: an append is checked (CRC, record rules,
+//! recompression) before the lock is taken, staged under it (offsets, headers, the place in the
+//! segment), written without it, and committed under it again; reads and fsyncs run outside it
+//! from the plans it hands out. Appends of one partition go one at a time through the *append
+//! gate*, a second mutex that only appenders (and truncation, retention and the cleaner's swap)
+//! take, so that readers never wait for a write. Log start and end offsets are also published
+//! as atomics, so answering "where does the log end" never takes the lock at all.
 //!
-//! - `flush.messages=1` (acknowledged means fsynced): an append writes, wakes the flusher and
-//!   waits until the durable offset passes its batch. While one fsync runs, the appends arriving
-//!   meanwhile pile up and are covered together by the next one (group commit). The high
-//!   watermark follows the durable offset, so consumers never see data that could still vanish.
-//! - otherwise (Kafka's page-cache durability): an append returns once written; the flusher
-//!   fsyncs after `flush.messages` records or every `flush.ms`, and the high watermark is the log
-//!   end offset.
+//! Every file operation runs on a blocking thread (`spawn_blocking`), never on an async worker:
+//! an append's thread writes, hands the result back, and then, when the flush policy calls for
+//! it, fsyncs in the same thread:
 //!
-//! Either way the flusher also fsyncs everything and writes the recovery checkpoint every
+//! - `flush.messages=1` (acknowledged means fsynced): an append is answered once the durable
+//!   offset passes its batch. One flush round runs at a time; the appends written while it
+//!   fsyncs are covered together by the next round, which the running flusher starts itself
+//!   (group commit, with no hand-off to another task). The high watermark follows the durable
+//!   offset, so consumers never see data that could still vanish.
+//! - otherwise (Kafka's page-cache durability): an append returns once written; its thread
+//!   fsyncs once `flush.messages` records are unflushed, the flusher task every `flush.ms`, and
+//!   the high watermark is the log end offset.
+//!
+//! Either way the flusher task also fsyncs everything and writes the recovery checkpoint every
 //! `CHECKPOINT_INTERVAL`, so a restart after a crash only scans recent data.
 
 use std::path::Path;
@@ -22,12 +32,13 @@ use std::time::Duration;
 
 use common::time::now_ms;
 
-use bytes::{Bytes, BytesMut};
-use tokio::sync::{watch, Notify};
+use bytes::Bytes;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::partition_log::{AppendInfo, PartitionLog};
+use super::index::IndexWrite;
+use super::partition_log::{AppendInfo, PartitionLog, Staged, StagedAppend};
 use super::read::ReadPlan;
 use super::txn::{AbortedTxn, OngoingTxn, TxnMarker};
 use super::validator::AppendOrigin;
@@ -55,10 +66,27 @@ enum HighWatermarkPolicy {
     Follower { leader_high_watermark: i64 },
 }
 
+/// Whether a flush round is running, and whether data was written since it planned its fsyncs.
+#[derive(Debug, Default)]
+struct FlushState {
+    running: bool,
+    again: bool,
+}
+
 struct Shared {
     /// The flush policy is read from the log's config under this lock, so `set_config` changes
     /// it for the next append.
     log: Mutex<PartitionLog>,
+    /// Held by the append in progress from its staging to its commit, across its writes (and
+    /// by the other changes of the log's files), so that `log` itself is not.
+    append_gate: Mutex<()>,
+    /// The config as last set, for the checks an append makes before taking `log`.
+    config: Mutex<Arc<LogConfig>>,
+    /// `<topic>-<partition>`, for Kafka's messages.
+    topic_partition: String,
+    /// Log start and end offsets as last committed, for readers that must not wait for `log`.
+    start_offset: AtomicI64,
+    end_offset: AtomicI64,
     durable: watch::Sender<Durability>,
     high_watermark: watch::Sender<i64>,
     /// The log end offset, for replica fetches waiting on new data.
@@ -66,12 +94,14 @@ struct Shared {
     /// The local end offset (see [`HighWatermarkPolicy`]), as last published.
     local_end: AtomicI64,
     policy: Mutex<HighWatermarkPolicy>,
-    wake_flusher: Notify,
+    flush_state: Mutex<FlushState>,
     shutdown: watch::Sender<bool>,
     closed: AtomicBool,
     /// Flush rounds (each one fsync per touched file): group commit makes this far smaller than
     /// the number of appends.
     flushes: AtomicU64,
+    /// Positional reads of segment files made by `read` (fetches, loaders).
+    file_reads: AtomicU64,
     flusher: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -79,8 +109,51 @@ pub struct DurableLog {
     shared: Arc<Shared>,
 }
 
+/// An append written to the log and not yet as durable as the flush policy demands (see
+/// [`DurableLog::start_append`]).
+#[must_use = "an append is acknowledged only once `durable` returns"]
+pub struct PendingAppend {
+    info: AppendInfo,
+    /// The durable offset to wait for, when every append is fsynced.
+    wait: Option<(watch::Receiver<Durability>, i64)>,
+}
+
+impl PendingAppend {
+    /// What the append did (offsets known at once; for a duplicate, the original's).
+    pub fn info(&self) -> AppendInfo {
+        self.info
+    }
+
+    /// Waits until the append is as durable as the flush policy demands.
+    pub async fn durable(self) -> Result<AppendInfo, LogError> {
+        if let Some((mut rx, offset)) = self.wait {
+            wait_durable(&mut rx, offset).await?;
+        }
+        Ok(self.info)
+    }
+}
+
+async fn wait_durable(rx: &mut watch::Receiver<Durability>, offset: i64) -> Result<(), LogError> {
+    let state = rx
+        .wait_for(|d| d.failed.is_some() || d.offset >= offset)
+        .await
+        .map_err(|_| LogError::Offline("the partition log was dropped".into()))?;
+    match &state.failed {
+        Some(why) => Err(LogError::Offline(why.clone())),
+        None => Ok(()),
+    }
+}
+
 fn poisoned() -> LogError {
     LogError::Offline("an earlier failure left the partition log in an unknown state".into())
+}
+
+/// What a committed append left for its thread to do after answering.
+struct Committed {
+    info: Option<AppendInfo>,
+    fsync_each: bool,
+    /// Enough is unflushed for the flush policy to want an fsync now.
+    flush_now: bool,
 }
 
 impl Shared {
@@ -95,6 +168,18 @@ impl Shared {
         self.log.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The append gate (see [`Shared::append_gate`]).
+    fn gate(&self) -> Result<MutexGuard<'_, ()>, LogError> {
+        self.append_gate.lock().map_err(|_| poisoned())
+    }
+
+    fn config(&self) -> Arc<LogConfig> {
+        self.config
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     fn check_usable(&self) -> Result<(), LogError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(LogError::Offline("the partition log is closed".into()));
@@ -107,6 +192,14 @@ impl Shared {
 
     fn policy(&self) -> MutexGuard<'_, HighWatermarkPolicy> {
         self.policy.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes the log start and end offsets of `log` (called with it locked, after a change).
+    fn publish_offsets(&self, log: &PartitionLog) {
+        self.start_offset
+            .store(log.log_start_offset(), Ordering::Release);
+        self.end_offset
+            .store(log.log_end_offset(), Ordering::Release);
     }
 
     /// Publishes a new local end and recomputes the high watermark.
@@ -152,8 +245,89 @@ impl Shared {
         self.durable.send_modify(|d| d.failed = Some(why));
     }
 
-    /// One flush round: plan under the lock, fsync outside it, record the result.
-    async fn flush_round(self: &Arc<Self>, checkpoint: bool) {
+    /// `result`, with an I/O error taking the partition offline first: as Kafka takes a log
+    /// directory offline, since the state on disk is no longer known.
+    fn offline_on_io<T>(&self, result: Result<T, LogError>, doing: &str) -> Result<T, LogError> {
+        if let Err(LogError::Io(e)) = &result {
+            self.fail(format!(
+                "{doing} of partition log {} failed: {e}",
+                self.topic_partition
+            ));
+        }
+        result
+    }
+
+    /// Writes a staged append and commits it, then runs its index writes and publishes the new
+    /// log end. Blocking; the caller holds the append gate (so the commits, and the offsets
+    /// published, come in the order of the stagings).
+    fn write_and_commit(&self, staged: StagedAppend) -> Result<Committed, LogError> {
+        self.offline_on_io(staged.write().map_err(LogError::Io), "write")?;
+        let (info, writes, end, fsync_each, flush_now) = {
+            let mut log = self.lock()?;
+            let (info, writes) = self.offline_on_io(log.commit(staged), "commit")?;
+            self.publish_offsets(&log);
+            let config = log.config();
+            (
+                info,
+                writes,
+                log.log_end_offset(),
+                config.fsync_every_append(),
+                log.unflushed_messages() >= config.flush_interval_messages.max(1),
+            )
+        };
+        let written: std::io::Result<()> = writes.iter().try_for_each(IndexWrite::execute);
+        self.offline_on_io(written.map_err(LogError::Io), "index write")?;
+        self.log_end.send_if_modified(|e| {
+            let moved = *e != end;
+            *e = end;
+            moved
+        });
+        if !fsync_each {
+            self.set_local_end(end);
+        }
+        Ok(Committed {
+            info,
+            fsync_each,
+            flush_now,
+        })
+    }
+
+    /// A produce's append, on a blocking thread: checked without any lock, then staged,
+    /// written and committed under the append gate.
+    fn append_blocking(
+        &self,
+        payload: Bytes,
+        leader_epoch: i32,
+        origin: AppendOrigin,
+    ) -> Result<Committed, LogError> {
+        let now = now_ms();
+        let config = self.config();
+        let checked =
+            PartitionLog::check_append(payload, &config, &self.topic_partition, now, origin)?;
+        let _gate = self.gate()?;
+        let staged = {
+            let mut log = self.lock()?;
+            // Checked under the lock: `close` sets it under the gate and the lock, so an append
+            // either lands before the final flush or is refused.
+            self.check_usable()?;
+            let staged = log.stage_append(checked, leader_epoch, now);
+            match self.offline_on_io(staged, "roll")? {
+                Staged::Write(staged) => staged,
+                Staged::Duplicate(info) => {
+                    let config = log.config();
+                    return Ok(Committed {
+                        info: Some(info),
+                        fsync_each: config.fsync_every_append(),
+                        flush_now: false,
+                    });
+                }
+            }
+        };
+        self.write_and_commit(staged)
+    }
+
+    /// One flush round, blocking: plan under the lock, fsync outside it, record the result.
+    fn flush_round(&self, checkpoint: bool) {
         let (plan, fsync_each) = match self.lock() {
             Ok(log) => (
                 log.flush_plan(checkpoint),
@@ -167,11 +341,8 @@ impl Shared {
         let Some(plan) = plan else {
             return;
         };
-        let plan = Arc::new(plan);
-        let job = plan.clone();
-        let result = tokio::task::spawn_blocking(move || job.execute()).await;
-        match result {
-            Ok(Ok(_)) => {
+        match plan.execute() {
+            Ok(_) => {
                 self.flushes.fetch_add(1, Ordering::Relaxed);
                 let durable = match self.lock() {
                     Ok(mut log) => {
@@ -197,11 +368,39 @@ impl Shared {
             }
             // After a failed fsync the kernel may have dropped the dirty pages: nothing written
             // since the last good flush can be vouched for, so the partition goes offline.
-            Ok(Err(e)) => self.fail(format!("fsync of partition log failed: {e}")),
-            Err(e) => self.fail(format!("fsync task failed: {e}")),
+            Err(e) => self.fail(format!("fsync of partition log failed: {e}")),
         }
     }
 
+    /// Flushes until nothing written is left unflushed, blocking; called by an appender's
+    /// thread after it answered. Group commit: while a round runs, appenders only note that
+    /// there is more (`again`) and return; the running thread then plans one more round, which
+    /// covers everything written meanwhile with one fsync.
+    fn flush_until_clean(&self) {
+        {
+            let mut state = self.flush_state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.running {
+                state.again = true;
+                return;
+            }
+            state.running = true;
+            state.again = false;
+        }
+        loop {
+            self.flush_round(false);
+            let mut state = self.flush_state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.again && self.durable.borrow().failed.is_none() {
+                state.again = false;
+                continue;
+            }
+            state.running = false;
+            state.again = false;
+            return;
+        }
+    }
+
+    /// The timed part of the flush policy: `flush.ms` and the recovery checkpoint. Fsyncs run
+    /// on blocking threads.
     async fn run_flusher(self: Arc<Self>) {
         let mut shutdown = self.shutdown.subscribe();
         let mut last_checkpoint = Instant::now();
@@ -210,43 +409,45 @@ impl Shared {
             if *shutdown.borrow() {
                 break;
             }
-            let (fsync_each, interval_messages, interval_ms) = {
-                let log = self.peek();
-                let c = log.config();
-                (
-                    c.fsync_every_append(),
-                    c.flush_interval_messages.max(1),
-                    c.flush_interval_ms,
-                )
-            };
+            let interval_ms = self.config().flush_interval_ms;
             let tick = interval_ms
                 .map(Duration::from_millis)
                 .unwrap_or(CHECKPOINT_INTERVAL)
                 .clamp(Duration::from_millis(1), CHECKPOINT_INTERVAL);
             tokio::select! {
-                _ = self.wake_flusher.notified() => {}
                 _ = tokio::time::sleep(tick) => {}
                 _ = shutdown.changed() => break,
             }
             if self.durable.borrow().failed.is_some() {
                 break;
             }
-            let checkpoint_due =
-                last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL && self.peek().needs_checkpoint();
-            let unflushed = self.peek().unflushed_messages();
+            let unflushed = self.durable_lag();
+            let checkpoint_due = last_checkpoint.elapsed() >= CHECKPOINT_INTERVAL;
             let interval_due = interval_ms.is_some_and(|ms| {
                 unflushed > 0 && last_flush.elapsed() >= Duration::from_millis(ms)
             });
-            let count_due = unflushed >= interval_messages;
-            if checkpoint_due {
-                self.flush_round(true).await;
-                last_checkpoint = Instant::now();
-                last_flush = Instant::now();
-            } else if fsync_each || count_due || interval_due {
-                self.flush_round(false).await;
+            if checkpoint_due || interval_due {
+                let shared = self.clone();
+                let round = tokio::task::spawn_blocking(move || {
+                    let checkpoint = checkpoint_due && shared.peek().needs_checkpoint();
+                    shared.flush_round(checkpoint);
+                });
+                if round.await.is_err() {
+                    self.fail("flush task failed".into());
+                    break;
+                }
+                if checkpoint_due {
+                    last_checkpoint = Instant::now();
+                }
                 last_flush = Instant::now();
             }
         }
+    }
+
+    /// Offsets written and not yet fsynced, from the published offsets (no lock).
+    fn durable_lag(&self) -> i64 {
+        let end = self.end_offset.load(Ordering::Acquire);
+        (end - self.durable.borrow().offset).max(0)
     }
 }
 
@@ -258,7 +459,12 @@ impl DurableLog {
         let log = PartitionLog::open(dir, config)?;
         let end = log.log_end_offset();
         let shared = Arc::new(Shared {
+            config: Mutex::new(Arc::new(log.config().clone())),
+            topic_partition: log.topic_partition().to_string(),
+            start_offset: AtomicI64::new(log.log_start_offset()),
+            end_offset: AtomicI64::new(end),
             log: Mutex::new(log),
+            append_gate: Mutex::new(()),
             durable: watch::Sender::new(Durability {
                 offset: end,
                 failed: None,
@@ -269,10 +475,11 @@ impl DurableLog {
             policy: Mutex::new(HighWatermarkPolicy::Leader {
                 isr_followers: Vec::new(),
             }),
-            wake_flusher: Notify::new(),
+            flush_state: Mutex::new(FlushState::default()),
             shutdown: watch::Sender::new(false),
             closed: AtomicBool::new(false),
             flushes: AtomicU64::new(0),
+            file_reads: AtomicU64::new(0),
             flusher: Mutex::new(None),
         });
         let durable_log = DurableLog { shared };
@@ -298,14 +505,55 @@ impl DurableLog {
         self.shared.check_usable()
     }
 
+    /// Runs `work` (an append) on a blocking thread and returns its answer as soon as it is
+    /// sent; the thread then flushes if the answer says so (see [`Shared::flush_until_clean`]),
+    /// which the caller waits for, if at all, through the durable offset.
+    async fn on_blocking_thread(
+        &self,
+        work: impl FnOnce(&Shared) -> Result<Committed, LogError> + Send + 'static,
+    ) -> Result<(Option<AppendInfo>, bool), LogError> {
+        self.check_usable()?;
+        self.ensure_flusher();
+        let shared = self.shared.clone();
+        let (tx, rx) = oneshot::channel();
+        // Detached: the answer comes back through `rx` before the flush, if any, begins.
+        drop(tokio::task::spawn_blocking(move || {
+            let result = work(&shared);
+            let flush = matches!(&result, Ok(c) if c.fsync_each || c.flush_now);
+            let _ = tx.send(result.map(|c| (c.info, c.fsync_each)));
+            if flush {
+                shared.flush_until_clean();
+            }
+        }));
+        rx.await
+            .map_err(|_| LogError::Offline("append task failed".into()))?
+    }
+
     /// Appends a produce request's records for this partition; returns once they are as durable
     /// as the flush policy demands.
     pub async fn append(
         &self,
-        payload: BytesMut,
+        payload: impl Into<Bytes>,
         leader_epoch: i32,
     ) -> Result<AppendInfo, LogError> {
-        self.append_from(payload, leader_epoch, AppendOrigin::Client)
+        self.start_append(payload.into(), leader_epoch)
+            .await?
+            .durable()
+            .await
+    }
+
+    /// Writes a produce request's records for this partition (`payload` is kept as it came:
+    /// only each batch's header is copied to be patched) and returns once they are in the log,
+    /// before they are as durable as the flush policy demands: [`PendingAppend::durable`]
+    /// waits for that. Appends started one after the other land in that order, so a connection
+    /// may start its next request's appends while this one's fsync is running, and both are
+    /// covered by one fsync round.
+    pub async fn start_append(
+        &self,
+        payload: Bytes,
+        leader_epoch: i32,
+    ) -> Result<PendingAppend, LogError> {
+        self.start_append_from(payload, leader_epoch, AppendOrigin::Client)
             .await
     }
 
@@ -315,68 +563,39 @@ impl DurableLog {
     /// batch opens a transaction for its producer that a marker ends.
     pub async fn append_as_coordinator(
         &self,
-        payload: BytesMut,
+        payload: impl Into<Bytes>,
         leader_epoch: i32,
     ) -> Result<AppendInfo, LogError> {
-        self.append_from(payload, leader_epoch, AppendOrigin::Coordinator)
+        self.start_append_from(payload.into(), leader_epoch, AppendOrigin::Coordinator)
+            .await?
+            .durable()
             .await
     }
 
-    async fn append_from(
+    async fn start_append_from(
         &self,
-        mut payload: BytesMut,
+        payload: Bytes,
         leader_epoch: i32,
         origin: AppendOrigin,
-    ) -> Result<AppendInfo, LogError> {
-        self.check_usable()?;
-        self.ensure_flusher();
-        // The write (and a segment roll, which syncs the directory) is file work: it runs on a
-        // blocking thread so a slow disk never stalls the async workers serving other partitions.
-        let shared = self.shared.clone();
-        let (info, end, flush_now, fsync_each) = tokio::task::spawn_blocking(move || {
-            let mut log = shared.lock()?;
-            // Checked under the lock: `close` flushes under it too, so an append either lands
-            // before that final flush or is refused.
-            shared.check_usable()?;
-            let info = match log.append_from(&mut payload, leader_epoch, now_ms(), origin) {
-                Ok(info) => info,
-                Err(LogError::Io(e)) => {
-                    // As Kafka takes a log directory offline on an I/O error: the state on disk
-                    // is no longer known, so nothing more is acknowledged from it.
-                    let why = format!("write to partition log failed: {e}");
-                    shared.fail(why.clone());
-                    return Err(LogError::Io(e));
-                }
-                Err(e) => return Err(e),
-            };
-            let config = log.config();
-            let flush_now = log.unflushed_messages() >= config.flush_interval_messages.max(1);
-            Ok((
-                info,
-                log.log_end_offset(),
-                flush_now,
-                config.fsync_every_append(),
-            ))
-        })
-        .await
-        .map_err(|e| LogError::Offline(format!("append task failed: {e}")))??;
-        self.shared.log_end.send_if_modified(|e| {
-            let moved = *e != end;
-            *e = end;
-            moved
-        });
-        if fsync_each {
-            // A duplicate waits too: its original may still be on its way to disk.
-            self.shared.wake_flusher.notify_one();
-            self.wait_durable(info.last_offset.saturating_add(1))
-                .await?;
-        } else {
-            self.shared.set_local_end(end);
-            if flush_now {
-                self.shared.wake_flusher.notify_one();
-            }
+    ) -> Result<PendingAppend, LogError> {
+        let (info, fsync_each) = self
+            .on_blocking_thread(move |shared| shared.append_blocking(payload, leader_epoch, origin))
+            .await?;
+        let info = info.ok_or_else(|| LogError::Offline("an append answered no offsets".into()))?;
+        Ok(self.pending(info, fsync_each))
+    }
+
+    fn pending(&self, info: AppendInfo, fsync_each: bool) -> PendingAppend {
+        // A duplicate waits too: its original may still be on its way to disk.
+        PendingAppend {
+            info,
+            wait: fsync_each.then(|| {
+                (
+                    self.shared.durable.subscribe(),
+                    info.last_offset.saturating_add(1),
+                )
+            }),
         }
-        Ok(info)
     }
 
     /// Appends batches fetched from the leader as they are (see
@@ -384,42 +603,28 @@ impl DurableLog {
     /// policy demands, so the next fetch reports only what this replica vouches for. Returns
     /// the new log end offset.
     pub async fn append_as_follower(&self, payload: Bytes) -> Result<i64, LogError> {
-        self.check_usable()?;
-        self.ensure_flusher();
-        let shared = self.shared.clone();
-        let (end, fsync_each, flush_now) = tokio::task::spawn_blocking(move || {
-            let mut log = shared.lock()?;
-            shared.check_usable()?;
-            match log.append_as_follower(&payload) {
-                Ok(_) => {}
-                Err(LogError::Io(e)) => {
-                    shared.fail(format!("write to partition log failed: {e}"));
-                    return Err(LogError::Io(e));
+        let (_, fsync_each) = self
+            .on_blocking_thread(move |shared| {
+                let _gate = shared.gate()?;
+                let staged = {
+                    let mut log = shared.lock()?;
+                    shared.check_usable()?;
+                    let staged = log.stage_follower(payload);
+                    shared.offline_on_io(staged, "roll")?
+                };
+                match staged {
+                    Some(staged) => shared.write_and_commit(staged),
+                    None => Ok(Committed {
+                        info: None,
+                        fsync_each: false,
+                        flush_now: false,
+                    }),
                 }
-                Err(e) => return Err(e),
-            }
-            let config = log.config();
-            Ok((
-                log.log_end_offset(),
-                config.fsync_every_append(),
-                log.unflushed_messages() >= config.flush_interval_messages.max(1),
-            ))
-        })
-        .await
-        .map_err(|e| LogError::Offline(format!("append task failed: {e}")))??;
-        self.shared.log_end.send_if_modified(|e| {
-            let moved = *e != end;
-            *e = end;
-            moved
-        });
+            })
+            .await?;
+        let end = self.log_end_offset();
         if fsync_each {
-            self.shared.wake_flusher.notify_one();
-            self.wait_durable(end).await?;
-        } else {
-            self.shared.set_local_end(end);
-            if flush_now {
-                self.shared.wake_flusher.notify_one();
-            }
+            wait_durable(&mut self.shared.durable.subscribe(), end).await?;
         }
         Ok(end)
     }
@@ -434,47 +639,20 @@ impl DurableLog {
         marker: TxnMarker,
         leader_epoch: i32,
     ) -> Result<AppendInfo, LogError> {
-        self.check_usable()?;
-        self.ensure_flusher();
-        let shared = self.shared.clone();
-        let (info, end, flush_now, fsync_each) = tokio::task::spawn_blocking(move || {
-            let mut log = shared.lock()?;
-            shared.check_usable()?;
-            let info = match log.append_marker(marker, leader_epoch, now_ms()) {
-                Ok(info) => info,
-                Err(LogError::Io(e)) => {
-                    shared.fail(format!("write to partition log failed: {e}"));
-                    return Err(LogError::Io(e));
-                }
-                Err(e) => return Err(e),
-            };
-            let config = log.config();
-            let flush_now = log.unflushed_messages() >= config.flush_interval_messages.max(1);
-            Ok((
-                info,
-                log.log_end_offset(),
-                flush_now,
-                config.fsync_every_append(),
-            ))
-        })
-        .await
-        .map_err(|e| LogError::Offline(format!("append task failed: {e}")))??;
-        self.shared.log_end.send_if_modified(|e| {
-            let moved = *e != end;
-            *e = end;
-            moved
-        });
-        if fsync_each {
-            self.shared.wake_flusher.notify_one();
-            self.wait_durable(info.last_offset.saturating_add(1))
-                .await?;
-        } else {
-            self.shared.set_local_end(end);
-            if flush_now {
-                self.shared.wake_flusher.notify_one();
-            }
-        }
-        Ok(info)
+        let (info, fsync_each) = self
+            .on_blocking_thread(move |shared| {
+                let _gate = shared.gate()?;
+                let staged = {
+                    let mut log = shared.lock()?;
+                    shared.check_usable()?;
+                    let staged = log.stage_marker(marker, leader_epoch, now_ms());
+                    shared.offline_on_io(staged, "roll")?
+                };
+                shared.write_and_commit(staged)
+            })
+            .await?;
+        let info = info.ok_or_else(|| LogError::Offline("a marker answered no offsets".into()))?;
+        self.pending(info, fsync_each).durable().await
     }
 
     /// Kafka's last stable offset: the first offset of the oldest transaction still open in
@@ -555,18 +733,6 @@ impl DurableLog {
         self.shared.peek().latest_epoch()
     }
 
-    async fn wait_durable(&self, offset: i64) -> Result<(), LogError> {
-        let mut rx = self.shared.durable.subscribe();
-        let state = rx
-            .wait_for(|d| d.failed.is_some() || d.offset >= offset)
-            .await
-            .map_err(|_| LogError::Offline("the partition log was dropped".into()))?;
-        match &state.failed {
-            Some(why) => Err(LogError::Offline(why.clone())),
-            None => Ok(()),
-        }
-    }
-
     /// The offset below which consumers may read: on a leader, the minimum over the ISR of what
     /// each replica vouches for (durable offset when every append is fsynced, else log end
     /// offset); on a follower, the leader's, capped by its own log.
@@ -585,12 +751,14 @@ impl DurableLog {
         self.shared.high_watermark.receiver_count()
     }
 
+    /// The log start offset as last changed (no lock taken).
     pub fn log_start_offset(&self) -> i64 {
-        self.shared.peek().log_start_offset()
+        self.shared.start_offset.load(Ordering::Acquire)
     }
 
+    /// The log end offset as last committed (no lock taken).
     pub fn log_end_offset(&self) -> i64 {
-        self.shared.peek().log_end_offset()
+        self.shared.end_offset.load(Ordering::Acquire)
     }
 
     /// Bytes stored in all segments (for DescribeLogDirs and metrics).
@@ -609,48 +777,75 @@ impl DurableLog {
     }
 
     /// Whole batches from the one containing `offset`, below `max_offset`, about `max_bytes`.
+    /// Blocking file reads (a bounded number: see `log::read`): run it off the async workers.
     pub fn read(&self, offset: i64, max_bytes: usize, max_offset: i64) -> Result<Bytes, LogError> {
         let plan = self.read_plan(offset, max_bytes, max_offset)?;
-        Ok(plan.execute()?.records)
+        let slice = plan.execute()?;
+        self.shared
+            .file_reads
+            .fetch_add(slice.reads as u64, Ordering::Relaxed);
+        Ok(slice.records)
+    }
+
+    /// Positional reads of segment files `read` has made so far.
+    pub fn file_reads(&self) -> u64 {
+        self.shared.file_reads.load(Ordering::Relaxed)
     }
 
     /// ListOffsets by timestamp (see `PartitionLog::offset_for_timestamp`), within the high
     /// watermark: -1 answers the high watermark itself, and a record at or above it is not
-    /// reported (as Kafka does for uncommitted data).
+    /// reported (as Kafka does for uncommitted data). Blocking file reads, outside the lock.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<(i64, i64)>, LogError> {
         let hw = self.high_watermark();
         if timestamp == -1 {
             return Ok(Some((hw, -1)));
         }
-        let found = self.shared.peek().offset_for_timestamp(timestamp)?;
+        let lookup = self.shared.peek().timestamp_lookup(timestamp);
+        let found = lookup.execute()?;
         Ok(found.filter(|(offset, _)| timestamp == -2 || *offset < hw))
     }
 
     /// Every segment's `(base offset, last-modified ms, size)`, oldest first, with the base offset
     /// raised to the log start offset, and the log end offset: what Kafka's
     /// `UnifiedLog.legacyFetchOffsetsBefore` (ListOffsets v0) works from. The mtime is the
-    /// segment file's, as Kafka's `LogSegment.lastModified`.
+    /// segment file's, as Kafka's `LogSegment.lastModified`. Blocking (a `stat` per segment,
+    /// outside the lock).
     pub fn segment_times(&self) -> (Vec<(i64, i64, u64)>, i64) {
-        let log = self.shared.peek();
-        let start = log.log_start_offset();
-        let segments = log
-            .segments()
-            .map(|segment| {
-                let modified = std::fs::metadata(segment.log_path())
+        let (segments, end) = {
+            let log = self.shared.peek();
+            let start = log.log_start_offset();
+            let segments: Vec<(i64, std::path::PathBuf, u64)> = log
+                .segments()
+                .map(|s| {
+                    (
+                        s.base_offset().max(start),
+                        s.log_path().to_path_buf(),
+                        s.size(),
+                    )
+                })
+                .collect();
+            (segments, log.log_end_offset())
+        };
+        let segments = segments
+            .into_iter()
+            .map(|(base, path, size)| {
+                let modified = std::fs::metadata(path)
                     .and_then(|m| m.modified())
                     .ok()
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_millis() as i64);
-                (segment.base_offset().max(start), modified, segment.size())
+                (base, modified, size)
             })
             .collect();
-        (segments, log.log_end_offset())
+        (segments, end)
     }
 
-    /// ListOffsets -3: the record with the largest timestamp.
+    /// ListOffsets -3: the record with the largest timestamp. Blocking file reads, outside the
+    /// lock.
     pub fn max_timestamp_offset(&self) -> Result<Option<(i64, i64)>, LogError> {
         let hw = self.high_watermark();
-        let found = self.shared.peek().max_timestamp_offset()?;
+        let lookup = self.shared.peek().max_timestamp_lookup();
+        let found = lookup.execute()?;
         Ok(found.filter(|(offset, _)| *offset < hw))
     }
 
@@ -661,7 +856,11 @@ impl DurableLog {
         let shared = self.shared.clone();
         let high_watermark = self.high_watermark();
         tokio::task::spawn_blocking(move || {
-            shared.lock()?.apply_retention(now_ms(), high_watermark)
+            let _gate = shared.gate()?;
+            let mut log = shared.lock()?;
+            let deleted = log.apply_retention(now_ms(), high_watermark);
+            shared.publish_offsets(&log);
+            deleted
         })
         .await
         .map_err(|e| LogError::Offline(format!("retention task failed: {e}")))?
@@ -684,6 +883,7 @@ impl DurableLog {
             let view = shared.lock()?.cleaner_view();
             let result =
                 super::cleaner::clean_log(&view, &request, |replaced, cleaned, markers| {
+                    let _gate = shared.gate()?;
                     let mut log = shared.lock()?;
                     shared.check_usable()?;
                     let swapped = log.replace_segments(replaced, cleaned, markers, view.generation);
@@ -694,6 +894,7 @@ impl DurableLog {
                             view.dir.display()
                         ));
                     }
+                    shared.publish_offsets(&log);
                     swapped
                 });
             result
@@ -704,22 +905,28 @@ impl DurableLog {
 
     /// Applies changed topic configs (segment, retention, size limits) to later operations.
     pub fn set_config(&self, config: LogConfig) -> Result<(), LogError> {
-        self.shared.lock()?.set_config(config);
+        let mut log = self.shared.lock()?;
+        *self.shared.config.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(config.clone());
+        log.set_config(config);
         Ok(())
     }
 
-    /// Drops offsets at or above `offset` (follower truncation).
+    /// Drops offsets at or above `offset` (follower truncation). Blocking file work.
     pub fn truncate_to(&self, offset: i64) -> Result<(), LogError> {
         let end = {
+            let _gate = self.shared.gate()?;
             let mut log = self.shared.lock()?;
-            log.truncate_to(offset)?;
-            log.log_end_offset()
+            let truncated = log.truncate_to(offset);
+            self.shared.publish_offsets(&log);
+            truncated?;
+            let end = log.log_end_offset();
+            self.shared.log_end.send_replace(end);
+            end
         };
         self.shared
             .durable
             .send_modify(|d| d.offset = d.offset.min(end));
         self.shared.local_end.fetch_min(end, Ordering::AcqRel);
-        self.shared.log_end.send_replace(end);
         self.shared
             .high_watermark
             .send_modify(|hw| *hw = (*hw).min(end));
@@ -727,12 +934,18 @@ impl DurableLog {
     }
 
     /// Empties the log and starts it again at `offset` (see
-    /// `PartitionLog::truncate_fully_and_start_at`).
+    /// `PartitionLog::truncate_fully_and_start_at`). Blocking file work.
     pub fn truncate_fully_and_start_at(&self, offset: i64) -> Result<(), LogError> {
-        self.shared.lock()?.truncate_fully_and_start_at(offset)?;
+        {
+            let _gate = self.shared.gate()?;
+            let mut log = self.shared.lock()?;
+            let truncated = log.truncate_fully_and_start_at(offset);
+            self.shared.publish_offsets(&log);
+            truncated?;
+            self.shared.log_end.send_replace(offset);
+        }
         self.shared.durable.send_modify(|d| d.offset = offset);
         self.shared.local_end.store(offset, Ordering::Release);
-        self.shared.log_end.send_replace(offset);
         self.shared.high_watermark.send_replace(offset);
         Ok(())
     }
@@ -740,6 +953,11 @@ impl DurableLog {
     /// Flush rounds run so far (each is one fsync per file touched since the previous round).
     pub fn flush_count(&self) -> u64 {
         self.shared.flushes.load(Ordering::Relaxed)
+    }
+
+    /// The partition directory.
+    pub fn dir(&self) -> std::path::PathBuf {
+        self.shared.peek().dir().to_path_buf()
     }
 
     /// Stops the flusher, fsyncs everything and writes the recovery checkpoint. Errors are
@@ -760,12 +978,21 @@ impl DurableLog {
         }
         let shared = self.shared.clone();
         let result = tokio::task::spawn_blocking(move || -> Result<i64, LogError> {
-            let mut log = shared.lock()?;
-            if shared.closed.swap(true, Ordering::AcqRel) {
-                return Ok(log.durable_offset());
+            // Under the gate and the lock, so that an append either is committed before the
+            // final flush is planned or is refused; the fsyncs run after both are released.
+            let plan = {
+                let _gate = shared.gate()?;
+                let log = shared.lock()?;
+                if shared.closed.swap(true, Ordering::AcqRel) {
+                    return Ok(log.durable_offset());
+                }
+                log.flush_plan(true)
+            };
+            if let Some(plan) = plan {
+                plan.execute()?;
+                shared.lock()?.mark_flushed(&plan);
             }
-            log.flush()?;
-            Ok(log.durable_offset())
+            Ok(shared.peek().durable_offset())
         })
         .await;
         let outcome = match result {
@@ -805,6 +1032,7 @@ impl Drop for DurableLog {
 mod tests {
     use super::*;
     use crate::log::testutil::batch;
+    use bytes::BytesMut;
 
     fn fsync_config() -> LogConfig {
         LogConfig {
@@ -906,6 +1134,72 @@ mod tests {
             .await
             .expect("append after recovery");
         assert_eq!(info.base_offset, 20);
+        log.close().await;
+    }
+
+    /// Releases held writes or fsyncs when a test ends, failed or not.
+    struct Released(Arc<crate::log::partition_log::fsync_fault::SlowFsync>);
+
+    impl Drop for Released {
+        fn drop(&mut self) {
+            self.0.release();
+        }
+    }
+
+    /// An append's write into the segment happens outside the partition's lock: while one is
+    /// held (a slow disk), reads, offset lookups and the other accessors all answer, and the
+    /// append becomes visible only once committed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn readers_do_not_wait_for_an_append_being_written() {
+        use crate::log::partition_log::fsync_fault;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = Arc::new(DurableLog::open(dir.path(), LogConfig::default()).expect("open"));
+        log.append(BytesMut::from(&batch(2, 10)[..]), 0)
+            .await
+            .expect("append");
+        let gate = Released(fsync_fault::slow_down_writes(dir.path()));
+        let appending = tokio::spawn({
+            let log = log.clone();
+            async move { log.append(BytesMut::from(&batch(1, 10)[..]), 0).await }
+        });
+        let mut entered = gate.0.entered.subscribe();
+        tokio::time::timeout(Duration::from_secs(60), entered.wait_for(|e| *e))
+            .await
+            .expect("the write starts")
+            .expect("gate");
+        let reading = tokio::task::spawn_blocking({
+            let log = log.clone();
+            move || {
+                let read = log.read(0, 1 << 20, log.high_watermark()).expect("read");
+                let lso = log.last_stable_offset();
+                let earliest = log.offset_for_timestamp(-2).expect("earliest");
+                let max = log.max_timestamp_offset().expect("max timestamp");
+                (
+                    read.len(),
+                    lso,
+                    earliest,
+                    max,
+                    log.size_bytes(),
+                    log.latest_epoch(),
+                )
+            }
+        });
+        let (read, lso, earliest, max, size, epoch) =
+            tokio::time::timeout(Duration::from_secs(60), reading)
+                .await
+                .expect("readers answer while the write is held")
+                .expect("reader");
+        assert_eq!(read, batch(2, 10).len());
+        assert_eq!(
+            (lso, earliest, max.map(|m| m.0)),
+            (2, Some((0, -1)), Some(1))
+        );
+        assert_eq!((size, epoch), (batch(2, 10).len() as u64, Some(0)));
+        assert_eq!(log.log_end_offset(), 2, "not committed while being written");
+        gate.0.release();
+        let info = appending.await.expect("task").expect("append");
+        assert_eq!(info.base_offset, 2);
+        assert_eq!(log.log_end_offset(), 3);
         log.close().await;
     }
 

@@ -75,6 +75,23 @@ impl IndexEntry for TimeEntry {
     }
 }
 
+/// An entry's bytes still to be written to its index file (see [`IndexFile::push`]). The writes
+/// of one segment are run in the order they were made, by the partition's one appender; a
+/// crash before one runs leaves the index sparser, never wrong (recovery trusts an index only
+/// below the recovery point, which the flusher moves only after fsyncing the index files).
+#[derive(Debug)]
+pub struct IndexWrite {
+    file: Arc<File>,
+    at: u64,
+    bytes: Vec<u8>,
+}
+
+impl IndexWrite {
+    pub fn execute(&self) -> io::Result<()> {
+        self.file.write_all_at(&self.bytes, self.at)
+    }
+}
+
 /// An index file and its entries in memory.
 #[derive(Debug)]
 pub struct IndexFile<E> {
@@ -140,10 +157,19 @@ impl<E: IndexEntry> IndexFile<E> {
     }
 
     pub fn append(&mut self, entry: E) -> io::Result<()> {
+        self.push(entry).execute()
+    }
+
+    /// Adds `entry` in memory (lookups see it at once) and returns the file write that stores
+    /// it, for the caller to run once it has let go of the partition's lock.
+    pub(crate) fn push(&mut self, entry: E) -> IndexWrite {
         let at = (self.entries.len() * E::SIZE) as u64;
-        self.file.write_all_at(&entry.encode(), at)?;
         self.entries.push(entry);
-        Ok(())
+        IndexWrite {
+            file: self.file.clone(),
+            at,
+            bytes: entry.encode(),
+        }
     }
 
     /// Keeps the first `len` entries.

@@ -15,8 +15,10 @@
 //! sequence), cutting a torn or corrupt tail and rebuilding the indexes of what it scanned.
 //!
 //! `PartitionLog` is the synchronous owner of one directory (append, read, truncate, roll,
-//! retention, recovery). `DurableLog` wraps it for async callers: group commit when every append
-//! must be fsynced, background flushing otherwise, and a high-watermark watch for long-polls.
+//! retention, recovery). `DurableLog` wraps it for async callers: appends checked before its
+//! lock and written outside it, every file operation on a blocking thread, group commit when
+//! every append must be fsynced, background flushing otherwise, and a high-watermark watch for
+//! long-polls.
 
 pub mod batch;
 mod checkpoint;

@@ -5,7 +5,7 @@
 //! It does no locking and no waiting of its own: `DurableLog` puts it behind one mutex and runs
 //! reads and fsyncs from the plans it hands out, outside that mutex.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -13,21 +13,26 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use bytes::Bytes;
+
 use super::batch::check_stored_batch;
 use super::batch::{validate_produce_payload_in, BatchHeader, BatchInfo, BATCH_HEADER_LEN};
 use super::checkpoint::{self, RecoveryCheckpoint};
 use super::cleaner;
 use super::epoch_cache::LeaderEpochCache;
+use super::index::IndexWrite;
+use super::producer_state::ProducerEntry;
 use super::producer_state::{ProducerStateManager, Verdict};
 use super::read::{ReadPlan, ReadSlice};
 use super::recompress::rebuild_batch;
 use super::record_walk::first_record_at_or_after;
 use super::recovery::{self, scan_segment};
-use super::segment::{random_roll_jitter, Segment};
+use super::segment::write_pieces_at;
+use super::segment::{random_roll_jitter, Segment, SegmentFile};
 use super::txn::{encode_marker_batch, parse_marker, AbortedTxn, CompletedTxn, OngoingTxn};
-use super::txn::{TxnIndexEntry, TxnMarker};
+use super::txn::{ControlRecordType, TxnIndexEntry, TxnMarker};
 use super::txn_index::AbortedTxnIndex;
-use super::validator::{validate_client_batch_in, AppendOrigin, TimestampType};
+use super::validator::{check_client_batch, stamp_header, AppendOrigin, TimestampType};
 use super::{LogConfig, LogError};
 
 /// A batch header copied out of a segment file.
@@ -50,6 +55,8 @@ pub struct AppendInfo {
 
 pub struct PartitionLog {
     dir: PathBuf,
+    /// `<topic>-<partition>`, the directory's name, as Kafka's messages name the partition.
+    topic_partition: String,
     config: LogConfig,
     /// Segments that no longer take appends, by base offset.
     sealed: BTreeMap<i64, Segment>,
@@ -106,24 +113,46 @@ pub(crate) mod fsync_fault {
         }
     }
 
-    static SLOW: Mutex<Vec<(PathBuf, Arc<SlowFsync>)>> = Mutex::new(Vec::new());
+    type Gates = Mutex<Vec<(PathBuf, Arc<SlowFsync>)>>;
+    static SLOW: Gates = Mutex::new(Vec::new());
+    static SLOW_WRITES: Gates = Mutex::new(Vec::new());
 
-    /// Makes fsyncs of `dir` wait until [`SlowFsync::release`].
-    pub(crate) fn slow_down(dir: &Path) -> Arc<SlowFsync> {
+    fn register(gates: &Gates, dir: &Path) -> Arc<SlowFsync> {
         let gate = Arc::new(SlowFsync {
             entered: tokio::sync::watch::Sender::new(false),
             released: Mutex::new(false),
             wake: Condvar::new(),
         });
-        SLOW.lock()
+        gates
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((dir.to_path_buf(), gate.clone()));
         gate
     }
 
+    /// Makes fsyncs of `dir` wait until [`SlowFsync::release`].
+    pub(crate) fn slow_down(dir: &Path) -> Arc<SlowFsync> {
+        register(&SLOW, dir)
+    }
+
+    /// Makes appends' writes into the segments of `dir` wait until [`SlowFsync::release`].
+    pub(crate) fn slow_down_writes(dir: &Path) -> Arc<SlowFsync> {
+        register(&SLOW_WRITES, dir)
+    }
+
     /// Called before the fsyncs of `dir`: holds them while a gate is closed.
     pub(super) fn before_fsync(dir: &Path) {
-        let gate = SLOW
+        hold(&SLOW, dir);
+    }
+
+    /// Called before an append's write into a segment of `dir`: holds it while a gate is
+    /// closed.
+    pub(super) fn before_write(dir: &Path) {
+        hold(&SLOW_WRITES, dir);
+    }
+
+    fn hold(gates: &Gates, dir: &Path) {
+        let gate = gates
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
@@ -163,6 +192,196 @@ impl FlushPlan {
     }
 }
 
+/// Client batches that passed every check that needs no log state ([`PartitionLog::check_append`]),
+/// ready for [`PartitionLog::stage_append`]: per batch, a copy of its header to patch and the
+/// rest of its bytes where the producer's request brought them.
+pub struct CheckedAppend {
+    batches: Vec<([u8; BATCH_HEADER_LEN], Bytes)>,
+    /// Positions relative to the batches written back to back.
+    infos: Vec<BatchInfo>,
+    size: u64,
+    log_append_time: i64,
+}
+
+/// What [`PartitionLog::stage_append`] made of checked batches.
+pub enum Staged {
+    /// A retried idempotent batch already in the log: its original offsets, nothing to write.
+    Duplicate(AppendInfo),
+    Write(StagedAppend),
+}
+
+/// Bytes to write, back to back.
+enum Piece {
+    /// A batch header, patched.
+    Header([u8; BATCH_HEADER_LEN]),
+    Bytes(Bytes),
+}
+
+impl Piece {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Piece::Header(h) => h,
+            Piece::Bytes(b) => b,
+        }
+    }
+}
+
+/// An append cut in three so that the partition's lock is never held across a write: staged
+/// under the lock (offsets assigned, headers patched, the place after the active segment's
+/// committed bytes taken), written without it ([`StagedAppend::write`]), then committed under
+/// it again ([`PartitionLog::commit`]), which is when readers and the flusher first see it.
+/// Between staging and committing the caller keeps every other change of the log out (one
+/// appender at a time, as Kafka's log lock does): `DurableLog`'s append gate.
+pub struct StagedAppend {
+    file: Arc<File>,
+    start: u64,
+    pieces: Vec<Piece>,
+    /// Positions relative to `start`.
+    infos: Vec<BatchInfo>,
+    /// The log's truncation generation when staged.
+    generation: u64,
+    kind: StagedKind,
+    /// The partition directory (for the test-only write fault hook).
+    #[cfg(test)]
+    dir: PathBuf,
+}
+
+enum StagedKind {
+    Client {
+        producers: HashMap<i64, ProducerEntry>,
+        info: AppendInfo,
+    },
+    Follower {
+        /// The parsed marker of each control batch.
+        markers: Vec<Option<(ControlRecordType, i32)>>,
+        range: (i64, i64),
+    },
+    Marker {
+        producers: HashMap<i64, ProducerEntry>,
+        completed: Option<CompletedTxn>,
+        info: AppendInfo,
+    },
+}
+
+impl StagedAppend {
+    /// Writes the staged bytes into the segment file (no lock needed: nothing reads past the
+    /// committed size, and the caller keeps other appends out). On failure the file is cut
+    /// back to where it was.
+    pub fn write(&self) -> io::Result<()> {
+        #[cfg(test)]
+        fsync_fault::before_write(&self.dir);
+        let pieces: Vec<&[u8]> = self.pieces.iter().map(Piece::bytes).collect();
+        write_pieces_at(&self.file, self.start, &pieces)
+    }
+
+    /// The offsets a follower's append covers.
+    fn follower_range(&self) -> Option<(i64, i64)> {
+        match &self.kind {
+            StagedKind::Follower { range, .. } => Some(*range),
+            _ => None,
+        }
+    }
+}
+
+/// The validated `batches` of `payload` as they are to be stored when one of them must be
+/// rebuilt (Kafka's `buildRecordsAndAssignOffsets`): recompressed to the topic's
+/// `compression.type`, or compressed with inner offsets that are not 0, 1, ..., n-1
+/// (`misnumbered`, one flag per batch), which Kafka's `LogValidator` rewrites with the right
+/// offset deltas rather than refusing (an uncompressed batch is stored as sent, as Kafka's
+/// `assignOffsetsNonCompressed` leaves its records alone). `None` when no batch is rebuilt
+/// and `payload` is stored as it is; `batches` then describes the new buffer.
+fn recompressed(
+    config: &LogConfig,
+    payload: &[u8],
+    batches: &mut [BatchInfo],
+    misnumbered: &[bool],
+) -> Result<Option<Vec<u8>>, LogError> {
+    let compression = &config.compression;
+    let changes = |i: usize, b: &BatchInfo| {
+        let target = compression.target_codec(b.compression());
+        target != b.compression()
+            || (b.compression() != 0 && misnumbered.get(i).copied().unwrap_or(false))
+    };
+    if !batches.iter().enumerate().any(|(i, b)| changes(i, b)) {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(payload.len());
+    for (i, b) in batches.iter_mut().enumerate() {
+        let source = &payload[b.position..b.position + b.size];
+        let position = out.len();
+        if changes(i, b) {
+            out.extend_from_slice(&rebuild_batch(
+                source,
+                compression.target_codec(b.compression()),
+                compression,
+            )?);
+        } else {
+            out.extend_from_slice(source);
+        }
+        let size = out.len() - position;
+        // Kafka's `UnifiedLog.append` re-checks sizes that may have changed.
+        if size > config.max_message_bytes {
+            return Err(LogError::MessageTooLarge {
+                size,
+                max: config.max_message_bytes,
+            });
+        }
+        let max_timestamp = b.max_timestamp;
+        *b = BatchInfo::from_header(&BatchHeader::new(&out[position..])?, position, size);
+        b.max_timestamp = max_timestamp;
+    }
+    Ok(Some(out))
+}
+
+/// A ListOffsets lookup by timestamp, resolved under the partition's lock as far as memory
+/// allows; [`TimestampLookup::execute`] does the file reads left, without the lock.
+pub enum TimestampLookup {
+    Done(Option<(i64, i64)>),
+    /// The first record with a timestamp at or above `timestamp`, scanning `seg` from `start`.
+    ByTimestamp {
+        seg: SegmentFile,
+        start: u64,
+        timestamp: i64,
+    },
+    /// The record at `target` carrying `max_timestamp`, scanning `seg` from `start`.
+    MaxTimestamp {
+        seg: SegmentFile,
+        start: u64,
+        target: i64,
+        max_timestamp: i64,
+    },
+}
+
+impl TimestampLookup {
+    /// `(offset, timestamp)` of the record found, if any.
+    pub fn execute(self) -> Result<Option<(i64, i64)>, LogError> {
+        match self {
+            TimestampLookup::Done(found) => Ok(found),
+            TimestampLookup::ByTimestamp {
+                seg,
+                start,
+                timestamp,
+            } => match PartitionLog::find_batch(&seg, start, |h| h.max_timestamp() >= timestamp)? {
+                Some((pos, header)) => {
+                    PartitionLog::exact_record(&seg, pos, &header, timestamp).map(Some)
+                }
+                None => Ok(None),
+            },
+            TimestampLookup::MaxTimestamp {
+                seg,
+                start,
+                target,
+                max_timestamp,
+            } => match PartitionLog::find_batch(&seg, start, |h| h.last_offset() >= target)? {
+                Some((pos, header)) => {
+                    PartitionLog::exact_record(&seg, pos, &header, max_timestamp).map(Some)
+                }
+                None => Ok(Some((target, max_timestamp))),
+            },
+        }
+    }
+}
+
 fn not_found_is_ok(r: io::Result<()>) -> io::Result<()> {
     match r {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -184,6 +403,10 @@ impl PartitionLog {
         active.set_roll_jitter_ms(random_roll_jitter(&config));
         let mut log = PartitionLog {
             dir: dir.to_path_buf(),
+            topic_partition: dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             config,
             sealed,
             active,
@@ -224,7 +447,7 @@ impl PartitionLog {
                 if seg.next_offset() <= from {
                     continue;
                 }
-                Self::find_batch(seg, seg.position_hint(from), |h| {
+                Self::find_batch(&seg.file_view(), seg.position_hint(from), |h| {
                     if cache_cell
                         .borrow_mut()
                         .observe(h.partition_leader_epoch(), h.base_offset())
@@ -271,6 +494,19 @@ impl PartitionLog {
     /// the end (a fetch cut by its size limit) is left for the next fetch. Returns the offsets
     /// appended, `None` when there was no whole batch.
     pub fn append_as_follower(&mut self, payload: &[u8]) -> Result<Option<(i64, i64)>, LogError> {
+        match self.stage_follower(Bytes::copy_from_slice(payload))? {
+            Some(staged) => {
+                let range = staged.follower_range();
+                self.write_and_commit(staged)?;
+                Ok(range)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The staging half of [`PartitionLog::append_as_follower`] (see [`StagedAppend`]); `None`
+    /// when `payload` holds no whole batch.
+    pub fn stage_follower(&mut self, payload: Bytes) -> Result<Option<StagedAppend>, LogError> {
         let mut batches = Vec::new();
         let mut at = 0usize;
         let mut expected = self.log_end_offset();
@@ -319,18 +555,31 @@ impl PartitionLog {
             self.epochs.assign(*epoch, b.base_offset)?;
         }
         let infos: Vec<BatchInfo> = batches.iter().map(|(b, _)| *b).collect();
-        self.active.append(&payload[..at], &infos)?;
-        for b in &infos {
-            let marker = if b.is_control() {
-                parse_marker(&payload[b.position..b.position + b.size])
-            } else {
-                None
-            };
-            if let Some(completed) = self.producers.replay(b, marker) {
-                self.complete_txn(completed)?;
-            }
-        }
-        Ok(Some((first_offset, last_offset)))
+        let bytes = payload.slice(..at);
+        let markers = infos
+            .iter()
+            .map(|b| {
+                if b.is_control() {
+                    parse_marker(&bytes[b.position..b.position + b.size])
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let (file, start) = self.active.write_target();
+        Ok(Some(StagedAppend {
+            file,
+            start,
+            pieces: vec![Piece::Bytes(bytes)],
+            infos,
+            generation: self.generation,
+            #[cfg(test)]
+            dir: self.dir.clone(),
+            kind: StagedKind::Follower {
+                markers,
+                range: (first_offset, last_offset),
+            },
+        }))
     }
 
     pub fn dir(&self) -> &Path {
@@ -338,6 +587,10 @@ impl PartitionLog {
     }
     pub fn config(&self) -> &LogConfig {
         &self.config
+    }
+    /// `<topic>-<partition>`, as Kafka's messages name the partition.
+    pub fn topic_partition(&self) -> &str {
+        &self.topic_partition
     }
     /// Applies changed topic configs to later appends, rolls and retention runs.
     pub fn set_config(&mut self, config: LogConfig) {
@@ -380,11 +633,12 @@ impl PartitionLog {
     /// in `validator`, which may restamp `maxTimestamp` and the timestamp type), rebuilds the
     /// batches whose codec is not the topic's `compression.type` (`recompress`; a rebuilt batch
     /// above `max.message.bytes` is MESSAGE_TOO_LARGE, as Kafka checks the size it would write),
-    /// then assigns offsets by patching baseOffset and partitionLeaderEpoch in place and appends
-    /// the bytes.
+    /// then assigns offsets by patching baseOffset and partitionLeaderEpoch and appends the
+    /// bytes. (A copy of `payload` is taken here: [`PartitionLog::check_append`] with
+    /// [`PartitionLog::stage_append`] work on the producer's bytes where they are.)
     pub fn append(
         &mut self,
-        payload: &mut [u8],
+        payload: &[u8],
         leader_epoch: i32,
         now_ms: i64,
     ) -> Result<AppendInfo, LogError> {
@@ -395,145 +649,242 @@ impl PartitionLog {
     /// sequence (the group coordinator's transactional offset commits).
     pub fn append_from(
         &mut self,
-        payload: &mut [u8],
+        payload: &[u8],
         leader_epoch: i32,
         now_ms: i64,
         origin: AppendOrigin,
     ) -> Result<AppendInfo, LogError> {
-        let topic_partition = self
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut batches =
-            validate_produce_payload_in(payload, self.config.max_message_bytes, &topic_partition)?;
-        let mut misnumbered = Vec::with_capacity(batches.len());
-        for b in &mut batches {
-            let validated = validate_client_batch_in(
-                &mut payload[b.position..b.position + b.size],
-                &topic_partition,
-                &self.config.timestamps,
+        self.append_bytes(
+            Bytes::copy_from_slice(payload),
+            leader_epoch,
+            now_ms,
+            origin,
+        )
+    }
+
+    /// `append_from` on the producer's bytes where they are: only each batch's header is
+    /// copied (check, stage, write and commit in one go, under the caller's exclusive borrow).
+    pub fn append_bytes(
+        &mut self,
+        payload: Bytes,
+        leader_epoch: i32,
+        now_ms: i64,
+        origin: AppendOrigin,
+    ) -> Result<AppendInfo, LogError> {
+        let checked =
+            Self::check_append(payload, &self.config, &self.topic_partition, now_ms, origin)?;
+        match self.stage_append(checked, leader_epoch, now_ms)? {
+            Staged::Duplicate(info) => Ok(info),
+            Staged::Write(staged) => self
+                .write_and_commit(staged)?
+                .ok_or_else(|| LogError::Offline("a client append committed no offsets".into())),
+        }
+    }
+
+    /// The checks of an append that need no log state, so they run before the partition's lock
+    /// is taken: every batch's structure and CRC, Kafka's `LogValidator` rules, and the
+    /// rebuilding of batches whose codec is not the topic's `compression.type`. Nothing of
+    /// `payload` is copied: a batch is kept as a copy of its 61 header bytes (to be patched)
+    /// and the rest of its bytes where they arrived.
+    pub fn check_append(
+        payload: Bytes,
+        config: &LogConfig,
+        topic_partition: &str,
+        now_ms: i64,
+        origin: AppendOrigin,
+    ) -> Result<CheckedAppend, LogError> {
+        let mut infos =
+            validate_produce_payload_in(&payload, config.max_message_bytes, topic_partition)?;
+        let mut checks = Vec::with_capacity(infos.len());
+        for b in &mut infos {
+            let checked = check_client_batch(
+                &payload[b.position..b.position + b.size],
+                topic_partition,
+                &config.timestamps,
                 now_ms,
-                self.config.compact,
+                config.compact,
                 origin,
             )?;
-            b.max_timestamp = validated.max_timestamp;
-            misnumbered.push(!validated.inner_offsets_in_order);
+            b.max_timestamp = checked.max_timestamp;
+            checks.push(checked);
         }
-        let mut rebuilt;
-        let payload: &mut [u8] = match self.recompressed(payload, &mut batches, &misnumbered)? {
-            Some(bytes) => {
-                rebuilt = bytes;
-                &mut rebuilt
-            }
+        let misnumbered: Vec<bool> = checks.iter().map(|c| !c.inner_offsets_in_order).collect();
+        // A rebuilt batch's header is stamped below like any other.
+        let payload = match recompressed(config, &payload, &mut infos, &misnumbered)? {
+            Some(rebuilt) => Bytes::from(rebuilt),
             None => payload,
         };
-        let log_append_time = match self.config.timestamps.timestamp_type {
-            TimestampType::LogAppendTime => now_ms,
-            TimestampType::CreateTime => -1,
-        };
-        let segment_limit = self.config.segment_bytes.min(u64::from(u32::MAX));
+        let segment_limit = config.segment_bytes.min(u64::from(u32::MAX));
         if payload.len() as u64 > segment_limit {
             return Err(LogError::RecordListTooLarge {
                 size: payload.len(),
                 max: segment_limit,
             });
         }
+        let mut batches = Vec::with_capacity(infos.len());
+        for (b, checked) in infos.iter_mut().zip(&checks) {
+            let mut header = [0u8; BATCH_HEADER_LEN];
+            header.copy_from_slice(&payload[b.position..b.position + BATCH_HEADER_LEN]);
+            let body = payload.slice(b.position + BATCH_HEADER_LEN..b.position + b.size);
+            stamp_header(
+                &mut header,
+                &body,
+                checked.timestamp_type_flag,
+                checked.max_timestamp,
+            );
+            b.max_timestamp = checked.max_timestamp;
+            batches.push((header, body));
+        }
+        let log_append_time = match config.timestamps.timestamp_type {
+            TimestampType::LogAppendTime => now_ms,
+            TimestampType::CreateTime => -1,
+        };
+        Ok(CheckedAppend {
+            batches,
+            infos,
+            size: payload.len() as u64,
+            log_append_time,
+        })
+    }
+
+    /// Stages checked batches under the partition's lock: offsets assigned (the batches'
+    /// headers patched with them and `leader_epoch`), the producers' sequences checked, the
+    /// segment rolled if due, and the place after the active segment's committed bytes taken.
+    /// A duplicate of an idempotent producer's batch answers with the original's offsets and
+    /// writes nothing.
+    pub fn stage_append(
+        &mut self,
+        checked: CheckedAppend,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<Staged, LogError> {
+        let CheckedAppend {
+            mut batches,
+            mut infos,
+            size,
+            log_append_time,
+        } = checked;
         let first_offset = self.log_end_offset();
         let mut next = first_offset;
-        for b in &mut batches {
+        for b in &mut infos {
             b.base_offset = next;
             next = b.last_offset().saturating_add(1);
         }
         let last_offset = next - 1;
 
         let mut producer_append = self.producers.begin();
-        for b in &batches {
+        for b in &infos {
             if let Verdict::Duplicate(original) = producer_append.check(b)? {
-                return Ok(AppendInfo {
+                return Ok(Staged::Duplicate(AppendInfo {
                     base_offset: original.first_offset,
                     last_offset: original.last_offset,
                     log_append_time: original.timestamp,
                     log_start_offset: self.log_start_offset(),
                     duplicate: true,
-                });
+                }));
             }
         }
-        let staged = producer_append.into_staged();
+        let producers = producer_append.into_staged();
 
-        let incoming_max_timestamp = batches.iter().map(|b| b.max_timestamp).max().unwrap_or(-1);
+        let incoming_max_timestamp = infos.iter().map(|b| b.max_timestamp).max().unwrap_or(-1);
         if self.active.roll_due(
             &self.config,
-            payload.len() as u64,
+            size,
             last_offset,
             incoming_max_timestamp,
             now_ms,
         ) {
             self.roll()?;
         }
-        for b in &batches {
-            let mut header = BatchHeader::new(&mut payload[b.position..b.position + b.size])?;
-            header.set_base_offset(b.base_offset);
-            header.set_partition_leader_epoch(leader_epoch);
+        let mut pieces = Vec::with_capacity(batches.len() * 2);
+        for ((mut header, body), b) in batches.drain(..).zip(&infos) {
+            let mut view = BatchHeader::new(&mut header[..])?;
+            view.set_base_offset(b.base_offset);
+            view.set_partition_leader_epoch(leader_epoch);
+            pieces.push(Piece::Header(header));
+            pieces.push(Piece::Bytes(body));
         }
         self.epochs.assign(leader_epoch, first_offset)?;
-        self.active.append(payload, &batches)?;
-        self.producers.commit(staged);
-        Ok(AppendInfo {
-            base_offset: first_offset,
-            last_offset,
-            log_append_time,
-            log_start_offset: self.log_start_offset(),
-            duplicate: false,
-        })
+        let (file, start) = self.active.write_target();
+        Ok(Staged::Write(StagedAppend {
+            file,
+            start,
+            pieces,
+            infos,
+            generation: self.generation,
+            #[cfg(test)]
+            dir: self.dir.clone(),
+            kind: StagedKind::Client {
+                producers,
+                info: AppendInfo {
+                    base_offset: first_offset,
+                    last_offset,
+                    log_append_time,
+                    log_start_offset: self.log_start_offset(),
+                    duplicate: false,
+                },
+            },
+        }))
     }
 
-    /// The validated `batches` of `payload` as they are to be stored when one of them must be
-    /// rebuilt (Kafka's `buildRecordsAndAssignOffsets`): recompressed to the topic's
-    /// `compression.type`, or compressed with inner offsets that are not 0, 1, ..., n-1
-    /// (`misnumbered`, one flag per batch), which Kafka's `LogValidator` rewrites with the right
-    /// offset deltas rather than refusing (an uncompressed batch is stored as sent, as Kafka's
-    /// `assignOffsetsNonCompressed` leaves its records alone). `None` when no batch is rebuilt
-    /// and `payload` is stored as it is; `batches` then describes the new buffer.
-    fn recompressed(
-        &self,
-        payload: &[u8],
-        batches: &mut [BatchInfo],
-        misnumbered: &[bool],
-    ) -> Result<Option<Vec<u8>>, LogError> {
-        let compression = &self.config.compression;
-        let changes = |i: usize, b: &BatchInfo| {
-            let target = compression.target_codec(b.compression());
-            target != b.compression()
-                || (b.compression() != 0 && misnumbered.get(i).copied().unwrap_or(false))
+    /// Takes in a staged append its writer wrote (see [`StagedAppend`]): the active segment's
+    /// committed size, next offset and in-memory indexes move past it and the producers' state
+    /// is updated. Returns what the append did (`None` for a follower's) and the index file
+    /// writes to run (outside the lock; see [`IndexWrite`]). The caller must have kept every
+    /// other append, truncation, retention run and segment swap out since the staging.
+    pub fn commit(
+        &mut self,
+        staged: StagedAppend,
+    ) -> Result<(Option<AppendInfo>, Vec<IndexWrite>), LogError> {
+        let (active_file, active_size) = self.active.write_target();
+        if staged.generation != self.generation
+            || !Arc::ptr_eq(&active_file, &staged.file)
+            || active_size != staged.start
+        {
+            return Err(LogError::Offline(format!(
+                "{}: the log changed between staging and committing an append",
+                self.dir.display()
+            )));
+        }
+        let mut writes = Vec::new();
+        self.active
+            .commit_written(staged.start, &staged.infos, &mut writes);
+        let info = match staged.kind {
+            StagedKind::Client { producers, info } => {
+                self.producers.commit(producers);
+                Some(info)
+            }
+            StagedKind::Follower { markers, .. } => {
+                for (b, marker) in staged.infos.iter().zip(markers) {
+                    if let Some(completed) = self.producers.replay(b, marker) {
+                        self.complete_txn(completed)?;
+                    }
+                }
+                None
+            }
+            StagedKind::Marker {
+                producers,
+                completed,
+                info,
+            } => {
+                self.producers.commit(producers);
+                if let Some(completed) = completed {
+                    self.complete_txn(completed)?;
+                }
+                Some(info)
+            }
         };
-        if !batches.iter().enumerate().any(|(i, b)| changes(i, b)) {
-            return Ok(None);
+        Ok((info, writes))
+    }
+
+    /// Stage, write and commit in one go (the synchronous callers: tests, tools).
+    fn write_and_commit(&mut self, staged: StagedAppend) -> Result<Option<AppendInfo>, LogError> {
+        staged.write()?;
+        let (info, writes) = self.commit(staged)?;
+        for write in &writes {
+            write.execute()?;
         }
-        let mut out = Vec::with_capacity(payload.len());
-        for (i, b) in batches.iter_mut().enumerate() {
-            let source = &payload[b.position..b.position + b.size];
-            let position = out.len();
-            if changes(i, b) {
-                out.extend_from_slice(&rebuild_batch(
-                    source,
-                    compression.target_codec(b.compression()),
-                    compression,
-                )?);
-            } else {
-                out.extend_from_slice(source);
-            }
-            let size = out.len() - position;
-            // Kafka's `UnifiedLog.append` re-checks sizes that may have changed.
-            if size > self.config.max_message_bytes {
-                return Err(LogError::MessageTooLarge {
-                    size,
-                    max: self.config.max_message_bytes,
-                });
-            }
-            *b = BatchInfo::from_header(&BatchHeader::new(&out[position..])?, position, size);
-        }
-        Ok(Some(out))
+        Ok(info)
     }
 
     /// Records a transaction a marker just completed: an aborted one goes into the active
@@ -564,11 +915,23 @@ impl PartitionLog {
         leader_epoch: i32,
         now_ms: i64,
     ) -> Result<AppendInfo, LogError> {
+        let staged = self.stage_marker(marker, leader_epoch, now_ms)?;
+        self.write_and_commit(staged)?
+            .ok_or_else(|| LogError::Offline("a marker committed no offsets".into()))
+    }
+
+    /// The staging half of [`PartitionLog::append_marker`] (see [`StagedAppend`]).
+    pub fn stage_marker(
+        &mut self,
+        marker: TxnMarker,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<StagedAppend, LogError> {
         let mut payload = encode_marker_batch(&marker, now_ms);
         let offset = self.log_end_offset();
         let mut producer_append = self.producers.begin();
         let completed = producer_append.check_marker(&marker, offset, now_ms)?;
-        let staged = producer_append.into_staged();
+        let producers = producer_append.into_staged();
         let mut info = BatchInfo::from_header(&BatchHeader::new(&payload[..])?, 0, payload.len());
         info.base_offset = offset;
         if self
@@ -583,17 +946,26 @@ impl PartitionLog {
             header.set_partition_leader_epoch(leader_epoch);
         }
         self.epochs.assign(leader_epoch, offset)?;
-        self.active.append(&payload, &[info])?;
-        self.producers.commit(staged);
-        if let Some(completed) = completed {
-            self.complete_txn(completed)?;
-        }
-        Ok(AppendInfo {
-            base_offset: offset,
-            last_offset: offset,
-            log_append_time: -1,
-            log_start_offset: self.log_start_offset(),
-            duplicate: false,
+        let (file, start) = self.active.write_target();
+        Ok(StagedAppend {
+            file,
+            start,
+            pieces: vec![Piece::Bytes(Bytes::from(payload))],
+            infos: vec![info],
+            generation: self.generation,
+            #[cfg(test)]
+            dir: self.dir.clone(),
+            kind: StagedKind::Marker {
+                producers,
+                completed,
+                info: AppendInfo {
+                    base_offset: offset,
+                    last_offset: offset,
+                    log_append_time: -1,
+                    log_start_offset: self.log_start_offset(),
+                    duplicate: false,
+                },
+            },
         })
     }
 
@@ -708,6 +1080,7 @@ impl PartitionLog {
             offset,
             max_offset,
             max_bytes,
+            seg.index_interval(),
         ))
     }
 
@@ -718,15 +1091,14 @@ impl PartitionLog {
 
     /// The first batch of `seg` from `start` satisfying `pred`: (position, header).
     fn find_batch(
-        seg: &Segment,
+        seg: &SegmentFile,
         start: u64,
         pred: impl Fn(&StoredHeader) -> bool,
     ) -> Result<Option<(u64, StoredHeader)>, LogError> {
-        let file = seg.log_file();
         let mut pos = start;
-        while seg.size().saturating_sub(pos) >= BATCH_HEADER_LEN as u64 {
+        while seg.size.saturating_sub(pos) >= BATCH_HEADER_LEN as u64 {
             let mut raw = [0u8; BATCH_HEADER_LEN];
-            file.read_exact_at(&mut raw, pos)?;
+            seg.file.read_exact_at(&mut raw, pos)?;
             let header = BatchHeader::new(raw)?;
             if pred(&header) {
                 return Ok(Some((pos, header)));
@@ -734,7 +1106,7 @@ impl PartitionLog {
             let Some(size) = header.total_size() else {
                 return Err(LogError::CorruptMessage(format!(
                     "{}: bad batch length at position {pos}",
-                    seg.log_path().display()
+                    seg.path.display()
                 )));
             };
             pos += size as u64;
@@ -744,7 +1116,7 @@ impl PartitionLog {
 
     /// Narrows a batch found by timestamp to its first record at or after `target`.
     fn exact_record(
-        seg: &Segment,
+        seg: &SegmentFile,
         pos: u64,
         header: &StoredHeader,
         target: i64,
@@ -753,36 +1125,48 @@ impl PartitionLog {
         let Some(size) = header.total_size() else {
             return Ok(fallback);
         };
-        if header.compression() != 0 || pos + size as u64 > seg.size() {
+        if header.compression() != 0 || pos + size as u64 > seg.size {
             return Ok(fallback);
         }
         let mut bytes = vec![0u8; size];
-        seg.log_file().read_exact_at(&mut bytes, pos)?;
+        seg.file.read_exact_at(&mut bytes, pos)?;
         Ok(first_record_at_or_after(&bytes, target).unwrap_or(fallback))
     }
 
     /// ListOffsets: -2 earliest, -1 latest, -3 the record with the largest timestamp, otherwise
     /// the first record whose timestamp is at least `timestamp`. `None` when there is none.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<(i64, i64)>, LogError> {
+        self.timestamp_lookup(timestamp).execute()
+    }
+
+    /// Resolves [`PartitionLog::offset_for_timestamp`] as far as memory allows: the file reads
+    /// it still needs are left to [`TimestampLookup::execute`], to run without the lock.
+    pub fn timestamp_lookup(&self, timestamp: i64) -> TimestampLookup {
         match timestamp {
-            -2 => return Ok(Some((self.log_start_offset(), -1))),
-            -1 => return Ok(Some((self.log_end_offset(), -1))),
-            -3 => return self.max_timestamp_offset(),
-            t if t < 0 => return Ok(None),
+            -2 => return TimestampLookup::Done(Some((self.log_start_offset(), -1))),
+            -1 => return TimestampLookup::Done(Some((self.log_end_offset(), -1))),
+            -3 => return self.max_timestamp_lookup(),
+            t if t < 0 => return TimestampLookup::Done(None),
             _ => {}
         }
         let Some(seg) = self.segments().find(|s| s.max_timestamp() >= timestamp) else {
-            return Ok(None);
+            return TimestampLookup::Done(None);
         };
-        let start = seg.time_position_hint(timestamp);
-        match Self::find_batch(seg, start, |h| h.max_timestamp() >= timestamp)? {
-            Some((pos, header)) => Self::exact_record(seg, pos, &header, timestamp).map(Some),
-            None => Ok(None),
+        TimestampLookup::ByTimestamp {
+            start: seg.time_position_hint(timestamp),
+            seg: seg.file_view(),
+            timestamp,
         }
     }
 
     /// The record carrying the largest timestamp in the log (the first such, by offset).
     pub fn max_timestamp_offset(&self) -> Result<Option<(i64, i64)>, LogError> {
+        self.max_timestamp_lookup().execute()
+    }
+
+    /// [`PartitionLog::max_timestamp_offset`] without its file reads (see
+    /// [`PartitionLog::timestamp_lookup`]).
+    pub fn max_timestamp_lookup(&self) -> TimestampLookup {
         let mut best: Option<&Segment> = None;
         for seg in self.segments() {
             if seg.max_timestamp() >= 0
@@ -792,15 +1176,14 @@ impl PartitionLog {
             }
         }
         let Some(seg) = best else {
-            return Ok(None);
+            return TimestampLookup::Done(None);
         };
         let target = seg.offset_of_max_timestamp();
-        let max_ts = seg.max_timestamp();
-        match Self::find_batch(seg, seg.position_hint(target), |h| {
-            h.last_offset() >= target
-        })? {
-            Some((pos, header)) => Self::exact_record(seg, pos, &header, max_ts).map(Some),
-            None => Ok(Some((target, max_ts))),
+        TimestampLookup::MaxTimestamp {
+            start: seg.position_hint(target),
+            seg: seg.file_view(),
+            target,
+            max_timestamp: seg.max_timestamp(),
         }
     }
 
@@ -841,7 +1224,8 @@ impl PartitionLog {
             self.txn_index.remove_segment(dropped.base_offset())?;
             dropped.delete()?;
         } else {
-            let cut = Self::find_batch(&self.active, self.active.position_hint(offset), |h| {
+            let active = self.active.file_view();
+            let cut = Self::find_batch(&active, self.active.position_hint(offset), |h| {
                 h.last_offset() >= offset
             })?;
             if let Some((pos, header)) = cut {
@@ -1188,8 +1572,8 @@ mod tests {
         }
     }
 
-    fn append(log: &mut PartitionLog, mut bytes: Vec<u8>) -> AppendInfo {
-        log.append(&mut bytes, 3, 0).expect("append")
+    fn append(log: &mut PartitionLog, bytes: Vec<u8>) -> AppendInfo {
+        log.append(&bytes, 3, 0).expect("append")
     }
 
     /// Every batch in `bytes`, checked (CRC included) as a consumer would.
@@ -1227,14 +1611,14 @@ mod tests {
     fn compressed_records_are_stored_as_sent_and_undecodable_ones_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
-        let mut batch = crate::log::testutil::batch_with(&crate::log::testutil::BatchSpec {
+        let batch = crate::log::testutil::batch_with(&crate::log::testutil::BatchSpec {
             records: 3,
             compression: kafka_protocol::records::Compression::Gzip,
             ..Default::default()
         });
         let mut opaque = batch.clone();
         let sent = batch.clone();
-        let info = log.append(&mut batch, 0, 0).expect("append");
+        let info = log.append(&batch, 0, 0).expect("append");
         assert_eq!((info.base_offset, info.last_offset), (0, 2));
         let slice = log.read(0, 1 << 20).expect("read");
         assert_eq!(&slice.records[61..], &sent[61..]);
@@ -1245,7 +1629,7 @@ mod tests {
         }
         let crc = crate::log::batch::batch_crc(&opaque);
         opaque[17..21].copy_from_slice(&crc.to_be_bytes());
-        let err = log.append(&mut opaque, 0, 0).expect_err("undecodable");
+        let err = log.append(&opaque, 0, 0).expect_err("undecodable");
         assert_eq!(err.kafka_error_code(), 2);
         assert_eq!(log.log_end_offset(), 3);
     }
@@ -1293,10 +1677,8 @@ mod tests {
             ..LogConfig::default()
         };
         let mut log = PartitionLog::open(dir.path(), config).expect("open");
-        let mut bytes = timed_batch(2, 1_000);
-        let info = log
-            .append(&mut bytes, 0, 1_700_000_000_000)
-            .expect("append");
+        let bytes = timed_batch(2, 1_000);
+        let info = log.append(&bytes, 0, 1_700_000_000_000).expect("append");
         assert_eq!(info.log_append_time, 1_700_000_000_000);
         let slice = log.read(0, 1 << 20).expect("read");
         let stored = BatchHeader::new(&slice.records[..]).expect("header");
@@ -1310,14 +1692,10 @@ mod tests {
         );
 
         // A retried idempotent batch is answered with the original append time.
-        let mut first = idempotent_batch(7, 0, 0, 2);
-        let original = log
-            .append(&mut first, 0, 1_700_000_000_500)
-            .expect("append");
-        let mut retry = idempotent_batch(7, 0, 0, 2);
-        let again = log
-            .append(&mut retry, 0, 1_700_000_009_999)
-            .expect("duplicate");
+        let first = idempotent_batch(7, 0, 0, 2);
+        let original = log.append(&first, 0, 1_700_000_000_500).expect("append");
+        let retry = idempotent_batch(7, 0, 0, 2);
+        let again = log.append(&retry, 0, 1_700_000_009_999).expect("duplicate");
         assert!(again.duplicate);
         assert_eq!(again.log_append_time, original.log_append_time);
         assert_eq!(again.log_append_time, 1_700_000_000_500);
@@ -1330,7 +1708,7 @@ mod tests {
         let first = append(&mut log, batch(2, 10));
         let mut two = batch(3, 10);
         two.extend_from_slice(&batch(1, 10));
-        let second = log.append(&mut two, 7, 0).expect("append");
+        let second = log.append(&two, 7, 0).expect("append");
         assert_eq!((first.base_offset, first.last_offset), (0, 1));
         assert_eq!((second.base_offset, second.last_offset), (2, 5));
         assert_eq!(second.log_append_time, -1);
@@ -1434,20 +1812,20 @@ mod tests {
             ..LogConfig::default()
         };
         let mut log = PartitionLog::open(dir.path(), config).expect("open");
-        log.append(&mut timed_batch(1, 10_000), 0, 50_000)
+        log.append(&timed_batch(1, 10_000), 0, 50_000)
             .expect("append");
         // Long after on the wall clock, but only 1000 ms after by the records' timestamps.
-        log.append(&mut timed_batch(1, 11_000), 0, 90_000)
+        log.append(&timed_batch(1, 11_000), 0, 90_000)
             .expect("append");
         assert_eq!(log.segment_count(), 1);
         let info = log
-            .append(&mut timed_batch(1, 11_001), 0, 90_000)
+            .append(&timed_batch(1, 11_001), 0, 90_000)
             .expect("append");
         assert_eq!(log.segment_count(), 2);
         assert_eq!(log.segments().last().map(Segment::base_offset), Some(2));
         assert_eq!(info.base_offset, 2);
         // The new segment counts from its own first batch.
-        log.append(&mut timed_batch(1, 12_000), 0, 90_000)
+        log.append(&timed_batch(1, 12_000), 0, 90_000)
             .expect("append");
         assert_eq!(log.segment_count(), 2);
     }
@@ -1463,10 +1841,10 @@ mod tests {
         };
         let mut log = PartitionLog::open(dir.path(), config).expect("open");
         let now = now_ms();
-        log.append(&mut timed_batch(1, -1), 0, now).expect("append");
-        log.append(&mut timed_batch(1, -1), 0, now).expect("append");
+        log.append(&timed_batch(1, -1), 0, now).expect("append");
+        log.append(&timed_batch(1, -1), 0, now).expect("append");
         assert_eq!(log.segment_count(), 1);
-        log.append(&mut timed_batch(1, -1), 0, now + 120_000)
+        log.append(&timed_batch(1, -1), 0, now + 120_000)
             .expect("append");
         assert_eq!(log.segment_count(), 2);
     }
@@ -1480,12 +1858,10 @@ mod tests {
             ..LogConfig::default()
         };
         let mut log = PartitionLog::open(dir.path(), config.clone()).expect("open");
-        log.append(&mut timed_batch(1, 10_000), 0, 0)
-            .expect("append");
+        log.append(&timed_batch(1, 10_000), 0, 0).expect("append");
         drop(log);
         let mut log = PartitionLog::open(dir.path(), config).expect("reopen");
-        log.append(&mut timed_batch(1, 11_500), 0, 0)
-            .expect("append");
+        log.append(&timed_batch(1, 11_500), 0, 0).expect("append");
         assert_eq!(log.segment_count(), 2);
     }
 
@@ -1510,6 +1886,39 @@ mod tests {
             let exact = (offset as u64) * slice.records.len() as u64;
             assert!(hint <= exact);
         }
+    }
+
+    /// A consumer tailing the log reads each new batch as it arrives: every such read is one
+    /// `pread`, however many batches lie between the offset index's last entry and the batch
+    /// (before, each of them cost a header read). A read from the log start (catching up) and a
+    /// read whose first batch is larger than what it asked for take at most two.
+    #[test]
+    fn a_tailing_read_costs_one_pread_per_read_not_per_batch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
+        for offset in 0..400 {
+            append(&mut log, batch(1, 20));
+            let slice = log.read(offset, 1 << 20).expect("read");
+            let batches = batches_in(&slice.records);
+            assert_eq!(batches.len(), 1);
+            assert_eq!(batches[0].base_offset, offset);
+            assert_eq!(slice.reads, 1, "tailing read at {offset}");
+        }
+        let seg = log.segments().next().expect("segment");
+        assert!(seg.offset_index.entries().len() >= 3, "the index was used");
+        let from_start = log.read(0, 16 << 10).expect("read");
+        assert!(from_start.reads <= 2);
+        assert!(batches_in(&from_start.records).len() > 100);
+        for offset in [17, 150, 299, 399] {
+            let slice = log.read(offset, 1).expect("read");
+            assert_eq!(batches_in(&slice.records)[0].base_offset, offset);
+            assert!(slice.reads <= 2, "read at {offset}: {} preads", slice.reads);
+        }
+        append(&mut log, batch(1, 3_000));
+        let big = log.read(400, 1).expect("read");
+        assert_eq!(batches_in(&big.records).len(), 1);
+        assert!(big.reads <= 2);
+        assert_eq!(log.read(401, 1 << 20).expect("at the end").reads, 0);
     }
 
     #[test]
@@ -1946,7 +2355,7 @@ mod tests {
         let next = append(&mut log, idempotent_batch(9, 0, 3, 2));
         assert_eq!(next.base_offset, 3);
         let gap = log
-            .append(&mut idempotent_batch(9, 0, 9, 1), 0, 0)
+            .append(&idempotent_batch(9, 0, 9, 1), 0, 0)
             .expect_err("gap");
         assert_eq!(gap.kafka_error_code(), 45);
         let (records, codecs) = stored_records(&log);
@@ -1968,7 +2377,7 @@ mod tests {
             ..compressed_config(crate::log::BrokerCompressionType::Uncompressed)
         };
         let mut log = PartitionLog::open(dir.path(), config).expect("open");
-        let mut zipped = batch_with(&BatchSpec {
+        let zipped = batch_with(&BatchSpec {
             records: 10,
             value_len: 1_000,
             compression: kafka_protocol::records::Compression::Gzip,
@@ -1976,7 +2385,7 @@ mod tests {
         });
         assert!(zipped.len() < 2_000, "the batch as sent fits");
         let err = log
-            .append(&mut zipped, 0, 0)
+            .append(&zipped, 0, 0)
             .expect_err("too large once rebuilt");
         assert_eq!(err.kafka_error_code(), 10);
         assert!(matches!(err, LogError::MessageTooLarge { max: 2_000, size } if size > 10_000));
@@ -1996,7 +2405,7 @@ mod tests {
         assert_eq!((retry.base_offset, retry.last_offset), (2, 4));
         assert_eq!(log.log_end_offset(), 7, "nothing written for the retry");
         let gap = log
-            .append(&mut idempotent_batch(9, 0, 9, 1), 0, 0)
+            .append(&idempotent_batch(9, 0, 9, 1), 0, 0)
             .expect_err("gap");
         assert_eq!(gap.kafka_error_code(), 45);
 
@@ -2018,7 +2427,7 @@ mod tests {
         let mut log = PartitionLog::open(dir.path(), LogConfig::default()).expect("open");
         append(&mut log, idempotent_batch(4, 2, 0, 1));
         let err = log
-            .append(&mut idempotent_batch(4, 1, 1, 1), 0, 0)
+            .append(&idempotent_batch(4, 1, 1, 1), 0, 0)
             .expect_err("fenced");
         assert_eq!(err.kafka_error_code(), 47);
         assert_eq!(log.log_end_offset(), 1);
@@ -2033,15 +2442,13 @@ mod tests {
         let last = bad.len() - 1;
         bad[last] ^= 1;
         good_then_bad.extend_from_slice(&bad);
-        let err = log.append(&mut good_then_bad, 0, 0).expect_err("bad crc");
+        let err = log.append(&good_then_bad, 0, 0).expect_err("bad crc");
         assert_eq!(err.kafka_error_code(), 2);
         let mut huge = Vec::new();
         for _ in 0..10 {
             huge.extend_from_slice(&batch(1, 200));
         }
-        let err = log
-            .append(&mut huge, 0, 0)
-            .expect_err("too big for a segment");
+        let err = log.append(&huge, 0, 0).expect_err("too big for a segment");
         assert_eq!(err.kafka_error_code(), 18);
         assert_eq!(log.log_end_offset(), 0);
         assert_eq!(log.size_bytes(), 0);
@@ -2095,7 +2502,7 @@ mod tests {
         let mut leader = PartitionLog::open(leader_dir.path(), small_config()).expect("open");
         for epoch in [0, 0, 2, 2, 5] {
             leader.assign_epoch(epoch).expect("epoch");
-            leader.append(&mut batch(2, 50), epoch, 0).expect("append");
+            leader.append(&batch(2, 50), epoch, 0).expect("append");
         }
         assert_eq!(leader.end_offset_for_epoch(1), (0, 4));
         let dir = tempfile::tempdir().expect("tempdir");
@@ -2149,7 +2556,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
         log.assign_epoch(0).expect("epoch");
-        log.append(&mut batch(3, 10), 0, 0).expect("append");
+        log.append(&batch(3, 10), 0, 0).expect("append");
         log.assign_epoch(2).expect("epoch");
         assert_eq!(log.latest_epoch(), Some(2));
         log.truncate_to(3).expect("truncate");
@@ -2324,12 +2731,12 @@ mod tests {
             log.append_marker(txn_marker(1, 0, false), 3, 0)
                 .expect("abort"); // 1
             append(&mut log, txn_batch(1, 0, 1, 1)); // 2
-            let mut offsets_commit = txn_batch(3, 0, -1, 1);
+            let offsets_commit = txn_batch(3, 0, -1, 1);
             let err = log
-                .append(&mut offsets_commit.clone(), 3, 0)
+                .append(&offsets_commit.clone(), 3, 0)
                 .expect_err("a client must send a sequence");
             assert_eq!(err.kafka_error_code(), 87);
-            log.append_from(&mut offsets_commit, 3, 0, AppendOrigin::Coordinator)
+            log.append_from(&offsets_commit, 3, 0, AppendOrigin::Coordinator)
                 .expect("coordinator write"); // 3
         }
         // As after kill -9: the checkpoint is the one written at open (empty log).
@@ -2352,8 +2759,8 @@ mod tests {
         assert_eq!(log.last_stable_offset(4), 2);
         assert_eq!(log.aborted_transactions(0, 4), vec![aborted(1, 0)]);
         // A non-transactional write from producer 1 while its transaction is open is refused.
-        let mut plain = idempotent_batch(1, 0, 2, 1);
-        let err = log.append(&mut plain, 3, 0).expect_err("invalid txn state");
+        let plain = idempotent_batch(1, 0, 2, 1);
+        let err = log.append(&plain, 3, 0).expect_err("invalid txn state");
         assert_eq!(err.kafka_error_code(), 48);
     }
 

@@ -86,11 +86,11 @@ fn read_back(log: &PartitionLog) -> Result<Vec<Stored>, TestCaseError> {
 fn append_all(log: &mut PartitionLog, shapes: &[Shape]) -> Result<Vec<Stored>, TestCaseError> {
     let mut sent = Vec::new();
     for shape in shapes {
-        let mut bytes = encode(shape);
+        let bytes = encode(shape);
         let tail = bytes[16..].to_vec();
         let expected_base = log.log_end_offset();
         let info = log
-            .append(&mut bytes, 7, 0)
+            .append(&bytes, 7, 0)
             .map_err(|e| TestCaseError::fail(format!("append: {e}")))?;
         prop_assert!(!info.duplicate);
         prop_assert_eq!(info.base_offset, expected_base);

@@ -172,7 +172,7 @@ pub(crate) fn scan_segment(
                 }
             }
         }
-        segment.note_batch(
+        segment.note_batch_now(
             b.position as u64,
             b.size as u64,
             b.base_offset,
@@ -469,7 +469,7 @@ mod tests {
     fn fill(dir: &Path, batches: usize) -> PartitionLog {
         let mut log = PartitionLog::open(dir, config()).expect("open");
         for _ in 0..batches {
-            log.append(&mut batch(2, 100), 0, 0).expect("append");
+            log.append(&batch(2, 100), 0, 0).expect("append");
         }
         log
     }
@@ -528,7 +528,7 @@ mod tests {
                 all_offsets(&log),
                 (0..12).map(|i| i * 2).collect::<Vec<_>>()
             );
-            let next = log.append(&mut batch(1, 10), 0, 0).expect("append");
+            let next = log.append(&batch(1, 10), 0, 0).expect("append");
             assert_eq!(next.base_offset, 24);
         }
     }
@@ -643,9 +643,7 @@ mod tests {
         assert_eq!((log.log_start_offset(), log.log_end_offset()), (0, 0));
         assert!(!segment_file(dir.path(), 77, LOG_SUFFIX).exists());
         assert_eq!(
-            log.append(&mut batch(1, 10), 0, 0)
-                .expect("append")
-                .base_offset,
+            log.append(&batch(1, 10), 0, 0).expect("append").base_offset,
             0
         );
     }

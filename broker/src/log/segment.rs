@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::batch::{BatchHeader, BatchInfo, BATCH_HEADER_LEN};
-use super::index::{IndexEntry, OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
+use super::index::{IndexEntry, IndexWrite, OffsetEntry, OffsetIndex, TimeEntry, TimeIndex};
 use super::LogConfig;
 
 pub const LOG_SUFFIX: &str = "log";
@@ -31,6 +31,15 @@ pub fn parse_log_file_name(name: &str) -> Option<i64> {
         return None;
     }
     stem.parse().ok()
+}
+
+/// A segment's log file and committed size as they stood: enough to read its batches without
+/// the segment (and the partition's lock).
+#[derive(Clone, Debug)]
+pub struct SegmentFile {
+    pub file: Arc<File>,
+    pub size: u64,
+    pub path: PathBuf,
 }
 
 #[derive(Debug)]
@@ -251,6 +260,14 @@ impl Segment {
     pub fn log_file(&self) -> Arc<File> {
         self.log.clone()
     }
+    /// The log file with its committed size, for reads outside the partition's lock.
+    pub fn file_view(&self) -> SegmentFile {
+        SegmentFile {
+            file: self.log.clone(),
+            size: self.size,
+            path: self.log_path.clone(),
+        }
+    }
     /// The log file and both index files, for an fsync outside the owner's lock.
     pub fn files(&self) -> [Arc<File>; 3] {
         [
@@ -300,7 +317,9 @@ impl Segment {
     }
 
     /// Records a batch now stored at `position`: indexes, max timestamp, next offset. Used by
-    /// appends and by the recovery scan, so both build identical indexes.
+    /// appends and by the recovery scan, so both build identical indexes. The index entries
+    /// are in memory at once; their file writes go to `writes`, for the caller to run (an
+    /// appender runs them after letting go of the partition's lock).
     pub(crate) fn note_batch(
         &mut self,
         position: u64,
@@ -308,7 +327,8 @@ impl Segment {
         base_offset: i64,
         last_offset: i64,
         max_timestamp: i64,
-    ) -> io::Result<()> {
+        writes: &mut Vec<IndexWrite>,
+    ) {
         if max_timestamp > self.max_timestamp {
             self.max_timestamp = max_timestamp;
             self.offset_of_max_timestamp = base_offset;
@@ -316,47 +336,72 @@ impl Segment {
         // Kafka indexes once more than index.interval.bytes have gone by; the first batch of a
         // segment needs no entry (an empty lookup means "from position 0").
         if position > 0 && self.bytes_since_last_index >= self.index_interval {
-            self.offset_index.append(OffsetEntry {
+            writes.push(self.offset_index.push(OffsetEntry {
                 relative_offset: self.relative(base_offset),
                 position: u32::try_from(position).unwrap_or(u32::MAX),
-            })?;
-            self.append_time_entry()?;
+            }));
+            writes.extend(self.push_time_entry());
             self.bytes_since_last_index = 0;
         }
         self.bytes_since_last_index += size;
         self.size = position + size;
         self.next_offset = last_offset.saturating_add(1);
-        Ok(())
+    }
+
+    /// [`Segment::note_batch`] with the index writes run at once (the recovery scan).
+    pub(crate) fn note_batch_now(
+        &mut self,
+        position: u64,
+        size: u64,
+        base_offset: i64,
+        last_offset: i64,
+        max_timestamp: i64,
+    ) -> io::Result<()> {
+        let mut writes = Vec::new();
+        self.note_batch(
+            position,
+            size,
+            base_offset,
+            last_offset,
+            max_timestamp,
+            &mut writes,
+        );
+        writes.iter().try_for_each(IndexWrite::execute)
     }
 
     /// Adds (max timestamp so far, its offset) to the time index if it moved forward.
-    fn append_time_entry(&mut self) -> io::Result<()> {
+    fn push_time_entry(&mut self) -> Option<IndexWrite> {
         if self.max_timestamp < 0 {
-            return Ok(());
+            return None;
         }
         if self
             .time_index
             .last()
             .is_some_and(|e| e.timestamp >= self.max_timestamp)
         {
-            return Ok(());
+            return None;
         }
         let entry = TimeEntry {
             timestamp: self.max_timestamp,
             relative_offset: self.relative(self.offset_of_max_timestamp),
         };
-        self.time_index.append(entry)
+        Some(self.time_index.push(entry))
     }
 
-    /// Appends already validated and offset-patched batches (`batches` describe `bytes`).
-    pub fn append(&mut self, bytes: &[u8], batches: &[BatchInfo]) -> io::Result<()> {
-        let start = self.size;
-        if let Err(e) = self.log.write_all_at(bytes, start) {
-            // Cut whatever part made it so the file holds only whole batches; if even that fails
-            // the next append overwrites from the same committed size, and recovery would cut it.
-            let _ = self.log.set_len(start);
-            return Err(e);
-        }
+    /// Where the next append goes: the log file and the committed size.
+    pub(crate) fn write_target(&self) -> (Arc<File>, u64) {
+        (self.log.clone(), self.size)
+    }
+
+    /// Takes in `batches` (positions relative to `start`), which the caller wrote at `start`
+    /// (the committed size it got from [`Segment::write_target`]); their index writes go to
+    /// `writes`.
+    pub(crate) fn commit_written(
+        &mut self,
+        start: u64,
+        batches: &[BatchInfo],
+        writes: &mut Vec<IndexWrite>,
+    ) {
         for b in batches {
             self.note_batch(
                 start + b.position as u64,
@@ -364,21 +409,37 @@ impl Segment {
                 b.base_offset,
                 b.last_offset(),
                 b.max_timestamp,
-            )?;
+                writes,
+            );
         }
         if start == 0 {
             // The segment's first batch: `segment.ms` counts from its timestamp.
             self.first_batch_timestamp = batches.first().map(|b| b.max_timestamp);
         }
-        Ok(())
+    }
+
+    /// Appends already validated and offset-patched batches (`batches` describe `bytes`).
+    pub fn append(&mut self, bytes: &[u8], batches: &[BatchInfo]) -> io::Result<()> {
+        let (file, start) = self.write_target();
+        write_pieces_at(&file, start, &[bytes])?;
+        let mut writes = Vec::new();
+        self.commit_written(start, batches, &mut writes);
+        writes.iter().try_for_each(IndexWrite::execute)
     }
 
     /// Called when this segment stops being the active one: the time index's last entry then
     /// carries the segment's max timestamp, which is what a reopened log knows it by.
     pub fn finish(&mut self) -> io::Result<()> {
-        self.append_time_entry()?;
+        if let Some(write) = self.push_time_entry() {
+            write.execute()?;
+        }
         self.time_index.sync()?;
         self.offset_index.sync()
+    }
+
+    /// `index.interval.bytes` for this segment: how far apart its offset index entries are.
+    pub fn index_interval(&self) -> u64 {
+        self.index_interval
     }
 
     /// Where to start scanning for the batch containing `offset`.
@@ -431,6 +492,44 @@ impl Segment {
     }
 }
 
+/// Writes `pieces` back to back into `file` from `start`, with one write system call where
+/// they fit: a patched batch header and the batch's bytes as they came go to the file together,
+/// without being copied into one buffer first (and the file system's write path runs once, not
+/// once per piece). On failure the file is cut back to `start` so that it holds only whole
+/// batches; if even that fails, the next append overwrites from the same committed size, and
+/// recovery would cut it.
+///
+/// Several pieces are written at the file's cursor (positional vectored writes are not in
+/// stable Rust): only the partition's one appender ever uses the cursor of a segment file, and
+/// it seeks first every time; readers and the flusher use positional reads and fsync.
+pub(crate) fn write_pieces_at(file: &File, start: u64, pieces: &[&[u8]]) -> io::Result<()> {
+    let written = match pieces {
+        [] => Ok(()),
+        [one] => file.write_all_at(one, start),
+        _ => write_all_vectored(file, start, pieces),
+    };
+    if written.is_err() {
+        let _ = file.set_len(start);
+    }
+    written
+}
+
+fn write_all_vectored(mut file: &File, start: u64, pieces: &[&[u8]]) -> io::Result<()> {
+    use std::io::{IoSlice, Seek, SeekFrom, Write};
+    file.seek(SeekFrom::Start(start))?;
+    let mut slices: Vec<IoSlice<'_>> = pieces.iter().map(|p| IoSlice::new(p)).collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match file.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// A random jitter for a new segment, below `min(segment.jitter.ms, segment.ms)`; 0 when
 /// `segment.jitter.ms` is 0 (Kafka's `LogConfig.randomSegmentJitter`).
 pub fn random_roll_jitter(config: &LogConfig) -> i64 {
@@ -460,6 +559,31 @@ mod tests {
         h.set_base_offset(seg.next_offset());
         let infos = validate_produce_payload(&bytes, usize::MAX).expect("valid");
         seg.append(&bytes, &infos).expect("append");
+    }
+
+    #[test]
+    fn pieces_are_written_back_to_back_at_the_position_given() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dir.path().join("f"))
+            .expect("open");
+        write_pieces_at(&file, 0, &[b"0123456789"]).expect("one piece");
+        let big = vec![7u8; 300_000];
+        write_pieces_at(&file, 4, &[b"ab", &big, b"cd"]).expect("pieces");
+        let mut read = vec![0u8; 4 + 2 + big.len() + 2];
+        file.read_exact_at(&mut read, 0).expect("read");
+        assert_eq!(&read[..6], b"0123ab");
+        assert!(read[6..6 + big.len()].iter().all(|b| *b == 7));
+        assert_eq!(&read[6 + big.len()..], b"cd");
+        // Wherever the cursor was left, the next write goes where it is told.
+        write_pieces_at(&file, 1, &[b"X", b"Y"]).expect("pieces");
+        let mut head = [0u8; 4];
+        file.read_exact_at(&mut head, 0).expect("read");
+        assert_eq!(&head, b"0XY3");
     }
 
     #[test]

@@ -37,8 +37,8 @@ use bytes::Bytes;
 use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
 
 use super::batch::{
-    batch_crc, BatchHeader, BATCH_HEADER_LEN, COMPRESSION_MASK, CONTROL_FLAG, TIMESTAMP_TYPE_FLAG,
-    TRANSACTIONAL_FLAG,
+    batch_crc, BatchHeader, BATCH_HEADER_LEN, COMPRESSION_MASK, CONTROL_FLAG, CRC_START,
+    TIMESTAMP_TYPE_FLAG, TRANSACTIONAL_FLAG,
 };
 use super::LogError;
 
@@ -318,7 +318,37 @@ pub fn validate_client_batch_in(
     compacted: bool,
     origin: AppendOrigin,
 ) -> Result<Validated, LogError> {
-    let header = BatchHeader::new(&*batch)?;
+    let checked = check_client_batch(&*batch, topic_partition, rules, now_ms, compacted, origin)?;
+    Ok(Validated {
+        max_timestamp: checked.max_timestamp,
+        rewritten: set_max_timestamp(batch, checked.timestamp_type_flag, checked.max_timestamp),
+        inner_offsets_in_order: checked.inner_offsets_in_order,
+    })
+}
+
+/// What [`check_client_batch`] found: what the stored header must say, and whether the inner
+/// offsets are in order (see [`Validated`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// The `maxTimestamp` to store (the append time on a LogAppendTime topic).
+    pub max_timestamp: i64,
+    /// The timestamp type bit to store: 0 or `TIMESTAMP_TYPE_FLAG`.
+    pub timestamp_type_flag: i16,
+    pub inner_offsets_in_order: bool,
+}
+
+/// The checks of [`validate_client_batch_in`] without touching the batch, which may be shared
+/// with the request it came in: [`stamp_header`] then applies the result to a copy of the
+/// header.
+pub fn check_client_batch(
+    batch: &[u8],
+    topic_partition: &str,
+    rules: &TimestampRules,
+    now_ms: i64,
+    compacted: bool,
+    origin: AppendOrigin,
+) -> Result<Checked, LogError> {
+    let header = BatchHeader::new(batch)?;
     if header.is_control() {
         return Err(LogError::InvalidRecord(format!(
             "Clients are not allowed to write control records in topic partition {topic_partition}"
@@ -410,11 +440,34 @@ pub fn validate_client_batch_in(
         TimestampType::LogAppendTime => (TIMESTAMP_TYPE_FLAG, now_ms),
         TimestampType::CreateTime => (0, computed_max),
     };
-    Ok(Validated {
+    Ok(Checked {
         max_timestamp: stamp,
-        rewritten: set_max_timestamp(batch, stamp_type, stamp),
+        timestamp_type_flag: stamp_type,
         inner_offsets_in_order,
     })
+}
+
+/// [`set_max_timestamp`] on a copy of a batch's header (`header`), the rest of the batch
+/// (`body`) staying where it is: the CRC is computed over the new header fields and `body`.
+pub fn stamp_header(
+    header: &mut [u8; BATCH_HEADER_LEN],
+    body: &[u8],
+    type_flag: i16,
+    max_timestamp: i64,
+) -> bool {
+    let current = BatchHeader::new(&header[..]).map(|h| (h.attributes(), h.max_timestamp()));
+    let Ok((attributes, current_max)) = current else {
+        return false;
+    };
+    if attributes & TIMESTAMP_TYPE_FLAG == type_flag && current_max == max_timestamp {
+        return false;
+    }
+    let attributes = (attributes & KEPT_ATTRIBUTES) | type_flag;
+    header[21..23].copy_from_slice(&attributes.to_be_bytes());
+    header[35..43].copy_from_slice(&max_timestamp.to_be_bytes());
+    let crc = crc32c::crc32c_append(crc32c::crc32c(&header[CRC_START..]), body);
+    header[17..21].copy_from_slice(&crc.to_be_bytes());
+    true
 }
 
 /// Kafka's `DefaultRecordBatch.setMaxTimestamp`: writes the timestamp type bit (`type_flag`, 0 or

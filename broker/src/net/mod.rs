@@ -1,5 +1,7 @@
 //! Accepting connections, framing requests and writing responses. Requests on one connection are
-//! answered in order, one at a time (as Kafka does); connections are served concurrently.
+//! started one at a time and answered in order (as Kafka does), pipelined: the next request is
+//! read and started while the previous one's answer waits for its fsync or its replicas (see
+//! [`connection`]); connections are served concurrently.
 //!
 //! The edge holds under load (see [`limits`]): connections past `max.connections` or
 //! `max.connections.per.ip` are closed at once; a connection idle for `connections.max.idle.ms`
@@ -7,25 +9,30 @@
 //! (or `connections.max.idle.ms` when shorter);
 //! a frame's buffer is reserved from `queued.max.request.bytes` before it is allocated.
 
+pub mod connection;
 pub mod frame;
 pub mod legacy;
 pub mod limits;
+#[cfg(test)]
+mod pipelining_tests;
+pub mod response;
 pub mod shape;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::{BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
-use kafka_protocol::protocol::{Decodable, Encodable};
+use bytes::Bytes;
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
+use kafka_protocol::protocol::Decodable;
 use thiserror::Error;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 use crate::broker::Broker;
 use crate::handlers::{self, Outcome, RequestContext};
+use connection::Answer;
 use frame::FrameError;
 use limits::{ConnectionQuotas, RequestBudget};
+use response::{encode_response, frame_response, ResponseFrame};
 
 /// Why a connection is closed: a frame that can't be read, decoded or served, or an I/O error.
 #[derive(Debug, Error)]
@@ -93,7 +100,7 @@ pub async fn serve(listener: TcpListener, broker: Arc<Broker>) {
                 tokio::spawn(async move {
                     let _slot = slot;
                     let _ = stream.set_nodelay(true);
-                    match connection(stream, peer, broker, &budget).await {
+                    match connection::serve(stream, peer, broker, &budget).await {
                         Ok(()) => {}
                         Err(ConnError::Io(e))
                             if matches!(
@@ -189,46 +196,6 @@ mod failure_log_tests {
     }
 }
 
-async fn connection(
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    broker: Arc<Broker>,
-    budget: &RequestBudget,
-) -> Result<(), ConnError> {
-    let max = broker.config.socket_request_max_bytes;
-    let idle = broker.config.connections_max_idle;
-    let deadline = limits::REQUEST_READ_TIMEOUT.min(idle);
-    loop {
-        let mut prefix = [0u8; 4];
-        // Between requests the connection may idle up to `connections.max.idle.ms`.
-        match tokio::time::timeout(idle, stream.read(&mut prefix[..1])).await {
-            Err(_) => return Err(ConnError::Idle(idle)),
-            Ok(Ok(0)) => return Ok(()),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(e.into()),
-        }
-        // Once started, the rest of the request must keep coming.
-        tokio::time::timeout(deadline, stream.read_exact(&mut prefix[1..]))
-            .await
-            .map_err(|_| ConnError::ReadTimeout(deadline))??;
-        let len = frame::body_len(prefix, max)?;
-        // Reserved before the buffer exists: while the budget is spent this connection reads
-        // nothing more (its bytes wait in the socket), so memory stays bounded.
-        let reservation = budget.reserve(len).await;
-        let mut body = BytesMut::zeroed(len);
-        tokio::time::timeout(deadline, stream.read_exact(&mut body))
-            .await
-            .map_err(|_| ConnError::ReadTimeout(deadline))??;
-        let body = body.freeze();
-        let response = handle_frame(&broker, peer, body).await?;
-        drop(reservation);
-        let Some(response) = response else {
-            continue;
-        };
-        stream.write_all(&response).await?;
-    }
-}
-
 /// A request frame's body decoded as the broker serves it (see [`decode_request`]).
 #[derive(Debug)]
 pub enum DecodedRequest {
@@ -303,18 +270,21 @@ pub fn decode_request(body: Bytes) -> Result<DecodedRequest, ConnError> {
     }
 }
 
-/// Decodes, handles and encodes one request; `Ok(None)` means no response is sent.
+/// Decodes one request and starts it: handles it whole, or (a produce waiting for its fsync or
+/// its replicas) as far as its effects, leaving the rest to the answer's future, which holds
+/// nothing of the request frame. An error closes the connection.
 async fn handle_frame(
     broker: &Arc<Broker>,
     peer: SocketAddr,
     body: Bytes,
-) -> Result<Option<Bytes>, ConnError> {
+) -> Result<Answer, ConnError> {
+    let now = |frame: Result<ResponseFrame, ConnError>| frame.map(|f| Answer::Now(Some(f)));
     let (key, version, header, request) = match decode_request(body)? {
         DecodedRequest::ApiVersionsTooNew { correlation_id } => {
             // KIP-511: answer in v0 so that any client can read our ranges and retry.
             let key = ApiKey::ApiVersions;
             let response = ResponseKind::ApiVersions(handlers::unsupported_version_response());
-            return encode_response(key, 0, correlation_id, &response).map(Some);
+            return now(encode_response(key, 0, correlation_id, response));
         }
         DecodedRequest::Crate {
             key,
@@ -336,17 +306,22 @@ async fn handle_frame(
                 let response = ResponseKind::OffsetCommit(
                     handlers::offset_commit_v1(broker, request, &commit_timestamps).await,
                 );
-                return encode_response(key, version, header.correlation_id, &response).map(Some);
+                return now(encode_response(
+                    key,
+                    version,
+                    header.correlation_id,
+                    response,
+                ));
             }
             legacy::LegacyRequest::ListOffsetsV0(request) => {
                 let answer = handlers::list_offsets_v0(broker, request).await;
                 let body = legacy::encode_list_offsets_v0(&answer).freeze();
-                return Ok(Some(frame_response(
+                return Ok(Answer::Now(Some(ResponseFrame::whole(frame_response(
                     key,
                     version,
                     header.correlation_id,
                     &body,
-                )));
+                )))));
             }
         },
     };
@@ -354,13 +329,16 @@ async fn handle_frame(
         header: &header,
         peer,
     };
+    let correlation_id = header.correlation_id;
     match handlers::dispatch(broker, &ctx, request).await {
-        Outcome::Respond(response) => {
-            encode_response(key, version, header.correlation_id, &response).map(Some)
-        }
-        Outcome::NoResponse => Ok(None),
+        Outcome::Respond(response) => now(encode_response(key, version, correlation_id, *response)),
+        Outcome::Later(finish) => Ok(Answer::Later(Box::pin(async move {
+            let response = finish.await;
+            encode_response(key, version, correlation_id, *response).map(Some)
+        }))),
+        Outcome::NoResponse => Ok(Answer::Now(None)),
         Outcome::CloseAfterProduceError(failed) => Err(ConnError::Acks0ProduceFailed {
-            correlation_id: header.correlation_id,
+            correlation_id,
             client_id: header
                 .client_id
                 .as_ref()
@@ -413,46 +391,4 @@ fn decode_legacy(
         Ok(Err(reason)) => Err(malformed(reason)),
         Err(_) => Err(malformed("the decoder rejected it".to_string())),
     }
-}
-
-/// A response frame around an already encoded body (header v0: the legacy versions).
-fn frame_response(key: ApiKey, version: i16, correlation_id: i32, body: &[u8]) -> Bytes {
-    let mut buf = BytesMut::with_capacity(8 + body.len());
-    buf.put_i32((4 + body.len()) as i32);
-    buf.put_i32(correlation_id);
-    debug_assert_eq!(key.response_header_version(version), 0);
-    buf.put_slice(body);
-    buf.freeze()
-}
-
-fn encode_response(
-    key: ApiKey,
-    version: i16,
-    correlation_id: i32,
-    response: &ResponseKind,
-) -> Result<Bytes, ConnError> {
-    let fail = |e: anyhow::Error| ConnError::Encode {
-        key,
-        reason: e.to_string(),
-    };
-    let mut buf = BytesMut::with_capacity(64);
-    buf.extend_from_slice(&[0, 0, 0, 0]);
-    let header_version = if key == ApiKey::ApiVersions {
-        0 // the ApiVersions response header is always v0 (KIP-511)
-    } else {
-        key.response_header_version(version)
-    };
-    ResponseHeader::default()
-        .with_correlation_id(correlation_id)
-        .encode(&mut buf, header_version)
-        .map_err(fail)?;
-    if legacy::is_legacy(key, version) {
-        legacy::encode_response(key, version, response, &mut buf)
-            .map_err(|reason| ConnError::Encode { key, reason })?;
-    } else {
-        response.encode(&mut buf, version).map_err(fail)?;
-    }
-    let size = (buf.len() - 4) as i32;
-    buf[..4].copy_from_slice(&size.to_be_bytes());
-    Ok(buf.freeze())
 }
