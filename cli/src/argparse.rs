@@ -408,6 +408,12 @@ impl Parser {
         while i < args.len() {
             let arg = &args[i];
             i += 1;
+            if arg == "--" {
+                // The end of the options: what follows are positional arguments, which these
+                // parsers do not take.
+                unrecognized.extend(args[i..].iter().cloned());
+                break;
+            }
             if looks_like_flag(arg) {
                 let (flag, inline) = match arg.split_once('=') {
                     Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),

@@ -176,7 +176,8 @@ fn monotonic_and_file_payloads_and_properties_files() {
         lines[0],
         format!("Reading payloads from: {}", payloads.display())
     );
-    assert_eq!(lines[1], "Number of messages read: 3");
+    // Scanner's tokens: the empty one between `;;` too.
+    assert_eq!(lines[1], "Number of messages read: 4");
     assert_eq!(&final_line(&out)[1], "30");
 
     if !have_kcat() {
@@ -195,7 +196,7 @@ fn monotonic_and_file_payloads_and_properties_files() {
     assert_eq!(picked.len(), 30);
     assert!(picked
         .iter()
-        .all(|(_, v)| ["alpha", "beta", "gamma"].contains(&v.as_str())));
+        .all(|(_, v)| ["alpha", "beta", "", "gamma"].contains(&v.as_str())));
 }
 
 #[test]
@@ -365,6 +366,124 @@ fn producer_perf_test_errors() {
         out.stderr.contains("ConfigException") && out.stderr.contains("acks"),
         "{out}"
     );
+}
+
+#[test]
+fn payload_file_delimiters_are_regular_expressions_and_an_empty_list_is_an_error() {
+    let cluster = Cluster::start();
+    cluster.create_topic("perf-regex", 1);
+    let bs = format!("bootstrap.servers={}", cluster.bootstrap());
+    let dir = tempfile::tempdir().unwrap();
+    let run = |content: &str, delimiter: &str| {
+        let path = dir.path().join("payloads");
+        std::fs::write(&path, content).unwrap();
+        producer_perf(&[
+            "--topic",
+            "perf-regex",
+            "--num-records",
+            "5",
+            "--payload-file",
+            path.to_str().unwrap(),
+            "--payload-delimiter",
+            delimiter,
+            "--throughput",
+            "-1",
+            "--producer-props",
+            &bs,
+        ])
+    };
+    // Scanner.useDelimiter takes a pattern; interior empty tokens are kept.
+    let out = run("a;b,c;d", "[,;]");
+    out.assert_success("regex delimiter");
+    assert!(out.stdout.contains("Number of messages read: 4\n"), "{out}");
+    let out = run("a,b,,c,", ",");
+    assert!(out.stdout.contains("Number of messages read: 4\n"), "{out}");
+    // Two empty tokens between three newlines, as Scanner reads them.
+    let out = run("\n\n\n", "\\n");
+    out.assert_success("empty payloads");
+    assert!(out.stdout.contains("Number of messages read: 2\n"), "{out}");
+    // A lone delimiter: no payload at all, Kafka's IllegalArgumentException (not a panic).
+    let out = run("\n", "\\n");
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stdout.contains("Number of messages read: 0\n"), "{out}");
+    assert_eq!(
+        out.stderr,
+        "Exception in thread \"main\" java.lang.IllegalArgumentException: no payload File Path or record Size or payload-monotonic option provided\n"
+    );
+    let out = run("a(b", "(");
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr
+            .contains("java.util.regex.PatternSyntaxException"),
+        "{out}"
+    );
+
+    // A run short enough to be queued within a millisecond is throttled too.
+    let out = producer_perf(&[
+        "--topic",
+        "perf-regex",
+        "--num-records",
+        "20",
+        "--record-size",
+        "10",
+        "--throughput",
+        "10",
+        "--producer-props",
+        &bs,
+    ]);
+    out.assert_success("slow throttle");
+    let rate: f64 = final_line(&out)[2].parse().unwrap();
+    assert!(rate <= 12.0, "throttled to 10/s but reported {rate}: {out}");
+
+    // `--` ends the options, as in argparse4j.
+    let out = producer_perf(&[
+        "--topic",
+        "t",
+        "--num-records",
+        "1",
+        "--record-size",
+        "1",
+        "--throughput",
+        "-1",
+        "--producer-props",
+        &bs,
+        "--",
+        "x",
+    ]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr.contains("error: unrecognized arguments: 'x'"),
+        "{out}"
+    );
+}
+
+#[test]
+fn consumer_perf_test_against_no_broker_stops_at_its_timeout() {
+    let out = run_tool(
+        "kafka-consumer-perf-test",
+        &[
+            "--bootstrap-server",
+            "127.0.0.1:1",
+            "--topic",
+            "t",
+            "--messages",
+            "10",
+            "--timeout",
+            "1500",
+        ],
+        b"",
+        PERF_TIMEOUT,
+    );
+    out.assert_success("no broker");
+    assert!(
+        out.stdout
+            .contains("WARNING: Exiting before consuming the expected number of messages: timeout (1500 ms) exceeded."),
+        "{out}"
+    );
+    // The summary's fetch.time.ms: the loop ends at --timeout, not when a stuck poll returns.
+    let summary = out.stdout.lines().last().unwrap();
+    let fetch_ms: i64 = summary.split(", ").nth(7).unwrap().parse().unwrap();
+    assert!(fetch_ms < 10_000, "{out}");
 }
 
 #[test]

@@ -15,6 +15,7 @@ use client::consumer::{Consumer, ConsumerConfig};
 use crate::date_format::DateFormat;
 use crate::metrics::{print_metrics, Metric};
 use crate::progress::records_bar;
+use crate::stats::java_fixed;
 use crate::JavaException;
 
 /// What `maybePrintHelpOrVersion` prints above the usage.
@@ -251,14 +252,14 @@ pub fn summary_line(
     let fetch_ms = (end_ms - start_ms) - join_ms;
     let mb = bytes as f64 / MB;
     format!(
-        "{}, {}, {:.4}, {:.4}, {messages}, {:.4}, {join_ms}, {fetch_ms}, {:.4}, {:.4}",
+        "{}, {}, {}, {}, {messages}, {}, {join_ms}, {fetch_ms}, {}, {}",
         format.format(start_ms),
         format.format(end_ms),
-        mb,
-        mb / elapsed_sec,
-        messages as f64 / elapsed_sec,
-        mb / (fetch_ms as f64 / 1000.0),
-        messages as f64 / (fetch_ms as f64 / 1000.0),
+        java_fixed(mb, 4),
+        java_fixed(mb / elapsed_sec, 4),
+        java_fixed(messages as f64 / elapsed_sec, 4),
+        java_fixed(mb / (fetch_ms as f64 / 1000.0), 4),
+        java_fixed(messages as f64 / (fetch_ms as f64 / 1000.0), 4),
     )
 }
 
@@ -287,13 +288,13 @@ pub fn progress_line(
         )
     };
     format!(
-        "{}, 0, {:.4}, {:.4}, {messages}, {:.4}, {join_ms_in_round}, {fetch_ms}, {:.4}, {:.4}",
+        "{}, 0, {}, {}, {messages}, {}, {join_ms_in_round}, {fetch_ms}, {}, {}",
         format.format(end_ms),
-        bytes as f64 / MB,
-        1000.0 * interval_mb / elapsed_ms,
-        interval_messages as f64 / elapsed_ms * 1000.0,
-        fetch_mb_sec,
-        fetch_msg_sec,
+        java_fixed(bytes as f64 / MB, 4),
+        java_fixed(1000.0 * interval_mb / elapsed_ms, 4),
+        java_fixed(interval_messages as f64 / elapsed_ms * 1000.0, 4),
+        java_fixed(fetch_mb_sec, 4),
+        java_fixed(fetch_msg_sec, 4),
     )
 }
 
@@ -331,9 +332,18 @@ pub async fn run(opts: PerfOptions) -> i32 {
     let mut last_consumed = now;
     let mut polls = 0u64;
     while messages < num_messages && now - last_consumed <= opts.timeout_ms {
-        let records = match consumer.poll(Duration::from_millis(100)).await {
-            Ok(r) => r,
-            Err(e) => {
+        // A poll that cannot reach a broker may take longer than asked; it is not allowed past
+        // the moment --timeout would end the loop.
+        let left = (opts.timeout_ms - (now - last_consumed)).max(0) as u64 + 1;
+        let polled = tokio::time::timeout(
+            Duration::from_millis(left),
+            consumer.poll(Duration::from_millis(100)),
+        )
+        .await;
+        let records = match polled {
+            Err(_) => break,
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
                 bar.finish_and_clear();
                 consumer.close().await;
                 return fail(&JavaException::from_client(&e));
@@ -454,6 +464,12 @@ mod tests {
             line,
             "000, 000, 2.0000, 1.0000, 2048, 1024.0000, 500, 1500, 1.3333, 1365.3333"
         );
+    }
+
+    #[test]
+    fn a_zero_fetch_time_prints_javas_infinity() {
+        let line = summary_line(&fmt(), 1000, 1043, 1024, 1, 43);
+        assert!(line.ends_with(", 43, 0, Infinity, Infinity"), "{line}");
     }
 
     #[test]

@@ -231,7 +231,15 @@ fn post_process(p: &Parser, ns: &Namespace, out: &mut impl Write) -> Result<Perf
     let payload = if let Some(size) = record_size {
         Payload::Size(size as usize)
     } else if let Some(path) = ns.get("payloadFile") {
-        Payload::File(read_payload_file(path, delimiter, out)?)
+        let payloads = read_payload_file(path, delimiter, out)?;
+        if payloads.is_empty() {
+            // `generateRandomPayload` with an empty list, no size and no monotonic flag.
+            return Err(Early::Exception(JavaException::new(
+                "java.lang.IllegalArgumentException",
+                "no payload File Path or record Size or payload-monotonic option provided",
+            )));
+        }
+        Payload::File(payloads)
     } else {
         Payload::Monotonic
     };
@@ -302,9 +310,23 @@ fn read_payload_file(
             )))
         }
     };
-    let payloads: Vec<Bytes> = text
-        .split(delimiter)
-        .filter(|s| !s.is_empty())
+    // `Scanner.useDelimiter(pattern)`: the delimiter is a regular expression; tokens between
+    // two delimiters are kept even when empty, the empty piece after a final delimiter is not.
+    let pattern = regex::Regex::new(delimiter).map_err(|e| {
+        Early::Exception(JavaException::new(
+            "java.util.regex.PatternSyntaxException",
+            e.to_string(),
+        ))
+    })?;
+    let mut pieces: Vec<&str> = pattern.split(&text).collect();
+    if pieces.first() == Some(&"") {
+        pieces.remove(0);
+    }
+    if pieces.last() == Some(&"") {
+        pieces.pop();
+    }
+    let payloads: Vec<Bytes> = pieces
+        .into_iter()
         .map(|s| Bytes::copy_from_slice(s.as_bytes()))
         .collect();
     let _ = writeln!(out, "Number of messages read: {}", payloads.len());
@@ -358,7 +380,7 @@ pub async fn run(opts: PerfOptions) -> i32 {
         bar.clone(),
     ));
 
-    let mut throttler = Throttler::new(opts.throughput, 0);
+    let mut throttler = Throttler::new(opts.throughput);
     let mut random = SplittableRandom::new(0);
     let mut stopped: Option<ClientError> = None;
     let mut in_transaction = false;
@@ -407,7 +429,7 @@ pub async fn run(opts: PerfOptions) -> i32 {
                 transaction_size = 0;
             }
         }
-        if throttler.should_throttle(i, send_start) {
+        if throttler.should_throttle(i, clock.0.elapsed()) {
             let pause = throttler.throttle();
             if !pause.is_zero() {
                 tokio::time::sleep(pause).await;
