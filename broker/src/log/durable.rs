@@ -386,6 +386,19 @@ impl Shared {
             state.running = true;
             state.again = false;
         }
+        // Should a round panic, the next appender must be able to flush again, and nothing
+        // written since can be vouched for.
+        struct Running<'a>(&'a Shared);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.fail("a flush round panicked".into());
+                    let mut state = self.0.flush_state.lock().unwrap_or_else(|e| e.into_inner());
+                    state.running = false;
+                }
+            }
+        }
+        let _running = Running(self);
         loop {
             self.flush_round(false);
             let mut state = self.flush_state.lock().unwrap_or_else(|e| e.into_inner());

@@ -190,6 +190,9 @@ pub async fn serve(
     let deadline = limits::REQUEST_READ_TIMEOUT.min(idle);
 
     let read_side = async {
+        // Owned by the reader: when it stops, the queue closes and the writer ends after the
+        // answers already queued.
+        let queue = queue;
         let mut frames = FrameReader::default();
         loop {
             let mut waiting = in_flight_rx.clone();

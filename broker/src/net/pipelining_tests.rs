@@ -208,3 +208,54 @@ async fn answers_before_a_closing_request_are_still_written() {
         .expect("closed in time");
     assert!(read.is_err() || rest.is_empty(), "nothing after the close");
 }
+
+/// A connection ends when its peer closes it, and when it idles past `connections.max.idle.ms`
+/// (the reader stopping closes the answer queue, so the writer ends too).
+#[tokio::test]
+async fn a_connection_ends_on_close_and_on_idle() {
+    let (broker, _guard) = start_for_test_with(|c| {
+        c.connections_max_idle = Duration::from_millis(300);
+    })
+    .await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let budget = Arc::new(super::limits::RequestBudget::new(None));
+    for close in [true, false] {
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        let (server, peer) = listener.accept().await.expect("accept");
+        let serving = tokio::spawn({
+            let (broker, budget) = (broker.clone(), budget.clone());
+            async move { super::connection::serve(server, peer, broker, &budget).await }
+        });
+        client
+            .write_all(&request_frame(
+                ApiKey::ApiVersions,
+                3,
+                9,
+                &ApiVersionsRequest::default()
+                    .with_client_software_name(StrBytes::from_static_str("test"))
+                    .with_client_software_version(StrBytes::from_static_str("1")),
+            ))
+            .await
+            .expect("send");
+        let (id, _) = read_response(&mut client, 4).await;
+        assert_eq!(id, 9);
+        if close {
+            drop(client);
+            let ended = tokio::time::timeout(DEADLINE, serving)
+                .await
+                .expect("the connection ends when the peer closes it")
+                .expect("task");
+            assert!(ended.is_ok(), "{ended:?}");
+        } else {
+            let ended = tokio::time::timeout(DEADLINE, serving)
+                .await
+                .expect("an idle connection is closed")
+                .expect("task");
+            assert!(matches!(ended, Err(super::ConnError::Idle(_))), "{ended:?}");
+            let mut rest = Vec::new();
+            let read = client.read_to_end(&mut rest).await;
+            assert!(read.is_err() || rest.is_empty());
+        }
+    }
+}
