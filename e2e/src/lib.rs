@@ -58,6 +58,25 @@ pub fn python() -> Option<PathBuf> {
     None
 }
 
+/// Whether kcat (librdkafka's command-line client) is installed. `false` (with a loud SKIPPED
+/// line) when it is missing, except under `CI=true`, where a missing kcat fails the test.
+pub fn have_kcat() -> bool {
+    let found = Command::new("kcat")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true but kcat is not installed"
+        );
+        eprintln!(
+            "\n!!!!!!!! SKIPPED: kcat is not installed — run ./test.sh (or apt-get install kcat) !!!!!!!!\n"
+        );
+    }
+    found
+}
+
 /// The workspace root (the parent of this crate).
 pub fn repo_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

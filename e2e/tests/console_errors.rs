@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use e2e::{run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
+use e2e::{have_kcat, run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
 
 const KCAT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -13,22 +13,6 @@ const CALLBACK_ERROR: &str = "ERROR Error when sending message to topic";
 const CALLBACK_LOGGER: &str = "(org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)";
 const TOO_LARGE_FOR_REQUEST: &str = "org.apache.kafka.common.errors.RecordTooLargeException: The message is 2000088 bytes when serialized which is larger than 1048576, which is the value of the max.request.size configuration.";
 const TOO_LARGE_FOR_BROKER: &str = "org.apache.kafka.common.errors.RecordTooLargeException: The request included a message larger than the max message size the server will accept.";
-
-/// Whether kcat is installed; a loud skip outside CI, a failure under `CI=true`.
-fn have_kcat() -> bool {
-    let found = Command::new("kcat")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(!under_ci, "CI=true but kcat is not installed");
-        eprintln!(
-            "\n!!!!!!!! SKIPPED: kcat is not installed — run ./test.sh (or apt-get install kcat) !!!!!!!!\n"
-        );
-    }
-    found
-}
 
 /// Every record of `topic` as kcat prints it with `format` (one line per record).
 fn kcat_read_all(bs: &str, topic: &str, format: &str) -> Vec<String> {

@@ -9,26 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use client::partitioner::partition_for_key;
-use e2e::{run_command, run_tool, wait_until, Cluster, ToolOutput, TOOL_TIMEOUT};
+use e2e::{have_kcat, run_command, run_tool, wait_until, Cluster, ToolOutput, TOOL_TIMEOUT};
 
 const KCAT_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Whether kcat is installed. `.ci/run` and `./test.sh` install it; a developer running `cargo
-/// test` without it gets a loud skip, CI (`CI=true`) a failure.
-fn have_kcat() -> bool {
-    let found = Command::new("kcat")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(!under_ci, "CI=true but kcat is not installed");
-        eprintln!(
-            "\n!!!!!!!! SKIPPED: kcat is not installed — run ./test.sh (or apt-get install kcat) !!!!!!!!\n"
-        );
-    }
-    found
-}
 
 fn kcat(args: &[&str], stdin: &[u8]) -> ToolOutput {
     let mut cmd = Command::new("kcat");

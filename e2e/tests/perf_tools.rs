@@ -10,7 +10,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use e2e::{run_command, run_script, run_tool, Cluster, ToolOutput};
+use e2e::{have_kcat, run_command, run_script, run_tool, Cluster, ToolOutput};
 use regex::Regex;
 
 const PERF_TIMEOUT: Duration = Duration::from_secs(120);
@@ -29,21 +29,6 @@ fn final_line(out: &ToolOutput) -> regex::Captures<'_> {
         .lines()
         .find_map(|line| re.captures(line))
         .unwrap_or_else(|| panic!("no final line in Kafka's format: {out}"))
-}
-
-fn have_kcat() -> bool {
-    let found = Command::new("kcat")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "CI=true but kcat is not installed"
-        );
-        eprintln!("\n!!!!!!!! SKIPPED: kcat is not installed — run ./test.sh !!!!!!!!\n");
-    }
-    found
 }
 
 /// Every record of `topic` as kcat reads it: (partition, value).

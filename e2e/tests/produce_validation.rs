@@ -17,29 +17,13 @@ use std::time::Duration;
 use common::time::now_ms;
 
 use bytes::{Bytes, BytesMut};
-use e2e::{run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
+use e2e::{have_kcat, run_command, run_tool, Cluster, ToolOutput, TOOL_TIMEOUT};
 use kafka_protocol::messages::produce_response::PartitionProduceResponse;
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-fn have_kcat() -> bool {
-    let found = Command::new("kcat")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(!under_ci(), "CI=true but kcat is not installed");
-        eprintln!("\n!!!!!!!! SKIPPED: kcat is not installed — run ./test.sh !!!!!!!!\n");
-    }
-    found
-}
 
 fn run_python(python: &PathBuf, script: &str, args: &[&str]) -> ToolOutput {
     let mut cmd = Command::new(python);

@@ -11,12 +11,13 @@ use std::time::Duration;
 use cli::usage::{check_required_args, maybe_help_or_version};
 use cli::{Abort, OptionParser, ParsedOptions, ValueType};
 use client::consumer::{Consumer, ConsumerConfig};
+use common::time::now_ms;
 
 use crate::date_format::DateFormat;
 use crate::metrics::{print_metrics, Metric};
 use crate::progress::records_bar;
 use crate::stats::java_fixed;
-use crate::JavaException;
+use crate::{set_property, JavaException};
 
 /// What `maybePrintHelpOrVersion` prints above the usage.
 pub const HELP_MESSAGE: &str = "This tool is used to verify the consumer performance.";
@@ -195,10 +196,7 @@ fn props(o: &ParsedOptions) -> Result<Vec<(String, String)>, Early> {
         .value_of("bootstrap-server")
         .or_else(|| o.value_of("broker-list"))
         .unwrap_or_default();
-    let mut set = |k: &str, v: &str| match props.iter_mut().find(|(key, _)| key == k) {
-        Some(e) => e.1 = v.to_string(),
-        None => props.push((k.to_string(), v.to_string())),
-    };
+    let mut set = |k: &str, v: &str| set_property(&mut props, k, v);
     set("bootstrap.servers", bootstrap);
     set("group.id", o.value_of("group").unwrap_or_default());
     set(
@@ -317,7 +315,7 @@ pub async fn run(opts: PerfOptions) -> i32 {
         .iter()
         .find(|(k, _)| k == "client.id")
         .map_or_else(String::new, |(_, v)| v.clone());
-    let start_ms = common_now_ms();
+    let start_ms = now_ms();
     if let Err(e) = consumer.subscribe(vec![opts.topic.clone()]).await {
         return fail(&JavaException::from_client(&e));
     }
@@ -327,7 +325,7 @@ pub async fn run(opts: PerfOptions) -> i32 {
     let mut join_ms: i64 = 0;
     let mut join_in_round: i64 = 0;
     let mut assigned = false;
-    let mut now = common_now_ms();
+    let mut now = now_ms();
     let mut last_report = now;
     let mut last_consumed = now;
     let mut polls = 0u64;
@@ -350,7 +348,7 @@ pub async fn run(opts: PerfOptions) -> i32 {
             }
         };
         polls += 1;
-        now = common_now_ms();
+        now = now_ms();
         // The rebalance listener's `onPartitionsAssigned`: the time from the start (or the last
         // revocation of everything) to the first assignment.
         let has_assignment = !consumer.assignment().is_empty();
@@ -399,7 +397,7 @@ pub async fn run(opts: PerfOptions) -> i32 {
             opts.timeout_ms
         );
     }
-    let end_ms = common_now_ms();
+    let end_ms = now_ms();
     consumer.close().await;
     if !opts.show_detailed_stats {
         let _ = writeln!(
@@ -433,12 +431,6 @@ pub async fn run(opts: PerfOptions) -> i32 {
     }
     let _ = out.flush();
     0
-}
-
-fn common_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// `main`'s catch: the message, then the exception, on stderr; exit 1.

@@ -13,9 +13,10 @@ use client::admin::OffsetSpec;
 use client::consumer::{Consumer, ConsumerConfig, StartOffset};
 use client::producer::{Producer, ProducerConfig, ProducerRecord};
 use client::{Admin, NewTopic};
+use common::time::now_ms;
 
 use crate::random::JavaRandom;
-use crate::JavaException;
+use crate::{set_property, JavaException};
 
 const POLL_TIMEOUT_MS: u64 = 60_000;
 
@@ -163,33 +164,26 @@ fn props_with_bootstrap(args: &Args) -> Result<Vec<(String, String)>, Failure> {
             .to_pairs(),
         None => Vec::new(),
     };
-    set(&mut props, "bootstrap.servers", &args.brokers);
+    set_property(&mut props, "bootstrap.servers", &args.brokers);
     Ok(props)
-}
-
-fn set(props: &mut Vec<(String, String)>, key: &str, value: &str) {
-    match props.iter_mut().find(|(k, _)| k == key) {
-        Some(e) => e.1 = value.to_string(),
-        None => props.push((key.to_string(), value.to_string())),
-    }
 }
 
 /// Runs the test, printing to stdout.
 pub async fn execute(args: &Args) -> Result<(), Failure> {
     let base = props_with_bootstrap(args)?;
     let mut consumer_props = base.clone();
-    set(
+    set_property(
         &mut consumer_props,
         "group.id",
         &format!("test-group-{}", now_ms()),
     );
-    set(&mut consumer_props, "enable.auto.commit", "false");
-    set(&mut consumer_props, "auto.offset.reset", "latest");
-    set(&mut consumer_props, "fetch.max.wait.ms", "0");
+    set_property(&mut consumer_props, "enable.auto.commit", "false");
+    set_property(&mut consumer_props, "auto.offset.reset", "latest");
+    set_property(&mut consumer_props, "fetch.max.wait.ms", "0");
     let mut producer_props = base.clone();
-    set(&mut producer_props, "linger.ms", "0");
-    set(&mut producer_props, "max.block.ms", &i64::MAX.to_string());
-    set(&mut producer_props, "acks", &args.acks);
+    set_property(&mut producer_props, "linger.ms", "0");
+    set_property(&mut producer_props, "max.block.ms", &i64::MAX.to_string());
+    set_property(&mut producer_props, "acks", &args.acks);
 
     let admin_client_id = base
         .iter()
@@ -342,12 +336,6 @@ fn validate(sent: &Bytes, records: &[client::ConsumerRecord]) -> Result<(), Fail
         ));
     }
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -52,6 +52,15 @@ impl JavaException {
     }
 }
 
+/// Sets `key` in a client's properties (`Properties.put`): replaces its value in place, or adds
+/// it at the end.
+pub fn set_property(props: &mut Vec<(String, String)>, key: &str, value: &str) {
+    match props.iter_mut().find(|(k, _)| k == key) {
+        Some(entry) => entry.1 = value.to_string(),
+        None => props.push((key.to_string(), value.to_string())),
+    }
+}
+
 /// The arguments after the program name, as Strings.
 pub fn args() -> Vec<String> {
     std::env::args_os()

@@ -29,7 +29,7 @@ use crate::progress::records_bar;
 use crate::random::SplittableRandom;
 use crate::stats::Stats;
 use crate::throttler::Throttler;
-use crate::JavaException;
+use crate::{set_property, JavaException};
 
 pub const PROG: &str = "producer-performance";
 /// `--transactional-id`'s default.
@@ -261,10 +261,10 @@ fn post_process(p: &Parser, ns: &Namespace, out: &mut impl Write) -> Result<Perf
                 format!("Invalid property: {prop}"),
             )));
         }
-        set(&mut props, pieces[0], pieces[1]);
+        set_property(&mut props, pieces[0], pieces[1]);
     }
     if !props.iter().any(|(k, _)| k == "client.id") {
-        set(&mut props, "client.id", "perf-producer-client");
+        set_property(&mut props, "client.id", "perf-producer-client");
     }
     let duration = ns.get_i64("transactionDurationMs").unwrap_or(0);
     let transaction_duration_ms = (duration > 0).then_some(duration as u64);
@@ -272,7 +272,7 @@ fn post_process(p: &Parser, ns: &Namespace, out: &mut impl Write) -> Result<Perf
         let id = ns
             .get("transactionalId")
             .unwrap_or(DEFAULT_TRANSACTIONAL_ID);
-        set(&mut props, "transactional.id", id);
+        set_property(&mut props, "transactional.id", id);
     }
     Ok(PerfOptions {
         topic: ns.get("topic").unwrap_or_default().to_string(),
@@ -283,13 +283,6 @@ fn post_process(p: &Parser, ns: &Namespace, out: &mut impl Write) -> Result<Perf
         print_metrics: ns.get_flag("printMetrics"),
         transaction_duration_ms,
     })
-}
-
-fn set(props: &mut Vec<(String, String)>, key: &str, value: &str) {
-    match props.iter_mut().find(|(k, _)| k == key) {
-        Some(entry) => entry.1 = value.to_string(),
-        None => props.push((key.to_string(), value.to_string())),
-    }
 }
 
 /// `readPayloadFile`: the file split on `delimiter` (empty pieces skipped, as `Scanner` does),
