@@ -51,6 +51,9 @@ pub struct Opt {
     pub group: Option<usize>,
     /// Index into the parser's mutually exclusive groups.
     pub exclusive: Option<usize>,
+    /// `choices(...)`: the allowed values, compared after conversion (so `-01` is `-1` for an
+    /// Integer), listed as argparse4j's `CollectionArgumentChoice` prints them (`{0,1,-1}`).
+    pub choices: Option<&'static [&'static str]>,
 }
 
 impl Opt {
@@ -71,6 +74,7 @@ impl Opt {
             default: None,
             group: None,
             exclusive: None,
+            choices: None,
         }
     }
 
@@ -92,6 +96,35 @@ impl Opt {
     pub fn in_group(mut self, group: usize) -> Self {
         self.group = Some(group);
         self
+    }
+
+    /// `choices(...)`: the value must be one of these.
+    pub fn choices(mut self, choices: &'static [&'static str]) -> Self {
+        self.choices = Some(choices);
+        self
+    }
+
+    /// `CollectionArgumentChoice.textualFormat()`: `{a,b,c}`.
+    fn choices_text(&self) -> Option<String> {
+        self.choices.map(|c| format!("{{{}}}", c.join(",")))
+    }
+
+    /// Whether a value that converted is one of the choices (always, without choices).
+    fn allows(&self, value: &str) -> bool {
+        let Some(choices) = self.choices else {
+            return true;
+        };
+        match self.kind {
+            Kind::Int | Kind::Long | Kind::Short => {
+                let v = java_integer(value);
+                v.is_some() && choices.iter().any(|c| java_integer(c) == v)
+            }
+            Kind::Double => {
+                let v = java_double(value);
+                v.is_some() && choices.iter().any(|c| java_double(c) == v)
+            }
+            _ => choices.contains(&value),
+        }
     }
 
     /// A member of the parser's mutually exclusive group `index`.
@@ -119,6 +152,7 @@ impl Opt {
             default: None,
             group: None,
             exclusive: None,
+            choices: None,
         }
     }
 
@@ -134,6 +168,7 @@ impl Opt {
             default: None,
             group: None,
             exclusive: None,
+            choices: None,
         }
     }
 
@@ -146,10 +181,13 @@ impl Opt {
                     .map_or_else(|| self.dest.to_ascii_uppercase(), str::to_string);
                 Some(format!("{mv} [{mv} ...]"))
             }
-            _ => Some(
-                self.metavar
-                    .map_or_else(|| self.dest.to_ascii_uppercase(), str::to_string),
-            ),
+            _ => Some(self.metavar.map_or_else(
+                || {
+                    self.choices_text()
+                        .unwrap_or_else(|| self.dest.to_ascii_uppercase())
+                },
+                str::to_string,
+            )),
         }
     }
 
@@ -210,6 +248,9 @@ pub struct Group {
 /// with `required` exactly one.
 #[derive(Debug, Clone)]
 pub struct Exclusive {
+    /// `addMutuallyExclusiveGroup(title)`: printed as `<title>:` above the group in the help
+    /// (empty for none).
+    pub title: &'static str,
     pub description: &'static str,
     pub required: bool,
 }
@@ -493,6 +534,14 @@ impl Parser {
                     let message = format!("argument {}: {e}", opt.textual_name());
                     return Err(self.error(upper, &message, None));
                 }
+                if !opt.allows(&value) {
+                    let message = format!(
+                        "argument {}: invalid choice: '{value}' (choose from {})",
+                        opt.textual_name(),
+                        opt.choices_text().unwrap_or_default()
+                    );
+                    return Err(self.error(upper, &message, None));
+                }
                 ns.values.insert(opt.dest.to_string(), value);
             } else if !self.commands.is_empty() && !command_seen {
                 let sub = self.resolve_command(arg).map_err(|message| {
@@ -687,7 +736,21 @@ impl Parser {
             } else {
                 ("[", "]")
             };
-            opts.push(format!("{open}{}{close}", members.join(" | ")));
+            // argparse4j wraps the group's members and each `|` as separate words.
+            match members.as_slice() {
+                [] => {}
+                [only] if group.required => opts.push(only.clone()),
+                [only] => opts.push(format!("[{only}]")),
+                [first, middle @ .., last] => {
+                    opts.push(format!("{open}{first}"));
+                    for m in middle {
+                        opts.push("|".to_string());
+                        opts.push(m.clone());
+                    }
+                    opts.push("|".to_string());
+                    opts.push(format!("{last}{close}"));
+                }
+            }
         }
         if !self.commands.is_empty() {
             opts.push(self.commands_metavar.to_string());
@@ -735,6 +798,10 @@ impl Parser {
         }
         for (index, group) in self.exclusive.iter().enumerate() {
             out.push('\n');
+            if !group.title.is_empty() {
+                out.push_str(group.title);
+                out.push_str(":\n");
+            }
             if !group.description.is_empty() {
                 out.push_str("  ");
                 out.push_str(&wrap(group.description, FORMAT_WIDTH, 2, "", "  "));
@@ -1023,6 +1090,63 @@ mod tests {
             levenshtein("transactional-ix", "transactional-id", 0, 2, 1, 4),
             2
         );
+    }
+
+    fn connection_parser() -> Parser {
+        let mut p = Parser::new("verifiable-producer");
+        p.exclusive.push(Exclusive {
+            title: "Connection Group",
+            description: "Group of arguments for connection to brokers",
+            required: true,
+        });
+        p.opts.push(
+            Opt::value(&["--acks"], "acks", Kind::Int, "Acks.")
+                .choices(&["0", "1", "-1"])
+                .default("-1"),
+        );
+        for (flag, dest) in [
+            (&["--bootstrap-server"][..], "bootstrapServer"),
+            (&["--broker-list"][..], "brokerList"),
+        ] {
+            p.opts.push(
+                Opt::value(flag, dest, Kind::Str, "Servers.")
+                    .metavar("HOST1:PORT1[,HOST2:PORT2[...]]")
+                    .in_exclusive(0),
+            );
+        }
+        p
+    }
+
+    fn strs(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn choices_are_checked_after_conversion_with_argparse4js_text() {
+        let p = connection_parser();
+        let ns = p.parse(&strs(&["--bootstrap-server", "h:1", "--acks", "-01"]));
+        assert_eq!(ns.ok().and_then(|n| n.get_i32("acks")), Some(-1));
+        match p.parse(&strs(&["--bootstrap-server", "h:1", "--acks", "2"])) {
+            Err(Stop::Error(text)) => assert!(text
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .ends_with("error: argument --acks: invalid choice: '2' (choose from {0,1,-1})")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_mutually_exclusive_group_is_separate_words_in_the_usage_and_titled_in_the_help() {
+        let p = connection_parser();
+        let usage = p.format_usage(&[]);
+        assert!(usage.ends_with(
+            "(--bootstrap-server HOST1:PORT1[,HOST2:PORT2[...]]\n                           | --broker-list HOST1:PORT1[,HOST2:PORT2[...]])\n"
+        ));
+        let help = p.format_help(&[]);
+        assert!(help.contains(
+            "\nConnection Group:\n  Group of arguments for connection to brokers\n\n  --bootstrap-server"
+        ));
     }
 
     #[test]

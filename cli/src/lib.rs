@@ -12,11 +12,13 @@ pub mod argparse;
 pub mod exception;
 pub mod help;
 pub mod host_port;
+pub mod java_text;
 pub mod parser;
 pub mod properties;
 pub mod signal;
 pub mod spec;
 pub mod table;
+pub mod throttler;
 pub mod tool_log;
 pub mod usage;
 

@@ -4,7 +4,8 @@
 //! (`producer`) that keeps up to `max.in.flight.requests.per.connection` Produce requests in
 //! flight per broker, with Kafka's murmur2 key placement (`partitioner`), and a consumer
 //! (`consumer`) that prefetches while records are processed, assigns partitions itself or joins
-//! a consumer group (range / roundrobin, heartbeats, committed offsets). It speaks the Kafka wire protocol through the `kafka-protocol` codec and owns
+//! a consumer group (range / roundrobin, heartbeats, committed offsets, and the rebalance events a
+//! Kafka `ConsumerRebalanceListener` would hear). It speaks the Kafka wire protocol through the `kafka-protocol` codec and owns
 //! everything around it: framing, version choice, error texts, record batch encoding and safe
 //! decoding.
 
@@ -29,7 +30,8 @@ pub use admin::{
     TopicListing,
 };
 pub use consumer::{
-    Consumer, ConsumerConfig, ConsumerRecord, OffsetReset, StartOffset, TimestampType,
+    Consumer, ConsumerConfig, ConsumerRecord, OffsetReset, RebalanceEvent, StartOffset,
+    TimestampType,
 };
 pub use error::ClientError;
 pub use producer::{

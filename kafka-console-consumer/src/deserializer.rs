@@ -69,9 +69,9 @@ impl Deserializer {
                     .map(|b| i16::from_be_bytes(b).to_string())
             }
             Deserializer::Float => fixed::<4>(data, "Size of data received by Deserializer is not 4")
-                .map(|b| java_float_string(f32::from_be_bytes(b))),
+                .map(|b| cli::java_text::float_to_string(f32::from_be_bytes(b))),
             Deserializer::Double => fixed::<8>(data, "Size of data received by Deserializer is not 8")
-                .map(|b| java_double_string(f64::from_be_bytes(b))),
+                .map(|b| cli::java_text::double_to_string(f64::from_be_bytes(b))),
             Deserializer::Boolean => match data {
                 [1] => Ok("true".to_string()),
                 [0] => Ok("false".to_string()),
@@ -149,66 +149,6 @@ fn parse_uuid(text: &str) -> Option<String> {
     ))
 }
 
-/// Java's `Double.toString`: plain decimal for 10^-3 <= |x| < 10^7, else `d.dddE±n`, always
-/// with a digit after the point; the digits are the shortest that read back as `x`.
-pub fn java_double_string(x: f64) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    java_decimal(
-        &format!("{x:e}"),
-        x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e7),
-    )
-}
-
-/// Java's `Float.toString`, as [`java_double_string`] with the shortest digits of the float.
-pub fn java_float_string(x: f32) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    java_decimal(
-        &format!("{x:e}"),
-        x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e7),
-    )
-}
-
-/// Rewrites Rust's shortest scientific form (`-1.25e3`) in Java's layout.
-fn java_decimal(sci: &str, scientific: bool) -> String {
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if scientific {
-        let (first, rest) = digits.split_at(1);
-        let rest = if rest.is_empty() { "0" } else { rest };
-        return format!("{sign}{first}.{rest}E{exp}");
-    }
-    if exp >= 0 {
-        let int_len = exp as usize + 1;
-        let mut int_part = digits.clone();
-        let frac = if digits.len() > int_len {
-            int_part.truncate(int_len);
-            digits[int_len..].to_string()
-        } else {
-            int_part.push_str(&"0".repeat(int_len - digits.len()));
-            "0".to_string()
-        };
-        format!("{sign}{int_part}.{frac}")
-    } else {
-        let zeros = "0".repeat((-exp - 1) as usize);
-        format!("{sign}0.{zeros}{digits}")
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -250,15 +190,6 @@ mod tests {
 
     #[test]
     fn floating_point_is_printed_as_java_prints_it() {
-        assert_eq!(java_double_string(1.0), "1.0");
-        assert_eq!(java_double_string(0.001), "0.001");
-        assert_eq!(java_double_string(1234.5), "1234.5");
-        assert_eq!(java_double_string(1e7), "1.0E7");
-        assert_eq!(java_double_string(1.25e-4), "1.25E-4");
-        assert_eq!(java_double_string(-0.0), "-0.0");
-        assert_eq!(java_double_string(100.0), "100.0");
-        assert_eq!(java_float_string(0.1), "0.1");
-        assert_eq!(java_float_string(f32::NAN), "NaN");
         assert_eq!(
             d("FloatDeserializer")
                 .deserialize(&1.5f32.to_be_bytes())

@@ -119,30 +119,6 @@ pub fn parse_args(args: &[String]) -> Result<Args, Failure> {
     })
 }
 
-/// Java's `Double.toString` for the progress lines' millisecond values.
-pub fn java_double(x: f64) -> String {
-    if x.is_nan() {
-        return "NaN".to_string();
-    }
-    let a = x.abs();
-    if a != 0.0 && !(1e-3..1e7).contains(&a) {
-        let s = format!("{x:e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let mantissa = if mantissa.contains('.') {
-            mantissa.to_string()
-        } else {
-            format!("{mantissa}.0")
-        };
-        return format!("{mantissa}E{exp}");
-    }
-    let s = format!("{x}");
-    if s.contains('.') {
-        s
-    } else {
-        format!("{s}.0")
-    }
-}
-
 /// `printResults`: the average and the percentiles of whole-ms latencies.
 pub fn results(total_ns: f64, latencies_ms: &mut [i64]) -> String {
     let n = latencies_ms.len();
@@ -299,7 +275,10 @@ async fn measure(
         validate(&message, &records)?;
         let elapsed_ns = elapsed.as_nanos() as f64;
         if i % 1000 == 0 {
-            println!("{i}\t{}", java_double(elapsed_ns / 1000.0 / 1000.0));
+            println!(
+                "{i}\t{}",
+                cli::java_text::double_to_string(elapsed_ns / 1000.0 / 1000.0)
+            );
         }
         total_ns += elapsed_ns;
         latencies.push((elapsed.as_nanos() / 1_000_000) as i64);
@@ -378,8 +357,8 @@ mod tests {
             results(16_000_000.0, &mut l),
             "Avg latency: 4.0000 ms\nPercentiles: 50th = 3, 99th = 10, 99.9th = 10\n"
         );
-        assert_eq!(java_double(1.0), "1.0");
-        assert_eq!(java_double(0.523), "0.523");
-        assert_eq!(java_double(0.0001), "1.0E-4");
+        assert_eq!(cli::java_text::double_to_string(1.0), "1.0");
+        assert_eq!(cli::java_text::double_to_string(0.523), "0.523");
+        assert_eq!(cli::java_text::double_to_string(0.0001), "1.0E-4");
     }
 }

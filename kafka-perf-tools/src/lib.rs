@@ -12,7 +12,6 @@ pub mod producer_perf;
 pub mod progress;
 pub mod random;
 pub mod stats;
-pub mod throttler;
 
 use client::ClientError;
 

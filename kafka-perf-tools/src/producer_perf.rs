@@ -28,8 +28,8 @@ use crate::metrics::{print_metrics, Metric};
 use crate::progress::records_bar;
 use crate::random::SplittableRandom;
 use crate::stats::Stats;
-use crate::throttler::Throttler;
 use crate::{set_property, JavaException};
+use cli::throttler::{Nap, Throttler};
 
 pub const PROG: &str = "producer-performance";
 /// `--transactional-id`'s default.
@@ -43,6 +43,7 @@ pub fn parser() -> Parser {
     p.default_help = true;
     p.description = "This tool is used to verify the producer performance.";
     p.exclusive.push(Exclusive {
+        title: "",
         description: "either --record-size or --payload-file must be specified but not both.",
         required: true,
     });
@@ -423,9 +424,10 @@ pub async fn run(opts: PerfOptions) -> i32 {
             }
         }
         if throttler.should_throttle(i, clock.0.elapsed()) {
-            let pause = throttler.throttle();
-            if !pause.is_zero() {
-                tokio::time::sleep(pause).await;
+            match throttler.throttle() {
+                Nap::None => {}
+                Nap::For(pause) => tokio::time::sleep(pause).await,
+                Nap::Forever => std::future::pending::<()>().await,
             }
         }
     }

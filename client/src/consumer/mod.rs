@@ -29,6 +29,7 @@ mod config;
 mod fetch;
 mod group;
 pub mod protocol;
+mod rebalance;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -56,6 +57,7 @@ use buffer::FetchBuffer;
 pub use config::{ConsumerConfig, OffsetReset};
 pub use group::CommittedOffset;
 use group::GroupMembership;
+pub use rebalance::RebalanceEvent;
 
 /// ListOffsets timestamps meaning "the log end" and "the log start".
 const LATEST_TIMESTAMP: i64 = -1;
@@ -176,6 +178,8 @@ pub struct Consumer {
     /// Metadata refreshes sent by `maintain_metadata`, numbering its warnings as Kafka's
     /// correlation ids do.
     metadata_requests: i32,
+    /// Rebalance events not yet taken (`None` until `enable_rebalance_events`).
+    rebalance_events: Option<VecDeque<RebalanceEvent>>,
 }
 
 impl Consumer {
@@ -204,6 +208,7 @@ impl Consumer {
             next_metadata_refresh: Instant::now(),
             metadata_backoff: Duration::ZERO,
             metadata_requests: 0,
+            rebalance_events: None,
         })
     }
 
@@ -407,6 +412,46 @@ impl Consumer {
         })
     }
 
+    /// From now on, keep a [`RebalanceEvent`] for each call Kafka's `ConsumerRebalanceListener`
+    /// would receive (see the `rebalance` module for when), to be taken with
+    /// [`Consumer::take_rebalance_events`]. Off by default, so that a consumer nobody asks
+    /// never accumulates them.
+    pub fn enable_rebalance_events(&mut self) {
+        self.rebalance_events.get_or_insert_with(VecDeque::new);
+    }
+
+    /// The rebalance events since the last call, oldest first (`poll` and `close` add them, in
+    /// the order Kafka's listener would have been called). Empty unless
+    /// [`Consumer::enable_rebalance_events`] was called.
+    pub fn take_rebalance_events(&mut self) -> Vec<RebalanceEvent> {
+        self.rebalance_events
+            .as_mut()
+            .map(|q| q.drain(..).collect())
+            .unwrap_or_default()
+    }
+
+    fn push_rebalance_event(&mut self, event: Option<RebalanceEvent>) {
+        if let (Some(q), Some(e)) = (self.rebalance_events.as_mut(), event) {
+            q.push_back(e);
+        }
+    }
+
+    /// The event for giving up the current assignment: revoked while the member holds a valid
+    /// generation and no rebalance is pending (or, before a rejoin, `always_revoke`), lost
+    /// otherwise.
+    fn give_up_event(&self, always_revoke: bool) -> Option<RebalanceEvent> {
+        let group = self.group.as_ref()?;
+        let owned = rebalance::sorted_partitions(
+            self.assigned
+                .iter()
+                .map(|a| (a.topic.as_str(), a.partition)),
+        );
+        let valid = group.generation() >= 0 && !group.member_id().is_empty();
+        // onLeavePrepare: mid-rebalance partitions count as lost.
+        let valid = valid && (always_revoke || !group.needs_join());
+        rebalance::give_up(owned, valid, always_revoke)
+    }
+
     fn auto_commit_enabled(&self) -> bool {
         self.group.is_some() && self.config.enable_auto_commit
     }
@@ -460,6 +505,10 @@ impl Consumer {
     /// Closes the consumer: with auto commit, commits what was returned; then leaves the group.
     /// Errors are logged, not returned, as Kafka's `close()` does.
     pub async fn close(&mut self) {
+        if self.rebalance_events.is_some() {
+            let event = self.give_up_event(false);
+            self.push_rebalance_event(event);
+        }
         if self.auto_commit_enabled() && self.group.as_ref().is_some_and(|g| !g.needs_join()) {
             if let Err(e) = self.commit_sync().await {
                 tracing::warn!("Synchronous auto-commit of offsets failed: {e}");
@@ -505,6 +554,10 @@ impl Consumer {
                     }
                 }
             }
+            if self.rebalance_events.is_some() {
+                let event = self.give_up_event(true);
+                self.push_rebalance_event(event);
+            }
             let owned: Vec<(String, Vec<i32>)> = {
                 let mut m: BTreeMap<String, Vec<i32>> = BTreeMap::new();
                 for a in &self.assigned {
@@ -520,6 +573,11 @@ impl Consumer {
                 return Ok(());
             };
             let partitions = group.join(&topics, &owned).await?;
+            if let Some(q) = self.rebalance_events.as_mut() {
+                q.push_back(RebalanceEvent::Assigned(rebalance::sorted_partitions(
+                    partitions.iter().map(|(t, p)| (t.as_str(), *p)),
+                )));
+            }
             let committed = if partitions.is_empty() {
                 BTreeMap::new()
             } else {
@@ -1273,5 +1331,7 @@ async fn fetch_offsets_retrying(
     }
 }
 
+#[cfg(test)]
+mod rebalance_tests;
 #[cfg(test)]
 mod tests;
