@@ -122,6 +122,7 @@ launch_broker() {
     "$bin/broker" "$broker_config" \
         --override "broker.id=$id" \
         --override "listeners=PLAINTEXT://127.0.0.1:0" \
+        --override "metrics.http.listener=http://127.0.0.1:0" \
         --override "log.dirs=$cluster_dir/broker$id" \
         --override "zookeeper.connect=127.0.0.1:$zk_port" \
         "$@" >"$cluster_dir/broker$id.log" 2>&1 &

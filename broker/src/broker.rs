@@ -12,6 +12,7 @@ use zookeeper_lite::protocol::BrokerInfo;
 use crate::cluster::Cluster;
 use crate::config::BrokerConfig;
 use crate::group::{GroupConfig, Groups};
+use crate::metrics::BrokerMetrics;
 use crate::partitions::Partitions;
 use crate::txn::{TxnConfig, TxnCoordinator};
 
@@ -24,6 +25,8 @@ pub struct Broker {
     pub groups: Groups,
     /// The transactional ids this broker coordinates.
     pub txn: TxnCoordinator,
+    /// Its Prometheus metrics (served on `metrics.http.listener`).
+    pub metrics: Arc<BrokerMetrics>,
     producer_ids: ProducerIdAllocator,
 }
 
@@ -71,9 +74,46 @@ impl Broker {
                 },
                 cluster.clone(),
             ),
+            metrics: Arc::new(BrokerMetrics::new()),
             config,
             cluster,
             advertised,
+        }
+    }
+
+    /// The state the metrics' gauges show, read now (a scrape of `/metrics`): hosted
+    /// partitions with their log sizes, groups, the zookeeper-lite session.
+    pub fn metrics_state(&self) -> crate::metrics::BrokerState {
+        let partitions = self
+            .partitions
+            .all()
+            .into_iter()
+            .map(|(tp, h)| {
+                let (size_bytes, segments) = h.log.size_and_segments();
+                let under_replicated = match &*h.replica.lock() {
+                    crate::replica::Role::Leader(l) => {
+                        l.replicas.iter().any(|r| !l.isr.contains(r))
+                    }
+                    _ => false,
+                };
+                crate::metrics::PartitionState {
+                    topic: tp.topic,
+                    partition: tp.partition,
+                    size_bytes,
+                    segments,
+                    under_replicated,
+                }
+            })
+            .collect();
+        let md = self.cluster.metadata();
+        let (session, session_expires, session_disconnects) = self.cluster.session_stats();
+        crate::metrics::BrokerState {
+            partitions,
+            groups: self.groups.with(|c, _| c.list().len()),
+            session,
+            session_expires,
+            session_disconnects,
+            topics: Some(md.topics.keys().cloned().collect()),
         }
     }
 

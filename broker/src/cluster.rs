@@ -6,10 +6,13 @@
 //! ([`kafka_error`]); the raw client stays private.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use common::errors::ErrorCode;
+
+use crate::metrics::SessionState;
 
 use thiserror::Error;
 use tokio::sync::watch;
@@ -152,6 +155,37 @@ pub struct Cluster {
     metadata: RwLock<Arc<ClusterMetadata>>,
     /// Bumped whenever the cached metadata changes, so hosting and long-polls can react.
     changed: watch::Sender<u64>,
+    /// The session as the metrics show it (Kafka's SessionState, ZooKeeperExpiresPerSec and
+    /// ZooKeeperDisconnectsPerSec).
+    link: SessionLink,
+}
+
+/// The session's state for the metrics: a `SessionState` code and two counts.
+#[derive(Default)]
+struct SessionLink {
+    /// 0 connecting, 1 connected, 2 closed.
+    state: std::sync::atomic::AtomicU8,
+    expires: std::sync::atomic::AtomicU64,
+    disconnects: std::sync::atomic::AtomicU64,
+}
+
+impl SessionLink {
+    fn set(&self, state: SessionState) {
+        let code = match state {
+            SessionState::Connecting => 0,
+            SessionState::Connected => 1,
+            SessionState::Closed => 2,
+        };
+        self.state.store(code, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> SessionState {
+        match self.state.load(Ordering::Relaxed) {
+            1 => SessionState::Connected,
+            2 => SessionState::Closed,
+            _ => SessionState::Connecting,
+        }
+    }
 }
 
 /// `Ok` unless a live broker other than `me.id` advertises `me`'s host and port.
@@ -211,7 +245,18 @@ impl Cluster {
                 broker_configs: Default::default(),
             })),
             changed,
+            link: SessionLink::default(),
         }))
+    }
+
+    /// The session's state, and how many sessions expired and how often the link was lost
+    /// (heartbeats failing after a good one), for the metrics.
+    pub fn session_stats(&self) -> (SessionState, u64, u64) {
+        (
+            self.link.get(),
+            self.link.expires.load(Ordering::Relaxed),
+            self.link.disconnects.load(Ordering::Relaxed),
+        )
     }
 
     pub fn broker_id(&self) -> BrokerId {
@@ -283,6 +328,7 @@ impl Cluster {
                     if let Ok(mut s) = self.session.lock() {
                         *s = Some(session);
                     }
+                    self.link.set(SessionState::Connected);
                     self.refresh_on(&self.session_zk).await?;
                     return Ok(());
                 }
@@ -362,6 +408,7 @@ impl Cluster {
             };
             match result {
                 Ok(version) => {
+                    self.link.set(SessionState::Connected);
                     if version != self.metadata().version {
                         if let Err(e) = self.refresh_on(&self.session_zk).await {
                             tracing::warn!("metadata refresh failed: {e}");
@@ -376,12 +423,18 @@ impl Cluster {
                     if let Ok(mut s) = self.session.lock() {
                         *s = None;
                     }
+                    self.link.expires.fetch_add(1, Ordering::Relaxed);
+                    self.link.set(SessionState::Connecting);
                     match self.register().await {
                         Ok(()) => tracing::info!("registered again with zookeeper-lite"),
                         Err(e) => tracing::error!("registration failed: {e}"),
                     }
                 }
                 Err(e) => {
+                    if self.link.get() == SessionState::Connected {
+                        self.link.disconnects.fetch_add(1, Ordering::Relaxed);
+                    }
+                    self.link.set(SessionState::Connecting);
                     tracing::warn!("heartbeat to zookeeper-lite at {} failed: {e}", self.addr)
                 }
             }
@@ -406,6 +459,7 @@ impl Cluster {
 
     /// Clean shutdown: give up the session so partitions fail over at once.
     pub async fn unregister(&self) {
+        self.link.set(SessionState::Closed);
         let session = self.session.lock().ok().and_then(|mut s| s.take());
         if let Some(s) = session {
             if let Err(e) = self.session_zk.unregister_broker(self.me.id, s).await {

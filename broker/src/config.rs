@@ -47,6 +47,10 @@ const ACCEPTED_KEYS: &[&str] = &[
     "broker.rack",
 ];
 
+/// Keys of this broker's own, not Kafka's (documented in config/server.properties).
+#[cfg(test)]
+pub(crate) const OWN_KEYS: &[&str] = &[crate::metrics::http::LISTENER_KEY];
+
 /// Keys of Kafka's that are internal (`.internal()` in its ConfigDef, so absent from its published
 /// reference and from DescribeConfigs) but acted on here, as Kafka acts on them.
 #[cfg(test)]
@@ -329,6 +333,9 @@ pub struct BrokerConfig {
     pub auto_leader_rebalance_enable: bool,
     pub leader_imbalance_check_interval: Duration,
     pub leader_imbalance_per_broker_percentage: u32,
+    /// `metrics.http.listener` (ours, not Kafka's): where `/metrics` is served in the
+    /// Prometheus text format; `None` (unset or empty): not served.
+    pub metrics_listener: Option<crate::metrics::http::MetricsListener>,
     /// Every key/value as given, for DescribeConfigs of the broker defaults.
     pub raw: BTreeMap<String, String>,
 }
@@ -410,6 +417,7 @@ impl Default for BrokerConfig {
             offsets_load_buffer_size: 5_242_880,
             txn: TxnSettings::default(),
             compression: TopicCompression::default(),
+            metrics_listener: None,
             raw: BTreeMap::new(),
         }
     }
@@ -862,6 +870,10 @@ impl BrokerConfig {
                 "leader.imbalance.per.broker.percentage" => {
                     c.leader_imbalance_per_broker_percentage = at_least(k, v, 0)? as u32
                 }
+                crate::metrics::http::LISTENER_KEY => {
+                    c.metrics_listener =
+                        crate::metrics::http::parse_listener(v).map_err(|why| invalid(k, v, why))?
+                }
                 _ if ACCEPTED_KEYS.contains(&k) => {}
                 _ => {
                     debug_assert!(!KNOWN_KEYS.contains(&k));
@@ -975,15 +987,15 @@ mod tests {
 
     /// The shipped broker files, `server.properties` and the three-broker cluster's
     /// `server-1.properties` and `server-2.properties`, load without an unknown key and differ
-    /// exactly where three brokers on one machine must: id, port and log directory.
+    /// exactly where three brokers on one machine must: id, ports and log directory.
     #[test]
     fn every_shipped_server_properties_loads_and_three_brokers_can_share_a_machine() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
         let mut shared = Vec::new();
-        for (file, id, port, log_dir) in [
-            ("server.properties", 0, 9092, "/tmp/kafka-logs"),
-            ("server-1.properties", 1, 9093, "/tmp/kafka-logs-1"),
-            ("server-2.properties", 2, 9094, "/tmp/kafka-logs-2"),
+        for (file, id, port, log_dir, metrics_port) in [
+            ("server.properties", 0, 9092, "/tmp/kafka-logs", 9404),
+            ("server-1.properties", 1, 9093, "/tmp/kafka-logs-1", 9405),
+            ("server-2.properties", 2, 9094, "/tmp/kafka-logs-2", 9406),
         ] {
             let path = dir.join(file);
             let text = std::fs::read_to_string(&path)
@@ -997,6 +1009,14 @@ mod tests {
                 "{file}"
             );
             assert_eq!(c.log_dirs, vec![PathBuf::from(log_dir)], "{file}");
+            assert_eq!(
+                c.metrics_listener,
+                Some(crate::metrics::http::MetricsListener {
+                    host: String::new(),
+                    port: metrics_port
+                }),
+                "{file}"
+            );
             // The commented-out broker.rack line, switched on, is a key the broker knows.
             let rack = text
                 .lines()
@@ -1012,7 +1032,15 @@ mod tests {
             // Everything else is the same in the three files.
             let rest: Vec<(String, String)> = parse_properties(&text)
                 .into_iter()
-                .filter(|(k, _)| !["broker.id", "listeners", "log.dirs"].contains(&k.as_str()))
+                .filter(|(k, _)| {
+                    ![
+                        "broker.id",
+                        "listeners",
+                        "log.dirs",
+                        "metrics.http.listener",
+                    ]
+                    .contains(&k.as_str())
+                })
                 .collect();
             shared.push(rest);
         }
@@ -1167,7 +1195,7 @@ mod tests {
     fn docs_configs_md_classes_every_key_the_broker_accepts() {
         let doc = include_str!("../../docs/configs.md");
         let broker_part = &doc[doc.find("## Broker configs").expect("broker section")..];
-        for key in KNOWN_KEYS.iter().chain(ACCEPTED_KEYS) {
+        for key in KNOWN_KEYS.iter().chain(ACCEPTED_KEYS).chain(OWN_KEYS) {
             assert!(
                 broker_part.contains(&format!("`{key}`")),
                 "docs/configs.md does not class broker key {key}"
@@ -1318,5 +1346,29 @@ mod tests {
         ]))
         .expect("allowed with an override");
         assert_eq!(c.max_connections_per_ip, 0);
+    }
+
+    #[test]
+    fn the_listener_key_is_read_and_a_bad_value_names_key_and_value() {
+        let pairs = |v: &str| vec![("metrics.http.listener".to_string(), v.to_string())];
+        let (c, report) = BrokerConfig::from_pairs(&pairs("http://:9404")).unwrap();
+        assert!(report.unknown_keys.is_empty());
+        assert_eq!(
+            c.metrics_listener,
+            Some(crate::metrics::http::MetricsListener {
+                host: String::new(),
+                port: 9404
+            })
+        );
+        let (c, _) = BrokerConfig::from_pairs(&pairs("")).unwrap();
+        assert_eq!(c.metrics_listener, None);
+        assert_eq!(BrokerConfig::default().metrics_listener, None);
+        let e = BrokerConfig::from_pairs(&pairs("localhost:9404"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("'localhost:9404'") && e.contains("'metrics.http.listener'"),
+            "{e}"
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! shared state in `broker`, `server` runs the lifecycle and background tasks, `log`
 //! is the storage contract (`log::cleaner` compacts logs, `compaction` runs it), `partitions` the set of logs this broker hosts, `cluster` the link to
 //! zookeeper-lite, `topic_config` what topic and dynamic broker configs mean for the logs,
+//! `metrics` the Prometheus metrics and their `/metrics` listener,
 //! `config` the server.properties keys (which configs we act on is the catalogue's
 //! `common::config::support`), `meta_properties` the identity file of each log directory.
 
@@ -16,6 +17,7 @@ pub mod group;
 pub mod handlers;
 pub mod log;
 pub mod meta_properties;
+pub mod metrics;
 pub mod net;
 pub mod partitions;
 pub mod replica;

@@ -31,6 +31,11 @@ pub async fn run(
         .await
         .with_context(|| format!("binding listener {bind}"))?;
     let bound: SocketAddr = listener.local_addr()?;
+    // Bound before anything else happens, so a port in use stops the start at once.
+    let metrics_listener = match &config.metrics_listener {
+        Some(at) => Some(crate::metrics::http::bind(at).await?),
+        None => None,
+    };
     let advertised = BrokerInfo {
         id: config.broker_id,
         host: config.advertised_host(&bound),
@@ -82,6 +87,16 @@ pub async fn run(
 
     let id = broker.config.broker_id;
     tracing::info!("listening on {bound}");
+    // Spawned after that line, so `metrics listening on ...` always comes second (scripts take
+    // the first `listening on` line as the Kafka listener's).
+    let metrics_http = metrics_listener.map(|listener| {
+        let state = broker.clone();
+        tokio::spawn(crate::metrics::http::serve(
+            listener,
+            broker.metrics.clone(),
+            Arc::new(move || state.metrics_state()),
+        ))
+    });
     tracing::info!("[KafkaServer id={id}] started");
     let mut serving = Box::pin(crate::net::serve(listener, broker.clone()));
     let stopped_serving = tokio::select! {
@@ -109,6 +124,9 @@ pub async fn run(
     group_timers.abort();
     group_cleanup.abort();
     txn_timers.abort();
+    if let Some(task) = metrics_http {
+        task.abort();
+    }
     broker.partitions.close_all().await;
     broker.cluster.unregister().await;
     tracing::info!("[KafkaServer id={id}] shut down completed");
@@ -225,8 +243,11 @@ async fn isr_expiration(broker: Arc<Broker>) {
                     h.log.high_watermark(),
                     h.log.log_end_offset()
                 );
-                crate::replica::alter_isr(&broker.cluster, &tp, &h.replica, &h.log, isr, &why)
-                    .await;
+                if crate::replica::alter_isr(&broker.cluster, &tp, &h.replica, &h.log, isr, &why)
+                    .await
+                {
+                    broker.metrics.isr_shrunk();
+                }
             }
         }
     }

@@ -25,22 +25,28 @@ use crate::connection::{Connection, ConnectionOptions};
 use crate::error::ClientError;
 
 mod assignment;
+mod cluster;
 mod configs;
+mod delete_records;
 mod election;
 mod groups;
+mod log_dirs;
 mod reassignments;
 mod transactions;
 
 pub use assignment::decode_assignment_partitions;
+pub use cluster::ClusterDescription;
 pub use configs::{
     config_source_name, AlterConfigOp, AlterOpType, ConfigResource, ConfigResourceType,
     ConfigSynonym, DescribedConfig,
 };
+pub use delete_records::DeletedRecords;
 pub use election::{ElectionResult, ElectionType};
 pub use groups::{
     GroupDescription, GroupListing, GroupOffset, ListedOffset, MemberDescription, OffsetSpec,
     PartitionResults,
 };
+pub use log_dirs::{BrokerLogDirs, LogDirDescription, ReplicaInfo};
 pub use reassignments::{PartitionReassignment, TopicPartitionKey};
 pub use transactions::{
     AbortTransactionSpec, ListTransactionsOptions, ProducerStateInfo, TransactionDescription,

@@ -22,7 +22,9 @@ pub const API_VERSIONS_FIRST_TRY: i16 = 3;
 const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
-    (ApiKey::ListOffsets, 1, 7),
+    // ListOffsets up to 9: v8 serves earliest-local (-4), v9 latest-tiered (-5) (kafka-get-offsets);
+    // neither changes the message's shape.
+    (ApiKey::ListOffsets, 1, 9),
     (ApiKey::Metadata, 1, 12),
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::CreateTopics, 2, 7),
@@ -65,6 +67,9 @@ const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeProducers, 0, 0),
     (ApiKey::DescribeTransactions, 0, 0),
     (ApiKey::ListTransactions, 0, 1),
+    // Log admin (kafka-delete-records, kafka-log-dirs, the web console).
+    (ApiKey::DeleteRecords, 0, 2),
+    (ApiKey::DescribeLogDirs, 0, 4),
 ];
 
 /// Our supported range for an API key, if we speak it at all.

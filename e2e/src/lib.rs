@@ -32,6 +32,21 @@ pub const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 /// broker restarted after `kill -9` gets its id back quickly, long enough for a busy CI machine.
 pub const TEST_SESSION_TIMEOUT_MS: u64 = 6000;
 
+/// The broker's key for its `/metrics` listener, and the value every harness broker gets: an
+/// ephemeral port on loopback, so brokers started in parallel never collide on the shipped
+/// files' fixed ports.
+pub const METRICS_LISTENER_KEY: &str = "metrics.http.listener";
+pub const EPHEMERAL_METRICS_LISTENER: &str = "http://127.0.0.1:0";
+
+/// The port of a `metrics listening on http://<host>:<port>/metrics` line (broker and
+/// zookeeper-lite log one when their metrics listener is on).
+pub fn metrics_port(line: &str) -> Option<u16> {
+    let rest =
+        &line[line.find("metrics listening on http://")? + "metrics listening on http://".len()..];
+    let authority = rest.split('/').next()?;
+    authority.rsplit(':').next()?.parse().ok()
+}
+
 const POLL: Duration = Duration::from_millis(20);
 
 /// The Python interpreter of the real-client tests: `$KAFKA_E2E_PYTHON`, else the repository's
@@ -469,23 +484,34 @@ pub struct ZooKeeper {
     pub process: Process,
     dir: TempDir,
     port: u16,
+    /// Keys added to its `zookeeper.properties` (e.g. the metrics provider's).
+    extra: Vec<(String, String)>,
 }
 
 impl ZooKeeper {
     pub fn start() -> ZooKeeper {
-        ZooKeeper::launch(Launch::Binary)
+        ZooKeeper::launch(Launch::Binary, &[])
+    }
+
+    /// Starts it with `extra` keys added to its `zookeeper.properties`.
+    pub fn start_with(extra: &[(&str, &str)]) -> ZooKeeper {
+        ZooKeeper::launch(Launch::Binary, extra)
     }
 
     /// Starts it through `scripts/zookeeper-server-start.sh`, as a user does.
     pub fn start_via_script() -> ZooKeeper {
-        ZooKeeper::launch(Launch::Script)
+        ZooKeeper::launch(Launch::Script, &[])
     }
 
-    fn launch(how: Launch) -> ZooKeeper {
+    fn launch(how: Launch, extra: &[(&str, &str)]) -> ZooKeeper {
         let dir = tempdir("zk");
         let data = dir.path().join("data");
         let props = dir.path().join("zookeeper.properties");
-        write_zk_properties(&props, &data, 0);
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        write_zk_properties(&props, &data, 0, &extra);
         let (program, envs) = how.program("zookeeper-lite", "zookeeper-server-start.sh");
         let mut process = Process::spawn(
             "zookeeper-lite",
@@ -494,7 +520,12 @@ impl ZooKeeper {
             envs,
         );
         let port = process.wait_for_port(STARTUP_TIMEOUT);
-        ZooKeeper { process, dir, port }
+        ZooKeeper {
+            process,
+            dir,
+            port,
+            extra,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -517,20 +548,23 @@ impl ZooKeeper {
     /// Starts again on the same data directory and the same port (brokers reconnect to it).
     pub fn restart(&mut self) {
         let props = self.dir.path().join("zookeeper.properties");
-        write_zk_properties(&props, &self.data_dir(), self.port);
+        write_zk_properties(&props, &self.data_dir(), self.port, &self.extra);
         self.process.respawn();
         let port = self.process.wait_for_port(STARTUP_TIMEOUT);
         assert_eq!(port, self.port, "zookeeper-lite came back on another port");
     }
 }
 
-fn write_zk_properties(path: &Path, data: &Path, port: u16) {
-    let text = format!(
+fn write_zk_properties(path: &Path, data: &Path, port: u16, extra: &[(String, String)]) {
+    let mut text = format!(
         "# written by the e2e harness\n\
          dataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
          maxClientCnxns=0\nadmin.enableServer=false\n",
         data.display()
     );
+    for (k, v) in extra {
+        text.push_str(&format!("{k}={v}\n"));
+    }
     if let Err(e) = std::fs::write(path, text) {
         panic!("writing {}: {e}", path.display());
     }
@@ -703,6 +737,12 @@ fn broker_args(
         (
             "zookeeper.session.timeout.ms".into(),
             TEST_SESSION_TIMEOUT_MS.to_string(),
+        ),
+        // The shipped files serve /metrics on a fixed port (9404...); tests run many brokers
+        // at once, so each gets an ephemeral one (logged as `metrics listening on ...`).
+        (
+            METRICS_LISTENER_KEY.into(),
+            EPHEMERAL_METRICS_LISTENER.into(),
         ),
     ]);
     overrides.extend(extra.iter().cloned());
@@ -964,6 +1004,19 @@ mod tests {
         );
         assert_eq!(listening_port("listening on [::1]:2181"), Some(2181));
         assert_eq!(listening_port("nothing to see"), None);
+    }
+
+    /// The metrics listener's line gives its port to `metrics_port` and none to
+    /// `listening_port`, which must keep finding the Kafka listener's.
+    #[test]
+    fn metrics_port_is_read_from_its_own_line_only() {
+        let line = "[2026] INFO metrics listening on http://127.0.0.1:40123/metrics (broker)";
+        assert_eq!(metrics_port(line), Some(40123));
+        assert_eq!(listening_port(line), None);
+        assert_eq!(
+            metrics_port("[2026] INFO listening on 127.0.0.1:9092"),
+            None
+        );
     }
 
     #[test]

@@ -969,8 +969,37 @@ fn every_advertised_api_version_is_kafka_3_9s_range_and_answers() {
         );
     }
 
+    // DescribeLogDirs at every version: the topic's partition in the one log dir; v0 (which the
+    // crate no longer encodes) has v1's layout.
+    let (_, lmin, lmax) = ranges[&(ApiKey::DescribeLogDirs as i16)];
+    for version in lmin..=lmax {
+        let mut body = BytesMut::new();
+        RequestKind::DescribeLogDirs(DescribeLogDirsRequest::default().with_topics(None))
+            .encode(&mut body, version.max(1))
+            .expect("encode");
+        let mut answer = conn.exchange(ApiKey::DescribeLogDirs, version, &body);
+        let ResponseKind::DescribeLogDirs(r) =
+            ResponseKind::decode(ApiKey::DescribeLogDirs, &mut answer, version.max(1))
+                .expect("decodable")
+        else {
+            unreachable!()
+        };
+        assert_eq!(r.results.len(), 1, "DescribeLogDirs v{version}");
+        let dir = &r.results[0];
+        assert!(
+            dir.topics.iter().any(|t| t.name.0.as_str() == TOPIC),
+            "DescribeLogDirs v{version}: {dir:?}"
+        );
+        assert_eq!(
+            dir.total_bytes > 0,
+            version >= 4,
+            "DescribeLogDirs v{version}"
+        );
+    }
+
     // Everything else: a decodable answer at every version, on the same connection.
     let covered = [
+        ApiKey::DescribeLogDirs,
         ApiKey::WriteTxnMarkers,
         ApiKey::Produce,
         ApiKey::Fetch,

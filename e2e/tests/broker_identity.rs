@@ -33,6 +33,7 @@ fn spawn_broker(zk: &ZooKeeper, id: i32, log_dirs: &str, extra: &[(&str, &str)])
         ("log.dirs", log_dirs),
         ("zookeeper.connect", &zk_connect),
         ("zookeeper.session.timeout.ms", &session),
+        (e2e::METRICS_LISTENER_KEY, e2e::EPHEMERAL_METRICS_LISTENER),
     ];
     overrides.extend_from_slice(extra);
     for (k, v) in overrides {

@@ -33,12 +33,29 @@ pub struct ZkConfig {
     pub client_port_address: IpAddr,
     /// Concurrent connections allowed from one IP address; 0 = unlimited (ZooKeeper's meaning).
     pub max_client_cnxns: u32,
+    /// Where `/metrics` is served: set when `metricsProvider.className` is ZooKeeper's
+    /// Prometheus provider, at `metricsProvider.httpHost`:`metricsProvider.httpPort`.
+    pub metrics: Option<MetricsHttp>,
     // The rest are accepted for compatibility with ZooKeeper's file; they have no effect here.
     pub admin_enable_server: bool,
     pub admin_server_port: u16,
     pub tick_time: u32,
     pub init_limit: u32,
     pub sync_limit: u32,
+}
+
+/// ZooKeeper's class name that turns the Prometheus metrics endpoint on (ZooKeeper 3.6+).
+pub const PROMETHEUS_PROVIDER: &str =
+    "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+/// ZooKeeper's default provider: metrics kept for the four-letter words only, none served here.
+pub const DEFAULT_PROVIDER: &str = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider";
+
+/// The Prometheus provider's HTTP listener (`metricsProvider.httpHost`, default `0.0.0.0`;
+/// `metricsProvider.httpPort`, default 7000; 0 binds an ephemeral port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsHttp {
+    pub host: String,
+    pub port: u16,
 }
 
 impl ZkConfig {
@@ -57,11 +74,17 @@ impl ZkConfig {
             client_port: 2181,
             client_port_address: IpAddr::from([0, 0, 0, 0]),
             max_client_cnxns: 60,
+            metrics: None,
             admin_enable_server: true,
             admin_server_port: 8080,
             tick_time: 3000,
             init_limit: 10,
             sync_limit: 5,
+        };
+        let mut provider_on = false;
+        let mut metrics = MetricsHttp {
+            host: "0.0.0.0".to_string(),
+            port: 7000,
         };
         // Warn about every unknown key before any bad value stops the parse.
         for (key, _) in pairs {
@@ -88,10 +111,37 @@ impl ZkConfig {
                 "tickTime" => c.tick_time = num(key, value)?,
                 "initLimit" => c.init_limit = num(key, value)?,
                 "syncLimit" => c.sync_limit = num(key, value)?,
+                "metricsProvider.className" => {
+                    provider_on = match value.as_str() {
+                        PROMETHEUS_PROVIDER => true,
+                        DEFAULT_PROVIDER => false,
+                        _ => {
+                            return Err(bad(
+                                key,
+                                value,
+                                &format!(
+                                    "zookeeper-lite knows {PROMETHEUS_PROVIDER} (serves /metrics) \
+                                     and {DEFAULT_PROVIDER} (serves nothing)"
+                                ),
+                            ))
+                        }
+                    }
+                }
+                "metricsProvider.httpPort" => metrics.port = num(key, value)?,
+                "metricsProvider.httpHost" => {
+                    if value.is_empty() {
+                        return Err(bad(key, value, "must not be empty"));
+                    }
+                    metrics.host = value.clone();
+                }
+                "metricsProvider.exportJvmInfo" => {
+                    boolean(key, value)?;
+                }
                 _ => {} // autopurge.* and unknown keys: warned about above.
             }
         }
         c.data_dir = data_dir.ok_or(ConfigError::Missing("dataDir"))?;
+        c.metrics = provider_on.then_some(metrics);
         Ok(c)
     }
 }
@@ -106,6 +156,10 @@ const KNOWN_KEYS: &[&str] = &[
     "tickTime",
     "initLimit",
     "syncLimit",
+    "metricsProvider.className",
+    "metricsProvider.httpPort",
+    "metricsProvider.httpHost",
+    "metricsProvider.exportJvmInfo",
 ];
 
 /// An IP address, or a host name resolved now (ZooKeeper accepts both).
@@ -194,6 +248,68 @@ mod tests {
         assert!(msg.contains("clientPort") && msg.contains("'abc'"), "{msg}");
         let err = ZkConfig::from_pairs(&pairs("dataDir=/x\nclientPort=70000\n")).unwrap_err();
         assert!(err.to_string().contains("70000"));
+    }
+
+    #[test]
+    fn the_prometheus_provider_turns_metrics_on_with_zookeepers_keys() {
+        let c = ZkConfig::from_pairs(&pairs("dataDir=/x\n")).unwrap();
+        assert_eq!(c.metrics, None);
+        let c = ZkConfig::from_pairs(&pairs(&format!(
+            "dataDir=/x\nmetricsProvider.className={PROMETHEUS_PROVIDER}\n"
+        )))
+        .unwrap();
+        assert_eq!(
+            c.metrics,
+            Some(MetricsHttp {
+                host: "0.0.0.0".into(),
+                port: 7000
+            })
+        );
+        let c = ZkConfig::from_pairs(&pairs(&format!(
+            "dataDir=/x\nmetricsProvider.className={PROMETHEUS_PROVIDER}\n\
+             metricsProvider.httpHost=127.0.0.1\nmetricsProvider.httpPort=0\n\
+             metricsProvider.exportJvmInfo=false\n"
+        )))
+        .unwrap();
+        assert_eq!(
+            c.metrics,
+            Some(MetricsHttp {
+                host: "127.0.0.1".into(),
+                port: 0
+            })
+        );
+        let c = ZkConfig::from_pairs(&pairs(&format!(
+            "dataDir=/x\nmetricsProvider.className={DEFAULT_PROVIDER}\nmetricsProvider.httpPort=1\n"
+        )))
+        .unwrap();
+        assert_eq!(c.metrics, None);
+        let e = ZkConfig::from_pairs(&pairs(
+            "dataDir=/x\nmetricsProvider.className=com.example.Nope\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("metricsProvider.className") && e.contains("'com.example.Nope'"),
+            "{e}"
+        );
+        // The shipped file turns it on at ZooKeeper's default port.
+        let shipped =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/zookeeper.properties");
+        let c = ZkConfig::load(&shipped).unwrap();
+        assert_eq!(
+            c.metrics,
+            Some(MetricsHttp {
+                host: "0.0.0.0".into(),
+                port: 7000
+            })
+        );
+        let e = ZkConfig::from_pairs(&pairs("dataDir=/x\nmetricsProvider.httpPort=x\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("metricsProvider.httpPort") && e.contains("'x'"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -47,6 +47,11 @@ impl Controller {
         &self.state
     }
 
+    /// The journal, for its size and fsync metrics.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
     fn commit(&mut self, records: &[Record]) -> Result<(), ServerError> {
         if records.is_empty() {
             return Ok(());

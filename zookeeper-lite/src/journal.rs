@@ -104,6 +104,8 @@ pub struct Journal {
     path: PathBuf,
     file: File,
     len: u64,
+    /// Milliseconds each append's write and fsync took (ZooKeeper's `fsynctime`).
+    fsync_time: prometheus_client::metrics::histogram::Histogram,
 }
 
 impl Journal {
@@ -175,7 +177,15 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        Ok((durable, Journal { path, file, len: 0 }))
+        Ok((
+            durable,
+            Journal {
+                path,
+                file,
+                len: 0,
+                fsync_time: crate::metrics::fsync_time_histogram(),
+            },
+        ))
     }
 
     /// Appends and fsyncs; only after this returns Ok may a change be applied and acknowledged.
@@ -184,10 +194,13 @@ impl Journal {
         for r in records {
             buf.extend_from_slice(&encode_record(r)?);
         }
+        let started = std::time::Instant::now();
         let written = self
             .file
             .write_all(&buf)
             .and_then(|()| self.file.sync_data());
+        self.fsync_time
+            .observe(started.elapsed().as_secs_f64() * 1000.0);
         if let Err(e) = written {
             // Leave no half-written record for later appends to sit behind (replay would stop
             // at it and drop them). If even this fails, the tail is cut at the next start.
@@ -201,6 +214,16 @@ impl Journal {
         }
         self.len += buf.len() as u64;
         Ok(())
+    }
+
+    /// Bytes in the journal file (records since the snapshot written at start-up).
+    pub fn len_bytes(&self) -> u64 {
+        self.len
+    }
+
+    /// The append latency histogram (shares its series with every clone).
+    pub fn fsync_time(&self) -> prometheus_client::metrics::histogram::Histogram {
+        self.fsync_time.clone()
     }
 }
 

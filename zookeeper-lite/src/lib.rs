@@ -10,14 +10,15 @@
 //! Layout: [`protocol`] (types and frame codec, no I/O), [`state`] (the pure state machine, split
 //! into broker sessions, topics and placement, group offsets), [`journal`] (snapshot + journal on
 //! disk), [`controller`] (the two glued together: Kafka's controller), [`server`] (TCP),
-//! [`client`], [`embedded`] (an in-process server for other crates' tests) and [`config`]
-//! (`zookeeper.properties`). Log lines use `common::logging`'s Kafka layout.
+//! [`client`], [`embedded`] (an in-process server for other crates' tests), [`config`]
+//! (`zookeeper.properties`) and [`metrics`] (the Prometheus `/metrics` endpoint). Log lines use `common::logging`'s Kafka layout.
 
 pub mod client;
 pub mod config;
 pub mod controller;
 pub mod embedded;
 pub mod journal;
+pub mod metrics;
 pub mod protocol;
 pub mod server;
 pub mod state;

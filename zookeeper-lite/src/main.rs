@@ -10,6 +10,18 @@ use std::time::Instant;
 use anyhow::Context;
 use zookeeper_lite::config::ZkConfig;
 use zookeeper_lite::controller::Controller;
+use zookeeper_lite::metrics::ZkMetrics;
+
+/// Ends the metrics listener's task with `run`.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -43,14 +55,33 @@ async fn run(config_path: &Path) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding clientPort {bind}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
+    // Bound before serving, so a port in use stops the start at once.
+    let metrics_listener = match &config.metrics {
+        Some(at) => Some(zookeeper_lite::metrics::bind(at).await?),
+        None => None,
+    };
     if local.ip().is_unspecified() {
         tracing::info!("listening on 127.0.0.1:{} (bound to {local})", local.port());
     } else {
         tracing::info!("listening on {local}");
     }
+    let metrics = Arc::new(ZkMetrics::new(controller.journal().fsync_time()));
     let shared = Arc::new(Mutex::new(controller));
+    let metrics_http = metrics_listener.map(|l| {
+        tokio::spawn(zookeeper_lite::metrics::serve(
+            l,
+            metrics.clone(),
+            shared.clone(),
+        ))
+    });
+    let _stop_metrics = AbortOnDrop(metrics_http);
     tokio::select! {
-        () = zookeeper_lite::server::serve(listener, shared, config.max_client_cnxns) => {}
+        () = zookeeper_lite::server::serve_counting(
+            listener,
+            shared,
+            config.max_client_cnxns,
+            metrics.alive_connections.clone(),
+        ) => {}
         signal = shutdown => {
             tracing::info!("received {signal}, shutting down");
         }

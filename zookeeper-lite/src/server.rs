@@ -11,6 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -51,6 +52,12 @@ async fn with_controller<T: Send + 'static>(
 
 /// Serves connections until the future is dropped. `max_per_ip` = 0 means no limit.
 pub async fn serve(listener: TcpListener, shared: Shared, max_per_ip: u32) {
+    serve_counting(listener, shared, max_per_ip, Gauge::default()).await
+}
+
+/// [`serve`], keeping the number of open connections in `alive` (ZooKeeper's
+/// `num_alive_connections`).
+pub async fn serve_counting(listener: TcpListener, shared: Shared, max_per_ip: u32, alive: Gauge) {
     let ticker = {
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -91,10 +98,28 @@ pub async fn serve(listener: TcpListener, shared: Shared, max_per_ip: u32) {
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
+        let alive = alive.clone();
         tokio::spawn(async move {
             let _slot = slot;
+            let _alive = AliveConnection::new(alive);
             handle_connection(stream, peer, shared).await;
         });
+    }
+}
+
+/// One open connection in the `num_alive_connections` gauge, taken out on drop.
+struct AliveConnection(Gauge);
+
+impl AliveConnection {
+    fn new(gauge: Gauge) -> AliveConnection {
+        gauge.inc();
+        AliveConnection(gauge)
+    }
+}
+
+impl Drop for AliveConnection {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

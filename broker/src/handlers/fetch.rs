@@ -228,9 +228,13 @@ fn read_all(
                     limit = limit.max(0);
                     let log = &hosted.log;
                     if let Some(id) = follower {
-                        if let Some(isr) =
-                            record_follower_fetch(&hosted.replica, log, id, p.fetch_offset)
-                        {
+                        if let Some(isr) = record_follower_fetch(
+                            &hosted.replica,
+                            log,
+                            id,
+                            p.fetch_offset,
+                            p.log_start_offset,
+                        ) {
                             let tp = TopicPartition {
                                 topic: name.to_string(),
                                 partition: p.partition,
@@ -351,7 +355,22 @@ fn aborted_transaction(t: &crate::log::txn::AbortedTxn) -> AbortedTransaction {
 }
 
 pub async fn handle(broker: &Arc<Broker>, request: FetchRequest, version: i16) -> FetchResponse {
-    handle_counting(broker, request, version, &AtomicU64::new(0)).await
+    let from_follower = request.replica_id.0 >= 0;
+    let response = handle_counting(broker, request, version, &AtomicU64::new(0)).await;
+    // Kafka's `BrokerTopicStats.updateBytesOut`: the record bytes answered, once per topic.
+    for topic in &response.responses {
+        let bytes: usize = topic
+            .partitions
+            .iter()
+            .map(|p| p.records.as_ref().map_or(0, |r| r.len()))
+            .sum();
+        if bytes > 0 {
+            broker
+                .metrics
+                .record_fetch(topic.topic.0.as_str(), bytes as u64, from_follower);
+        }
+    }
+    response
 }
 
 /// [`handle`], counting in `wakeups` how often the long-poll was woken to read again (for tests:
@@ -421,7 +440,7 @@ pub(crate) async fn handle_counting(
         for (tp, hosted, isr) in expansions {
             let broker = broker.clone();
             tokio::spawn(async move {
-                alter_isr(
+                if alter_isr(
                     &broker.cluster,
                     &tp,
                     &hosted.replica,
@@ -429,7 +448,10 @@ pub(crate) async fn handle_counting(
                     isr,
                     "Expanding ISR: a follower caught up",
                 )
-                .await;
+                .await
+                {
+                    broker.metrics.isr_expanded();
+                }
             });
         }
         // Kafka answers at once on an error or when a partition has a preferred read replica.
@@ -442,6 +464,8 @@ pub(crate) async fn handle_counting(
                 .with_session_id(0)
                 .with_responses(topics);
         }
+        // Kafka's DelayedFetch: counted in the Fetch purgatory while it waits.
+        let _waiting = broker.metrics.enter_fetch_purgatory();
         tokio::select! {
             _ = any_changed(&mut watches) => {
                 wakeups.fetch_add(1, Ordering::Relaxed);

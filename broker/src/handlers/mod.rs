@@ -6,7 +6,9 @@ mod alter_configs;
 mod api_versions;
 pub(crate) mod config_defs;
 mod configs;
+mod delete_records;
 mod describe_cluster;
+mod describe_log_dirs;
 mod describe_producers;
 #[cfg(test)]
 mod edge_tests;
@@ -116,6 +118,10 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::EndTxn, 0, 4),
     (ApiKey::DescribeTransactions, 0, 0),
     (ApiKey::ListTransactions, 0, 1),
+    // Log admin: kafka-delete-records (KIP-107) and kafka-log-dirs (KIP-113; v4 adds volume
+    // sizes, KIP-827).
+    (ApiKey::DeleteRecords, 0, 2),
+    (ApiKey::DescribeLogDirs, 0, 4),
 ];
 
 /// The advertised range of `key`, if we implement it.
@@ -303,6 +309,12 @@ pub async fn dispatch(
         }
         RequestKind::DescribeProducers(r) => {
             ResponseKind::DescribeProducers(describe_producers::handle(broker, r))
+        }
+        RequestKind::DeleteRecords(r) => {
+            ResponseKind::DeleteRecords(delete_records::handle(broker, r).await)
+        }
+        RequestKind::DescribeLogDirs(r) => {
+            ResponseKind::DescribeLogDirs(describe_log_dirs::handle(broker, r, version).await)
         }
         _ => {
             tracing::error!(

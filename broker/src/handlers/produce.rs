@@ -229,6 +229,8 @@ pub struct Started {
     appends: Vec<(usize, usize, Arc<HostedPartition>, PendingAppend)>,
     acks: i16,
     deadline: tokio::time::Instant,
+    /// Counted in the Produce purgatory while an acks=all answer waits (Kafka's DelayedProduce).
+    _waiting: Option<crate::metrics::PurgatoryEntry>,
 }
 
 /// Both steps of a Produce request at once (tests).
@@ -280,6 +282,7 @@ pub async fn start(broker: &Arc<Broker>, mut request: ProduceRequest, version: i
             appends: Vec::new(),
             acks: request.acks,
             deadline,
+            _waiting: None,
         };
     }
     let md = broker.cluster.metadata();
@@ -287,6 +290,8 @@ pub async fn start(broker: &Arc<Broker>, mut request: ProduceRequest, version: i
     for topic in request.topic_data {
         let name = topic.name.0.as_str().to_string();
         let mut partitions = Vec::with_capacity(topic.partition_data.len());
+        // MessagesInPerSec and BytesInPerSec, counted once per topic of the request.
+        let (mut messages_in, mut bytes_in) = (0u64, 0u64);
         for p in topic.partition_data {
             if !acks_valid {
                 partitions.push(error(p.index, ErrorCode::InvalidRequiredAcks.code(), None));
@@ -372,6 +377,7 @@ pub async fn start(broker: &Arc<Broker>, mut request: ProduceRequest, version: i
                 }
             };
             drop(records);
+            let payload_bytes = payload.len() as u64;
             match hosted
                 .log
                 .start_append(payload, hosted.leader_epoch.get())
@@ -379,6 +385,11 @@ pub async fn start(broker: &Arc<Broker>, mut request: ProduceRequest, version: i
             {
                 Ok(pending) => {
                     let info = pending.info();
+                    bytes_in += payload_bytes;
+                    if !info.duplicate {
+                        messages_in +=
+                            u64::try_from(info.last_offset - info.base_offset + 1).unwrap_or(0);
+                    }
                     appends.push((responses.len(), partitions.len(), hosted.clone(), pending));
                     partitions.push(
                         PartitionProduceResponse::default()
@@ -394,18 +405,24 @@ pub async fn start(broker: &Arc<Broker>, mut request: ProduceRequest, version: i
                 }
             }
         }
+        if bytes_in > 0 {
+            broker.metrics.record_produce(&name, messages_in, bytes_in);
+        }
         responses.push(
             TopicProduceResponse::default()
                 .with_name(TopicName(StrBytes::from_string(name)))
                 .with_partition_responses(partitions),
         );
     }
+    let waiting = (request.acks == -1 && !appends.is_empty())
+        .then(|| broker.metrics.enter_produce_purgatory());
     Started {
         responses,
         node_endpoints,
         appends,
         acks: request.acks,
         deadline,
+        _waiting: waiting,
     }
 }
 
@@ -427,6 +444,7 @@ impl Started {
             appends,
             acks,
             deadline,
+            _waiting,
         } = self;
         // acks=all appends waiting for the ISR: (topic index, partition index, partition,
         // offset the high watermark must reach).

@@ -779,6 +779,13 @@ impl DurableLog {
         self.shared.peek().size_bytes()
     }
 
+    /// Bytes stored in all segments and how many segments there are, in one look (Kafka's
+    /// `Log` Size and NumLogSegments metrics).
+    pub fn size_and_segments(&self) -> (u64, usize) {
+        let log = self.shared.peek();
+        (log.size_bytes(), log.segment_count())
+    }
+
     /// Resolves a read under the lock; run `execute` on the plan afterwards (off the lock).
     pub fn read_plan(
         &self,
@@ -944,6 +951,28 @@ impl DurableLog {
             .high_watermark
             .send_modify(|hw| *hw = (*hw).min(end));
         Ok(())
+    }
+
+    /// Kafka's `UnifiedLog.maybeIncrementLogStartOffset`: moves the log start offset up to
+    /// `offset`, deleting the segments wholly below it and checkpointing it (see
+    /// `PartitionLog::advance_log_start_offset`). An offset above the high watermark is
+    /// `OffsetOutOfRange` (Kafka: "Cannot increment the log start offset ... since it is larger
+    /// than the high watermark"). Returns whether the start moved. Blocking file work.
+    pub fn advance_log_start_offset(&self, offset: i64) -> Result<bool, LogError> {
+        self.check_usable()?;
+        let _gate = self.shared.gate()?;
+        let mut log = self.shared.lock()?;
+        let high_watermark = self.high_watermark();
+        if offset > high_watermark {
+            return Err(LogError::OffsetOutOfRange {
+                offset,
+                log_start: log.log_start_offset(),
+                log_end: high_watermark,
+            });
+        }
+        let moved = log.advance_log_start_offset(offset);
+        self.shared.publish_offsets(&log);
+        moved
     }
 
     /// Empties the log and starts it again at `offset` (see

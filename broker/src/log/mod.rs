@@ -27,6 +27,8 @@ pub mod durable;
 pub mod epoch_cache;
 pub mod index;
 pub mod legacy_message_set;
+#[cfg(test)]
+mod log_start_tests;
 pub mod partition_log;
 pub mod producer_state;
 #[cfg(test)]

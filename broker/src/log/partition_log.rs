@@ -61,6 +61,10 @@ pub struct PartitionLog {
     /// Segments that no longer take appends, by base offset.
     sealed: BTreeMap<i64, Segment>,
     active: Segment,
+    /// The log start offset as last moved by DeleteRecords (or a follower learning the leader's):
+    /// Kafka's `logStartOffset`, which may lie inside the first segment. The effective start is
+    /// the larger of this and the first segment's base (retention moves that one).
+    start_offset: i64,
     producers: ProducerStateManager,
     /// Offsets below this are fsynced (log files).
     durable_offset: i64,
@@ -410,6 +414,7 @@ impl PartitionLog {
             config,
             sealed,
             active,
+            start_offset: recovered.log_start_offset,
             producers: recovered.producers,
             txn_index: recovered.txn_index,
             unreplicated_txns: Vec::new(),
@@ -597,10 +602,49 @@ impl PartitionLog {
         self.config = config;
     }
 
+    /// Kafka's `logStartOffset`: the first offset a read may ask for.
     pub fn log_start_offset(&self) -> i64 {
-        self.sealed
+        let first_base = self
+            .sealed
             .first_key_value()
-            .map_or(self.active.base_offset(), |(base, _)| *base)
+            .map_or(self.active.base_offset(), |(base, _)| *base);
+        first_base.max(self.start_offset.min(self.log_end_offset()))
+    }
+
+    /// Kafka's `UnifiedLog.maybeIncrementLogStartOffset` (DeleteRecords, or a follower taking
+    /// its leader's log start offset): moves the log start offset up to `new_start` (capped at
+    /// the log end offset; the caller checks it against the high watermark), deletes the
+    /// segments wholly below it and writes the checkpoint, so that a restart keeps the deleted
+    /// offsets deleted. Returns whether the start moved.
+    pub fn advance_log_start_offset(&mut self, new_start: i64) -> Result<bool, LogError> {
+        let new_start = new_start.min(self.log_end_offset());
+        if new_start <= self.log_start_offset() {
+            return Ok(false);
+        }
+        self.start_offset = new_start;
+        let mut deleted = 0;
+        loop {
+            let mut bases = self.sealed.keys().copied().take(2);
+            let Some(_) = bases.next() else { break };
+            let upper = bases.next().unwrap_or(self.active.base_offset());
+            if upper > new_start {
+                break;
+            }
+            self.delete_oldest("log start offset increment")?;
+            deleted += 1;
+        }
+        if deleted > 0 {
+            // The deletions must be durable before the checkpoint names the new start.
+            checkpoint::sync_dir(&self.dir)?;
+        }
+        tracing::info!(
+            "{}: incremented log start offset to {new_start}",
+            self.dir.display()
+        );
+        // Written now, not at the next checkpoint interval as Kafka does: a crash of every
+        // replica right after the answer must not bring the deleted records back.
+        self.flush()?;
+        Ok(true)
     }
     pub fn log_end_offset(&self) -> i64 {
         self.active.next_offset()
@@ -1241,6 +1285,8 @@ impl PartitionLog {
         }
         checkpoint::sync_dir(&self.dir)?;
         let end = self.log_end_offset();
+        // Kafka's `truncateTo`: the log start offset never stays above the new end.
+        self.start_offset = self.start_offset.min(end);
         self.epochs.truncate_from_end(end)?;
         self.producers.truncate_to(end);
         self.unreplicated_txns.retain(|t| t.last_offset < end);
@@ -1253,6 +1299,7 @@ impl PartitionLog {
     /// `truncateFullyAndStartAt`): a follower whose log ends before the leader's log start
     /// offset (the leader deleted, by retention, what the follower has yet to fetch).
     pub fn truncate_fully_and_start_at(&mut self, offset: i64) -> Result<(), LogError> {
+        self.start_offset = offset;
         {
             let mut gate = self
                 .checkpoint_gate

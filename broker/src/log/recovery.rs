@@ -35,6 +35,9 @@ pub(crate) struct Recovered {
     pub segments: BTreeMap<i64, Segment>,
     pub producers: ProducerStateManager,
     pub txn_index: AbortedTxnIndex,
+    /// The log start offset the checkpoint recorded (0 without one): it may lie inside the
+    /// first segment once DeleteRecords moved it there.
+    pub log_start_offset: i64,
 }
 
 /// Why a scan stopped before the end of the file.
@@ -330,6 +333,7 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
             segments,
             producers,
             txn_index,
+            log_start_offset,
         });
     }
 
@@ -445,6 +449,7 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
         segments,
         producers,
         txn_index,
+        log_start_offset,
     })
 }
 

@@ -171,6 +171,8 @@ impl FrameReader {
 /// One queued answer, in request order.
 struct Queued {
     answer: Result<Answer, ConnError>,
+    /// The request's clock for the latency histogram, stopped once the answer is written.
+    timer: Option<crate::metrics::RequestTimer>,
 }
 
 /// Serves one connection until the peer closes it or a request closes it; see the module's
@@ -207,13 +209,23 @@ pub async fn serve(
             else {
                 return Ok(());
             };
+            let arrived = std::time::Instant::now();
+            let prefix = frame::header_prefix(&body);
             let answer = handle_frame(&broker, peer, body).await;
+            let timer = match (&answer, prefix) {
+                (Ok(_), Some(p)) => {
+                    broker
+                        .metrics
+                        .request_started(p.api_key, p.api_version, arrived)
+                }
+                _ => None,
+            };
             // The request's buffer share is held while it is read and started; what is left of
             // it (a produce's answer) keeps only small values of its own.
             drop(reservation);
             let failed = answer.is_err();
             in_flight.send_modify(|n| *n += 1);
-            if queue.send(Queued { answer }).await.is_err() {
+            if queue.send(Queued { answer, timer }).await.is_err() {
                 // The writer stopped on a write error; it reports it.
                 return Ok(());
             }
@@ -225,13 +237,16 @@ pub async fn serve(
         }
     };
     let write_side = async {
-        while let Some(Queued { answer }) = answers.recv().await {
+        while let Some(Queued { answer, timer }) = answers.recv().await {
             let response = match answer? {
                 Answer::Now(response) => response,
                 Answer::Later(finish) => finish.await?,
             };
             if let Some(response) = response {
                 write_frame(&mut writer, response).await?;
+            }
+            if let Some(timer) = timer {
+                timer.finish();
             }
             in_flight.send_modify(|n| *n -= 1);
         }

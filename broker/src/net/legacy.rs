@@ -1,7 +1,8 @@
 //! Request and response versions that Kafka 3.9 serves but kafka-protocol 0.18.0 (generated from
 //! Kafka 4's message JSON, which dropped them under KIP-896) neither decodes nor encodes:
 //! Produce v0-2, Fetch v0-3, ListOffsets v0, OffsetCommit v0-1, OffsetFetch v0, CreateTopics
-//! v0-1, DeleteTopics v0, DescribeConfigs v0, OffsetForLeaderEpoch v0-1 and WriteTxnMarkers v0.
+//! v0-1, DeleteTopics v0, DescribeConfigs v0, DescribeLogDirs v0, OffsetForLeaderEpoch v0-1 and
+//! WriteTxnMarkers v0.
 //!
 //! Requests are turned into the crate's request structs (the fields these versions lack take the
 //! defaults Kafka's `*Request.json` gives them), so handlers serve every version with one code
@@ -229,6 +230,8 @@ pub fn decode(
         // v0 has v1's layout (Kafka 3.9 reads v0 offsets from ZooKeeper, where zookeeper-lite
         // keeps every group's offsets).
         (ApiKey::OffsetFetch, 0) => crate_decode(1, buf)?,
+        // v0 has v1's layout (v1 only changed how throttling is reported).
+        (ApiKey::DescribeLogDirs, 0) => crate_decode(1, buf)?,
         // v0 lacks validate_only; v1 is v2.
         (ApiKey::CreateTopics, 0 | 1) => {
             if version == 1 {
@@ -426,6 +429,7 @@ pub fn encode_response(
         // v0 and v1 have v2's layout.
         (ApiKey::OffsetCommit, 0 | 1, _) => crate_encode(2, out),
         (ApiKey::OffsetFetch, 0, _) => crate_encode(1, out),
+        (ApiKey::DescribeLogDirs, 0, _) => crate_encode(1, out),
         (ApiKey::CreateTopics, 0 | 1, ResponseKind::CreateTopics(r)) => {
             out.put_i32(r.topics.len() as i32);
             for t in &r.topics {

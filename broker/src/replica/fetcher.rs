@@ -375,6 +375,7 @@ async fn fetch(
             let records: Bytes = p.records.unwrap_or_default();
             let log = state.log.clone();
             let hw = p.high_watermark;
+            let leader_start = p.log_start_offset;
             let epoch = state.leader_epoch;
             let partitions = partitions.clone();
             appends.spawn(async move {
@@ -392,6 +393,21 @@ async fn fetch(
                     }
                 }
                 log.follow(hw);
+                // Kafka's follower takes the leader's log start offset (records deleted by
+                // DeleteRecords or retention), up to what it has itself, and checkpoints it.
+                let start = leader_start.min(log.high_watermark());
+                if start > log.log_start_offset() {
+                    let advanced = tokio::task::spawn_blocking({
+                        let log = log.clone();
+                        move || log.advance_log_start_offset(start)
+                    })
+                    .await;
+                    if let Ok(Err(e)) = advanced {
+                        tracing::warn!(
+                            "{tp}: taking the leader's log start offset {start} failed: {e}"
+                        );
+                    }
+                }
                 true
             });
         }

@@ -43,6 +43,9 @@ pub struct FollowerState {
     /// When its previous fetch arrived, and the leader's log end offset then.
     pub last_fetch_ms: i64,
     pub last_fetch_leader_end: i64,
+    /// The follower's log start offset, as its last fetch said (Fetch v5+); -1 until known
+    /// (Kafka's `ReplicaState.logStartOffset`). DeleteRecords waits for it.
+    pub log_start_offset: i64,
 }
 
 impl FollowerState {
@@ -54,6 +57,7 @@ impl FollowerState {
             last_caught_up_ms: if in_sync { now_ms } else { 0 },
             last_fetch_ms: 0,
             last_fetch_leader_end: -1,
+            log_start_offset: -1,
         }
     }
 }
@@ -201,6 +205,8 @@ pub enum Role {
 pub struct Replica {
     role: Mutex<Role>,
     role_changes: watch::Sender<u64>,
+    /// Bumped when a follower's log start offset changes (waiting DeleteRecords requests).
+    follower_starts: watch::Sender<u64>,
 }
 
 impl Default for Replica {
@@ -208,6 +214,7 @@ impl Default for Replica {
         Replica {
             role: Mutex::new(Role::Offline),
             role_changes: watch::Sender::new(0),
+            follower_starts: watch::Sender::new(0),
         }
     }
 }
@@ -220,6 +227,27 @@ impl Replica {
     /// Role changes (leadership won or lost).
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.role_changes.subscribe()
+    }
+
+    /// Changes of the followers' log start offsets.
+    pub fn subscribe_follower_starts(&self) -> watch::Receiver<u64> {
+        self.follower_starts.subscribe()
+    }
+
+    /// Kafka's `Partition.lowWatermarkIfLeader`: the smallest log start offset over this
+    /// leader's (`leader_start`) and its followers' on live brokers (`live`), a follower whose
+    /// start is not known yet counting as -1. `None` when this broker does not lead.
+    pub fn low_watermark(&self, leader_start: i64, live: impl Fn(BrokerId) -> bool) -> Option<i64> {
+        match &*self.lock() {
+            Role::Leader(l) => Some(
+                l.followers
+                    .iter()
+                    .filter(|(b, _)| live(**b))
+                    .map(|(_, f)| f.log_start_offset)
+                    .fold(leader_start, i64::min),
+            ),
+            _ => None,
+        }
     }
 
     fn changed(&self) {
@@ -305,6 +333,7 @@ pub fn record_follower_fetch(
     log: &DurableLog,
     follower: BrokerId,
     fetch_offset: i64,
+    follower_log_start: i64,
 ) -> Option<Vec<BrokerId>> {
     let mut role = replica.lock();
     let Role::Leader(l) = &mut *role else {
@@ -312,6 +341,12 @@ pub fn record_follower_fetch(
     };
     let now = common::time::now_ms();
     l.record_fetch(follower, fetch_offset, log.log_end_offset(), now);
+    if let Some(f) = l.followers.get_mut(&follower) {
+        if f.log_start_offset != follower_log_start {
+            f.log_start_offset = follower_log_start;
+            replica.follower_starts.send_modify(|v| *v += 1);
+        }
+    }
     if l.isr.contains(&follower) {
         let followers = l.isr_followers();
         drop(role);
@@ -333,7 +368,7 @@ const ALTER_RETRY_BACKOFF_MS: i64 = 1000;
 /// Sends an AlterPartition for `tp` setting its ISR to `new_isr`, unless one is in flight, and
 /// applies the answer: the new ISR (and partition epoch) take effect only once zookeeper-lite
 /// has them. A refusal (a newer leader epoch or partition epoch exists) leaves the ISR as it is;
-/// the metadata watch brings the newer state.
+/// the metadata watch brings the newer state. Returns whether the new ISR took effect.
 pub async fn alter_isr(
     cluster: &Cluster,
     tp: &TopicPartition,
@@ -341,14 +376,14 @@ pub async fn alter_isr(
     log: &DurableLog,
     new_isr: Vec<BrokerId>,
     why: &str,
-) {
+) -> bool {
     let (leader_epoch, partition_epoch, old_isr) = {
         let mut role = replica.lock();
         let Role::Leader(l) = &mut *role else {
-            return;
+            return false;
         };
         if l.alter_in_flight || l.isr == new_isr {
-            return;
+            return false;
         }
         l.alter_in_flight = true;
         (l.leader_epoch, l.partition_epoch, l.isr.clone())
@@ -377,7 +412,7 @@ pub async fn alter_isr(
         .await;
     let mut role = replica.lock();
     let Role::Leader(l) = &mut *role else {
-        return;
+        return false;
     };
     l.alter_in_flight = false;
     match result {
@@ -398,9 +433,11 @@ pub async fn alter_isr(
                 drop(role);
                 log.update_isr_followers(followers);
                 replica.changed();
+                return true;
             }
+            false
         }
-        Ok(_) => {}
+        Ok(_) => false,
         Err(e) => {
             l.alter_retry_after_ms = common::time::now_ms() + ALTER_RETRY_BACKOFF_MS;
             // A follower that may not join (it is shutting down) is expected: not worth a WARN.
@@ -415,6 +452,7 @@ pub async fn alter_isr(
                     e.code
                 );
             }
+            false
         }
     }
 }
@@ -469,6 +507,30 @@ mod tests {
             adding_replicas: Vec::new(),
             removing_replicas: Vec::new(),
         }
+    }
+
+    /// DeleteRecords' low watermark (Kafka's `lowWatermarkIfLeader`): the smallest log start
+    /// offset over the leader and its followers on live brokers, unknown ones counting as -1.
+    #[test]
+    fn low_watermark_is_the_smallest_log_start_over_live_replicas() {
+        let replica = Replica::default();
+        assert_eq!(replica.low_watermark(10, |_| true), None, "not a leader");
+        *replica.lock() = Role::Leader(LeaderState::new(
+            &partition(&[0, 1, 2]),
+            BrokerId(0),
+            100,
+            0,
+        ));
+        assert_eq!(replica.low_watermark(10, |_| true), Some(-1));
+        let starts = replica.subscribe_follower_starts();
+        if let Role::Leader(l) = &mut *replica.lock() {
+            l.followers.get_mut(&BrokerId(1)).unwrap().log_start_offset = 10;
+            l.followers.get_mut(&BrokerId(2)).unwrap().log_start_offset = 4;
+        }
+        assert_eq!(replica.low_watermark(10, |_| true), Some(4));
+        // A follower on a broker that is gone does not hold the answer back.
+        assert_eq!(replica.low_watermark(10, |b| b != BrokerId(2)), Some(10));
+        assert!(!starts.has_changed().unwrap());
     }
 
     #[test]

@@ -101,6 +101,7 @@ mod tests {
                             last_caught_up_ms: caught_up,
                             last_fetch_ms: caught_up,
                             last_fetch_leader_end: end,
+                            log_start_offset: 0,
                         },
                     )
                 })

@@ -957,7 +957,51 @@ pub mod list_transactions {
     };
 }
 
+/// DeleteRecords request (KIP-107), versions 0-2.
+pub mod delete_records {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::DeleteRecords,
+        versions: v(0, 2),
+        flexible: from(2),
+        fields: &[
+            Field::new("topics", ALL, Ty::Array(&Ty::Struct(TOPIC))),
+            Field::new("timeout_ms", ALL, Ty::Int32),
+        ],
+    };
+
+    const TOPIC: &[Field] = &[
+        Field::new("name", ALL, Ty::String),
+        Field::new("partitions", ALL, Ty::Array(&Ty::Struct(PARTITION))),
+    ];
+
+    const PARTITION: &[Field] = &[
+        Field::new("partition_index", ALL, Ty::Int32),
+        Field::new("offset", ALL, Ty::Int64),
+    ];
+}
+
+/// DescribeLogDirs request (KIP-113), versions 0-4 (null topics: every partition).
+pub mod describe_log_dirs {
+    use super::*;
+
+    pub static REQUEST: Message = Message {
+        key: ApiKey::DescribeLogDirs,
+        versions: v(0, 4),
+        flexible: from(2),
+        fields: &[Field::new("topics", ALL, Ty::Array(&Ty::Struct(TOPIC))).nullable(ALL)],
+    };
+
+    const TOPIC: &[Field] = &[
+        Field::new("topic", ALL, Ty::String),
+        Field::new("partitions", ALL, Ty::Array(&Ty::Int32)),
+    ];
+}
+
 pub static ALL_REQUESTS: &[&Message] = &[
+    &delete_records::REQUEST,
+    &describe_log_dirs::REQUEST,
     &add_partitions_to_txn::REQUEST,
     &add_offsets_to_txn::REQUEST,
     &end_txn::REQUEST,

@@ -226,6 +226,8 @@ fn default_request(key: ApiKey) -> RequestKind {
             RequestKind::ListPartitionReassignments(Default::default())
         }
         ApiKey::DescribeProducers => RequestKind::DescribeProducers(Default::default()),
+        ApiKey::DeleteRecords => RequestKind::DeleteRecords(Default::default()),
+        ApiKey::DescribeLogDirs => RequestKind::DescribeLogDirs(Default::default()),
         ApiKey::AddPartitionsToTxn => RequestKind::AddPartitionsToTxn(Default::default()),
         ApiKey::AddOffsetsToTxn => RequestKind::AddOffsetsToTxn(Default::default()),
         ApiKey::EndTxn => RequestKind::EndTxn(Default::default()),

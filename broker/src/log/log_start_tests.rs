@@ -1,0 +1,124 @@
+//! The log start offset that DeleteRecords moves (Kafka's `UnifiedLog.maybeIncrementLogStartOffset`):
+//! inside a segment, segments wholly below it deleted, kept across a restart by the checkpoint.
+
+use super::partition_log::PartitionLog;
+use super::testutil::batch;
+use super::{DurableLog, LogConfig};
+
+fn small_config() -> LogConfig {
+    LogConfig {
+        segment_bytes: 1_000,
+        index_interval_bytes: 100,
+        retention_ms: None,
+        ..LogConfig::default()
+    }
+}
+
+/// A log of 40 one-record batches over several segments.
+fn filled(dir: &std::path::Path) -> PartitionLog {
+    let mut log = PartitionLog::open(dir, small_config()).expect("open");
+    for _ in 0..40 {
+        log.append(&batch(1, 100), 3, 0).expect("append");
+    }
+    assert!(log.segment_count() > 3, "{} segments", log.segment_count());
+    log
+}
+
+fn segment_bases(dir: &std::path::Path) -> Vec<i64> {
+    let mut bases: Vec<i64> = std::fs::read_dir(dir)
+        .expect("ls")
+        .filter_map(|e| {
+            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".log").and_then(|b| b.parse().ok())
+        })
+        .collect();
+    bases.sort_unstable();
+    bases
+}
+
+#[test]
+fn log_start_offset_moves_inside_a_segment_and_deletes_the_segments_below() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = filled(dir.path());
+    let bases = segment_bases(dir.path());
+    // An offset strictly inside the third segment.
+    let target = bases[2] + 1;
+    assert!(log.advance_log_start_offset(target).expect("advance"));
+    assert_eq!(log.log_start_offset(), target);
+    assert_eq!(
+        segment_bases(dir.path())[0],
+        bases[2],
+        "two segments deleted"
+    );
+    // Reads below the start are out of range; at the start they work.
+    assert_eq!(
+        log.read(target - 1, 1 << 20)
+            .expect_err("deleted")
+            .kafka_error_code(),
+        1
+    );
+    assert!(!log.read(target, 1 << 20).expect("read").records.is_empty());
+    // Never backwards.
+    assert!(!log.advance_log_start_offset(target - 1).expect("no-op"));
+    assert_eq!(log.log_start_offset(), target);
+    // Earliest (ListOffsets -2) is the new start.
+    assert!(matches!(
+        log.timestamp_lookup(-2),
+        super::partition_log::TimestampLookup::Done(Some((o, _))) if o == target
+    ));
+}
+
+#[test]
+fn log_start_offset_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = filled(dir.path());
+    let bases = segment_bases(dir.path());
+    let target = bases[1] + 2;
+    log.advance_log_start_offset(target).expect("advance");
+    let config = log.config().clone();
+    // No clean close: what the checkpoint holds is what comes back.
+    std::mem::forget(log);
+    let log = PartitionLog::open(dir.path(), config).expect("reopen");
+    assert_eq!((log.log_start_offset(), log.log_end_offset()), (target, 40));
+}
+
+#[test]
+fn log_start_offset_at_the_log_end_empties_the_log_for_readers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = filled(dir.path());
+    log.advance_log_start_offset(40).expect("advance");
+    assert_eq!((log.log_start_offset(), log.log_end_offset()), (40, 40));
+    let config = log.config().clone();
+    drop(log);
+    let mut log = PartitionLog::open(dir.path(), config).expect("reopen");
+    assert_eq!((log.log_start_offset(), log.log_end_offset()), (40, 40));
+    assert_eq!(
+        log.append(&batch(1, 10), 3, 0).expect("append").base_offset,
+        40
+    );
+}
+
+#[test]
+fn truncation_below_the_log_start_offset_lowers_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = filled(dir.path());
+    log.advance_log_start_offset(39).expect("advance");
+    log.truncate_to(38).expect("truncate");
+    assert!(log.log_start_offset() <= 38);
+    assert_eq!(log.log_end_offset(), 38);
+}
+
+#[tokio::test]
+async fn durable_log_refuses_a_start_above_the_high_watermark() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(filled(dir.path()));
+    let log = DurableLog::open(dir.path(), small_config()).expect("open");
+    let hw = log.high_watermark();
+    let err = log
+        .advance_log_start_offset(hw + 1)
+        .expect_err("above the high watermark");
+    assert_eq!(err.kafka_error_code(), 1);
+    assert!(log.advance_log_start_offset(hw).expect("at hw"));
+    assert_eq!(log.log_start_offset(), hw);
+    log.close().await;
+}

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Runs kafka-delete-records with the arguments given (same options and output as Kafka 3.9's DeleteRecordsCommand).
+base_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+exec "$base_dir/kafka-run-class.sh" kafka-delete-records "$@"
