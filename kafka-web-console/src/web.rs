@@ -1,0 +1,645 @@
+//! The HTTP side: axum routes for every page and its JSON twin under `/api`, the forms' POST
+//! handlers (redirecting back, or showing a confirmation page first for deletes), the charts as
+//! SVG, and the vendored assets. Errors become a readable HTML page or a JSON body
+//! `{"error": ..., "message": ...}` with the status of the failure, never a panic.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::chart::{self, Series};
+use crate::console::{Console, SCENARIOS};
+use crate::error::ConsoleError;
+use crate::metrics::CHARTED;
+use crate::pages::{
+    path_segment, ChartRef, ConfirmPage, ErrorPage, GroupPage, GroupsPage, MessagesPage,
+    OverviewPage, ResetForm, TopicPage, TopicsPage,
+};
+use crate::views::{HeaderInput, MessagesQuery, ProduceRequest, ResetRequest};
+
+const CSS: &str = include_str!("../assets/console.css");
+const JS: &str = include_str!("../assets/console.js");
+
+type Shared = Arc<Console>;
+
+/// A failure answered as JSON.
+pub struct ApiError(ConsoleError);
+
+impl From<ConsoleError> for ApiError {
+    fn from(e: ConsoleError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": self.0.status.canonical_reason().unwrap_or("error"),
+            "status": self.0.status.as_u16(),
+            "message": self.0.message,
+        });
+        (self.0.status, Json(body)).into_response()
+    }
+}
+
+/// A failure answered as an HTML page.
+pub struct PageError(ConsoleError);
+
+impl From<ConsoleError> for PageError {
+    fn from(e: ConsoleError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        PageError(ConsoleError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("rendering the page failed: {e}"),
+        ))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status;
+        let page = ErrorPage {
+            title: "Error".to_string(),
+            nav: "",
+            status: format!(
+                "{} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("Error")
+            ),
+            message: self.0.message,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, page.message).into_response(),
+        }
+    }
+}
+
+type PageResult = Result<Response, PageError>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+fn html(t: impl Template) -> PageResult {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// The console's routes over `console`.
+pub fn router(console: Shared) -> Router {
+    Router::new()
+        .route("/", get(overview_page))
+        .route("/api/overview", get(overview_api))
+        .route("/topics", get(topics_page).post(create_topic_form))
+        .route("/api/topics", get(topics_api).post(create_topic_api))
+        .route("/topics/{topic}", get(topic_page))
+        .route(
+            "/api/topics/{topic}",
+            get(topic_api).delete(delete_topic_api),
+        )
+        .route("/topics/{topic}/delete", post(delete_topic_form))
+        .route("/topics/{topic}/configs", post(alter_config_form))
+        .route("/api/topics/{topic}/configs", post(alter_config_api))
+        .route(
+            "/topics/{topic}/messages",
+            get(messages_page).post(produce_form),
+        )
+        .route(
+            "/api/topics/{topic}/messages",
+            get(messages_api).post(produce_api),
+        )
+        .route("/groups", get(groups_page))
+        .route("/api/groups", get(groups_api))
+        .route("/groups/{group}", get(group_page))
+        .route("/api/groups/{group}", get(group_api))
+        .route("/groups/{group}/lag.svg", get(lag_chart))
+        .route("/groups/{group}/reset", post(reset_form))
+        .route("/api/groups/{group}/reset", post(reset_api))
+        .route("/metrics/{chart}", get(metrics_chart))
+        .route("/api/metrics", get(metrics_api))
+        .route("/assets/console.css", get(css))
+        .route("/assets/console.js", get(js))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .fallback(not_found)
+        .with_state(console)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    let e = ConsoleError::not_found(format!("No page at {}", uri.path()));
+    if uri.path().starts_with("/api/") {
+        ApiError(e).into_response()
+    } else {
+        PageError(e).into_response()
+    }
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}
+
+async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        JS,
+    )
+        .into_response()
+}
+
+fn svg(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+// ---- overview ----------------------------------------------------------------------------------
+
+async fn overview_page(State(c): State<Shared>) -> PageResult {
+    let v = c.overview().await?;
+    let charts = if v.metrics_urls.is_empty() {
+        Vec::new()
+    } else {
+        CHARTED
+            .iter()
+            .map(|m| ChartRef {
+                src: format!("/metrics/{}.svg", m.id),
+                title: m.title.to_string(),
+            })
+            .collect()
+    };
+    html(OverviewPage {
+        title: "Overview".to_string(),
+        nav: "overview",
+        v: &v,
+        charts,
+    })
+}
+
+async fn overview_api(State(c): State<Shared>) -> ApiResult<crate::views::OverviewView> {
+    Ok(Json(c.overview().await?))
+}
+
+async fn metrics_chart(State(c): State<Shared>, Path(chart): Path<String>) -> Response {
+    let id = chart.strip_suffix(".svg").unwrap_or(&chart);
+    let Some(m) = CHARTED.iter().find(|m| m.id == id) else {
+        return PageError(ConsoleError::not_found(format!("No chart {chart}"))).into_response();
+    };
+    let series: Vec<Series> = c
+        .metrics
+        .rates(m.id)
+        .into_iter()
+        .map(|(url, points)| Series { name: url, points })
+        .collect();
+    svg(chart::line_chart(m.title, m.unit, &series))
+}
+
+async fn metrics_api(State(c): State<Shared>) -> Json<serde_json::Value> {
+    let rates: serde_json::Map<String, serde_json::Value> = CHARTED
+        .iter()
+        .map(|m| {
+            let per_endpoint: Vec<serde_json::Value> = c
+                .metrics
+                .rates(m.id)
+                .into_iter()
+                .map(|(url, points)| json!({"url": url, "points": points}))
+                .collect();
+            (
+                m.id.to_string(),
+                json!({"title": m.title, "unit": m.unit, "rates": per_endpoint}),
+            )
+        })
+        .collect();
+    Json(json!({"endpoints": c.metrics.snapshot(), "rates": rates}))
+}
+
+// ---- topics ------------------------------------------------------------------------------------
+
+async fn topics_page(State(c): State<Shared>) -> PageResult {
+    let v = c.topics().await?;
+    html(TopicsPage {
+        title: "Topics".to_string(),
+        nav: "topics",
+        v: &v,
+        flash: None,
+    })
+}
+
+async fn topics_api(State(c): State<Shared>) -> ApiResult<crate::views::TopicsView> {
+    Ok(Json(c.topics().await?))
+}
+
+/// The create-topic form; empty counts mean the broker's defaults.
+#[derive(Debug, Deserialize)]
+pub struct CreateTopicForm {
+    pub name: String,
+    pub partitions: Option<String>,
+    pub replication_factor: Option<String>,
+}
+
+fn opt_number<T: std::str::FromStr>(
+    v: &Option<String>,
+    what: &str,
+) -> Result<Option<T>, ConsoleError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| ConsoleError::bad_request(format!("Invalid {what}: {s}"))),
+    }
+}
+
+async fn create_topic_form(State(c): State<Shared>, Form(f): Form<CreateTopicForm>) -> PageResult {
+    let partitions = opt_number(&f.partitions, "number of partitions")?;
+    let rf = opt_number(&f.replication_factor, "replication factor")?;
+    c.create_topic(&f.name, partitions, rf).await?;
+    Ok(Redirect::to(&format!(
+        "/topics/{}?created=1",
+        path_segment(f.name.trim())
+    ))
+    .into_response())
+}
+
+/// `POST /api/topics`: `{"name": "t", "partitions": 3, "replication_factor": 1}`.
+#[derive(Debug, Deserialize)]
+pub struct CreateTopicJson {
+    pub name: String,
+    pub partitions: Option<i32>,
+    pub replication_factor: Option<i16>,
+}
+
+async fn create_topic_api(
+    State(c): State<Shared>,
+    Json(body): Json<CreateTopicJson>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    c.create_topic(&body.name, body.partitions, body.replication_factor)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"created": body.name.trim()})),
+    ))
+}
+
+async fn topic_page(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let v = c.topic(&topic).await?;
+    let flash = if q.contains_key("created") {
+        Some(format!("Topic {topic} created."))
+    } else if q.contains_key("altered") {
+        Some("Config changed.".to_string())
+    } else {
+        None
+    };
+    html(TopicPage {
+        title: format!("Topic {topic}"),
+        nav: "topics",
+        v: &v,
+        flash,
+    })
+}
+
+async fn topic_api(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+) -> ApiResult<crate::views::TopicView> {
+    Ok(Json(c.topic(&topic).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfirmForm {
+    pub confirm: Option<String>,
+}
+
+fn confirmed(v: &Option<String>) -> bool {
+    matches!(v.as_deref(), Some("yes") | Some("true") | Some("on"))
+}
+
+async fn delete_topic_form(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> PageResult {
+    if !confirmed(&f.confirm) {
+        return html(ConfirmPage {
+            title: "Confirm".to_string(),
+            nav: "topics",
+            question: format!("Delete topic {topic} and all its messages? This cannot be undone."),
+            action: format!("/topics/{}/delete", path_segment(&topic)),
+            back: format!("/topics/{}", path_segment(&topic)),
+        });
+    }
+    c.delete_topic(&topic).await?;
+    let v = c.topics().await?;
+    html(TopicsPage {
+        title: "Topics".to_string(),
+        nav: "topics",
+        v: &v,
+        flash: Some(format!("Topic {topic} deleted.")),
+    })
+}
+
+async fn delete_topic_api(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+    Query(f): Query<ConfirmForm>,
+) -> ApiResult<serde_json::Value> {
+    if !confirmed(&f.confirm) {
+        return Err(ConsoleError::bad_request(
+            "Deleting a topic needs confirmation: add ?confirm=true.",
+        )
+        .into());
+    }
+    c.delete_topic(&topic).await?;
+    Ok(Json(json!({"deleted": topic})))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfigForm {
+    pub name: String,
+    pub value: Option<String>,
+    /// `set` (default) or `delete`.
+    pub action: Option<String>,
+}
+
+async fn alter_config_form(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+    Form(f): Form<ConfigForm>,
+) -> PageResult {
+    let value = match f.action.as_deref() {
+        Some("delete") => None,
+        _ => Some(f.value.as_deref().unwrap_or("")),
+    };
+    c.alter_topic_config(&topic, &f.name, value).await?;
+    Ok(Redirect::to(&format!(
+        "/topics/{}?altered=1#configs",
+        path_segment(&topic)
+    ))
+    .into_response())
+}
+
+/// `POST /api/topics/{t}/configs`: `{"name": "retention.ms", "value": "1000"}`; a null or
+/// absent value deletes the override.
+#[derive(Debug, Deserialize)]
+pub struct ConfigJson {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+async fn alter_config_api(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+    Json(body): Json<ConfigJson>,
+) -> ApiResult<serde_json::Value> {
+    c.alter_topic_config(&topic, &body.name, body.value.as_deref())
+        .await?;
+    Ok(Json(
+        json!({"topic": topic, "name": body.name, "value": body.value}),
+    ))
+}
+
+// ---- messages ----------------------------------------------------------------------------------
+
+async fn messages_page(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+    Query(q): Query<MessagesQuery>,
+) -> PageResult {
+    let v = c.messages(&topic, &q).await?;
+    html(MessagesPage {
+        title: format!("Messages of {topic}"),
+        nav: "topics",
+        v: &v,
+        timestamp: q.timestamp.clone().unwrap_or_default(),
+        flash: None,
+    })
+}
+
+async fn messages_api(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+    Query(q): Query<MessagesQuery>,
+) -> ApiResult<crate::views::MessagesView> {
+    Ok(Json(c.messages(&topic, &q).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProduceForm {
+    pub partition: Option<String>,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    /// `key=value` lines.
+    pub headers: Option<String>,
+}
+
+/// `key=value` lines; a line without `=` is a header with a null value.
+fn parse_header_lines(text: &str) -> Vec<HeaderInput> {
+    text.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) => HeaderInput {
+                key: k.trim().to_string(),
+                value: Some(v.to_string()),
+            },
+            None => HeaderInput {
+                key: l.trim().to_string(),
+                value: None,
+            },
+        })
+        .collect()
+}
+
+async fn produce_form(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+    Form(f): Form<ProduceForm>,
+) -> PageResult {
+    let request = ProduceRequest {
+        partition: opt_number(&f.partition, "partition")?,
+        key: f.key.filter(|k| !k.is_empty()),
+        value: f.value,
+        headers: parse_header_lines(f.headers.as_deref().unwrap_or("")),
+    };
+    let produced = c.produce(&topic, request).await?;
+    let q = MessagesQuery {
+        partition: Some(produced.partition.to_string()),
+        offset: Some(produced.offset.to_string()),
+        ..Default::default()
+    };
+    let v = c.messages(&topic, &q).await?;
+    html(MessagesPage {
+        title: format!("Messages of {topic}"),
+        nav: "topics",
+        v: &v,
+        timestamp: String::new(),
+        flash: Some(format!(
+            "Produced to partition {} at offset {}.",
+            produced.partition, produced.offset
+        )),
+    })
+}
+
+async fn produce_api(
+    State(c): State<Shared>,
+    Path(topic): Path<String>,
+    Json(body): Json<ProduceRequest>,
+) -> Result<(StatusCode, Json<crate::views::ProducedView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(c.produce(&topic, body).await?)))
+}
+
+// ---- groups ------------------------------------------------------------------------------------
+
+async fn groups_page(State(c): State<Shared>) -> PageResult {
+    let v = c.groups().await?;
+    html(GroupsPage {
+        title: "Consumer groups".to_string(),
+        nav: "groups",
+        v: &v,
+    })
+}
+
+async fn groups_api(State(c): State<Shared>) -> ApiResult<crate::views::GroupsView> {
+    Ok(Json(c.groups().await?))
+}
+
+async fn render_group(
+    c: &Console,
+    group: &str,
+    form: ResetForm,
+    reset: Result<Option<crate::views::ResetView>, ConsoleError>,
+) -> PageResult {
+    let v = c.group(group).await?;
+    let (reset, reset_error, status) = match reset {
+        Ok(r) => (r, None, StatusCode::OK),
+        Err(e) => (None, Some(e.message), e.status),
+    };
+    let page = GroupPage {
+        title: format!("Group {group}"),
+        nav: "groups",
+        v: &v,
+        path: path_segment(group),
+        form,
+        reset,
+        reset_error,
+        scenarios: SCENARIOS,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn group_page(State(c): State<Shared>, Path(group): Path<String>) -> PageResult {
+    render_group(
+        &c,
+        &group,
+        ResetForm {
+            scenario: "to-earliest".to_string(),
+            ..Default::default()
+        },
+        Ok(None),
+    )
+    .await
+}
+
+async fn group_api(
+    State(c): State<Shared>,
+    Path(group): Path<String>,
+) -> ApiResult<crate::views::GroupView> {
+    Ok(Json(c.group(&group).await?))
+}
+
+async fn lag_chart(State(c): State<Shared>, Path(group): Path<String>) -> Response {
+    let history = c.lag_sample(&group).await;
+    let series = [Series {
+        name: "total lag".to_string(),
+        points: history.into_iter().map(|(t, v)| (t, v as f64)).collect(),
+    }];
+    svg(chart::line_chart(
+        &format!("Lag of {group}"),
+        "messages",
+        &series,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetFormInput {
+    pub topic: Option<String>,
+    pub scenario: String,
+    pub value: Option<String>,
+    /// `preview` (default) or `execute`.
+    pub action: Option<String>,
+    pub confirm: Option<String>,
+}
+
+async fn reset_form(
+    State(c): State<Shared>,
+    Path(group): Path<String>,
+    Form(f): Form<ResetFormInput>,
+) -> PageResult {
+    let execute = f.action.as_deref() == Some("execute");
+    let form = ResetForm {
+        topic: f.topic.clone().unwrap_or_default(),
+        scenario: f.scenario.clone(),
+        value: f.value.clone().unwrap_or_default(),
+    };
+    let result = if execute && !confirmed(&f.confirm) {
+        Err(ConsoleError::bad_request(
+            "Executing a reset needs confirmation: preview it first, then execute.",
+        ))
+    } else {
+        c.reset(
+            &group,
+            &ResetRequest {
+                topic: f.topic,
+                scenario: f.scenario,
+                value: f.value,
+                execute,
+            },
+        )
+        .await
+        .map(Some)
+    };
+    render_group(&c, &group, form, result).await
+}
+
+async fn reset_api(
+    State(c): State<Shared>,
+    Path(group): Path<String>,
+    Json(body): Json<ResetRequest>,
+) -> ApiResult<crate::views::ResetView> {
+    Ok(Json(c.reset(&group, &body).await?))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lines_split_at_the_first_equals_sign() {
+        let h = parse_header_lines("a=1\r\nb=x=y\n\nflag\n");
+        assert_eq!(h.len(), 3);
+        assert_eq!((h[0].key.as_str(), h[0].value.as_deref()), ("a", Some("1")));
+        assert_eq!(
+            (h[1].key.as_str(), h[1].value.as_deref()),
+            ("b", Some("x=y"))
+        );
+        assert_eq!((h[2].key.as_str(), h[2].value.as_deref()), ("flag", None));
+    }
+}
