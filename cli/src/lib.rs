@@ -12,7 +12,6 @@ pub mod argparse;
 pub mod exception;
 pub mod help;
 pub mod host_port;
-pub mod java_text;
 pub mod parser;
 pub mod properties;
 pub mod signal;

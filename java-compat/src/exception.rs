@@ -19,12 +19,14 @@ pub const JSON_MAPPING: &str = "com.fasterxml.jackson.databind.JsonMappingExcept
 /// `java.lang.NumberFormatException`.
 pub const NUMBER_FORMAT: &str = "java.lang.NumberFormatException";
 
-/// A Java exception: its class, its message (`None` is Java's null) and its cause.
+/// A Java exception: its class, its message (`None` is Java's null), what it was caused by and
+/// the exceptions added to it with `addSuppressed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JavaException {
     pub class: String,
     pub message: Option<String>,
     pub cause: Option<Box<JavaException>>,
+    pub suppressed: Vec<JavaException>,
 }
 
 impl JavaException {
@@ -33,6 +35,34 @@ impl JavaException {
             class: class.into(),
             message: Some(message.into()),
             cause: None,
+            suppressed: Vec::new(),
+        }
+    }
+
+    /// `new AdminCommandFailedException(message)`.
+    pub fn admin_command_failed(message: impl Into<String>) -> Self {
+        JavaException::new(ADMIN_COMMAND_FAILED, message)
+    }
+
+    /// `new RuntimeException(cause)`.
+    pub fn runtime(cause: JavaException) -> Self {
+        JavaException::wrapping(RUNTIME, cause)
+    }
+
+    /// The exception `Files.readAllBytes(path)` throws for `e` (what `Utils.readFileAsString`
+    /// and the tools' JSON-file readers pass on).
+    pub fn from_read_error(path: &str, e: &std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                JavaException::new("java.nio.file.NoSuchFileException", path)
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                JavaException::new("java.nio.file.AccessDeniedException", path)
+            }
+            std::io::ErrorKind::IsADirectory => {
+                JavaException::new("java.io.IOException", "Is a directory")
+            }
+            _ => JavaException::new("java.io.IOException", e.to_string()),
         }
     }
 
@@ -43,6 +73,7 @@ impl JavaException {
             class: class.into(),
             message: Some(cause.to_string()),
             cause: Some(Box::new(cause)),
+            suppressed: Vec::new(),
         }
     }
 
@@ -56,15 +87,23 @@ impl JavaException {
         self.message.as_deref().unwrap_or("null")
     }
 
-    /// The stack trace's lines without frames: the exception, then each cause.
+    /// The stack trace's lines without frames: the exception, its suppressed exceptions
+    /// (indented, `Suppressed: `), then each cause (`Caused by: `).
     pub fn trace(&self) -> String {
-        let mut out = format!("{self}\n");
-        let mut cause = self.cause.as_deref();
-        while let Some(c) = cause {
-            out.push_str(&format!("Caused by: {c}\n"));
-            cause = c.cause.as_deref();
-        }
+        let mut out = String::new();
+        self.trace_lines("", "", &mut out);
         out
+    }
+
+    fn trace_lines(&self, indent: &str, caption: &str, out: &mut String) {
+        out.push_str(&format!("{indent}{caption}{self}\n"));
+        let inner = format!("{indent}\t");
+        for s in &self.suppressed {
+            s.trace_lines(&inner, "Suppressed: ", out);
+        }
+        if let Some(cause) = &self.cause {
+            cause.trace_lines(indent, "Caused by: ", out);
+        }
     }
 
     /// What most tools' `mainNoExit` prints for an exception: the message, then the trace.
@@ -103,7 +142,32 @@ mod tests {
             class: "java.lang.NullPointerException".into(),
             message: None,
             cause: None,
+            suppressed: Vec::new(),
         };
         assert_eq!(bare.report(), "null\njava.lang.NullPointerException\n");
+    }
+
+    #[test]
+    fn report_is_the_message_then_the_exception_its_suppressed_and_its_cause() {
+        let mut failed = JavaException::admin_command_failed("2 replica(s) could not be elected");
+        failed.suppressed = vec![
+            JavaException::new("org.apache.kafka.common.errors.X", "x"),
+            JavaException::new("org.apache.kafka.common.errors.Y", "y"),
+        ];
+        assert_eq!(
+            failed.report(),
+            "2 replica(s) could not be elected\n\
+             org.apache.kafka.server.common.AdminCommandFailedException: 2 replica(s) could not be elected\n\
+             \tSuppressed: org.apache.kafka.common.errors.X: x\n\
+             \tSuppressed: org.apache.kafka.common.errors.Y: y\n"
+        );
+        let wrapped =
+            JavaException::runtime(JavaException::new("java.io.IOException", "Is a directory"));
+        assert_eq!(
+            wrapped.report(),
+            "java.io.IOException: Is a directory\n\
+             java.lang.RuntimeException: java.io.IOException: Is a directory\n\
+             Caused by: java.io.IOException: Is a directory\n"
+        );
     }
 }

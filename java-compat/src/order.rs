@@ -151,4 +151,48 @@ mod tests {
         assert_eq!(ordered.last(), Some(&16));
         assert_eq!(ordered[0], 1);
     }
+
+    fn tp_order(tps: &[(&str, i32)]) -> Vec<String> {
+        hash_order(tps.to_vec(), Capacity::Default, |(t, p)| {
+            topic_partition_hash(t, *p)
+        })
+        .into_iter()
+        .map(|(t, p)| format!("{t}-{p}"))
+        .collect()
+    }
+
+    #[test]
+    fn string_and_topic_partition_hashes_wrap_as_javas() {
+        assert_eq!(string_hash(""), 0);
+        assert_eq!(string_hash("t"), 116);
+        assert_eq!(string_hash("hello"), 99_162_322);
+        // Overflow wraps as Java's int arithmetic does.
+        assert_eq!(string_hash("polygenelubricants"), i32::MIN);
+        assert_eq!(topic_partition_hash("t", 0), 1077);
+    }
+
+    /// Java: `new HashSet<>(List.of(new TopicPartition("t", 0), ..1, ..2))` prints
+    /// `[t-2, t-1, t-0]` (buckets 3, 4 and 5 of 16).
+    #[test]
+    fn partitions_of_one_topic_come_out_in_javas_bucket_order() {
+        assert_eq!(
+            tp_order(&[("t", 0), ("t", 1), ("t", 2)]),
+            ["t-2", "t-1", "t-0"]
+        );
+    }
+
+    #[test]
+    fn a_growing_table_keeps_every_entry_and_orders_by_the_final_buckets() {
+        let tps: Vec<(String, i32)> = (0..100).map(|p| ("orders".to_string(), p)).collect();
+        let ordered = hash_order(tps.clone(), Capacity::Default, |(t, p)| {
+            topic_partition_hash(t, *p)
+        });
+        assert_eq!(ordered.len(), 100);
+        // 100 entries need a table of 256: each entry's bucket there never decreases.
+        let buckets: Vec<u32> = ordered
+            .iter()
+            .map(|(t, p)| spread(topic_partition_hash(t, *p)) & 255)
+            .collect();
+        assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
+    }
 }

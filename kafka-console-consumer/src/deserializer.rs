@@ -69,9 +69,9 @@ impl Deserializer {
                     .map(|b| i16::from_be_bytes(b).to_string())
             }
             Deserializer::Float => fixed::<4>(data, "Size of data received by Deserializer is not 4")
-                .map(|b| cli::java_text::float_to_string(f32::from_be_bytes(b))),
+                .map(|b| java_compat::text::float_to_string(f32::from_be_bytes(b))),
             Deserializer::Double => fixed::<8>(data, "Size of data received by Deserializer is not 8")
-                .map(|b| cli::java_text::double_to_string(f64::from_be_bytes(b))),
+                .map(|b| java_compat::text::double_to_string(f64::from_be_bytes(b))),
             Deserializer::Boolean => match data {
                 [1] => Ok("true".to_string()),
                 [0] => Ok("false".to_string()),

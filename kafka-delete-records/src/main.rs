@@ -38,22 +38,6 @@ fn fail(e: &JavaException) -> i32 {
     1
 }
 
-/// `Utils.readFileAsString`'s exceptions (`Files.readAllBytes`).
-fn read_error(path: &str, e: &std::io::Error) -> JavaException {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            JavaException::new("java.nio.file.NoSuchFileException", path)
-        }
-        std::io::ErrorKind::PermissionDenied => {
-            JavaException::new("java.nio.file.AccessDeniedException", path)
-        }
-        std::io::ErrorKind::IsADirectory => {
-            JavaException::new("java.io.IOException", "Is a directory")
-        }
-        _ => JavaException::new("java.io.IOException", e.to_string()),
-    }
-}
-
 fn run(opts: &DeleteRecordsOptions) -> i32 {
     let props = match load_command_config(opts.command_config.as_deref()) {
         Ok(p) => p,
@@ -65,7 +49,7 @@ fn run(opts: &DeleteRecordsOptions) -> i32 {
     };
     let text = match std::fs::read(&opts.offset_json_file) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => return fail(&read_error(&opts.offset_json_file, &e)),
+        Err(e) => return fail(&JavaException::from_read_error(&opts.offset_json_file, &e)),
     };
     let file = match OffsetsFile::parse(&text).and_then(OffsetsFile::without_duplicates) {
         Ok(f) => f,

@@ -11,9 +11,9 @@ use client::admin::{ElectionResult, ElectionType};
 use client::{Admin, ClientError};
 use common::errors::codes::ELECTION_NOT_NEEDED;
 
-use crate::exception::JavaException;
-use crate::java_order::{hash_set_order, topic_partition_hash};
 use crate::options::Partitions;
+use java_compat::order::{hash_order, topic_partition_hash, Capacity};
+use java_compat::JavaException;
 
 /// A client error as the Java exception the admin client would complete its future with.
 pub fn java_exception(e: &ClientError) -> JavaException {
@@ -66,7 +66,7 @@ fn print_results(
 ) -> Result<(), JavaException> {
     let hash = |r: &ElectionResult| topic_partition_hash(&r.topic, r.partition);
     // `electLeadersResult` fills a HashMap in response order; the tool walks it.
-    let results = hash_set_order(results, hash);
+    let results = hash_order(results, Capacity::Default, hash);
     let mut succeeded = Vec::new();
     let mut noop = Vec::new();
     let mut failed = Vec::new();
@@ -78,7 +78,7 @@ fn print_results(
         }
     }
     let names = |rs: Vec<ElectionResult>| -> String {
-        hash_set_order(rs, hash)
+        hash_order(rs, Capacity::Default, hash)
             .iter()
             .map(|r| format!("{}-{}", r.topic, r.partition))
             .collect::<Vec<_>>()
@@ -107,7 +107,7 @@ fn print_results(
         "{} replica(s) could not be elected",
         failed.len()
     ));
-    for r in hash_set_order(failed, hash) {
+    for r in hash_order(failed, Capacity::Default, hash) {
         let Some(e) = &r.error else { continue };
         let exception = java_exception(e);
         writeln!(

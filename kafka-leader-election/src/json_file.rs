@@ -6,31 +6,15 @@
 
 use serde_json::Value;
 
-use crate::exception::{JavaException, ADMIN_OPERATION};
-use crate::java_order::{hash_set_order, topic_partition_hash};
-
-const JSON_MAPPING: &str = "com.fasterxml.jackson.databind.JsonMappingException";
+use java_compat::exception::{ADMIN_OPERATION, JSON_MAPPING};
+use java_compat::order::{hash_order, topic_partition_hash, Capacity};
+use java_compat::JavaException;
 
 /// Reads the file at `path` (Kafka's `Utils.readFileAsString`) and parses it.
 pub fn read_replica_election_data(path: &str) -> Result<Vec<(String, i32)>, JavaException> {
-    let bytes = std::fs::read(path).map_err(|e| JavaException::runtime(io_exception(path, &e)))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| JavaException::runtime(JavaException::from_read_error(path, &e)))?;
     parse_replica_election_data(&String::from_utf8_lossy(&bytes))
-}
-
-/// The exception `Files.readAllBytes` throws.
-fn io_exception(path: &str, e: &std::io::Error) -> JavaException {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            JavaException::new("java.nio.file.NoSuchFileException", path)
-        }
-        std::io::ErrorKind::PermissionDenied => {
-            JavaException::new("java.nio.file.AccessDeniedException", path)
-        }
-        std::io::ErrorKind::IsADirectory => {
-            JavaException::new("java.io.IOException", "Is a directory")
-        }
-        _ => JavaException::new("java.io.IOException", e.to_string()),
-    }
 }
 
 fn mapping(message: String) -> JavaException {
@@ -106,10 +90,12 @@ pub fn parse_replica_election_data(text: &str) -> Result<Vec<(String, i32)>, Jav
     }
     if !duplicates.is_empty() {
         // `Collectors.toSet()` is a HashSet, printed in its iteration order.
-        let shown: Vec<String> = hash_set_order(duplicates, |(t, p)| topic_partition_hash(t, *p))
-            .into_iter()
-            .map(|(t, p)| format!("{t}-{p}"))
-            .collect();
+        let shown: Vec<String> = hash_order(duplicates, Capacity::Default, |(t, p)| {
+            topic_partition_hash(t, *p)
+        })
+        .into_iter()
+        .map(|(t, p)| format!("{t}-{p}"))
+        .collect();
         return Err(JavaException::new(
             ADMIN_OPERATION,
             format!(

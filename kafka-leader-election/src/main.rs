@@ -6,8 +6,6 @@
 //! (the exception's message and what was thrown on stderr); `--help` exits 1, `--version` 0.
 
 mod command;
-mod exception;
-mod java_order;
 mod json_file;
 mod options;
 
@@ -17,8 +15,8 @@ use std::time::Duration;
 use cli::admin::{admin_api_timeout, admin_client_id, load_command_config, run_async};
 use client::Admin;
 
-use crate::exception::JavaException;
 use crate::options::{ElectionOptions, Stop};
+use java_compat::JavaException;
 
 /// The tool's `default.api.timeout.ms` unless `--admin.config` sets one (Kafka's `run` is
 /// given 30 s).

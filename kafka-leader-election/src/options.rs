@@ -7,8 +7,8 @@ use cli::usage::maybe_help_or_version;
 use cli::{Abort, OptionError, OptionParser, ParsedOptions, ValueType};
 use client::admin::ElectionType;
 
-use crate::exception::JavaException;
 use crate::json_file;
+use java_compat::JavaException;
 
 /// `ElectionType`'s constants, as jopt's `EnumConverter` reads and shows them.
 const ELECTION_TYPES: &[&str] = &["PREFERRED", "UNCLEAN"];
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn validation_failures_are_kafkas_admin_command_failed_exceptions() {
-        let admin = crate::exception::ADMIN_COMMAND_FAILED.to_string();
+        let admin = java_compat::exception::ADMIN_COMMAND_FAILED.to_string();
         let cases: &[(&[&str], &str)] = &[
             (
                 &["--all-topic-partitions"],

@@ -277,7 +277,7 @@ async fn measure(
         if i % 1000 == 0 {
             println!(
                 "{i}\t{}",
-                cli::java_text::double_to_string(elapsed_ns / 1000.0 / 1000.0)
+                java_compat::text::double_to_string(elapsed_ns / 1000.0 / 1000.0)
             );
         }
         total_ns += elapsed_ns;
@@ -357,8 +357,8 @@ mod tests {
             results(16_000_000.0, &mut l),
             "Avg latency: 4.0000 ms\nPercentiles: 50th = 3, 99th = 10, 99.9th = 10\n"
         );
-        assert_eq!(cli::java_text::double_to_string(1.0), "1.0");
-        assert_eq!(cli::java_text::double_to_string(0.523), "0.523");
-        assert_eq!(cli::java_text::double_to_string(0.0001), "1.0E-4");
+        assert_eq!(java_compat::text::double_to_string(1.0), "1.0");
+        assert_eq!(java_compat::text::double_to_string(0.523), "0.523");
+        assert_eq!(java_compat::text::double_to_string(0.0001), "1.0E-4");
     }
 }

@@ -5,9 +5,11 @@
 //! `offsets_committed`'s `error` only when there is one (`@JsonInclude(NON_NULL)`).
 //!
 //! `offsets_committed` lists the offsets in the iteration order of the Java `HashMap` the tool
-//! builds them in ([`java_hash_map_order`]), so that the lines read as Kafka's do.
+//! builds them in (`java_compat::order`), so that the lines read as Kafka's do.
 
 use std::fmt::Write as _;
+
+use java_compat::text::jackson_string as json_string;
 
 use common::topic_partition::TopicPartition;
 
@@ -157,68 +159,8 @@ impl ConsumerEvent {
     }
 }
 
-/// A JSON string as Jackson escapes it: `"` and `\`, the short escapes for backspace, form
-/// feed, newline, carriage return and tab, `\u00XX` (upper-case hex) for the other control
-/// characters; everything else as it is.
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn json_string_or_null(s: Option<&str>) -> String {
     s.map_or_else(|| "null".to_string(), json_string)
-}
-
-/// Java's `String.hashCode` (over UTF-16 code units).
-fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)))
-}
-
-/// Kafka's `TopicPartition.hashCode`.
-pub fn topic_partition_hash(topic: &str, partition: i32) -> i32 {
-    let result = 31i32.wrapping_add(partition);
-    31i32
-        .wrapping_mul(result)
-        .wrapping_add(java_string_hash(topic))
-}
-
-/// Reorders `entries` (given in insertion order, distinct keys) as a `java.util.HashMap` of
-/// default capacity iterates them: by bucket (`(h ^ h >>> 16) & (capacity - 1)`, the capacity
-/// doubling from 16 while the size exceeds 3/4 of it), insertion order within a bucket.
-pub fn java_hash_map_order<T>(entries: Vec<T>, hash: impl Fn(&T) -> i32) -> Vec<T> {
-    let mut capacity: usize = 16;
-    while entries.len() * 4 > capacity * 3 {
-        capacity *= 2;
-    }
-    let mut keyed: Vec<(usize, usize, T)> = entries
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let h = hash(&e) as u32;
-            let spread = h ^ (h >> 16);
-            ((spread as usize) & (capacity - 1), i, e)
-        })
-        .collect();
-    keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
-    keyed.into_iter().map(|(_, _, e)| e).collect()
 }
 
 #[cfg(test)]
@@ -301,26 +243,5 @@ mod tests {
         assert!(failed
             .to_json(6)
             .ends_with(r#","error":"boom \"x\"","success":false}"#));
-    }
-
-    #[test]
-    fn topic_partition_hash_is_javas() {
-        // "t".hashCode() = 116; (31 + 0) * 31 + 116 = 1077.
-        assert_eq!(topic_partition_hash("t", 0), 1077);
-        assert_eq!(topic_partition_hash("t", 1), 1108);
-        // "abc".hashCode() = 96354.
-        assert_eq!(java_string_hash("abc"), 96354);
-    }
-
-    #[test]
-    fn hash_map_order_follows_buckets() {
-        // Hashes 1077 and 1108 fall in buckets 5 and 4 of 16: partition 1 iterates first.
-        let entries = vec![("t", 0), ("t", 1)];
-        let ordered = java_hash_map_order(entries, |(t, p)| topic_partition_hash(t, *p));
-        assert_eq!(ordered, vec![("t", 1), ("t", 0)]);
-        // Thirteen entries make the table grow to 32 buckets.
-        let many: Vec<i32> = (0..13).collect();
-        let ordered = java_hash_map_order(many, |p| topic_partition_hash("t", *p));
-        assert_eq!(ordered.len(), 13);
     }
 }

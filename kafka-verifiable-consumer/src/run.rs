@@ -24,9 +24,9 @@ use client::connection::ConnectionOptions;
 use client::consumer::RebalanceEvent;
 use client::{ClientError, Consumer, ConsumerConfig, ConsumerRecord};
 
-use crate::events::{
-    java_hash_map_order, topic_partition_hash, CommitData, ConsumerEvent, RecordSetSummary,
-};
+use java_compat::order::{hash_order, topic_partition_hash, Capacity};
+
+use crate::events::{CommitData, ConsumerEvent, RecordSetSummary};
 use crate::options::Options;
 
 /// The tool's logger name in its log lines.
@@ -254,7 +254,9 @@ async fn commit(consumer: &mut Consumer, offsets: Vec<(String, i32, i64)>) -> bo
             return false;
         }
     }
-    let ordered = java_hash_map_order(offsets, |(t, p, _)| topic_partition_hash(t, *p));
+    let ordered = hash_order(offsets, Capacity::Default, |(t, p, _)| {
+        topic_partition_hash(t, *p)
+    });
     emit(&ConsumerEvent::OffsetsCommitted {
         offsets: ordered
             .into_iter()

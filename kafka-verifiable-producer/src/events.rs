@@ -10,6 +10,8 @@
 
 use std::fmt::Write as _;
 
+use java_compat::text::jackson_string as json_string;
+
 /// One event line's content.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProducerEvent {
@@ -110,31 +112,6 @@ impl ProducerEvent {
     }
 }
 
-/// A JSON string as Jackson escapes it: `"` and `\`, the short escapes for backspace, form
-/// feed, newline, carriage return and tab, `\u00XX` (upper-case hex) for the other control
-/// characters; everything else (`/`, non-ASCII) as it is.
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn json_string_or_null(s: Option<&str>) -> String {
     s.map_or_else(|| "null".to_string(), json_string)
 }
@@ -153,7 +130,7 @@ pub fn json_double(d: f64) -> String {
             "\"-Infinity\"".to_string()
         };
     }
-    cli::java_text::double_to_string(d)
+    java_compat::text::double_to_string(d)
 }
 
 #[cfg(test)]

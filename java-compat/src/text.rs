@@ -1,6 +1,7 @@
 //! Java's `Double.toString` and `Float.toString`, for tools whose output Kafka prints through
 //! Java's string conversion (the console consumer's DoubleDeserializer, the perf tools' latency
-//! lines, the verifiable producer's `avg_throughput`).
+//! lines, the verifiable producer's `avg_throughput`), and JSON strings as Jackson escapes them
+//! (the verifiable clients' event lines).
 
 /// Java's `Double.toString`: plain decimal for 10^-3 <= |x| < 10^7, else `d.dddE±n`, always
 /// with a digit after the point; the digits are the shortest that read back as `x`.
@@ -60,6 +61,31 @@ fn java_decimal(sci: &str, scientific: bool) -> String {
         let zeros = "0".repeat((-exp - 1) as usize);
         format!("{sign}0.{zeros}{digits}")
     }
+}
+
+/// A JSON string as Jackson escapes it: `"` and `\`, the short escapes for backspace, form
+/// feed, newline, carriage return and tab, `\u00XX` (upper-case hex) for the other control
+/// characters; everything else (`/`, non-ASCII) as it is.
+pub fn jackson_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
