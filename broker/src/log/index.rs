@@ -20,7 +20,9 @@ pub trait IndexEntry: Copy + std::fmt::Debug {
     fn decode(bytes: &[u8]) -> Self;
 }
 
-/// Offset index entry: the batch starting at `position` contains `relative_offset`.
+/// Offset index entry: the batch starting at `position` ends at `relative_offset` (its last
+/// offset, as Kafka's `LogSegment` writes it; files of older builds name the base offset, which
+/// lookups read just as well).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OffsetEntry {
     pub relative_offset: u32,

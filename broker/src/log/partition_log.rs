@@ -1849,6 +1849,34 @@ mod tests {
         assert!(names.iter().any(|n| n.ends_with(".timeindex")));
     }
 
+    /// A read that must skip a batch bigger than its window (the index names last offsets, so
+    /// the batch before the one wanted can be where the scan starts) reads on past it instead of
+    /// slicing beyond the bytes it has.
+    #[test]
+    fn a_read_skips_a_batch_bigger_than_its_window() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(
+            dir.path(),
+            LogConfig {
+                index_interval_bytes: 100,
+                retention_ms: None,
+                ..LogConfig::default()
+            },
+        )
+        .expect("open");
+        append(&mut log, batch(10, 1_000));
+        append(&mut log, batch(2, 100));
+        append(&mut log, batch(2, 100));
+        for (from, base) in [(10, 10), (11, 10), (12, 12), (0, 0)] {
+            let slice = log.read(from, 1).expect("read");
+            assert_eq!(
+                batches_in(&slice.records)[0].base_offset,
+                base,
+                "from {from}"
+            );
+        }
+    }
+
     /// segment.ms is measured from the first batch's timestamp to the incoming batch's, not by
     /// the wall clock (Kafka's `LogSegment.timeWaitedForRoll`), and must be exceeded.
     #[test]

@@ -185,9 +185,11 @@ impl ReadPlan {
         ReadPlan { inner: None }
     }
 
-    /// `slack`: how far past `start` the batch containing `offset` may begin, i.e. the segment's
-    /// `index.interval.bytes` (the offset index has an entry at least that often). A read takes
-    /// that much in ahead of the bytes wanted, instead of a `pread` per batch header skipped.
+    /// `slack`: how far past `start` the batch containing `offset` usually begins, i.e. the
+    /// segment's `index.interval.bytes` (the offset index has an entry at least that often; the
+    /// entry names a batch's last offset, so one more batch may lie between). A read takes that
+    /// much in ahead of the bytes wanted, instead of a `pread` per batch header skipped; a
+    /// skipped batch bigger than that costs one more `pread`.
     pub(crate) fn new(
         file: Arc<File>,
         start: u64,
@@ -230,7 +232,8 @@ impl ReadPlan {
                     reads,
                 });
             }
-            if window.len() - at < BATCH_HEADER_LEN {
+            // `at` may lie past the window when a skipped batch was bigger than it.
+            if window.len().saturating_sub(at) < BATCH_HEADER_LEN {
                 // The batches to skip and the bytes wanted, in one read.
                 window = read_at(&p.file, pos, (p.slack + budget).min(p.end - pos))?;
                 reads += 1;

@@ -178,7 +178,6 @@ pub(crate) fn scan_segment(
         segment.note_batch_now(
             b.position as u64,
             b.size as u64,
-            b.base_offset,
             b.last_offset(),
             b.max_timestamp,
         )

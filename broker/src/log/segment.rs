@@ -324,20 +324,22 @@ impl Segment {
         &mut self,
         position: u64,
         size: u64,
-        base_offset: i64,
         last_offset: i64,
         max_timestamp: i64,
         writes: &mut Vec<IndexWrite>,
     ) {
         if max_timestamp > self.max_timestamp {
             self.max_timestamp = max_timestamp;
-            self.offset_of_max_timestamp = base_offset;
+            // Kafka's `shallowOffsetOfMaxTimestamp`: the last offset of the batch.
+            self.offset_of_max_timestamp = last_offset;
         }
-        // Kafka indexes once more than index.interval.bytes have gone by; the first batch of a
-        // segment needs no entry (an empty lookup means "from position 0").
-        if position > 0 && self.bytes_since_last_index >= self.index_interval {
+        // As Kafka's `LogSegment.append`: an entry once more than index.interval.bytes have
+        // gone by, naming the batch's last offset at the batch's position (so Kafka's own
+        // DumpLogSegments finds our indexes consistent). The first batch of a segment needs no
+        // entry (an empty lookup means "from position 0").
+        if position > 0 && self.bytes_since_last_index > self.index_interval {
             writes.push(self.offset_index.push(OffsetEntry {
-                relative_offset: self.relative(base_offset),
+                relative_offset: self.relative(last_offset),
                 position: u32::try_from(position).unwrap_or(u32::MAX),
             }));
             writes.extend(self.push_time_entry());
@@ -353,19 +355,11 @@ impl Segment {
         &mut self,
         position: u64,
         size: u64,
-        base_offset: i64,
         last_offset: i64,
         max_timestamp: i64,
     ) -> io::Result<()> {
         let mut writes = Vec::new();
-        self.note_batch(
-            position,
-            size,
-            base_offset,
-            last_offset,
-            max_timestamp,
-            &mut writes,
-        );
+        self.note_batch(position, size, last_offset, max_timestamp, &mut writes);
         writes.iter().try_for_each(IndexWrite::execute)
     }
 
@@ -406,7 +400,6 @@ impl Segment {
             self.note_batch(
                 start + b.position as u64,
                 b.size as u64,
-                b.base_offset,
                 b.last_offset(),
                 b.max_timestamp,
                 writes,
@@ -604,14 +597,18 @@ mod tests {
         }
         assert_eq!(seg.next_offset(), 120);
         assert!(seg.offset_index.entries().len() >= 2);
-        // Every entry points at the start of the batch holding its offset.
+        // Every entry points at the start of a batch and names its last offset, as Kafka's
+        // `LogSegment.append` writes them; a lookup of any offset of that batch starts at or
+        // before it.
         for e in seg.offset_index.entries() {
             let mut h = [0u8; 61];
             seg.log_file()
                 .read_exact_at(&mut h, u64::from(e.position))
                 .expect("read");
             let h = BatchHeader::new(h).expect("header");
-            assert_eq!(h.base_offset(), 100 + i64::from(e.relative_offset));
+            assert_eq!(h.last_offset(), 100 + i64::from(e.relative_offset));
+            assert!(seg.position_hint(h.base_offset()) < u64::from(e.position));
+            assert_eq!(seg.position_hint(h.last_offset()), u64::from(e.position));
         }
         assert_eq!(seg.position_hint(100), 0);
         // An offset before the segment (a gap) starts at the segment's beginning.
