@@ -30,8 +30,19 @@ pub const CONFIG_EXCEPTION: &str = "org.apache.kafka.common.config.ConfigExcepti
 /// `client::admin::DEFAULT_API_TIMEOUT`). A value Kafka's `AdminClientConfig` refuses is an
 /// error with its `ConfigException` text (`Invalid value abc for configuration
 /// default.api.timeout.ms: Not a number of type INT`), which each tool reports as Kafka's does
-/// when `Admin.create` throws.
+/// when `Admin.create` throws. The file's `security.protocol` is checked here too (this client
+/// speaks PLAINTEXT only: SSL and SASL are refused rather than ignored), and
+/// `request.timeout.ms` must be an INT, as `Admin.create` would check them.
 pub fn admin_api_timeout(props: &Properties) -> Result<Duration, String> {
+    if let Some(protocol) = props.get("security.protocol") {
+        client::properties::check_security_protocol(protocol).map_err(|e| e.to_string())?;
+    }
+    if let Some(raw) = props.get("request.timeout.ms") {
+        let value = raw.trim();
+        value.parse::<i32>().map_err(|_| {
+            format!("Invalid value {value} for configuration request.timeout.ms: Not a number of type INT")
+        })?;
+    }
     let Some(raw) = props.get("default.api.timeout.ms") else {
         return Ok(client::admin::DEFAULT_API_TIMEOUT);
     };
@@ -92,6 +103,18 @@ mod tests {
                 ))
             );
         }
+
+        for (line, error) in [
+            ("security.protocol=SASL_SSL", "Invalid value SASL_SSL for configuration security.protocol: this client speaks PLAINTEXT only (TLS and SASL are not supported)"),
+            ("request.timeout.ms=abc", "Invalid value abc for configuration request.timeout.ms: Not a number of type INT"),
+        ] {
+            std::fs::write(&file, format!("{line}\n")).expect("write");
+            let props = load_command_config(file.to_str()).expect("readable file");
+            assert_eq!(admin_api_timeout(&props), Err(error.to_string()));
+        }
+        std::fs::write(&file, "security.protocol=plaintext\n").expect("write");
+        let props = load_command_config(file.to_str()).expect("readable file");
+        assert_eq!(admin_api_timeout(&props), Ok(Duration::from_secs(60)));
 
         let missing = load_command_config(dir.join("missing").to_str()).expect_err("missing");
         assert_eq!(missing.java_class(), "java.nio.file.NoSuchFileException");

@@ -19,7 +19,7 @@ pub mod metadata;
 pub mod network_log;
 pub mod partitioner;
 pub mod producer;
-mod properties;
+pub mod properties;
 pub mod records;
 mod time;
 pub mod topic_configs;

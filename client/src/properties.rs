@@ -55,6 +55,25 @@ pub(crate) fn parse_bool(key: &str, value: &str) -> Result<bool, ClientError> {
     }
 }
 
+/// `security.protocol` (Kafka's `CommonClientConfigs`, validated case-insensitively over
+/// `SecurityProtocol`): this client speaks PLAINTEXT only, so SSL and SASL are refused instead
+/// of silently connecting in plaintext; other values get Kafka's `ConfigException` text.
+pub fn check_security_protocol(value: &str) -> Result<(), ClientError> {
+    match value.trim().to_ascii_uppercase().as_str() {
+        "PLAINTEXT" => Ok(()),
+        "SSL" | "SASL_PLAINTEXT" | "SASL_SSL" => Err(invalid(
+            "security.protocol",
+            value,
+            "this client speaks PLAINTEXT only (TLS and SASL are not supported)",
+        )),
+        _ => Err(invalid(
+            "security.protocol",
+            value,
+            "String must be one of (case insensitive): PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
+        )),
+    }
+}
+
 /// Kafka logs unknown keys instead of failing (`AbstractConfig.logUnused`).
 pub(crate) fn warn_unknown(key: &str) {
     tracing::warn!("These configurations '[{key}]' were supplied but are not used yet.");
@@ -63,6 +82,20 @@ pub(crate) fn warn_unknown(key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plaintext_is_accepted_as_security_protocol() {
+        assert!(check_security_protocol("plaintext").is_ok());
+        let text = |v: &str| check_security_protocol(v).err().map(|e| e.to_string());
+        assert_eq!(
+            text("SSL").as_deref(),
+            Some("Invalid value SSL for configuration security.protocol: this client speaks PLAINTEXT only (TLS and SASL are not supported)")
+        );
+        assert_eq!(
+            text("BOGUS").as_deref(),
+            Some("Invalid value BOGUS for configuration security.protocol: String must be one of (case insensitive): PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL")
+        );
+    }
 
     #[test]
     fn bad_number_names_key_and_value() {

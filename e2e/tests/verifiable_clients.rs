@@ -344,6 +344,55 @@ fn verifiable_producer_and_consumer_agree_on_every_record() {
     assert_eq!(ev.last().unwrap()["sent"].as_i64(), Some(acked));
     assert_eq!(ev.last().unwrap()["target_throughput"], 200);
 
+    // Unthrottled (the default), the send loop never has to wait; a signal still ends it with
+    // the summary, as Kafka's shutdown hook does.
+    let mut flood = Process::spawn(
+        "producer",
+        binary("kafka-verifiable-producer"),
+        ["--topic", "vc-flood", "--bootstrap-server", &bs]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        Vec::new(),
+    );
+    flood.wait_for_line("many acknowledged sends", TIMEOUT, |l| {
+        l.contains("\"value\":\"1000\"")
+    });
+    let status = flood.signal_and_wait("TERM", TIMEOUT);
+    assert!(status.success(), "producer exited {status}");
+    let ev = process_events(&flood);
+    let tail: Vec<&str> = ev.iter().rev().take(2).map(name).collect();
+    assert_eq!(tail, ["tool_data", "shutdown_complete"]);
+    assert_eq!(ev.last().unwrap()["target_throughput"], -1);
+    drop(flood);
+
+    // A negative create time: `new ProducerRecord` throws out of `main` before anything is sent;
+    // the shutdown hook still prints its two lines.
+    let out = producer(&[
+        "--topic",
+        "vc-negative-time",
+        "--bootstrap-server",
+        &bs,
+        "--max-messages",
+        "2",
+        "--message-create-time",
+        "-5",
+    ]);
+    out.assert_code(1, "a negative --message-create-time");
+    assert!(
+        out.stderr.contains(
+            "Exception in thread \"main\" java.lang.IllegalArgumentException: Invalid timestamp: -5. Timestamp should always be non-negative or null."
+        ),
+        "{out}"
+    );
+    let ev = events(&out);
+    assert_eq!(
+        ev.iter().map(name).collect::<Vec<_>>(),
+        ["startup_complete", "shutdown_complete", "tool_data"],
+        "{out}"
+    );
+    assert_eq!(ev.last().unwrap()["sent"].as_i64(), Some(0));
+
     // The consumer reads all N through group g1 and commits after each poll.
     let out = consumer(&[
         "--topic",

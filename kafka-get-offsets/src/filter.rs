@@ -69,8 +69,12 @@ fn include_list(raw: &str) -> Result<Regex, FilterError> {
     })
 }
 
-/// Java's `String.split(",")`: trailing empty pieces dropped (all of them for "," alone).
+/// Java's `String.split(",")`: trailing empty pieces dropped (all of them for "," alone), but a
+/// string without a comma is itself the one piece ("" gives [""]).
 fn java_split(s: &str) -> Vec<&str> {
+    if !s.contains(',') {
+        return vec![s];
+    }
     let mut pieces: Vec<&str> = s.split(',').collect();
     while pieces.last() == Some(&"") {
         pieces.pop();
@@ -129,8 +133,8 @@ impl TopicPartitionFilter {
         let topics = include_list(topic.unwrap_or(".*"))?;
         let ids = match partitions {
             None | Some("") => Vec::new(),
-            Some(list) => list
-                .split(',')
+            Some(list) => java_split(list)
+                .into_iter()
                 .map(|p| p.parse::<i32>())
                 .collect::<Result<Vec<i32>, _>>()
                 .map_err(|_| {
@@ -179,6 +183,9 @@ mod tests {
         assert!(any.partition_allowed("x", 0) && !any.partition_allowed("x", 1));
         let regex = TopicPartitionFilter::from_patterns("top.*:0").unwrap();
         assert!(regex.partition_allowed("topicA", 0));
+        // `"".split(",")` is one empty rule, which allows everything.
+        let empty = TopicPartitionFilter::from_patterns("").unwrap();
+        assert!(empty.partition_allowed("any", 7));
     }
 
     #[test]
@@ -210,6 +217,9 @@ mod tests {
         let f = TopicPartitionFilter::from_topic_and_partitions(Some("a,b"), Some("0,2")).unwrap();
         assert!(f.partition_allowed("a", 2) && f.partition_allowed("b", 0));
         assert!(!f.partition_allowed("a", 1) && !f.topic_allowed("c"));
+        // `String.split(",")` drops the trailing empty piece.
+        let trailing = TopicPartitionFilter::from_topic_and_partitions(None, Some("0,")).unwrap();
+        assert!(trailing.partition_allowed("a", 0) && !trailing.partition_allowed("a", 1));
         let all = TopicPartitionFilter::from_topic_and_partitions(None, None).unwrap();
         assert!(all.partition_allowed("__consumer_offsets", 7));
         assert_eq!(

@@ -82,7 +82,8 @@ pub struct Uncaught {
     pub message: String,
 }
 
-/// Runs the tool; returns the exit code (0 once `tool_data` is printed).
+/// Runs the tool; returns the exit code: 0 once `tool_data` is printed, 1 when a negative create
+/// time ended the run (after `shutdown_complete` and `tool_data`, as Kafka's shutdown hook prints them).
 pub async fn run(opts: Options) -> Result<i32, Uncaught> {
     let to_uncaught = |e: ClientError| Uncaught {
         class: cli::exception::exception_class(&e),
@@ -152,6 +153,11 @@ pub async fn run(opts: Options) -> Result<i32, Uncaught> {
             let mut throttler = Throttler::new(opts.throughput as f64);
             let mut create_time = opts.create_time;
             for i in 0..max {
+                if i % 64 == 63 {
+                    // An unthrottled loop whose sends queue at once never waits: let the
+                    // signal branch of the select below run.
+                    tokio::task::yield_now().await;
+                }
                 let send_start = Instant::now();
                 let key = keys.next_key();
                 let value = value_of(opts.value_prefix, i);
@@ -160,9 +166,17 @@ pub async fn run(opts: Options) -> Result<i32, Uncaught> {
                     record = record.with_key(k.clone());
                 }
                 if let Some(t) = create_time {
+                    if t < 0 {
+                        // `new ProducerRecord` throws before the record counts as sent, out of
+                        // Kafka's `send` and `run`.
+                        return Some(format!(
+                            "Invalid timestamp: {t}. Timestamp should always be non-negative or null."
+                        ));
+                    }
                     record.timestamp = Some(t);
-                    // As Kafka's tool: the next time moves on by the time since the start.
-                    create_time = Some(t.saturating_add(now_ms() - start_ms));
+                    // As Kafka's tool: the next time moves on by the time since the start
+                    // (a Java long: it wraps, and the next record is refused).
+                    create_time = Some(t.wrapping_add(now_ms() - start_ms));
                 }
                 sent.fetch_add(1, Ordering::SeqCst);
                 pending.replace(Some((key.clone(), value.clone())));
@@ -192,15 +206,21 @@ pub async fn run(opts: Options) -> Result<i32, Uncaught> {
                     }
                 }
             }
+            None
         }
     };
+    // The message of an IllegalArgumentException escaping `main` (a negative create time).
+    let mut uncaught: Option<String> = None;
     if stopped {
         drop(send_loop);
     } else {
         tokio::select! {
-            () = send_loop => {}
+            u = send_loop => uncaught = u,
             () = &mut stop => {}
         }
+    }
+    if let Some(message) = &uncaught {
+        eprintln!("Exception in thread \"main\" java.lang.IllegalArgumentException: {message}");
     }
     if let Some((key, value)) = pending.take() {
         emit(&ProducerEvent::SendError {
@@ -225,7 +245,7 @@ pub async fn run(opts: Options) -> Result<i32, Uncaught> {
         target_throughput: opts.throughput,
         avg_throughput: 1000.0 * (acked as f64 / elapsed_ms.floor()),
     });
-    Ok(0)
+    Ok(if uncaught.is_some() { 1 } else { 0 })
 }
 
 #[cfg(test)]

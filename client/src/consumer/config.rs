@@ -99,7 +99,6 @@ const ACCEPTED_KEYS: &[&str] = &[
     "connections.max.idle.ms",
     "reconnect.backoff.ms",
     "reconnect.backoff.max.ms",
-    "security.protocol",
 ];
 
 impl ConsumerConfig {
@@ -219,6 +218,7 @@ impl ConsumerConfig {
                 "group.instance.id" => {
                     c.group_instance_id = Some(value.to_string()).filter(|v| !v.is_empty())
                 }
+                "security.protocol" => crate::properties::check_security_protocol(value)?,
                 k if ACCEPTED_KEYS.contains(&k) => {}
                 _ => warn_unknown(key),
             }

@@ -197,6 +197,7 @@ impl ProducerConfig {
                 }
                 // Accepted because Kafka's tools always pass them; we only send bytes.
                 "key.serializer" | "value.serializer" => {}
+                "security.protocol" => crate::properties::check_security_protocol(value)?,
                 _ => warn_unknown(key),
             }
         }
