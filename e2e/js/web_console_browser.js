@@ -1,6 +1,7 @@
 // Drives Debian's chromium (headless, through playwright-core) over the web console for
 // e2e/tests/web_console.rs: visits every page, creates a topic through the topics page's form,
-// reads the message browser and a group's offsets table, tries the live tail, screenshots each
+// reads the message browser and a group's offsets table, tries the live tail (and its error line
+// when a poll fails), screenshots each
 // page, and measures each page's load (navigation timing). Prints one JSON object on stdout;
 // the Rust test makes the assertions.
 //
@@ -34,10 +35,13 @@ async function main() {
   });
   const errors = [];
   const result = { errors, loads: {}, screenshots: [] };
+  // Set while the script makes the live tail's polls fail on purpose (Chromium logs each failed
+  // request as a console error).
+  let expectingFailures = false;
   try {
     const page = context.pages()[0] || (await context.newPage());
     page.on("console", (msg) => {
-      if (msg.type() === "error") errors.push(`console error on ${page.url()}: ${msg.text()}`);
+      if (msg.type() === "error" && !expectingFailures) errors.push(`console error on ${page.url()}: ${msg.text()}`);
     });
     page.on("pageerror", (e) => errors.push(`page error on ${page.url()}: ${e.message}`));
 
@@ -92,7 +96,22 @@ async function main() {
     }, topic);
     await page.waitForSelector(`#records tbody tr[data-offset="${produced.offset}"]`, { timeout: 10000 });
     result.tailed = await page.textContent(`#records tbody tr[data-offset="${produced.offset}"] td.value`);
+    // A failing poll shows an error line (the API's message) instead of going quiet, and the
+    // next good poll clears it.
+    expectingFailures = true;
+    const failing = "**/api/topics/*/messages?*";
+    await page.route(failing, (route) => route.fulfill({
+      status: 503,
+      contentType: "application/json",
+      body: JSON.stringify({ error: "Service Unavailable", status: 503, message: "cluster unreachable (test)" }),
+    }));
+    await page.waitForSelector("#tail-error", { timeout: 10000 });
+    result.tail_error = await page.textContent("#tail-error");
+    await page.unroute(failing);
+    await page.waitForSelector("#tail-error", { state: "detached", timeout: 10000 });
+    result.tail_error_cleared = true;
     await page.uncheck("#live-tail");
+    expectingFailures = false;
 
     await visit("groups", "/groups");
     result.groups = await page.$$eval("#groups tbody tr", (rows) =>

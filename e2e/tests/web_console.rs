@@ -234,6 +234,15 @@ fn json_api_manages_topics_browses_messages_and_matches_group_lag() {
     let cluster = Cluster::start();
     let bootstrap = cluster.bootstrap();
     let metrics_url = fake_metrics_endpoint();
+    // An endpoint nothing listens on: its scrape error shows on the overview.
+    let dead_metrics = {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        format!("http://127.0.0.1:{port}/metrics")
+    };
     // The broker's own /metrics (the harness gives it an ephemeral port and it logs the URL).
     let broker_metrics = cluster
         .broker
@@ -252,6 +261,8 @@ fn json_api_manages_topics_browses_messages_and_matches_group_lag() {
             &metrics_url,
             "--metrics-url",
             &broker_metrics,
+            "--metrics-url",
+            &dead_metrics,
         ],
     );
     let http = Http::new(&url);
@@ -478,6 +489,201 @@ fn json_api_manages_topics_browses_messages_and_matches_group_lag() {
     assert_eq!(status, 404, "{body}");
     let (status, body) = http.get("/api/topics/web-api/messages?format=xml");
     assert_eq!(status, 400, "{body}");
+    let (_, body) = http.get("/api/topics/no-such-topic");
+    assert_eq!(body["message"], "Topic 'no-such-topic' does not exist.");
+    assert_eq!(body["status"], 404);
+
+    // Producing checks the topic and the partition first: no 30 s wait, no auto-created topic.
+    let started = std::time::Instant::now();
+    let (status, body) = http.post(
+        "/api/topics/web-api/messages",
+        json!({"partition": 7, "value": "x"}),
+    );
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        body["message"],
+        "Partition 7 of topic 'web-api' does not exist."
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let (status, body) = http.post("/api/topics/web-nosuch/messages", json!({"value": "x"}));
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["message"], "Topic 'web-nosuch' does not exist.");
+    assert!(!topic_list(&bootstrap).contains(&"web-nosuch".to_string()));
+    // A record over the topic's max.message.bytes: 413 with Kafka's text.
+    let (status, body) = http.post(
+        "/api/topics/web-api/configs",
+        json!({"name": "max.message.bytes", "value": "1000"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http.post(
+        "/api/topics/web-api/messages",
+        json!({"partition": 0, "value": "x".repeat(5000)}),
+    );
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than the max message size"),
+        "{body}"
+    );
+    let (status, body) = http.post(
+        "/api/topics/web-api/configs",
+        json!({"name": "max.message.bytes", "value": null}),
+    );
+    assert_eq!(status, 200, "{body}");
+    // Big values are cut to their first 64 KiB, marked with their full size.
+    let (status, big) = http.post(
+        "/api/topics/web-api/messages",
+        json!({"partition": 0, "value": "y".repeat(100_000)}),
+    );
+    assert_eq!(status, 201, "{big}");
+    let (_, page) = http.get(&format!(
+        "/api/topics/web-api/messages?partition=0&offset={}",
+        big["offset"]
+    ));
+    let value = &page["records"][0]["value"];
+    assert_eq!(value["truncated"], true, "{value}");
+    assert_eq!(value["size"], 100_000);
+    assert_eq!(value["text"].as_str().unwrap().len(), 65_536);
+    assert_eq!(page["capped"], false);
+
+    // Times before 1970 are refused, not passed on as ListOffsets sentinels.
+    for t in ["-1", "-100", "1969-12-31T23:59"] {
+        let (status, body) = http.get(&format!(
+            "/api/topics/web-api/messages?partition=0&timestamp={t}"
+        ));
+        assert_eq!(status, 400, "{t}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("must be >= 0"),
+            "{body}"
+        );
+    }
+    let (status, body) = http.post(
+        "/api/groups/web-group/reset",
+        json!({"scenario": "to-datetime", "value": "1960-01-01T00:00:00"}),
+    );
+    assert_eq!(status, 400, "{body}");
+    // A reset naming a partition or topic that does not exist says which.
+    let (status, body) = http.post(
+        "/api/groups/web-group/reset",
+        json!({"scenario": "to-earliest", "topic": "web-lag:0,7"}),
+    );
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        body["message"],
+        "Partition 7 of topic 'web-lag' does not exist."
+    );
+    let (status, body) = http.post(
+        "/api/groups/web-group/reset",
+        json!({"scenario": "to-earliest", "topic": "nosuch:0"}),
+    );
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["message"], "Topic 'nosuch' does not exist.");
+
+    // Every /api error is {"error", "status", "message"}, rejections and 405 included.
+    let api = format!("{url}/api/topics");
+    for (request, expected) in [
+        (
+            http.client
+                .post(&api)
+                .header("content-type", "application/json")
+                .body("{not json"),
+            400,
+        ),
+        (http.client.post(&api).json(&json!({"partitions": 1})), 422),
+        (
+            http.client
+                .post(&api)
+                .header("content-type", "text/plain")
+                .body("x"),
+            415,
+        ),
+        (
+            http.client.get(format!(
+                "{url}/api/topics/web-api/messages?partition=0&partition=1"
+            )),
+            400,
+        ),
+        (http.client.put(&api), 405),
+        (http.client.get(format!("{url}/api/topics/%FF")), 400),
+    ] {
+        let (status, body) = http.json(request);
+        assert_eq!(status, expected, "{body}");
+        assert_eq!(body["status"], expected, "{body}");
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{body}"
+        );
+    }
+    let (status, content_type, html) = http.send(http.client.put(format!("{url}/topics")));
+    assert_eq!(status, 405);
+    assert!(content_type.starts_with("text/html"), "{html}");
+    let (status, content_type, html) = http.form("/topics", "");
+    assert_eq!(status, 422);
+    assert!(
+        content_type.starts_with("text/html") && html.contains("name"),
+        "{html}"
+    );
+
+    // Cross-site requests and rebound host names are refused; scripts without Origin pass.
+    let (status, body) = http.json(
+        http.client
+            .post(&api)
+            .header("origin", "http://evil.example")
+            .json(&json!({"name": "web-csrf"})),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("Cross-origin"),
+        "{body}"
+    );
+    let (status, _, html) = http.send(
+        http.client
+            .post(format!("{url}/topics/web-api/delete"))
+            .header("referer", "http://evil.example/page")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("confirm=yes"),
+    );
+    assert_eq!(status, 403, "{html}");
+    assert!(topic_list(&bootstrap).contains(&"web-api".to_string()));
+    let port = url.rsplit(':').next().unwrap();
+    let (status, _, _) = http.send(
+        http.client
+            .get(format!("{url}/api/topics"))
+            .header("host", format!("evil.example:{port}")),
+    );
+    assert_eq!(status, 421);
+    let (status, body) = http.json(
+        http.client
+            .post(&api)
+            .header("origin", url.as_str())
+            .json(&json!({"name": "web-same-origin"})),
+    );
+    assert_eq!(status, 201, "{body}");
+
+    // Smaller things: a bogus config action, a faked flash, trailing slashes.
+    let (status, _, html) = http.form(
+        "/topics/web-api/configs",
+        "name=retention.ms&value=1&action=bogus",
+    );
+    assert_eq!(status, 400, "{html}");
+    let (_, _, html) = http.text("/topics/web-api?created=1&flash=1");
+    assert!(!html.contains("created."), "{html}");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (path, to) in [("/topics/", "/topics"), ("/groups/", "/groups")] {
+        let (status, _, _) = http.send(no_redirects.get(format!("{url}{path}")));
+        assert_eq!(status, 308, "{path}");
+        let response = http
+            .runtime
+            .block_on(no_redirects.get(format!("{url}{path}")).send())
+            .unwrap();
+        assert_eq!(response.headers()["location"], to);
+    }
+
     let (status, body) = http.delete("/api/topics/web-api");
     assert_eq!(status, 400, "{body}");
     let (status, body) = http.delete("/api/topics/web-api?confirm=true");
@@ -491,7 +697,7 @@ fn json_api_manages_topics_browses_messages_and_matches_group_lag() {
     assert_eq!(status, 404);
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(
-        html.contains("This server does not host this topic-partition."),
+        html.contains("Topic &#39;no-such-topic&#39; does not exist."),
         "{html}"
     );
     let (status, _, html) = http.text("/groups/web-group");
@@ -562,6 +768,80 @@ fn json_api_manages_topics_browses_messages_and_matches_group_lag() {
     let total: i64 = lags.values().map(|l| l.parse::<i64>().unwrap()).sum();
     assert_eq!(total, 8, "{lags:?}");
 
+    // Internal topics cannot be deleted (every group's offsets live in __consumer_offsets), and
+    // their page offers no delete button.
+    let refusal =
+        "Topic __consumer_offsets is a kafka internal topic and is not allowed to be marked for deletion.";
+    let (status, body) = http.delete("/api/topics/__consumer_offsets?confirm=true");
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["message"], refusal);
+    let (status, content_type, html) =
+        http.form("/topics/__consumer_offsets/delete", "confirm=yes");
+    assert_eq!(status, 403);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(html.contains("is a kafka internal topic"), "{html}");
+    let (status, _, html) = http.text("/topics/__consumer_offsets");
+    assert_eq!(status, 200);
+    assert!(!html.contains("delete-topic"), "{html}");
+    assert!(topic_list(&bootstrap).contains(&"__consumer_offsets".to_string()));
+    assert_eq!(tool_lags(&bootstrap, "web-group"), lags);
+
+    // A partition whose log ends with a transaction marker: the browse ends at the log end at
+    // once, with no Next page.
+    cluster.create_topic("web-txn", 1);
+    http.runtime.block_on(async {
+        let producer = client::Producer::new(client::ProducerConfig {
+            bootstrap_servers: bootstrap.clone(),
+            transactional_id: Some("web-txn".to_string()),
+            ..client::ProducerConfig::default()
+        })
+        .await
+        .unwrap();
+        producer.init_transactions().await.unwrap();
+        producer.begin_transaction().unwrap();
+        let mut acks = Vec::new();
+        for v in ["t0", "t1"] {
+            acks.push(
+                producer
+                    .send(client::ProducerRecord {
+                        topic: "web-txn".to_string(),
+                        partition: Some(0),
+                        key: None,
+                        value: Some(bytes::Bytes::from(v)),
+                        headers: Vec::new(),
+                        timestamp: None,
+                    })
+                    .await
+                    .unwrap(),
+            );
+        }
+        producer.commit_transaction().await.unwrap();
+        for ack in acks {
+            ack.await.unwrap();
+        }
+        producer.close().await.unwrap();
+    });
+    for from in [0, 2] {
+        let started = std::time::Instant::now();
+        let (status, page) = http.get(&format!(
+            "/api/topics/web-txn/messages?partition=0&offset={from}"
+        ));
+        assert_eq!(status, 200, "{page}");
+        assert!(started.elapsed() < Duration::from_secs(3), "{page}");
+        assert_eq!(
+            page["log_end_offset"], 3,
+            "two records and the COMMIT marker"
+        );
+        assert_eq!(page["next_offset"], 3, "{page}");
+        assert_eq!(
+            page["records"].as_array().unwrap().len(),
+            2 - from,
+            "{page}"
+        );
+    }
+    let (_, _, html) = http.text("/topics/web-txn/messages?partition=0&offset=0");
+    assert!(!html.contains("Next page"), "{html}");
+
     // Metrics: the fake endpoint is scraped and charted.
     wait_until("a metrics scrape", STARTUP_TIMEOUT, || {
         let (_, m) = http.get("/api/metrics");
@@ -583,6 +863,15 @@ fn json_api_manages_topics_browses_messages_and_matches_group_lag() {
             .all(|k| values[k].is_number())
             .then_some(())
     });
+    // A failing endpoint's error shows on the overview.
+    wait_until("a failed scrape", STARTUP_TIMEOUT, || {
+        let (_, _, html) = http.text("/");
+        html.contains("last scrape failed").then_some(())
+    });
+    let (_, overview) = http.get("/api/overview");
+    let dead = &overview["metrics_endpoints"][2];
+    assert_eq!(dead["url"], dead_metrics.as_str());
+    assert!(dead["error"].is_string(), "{overview}");
     let (status, content_type, svg) = http.text("/metrics/messages-in.svg");
     assert_eq!(status, 200);
     assert_eq!(content_type, "image/svg+xml");
@@ -684,6 +973,11 @@ fn chromium_shows_every_page_fast_and_without_errors() {
     assert_eq!(record["value"], "{\n  \"greeting\": \"hello\"\n}");
     assert_eq!(record["headers"], json!(["trace-id: abc-123"]));
     assert_eq!(result["tailed"], "tail-value");
+    assert_eq!(
+        result["tail_error"],
+        "Live tail: a poll failed: cluster unreachable (test) (retrying every second)"
+    );
+    assert_eq!(result["tail_error_cleared"], true);
     assert!(result["groups"]
         .as_array()
         .unwrap()

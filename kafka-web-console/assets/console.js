@@ -1,7 +1,8 @@
 // Kafka web console: small enhancements over pages that work without it.
 // - forms with data-confirm ask first, then send confirm=yes (skipping the confirmation page);
 // - charts (img.live-chart) reload every few seconds;
-// - the message browser's "Live tail" appends new records as they arrive.
+// - the message browser's "Live tail" appends new records as they arrive, and says so when a
+//   poll fails.
 "use strict";
 
 function setupConfirms() {
@@ -54,6 +55,12 @@ function shown(td, value) {
   pre.className = value.format;
   pre.textContent = value.text;
   td.appendChild(pre);
+  if (value.truncated) {
+    var note = document.createElement("div");
+    note.className = "muted truncated";
+    note.textContent = "first 64 KiB of " + value.size + " bytes";
+    td.appendChild(note);
+  }
 }
 
 function recordRow(r) {
@@ -88,6 +95,22 @@ function setupLiveTail() {
   if (!toggle || !table) return;
   var timer = null;
   var busy = false;
+  // A failed poll shows an error line under the table (cleared by the next good poll), so the
+  // tail never just goes quiet.
+  function tailError(message) {
+    var line = document.getElementById("tail-error");
+    if (!message) {
+      if (line) line.remove();
+      return;
+    }
+    if (!line) {
+      line = document.createElement("p");
+      line.id = "tail-error";
+      line.className = "error";
+      table.parentNode.insertBefore(line, table.nextSibling);
+    }
+    line.textContent = message;
+  }
   function poll() {
     if (busy) return;
     busy = true;
@@ -96,14 +119,22 @@ function setupLiveTail() {
       "&offset=" + encodeURIComponent(table.dataset.nextOffset) +
       "&format=" + encodeURIComponent(table.dataset.format) + "&limit=100";
     fetch(url, { headers: { "Accept": "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (body) {
+          if (!response.ok) {
+            throw new Error((body && body.message) || ("HTTP " + response.status));
+          }
+          if (!body) throw new Error("the answer was not JSON");
+          return body;
+        });
+      })
       .then(function (page) {
-        if (!page) return;
         var body = table.tBodies[0];
         page.records.forEach(function (r) { body.appendChild(recordRow(r)); });
         table.dataset.nextOffset = String(page.next_offset);
+        tailError(null);
       })
-      .catch(function () { /* the next poll tries again */ })
+      .catch(function (e) { tailError("Live tail: a poll failed: " + e.message + " (retrying every second)"); })
       .finally(function () { busy = false; });
   }
   toggle.addEventListener("change", function () {

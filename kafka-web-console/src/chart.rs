@@ -54,8 +54,9 @@ fn label(v: f64) -> String {
 }
 
 /// The chart: `title` above, `unit` beside the y axis, one polyline per series. With no points
-/// at all it says "no data yet".
-pub fn line_chart(title: &str, unit: &str, series: &[Series]) -> String {
+/// at all it says "no data yet". The x axis ends at `now_ms` (wall-clock ms since the epoch),
+/// so samples that stopped coming (a failing scrape) show as old, not as "now".
+pub fn line_chart(title: &str, unit: &str, series: &[Series], now_ms: i64) -> String {
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" height=\"{HEIGHT}\" font-family=\"sans-serif\" font-size=\"11\">\
 <rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{HEIGHT}\" fill=\"#ffffff\"/>\
@@ -80,7 +81,7 @@ pub fn line_chart(title: &str, unit: &str, series: &[Series]) -> String {
         return svg;
     }
     let t_min = all.iter().map(|p| p.0).min().unwrap_or(0);
-    let t_max = all.iter().map(|p| p.0).max().unwrap_or(0);
+    let t_max = all.iter().map(|p| p.0).max().unwrap_or(0).max(now_ms);
     let v_max = all.iter().map(|p| p.1).fold(0.0_f64, f64::max);
     let v_top = if v_max > 0.0 { v_max } else { 1.0 };
     let span = (t_max - t_min).max(1) as f64;
@@ -156,7 +157,7 @@ mod tests {
 
     #[test]
     fn an_empty_chart_says_so() {
-        let svg = line_chart("Lag", "messages", &[]);
+        let svg = line_chart("Lag", "messages", &[], 0);
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("no data yet"));
         assert!(svg.ends_with("</svg>"));
@@ -171,11 +172,33 @@ mod tests {
                 name: "a&b".into(),
                 points: vec![(0, 0.0), (1000, 5.0), (2000, 10.0)],
             }],
+            2000,
         );
         assert!(svg.contains("<polyline"));
         assert!(svg.contains("Lag of &lt;g&gt;"));
         assert!(svg.contains("a&amp;b"));
         assert!(!svg.contains("<g>"));
         assert!(svg.contains(">10<"));
+    }
+
+    #[test]
+    fn the_axis_ends_at_the_real_time_so_stale_samples_look_old() {
+        let points = vec![(0, 1.0), (10_000, 2.0)];
+        let svg = line_chart(
+            "Rate",
+            "1/s",
+            &[Series {
+                name: "a".into(),
+                points,
+            }],
+            70_000,
+        );
+        // The axis spans 70 s, and the last sample sits a sixth of the way from the right edge
+        // rather than at "now".
+        assert!(svg.contains(">-70s<"), "{svg}");
+        let right = LEFT + (WIDTH - LEFT - RIGHT);
+        let x_last = LEFT + (WIDTH - LEFT - RIGHT) / 7.0;
+        assert!(svg.contains(&format!("{x_last:.1},")), "{svg}");
+        assert!(!svg.contains(&format!("{right:.1},")), "{svg}");
     }
 }

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use axum::http::StatusCode;
+
 use bytes::Bytes;
 use client::admin::{AlterConfigOp, AlterOpType, ConfigResource, GroupDescription, OffsetSpec};
 use client::{
@@ -19,7 +21,7 @@ use kafka_consumer_groups::reset as group_reset;
 
 use crate::error::ConsoleError;
 use crate::metrics::MetricsStore;
-use crate::render::{self, Format};
+use crate::render::{self, Format, Shown};
 use crate::views::{
     BrokerView, ConfigView, GroupSummary, GroupView, GroupsView, HeaderView, MemberView,
     MessagesQuery, MessagesView, OffsetView, OverviewView, PartitionView, ProduceRequest,
@@ -46,6 +48,8 @@ pub struct Console {
     /// Total lag samples per group: (time ms, lag), oldest first.
     lag_history: Mutex<HashMap<String, VecDeque<(i64, i64)>>>,
     pub metrics: MetricsStore,
+    /// One-time messages for the pages forms redirect to.
+    pub flashes: crate::flash::Flashes,
 }
 
 fn now_ms() -> i64 {
@@ -66,17 +70,160 @@ pub const SCENARIOS: &[&str] = &[
 ];
 
 /// `YYYY-MM-DDTHH:mm` (an HTML datetime-local field) gets its seconds; then Kafka's parser.
+/// A time before 1970 is refused (400): ListOffsets reads negative timestamps as its
+/// sentinels (-1 latest, -2 earliest, -3 max timestamp), not as times.
 fn parse_time(text: &str) -> Result<i64, ConsoleError> {
     let text = text.trim();
-    if let Ok(ms) = text.parse::<i64>() {
-        return Ok(ms);
-    }
-    let full = if text.len() == 16 && text.as_bytes().get(13) == Some(&b':') {
-        format!("{text}:00")
+    let ms = if let Ok(ms) = text.parse::<i64>() {
+        ms
     } else {
-        text.to_string()
+        let full = if text.len() == 16 && text.as_bytes().get(13) == Some(&b':') {
+            format!("{text}:00")
+        } else {
+            text.to_string()
+        };
+        group_reset::parse_datetime(&full).map_err(ConsoleError::bad_request)?
     };
-    group_reset::parse_datetime(&full).map_err(ConsoleError::bad_request)
+    if ms < 0 {
+        return Err(ConsoleError::bad_request(format!(
+            "Invalid timestamp {text}: the timestamp must be >= 0 (ms since 1970-01-01T00:00:00Z)."
+        )));
+    }
+    Ok(ms)
+}
+
+/// Kafka's refusal to delete an internal topic (`__consumer_offsets`, `__transaction_state`):
+/// deleting one would wipe every group's offsets or every transaction's state.
+pub fn check_deletable(topic: &str) -> Result<(), ConsoleError> {
+    if common::topic::is_internal(topic) {
+        return Err(ConsoleError::new(
+            StatusCode::FORBIDDEN,
+            format!("Topic {topic} is a kafka internal topic and is not allowed to be marked for deletion."),
+        ));
+    }
+    Ok(())
+}
+
+/// The console's text for a partition a topic does not have (404).
+fn no_such_partition(topic: &str, partition: i32) -> ConsoleError {
+    ConsoleError::not_found(format!(
+        "Partition {partition} of topic '{topic}' does not exist."
+    ))
+}
+
+/// `Ok` when every one of `wanted` is among `partitions`; else the first missing one (404).
+fn check_partitions(topic: &str, partitions: &[i32], wanted: &[i32]) -> Result<(), ConsoleError> {
+    match wanted.iter().find(|p| !partitions.contains(p)) {
+        Some(p) => Err(no_such_partition(topic, *p)),
+        None => Ok(()),
+    }
+}
+
+/// Where the next page of a browse starts: after the last record shown when the browse stopped
+/// early (a full page or the size cap); the log end offset `end` when the read reached it
+/// (`reached_end`: the rest of the log holds no records, only control batches such as
+/// transaction markers); else where the consumer's position got to (a timed-out read). Never
+/// beyond `end`.
+fn next_offset(
+    from: i64,
+    end: i64,
+    last_shown: Option<i64>,
+    position: i64,
+    stopped_early: bool,
+    reached_end: bool,
+) -> i64 {
+    let after_shown = last_shown.map_or(from, |o| o + 1);
+    if stopped_early {
+        after_shown.min(end)
+    } else if reached_end {
+        end
+    } else {
+        after_shown.max(position).min(end)
+    }
+}
+
+/// Whether a read that has seen nothing for `idle` has reached the end of the log although the
+/// consumer's position is below the log end offset. Our client's `Consumer::position` only moves
+/// past records it hands out, not past control batches (transaction markers), so a log ending
+/// with a marker never shows the position at the end. Records that are there come back in one
+/// fetch round trip (the console fetches with a 100 ms max wait), so a read that got records and
+/// then nothing for 600 ms, or nothing at all for 1.5 s (connection set-up included), has read
+/// everything below the end, as long as the offsets left (`gap`) are few enough to be markers
+/// (one per transaction that was open on the partition; [`MAX_MARKER_GAP`]). A longer gap is
+/// left to the timeout, so a slow cluster never makes the browser skip records.
+fn idle_means_end(got_records: bool, idle: Duration, gap: i64) -> bool {
+    let quiet = if got_records {
+        Duration::from_millis(600)
+    } else {
+        Duration::from_millis(1500)
+    };
+    gap <= MAX_MARKER_GAP && idle >= quiet
+}
+
+/// The most offsets at the end of a log that an idle read takes for transaction markers.
+const MAX_MARKER_GAP: i64 = 64;
+
+/// The bytes of one key, value or header value shown at most.
+pub const MAX_SHOWN_BYTES: usize = 64 * 1024;
+/// A browse stops adding records once this much text (keys, values, headers) is shown.
+pub const MAX_PAGE_TEXT: usize = 8 * 1024 * 1024;
+
+/// Shows `b` as `format` asks, cut to its first [`MAX_SHOWN_BYTES`] bytes (then marked
+/// `truncated` with its full size).
+fn show_capped(b: &[u8], format: Format) -> Shown {
+    if b.len() <= MAX_SHOWN_BYTES {
+        return render::show(b, format);
+    }
+    // Cut at a character boundary when the cut splits a UTF-8 sequence.
+    let mut n = MAX_SHOWN_BYTES;
+    if let Err(e) = std::str::from_utf8(&b[..n]) {
+        if e.error_len().is_none() && n - e.valid_up_to() < 4 {
+            n = e.valid_up_to();
+        }
+    }
+    let mut shown = render::show(&b[..n], format);
+    shown.truncated = true;
+    shown.size = Some(b.len());
+    shown
+}
+
+/// The records of a browse as shown, until their text reaches [`MAX_PAGE_TEXT`]; `true` when
+/// records were left out for that reason (the next page starts at the first of them).
+fn record_views(records: &[client::ConsumerRecord], format: Format) -> (Vec<RecordView>, bool) {
+    let show = |b: &Option<Bytes>| b.as_ref().map(|b| show_capped(b, format));
+    let mut out = Vec::new();
+    let mut text = 0usize;
+    for r in records {
+        if text >= MAX_PAGE_TEXT {
+            return (out, true);
+        }
+        let view = RecordView {
+            partition: r.partition,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            timestamp_text: render::timestamp_text(r.timestamp),
+            key: show(&r.key),
+            value: show(&r.value),
+            headers: r
+                .headers
+                .iter()
+                .map(|(k, v)| HeaderView {
+                    key: k.clone(),
+                    value: show(v),
+                })
+                .collect(),
+        };
+        let len = |s: &Option<Shown>| s.as_ref().map_or(0, |s| s.text.len());
+        text += len(&view.key)
+            + len(&view.value)
+            + view
+                .headers
+                .iter()
+                .map(|h| h.key.len() + len(&h.value))
+                .sum::<usize>();
+        out.push(view);
+    }
+    (out, false)
 }
 
 fn parse_opt<T: std::str::FromStr>(
@@ -106,6 +253,7 @@ impl Console {
             producer: tokio::sync::OnceCell::new(),
             lag_history: Mutex::new(HashMap::new()),
             metrics,
+            flashes: crate::flash::Flashes::default(),
         }
     }
 
@@ -142,6 +290,7 @@ impl Console {
                 .count(),
             offline_partitions: partitions.iter().filter(|p| p.leader.is_none()).count(),
             metrics_urls: self.metrics.urls(),
+            metrics_endpoints: self.metrics.statuses(),
         })
     }
 
@@ -271,19 +420,33 @@ impl Console {
         Ok(())
     }
 
+    /// Deletes a topic; internal topics are refused (403) as `check_deletable` says.
     pub async fn delete_topic(&self, name: &str) -> Result<(), ConsoleError> {
+        check_deletable(name)?;
         self.admin.delete_topic(name).await?;
         Ok(())
     }
 
+    /// Metadata of one topic; a topic the cluster does not know is a 404 with the console's
+    /// text rather than Kafka's "This server does not host this topic-partition.".
+    async fn describe_one(
+        &self,
+        name: &str,
+    ) -> Result<client::admin::TopicDescription, ConsoleError> {
+        let missing = || ConsoleError::not_found(format!("Topic '{name}' does not exist."));
+        match self.admin.describe_topics(&[name.to_string()]).await {
+            Ok(v) => v.into_iter().next().ok_or_else(missing),
+            Err(ClientError::Kafka { code, .. })
+                if code == common::errors::codes::UNKNOWN_TOPIC_OR_PARTITION =>
+            {
+                Err(missing())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub async fn topic(&self, name: &str) -> Result<TopicView, ConsoleError> {
-        let described = self
-            .admin
-            .describe_topics(&[name.to_string()])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| ConsoleError::not_found(format!("Topic '{name}' does not exist.")))?;
+        let described = self.describe_one(name).await?;
         let keys: Vec<(String, i32)> = described
             .partitions
             .iter()
@@ -398,20 +561,10 @@ impl Console {
         let limit = parse_opt::<usize>(&q.limit, "limit")?
             .unwrap_or(DEFAULT_RECORDS)
             .clamp(1, MAX_RECORDS);
-        let described = self
-            .admin
-            .describe_topics(&[topic.to_string()])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| ConsoleError::not_found(format!("Topic '{topic}' does not exist.")))?;
+        let described = self.describe_one(topic).await?;
         let partitions: Vec<i32> = described.partitions.iter().map(|p| p.partition).collect();
         let partition = parse_opt::<i32>(&q.partition, "partition")?.unwrap_or(0);
-        if !partitions.contains(&partition) {
-            return Err(ConsoleError::not_found(format!(
-                "Partition {partition} of topic '{topic}' does not exist."
-            )));
-        }
+        check_partitions(topic, &partitions, &[partition])?;
         let key = (topic.to_string(), partition);
         let offsets = self.log_offsets(std::slice::from_ref(&key)).await?;
         let (Some(start), Some(end)) = offsets.get(&key).copied().unwrap_or((None, None)) else {
@@ -436,13 +589,20 @@ impl Console {
         } else {
             (end - limit as i64).max(start)
         };
-        let records = if from < end {
+        let (records, position, reached_end) = if from < end {
             self.read(topic, partition, from, end, limit).await?
         } else {
-            Vec::new()
+            (Vec::new(), from, true)
         };
-        let next_offset = records.last().map_or(from, |r| r.offset + 1);
-        let show = |b: &Option<Bytes>| b.as_ref().map(|b| render::show(b, format));
+        let (records, capped) = record_views(&records, format);
+        let next_offset = next_offset(
+            from,
+            end,
+            records.last().map(|r| r.offset),
+            position,
+            capped || records.len() >= limit,
+            reached_end,
+        );
         Ok(MessagesView {
             topic: topic.to_string(),
             partition,
@@ -453,30 +613,15 @@ impl Console {
             next_offset,
             limit,
             format,
-            records: records
-                .iter()
-                .map(|r| RecordView {
-                    partition: r.partition,
-                    offset: r.offset,
-                    timestamp: r.timestamp,
-                    timestamp_text: render::timestamp_text(r.timestamp),
-                    key: show(&r.key),
-                    value: show(&r.value),
-                    headers: r
-                        .headers
-                        .iter()
-                        .map(|(k, v)| HeaderView {
-                            key: k.clone(),
-                            value: show(v),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            records,
+            capped,
         })
     }
 
     /// Reads up to `limit` records of one partition from `from`, stopping at `end` (the log end
-    /// offset looked up before) or after [`BROWSE_TIMEOUT`].
+    /// offset looked up before) or after [`BROWSE_TIMEOUT`]. Also returns the consumer's
+    /// position at the end and whether the read reached `end` (the position got there, a
+    /// record at `end - 1` came, or [`idle_means_end`]: only control batches were left).
     async fn read(
         &self,
         topic: &str,
@@ -484,7 +629,7 @@ impl Console {
         from: i64,
         end: i64,
         limit: usize,
-    ) -> Result<Vec<client::ConsumerRecord>, ConsoleError> {
+    ) -> Result<(Vec<client::ConsumerRecord>, i64, bool), ConsoleError> {
         let mut consumer = Consumer::new(self.consumer_config()?).await?;
         consumer
             .assign(vec![(
@@ -495,17 +640,27 @@ impl Console {
             .await?;
         let deadline = Instant::now() + BROWSE_TIMEOUT;
         let mut out = Vec::new();
+        let mut position = from;
+        let mut reached_end = false;
+        let mut idle_since = Instant::now();
         while out.len() < limit && Instant::now() < deadline {
             let batch = consumer.poll(Duration::from_millis(200)).await?;
+            if !batch.is_empty() {
+                idle_since = Instant::now();
+            }
             out.extend(batch.into_iter().filter(|r| r.offset < end));
-            let position = consumer.position(topic, partition).unwrap_or(from);
-            if position >= end {
+            position = consumer.position(topic, partition).unwrap_or(position);
+            if position >= end
+                || out.last().is_some_and(|r| r.offset + 1 >= end)
+                || idle_means_end(!out.is_empty(), idle_since.elapsed(), end - position)
+            {
+                reached_end = true;
                 break;
             }
         }
         out.truncate(limit);
         consumer.close().await;
-        Ok(out)
+        Ok((out, position, reached_end))
     }
 
     pub async fn produce(
@@ -513,6 +668,13 @@ impl Console {
         topic: &str,
         request: ProduceRequest,
     ) -> Result<ProducedView, ConsoleError> {
+        // The producer would create a missing topic (the broker's auto-create) or wait out its
+        // delivery timeout for a missing partition: check both first.
+        let described = self.describe_one(topic).await?;
+        if let Some(p) = request.partition {
+            let partitions: Vec<i32> = described.partitions.iter().map(|p| p.partition).collect();
+            check_partitions(topic, &partitions, &[p])?;
+        }
         let producer = self
             .producer
             .get_or_try_init(|| async {
@@ -702,15 +864,14 @@ impl Console {
             Some(arg) => {
                 let (topic, ps) =
                     group_reset::parse_topic_scope(arg).map_err(ConsoleError::bad_request)?;
+                let described = self.describe_one(&topic).await?;
+                let all: Vec<i32> = described.partitions.iter().map(|p| p.partition).collect();
                 match ps {
-                    Some(ps) => ps.into_iter().map(|p| (topic.clone(), p)).collect(),
-                    None => self
-                        .admin
-                        .describe_topics(std::slice::from_ref(&topic))
-                        .await?
-                        .iter()
-                        .flat_map(|d| d.partitions.iter().map(|p| (topic.clone(), p.partition)))
-                        .collect(),
+                    Some(ps) => {
+                        check_partitions(&topic, &all, &ps)?;
+                        ps.into_iter().map(|p| (topic.clone(), p)).collect()
+                    }
+                    None => all.into_iter().map(|p| (topic.clone(), p)).collect(),
                 }
             }
         };
@@ -843,5 +1004,98 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:01").unwrap(), 60_000);
         assert_eq!(parse_time("1970-01-01T00:00:01.500").unwrap(), 1500);
         assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn times_before_1970_are_refused() {
+        for t in ["-1", "-100", "1969-12-31T23:59", "1960-01-01T00:00:00"] {
+            let e = parse_time(t).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{t}");
+            assert!(e.message.contains("must be >= 0"), "{t}: {}", e.message);
+        }
+        assert_eq!(parse_time("0").unwrap(), 0);
+    }
+
+    #[test]
+    fn internal_topics_cannot_be_deleted() {
+        let e = check_deletable("__consumer_offsets").unwrap_err();
+        assert_eq!(e.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            e.message,
+            "Topic __consumer_offsets is a kafka internal topic and is not allowed to be marked for deletion."
+        );
+        assert!(check_deletable("__transaction_state").is_err());
+        assert!(check_deletable("orders").is_ok());
+    }
+
+    #[test]
+    fn missing_partitions_are_named() {
+        let e = check_partitions("t1", &[0, 1, 2], &[0, 7]).unwrap_err();
+        assert_eq!(e.status, StatusCode::NOT_FOUND);
+        assert_eq!(e.message, "Partition 7 of topic 't1' does not exist.");
+        assert!(check_partitions("t1", &[0, 1, 2], &[2, 0]).is_ok());
+    }
+
+    #[test]
+    fn a_browse_ending_in_a_transaction_marker_ends_at_the_log_end() {
+        // Records 0..=4, a COMMIT marker at 5, log end offset 6; the client's position stays at
+        // 5 (after the last record it handed out), the read ended idle: the next page is 6.
+        assert_eq!(next_offset(0, 6, Some(4), 5, false, true), 6);
+        // Starting at the marker itself: nothing shown, still the end, no self-link.
+        assert_eq!(next_offset(5, 6, None, 5, false, true), 6);
+        // A full page goes on after its last record, whatever the consumer read ahead.
+        assert_eq!(next_offset(0, 100, Some(49), 80, true, false), 50);
+        // A timed-out browse stays where it got to.
+        assert_eq!(next_offset(10, 100, None, 10, false, false), 10);
+        // Idle reads end sooner after records than before any.
+        assert!(!idle_means_end(true, Duration::from_millis(200), 1));
+        assert!(idle_means_end(true, Duration::from_millis(600), 1));
+        assert!(!idle_means_end(false, Duration::from_millis(1000), 1));
+        assert!(idle_means_end(false, Duration::from_millis(1500), 2));
+        // Far from the end: records may still be coming, wait for them.
+        assert!(!idle_means_end(true, Duration::from_secs(3), 1000));
+    }
+
+    fn record(offset: i64, value: Vec<u8>) -> client::ConsumerRecord {
+        client::ConsumerRecord {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            timestamp: 0,
+            timestamp_type: client::TimestampType::CreateTime,
+            key: None,
+            value: Some(Bytes::from(value)),
+            headers: vec![(
+                "h".into(),
+                Some(Bytes::from(vec![b'x'; MAX_SHOWN_BYTES + 1])),
+            )],
+        }
+    }
+
+    #[test]
+    fn big_values_are_cut_and_a_page_stops_at_its_text_cap() {
+        let records: Vec<_> = (0..500).map(|o| record(o, vec![0xff; 1 << 20])).collect();
+        let (views, capped) = record_views(&records, Format::Hex);
+        assert!(capped);
+        let v = views[0].value.as_ref().unwrap();
+        assert!(v.truncated);
+        assert_eq!(v.size, Some(1 << 20));
+        assert_eq!(v.text.len(), 3 * MAX_SHOWN_BYTES - 1);
+        let h = views[0].headers[0].value.as_ref().unwrap();
+        assert!(h.truncated && h.size == Some(MAX_SHOWN_BYTES + 1));
+        let total: usize = views
+            .iter()
+            .map(|r| {
+                r.value.as_ref().unwrap().text.len()
+                    + r.headers[0].value.as_ref().unwrap().text.len()
+            })
+            .sum();
+        assert!(total < MAX_PAGE_TEXT + 8 * MAX_SHOWN_BYTES, "{total}");
+        assert!(views.len() < 500);
+        // Small values are whole and unmarked.
+        let (views, capped) = record_views(&[record(0, b"hi".to_vec())], Format::Text);
+        assert!(!capped);
+        assert!(!views[0].value.as_ref().unwrap().truncated);
+        assert_eq!(views[0].value.as_ref().unwrap().size, None);
     }
 }

@@ -2,7 +2,7 @@
 //! answers `{"error": <status text>, "message": <text>}`; the HTML pages show the message on a
 //! readable error page (see `web`). A Kafka error keeps Kafka's text and picks the status from
 //! its code: unknown topic 404, already exists / non-empty group 409, invalid input 400,
-//! timeouts 504, anything else the cluster answered 502.
+//! timeouts 504, a record too large 413, anything else the cluster answered 502.
 
 use axum::http::StatusCode;
 use client::ClientError;
@@ -64,6 +64,8 @@ fn status_of_code(code: i16) -> StatusCode {
         codes::TOPIC_AUTHORIZATION_FAILED
         | codes::GROUP_AUTHORIZATION_FAILED
         | codes::CLUSTER_AUTHORIZATION_FAILED => StatusCode::FORBIDDEN,
+        // Kafka's RecordTooLargeException / RecordBatchTooLargeException.
+        codes::MESSAGE_TOO_LARGE | codes::RECORD_LIST_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
         codes::REQUEST_TIMED_OUT => StatusCode::GATEWAY_TIMEOUT,
         _ => StatusCode::BAD_GATEWAY,
     }
@@ -95,5 +97,16 @@ mod tests {
         assert_eq!(e.status, StatusCode::NOT_FOUND);
         let e: ConsoleError = ClientError::Timeout("Timed out".into()).into();
         assert_eq!(e.status, StatusCode::GATEWAY_TIMEOUT);
+    }
+
+    #[test]
+    fn a_record_too_large_is_a_413_with_kafkas_text() {
+        let e: ConsoleError = ClientError::kafka(codes::MESSAGE_TOO_LARGE, None).into();
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            e.message.contains("larger than the max message size"),
+            "{}",
+            e.message
+        );
     }
 }

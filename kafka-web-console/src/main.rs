@@ -8,6 +8,8 @@
 mod chart;
 mod console;
 mod error;
+mod flash;
+mod guard;
 mod metrics;
 mod options;
 mod pages;
@@ -104,7 +106,10 @@ async fn serve(opts: ConsoleOptions) -> anyhow::Result<()> {
         "Kafka web console listening on http://{host}:{}",
         bound.port()
     );
-    axum::serve(listener, web::router(console))
+    let guard = guard::Guard {
+        loopback_port: bound.ip().is_loopback().then_some(bound.port()),
+    };
+    axum::serve(listener, web::router(console, guard))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -97,7 +97,27 @@ pub struct Endpoint {
     pub url: String,
     /// The last scrape's error, if it failed.
     pub error: Option<String>,
+    /// When (ms since the epoch) the last scrape failed.
+    pub error_at_ms: Option<i64>,
     pub samples: VecDeque<Scraped>,
+}
+
+/// How one endpoint is doing, as the overview shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointStatus {
+    pub url: String,
+    /// The last scrape's error, when it failed.
+    pub error: Option<String>,
+    /// When (ms since the epoch) the last successful scrape was.
+    pub last_scrape_ms: Option<i64>,
+}
+
+impl EndpointStatus {
+    /// The last good scrape as UTC text, or `never`.
+    pub fn last_scrape_text(&self) -> String {
+        self.last_scrape_ms
+            .map_or_else(|| "never".to_string(), crate::render::timestamp_text)
+    }
 }
 
 /// Scrapes of every endpoint, shared by the scraping task and the pages.
@@ -145,13 +165,29 @@ impl MetricsStore {
         match result {
             Ok(values) => {
                 e.error = None;
+                e.error_at_ms = None;
                 e.samples.push_back(Scraped { at_ms, values });
                 while e.samples.len() > HISTORY {
                     e.samples.pop_front();
                 }
             }
-            Err(message) => e.error = Some(message),
+            Err(message) => {
+                e.error = Some(message);
+                e.error_at_ms = Some(at_ms);
+            }
         }
+    }
+
+    /// Each endpoint's state for the overview: its last error and its last good scrape.
+    pub fn statuses(&self) -> Vec<EndpointStatus> {
+        self.lock()
+            .iter()
+            .map(|e| EndpointStatus {
+                url: e.url.clone(),
+                error: e.error.clone(),
+                last_scrape_ms: e.samples.back().map(|s| s.at_ms),
+            })
+            .collect()
     }
 
     pub fn snapshot(&self) -> Vec<Endpoint> {
@@ -242,5 +278,8 @@ kafka_network_requestmetrics_requests_total{request=\"Fetch\"} 3
             vec![("http://x/metrics".to_string(), vec![(3000, 10.0)])]
         );
         assert_eq!(store.snapshot()[0].error.as_deref(), Some("down"));
+        let status = &store.statuses()[0];
+        assert_eq!(status.error.as_deref(), Some("down"));
+        assert_eq!(status.last_scrape_ms, Some(3000));
     }
 }

@@ -60,6 +60,10 @@ pub fn parse_args(args: &[String]) -> Result<ConsoleOptions, Abort> {
         .parse(args)
         .map_err(|e| Abort::Usage(e.to_string()))?;
     maybe_help_or_version(args.len(), &o, HELP_MESSAGE)?;
+    // The console takes no positional arguments; a stray word is a typo (argparse4j's text).
+    if let Some(first) = o.non_option_args().first() {
+        return Err(Abort::Usage(format!("unrecognized arguments: '{first}'")));
+    }
     let Some(bootstrap) = o.value_of("bootstrap-server") else {
         return Err(Abort::Usage(
             "Missing required argument \"[bootstrap-server]\"".to_string(),
@@ -132,5 +136,13 @@ mod tests {
         ));
         assert!(parse_args(&args(&["--bootstrap-server", "b:1", "--port", "70000"])).is_err());
         assert!(matches!(parse_args(&[]), Err(Abort::Usage(_))));
+    }
+
+    #[test]
+    fn a_stray_positional_argument_is_an_error() {
+        assert!(matches!(
+            parse_args(&args(&["--bootstrap-server", "b:1", "8080"])),
+            Err(Abort::Usage(m)) if m == "unrecognized arguments: '8080'"
+        ));
     }
 }

@@ -41,6 +41,19 @@ impl Format {
 pub struct Shown {
     pub format: Format,
     pub text: String,
+    /// Only the first bytes are shown (the console's `MAX_SHOWN_BYTES`); `size` is the full size.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// The full size in bytes, given when `truncated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<usize>,
+}
+
+impl Shown {
+    /// The full size for people (`1.0 MiB`).
+    pub fn size_text(&self) -> String {
+        crate::views::human_bytes(&self.size.map(|s| s as i64))
+    }
 }
 
 /// Shows `bytes` as `format` asks. JSON that does not parse falls back to text (or hex when the
@@ -50,15 +63,21 @@ pub fn show(bytes: &[u8], format: Format) -> Shown {
         Format::Hex => Shown {
             format: Format::Hex,
             text: hex(bytes),
+            truncated: false,
+            size: None,
         },
         Format::Text => Shown {
             format: Format::Text,
             text: String::from_utf8_lossy(bytes).into_owned(),
+            truncated: false,
+            size: None,
         },
         Format::Json => match pretty_json(bytes) {
             Some(text) => Shown {
                 format: Format::Json,
                 text,
+                truncated: false,
+                size: None,
             },
             None => show(bytes, Format::Auto),
         },
@@ -69,6 +88,8 @@ pub fn show(bytes: &[u8], format: Format) -> Shown {
                     return Shown {
                         format: Format::Json,
                         text,
+                        truncated: false,
+                        size: None,
                     };
                 }
             }
@@ -76,10 +97,14 @@ pub fn show(bytes: &[u8], format: Format) -> Shown {
                 Ok(s) => Shown {
                     format: Format::Text,
                     text: s.to_string(),
+                    truncated: false,
+                    size: None,
                 },
                 Err(_) => Shown {
                     format: Format::Hex,
                     text: hex(bytes),
+                    truncated: false,
+                    size: None,
                 },
             }
         }

@@ -66,6 +66,8 @@ pub struct OverviewView {
     pub offline_partitions: usize,
     /// The `--metrics-url` endpoints charted on the page.
     pub metrics_urls: Vec<String>,
+    /// Each endpoint's last scrape error and last good scrape.
+    pub metrics_endpoints: Vec<crate::metrics::EndpointStatus>,
 }
 
 impl OverviewView {
@@ -243,6 +245,9 @@ pub struct MessagesView {
     pub limit: usize,
     pub format: Format,
     pub records: Vec<RecordView>,
+    /// The page stopped early at the console's cap on shown text (`MAX_PAGE_TEXT`, 8 MiB);
+    /// `next_offset` goes on from there.
+    pub capped: bool,
 }
 
 impl MessagesView {

@@ -7,17 +7,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::chart::{self, Series};
 use crate::console::{Console, SCENARIOS};
 use crate::error::ConsoleError;
+use crate::guard::{self, Guard};
 use crate::metrics::CHARTED;
 use crate::pages::{
     path_segment, ChartRef, ConfirmPage, ErrorPage, GroupPage, GroupsPage, MessagesPage,
@@ -29,6 +33,13 @@ const CSS: &str = include_str!("../assets/console.css");
 const JS: &str = include_str!("../assets/console.js");
 
 type Shared = Arc<Console>;
+
+/// Wall-clock ms since the epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 
 /// A failure answered as JSON.
 pub struct ApiError(ConsoleError);
@@ -88,6 +99,72 @@ impl IntoResponse for PageError {
     }
 }
 
+/// A JSON body whose rejections (bad JSON, a missing field, the wrong Content-Type) are
+/// answered as the API's JSON errors rather than axum's plain text.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(r) => Err(ApiError(ConsoleError::new(r.status(), r.body_text()))),
+        }
+    }
+}
+
+/// A query string whose rejections (a bad or repeated parameter) are JSON errors.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(r) => Err(ApiError(ConsoleError::new(r.status(), r.body_text()))),
+        }
+    }
+}
+
+/// A form body whose rejections (a missing field...) are the console's HTML error page.
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Form::<T>::from_request(req, state).await {
+            Ok(Form(v)) => Ok(PageForm(v)),
+            Err(r) => Err(PageError(ConsoleError::new(r.status(), r.body_text()))),
+        }
+    }
+}
+
+/// A query string whose rejections are the console's HTML error page.
+pub struct PageQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(PageQuery(v)),
+            Err(r) => Err(PageError(ConsoleError::new(r.status(), r.body_text()))),
+        }
+    }
+}
+
+/// An error answered as JSON under `/api/`, as an HTML page elsewhere.
+fn error_for(path: &str, e: ConsoleError) -> Response {
+    if path == "/api" || path.starts_with("/api/") {
+        ApiError(e).into_response()
+    } else {
+        PageError(e).into_response()
+    }
+}
+
 type PageResult = Result<Response, PageError>;
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -95,8 +172,8 @@ fn html(t: impl Template) -> PageResult {
     Ok(Html(t.render()?).into_response())
 }
 
-/// The console's routes over `console`.
-pub fn router(console: Shared) -> Router {
+/// The console's routes over `console`, behind the CSRF / DNS rebinding checks of `guard`.
+pub fn router(console: Shared, guard: Guard) -> Router {
     Router::new()
         .route("/", get(overview_page))
         .route("/api/overview", get(overview_api))
@@ -131,16 +208,89 @@ pub fn router(console: Shared) -> Router {
         .route("/assets/console.js", get(js))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(uniform_errors))
+        .layer(axum::middleware::from_fn_with_state(guard, check_request))
         .with_state(console)
 }
 
-async fn not_found(uri: Uri) -> Response {
-    let e = ConsoleError::not_found(format!("No page at {}", uri.path()));
-    if uri.path().starts_with("/api/") {
-        ApiError(e).into_response()
-    } else {
-        PageError(e).into_response()
+/// The middleware of [`guard::check`].
+async fn check_request(State(g): State<Guard>, request: Request, next: Next) -> Response {
+    match guard::check(request.method(), request.headers(), g) {
+        Ok(()) => next.run(request).await,
+        Err(e) => error_for(request.uri().path(), e),
     }
+}
+
+/// The safety net under the extractors' own mapping: an error answered in another form (an axum
+/// rejection's plain text, such as a path that is not UTF-8) becomes the API's JSON error under
+/// `/api/` and the HTML error page elsewhere.
+async fn uniform_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let is_api = path == "/api" || path.starts_with("/api/");
+    let expected = if is_api {
+        "application/json"
+    } else {
+        "text/html"
+    };
+    if content_type.starts_with(expected) {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_string();
+    let text = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_string()
+    } else {
+        text
+    };
+    error_for(&path, ConsoleError::new(status, text))
+}
+
+/// The same path without its trailing slash(es) (and with its query), when it has any.
+fn slashless(uri: &Uri) -> Option<String> {
+    let path = uri.path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() || trimmed.len() == path.len() {
+        return None;
+    }
+    Some(match uri.query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_string(),
+    })
+}
+
+async fn not_found(method: axum::http::Method, uri: Uri) -> Response {
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        if let Some(to) = slashless(&uri) {
+            return Redirect::permanent(&to).into_response();
+        }
+    }
+    error_for(
+        uri.path(),
+        ConsoleError::not_found(format!("No page at {}", uri.path())),
+    )
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> Response {
+    error_for(
+        uri.path(),
+        ConsoleError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{} is not allowed on {}", method, uri.path()),
+        ),
+    )
 }
 
 async fn css() -> Response {
@@ -204,7 +354,7 @@ async fn metrics_chart(State(c): State<Shared>, Path(chart): Path<String>) -> Re
         .into_iter()
         .map(|(url, points)| Series { name: url, points })
         .collect();
-    svg(chart::line_chart(m.title, m.unit, &series))
+    svg(chart::line_chart(m.title, m.unit, &series, now_ms()))
 }
 
 async fn metrics_api(State(c): State<Shared>) -> Json<serde_json::Value> {
@@ -263,15 +413,16 @@ fn opt_number<T: std::str::FromStr>(
     }
 }
 
-async fn create_topic_form(State(c): State<Shared>, Form(f): Form<CreateTopicForm>) -> PageResult {
+async fn create_topic_form(
+    State(c): State<Shared>,
+    PageForm(f): PageForm<CreateTopicForm>,
+) -> PageResult {
     let partitions = opt_number(&f.partitions, "number of partitions")?;
     let rf = opt_number(&f.replication_factor, "replication factor")?;
     c.create_topic(&f.name, partitions, rf).await?;
-    Ok(Redirect::to(&format!(
-        "/topics/{}?created=1",
-        path_segment(f.name.trim())
-    ))
-    .into_response())
+    let name = f.name.trim();
+    let token = c.flashes.put(format!("Topic {name} created."));
+    Ok(Redirect::to(&format!("/topics/{}?flash={token}", path_segment(name))).into_response())
 }
 
 /// `POST /api/topics`: `{"name": "t", "partitions": 3, "replication_factor": 1}`.
@@ -284,7 +435,7 @@ pub struct CreateTopicJson {
 
 async fn create_topic_api(
     State(c): State<Shared>,
-    Json(body): Json<CreateTopicJson>,
+    ApiJson(body): ApiJson<CreateTopicJson>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     c.create_topic(&body.name, body.partitions, body.replication_factor)
         .await?;
@@ -297,16 +448,10 @@ async fn create_topic_api(
 async fn topic_page(
     State(c): State<Shared>,
     Path(topic): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<HashMap<String, String>>,
 ) -> PageResult {
     let v = c.topic(&topic).await?;
-    let flash = if q.contains_key("created") {
-        Some(format!("Topic {topic} created."))
-    } else if q.contains_key("altered") {
-        Some("Config changed.".to_string())
-    } else {
-        None
-    };
+    let flash = q.get("flash").and_then(|t| c.flashes.take(t));
     html(TopicPage {
         title: format!("Topic {topic}"),
         nav: "topics",
@@ -334,8 +479,9 @@ fn confirmed(v: &Option<String>) -> bool {
 async fn delete_topic_form(
     State(c): State<Shared>,
     Path(topic): Path<String>,
-    Form(f): Form<ConfirmForm>,
+    PageForm(f): PageForm<ConfirmForm>,
 ) -> PageResult {
+    crate::console::check_deletable(&topic)?;
     if !confirmed(&f.confirm) {
         return html(ConfirmPage {
             title: "Confirm".to_string(),
@@ -358,8 +504,9 @@ async fn delete_topic_form(
 async fn delete_topic_api(
     State(c): State<Shared>,
     Path(topic): Path<String>,
-    Query(f): Query<ConfirmForm>,
+    ApiQuery(f): ApiQuery<ConfirmForm>,
 ) -> ApiResult<serde_json::Value> {
+    crate::console::check_deletable(&topic)?;
     if !confirmed(&f.confirm) {
         return Err(ConsoleError::bad_request(
             "Deleting a topic needs confirmation: add ?confirm=true.",
@@ -381,15 +528,22 @@ pub struct ConfigForm {
 async fn alter_config_form(
     State(c): State<Shared>,
     Path(topic): Path<String>,
-    Form(f): Form<ConfigForm>,
+    PageForm(f): PageForm<ConfigForm>,
 ) -> PageResult {
     let value = match f.action.as_deref() {
         Some("delete") => None,
-        _ => Some(f.value.as_deref().unwrap_or("")),
+        None | Some("set") => Some(f.value.as_deref().unwrap_or("")),
+        Some(other) => {
+            return Err(ConsoleError::bad_request(format!(
+                "Unknown action '{other}': expected set or delete."
+            ))
+            .into())
+        }
     };
     c.alter_topic_config(&topic, &f.name, value).await?;
+    let token = c.flashes.put("Config changed.".to_string());
     Ok(Redirect::to(&format!(
-        "/topics/{}?altered=1#configs",
+        "/topics/{}?flash={token}#configs",
         path_segment(&topic)
     ))
     .into_response())
@@ -406,7 +560,7 @@ pub struct ConfigJson {
 async fn alter_config_api(
     State(c): State<Shared>,
     Path(topic): Path<String>,
-    Json(body): Json<ConfigJson>,
+    ApiJson(body): ApiJson<ConfigJson>,
 ) -> ApiResult<serde_json::Value> {
     c.alter_topic_config(&topic, &body.name, body.value.as_deref())
         .await?;
@@ -420,7 +574,7 @@ async fn alter_config_api(
 async fn messages_page(
     State(c): State<Shared>,
     Path(topic): Path<String>,
-    Query(q): Query<MessagesQuery>,
+    PageQuery(q): PageQuery<MessagesQuery>,
 ) -> PageResult {
     let v = c.messages(&topic, &q).await?;
     html(MessagesPage {
@@ -435,7 +589,7 @@ async fn messages_page(
 async fn messages_api(
     State(c): State<Shared>,
     Path(topic): Path<String>,
-    Query(q): Query<MessagesQuery>,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> ApiResult<crate::views::MessagesView> {
     Ok(Json(c.messages(&topic, &q).await?))
 }
@@ -470,7 +624,7 @@ fn parse_header_lines(text: &str) -> Vec<HeaderInput> {
 async fn produce_form(
     State(c): State<Shared>,
     Path(topic): Path<String>,
-    Form(f): Form<ProduceForm>,
+    PageForm(f): PageForm<ProduceForm>,
 ) -> PageResult {
     let request = ProduceRequest {
         partition: opt_number(&f.partition, "partition")?,
@@ -500,7 +654,7 @@ async fn produce_form(
 async fn produce_api(
     State(c): State<Shared>,
     Path(topic): Path<String>,
-    Json(body): Json<ProduceRequest>,
+    ApiJson(body): ApiJson<ProduceRequest>,
 ) -> Result<(StatusCode, Json<crate::views::ProducedView>), ApiError> {
     Ok((StatusCode::CREATED, Json(c.produce(&topic, body).await?)))
 }
@@ -574,6 +728,7 @@ async fn lag_chart(State(c): State<Shared>, Path(group): Path<String>) -> Respon
         &format!("Lag of {group}"),
         "messages",
         &series,
+        now_ms(),
     ))
 }
 
@@ -590,7 +745,7 @@ pub struct ResetFormInput {
 async fn reset_form(
     State(c): State<Shared>,
     Path(group): Path<String>,
-    Form(f): Form<ResetFormInput>,
+    PageForm(f): PageForm<ResetFormInput>,
 ) -> PageResult {
     let execute = f.action.as_deref() == Some("execute");
     let form = ResetForm {
@@ -621,7 +776,7 @@ async fn reset_form(
 async fn reset_api(
     State(c): State<Shared>,
     Path(group): Path<String>,
-    Json(body): Json<ResetRequest>,
+    ApiJson(body): ApiJson<ResetRequest>,
 ) -> ApiResult<crate::views::ResetView> {
     Ok(Json(c.reset(&group, &body).await?))
 }
@@ -641,5 +796,30 @@ mod tests {
             ("b", Some("x=y"))
         );
         assert_eq!((h[2].key.as_str(), h[2].value.as_deref()), ("flag", None));
+    }
+
+    #[test]
+    fn trailing_slashes_redirect_to_the_slashless_path() {
+        let uri: Uri = "/topics/".parse().unwrap();
+        assert_eq!(slashless(&uri).as_deref(), Some("/topics"));
+        let uri: Uri = "/groups//?x=1".parse().unwrap();
+        assert_eq!(slashless(&uri).as_deref(), Some("/groups?x=1"));
+        assert_eq!(slashless(&"/".parse().unwrap()), None);
+        assert_eq!(slashless(&"/topics".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn api_errors_are_json_and_pages_html() {
+        let r = error_for("/api/topics", ConsoleError::bad_request("x"));
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"));
+        let r = error_for("/topics", ConsoleError::bad_request("x"));
+        assert!(r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
     }
 }
