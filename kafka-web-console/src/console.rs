@@ -92,8 +92,9 @@ fn parse_time(text: &str) -> Result<i64, ConsoleError> {
     Ok(ms)
 }
 
-/// Kafka's refusal to delete an internal topic (`__consumer_offsets`, `__transaction_state`):
-/// deleting one would wipe every group's offsets or every transaction's state.
+/// The console refuses to delete an internal topic (`__consumer_offsets`, `__transaction_state`):
+/// deleting one would wipe every group's offsets or every transaction's state. Kafka 3.9's own
+/// `kafka-topics --delete` no longer checks this; the text is its older `TopicCommand`'s.
 pub fn check_deletable(topic: &str) -> Result<(), ConsoleError> {
     if common::topic::is_internal(topic) {
         return Err(ConsoleError::new(
