@@ -55,6 +55,20 @@ mod tests {
         );
     }
 
+    /// Errors the client raises from a broker's code: a fenced static member's poll, a
+    /// producer's lost connection (Kafka's `Sender`: "Disconnected from node N").
+    #[test]
+    fn fenced_members_and_lost_connections_name_kafkas_exceptions() {
+        assert_eq!(
+            exception_class(&ClientError::kafka(82, None)),
+            "org.apache.kafka.common.errors.FencedInstanceIdException"
+        );
+        assert_eq!(
+            exception_class(&ClientError::kafka(13, Some("Disconnected from node 1"))),
+            "org.apache.kafka.common.errors.NetworkException"
+        );
+    }
+
     #[test]
     fn classes_whose_names_differ_from_the_error_name_follow_kafkas_errors_enum() {
         assert_eq!(

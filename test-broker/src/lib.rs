@@ -50,6 +50,8 @@ pub struct FakeBrokerOptions {
     pub reverse_order: bool,
     /// Close the socket when a Metadata request arrives.
     pub close_on_metadata: bool,
+    /// Close the socket when a Produce request arrives (a broker that went down mid-request).
+    pub close_on_produce: bool,
     /// Answer Metadata with a size prefix far above any limit.
     pub oversize_metadata: bool,
     /// Topics and their partition counts.
@@ -88,6 +90,15 @@ pub struct FakeBrokerOptions {
     /// round trip, a busy broker), without delaying the reading of later requests: a client
     /// that pipelines overlaps the waits. For throughput measurements, not for tests.
     pub response_delay: std::time::Duration,
+    /// Answer the first ListOffsets requests with these error codes for every partition, one
+    /// code per request in order (then answer normally): a leader that moved or is not ready.
+    pub list_offsets_errors: Vec<i16>,
+    /// Answer this many Metadata requests with every partition leaderless (leader -1,
+    /// LEADER_NOT_AVAILABLE), as while a leader election runs.
+    pub leaderless_metadata: usize,
+    /// Answer the first OffsetCommit requests with these error codes for every partition, one
+    /// code per request in order (nothing is stored then).
+    pub commit_errors: Vec<i16>,
 }
 
 impl Default for FakeBrokerOptions {
@@ -96,6 +107,7 @@ impl Default for FakeBrokerOptions {
             api_versions_max: 3,
             reverse_order: false,
             close_on_metadata: false,
+            close_on_produce: false,
             oversize_metadata: false,
             topics: Vec::new(),
             init_producer_id: false,
@@ -110,6 +122,9 @@ impl Default for FakeBrokerOptions {
             txn_not_coordinator: 0,
             hold_produce_responses: false,
             response_delay: std::time::Duration::ZERO,
+            list_offsets_errors: Vec::new(),
+            leaderless_metadata: 0,
+            commit_errors: Vec::new(),
         }
     }
 }
@@ -160,6 +175,11 @@ struct State {
     groups: groups::Groups,
     list_groups_loading: usize,
     txns: txn::Txns,
+    list_offsets_errors: std::collections::VecDeque<i16>,
+    leaderless_metadata: usize,
+    commit_errors: std::collections::VecDeque<i16>,
+    list_offsets_requests: usize,
+    commit_requests: usize,
 }
 
 pub struct FakeBroker {
@@ -185,6 +205,9 @@ impl FakeBroker {
             fail_produces: options.fail_produces,
             lose_acks: options.lose_acks,
             list_groups_loading: options.list_groups_loading,
+            list_offsets_errors: options.list_offsets_errors.iter().copied().collect(),
+            leaderless_metadata: options.leaderless_metadata,
+            commit_errors: options.commit_errors.iter().copied().collect(),
             next_producer_id: 1000,
             txns: txn::Txns {
                 load_in_progress: options.txn_load_in_progress,
@@ -347,6 +370,16 @@ impl FakeBroker {
 
     pub fn produce_requests(&self) -> usize {
         self.with_state(|s| s.produce_requests)
+    }
+
+    /// ListOffsets requests received.
+    pub fn list_offsets_requests(&self) -> usize {
+        self.with_state(|s| s.list_offsets_requests)
+    }
+
+    /// OffsetCommit requests received.
+    pub fn commit_requests(&self) -> usize {
+        self.with_state(|s| s.commit_requests)
     }
 
     /// Creates `topic` with `partitions` partitions, or grows it to that many (as CreateTopics
@@ -684,6 +717,9 @@ async fn serve(
                 encode(corr, hv, &body, version)
             }
             ApiKey::Produce => {
+                if options.close_on_produce {
+                    return;
+                }
                 let Ok(request) = ProduceRequest::decode(&mut buf, version) else {
                     return;
                 };
@@ -873,6 +909,11 @@ fn metadata(
             .filter_map(|t| t.name.map(|n| n.0.to_string()))
             .collect(),
     };
+    let leaderless = s.leaderless_metadata > 0 && !names.is_empty();
+    if leaderless {
+        s.leaderless_metadata -= 1;
+    }
+    let (leader, partition_error) = if leaderless { (-1, 5) } else { (0, 0) };
     let mut topics = Vec::new();
     for n in names {
         let (error, partitions) = match s.topics.get(&n) {
@@ -892,7 +933,8 @@ fn metadata(
                         .map(|p| {
                             MetadataResponsePartition::default()
                                 .with_partition_index(p)
-                                .with_leader_id(BrokerId(0))
+                                .with_error_code(partition_error)
+                                .with_leader_id(BrokerId(leader))
                                 .with_replica_nodes(vec![BrokerId(0)])
                                 .with_isr_nodes(vec![BrokerId(0)])
                         })
@@ -1020,7 +1062,9 @@ fn produce(state: &Mutex<State>, request: ProduceRequest) -> ProduceResponse {
 }
 
 fn list_offsets(state: &Mutex<State>, request: ListOffsetsRequest) -> ListOffsetsResponse {
-    let s = state.lock().expect("state");
+    let mut s = state.lock().expect("state");
+    s.list_offsets_requests += 1;
+    let forced = s.list_offsets_errors.pop_front();
     let topics = request
         .topics
         .into_iter()
@@ -1032,6 +1076,9 @@ fn list_offsets(state: &Mutex<State>, request: ListOffsetsRequest) -> ListOffset
                 .map(|p| {
                     let r = ListOffsetsPartitionResponse::default()
                         .with_partition_index(p.partition_index);
+                    if let Some(code) = forced {
+                        return r.with_error_code(code);
+                    }
                     match log.and_then(|l| l.get(p.partition_index as usize)) {
                         Some(l) => r
                             .with_offset(if p.timestamp == -2 { 0 } else { l.next_offset })
@@ -1199,6 +1246,11 @@ mod groups {
         pub(super) join_member_ids: Vec<String>,
         pub(super) join_instance_ids: Vec<Option<String>>,
         pub(super) leaves: usize,
+        /// (group, group.instance.id) -> the member id that instance has now (KIP-345).
+        instances: BTreeMap<(String, String), String>,
+        /// Member ids replaced by a newer member with the same group.instance.id: their
+        /// heartbeats and commits are answered FENCED_INSTANCE_ID.
+        fenced: std::collections::BTreeSet<String>,
     }
 
     impl Groups {
@@ -1256,10 +1308,22 @@ mod groups {
             s.groups
                 .join_instance_ids
                 .push(request.group_instance_id.as_ref().map(|i| i.to_string()));
+            let instance = request.group_instance_id.as_ref().map(|i| i.to_string());
             if member_id.is_empty() {
                 s.groups.next_member += 1;
                 let id = format!("member-{}", s.groups.next_member);
-                if version >= 4 {
+                if let Some(instance) = instance {
+                    // A static member joining without a member id takes its instance's place:
+                    // the member that had it is fenced (Kafka's static member replacement,
+                    // simplified to a rebalance without the old member).
+                    let key = (group_id.clone(), instance);
+                    if let Some(old) = s.groups.instances.insert(key, id.clone()) {
+                        let g = s.groups.groups.entry(group_id.clone()).or_default();
+                        g.members.remove(&old);
+                        g.joining.remove(&old);
+                        s.groups.fenced.insert(old);
+                    }
+                } else if version >= 4 {
                     return JoinGroupResponse::default()
                         .with_error_code(79)
                         .with_member_id(StrBytes::from_string(id));
@@ -1364,12 +1428,15 @@ mod groups {
 
     pub(super) fn heartbeat(state: &Mutex<State>, request: HeartbeatRequest) -> HeartbeatResponse {
         let mut s = state.lock().expect("state");
+        let fenced = s.groups.fenced.contains(request.member_id.as_str());
         let g = s
             .groups
             .groups
             .entry(request.group_id.0.to_string())
             .or_default();
-        let code = if !g.members.contains_key(request.member_id.as_str()) {
+        let code = if fenced {
+            82
+        } else if !g.members.contains_key(request.member_id.as_str()) {
             25
         } else if g.join_started.is_some() {
             27
@@ -1412,12 +1479,19 @@ mod groups {
         request: OffsetCommitRequest,
     ) -> OffsetCommitResponse {
         let mut s = state.lock().expect("state");
+        s.commit_requests += 1;
+        let forced = s.commit_errors.pop_front();
+        let fenced = s.groups.fenced.contains(request.member_id.as_str());
         let g = s
             .groups
             .groups
             .entry(request.group_id.0.to_string())
             .or_default();
-        let code = if request.generation_id_or_member_epoch >= 0
+        let code = if let Some(code) = forced {
+            code
+        } else if fenced {
+            82
+        } else if request.generation_id_or_member_epoch >= 0
             && request.generation_id_or_member_epoch != g.generation
         {
             22

@@ -22,13 +22,15 @@ use kafka_protocol::protocol::StrBytes;
 use super::assignment::decode_assignment_partitions;
 use super::{Admin, RETRY_BACKOFF};
 use common::errors::codes::{
-    COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, GROUP_ID_NOT_FOUND,
-    LEADER_NOT_AVAILABLE, NOT_COORDINATOR, UNKNOWN_TOPIC_OR_PARTITION,
+    BROKER_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE,
+    GROUP_ID_NOT_FOUND, INVALID_TOPIC_EXCEPTION, KAFKA_STORAGE_ERROR, LEADER_NOT_AVAILABLE,
+    NOT_COORDINATOR, NOT_LEADER_OR_FOLLOWER, REPLICA_NOT_AVAILABLE, TOPIC_AUTHORIZATION_FAILED,
+    UNKNOWN_TOPIC_OR_PARTITION,
 };
 
 use crate::connection::Connection;
-use crate::error::ClientError;
-use crate::metadata::BrokerNode;
+use crate::error::{is_retriable, ClientError};
+use crate::metadata::{BrokerNode, ClusterSnapshot};
 
 /// FindCoordinator key type of a consumer group.
 const KEY_TYPE_GROUP: i8 = 0;
@@ -471,87 +473,217 @@ impl Admin {
         .await
     }
 
-    /// Offsets of partitions for `spec` (ListOffsets to each partition's leader). A partition
-    /// whose topic or leader is unknown, or whose leader answered an error, gets that error.
+    /// Offsets of partitions for `spec`, found as Kafka's `Admin.listOffsets` finds them (its
+    /// `ListOffsetsHandler` over a `PartitionLeaderStrategy`): each partition's leader looked up
+    /// in Metadata, then one ListOffsets request per leader.
+    ///
+    /// A partition is looked up and asked again, after `retry.backoff.ms` (100 ms), until the
+    /// API timeout (`default.api.timeout.ms`) while its leader is unknown, while Metadata gives it
+    /// a leader-change error (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, REPLICA_NOT_AVAILABLE,
+    /// BROKER_NOT_AVAILABLE, KAFKA_STORAGE_ERROR, UNKNOWN_TOPIC_OR_PARTITION), while its leader
+    /// cannot be reached, or while the leader answers NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE
+    /// or any other retriable error. Partitions still failing then get Kafka's TimeoutException
+    /// text ("Timed out waiting for a node assignment. Call: listOffsets(api=METADATA)", or
+    /// `api=LIST_OFFSETS` when the leader kept answering a retriable error). A topic Metadata
+    /// does not know and non-retriable errors fail their partitions at once. The `Err` is for a
+    /// failure of the whole call (a Metadata request failing with a non-retriable error).
     pub async fn list_offsets(
         &self,
         partitions: &[(String, i32)],
         spec: OffsetSpec,
     ) -> Result<BTreeMap<(String, i32), Result<ListedOffset, ClientError>>, ClientError> {
+        let deadline = Instant::now() + self.api_timeout;
         let mut out = BTreeMap::new();
-        if partitions.is_empty() {
-            return Ok(out);
-        }
-        let mut topics: Vec<String> = partitions.iter().map(|(t, _)| t.clone()).collect();
-        topics.sort();
+        let mut pending: Vec<(String, i32)> = partitions.to_vec();
+        pending.sort();
+        pending.dedup();
+        let mut topics: Vec<String> = pending.iter().map(|(t, _)| t.clone()).collect();
         topics.dedup();
-        let snapshot = self
-            .call("listOffsets", super::Target::Any, |_| {
-                self.cluster.refresh(Some(&topics), false)
-            })
-            .await?;
-        let mut by_leader: BTreeMap<i32, Vec<(String, i32)>> = BTreeMap::new();
-        for (t, p) in partitions {
-            match snapshot.leader_of(t, *p) {
-                Some(leader) => by_leader.entry(leader).or_default().push((t.clone(), *p)),
-                None => {
-                    let code = match snapshot.topics.get(t) {
-                        Some(_) => LEADER_NOT_AVAILABLE,
-                        None => UNKNOWN_TOPIC_OR_PARTITION,
-                    };
-                    out.insert((t.clone(), *p), Err(ClientError::kafka(code, None)));
+        while !pending.is_empty() {
+            // Partitions to look up again (leader unknown or moved, unreachable) and partitions
+            // whose leader answered a retriable error.
+            let mut lookup_again: Vec<(String, i32)> = Vec::new();
+            let mut ask_again: Vec<(String, i32)> = Vec::new();
+            let snapshot = match self.cluster.refresh(Some(&topics), false).await {
+                Ok(s) => Some(s),
+                Err(e) if e.is_retriable() => {
+                    tracing::debug!("listOffsets: Metadata failed, will retry: {e}");
+                    lookup_again.append(&mut pending);
+                    None
                 }
-            }
-        }
-        for (leader, parts) in by_leader {
-            let request = ListOffsetsRequest::default()
-                .with_replica_id(BrokerId(-1))
-                .with_topics(
-                    by_topic(&parts)
-                        .into_iter()
-                        .map(|(t, ps)| {
-                            ListOffsetsTopic::default()
-                                .with_name(topic_name(&t))
-                                .with_partitions(
-                                    ps.into_iter()
-                                        .map(|p| {
-                                            ListOffsetsPartition::default()
-                                                .with_partition_index(p)
-                                                .with_timestamp(spec.timestamp())
-                                        })
-                                        .collect(),
-                                )
-                        })
-                        .collect(),
-                );
-            let answered = async {
-                let conn = self.cluster.connection(leader).await?;
-                conn.send(request).await
-            }
-            .await;
-            match answered {
-                Ok(response) => {
-                    for t in response.topics {
-                        for p in t.partitions {
-                            let key = (t.name.0.to_string(), p.partition_index);
-                            let value = if p.error_code != 0 {
-                                Err(ClientError::kafka(p.error_code, None))
-                            } else {
-                                Ok((p.offset >= 0).then_some(p.offset))
-                            };
-                            out.insert(key, value);
+                Err(e) => return Err(e),
+            };
+            let mut by_leader: BTreeMap<i32, Vec<(String, i32)>> = BTreeMap::new();
+            if let Some(snapshot) = snapshot {
+                for (t, p) in pending.drain(..) {
+                    match partition_leader(&snapshot, &t, p) {
+                        Ok(Some(leader)) => by_leader.entry(leader).or_default().push((t, p)),
+                        Ok(None) => lookup_again.push((t, p)),
+                        Err(e) => {
+                            out.insert((t, p), Err(e));
                         }
                     }
                 }
-                Err(e) => {
-                    for key in parts {
-                        out.insert(key, Err(e.clone()));
+            }
+            for (leader, parts) in by_leader {
+                let request = list_offsets_request(&parts, spec);
+                let answered = async {
+                    let conn = self.cluster.connection(leader).await?;
+                    conn.send(request).await
+                }
+                .await;
+                let response = match answered {
+                    Ok(r) => r,
+                    // The leader went away (or is not in the metadata any more): find it again,
+                    // as Kafka's admin client does on a disconnect.
+                    Err(e) if e.is_retriable() || e.code() == Some(BROKER_NOT_AVAILABLE) => {
+                        tracing::debug!("listOffsets: broker {leader} failed, will retry: {e}");
+                        lookup_again.extend(parts);
+                        continue;
+                    }
+                    Err(e) => {
+                        for key in parts {
+                            out.insert(key, Err(e.clone()));
+                        }
+                        continue;
+                    }
+                };
+                let mut answers = BTreeMap::new();
+                for t in response.topics {
+                    for p in t.partitions {
+                        answers.insert((t.name.0.to_string(), p.partition_index), p);
+                    }
+                }
+                for (t, p) in parts {
+                    let Some(a) = answers.get(&(t.clone(), p)) else {
+                        let message = format!(
+                            "The response from broker {leader} did not contain a result for topic partition {t}-{p}"
+                        );
+                        out.insert((t, p), Err(ClientError::Protocol(message)));
+                        continue;
+                    };
+                    match a.error_code {
+                        0 => {
+                            out.insert((t, p), Ok((a.offset >= 0).then_some(a.offset)));
+                        }
+                        NOT_LEADER_OR_FOLLOWER | LEADER_NOT_AVAILABLE => lookup_again.push((t, p)),
+                        code if is_retriable(code) => ask_again.push((t, p)),
+                        code => {
+                            out.insert((t, p), Err(ClientError::kafka(code, None)));
+                        }
                     }
                 }
             }
+            if lookup_again.is_empty() && ask_again.is_empty() {
+                break;
+            }
+            if Instant::now() + RETRY_BACKOFF >= deadline {
+                for (keys, api) in [(lookup_again, "METADATA"), (ask_again, "LIST_OFFSETS")] {
+                    let e = ClientError::Timeout(format!(
+                        "Timed out waiting for a node assignment. Call: listOffsets(api={api})"
+                    ));
+                    for key in keys {
+                        out.insert(key, Err(e.clone()));
+                    }
+                }
+                break;
+            }
+            tokio::time::sleep(RETRY_BACKOFF).await;
+            pending = lookup_again;
+            pending.append(&mut ask_again);
         }
         Ok(out)
     }
+}
+
+/// The leader of a partition by `snapshot`, as Kafka's `PartitionLeaderStrategy` (not tolerating
+/// unknown topics, as for ListOffsets) reads a Metadata response: `Ok(None)` when the lookup is
+/// to be retried (no leader yet, a leader-change error), `Err` when the partition fails.
+fn partition_leader(
+    snapshot: &ClusterSnapshot,
+    topic: &str,
+    partition: i32,
+) -> Result<Option<i32>, ClientError> {
+    let Some(t) = snapshot.topics.get(topic) else {
+        return Ok(None);
+    };
+    let tp = format!("{topic}-{partition}");
+    match t.error_code {
+        0 => {}
+        UNKNOWN_TOPIC_OR_PARTITION => {
+            return Err(ClientError::kafka(
+                UNKNOWN_TOPIC_OR_PARTITION,
+                Some(&format!(
+                    "Failed to fetch metadata for partition {tp} because metadata for topic `{topic}` could not be found"
+                )),
+            ))
+        }
+        LEADER_NOT_AVAILABLE | BROKER_NOT_AVAILABLE => return Ok(None),
+        TOPIC_AUTHORIZATION_FAILED => {
+            return Err(ClientError::kafka(
+                TOPIC_AUTHORIZATION_FAILED,
+                Some(&format!(
+                    "Failed to fetch metadata for partition {tp} due to topic authorization failure"
+                )),
+            ))
+        }
+        INVALID_TOPIC_EXCEPTION => {
+            return Err(ClientError::kafka(
+                INVALID_TOPIC_EXCEPTION,
+                Some(&format!(
+                    "Failed to fetch metadata for partition {tp} due to invalid topic `{topic}`"
+                )),
+            ))
+        }
+        code => {
+            return Err(ClientError::kafka(
+                code,
+                Some(&format!(
+                    "Failed to fetch metadata for partition {tp} due to unexpected error for topic `{topic}`"
+                )),
+            ))
+        }
+    }
+    let Some(p) = t.partition(partition) else {
+        return Ok(None);
+    };
+    match p.error_code {
+        0 => Ok((p.leader >= 0).then_some(p.leader)),
+        NOT_LEADER_OR_FOLLOWER
+        | REPLICA_NOT_AVAILABLE
+        | LEADER_NOT_AVAILABLE
+        | BROKER_NOT_AVAILABLE
+        | KAFKA_STORAGE_ERROR
+        | UNKNOWN_TOPIC_OR_PARTITION => Ok(None),
+        code => Err(ClientError::kafka(
+            code,
+            Some(&format!("Unexpected error during metadata lookup for {tp}")),
+        )),
+    }
+}
+
+/// One ListOffsets request for `partitions` (all led by one broker).
+fn list_offsets_request(partitions: &[(String, i32)], spec: OffsetSpec) -> ListOffsetsRequest {
+    ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(
+            by_topic(partitions)
+                .into_iter()
+                .map(|(t, ps)| {
+                    ListOffsetsTopic::default()
+                        .with_name(topic_name(&t))
+                        .with_partitions(
+                            ps.into_iter()
+                                .map(|p| {
+                                    ListOffsetsPartition::default()
+                                        .with_partition_index(p)
+                                        .with_timestamp(spec.timestamp())
+                                })
+                                .collect(),
+                        )
+                })
+                .collect(),
+        )
 }
 
 #[cfg(test)]
@@ -583,6 +715,121 @@ mod tests {
             NON_EMPTY_GROUP,
             None
         )));
+    }
+
+    async fn admin(broker: &test_broker::FakeBroker, timeout_ms: u64) -> Admin {
+        Admin::connect_with_timeout(
+            &broker.addr(),
+            "test",
+            std::time::Duration::from_millis(timeout_ms),
+        )
+        .await
+        .unwrap()
+    }
+
+    fn two_partitions() -> Vec<(String, i32)> {
+        vec![("t".to_string(), 0), ("t".to_string(), 1)]
+    }
+
+    /// A leader election (no leader in Metadata, then NOT_LEADER_OR_FOLLOWER,
+    /// LEADER_NOT_AVAILABLE and other retriable answers from the leader) is waited out, as
+    /// Kafka's `ListOffsetsHandler` retries it, instead of failing the partitions at once.
+    #[tokio::test]
+    async fn list_offsets_retries_partitions_while_their_leader_moves() {
+        let broker = test_broker::FakeBroker::start(test_broker::FakeBrokerOptions {
+            topics: vec![("t".to_string(), 2)],
+            leaderless_metadata: 2,
+            list_offsets_errors: vec![
+                NOT_LEADER_OR_FOLLOWER,
+                LEADER_NOT_AVAILABLE,
+                KAFKA_STORAGE_ERROR,
+                common::errors::codes::REQUEST_TIMED_OUT,
+            ],
+            ..Default::default()
+        })
+        .await;
+        let admin = admin(&broker, 10_000).await;
+        let listed = admin
+            .list_offsets(&two_partitions(), OffsetSpec::Latest)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 2);
+        for (key, value) in &listed {
+            assert_eq!(value.as_ref().ok(), Some(&Some(0)), "{key:?}: {value:?}");
+        }
+        assert_eq!(broker.list_offsets_requests(), 5);
+    }
+
+    /// Non-retriable errors and unknown topics fail their partitions at once, with Kafka's
+    /// texts.
+    #[tokio::test]
+    async fn list_offsets_fails_non_retriable_errors_at_once() {
+        let broker = test_broker::FakeBroker::start(test_broker::FakeBrokerOptions {
+            topics: vec![("t".to_string(), 1)],
+            list_offsets_errors: vec![TOPIC_AUTHORIZATION_FAILED],
+            ..Default::default()
+        })
+        .await;
+        let admin = admin(&broker, 10_000).await;
+        let started = Instant::now();
+        let listed = admin
+            .list_offsets(
+                &[("t".to_string(), 0), ("gone".to_string(), 0)],
+                OffsetSpec::Earliest,
+            )
+            .await
+            .unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let t0 = listed[&("t".to_string(), 0)].as_ref().unwrap_err();
+        assert_eq!(t0.code(), Some(TOPIC_AUTHORIZATION_FAILED));
+        let gone = listed[&("gone".to_string(), 0)].as_ref().unwrap_err();
+        assert_eq!(gone.code(), Some(UNKNOWN_TOPIC_OR_PARTITION));
+        assert_eq!(
+            gone.to_string(),
+            "Failed to fetch metadata for partition gone-0 because metadata for topic `gone` could not be found"
+        );
+        assert_eq!(broker.list_offsets_requests(), 1);
+    }
+
+    /// Past the API timeout, partitions still without a leader (or whose leader keeps
+    /// answering a retriable error) fail with Kafka's TimeoutException text.
+    #[tokio::test]
+    async fn list_offsets_times_out_partitions_that_keep_failing() {
+        let leaderless = test_broker::FakeBroker::start(test_broker::FakeBrokerOptions {
+            topics: vec![("t".to_string(), 2)],
+            leaderless_metadata: usize::MAX,
+            ..Default::default()
+        })
+        .await;
+        let listed = admin(&leaderless, 400)
+            .await
+            .list_offsets(&two_partitions(), OffsetSpec::Latest)
+            .await
+            .unwrap();
+        for value in listed.values() {
+            let e = value.as_ref().unwrap_err();
+            assert!(matches!(e, ClientError::Timeout(_)), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                "Timed out waiting for a node assignment. Call: listOffsets(api=METADATA)"
+            );
+        }
+        let busy = test_broker::FakeBroker::start(test_broker::FakeBrokerOptions {
+            topics: vec![("t".to_string(), 1)],
+            list_offsets_errors: vec![common::errors::codes::REQUEST_TIMED_OUT; 1000],
+            ..Default::default()
+        })
+        .await;
+        let listed = admin(&busy, 400)
+            .await
+            .list_offsets(&[("t".to_string(), 0)], OffsetSpec::Latest)
+            .await
+            .unwrap();
+        let e = listed[&("t".to_string(), 0)].as_ref().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Timed out waiting for a node assignment. Call: listOffsets(api=LIST_OFFSETS)"
+        );
     }
 
     #[test]

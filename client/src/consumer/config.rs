@@ -28,6 +28,9 @@ pub struct ConsumerConfig {
     /// 0 read_uncommitted, 1 read_committed.
     pub isolation_level: i8,
     pub request_timeout_ms: u64,
+    /// `default.api.timeout.ms`: how long a blocking call without its own timeout (a
+    /// synchronous commit) keeps retrying, in ms (Kafka's default 60000).
+    pub default_api_timeout_ms: u64,
     pub auto_offset_reset: OffsetReset,
     pub retry_backoff_ms: u64,
     /// The cap of the exponential backoff between metadata refreshes while a topic the consumer
@@ -69,6 +72,7 @@ impl Default for ConsumerConfig {
             max_partition_fetch_bytes: 1_048_576,
             isolation_level: 0,
             request_timeout_ms: 30_000,
+            default_api_timeout_ms: 60_000,
             auto_offset_reset: OffsetReset::Latest,
             retry_backoff_ms: 100,
             retry_backoff_max_ms: 1000,
@@ -92,7 +96,6 @@ const ACCEPTED_KEYS: &[&str] = &[
     "key.deserializer",
     "value.deserializer",
     "check.crcs",
-    "default.api.timeout.ms",
     "client.rack",
     "receive.buffer.bytes",
     "send.buffer.bytes",
@@ -136,6 +139,9 @@ impl ConsumerConfig {
                 }
                 "request.timeout.ms" => {
                     c.request_timeout_ms = parse_non_negative_i32(key, value)? as u64
+                }
+                "default.api.timeout.ms" => {
+                    c.default_api_timeout_ms = parse_non_negative_i32(key, value)? as u64
                 }
                 "auto.offset.reset" => {
                     c.auto_offset_reset = match value.to_ascii_lowercase().as_str() {
@@ -269,6 +275,10 @@ mod tests {
         assert!(!c.allow_auto_create_topics);
         assert!(!c.exclude_internal_topics);
         assert_eq!(c.retry_backoff_max_ms, 400);
+        let c =
+            ConsumerConfig::from_properties(&[("default.api.timeout.ms", "1500")]).expect("parse");
+        assert_eq!(c.default_api_timeout_ms, 1500);
+        assert_eq!(ConsumerConfig::default().default_api_timeout_ms, 60_000);
         let d = ConsumerConfig::default();
         assert_eq!(d.metadata_max_age_ms, 300_000);
         assert!(d.allow_auto_create_topics);

@@ -1,13 +1,15 @@
 //! Membership of one consumer group through the classic group protocol, as Kafka's
 //! `ConsumerCoordinator` does it: FindCoordinator, JoinGroup (MEMBER_ID_REQUIRED answered by
 //! rejoining with the given id), the leader's assignment, SyncGroup, heartbeats on their own task,
-//! OffsetFetch / OffsetCommit and LeaveGroup. The consumer drives it from `poll`; the heartbeat
-//! task only raises flags (rejoin needed, coordinator lost) that the next `poll` acts on.
+//! OffsetFetch / OffsetCommit (a synchronous commit retried as `commitOffsetsSync` does) and
+//! LeaveGroup. The consumer drives it from `poll`; the heartbeat task only raises flags (rejoin
+//! needed, coordinator lost) and, for a fenced static member, a fatal error that the next `poll`
+//! acts on.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafka_protocol::messages::{
@@ -25,8 +27,9 @@ use super::assignor::{Assignor, MemberSubscription};
 use super::protocol::{Assignment, Subscription, ASSIGNMENT_VERSION, SUBSCRIPTION_VERSION};
 use super::ConsumerConfig;
 use common::errors::codes::{
-    COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, ILLEGAL_GENERATION,
-    MEMBER_ID_REQUIRED, NOT_COORDINATOR, REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID,
+    COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, FENCED_INSTANCE_ID,
+    ILLEGAL_GENERATION, MEMBER_ID_REQUIRED, NOT_COORDINATOR, REBALANCE_IN_PROGRESS,
+    REQUEST_TIMED_OUT, UNKNOWN_MEMBER_ID, UNKNOWN_TOPIC_OR_PARTITION,
 };
 
 use crate::cluster::Cluster;
@@ -54,6 +57,10 @@ struct Shared {
     rejoin: AtomicBool,
     /// Set when the coordinator moved or its connection failed.
     coordinator_lost: AtomicBool,
+    /// A fatal error the heartbeat task met (FENCED_INSTANCE_ID: another consumer took this
+    /// member's `group.instance.id`), raised by the next `poll` as Kafka's heartbeat thread
+    /// failure is.
+    fatal: Mutex<Option<ClientError>>,
 }
 
 impl Shared {
@@ -61,6 +68,20 @@ impl Shared {
         match self.member.lock() {
             Ok(m) => m.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_fatal(&self, e: ClientError) {
+        match self.fatal.lock() {
+            Ok(mut f) => *f = Some(e),
+            Err(poisoned) => *poisoned.into_inner() = Some(e),
+        }
+    }
+
+    fn take_fatal(&self) -> Option<ClientError> {
+        match self.fatal.lock() {
+            Ok(mut f) => f.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
         }
     }
 
@@ -94,6 +115,8 @@ pub(crate) struct GroupMembership {
     rebalance_timeout_ms: i32,
     heartbeat_interval: Duration,
     backoff: Duration,
+    /// `retry.backoff.max.ms`: the cap of the growing wait between synchronous commit attempts.
+    backoff_max: Duration,
     strategies: Vec<Assignor>,
     cluster: Arc<Cluster>,
     options: ConnectionOptions,
@@ -127,6 +150,11 @@ impl GroupMembership {
             rebalance_timeout_ms: config.max_poll_interval_ms,
             heartbeat_interval: Duration::from_millis(config.heartbeat_interval_ms.max(1)),
             backoff: Duration::from_millis(config.retry_backoff_ms.max(10)),
+            backoff_max: Duration::from_millis(
+                config
+                    .retry_backoff_max_ms
+                    .max(config.retry_backoff_ms.max(10)),
+            ),
             strategies: config.partition_assignment_strategy.clone(),
             cluster,
             options,
@@ -138,6 +166,7 @@ impl GroupMembership {
                 }),
                 rejoin: AtomicBool::new(false),
                 coordinator_lost: AtomicBool::new(false),
+                fatal: Mutex::new(None),
             }),
             heartbeat: None,
             joined: false,
@@ -162,6 +191,27 @@ impl GroupMembership {
 
     pub(crate) fn generation(&self) -> i32 {
         self.shared.member().generation
+    }
+
+    /// The fatal error the heartbeat task met since the last call, if any (taken: a later call
+    /// says `None`, and the next `poll` rejoins, as Kafka's consumer does after raising it).
+    pub(crate) fn take_fatal(&self) -> Option<ClientError> {
+        self.shared.take_fatal()
+    }
+
+    /// An asynchronous (auto) commit was answered FENCED_INSTANCE_ID: the next `poll` fails
+    /// with Kafka's `FencedInstanceIdException` text for it, as `ConsumerCoordinator` raises it
+    /// from `invokeCompletedOffsetCommitCallbacks`.
+    pub(crate) fn async_commit_fenced(&self) {
+        let message = format!(
+            "Get fenced exception for group.instance.id {}, current member.id is {}",
+            self.instance_id
+                .as_deref()
+                .unwrap_or("unset_group_instance_id"),
+            self.member_id()
+        );
+        self.shared
+            .set_fatal(ClientError::kafka(FENCED_INSTANCE_ID, Some(&message)));
     }
 
     /// Whether `poll` must (re)join before fetching.
@@ -580,6 +630,57 @@ impl GroupMembership {
         Ok(())
     }
 
+    /// Kafka's `ConsumerCoordinator.commitOffsetsSync`: commits `offsets`, and while the
+    /// attempt fails with an error its `OffsetCommitResponseHandler` retries (the coordinator
+    /// moved or is not available: NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, REQUEST_TIMED_OUT,
+    /// or a lost connection, after which the coordinator is looked up again; or it is loading:
+    /// COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_TOPIC_OR_PARTITION) tries again after a backoff
+    /// growing from `retry.backoff.ms` to `retry.backoff.max.ms`, until `timeout` (the
+    /// consumer's `default.api.timeout.ms`). Then it fails with Kafka's TimeoutException text
+    /// ("Timeout of 60000ms expired before successfully committing offsets {...}"). Other
+    /// errors (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID,
+    /// ...) are returned at once.
+    pub(crate) async fn commit_sync(
+        &self,
+        offsets: &[(String, i32, i64)],
+        timeout: Duration,
+    ) -> Result<(), ClientError> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let deadline = crate::time::after(Instant::now(), timeout);
+        let mut backoff = self.backoff;
+        loop {
+            match self.commit(offsets).await {
+                Ok(()) => return Ok(()),
+                Err(e) if commit_retriable(&e) => {
+                    if coordinator_unknown_after(&e) {
+                        self.shared.coordinator_lost.store(true, Ordering::SeqCst);
+                    }
+                    tracing::debug!(
+                        "[Consumer groupId={}] Offset commit failed, will retry: {e}",
+                        self.group_id
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            tokio::time::sleep(backoff.min(deadline - now)).await;
+            if Instant::now() >= deadline {
+                break;
+            }
+            backoff = (backoff * 2).min(self.backoff_max);
+        }
+        Err(ClientError::Timeout(format!(
+            "Timeout of {}ms expired before successfully committing offsets {}",
+            timeout.as_millis(),
+            offsets_text(offsets)
+        )))
+    }
+
     /// Leaves the group (dynamic members only: a static member keeps its place until its
     /// session times out, as Kafka's consumer does) and stops heartbeating.
     pub(crate) async fn leave(&mut self) -> Result<(), ClientError> {
@@ -611,6 +712,49 @@ impl GroupMembership {
         let response = conn.send(request).await?;
         ClientError::check(response.error_code, None)
     }
+}
+
+/// Whether a synchronous commit tries again after `e`, as Kafka's `OffsetCommitResponseHandler`
+/// and coordinator lookup decide: a lost connection or request timeout, the coordinator moved,
+/// unavailable or loading, or UNKNOWN_TOPIC_OR_PARTITION.
+fn commit_retriable(e: &ClientError) -> bool {
+    match e {
+        ClientError::Io { .. } | ClientError::Timeout(_) => true,
+        ClientError::Kafka { code, .. } => matches!(
+            *code,
+            COORDINATOR_LOAD_IN_PROGRESS
+                | UNKNOWN_TOPIC_OR_PARTITION
+                | COORDINATOR_NOT_AVAILABLE
+                | NOT_COORDINATOR
+                | REQUEST_TIMED_OUT
+        ),
+        _ => false,
+    }
+}
+
+/// Errors after which Kafka marks the coordinator unknown (looked up again before the next
+/// attempt).
+fn coordinator_unknown_after(e: &ClientError) -> bool {
+    match e {
+        ClientError::Io { .. } | ClientError::Timeout(_) => true,
+        ClientError::Kafka { code, .. } => matches!(
+            *code,
+            COORDINATOR_NOT_AVAILABLE | NOT_COORDINATOR | REQUEST_TIMED_OUT
+        ),
+        _ => false,
+    }
+}
+
+/// Offsets as Kafka prints a `Map<TopicPartition, OffsetAndMetadata>`:
+/// `{t-0=OffsetAndMetadata{offset=5, leaderEpoch=null, metadata=''}}`.
+fn offsets_text(offsets: &[(String, i32, i64)]) -> String {
+    let entries: Vec<String> = offsets
+        .iter()
+        .map(|(t, p, o)| {
+            format!("{t}-{p}=OffsetAndMetadata{{offset={o}, leaderEpoch=null, metadata=''}}")
+        })
+        .collect();
+    format!("{{{}}}", entries.join(", "))
 }
 
 async fn heartbeat_loop(
@@ -673,6 +817,27 @@ async fn heartbeat_loop(
             COORDINATOR_NOT_AVAILABLE | NOT_COORDINATOR => {
                 shared.coordinator_lost.store(true, Ordering::SeqCst);
                 shared.rejoin.store(true, Ordering::SeqCst);
+            }
+            // Another consumer joined with this member's group.instance.id: fatal, as in
+            // Kafka's `AbstractCoordinator` (the generation is reset and the next poll raises
+            // FencedInstanceIdException).
+            FENCED_INSTANCE_ID => {
+                let instance = instance_id
+                    .as_deref()
+                    .map_or("Optional.empty".to_string(), |i| format!("Optional[{i}]"));
+                tracing::info!(
+                    "[Consumer groupId={group_id}] Attempt to heartbeat with generation {} and group instance id {instance} failed due to FENCED_INSTANCE_ID, resetting generation",
+                    member.generation
+                );
+                shared.update(|m| {
+                    m.member_id.clear();
+                    m.generation = -1;
+                });
+                shared.rejoin.store(true, Ordering::SeqCst);
+                tracing::error!(
+                    "[Consumer groupId={group_id}] Caught fenced group.instance.id {instance} error in heartbeat thread"
+                );
+                shared.set_fatal(ClientError::kafka(FENCED_INSTANCE_ID, None));
             }
             code => {
                 tracing::warn!(

@@ -44,7 +44,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 
 use common::errors::codes::{
-    INVALID_TOPIC_EXCEPTION, OFFSET_OUT_OF_RANGE, TOPIC_AUTHORIZATION_FAILED,
+    FENCED_INSTANCE_ID, INVALID_TOPIC_EXCEPTION, OFFSET_OUT_OF_RANGE, TOPIC_AUTHORIZATION_FAILED,
     UNKNOWN_TOPIC_OR_PARTITION,
 };
 
@@ -474,7 +474,10 @@ impl Consumer {
         self.commit_offsets(&offsets).await
     }
 
-    /// Commits the given offsets (topic, partition, next offset to read) to the group.
+    /// Commits the given offsets (topic, partition, next offset to read) to the group, as
+    /// Kafka's `commitSync(offsets)`: retriable failures (the coordinator moved, unavailable or
+    /// loading, a lost connection) are retried until `default.api.timeout.ms`, then a
+    /// [`ClientError::Timeout`] with Kafka's text; other errors come back at once.
     pub async fn commit_offsets(
         &mut self,
         offsets: &[(String, i32, i64)],
@@ -485,7 +488,8 @@ impl Consumer {
                 Some("To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration."),
             ));
         };
-        group.commit(offsets).await
+        let timeout = Duration::from_millis(self.config.default_api_timeout_ms);
+        group.commit_sync(offsets, timeout).await
     }
 
     /// The group's committed offsets for `partitions` (absent where none is committed).
@@ -510,7 +514,14 @@ impl Consumer {
             self.push_rebalance_event(event);
         }
         if self.auto_commit_enabled() && self.group.as_ref().is_some_and(|g| !g.needs_join()) {
-            if let Err(e) = self.commit_sync().await {
+            // One attempt (Kafka retries within its close timeout, 30 s by default): a close
+            // while the cluster is gone should not hang.
+            let offsets = self.consumed_offsets();
+            let committed = match &self.group {
+                Some(g) => g.commit(&offsets).await,
+                None => Ok(()),
+            };
+            if let Err(e) = committed {
                 tracing::warn!("Synchronous auto-commit of offsets failed: {e}");
             }
         }
@@ -542,6 +553,18 @@ impl Consumer {
         let Some(group) = &self.group else {
             return Ok(());
         };
+        if let Some(e) = group.take_fatal() {
+            // A fenced static member (FENCED_INSTANCE_ID): its partitions may belong to the
+            // consumer that took its group.instance.id, so they are lost, and this poll fails
+            // (Kafka's FencedInstanceIdException). A later poll joins again.
+            if self.rebalance_events.is_some() {
+                let event = self.give_up_event(false);
+                self.push_rebalance_event(event);
+            }
+            self.assigned.clear();
+            self.forget_fetched();
+            return Err(e);
+        }
         if group.needs_join() {
             if self.auto_commit_enabled() && !self.assigned.is_empty() {
                 let offsets = self.consumed_offsets();
@@ -630,6 +653,10 @@ impl Consumer {
                     "Asynchronous auto-commit of offsets failed for group {}: {e}",
                     group.group_id()
                 );
+                if e.code() == Some(FENCED_INSTANCE_ID) {
+                    // Kafka's `asyncCommitFenced`: the next poll raises it.
+                    group.async_commit_fenced();
+                }
             }
         }
         Ok(())
@@ -824,6 +851,11 @@ impl Consumer {
                     a.consumed = Some(next);
                     if done {
                         a.buffered = false;
+                        // Everything fetched was handed out: control batches fetched after the
+                        // last record (a transaction's marker) are consumed too.
+                        if let Some(p) = a.position {
+                            a.consumed = Some(next.max(p));
+                        }
                     }
                 }
             },
@@ -1262,6 +1294,12 @@ impl Consumer {
                     )?;
                     let a = &mut self.assigned[i];
                     a.position = Some(next);
+                    if records.is_empty() && !a.buffered {
+                        // Only control batches or aborted records: nothing to hand out, and
+                        // nothing handed out is behind them, so the consumed position (what
+                        // `position()` and commits report) moves past them too, as Kafka's.
+                        a.consumed = Some(next);
+                    }
                     if had_data && next == position {
                         a.max_bytes = a.max_bytes.saturating_mul(2);
                         tracing::warn!(
@@ -1331,6 +1369,8 @@ async fn fetch_offsets_retrying(
     }
 }
 
+#[cfg(test)]
+mod commit_tests;
 #[cfg(test)]
 mod rebalance_tests;
 #[cfg(test)]

@@ -26,8 +26,8 @@ use kafka_protocol::protocol::StrBytes;
 use tokio::sync::mpsc;
 
 use common::errors::codes::{
-    DUPLICATE_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER,
-    UNKNOWN_PRODUCER_ID,
+    DUPLICATE_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, NETWORK_EXCEPTION,
+    OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID,
 };
 
 use crate::connection::Connection;
@@ -521,7 +521,7 @@ impl Sender {
                         b.succeed(-1, -1);
                     }
                 }
-                Err(e) => self.request_failed(batches, e),
+                Err(e) => self.request_failed(leader, batches, e),
             }
             return;
         }
@@ -538,12 +538,13 @@ impl Sender {
                     }));
                 });
             }
-            Err(e) => self.request_failed(batches, e),
+            Err(e) => self.request_failed(leader, batches, e),
         }
     }
 
-    fn request_failed(&mut self, batches: Vec<Batch>, err: ClientError) {
+    fn request_failed(&mut self, leader: i32, batches: Vec<Batch>, err: ClientError) {
         self.need_metadata = true;
+        let err = disconnected(leader, err);
         for b in batches {
             self.retry_or_fail(b, err.clone());
         }
@@ -562,7 +563,7 @@ impl Sender {
             }
         }
         match result {
-            Err(e) => self.request_failed(batches, e),
+            Err(e) => self.request_failed(leader, batches, e),
             Ok(response) => {
                 // Each batch's answer, found by (topic, partition) without copying names.
                 let mut answers: Vec<Option<&PartitionProduceResponse>> = vec![None; batches.len()];
@@ -653,6 +654,20 @@ impl Sender {
         self.shared.lock_acc().complete(&batch);
         batch.fail(&err);
     }
+}
+
+/// A Produce request lost with its connection, as Kafka's `Sender` reports it: a closed or
+/// failed connection is NETWORK_EXCEPTION "Disconnected from node N" (a request timeout "... due
+/// to timeout"), which the user sees as `NetworkException` rather than an I/O error naming the
+/// socket address. Still retriable, and still a reason to refresh metadata.
+fn disconnected(leader: i32, err: ClientError) -> ClientError {
+    let message = match &err {
+        ClientError::Io { .. } => format!("Disconnected from node {leader}"),
+        ClientError::Timeout(_) => format!("Disconnected from node {leader} due to timeout"),
+        _ => return err,
+    };
+    tracing::debug!("Produce request to node {leader} failed: {err}");
+    ClientError::kafka(NETWORK_EXCEPTION, Some(&message))
 }
 
 /// One Produce request carrying `batches` (at most one per partition), in drain order.

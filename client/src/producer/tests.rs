@@ -140,6 +140,31 @@ async fn retries_exhausted_fail_with_the_broker_error() {
     assert_eq!(r[0].as_ref().err().and_then(|e| e.code()), Some(6));
 }
 
+/// A broker that drops the connection under a Produce request fails the records (once retries
+/// are spent) as Kafka's `Sender` does: NETWORK_EXCEPTION "Disconnected from node N"
+/// (`NetworkException`), not an I/O error naming the socket.
+#[tokio::test]
+async fn a_lost_connection_fails_records_with_kafkas_disconnect_error() {
+    let broker = FakeBroker::start(FakeBrokerOptions {
+        topics: topic("t", 1),
+        close_on_produce: true,
+        ..Default::default()
+    })
+    .await;
+    let producer = Producer::new(ProducerConfig {
+        retries: 1,
+        retry_backoff_ms: 10,
+        ..config(&broker, false)
+    })
+    .await
+    .expect("producer");
+    let r = send_all(&producer, vec![ProducerRecord::new("t", "x")]).await;
+    let e = r[0].as_ref().expect_err("no broker kept the record");
+    assert_eq!(e.code(), Some(common::errors::codes::NETWORK_EXCEPTION));
+    assert_eq!(e.to_string(), "Disconnected from node 0");
+    assert!(e.is_retriable());
+}
+
 #[tokio::test]
 async fn idempotent_retry_after_lost_ack_is_not_duplicated() {
     let broker = FakeBroker::start(FakeBrokerOptions {

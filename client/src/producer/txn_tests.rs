@@ -39,6 +39,15 @@ async fn send_values(producer: &Producer, values: &[(&str, i32)]) -> Vec<Deliver
 
 /// The values a consumer with `isolation_level` reads from partition `p` from the start.
 async fn read_all(broker: &FakeBroker, isolation_level: i8, p: i32) -> Vec<String> {
+    read_to_end(broker, isolation_level, p).await.0
+}
+
+/// [`read_all`], with the consumer's position afterwards.
+async fn read_to_end(
+    broker: &FakeBroker,
+    isolation_level: i8,
+    p: i32,
+) -> (Vec<String>, Option<i64>) {
     let mut consumer = Consumer::new(ConsumerConfig {
         bootstrap_servers: broker.addr(),
         fetch_max_wait_ms: 50,
@@ -63,7 +72,8 @@ async fn read_all(broker: &FakeBroker, isolation_level: i8, p: i32) -> Vec<Strin
             out.push(String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).to_string());
         }
     }
-    out
+    let position = consumer.position("t", p);
+    (out, position)
 }
 
 #[tokio::test]
@@ -316,4 +326,26 @@ async fn calls_out_of_order_fail_with_kafkas_texts() {
         e.as_deref(),
         Some("Transactional method invoked on a non-transactional producer.")
     );
+}
+
+/// Kafka's `KafkaConsumer.position()` moves past control batches: after reading a committed
+/// transaction to its end, the position (what a commit stores) is the log end offset, past the
+/// marker, whether the marker came in the same fetch as the records or in a later one.
+#[tokio::test]
+async fn the_position_moves_past_a_transaction_marker() {
+    let broker = broker(FakeBrokerOptions::default()).await;
+    let producer = Producer::new(txn_config(&broker, "tx-pos"))
+        .await
+        .expect("producer");
+    producer.init_transactions().await.expect("init");
+    producer.begin_transaction().expect("begin");
+    let _acks = send_values(&producer, &[("a", 0), ("b", 0)]).await;
+    producer.commit_transaction().await.expect("commit");
+    assert_eq!(broker.log_end_offset("t", 0), 3);
+    for isolation_level in [0, 1] {
+        let (read, position) = read_to_end(&broker, isolation_level, 0).await;
+        assert_eq!(read, ["a", "b"]);
+        assert_eq!(position, Some(3), "isolation {isolation_level}");
+    }
+    producer.close().await.expect("close");
 }
