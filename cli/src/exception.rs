@@ -12,7 +12,9 @@ pub fn exception_class(e: &ClientError) -> String {
             "org.apache.kafka.common.errors.UnsupportedVersionException".to_string()
         }
         ClientError::Kafka { code, .. } => error_class(*code),
-        ClientError::Config { .. } => "org.apache.kafka.common.config.ConfigException".to_string(),
+        ClientError::Config { .. } | ClientError::InvalidConfig(_) => {
+            "org.apache.kafka.common.config.ConfigException".to_string()
+        }
         ClientError::Io { .. } => "java.io.IOException".to_string(),
         _ => "org.apache.kafka.common.KafkaException".to_string(),
     }

@@ -28,12 +28,7 @@ impl Cluster {
         bootstrap_servers: &str,
         options: ConnectionOptions,
     ) -> Result<Cluster, ClientError> {
-        let bootstrap =
-            parse_bootstrap(bootstrap_servers).map_err(|reason| ClientError::Config {
-                key: "bootstrap.servers".to_string(),
-                value: bootstrap_servers.to_string(),
-                reason,
-            })?;
+        let bootstrap = parse_bootstrap(bootstrap_servers).map_err(ClientError::InvalidConfig)?;
         Ok(Cluster {
             bootstrap,
             options,

@@ -70,6 +70,10 @@ pub enum ClientError {
         value: String,
         reason: String,
     },
+    /// A configuration Kafka's client refuses with a text of its own (`new
+    /// ConfigException(message)`), e.g. `Invalid url in bootstrap.servers: localhost`.
+    #[error("{0}")]
+    InvalidConfig(String),
     /// An argument given to the library is out of range (e.g. a partition that does not exist).
     #[error("{0}")]
     InvalidArgument(String),

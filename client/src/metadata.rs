@@ -176,7 +176,10 @@ pub fn parse_metadata(response: MetadataResponse) -> ClusterSnapshot {
     }
 }
 
-/// Parses "host:port,host:port" (Kafka's `bootstrap.servers`).
+/// Parses "host:port,host:port" (Kafka's `bootstrap.servers`) with the texts of Kafka's
+/// `ClientUtils.parseAndValidateAddresses`: `Invalid url in bootstrap.servers: <entry>` for an
+/// entry without a host or a numeric port, `Invalid port in bootstrap.servers: <entry>` for a
+/// port above 65535, `No resolvable bootstrap urls given in bootstrap.servers` for none.
 pub fn parse_bootstrap(servers: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for part in servers.split(',') {
@@ -184,16 +187,21 @@ pub fn parse_bootstrap(servers: &str) -> Result<Vec<String>, String> {
         if part.is_empty() {
             continue;
         }
+        let invalid_url = || format!("Invalid url in bootstrap.servers: {part}");
         let Some((host, port)) = part.rsplit_once(':') else {
-            return Err(format!("{part} is not host:port"));
+            return Err(invalid_url());
         };
-        if host.is_empty() || port.parse::<u16>().is_err() {
-            return Err(format!("{part} is not host:port"));
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid_url());
+        }
+        if port.parse::<u16>().is_err() {
+            return Err(format!("Invalid port in bootstrap.servers: {part}"));
         }
         out.push(part.to_string());
     }
     if out.is_empty() {
-        return Err("no bootstrap servers given".to_string());
+        return Err("No resolvable bootstrap urls given in bootstrap.servers".to_string());
     }
     Ok(out)
 }
@@ -213,9 +221,22 @@ mod tests {
             parse_bootstrap("localhost:9092, b:1").ok(),
             Some(vec!["localhost:9092".to_string(), "b:1".to_string()])
         );
-        assert!(parse_bootstrap("localhost").is_err());
-        assert!(parse_bootstrap("h:notaport").is_err());
-        assert!(parse_bootstrap("").is_err());
+        assert_eq!(
+            parse_bootstrap("localhost").err().as_deref(),
+            Some("Invalid url in bootstrap.servers: localhost")
+        );
+        assert_eq!(
+            parse_bootstrap("h:notaport").err().as_deref(),
+            Some("Invalid url in bootstrap.servers: h:notaport")
+        );
+        assert_eq!(
+            parse_bootstrap("127.0.0.1:99999").err().as_deref(),
+            Some("Invalid port in bootstrap.servers: 127.0.0.1:99999")
+        );
+        assert_eq!(
+            parse_bootstrap("").err().as_deref(),
+            Some("No resolvable bootstrap urls given in bootstrap.servers")
+        );
     }
 
     #[test]

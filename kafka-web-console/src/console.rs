@@ -143,27 +143,6 @@ fn next_offset(
     }
 }
 
-/// Whether a read that has seen nothing for `idle` has reached the end of the log although the
-/// consumer's position is below the log end offset. Our client's `Consumer::position` only moves
-/// past records it hands out, not past control batches (transaction markers), so a log ending
-/// with a marker never shows the position at the end. Records that are there come back in one
-/// fetch round trip (the console fetches with a 100 ms max wait), so a read that got records and
-/// then nothing for 600 ms, or nothing at all for 1.5 s (connection set-up included), has read
-/// everything below the end, as long as the offsets left (`gap`) are few enough to be markers
-/// (one per transaction that was open on the partition; [`MAX_MARKER_GAP`]). A longer gap is
-/// left to the timeout, so a slow cluster never makes the browser skip records.
-fn idle_means_end(got_records: bool, idle: Duration, gap: i64) -> bool {
-    let quiet = if got_records {
-        Duration::from_millis(600)
-    } else {
-        Duration::from_millis(1500)
-    };
-    gap <= MAX_MARKER_GAP && idle >= quiet
-}
-
-/// The most offsets at the end of a log that an idle read takes for transaction markers.
-const MAX_MARKER_GAP: i64 = 64;
-
 /// The bytes of one key, value or header value shown at most.
 pub const MAX_SHOWN_BYTES: usize = 64 * 1024;
 /// A browse stops adding records once this much text (keys, values, headers) is shown.
@@ -621,8 +600,8 @@ impl Console {
 
     /// Reads up to `limit` records of one partition from `from`, stopping at `end` (the log end
     /// offset looked up before) or after [`BROWSE_TIMEOUT`]. Also returns the consumer's
-    /// position at the end and whether the read reached `end` (the position got there, a
-    /// record at `end - 1` came, or [`idle_means_end`]: only control batches were left).
+    /// position at the end and whether the read reached `end` (the position got there, past
+    /// any control batches such as transaction markers, or a record at `end - 1` came).
     async fn read(
         &self,
         topic: &str,
@@ -643,18 +622,11 @@ impl Console {
         let mut out = Vec::new();
         let mut position = from;
         let mut reached_end = false;
-        let mut idle_since = Instant::now();
         while out.len() < limit && Instant::now() < deadline {
             let batch = consumer.poll(Duration::from_millis(200)).await?;
-            if !batch.is_empty() {
-                idle_since = Instant::now();
-            }
             out.extend(batch.into_iter().filter(|r| r.offset < end));
             position = consumer.position(topic, partition).unwrap_or(position);
-            if position >= end
-                || out.last().is_some_and(|r| r.offset + 1 >= end)
-                || idle_means_end(!out.is_empty(), idle_since.elapsed(), end - position)
-            {
+            if position >= end || out.last().is_some_and(|r| r.offset + 1 >= end) {
                 reached_end = true;
                 break;
             }
@@ -1039,8 +1011,8 @@ mod tests {
 
     #[test]
     fn a_browse_ending_in_a_transaction_marker_ends_at_the_log_end() {
-        // Records 0..=4, a COMMIT marker at 5, log end offset 6; the client's position stays at
-        // 5 (after the last record it handed out), the read ended idle: the next page is 6.
+        // Records 0..=4, a COMMIT marker at 5, log end offset 6: the read reached the end (the
+        // position passed the marker); the next page is 6.
         assert_eq!(next_offset(0, 6, Some(4), 5, false, true), 6);
         // Starting at the marker itself: nothing shown, still the end, no self-link.
         assert_eq!(next_offset(5, 6, None, 5, false, true), 6);
@@ -1048,13 +1020,6 @@ mod tests {
         assert_eq!(next_offset(0, 100, Some(49), 80, true, false), 50);
         // A timed-out browse stays where it got to.
         assert_eq!(next_offset(10, 100, None, 10, false, false), 10);
-        // Idle reads end sooner after records than before any.
-        assert!(!idle_means_end(true, Duration::from_millis(200), 1));
-        assert!(idle_means_end(true, Duration::from_millis(600), 1));
-        assert!(!idle_means_end(false, Duration::from_millis(1000), 1));
-        assert!(idle_means_end(false, Duration::from_millis(1500), 2));
-        // Far from the end: records may still be coming, wait for them.
-        assert!(!idle_means_end(true, Duration::from_secs(3), 1000));
     }
 
     fn record(offset: i64, value: Vec<u8>) -> client::ConsumerRecord {

@@ -76,7 +76,9 @@ impl From<ClientError> for ConsoleError {
         let status = match &e {
             ClientError::Kafka { code, .. } => status_of_code(*code),
             ClientError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            ClientError::InvalidArgument(_) | ClientError::Config { .. } => StatusCode::BAD_REQUEST,
+            ClientError::InvalidArgument(_)
+            | ClientError::Config { .. }
+            | ClientError::InvalidConfig(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::BAD_GATEWAY,
         };
         ConsoleError::new(status, e.to_string())
