@@ -59,9 +59,14 @@ pub async fn handle(broker: &Arc<Broker>, request: DeleteRecordsRequest) -> Dele
                         Some(low) if low >= required => {
                             partitions.push(answer.with_low_watermark(low));
                         }
-                        Some(_) => {
-                            partitions
-                                .push(answer.with_error_code(ErrorCode::RequestTimedOut.code()));
+                        Some(low) => {
+                            // Kafka's `DelayedDeleteRecords`: a partition still short at the
+                            // deadline answers REQUEST_TIMED_OUT with the low watermark so far.
+                            partitions.push(
+                                answer
+                                    .with_error_code(ErrorCode::RequestTimedOut.code())
+                                    .with_low_watermark(low),
+                            );
                             pending.push(Pending {
                                 topic: ti,
                                 index: pi,
@@ -94,7 +99,10 @@ pub async fn handle(broker: &Arc<Broker>, request: DeleteRecordsRequest) -> Dele
                     answer.low_watermark = low;
                     false
                 }
-                Some(_) => true,
+                Some(low) => {
+                    answer.low_watermark = low;
+                    true
+                }
                 None => {
                     answer.error_code = ErrorCode::NotLeaderOrFollower.code();
                     answer.low_watermark = INVALID_LOW_WATERMARK;
@@ -129,6 +137,11 @@ async fn delete_locally(
         .map_err(|code| ErrorCode::from_code(code).unwrap_or(ErrorCode::UnknownServerError))?;
     if !hosted.log_config.cleanup_policy_delete {
         return Err(ErrorCode::PolicyViolation);
+    }
+    // Kafka's `leaderLogIfLocal`: metadata may name this broker before its replica has taken
+    // the lead; a follower's log must not be cut against its own high watermark.
+    if hosted.replica.leader_epoch().is_none() {
+        return Err(ErrorCode::NotLeaderOrFollower);
     }
     let required = if offset == HIGH_WATERMARK {
         hosted.log.high_watermark()

@@ -199,3 +199,39 @@ async fn a_tailing_fetch_reads_the_segment_once() {
         assert_eq!(hosted.log.file_reads() - before, 1, "fetch at {offset}");
     }
 }
+
+/// DeleteRecords cuts a log only where this broker's replica leads it (Kafka's
+/// `leaderLogIfLocal`): while metadata already names this broker but its replica has not taken
+/// the lead, the partition answers NOT_LEADER_OR_FOLLOWER and keeps its records.
+#[tokio::test]
+async fn delete_records_deletes_nothing_before_the_replica_leads() {
+    let (broker, _guard) = start_for_test().await;
+    create_topic(&broker, "cut").await;
+    for _ in 0..3 {
+        assert_eq!(produce(&broker, "cut", testutil::batch(1, 10)).await, 0);
+    }
+    let hosted = broker.partitions.get("cut", 0).expect("hosted");
+    let request = |offset: i64| {
+        use kafka_protocol::messages::delete_records_request::{
+            DeleteRecordsPartition, DeleteRecordsTopic,
+        };
+        DeleteRecordsRequest::default()
+            .with_timeout_ms(1000)
+            .with_topics(vec![DeleteRecordsTopic::default()
+                .with_name(super::error_answers::topic_name("cut"))
+                .with_partitions(vec![DeleteRecordsPartition::default()
+                    .with_partition_index(0)
+                    .with_offset(offset)])])
+    };
+    let leading = std::mem::replace(&mut *hosted.replica.lock(), crate::replica::Role::Offline);
+    let answer = super::delete_records::handle(&broker, request(2)).await;
+    let p = &answer.topics[0].partitions[0];
+    assert_eq!(p.error_code, 6, "NOT_LEADER_OR_FOLLOWER");
+    assert_eq!(hosted.log.log_start_offset(), 0, "nothing deleted");
+
+    *hosted.replica.lock() = leading;
+    let answer = super::delete_records::handle(&broker, request(2)).await;
+    let p = &answer.topics[0].partitions[0];
+    assert_eq!((p.error_code, p.low_watermark), (0, 2));
+    assert_eq!(hosted.log.log_start_offset(), 2);
+}

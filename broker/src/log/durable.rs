@@ -972,7 +972,11 @@ impl DurableLog {
         }
         let moved = log.advance_log_start_offset(offset);
         self.shared.publish_offsets(&log);
-        moved
+        drop(log);
+        // A failed segment deletion or checkpoint leaves the start moved in memory but not on
+        // disk: the log goes offline rather than serve on with a start a restart would undo.
+        self.shared
+            .offline_on_io(moved, "log start offset increment")
     }
 
     /// Empties the log and starts it again at `offset` (see

@@ -122,3 +122,46 @@ async fn durable_log_refuses_a_start_above_the_high_watermark() {
     assert_eq!(log.log_start_offset(), hw);
     log.close().await;
 }
+
+/// A flush planned before a DeleteRecords, and run after it (the flusher works outside the log's
+/// lock), must not write a checkpoint naming the old start over the new one: after a crash the
+/// deleted records would be back.
+#[test]
+fn a_flush_planned_before_the_start_moved_does_not_bring_it_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = filled(dir.path());
+    let bases = segment_bases(dir.path());
+    let target = bases[1] + 1;
+    let stale = log.flush_plan(true).expect("a plan");
+    assert!(log.advance_log_start_offset(target).expect("advance"));
+    stale.execute().expect("the stale plan runs");
+    log.mark_flushed(&stale);
+    // A crash: no clean close.
+    std::mem::forget(log);
+    let log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+    assert_eq!(log.log_start_offset(), target);
+}
+
+/// A log start offset that could not be made durable (here the checkpoint cannot replace the
+/// directory standing in its place) takes the log offline instead of serving on with a start a
+/// restart would undo.
+#[tokio::test]
+async fn a_start_that_cannot_be_checkpointed_takes_the_log_offline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(filled(dir.path()));
+    let log = DurableLog::open(dir.path(), small_config()).expect("open");
+    let checkpoint = dir.path().join(super::checkpoint::FILE_NAME);
+    let _ = std::fs::remove_file(&checkpoint);
+    std::fs::create_dir(&checkpoint).expect("a directory where the checkpoint goes");
+    std::fs::write(checkpoint.join("keep"), b"x").expect("not empty");
+    let err = log
+        .advance_log_start_offset(5)
+        .expect_err("the checkpoint cannot be written");
+    assert!(matches!(err, super::LogError::Io(_)), "{err:?}");
+    let again = log.advance_log_start_offset(6);
+    assert!(
+        matches!(again, Err(super::LogError::Offline(_))),
+        "{again:?}"
+    );
+    log.close().await;
+}

@@ -621,6 +621,17 @@ impl PartitionLog {
         if new_start <= self.log_start_offset() {
             return Ok(false);
         }
+        {
+            // A flush planned before this (running outside the lock) would write a checkpoint
+            // naming the old start over ours: a crash after it would bring the deleted records
+            // back. As for a truncation, a new generation makes such a plan skip its write.
+            let mut gate = self
+                .checkpoint_gate
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            *gate += 1;
+            self.generation = *gate;
+        }
         self.start_offset = new_start;
         let mut deleted = 0;
         loop {
