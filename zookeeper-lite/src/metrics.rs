@@ -14,6 +14,9 @@
 //!
 //! `fsynctime` is a histogram with buckets, where ZooKeeper's provider writes a summary (its
 //! `_sum` and `_count` mean the same); quantiles come from `histogram_quantile`.
+//!
+//! At most 16 connections are served at a time and one idle for 10 s is closed
+//! ([`crate::http_listener`]); one scrape reads the controller at a time.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -28,9 +31,11 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::config::MetricsHttp;
 use crate::controller::Controller;
+use crate::http_listener::{ConnectionLimits, LimitedListener};
 
 /// The fsync latency histogram's upper bounds, in milliseconds.
 const FSYNC_BUCKETS_MS: [f64; 14] = [
@@ -115,10 +120,21 @@ pub async fn bind(at: &MetricsHttp) -> anyhow::Result<TcpListener> {
         })
 }
 
-/// Serves `GET /metrics` until the future is dropped; logs
-/// `metrics listening on http://<addr>/metrics` first (loopback shown for an unspecified bind).
+/// Serves `GET /metrics` until the future is dropped, with the default [`ConnectionLimits`]
+/// (16 connections, 10 s idle); logs `metrics listening on http://<addr>/metrics` first
+/// (loopback shown for an unspecified bind).
 pub async fn serve(
     listener: TcpListener,
+    metrics: Arc<ZkMetrics>,
+    controller: Arc<Mutex<Controller>>,
+) {
+    serve_with_limits(listener, ConnectionLimits::default(), metrics, controller).await;
+}
+
+/// [`serve`] with the given connection limits.
+pub async fn serve_with_limits(
+    listener: TcpListener,
+    limits: ConnectionLimits,
     metrics: Arc<ZkMetrics>,
     controller: Arc<Mutex<Controller>>,
 ) {
@@ -133,15 +149,21 @@ pub async fn serve(
         }
         Err(e) => tracing::warn!("metrics listener: cannot read its address: {e}"),
     }
+    // One scrape reads the controller at a time: the others wait here, on the async side, so a
+    // scrape flood holds at most one blocking-pool thread waiting on the controller lock (held
+    // across journal fsyncs), and brokers' heartbeats, which need that pool and that lock, do
+    // not queue behind a crowd of scrapes.
+    let turn = Arc::new(Semaphore::new(1));
     let app = Router::new().route(
         "/metrics",
         get(move || {
             let metrics = metrics.clone();
             let controller = controller.clone();
-            async move { scrape(metrics, controller).await }
+            let turn = turn.clone();
+            async move { scrape(metrics, controller, turn).await }
         }),
     );
-    if let Err(e) = axum::serve(listener, app).await {
+    if let Err(e) = axum::serve(LimitedListener::new(listener, limits), app).await {
         tracing::error!("metrics listener stopped: {e}");
     }
 }
@@ -149,9 +171,21 @@ pub async fn serve(
 async fn scrape(
     metrics: Arc<ZkMetrics>,
     controller: Arc<Mutex<Controller>>,
+    turn: Arc<Semaphore>,
 ) -> axum::response::Response {
+    let Ok(turn) = turn.acquire_owned().await else {
+        // Never closed.
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "reading the metrics failed\n",
+        )
+            .into_response();
+    };
     // The controller's lock is held across journal fsyncs: wait for it off the async threads.
+    // The turn goes with the task, so a client that hangs up does not let another scrape start
+    // while this one still waits for the lock.
     let encoded = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let guard = controller.lock().unwrap_or_else(PoisonError::into_inner);
         metrics.encode(&guard)
     })
@@ -222,5 +256,221 @@ mod tests {
         assert!(after.contains("fsynctime_count 1\n"), "{after}");
         assert!(!after.contains("journal_size_bytes 0\n"), "{after}");
         assert!(after.contains("# TYPE fsynctime histogram\n"), "{after}");
+    }
+
+    /// The listener served on a current-thread runtime of its own (two blocking threads at
+    /// most, so a test can see them taken), on its own thread; stopped on drop.
+    struct Served {
+        addr: SocketAddr,
+        controller: Arc<Mutex<Controller>>,
+        runtime: tokio::runtime::Handle,
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Served {
+        fn start(limits: ConnectionLimits) -> Served {
+            let dir = tempfile::tempdir().unwrap();
+            let controller = Controller::open(dir.path(), Instant::now()).unwrap();
+            let metrics = Arc::new(ZkMetrics::new(controller.journal().fsync_time()));
+            let controller = Arc::new(Mutex::new(controller));
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .max_blocking_threads(2)
+                .build()
+                .unwrap();
+            let handle = runtime.handle().clone();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+            let shared = controller.clone();
+            let thread = std::thread::spawn(move || {
+                runtime.block_on(async move {
+                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    bound_tx.send(listener.local_addr().unwrap()).unwrap();
+                    tokio::select! {
+                        () = serve_with_limits(listener, limits, metrics, shared) => {}
+                        _ = stopped => {}
+                    }
+                });
+            });
+            let addr = bound_rx
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .unwrap();
+            Served {
+                addr,
+                controller,
+                runtime: handle,
+                stop: Some(stop),
+                thread: Some(thread),
+                _dir: dir,
+            }
+        }
+
+        fn connect(&self) -> std::net::TcpStream {
+            let stream = std::net::TcpStream::connect(self.addr).unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            stream
+        }
+    }
+
+    impl Drop for Served {
+        fn drop(&mut self) {
+            if let Some(stop) = self.stop.take() {
+                let _ = stop.send(());
+            }
+            // A test that failed with the runtime stuck leaves the thread behind.
+            if !std::thread::panicking() {
+                if let Some(t) = self.thread.take() {
+                    t.join().unwrap();
+                }
+            }
+        }
+    }
+
+    fn send_get(stream: &mut std::net::TcpStream, path: &str) {
+        use std::io::Write;
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    }
+
+    /// Reads one response: its status and body (Content-Length framed, as axum sends these).
+    fn read_response(stream: &mut std::net::TcpStream) -> std::io::Result<(u16, String)> {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        while !buf.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            buf.push(byte[0]);
+        }
+        let head = String::from_utf8(buf).unwrap();
+        let status: u16 = head[9..12].parse().unwrap();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().unwrap())
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; length];
+        stream.read_exact(&mut body)?;
+        Ok((status, String::from_utf8(body).unwrap()))
+    }
+
+    /// True once the server closed the connection (end of file or reset) within 10 s.
+    fn closed_by_server(stream: &mut std::net::TcpStream) -> bool {
+        use std::io::Read;
+        let mut buf = [0u8; 1024];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return false
+                }
+                Err(_) => return true,
+            }
+        }
+    }
+
+    #[test]
+    fn connections_over_the_cap_wait_until_one_closes() {
+        let served = Served::start(ConnectionLimits {
+            max_connections: 2,
+            idle_timeout: std::time::Duration::from_secs(60),
+        });
+        // Two kept-alive connections that were served: both hold their slots.
+        let mut first = served.connect();
+        let mut second = served.connect();
+        for c in [&mut first, &mut second] {
+            send_get(c, "/metrics");
+            assert_eq!(read_response(c).unwrap().0, 200);
+        }
+        let mut third = served.connect();
+        send_get(&mut third, "/metrics");
+        third
+            .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+            .unwrap();
+        let early = read_response(&mut third);
+        assert!(
+            matches!(&early, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+            "a third connection was served over a cap of 2: {early:?}"
+        );
+        drop(first);
+        third
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let (status, body) = read_response(&mut third).unwrap();
+        assert_eq!(status, 200);
+        assert!(body.contains("global_sessions 0\n"), "{body}");
+    }
+
+    #[test]
+    fn idle_and_unfinished_connections_are_closed_after_the_idle_timeout() {
+        let idle = std::time::Duration::from_millis(300);
+        let served = Served::start(ConnectionLimits {
+            max_connections: 16,
+            idle_timeout: idle,
+        });
+        // A request that never ends (slowloris).
+        let mut unfinished = served.connect();
+        let started = std::time::Instant::now();
+        std::io::Write::write_all(&mut unfinished, b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        assert!(
+            closed_by_server(&mut unfinished),
+            "an unfinished request was still open after 10 s"
+        );
+        assert!(started.elapsed() >= idle, "{:?}", started.elapsed());
+        // A kept-alive connection left idle after its response.
+        let mut kept = served.connect();
+        send_get(&mut kept, "/nowhere");
+        assert_eq!(read_response(&mut kept).unwrap().0, 404);
+        assert!(
+            closed_by_server(&mut kept),
+            "an idle connection was still open after 10 s"
+        );
+    }
+
+    #[test]
+    fn a_scrape_flood_holds_one_blocking_thread_waiting_on_the_controller() {
+        let served = Served::start(ConnectionLimits {
+            max_connections: 16,
+            idle_timeout: std::time::Duration::from_secs(60),
+        });
+        // The controller busy (as across a journal fsync) while three scrapes arrive.
+        let busy = served.controller.lock().unwrap();
+        let mut scrapes: Vec<_> = (0..3).map(|_| served.connect()).collect();
+        for c in &mut scrapes {
+            send_get(c, "/metrics");
+        }
+        // A later request is answered: the scrapes' requests have been read by now.
+        let mut other = served.connect();
+        send_get(&mut other, "/nowhere");
+        assert_eq!(read_response(&mut other).unwrap().0, 404);
+        // Work that needs the blocking pool (as a broker's heartbeat does) still gets a thread of
+        // the two.
+        let (ran_tx, ran_rx) = std::sync::mpsc::channel();
+        served.runtime.spawn_blocking(move || {
+            let _ = ran_tx.send(());
+        });
+        let ran = ran_rx.recv_timeout(std::time::Duration::from_secs(5));
+        drop(busy);
+        assert!(
+            ran.is_ok(),
+            "scrapes waiting on the controller took every blocking thread"
+        );
+        for c in &mut scrapes {
+            assert_eq!(read_response(c).unwrap().0, 200);
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! The `/metrics` HTTP listener: `metrics.http.listener=http://host:port` (off unless set; an
 //! empty host binds every interface, port 0 an ephemeral port), serving `GET /metrics` in the
 //! Prometheus text format, as the JMX exporter's agent serves a Kafka broker's metrics.
+//! At most 16 connections are served at a time and one idle for 10 s is closed
+//! ([`zookeeper_lite::http_listener`]); one scrape reads the broker's state at a time, on the
+//! blocking pool.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,6 +14,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use zookeeper_lite::http_listener::{ConnectionLimits, LimitedListener};
 
 use super::{BrokerMetrics, BrokerState};
 
@@ -99,29 +104,59 @@ pub fn url(bound: SocketAddr) -> String {
 /// Reads the broker's state for a scrape.
 pub type StateSource = Arc<dyn Fn() -> BrokerState + Send + Sync>;
 
-/// Serves `GET /metrics` on `listener` until the future is dropped; logs
+/// Serves `GET /metrics` on `listener` until the future is dropped, with the default
+/// [`ConnectionLimits`] (16 connections, 10 s idle); logs
 /// `metrics listening on http://<addr>/metrics` first.
 pub async fn serve(listener: TcpListener, metrics: Arc<BrokerMetrics>, state: StateSource) {
+    serve_with_limits(listener, ConnectionLimits::default(), metrics, state).await;
+}
+
+/// [`serve`] with the given connection limits.
+pub async fn serve_with_limits(
+    listener: TcpListener,
+    limits: ConnectionLimits,
+    metrics: Arc<BrokerMetrics>,
+    state: StateSource,
+) {
     match listener.local_addr() {
         Ok(bound) => tracing::info!("metrics listening on {}", url(bound)),
         Err(e) => tracing::warn!("metrics listener: cannot read its address: {e}"),
     }
+    // One scrape computes at a time; the others wait here, on the async side.
+    let turn = Arc::new(Semaphore::new(1));
     let app = Router::new().route(
         "/metrics",
         get(move || {
             let metrics = metrics.clone();
             let state = state.clone();
-            async move { scrape(&metrics, &state) }
+            let turn = turn.clone();
+            async move { scrape(metrics, state, turn).await }
         }),
     );
-    if let Err(e) = axum::serve(listener, app).await {
+    if let Err(e) = axum::serve(LimitedListener::new(listener, limits), app).await {
         tracing::error!("metrics listener stopped: {e}");
     }
 }
 
-fn scrape(metrics: &BrokerMetrics, state: &StateSource) -> axum::response::Response {
-    match metrics.encode(&state()) {
-        Ok(text) => (
+async fn scrape(
+    metrics: Arc<BrokerMetrics>,
+    state: StateSource,
+    turn: Arc<Semaphore>,
+) -> axum::response::Response {
+    let Ok(turn) = turn.acquire_owned().await else {
+        // Never closed.
+        return failed("reading the metrics failed\n");
+    };
+    // Reading the state takes the partition logs' locks (held across fsyncs) and the group
+    // coordinator's: off the async threads, which serve the Kafka listener too. The turn goes
+    // with the task, so a client that hangs up does not let a second scrape start meanwhile.
+    let encoded = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        metrics.scrape(|| state())
+    })
+    .await;
+    match encoded {
+        Ok(Ok(text)) => (
             [(
                 header::CONTENT_TYPE,
                 prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
@@ -129,13 +164,17 @@ fn scrape(metrics: &BrokerMetrics, state: &StateSource) -> axum::response::Respo
             text,
         )
             .into_response(),
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::error!("encoding the metrics failed: {e}");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "encoding the metrics failed\n",
-            )
-                .into_response()
+            failed("encoding the metrics failed\n")
+        }
+        Err(e) => {
+            tracing::error!("reading the metrics failed: {e}");
+            failed("reading the metrics failed\n")
         }
     }
+}
+
+fn failed(text: &'static str) -> axum::response::Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, text).into_response()
 }

@@ -313,31 +313,62 @@ impl BrokerMetrics {
         self.isr_expands.inc();
     }
 
+    /// A scrape: reads the broker's state with `read_state` and returns [`encode`](Self::encode)'s
+    /// exposition. Only topics whose counters existed before the state was read can be dropped
+    /// as deleted: a topic's counters are made after the broker's metadata has the topic, so
+    /// such a topic is in the state's (later) topic list unless it was deleted since, while a
+    /// topic created and first produced to after the list was read is not in it yet and keeps
+    /// its counters.
+    pub fn scrape(
+        &self,
+        read_state: impl FnOnce() -> BrokerState,
+    ) -> Result<String, std::fmt::Error> {
+        let counted = self.counted_topics();
+        let state = read_state();
+        if let Some(live) = &state.topics {
+            self.forget_deleted_topics(&counted, live);
+        }
+        self.write(&state)
+    }
+
     /// The Prometheus text exposition (format 0.0.4) of every metric: the request-path ones and
     /// the state gauges read from `state`. Per-topic counters of topics absent from
     /// `state.topics` (deleted) are dropped first, as Kafka removes a deleted topic's metrics.
     pub fn encode(&self, state: &BrokerState) -> Result<String, std::fmt::Error> {
         if let Some(live) = &state.topics {
-            self.forget_deleted_topics(live);
+            self.forget_deleted_topics(&self.counted_topics(), live);
         }
+        self.write(state)
+    }
+
+    fn write(&self, state: &BrokerState) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
         prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)?;
         prometheus_client::encoding::prometheus_text::encode(&mut out, &state.registry())?;
         Ok(out)
     }
 
-    fn forget_deleted_topics(&self, live: &HashSet<String>) {
+    /// The topics that have per-topic counters now.
+    fn counted_topics(&self) -> Vec<String> {
+        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
+        topics.keys().cloned().collect()
+    }
+
+    /// Drops the counters of the topics of `counted` that are not `live`.
+    fn forget_deleted_topics(&self, counted: &[String], live: &HashSet<String>) {
+        let gone: Vec<&String> = counted.iter().filter(|t| !live.contains(*t)).collect();
+        if gone.is_empty() {
+            return;
+        }
         let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
-        topics.retain(|name, _| {
-            if live.contains(name) {
-                return true;
+        for name in gone {
+            if topics.remove(name).is_some() {
+                let label = vec![("topic", name.clone())];
+                self.messages_in.remove(&label);
+                self.bytes_in.remove(&label);
+                self.bytes_out.remove(&label);
             }
-            let label = vec![("topic", name.clone())];
-            self.messages_in.remove(&label);
-            self.bytes_in.remove(&label);
-            self.bytes_out.remove(&label);
-            false
-        });
+        }
     }
 }
 

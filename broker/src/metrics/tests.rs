@@ -372,3 +372,319 @@ fn the_listener_value_is_http_host_port() {
         "http://[::1]:1"
     );
 }
+
+#[test]
+fn a_topic_made_while_a_scrape_reads_the_state_keeps_its_counters() {
+    let m = BrokerMetrics::new();
+    m.record_produce("gone", 1, 10);
+    let text = m
+        .scrape(|| {
+            // The topic list is read ("gone" deleted, "new" not created yet); then "new" is
+            // created and produced to before the exposition is written.
+            let state = BrokerState {
+                topics: Some(HashSet::new()),
+                ..BrokerState::default()
+            };
+            m.record_produce("new", 2, 20);
+            state
+        })
+        .unwrap();
+    let messages_in = |text: &str, topic: &str| {
+        value(
+            text,
+            "kafka_server_brokertopicmetrics_messagesin_total",
+            &[("topic", topic)],
+        )
+    };
+    assert_eq!(messages_in(&text, "gone"), None, "{text}");
+    assert_eq!(messages_in(&text, "new"), Some(2.0), "{text}");
+    // The next scrape's list has it: still counted.
+    m.record_produce("new", 1, 10);
+    let text = m
+        .scrape(|| BrokerState {
+            topics: Some(["new".to_string()].into_iter().collect()),
+            ..BrokerState::default()
+        })
+        .unwrap();
+    assert_eq!(messages_in(&text, "new"), Some(3.0), "{text}");
+}
+
+/// The `/metrics` listener over real loopback connections.
+mod listener {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Duration;
+
+    use zookeeper_lite::http_listener::ConnectionLimits;
+
+    use super::super::http::{serve_with_limits, StateSource};
+    use super::super::{BrokerMetrics, BrokerState};
+
+    /// The listener served on a current-thread runtime of its own (so a scrape blocking its one
+    /// worker would stop every connection), on its own thread; stopped on drop.
+    struct Served {
+        addr: SocketAddr,
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+
+    impl Served {
+        fn start(limits: ConnectionLimits, state: StateSource) -> Served {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+            let thread = std::thread::spawn(move || {
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    bound_tx.send(listener.local_addr().unwrap()).unwrap();
+                    let metrics = Arc::new(BrokerMetrics::new());
+                    tokio::select! {
+                        () = serve_with_limits(listener, limits, metrics, state) => {}
+                        _ = stopped => {}
+                    }
+                });
+            });
+            let addr = bound_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            Served {
+                addr,
+                stop: Some(stop),
+                thread: Some(thread),
+            }
+        }
+
+        fn connect(&self) -> TcpStream {
+            let stream = TcpStream::connect(self.addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            stream
+        }
+    }
+
+    impl Drop for Served {
+        fn drop(&mut self) {
+            if let Some(stop) = self.stop.take() {
+                let _ = stop.send(());
+            }
+            // A test that failed with the runtime stuck leaves the thread behind.
+            if !std::thread::panicking() {
+                if let Some(t) = self.thread.take() {
+                    t.join().unwrap();
+                }
+            }
+        }
+    }
+
+    fn default_state() -> StateSource {
+        Arc::new(BrokerState::default)
+    }
+
+    fn send_get(stream: &mut TcpStream, path: &str) {
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    }
+
+    /// Reads one response: its status and body (Content-Length framed, as axum sends these).
+    fn read_response(stream: &mut TcpStream) -> std::io::Result<(u16, String)> {
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        while !buf.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            buf.push(byte[0]);
+        }
+        let head = String::from_utf8(buf).unwrap();
+        let status: u16 = head[9..12].parse().unwrap();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().unwrap())
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; length];
+        stream.read_exact(&mut body)?;
+        Ok((status, String::from_utf8(body).unwrap()))
+    }
+
+    fn timed_out(r: &std::io::Result<(u16, String)>) -> bool {
+        matches!(r, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
+    }
+
+    /// True once the server closed the connection (end of file or reset) within 10 s.
+    fn closed_by_server(stream: &mut TcpStream) -> bool {
+        let mut buf = [0u8; 1024];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return false
+                }
+                Err(_) => return true,
+            }
+        }
+    }
+
+    #[test]
+    fn connections_over_the_cap_wait_until_one_closes() {
+        let served = Served::start(
+            ConnectionLimits {
+                max_connections: 2,
+                idle_timeout: Duration::from_secs(60),
+            },
+            default_state(),
+        );
+        // Two kept-alive connections that were served: both hold their slots.
+        let mut first = served.connect();
+        let mut second = served.connect();
+        for c in [&mut first, &mut second] {
+            send_get(c, "/metrics");
+            assert_eq!(read_response(c).unwrap().0, 200);
+        }
+        let mut third = served.connect();
+        send_get(&mut third, "/metrics");
+        third
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let early = read_response(&mut third);
+        assert!(
+            timed_out(&early),
+            "a third connection was served over a cap of 2: {early:?}"
+        );
+        drop(first);
+        third
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let (status, body) = read_response(&mut third).unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            body.contains("kafka_server_replicamanager_partitioncount 0\n"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn idle_and_unfinished_connections_are_closed_after_the_idle_timeout() {
+        let idle = Duration::from_millis(300);
+        let served = Served::start(
+            ConnectionLimits {
+                max_connections: 16,
+                idle_timeout: idle,
+            },
+            default_state(),
+        );
+        // A request that never ends (slowloris).
+        let mut unfinished = served.connect();
+        let started = std::time::Instant::now();
+        unfinished
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        assert!(
+            closed_by_server(&mut unfinished),
+            "an unfinished request was still open after 10 s"
+        );
+        assert!(started.elapsed() >= idle, "{:?}", started.elapsed());
+        // A kept-alive connection left idle after its response.
+        let mut kept = served.connect();
+        send_get(&mut kept, "/nowhere");
+        assert_eq!(read_response(&mut kept).unwrap().0, 404);
+        assert!(
+            closed_by_server(&mut kept),
+            "an idle connection was still open after 10 s"
+        );
+    }
+
+    /// Scrapes in the state source now, the most there were at once, and whether they may go on.
+    #[derive(Default)]
+    struct Inside {
+        now: usize,
+        most: usize,
+        open: bool,
+    }
+
+    type Gate = Arc<(Mutex<Inside>, Condvar)>;
+
+    /// Lets the scrapes through when the test ends, however it ends.
+    struct OpenOnDrop(Gate);
+
+    impl Drop for OpenOnDrop {
+        fn drop(&mut self) {
+            let (inside, changed) = &*self.0;
+            inside.lock().unwrap_or_else(|e| e.into_inner()).open = true;
+            changed.notify_all();
+        }
+    }
+
+    #[test]
+    fn scrapes_read_the_state_off_the_async_threads_one_at_a_time() {
+        let gate: Gate = Arc::default();
+        let state: StateSource = {
+            let gate = gate.clone();
+            Arc::new(move || {
+                // As metrics_state waiting on a partition log's lock held across an fsync.
+                let (inside, changed) = &*gate;
+                let mut i = inside.lock().unwrap();
+                i.now += 1;
+                i.most = i.most.max(i.now);
+                changed.notify_all();
+                let mut i = changed.wait_while(i, |i| !i.open).unwrap();
+                i.now -= 1;
+                changed.notify_all();
+                BrokerState::default()
+            })
+        };
+        let served = Served::start(
+            ConnectionLimits {
+                max_connections: 16,
+                idle_timeout: Duration::from_secs(60),
+            },
+            state,
+        );
+        let _open = OpenOnDrop(gate.clone());
+        let (inside, changed) = &*gate;
+        let mut first = served.connect();
+        send_get(&mut first, "/metrics");
+        let (i, waited) = changed
+            .wait_timeout_while(inside.lock().unwrap(), Duration::from_secs(10), |i| {
+                i.now == 0
+            })
+            .unwrap();
+        assert!(!waited.timed_out(), "the first scrape never read the state");
+        drop(i);
+        let mut second = served.connect();
+        send_get(&mut second, "/metrics");
+        // The listener's one async thread is free while a scrape waits for the state.
+        let mut other = served.connect();
+        send_get(&mut other, "/nowhere");
+        let answer = read_response(&mut other);
+        assert!(
+            matches!(answer, Ok((404, _))),
+            "a scrape waiting for the state blocked the listener: {answer:?}"
+        );
+        // The second scrape waits for the first to finish instead of reading the state too.
+        let (i, _) = changed
+            .wait_timeout_while(inside.lock().unwrap(), Duration::from_millis(500), |i| {
+                i.now < 2
+            })
+            .unwrap();
+        let now = i.now;
+        drop(i);
+        assert_eq!(now, 1, "two scrapes read the state at once");
+        drop(_open);
+        for c in [&mut first, &mut second] {
+            assert_eq!(read_response(c).unwrap().0, 200);
+        }
+        assert_eq!(inside.lock().unwrap().most, 1);
+    }
+}
