@@ -11,14 +11,14 @@
 //! into broker sessions, topics and placement, group offsets), [`journal`] (snapshot + journal on
 //! disk), [`controller`] (the two glued together: Kafka's controller), [`server`] (TCP),
 //! [`client`], [`embedded`] (an in-process server for other crates' tests), [`config`]
-//! (`zookeeper.properties`), [`metrics`] (the Prometheus `/metrics` endpoint) and [`http_listener`]
-//! (the connection cap and idle timeout of it and of the broker's). Log lines use `common::logging`'s Kafka layout.
+//! (`zookeeper.properties`) and [`metrics`] (the Prometheus `/metrics` endpoint, behind the
+//! `http-listener` crate's connection cap and idle timeout). Log lines use `common::logging`'s
+//! Kafka layout.
 
 pub mod client;
 pub mod config;
 pub mod controller;
 pub mod embedded;
-pub mod http_listener;
 pub mod journal;
 pub mod metrics;
 pub mod protocol;

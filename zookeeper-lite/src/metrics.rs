@@ -16,7 +16,7 @@
 //! `_sum` and `_count` mean the same); quantiles come from `histogram_quantile`.
 //!
 //! At most 16 connections are served at a time and one idle for 10 s is closed
-//! ([`crate::http_listener`]); one scrape reads the controller at a time.
+//! ([`http_listener`]); one scrape reads the controller at a time.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -35,7 +35,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::MetricsHttp;
 use crate::controller::Controller;
-use crate::http_listener::{ConnectionLimits, LimitedListener};
+use http_listener::{ConnectionLimits, LimitedListener};
 
 /// The fsync latency histogram's upper bounds, in milliseconds.
 const FSYNC_BUCKETS_MS: [f64; 14] = [

@@ -2,7 +2,7 @@
 //! empty host binds every interface, port 0 an ephemeral port), serving `GET /metrics` in the
 //! Prometheus text format, as the JMX exporter's agent serves a Kafka broker's metrics.
 //! At most 16 connections are served at a time and one idle for 10 s is closed
-//! ([`zookeeper_lite::http_listener`]); one scrape reads the broker's state at a time, on the
+//! ([`http_listener`]); one scrape reads the broker's state at a time, on the
 //! blocking pool.
 
 use std::net::SocketAddr;
@@ -13,9 +13,9 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use http_listener::{ConnectionLimits, LimitedListener};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use zookeeper_lite::http_listener::{ConnectionLimits, LimitedListener};
 
 use super::{BrokerMetrics, BrokerState};
 

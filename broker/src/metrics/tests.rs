@@ -416,7 +416,7 @@ mod listener {
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::Duration;
 
-    use zookeeper_lite::http_listener::ConnectionLimits;
+    use http_listener::ConnectionLimits;
 
     use super::super::http::{serve_with_limits, StateSource};
     use super::super::{BrokerMetrics, BrokerState};

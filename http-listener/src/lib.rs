@@ -1,5 +1,5 @@
-//! Admission control for the `/metrics` HTTP listeners (this crate's and, through this module,
-//! the broker's): a [`LimitedListener`] hands `axum::serve` at most
+//! Admission control for the `/metrics` HTTP listeners of the broker and zookeeper-lite: a
+//! [`LimitedListener`] hands `axum::serve` at most
 //! [`ConnectionLimits::max_connections`] connections at a time, and each connection is closed
 //! once no byte has moved either way for [`ConnectionLimits::idle_timeout`].
 //!
