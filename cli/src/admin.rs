@@ -57,6 +57,23 @@ pub fn admin_api_timeout(props: &Properties) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms))
 }
 
+/// Runs `work` on a multi-threaded tokio runtime of two workers, so that a producer's sender
+/// runs beside the loop that feeds it (as the Java client's I/O thread does). `None` when the
+/// runtime cannot start; the reason is printed to stderr.
+pub fn run_threaded<T>(work: impl Future<Output = T>) -> Option<T> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime.block_on(work)),
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
+
 /// Runs `work` to its end on a current-thread tokio runtime, as every tool's `main` does. `None`
 /// when the runtime cannot start; the reason is printed to stderr and the tool exits 1.
 pub fn run_async<T>(work: impl Future<Output = T>) -> Option<T> {

@@ -314,6 +314,29 @@ pub enum Stop {
     Error(String),
 }
 
+impl Stop {
+    /// Prints what the parse stopped with as Kafka's argparse4j tools do (help on stdout, the
+    /// version on stdout, usage and error on stderr) and returns the exit code: 1 after help
+    /// (`HelpScreenException` reaches `Exit.exit(1)`), 0 after the version, 1 after an error.
+    pub fn report(&self) -> i32 {
+        use std::io::Write;
+        match self {
+            Stop::Help(text) => {
+                let _ = std::io::stdout().write_all(text.as_bytes());
+                1
+            }
+            Stop::Version => {
+                println!("{}", crate::KAFKA_VERSION);
+                0
+            }
+            Stop::Error(text) => {
+                let _ = std::io::stderr().write_all(text.as_bytes());
+                1
+            }
+        }
+    }
+}
+
 /// The parsed values by dest, as given (already checked to convert).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Namespace {

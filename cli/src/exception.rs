@@ -4,6 +4,11 @@
 use client::error::{error_name, ClientError};
 use common::errors::{exception_name_from, ErrorCode};
 
+/// A client error as the Java exception Kafka's client would throw: its class and message.
+pub fn java_exception(e: &ClientError) -> java_compat::JavaException {
+    java_compat::JavaException::new(exception_class(e), e.to_string())
+}
+
 /// `ClientError` -> fully qualified Java exception class name.
 pub fn exception_class(e: &ClientError) -> String {
     match e {

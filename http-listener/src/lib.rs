@@ -15,6 +15,8 @@
 //! request may take to answer (hyper watches the socket for a hang-up while the handler runs);
 //! Prometheus gives a scrape 10 s by default anyway.
 
+pub mod raw_http;
+
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;

@@ -106,6 +106,12 @@ impl JavaException {
         }
     }
 
+    /// The first line the JVM prints for an exception escaping `main` (its stack frames left
+    /// out): `Exception in thread "main" class: message`.
+    pub fn uncaught(&self) -> String {
+        format!("Exception in thread \"main\" {self}")
+    }
+
     /// What most tools' `mainNoExit` prints for an exception: the message, then the trace.
     pub fn report(&self) -> String {
         format!("{}\n{}", self.message_or_null(), self.trace())

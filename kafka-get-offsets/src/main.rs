@@ -74,11 +74,10 @@ impl From<FilterError> for Failure {
 
 /// A client error as the exception `KafkaFuture.get()` throws.
 fn execution(e: &ClientError) -> Failure {
-    Failure::Exception(JavaException::wrapping(EXECUTION, client_exception(e)))
-}
-
-fn client_exception(e: &ClientError) -> JavaException {
-    JavaException::new(cli::exception::exception_class(e), e.to_string())
+    Failure::Exception(JavaException::wrapping(
+        EXECUTION,
+        cli::exception::java_exception(e),
+    ))
 }
 
 /// `parseOffsetSpec`: the names, Kafka's special timestamps, or a timestamp in ms.
@@ -129,7 +128,7 @@ async fn execute(opts: &GetOffsetsOptions) -> Result<(), Failure> {
                     "org.apache.kafka.common.KafkaException",
                     "Failed to create new KafkaAdminClient",
                 )
-                .caused_by(client_exception(&e)),
+                .caused_by(cli::exception::java_exception(&e)),
             )
         })?;
     let partitions = list_partition_infos(&admin, &filter, opts.exclude_internal_topics).await?;
@@ -155,7 +154,7 @@ async fn execute(opts: &GetOffsetsOptions) -> Result<(), Failure> {
                 let _ = writeln!(
                     std::io::stderr(),
                     "Skip getting offsets for topic-partition {topic}-{partition} due to error: {}",
-                    client_exception(e)
+                    cli::exception::java_exception(e)
                 );
             }
             None => {}

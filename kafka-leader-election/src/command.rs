@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use cli::exception::exception_class;
+use cli::exception::java_exception;
 use client::admin::{ElectionResult, ElectionType};
 use client::{Admin, ClientError};
 use common::errors::codes::ELECTION_NOT_NEEDED;
@@ -14,11 +14,6 @@ use common::errors::codes::ELECTION_NOT_NEEDED;
 use crate::options::Partitions;
 use java_compat::order::{hash_order, topic_partition_hash, Capacity};
 use java_compat::JavaException;
-
-/// A client error as the Java exception the admin client would complete its future with.
-pub fn java_exception(e: &ClientError) -> JavaException {
-    JavaException::new(exception_class(e), e.to_string())
-}
 
 type Out<'a> = &'a mut dyn Write;
 

@@ -71,7 +71,7 @@ fn run(opts: &ElectionOptions) -> i32 {
                     "org.apache.kafka.common.KafkaException",
                     "Failed to create new KafkaAdminClient",
                 )
-                .caused_by(command::java_exception(&e)))
+                .caused_by(cli::exception::java_exception(&e)))
             }
         };
         let mut out = std::io::BufWriter::new(std::io::stdout());

@@ -39,7 +39,7 @@ fn fail(e: &JavaException) -> i32 {
 
 /// A failed admin future's `get()`: an `ExecutionException` caused by the client's exception.
 fn execution(e: &ClientError) -> JavaException {
-    let cause = JavaException::new(cli::exception::exception_class(e), e.to_string());
+    let cause = cli::exception::java_exception(e);
     JavaException::wrapping(EXECUTION, cause)
 }
 

@@ -67,20 +67,3 @@ pub fn args() -> Vec<String> {
         .map(|a| a.to_string_lossy().into_owned())
         .collect()
 }
-
-/// Runs `work` on a multi-threaded tokio runtime of two workers, so that the producer's sender
-/// runs beside the loop that feeds it (as the Java client's I/O thread does). `None` when the
-/// runtime cannot start; the reason is printed to stderr.
-pub fn run_threaded<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => Some(runtime.block_on(work)),
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            None
-        }
-    }
-}

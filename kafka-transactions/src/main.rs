@@ -15,8 +15,6 @@ use std::io::Write;
 use cli::admin::{admin_api_timeout, admin_client_id, load_command_config, run_async};
 use client::Admin;
 
-use cli::argparse::Stop;
-
 fn main() {
     // Kafka's WARN/ERROR log lines; the client library's own diagnostics only through RUST_LOG.
     cli::tool_log::init_tool_logging();
@@ -35,18 +33,7 @@ fn fail(message: &str) -> i32 {
 fn run(args: &[String]) -> i32 {
     let ns = match command::parser().parse(args) {
         Ok(ns) => ns,
-        Err(Stop::Help(text)) => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            return 1;
-        }
-        Err(Stop::Version) => {
-            println!("{}", cli::KAFKA_VERSION);
-            return 0;
-        }
-        Err(Stop::Error(text)) => {
-            let _ = std::io::stderr().write_all(text.as_bytes());
-            return 1;
-        }
+        Err(stop) => return stop.report(),
     };
     let props = match load_command_config(ns.get("command_config")) {
         Ok(p) => p,

@@ -4,7 +4,6 @@
 
 use std::io::Write;
 
-use cli::argparse::Stop;
 use kafka_verifiable_consumer::{options, run};
 
 fn main() {
@@ -20,33 +19,17 @@ fn main() {
         std::process::exit(0);
     }
     let code = match options::options(&args) {
-        Ok(opts) => match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => match runtime.block_on(run::run(opts)) {
-                Ok(code) => code,
-                Err(e) => {
-                    eprintln!("Exception in thread \"main\" {}: {}", e.class, e.message);
-                    1
-                }
-            },
-            Err(e) => {
-                eprintln!("cannot start the async runtime: {e}");
+        // Two workers: the client's I/O runs beside the tool's loop, as the Java client's
+        // network thread does.
+        Ok(opts) => match cli::admin::run_threaded(run::run(opts)) {
+            Some(Ok(code)) => code,
+            Some(Err(e)) => {
+                eprintln!("{}", e.uncaught());
                 1
             }
+            None => 1,
         },
-        // `-h` prints the help, then argparse4j's HelpScreenException reaches `System.exit(1)`.
-        Err(Stop::Help(text)) => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            1
-        }
-        Err(Stop::Version) => 0,
-        Err(Stop::Error(text)) => {
-            let _ = std::io::stderr().write_all(text.as_bytes());
-            1
-        }
+        Err(stop) => stop.report(),
     };
     std::process::exit(code);
 }

@@ -24,7 +24,9 @@ use client::connection::ConnectionOptions;
 use client::consumer::RebalanceEvent;
 use client::{ClientError, Consumer, ConsumerConfig, ConsumerRecord};
 
+use cli::exception::java_exception;
 use java_compat::order::{hash_order, topic_partition_hash, Capacity};
+use java_compat::JavaException;
 
 use crate::events::{CommitData, ConsumerEvent, RecordSetSummary};
 use crate::options::Options;
@@ -54,21 +56,6 @@ pub fn emit(event: &ConsumerEvent) {
     let mut out = stdout.lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-}
-
-/// A failure before the loop, as an exception escaping Kafka's `main` prints it (the
-/// `KafkaConsumer` constructor refusing the properties).
-#[derive(Debug)]
-pub struct Uncaught {
-    pub class: String,
-    pub message: String,
-}
-
-fn uncaught(e: &ClientError) -> Uncaught {
-    Uncaught {
-        class: cli::exception::exception_class(e),
-        message: e.to_string(),
-    }
 }
 
 /// `log.error("Error during processing, terminating consumer process: ", t)` in the tools'
@@ -163,7 +150,7 @@ fn text(b: &Option<bytes::Bytes>) -> Option<String> {
 }
 
 /// Runs the tool; returns the exit code.
-pub async fn run(opts: Options) -> Result<i32, Uncaught> {
+pub async fn run(opts: Options) -> Result<i32, JavaException> {
     let mut stop: Pin<Box<dyn Future<Output = ()> + Send>> =
         Box::pin(cli::signal::wait_for_shutdown_signal());
     // Poll once now so that the signal handlers are installed before anything is printed.
@@ -178,11 +165,13 @@ pub async fn run(opts: Options) -> Result<i32, Uncaught> {
         .filter(|(k, _)| k != "group.protocol" && k != "group.remote.assignor")
         .cloned()
         .collect();
-    let config = ConsumerConfig::from_properties(&props).map_err(|e| uncaught(&e))?;
+    let config = ConsumerConfig::from_properties(&props).map_err(|e| java_exception(&e))?;
     if opts.consumer_group_protocol() {
         return Ok(consumer_protocol(&config, stop).await);
     }
-    let mut consumer = Consumer::new(config).await.map_err(|e| uncaught(&e))?;
+    let mut consumer = Consumer::new(config)
+        .await
+        .map_err(|e| java_exception(&e))?;
     consumer.enable_rebalance_events();
     emit(&ConsumerEvent::StartupComplete);
     let mut consumed: i64 = 0;

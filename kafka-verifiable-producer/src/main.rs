@@ -4,9 +4,7 @@
 
 use std::io::Write;
 
-use cli::argparse::Stop;
-use kafka_verifiable_producer::options::{self, Early};
-use kafka_verifiable_producer::run;
+use kafka_verifiable_producer::{options, run};
 
 fn main() {
     cli::tool_log::init_tool_logging();
@@ -21,34 +19,17 @@ fn main() {
         std::process::exit(0);
     }
     let code = match options::options(&args) {
-        Ok(opts) => match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-        {
-            // The sender task runs beside the send loop, as the Java client's I/O thread does.
-            Ok(runtime) => match runtime.block_on(run::run(opts)) {
-                Ok(code) => code,
-                Err(e) => {
-                    eprintln!("Exception in thread \"main\" {}: {}", e.class, e.message);
-                    1
-                }
-            },
-            Err(e) => {
-                eprintln!("cannot start the async runtime: {e}");
+        // Two workers: the client's I/O runs beside the tool's loop, as the Java client's
+        // network thread does.
+        Ok(opts) => match cli::admin::run_threaded(run::run(opts)) {
+            Some(Ok(code)) => code,
+            Some(Err(e)) => {
+                eprintln!("{}", e.uncaught());
                 1
             }
+            None => 1,
         },
-        // `-h` prints the help, then argparse4j's HelpScreenException reaches `System.exit(1)`.
-        Err(Early::Parse(Stop::Help(text))) => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            1
-        }
-        Err(Early::Parse(Stop::Version)) => 0,
-        Err(Early::Parse(Stop::Error(text))) => {
-            let _ = std::io::stderr().write_all(text.as_bytes());
-            1
-        }
+        Err(stop) => stop.report(),
     };
     std::process::exit(code);
 }

@@ -25,13 +25,6 @@ pub struct Options {
     pub producer_props: Vec<(String, String)>,
 }
 
-/// Why the options did not give [`Options`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Early {
-    /// Help, or a usage error (`Stop::Error`: usage and `verifiable-producer: error: ...`).
-    Parse(Stop),
-}
-
 /// `argParser()`.
 pub fn parser() -> Parser {
     let mut p = Parser::new(PROG);
@@ -146,13 +139,13 @@ pub fn parser() -> Parser {
 /// Parses `args` (without the program name) and builds the producer properties, reading
 /// `--producer.config` (a file that cannot be read is a usage error whose message is Java's
 /// exception message, the path, as `createFromArgs` throws it).
-pub fn options(args: &[String]) -> Result<Options, Early> {
+pub fn options(args: &[String]) -> Result<Options, Stop> {
     let p = parser();
-    let ns = p.parse(args).map_err(Early::Parse)?;
+    let ns = p.parse(args)?;
     from_namespace(&p, &ns)
 }
 
-fn from_namespace(p: &Parser, ns: &Namespace) -> Result<Options, Early> {
+fn from_namespace(p: &Parser, ns: &Namespace) -> Result<Options, Stop> {
     let topic = ns.get("topic").unwrap_or_default().to_string();
     let bootstrap = ns
         .get("bootstrapServer")
@@ -177,8 +170,8 @@ fn from_namespace(p: &Parser, ns: &Namespace) -> Result<Options, Early> {
         ("retries".to_string(), "0".to_string()),
     ];
     if let Some(file) = ns.get("producer.config") {
-        let loaded = cli::load_properties(file)
-            .map_err(|e| Early::Parse(Stop::Error(p.error_text(&e.java_message()))))?;
+        let loaded =
+            cli::load_properties(file).map_err(|e| Stop::Error(p.error_text(&e.java_message())))?;
         for (k, v) in loaded.iter() {
             match props.iter_mut().find(|(key, _)| key == k) {
                 Some(entry) => entry.1 = v.to_string(),
@@ -209,7 +202,7 @@ mod tests {
 
     fn error(a: &[&str]) -> String {
         match options(&args(a)) {
-            Err(Early::Parse(Stop::Error(text))) => text,
+            Err(Stop::Error(text)) => text,
             other => panic!("expected a usage error, got {other:?}"),
         }
     }

@@ -15,7 +15,9 @@ use tokio::sync::mpsc;
 
 use crate::events::ProducerEvent;
 use crate::options::Options;
+use cli::exception::java_exception;
 use cli::throttler::{Nap, Throttler};
+use java_compat::JavaException;
 
 /// Milliseconds since the epoch (`System.currentTimeMillis()`).
 pub fn now_ms() -> i64 {
@@ -74,23 +76,16 @@ pub fn value_of(prefix: Option<i32>, val: u64) -> String {
     }
 }
 
-/// A failure before the first send, as an exception escaping Kafka's `main` prints it
-/// (`KafkaProducer`'s constructor rejecting the properties).
-#[derive(Debug)]
-pub struct Uncaught {
-    pub class: String,
-    pub message: String,
-}
-
 /// Runs the tool; returns the exit code: 0 once `tool_data` is printed, 1 when a negative create
 /// time ended the run (after `shutdown_complete` and `tool_data`, as Kafka's shutdown hook prints them).
-pub async fn run(opts: Options) -> Result<i32, Uncaught> {
-    let to_uncaught = |e: ClientError| Uncaught {
-        class: cli::exception::exception_class(&e),
-        message: e.to_string(),
-    };
-    let config = ProducerConfig::from_properties(&opts.producer_props).map_err(to_uncaught)?;
-    let producer = Producer::new(config).await.map_err(to_uncaught)?;
+/// `Err`: a failure before the first send (`KafkaProducer`'s constructor rejecting the
+/// properties), the exception escaping Kafka's `main`.
+pub async fn run(opts: Options) -> Result<i32, JavaException> {
+    let config =
+        ProducerConfig::from_properties(&opts.producer_props).map_err(|e| java_exception(&e))?;
+    let producer = Producer::new(config)
+        .await
+        .map_err(|e| java_exception(&e))?;
     // The shutdown hook's signals: the handlers are installed by this first poll, before
     // anything is printed, so that a signal after `startup_complete` always ends cleanly.
     let mut stop = Box::pin(cli::signal::wait_for_shutdown_signal());
@@ -220,7 +215,10 @@ pub async fn run(opts: Options) -> Result<i32, Uncaught> {
         }
     }
     if let Some(message) = &uncaught {
-        eprintln!("Exception in thread \"main\" java.lang.IllegalArgumentException: {message}");
+        eprintln!(
+            "{}",
+            JavaException::new("java.lang.IllegalArgumentException", message).uncaught()
+        );
     }
     if let Some((key, value)) = pending.take() {
         emit(&ProducerEvent::SendError {

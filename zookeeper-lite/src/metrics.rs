@@ -219,6 +219,7 @@ async fn scrape(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use http_listener::raw_http::{closed_by_server, read_response, send_get, timed_out};
     use std::time::Instant;
 
     #[test]
@@ -330,58 +331,6 @@ mod tests {
         }
     }
 
-    fn send_get(stream: &mut std::net::TcpStream, path: &str) {
-        use std::io::Write;
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
-    }
-
-    /// Reads one response: its status and body (Content-Length framed, as axum sends these).
-    fn read_response(stream: &mut std::net::TcpStream) -> std::io::Result<(u16, String)> {
-        use std::io::Read;
-        let mut buf = Vec::new();
-        let mut byte = [0u8; 1];
-        while !buf.ends_with(b"\r\n\r\n") {
-            if stream.read(&mut byte)? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            buf.push(byte[0]);
-        }
-        let head = String::from_utf8(buf).unwrap();
-        let status: u16 = head[9..12].parse().unwrap();
-        let length: usize = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse().unwrap())
-            })
-            .unwrap_or(0);
-        let mut body = vec![0u8; length];
-        stream.read_exact(&mut body)?;
-        Ok((status, String::from_utf8(body).unwrap()))
-    }
-
-    /// True once the server closed the connection (end of file or reset) within 10 s.
-    fn closed_by_server(stream: &mut std::net::TcpStream) -> bool {
-        use std::io::Read;
-        let mut buf = [0u8; 1024];
-        loop {
-            match stream.read(&mut buf) {
-                Ok(0) => return true,
-                Ok(_) => continue,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return false
-                }
-                Err(_) => return true,
-            }
-        }
-    }
-
     #[test]
     fn connections_over_the_cap_wait_until_one_closes() {
         let served = Served::start(ConnectionLimits {
@@ -392,17 +341,17 @@ mod tests {
         let mut first = served.connect();
         let mut second = served.connect();
         for c in [&mut first, &mut second] {
-            send_get(c, "/metrics");
+            send_get(c, "/metrics").unwrap();
             assert_eq!(read_response(c).unwrap().0, 200);
         }
         let mut third = served.connect();
-        send_get(&mut third, "/metrics");
+        send_get(&mut third, "/metrics").unwrap();
         third
             .set_read_timeout(Some(std::time::Duration::from_millis(500)))
             .unwrap();
         let early = read_response(&mut third);
         assert!(
-            matches!(&early, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+            timed_out(&early),
             "a third connection was served over a cap of 2: {early:?}"
         );
         drop(first);
@@ -433,7 +382,7 @@ mod tests {
         assert!(started.elapsed() >= idle, "{:?}", started.elapsed());
         // A kept-alive connection left idle after its response.
         let mut kept = served.connect();
-        send_get(&mut kept, "/nowhere");
+        send_get(&mut kept, "/nowhere").unwrap();
         assert_eq!(read_response(&mut kept).unwrap().0, 404);
         assert!(
             closed_by_server(&mut kept),
@@ -451,11 +400,11 @@ mod tests {
         let busy = served.controller.lock().unwrap();
         let mut scrapes: Vec<_> = (0..3).map(|_| served.connect()).collect();
         for c in &mut scrapes {
-            send_get(c, "/metrics");
+            send_get(c, "/metrics").unwrap();
         }
         // A later request is answered: the scrapes' requests have been read by now.
         let mut other = served.connect();
-        send_get(&mut other, "/nowhere");
+        send_get(&mut other, "/nowhere").unwrap();
         assert_eq!(read_response(&mut other).unwrap().0, 404);
         // Work that needs the blocking pool (as a broker's heartbeat does) still gets a thread of
         // the two.

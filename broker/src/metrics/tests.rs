@@ -411,11 +411,12 @@ fn a_topic_made_while_a_scrape_reads_the_state_keeps_its_counters() {
 
 /// The `/metrics` listener over real loopback connections.
 mod listener {
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::net::{SocketAddr, TcpStream};
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::Duration;
 
+    use http_listener::raw_http::{closed_by_server, read_response, send_get, timed_out};
     use http_listener::ConnectionLimits;
 
     use super::super::http::{serve_with_limits, StateSource};
@@ -483,59 +484,6 @@ mod listener {
         Arc::new(BrokerState::default)
     }
 
-    fn send_get(stream: &mut TcpStream, path: &str) {
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
-    }
-
-    /// Reads one response: its status and body (Content-Length framed, as axum sends these).
-    fn read_response(stream: &mut TcpStream) -> std::io::Result<(u16, String)> {
-        let mut buf = Vec::new();
-        let mut byte = [0u8; 1];
-        while !buf.ends_with(b"\r\n\r\n") {
-            if stream.read(&mut byte)? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            buf.push(byte[0]);
-        }
-        let head = String::from_utf8(buf).unwrap();
-        let status: u16 = head[9..12].parse().unwrap();
-        let length: usize = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse().unwrap())
-            })
-            .unwrap_or(0);
-        let mut body = vec![0u8; length];
-        stream.read_exact(&mut body)?;
-        Ok((status, String::from_utf8(body).unwrap()))
-    }
-
-    fn timed_out(r: &std::io::Result<(u16, String)>) -> bool {
-        matches!(r, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
-    }
-
-    /// True once the server closed the connection (end of file or reset) within 10 s.
-    fn closed_by_server(stream: &mut TcpStream) -> bool {
-        let mut buf = [0u8; 1024];
-        loop {
-            match stream.read(&mut buf) {
-                Ok(0) => return true,
-                Ok(_) => continue,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return false
-                }
-                Err(_) => return true,
-            }
-        }
-    }
-
     #[test]
     fn connections_over_the_cap_wait_until_one_closes() {
         let served = Served::start(
@@ -549,11 +497,11 @@ mod listener {
         let mut first = served.connect();
         let mut second = served.connect();
         for c in [&mut first, &mut second] {
-            send_get(c, "/metrics");
+            send_get(c, "/metrics").unwrap();
             assert_eq!(read_response(c).unwrap().0, 200);
         }
         let mut third = served.connect();
-        send_get(&mut third, "/metrics");
+        send_get(&mut third, "/metrics").unwrap();
         third
             .set_read_timeout(Some(Duration::from_millis(500)))
             .unwrap();
@@ -597,7 +545,7 @@ mod listener {
         assert!(started.elapsed() >= idle, "{:?}", started.elapsed());
         // A kept-alive connection left idle after its response.
         let mut kept = served.connect();
-        send_get(&mut kept, "/nowhere");
+        send_get(&mut kept, "/nowhere").unwrap();
         assert_eq!(read_response(&mut kept).unwrap().0, 404);
         assert!(
             closed_by_server(&mut kept),
@@ -654,7 +602,7 @@ mod listener {
         let _open = OpenOnDrop(gate.clone());
         let (inside, changed) = &*gate;
         let mut first = served.connect();
-        send_get(&mut first, "/metrics");
+        send_get(&mut first, "/metrics").unwrap();
         let (i, waited) = changed
             .wait_timeout_while(inside.lock().unwrap(), Duration::from_secs(10), |i| {
                 i.now == 0
@@ -663,10 +611,10 @@ mod listener {
         assert!(!waited.timed_out(), "the first scrape never read the state");
         drop(i);
         let mut second = served.connect();
-        send_get(&mut second, "/metrics");
+        send_get(&mut second, "/metrics").unwrap();
         // The listener's one async thread is free while a scrape waits for the state.
         let mut other = served.connect();
-        send_get(&mut other, "/nowhere");
+        send_get(&mut other, "/nowhere").unwrap();
         let answer = read_response(&mut other);
         assert!(
             matches!(answer, Ok((404, _))),

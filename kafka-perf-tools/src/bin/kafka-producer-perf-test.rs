@@ -11,7 +11,7 @@ fn main() {
     cli::tool_log::init_tool_logging();
     let args = kafka_perf_tools::args();
     let code = match producer_perf::options(&args, &mut std::io::stdout()) {
-        Ok(opts) => kafka_perf_tools::run_threaded(producer_perf::run(opts)).unwrap_or(1),
+        Ok(opts) => cli::admin::run_threaded(producer_perf::run(opts)).unwrap_or(1),
         Err(Early::Parse(Stop::Help(text))) => {
             let _ = std::io::stdout().write_all(text.as_bytes());
             // `parser.printHelp(); Exit.exit(0)` with no arguments; `-h` ends in handleError's
