@@ -7,7 +7,7 @@
 //!
 //! Binaries are taken from `$KAFKA_BIN_DIR` if set, else from the workspace's `target/debug`
 //! (honouring `$CARGO_TARGET_DIR`). `cargo test` does not build other crates' binaries, so the test
-//! command (`./test.sh`, see the README) runs `cargo build --workspace` first.
+//! command (`./test.sh`, see the README) runs `cargo build --workspace --bins --tests --examples` first.
 
 pub mod failover;
 pub mod raw;
@@ -123,7 +123,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = bin_dir().join(name);
     assert!(
         path.is_file(),
-        "{} does not exist: build the workspace first with `cargo build --workspace` \
+        "{} does not exist: build the workspace first with `cargo build --workspace --bins --tests` \
          (./test.sh does this), or point KAFKA_BIN_DIR at the binaries",
         path.display()
     );
