@@ -63,6 +63,22 @@ impl RecoveryCheckpoint {
     }
 }
 
+impl RecoveryCheckpoint {
+    /// A checkpoint that keeps only the log start offset: its recovery point (-1) is below
+    /// every segment and it holds no producer state, so recovery scans every segment as with no
+    /// checkpoint at all. A truncation writes it in place of the one it makes wrong, so that a
+    /// crash before the next flush cannot bring back offsets below the log start (DeleteRecords
+    /// may have moved it inside a segment, where the segments alone cannot tell it).
+    pub fn start_only(log_start_offset: i64) -> Self {
+        RecoveryCheckpoint::new(log_start_offset, -1, -1, 0, -1, -1, Vec::new())
+    }
+
+    /// Whether this is a [`RecoveryCheckpoint::start_only`] one.
+    pub fn is_start_only(&self) -> bool {
+        self.recovery_point < 0
+    }
+}
+
 /// Reads the checkpoint in `dir`; `None` when absent or unusable (logged).
 pub fn read(dir: &Path) -> Option<RecoveryCheckpoint> {
     let path = dir.join(FILE_NAME);
@@ -116,15 +132,6 @@ pub fn write(dir: &Path, checkpoint: &RecoveryCheckpoint) -> io::Result<()> {
     sync_dir(dir)
 }
 
-/// Removes the checkpoint (a truncation below it makes it wrong).
-pub fn remove(dir: &Path) -> io::Result<()> {
-    match fs::remove_file(dir.join(FILE_NAME)) {
-        Ok(()) => sync_dir(dir),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
 /// Makes created, renamed and removed directory entries durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
@@ -140,7 +147,7 @@ mod tests {
         assert_eq!(read(dir.path()), None);
         let cp = RecoveryCheckpoint::new(4, 10, 0, 500, 77, 3, Vec::new());
         write(dir.path(), &cp).expect("write");
-        assert_eq!(read(dir.path()), Some(cp));
+        assert_eq!(read(dir.path()), Some(cp.clone()));
         fs::write(dir.path().join(FILE_NAME), b"{not json").expect("garbage");
         assert_eq!(read(dir.path()), None);
         // A checkpoint written before the log start offset was recorded reads as 0.
@@ -150,7 +157,9 @@ mod tests {
         )
         .expect("old format");
         assert_eq!(read(dir.path()).map(|cp| cp.log_start_offset), Some(0));
-        remove(dir.path()).expect("remove");
-        assert!(!dir.path().join(FILE_NAME).exists());
+        let start_only = RecoveryCheckpoint::start_only(12);
+        assert!(start_only.is_start_only() && !cp.is_start_only());
+        write(dir.path(), &start_only).expect("write");
+        assert_eq!(read(dir.path()), Some(start_only));
     }
 }

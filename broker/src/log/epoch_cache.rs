@@ -124,6 +124,28 @@ impl LeaderEpochCache {
         Ok(())
     }
 
+    /// Kafka's `LeaderEpochFileCache.truncateFromStart`: the log now starts at `start_offset`
+    /// (retention or DeleteRecords). The epochs that start at or below it go, but for the
+    /// latest of them, which now starts at `start_offset`, so that OffsetForLeaderEpoch never
+    /// names an offset below the log start. Persisted when anything changed.
+    pub fn truncate_from_start(&mut self, start_offset: i64) -> io::Result<()> {
+        let at_or_below = self
+            .entries
+            .iter()
+            .take_while(|&&(_, o)| o <= start_offset)
+            .count();
+        let Some(last) = at_or_below.checked_sub(1) else {
+            return Ok(());
+        };
+        let (epoch, offset) = self.entries[last];
+        if last == 0 && offset == start_offset {
+            return Ok(());
+        }
+        self.entries.drain(..last);
+        self.entries[0] = (epoch, start_offset);
+        self.persist()
+    }
+
     /// The latest epoch in the log, if any.
     pub fn latest_epoch(&self) -> Option<i32> {
         self.entries.last().map(|&(e, _)| e)
@@ -158,6 +180,37 @@ impl LeaderEpochCache {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncating_from_the_start_keeps_the_epoch_the_new_start_falls_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = LeaderEpochCache::empty(dir.path());
+        for (e, o) in [(0, 0), (1, 50), (2, 120)] {
+            c.assign(e, o).unwrap();
+        }
+        // Below the first entry: nothing changes.
+        c.truncate_from_start(0).unwrap();
+        assert_eq!(c.entries(), &[(0, 0), (1, 50), (2, 120)]);
+        // Inside epoch 1: epoch 0 goes, epoch 1 starts at the new log start.
+        c.truncate_from_start(100).unwrap();
+        assert_eq!(c.entries(), &[(1, 100), (2, 120)]);
+        assert_eq!(
+            LeaderEpochCache::load(dir.path(), 200).unwrap().entries(),
+            &[(1, 100), (2, 120)]
+        );
+        // Epoch 0 is below the log start now: it ends where the log starts, not at 50.
+        assert_eq!(c.end_offset_for(0, 200), (0, 100));
+        // Exactly at an epoch's start: that epoch stays, the earlier ones go.
+        c.truncate_from_start(120).unwrap();
+        assert_eq!(c.entries(), &[(2, 120)]);
+        // Past the last entry: the latest epoch starts at the log start.
+        c.truncate_from_start(150).unwrap();
+        assert_eq!(c.entries(), &[(2, 150)]);
+        assert_eq!(
+            LeaderEpochCache::load(dir.path(), 200).unwrap().entries(),
+            &[(2, 150)]
+        );
+    }
 
     #[test]
     fn end_offsets_follow_kafkas_rules() {

@@ -165,3 +165,62 @@ async fn a_start_that_cannot_be_checkpointed_takes_the_log_offline() {
     );
     log.close().await;
 }
+
+/// A truncation (a follower dropping a diverged tail) replaces the checkpoint it makes wrong
+/// with one that keeps only the log start offset: a crash before it finishes (here it fails
+/// half-way, a directory standing where a file it deletes should be) must not bring back the
+/// records DeleteRecords deleted inside the first segment.
+#[test]
+fn a_truncation_cut_short_keeps_the_log_start_offset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = filled(dir.path());
+    let bases = segment_bases(dir.path());
+    let target = bases[1] + 1;
+    assert!(log.advance_log_start_offset(target).expect("advance"));
+    let active = *bases.last().expect("segments");
+    let time_index = dir.path().join(format!("{active:020}.timeindex"));
+    std::fs::remove_file(&time_index).expect("rm time index");
+    std::fs::create_dir(&time_index).expect("a directory in its place");
+    std::fs::write(time_index.join("keep"), b"x").expect("not empty");
+    log.truncate_to(active - 1)
+        .expect_err("the truncation stops half-way");
+    // A crash there: no clean close.
+    std::mem::forget(log);
+    std::fs::remove_dir_all(&time_index).expect("rm the directory");
+    let log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+    assert_eq!(log.log_start_offset(), target);
+    assert!(log.log_end_offset() >= active - 1);
+    assert!(!log.read(target, 1 << 20).expect("read").records.is_empty());
+}
+
+/// A checkpoint with only the log start offset makes recovery scan every segment (producer
+/// state included) and keeps the start.
+#[test]
+fn a_start_only_checkpoint_keeps_the_start_and_recovery_scans_everything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+    for seq in 0..30 {
+        log.append(&super::testutil::idempotent_batch(7, 0, seq, 1), 3, 0)
+            .expect("append");
+    }
+    assert!(log.advance_log_start_offset(3).expect("advance"));
+    std::mem::forget(log);
+    super::checkpoint::write(
+        dir.path(),
+        &super::checkpoint::RecoveryCheckpoint::start_only(3),
+    )
+    .expect("start-only checkpoint");
+    let mut log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+    assert_eq!((log.log_start_offset(), log.log_end_offset()), (3, 30));
+    // The producer's state came back from the scan: its next sequence is in order, a
+    // duplicate is found.
+    let dup = log
+        .append(&super::testutil::idempotent_batch(7, 0, 29, 1), 3, 0)
+        .expect("duplicate");
+    assert!(dup.duplicate);
+    assert_eq!(dup.base_offset, 29);
+    assert_eq!(log.log_end_offset(), 30);
+    log.append(&super::testutil::idempotent_batch(7, 0, 30, 1), 3, 0)
+        .expect("next in sequence");
+    assert_eq!(log.log_end_offset(), 31);
+}

@@ -470,6 +470,9 @@ impl PartitionLog {
         if changed.get() || (file_missing && cache.latest_epoch().is_some()) {
             cache.persist()?;
         }
+        // Kafka's `LogLoader` does the same: a crash may have come between a log start
+        // increment and the trim of the cache that follows it.
+        cache.truncate_from_start(self.log_start_offset())?;
         self.epochs = cache;
         Ok(())
     }
@@ -655,6 +658,9 @@ impl PartitionLog {
         // Written now, not at the next checkpoint interval as Kafka does: a crash of every
         // replica right after the answer must not bring the deleted records back.
         self.flush()?;
+        // After the checkpoint: a cache trimmed past a start a crash brings back would leave
+        // the records between them without an epoch. (`open` trims what a crash left.)
+        self.epochs.truncate_from_start(self.log_start_offset())?;
         Ok(true)
     }
     pub fn log_end_offset(&self) -> i64 {
@@ -1261,8 +1267,10 @@ impl PartitionLog {
             self.generation = *gate;
         }
         // The checkpoint may describe data that is about to go; until a new one is written, a
-        // crash must make recovery scan everything rather than trust it.
-        checkpoint::remove(&self.dir)?;
+        // crash must make recovery scan everything rather than trust it, and still find the
+        // log start offset (Kafka's `truncateTo` never leaves it above the new end).
+        let start = self.log_start_offset().min(offset);
+        checkpoint::write(&self.dir, &RecoveryCheckpoint::start_only(start))?;
         self.txn_index.truncate_from(offset)?;
         while self.active.base_offset() > offset {
             let Some((_, previous)) = self.sealed.pop_last() else {
@@ -1319,7 +1327,7 @@ impl PartitionLog {
             *gate += 1;
             self.generation = *gate;
         }
-        checkpoint::remove(&self.dir)?;
+        checkpoint::write(&self.dir, &RecoveryCheckpoint::start_only(offset))?;
         let fresh = self.new_segment(offset)?;
         let old_active = std::mem::replace(&mut self.active, fresh);
         old_active.delete()?;
@@ -1418,6 +1426,7 @@ impl PartitionLog {
         }
         // The deletions must be durable before the checkpoint names the new log start offset.
         checkpoint::sync_dir(&self.dir)?;
+        self.epochs.truncate_from_start(self.log_start_offset())?;
         Ok(count)
     }
 
@@ -2650,6 +2659,50 @@ mod tests {
         drop(log);
         let log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
         assert_eq!(log.latest_epoch(), Some(0));
+    }
+
+    /// Kafka's `truncateFromStart`: once the log start passes an epoch's first offset, the cache
+    /// no longer names offsets below the log start (DeleteRecords, retention, and a reopen after
+    /// a crash between the start's checkpoint and the cache's trim).
+    #[test]
+    fn the_epoch_cache_is_trimmed_when_the_log_start_moves() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("open");
+        for epoch in 0..3 {
+            log.assign_epoch(epoch).expect("epoch");
+            log.append(&batch(5, 10), epoch, 0).expect("append");
+            log.roll().expect("roll");
+        }
+        // Epochs 0, 1, 2 start at 0, 5, 10.
+        assert_eq!(log.end_offset_for_epoch(0), (0, 5));
+        assert!(log.advance_log_start_offset(7).expect("delete records"));
+        assert_eq!(log.log_start_offset(), 7);
+        assert_eq!(log.epochs.entries(), &[(1, 7), (2, 10)]);
+        // Epoch 0 ends where the log starts, not inside the deleted records.
+        assert_eq!(log.end_offset_for_epoch(0), (0, 7));
+        drop(log);
+        let mut log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+        assert_eq!(log.epochs.entries(), &[(1, 7), (2, 10)]);
+
+        // Retention deletes the segment of epoch 1 (it keeps the size of epoch 2's segment):
+        // epoch 2 is all that is left.
+        let keep = log.segments().nth(1).expect("epoch 2's segment").size();
+        log.set_config(LogConfig {
+            retention_bytes: Some(i64::try_from(keep).expect("size")),
+            ..small_config()
+        });
+        assert!(log.apply_retention(0, 15).expect("retention") > 0);
+        assert_eq!(log.log_start_offset(), 10);
+        assert_eq!(log.epochs.entries(), &[(2, 10)]);
+
+        // A crash after the start moved but before the cache was trimmed: the reopen trims it.
+        let mut stale = LeaderEpochCache::empty(dir.path());
+        for (e, o) in [(0, 0), (1, 5), (2, 10)] {
+            stale.assign(e, o).expect("stale cache");
+        }
+        drop(log);
+        let log = PartitionLog::open(dir.path(), small_config()).expect("reopen");
+        assert_eq!(log.epochs.entries(), &[(2, 10)]);
     }
 
     #[test]

@@ -300,6 +300,9 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<Recovered, LogEr
     // Offsets below this were deleted by retention: the log never starts (or ends) before it.
     let log_start_offset = raw_cp.as_ref().map_or(0, |cp| cp.log_start_offset.max(0));
     let cp = raw_cp.filter(|cp| {
+        if cp.is_start_only() {
+            return false;
+        }
         let ok = usable(cp, dir, &bases);
         if !ok {
             tracing::warn!(
