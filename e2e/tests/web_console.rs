@@ -2,7 +2,7 @@
 //! The web console (`kafka-web-console`) against a real broker: its JSON API read with reqwest
 //! (overview, topic create/delete checked with `kafka-topics --list`, produce and browse with
 //! headers, configs, group lag equal to `kafka-consumer-groups --describe`'s LAG column, resets
-//! with a dry run, errors), and its pages in headless Chromium (Debian's `chromium`, driven by
+//! with a dry run, errors; an offline partition shown at once), and its pages in headless Chromium (Debian's `chromium`, driven by
 //! playwright-core from e2e/js/web_console_browser.js): the overview lists the brokers, a topic
 //! created from the page's form is in `kafka-topics --list`, the message browser shows a
 //! produced record's key, value and headers, the live tail shows a new record, a group's page
@@ -1011,4 +1011,121 @@ fn chromium_shows_every_page_fast_and_without_errors() {
         assert!(bytes.starts_with(b"\x89PNG"), "{shot} is not a PNG");
     }
     eprintln!("screenshots in {}", out_dir.display());
+}
+
+/// An offline partition (its only replica's broker is dead) shows at once as offline, with no
+/// offsets, on the topics, topic and group pages, and browsing it is a 503 that says so: the
+/// console does not ask ListOffsets for it, which would retry until the admin timeout (five
+/// minutes here, so a page that waited for it would miss the client's 60 s deadline).
+#[test]
+fn an_offline_partition_shows_at_once_without_waiting_for_its_offsets() {
+    let zk = e2e::ZooKeeper::start();
+    // The group's coordinator must survive broker 1: its offsets partition has a replica on
+    // broker 0 (the test harness's brokers default to one).
+    let both = [("offsets.topic.replication.factor", "2")];
+    let b0 = e2e::Broker::start(&zk, 0, &both);
+    let mut b1 = e2e::Broker::start(&zk, 1, &both);
+    let boot = b0.bootstrap();
+    let out = run_tool(
+        "kafka-topics",
+        &[
+            "--bootstrap-server",
+            &boot,
+            "--create",
+            "--topic",
+            "half",
+            "--replica-assignment",
+            "0,1",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    out.assert_success("create half");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("console.properties");
+    std::fs::write(&config, "default.api.timeout.ms=300000\n").unwrap();
+    let (_console, url) = start_console(&boot, &["--command-config", config.to_str().unwrap()]);
+    let http = Http::new(&url);
+    for value in ["a", "b"] {
+        let (status, produced) = http.post(
+            "/api/topics/half/messages",
+            json!({"partition": 0, "value": value}),
+        );
+        assert_eq!(status, 201, "{produced}");
+    }
+    // An inactive group with committed offsets on both partitions.
+    let out = run_tool(
+        "kafka-consumer-groups",
+        &[
+            "--bootstrap-server",
+            &boot,
+            "--group",
+            "half-group",
+            "--topic",
+            "half",
+            "--reset-offsets",
+            "--to-earliest",
+            "--execute",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    out.assert_success("commit offsets");
+
+    b1.kill9();
+    wait_until("half-1 offline", STARTUP_TIMEOUT, || {
+        let out = run_tool(
+            "kafka-topics",
+            &["--bootstrap-server", &boot, "--describe", "--topic", "half"],
+            b"",
+            TOOL_TIMEOUT,
+        );
+        out.stdout
+            .lines()
+            .any(|l| l.contains("Partition: 1") && l.contains("Leader: none"))
+            .then_some(())
+    });
+
+    let (status, topics) = http.get("/api/topics");
+    assert_eq!(status, 200, "{topics}");
+    let half = topics["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "half")
+        .unwrap_or_else(|| panic!("half listed: {topics}"));
+    assert_eq!(half["offline_partitions"], 1, "{half}");
+    assert_eq!(half["messages"], Value::Null, "{half}");
+
+    let (status, topic) = http.get("/api/topics/half");
+    assert_eq!(status, 200, "{topic}");
+    let partitions = topic["partitions"].as_array().unwrap();
+    assert_eq!(partitions[0]["log_end_offset"], 2, "{topic}");
+    assert_eq!(partitions[1]["leader"], Value::Null, "{topic}");
+    assert_eq!(partitions[1]["log_end_offset"], Value::Null, "{topic}");
+
+    let (status, error) = http.get("/api/topics/half/messages?partition=1");
+    assert_eq!(status, 503, "{error}");
+    assert_eq!(
+        error["message"], "half-1 is offline: none of its replicas is alive to lead it.",
+        "{error}"
+    );
+    let (status, page) = http.get("/api/topics/half/messages?partition=0");
+    assert_eq!(status, 200, "{page}");
+
+    let (status, group) = http.get("/api/groups/half-group");
+    assert_eq!(status, 200, "{group}");
+    let ends: BTreeMap<i64, Value> = group["offsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["partition"].as_i64().unwrap(),
+                row["log_end_offset"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(ends.get(&0), Some(&json!(2)), "{group}");
+    assert_eq!(ends.get(&1), Some(&Value::Null), "{group}");
 }

@@ -274,6 +274,30 @@ impl Console {
         })
     }
 
+    /// The partitions of `keys` that have a leader (all of them when the metadata cannot be
+    /// read): an offline one would hold ListOffsets up until the admin timeout.
+    async fn online(&self, keys: Vec<(String, i32)>) -> Vec<(String, i32)> {
+        let topics: Vec<String> = keys
+            .iter()
+            .map(|(t, _)| t.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let Ok(described) = self.admin.describe_topics(&topics).await else {
+            return keys;
+        };
+        let offline: BTreeSet<(String, i32)> = described
+            .iter()
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .filter(|p| p.leader.is_none())
+                    .map(|p| (t.name.clone(), p.partition))
+            })
+            .collect();
+        keys.into_iter().filter(|k| !offline.contains(k)).collect()
+    }
+
     /// Log start and end offsets of partitions (ListOffsets earliest and latest).
     async fn log_offsets(
         &self,
@@ -329,9 +353,16 @@ impl Console {
             .map(|t| t.name)
             .collect();
         let described = self.admin.describe_topics(&names).await?;
+        // An offline partition (no leader) has no offsets to ask for: ListOffsets would retry
+        // it until the admin timeout and hold up the whole page.
         let keys: Vec<(String, i32)> = described
             .iter()
-            .flat_map(|t| t.partitions.iter().map(|p| (t.name.clone(), p.partition)))
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .filter(|p| p.leader.is_some())
+                    .map(|p| (t.name.clone(), p.partition))
+            })
             .collect();
         let offsets = self.log_offsets(&keys).await?;
         let leaders: BTreeMap<(String, i32), i32> = described
@@ -427,9 +458,11 @@ impl Console {
 
     pub async fn topic(&self, name: &str) -> Result<TopicView, ConsoleError> {
         let described = self.describe_one(name).await?;
+        // As on the topics page: no ListOffsets for offline partitions.
         let keys: Vec<(String, i32)> = described
             .partitions
             .iter()
+            .filter(|p| p.leader.is_some())
             .map(|p| (name.to_string(), p.partition))
             .collect();
         let offsets = self.log_offsets(&keys).await?;
@@ -545,6 +578,18 @@ impl Console {
         let partitions: Vec<i32> = described.partitions.iter().map(|p| p.partition).collect();
         let partition = parse_opt::<i32>(&q.partition, "partition")?.unwrap_or(0);
         check_partitions(topic, &partitions, &[partition])?;
+        if described
+            .partitions
+            .iter()
+            .any(|p| p.partition == partition && p.leader.is_none())
+        {
+            return Err(ConsoleError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "{topic}-{partition} is offline: none of its replicas is alive to lead it."
+                ),
+            ));
+        }
         let key = (topic.to_string(), partition);
         let offsets = self.log_offsets(std::slice::from_ref(&key)).await?;
         let (Some(start), Some(end)) = offsets.get(&key).copied().unwrap_or((None, None)) else {
@@ -790,7 +835,7 @@ impl Console {
                 client_id: None,
             });
         }
-        let keys: Vec<(String, i32)> = rows.keys().cloned().collect();
+        let keys = self.online(rows.keys().cloned().collect()).await;
         let ends = self.admin.list_offsets(&keys, OffsetSpec::Latest).await?;
         Ok(rows
             .into_iter()
