@@ -3,11 +3,11 @@
 //! The server loop (`server`) builds one and runs the background tasks over it; handlers depend
 //! on this module, not on the loop.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use common::errors::ErrorCode;
 use common::ids::{BrokerId, ProducerId};
-use zookeeper_lite::protocol::BrokerInfo;
+use zookeeper_lite::protocol::{BrokerInfo, PRODUCER_ID_BLOCK_SIZE};
 
 use crate::cluster::Cluster;
 use crate::config::BrokerConfig;
@@ -27,28 +27,56 @@ pub struct Broker {
     pub txn: TxnCoordinator,
     /// Its Prometheus metrics (served on `metrics.http.listener`).
     pub metrics: Arc<BrokerMetrics>,
-    producer_ids: ProducerIdAllocator,
+    producer_ids: ProducerIdManager,
 }
 
-/// Producer ids must never repeat across restarts or brokers, or a new producer would inherit an
-/// old one's sequence numbers: ids start from the start-up time in milliseconds, shifted to leave
-/// room for a counter, with the broker id in the low bits.
-struct ProducerIdAllocator {
-    next: AtomicI64,
-    broker_id: i64,
+/// Producer ids for InitProducerId, from blocks that zookeeper-lite hands out and journals
+/// (Kafka's `RPCProducerIdManager` over AllocateProducerIds): no id is ever given twice, by any
+/// broker, whatever the clocks do. The next block is fetched ahead once nine tenths of the
+/// current one are used, so InitProducerId seldom waits for zookeeper-lite.
+#[derive(Default)]
+struct ProducerIdManager {
+    blocks: std::sync::Mutex<ProducerIdBlocks>,
+    /// Held while a block is fetched: one request to zookeeper-lite at a time.
+    fetching: tokio::sync::Mutex<()>,
 }
 
-impl ProducerIdAllocator {
-    fn new(broker_id: BrokerId) -> Self {
-        let now_ms = common::time::now_ms();
-        ProducerIdAllocator {
-            next: AtomicI64::new(now_ms << 12),
-            broker_id: i64::from(broker_id.get() & 0xff),
+/// The block ids are taken from, and the one fetched ahead of need.
+#[derive(Default, Debug)]
+struct ProducerIdBlocks {
+    current: std::ops::Range<i64>,
+    next: Option<std::ops::Range<i64>>,
+}
+
+impl ProducerIdBlocks {
+    fn take(&mut self) -> Option<i64> {
+        if self.current.is_empty() {
+            if let Some(next) = self.next.take() {
+                self.current = next;
+            }
         }
+        self.current.next()
     }
 
-    fn allocate(&self) -> ProducerId {
-        ProducerId((self.next.fetch_add(1, Ordering::Relaxed) << 8) | self.broker_id)
+    /// Whether a block should be fetched: none is waiting and under a tenth of one is left
+    /// (Kafka's `RPCProducerIdManager` prefetches at 90%).
+    fn needs_block(&self) -> bool {
+        let left = self.current.end.saturating_sub(self.current.start);
+        self.next.is_none() && left < i64::from(PRODUCER_ID_BLOCK_SIZE) / 10
+    }
+
+    fn add(&mut self, block: std::ops::Range<i64>) {
+        if self.current.is_empty() {
+            self.current = block;
+        } else {
+            self.next = Some(block);
+        }
+    }
+}
+
+impl ProducerIdManager {
+    fn blocks(&self) -> std::sync::MutexGuard<'_, ProducerIdBlocks> {
+        self.blocks.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -58,7 +86,7 @@ impl Broker {
     pub fn new(config: BrokerConfig, cluster: Arc<Cluster>, advertised: BrokerInfo) -> Broker {
         Broker {
             partitions: Partitions::new(config.clone(), cluster.clone()),
-            producer_ids: ProducerIdAllocator::new(config.broker_id),
+            producer_ids: ProducerIdManager::default(),
             groups: Groups::new(GroupConfig {
                 initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
                 min_session_timeout_ms: config.group_min_session_timeout_ms,
@@ -126,10 +154,58 @@ impl Broker {
             .await;
     }
 
-    /// A producer id no producer of this cluster has had (InitProducerId without a
-    /// transactional id).
-    pub fn next_producer_id(&self) -> ProducerId {
-        self.producer_ids.allocate()
+    /// A producer id no producer of this cluster has had (InitProducerId). Fetches a block from
+    /// zookeeper-lite when none is left, and the next one in the background once the current
+    /// one runs low. `Err` (Kafka's COORDINATOR_LOAD_IN_PROGRESS, which clients retry, as
+    /// `RPCProducerIdManager` answers) when no block could be had.
+    pub async fn next_producer_id(self: &Arc<Self>) -> Result<ProducerId, ErrorCode> {
+        if let Some(id) = self.try_next_producer_id() {
+            return Ok(id);
+        }
+        self.fetch_producer_ids().await?;
+        self.try_next_producer_id()
+            .ok_or(ErrorCode::CoordinatorLoadInProgress)
+    }
+
+    /// A producer id from the blocks this broker holds, without waiting for zookeeper-lite
+    /// (`None` when they are used up); starts fetching the next block when they run low.
+    pub fn try_next_producer_id(self: &Arc<Self>) -> Option<ProducerId> {
+        let (id, low) = {
+            let mut blocks = self.producer_ids.blocks();
+            (blocks.take(), blocks.needs_block())
+        };
+        if id.is_some() && low {
+            let broker = Arc::clone(self);
+            tokio::spawn(async move {
+                let _ = broker.fetch_producer_ids().await;
+            });
+        }
+        id.map(ProducerId)
+    }
+
+    /// Fetches a block of producer ids unless one is no longer needed (another task fetched it
+    /// meanwhile). A failure is logged and answered COORDINATOR_LOAD_IN_PROGRESS.
+    pub async fn fetch_producer_ids(&self) -> Result<(), ErrorCode> {
+        let _one_at_a_time = self.producer_ids.fetching.lock().await;
+        if !self.producer_ids.blocks().needs_block() {
+            return Ok(());
+        }
+        match self.cluster.allocate_producer_ids().await {
+            Ok((first, count)) => {
+                let end = first.saturating_add(i64::from(count));
+                tracing::info!("producer ids {first} to {} are this broker's", end - 1);
+                self.producer_ids.blocks().add(first..end);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "no producer id block from zookeeper-lite: {} ({:?})",
+                    e.message,
+                    e.code
+                );
+                Err(ErrorCode::CoordinatorLoadInProgress)
+            }
+        }
     }
 
     /// The live broker chosen as "controller" for clients: admin requests go there. Every broker
@@ -242,4 +318,80 @@ pub(crate) async fn reload_groups_for_test(broker: &Arc<Broker>) {
         .groups
         .sync_ownership(&std::collections::HashMap::new());
     load_groups_for_test(broker).await;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod producer_id_tests {
+    use std::collections::BTreeSet;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A broker with id `id` registered with the zookeeper-lite at `zk`.
+    async fn broker_on(zk: std::net::SocketAddr, id: i32, dir: &std::path::Path) -> Arc<Broker> {
+        let config = BrokerConfig {
+            broker_id: BrokerId(id),
+            log_dirs: vec![dir.join(format!("logs-{id}"))],
+            zookeeper_connect: zk.to_string(),
+            zookeeper_session_timeout_ms: 60_000,
+            ..BrokerConfig::default()
+        };
+        let advertised = BrokerInfo {
+            id: config.broker_id,
+            host: "127.0.0.1".to_string(),
+            port: 9092 + u16::try_from(id).unwrap(),
+            rack: None,
+        };
+        let cluster = Cluster::connect(&config.zookeeper_connect, advertised.clone(), 60_000)
+            .await
+            .unwrap();
+        cluster.register().await.unwrap();
+        Arc::new(Broker::new(config, cluster, advertised))
+    }
+
+    /// Two brokers take producer ids from blocks zookeeper-lite hands out: none is given twice,
+    /// each block is 1000 ids, the next one is fetched ahead while a tenth of the current one
+    /// is left, and a broker restarted (a new `Broker`, its blocks forgotten) gets a new block,
+    /// not its old ids again.
+    #[tokio::test]
+    async fn producer_ids_come_in_blocks_that_never_repeat() {
+        let dir = tempfile::tempdir().unwrap();
+        let zk = zookeeper_lite::embedded::EmbeddedZooKeeper::start(&dir.path().join("zk"))
+            .await
+            .unwrap();
+        let b0 = broker_on(zk.addr(), 0, dir.path()).await;
+        let b1 = broker_on(zk.addr(), 1, dir.path()).await;
+        let mut seen = BTreeSet::new();
+        let mut take = |_: &Arc<Broker>, id: i64| assert!(seen.insert(id), "{id} given twice");
+        for _ in 0..901 {
+            let id = b0.next_producer_id().await.unwrap().get();
+            take(&b0, id);
+            let id = b1.next_producer_id().await.unwrap().get();
+            take(&b1, id);
+        }
+        // 99 ids left in each broker's first block: the next one is on its way.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while b0.producer_ids.blocks().next.is_none() || b1.producer_ids.blocks().next.is_none() {
+            assert!(Instant::now() < deadline, "no block fetched ahead");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        for _ in 0..1200 {
+            let id = b0.next_producer_id().await.unwrap().get();
+            take(&b0, id);
+        }
+        b0.cluster.unregister().await;
+        let b0_again = broker_on(zk.addr(), 0, dir.path()).await;
+        for _ in 0..10 {
+            let id = b0_again.next_producer_id().await.unwrap().get();
+            take(&b0_again, id);
+        }
+        assert_eq!(seen.len(), 2 * 901 + 1200 + 10);
+        // Blocks of 1000 from 0: b0 and b1 took two each (four up to 3999), b0 a third (to
+        // 4999) once its second ran low; the restarted broker's block is the next one.
+        assert_eq!(*seen.first().unwrap(), 0);
+        assert!(*seen.last().unwrap() < 6000, "{:?}", seen.last());
+        let restarted = b0_again.try_next_producer_id().unwrap().get();
+        assert!(restarted >= 5000, "{restarted}");
+    }
 }

@@ -469,6 +469,25 @@ impl Cluster {
     }
 }
 
+/// Producer id blocks (Kafka's AllocateProducerIds, KIP-730).
+impl Cluster {
+    /// A block of producer ids no broker has had, as `(first, count)`, from zookeeper-lite,
+    /// which journals it before answering. Fails without a session (a broker not yet
+    /// registered, or whose session expired) or when zookeeper-lite cannot be reached.
+    pub async fn allocate_producer_ids(&self) -> Result<(i64, i32), OpError> {
+        let Some(session) = self.session() else {
+            return Err(OpError {
+                code: ErrorCode::CoordinatorLoadInProgress,
+                message: "this broker holds no zookeeper-lite session".into(),
+            });
+        };
+        self.zk
+            .allocate_producer_ids(self.me.id, session)
+            .await
+            .map_err(admin)
+    }
+}
+
 /// Partition state changes (Kafka's AlterPartition, AlterPartitionReassignments and
 /// ElectLeaders).
 impl Cluster {

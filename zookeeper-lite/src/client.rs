@@ -304,6 +304,22 @@ impl ZkClient {
         }
     }
 
+    /// AllocateProducerIds: a block of producer ids for broker `broker_id` holding `session`,
+    /// as `(first, count)`.
+    pub async fn allocate_producer_ids(
+        &self,
+        broker_id: BrokerId,
+        session: SessionId,
+    ) -> Result<(i64, i32), ZkError> {
+        match self
+            .call(Request::AllocateProducerIds { broker_id, session })
+            .await?
+        {
+            Response::ProducerIdsAllocated { first, count } => Ok((first, count)),
+            r => Err(unexpected(r)),
+        }
+    }
+
     pub async fn elect_leaders(
         &self,
         election: ElectionType,

@@ -357,7 +357,19 @@ pub enum Request {
         #[serde(default)]
         partitions: Option<Vec<TopicPartition>>,
     },
+    /// Kafka's AllocateProducerIds (KIP-730; with ZooKeeper, the `/latest_producer_id_block`
+    /// znode): a block of [`PRODUCER_ID_BLOCK_SIZE`] producer ids no broker has had, for the
+    /// broker holding `session`. Blocks are journaled before the answer, so they never repeat,
+    /// across restarts of zookeeper-lite and of brokers.
+    AllocateProducerIds {
+        broker_id: BrokerId,
+        session: SessionId,
+    },
 }
+
+/// Producer ids per [`Request::AllocateProducerIds`] block (Kafka's
+/// `ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE`).
+pub const PRODUCER_ID_BLOCK_SIZE: i32 = 1000;
 
 /// One response per request, in request order; `result` names the kind.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -415,6 +427,11 @@ pub enum Response {
     /// The reassignments in progress, sorted by topic and partition.
     Reassignments {
         reassignments: Vec<OngoingReassignment>,
+    },
+    /// Producer ids `first` to `first + count - 1` are the asking broker's.
+    ProducerIdsAllocated {
+        first: i64,
+        count: i32,
     },
     Error {
         error: ServerError,

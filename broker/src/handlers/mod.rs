@@ -213,7 +213,7 @@ pub async fn dispatch(
             Some(id) => ResponseKind::InitProducerId(
                 txn::init_producer_id(broker, &r, id.0.as_str(), version).await,
             ),
-            None => ResponseKind::InitProducerId(init_producer_id::handle(broker, r)),
+            None => ResponseKind::InitProducerId(init_producer_id::handle(broker, r).await),
         },
         RequestKind::AddPartitionsToTxn(r) => {
             ResponseKind::AddPartitionsToTxn(txn::add_partitions(broker, r, version).await)

@@ -89,7 +89,13 @@ pub async fn init_producer_id(
     if transactional_id.is_empty() {
         return failed(ErrorCode::InvalidRequest.code());
     }
-    let new_id = || broker.next_producer_id().get();
+    // The coordinator takes a new id synchronously (a new transactional id, or an exhausted
+    // epoch): one is reserved first, and unused when it is not needed.
+    let reserved = match broker.next_producer_id().await {
+        Ok(id) => id.get(),
+        Err(code) => return failed(code.code()),
+    };
+    let new_id = || reserved;
     match broker
         .txn
         .init_producer_id(

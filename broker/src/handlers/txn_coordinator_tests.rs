@@ -55,9 +55,10 @@ async fn wait_for_state(broker: &Arc<Broker>, id: &str, state: TxnState) {
 }
 
 async fn init(broker: &Arc<Broker>, id: &str, timeout_ms: i32) -> Result<(i64, i16), i16> {
+    let reserved = broker.next_producer_id().await.unwrap().get();
     broker
         .txn
-        .init_producer_id(id, timeout_ms, (-1, -1), || broker.next_producer_id().get())
+        .init_producer_id(id, timeout_ms, (-1, -1), || reserved)
         .await
 }
 
@@ -222,7 +223,7 @@ async fn a_transaction_past_its_timeout_is_aborted_with_a_bumped_epoch() {
     let deadline = Instant::now() + WAIT;
     while broker
         .txn
-        .abort_timed_out(|| broker.next_producer_id().get())
+        .abort_timed_out(|| broker.try_next_producer_id().map(|id| id.get()))
         .await
         == 0
     {

@@ -83,13 +83,18 @@ impl TxnMetadata {
         }
     }
 
+    /// Whether the next bump needs a new producer id (the epoch is exhausted).
+    fn epoch_exhausted(&self) -> bool {
+        self.producer_epoch >= i16::MAX - 1
+    }
+
     /// This metadata with the producer epoch bumped (a new producer id once the epoch is
     /// exhausted, as Kafka's `prepareIncrementProducerEpoch`), `new_id` giving it.
     fn bumped(&self, new_id: impl FnOnce() -> i64) -> TxnMetadata {
         let mut t = self.clone();
         t.last_producer_id = self.producer_id;
         t.last_producer_epoch = self.producer_epoch;
-        if self.producer_epoch >= i16::MAX - 1 {
+        if self.epoch_exhausted() {
             t.producer_id = new_id();
             t.producer_epoch = 0;
         } else {
@@ -692,8 +697,10 @@ impl TxnCoordinator {
     }
 
     /// Aborts every transaction open longer than its timeout, with a bumped epoch that fences
-    /// its producer (Kafka's `abortTimedOutTransactions`). Returns how many were started.
-    pub async fn abort_timed_out(&self, new_id: impl Fn() -> i64) -> usize {
+    /// its producer (Kafka's `abortTimedOutTransactions`). Returns how many were started. A
+    /// transaction whose epoch is exhausted needs a new producer id from `new_id`; without one
+    /// (`None`: no block of ids at hand) it waits for the next pass.
+    pub async fn abort_timed_out(&self, new_id: impl Fn() -> Option<i64>) -> usize {
         let now = now_ms();
         let mut jobs = Vec::new();
         {
@@ -707,7 +714,22 @@ impl TxnCoordinator {
                     {
                         continue;
                     }
-                    let mut t = meta.bumped(&new_id);
+                    let fresh = if meta.epoch_exhausted() {
+                        match new_id() {
+                            Some(id) => id,
+                            None => {
+                                tracing::warn!(
+                                    "the timed-out transaction of {id} waits for a producer id \
+                                     to abort with"
+                                );
+                                continue;
+                            }
+                        }
+                    } else {
+                        // Not called: the epoch is bumped, the producer id kept.
+                        meta.producer_id
+                    };
+                    let mut t = meta.bumped(|| fresh);
                     t.state = TxnState::PrepareAbort;
                     t.last_update_ms = now;
                     meta.pending = Some(TxnState::PrepareAbort);

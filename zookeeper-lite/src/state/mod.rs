@@ -37,7 +37,7 @@ pub use topics::{
 use crate::protocol::{
     BrokerId, BrokerInfo, ClusterMetadata, CommittedOffset, ElectionResult, ElectionType,
     LeaderEpoch, NewTopic, PartitionInfo, PartitionResult, ServerError, SessionId, TopicInfo,
-    TopicPartition, ZkErrorCode,
+    TopicPartition, ZkErrorCode, PRODUCER_ID_BLOCK_SIZE,
 };
 
 /// What survives a restart: the snapshot's content, and what journal records rebuild.
@@ -66,6 +66,11 @@ pub struct Durable {
     /// without re-registering and no leader or ISR moves. Absent from older snapshots.
     #[serde(default)]
     pub sessions: BTreeMap<BrokerId, SessionRecord>,
+    /// The first producer id no broker has been given (Kafka's `/latest_producer_id_block`
+    /// names the last block instead). 0 in snapshots written before blocks were allocated:
+    /// brokers then made ids from their start-up time, all far above any block's.
+    #[serde(default)]
+    pub next_producer_id: i64,
 }
 
 /// A broker session as journaled: who holds it and its timeout (heartbeats are not journaled).
@@ -146,6 +151,13 @@ pub enum Record {
     /// A broker's session ended (expired or unregistered).
     DeleteSession {
         broker_id: BrokerId,
+    },
+    /// Producer ids `first` to `first + count - 1` went to `broker_id`; the next block starts
+    /// after them (a max, so replaying it again changes nothing).
+    PutProducerIdBlock {
+        broker_id: BrokerId,
+        first: i64,
+        count: i32,
     },
 }
 
@@ -228,6 +240,10 @@ impl Durable {
             }
             Record::DeleteSession { broker_id } => {
                 self.sessions.remove(broker_id);
+            }
+            Record::PutProducerIdBlock { first, count, .. } => {
+                let end = first.saturating_add(i64::from(*count));
+                self.next_producer_id = self.next_producer_id.max(end);
             }
         }
     }
@@ -354,6 +370,35 @@ impl State {
             }
         }
         out
+    }
+}
+
+impl State {
+    /// Kafka's AllocateProducerIds (`ProducerIdControlManager.generateNextProducerId`): the next
+    /// block of [`PRODUCER_ID_BLOCK_SIZE`] ids for the broker holding `session`, as the record
+    /// to journal, the block's first id and its size. `SessionExpired` for a session it does not
+    /// hold; `Internal` once the ids would pass `i64::MAX`, with Kafka's text.
+    pub fn plan_allocate_producer_ids(
+        &self,
+        broker_id: BrokerId,
+        session: SessionId,
+    ) -> Result<(Record, i64, i32), ServerError> {
+        self.check_session(broker_id, session)?;
+        let first = self.durable.next_producer_id.max(0);
+        let count = PRODUCER_ID_BLOCK_SIZE;
+        if first > i64::MAX - i64::from(count) {
+            return Err(err(
+                ZkErrorCode::Internal,
+                "Exhausted all producerIds as the next block's end producerId has exceeded \
+                 the int64 type limit",
+            ));
+        }
+        let record = Record::PutProducerIdBlock {
+            broker_id,
+            first,
+            count,
+        };
+        Ok((record, first, count))
     }
 }
 

@@ -1012,3 +1012,32 @@ fn enabling_unclean_election_elects_a_leader_for_partitions_already_offline() {
     let p = partition(&s, "t", 0);
     assert_eq!((p.leader, p.isr.clone()), (BrokerId(1), vec![BrokerId(1)]));
 }
+
+/// A producer id block record replayed (a crash between the snapshot and emptying the journal)
+/// moves nothing back; the last block below `i64::MAX` is refused with Kafka's text.
+#[test]
+fn producer_id_blocks_replay_harmlessly_and_stop_before_overflow() {
+    let now = Instant::now();
+    let mut s = State::new(Durable::default(), now);
+    let session = register(&mut s, BrokerId(0), 6000, now);
+    let (first_record, first, count) = s.plan_allocate_producer_ids(BrokerId(0), session).unwrap();
+    assert_eq!((first, count), (0, 1000));
+    commit(&mut s, std::slice::from_ref(&first_record));
+    let (second, next, _) = s.plan_allocate_producer_ids(BrokerId(0), session).unwrap();
+    assert_eq!(next, 1000);
+    commit(&mut s, &[second, first_record]);
+    assert_eq!(s.durable.next_producer_id, 2000);
+
+    s.durable.next_producer_id = i64::MAX - 999;
+    let e = s
+        .plan_allocate_producer_ids(BrokerId(0), session)
+        .unwrap_err();
+    assert_eq!(e.code, ZkErrorCode::Internal);
+    assert_eq!(
+        e.message,
+        "Exhausted all producerIds as the next block's end producerId has exceeded the int64 \
+         type limit"
+    );
+    s.durable.next_producer_id = i64::MAX - 1000;
+    assert!(s.plan_allocate_producer_ids(BrokerId(0), session).is_ok());
+}
