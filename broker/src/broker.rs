@@ -39,7 +39,13 @@ struct ProducerIdManager {
     blocks: std::sync::Mutex<ProducerIdBlocks>,
     /// Held while a block is fetched: one request to zookeeper-lite at a time.
     fetching: tokio::sync::Mutex<()>,
+    /// A background fetch is on its way (at most one is started at a time).
+    prefetching: std::sync::atomic::AtomicBool,
 }
+
+/// How long InitProducerId waits for a block before answering COORDINATOR_LOAD_IN_PROGRESS
+/// (the fetch goes on; the client's retry finds its ids).
+const PRODUCER_ID_BLOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The block ids are taken from, and the one fetched ahead of need.
 #[derive(Default, Debug)]
@@ -154,38 +160,58 @@ impl Broker {
             .await;
     }
 
-    /// A producer id no producer of this cluster has had (InitProducerId). Fetches a block from
-    /// zookeeper-lite when none is left, and the next one in the background once the current
-    /// one runs low. `Err` (Kafka's COORDINATOR_LOAD_IN_PROGRESS, which clients retry, as
-    /// `RPCProducerIdManager` answers) when no block could be had.
+    /// A producer id no producer of this cluster has had (InitProducerId). Waits (at most
+    /// [`PRODUCER_ID_BLOCK_WAIT`]) for a block from zookeeper-lite when none is left; `Err`
+    /// (Kafka's COORDINATOR_LOAD_IN_PROGRESS, which clients retry, as `RPCProducerIdManager`
+    /// answers) when none came.
     pub async fn next_producer_id(self: &Arc<Self>) -> Result<ProducerId, ErrorCode> {
         if let Some(id) = self.try_next_producer_id() {
             return Ok(id);
         }
-        self.fetch_producer_ids().await?;
+        self.wait_for_producer_ids().await;
         self.try_next_producer_id()
             .ok_or(ErrorCode::CoordinatorLoadInProgress)
     }
 
-    /// A producer id from the blocks this broker holds, without waiting for zookeeper-lite
-    /// (`None` when they are used up); starts fetching the next block when they run low.
+    /// A producer id from the blocks this broker holds, without waiting (`None` when they are
+    /// used up). Starts fetching the next block in the background, once, when a tenth of one
+    /// is left.
     pub fn try_next_producer_id(self: &Arc<Self>) -> Option<ProducerId> {
         let (id, low) = {
             let mut blocks = self.producer_ids.blocks();
             (blocks.take(), blocks.needs_block())
         };
-        if id.is_some() && low {
+        if low
+            && !self
+                .producer_ids
+                .prefetching
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
             let broker = Arc::clone(self);
             tokio::spawn(async move {
                 let _ = broker.fetch_producer_ids().await;
+                broker
+                    .producer_ids
+                    .prefetching
+                    .store(false, std::sync::atomic::Ordering::Release);
             });
         }
         id.map(ProducerId)
     }
 
+    /// Fetches a block if one is needed, waiting at most [`PRODUCER_ID_BLOCK_WAIT`] (the fetch
+    /// goes on in the background past that); returns whether ids are at hand now.
+    pub async fn wait_for_producer_ids(self: &Arc<Self>) -> bool {
+        let broker = Arc::clone(self);
+        let fetch = tokio::spawn(async move { broker.fetch_producer_ids().await });
+        let _ = tokio::time::timeout(PRODUCER_ID_BLOCK_WAIT, fetch).await;
+        let blocks = self.producer_ids.blocks();
+        !blocks.current.is_empty() || blocks.next.is_some()
+    }
+
     /// Fetches a block of producer ids unless one is no longer needed (another task fetched it
     /// meanwhile). A failure is logged and answered COORDINATOR_LOAD_IN_PROGRESS.
-    pub async fn fetch_producer_ids(&self) -> Result<(), ErrorCode> {
+    async fn fetch_producer_ids(&self) -> Result<(), ErrorCode> {
         let _one_at_a_time = self.producer_ids.fetching.lock().await;
         if !self.producer_ids.blocks().needs_block() {
             return Ok(());

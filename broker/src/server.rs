@@ -375,9 +375,8 @@ async fn txn_ticker(broker: Arc<Broker>) {
         let now = Instant::now();
         if now >= next_abort {
             next_abort = now + abort_every;
-            // An exhausted epoch needs a new producer id, taken without waiting: a block is
-            // fetched first if this broker has none left (a failure waits for the next pass).
-            let _ = broker.fetch_producer_ids().await;
+            // An exhausted epoch needs a new producer id, taken without waiting: without one the
+            // transaction waits for the next pass, and a block is fetched meanwhile.
             broker
                 .txn
                 .abort_timed_out(|| broker.try_next_producer_id().map(|id| id.get()))

@@ -89,23 +89,25 @@ pub async fn init_producer_id(
     if transactional_id.is_empty() {
         return failed(ErrorCode::InvalidRequest.code());
     }
-    // The coordinator takes a new id synchronously (a new transactional id, or an exhausted
-    // epoch): one is reserved first, and unused when it is not needed.
-    let reserved = match broker.next_producer_id().await {
-        Ok(id) => id.get(),
-        Err(code) => return failed(code.code()),
-    };
-    let new_id = || reserved;
-    match broker
-        .txn
-        .init_producer_id(
+    // The coordinator takes a new id (a new transactional id, or an exhausted epoch) from the
+    // blocks at hand; when none was (COORDINATOR_LOAD_IN_PROGRESS) a block is fetched and the
+    // request tried once more, so that only a broker that cannot reach zookeeper-lite answers it.
+    let new_id = || broker.try_next_producer_id().map(|id| id.get());
+    let init = || {
+        broker.txn.init_producer_id(
             transactional_id,
             request.transaction_timeout_ms,
             (request.producer_id.0, request.producer_epoch),
             new_id,
         )
-        .await
+    };
+    let mut answer = init().await;
+    if answer == Err(ErrorCode::CoordinatorLoadInProgress.code())
+        && broker.wait_for_producer_ids().await
     {
+        answer = init().await;
+    }
+    match answer {
         Ok((id, epoch)) => InitProducerIdResponse::default()
             .with_producer_id(ProducerId(id))
             .with_producer_epoch(epoch),

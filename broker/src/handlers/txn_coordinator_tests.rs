@@ -58,7 +58,7 @@ async fn init(broker: &Arc<Broker>, id: &str, timeout_ms: i32) -> Result<(i64, i
     let reserved = broker.next_producer_id().await.unwrap().get();
     broker
         .txn
-        .init_producer_id(id, timeout_ms, (-1, -1), || reserved)
+        .init_producer_id(id, timeout_ms, (-1, -1), || Some(reserved))
         .await
 }
 
@@ -98,6 +98,27 @@ fn data_log(broker: &Arc<Broker>) -> Arc<crate::log::DurableLog> {
 
 fn t0() -> Vec<(String, i32)> {
     vec![("t".to_string(), 0)]
+}
+
+/// A new transactional id needs a producer id: without one at hand the coordinator answers
+/// COORDINATOR_LOAD_IN_PROGRESS and records nothing; an existing id's epoch bump needs none.
+#[tokio::test]
+async fn without_a_producer_id_at_hand_init_is_retriable_and_changes_nothing() {
+    let (broker, _guard) = start_for_test().await;
+    coordinator_ready(&broker, "tx").await;
+    let none = broker
+        .txn
+        .init_producer_id("tx", 60_000, (-1, -1), || None)
+        .await;
+    assert_eq!(none, Err(ErrorCode::CoordinatorLoadInProgress.code()));
+    assert!(broker.txn.describe("tx").is_err(), "nothing recorded");
+    let (pid, epoch) = init(&broker, "tx", 60_000).await.unwrap();
+    assert_eq!(epoch, 0);
+    let bumped = broker
+        .txn
+        .init_producer_id("tx", 60_000, (-1, -1), || None)
+        .await;
+    assert_eq!(bumped, Ok((pid, 1)));
 }
 
 #[tokio::test]

@@ -89,18 +89,20 @@ impl TxnMetadata {
     }
 
     /// This metadata with the producer epoch bumped (a new producer id once the epoch is
-    /// exhausted, as Kafka's `prepareIncrementProducerEpoch`), `new_id` giving it.
-    fn bumped(&self, new_id: impl FnOnce() -> i64) -> TxnMetadata {
+    /// exhausted, as Kafka's `prepareIncrementProducerEpoch`), `new_id` giving it; without one
+    /// (`None`: the broker has no producer id at hand), COORDINATOR_LOAD_IN_PROGRESS, as Kafka's
+    /// `RPCProducerIdManager` answers while it waits for a block.
+    fn bumped(&self, new_id: impl FnOnce() -> Option<i64>) -> Result<TxnMetadata, i16> {
         let mut t = self.clone();
         t.last_producer_id = self.producer_id;
         t.last_producer_epoch = self.producer_epoch;
         if self.epoch_exhausted() {
-            t.producer_id = new_id();
+            t.producer_id = new_id().ok_or(ErrorCode::CoordinatorLoadInProgress.code())?;
             t.producer_epoch = 0;
         } else {
             t.producer_epoch = self.producer_epoch + 1;
         }
-        t
+        Ok(t)
     }
 }
 
@@ -344,13 +346,15 @@ impl TxnCoordinator {
     /// and a bumped epoch, which fences every older producer of the id. An open transaction is
     /// aborted first (CONCURRENT_TRANSACTIONS until that is done; the client retries).
     /// `expected` is the producer id and epoch a KIP-360 client sends (-1: none); `new_id`
-    /// allocates a producer id.
+    /// gives a producer id when one is needed (a new transactional id, an exhausted epoch), or
+    /// `None` when the broker has none at hand: then COORDINATOR_LOAD_IN_PROGRESS, changing
+    /// nothing.
     pub async fn init_producer_id(
         &self,
         transactional_id: &str,
         timeout_ms: i32,
         expected: (i64, i16),
-        new_id: impl Fn() -> i64,
+        new_id: impl Fn() -> Option<i64>,
     ) -> Result<(i64, i16), i16> {
         if timeout_ms <= 0 || timeout_ms > self.inner.config.max_timeout_ms {
             return Err(ErrorCode::InvalidTransactionTimeout.code());
@@ -359,11 +363,16 @@ impl TxnCoordinator {
         let (p, epoch, writer, target, abort) = {
             let mut st = self.lock();
             let (p, l) = Self::loaded(&mut st, transactional_id)?;
+            let first_id = if l.txns.contains_key(transactional_id) {
+                -1
+            } else {
+                new_id().ok_or(ErrorCode::CoordinatorLoadInProgress.code())?
+            };
             let meta = l
                 .txns
                 .entry(transactional_id.to_string())
                 .or_insert_with(|| TxnMetadata {
-                    producer_id: new_id(),
+                    producer_id: first_id,
                     last_producer_id: -1,
                     producer_epoch: -1,
                     last_producer_epoch: -1,
@@ -403,7 +412,7 @@ impl TxnCoordinator {
                 TxnState::Ongoing => {
                     // Fence the producer of the open transaction and abort it with the new
                     // epoch (Kafka's `prepareFenceProducerEpoch`, then an abort).
-                    let mut t = meta.bumped(&new_id);
+                    let mut t = meta.bumped(&new_id)?;
                     t.state = TxnState::PrepareAbort;
                     t.last_update_ms = now;
                     meta.pending = Some(TxnState::PrepareAbort);
@@ -419,7 +428,7 @@ impl TxnCoordinator {
                             ..meta.clone()
                         }
                     } else {
-                        meta.bumped(&new_id)
+                        meta.bumped(&new_id)?
                     };
                     t.timeout_ms = timeout_ms;
                     t.state = TxnState::Empty;
@@ -714,22 +723,13 @@ impl TxnCoordinator {
                     {
                         continue;
                     }
-                    let fresh = if meta.epoch_exhausted() {
-                        match new_id() {
-                            Some(id) => id,
-                            None => {
-                                tracing::warn!(
-                                    "the timed-out transaction of {id} waits for a producer id \
-                                     to abort with"
-                                );
-                                continue;
-                            }
-                        }
-                    } else {
-                        // Not called: the epoch is bumped, the producer id kept.
-                        meta.producer_id
+                    let Ok(mut t) = meta.bumped(&new_id) else {
+                        tracing::warn!(
+                            "the timed-out transaction of {id} waits for a producer id to abort \
+                             with"
+                        );
+                        continue;
                     };
-                    let mut t = meta.bumped(|| fresh);
                     t.state = TxnState::PrepareAbort;
                     t.last_update_ms = now;
                     meta.pending = Some(TxnState::PrepareAbort);
