@@ -652,9 +652,16 @@ mod tests {
             "{stale:?}"
         );
         drop(c);
-        // Sessions survive the restart, and so does the next block.
+        // Sessions survive the restart, and so does the next block: from the journal, then
+        // (the journal folded into the snapshot at each start) from the snapshot alone.
         let mut c = Controller::open(dir.path(), t0).unwrap();
         assert_eq!(allocate(&mut c, 1, sessions[1]), (3000, 1000));
+        drop(c);
+        let c = Controller::open(dir.path(), t0).unwrap();
+        drop(c);
+        let mut c = Controller::open(dir.path(), t0).unwrap();
+        assert_eq!(c.state().durable().next_producer_id, 4000);
+        assert_eq!(allocate(&mut c, 0, sessions[0]), (4000, 1000));
     }
 
     #[test]
