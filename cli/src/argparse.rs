@@ -35,6 +35,13 @@ pub enum Kind {
     List,
 }
 
+impl Kind {
+    /// Whether the argument consumes a value (`Action.consumeArgument`).
+    fn takes_value(self) -> bool {
+        !matches!(self, Kind::Help | Kind::Version | Kind::Flag)
+    }
+}
+
 /// One named argument (`addArgument("--topic")`).
 #[derive(Debug, Clone)]
 pub struct Opt {
@@ -479,93 +486,33 @@ impl Parser {
                 break;
             }
             if looks_like_flag(arg) {
+                // argparse4j splits at the first '=' whatever the flag (`-b=host:9092` too).
                 let (flag, inline) = match arg.split_once('=') {
-                    Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-                    _ => (arg.as_str(), None),
+                    Some((f, v)) => (f, Some(v.to_string())),
+                    None => (arg.as_str(), None),
                 };
-                let opt = match self.resolve(flag) {
-                    Ok(Some(opt)) => opt,
-                    Ok(None) => {
-                        unrecognized.push(arg.clone());
-                        continue;
-                    }
-                    Err(message) => return Err(self.error(upper, &message, None)),
-                };
-                match opt.kind {
-                    Kind::Help => return Err(Stop::Help(self.format_help(upper))),
-                    Kind::Version => return Err(Stop::Version),
-                    _ => {}
-                }
-                if let Some(group) = opt.exclusive {
-                    let other = self.opts.iter().find(|o| {
-                        o.exclusive == Some(group)
-                            && o.dest != opt.dest
-                            && (ns.values.contains_key(o.dest) || ns.lists.contains_key(o.dest))
-                    });
-                    if let Some(other) = other {
-                        let message = format!(
-                            "argument {}: not allowed with argument {}",
-                            opt.textual_name(),
-                            other.textual_name()
-                        );
-                        return Err(self.error(upper, &message, None));
-                    }
-                }
-                if opt.kind == Kind::Flag {
-                    if inline.is_some() {
-                        let message = format!(
-                            "argument {}: ignored explicit argument '{}'",
-                            opt.textual_name(),
-                            inline.unwrap_or_default()
-                        );
-                        return Err(self.error(upper, &message, None));
-                    }
-                    ns.values.insert(opt.dest.to_string(), "true".to_string());
-                    continue;
-                }
-                if opt.kind == Kind::List {
-                    let mut values: Vec<String> = inline.into_iter().collect();
-                    while let Some(v) = args.get(i).filter(|v| !looks_like_flag(v)) {
-                        values.push(v.clone());
-                        i += 1;
-                    }
-                    if values.is_empty() {
-                        let message = format!(
-                            "argument {}: expected at least one argument",
-                            opt.textual_name()
-                        );
-                        return Err(self.error(upper, &message, None));
-                    }
-                    ns.lists.insert(opt.dest.to_string(), values);
-                    continue;
-                }
-                let value = match inline {
-                    Some(v) => v,
-                    None => match args.get(i) {
-                        Some(v) if !looks_like_flag(v) => {
-                            i += 1;
-                            v.clone()
+                let (opt, inline) = match self.resolve(flag) {
+                    Ok(Some(opt)) => (opt, inline),
+                    Ok(None) => match self.concatenated_short_flags(arg) {
+                        // `-vb host:9092`, `-bhost:9092`: flags that take no value, then at
+                        // most one that takes the rest of the term, or the next argument.
+                        Some((flags, last)) => {
+                            for opt in flags {
+                                self.apply(opt, None, args, &mut i, upper, ns)?;
+                            }
+                            match last {
+                                Some(last) => last,
+                                None => continue,
+                            }
                         }
-                        _ => {
-                            let message =
-                                format!("argument {}: expected one argument", opt.textual_name());
-                            return Err(self.error(upper, &message, None));
+                        None => {
+                            unrecognized.push(arg.clone());
+                            continue;
                         }
                     },
+                    Err(message) => return Err(self.error(upper, &message, None)),
                 };
-                if let Err(e) = convert(opt.kind, &value) {
-                    let message = format!("argument {}: {e}", opt.textual_name());
-                    return Err(self.error(upper, &message, None));
-                }
-                if !opt.allows(&value) {
-                    let message = format!(
-                        "argument {}: invalid choice: '{value}' (choose from {})",
-                        opt.textual_name(),
-                        opt.choices_text().unwrap_or_default()
-                    );
-                    return Err(self.error(upper, &message, None));
-                }
-                ns.values.insert(opt.dest.to_string(), value);
+                self.apply(opt, inline, args, &mut i, upper, ns)?;
             } else if !self.commands.is_empty() && !command_seen {
                 let sub = self.resolve_command(arg).map_err(|message| {
                     let suggest = message
@@ -641,6 +588,126 @@ impl Parser {
             }
         }
         Ok(())
+    }
+
+    /// Takes one option into `ns`: its value from `inline` (after `=`, or the rest of a short
+    /// flags' term), else from the arguments at `*i` (advanced past what it takes), with
+    /// argparse4j's errors for a missing, unconvertible or unlisted value.
+    fn apply(
+        &self,
+        opt: &Opt,
+        inline: Option<String>,
+        args: &[String],
+        i: &mut usize,
+        upper: &[String],
+        ns: &mut Namespace,
+    ) -> Result<(), Stop> {
+        match opt.kind {
+            Kind::Help => return Err(Stop::Help(self.format_help(upper))),
+            Kind::Version => return Err(Stop::Version),
+            _ => {}
+        }
+        if let Some(group) = opt.exclusive {
+            let other = self.opts.iter().find(|o| {
+                o.exclusive == Some(group)
+                    && o.dest != opt.dest
+                    && (ns.values.contains_key(o.dest) || ns.lists.contains_key(o.dest))
+            });
+            if let Some(other) = other {
+                let message = format!(
+                    "argument {}: not allowed with argument {}",
+                    opt.textual_name(),
+                    other.textual_name()
+                );
+                return Err(self.error(upper, &message, None));
+            }
+        }
+        if opt.kind == Kind::Flag {
+            if inline.is_some() {
+                let message = format!(
+                    "argument {}: ignored explicit argument '{}'",
+                    opt.textual_name(),
+                    inline.unwrap_or_default()
+                );
+                return Err(self.error(upper, &message, None));
+            }
+            ns.values.insert(opt.dest.to_string(), "true".to_string());
+            return Ok(());
+        }
+        if opt.kind == Kind::List {
+            let mut values: Vec<String> = inline.into_iter().collect();
+            while let Some(v) = args.get(*i).filter(|v| !looks_like_flag(v)) {
+                values.push(v.clone());
+                *i += 1;
+            }
+            if values.is_empty() {
+                let message = format!(
+                    "argument {}: expected at least one argument",
+                    opt.textual_name()
+                );
+                return Err(self.error(upper, &message, None));
+            }
+            ns.lists.insert(opt.dest.to_string(), values);
+            return Ok(());
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => match args.get(*i) {
+                Some(v) if !looks_like_flag(v) => {
+                    *i += 1;
+                    v.clone()
+                }
+                _ => {
+                    let message = format!("argument {}: expected one argument", opt.textual_name());
+                    return Err(self.error(upper, &message, None));
+                }
+            },
+        };
+        if let Err(e) = convert(opt.kind, &value) {
+            let message = format!("argument {}: {e}", opt.textual_name());
+            return Err(self.error(upper, &message, None));
+        }
+        if !opt.allows(&value) {
+            let message = format!(
+                "argument {}: invalid choice: '{value}' (choose from {})",
+                opt.textual_name(),
+                opt.choices_text().unwrap_or_default()
+            );
+            return Err(self.error(upper, &message, None));
+        }
+        ns.values.insert(opt.dest.to_string(), value);
+        Ok(())
+    }
+
+    /// argparse4j's concatenated short options (`ArgumentParserImpl.parseArgs`): a term such as
+    /// `-xvf` or `-bhost:9092` that names no option itself is read one letter at a time, each
+    /// an exact short flag. Flags that take no value come first; the first that takes one ends
+    /// the term and gets the rest of it, if any, as its value (`Some((flags, Some((opt,
+    /// value))))`). `None` when the term is not of that form or a letter names no option.
+    #[allow(clippy::type_complexity)]
+    fn concatenated_short_flags(
+        &self,
+        term: &str,
+    ) -> Option<(Vec<&Opt>, Option<(&Opt, Option<String>)>)> {
+        let body = term.strip_prefix('-')?;
+        if body.is_empty() || body.starts_with('-') {
+            return None;
+        }
+        let mut flags = Vec::new();
+        for (at, c) in body.char_indices() {
+            let short = format!("-{c}");
+            let opt = self
+                .opts
+                .iter()
+                .find(|o| o.flags.contains(&short.as_str()))?;
+            if opt.kind.takes_value() {
+                let rest = &body[at + c.len_utf8()..];
+                let value = (!rest.is_empty()).then(|| rest.to_string());
+                return Some((flags, Some((opt, value))));
+            }
+            flags.push(opt);
+        }
+        Some((flags, None))
     }
 
     /// The argument a flag names: exact, else a unique prefix of a long flag.
@@ -1189,6 +1256,73 @@ mod tests {
         assert_eq!(
             convert(Kind::Long, "1.5").err().as_deref(),
             Some("could not convert '1.5' to Long (For input string: \"1.5\")")
+        );
+    }
+
+    /// A parser with short flags, as kafka-cluster's (`-b`, `-c`) plus a store-true `-x`.
+    fn short_flags_parser() -> Parser {
+        let mut p = Parser::new("kafka-cluster");
+        p.opts.push(Opt::value(
+            &["--bootstrap-server", "-b"],
+            "bootstrap_server",
+            Kind::Str,
+            "Servers.",
+        ));
+        p.opts.push(Opt::value(
+            &["--config", "-c"],
+            "config",
+            Kind::Str,
+            "Config.",
+        ));
+        p.opts
+            .push(Opt::flag(&["--exclude", "-x"], "exclude", "Exclude."));
+        p
+    }
+
+    /// argparse4j 0.7.0 (Kafka 3.9's) splits any flag at '=' and reads concatenated short flags:
+    /// `-b=h:1`, `-bh:1` and `-xb h:1` all give `-b` its value.
+    #[test]
+    fn short_flags_take_values_after_equals_or_stuck_to_them() {
+        let p = short_flags_parser();
+        let get = |a: &[&str]| {
+            let ns = p.parse(&strs(a)).unwrap_or_else(|e| panic!("{a:?}: {e:?}"));
+            (
+                ns.get("bootstrap_server").map(str::to_string),
+                ns.get_flag("exclude"),
+            )
+        };
+        let b = Some("h:1".to_string());
+        assert_eq!(get(&["-b", "h:1"]), (b.clone(), false));
+        assert_eq!(get(&["-b=h:1"]), (b.clone(), false));
+        assert_eq!(get(&["-bh:1"]), (b.clone(), false));
+        assert_eq!(get(&["--bootstrap-server=h:1"]), (b.clone(), false));
+        assert_eq!(get(&["-xb", "h:1"]), (b.clone(), true));
+        assert_eq!(get(&["-xbh:1"]), (b.clone(), true));
+        // The value is the rest of the term, '=' and all, as argparse4j takes it.
+        assert_eq!(get(&["-xb=h:1"]).0.as_deref(), Some("=h:1"));
+        assert_eq!(get(&["-x"]), (None, true));
+
+        let error = |a: &[&str]| match p.parse(&strs(a)) {
+            // The message as one line: argparse4j wraps and justifies it.
+            Err(Stop::Error(text)) => {
+                let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let from = words.find("kafka-cluster: error:").unwrap_or_default();
+                let message = &words[from..];
+                message[..message.find(" Did you mean").unwrap_or(message.len())].to_string()
+            }
+            other => panic!("{a:?}: {other:?}"),
+        };
+        assert_eq!(
+            error(&["-qb", "h:1"]),
+            "kafka-cluster: error: unrecognized arguments: '-qb'"
+        );
+        assert_eq!(
+            error(&["-x=yes"]),
+            "kafka-cluster: error: argument --exclude/-x: ignored explicit argument 'yes'"
+        );
+        assert_eq!(
+            error(&["-xb"]),
+            "kafka-cluster: error: argument --bootstrap-server/-b: expected one argument"
         );
     }
 }

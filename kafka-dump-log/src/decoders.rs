@@ -128,7 +128,7 @@ impl MessageParser {
                 Ok((key, value))
             }
             MessageParser::Offsets => offsets(record),
-            MessageParser::TransactionLog => Ok(transaction_log(record)),
+            MessageParser::TransactionLog => transaction_log(record),
         }
     }
 }
@@ -400,38 +400,51 @@ fn offsets(record: &Record) -> Result<(Option<String>, Option<String>), Failure>
     ))
 }
 
-/// `TransactionLog.formatRecordKeyAndValue`.
-fn transaction_log(record: &Record) -> (Option<String>, Option<String>) {
-    let key = record.key.as_deref().unwrap_or_default();
-    let version = version_of(key).unwrap_or(-1);
-    let id = match (version, txn_records::decode_key(key)) {
-        (0, Ok(id)) => id,
-        _ => return (Some(format!("unknown::version={version}")), None),
+/// `TransactionLog.formatRecordKeyAndValue`. Kafka catches nothing here, so a record that does
+/// not read ends the dump with its exception: a null key is `readTxnRecordKey(null)`'s
+/// `NullPointerException`, a key or value shorter than its version a `BufferUnderflowException`,
+/// a value version other than 0 and 1 Kafka's `IllegalStateException`, and a malformed body a
+/// `RuntimeException` naming the field. A key version other than 0 is Kafka's
+/// `unknown::version=N`, printed without a payload.
+fn transaction_log(record: &Record) -> Result<(Option<String>, Option<String>), Failure> {
+    let underflow = || Failure::new("java.nio.BufferUnderflowException", "");
+    let Some(key) = record.key.as_deref() else {
+        return Err(Failure::new("java.lang.NullPointerException", ""));
     };
+    let version = version_of(key).ok_or_else(underflow)?;
+    if version != 0 {
+        return Ok((Some(format!("unknown::version={version}")), None));
+    }
+    let id =
+        txn_records::decode_key(key).map_err(|e| Failure::new("java.lang.RuntimeException", e))?;
     let key_text = format!("transaction_metadata::transactionalId={id}");
-    let value_text = match &record.value {
-        None => "<DELETE>".to_string(),
-        Some(value) => match txn_records::decode_value(value) {
-            Ok(v) => {
-                let partitions: Vec<String> = v
-                    .partitions
-                    .iter()
-                    .map(|(t, p)| format!("{t}-{p}"))
-                    .collect();
-                format!(
-                    "producerId:{},producerEpoch:{},state={},partitions=[{}],txnLastUpdateTimestamp={},txnTimeoutMs={}",
-                    v.producer_id,
-                    v.producer_epoch,
-                    v.state.name(),
-                    partitions.join(","),
-                    v.last_update_ms,
-                    v.timeout_ms
-                )
-            }
-            Err(e) => format!("Error at offset {}, skipping. {e}", record.offset),
-        },
+    let Some(value) = &record.value else {
+        return Ok((Some(key_text), Some("<DELETE>".to_string())));
     };
-    (Some(key_text), Some(value_text))
+    let value_version = version_of(value).ok_or_else(underflow)?;
+    if !(0..=1).contains(&value_version) {
+        return Err(Failure::new(
+            "java.lang.IllegalStateException",
+            format!("Unknown version {value_version} from the transaction log message value"),
+        ));
+    }
+    let v = txn_records::decode_value(value)
+        .map_err(|e| Failure::new("java.lang.RuntimeException", e))?;
+    let partitions: Vec<String> = v
+        .partitions
+        .iter()
+        .map(|(t, p)| format!("{t}-{p}"))
+        .collect();
+    let value_text = format!(
+        "producerId:{},producerEpoch:{},state={},partitions=[{}],txnLastUpdateTimestamp={},txnTimeoutMs={}",
+        v.producer_id,
+        v.producer_epoch,
+        v.state.name(),
+        partitions.join(","),
+        v.last_update_ms,
+        v.timeout_ms
+    );
+    Ok((Some(key_text), Some(value_text)))
 }
 
 #[cfg(test)]
@@ -551,5 +564,65 @@ mod tests {
         assert_eq!(js_bytes(b"f"), "\"Zg==\"");
         assert_eq!(js_bytes(b"fo"), "\"Zm8=\"");
         assert_eq!(js_bytes(b"foo"), "\"Zm9v\"");
+    }
+
+    #[test]
+    fn transaction_log_records_print_as_kafka_formats_them_or_fail_as_it_does() {
+        let key = txn_records::encode_key("tx-1");
+        let value = txn_records::encode_value(&txn_records::TxnLogValue {
+            producer_id: 4000,
+            producer_epoch: 2,
+            timeout_ms: 60000,
+            state: broker::txn::TxnState::Ongoing,
+            partitions: [("t".to_string(), 0), ("t".to_string(), 1)].into(),
+            last_update_ms: 1700000000000,
+            start_ms: 1700000000000,
+        });
+        assert_eq!(
+            transaction_log(&record(Some(&key), Some(&value))).unwrap(),
+            (
+                Some("transaction_metadata::transactionalId=tx-1".to_string()),
+                Some(
+                    "producerId:4000,producerEpoch:2,state=Ongoing,partitions=[t-0,t-1],\
+                     txnLastUpdateTimestamp=1700000000000,txnTimeoutMs=60000"
+                        .to_string()
+                )
+            )
+        );
+        assert_eq!(
+            transaction_log(&record(Some(&key), None))
+                .unwrap()
+                .1
+                .unwrap(),
+            "<DELETE>"
+        );
+        // A key version Kafka does not know is printed, not failed.
+        assert_eq!(
+            transaction_log(&record(Some(&[0, 3, 0, 0]), None)).unwrap(),
+            (Some("unknown::version=3".to_string()), None)
+        );
+        // readTxnRecordKey(null): Kafka catches nothing, so the dump ends there.
+        let fails = |key: Option<&[u8]>, value: Option<&[u8]>| {
+            let f = transaction_log(&record(key, value)).unwrap_err();
+            format!("{}: {}", f.class, f.message)
+        };
+        assert_eq!(
+            fails(None, Some(&value)),
+            "java.lang.NullPointerException: "
+        );
+        assert_eq!(
+            fails(Some(&[0]), None),
+            "java.nio.BufferUnderflowException: "
+        );
+        assert_eq!(
+            fails(Some(&key), Some(&[0, 9, 1])),
+            "java.lang.IllegalStateException: Unknown version 9 from the transaction log message value"
+        );
+        assert_eq!(
+            fails(Some(&key), Some(&[0])),
+            "java.nio.BufferUnderflowException: "
+        );
+        assert!(fails(Some(&key), Some(&[0, 0, 1])).starts_with("java.lang.RuntimeException: "));
+        assert!(fails(Some(&[0, 0, 0, 9, b'x']), None).starts_with("java.lang.RuntimeException: "));
     }
 }

@@ -278,7 +278,7 @@ pub fn dump_log(
             format!(
                 "Invalid size: {} in read from {}",
                 opts.max_bytes,
-                path.display()
+                file_records_text(size, &crate::java_file_text(&path.to_string_lossy()))
             ),
         ));
     }
@@ -299,7 +299,8 @@ pub fn dump_log(
             } else {
                 "CreateTime"
             };
-            for record in batch_records(&batch)? {
+            let read = batch_records(&batch);
+            for record in read.records {
                 if last_offset != -1 && record.offset != last_offset + 1 {
                     push(
                         &mut reports.non_consecutive,
@@ -339,6 +340,9 @@ pub fn dump_log(
                 }
                 line(out, &text);
             }
+            if let Some(failure) = read.failure {
+                return Err(failure);
+            }
         }
         valid_bytes += batch.size() as u64;
     }
@@ -369,6 +373,12 @@ fn offset_entries(bytes: &[u8], base: i64) -> Vec<(i64, u32)> {
             (base + i64::from(rel), pos)
         })
         .collect()
+}
+
+/// `FileRecords.toString` of a file opened whole (`FileRecords.open(file, false)`: start 0, end
+/// `Integer.MAX_VALUE`), as Kafka's slice errors name it; `size` in bytes.
+fn file_records_text(size: u64, file: &str) -> String {
+    format!("FileRecords(size={size}, file={file}, start=0, end=2147483647)")
 }
 
 /// `OffsetIndex.lookup`: the position of the largest entry at or below `target`, else 0.
@@ -422,14 +432,39 @@ pub fn dump_index(
         if *offset == base && i > 0 {
             return Ok(());
         }
-        let position = u64::from(*position);
+        // `FileRecords.slice(entry.position, maxMessageSize)`; Java reads the position as an int.
+        let records_text = || file_records_text(log_size, &log_display);
+        let position = *position as i32;
+        if position < 0 {
+            return Err(Failure::new(
+                "java.lang.IllegalArgumentException",
+                format!(
+                    "Invalid position: {position} in read from {}",
+                    records_text()
+                ),
+            ));
+        }
+        let position = position as u64;
         if position > log_size {
             return Err(Failure::new(
                 "java.lang.IllegalArgumentException",
-                format!("Slice from position {position} exceeds end position of FileRecords(file= {log_display}, start=0, end={log_size})"),
+                format!(
+                    "Slice from position {position} exceeds end position of {}",
+                    records_text()
+                ),
             ));
         }
-        let end = log_size.min(position + opts.max_message_size.max(0) as u64);
+        if opts.max_message_size < 0 {
+            return Err(Failure::new(
+                "java.lang.IllegalArgumentException",
+                format!(
+                    "Invalid size: {} in read from {}",
+                    opts.max_message_size,
+                    records_text()
+                ),
+            ));
+        }
+        let end = log_size.min(position + opts.max_message_size as u64);
         let first = FileBatches::new(&log, &log_display, position, end)
             .next()
             .transpose()?
@@ -524,7 +559,8 @@ pub fn dump_time_index(
                 (*offset, batch.last_offset()),
             ),
             Some(batch) => {
-                let max_timestamp = batch_records(&batch)?
+                let max_timestamp = batch_records(&batch)
+                    .into_result()?
                     .iter()
                     .map(|r| r.timestamp)
                     .fold(NO_TIMESTAMP, i64::max);

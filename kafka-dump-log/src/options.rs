@@ -170,8 +170,13 @@ pub fn parse_args(args: &[String]) -> Result<DumpOptions, Stop> {
 
 /// `String.split(",")`: every piece, except that trailing empty ones are removed.
 fn split_like_java(s: &str) -> Vec<String> {
+    // Without a separator Java returns the input itself, even an empty one.
+    if !s.contains(',') {
+        return vec![s.to_string()];
+    }
+    // With one, every trailing empty string goes, so "," and ",," split into nothing.
     let mut parts: Vec<String> = s.split(',').map(str::to_string).collect();
-    while parts.len() > 1 && parts.last().is_some_and(String::is_empty) {
+    while parts.last().is_some_and(String::is_empty) {
         parts.pop();
     }
     parts
@@ -190,6 +195,16 @@ mod tests {
     fn print_data_log_implies_deep_iteration() {
         let o = parse_args(&args(&["--files", "a.log,b.index,", "--print-data-log"])).unwrap();
         assert_eq!(o.files, vec!["a.log", "b.index"]);
+        // String.split(","): trailing empty strings go, all of them when nothing else is left.
+        for (given, split) in [
+            (",", vec![]),
+            (",,", vec![]),
+            ("", vec![""]),
+            (",a.log", vec!["", "a.log"]),
+            ("a.log,,b.log", vec!["a.log", "", "b.log"]),
+        ] {
+            assert_eq!(split_like_java(given), split, "{given:?}");
+        }
         assert!(o.print_data_log && o.deep_iteration);
         assert_eq!(o.max_bytes, i32::MAX);
         assert_eq!(o.max_message_size, 5 * 1024 * 1024);

@@ -186,39 +186,77 @@ pub fn codec_name(codec: u8) -> &'static str {
     }
 }
 
-/// The records of a v2 batch, decompressed. Errors are Kafka's exceptions for a body that does
-/// not decompress or whose records do not parse.
-pub fn batch_records(batch: &FileBatch) -> Result<Vec<Record>, Failure> {
+/// The records of a v2 batch as far as they read, and the exception that stopped the reading.
+///
+/// Kafka's `DefaultRecordBatch.RecordIterator` reads records one at a time, so `DumpLogSegments`
+/// prints every record before a bad one and then fails with the bad one's exception; the dumper
+/// prints [`records`](Self::records) and then reports [`failure`](Self::failure).
+#[derive(Debug, Default)]
+pub struct BatchRecords {
+    /// The records before the first one that did not read, in offset order.
+    pub records: Vec<Record>,
+    /// Why the reading stopped early: a body that does not decompress, a negative record count,
+    /// a malformed record, fewer records than declared or bytes left after them.
+    pub failure: Option<Failure>,
+}
+
+impl BatchRecords {
+    /// Every record, or the exception that stopped the reading (for callers that need all).
+    pub fn into_result(self) -> Result<Vec<Record>, Failure> {
+        match self.failure {
+            Some(failure) => Err(failure),
+            None => Ok(self.records),
+        }
+    }
+}
+
+fn invalid_record(message: impl Into<String>) -> Failure {
+    Failure::new("org.apache.kafka.common.InvalidRecordException", message)
+}
+
+/// The records of a v2 batch, decompressed, read as Kafka's record iterator reads them (see
+/// [`BatchRecords`]). The failures are Kafka's exceptions: `Found invalid record count N in
+/// magic v2 batch` for a negative count, a `KafkaException` for a body that does not
+/// decompress, and the `InvalidRecordException` texts of a malformed record.
+pub fn batch_records(batch: &FileBatch) -> BatchRecords {
     let Some(h) = batch.header() else {
-        return Ok(Vec::new());
+        return BatchRecords::default();
     };
     let count = h.records_count();
-    if count <= 0 {
-        return Ok(Vec::new());
+    if count < 0 {
+        return BatchRecords {
+            records: Vec::new(),
+            failure: Some(invalid_record(format!(
+                "Found invalid record count {count} in magic v{} batch",
+                h.magic()
+            ))),
+        };
+    }
+    if count == 0 {
+        return BatchRecords::default();
     }
     let raw = Bytes::copy_from_slice(&batch.bytes[BATCH_HEADER_LEN..]);
     let codec = h.compression();
     let body = match decompress(codec, raw) {
         Ok(b) => b,
         Err(message) => {
-            return Err(Failure::new(
-                "org.apache.kafka.common.KafkaException",
-                message,
-            ));
+            return BatchRecords {
+                records: Vec::new(),
+                failure: Some(Failure::new(
+                    "org.apache.kafka.common.KafkaException",
+                    message,
+                )),
+            };
         }
     };
-    // Every record claims at least one byte, so a count past the body is corrupt before any
-    // allocation sized by it.
-    if count as usize > body.len() {
-        return Err(Failure::new(
-            "org.apache.kafka.common.InvalidRecordException",
-            "Incorrect declared batch size, premature EOF reached",
-        ));
-    }
     let log_append_time = h.is_log_append_time().then(|| h.max_timestamp());
-    let mut records = Vec::with_capacity(count as usize);
-    let mut bad = None;
-    walk_records(&body, count, |_, frame| {
+    // Every record takes at least one byte, so the body bounds what a forged count may reserve.
+    let mut records = Vec::with_capacity((count as usize).min(body.len()));
+    let mut bad = false;
+    let walked = walk_records(&body, count, |_, frame| {
+        if bad {
+            return;
+        }
         let Some(tail) = frame.tail.clone() else {
             return;
         };
@@ -239,22 +277,15 @@ pub fn batch_records(batch: &FileBatch) -> Result<Vec<Record>, Failure> {
                     header_keys,
                 });
             }
-            Err(()) => bad = Some(()),
+            Err(()) => bad = true,
         }
-    })
-    .map_err(|e| {
-        Failure::new(
-            "org.apache.kafka.common.InvalidRecordException",
-            e.to_string(),
-        )
-    })?;
-    if bad.is_some() {
-        return Err(Failure::new(
-            "org.apache.kafka.common.InvalidRecordException",
-            "Found invalid record structure",
-        ));
-    }
-    Ok(records)
+    });
+    let failure = if bad {
+        Some(invalid_record("Found invalid record structure"))
+    } else {
+        walked.err().map(|e| invalid_record(e.to_string()))
+    };
+    BatchRecords { records, failure }
 }
 
 type Tail = (Option<Bytes>, Option<Bytes>, Vec<String>);

@@ -236,6 +236,58 @@ fn broken_files_fail_with_kafkas_exceptions() {
     assert_eq!(err, format!("Ignoring unknown file {}\n", other.display()));
 }
 
+/// Kafka reads a batch's records one at a time: the records before a bad one are printed, then
+/// the dump ends with the bad one's exception; a negative count fails before any record.
+#[test]
+fn a_corrupt_record_count_ends_the_dump_after_the_records_that_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("00000000000000000015.log");
+    let good = batch(
+        &[record(Some("k"), "value-16", 1, &[])],
+        Compression::None,
+        15,
+    );
+    // records_count is at byte 57 of the batch header.
+    let with_count = |count: i32| {
+        let mut bytes = good.clone();
+        bytes[57..61].copy_from_slice(&count.to_be_bytes());
+        bytes
+    };
+
+    std::fs::write(&log, with_count(-2)).unwrap();
+    let (out, _, result) = dump(&opts(&[&log], &["--deep-iteration"]));
+    assert!(out.contains("count: -2"), "{out}");
+    assert!(!out.contains("| offset:"), "{out}");
+    assert_eq!(
+        result.unwrap_err().report(),
+        "Exception in thread \"main\" org.apache.kafka.common.InvalidRecordException: \
+         Found invalid record count -2 in magic v2 batch\n"
+    );
+
+    // Two declared, one there: the record that reads is printed, then premature EOF.
+    std::fs::write(&log, with_count(2)).unwrap();
+    let (out, _, result) = dump(&opts(&[&log], &["--print-data-log"]));
+    assert!(
+        out.contains("| offset: 15 CreateTime: 1 keySize: 1 valueSize: 8"),
+        "{out}"
+    );
+    assert!(out.contains("payload: value-16"), "{out}");
+    assert_eq!(
+        result.unwrap_err().report(),
+        "Exception in thread \"main\" org.apache.kafka.common.InvalidRecordException: \
+         Incorrect declared batch size, premature EOF reached\n"
+    );
+
+    // A count far past what the body can hold reserves nothing by it and fails the same way.
+    std::fs::write(&log, with_count(i32::MAX)).unwrap();
+    let (out, _, result) = dump(&opts(&[&log], &["--deep-iteration"]));
+    assert!(out.contains("| offset: 15"), "{out}");
+    assert!(result
+        .unwrap_err()
+        .message
+        .contains("premature EOF reached"));
+}
+
 #[test]
 fn index_entries_are_checked_against_the_log() {
     let dir = tempfile::tempdir().unwrap();
@@ -311,6 +363,56 @@ fn index_entries_are_checked_against_the_log() {
     std::fs::write(&empty, b"").unwrap();
     let (out, _, _) = dump(&opts(&[&empty], &[]));
     assert!(out.ends_with(&format!("{} is empty.\n", empty.display())));
+}
+
+/// The slices Kafka takes of a log fail with `FileRecords`' texts, naming the file as
+/// `FileRecords.toString` does.
+#[test]
+fn bad_slices_fail_with_file_records_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("00000000000000000010.log");
+    let bytes = batch(&[record(None, "a", 100, &[])], Compression::None, 10);
+    std::fs::write(&log, &bytes).unwrap();
+    let size = bytes.len();
+    let records = format!(
+        "FileRecords(size={size}, file={}, start=0, end=2147483647)",
+        std::path::absolute(&log).unwrap().display()
+    );
+    let index = dir.path().join("00000000000000000010.index");
+    let write_index = |position: u32| {
+        let mut idx = Vec::new();
+        idx.extend(0u32.to_be_bytes());
+        idx.extend(position.to_be_bytes());
+        std::fs::write(&index, &idx).unwrap();
+    };
+    let failure = |extra: &[&str], file: &Path| dump(&opts(&[file], extra)).2.unwrap_err();
+
+    write_index(65535);
+    let f = failure(&[], &index);
+    assert_eq!(f.class, "java.lang.IllegalArgumentException");
+    assert_eq!(
+        f.message,
+        format!("Slice from position 65535 exceeds end position of {records}")
+    );
+    // Java reads the position as an int.
+    write_index(u32::MAX);
+    assert_eq!(
+        failure(&[], &index).message,
+        format!("Invalid position: -1 in read from {records}")
+    );
+    write_index(0);
+    assert_eq!(
+        failure(&["--max-message-size", "-5"], &index).message,
+        format!("Invalid size: -5 in read from {records}")
+    );
+    // The log itself is opened by the name it was given.
+    assert_eq!(
+        failure(&["--max-bytes", "-1"], &log).message,
+        format!(
+            "Invalid size: -1 in read from FileRecords(size={size}, file={}, start=0, end=2147483647)",
+            log.display()
+        )
+    );
 }
 
 #[test]
