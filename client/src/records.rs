@@ -553,7 +553,9 @@ fn decode_record(
     let mut headers = Vec::with_capacity(header_count as usize);
     for _ in 0..header_count {
         let name = read_nullable_bytes(&mut rec)?.ok_or("null header key")?;
-        let name = String::from_utf8(name.to_vec()).map_err(|_| "header key is not UTF-8")?;
+        // Java's `Utils.utf8`: malformed bytes become U+FFFD instead of failing the batch, so a
+        // key written by a non-Java producer does not hide the records around it.
+        let name = String::from_utf8_lossy(&name).into_owned();
         let value = read_nullable_bytes(&mut rec)?;
         headers.push((name, value));
     }
@@ -824,6 +826,28 @@ mod tests {
     fn fix_crc(v: &mut [u8]) {
         let crc = crc32c::crc32c(&v[21..]);
         v[17..21].copy_from_slice(&crc.to_be_bytes());
+    }
+
+    /// Java's consumer reads header keys with `Utils.utf8`, replacing malformed bytes: a key that
+    /// is not UTF-8 (kcat and librdkafka send any bytes) must not fail its batch.
+    #[test]
+    fn a_header_key_that_is_not_utf8_reads_with_replacement_characters() {
+        let rec = OutgoingRecord {
+            key: Some(Bytes::from_static(b"k")),
+            value: Some(Bytes::from_static(b"v")),
+            headers: vec![("h#".to_string(), Some(Bytes::from_static(b"x")))],
+            timestamp: 0,
+        };
+        let bytes = encode_batch(&[rec], Compression::None, ProducerIdentity::NONE).expect("e");
+        let mut v = bytes.to_vec();
+        let at = v.iter().rposition(|b| *b == b'#').expect("the key's byte");
+        v[at] = 0xe9;
+        fix_crc(&mut v);
+        let batches = decode_batches(Bytes::from(v)).expect("decodes");
+        let r = &batches[0].records[0];
+        assert_eq!(r.headers[0].0, "h\u{fffd}");
+        assert_eq!(r.headers[0].1.as_deref(), Some(&b"x"[..]));
+        assert_eq!(r.value.as_deref(), Some(&b"v"[..]));
     }
 
     #[test]

@@ -438,3 +438,48 @@ fn kcat_transactions_read_committed_sees_only_committed_records() {
     assert_eq!(read.len(), 21, "{read:?}");
     assert_eq!(per_partition(read), all, "read_uncommitted");
 }
+
+/// kcat (librdkafka) sends header keys as whatever bytes it is given. Java's consumer reads a
+/// key that is not UTF-8 with replacement characters (`Utils.utf8`); ours used to fail the whole
+/// batch as corrupt, so the console consumer and the web console lost every record of it.
+#[test]
+fn a_header_key_that_is_not_utf8_does_not_hide_its_records() {
+    use std::os::unix::ffi::OsStrExt;
+    if !have_kcat() {
+        return;
+    }
+    let cluster = Cluster::start();
+    let bs = cluster.bootstrap();
+    let topic = "odd-header-keys";
+    cluster.create_topic(topic, 1);
+    kcat(&["-b", &bs, "-t", topic, "-P"], b"good\n");
+    let mut cmd = Command::new("kcat");
+    cmd.args(["-b", &bs, "-t", topic, "-P", "-H"])
+        .arg(std::ffi::OsStr::from_bytes(b"h\xe9=v"));
+    run_command(cmd, b"odd\n", KCAT_TIMEOUT).assert_success("kcat -H 'h\\xe9=v'");
+    let out = run_tool(
+        "kafka-console-consumer",
+        &[
+            "--bootstrap-server",
+            &bs,
+            "--topic",
+            topic,
+            "--from-beginning",
+            "--max-messages",
+            "2",
+            "--timeout-ms",
+            "30000",
+            "--property",
+            "print.headers=true",
+        ],
+        b"",
+        TOOL_TIMEOUT,
+    );
+    out.assert_success("kafka-console-consumer");
+    assert!(out.stdout.contains("NO_HEADERS\tgood"), "{out}");
+    assert!(out.stdout.contains("h\u{fffd}:v\todd"), "{out}");
+    assert!(
+        out.stderr.contains("Processed a total of 2 messages"),
+        "{out}"
+    );
+}
