@@ -674,7 +674,12 @@ fn json_api_manages_topics_browses_messages_and_matches_group_lag() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    for (path, to) in [("/topics/", "/topics"), ("/groups/", "/groups")] {
+    // Never to another site: `//evil.example` in a Location would leave the console.
+    for (path, to) in [
+        ("/topics/", "/topics"),
+        ("/groups/", "/groups"),
+        ("//evil.example/", "/evil.example"),
+    ] {
         let (status, _, _) = http.send(no_redirects.get(format!("{url}{path}")));
         assert_eq!(status, 308, "{path}");
         let response = http
@@ -691,6 +696,9 @@ fn json_api_manages_topics_browses_messages_and_matches_group_lag() {
     wait_until("web-api to leave kafka-topics --list", TOOL_TIMEOUT, || {
         (!topic_list(&bootstrap).contains(&"web-api".to_string())).then_some(())
     });
+    let (status, body) = http.delete("/api/topics/web-api?confirm=true");
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["message"], "Topic 'web-api' does not exist.");
 
     // HTML pages escape what the cluster holds and answer errors as pages.
     let (status, content_type, html) = http.text("/topics/no-such-topic");
@@ -727,6 +735,30 @@ fn json_api_manages_topics_browses_messages_and_matches_group_lag() {
         "{html}"
     );
     assert!(!html.contains("<b>form</b>"), "values are escaped");
+    // Post/redirect/get: reloading the page the form lands on does not produce again.
+    let response = http
+        .runtime
+        .block_on(
+            no_redirects
+                .post(format!("{url}/topics/web-form/messages"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("partition=0&value=again")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("/topics/web-form/messages?partition=0&offset=1&flash="),
+        "{location}"
+    );
+    let (_, _, html) = http.text(&location);
+    assert!(
+        html.contains("Produced to partition 0 at offset 1."),
+        "{html}"
+    );
+    let (_, _, html) = http.text(&location);
+    assert!(!html.contains("Produced to"), "a notice shows once: {html}");
     let (status, _, html) = http.form(
         "/topics/web-form/configs",
         "name=cleanup.policy&value=compact&action=set",

@@ -105,6 +105,23 @@ pub fn check_deletable(topic: &str) -> Result<(), ConsoleError> {
     Ok(())
 }
 
+/// The console refuses to create an internal topic: the brokers create `__consumer_offsets` and
+/// `__transaction_state` themselves when first needed, compacted and with their own partition
+/// counts; one made by hand (Kafka's CreateTopics allows it) would be an ordinary topic that
+/// the group or transaction coordinator then has to use.
+pub fn check_creatable(topic: &str) -> Result<(), ConsoleError> {
+    if common::topic::is_internal(topic) {
+        return Err(ConsoleError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "Topic {topic} is a kafka internal topic: the brokers create it themselves when \
+                 it is first needed."
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The console's text for a partition a topic does not have (404).
 fn no_such_partition(topic: &str, partition: i32) -> ConsoleError {
     ConsoleError::not_found(format!(
@@ -298,19 +315,17 @@ impl Console {
         keys.into_iter().filter(|k| !offline.contains(k)).collect()
     }
 
-    /// Log start and end offsets of partitions (ListOffsets earliest and latest).
+    /// Log start and end offsets of partitions (ListOffsets earliest and latest, asked side by
+    /// side: a broker that does not answer costs one admin timeout, not two).
     async fn log_offsets(
         &self,
         partitions: &[(String, i32)],
     ) -> Result<BTreeMap<(String, i32), (Option<i64>, Option<i64>)>, ConsoleError> {
-        let starts = self
-            .admin
-            .list_offsets(partitions, OffsetSpec::Earliest)
-            .await?;
-        let ends = self
-            .admin
-            .list_offsets(partitions, OffsetSpec::Latest)
-            .await?;
+        let (starts, ends) = tokio::join!(
+            self.admin.list_offsets(partitions, OffsetSpec::Earliest),
+            self.admin.list_offsets(partitions, OffsetSpec::Latest)
+        );
+        let (starts, ends) = (starts?, ends?);
         let value = |m: &BTreeMap<(String, i32), Result<Option<i64>, ClientError>>, k| {
             m.get(k).and_then(|v| v.as_ref().ok().copied().flatten())
         };
@@ -364,7 +379,6 @@ impl Console {
                     .map(|p| (t.name.clone(), p.partition))
             })
             .collect();
-        let offsets = self.log_offsets(&keys).await?;
         let leaders: BTreeMap<(String, i32), i32> = described
             .iter()
             .flat_map(|t| {
@@ -373,7 +387,10 @@ impl Console {
                     .filter_map(|p| Some(((t.name.clone(), p.partition), p.leader?)))
             })
             .collect();
-        let sizes = self.partition_sizes(&leaders).await;
+        // Side by side, so a broker that does not answer holds the page up once.
+        let (offsets, sizes) =
+            tokio::join!(self.log_offsets(&keys), self.partition_sizes(&leaders));
+        let offsets = offsets?;
         let mut topics: Vec<TopicSummary> = described
             .iter()
             .map(|t| {
@@ -420,6 +437,7 @@ impl Console {
         if name.is_empty() {
             return Err(ConsoleError::bad_request("A topic name is required."));
         }
+        check_creatable(name)?;
         self.admin
             .create_topic(NewTopic {
                 name: name.to_string(),
@@ -434,8 +452,18 @@ impl Console {
     /// Deletes a topic; internal topics are refused (403) as `check_deletable` says.
     pub async fn delete_topic(&self, name: &str) -> Result<(), ConsoleError> {
         check_deletable(name)?;
-        self.admin.delete_topic(name).await?;
-        Ok(())
+        match self.admin.delete_topic(name).await {
+            Ok(()) => Ok(()),
+            // The console's text, as the topic pages answer a missing topic.
+            Err(ClientError::Kafka { code, .. })
+                if code == common::errors::codes::UNKNOWN_TOPIC_OR_PARTITION =>
+            {
+                Err(ConsoleError::not_found(format!(
+                    "Topic '{name}' does not exist."
+                )))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Metadata of one topic; a topic the cluster does not know is a 404 with the console's
@@ -465,13 +493,14 @@ impl Console {
             .filter(|p| p.leader.is_some())
             .map(|p| (name.to_string(), p.partition))
             .collect();
-        let offsets = self.log_offsets(&keys).await?;
         let leaders = described
             .partitions
             .iter()
             .filter_map(|p| Some(((name.to_string(), p.partition), p.leader?)))
             .collect();
-        let sizes = self.partition_sizes(&leaders).await;
+        let (offsets, sizes) =
+            tokio::join!(self.log_offsets(&keys), self.partition_sizes(&leaders));
+        let offsets = offsets?;
         let partitions: Vec<PartitionView> = described
             .partitions
             .iter()
@@ -1044,6 +1073,18 @@ mod tests {
         );
         assert!(check_deletable("__transaction_state").is_err());
         assert!(check_deletable("orders").is_ok());
+    }
+
+    #[test]
+    fn internal_topics_cannot_be_created_by_hand() {
+        let e = check_creatable("__transaction_state").unwrap_err();
+        assert_eq!(e.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            e.message,
+            "Topic __transaction_state is a kafka internal topic: the brokers create it themselves when it is first needed."
+        );
+        assert!(check_creatable("__consumer_offsets").is_err());
+        assert!(check_creatable("__orders").is_ok());
     }
 
     #[test]

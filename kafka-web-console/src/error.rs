@@ -81,7 +81,15 @@ impl From<ClientError> for ConsoleError {
             | ClientError::InvalidConfig(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::BAD_GATEWAY,
         };
-        ConsoleError::new(status, e.to_string())
+        let mut message = e.to_string();
+        // Kafka's text when no broker could be reached at all says what timed out, not why.
+        if message.starts_with("Timed out waiting for a node assignment") {
+            message.push_str(
+                " (no broker answered: is the cluster running and reachable at the console's \
+                 --bootstrap-server?)",
+            );
+        }
+        ConsoleError::new(status, message)
     }
 }
 
@@ -99,6 +107,15 @@ mod tests {
         assert_eq!(e.status, StatusCode::NOT_FOUND);
         let e: ConsoleError = ClientError::Timeout("Timed out".into()).into();
         assert_eq!(e.status, StatusCode::GATEWAY_TIMEOUT);
+        let e: ConsoleError = ClientError::Timeout(
+            "Timed out waiting for a node assignment. Call: describeCluster".into(),
+        )
+        .into();
+        assert_eq!(
+            e.message,
+            "Timed out waiting for a node assignment. Call: describeCluster (no broker answered: \
+             is the cluster running and reachable at the console's --bootstrap-server?)"
+        );
     }
 
     #[test]

@@ -55,9 +55,23 @@ pub const CHARTED: &[Charted] = &[
 /// Sums each charted counter over one scrape. Where some samples of a counter carry a `topic`
 /// label, only those are summed (a broker may also serve an all-topics total, which would count
 /// twice); otherwise every sample is. Counters absent from the text are absent from the map.
+///
+/// A text with no `kafka_` metric at all is an error: the URL is not a broker's `/metrics` (an
+/// HTML page, zookeeper-lite's endpoint), and the charts would stay empty without saying why.
 pub fn sum_counters(text: &str) -> Result<BTreeMap<&'static str, f64>, String> {
     let lines = text.lines().map(|l| Ok(l.to_string()));
     let scrape = prometheus_parse::Scrape::parse(lines).map_err(|e| e.to_string())?;
+    if !scrape
+        .samples
+        .iter()
+        .any(|s| s.metric.starts_with("kafka_"))
+    {
+        return Err(
+            "no Kafka broker metrics (kafka_*) in the answer: is this a broker's \
+             metrics.http.listener /metrics?"
+                .to_string(),
+        );
+    }
     let mut out = BTreeMap::new();
     for charted in CHARTED {
         let samples: Vec<&prometheus_parse::Sample> = scrape
@@ -264,6 +278,20 @@ kafka_network_requestmetrics_requests_total{request=\"Fetch\"} 3
         assert_eq!(sums.get("bytes-in"), Some(&2048.0));
         assert_eq!(sums.get("bytes-out"), Some(&512.0));
         assert_eq!(sums.get("requests"), Some(&10.0));
+    }
+
+    #[test]
+    fn an_endpoint_without_broker_metrics_is_an_error() {
+        let zookeeper = "# TYPE znode_count gauge\nznode_count 12\n";
+        let html = "<!doctype html>\n<html><body>Kafka web console</body></html>\n";
+        for text in [zookeeper, html, ""] {
+            let e = sum_counters(text).unwrap_err();
+            assert!(e.contains("no Kafka broker metrics"), "{text}: {e}");
+        }
+        // A broker before its first request still serves its gauges.
+        let idle = "# TYPE kafka_server_replicamanager_partitioncount gauge\n\
+                    kafka_server_replicamanager_partitioncount 0\n";
+        assert!(sum_counters(idle).unwrap().is_empty());
     }
 
     #[test]

@@ -111,9 +111,66 @@ pub fn show(bytes: &[u8], format: Format) -> Shown {
     }
 }
 
+/// `bytes` indented as `serde_json::to_string_pretty` lays JSON out, when they are one valid
+/// JSON document. Only whitespace changes: numbers keep their digits (no rounding of big
+/// integers, `1.10` stays `1.10`), members keep their order and duplicates, strings their
+/// escapes, so what is shown is what the record holds.
 fn pretty_json(bytes: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    serde_json::to_string_pretty(&value).ok()
+    // Validates the whole document (syntax, trailing bytes, UTF-8) without building it.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).ok()?;
+    let text = std::str::from_utf8(bytes).ok()?;
+    const INDENT: &str = "  ";
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut depth = 0usize;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str(INDENT);
+        }
+    };
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push('"');
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    out.push(c);
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+            }
+            '{' | '[' => {
+                let close = if c == '{' { '}' } else { ']' };
+                while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+                out.push(c);
+                if chars.next_if_eq(&close).is_some() {
+                    out.push(close);
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(',');
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_ascii_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 /// Lower-case hex, a space between bytes.
@@ -152,6 +209,48 @@ mod tests {
         let s = show(&[0xff, 0x00, 0x10], Format::Auto);
         assert_eq!(s.format, Format::Hex);
         assert_eq!(s.text, "ff 00 10");
+    }
+
+    /// Pretty-printing changes whitespace only: what serde_json's layout would show, with the
+    /// record's own numbers, member order, duplicates and escapes.
+    #[test]
+    fn pretty_json_keeps_every_number_member_and_escape() {
+        let raw = br#" {"id":123456789012345678901234,"price":1.10, "big":9007199254740993.5,"a":1,"a":2,"exp":1E2,"s":"x\"y,{[:","e":{},"l":[ ],"n":[[1,{"k":null}]]} "#;
+        let s = show(raw, Format::Auto);
+        assert_eq!(s.format, Format::Json);
+        assert_eq!(
+            s.text,
+            r#"{
+  "id": 123456789012345678901234,
+  "price": 1.10,
+  "big": 9007199254740993.5,
+  "a": 1,
+  "a": 2,
+  "exp": 1E2,
+  "s": "x\"y,{[:",
+  "e": {},
+  "l": [],
+  "n": [
+    [
+      1,
+      {
+        "k": null
+      }
+    ]
+  ]
+}"#
+        );
+        // Same layout as serde_json's where nothing would change.
+        let plain = br#"{"a":[1,2,{"b":"c"}],"d":{},"e":[true,false,null,-1.5]}"#;
+        let v: serde_json::Value = serde_json::from_slice(plain).unwrap();
+        assert_eq!(
+            show(plain, Format::Json).text,
+            serde_json::to_string_pretty(&v).unwrap()
+        );
+        // Top-level scalars and invalid documents.
+        assert_eq!(show(b"[1,2", Format::Json).format, Format::Text);
+        assert_eq!(show(b"[1] x", Format::Auto).format, Format::Text);
+        assert_eq!(show(b"\"q\"", Format::Json).text, "\"q\"");
     }
 
     #[test]

@@ -209,6 +209,8 @@ pub struct MessagesQuery {
     pub limit: Option<String>,
     /// `auto`, `text`, `json` or `hex`.
     pub format: Option<String>,
+    /// The token of a one-time notice (the produce form redirects here with one).
+    pub flash: Option<String>,
 }
 
 /// One record header, its value shown as the browse asked.

@@ -259,12 +259,18 @@ async fn uniform_errors(request: Request, next: Next) -> Response {
 }
 
 /// The same path without its trailing slash(es) (and with its query), when it has any.
+///
+/// The target always starts with exactly one `/`: leading slashes and backslashes are collapsed,
+/// since `//evil.example` (or `/\evil.example`, which browsers read alike) in a `Location` is
+/// another site, and a link to `http://localhost:8080//evil.example/` would send the browser
+/// there (an open redirect).
 fn slashless(uri: &Uri) -> Option<String> {
     let path = uri.path();
     let trimmed = path.trim_end_matches('/');
     if trimmed.is_empty() || trimmed.len() == path.len() {
         return None;
     }
+    let trimmed = format!("/{}", trimmed.trim_start_matches(['/', '\\']));
     Some(match uri.query() {
         Some(q) => format!("{trimmed}?{q}"),
         None => trimmed.to_string(),
@@ -577,12 +583,13 @@ async fn messages_page(
     PageQuery(q): PageQuery<MessagesQuery>,
 ) -> PageResult {
     let v = c.messages(&topic, &q).await?;
+    let flash = q.flash.as_deref().and_then(|t| c.flashes.take(t));
     html(MessagesPage {
         title: format!("Messages of {topic}"),
         nav: "topics",
         v: &v,
         timestamp: q.timestamp.clone().unwrap_or_default(),
-        flash: None,
+        flash,
     })
 }
 
@@ -633,22 +640,19 @@ async fn produce_form(
         headers: parse_header_lines(f.headers.as_deref().unwrap_or("")),
     };
     let produced = c.produce(&topic, request).await?;
-    let q = MessagesQuery {
-        partition: Some(produced.partition.to_string()),
-        offset: Some(produced.offset.to_string()),
-        ..Default::default()
-    };
-    let v = c.messages(&topic, &q).await?;
-    html(MessagesPage {
-        title: format!("Messages of {topic}"),
-        nav: "topics",
-        v: &v,
-        timestamp: String::new(),
-        flash: Some(format!(
-            "Produced to partition {} at offset {}.",
-            produced.partition, produced.offset
-        )),
-    })
+    // Post/redirect/get: reloading the page it lands on reads the record again instead of
+    // producing it a second time.
+    let token = c.flashes.put(format!(
+        "Produced to partition {} at offset {}.",
+        produced.partition, produced.offset
+    ));
+    Ok(Redirect::to(&format!(
+        "/topics/{}/messages?partition={}&offset={}&flash={token}",
+        path_segment(&topic),
+        produced.partition,
+        produced.offset
+    ))
+    .into_response())
 }
 
 async fn produce_api(
@@ -806,6 +810,17 @@ mod tests {
         assert_eq!(slashless(&uri).as_deref(), Some("/groups?x=1"));
         assert_eq!(slashless(&"/".parse().unwrap()), None);
         assert_eq!(slashless(&"/topics".parse().unwrap()), None);
+        // Never to another site: `//host` and `/\host` in a Location leave the console.
+        for (from, to) in [
+            ("//evil.example/", "/evil.example"),
+            ("//evil.example/x/?a=b", "/evil.example/x?a=b"),
+            ("/\\evil.example/", "/evil.example"),
+            ("/\\/evil.example/", "/evil.example"),
+            ("///topics/", "/topics"),
+        ] {
+            let uri: Uri = from.parse().unwrap();
+            assert_eq!(slashless(&uri).as_deref(), Some(to), "{from}");
+        }
     }
 
     #[test]
