@@ -1160,4 +1160,31 @@ fn an_offline_partition_shows_at_once_without_waiting_for_its_offsets() {
         .collect();
     assert_eq!(ends.get(&0), Some(&json!(2)), "{group}");
     assert_eq!(ends.get(&1), Some(&Value::Null), "{group}");
+
+    // A reset that takes in the offline partition says so at once; one of the live partition
+    // alone is previewed.
+    let (status, error) = http.post(
+        "/api/groups/half-group/reset",
+        json!({"scenario": "to-latest", "topic": "half"}),
+    );
+    assert_eq!(status, 503, "{error}");
+    assert_eq!(
+        error["message"], "half-1 is offline: none of its replicas is alive to lead it.",
+        "{error}"
+    );
+    let (status, preview) = http.post(
+        "/api/groups/half-group/reset",
+        json!({"scenario": "to-latest", "topic": "half:0"}),
+    );
+    assert_eq!(status, 200, "{preview}");
+    // So does a test message sent to it.
+    let (status, error) = http.post(
+        "/api/topics/half/messages",
+        json!({"partition": 1, "value": "x"}),
+    );
+    assert_eq!(status, 503, "{error}");
+    assert_eq!(
+        error["message"], "half-1 is offline: none of its replicas is alive to lead it.",
+        "{error}"
+    );
 }

@@ -122,6 +122,15 @@ pub fn check_creatable(topic: &str) -> Result<(), ConsoleError> {
     Ok(())
 }
 
+/// A partition without a leader (503): nothing can be read from or written to it until one of
+/// its replicas comes back, and asking would only wait for the admin timeout.
+fn offline_partition(topic: &str, partition: i32) -> ConsoleError {
+    ConsoleError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("{topic}-{partition} is offline: none of its replicas is alive to lead it."),
+    )
+}
+
 /// The console's text for a partition a topic does not have (404).
 fn no_such_partition(topic: &str, partition: i32) -> ConsoleError {
     ConsoleError::not_found(format!(
@@ -612,12 +621,7 @@ impl Console {
             .iter()
             .any(|p| p.partition == partition && p.leader.is_none())
         {
-            return Err(ConsoleError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "{topic}-{partition} is offline: none of its replicas is alive to lead it."
-                ),
-            ));
+            return Err(offline_partition(topic, partition));
         }
         let key = (topic.to_string(), partition);
         let offsets = self.log_offsets(std::slice::from_ref(&key)).await?;
@@ -721,6 +725,15 @@ impl Console {
         if let Some(p) = request.partition {
             let partitions: Vec<i32> = described.partitions.iter().map(|p| p.partition).collect();
             check_partitions(topic, &partitions, &[p])?;
+            // Nothing can take the record until a replica comes back: say so instead of
+            // waiting out the delivery timeout.
+            if described
+                .partitions
+                .iter()
+                .any(|d| d.partition == p && d.leader.is_none())
+            {
+                return Err(offline_partition(topic, p));
+            }
         }
         let producer = self
             .producer
@@ -926,6 +939,12 @@ impl Console {
             return Err(ConsoleError::bad_request(
                 "No partitions to reset: the group has no committed offsets, so name a topic.",
             ));
+        }
+        // An offline partition has no offsets to reset to: say so at once instead of waiting
+        // for ListOffsets to time out.
+        let online = self.online(partitions.clone()).await;
+        if let Some((t, p)) = partitions.iter().find(|k| !online.contains(k)) {
+            return Err(offline_partition(t, *p));
         }
         let offsets = self.log_offsets(&partitions).await?;
         let mut warnings = Vec::new();
