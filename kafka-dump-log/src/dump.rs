@@ -640,25 +640,57 @@ pub fn dump_producer_snapshot(
 
 fn read_producer_snapshot(bytes: &[u8]) -> Result<Vec<String>, String> {
     const ENTRY: usize = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8;
-    // The schema is read whole first (`PID_SNAPSHOT_MAP_SCHEMA.read`), then checked.
-    let schema = |field: &str| {
-        format!(
-            "Snapshot failed schema validation: Error reading field '{field}': java.nio.BufferUnderflowException"
-        )
+    /// `PRODUCER_SNAPSHOT_ENTRY_SCHEMA`'s fields and the byte each ends at.
+    const ENTRY_FIELDS: [(&str, usize); 8] = [
+        ("producer_id", 8),
+        ("epoch", 10),
+        ("last_sequence", 14),
+        ("last_offset", 22),
+        ("offset_delta", 26),
+        ("timestamp", 34),
+        ("coordinator_epoch", 38),
+        ("current_txn_first_offset", 46),
+    ];
+    // The schema is read whole first (`PID_SNAPSHOT_MAP_SCHEMA.read`), then checked; each
+    // `Schema.read` names the field it failed in, and `ArrayOf.read` checks the array's size.
+    let schema = |detail: String| format!("Snapshot failed schema validation: {detail}");
+    let underflow = |field: &str| {
+        schema(format!(
+            "Error reading field '{field}': java.nio.BufferUnderflowException"
+        ))
     };
     if bytes.len() < 2 {
-        return Err(schema("version"));
+        return Err(underflow("version"));
     }
     if bytes.len() < 6 {
-        return Err(schema("crc"));
+        return Err(underflow("crc"));
     }
     if bytes.len() < 10 {
-        return Err(schema("producer_entries"));
+        return Err(underflow("producer_entries"));
     }
     let count = i32::from_be_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);
     let body = &bytes[10..];
-    if count < 0 || (count as usize).saturating_mul(ENTRY) > body.len() {
-        return Err(schema("producer_entries"));
+    let entries =
+        |detail: String| schema(format!("Error reading field 'producer_entries': {detail}"));
+    if count < 0 {
+        return Err(entries(format!("Array size {count} cannot be negative")));
+    }
+    // Kafka compares the entry count with the bytes left, not with the bytes it needs.
+    if count as usize > body.len() {
+        return Err(entries(format!(
+            "Error reading array of size {count}, only {} bytes available",
+            body.len()
+        )));
+    }
+    if (count as usize).saturating_mul(ENTRY) > body.len() {
+        let left = body.len() % ENTRY;
+        let field = ENTRY_FIELDS
+            .iter()
+            .find(|(_, end)| *end > left)
+            .map_or("producer_id", |(name, _)| name);
+        return Err(entries(format!(
+            "Error reading field '{field}': java.nio.BufferUnderflowException"
+        )));
     }
     let version = i16::from_be_bytes([bytes[0], bytes[1]]);
     if version != 1 {
@@ -786,6 +818,39 @@ mod tests {
             "Snapshot contained an unknown file version 2"
         );
         assert_eq!(decrement_sequence(2, 4), i32::MAX - 1);
+    }
+
+    /// `PID_SNAPSHOT_MAP_SCHEMA.read`'s texts for a file that does not hold what it declares.
+    #[test]
+    fn corrupt_producer_snapshots_fail_with_kafkas_schema_texts() {
+        let file = |count: i32, body: usize| {
+            let mut f = vec![0, 1, 0, 0, 0, 0];
+            f.extend(count.to_be_bytes());
+            f.extend(vec![0u8; body]);
+            f
+        };
+        let prefix = "Snapshot failed schema validation: Error reading field";
+        assert_eq!(
+            read_producer_snapshot(&file(1000, 10)).unwrap_err(),
+            format!("{prefix} 'producer_entries': Error reading array of size 1000, only 10 bytes available")
+        );
+        assert_eq!(
+            read_producer_snapshot(&file(-5, 10)).unwrap_err(),
+            format!("{prefix} 'producer_entries': Array size -5 cannot be negative")
+        );
+        // One entry, cut short: the field it stops in is named.
+        assert_eq!(
+            read_producer_snapshot(&file(1, 10)).unwrap_err(),
+            format!("{prefix} 'producer_entries': Error reading field 'last_sequence': java.nio.BufferUnderflowException")
+        );
+        assert_eq!(
+            read_producer_snapshot(&file(2, 46 + 40)).unwrap_err(),
+            format!("{prefix} 'producer_entries': Error reading field 'current_txn_first_offset': java.nio.BufferUnderflowException")
+        );
+        assert_eq!(
+            read_producer_snapshot(&[0, 1, 0]).unwrap_err(),
+            format!("{prefix} 'crc': java.nio.BufferUnderflowException")
+        );
     }
 
     #[test]
