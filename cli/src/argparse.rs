@@ -42,6 +42,13 @@ impl Kind {
     }
 }
 
+/// A term of concatenated short flags (`-xb host:9092`, `-bhost:9092`): the flags that take no
+/// value, then the one that takes a value with what is left of the term, if any.
+struct ShortFlags<'a> {
+    flags: Vec<&'a Opt>,
+    last: Option<(&'a Opt, Option<String>)>,
+}
+
 /// One named argument (`addArgument("--topic")`).
 #[derive(Debug, Clone)]
 pub struct Opt {
@@ -496,7 +503,7 @@ impl Parser {
                     Ok(None) => match self.concatenated_short_flags(arg) {
                         // `-vb host:9092`, `-bhost:9092`: flags that take no value, then at
                         // most one that takes the rest of the term, or the next argument.
-                        Some((flags, last)) => {
+                        Some(ShortFlags { flags, last }) => {
                             for opt in flags {
                                 self.apply(opt, None, args, &mut i, upper, ns)?;
                             }
@@ -682,13 +689,9 @@ impl Parser {
     /// argparse4j's concatenated short options (`ArgumentParserImpl.parseArgs`): a term such as
     /// `-xvf` or `-bhost:9092` that names no option itself is read one letter at a time, each
     /// an exact short flag. Flags that take no value come first; the first that takes one ends
-    /// the term and gets the rest of it, if any, as its value (`Some((flags, Some((opt,
-    /// value))))`). `None` when the term is not of that form or a letter names no option.
-    #[allow(clippy::type_complexity)]
-    fn concatenated_short_flags(
-        &self,
-        term: &str,
-    ) -> Option<(Vec<&Opt>, Option<(&Opt, Option<String>)>)> {
+    /// the term and gets the rest of it, if any, as its value. `None` when the term is not of
+    /// that form or a letter names no option.
+    fn concatenated_short_flags(&self, term: &str) -> Option<ShortFlags<'_>> {
         let body = term.strip_prefix('-')?;
         if body.is_empty() || body.starts_with('-') {
             return None;
@@ -703,11 +706,14 @@ impl Parser {
             if opt.kind.takes_value() {
                 let rest = &body[at + c.len_utf8()..];
                 let value = (!rest.is_empty()).then(|| rest.to_string());
-                return Some((flags, Some((opt, value))));
+                return Some(ShortFlags {
+                    flags,
+                    last: Some((opt, value)),
+                });
             }
             flags.push(opt);
         }
-        Some((flags, None))
+        Some(ShortFlags { flags, last: None })
     }
 
     /// The argument a flag names: exact, else a unique prefix of a long flag.

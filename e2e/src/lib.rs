@@ -787,6 +787,39 @@ impl Cluster {
         out
     }
 
+    /// Reads the first `n` records of `topic` with our `kafka-console-consumer`
+    /// (`--from-beginning --max-messages n`, headers printed as `print.headers=true` prints
+    /// them, 30 s without a record at most) and asserts it ran and processed all `n`.
+    pub fn consume_with_headers(&self, topic: &str, n: usize) -> ToolOutput {
+        let bootstrap = self.bootstrap();
+        let max = n.to_string();
+        let out = run_tool(
+            "kafka-console-consumer",
+            &[
+                "--bootstrap-server",
+                &bootstrap,
+                "--topic",
+                topic,
+                "--from-beginning",
+                "--max-messages",
+                &max,
+                "--timeout-ms",
+                "30000",
+                "--property",
+                "print.headers=true",
+            ],
+            b"",
+            TOOL_TIMEOUT,
+        );
+        out.assert_success("kafka-console-consumer");
+        assert!(
+            out.stderr
+                .contains(&format!("Processed a total of {n} messages")),
+            "{out}"
+        );
+        out
+    }
+
     /// Creates `topic` with `partitions` partitions, replication factor 1.
     pub fn create_topic(&self, topic: &str, partitions: i32) {
         let p = partitions.to_string();

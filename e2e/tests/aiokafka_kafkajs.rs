@@ -101,32 +101,7 @@ fn roundtrip(client: Client, codecs: &[&str]) {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no RECORDS line: {stdout}"));
     // Our console consumer reads everything the client wrote, every codec included.
-    let max = n.to_string();
-    let bs = cluster.bootstrap();
-    let out = run_tool(
-        "kafka-console-consumer",
-        &[
-            "--bootstrap-server",
-            &bs,
-            "--topic",
-            &topic,
-            "--from-beginning",
-            "--max-messages",
-            &max,
-            "--timeout-ms",
-            "30000",
-            "--property",
-            "print.headers=true",
-        ],
-        b"",
-        TOOL_TIMEOUT,
-    );
-    out.assert_success("kafka-console-consumer");
-    assert!(
-        out.stderr
-            .contains(&format!("Processed a total of {n} messages")),
-        "{out}"
-    );
+    let out = cluster.consume_with_headers(&topic, n);
     for codec in codecs {
         assert!(
             out.stdout

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use e2e::{repo_root, run_command, run_tool, Cluster, TOOL_TIMEOUT};
+use e2e::{repo_root, run_command, Cluster};
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -38,32 +38,7 @@ fn run_roundtrip(cluster: &Cluster, python: &PathBuf, script: &str, topic: &str)
 
 /// Our console consumer reads everything the Python producer wrote (every codec) back.
 fn console_consumer_reads(cluster: &Cluster, topic: &str, n: usize) {
-    let max = n.to_string();
-    let bs = cluster.bootstrap();
-    let out = run_tool(
-        "kafka-console-consumer",
-        &[
-            "--bootstrap-server",
-            &bs,
-            "--topic",
-            topic,
-            "--from-beginning",
-            "--max-messages",
-            &max,
-            "--timeout-ms",
-            "30000",
-            "--property",
-            "print.headers=true",
-        ],
-        b"",
-        TOOL_TIMEOUT,
-    );
-    out.assert_success("kafka-console-consumer");
-    assert!(
-        out.stderr
-            .contains(&format!("Processed a total of {n} messages")),
-        "{out}"
-    );
+    let out = cluster.consume_with_headers(topic, n);
     for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
         assert!(
             out.stdout.contains(&format!("codec:{codec},i:1\t{codec}")),

@@ -131,6 +131,39 @@ fn offline_partition(topic: &str, partition: i32) -> ConsoleError {
     )
 }
 
+/// `Err` with [`offline_partition`] when `partition` of `described` has no leader.
+fn check_online(
+    described: &client::admin::TopicDescription,
+    partition: i32,
+) -> Result<(), ConsoleError> {
+    if described
+        .partitions
+        .iter()
+        .any(|p| p.partition == partition && p.leader.is_none())
+    {
+        return Err(offline_partition(&described.name, partition));
+    }
+    Ok(())
+}
+
+/// A topic the cluster does not know (404), in the console's text rather than Kafka's "This
+/// server does not host this topic-partition.": `UNKNOWN_TOPIC_OR_PARTITION` becomes it, any
+/// other error keeps Kafka's.
+fn topic_error(name: &str, e: ClientError) -> ConsoleError {
+    match e {
+        ClientError::Kafka { code, .. }
+            if code == common::errors::codes::UNKNOWN_TOPIC_OR_PARTITION =>
+        {
+            missing_topic(name)
+        }
+        e => e.into(),
+    }
+}
+
+fn missing_topic(name: &str) -> ConsoleError {
+    ConsoleError::not_found(format!("Topic '{name}' does not exist."))
+}
+
 /// The console's text for a partition a topic does not have (404).
 fn no_such_partition(topic: &str, partition: i32) -> ConsoleError {
     ConsoleError::not_found(format!(
@@ -461,36 +494,24 @@ impl Console {
     /// Deletes a topic; internal topics are refused (403) as `check_deletable` says.
     pub async fn delete_topic(&self, name: &str) -> Result<(), ConsoleError> {
         check_deletable(name)?;
-        match self.admin.delete_topic(name).await {
-            Ok(()) => Ok(()),
-            // The console's text, as the topic pages answer a missing topic.
-            Err(ClientError::Kafka { code, .. })
-                if code == common::errors::codes::UNKNOWN_TOPIC_OR_PARTITION =>
-            {
-                Err(ConsoleError::not_found(format!(
-                    "Topic '{name}' does not exist."
-                )))
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.admin
+            .delete_topic(name)
+            .await
+            .map_err(|e| topic_error(name, e))
     }
 
-    /// Metadata of one topic; a topic the cluster does not know is a 404 with the console's
-    /// text rather than Kafka's "This server does not host this topic-partition.".
+    /// Metadata of one topic; a topic the cluster does not know is a 404 ([`topic_error`]).
     async fn describe_one(
         &self,
         name: &str,
     ) -> Result<client::admin::TopicDescription, ConsoleError> {
-        let missing = || ConsoleError::not_found(format!("Topic '{name}' does not exist."));
-        match self.admin.describe_topics(&[name.to_string()]).await {
-            Ok(v) => v.into_iter().next().ok_or_else(missing),
-            Err(ClientError::Kafka { code, .. })
-                if code == common::errors::codes::UNKNOWN_TOPIC_OR_PARTITION =>
-            {
-                Err(missing())
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.admin
+            .describe_topics(&[name.to_string()])
+            .await
+            .map_err(|e| topic_error(name, e))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| missing_topic(name))
     }
 
     pub async fn topic(&self, name: &str) -> Result<TopicView, ConsoleError> {
@@ -616,13 +637,7 @@ impl Console {
         let partitions: Vec<i32> = described.partitions.iter().map(|p| p.partition).collect();
         let partition = parse_opt::<i32>(&q.partition, "partition")?.unwrap_or(0);
         check_partitions(topic, &partitions, &[partition])?;
-        if described
-            .partitions
-            .iter()
-            .any(|p| p.partition == partition && p.leader.is_none())
-        {
-            return Err(offline_partition(topic, partition));
-        }
+        check_online(&described, partition)?;
         let key = (topic.to_string(), partition);
         let offsets = self.log_offsets(std::slice::from_ref(&key)).await?;
         let (Some(start), Some(end)) = offsets.get(&key).copied().unwrap_or((None, None)) else {
@@ -727,13 +742,7 @@ impl Console {
             check_partitions(topic, &partitions, &[p])?;
             // Nothing can take the record until a replica comes back: say so instead of
             // waiting out the delivery timeout.
-            if described
-                .partitions
-                .iter()
-                .any(|d| d.partition == p && d.leader.is_none())
-            {
-                return Err(offline_partition(topic, p));
-            }
+            check_online(&described, p)?;
         }
         let producer = self
             .producer
